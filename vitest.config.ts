@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config'
+
+// Unit tests sit beside the code they test; test/ holds the cross-module
+// integration, e2e and chaos suites. Forks (not threads) because SEAL, LevelDB
+// and libp2p own native or WASM state that is happiest one process per file.
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['{protocol,sandbox,consensus,node,devnet,bin}/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+        },
+      },
+    ],
+  },
+})
