@@ -1,0 +1,62 @@
+import { ContractFactory, type Signer } from 'ethers'
+import type { Address } from '../hex.ts'
+import { loadArtifact } from './artifacts.ts'
+import type { ContractName } from './compile.ts'
+
+export interface DeployParameters {
+  /** Least stake to register, in wei. */
+  readonly minStake: bigint
+  /** Seconds between beginUnbonding and withdraw. */
+  readonly unbondingPeriod: bigint
+  /** Least seconds between epochs; 0 lets any call start the next epoch. */
+  readonly epochPeriod: bigint
+  /** Vault owner's share of a paid escrow in basis points; validators split the rest. */
+  readonly ownerShareBps: bigint
+  /** Least seconds between opening a job and its expiry. */
+  readonly minJobDuration: bigint
+}
+
+export const DEVNET_PARAMETERS: DeployParameters = {
+  minStake: 10n ** 18n,
+  unbondingPeriod: 7n * 24n * 3600n,
+  epochPeriod: 0n,
+  ownerShareBps: 8000n,
+  minJobDuration: 3600n,
+}
+
+export interface ContractAddresses {
+  readonly validatorRegistry: Address
+  readonly vaultRegistry: Address
+  readonly anchor: Address
+  readonly jobMarket: Address
+}
+
+async function deploy(name: ContractName, signer: Signer, args: unknown[]): Promise<Address> {
+  const { abi, bytecode } = loadArtifact(name)
+  const contract = await new ContractFactory(abi, bytecode, signer).deploy(...args)
+  await contract.waitForDeployment()
+  return (await contract.getAddress()).toLowerCase() as Address
+}
+
+/** Deploys the four contracts wired together. The registry's address is the network's EIP-712 verifyingContract. */
+export async function deployAll(
+  signer: Signer,
+  parameters: Partial<DeployParameters> = {},
+): Promise<ContractAddresses> {
+  const p = { ...DEVNET_PARAMETERS, ...parameters }
+  const validatorRegistry = await deploy('ValidatorRegistry', signer, [
+    p.minStake,
+    p.unbondingPeriod,
+    p.epochPeriod,
+  ])
+  const vaultRegistry = await deploy('VaultRegistry', signer, [])
+  const anchor = await deploy('Anchor', signer, [validatorRegistry])
+  const jobMarket = await deploy('JobMarket', signer, [
+    anchor,
+    vaultRegistry,
+    validatorRegistry,
+    p.ownerShareBps,
+    p.minJobDuration,
+  ])
+  return { validatorRegistry, vaultRegistry, anchor, jobMarket }
+}

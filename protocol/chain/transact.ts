@@ -1,0 +1,48 @@
+import { Contract, type ContractRunner, type ContractTransactionReceipt, isCallException } from 'ethers'
+import { loadArtifact } from './artifacts.ts'
+import type { ContractName } from './compile.ts'
+
+/** A contract call reverted; `reason` is the Solidity custom error's name, e.g. 'InsufficientStake'. */
+export class ContractRevertError extends Error {
+  override readonly name = 'ContractRevertError'
+  readonly code = 'CONTRACT_REVERTED'
+  readonly reason: string
+
+  constructor(contract: ContractName, method: string, reason: string) {
+    super(`${contract}.${method} reverted: ${reason}`)
+    this.reason = reason
+  }
+}
+
+export interface TxOptions {
+  readonly value?: bigint
+}
+
+/** ethers' Contract with calls that surface reverts as ContractRevertError and wait for receipts. */
+export function boundContract(name: ContractName, address: string, runner: ContractRunner) {
+  const contract = new Contract(address, loadArtifact(name).abi, runner)
+
+  const withRevertReason = async <T>(method: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call()
+    } catch (error) {
+      if (isCallException(error)) {
+        throw new ContractRevertError(name, method, error.revert?.name ?? error.reason ?? 'unknown')
+      }
+      throw error
+    }
+  }
+
+  return {
+    contract,
+    read: (method: string, ...args: unknown[]): Promise<unknown> =>
+      withRevertReason(method, () => contract.getFunction(method).staticCall(...args)),
+    send: (method: string, args: unknown[], options: TxOptions = {}): Promise<ContractTransactionReceipt> =>
+      withRevertReason(method, async () => {
+        const tx = await contract.getFunction(method).send(...args, { value: options.value ?? 0n })
+        const receipt = await tx.wait()
+        if (receipt === null) throw new ContractRevertError(name, method, 'transaction dropped')
+        return receipt
+      }),
+  }
+}

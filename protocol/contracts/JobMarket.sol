@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {Anchor} from "./Anchor.sol";
+import {ValidatorRegistry} from "./ValidatorRegistry.sol";
+import {VaultRegistry} from "./VaultRegistry.sol";
+
+/// @notice Buyer escrow per job. A job ends exactly once: paid on a proven release, refunded on a
+/// proven failure, or refunded after its expiry if the network never settled it.
+contract JobMarket {
+    enum Status {
+        None,
+        Open,
+        Paid,
+        Refunded
+    }
+
+    struct Job {
+        address buyer;
+        uint64 expiresAt;
+        Status status;
+        bytes32 vaultId;
+        uint256 escrow;
+    }
+
+    uint256 public constant BPS = 10_000;
+
+    Anchor public immutable anchor;
+    VaultRegistry public immutable vaults;
+    ValidatorRegistry public immutable validators;
+    /// @notice Share of the escrow for the vault owner; the rest is split equally among the
+    /// validators whose precommits anchored the settling block.
+    uint256 public immutable ownerShareBps;
+    /// @notice Shortest escrow lifetime a buyer may choose, so the network has time to settle.
+    uint256 public immutable minJobDuration;
+
+    mapping(bytes32 => Job) public jobs;
+    /// @notice Pull payments: a payee that cannot receive ETH must not block a settlement.
+    mapping(address => uint256) public balances;
+
+    event JobOpened(bytes32 indexed jobId, bytes32 indexed vaultId, address indexed buyer, uint256 escrow);
+    event JobPaid(bytes32 indexed jobId, bytes32 resultHash, uint32 qualityScore);
+    event JobRefunded(bytes32 indexed jobId);
+    event Withdrawal(address indexed payee, uint256 amount);
+
+    error JobExists();
+    error VaultInactive();
+    error EscrowBelowPrice();
+    error ExpiryTooSoon();
+    error JobNotOpen();
+    error InvalidProof();
+    error NotExpired();
+    error NothingToWithdraw();
+    error TransferFailed();
+
+    constructor(
+        Anchor anchor_,
+        VaultRegistry vaults_,
+        ValidatorRegistry validators_,
+        uint256 ownerShareBps_,
+        uint256 minJobDuration_
+    ) {
+        require(ownerShareBps_ <= BPS);
+        anchor = anchor_;
+        vaults = vaults_;
+        validators = validators_;
+        ownerShareBps = ownerShareBps_;
+        minJobDuration = minJobDuration_;
+    }
+
+    /// @param jobId the protocol id of the buyer's JobRequest (keccak256 of its canonical bytes).
+    function openJob(bytes32 jobId, bytes32 vaultId, uint64 expiresAt) external payable {
+        if (jobs[jobId].status != Status.None) revert JobExists();
+        (, bool active,,, uint256 price) = vaults.vaults(vaultId);
+        if (!active) revert VaultInactive();
+        if (msg.value < price) revert EscrowBelowPrice();
+        if (expiresAt < block.timestamp + minJobDuration) revert ExpiryTooSoon();
+        jobs[jobId] = Job(msg.sender, expiresAt, Status.Open, vaultId, msg.value);
+        emit JobOpened(jobId, vaultId, msg.sender, msg.value);
+    }
+
+    /// @notice Pays the vault owner and the certifying validators for a release proven on the Anchor.
+    function settle(bytes32 jobId, bytes32 resultHash, uint32 qualityScore, Anchor.OutcomeProof calldata proof)
+        external
+    {
+        Job storage job = openJobOf(jobId);
+        if (!anchor.verifyResult(jobId, resultHash, qualityScore, proof)) revert InvalidProof();
+        job.status = Status.Paid;
+
+        (address owner,,,,) = vaults.vaults(job.vaultId);
+        uint256 validatorShare = (job.escrow * (BPS - ownerShareBps)) / BPS;
+        uint256[] memory set = validators.epochSet(proof.epoch);
+        uint256 count;
+        for (uint256 i; i < set.length; ++i) {
+            if ((proof.signers >> i) & 1 == 1) ++count;
+        }
+        uint256 each = validatorShare / count;
+        for (uint256 i; i < set.length; ++i) {
+            if ((proof.signers >> i) & 1 == 1) balances[address(uint160(set[i]))] += each;
+        }
+        // Rounding dust goes to the owner so the escrow is paid out exactly.
+        balances[owner] += job.escrow - each * count;
+        emit JobPaid(jobId, resultHash, qualityScore);
+    }
+
+    /// @notice Refund on a failure the network anchored: the deadline passed without a release.
+    function refundFailed(bytes32 jobId, Anchor.OutcomeProof calldata proof) external {
+        Job storage job = openJobOf(jobId);
+        if (!anchor.verifyFailure(jobId, proof)) revert InvalidProof();
+        refund(jobId, job);
+    }
+
+    /// @notice Refund when the network never settled the job before its expiry.
+    function refundExpired(bytes32 jobId) external {
+        Job storage job = openJobOf(jobId);
+        if (block.timestamp <= job.expiresAt) revert NotExpired();
+        refund(jobId, job);
+    }
+
+    function withdraw() external {
+        uint256 amount = balances[msg.sender];
+        if (amount == 0) revert NothingToWithdraw();
+        balances[msg.sender] = 0;
+        emit Withdrawal(msg.sender, amount);
+        (bool ok,) = msg.sender.call{value: amount}("");
+        if (!ok) revert TransferFailed();
+    }
+
+    function openJobOf(bytes32 jobId) private view returns (Job storage job) {
+        job = jobs[jobId];
+        if (job.status != Status.Open) revert JobNotOpen();
+    }
+
+    function refund(bytes32 jobId, Job storage job) private {
+        job.status = Status.Refunded;
+        balances[job.buyer] += job.escrow;
+        emit JobRefunded(jobId);
+    }
+}

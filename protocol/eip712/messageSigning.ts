@@ -1,0 +1,89 @@
+import type { TypedDataField } from 'ethers'
+import type { Address, Hex, Hex32 } from '../hex.ts'
+import type { ResultAttestation } from '../messages/attestation.ts'
+import type { JobRequest, SignedJobRequest } from '../messages/jobRequest.ts'
+import type { Release } from '../messages/release.ts'
+import { typedDataDigest } from './digests.ts'
+import type { Eip712Domain } from './domain.ts'
+import { addressOfPrivateKey, recoverAddress, signDigest } from './ecdsa.ts'
+import { JOB_REQUEST_TYPES, RELEASE_TYPES, RESULT_ATTESTATION_TYPES } from './structs.ts'
+
+/** One signed message kind: how to sign its fields and whose signature it must carry. */
+function typedSigning<Fields extends Record<string, unknown>>(types: Record<string, TypedDataField[]>) {
+  return {
+    sign: (domain: Eip712Domain, privateKey: Hex32, fields: Fields): Hex =>
+      signDigest(privateKey, typedDataDigest(domain, types, fields)),
+    signedBy: (domain: Eip712Domain, fields: Fields, signature: Hex, expected: Address): boolean =>
+      recoverAddress(typedDataDigest(domain, types, fields), signature) === expected.toLowerCase(),
+  }
+}
+
+const jobRequestSigning = typedSigning<Record<string, unknown>>(JOB_REQUEST_TYPES)
+const attestationSigning =
+  typedSigning<Pick<ResultAttestation, 'jobId' | 'resultHash' | 'execEnvHash'>>(RESULT_ATTESTATION_TYPES)
+const releaseSigning =
+  typedSigning<Pick<Release, 'jobId' | 'resultHash' | 'qualityScore' | 'sealedHash'>>(RELEASE_TYPES)
+
+const jobRequestFields = (r: JobRequest) => ({
+  vaultId: r.vaultId,
+  specHash: r.algorithm.specHash,
+  buyer: r.buyer,
+  maxPrice: r.maxPrice,
+  deadline: r.deadline,
+  nonce: r.nonce,
+  sealingPublicKey: r.sealingPublicKey,
+})
+
+export function signJobRequest(domain: Eip712Domain, buyerKey: Hex32, request: JobRequest): SignedJobRequest {
+  return {
+    version: 1,
+    request,
+    signature: jobRequestSigning.sign(domain, buyerKey, jobRequestFields(request)),
+  }
+}
+
+export const verifyJobRequest = (domain: Eip712Domain, signed: SignedJobRequest): boolean =>
+  jobRequestSigning.signedBy(domain, jobRequestFields(signed.request), signed.signature, signed.request.buyer)
+
+export function signResultAttestation(
+  domain: Eip712Domain,
+  validatorKey: Hex32,
+  fields: Pick<ResultAttestation, 'jobId' | 'resultHash' | 'execEnvHash'>,
+): ResultAttestation {
+  const { jobId, resultHash, execEnvHash } = fields
+  const signature = attestationSigning.sign(domain, validatorKey, { jobId, resultHash, execEnvHash })
+  return {
+    version: 1,
+    jobId,
+    resultHash,
+    execEnvHash,
+    validator: addressOfPrivateKey(validatorKey),
+    signature,
+  }
+}
+
+export const verifyResultAttestation = (domain: Eip712Domain, a: ResultAttestation): boolean =>
+  attestationSigning.signedBy(
+    domain,
+    { jobId: a.jobId, resultHash: a.resultHash, execEnvHash: a.execEnvHash },
+    a.signature,
+    a.validator,
+  )
+
+export function signRelease(
+  domain: Eip712Domain,
+  ownerKey: Hex32,
+  fields: Pick<Release, 'jobId' | 'resultHash' | 'qualityScore' | 'sealedHash'>,
+): Release {
+  const { jobId, resultHash, qualityScore, sealedHash } = fields
+  const signature = releaseSigning.sign(domain, ownerKey, { jobId, resultHash, qualityScore, sealedHash })
+  return { jobId, resultHash, qualityScore, sealedHash, owner: addressOfPrivateKey(ownerKey), signature }
+}
+
+export const verifyRelease = (domain: Eip712Domain, r: Release): boolean =>
+  releaseSigning.signedBy(
+    domain,
+    { jobId: r.jobId, resultHash: r.resultHash, qualityScore: r.qualityScore, sealedHash: r.sealedHash },
+    r.signature,
+    r.owner,
+  )

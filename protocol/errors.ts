@@ -1,0 +1,36 @@
+/** Why untrusted bytes were refused. Stable: peers log and score on these. */
+export type DecodeErrorCode =
+  | 'OVERSIZED'
+  | 'MALFORMED'
+  | 'BAD_VERSION'
+  | 'SCHEMA'
+  | 'NON_CANONICAL'
+  | 'BAD_CONTENT_HASH'
+
+/** The only error decoding untrusted bytes may throw. */
+export class DecodeError extends Error {
+  override readonly name = 'DecodeError'
+  readonly code: DecodeErrorCode
+  /** Message kind being decoded, e.g. 'JobRequest'. */
+  readonly kind: string
+  /** Field path of the offending value; empty when the whole message is at fault. */
+  readonly path: readonly (string | number)[]
+
+  constructor(code: DecodeErrorCode, kind: string, path: readonly (string | number)[], detail: string) {
+    super(`${kind}: ${code}${path.length > 0 ? ` at ${path.join('.')}` : ''}: ${detail}`)
+    this.code = code
+    this.kind = kind
+    this.path = path
+  }
+}
+
+/** A local value could not be encoded: a programming error on our side, never a peer's. */
+export class EncodeError extends Error {
+  override readonly name = 'EncodeError'
+  readonly code: 'UNENCODABLE' | 'OVERSIZED' | 'SCHEMA'
+
+  constructor(code: 'UNENCODABLE' | 'OVERSIZED' | 'SCHEMA', detail: string) {
+    super(detail)
+    this.code = code
+  }
+}

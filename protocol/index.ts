@@ -1,0 +1,128 @@
+// The public surface of protocol/: wire types, canonical encoding, ids, signing, contracts client.
+
+export { bytes32Word, hashWords, uintWord } from './abiWords.ts'
+export { canonicalBytes, canonicalJson } from './canonicalJson.ts'
+export {
+  type AnchorCall,
+  CertificateSignerError,
+  connectAnchor,
+  type OutcomeProof,
+  precommitBitmap,
+} from './chain/anchor.ts'
+export { loadArtifact } from './chain/artifacts.ts'
+export { CONTRACT_NAMES, type ContractArtifact, type ContractName } from './chain/compile.ts'
+export {
+  type ContractAddresses,
+  DEVNET_PARAMETERS,
+  type DeployParameters,
+  deployAll,
+} from './chain/deploy.ts'
+export { connectJobMarket, type JobRecord, type JobStatus } from './chain/jobMarket.ts'
+export { ContractRevertError } from './chain/transact.ts'
+export {
+  connectValidatorRegistry,
+  packMember,
+  unpackMember,
+  type ValidatorSetMember,
+} from './chain/validatorRegistry.ts'
+export { connectVaultRegistry, type VaultRecord, type VaultTerms } from './chain/vaultRegistry.ts'
+export { defineMessage, type MessageCodec, PROTOCOL_VERSION } from './codec.ts'
+export {
+  type ConsensusSigner,
+  createEip712ConsensusSigner,
+  createEip712Verifier,
+  type Proposal,
+  type SignatureVerifier,
+  type SignedProposal,
+  type SignedVote,
+  SignerMismatchError,
+  type Vote,
+  type VoteType,
+} from './eip712/consensusSigner.ts'
+export { createDigester, typedDataDigest } from './eip712/digests.ts'
+export {
+  DOMAIN_NAME,
+  DOMAIN_VERSION,
+  domainSeparator,
+  type Eip712Domain,
+  ethersDomain,
+} from './eip712/domain.ts'
+export { addressOfPrivateKey, publicKeyToAddress, recoverAddress, signDigest } from './eip712/ecdsa.ts'
+export {
+  signJobRequest,
+  signRelease,
+  signResultAttestation,
+  verifyJobRequest,
+  verifyRelease,
+  verifyResultAttestation,
+} from './eip712/messageSigning.ts'
+export {
+  JOB_REQUEST_TYPES,
+  PROPOSAL_TYPES,
+  RELEASE_TYPES,
+  RESULT_ATTESTATION_TYPES,
+  VOTE_TYPE_CODE,
+  VOTE_TYPES,
+} from './eip712/structs.ts'
+export { DecodeError, type DecodeErrorCode, EncodeError } from './errors.ts'
+export { type Address, type Hex, type Hex32, keccak256, ZERO_HASH } from './hex.ts'
+export {
+  decryptKeystore,
+  encryptKeystore,
+  generatePrivateKey,
+  KeystoreError,
+  type KeystoreOptions,
+  readKeystoreFile,
+  writeKeystoreFile,
+} from './keys/keystore.ts'
+export { failedLeaf, merkleProof, merkleRoot, OUTCOME, resultLeaf, verifyMerkleProof } from './merkle.ts'
+export {
+  MAX_VALIDATORS,
+  type ResultAttestation,
+  type ResultCertificate,
+  resultAttestationCodec,
+  type ValidatorSignature,
+} from './messages/attestation.ts'
+export { type BlobRequest, type BlobResponse, blobRequestCodec, blobResponseCodec } from './messages/blob.ts'
+export {
+  type Block,
+  type BlockHeader,
+  blockCodec,
+  blockHash,
+  blockHeader,
+  headerHash,
+  MAX_JOBS_PER_BLOCK,
+  outcomeLeaves,
+} from './messages/block.ts'
+export {
+  type CommitCertificate,
+  commitCertificateCodec,
+  type DuplicateVoteEvidence,
+  duplicateVoteEvidenceCodec,
+  type ProposalMessage,
+  proposalMessageCodec,
+  type VoteMessage,
+  voteMessageCodec,
+} from './messages/consensus.ts'
+export {
+  type JobRequest,
+  jobIdOf,
+  jobRequestCodec,
+  type SignedJobRequest,
+  signedJobRequestCodec,
+  specHash,
+} from './messages/jobRequest.ts'
+export { QUALITY_SCALE } from './messages/primitives.ts'
+export type { Release } from './messages/release.ts'
+export {
+  type SealedPayload,
+  type SealedResult,
+  sealedHashOf,
+  sealedResultCodec,
+} from './messages/sealedResult.ts'
+export {
+  computePolicyHash,
+  computeVaultId,
+  type VaultManifest,
+  vaultManifestCodec,
+} from './messages/vaultManifest.ts'

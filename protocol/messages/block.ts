@@ -1,0 +1,77 @@
+import { z } from 'zod'
+import { addressWord, bytes32Word, hashWords, uintWord } from '../abiWords.ts'
+import { canonicalBytes } from '../canonicalJson.ts'
+import { defineMessage } from '../codec.ts'
+import { type Address, addressSchema, type Hex32, hex32Schema, keccak256 } from '../hex.ts'
+import { failedLeaf, merkleRoot, resultLeaf } from '../merkle.ts'
+import { resultCertificateSchema } from './attestation.ts'
+import { signedJobRequestSchema } from './jobRequest.ts'
+import { epochSchema, heightSchema, versionSchema } from './primitives.ts'
+import { releaseSchema } from './release.ts'
+
+export const MAX_JOBS_PER_BLOCK = 1024
+
+/** A block has no round: the same block can be re-proposed in a later round and keep its hash. */
+export const blockSchema = z.strictObject({
+  version: versionSchema,
+  height: heightSchema,
+  epoch: epochSchema,
+  parentHash: hex32Schema,
+  proposer: addressSchema,
+  /** Newly admitted jobs: buyer-signed requests. */
+  admitted: z.array(signedJobRequestSchema).max(256),
+  /** Result certificates for jobs admitted earlier. */
+  certified: z.array(resultCertificateSchema).max(MAX_JOBS_PER_BLOCK),
+  /** Owner releases of certified results: each settles its job with a quality score. */
+  released: z.array(releaseSchema).max(MAX_JOBS_PER_BLOCK),
+  /** Jobs whose deadline passed before a release. */
+  failed: z.array(hex32Schema).max(MAX_JOBS_PER_BLOCK),
+})
+export type Block = z.infer<typeof blockSchema>
+export const blockCodec = defineMessage('Block', blockSchema, 512 * 1024)
+
+/** What the Anchor contract sees of a block. blockHash = keccak256(abi.encode(header fields in this order)). */
+export interface BlockHeader {
+  readonly height: number
+  readonly epoch: number
+  readonly parentHash: Hex32
+  readonly proposer: Address
+  /** Merkle root of the block's job outcomes (merkle.ts). */
+  readonly resultsRoot: Hex32
+  /** keccak256 of the canonical {admitted, certified, released, failed}. */
+  readonly bodyHash: Hex32
+}
+
+/** Outcome leaves in block order: releases first, then failures. */
+export const outcomeLeaves = (block: Pick<Block, 'released' | 'failed'>): Hex32[] => [
+  ...block.released.map((r) => resultLeaf(r.jobId, r.resultHash, r.qualityScore)),
+  ...block.failed.map(failedLeaf),
+]
+
+export function blockHeader(block: Block): BlockHeader {
+  const { admitted, certified, released, failed } = block
+  return {
+    height: block.height,
+    epoch: block.epoch,
+    parentHash: block.parentHash,
+    proposer: block.proposer,
+    resultsRoot: merkleRoot(outcomeLeaves(block)),
+    bodyHash: keccak256(canonicalBytes({ admitted, certified, released, failed })),
+  }
+}
+
+/**
+ * The value consensus votes on. Because it hashes resultsRoot, a certificate for a block commits to
+ * exactly one results root and the Anchor can recompute the hash from the header it is given.
+ */
+export const headerHash = (h: BlockHeader): Hex32 =>
+  hashWords(
+    uintWord(h.height),
+    uintWord(h.epoch),
+    bytes32Word(h.parentHash),
+    addressWord(h.proposer),
+    bytes32Word(h.resultsRoot),
+    bytes32Word(h.bodyHash),
+  )
+
+export const blockHash = (block: Block): Hex32 => headerHash(blockHeader(block))

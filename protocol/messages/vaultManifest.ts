@@ -1,0 +1,66 @@
+import { z } from 'zod'
+import { canonicalBytes } from '../canonicalJson.ts'
+import { defineMessage } from '../codec.ts'
+import { type Hex32, hex32Schema, keccak256, weiSchema } from '../hex.ts'
+import { uintSchema, versionSchema } from './primitives.ts'
+
+const nameSchema = z.string().min(1).max(128)
+
+const schemaColumnSchema = z.strictObject({
+  name: nameSchema,
+  type: z.enum(['number', 'integer', 'boolean', 'categorical', 'bucketed']),
+  nullable: z.boolean(),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  categories: z.array(z.string().max(128)).max(1024).optional(),
+  buckets: z.array(z.number()).max(1024).optional(),
+})
+
+const encodedColumnSchema = z.strictObject({
+  name: nameSchema,
+  kind: z.enum(['value', 'mask', 'onehot']),
+  source: nameSchema,
+  category: z.string().max(128).optional(),
+  chunks: z.array(hex32Schema).max(4096),
+})
+
+export const vaultManifestSchema = z.strictObject({
+  version: versionSchema,
+  vaultId: hex32Schema,
+  profile: z.enum(['ckks-8192', 'ckks-16384']),
+  schema: z.strictObject({ columns: z.array(schemaColumnSchema).min(1).max(256) }),
+  recordCount: uintSchema,
+  chunkCount: uintSchema,
+  slotCount: z.int().min(1),
+  keys: z.strictObject({
+    publicKey: hex32Schema,
+    relinKeys: hex32Schema,
+    galoisKeys: hex32Schema,
+    galoisSteps: z.array(z.int()).max(64),
+  }),
+  columns: z.array(encodedColumnSchema).min(1).max(2048),
+  policy: z.strictObject({
+    allowedOps: z.array(z.string().min(1).max(64)).max(64),
+    minAggregation: z.int().min(1),
+    price: weiSchema,
+    maxCost: z.number().min(0).optional(),
+  }),
+  createdAt: z.iso.datetime(),
+})
+
+export type VaultManifest = z.infer<typeof vaultManifestSchema>
+
+/** A vault is content-addressed: its id is keccak256 of the canonical manifest without the id. */
+export function computeVaultId(manifest: Omit<VaultManifest, 'vaultId'> & { vaultId?: Hex32 }): Hex32 {
+  const { vaultId: _ignored, ...content } = manifest
+  return keccak256(canonicalBytes(content))
+}
+
+/** keccak256 of the canonical policy: what VaultRegistry records as the vault's policy hash. */
+export const computePolicyHash = (policy: VaultManifest['policy']): Hex32 => keccak256(canonicalBytes(policy))
+
+// A manifest lists every chunk id (64 columns of a million rows is ~250 KB of ids) and travels as a blob,
+// never on gossip, so it may be larger than consensus messages.
+export const vaultManifestCodec = defineMessage('VaultManifest', vaultManifestSchema, 1024 * 1024, (m) =>
+  computeVaultId(m) === m.vaultId ? undefined : { path: ['vaultId'], detail: 'does not hash the manifest' },
+)

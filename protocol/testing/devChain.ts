@@ -1,0 +1,117 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { JsonRpcProvider, Wallet } from 'ethers'
+
+/** The first accounts of hardhat's default mnemonic, funded with 10,000 ETH each on every dev chain. */
+export const DEV_PRIVATE_KEYS = [
+  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
+  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
+  '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
+  '0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6',
+  '0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a',
+] as const
+
+export class DevChainError extends Error {
+  readonly code = 'DEV_CHAIN_START_FAILED'
+  override readonly name = 'DevChainError'
+}
+
+export interface DevChain {
+  readonly rpcUrl: string
+  readonly chainId: bigint
+  readonly provider: JsonRpcProvider
+  /** Funded signer for DEV_PRIVATE_KEYS[index]. */
+  wallet(index: number): Wallet
+  stop(): Promise<void>
+}
+
+export interface DevChainOptions {
+  readonly port?: number
+  readonly startTimeoutMs?: number
+}
+
+const CONFIG_PATH = fileURLToPath(new URL('./hardhat.config.cjs', import.meta.url))
+const HARDHAT_CLI = createRequire(import.meta.url).resolve('hardhat/internal/cli/bootstrap.js')
+
+/** Starts `hardhat node` on 127.0.0.1 and resolves once it answers JSON-RPC. */
+export async function startDevChain(options: DevChainOptions = {}): Promise<DevChain> {
+  const port = options.port ?? (await freePort())
+  const rpcUrl = `http://127.0.0.1:${port}`
+  const child = spawn(
+    process.execPath,
+    [HARDHAT_CLI, '--config', CONFIG_PATH, 'node', '--hostname', '127.0.0.1', '--port', String(port)],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true' } },
+  )
+  let output = ''
+  const collect = (chunk: Buffer): void => {
+    // Only the head matters for diagnosing a failed start; the node logs every call afterwards.
+    if (output.length < 8_000) output += chunk.toString()
+  }
+  child.stdout?.on('data', collect)
+  child.stderr?.on('data', collect)
+  try {
+    const chainId = await waitForRpc(rpcUrl, child, options.startTimeoutMs ?? 60_000)
+    const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, pollingInterval: 50 })
+    return {
+      rpcUrl,
+      chainId,
+      provider,
+      wallet: (index) => {
+        const key = DEV_PRIVATE_KEYS[index]
+        if (key === undefined) throw new RangeError(`no dev account ${index}`)
+        return new Wallet(key, provider)
+      },
+      stop: async () => {
+        provider.destroy()
+        await killChild(child)
+      },
+    }
+  } catch (error) {
+    await killChild(child)
+    throw new DevChainError(`hardhat node did not start on ${rpcUrl}: ${String(error)}\n${output}`)
+  }
+}
+
+async function waitForRpc(rpcUrl: string, child: ChildProcess, timeoutMs: number): Promise<bigint> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`)
+    try {
+      const response = await fetch(rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+      })
+      const body = (await response.json()) as { result?: string }
+      if (typeof body.result === 'string') return BigInt(body.result)
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`no JSON-RPC answer within ${timeoutMs} ms`)
+}
+
+function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve())
+    child.kill('SIGTERM')
+  })
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => {
+        if (address !== null && typeof address === 'object') resolve(address.port)
+        else reject(new Error('could not allocate a port'))
+      })
+    })
+  })
+}
