@@ -27,7 +27,13 @@ export function boundContract(name: ContractName, address: string, runner: Contr
       return await call()
     } catch (error) {
       if (isCallException(error)) {
-        throw new ContractRevertError(name, method, error.revert?.name ?? error.reason ?? 'unknown')
+        // Reverts during gas estimation arrive with raw data only; decode the custom error ourselves.
+        const decoded = error.data ? contract.interface.parseError(error.data) : null
+        throw new ContractRevertError(
+          name,
+          method,
+          decoded?.name ?? error.revert?.name ?? error.reason ?? 'unknown',
+        )
       }
       throw error
     }

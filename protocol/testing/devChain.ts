@@ -53,7 +53,12 @@ export async function startDevChain(options: DevChainOptions = {}): Promise<DevC
   child.stderr?.on('data', collect)
   try {
     const chainId = await waitForRpc(rpcUrl, child, options.startTimeoutMs ?? 60_000)
-    const provider = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true, pollingInterval: 50 })
+    const provider = new JsonRpcProvider(rpcUrl, undefined, {
+      staticNetwork: true,
+      pollingInterval: 50,
+      // ethers caches identical calls for 250 ms, so back-to-back sends would reuse a stale nonce.
+      cacheTimeout: -1,
+    })
     return {
       rpcUrl,
       chainId,
