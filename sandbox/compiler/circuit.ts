@@ -1,0 +1,60 @@
+import type { Hex32 } from '../he/hash.ts'
+import type { ProfileName } from '../he/profiles.ts'
+import type { OpName } from '../spec/schema.ts'
+
+/**
+ * A stat is one homomorphic aggregate: the sum over all records of the
+ * product of some stored columns, reduced to a single number by
+ * rotate-and-sum. Results carry one ciphertext per stat, in circuit order.
+ */
+export interface StatPlan {
+  /** factor names joined by `*`, sorted; a value column may repeat */
+  readonly key: string
+  readonly factors: readonly string[]
+  /** rescales the product tree needs: ceil(log2(#factors)) */
+  readonly depth: number
+  /** number of data primes the result keeps: the lowest level with room for the stat's bound */
+  readonly resultLevel: number
+}
+
+/** `Σ coef * stat` over the output's records; a negative index is the constant record count. */
+export type LinearForm = ReadonlyArray<readonly [statIndex: number, coef: number]>
+
+export const RECORD_COUNT = -1
+
+export interface OutputPlan {
+  readonly name: string
+  readonly op: OpName
+  /** the columns that must all be present for a record to count */
+  readonly over: readonly string[]
+  /** named sums the finisher combines; every op has `n` (the records aggregated) */
+  readonly sums: Readonly<Record<string, LinearForm>>
+  /** histogram bucket labels, in `sums` as `bucket:<label>` */
+  readonly categories?: readonly string[]
+  /** what the finisher needs besides sums: affine constants of sums with constants removed */
+  readonly constants?: Readonly<Record<string, number>>
+  readonly significantDigits: number
+}
+
+export interface CircuitCost {
+  readonly depth: number
+  readonly stats: number
+  readonly inputCiphertexts: number
+  readonly multiplications: number
+  readonly relinearizations: number
+  readonly rotations: number
+  /** estimated single-core evaluation time on the reference machine, ms */
+  readonly estimatedMs: number
+  /** estimated peak SEAL heap of one evaluation, bytes */
+  readonly estimatedBytes: number
+}
+
+export interface Circuit {
+  readonly version: 1
+  readonly vaultId: Hex32
+  readonly profile: ProfileName
+  readonly recordCount: number
+  readonly stats: readonly StatPlan[]
+  readonly outputs: readonly OutputPlan[]
+  readonly cost: CircuitCost
+}

@@ -1,0 +1,305 @@
+import { CompileError } from '../errors.ts'
+import { PROFILES } from '../he/profiles.ts'
+import { type AlgorithmSpec, type OutputSpec, TERM_PATTERN } from '../spec/schema.ts'
+import { maskName } from '../vault/layout.ts'
+import type { StoredColumnEntry, VaultManifest } from '../vault/manifest.ts'
+import { type Column, categoriesOf } from '../vault/schema.ts'
+import { type Circuit, type LinearForm, type OutputPlan, RECORD_COUNT, type StatPlan } from './circuit.ts'
+import { estimateCost } from './cost.ts'
+import { add, affine, constant, monomialFactors, multiply, type Poly, withoutConstant } from './poly.ts'
+
+/** What a node is willing to spend on one job. */
+export interface CompileLimits {
+  /** estimated single-core evaluation time, ms */
+  readonly maxCostMs: number
+  /** estimated peak SEAL heap, bytes */
+  readonly maxMemoryBytes: number
+}
+
+export const DEFAULT_LIMITS: CompileLimits = { maxCostMs: 300_000, maxMemoryBytes: 2 * 1024 ** 3 }
+
+const DEFAULT_SIGNIFICANT_DIGITS = 6
+
+/**
+ * Turns a buyer's spec into the circuit every node evaluates on one vault,
+ * or refuses it with a CompileError naming the offending field. Pure and
+ * deterministic: the same spec and manifest give the same circuit anywhere.
+ */
+export function compile(
+  spec: AlgorithmSpec,
+  manifest: VaultManifest,
+  limits: CompileLimits = DEFAULT_LIMITS,
+): Circuit {
+  const builder = new CircuitBuilder(manifest)
+  const outputs: OutputPlan[] = []
+  for (const [name, output] of Object.entries(spec.outputs)) {
+    const field = `outputs.${name}`
+    if (!manifest.policy.allowedOps.includes(output.op)) {
+      throw new CompileError('OP_NOT_ALLOWED', `${field}: the vault's policy does not allow "${output.op}"`, {
+        field: `${field}.op`,
+      })
+    }
+    if (manifest.recordCount < manifest.policy.minAggregation) {
+      throw new CompileError(
+        'AGGREGATION_TOO_SMALL',
+        `${field}: the vault holds ${manifest.recordCount} records, fewer than its minimum aggregation of ${manifest.policy.minAggregation}`,
+        { field },
+      )
+    }
+    outputs.push(builder.output(name, output))
+  }
+  const profile = PROFILES[manifest.profile]
+  const stats = builder.stats()
+  for (const [i, stat] of stats.entries()) {
+    if (stat.depth > profile.depth) {
+      const field = `outputs.${builder.firstUser(i)}`
+      throw new CompileError(
+        'DEPTH_EXCEEDED',
+        `${field}: needs multiplicative depth ${stat.depth} (Σ ${stat.key}), profile ${profile.name} allows ${profile.depth}`,
+        { field },
+      )
+    }
+    if (stat.resultLevel === 0) {
+      const field = `outputs.${builder.firstUser(i)}`
+      throw new CompileError(
+        'HEADROOM_EXCEEDED',
+        `${field}: Σ ${stat.key} over ${manifest.recordCount} records may exceed what profile ${profile.name} can decrypt at depth ${stat.depth}; use a deeper profile`,
+        { field },
+      )
+    }
+  }
+  const cost = estimateCost(profile, manifest.chunkCount, stats)
+  const maxCost = Math.min(limits.maxCostMs, manifest.policy.maxCost ?? Number.POSITIVE_INFINITY)
+  if (cost.estimatedMs > maxCost) {
+    throw new CompileError(
+      'COST_EXCEEDED',
+      `outputs: estimated cost ${Math.round(cost.estimatedMs)} ms exceeds the budget of ${maxCost} ms`,
+      { field: 'outputs' },
+    )
+  }
+  if (cost.estimatedBytes > limits.maxMemoryBytes) {
+    throw new CompileError(
+      'COST_EXCEEDED',
+      `outputs: estimated memory ${Math.round(cost.estimatedBytes / 2 ** 20)} MiB exceeds the budget of ${Math.round(limits.maxMemoryBytes / 2 ** 20)} MiB`,
+      { field: 'outputs' },
+    )
+  }
+  return {
+    version: 1,
+    vaultId: manifest.vaultId,
+    profile: manifest.profile,
+    recordCount: manifest.recordCount,
+    stats,
+    outputs,
+    cost,
+  }
+}
+
+class CircuitBuilder {
+  readonly #manifest: VaultManifest
+  readonly #columns: Map<string, Column>
+  readonly #stored: Map<string, StoredColumnEntry>
+  readonly #stats = new Map<string, { factors: string[]; users: string[] }>()
+
+  constructor(manifest: VaultManifest) {
+    this.#manifest = manifest
+    this.#columns = new Map(manifest.schema.columns.map((c) => [c.name, c]))
+    this.#stored = new Map(manifest.columns.map((c) => [c.name, c]))
+  }
+
+  output(name: string, spec: OutputSpec): OutputPlan {
+    const field = `outputs.${name}`
+    const significantDigits = spec.significantDigits ?? DEFAULT_SIGNIFICANT_DIGITS
+    const plan = (
+      over: Set<string>,
+      sums: Record<string, Poly>,
+      extra: Partial<OutputPlan> = {},
+    ): OutputPlan => {
+      const overList = [...over].sort()
+      const forms: Record<string, LinearForm> = { n: this.#linearForm(constant(1), overList, name) }
+      for (const [label, poly] of Object.entries(sums)) forms[label] = this.#linearForm(poly, overList, name)
+      return { name, op: spec.op, over: overList, sums: forms, significantDigits, ...extra }
+    }
+    switch (spec.op) {
+      case 'count': {
+        if (spec.of === undefined) return plan(new Set(), {})
+        return plan(new Set(this.#term(spec.of, `${field}.of`).sources), {})
+      }
+      case 'sum':
+      case 'mean': {
+        const t = this.#term(spec.of, `${field}.of`)
+        return plan(new Set(t.sources), { t: t.poly })
+      }
+      case 'variance':
+      case 'stddev': {
+        const t = this.#term(spec.of, `${field}.of`)
+        const tc = withoutConstant(t.poly)
+        return plan(new Set(t.sources), { t: tc, tt: multiply(tc, tc) })
+      }
+      case 'covariance':
+      case 'correlation': {
+        const t = this.#term(spec.of[0], `${field}.of.0`)
+        const u = this.#term(spec.of[1], `${field}.of.1`)
+        const tc = withoutConstant(t.poly)
+        const uc = withoutConstant(u.poly)
+        return plan(new Set([...t.sources, ...u.sources]), {
+          t: tc,
+          u: uc,
+          tu: multiply(tc, uc),
+          tt: multiply(tc, tc),
+          uu: multiply(uc, uc),
+        })
+      }
+      case 'histogram': {
+        const column = this.#column(spec.of, `${field}.of`)
+        const categories = categoriesOf(column)
+        if (!categories) {
+          throw new CompileError(
+            'COLUMN_TYPE',
+            `${field}.of: "${spec.of}" is a ${column.type} column; histograms need a categorical or bucketed one`,
+            {
+              field: `${field}.of`,
+            },
+          )
+        }
+        const sums: Record<string, Poly> = {}
+        for (const category of categories)
+          sums[`bucket:${category}`] = new Map([[`${spec.of}=${category}`, 1]])
+        return plan(new Set([spec.of]), sums, { categories })
+      }
+      case 'weighted_sum': {
+        const { poly, sources } = this.#linear(spec.weights, 0, `${field}.weights`)
+        return plan(sources, { w: poly })
+      }
+      case 'linear_model_fit': {
+        const { poly: prediction, sources } = this.#linear(
+          spec.model.weights,
+          spec.model.bias,
+          `${field}.model.weights`,
+        )
+        const label = this.#term(spec.label, `${field}.label`)
+        const residual = add(label.poly, prediction, -1)
+        const yc = withoutConstant(label.poly)
+        sources.add(spec.label)
+        return plan(sources, { e2: multiply(residual, residual), y: yc, yy: multiply(yc, yc) })
+      }
+    }
+  }
+
+  stats(): StatPlan[] {
+    const profile = PROFILES[this.#manifest.profile]
+    const dataBits = profile.coeffModulusBits.slice(0, -1)
+    const needBits = Math.ceil(Math.log2(Math.max(2, this.#manifest.recordCount))) + profile.scaleBits + 2
+    return [...this.#stats.entries()].map(([key, { factors }]) => {
+      const depth = factors.length <= 1 ? 0 : Math.ceil(Math.log2(factors.length))
+      // The result may sit at any level its product tree leaves it at or
+      // below; the lowest with room for the bound makes rotations cheapest.
+      let resultLevel = 0
+      for (let level = 1; level <= dataBits.length - depth; level++) {
+        const bits = dataBits.slice(0, level).reduce((a, b) => a + b, 0)
+        if (bits >= needBits) {
+          resultLevel = level
+          break
+        }
+      }
+      return { key, factors, depth, resultLevel }
+    })
+  }
+
+  firstUser(statIndex: number): string {
+    return [...this.#stats.values()][statIndex]?.users[0] ?? ''
+  }
+
+  #column(name: string, field: string): Column {
+    const column = this.#columns.get(name)
+    if (!column)
+      throw new CompileError('UNKNOWN_COLUMN', `${field}: the vault has no column "${name}"`, { field })
+    return column
+  }
+
+  #valueColumn(name: string, field: string): Poly {
+    const column = this.#column(name, field)
+    const stored = this.#stored.get(name)
+    if (stored?.kind !== 'value' || stored.center === undefined || stored.halfWidth === undefined) {
+      throw new CompileError(
+        'COLUMN_TYPE',
+        `${field}: "${name}" is a ${column.type} column; this op needs a number, integer or boolean`,
+        {
+          field,
+        },
+      )
+    }
+    return affine(name, stored.center, stored.halfWidth)
+  }
+
+  #term(term: string, field: string): { poly: Poly; sources: string[] } {
+    const m = TERM_PATTERN.exec(term)
+    if (!m) throw new CompileError('SPEC_INVALID', `${field}: "${term}" is not a term`, { field })
+    const a = m[1]!
+    const b = term.endsWith('^2') ? a : m[2]
+    const pa = this.#valueColumn(a, field)
+    if (b === undefined) return { poly: pa, sources: [a] }
+    return { poly: multiply(pa, this.#valueColumn(b, field)), sources: [...new Set([a, b])] }
+  }
+
+  #linear(
+    weights: Record<string, number>,
+    bias: number,
+    field: string,
+  ): { poly: Poly; sources: Set<string> } {
+    let poly = constant(bias)
+    const sources = new Set<string>()
+    for (const [term, weight] of Object.entries(weights)) {
+      const t = this.#term(term, `${field}.${term}`)
+      poly = add(poly, t.poly, weight)
+      for (const s of t.sources) sources.add(s)
+    }
+    return { poly, sources }
+  }
+
+  /** Σ over the records where every column of `over` is present, as stats. */
+  #linearForm(poly: Poly, over: string[], user: string): LinearForm {
+    const form: Array<readonly [number, number]> = []
+    for (const [monomial, coef] of poly) {
+      const index = this.#stat(monomialFactors(monomial), over, user)
+      if (index !== null) form.push([index, coef])
+    }
+    return form
+  }
+
+  /**
+   * Registers Σ_r Π factors(r) restricted to `over`. Stored columns are 0
+   * where their source is missing, so a source's mask is needed only if no
+   * other factor of that source is present. Returns null for a product that
+   * is identically zero (two one-hot buckets of one column), which SEAL
+   * would refuse to compute as a transparent ciphertext anyway.
+   */
+  #stat(monomial: string[], over: string[], user: string): number | null {
+    const factors = [...monomial]
+    const binary = new Set<string>()
+    const onehotOf = new Map<string, string>()
+    for (const f of monomial) {
+      const stored = this.#stored.get(f)
+      if (stored?.kind === 'onehot') {
+        const other = onehotOf.get(stored.source)
+        if (other !== undefined && other !== f) return null
+        onehotOf.set(stored.source, f)
+        binary.add(f)
+      }
+    }
+    const covered = new Set(factors.map((f) => this.#stored.get(f)?.source))
+    for (const source of over) {
+      if (this.#columns.get(source)?.nullable && !covered.has(source)) binary.add(maskName(source))
+    }
+    const all = [...factors.filter((f) => !binary.has(f)), ...binary].sort()
+    if (all.length === 0) return RECORD_COUNT
+    const key = all.join('*')
+    let entry = this.#stats.get(key)
+    if (!entry) {
+      entry = { factors: all, users: [] }
+      this.#stats.set(key, entry)
+    }
+    if (!entry.users.includes(user)) entry.users.push(user)
+    return [...this.#stats.keys()].indexOf(key)
+  }
+}

@@ -1,0 +1,55 @@
+import type { HeProfile } from '../he/profiles.ts'
+import type { CircuitCost, StatPlan } from './circuit.ts'
+
+/**
+ * Per-operation costs in ms for CKKS N=8192 on one core of the reference
+ * machine (node-seal 7 on Node 24, measured by the HE benchmark). Costs grow
+ * about linearly with N and with the number of primes in play.
+ */
+const MS_8192 = {
+  load: 0.12, // an uncompressed ciphertext from bytes
+  add: 0.05,
+  multiply: 1.0, // without relinearization
+  relinearizeRescale: 9,
+  rotatePerPrime: 0.55,
+}
+
+export function estimateCost(
+  profile: HeProfile,
+  chunkCount: number,
+  stats: readonly StatPlan[],
+): CircuitCost {
+  const scale = profile.polyModulusDegree / 8192
+  const topPrimes = profile.coeffModulusBits.length - 1
+  const rotationsPerStat = Math.log2(profile.slotCount)
+  const inputs = new Set(stats.flatMap((s) => s.factors))
+  let multiplications = 0
+  let relinearizations = 0
+  let rotations = 0
+  let ms = inputs.size * chunkCount * MS_8192.load
+  for (const stat of stats) {
+    const products = Math.max(0, stat.factors.length - 1)
+    // Inner products of the tree are relinearized per chunk; the root's
+    // products are summed unrelinearized and relinearized once.
+    const inner = Math.max(0, products - 1)
+    multiplications += products * chunkCount
+    relinearizations += inner * chunkCount + (products > 0 ? 1 : 0)
+    rotations += rotationsPerStat
+    ms += chunkCount * (products * MS_8192.multiply + inner * MS_8192.relinearizeRescale + MS_8192.add)
+    ms +=
+      (products > 0 ? MS_8192.relinearizeRescale : 0) +
+      rotationsPerStat * MS_8192.rotatePerPrime * stat.resultLevel
+  }
+  const ciphertextBytes = 2 * profile.polyModulusDegree * topPrimes * 8
+  const keyBytes = ciphertextBytes * (rotationsPerStat + 1) * topPrimes
+  return {
+    depth: Math.max(0, ...stats.map((s) => s.depth)),
+    stats: stats.length,
+    inputCiphertexts: inputs.size * chunkCount,
+    multiplications,
+    relinearizations,
+    rotations,
+    estimatedMs: ms * scale,
+    estimatedBytes: keyBytes + (stats.length * 1.5 + inputs.size + 4) * ciphertextBytes + 32 * 2 ** 20,
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Every failure the sandbox reports is a `SandboxError` with a stable `code`,
+ * so callers (CLI, node daemon, API) can branch on it and show users a clear
+ * message. `field` names the offending input where there is one: a spec path
+ * (`outputs.fit.model.weights.bmi`), a CSV position (`line 12, column bmi`), a
+ * key file.
+ */
+export type SandboxErrorCode =
+  | 'SCHEMA_INVALID'
+  | 'POLICY_INVALID'
+  | 'SPEC_INVALID'
+  | 'CSV_INVALID'
+  | 'KEY_INVALID'
+  | 'KEY_MISMATCH'
+  | 'PASSPHRASE_WRONG'
+  | 'CIPHERTEXT_INVALID'
+  | 'BLOB_MISSING'
+  | 'BLOB_CORRUPT'
+  | 'MANIFEST_INVALID'
+  | 'PROFILE_UNKNOWN'
+  | 'DEPTH_EXCEEDED'
+  | 'HEADROOM_EXCEEDED'
+  | 'OP_NOT_ALLOWED'
+  | 'AGGREGATION_TOO_SMALL'
+  | 'COST_EXCEEDED'
+  | 'UNKNOWN_COLUMN'
+  | 'COLUMN_TYPE'
+  | 'TRANSPARENT_RESULT'
+  | 'DEADLINE_EXCEEDED'
+  | 'MEMORY_EXCEEDED'
+  | 'WORKER_CRASHED'
+  | 'RESULT_INVALID'
+
+export class SandboxError extends Error {
+  override name = 'SandboxError'
+  readonly code: SandboxErrorCode
+  readonly field: string | undefined
+
+  constructor(code: SandboxErrorCode, message: string, options?: { field?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.field = options?.field
+  }
+
+  toJSON(): { name: string; code: SandboxErrorCode; field?: string; message: string } {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      ...(this.field ? { field: this.field } : {}),
+    }
+  }
+}
+
+/** A spec the compiler will not turn into a circuit. */
+export class CompileError extends SandboxError {
+  override name = 'CompileError'
+}
+
+/** A CSV cell or row that does not fit the vault schema. */
+export class CsvError extends SandboxError {
+  override name = 'CsvError'
+  readonly line: number
+  readonly column: string | undefined
+
+  constructor(message: string, line: number, column?: string) {
+    const where = column === undefined ? `line ${line}` : `line ${line}, column ${column}`
+    super('CSV_INVALID', `${where}: ${message}`, { field: where })
+    this.line = line
+    this.column = column
+  }
+}
+
+/** A job that broke a resource limit or whose worker died; the pool stays healthy. */
+export class EvaluationError extends SandboxError {
+  override name = 'EvaluationError'
+}
+
+export function isSandboxError(e: unknown): e is SandboxError {
+  return e instanceof SandboxError
+}

@@ -1,0 +1,90 @@
+import { availableParallelism } from 'node:os'
+import type { Circuit } from '../compiler/circuit.ts'
+import { execEnvHash } from '../he/exec-env.ts'
+import type { Hex32 } from '../he/hash.ts'
+import { WorkerPool } from '../pool/worker-pool.ts'
+import type { VaultManifest } from '../vault/manifest.ts'
+import { circuitIdOf, type ResultBundle, resultHashOf } from './bundle.ts'
+import type { EvaluateRequest, EvaluateResult } from './task.ts'
+
+export interface EvaluatorInit {
+  /** worker threads, one SEAL instance each; defaults to every core */
+  readonly workers?: number
+  /** wall-clock limit per job */
+  readonly deadlineMs?: number
+  /** SEAL heap cap per job */
+  readonly memoryCapBytes?: number
+}
+
+export interface JobTiming {
+  readonly ms: number
+  readonly heapBytes: number
+}
+
+/**
+ * Evaluates compiled circuits over vault ciphertexts in a pool of worker
+ * threads. A job that overruns its deadline or memory cap, or whose worker
+ * dies, rejects with an EvaluationError; the evaluator keeps serving.
+ */
+export class Evaluator {
+  readonly #pool: WorkerPool<EvaluateRequest, EvaluateResult>
+  readonly #deadlineMs: number
+  readonly #memoryCapBytes: number
+
+  constructor(init: EvaluatorInit = {}) {
+    this.#deadlineMs = init.deadlineMs ?? 10 * 60_000
+    this.#memoryCapBytes = init.memoryCapBytes ?? 2 * 1024 ** 3
+    this.#pool = new WorkerPool({
+      script: new URL('./worker.ts', import.meta.url),
+      size: Math.max(1, init.workers ?? availableParallelism()),
+      // The JS side of a job is small; SEAL's heap is capped separately.
+      resourceLimits: { maxOldGenerationSizeMb: 512 },
+    })
+  }
+
+  start(): void {
+    this.#pool.start()
+  }
+
+  stop(): Promise<void> {
+    return this.#pool.stop()
+  }
+
+  get queueDepth(): number {
+    return this.#pool.queueDepth
+  }
+
+  async evaluate(
+    circuit: Circuit,
+    manifest: VaultManifest,
+    blobDir: string,
+    limits: { deadlineMs?: number } = {},
+  ): Promise<{ bundle: ResultBundle; timing: JobTiming }> {
+    const needed = new Set(circuit.stats.flatMap((s) => s.factors))
+    const columns = manifest.columns
+      .filter((c) => needed.has(c.name))
+      .map((c) => [c.name, c.chunks as Hex32[]] as const)
+    const [result, envHash] = await Promise.all([
+      this.#pool.run(
+        {
+          circuit,
+          columns,
+          chunkCount: manifest.chunkCount,
+          blobDir,
+          keys: { relinKeys: manifest.keys.relinKeys, galoisKeys: manifest.keys.galoisKeys },
+          memoryCapBytes: this.#memoryCapBytes,
+        },
+        { deadlineMs: limits.deadlineMs ?? this.#deadlineMs },
+      ),
+      execEnvHash(circuit.profile),
+    ])
+    const circuitId = circuitIdOf(circuit)
+    const bundle: ResultBundle = {
+      circuitId,
+      execEnvHash: envHash,
+      stats: result.stats,
+      resultHash: resultHashOf(circuitId, envHash, result.stats),
+    }
+    return { bundle, timing: { ms: result.ms, heapBytes: result.heapBytes } }
+  }
+}

@@ -1,0 +1,19 @@
+import type { Circuit } from '../compiler/circuit.ts'
+import type { Hex32 } from '../he/hash.ts'
+
+export interface EvaluateRequest {
+  readonly circuit: Circuit
+  readonly columns: ReadonlyArray<readonly [name: string, chunks: readonly Hex32[]]>
+  readonly chunkCount: number
+  /** content-addressed blob directory holding the ciphertexts and key material */
+  readonly blobDir: string
+  readonly keys: { readonly relinKeys: Hex32; readonly galoisKeys: Hex32 }
+  /** cap on this worker's SEAL heap, bytes */
+  readonly memoryCapBytes: number
+}
+
+export interface EvaluateResult {
+  readonly stats: readonly Uint8Array[]
+  readonly heapBytes: number
+  readonly ms: number
+}

@@ -1,0 +1,45 @@
+import { EvaluationError } from '../errors.ts'
+import type { Hex32 } from '../he/hash.ts'
+import { type EvaluationKeys, loadEvaluationKeys } from '../he/keys.ts'
+import { heContext } from '../he/seal.ts'
+import { serveTasks } from '../pool/serve.ts'
+import { getBlobSync } from '../vault/blob-dir.ts'
+import { evaluateCircuit } from './evaluate.ts'
+import type { EvaluateRequest, EvaluateResult } from './task.ts'
+
+// Loading Galois keys costs tens of ms; a worker keeps the last vault's.
+let cachedKeys: { id: string; keys: EvaluationKeys } | undefined
+
+serveTasks<EvaluateRequest, EvaluateResult>(
+  async (request) => {
+    const started = performance.now()
+    const ctx = await heContext(request.circuit.profile)
+    const keyId = `${request.circuit.profile}:${request.keys.relinKeys}:${request.keys.galoisKeys}`
+    if (cachedKeys?.id !== keyId) {
+      cachedKeys?.keys.delete()
+      cachedKeys = undefined
+      const wire = {
+        relinKeys: getBlobSync(request.blobDir, request.keys.relinKeys),
+        galoisKeys: getBlobSync(request.blobDir, request.keys.galoisKeys),
+      }
+      cachedKeys = { id: keyId, keys: loadEvaluationKeys(ctx, wire, request.keys) }
+    }
+    const stats = evaluateCircuit(ctx, cachedKeys.keys, {
+      circuit: request.circuit,
+      columns: new Map(request.columns),
+      chunkCount: request.chunkCount,
+      readBlob: (id) => getBlobSync(request.blobDir, id as Hex32),
+      checkpoint: () => {
+        const heap = ctx.heapBytes()
+        if (heap > request.memoryCapBytes) {
+          throw new EvaluationError(
+            'MEMORY_EXCEEDED',
+            `the job's SEAL heap reached ${Math.round(heap / 2 ** 20)} MiB, over its cap of ${Math.round(request.memoryCapBytes / 2 ** 20)} MiB`,
+          )
+        }
+      },
+    })
+    return { stats, heapBytes: ctx.heapBytes(), ms: performance.now() - started }
+  },
+  ({ stats }) => stats.map((s) => s.buffer as ArrayBuffer),
+)

@@ -1,0 +1,62 @@
+export type { Circuit, CircuitCost, OutputPlan, StatPlan } from './compiler/circuit.ts'
+export { type CompileLimits, compile, DEFAULT_LIMITS } from './compiler/compile.ts'
+export { decryptStats } from './decrypt/decrypt.ts'
+export {
+  type FinishedOutputs,
+  finish,
+  type OutputValue,
+  roundSignificant,
+  type Withheld,
+} from './decrypt/finish.ts'
+export { type QualityScore, qualityScore } from './decrypt/quality.ts'
+export {
+  CompileError,
+  CsvError,
+  EvaluationError,
+  isSandboxError,
+  SandboxError,
+  type SandboxErrorCode,
+} from './errors.ts'
+export {
+  circuitIdOf,
+  decodeBundle,
+  encodeBundle,
+  type ResultBundle,
+  resultHashOf,
+} from './evaluator/bundle.ts'
+export { evaluateCircuit } from './evaluator/evaluate.ts'
+export { Evaluator, type EvaluatorInit, type JobTiming } from './evaluator/evaluator.ts'
+export { EVALUATOR_VERSION, execEnvHash } from './he/exec-env.ts'
+export type { Hex32 } from './he/hash.ts'
+export {
+  type EvaluationKeys,
+  type GeneratedKeys,
+  generateKeys,
+  KEY_FILES,
+  type KeyMeta,
+  loadEvaluationKeys,
+  loadSecretKey,
+  readEvaluationKeyFiles,
+  readKeyMeta,
+  writeKeyDir,
+} from './he/keys.ts'
+export { DEFAULT_SCRYPT, type ScryptParams } from './he/keystore.ts'
+export { DEFAULT_PROFILE, type HeProfile, isProfileName, PROFILES, type ProfileName } from './he/profiles.ts'
+export { type HeContext, heContext, loadSeal } from './he/seal.ts'
+export { type TrustedRunOptions, type TrustedRunResult, trustedRun } from './run.ts'
+export * from './spec/index.ts'
+export { getBlob, putBlob } from './vault/blob-dir.ts'
+export { type CreateVaultOptions, createVault } from './vault/create.ts'
+export { readCsv } from './vault/csv.ts'
+export { type StoredColumn, storedColumns } from './vault/layout.ts'
+export {
+  BLOB_DIR,
+  MANIFEST_FILE,
+  parseManifest,
+  readManifest,
+  type VaultManifest,
+  VaultManifestSchema,
+  vaultIdOf,
+} from './vault/manifest.ts'
+export { type Policy, PolicySchema } from './vault/policy.ts'
+export { type Column, type VaultSchema, VaultSchemaSchema } from './vault/schema.ts'

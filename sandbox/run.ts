@@ -1,0 +1,67 @@
+import { join } from 'node:path'
+import type { Circuit } from './compiler/circuit.ts'
+import { type CompileLimits, compile, DEFAULT_LIMITS } from './compiler/compile.ts'
+import { decryptStats } from './decrypt/decrypt.ts'
+import { type FinishedOutputs, finish } from './decrypt/finish.ts'
+import { type QualityScore, qualityScore } from './decrypt/quality.ts'
+import type { ResultBundle } from './evaluator/bundle.ts'
+import { Evaluator, type JobTiming } from './evaluator/evaluator.ts'
+import { loadSecretKey } from './he/keys.ts'
+import { heContext } from './he/seal.ts'
+import type { AlgorithmSpec } from './spec/schema.ts'
+import { BLOB_DIR, readManifest, type VaultManifest } from './vault/manifest.ts'
+
+export interface TrustedRunOptions {
+  readonly vaultDir: string
+  readonly spec: AlgorithmSpec
+  readonly keysDir: string
+  readonly passphrase: string
+  readonly limits?: CompileLimits
+  /** reuse a running evaluator; otherwise one is started and stopped */
+  readonly evaluator?: Evaluator
+}
+
+export interface TrustedRunResult {
+  readonly manifest: VaultManifest
+  readonly circuit: Circuit
+  readonly bundle: ResultBundle
+  readonly finished: FinishedOutputs
+  readonly quality: QualityScore
+  readonly timing: JobTiming & { readonly decryptMs: number }
+}
+
+/**
+ * Phase 1, the trusted sandbox: a vault and a spec meet on one machine.
+ * The evaluation only ever touches ciphertexts; the key holder's decryption
+ * sees the stats, and what leaves is the rounded outputs and their score.
+ */
+export async function trustedRun(options: TrustedRunOptions): Promise<TrustedRunResult> {
+  const manifest = await readManifest(options.vaultDir)
+  const circuit = compile(options.spec, manifest, options.limits ?? DEFAULT_LIMITS)
+  const evaluator = options.evaluator ?? new Evaluator()
+  if (!options.evaluator) evaluator.start()
+  try {
+    const { bundle, timing } = await evaluator.evaluate(circuit, manifest, join(options.vaultDir, BLOB_DIR))
+    const started = performance.now()
+    const ctx = await heContext(manifest.profile)
+    const secretKey = await loadSecretKey(ctx, options.keysDir, options.passphrase, manifest.keys.keyId)
+    let stats: number[]
+    try {
+      stats = decryptStats(ctx, secretKey, bundle)
+    } finally {
+      secretKey.delete()
+    }
+    const finished = finish(circuit, stats, manifest.policy.minAggregation)
+    const quality = qualityScore(manifest, circuit, finished, options.spec.expect)
+    return {
+      manifest,
+      circuit,
+      bundle,
+      finished,
+      quality,
+      timing: { ...timing, decryptMs: performance.now() - started },
+    }
+  } finally {
+    if (!options.evaluator) await evaluator.stop()
+  }
+}

@@ -1,0 +1,88 @@
+import { z } from 'zod'
+
+/**
+ * The algorithm spec: what a buyer asks of a vault. It is data, validated
+ * here and interpreted by the node's own compiler and evaluator, so the
+ * language itself is the sandbox: there is no way to express anything but
+ * aggregates over all of a vault's (present) records.
+ */
+export const OP_NAMES = [
+  'count',
+  'sum',
+  'mean',
+  'variance',
+  'stddev',
+  'covariance',
+  'correlation',
+  'histogram',
+  'weighted_sum',
+  'linear_model_fit',
+] as const
+export type OpName = (typeof OP_NAMES)[number]
+
+const identifier = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/
+const column = /[A-Za-z_][A-Za-z0-9_]{0,63}/.source
+
+/**
+ * A term is a column or a degree-2 monomial of columns: `age`, `age^2`,
+ * `age*bmi`. Degree-2 terms are the polynomial feature map.
+ */
+export const TERM_PATTERN = new RegExp(`^(${column})(?:\\^2|\\*(${column}))?$`)
+const Term = z.string().regex(TERM_PATTERN, 'a term is a column, column^2 or columnA*columnB')
+const ColumnRef = z.string().regex(identifier, 'a column name')
+const significantDigits = z.number().int().min(1).max(12).optional()
+
+const Count = z.strictObject({ op: z.literal('count'), of: Term.optional(), significantDigits })
+const Moment = z.strictObject({
+  op: z.enum(['sum', 'mean', 'variance', 'stddev']),
+  of: Term,
+  significantDigits,
+})
+const Pairwise = z.strictObject({
+  op: z.enum(['covariance', 'correlation']),
+  of: z.tuple([Term, Term]),
+  significantDigits,
+})
+const Histogram = z.strictObject({ op: z.literal('histogram'), of: ColumnRef, significantDigits })
+const Weights = z
+  .record(Term, z.number().finite())
+  .refine((w) => Object.keys(w).length > 0, 'at least one weight')
+const WeightedSum = z.strictObject({ op: z.literal('weighted_sum'), weights: Weights, significantDigits })
+const LinearModelFit = z.strictObject({
+  op: z.literal('linear_model_fit'),
+  model: z.strictObject({ weights: Weights, bias: z.number().finite() }),
+  label: ColumnRef,
+  significantDigits,
+})
+
+export const OutputSpecSchema = z.discriminatedUnion('op', [
+  Count,
+  Moment,
+  Pairwise,
+  Histogram,
+  WeightedSum,
+  LinearModelFit,
+])
+export type OutputSpec = z.infer<typeof OutputSpecSchema>
+
+export const ExpectSchema = z.strictObject({
+  /** the records the buyer needs for the result to be worth having */
+  minRecords: z.number().int().min(1).optional(),
+  /** the largest share of missing cells tolerated in the columns the spec reads */
+  maxMissingRate: z.number().min(0).max(1).optional(),
+  /** the R^2 the buyer's models should reach on this data */
+  minR2: z.number().min(-1).max(1).optional(),
+  /** plausible intervals for scalar outputs, by output name */
+  ranges: z.record(z.string().regex(identifier), z.tuple([z.number(), z.number()])).optional(),
+})
+export type Expect = z.infer<typeof ExpectSchema>
+
+export const AlgorithmSpecSchema = z.strictObject({
+  version: z.literal(1),
+  outputs: z
+    .record(z.string().regex(identifier, 'output names are identifiers'), OutputSpecSchema)
+    .refine((o) => Object.keys(o).length > 0, 'a spec has at least one output')
+    .refine((o) => Object.keys(o).length <= 64, 'a spec has at most 64 outputs'),
+  expect: ExpectSchema.default({}),
+})
+export type AlgorithmSpec = z.infer<typeof AlgorithmSpecSchema>

@@ -1,0 +1,32 @@
+import { workerData } from 'node:worker_threads'
+import { heContext } from '../he/seal.ts'
+import { loadInto, wireBytes } from '../he/serialize.ts'
+import { serveTasks } from '../pool/serve.ts'
+import type { EncryptRequest, EncryptResult, EncryptWorkerData } from './encrypt-task.ts'
+
+const { profile, secretKey: secretKeyBytes } = workerData as EncryptWorkerData
+const ctx = await heContext(profile)
+const secretKey = loadInto(ctx, () => new ctx.seal.SecretKey(), secretKeyBytes, 'secret key', 'KEY_INVALID')
+secretKeyBytes.fill(0)
+// Symmetric (secret-key) encryption: the owner encrypts its own data, and
+// SEAL can then replace half of each ciphertext by a PRNG seed.
+// SEAL's Encryptor wants a valid public key too; one derived here is never used.
+const keygen = new ctx.seal.KeyGenerator(ctx.context, secretKey)
+const encryptor = new ctx.seal.Encryptor(ctx.context, keygen.createPublicKey(), secretKey)
+const plain = new ctx.seal.Plaintext()
+
+serveTasks<EncryptRequest, EncryptResult>(
+  ({ columns }) => {
+    const blobs = columns.map((values) => {
+      ctx.encoder.encode(values, ctx.scale, plain)
+      const ct = encryptor.encryptSymmetricSerializable(plain)
+      try {
+        return wireBytes(ctx.seal, ct)
+      } finally {
+        ct.delete()
+      }
+    })
+    return { blobs }
+  },
+  ({ blobs }) => blobs.map((b) => b.buffer as ArrayBuffer),
+)
