@@ -47,14 +47,16 @@ export function precommitBitmap(validatorSet: readonly bigint[], precommits: rea
   }
 }
 
+/** The Anchor.OutcomeProof tuple as ethers encodes it. */
+export const outcomeProofArg = (p: OutcomeProof) => ({
+  height: p.height,
+  epoch: p.epoch,
+  signers: p.signers,
+  path: [...p.path],
+})
+
 export function connectAnchor(address: string, runner: ContractRunner) {
   const c = boundContract('Anchor', address, runner)
-  const proofArg = (p: OutcomeProof) => ({
-    height: p.height,
-    epoch: p.epoch,
-    signers: p.signers,
-    path: [...p.path],
-  })
   return {
     address,
     anchor: (call: AnchorCall) => {
@@ -74,9 +76,9 @@ export function connectAnchor(address: string, runner: ContractRunner) {
       ]),
     commitment: async (height: number) => (await c.read('commitments', height)) as Hex32,
     verifyResult: async (jobId: Hex32, resultHash: Hex32, qualityScore: number, proof: OutcomeProof) =>
-      (await c.read('verifyResult', jobId, resultHash, qualityScore, proofArg(proof))) as boolean,
+      (await c.read('verifyResult', jobId, resultHash, qualityScore, outcomeProofArg(proof))) as boolean,
     verifyFailure: async (jobId: Hex32, proof: OutcomeProof) =>
-      (await c.read('verifyFailure', jobId, proofArg(proof))) as boolean,
+      (await c.read('verifyFailure', jobId, outcomeProofArg(proof))) as boolean,
     contract: c.contract,
   }
 }

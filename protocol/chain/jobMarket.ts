@@ -1,6 +1,6 @@
 import type { ContractRunner } from 'ethers'
 import type { Address, Hex32 } from '../hex.ts'
-import type { OutcomeProof } from './anchor.ts'
+import { type OutcomeProof, outcomeProofArg } from './anchor.ts'
 import { boundContract } from './transact.ts'
 
 export const JOB_STATUS = ['none', 'open', 'paid', 'refunded'] as const
@@ -16,19 +16,14 @@ export interface JobRecord {
 
 export function connectJobMarket(address: string, runner: ContractRunner) {
   const c = boundContract('JobMarket', address, runner)
-  const proofArg = (p: OutcomeProof) => ({
-    height: p.height,
-    epoch: p.epoch,
-    signers: p.signers,
-    path: [...p.path],
-  })
   return {
     address,
     openJob: (jobId: Hex32, vaultId: Hex32, expiresAt: bigint, escrow: bigint) =>
       c.send('openJob', [jobId, vaultId, expiresAt], { value: escrow }),
     settle: (jobId: Hex32, resultHash: Hex32, qualityScore: number, proof: OutcomeProof) =>
-      c.send('settle', [jobId, resultHash, qualityScore, proofArg(proof)]),
-    refundFailed: (jobId: Hex32, proof: OutcomeProof) => c.send('refundFailed', [jobId, proofArg(proof)]),
+      c.send('settle', [jobId, resultHash, qualityScore, outcomeProofArg(proof)]),
+    refundFailed: (jobId: Hex32, proof: OutcomeProof) =>
+      c.send('refundFailed', [jobId, outcomeProofArg(proof)]),
     refundExpired: (jobId: Hex32) => c.send('refundExpired', [jobId]),
     withdraw: () => c.send('withdraw', []),
     balance: async (who: Address) => (await c.read('balances', who)) as bigint,

@@ -1,0 +1,129 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { canonicalJson } from './canonicalJson.ts'
+import { DecodeError } from './errors.ts'
+import { blockCodec } from './messages/block.ts'
+import { jobRequestCodec } from './messages/jobRequest.ts'
+import { vaultManifestCodec } from './messages/vaultManifest.ts'
+import { SAMPLES, sampleBlock, sampleJobRequest, sampleManifest } from './testing/samples.ts'
+
+const utf8 = (s: string) => new TextEncoder().encode(s)
+
+function decodeError(decode: () => unknown): DecodeError {
+  try {
+    decode()
+  } catch (error) {
+    if (error instanceof DecodeError) return error
+    throw new Error(`raw ${String(error)} escaped the decoder`)
+  }
+  throw new Error('decoded')
+}
+
+describe('canonical JSON', () => {
+  it('sorts keys by UTF-16 code units and drops whitespace', () => {
+    expect(canonicalJson({ b: 1, a: [true, null, 'x'], A: { z: 0, é: 1 } })).toBe(
+      '{"A":{"z":0,"é":1},"a":[true,null,"x"],"b":1}',
+    )
+  })
+
+  it('refuses values JSON cannot carry exactly', () => {
+    expect(() => canonicalJson(1n)).toThrow('bigint')
+    expect(() => canonicalJson(Number.NaN)).toThrow('non-finite')
+  })
+})
+
+describe.each(SAMPLES.map(([codec, sample]) => [codec.kind, codec, sample] as const))(
+  '%s codec',
+  (_, codec, sample) => {
+    it('round-trips its sample and ids it by keccak of the bytes', () => {
+      const bytes = codec.encode(sample)
+      expect(codec.decode(bytes)).toEqual(sample)
+      expect(codec.id(sample)).toMatch(/^0x[0-9a-f]{64}$/)
+      expect(bytes.length).toBeLessThanOrEqual(codec.maxBytes)
+    })
+
+    it('only ever throws DecodeError on random bytes', () => {
+      fc.assert(
+        fc.property(fc.uint8Array({ maxLength: 512 }), (bytes) => {
+          expect(() => codec.decode(bytes)).toThrow(DecodeError)
+        }),
+        { numRuns: 300 },
+      )
+    })
+
+    it('only ever throws DecodeError on mutated valid messages, and accepts only canonical ones', () => {
+      const valid = codec.encode(sample)
+      const mutation = fc.oneof(
+        fc
+          .record({ at: fc.nat(valid.length - 1), byte: fc.integer({ min: 0, max: 255 }) })
+          .map(({ at, byte }) => {
+            const copy = valid.slice()
+            copy[at] = byte
+            return copy
+          }),
+        fc.nat(valid.length).map((end) => valid.slice(0, end)),
+        fc.record({ at: fc.nat(valid.length), text: fc.string({ maxLength: 8 }) }).map(({ at, text }) => {
+          const inserted = utf8(text)
+          const out = new Uint8Array(valid.length + inserted.length)
+          out.set(valid.subarray(0, at))
+          out.set(inserted, at)
+          out.set(valid.subarray(at), at + inserted.length)
+          return out
+        }),
+      )
+      fc.assert(
+        fc.property(mutation, (bytes) => {
+          try {
+            const decoded = codec.decode(bytes)
+            expect(codec.encode(decoded)).toEqual(bytes)
+          } catch (error) {
+            expect(error).toBeInstanceOf(DecodeError)
+          }
+        }),
+        { numRuns: 300 },
+      )
+    })
+  },
+)
+
+describe('decode errors', () => {
+  const request = () => JSON.parse(canonicalJson(sampleJobRequest)) as Record<string, unknown>
+
+  it('names the code and the field path', () => {
+    expect(decodeError(() => jobRequestCodec.decode(new Uint8Array(20_000))).code).toBe('OVERSIZED')
+    expect(decodeError(() => jobRequestCodec.decode(Uint8Array.of(0xff, 0xfe))).code).toBe('MALFORMED')
+    expect(decodeError(() => jobRequestCodec.decode(utf8('[1,2'))).code).toBe('MALFORMED')
+    expect(
+      decodeError(() => jobRequestCodec.decode(utf8(canonicalJson({ ...request(), version: 2 })))).code,
+    ).toBe('BAD_VERSION')
+    const badBuyer = decodeError(() =>
+      jobRequestCodec.decode(utf8(canonicalJson({ ...request(), buyer: '0xAB' }))),
+    )
+    expect([badBuyer.code, badBuyer.path]).toEqual(['SCHEMA', ['buyer']])
+    const extra = decodeError(() => jobRequestCodec.decode(utf8(canonicalJson({ ...request(), extra: 1 }))))
+    expect(extra.code).toBe('SCHEMA')
+    expect(decodeError(() => jobRequestCodec.decode(utf8(JSON.stringify(request(), null, 1)))).code).toBe(
+      'NON_CANONICAL',
+    )
+    const deep = `{"version":1,"x":${'['.repeat(200)}${']'.repeat(200)}}`
+    expect(decodeError(() => jobRequestCodec.decode(utf8(deep))).code).toBe('MALFORMED')
+  })
+
+  it('checks embedded hashes against the content they name', () => {
+    const tamperedSpec = {
+      ...sampleJobRequest,
+      algorithm: { ...sampleJobRequest.algorithm, spec: { version: 2 } },
+    }
+    const specError = decodeError(() => jobRequestCodec.decode(utf8(canonicalJson(tamperedSpec))))
+    expect([specError.code, specError.path]).toEqual(['SCHEMA', ['algorithm', 'specHash']])
+    const renamed = { ...sampleManifest, recordCount: sampleManifest.recordCount + 1 }
+    const idError = decodeError(() => vaultManifestCodec.decode(utf8(canonicalJson(renamed))))
+    expect([idError.code, idError.path]).toEqual(['BAD_CONTENT_HASH', ['vaultId']])
+  })
+
+  it('refuses a block with more jobs than a block may carry', () => {
+    const crowded = { ...sampleBlock, failed: Array.from({ length: 1025 }, () => sampleBlock.failed[0]!) }
+    const error = decodeError(() => blockCodec.decode(utf8(canonicalJson(crowded))))
+    expect([error.code, error.path]).toEqual(['SCHEMA', ['failed']])
+  })
+})

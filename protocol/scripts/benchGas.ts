@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { precommitBitmap } from '../chain/anchor.ts'
+import { type Hex32, toHex } from '../hex.ts'
+import { merkleProof, merkleRoot, resultLeaf } from '../merkle.ts'
+import type { BlockHeader } from '../messages/block.ts'
+import { startDevChain } from '../testing/devChain.ts'
+import { startTestNetwork } from '../testing/network.ts'
+
+// npm run bench:gas: gas to anchor one block's commit certificate and results root, per validator
+// count, signer count and job count. Anchoring stores one slot per block, so the job count only
+// changes the per-job share; verifyResult shows what proving one job costs a consumer contract.
+
+const VALIDATOR_COUNTS = [4, 7, 16, 31]
+const JOB_COUNTS = [1, 10, 100, 1000]
+const QUALITY = 900_000
+/** Every transaction's base cost; subtracted from the verifyResult estimate, which is a view. */
+const INTRINSIC_GAS = 21_000
+const randomHash = (): Hex32 => toHex(randomBytes(32))
+
+interface Row {
+  validators: number
+  signers: number
+  jobs: number
+  anchorGas: number
+  gasPerJob: number
+  verifyResultGas: number
+}
+
+const chain = await startDevChain()
+const rows: Row[] = []
+try {
+  for (const validators of VALIDATOR_COUNTS) {
+    const net = await startTestNetwork(chain, { validators })
+    const quorum = Math.floor((2 * validators) / 3) + 1
+    let height = 1
+    for (const signers of [...new Set([quorum, validators])]) {
+      for (const jobs of JOB_COUNTS) {
+        const results = Array.from({ length: jobs }, () => ({
+          jobId: randomHash(),
+          resultHash: randomHash(),
+        }))
+        const leaves = results.map((r) => resultLeaf(r.jobId, r.resultHash, QUALITY))
+        const header: BlockHeader = {
+          height: height++,
+          epoch: net.epoch,
+          parentHash: randomHash(),
+          proposer: `0x${'ab'.repeat(20)}`,
+          resultsRoot: merkleRoot(leaves),
+          bodyHash: randomHash(),
+        }
+        const precommits = net.precommit(header, 0, net.validatorKeys.slice(0, signers))
+        const { anchor } = net.connect(chain.wallet(0))
+        const receipt = await anchor.anchor({ header, round: 0, validatorSet: net.validatorSet, precommits })
+        const proof = {
+          height: header.height,
+          epoch: net.epoch,
+          signers: precommitBitmap(net.validatorSet, precommits).signers,
+          path: merkleProof(leaves, jobs - 1),
+        }
+        const last = results[jobs - 1]!
+        if (!(await anchor.verifyResult(last.jobId, last.resultHash, QUALITY, proof))) {
+          throw new Error(`bench block at height ${header.height} does not prove its own leaf`)
+        }
+        const verifyEstimate = await anchor.contract
+          .getFunction('verifyResult')
+          .estimateGas(last.jobId, last.resultHash, QUALITY, { ...proof, path: [...proof.path] })
+        const anchorGas = Number(receipt.gasUsed)
+        rows.push({
+          validators,
+          signers,
+          jobs,
+          anchorGas,
+          gasPerJob: Math.round(anchorGas / jobs),
+          verifyResultGas: Number(verifyEstimate) - INTRINSIC_GAS,
+        })
+      }
+    }
+  }
+} finally {
+  await chain.stop()
+}
+
+console.table(rows)
+mkdirSync('bench-results', { recursive: true })
+writeFileSync(
+  'bench-results/gas.json',
+  `${JSON.stringify({ measuredAt: new Date().toISOString(), rows }, null, 2)}\n`,
+)
