@@ -126,3 +126,5 @@ export {
   type VaultManifest,
   vaultManifestCodec,
 } from './messages/vaultManifest.ts'
+export { DEV_PRIVATE_KEYS, type DevChain, DevChainError, startDevChain } from './testing/devChain.ts'
+export { startTestNetwork, type TestNetwork } from './testing/network.ts'
