@@ -44,7 +44,7 @@ export async function trustedRun(options: TrustedRunOptions): Promise<TrustedRun
     const { bundle, timing } = await evaluator.evaluate(circuit, manifest, join(options.vaultDir, BLOB_DIR))
     const started = performance.now()
     const ctx = await heContext(manifest.profile)
-    const secretKey = await loadSecretKey(ctx, options.keysDir, options.passphrase, manifest.keys.keyId)
+    const secretKey = await loadSecretKey(ctx, options.keysDir, options.passphrase, manifest.keys.publicKey)
     let stats: number[]
     try {
       stats = decryptStats(ctx, secretKey, bundle)

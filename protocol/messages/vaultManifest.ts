@@ -13,7 +13,8 @@ const schemaColumnSchema = z.strictObject({
   min: z.number().optional(),
   max: z.number().optional(),
   categories: z.array(z.string().max(128)).max(1024).optional(),
-  buckets: z.array(z.number()).max(1024).optional(),
+  /** bucketed columns: strictly increasing bucket edges */
+  edges: z.array(z.number()).max(1024).optional(),
 })
 
 const encodedColumnSchema = z.strictObject({
@@ -21,6 +22,9 @@ const encodedColumnSchema = z.strictObject({
   kind: z.enum(['value', 'mask', 'onehot']),
   source: nameSchema,
   category: z.string().max(128).optional(),
+  /** value columns are stored as (v - center) / halfWidth */
+  center: z.number().optional(),
+  halfWidth: z.number().positive().optional(),
   chunks: z.array(hex32Schema).max(4096),
 })
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { canonicalJson } from '../canonical-json.ts'
+import { canonicalJson } from '../../protocol/index.ts'
 import type { Circuit } from '../compiler/circuit.ts'
 import { SandboxError } from '../errors.ts'
 import type { Hex32 } from '../he/hash.ts'

@@ -1,4 +1,4 @@
-import { canonicalJson } from '../canonical-json.ts'
+import { canonicalJson } from '../../protocol/index.ts'
 import { type Hex32, sha256Hex } from './hash.ts'
 import { PROFILES, type ProfileName } from './profiles.ts'
 import { nodeSealVersion } from './seal.ts'

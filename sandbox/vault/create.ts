@@ -111,7 +111,7 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
       chunkCount: chunkIndex,
       slotCount: profile.slotCount,
       keys: {
-        keyId: meta.keyId,
+        publicKey: meta.keyId,
         relinKeys: meta.relinKeys,
         galoisKeys: meta.galoisKeys,
         galoisSteps: meta.galoisSteps,

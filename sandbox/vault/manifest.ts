@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { canonicalJson } from '../canonical-json.ts'
+import { computeVaultId } from '../../protocol/index.ts'
 import { SandboxError } from '../errors.ts'
-import { type Hex32, isHex32, sha256Hex } from '../he/hash.ts'
+import { type Hex32, isHex32 } from '../he/hash.ts'
 import { PolicySchema } from './policy.ts'
 import { VaultSchemaSchema } from './schema.ts'
 
@@ -23,8 +23,10 @@ export type StoredColumnEntry = z.infer<typeof StoredColumnEntrySchema>
 
 /**
  * A vault manifest: everything a node needs to evaluate jobs on the vault and
- * everything a buyer may know about it. Content-addressed: `vaultId` is the
- * sha256 of the canonical JSON of every other field.
+ * everything a buyer may know about it. Its wire form is protocol's
+ * VaultManifest; this schema adds the sandbox's semantic checks (typed
+ * columns, known ops). Content-addressed: `vaultId` is protocol's
+ * computeVaultId, keccak256 of the canonical JSON of every other field.
  */
 export const VaultManifestSchema = z.object({
   version: z.literal(1),
@@ -35,7 +37,8 @@ export const VaultManifestSchema = z.object({
   chunkCount: z.number().int().min(0),
   slotCount: z.number().int().positive(),
   keys: z.object({
-    keyId: hex32,
+    /** sha256 of the public key's wire bytes: the key set's id */
+    publicKey: hex32,
     relinKeys: hex32,
     galoisKeys: hex32,
     galoisSteps: z.array(z.number().int().positive()),
@@ -50,8 +53,8 @@ export const MANIFEST_FILE = 'manifest.json'
 export const BLOB_DIR = 'blobs'
 
 export function vaultIdOf(manifest: Omit<VaultManifest, 'vaultId'>): Hex32 {
-  const { vaultId: _ignored, ...rest } = manifest as VaultManifest
-  return sha256Hex(new TextEncoder().encode(canonicalJson(rest)))
+  // The sandbox's manifest is a refinement of the wire form, so the cast only narrows field types.
+  return computeVaultId(manifest as Parameters<typeof computeVaultId>[0]) as Hex32
 }
 
 export function parseManifest(value: unknown, where = MANIFEST_FILE): VaultManifest {

@@ -1,0 +1,65 @@
+import { SingleBar } from 'cli-progress'
+import { createVault, PolicySchema, VaultSchemaSchema } from '../../../../../sandbox/index.ts'
+import { readJsonFile } from '../../../files.ts'
+import { readPassphrase } from '../../../passphrase.ts'
+import { table } from '../../../table.ts'
+import type { CreateArgs } from './options.ts'
+
+export async function createHandler(args: CreateArgs): Promise<void> {
+  const [schema, policy] = await Promise.all([
+    readJsonFile(args.schema, VaultSchemaSchema, 'schema'),
+    readJsonFile(args.policy, PolicySchema, 'policy'),
+  ])
+  const passphrase = await readPassphrase(args)
+  const bar =
+    process.stderr.isTTY && !args.json
+      ? new SingleBar({
+          format: 'encrypting {bar} {value} records | {duration}s',
+          stream: process.stderr,
+          hideCursor: true,
+        })
+      : undefined
+  bar?.start(0, 0)
+  const started = performance.now()
+  try {
+    const manifest = await createVault({
+      csv: args.csv,
+      schema,
+      policy,
+      keysDir: args.keys,
+      passphrase,
+      outDir: args.out,
+      ...(args.workers === undefined ? {} : { workers: args.workers }),
+      onProgress: (records) => {
+        bar?.setTotal(records)
+        bar?.update(records)
+      },
+    })
+    bar?.stop()
+    const seconds = (performance.now() - started) / 1000
+    if (args.json) {
+      console.log(JSON.stringify({ dir: args.out, seconds, manifest }))
+      return
+    }
+    const ciphertexts = manifest.columns.reduce((a, c) => a + c.chunks.length, 0)
+    console.log(`vault ${manifest.vaultId}`)
+    console.log(`written to ${args.out} in ${seconds.toFixed(1)} s\n`)
+    console.log(
+      table(
+        ['records', 'columns', 'encrypted columns', 'ciphertexts', 'profile', 'min aggregation'],
+        [
+          [
+            String(manifest.recordCount),
+            String(manifest.schema.columns.length),
+            String(manifest.columns.length),
+            String(ciphertexts),
+            manifest.profile,
+            String(manifest.policy.minAggregation),
+          ],
+        ],
+      ),
+    )
+  } finally {
+    bar?.stop()
+  }
+}

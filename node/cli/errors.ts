@@ -1,0 +1,16 @@
+export type CliErrorCode =
+  | 'PASSPHRASE_REQUIRED'
+  | 'PASSPHRASE_UNREADABLE'
+  | 'FILE_UNREADABLE'
+  | 'JSON_INVALID'
+
+/** A CLI-level failure (arguments, files), reported like sandbox errors: code and message. */
+export class CliError extends Error {
+  override name = 'CliError'
+  readonly code: CliErrorCode
+
+  constructor(code: CliErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+}

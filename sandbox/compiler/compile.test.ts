@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest'
+import { CompileError } from '../errors.ts'
+import type { Hex32 } from '../he/hash.ts'
+import { parseSpec } from '../spec/parse.ts'
+import { storedColumns } from '../vault/layout.ts'
+import { type VaultManifest, vaultIdOf } from '../vault/manifest.ts'
+import type { Policy } from '../vault/policy.ts'
+import type { VaultSchema } from '../vault/schema.ts'
+import { RECORD_COUNT } from './circuit.ts'
+import { compile } from './compile.ts'
+
+const schema: VaultSchema = {
+  columns: [
+    { name: 'age', type: 'integer', min: 18, max: 90, nullable: false },
+    { name: 'bmi', type: 'number', min: 15, max: 50, nullable: true },
+    { name: 'hr', type: 'number', min: 40, max: 120, nullable: true },
+    { name: 'sbp', type: 'integer', min: 80, max: 220, nullable: false },
+    { name: 'sex', type: 'categorical', categories: ['F', 'M'], nullable: false },
+  ],
+}
+const policy: Policy = {
+  allowedOps: ['count', 'mean', 'variance', 'correlation', 'histogram', 'linear_model_fit'],
+  minAggregation: 50,
+  price: '0',
+}
+const blob = `0x${'ab'.repeat(32)}` as Hex32
+
+function manifest(overrides: Partial<VaultManifest> = {}): VaultManifest {
+  const recordCount = overrides.recordCount ?? 10_000
+  const chunkCount = Math.ceil(recordCount / 4096)
+  const base = {
+    version: 1 as const,
+    profile: 'ckks-8192' as const,
+    schema,
+    recordCount,
+    chunkCount,
+    slotCount: 4096,
+    keys: { publicKey: blob, relinKeys: blob, galoisKeys: blob, galoisSteps: [1, 2] },
+    columns: storedColumns(schema).map((s) => ({ ...s, chunks: Array(chunkCount).fill(blob) })),
+    policy,
+    createdAt: '2026-11-21T00:00:00.000Z',
+    ...overrides,
+  }
+  return { ...base, vaultId: vaultIdOf(base) }
+}
+
+function refusal(
+  spec: unknown,
+  m: VaultManifest = manifest(),
+  limits?: Parameters<typeof compile>[2],
+): CompileError {
+  try {
+    compile(parseSpec(spec), m, limits)
+  } catch (e) {
+    expect(e).toBeInstanceOf(CompileError)
+    return e as CompileError
+  }
+  throw new Error('expected the compiler to refuse')
+}
+
+const spec = (outputs: Record<string, unknown>) => ({ version: 1, outputs })
+
+describe('compile', () => {
+  it('shares stats between outputs and drops masks covered by a value factor', () => {
+    const circuit = compile(
+      parseSpec(spec({ m: { op: 'mean', of: 'bmi' }, v: { op: 'variance', of: 'bmi' }, n: { op: 'count' } })),
+      manifest(),
+    )
+    expect(circuit.stats.map((s) => s.key)).toEqual(['bmi#present', 'bmi', 'bmi*bmi'])
+    expect(circuit.outputs.find((o) => o.name === 'n')?.sums.n).toEqual([[RECORD_COUNT, 1]])
+    expect(circuit.cost.depth).toBe(1)
+    expect(circuit.cost.rotations).toBe(3 * 12)
+  })
+
+  it('masks pairwise stats by the other column and computes depth from the factor count', () => {
+    const circuit = compile(parseSpec(spec({ c: { op: 'correlation', of: ['bmi', 'hr'] } })), manifest())
+    const keys = circuit.stats.map((s) => s.key)
+    expect(keys).toContain('bmi#present*hr#present')
+    expect(keys).toContain('bmi*hr#present')
+    expect(keys).toContain('bmi*bmi*hr#present')
+    expect(circuit.stats.find((s) => s.key === 'bmi*bmi*hr#present')?.depth).toBe(2)
+  })
+
+  it('is deterministic', () => {
+    const s = parseSpec(
+      spec({ f: { op: 'linear_model_fit', model: { weights: { age: 1, bmi: 2 }, bias: 3 }, label: 'sbp' } }),
+    )
+    expect(JSON.stringify(compile(s, manifest()))).toBe(JSON.stringify(compile(s, manifest())))
+  })
+
+  it('refuses ops the policy does not allow, naming the field', () => {
+    const e = refusal(spec({ s: { op: 'sum', of: 'age' } }))
+    expect(e.code).toBe('OP_NOT_ALLOWED')
+    expect(e.field).toBe('outputs.s.op')
+  })
+
+  it('refuses specs deeper than the profile', () => {
+    // A degree-2 feature in a model fit with a nullable column needs depth 3.
+    const e = refusal(
+      spec({
+        f: { op: 'linear_model_fit', model: { weights: { 'age*bmi': 1, hr: 1 }, bias: 0 }, label: 'sbp' },
+      }),
+    )
+    expect(e.code).toBe('DEPTH_EXCEEDED')
+    expect(e.field).toBe('outputs.f')
+  })
+
+  it('accepts the same deep spec on the deep profile', () => {
+    const deep = compile(
+      parseSpec(
+        spec({
+          f: { op: 'linear_model_fit', model: { weights: { 'age*bmi': 1, hr: 1 }, bias: 0 }, label: 'sbp' },
+        }),
+      ),
+      manifest({ profile: 'ckks-16384', slotCount: 8192 }),
+    )
+    expect(deep.cost.depth).toBe(3)
+  })
+
+  it('refuses every output of a vault smaller than its minimum aggregation', () => {
+    const e = refusal(spec({ m: { op: 'mean', of: 'age' } }), manifest({ recordCount: 49 }))
+    expect(e.code).toBe('AGGREGATION_TOO_SMALL')
+    expect(e.field).toBe('outputs.m')
+  })
+
+  it('refuses specs over the cost budget', () => {
+    const e = refusal(spec({ m: { op: 'variance', of: 'age' } }), manifest(), {
+      maxCostMs: 1,
+      maxMemoryBytes: 2 ** 40,
+    })
+    expect(e.code).toBe('COST_EXCEEDED')
+    expect(e.field).toBe('outputs')
+    const mem = refusal(spec({ m: { op: 'mean', of: 'age' } }), manifest(), {
+      maxCostMs: 1e9,
+      maxMemoryBytes: 1024,
+    })
+    expect(mem.code).toBe('COST_EXCEEDED')
+    const policyCap = refusal(
+      spec({ m: { op: 'mean', of: 'age' } }),
+      manifest({ policy: { ...policy, maxCost: 0.001 } }),
+    )
+    expect(policyCap.code).toBe('COST_EXCEEDED')
+  })
+
+  it('refuses unknown columns and columns of the wrong type', () => {
+    const unknown = refusal(spec({ m: { op: 'mean', of: 'weight' } }))
+    expect(unknown.code).toBe('UNKNOWN_COLUMN')
+    expect(unknown.field).toBe('outputs.m.of')
+    const categorical = refusal(spec({ m: { op: 'mean', of: 'sex' } }))
+    expect(categorical.code).toBe('COLUMN_TYPE')
+    const histogram = refusal(spec({ h: { op: 'histogram', of: 'age' } }))
+    expect(histogram.code).toBe('COLUMN_TYPE')
+    expect(histogram.field).toBe('outputs.h.of')
+  })
+
+  it('refuses results that could overflow the decryption headroom', () => {
+    // Depth-2 stats keep only the 60-bit prime: 2^19 records at most.
+    const e = refusal(
+      spec({ c: { op: 'correlation', of: ['bmi', 'hr'] } }),
+      manifest({ recordCount: 1_000_000 }),
+    )
+    expect(e.code).toBe('HEADROOM_EXCEEDED')
+    expect(e.field).toBe('outputs.c')
+  })
+})

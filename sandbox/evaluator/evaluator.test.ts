@@ -1,0 +1,102 @@
+import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { compile } from '../compiler/compile.ts'
+import { heContext } from '../he/seal.ts'
+import { loadCiphertext, wireBytes } from '../he/serialize.ts'
+import { parseSpec } from '../spec/parse.ts'
+import { REGRESSION_SPEC, REGRESSION_VAULT } from '../testing/regression.ts'
+import { getBlobSync, putBlob } from '../vault/blob-dir.ts'
+import { BLOB_DIR, readManifest, type VaultManifest } from '../vault/manifest.ts'
+import { Evaluator } from './evaluator.ts'
+
+const blobDir = join(REGRESSION_VAULT, BLOB_DIR)
+
+describe('Evaluator limits', () => {
+  let manifest: VaultManifest
+  let evaluator: Evaluator
+  beforeAll(async () => {
+    manifest = await readManifest(REGRESSION_VAULT)
+    evaluator = new Evaluator({ workers: 1 })
+    evaluator.start()
+  })
+  afterAll(() => evaluator.stop())
+
+  const circuit = () => compile(REGRESSION_SPEC, manifest)
+  const healthy = async () => {
+    const { bundle } = await evaluator.evaluate(circuit(), manifest, blobDir)
+    expect(bundle.stats).toHaveLength(circuit().stats.length)
+  }
+
+  it('ends a job past its deadline with DEADLINE_EXCEEDED and keeps serving', async () => {
+    await expect(evaluator.evaluate(circuit(), manifest, blobDir, { deadlineMs: 5 })).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+    })
+    await healthy()
+  })
+
+  it('ends a job over its memory cap with MEMORY_EXCEEDED and keeps serving', async () => {
+    const tight = new Evaluator({ workers: 1, memoryCapBytes: 8 * 2 ** 20 })
+    tight.start()
+    try {
+      await expect(tight.evaluate(circuit(), manifest, blobDir)).rejects.toMatchObject({
+        code: 'MEMORY_EXCEEDED',
+      })
+      // The worker was replaced; the pool still answers (and still enforces the cap).
+      await expect(tight.evaluate(circuit(), manifest, blobDir)).rejects.toMatchObject({
+        code: 'MEMORY_EXCEEDED',
+      })
+    } finally {
+      await tight.stop()
+    }
+    await healthy()
+  })
+
+  it('reports a missing blob as BLOB_MISSING', async () => {
+    const broken = {
+      ...manifest,
+      columns: manifest.columns.map((c) => ({
+        ...c,
+        chunks: c.chunks.map(() => `0x${'00'.repeat(32)}` as const),
+      })),
+    }
+    await expect(evaluator.evaluate(circuit(), broken, blobDir)).rejects.toMatchObject({
+      code: 'BLOB_MISSING',
+    })
+    await healthy()
+  })
+
+  it('refuses ciphertexts that cancel into a transparent result', async () => {
+    // A malicious seller uploads chunk 1 = -(chunk 0): their sum would be
+    // a transparent ciphertext, readable without the key.
+    const dir = await mkdtemp(join(tmpdir(), 'tcf-transparent-'))
+    try {
+      await cp(blobDir, dir, { recursive: true })
+      const ctx = await heContext(manifest.profile)
+      const column = manifest.columns.find((c) => c.name === 'y')!
+      const ct = loadCiphertext(ctx, getBlobSync(blobDir, column.chunks[0]!), 'y')
+      ctx.evaluator.negateInplace(ct)
+      const negated = await putBlob(dir, wireBytes(ctx.seal, ct))
+      ct.delete()
+      const forged: VaultManifest = {
+        ...manifest,
+        chunkCount: 2,
+        columns: manifest.columns.map((c) => ({
+          ...c,
+          chunks: [c.chunks[0]!, c.name === 'y' ? negated : c.chunks[0]!],
+        })),
+      }
+      const sumY = compile(parseSpec({ version: 1, outputs: { s: { op: 'mean', of: 'y' } } }), {
+        ...forged,
+        policy: { ...forged.policy, allowedOps: ['mean'] },
+      })
+      await expect(evaluator.evaluate(sumY, forged, dir)).rejects.toMatchObject({
+        code: 'TRANSPARENT_RESULT',
+      })
+      await healthy()
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -1,0 +1,86 @@
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { compile } from '../compiler/compile.ts'
+import { execEnvHash } from '../he/exec-env.ts'
+import { loadEvaluationKeys } from '../he/keys.ts'
+import { heContext } from '../he/seal.ts'
+import { REGRESSION_SPEC, REGRESSION_VAULT } from '../testing/regression.ts'
+import { getBlobSync } from '../vault/blob-dir.ts'
+import { BLOB_DIR, readManifest } from '../vault/manifest.ts'
+import { circuitIdOf, resultHashOf } from './bundle.ts'
+import { evaluateCircuit } from './evaluate.ts'
+import { Evaluator } from './evaluator.ts'
+
+/**
+ * Consensus on results rests on every node producing the same bytes. These
+ * hashes were produced by this evaluator on the committed regression vault;
+ * a change to node-seal, a profile or the evaluator's op order that alters
+ * one byte fails here, and must bump EVALUATOR_VERSION.
+ */
+const PINNED_RESULT_HASH = '0xedb78fb7d1b10661981d051005a991dc16b2bf6cefdf105a5b34b3f32686c941'
+
+const blobDir = join(REGRESSION_VAULT, BLOB_DIR)
+
+async function inProcess() {
+  const manifest = await readManifest(REGRESSION_VAULT)
+  const circuit = compile(REGRESSION_SPEC, manifest)
+  const ctx = await heContext(manifest.profile)
+  const keys = loadEvaluationKeys(
+    ctx,
+    {
+      relinKeys: getBlobSync(blobDir, manifest.keys.relinKeys),
+      galoisKeys: getBlobSync(blobDir, manifest.keys.galoisKeys),
+    },
+    manifest.keys,
+  )
+  return { manifest, circuit, ctx, keys }
+}
+
+describe('deterministic evaluation', () => {
+  it('reproduces the pinned result hash in a worker thread', async () => {
+    const manifest = await readManifest(REGRESSION_VAULT)
+    const evaluator = new Evaluator({ workers: 1 })
+    evaluator.start()
+    try {
+      const { bundle } = await evaluator.evaluate(compile(REGRESSION_SPEC, manifest), manifest, blobDir)
+      expect(bundle.resultHash).toBe(PINNED_RESULT_HASH)
+    } finally {
+      await evaluator.stop()
+    }
+  })
+
+  it('gives byte-identical output in another process', async () => {
+    const { manifest, circuit, ctx, keys } = await inProcess()
+    const stats = evaluateCircuit(ctx, keys, {
+      circuit,
+      columns: new Map(manifest.columns.map((c) => [c.name, c.chunks])),
+      chunkCount: manifest.chunkCount,
+      readBlob: (id) => getBlobSync(blobDir, id as `0x${string}`),
+    })
+    keys.delete()
+    const here = resultHashOf(circuitIdOf(circuit), await execEnvHash(manifest.profile), stats)
+    const script = new URL('../testing/regression-hash.ts', import.meta.url).pathname
+    const there = execFileSync(process.execPath, [script], { encoding: 'utf8' }).trim()
+    expect(there).toBe(here)
+    expect(here).toBe(PINNED_RESULT_HASH)
+  })
+
+  it('frees every SEAL object: hundreds of evaluations leave the WASM heap bounded', async () => {
+    const { manifest, circuit, ctx, keys } = await inProcess()
+    const small = { ...circuit, stats: circuit.stats.filter((s) => s.factors.length <= 2).slice(0, 2) }
+    const input = {
+      circuit: small,
+      columns: new Map(manifest.columns.map((c) => [c.name, c.chunks])),
+      chunkCount: manifest.chunkCount,
+      readBlob: (id: string) => getBlobSync(blobDir, id as `0x${string}`),
+    }
+    for (let i = 0; i < 10; i++) evaluateCircuit(ctx, keys, input)
+    const warm = ctx.heapBytes()
+    for (let i = 0; i < 200; i++) evaluateCircuit(ctx, keys, input)
+    const grown = ctx.heapBytes() - warm
+    keys.delete()
+    // One leaked ciphertext per evaluation would be >= 200 * 131 KiB = 25 MiB.
+    expect(grown).toBeLessThanOrEqual(4 * 2 ** 20)
+  })
+})

@@ -1,0 +1,175 @@
+import { parse } from 'csv-parse/sync'
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { OutputValue } from './decrypt/finish.ts'
+import { Evaluator } from './evaluator/evaluator.ts'
+import { type PlainValue, plaintextOutputs } from './reference/plaintext.ts'
+import { trustedRun } from './run.ts'
+import { parseSpec } from './spec/parse.ts'
+import type { AlgorithmSpec } from './spec/schema.ts'
+import { relativeError, TEST_PASSPHRASE, type Workspace, workspace } from './testing/fixtures.ts'
+import type { VaultSchema } from './vault/schema.ts'
+
+/**
+ * Every op, homomorphically, against the same statistic in plain
+ * TypeScript on the same CSV. Achieved with the default profile: relative
+ * error below 1e-6 on every moment (released values are rounded to 10
+ * significant digits here, so the comparison sees the HE error itself).
+ */
+const TOLERANCE = 1e-6
+
+const schema: VaultSchema = {
+  columns: [
+    { name: 'x', type: 'number', min: -50, max: 150, nullable: true },
+    { name: 'y', type: 'integer', min: 0, max: 1000, nullable: false },
+    { name: 'z', type: 'number', min: 0, max: 10, nullable: true },
+    { name: 'flag', type: 'boolean', nullable: false },
+    { name: 'grp', type: 'categorical', categories: ['a', 'b', 'c'], nullable: true },
+    { name: 'band', type: 'bucketed', edges: [0, 10, 20, 50], nullable: false },
+  ],
+}
+
+function syntheticCsv(rows: number, seed: number): string {
+  let s = seed >>> 0
+  const rnd = () => {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0
+    return s / 2 ** 32
+  }
+  const lines = ['x,y,z,flag,grp,band']
+  for (let i = 0; i < rows; i++) {
+    const x = -50 + 200 * rnd()
+    const y = Math.round(300 + 2 * x + 100 * rnd())
+    const z = 10 * rnd()
+    lines.push(
+      [
+        rnd() < 0.05 ? '' : x.toFixed(3),
+        Math.min(1000, Math.max(0, y)),
+        rnd() < 0.1 ? 'NA' : z.toFixed(4),
+        rnd() < 0.3 ? 'true' : 'false',
+        rnd() < 0.04 ? '' : ['a', 'b', 'c'][Math.floor(rnd() * 3)],
+        (50 * rnd()).toFixed(2),
+      ].join(','),
+    )
+  }
+  return `${lines.join('\n')}\n`
+}
+
+function compare(name: string, actual: OutputValue, expected: PlainValue): void {
+  if (actual.op === 'histogram') {
+    expect(actual.buckets, name).toEqual(expected)
+  } else if (actual.op === 'linear_model_fit') {
+    const e = expected as { r2: number; sse: number; sst: number; n: number }
+    expect(actual.n, name).toBe(e.n)
+    expect(relativeError(actual.sse, e.sse), `${name}.sse`).toBeLessThan(TOLERANCE)
+    expect(relativeError(actual.sst, e.sst), `${name}.sst`).toBeLessThan(TOLERANCE)
+    expect(Math.abs(actual.r2 - e.r2), `${name}.r2`).toBeLessThan(TOLERANCE)
+  } else {
+    expect(
+      relativeError(actual.value, expected as number, 1e-3),
+      `${name}: ${actual.value} vs ${expected}`,
+    ).toBeLessThan(TOLERANCE)
+  }
+}
+
+describe('every op matches plaintext', () => {
+  let ws: Workspace
+  let evaluator: Evaluator
+  beforeAll(async () => {
+    ws = await workspace()
+    evaluator = new Evaluator({ workers: 1 })
+    evaluator.start()
+  })
+  afterAll(async () => {
+    await evaluator.stop()
+    await ws?.dispose()
+  })
+
+  it('computes count, moments, pairwise stats, histograms, weighted sums and model fits', async () => {
+    const csv = syntheticCsv(5000, 7)
+    const { dir } = await ws.vault('ops', csv, schema)
+    const digits = 10
+    const spec: AlgorithmSpec = parseSpec({
+      version: 1,
+      outputs: {
+        n_all: { op: 'count' },
+        n_z: { op: 'count', of: 'z' },
+        sum_y: { op: 'sum', of: 'y', significantDigits: digits },
+        mean_x: { op: 'mean', of: 'x', significantDigits: digits },
+        mean_flag: { op: 'mean', of: 'flag', significantDigits: digits },
+        mean_xz: { op: 'mean', of: 'x*z', significantDigits: digits },
+        var_x: { op: 'variance', of: 'x', significantDigits: digits },
+        sd_y: { op: 'stddev', of: 'y', significantDigits: digits },
+        var_z2: { op: 'variance', of: 'z^2', significantDigits: digits },
+        cov_xy: { op: 'covariance', of: ['x', 'y'], significantDigits: digits },
+        corr_xy: { op: 'correlation', of: ['x', 'y'], significantDigits: digits },
+        corr_zy: { op: 'correlation', of: ['z', 'y'], significantDigits: digits },
+        hist_grp: { op: 'histogram', of: 'grp' },
+        hist_band: { op: 'histogram', of: 'band' },
+        wsum: { op: 'weighted_sum', weights: { x: 0.5, y: -2, flag: 3 }, significantDigits: digits },
+        fit: {
+          op: 'linear_model_fit',
+          model: { weights: { x: 2, flag: 1 }, bias: 350 },
+          label: 'y',
+          significantDigits: digits,
+        },
+      },
+    })
+    const result = await trustedRun({
+      vaultDir: dir,
+      spec,
+      keysDir: ws.keysDir,
+      passphrase: TEST_PASSPHRASE,
+      evaluator,
+    })
+    const truth = plaintextOutputs(parse(csv, { columns: true }), schema, spec)
+    for (const [name, out] of Object.entries(result.finished.outputs)) {
+      expect('withheld' in out, `${name} withheld`).toBe(false)
+      compare(name, out as OutputValue, truth[name]!)
+    }
+  })
+
+  it('holds for random datasets and specs (property)', async () => {
+    const ops = ['mean', 'variance', 'correlation', 'linear_model_fit'] as const
+    let run = 0
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 200, max: 4500 }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.constantFrom(...ops),
+        fc.constantFrom('x', 'y', 'z'),
+        fc.double({ min: -3, max: 3, noNaN: true }),
+        async (rows, seed, op, column, weight) => {
+          const csv = syntheticCsv(rows, seed)
+          const { dir } = await ws.vault(`prop-${run++}`, csv, schema)
+          const other = column === 'y' ? 'x' : 'y'
+          const output =
+            op === 'correlation'
+              ? { op, of: [column, other], significantDigits: 10 }
+              : op === 'linear_model_fit'
+                ? {
+                    op,
+                    model: { weights: { [column]: weight }, bias: 10 },
+                    label: other,
+                    significantDigits: 10,
+                  }
+                : { op, of: column, significantDigits: 10 }
+          const spec = parseSpec({ version: 1, outputs: { out: output } })
+          const result = await trustedRun({
+            vaultDir: dir,
+            spec,
+            keysDir: ws.keysDir,
+            passphrase: TEST_PASSPHRASE,
+            evaluator,
+          })
+          const truth = plaintextOutputs(parse(csv, { columns: true }), schema, spec)
+          compare(
+            `${op}(${column}) rows=${rows} seed=${seed}`,
+            result.finished.outputs.out as OutputValue,
+            truth.out!,
+          )
+        },
+      ),
+      { numRuns: 6, seed: 20261121 },
+    )
+  })
+})

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+import { SandboxError } from '../errors.ts'
+import { parseSpec, parseSpecJson } from './parse.ts'
+
+function specError(value: unknown): SandboxError {
+  try {
+    parseSpec(value)
+  } catch (e) {
+    expect(e).toBeInstanceOf(SandboxError)
+    return e as SandboxError
+  }
+  throw new Error('expected SPEC_INVALID')
+}
+
+describe('parseSpec', () => {
+  it('accepts the brief example shape and fills expect', () => {
+    const spec = parseSpec({
+      version: 1,
+      outputs: {
+        mean_hr: { op: 'mean', of: 'heart_rate' },
+        corr: { op: 'correlation', of: ['age', 'systolic_bp'] },
+        fit: {
+          op: 'linear_model_fit',
+          model: { weights: { age: 0.4, 'bmi^2': 1.1 }, bias: 60 },
+          label: 'systolic_bp',
+        },
+      },
+    })
+    expect(spec.expect).toEqual({})
+  })
+
+  it.each([
+    [{ version: 2, outputs: { a: { op: 'count' } } }, 'version'],
+    [{ version: 1, outputs: {} }, 'outputs'],
+    [{ version: 1, outputs: { a: { op: 'median', of: 'x' } } }, 'outputs.a.op'],
+    [{ version: 1, outputs: { a: { op: 'mean', of: 'x+y' } } }, 'outputs.a.of'],
+    [{ version: 1, outputs: { a: { op: 'mean', of: 'x', code: 'rm -rf' } } }, 'outputs.a'],
+    [{ version: 1, outputs: { a: { op: 'correlation', of: ['x'] } } }, 'outputs.a.of'],
+    [{ version: 1, outputs: { 'bad name': { op: 'count' } } }, 'outputs.bad name'],
+    [{ version: 1, outputs: { a: { op: 'count' } }, expect: { minR2: 2 } }, 'expect.minR2'],
+  ])('names the offending field of %j', (value, field) => {
+    const e = specError(value)
+    expect(e.code).toBe('SPEC_INVALID')
+    expect(e.field).toBe(field)
+  })
+
+  it('rejects text that is not JSON', () => {
+    expect(() => parseSpecJson('{ version: 1')).toThrow(expect.objectContaining({ code: 'SPEC_INVALID' }))
+  })
+})

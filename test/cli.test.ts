@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process'
+import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { parse } from 'csv-parse/sync'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseSpecJson } from '../sandbox/index.ts'
+import { plaintextOutputs, readCsvRows } from '../sandbox/reference/plaintext.ts'
+import { VaultSchemaSchema } from '../sandbox/vault/schema.ts'
+
+const run = promisify(execFile)
+const repo = new URL('..', import.meta.url).pathname
+const data = (f: string) => join(repo, 'devnet/data', f)
+
+/** The seller's and buyer's phase-1 flow through the real `tcf` binary, as a user runs it. */
+describe('tcf CLI', () => {
+  let dir: string
+  let env: NodeJS.ProcessEnv
+  const tcf = (...args: string[]) =>
+    run(process.execPath, [join(repo, 'bin/tcf.ts'), ...args], { env, cwd: repo })
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tcf-cli-'))
+    await writeFile(join(dir, 'pass'), 'correct horse battery\n')
+    env = { ...process.env, TCF_SCRYPT_N: '1024' }
+    delete env.TCF_PASSPHRASE
+  })
+  afterAll(() => rm(dir, { recursive: true, force: true }))
+
+  it('keygen, create, check and run give the plaintext statistics', async () => {
+    const pass = ['--passphrase-file', join(dir, 'pass')]
+    const keygen = await tcf('vault', 'keygen', '--out', join(dir, 'keys'), ...pass)
+    expect(keygen.stdout).toMatch(/galois\.key/)
+    const create = JSON.parse(
+      (
+        await tcf(
+          'vault',
+          'create',
+          data('heart.csv'),
+          '--schema',
+          data('schema.json'),
+          '--policy',
+          data('policy.json'),
+          '--keys',
+          join(dir, 'keys'),
+          '--out',
+          join(dir, 'vault'),
+          '--json',
+          ...pass,
+        )
+      ).stdout,
+    )
+    expect(create.manifest.recordCount).toBe(10_000)
+    const check = await tcf('algo', 'check', data('algo.json'), '--vault', join(dir, 'vault'))
+    expect(check.stdout).toMatch(/spec accepted/)
+    expect(check.stdout).toMatch(/depth 2/)
+    const result = JSON.parse(
+      (
+        await tcf(
+          'sandbox',
+          'run',
+          '--vault',
+          join(dir, 'vault'),
+          '--algo',
+          data('algo.json'),
+          '--keys',
+          join(dir, 'keys'),
+          '--json',
+          ...pass,
+        )
+      ).stdout,
+    )
+    expect(result.quality.score).toBe(1)
+    const spec = parseSpecJson(await readFile(data('algo.json'), 'utf8'))
+    const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(data('schema.json'), 'utf8')))
+    const truth = plaintextOutputs(readCsvRows(data('heart.csv')), schema, spec)
+    expect(result.outputs.mean_sbp.value).toBeCloseTo(truth.mean_sbp as number, 3)
+    expect(result.outputs.corr_age_sbp.value).toBeCloseTo(truth.corr_age_sbp as number, 5)
+    expect(result.outputs.hist_age.buckets).toEqual(truth.hist_age)
+  })
+
+  it('exits 1 with a coded error naming line and column for a bad CSV, leaving nothing behind', async () => {
+    const bad = join(dir, 'bad.csv')
+    const rows = parse(await readFile(data('heart.csv')), { to: 3 }) as string[][]
+    rows[2]![0] = 'forty'
+    await writeFile(bad, `${rows.map((r) => r.join(',')).join('\n')}\n`)
+    const failed = await tcf(
+      'vault',
+      'create',
+      bad,
+      '--schema',
+      data('schema.json'),
+      '--policy',
+      data('policy.json'),
+      '--keys',
+      join(dir, 'keys'),
+      '--out',
+      join(dir, 'bad-vault'),
+      '--passphrase-file',
+      join(dir, 'pass'),
+    ).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    )
+    expect(failed?.code).toBe(1)
+    expect(failed?.stderr).toMatch(/^error \[CSV_INVALID\] line 3, column age: "forty" is not an integer/m)
+    await expect(access(join(dir, 'bad-vault'))).rejects.toThrow()
+  })
+
+  it('refuses a spec the compiler cannot accept, naming code and field', async () => {
+    const algo = join(dir, 'mean-of-category.json')
+    await writeFile(algo, JSON.stringify({ version: 1, outputs: { m: { op: 'mean', of: 'sex' } } }))
+    const failed = await tcf('algo', 'check', algo, '--vault', join(dir, 'vault'), '--json').then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    )
+    expect(failed?.code).toBe(1)
+    expect(JSON.parse(failed!.stderr).error).toMatchObject({
+      code: 'COLUMN_TYPE',
+      message: expect.stringMatching(/^outputs\.m\.of/),
+    })
+  })
+})
