@@ -1,16 +1,11 @@
 import { parseArgs } from 'node:util'
 import { MUTATIONS, type Mutation } from '../mutation.ts'
-import {
-  BYZANTINE_BEHAVIOURS,
-  type ByzantineBehaviour,
-  FAULT_CLASSES,
-  type FaultClass,
-  type SimConfig,
-} from './scenario.ts'
+import { replayCommand } from './replay.ts'
+import { BYZANTINE_BEHAVIOURS, type ByzantineBehaviour, FAULT_CLASSES, type FaultClass } from './scenario.ts'
 import { runSimulation, type SimResult } from './simulation.ts'
 
 const USAGE = `usage: npm run sim -- [--seeds N | --seed S] [--n 4] [--byzantine 1] [--faults all|none|${FAULT_CLASSES.join(',')}]
-                      [--heights 5] [--first-seed 1] [--behaviour ${BYZANTINE_BEHAVIOURS.join('|')}] [--mutation ${MUTATIONS.join('|')}]`
+                      [--heights 5] [--first-seed 1] [--fixed-delay MS] [--behaviour ${BYZANTINE_BEHAVIOURS.join('|')}] [--mutation ${MUTATIONS.join('|')}]`
 
 function parseFaults(text: string): Set<FaultClass> {
   if (text === 'all') return new Set(FAULT_CLASSES)
@@ -39,18 +34,6 @@ function integer(value: string, name: string): number {
   return parsed
 }
 
-/** The exact command that replays one run. */
-export function replayCommand(config: SimConfig): string {
-  const faults = config.faults.size === FAULT_CLASSES.length ? 'all' : [...config.faults].join(',') || 'none'
-  const parts = [
-    `npm run sim -- --seed ${config.seed} --n ${config.n} --byzantine ${config.byzantine}`,
-    `--faults ${faults} --heights ${config.heights}`,
-  ]
-  if (config.behaviour) parts.push(`--behaviour ${config.behaviour}`)
-  if (config.mutation) parts.push(`--mutation ${config.mutation}`)
-  return parts.join(' ')
-}
-
 function main(): void {
   const { values } = parseArgs({
     options: {
@@ -63,6 +46,7 @@ function main(): void {
       heights: { type: 'string', default: '5' },
       behaviour: { type: 'string' },
       mutation: { type: 'string' },
+      'fixed-delay': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   })
@@ -81,6 +65,9 @@ function main(): void {
     heights: integer(values.heights, 'heights'),
     ...(behaviour ? { behaviour } : {}),
     ...(mutation ? { mutation } : {}),
+    ...(values['fixed-delay'] === undefined
+      ? {}
+      : { fixedDelay: integer(values['fixed-delay'], 'fixed-delay') }),
   }
   const single = values.seed !== undefined
   const first = single ? integer(values.seed ?? '', 'seed') : integer(values['first-seed'], 'first-seed')

@@ -179,10 +179,10 @@ export class SimNode {
       if (this.#remember(message)) this.#run(message)
     } else if (height > this.#height) {
       this.#future.set(height, [...(this.#future.get(height) ?? []), message])
+      // Peers are ahead: say where we are so they send what we missed.
       this.#answerOnce(from, 'status', () => this.#sendStatus(from))
-    } else {
-      this.#sendCertificate(from, height)
     }
+    // Messages of past heights are late copies; a peer that is really behind says so in its status.
   }
 
   #verify(message: ConsensusMessage): boolean {
@@ -294,11 +294,14 @@ export class SimNode {
     const forged = conflictingMessage(message, this.behaviours, this.#signer, this.#state, () =>
       this.#env.makeValue(`${this.name}/equivocation`, true),
     )
+    // An equivocator splits its peers three ways: the honest message, the forged one, and both (in either order).
     const shuffled = forged ? this.#rng.shuffle(peers) : peers
     shuffled.forEach((peer, i) => {
-      const sent = forged && i % 2 === 1 ? forged : message
-      if (sent.kind === 'vote') this.#env.onVoteSent(sent.signed)
-      this.#env.send(this.index, peer, sent)
+      const sent = forged ? [[message], [forged], this.#rng.shuffle([message, forged])][i % 3]! : [message]
+      for (const m of sent) {
+        if (m.kind === 'vote') this.#env.onVoteSent(m.signed)
+        this.#env.send(this.index, peer, m)
+      }
     })
     if (message.kind === 'vote' && peers.length === 0) this.#env.onVoteSent(message.signed)
   }
