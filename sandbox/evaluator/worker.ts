@@ -4,6 +4,7 @@ import { type EvaluationKeys, loadEvaluationKeys } from '../he/keys.ts'
 import { heContext } from '../he/seal.ts'
 import { serveTasks } from '../pool/serve.ts'
 import { getBlobSync } from '../vault/blob-dir.ts'
+import { ExpandedCache } from '../vault/expanded-cache.ts'
 import { evaluateCircuit } from './evaluate.ts'
 import type { EvaluateRequest, EvaluateResult } from './task.ts'
 
@@ -24,11 +25,12 @@ serveTasks<EvaluateRequest, EvaluateResult>(
       }
       cachedKeys = { id: keyId, keys: loadEvaluationKeys(ctx, wire, request.keys) }
     }
+    const cache = new ExpandedCache(request.blobDir)
     const stats = evaluateCircuit(ctx, cachedKeys.keys, {
       circuit: request.circuit,
       columns: new Map(request.columns),
       chunkCount: request.chunkCount,
-      readBlob: (id) => getBlobSync(request.blobDir, id as Hex32),
+      readBlob: (id) => cache.read(ctx, id as Hex32),
       checkpoint: () => {
         const heap = ctx.heapBytes()
         if (heap > request.memoryCapBytes) {
