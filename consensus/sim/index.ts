@@ -1,4 +1,5 @@
 export { conflictingMessage, forgetLock } from './byzantine.ts'
+export { SimulationError, type SimulationErrorCode } from './errors.ts'
 export { EventQueue } from './event-queue.ts'
 export { InvariantChecker, type Violation, type ViolationKind } from './invariants.ts'
 export { MemoryWal } from './memory-wal.ts'
@@ -19,5 +20,4 @@ export {
   roundsBoundAfterGst,
   runSimulation,
   type SimResult,
-  SimulationError,
 } from './simulation.ts'

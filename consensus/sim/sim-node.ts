@@ -9,6 +9,7 @@ import type { ConsensusState } from '../state.ts'
 import type { ValidatorSet } from '../validator-set.ts'
 import type { WalEntry } from '../wal.ts'
 import { conflictingMessage, forgetLock } from './byzantine.ts'
+import { SimulationError } from './errors.ts'
 import { MemoryWal } from './memory-wal.ts'
 import type { Prng } from './prng.ts'
 import type { ByzantineBehaviour } from './scenario.ts'
@@ -206,6 +207,8 @@ export class SimNode {
     this.#seenDigest = 0
     this.wal.prune(height)
     this.#env.onHeightStarted(this, height)
+    // Own messages from before a crash are gossip like any other: a peer may still lack them.
+    for (const entry of recovered) if (entry.kind !== 'lock') this.#remember(entry)
     const buffered = this.#future.get(height) ?? []
     this.#future.delete(height)
     this.#run({ kind: 'start-height', height, validators: this.#env.validators, recovered })
@@ -280,7 +283,8 @@ export class SimNode {
       state.status === 'running'
         ? state.proposals.get(certificate.round)?.get(certificate.valueId)
         : undefined
-    if (!proposal) throw new Error('the core decided without holding the proposal')
+    if (!proposal)
+      throw new SimulationError('broken-driver-assumption', 'the core decided without the proposal')
     this.#decided.set(certificate.height, { certificate, proposal })
     this.#env.onDecide(this, certificate)
     // Whatever the host still owed the decided height is moot.

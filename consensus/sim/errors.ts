@@ -1,0 +1,12 @@
+export type SimulationErrorCode = 'invalid-config' | 'broken-driver-assumption'
+
+/** A bad simulation config, or a bug in the simulator itself (never a consensus violation: those are reported). */
+export class SimulationError extends Error {
+  readonly code: SimulationErrorCode
+
+  constructor(code: SimulationErrorCode, message: string) {
+    super(message)
+    this.name = 'SimulationError'
+    this.code = code
+  }
+}
