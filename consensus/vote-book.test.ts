@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { isDuplicateVote } from './evidence.ts'
 import type { Address, SignedVote, ValueId, VoteType } from './signer.ts'
 import { ValidatorSet } from './validator-set.ts'
 import { VoteBook } from './vote-book.ts'
@@ -58,6 +59,8 @@ describe('VoteBook', () => {
     expect([book.powerFor(0, 'prevote', A), book.powerFor(0, 'prevote', B)]).toEqual([3, 3])
     expect(book.powerAny(0, 'prevote')).toBe(3)
     expect(book.votesFor(0, 'prevote', B)).toEqual([vote(3, B)])
+    expect(isDuplicateVote(outcome.existing, vote(3, B))).toBe(true)
+    expect(isDuplicateVote(vote(3, A), vote(3, A, 'precommit'))).toBe(false)
   })
 
   it('never changes a book it returned', () => {
