@@ -75,7 +75,15 @@ export {
   readKeystoreFile,
   writeKeystoreFile,
 } from './keys/keystore.ts'
-export { failedLeaf, merkleProof, merkleRoot, OUTCOME, resultLeaf, verifyMerkleProof } from './merkle.ts'
+export {
+  certifiedLeaf,
+  failedLeaf,
+  merkleProof,
+  merkleRoot,
+  OUTCOME,
+  resultLeaf,
+  verifyMerkleProof,
+} from './merkle.ts'
 export {
   MAX_VALIDATORS,
   type ResultAttestation,

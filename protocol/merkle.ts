@@ -11,12 +11,19 @@ import { fromHex, type Hex32, keccak256, ZERO_HASH } from './hex.ts'
  * (commutative), so a proof is just the sibling path. Leaves are paired left to right level by level;
  * an odd last node moves up unchanged. The empty tree's root is zero, which the Anchor never stores.
  */
-export const OUTCOME = { result: 1, failed: 2 } as const
+export const OUTCOME = { result: 1, failed: 2, certified: 3 } as const
 
 export const resultLeaf = (jobId: Hex32, resultHash: Hex32, qualityScore: number): Hex32 =>
   outcomeLeaf(OUTCOME.result, jobId, resultHash, qualityScore)
 
 export const failedLeaf = (jobId: Hex32): Hex32 => outcomeLeaf(OUTCOME.failed, jobId, ZERO_HASH, 0)
+
+/**
+ * A result certificate entering a block: the network agreed on `resultHash`. Provable on chain like
+ * any outcome, though only `result` (released, with a quality score) and `failed` leaves move money.
+ */
+export const certifiedLeaf = (jobId: Hex32, resultHash: Hex32): Hex32 =>
+  outcomeLeaf(OUTCOME.certified, jobId, resultHash, 0)
 
 function outcomeLeaf(outcome: number, jobId: Hex32, resultHash: Hex32, qualityScore: number): Hex32 {
   const inner = hashWords(

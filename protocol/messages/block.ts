@@ -3,7 +3,7 @@ import { addressWord, bytes32Word, hashWords, uintWord } from '../abiWords.ts'
 import { canonicalBytes } from '../canonicalJson.ts'
 import { defineMessage } from '../codec.ts'
 import { type Address, addressSchema, type Hex32, hex32Schema, keccak256 } from '../hex.ts'
-import { failedLeaf, merkleRoot, resultLeaf } from '../merkle.ts'
+import { certifiedLeaf, failedLeaf, merkleRoot, resultLeaf } from '../merkle.ts'
 import { resultCertificateSchema } from './attestation.ts'
 import { signedJobRequestSchema } from './jobRequest.ts'
 import { epochSchema, heightSchema, versionSchema } from './primitives.ts'
@@ -42,10 +42,15 @@ export interface BlockHeader {
   readonly bodyHash: Hex32
 }
 
-/** Outcome leaves in block order: releases first, then failures. */
-export const outcomeLeaves = (block: Pick<Block, 'released' | 'failed'>): Hex32[] => [
+/**
+ * Outcome leaves in block order: releases, then failures, then certifications. A block without any
+ * (only admissions, or nothing) has the zero root and is not anchored; the next anchored block
+ * commits to it through parentHash.
+ */
+export const outcomeLeaves = (block: Pick<Block, 'released' | 'failed' | 'certified'>): Hex32[] => [
   ...block.released.map((r) => resultLeaf(r.jobId, r.resultHash, r.qualityScore)),
   ...block.failed.map(failedLeaf),
+  ...block.certified.map((c) => certifiedLeaf(c.jobId, c.resultHash)),
 ]
 
 export function blockHeader(block: Block): BlockHeader {
