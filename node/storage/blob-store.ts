@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto'
+import type { Database } from './database.ts'
+import { StorageError } from './errors.ts'
+
+type BlobId = `0x${string}`
+
+/** What the p2p blob protocol serves from: content-addressed bytes, undefined when absent. */
+export interface BlobSource {
+  get(id: BlobId): Promise<Uint8Array | undefined>
+}
+
+export interface BlobStore extends BlobSource {
+  /** Stores bytes under their id (0x + sha256 hex); BLOB_ID_MISMATCH when they do not hash to it. */
+  put(id: BlobId, bytes: Uint8Array): Promise<void>
+  has(id: BlobId): Promise<boolean>
+}
+
+export const blobIdOf = (bytes: Uint8Array): BlobId => `0x${createHash('sha256').update(bytes).digest('hex')}`
+
+/**
+ * Blobs bypass the write queue: they are immutable and content-addressed, so their writes need no
+ * order. They are synced anyway: a job record may point at a blob, and must not outlive it.
+ */
+export function createBlobStore({ db, blobs }: Pick<Database, 'db' | 'blobs'>): BlobStore {
+  return {
+    async put(id, bytes) {
+      const actual = blobIdOf(bytes)
+      if (actual !== id) throw new StorageError('BLOB_ID_MISMATCH', `blob ${id} hashes to ${actual}`)
+      // The root's batch is where classic-level's `sync` option is typed; one op, so atomic trivially.
+      await db.batch([{ type: 'put', sublevel: blobs, key: id, value: bytes }], { sync: true })
+    },
+    async get(id) {
+      const bytes = await blobs.get(id)
+      if (bytes === undefined) return undefined
+      // Serving damaged bytes would only make peers refuse them one by one; say so here, once.
+      if (blobIdOf(bytes) !== id)
+        throw new StorageError('CORRUPT_RECORD', `blob ${id}: stored bytes do not hash to it`)
+      // LevelDB hands back a Buffer; callers get the plain Uint8Array the interface promises (no copy).
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    },
+    has: async (id) => (await blobs.has(id)) === true,
+  }
+}

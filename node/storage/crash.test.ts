@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { jobIdOf } from '../../protocol/index.ts'
+import { createNodeStore } from './node-store.ts'
+import { signedRequest } from './testing/fixtures.ts'
+
+const WRITER = fileURLToPath(new URL('./testing/crash-writer.ts', import.meta.url))
+const RUNS = 8
+
+let dir: string
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tcf-crash-'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** Runs the writer until it has committed a few blocks, then SIGKILLs it after a random delay. */
+async function runAndKill(killAfterMs: number): Promise<{ walSynced: number; committed: number }> {
+  const child = spawn(process.execPath, [WRITER, dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString()
+  })
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString()
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const deadline = Date.now() + 20_000
+  while (!stdout.includes('block ') && child.exitCode === null && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  if (child.exitCode !== null) throw new Error(`writer exited with ${child.exitCode}: ${stderr}`)
+  await new Promise((resolve) => setTimeout(resolve, killAfterMs))
+  child.kill('SIGKILL')
+  await exited
+  // What the writer had confirmed before it died: those writes must all have survived.
+  const last = (word: string) =>
+    Math.max(0, ...[...stdout.matchAll(new RegExp(`${word} (\\d+)`, 'g'))].map((m) => Number(m[1])))
+  return { walSynced: last('wal'), committed: last('block') }
+}
+
+it(`keeps blocks, jobs and the WAL consistent across ${RUNS} SIGKILLs at random moments`, async () => {
+  let previous = 0
+  for (let run = 0; run < RUNS; run++) {
+    const confirmed = await runAndKill(Math.floor(Math.random() * 400))
+    const store = createNodeStore({ dir })
+    await store.open() // a damaged WAL or block would throw CORRUPT_RECORD here or below
+    try {
+      const latest = store.latestHeight()
+      expect(latest).toBeGreaterThanOrEqual(Math.max(confirmed.committed, previous))
+      expect(latest).toBeLessThanOrEqual(confirmed.committed + 1)
+      expect(confirmed.walSynced).toBeGreaterThanOrEqual(confirmed.committed)
+      // Blocks are contiguous and each one's job updates landed with it, and none of a later block's.
+      for (let h = 1; h <= latest; h++) {
+        const stored = await store.getBlock(h)
+        expect(stored?.block.height).toBe(h)
+        const job = await store.getJob(jobIdOf(signedRequest(h).request))
+        expect(job).toMatchObject(
+          h < latest ? { stage: 'failed', failedHeight: h + 1 } : { stage: 'admitted', admittedHeight: h },
+        )
+      }
+      expect(await store.getBlock(latest + 1)).toBeUndefined()
+      expect(await store.getJob(jobIdOf(signedRequest(latest + 1).request))).toBeUndefined()
+      // The WAL below the latest block was pruned with it; what remains is whole: all 3 entries of
+      // a height or none (one group-committed batch), and every height the writer synced is there.
+      for (let h = 1; h < latest; h++) expect(store.wal.entries(h)).toEqual([])
+      expect(store.wal.entries(latest)).toHaveLength(latest > 0 ? 3 : 0)
+      expect([0, 3]).toContain(store.wal.entries(latest + 1).length)
+      if (confirmed.walSynced > latest) expect(store.wal.entries(latest + 1)).toHaveLength(3)
+      previous = latest
+    } finally {
+      await store.close()
+    }
+  }
+  expect(previous).toBeGreaterThan(RUNS)
+}, 90_000)

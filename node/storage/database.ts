@@ -1,0 +1,33 @@
+import { Level } from 'level'
+
+/**
+ * The one LevelDB database of a node and its sublevels. Keys are UTF-8 strings; values are JSON
+ * text (validated by zod on both sides) except blobs, which are raw bytes.
+ */
+export function openDatabase(dir: string) {
+  const db = new Level<string, string>(dir, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  const json = (name: string) =>
+    db.sublevel<string, string>(name, { keyEncoding: 'utf8', valueEncoding: 'utf8' })
+  return {
+    db,
+    /** 0x + sha256 hex -> bytes */
+    blobs: db.sublevel<string, Uint8Array>('blobs', { keyEncoding: 'utf8', valueEncoding: 'view' }),
+    /** vaultId -> StoredVault */
+    vaults: json('vaults'),
+    /** jobId -> JobRecord */
+    jobs: json('jobs'),
+    /** numberKey(height) -> StoredBlock */
+    blocks: json('blocks'),
+    /** walKey(height, seq) -> WalEntry */
+    wal: json('wal'),
+    /** free-form key -> JSON value */
+    meta: json('meta'),
+  }
+}
+
+export type Database = ReturnType<typeof openDatabase>
+export type JsonSublevel = Database['jobs']
+/** One put or del of a synced batch, addressed to a sublevel of the database. */
+export type BatchOp =
+  | { readonly type: 'put'; readonly sublevel: JsonSublevel; readonly key: string; readonly value: string }
+  | { readonly type: 'del'; readonly sublevel: JsonSublevel; readonly key: string }

@@ -1,0 +1,45 @@
+import { z } from 'zod'
+import { jobIdOf, signedJobRequestCodec } from '../../protocol/index.ts'
+import { heightSchema, hex32Schema } from './hex.ts'
+
+/** Where a job is in its life on this node. Stages only move forward; `failed` is terminal, as is `released`. */
+export const JOB_STAGES = [
+  'pending',
+  'admitted',
+  'executing',
+  'attested',
+  'certified',
+  'anchored',
+  'released',
+  'failed',
+] as const
+export const jobStageSchema = z.enum(JOB_STAGES)
+export type JobStage = z.infer<typeof jobStageSchema>
+
+/**
+ * The daemon's record of one job. The store validates it on every write and read; what the stages
+ * mean is the daemon's business. `stages` records when the job entered each stage it went through.
+ */
+export const jobRecordSchema = z
+  .strictObject({
+    jobId: hex32Schema,
+    request: signedJobRequestCodec.schema,
+    stage: jobStageSchema,
+    admittedHeight: heightSchema.optional(),
+    certifiedHeight: heightSchema.optional(),
+    failedHeight: heightSchema.optional(),
+    releasedHeight: heightSchema.optional(),
+    resultHash: hex32Schema.optional(),
+    failReason: z.string().max(1024).optional(),
+    /** The transaction that anchored the block settling this job. */
+    anchorTx: z.strictObject({ height: heightSchema, txHash: hex32Schema }).optional(),
+    stages: z.partialRecord(jobStageSchema, z.iso.datetime()),
+    /** Why this node refused the request (policy, price, unknown vault...). */
+    refusal: z.strictObject({ code: z.string().max(64), message: z.string().max(1024) }).optional(),
+  })
+  // A record filed under the wrong id would make lookups by id lie.
+  .refine((r) => jobIdOf(r.request.request) === r.jobId, {
+    message: 'jobId is not the id of request',
+    path: ['jobId'],
+  })
+export type JobRecord = z.infer<typeof jobRecordSchema>

@@ -1,0 +1,179 @@
+import { Level } from 'level'
+import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
+import { blobIdOf } from './blob-store.ts'
+import { numberKey } from './keys.ts'
+import { createNodeStore } from './node-store.ts'
+import { block, certificate, jobRecord, manifest, signedRequest, voteEntry } from './testing/fixtures.ts'
+import { useTempStore } from './testing/temp-store.ts'
+
+const t = useTempStore('tcf-store-')
+
+/** Writes raw bytes under a sublevel key, bypassing every check, as damage on disk would. */
+async function tamper(sublevel: string, key: string, value: string) {
+  await t.store.close()
+  const db = new Level<string, string>(t.dir)
+  await db.sublevel<string, string>(sublevel, { valueEncoding: 'utf8' }).put(key, value)
+  await db.close()
+  t.set(createNodeStore({ dir: t.dir }))
+  await t.store.open()
+}
+
+describe('blobs', () => {
+  it('stores by content id, refuses bytes that do not hash to the id, answers undefined when absent', async () => {
+    const bytes = new TextEncoder().encode('ciphertext')
+    const id = blobIdOf(bytes)
+    await t.store.blobs.put(id, bytes)
+    expect(await t.store.blobs.get(id)).toEqual(bytes)
+    expect(await t.store.blobs.has(id)).toBe(true)
+    await expect(t.store.blobs.put(id, new Uint8Array([1]))).rejects.toMatchObject({
+      code: 'BLOB_ID_MISMATCH',
+    })
+    expect(await t.store.blobs.get(blobIdOf(new Uint8Array([2])))).toBeUndefined()
+  })
+
+  it('reports bytes damaged on disk instead of serving them', async () => {
+    const bytes = new Uint8Array([1, 2, 3])
+    const id = blobIdOf(bytes)
+    await t.store.blobs.put(id, bytes)
+    await tamper('blobs', id, 'other bytes')
+    await expect(t.store.blobs.get(id)).rejects.toMatchObject({ code: 'CORRUPT_RECORD' })
+  })
+})
+
+describe('vaults, jobs and meta', () => {
+  it('round-trip across a reopen', async () => {
+    const receivedAt = new Date('2026-11-21T07:00:00.000Z')
+    await t.store.putVault(manifest, receivedAt)
+    const pending = jobRecord(signedRequest(1), 'pending')
+    const failed = jobRecord(signedRequest(2), 'failed', { failedHeight: 3, failReason: 'deadline' })
+    await t.store.putJob(pending.jobId, pending)
+    await t.store.putJob(failed.jobId, failed)
+    await t.store.putMeta('lastAnchoredHeight', 7)
+    await t.reopen()
+    expect(await t.store.getVault(manifest.vaultId)).toEqual({
+      manifest,
+      receivedAt: receivedAt.toISOString(),
+    })
+    expect(await t.store.getJob(pending.jobId)).toEqual(pending)
+    expect(await t.store.listJobs({ stage: 'failed' })).toEqual([failed])
+    expect(await t.store.listJobs()).toHaveLength(2)
+    expect(await t.store.getMeta('lastAnchoredHeight', z.number())).toBe(7)
+    expect(await t.store.getJob(signedRequest(3).signature)).toBeUndefined()
+  })
+
+  it('refuses records that do not validate, so nothing unreadable reaches disk', async () => {
+    const record = jobRecord(signedRequest(1), 'admitted')
+    await expect(t.store.putJob(record.jobId, { ...record, admittedHeight: 0 })).rejects.toMatchObject({
+      code: 'INVALID_RECORD',
+    })
+    // filed under another job's id
+    const other = jobRecord(signedRequest(2), 'admitted')
+    await expect(t.store.putJob(other.jobId, record)).rejects.toMatchObject({ code: 'INVALID_RECORD' })
+    await expect(t.store.putJob(record.jobId, { ...record, jobId: other.jobId })).rejects.toMatchObject({
+      code: 'INVALID_RECORD',
+    })
+    await expect(t.store.putVault({ ...manifest, recordCount: 1 })).rejects.toMatchObject({
+      code: 'INVALID_RECORD',
+    })
+    expect(await t.store.listJobs()).toEqual([])
+  })
+
+  it('turns malformed stored data into CORRUPT_RECORD', async () => {
+    const record = jobRecord(signedRequest(1), 'admitted')
+    await tamper('jobs', record.jobId, '{"jobId":')
+    await expect(t.store.getJob(record.jobId)).rejects.toMatchObject({ code: 'CORRUPT_RECORD' })
+    await expect(t.store.listJobs()).rejects.toMatchObject({ code: 'CORRUPT_RECORD' })
+    await tamper('meta', 'm', '"text"')
+    await expect(t.store.getMeta('m', z.number())).rejects.toMatchObject({ code: 'CORRUPT_RECORD' })
+    await tamper('blocks', numberKey(1), JSON.stringify({ blockHash: '0x00' }))
+    await expect(t.store.getBlock(1)).rejects.toMatchObject({ code: 'CORRUPT_RECORD' })
+  })
+
+  it('refuses to open over a damaged WAL entry', async () => {
+    await tamper('meta', 'ok', '1')
+    await t.store.close()
+    const db = new Level<string, string>(t.dir)
+    await db
+      .sublevel<string, string>('wal', { valueEncoding: 'utf8' })
+      .put(`${numberKey(1)}:${numberKey(0)}`, '{"kind":"vote"}')
+    await db.close()
+    t.set(createNodeStore({ dir: t.dir }))
+    await expect(t.store.open()).rejects.toMatchObject({ code: 'CORRUPT_RECORD' })
+    // The failed open released the database, so it can be opened again once repaired.
+    const repair = new Level<string, string>(t.dir)
+    await repair.sublevel<string, string>('wal', { valueEncoding: 'utf8' }).clear()
+    await repair.close()
+    await t.store.open()
+  })
+
+  it('says NOT_OPEN when used closed', async () => {
+    await t.store.close()
+    expect(() => t.store.latestHeight()).toThrow(expect.objectContaining({ code: 'NOT_OPEN' }))
+    await t.store.open()
+  })
+})
+
+describe('commitBlock', () => {
+  it('stores the block, its certificate and its job updates together, and prunes the WAL in the same batch', async () => {
+    const r1 = signedRequest(1)
+    const b1 = block(1, { admitted: [r1] })
+    t.store.wal.append(voteEntry(1, 0))
+    await t.store.commitBlock(1, b1, certificate(b1), [jobRecord(r1, 'admitted', { admittedHeight: 1 })])
+    const b2 = block(2, { failed: [jobRecord(r1, 'pending').jobId] })
+    t.store.wal.append(voteEntry(2, 0))
+    await t.store.commitBlock(
+      2,
+      b2,
+      certificate(b2),
+      [jobRecord(r1, 'failed', { admittedHeight: 1, failedHeight: 2 })],
+      2,
+    )
+    await t.reopen()
+    expect(t.store.latestHeight()).toBe(2)
+    expect(await t.store.decided(2)).toBe(true)
+    expect(await t.store.decided(3)).toBe(false)
+    expect(await t.store.getBlock(1)).toEqual({
+      blockHash: certificate(b1).blockHash,
+      block: b1,
+      certificate: certificate(b1),
+    })
+    expect((await t.store.getJob(jobRecord(r1, 'failed').jobId))?.failedHeight).toBe(2)
+    expect(t.store.wal.entries(1)).toEqual([])
+    expect(t.store.wal.entries(2)).toEqual([voteEntry(2, 0)])
+  })
+
+  it('is idempotent for the same block and refuses another block, a gap or a mismatched certificate', async () => {
+    const b1 = block(1)
+    await t.store.commitBlock(1, b1, certificate(b1), [])
+    await t.store.commitBlock(1, b1, certificate(b1), [])
+    const other = { ...b1, parentHash: certificate(b1).blockHash }
+    await expect(t.store.commitBlock(1, other, certificate(other), [])).rejects.toMatchObject({
+      code: 'CONFLICTING_BLOCK',
+    })
+    await expect(t.store.commitBlock(3, block(3), certificate(block(3)), [])).rejects.toMatchObject({
+      code: 'HEIGHT_GAP',
+    })
+    await expect(t.store.commitBlock(2, block(2), certificate(other), [])).rejects.toMatchObject({
+      code: 'BLOCK_MISMATCH',
+    })
+    await expect(
+      t.store.commitBlock(2, block(2), { ...certificate(block(2)), epoch: 2 }, []),
+    ).rejects.toMatchObject({
+      code: 'BLOCK_MISMATCH',
+    })
+    expect(t.store.latestHeight()).toBe(1)
+  })
+
+  it('writes nothing when one job update is invalid', async () => {
+    const r1 = signedRequest(1)
+    const b1 = block(1, { admitted: [r1] })
+    const good = jobRecord(signedRequest(2), 'pending')
+    const bad = { ...jobRecord(r1, 'admitted'), stage: 'lost' } as unknown as ReturnType<typeof jobRecord>
+    await expect(t.store.commitBlock(1, b1, certificate(b1), [good, bad])).rejects.toMatchObject({
+      code: 'INVALID_RECORD',
+    })
+    expect(t.store.latestHeight()).toBe(0)
+    expect(await t.store.getJob(good.jobId)).toBeUndefined()
+  })
+})

@@ -1,0 +1,253 @@
+import type { Logger } from 'pino'
+import type { z } from 'zod'
+import {
+  type Block,
+  blockCodec,
+  blockHash,
+  type CommitCertificate,
+  commitCertificateCodec,
+  type VaultManifest,
+  vaultManifestCodec,
+} from '../../protocol/index.ts'
+import { type BlobStore, createBlobStore } from './blob-store.ts'
+import { type BatchOp, type Database, openDatabase } from './database.ts'
+import { StorageError } from './errors.ts'
+import { type JobRecord, type JobStage, jobRecordSchema } from './job-record.ts'
+import { numberKey, parseNumberKey } from './keys.ts'
+import { type DurableWal, LevelWal } from './level-wal.ts'
+import { type StoredBlock, type StoredVault, storedBlockSchema, storedVaultSchema } from './schemas.ts'
+import { checkRecord, parseStored } from './stored.ts'
+import { WriteQueue } from './write-queue.ts'
+
+export interface NodeStoreInit {
+  /** Directory of the LevelDB database; created when missing. */
+  readonly dir: string
+  readonly logger?: Logger
+}
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
+/**
+ * A node's durable state. Every write that resolves is on disk (synced); every multi-key update is
+ * one atomic LevelDB batch. Values are validated on the way in and on the way out.
+ */
+export interface NodeStore {
+  open(): Promise<void>
+  close(): Promise<void>
+  /** Content-addressed blobs; also the p2p layer's BlobSource. Valid once open. */
+  readonly blobs: BlobStore
+  /** consensus's WAL; await `wal.sync()` before releasing effects that follow a persist. Valid once open. */
+  readonly wal: DurableWal
+  putVault(manifest: VaultManifest, receivedAt?: Date): Promise<void>
+  getVault(vaultId: string): Promise<StoredVault | undefined>
+  putJob(jobId: string, record: JobRecord): Promise<void>
+  getJob(jobId: string): Promise<JobRecord | undefined>
+  /** Every job, or those at one stage, in jobId order. A full scan: fine for thousands of jobs. */
+  listJobs(filter?: { readonly stage?: JobStage }): Promise<JobRecord[]>
+  /**
+   * Stores a decided block with its certificate, the job records it changes and (optionally) the
+   * WAL pruned below a height, in one synced batch: after a crash either all of it is there or none.
+   * Heights are contiguous from 1. Storing the same block again is a no-op; another block at a
+   * stored height is CONFLICTING_BLOCK.
+   */
+  commitBlock(
+    height: number,
+    block: Block,
+    certificate: CommitCertificate,
+    jobUpdates: readonly JobRecord[],
+    walPruneBelow?: number,
+  ): Promise<void>
+  getBlock(height: number): Promise<StoredBlock | undefined>
+  decided(height: number): Promise<boolean>
+  /** The highest stored height, 0 before the first block. */
+  latestHeight(): number
+  putMeta(key: string, value: JsonValue): Promise<void>
+  /** A meta value checked against the schema the caller expects (CORRUPT_RECORD if it does not fit). */
+  getMeta<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined>
+}
+
+interface Opened {
+  readonly database: Database
+  readonly blobs: BlobStore
+  readonly wal: LevelWal
+  latestHeight: number
+}
+
+export function createNodeStore(init: NodeStoreInit): NodeStore {
+  const log = init.logger?.child({ module: 'storage' })
+  const writes = new WriteQueue()
+  let opened: Opened | undefined
+
+  const state = (): Opened => {
+    if (opened === undefined) throw new StorageError('NOT_OPEN', `store at ${init.dir} is not open`)
+    return opened
+  }
+
+  const readJson = async <T>(
+    sublevel: Database['jobs'],
+    key: string,
+    schema: z.ZodType<T>,
+    where: string,
+  ): Promise<T | undefined> => {
+    const text = await sublevel.get(key)
+    return text === undefined ? undefined : parseStored(schema, text, `${where} ${key}`)
+  }
+
+  /** Single-key and multi-key writes alike go through the queue and the WAL's batch, so all stay ordered. */
+  const write = (ops: readonly BatchOp[], walPruneBelow?: number) =>
+    writes.run(() => state().wal.writeBatch(ops, walPruneBelow))
+
+  const readLatestHeight = async (database: Database): Promise<number> => {
+    const [key] = await database.blocks.keys({ reverse: true, limit: 1 }).all()
+    if (key === undefined) return 0
+    const height = parseNumberKey(key)
+    if (height === undefined) throw new StorageError('CORRUPT_RECORD', `blocks: malformed key ${key}`)
+    return height
+  }
+
+  const getBlock = (height: number) =>
+    readJson(state().database.blocks, numberKey(height), storedBlockSchema, 'block')
+
+  return {
+    async open() {
+      if (opened !== undefined) return
+      const database = openDatabase(init.dir)
+      await database.db.open()
+      try {
+        const wal = await LevelWal.load(database, writes)
+        opened = {
+          database,
+          blobs: createBlobStore(database),
+          wal,
+          latestHeight: await readLatestHeight(database),
+        }
+      } catch (error) {
+        await database.db.close()
+        throw error
+      }
+      log?.info({ dir: init.dir, latestHeight: opened.latestHeight }, 'store opened')
+    },
+
+    async close() {
+      if (opened === undefined) return
+      const { database, wal } = opened
+      // Let queued writes land (or fail) before the handle goes away.
+      await writes.run(() => wal.sync()).catch(() => undefined)
+      opened = undefined
+      await database.db.close()
+      log?.info({ dir: init.dir }, 'store closed')
+    },
+
+    get blobs() {
+      return state().blobs
+    },
+    get wal() {
+      return state().wal
+    },
+
+    async putVault(manifest, receivedAt = new Date()) {
+      // decode(encode()) also checks that vaultId hashes the manifest, which the schema alone cannot.
+      let checked: VaultManifest
+      try {
+        checked = vaultManifestCodec.decode(vaultManifestCodec.encode(manifest))
+      } catch (error) {
+        throw new StorageError('INVALID_RECORD', `vault manifest: ${String(error)}`, { cause: error })
+      }
+      const value: StoredVault = { manifest: checked, receivedAt: receivedAt.toISOString() }
+      await write([
+        {
+          type: 'put',
+          sublevel: state().database.vaults,
+          key: checked.vaultId,
+          value: JSON.stringify(value),
+        },
+      ])
+    },
+    getVault: (vaultId) => readJson(state().database.vaults, vaultId, storedVaultSchema, 'vault'),
+
+    async putJob(jobId, record) {
+      const checked = checkRecord(jobRecordSchema, record, `job ${jobId}`)
+      if (checked.jobId !== jobId)
+        throw new StorageError('INVALID_RECORD', `job ${jobId}: record is for ${checked.jobId}`)
+      await write([
+        { type: 'put', sublevel: state().database.jobs, key: jobId, value: JSON.stringify(checked) },
+      ])
+    },
+    getJob: (jobId) => readJson(state().database.jobs, jobId, jobRecordSchema, 'job'),
+
+    async listJobs(filter = {}) {
+      const records: JobRecord[] = []
+      for await (const [key, text] of state().database.jobs.iterator()) {
+        const record = parseStored(jobRecordSchema, text, `job ${key}`)
+        if (filter.stage === undefined || record.stage === filter.stage) records.push(record)
+      }
+      return records
+    },
+
+    async commitBlock(height, block, certificate, jobUpdates, walPruneBelow) {
+      const checkedBlock = checkRecord(blockCodec.schema, block, `block ${height}`)
+      const checkedCertificate = checkRecord(
+        commitCertificateCodec.schema,
+        certificate,
+        `certificate ${height}`,
+      )
+      const jobs = jobUpdates.map((r) => checkRecord(jobRecordSchema, r, `job ${r.jobId}`))
+      const hash = blockHash(checkedBlock)
+      const mismatch = blockMismatch(height, checkedBlock, checkedCertificate, hash)
+      if (mismatch !== undefined) throw new StorageError('BLOCK_MISMATCH', `height ${height}: ${mismatch}`)
+
+      // Decided inside the queue, where no other block write can interleave with the check.
+      await writes.run(async () => {
+        const current = state()
+        if (height <= current.latestHeight) {
+          const stored = await getBlock(height)
+          if (stored?.blockHash === hash) return
+          throw new StorageError(
+            'CONFLICTING_BLOCK',
+            `height ${height} holds ${stored?.blockHash}, not ${hash}`,
+          )
+        }
+        if (height !== current.latestHeight + 1) {
+          throw new StorageError('HEIGHT_GAP', `height ${height} after ${current.latestHeight}`)
+        }
+        const { blocks, jobs: jobLevel } = current.database
+        const entry: StoredBlock = { blockHash: hash, block: checkedBlock, certificate: checkedCertificate }
+        await current.wal.writeBatch(
+          [
+            { type: 'put', sublevel: blocks, key: numberKey(height), value: JSON.stringify(entry) },
+            ...jobs.map(
+              (r): BatchOp => ({ type: 'put', sublevel: jobLevel, key: r.jobId, value: JSON.stringify(r) }),
+            ),
+          ],
+          walPruneBelow,
+        )
+        current.latestHeight = height
+      })
+      log?.debug({ height, blockHash: hash, jobs: jobs.length }, 'block committed')
+    },
+    getBlock,
+    decided: async (height) => (await state().database.blocks.has(numberKey(height))) === true,
+    latestHeight: () => state().latestHeight,
+
+    async putMeta(key, value) {
+      await write([{ type: 'put', sublevel: state().database.meta, key, value: JSON.stringify(value) }])
+    },
+    getMeta: (key, schema) => readJson(state().database.meta, key, schema, 'meta'),
+  }
+}
+
+/** Why a block, its height and its certificate do not belong together; undefined when they do. */
+function blockMismatch(
+  height: number,
+  block: Block,
+  certificate: CommitCertificate,
+  hash: string,
+): string | undefined {
+  if (block.height !== height) return `block says height ${block.height}`
+  if (certificate.height !== height) return `certificate says height ${certificate.height}`
+  if (certificate.blockHash !== hash)
+    return `certificate is for ${certificate.blockHash}, block hashes to ${hash}`
+  if (certificate.epoch !== block.epoch)
+    return `certificate epoch ${certificate.epoch}, block epoch ${block.epoch}`
+  return undefined
+}

@@ -1,0 +1,63 @@
+// Schemas of what the store keeps on disk besides job records (job-record.ts). Every value is
+// validated on the way in (INVALID_RECORD) and on the way out (CORRUPT_RECORD).
+import { z } from 'zod'
+import type { WalEntry } from '../../consensus/index.ts'
+import { blockCodec, commitCertificateCodec, vaultManifestCodec } from '../../protocol/index.ts'
+import { addressSchema, heightSchema, hex32Schema, signatureSchema } from './hex.ts'
+
+/** A decided block as stored at its height: the block, the precommits that decided it, its hash. */
+export const storedBlockSchema = z.strictObject({
+  blockHash: hex32Schema,
+  block: blockCodec.schema,
+  certificate: commitCertificateCodec.schema,
+})
+export type StoredBlock = z.infer<typeof storedBlockSchema>
+
+/** A vault's manifest plus what this node knows locally about it. */
+export const storedVaultSchema = z.strictObject({
+  manifest: vaultManifestCodec.schema,
+  /** When this node first stored the manifest (ISO 8601 UTC). */
+  receivedAt: z.iso.datetime(),
+})
+export type StoredVault = z.infer<typeof storedVaultSchema>
+
+const roundSchema = z.int().min(0)
+const roundValueSchema = z.strictObject({ round: roundSchema, valueId: hex32Schema }).nullable()
+
+const walEntrySchemaShape = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('proposal'),
+    signed: z.strictObject({
+      proposal: z.strictObject({
+        height: heightSchema,
+        round: roundSchema,
+        valueId: hex32Schema,
+        validRound: z.int().min(-1),
+        proposer: addressSchema,
+      }),
+      signature: signatureSchema,
+    }),
+  }),
+  z.strictObject({
+    kind: z.literal('vote'),
+    signed: z.strictObject({
+      vote: z.strictObject({
+        type: z.enum(['prevote', 'precommit']),
+        height: heightSchema,
+        round: roundSchema,
+        valueId: hex32Schema.nullable(),
+        validator: addressSchema,
+      }),
+      signature: signatureSchema,
+    }),
+  }),
+  z.strictObject({
+    kind: z.literal('lock'),
+    height: heightSchema,
+    locked: roundValueSchema,
+    valid: roundValueSchema,
+  }),
+])
+
+/** Consensus's WalEntry; the annotation makes the compiler check that the schema matches it. */
+export const walEntrySchema: z.ZodType<WalEntry> = walEntrySchemaShape

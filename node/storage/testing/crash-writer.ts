@@ -1,0 +1,30 @@
+// Child process of crash.test.ts: commits blocks as a node would, forever, until it is SIGKILLed.
+// Height h admits job h and fails job h-1; before committing h it logs 3 WAL entries for h, syncs,
+// and says so on stdout; the commit prunes the WAL below h. Started again on the same directory it
+// carries on from the stored state, recovering a height whose WAL entries are already there.
+import { jobIdOf } from '../../../protocol/index.ts'
+import { createNodeStore } from '../node-store.ts'
+import { block, certificate, jobRecord, lockEntry, signedRequest, voteEntry } from './fixtures.ts'
+
+const dir = process.argv[2]
+if (dir === undefined) throw new Error('usage: crash-writer.ts DIR')
+const store = createNodeStore({ dir })
+await store.open()
+
+for (let height = store.latestHeight() + 1; ; height++) {
+  if (store.wal.entries(height).length === 0) {
+    store.wal.append(voteEntry(height, 0))
+    store.wal.append(voteEntry(height, 1))
+    store.wal.append(lockEntry(height))
+  }
+  await store.wal.sync()
+  process.stdout.write(`wal ${height}\n`)
+  const admitted = signedRequest(height)
+  const failing = signedRequest(height - 1)
+  const b = block(height, { admitted: [admitted], failed: height > 1 ? [jobIdOf(failing.request)] : [] })
+  const updates = [jobRecord(admitted, 'admitted', { admittedHeight: height })]
+  if (height > 1)
+    updates.push(jobRecord(failing, 'failed', { admittedHeight: height - 1, failedHeight: height }))
+  await store.commitBlock(height, b, certificate(b), updates, height)
+  process.stdout.write(`block ${height}\n`)
+}
