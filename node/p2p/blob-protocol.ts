@@ -1,0 +1,60 @@
+/**
+ * The blob exchange protocol, `/tcf/blob/1.0.0`: what both sides share.
+ *
+ * One request per stream. The requester writes one length-prefixed `BlobRequest` (protocol's
+ * codec) and closes its write side. For each requested id, in order, the server writes one
+ * length-prefixed `BlobResponse` header; after a `found` header the blob's bytes follow as
+ * length-prefixed frames of at most `CHUNK_BYTES`, exactly `size` bytes in all. The requester
+ * checks sha256(bytes) against the id before using them.
+ */
+import { createHash } from 'node:crypto'
+
+export const BLOB_PROTOCOL = '/tcf/blob/1.0.0'
+
+/** Body frame size: large enough to amortise framing, small enough to bound each read. */
+export const CHUNK_BYTES = 256 * 1024
+
+/** The protocol's `BlobResponse.size` bound; no limit may exceed it. */
+export const PROTOCOL_MAX_BLOB_BYTES = 64 * 1024 * 1024
+
+export interface BlobLimits {
+  /** Largest blob served or accepted, at most `PROTOCOL_MAX_BLOB_BYTES`. */
+  readonly maxBlobBytes: number
+  /** Inbound blob streams open at once on one connection; more are reset by libp2p. */
+  readonly maxInboundStreamsPerPeer: number
+  /** Inbound blob streams open at once across all peers; more are reset by us. */
+  readonly maxInboundStreamsTotal: number
+  /** Deadline for one request, on either side (a slow reader cannot hold a server stream). */
+  readonly requestTimeoutMs: number
+}
+
+export const DEFAULT_BLOB_LIMITS: BlobLimits = {
+  maxBlobBytes: PROTOCOL_MAX_BLOB_BYTES,
+  maxInboundStreamsPerPeer: 4,
+  maxInboundStreamsTotal: 32,
+  requestTimeoutMs: 60_000,
+}
+
+/** Where the server finds the blobs it serves; the daemon backs it with its store. */
+export interface BlobSource {
+  get(id: string): Promise<Uint8Array | undefined>
+}
+
+/** Blob exchange totals, for metrics. */
+export interface BlobCounters {
+  blobsServed: number
+  bytesServed: number
+  blobsFetched: number
+  bytesFetched: number
+}
+
+const BLOB_ID = /^0x[0-9a-f]{64}$/
+
+/** A blob id: `0x` and the lowercase hex sha256 of the blob's bytes. */
+export function isBlobId(id: string): boolean {
+  return BLOB_ID.test(id)
+}
+
+export function blobIdOf(bytes: Uint8Array): string {
+  return `0x${createHash('sha256').update(bytes).digest('hex')}`
+}

@@ -1,0 +1,106 @@
+import type { IncomingStreamData, Libp2p, Stream } from '@libp2p/interface'
+import * as lp from 'it-length-prefixed'
+import type { Logger } from 'pino'
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { blobRequestCodec, blobResponseCodec, type Hex32, PROTOCOL_VERSION } from '../../protocol/index.ts'
+import {
+  BLOB_PROTOCOL,
+  type BlobCounters,
+  type BlobLimits,
+  type BlobSource,
+  CHUNK_BYTES,
+} from './blob-protocol.ts'
+
+/** Serves blobs from a `BlobSource` to peers, within the configured stream and size limits. */
+export class BlobServer {
+  private readonly node: Pick<Libp2p, 'handle' | 'unhandle'>
+  private readonly source: BlobSource
+  private readonly limits: BlobLimits
+  private readonly counters: BlobCounters
+  private readonly log: Logger
+  private active = 0
+
+  constructor(
+    node: Pick<Libp2p, 'handle' | 'unhandle'>,
+    source: BlobSource,
+    limits: BlobLimits,
+    counters: BlobCounters,
+    log: Logger,
+  ) {
+    this.node = node
+    this.source = source
+    this.limits = limits
+    this.counters = counters
+    this.log = log
+  }
+
+  async start(): Promise<void> {
+    await this.node.handle(BLOB_PROTOCOL, this.onStream, {
+      maxInboundStreams: this.limits.maxInboundStreamsPerPeer,
+    })
+  }
+
+  async stop(): Promise<void> {
+    await this.node.unhandle(BLOB_PROTOCOL)
+  }
+
+  private readonly onStream = ({ stream, connection }: IncomingStreamData): void => {
+    const peer = connection.remotePeer.toString()
+    if (this.active >= this.limits.maxInboundStreamsTotal) {
+      this.log.debug({ peer }, 'blob stream refused: server busy')
+      stream.abort(new Error('blob server busy'))
+      return
+    }
+    this.active++
+    void this.serve(stream, peer).finally(() => this.active--)
+  }
+
+  private async serve(stream: Stream, peer: string): Promise<void> {
+    const deadline = setTimeout(
+      () => stream.abort(new Error('blob request timed out')),
+      this.limits.requestTimeoutMs,
+    )
+    try {
+      const frame = await firstFrame(stream.source, blobRequestCodec.maxBytes)
+      const request = blobRequestCodec.decode(frame.subarray())
+      await stream.sink(this.respond(request.blobIds, peer))
+      await stream.close()
+    } catch (error) {
+      this.log.debug({ peer, err: String(error) }, 'blob request failed')
+      stream.abort(error instanceof Error ? error : new Error(String(error)))
+    } finally {
+      clearTimeout(deadline)
+    }
+  }
+
+  private async *respond(ids: readonly Hex32[], peer: string): AsyncGenerator<Uint8ArrayList> {
+    for (const blobId of ids) {
+      const blob = await this.source.get(blobId)
+      if (blob === undefined || blob.length > this.limits.maxBlobBytes) {
+        if (blob !== undefined) this.log.warn({ blobId, bytes: blob.length }, 'blob above limit not served')
+        yield lp.encode.single(
+          blobResponseCodec.encode({ version: PROTOCOL_VERSION, blobId, status: 'not-found' }),
+        )
+        continue
+      }
+      yield lp.encode.single(
+        blobResponseCodec.encode({ version: PROTOCOL_VERSION, blobId, status: 'found', size: blob.length }),
+      )
+      for (let offset = 0; offset < blob.length; offset += CHUNK_BYTES) {
+        yield lp.encode.single(blob.subarray(offset, offset + CHUNK_BYTES))
+      }
+      this.counters.blobsServed++
+      this.counters.bytesServed += blob.length
+      this.log.debug({ peer, blobId, bytes: blob.length }, 'blob served')
+    }
+  }
+}
+
+/** The request frame; the rest of the inbound side is not read (the requester closed it). */
+async function firstFrame(source: Stream['source'], maxBytes: number): Promise<Uint8ArrayList> {
+  const frames = lp.decode(source, { maxDataLength: maxBytes })
+  const first = await frames.next()
+  await frames.return()
+  if (first.done === true) throw new Error('stream ended before the request')
+  return first.value
+}
