@@ -129,6 +129,12 @@ export {
   sealedResultCodec,
 } from './messages/sealedResult.ts'
 export {
+  type DecidedRecord,
+  decidedRecordCodec,
+  type StatusMessage,
+  statusMessageCodec,
+} from './messages/status.ts'
+export {
   computePolicyHash,
   computeVaultId,
   type VaultManifest,

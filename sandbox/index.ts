@@ -48,6 +48,7 @@ export * from './spec/index.ts'
 export { getBlob, putBlob } from './vault/blob-dir.ts'
 export { type CreateVaultOptions, createVault } from './vault/create.ts'
 export { readCsv } from './vault/csv.ts'
+export { expandedDirOf, expandInto, isExpanded } from './vault/expanded-cache.ts'
 export { type StoredColumn, storedColumns } from './vault/layout.ts'
 export {
   BLOB_DIR,

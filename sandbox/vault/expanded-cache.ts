@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Hex32 } from '../he/hash.ts'
 import type { HeContext } from '../he/seal.ts'
@@ -17,7 +17,7 @@ export class ExpandedCache {
   readonly #dir: string
   readonly #blobDir: string
 
-  constructor(blobDir: string, dir = join(blobDir, '..', 'expanded')) {
+  constructor(blobDir: string, dir = expandedDirOf(blobDir)) {
     this.#blobDir = blobDir
     this.#dir = dir
     mkdirSync(dir, { recursive: true })
@@ -25,20 +25,39 @@ export class ExpandedCache {
 
   /** The ciphertext's expanded bytes, expanding (and keeping) them on first use. */
   read(ctx: HeContext, id: Hex32): Uint8Array {
-    const path = join(this.#dir, id.slice(2))
     try {
-      return readFileSync(path)
+      return readFileSync(join(this.#dir, id.slice(2)))
     } catch {
-      const ct = loadCiphertext(ctx, getBlobSync(this.#blobDir, id), id)
-      try {
-        const bytes = canonicalBytes(ctx, ct)
-        const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
-        writeFileSync(tmp, bytes)
-        renameSync(tmp, path)
-        return bytes
-      } finally {
-        ct.delete()
-      }
+      return expandInto(ctx, this.#dir, id, getBlobSync(this.#blobDir, id))
     }
+  }
+}
+
+/** Where an evaluation over `blobDir` keeps its expanded ciphertexts. */
+export function expandedDirOf(blobDir: string): string {
+  return join(blobDir, '..', 'expanded')
+}
+
+export function isExpanded(dir: string, id: Hex32): boolean {
+  return existsSync(join(dir, id.slice(2)))
+}
+
+/**
+ * Expands a ciphertext whose wire bytes the caller has verified against
+ * `id` and keeps the expanded form in `dir`: ingestion, for hosts (the node)
+ * whose blobs live elsewhere than a blob directory.
+ */
+export function expandInto(ctx: HeContext, dir: string, id: Hex32, wire: Uint8Array): Uint8Array {
+  const ct = loadCiphertext(ctx, wire, id)
+  try {
+    const bytes = canonicalBytes(ctx, ct)
+    const path = join(dir, id.slice(2))
+    const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(tmp, bytes)
+    renameSync(tmp, path)
+    return bytes
+  } finally {
+    ct.delete()
   }
 }

@@ -1,0 +1,2 @@
+export { type ApiInit, ApiServer } from './server.ts'
+export { ApiError, type NodeService, type NodeStatus } from './service.ts'

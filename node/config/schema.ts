@@ -1,0 +1,72 @@
+import { z } from 'zod'
+
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte hex address')
+const timeout = z.strictObject({ base: z.int().positive(), delta: z.int().min(0) })
+
+/**
+ * The node's config file (`<home>/config.json`). Every field has a default
+ * except the chain's addresses, which `tcf node init` asks for.
+ */
+export const NodeConfigSchema = z.strictObject({
+  chain: z.strictObject({
+    /** JSON-RPC endpoint of the EVM chain */
+    rpcUrl: z.url().default('http://127.0.0.1:8545'),
+    chainId: z.int().positive().default(31337),
+    addresses: z.strictObject({
+      validatorRegistry: address,
+      vaultRegistry: address,
+      jobMarket: address,
+      anchor: address,
+    }),
+  }),
+  p2p: z
+    .strictObject({
+      /** multiaddrs to listen on */
+      listen: z.array(z.string()).default(['/ip4/127.0.0.1/tcp/7600']),
+      /** peers to dial at start and redial when lost: the other validators */
+      bootstrap: z.array(z.string()).default([]),
+    })
+    .prefault({}),
+  api: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port: z.int().min(0).max(65535).default(7700),
+    })
+    .prefault({}),
+  consensus: z
+    .strictObject({
+      timeouts: z
+        .strictObject({
+          propose: timeout.default({ base: 3000, delta: 500 }),
+          prevote: timeout.default({ base: 1000, delta: 500 }),
+          precommit: timeout.default({ base: 1000, delta: 500 }),
+        })
+        .prefault({}),
+      /** pause between a decision and the next height */
+      blockIntervalMs: z.int().min(0).default(500),
+    })
+    .prefault({}),
+  sandbox: z
+    .strictObject({
+      /** evaluation worker threads; 0 = every core */
+      workers: z.int().min(0).default(0),
+      /** wall-clock limit per job */
+      deadlineMs: z.int().positive().default(600_000),
+      /** SEAL heap cap per job */
+      memoryCapMiB: z.int().positive().default(2048),
+      /** estimated single-core cost above which a spec is refused */
+      maxCostMs: z.int().positive().default(300_000),
+    })
+    .prefault({}),
+  anchor: z
+    .strictObject({
+      /** how long other validators give the proposer to anchor a block before doing it themselves */
+      takeoverDelayMs: z.int().min(0).default(5000),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
+    .prefault({}),
+})
+export type NodeConfig = z.infer<typeof NodeConfigSchema>
+export type NodeConfigInput = z.input<typeof NodeConfigSchema>

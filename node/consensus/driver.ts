@@ -1,0 +1,240 @@
+import type { Logger } from 'pino'
+import type {
+  Consensus,
+  ConsensusState,
+  CommitCertificate as CoreCertificate,
+  Effect,
+  Input,
+  SignedProposal,
+  SignedVote,
+  ValidatorSet,
+  WalEntry,
+} from '../../consensus/index.ts'
+import type { Block, Hex32 } from '../../protocol/index.ts'
+
+/** The WAL as the driver needs it: appends are made durable by `sync`, before dependent effects leave. */
+export interface DriverWal {
+  append(entry: WalEntry): void
+  entries(height: number): readonly WalEntry[]
+  sync(): Promise<void>
+}
+
+/** What the driver asks of the node: blocks, their validity, decisions, and the wire. */
+export interface DriverApp {
+  validators(height: number): ValidatorSet
+  buildBlock(height: number, round: number): Block
+  blockHash(block: Block): Hex32
+  /** Deterministic; may wait for content-addressed data (manifests) the block names. */
+  validateBlock(height: number, block: Block): Promise<boolean>
+  /** Commits the decision durably (pruning the WAL below it) before the next height starts. */
+  decide(height: number, block: Block, certificate: CoreCertificate): Promise<void>
+  broadcastProposal(signed: SignedProposal, block: Block): Promise<void>
+  broadcastVote(signed: SignedVote): Promise<void>
+  onEvidence?(first: SignedVote, second: SignedVote): void
+}
+
+export interface DriverInit {
+  readonly consensus: Consensus
+  readonly wal: DriverWal
+  readonly app: DriverApp
+  /** Pause between a decision and the next height, so requests can gather into blocks. */
+  readonly blockIntervalMs: number
+  readonly logger: Logger
+}
+
+const MAX_FUTURE_MESSAGES = 10_000
+
+/**
+ * Hosts the pure consensus core: feeds it one input at a time, and carries
+ * out its effects in order: a `persist` is durable (WAL sync) before any
+ * later effect of the same step runs, timeouts become timers, `get-value`
+ * and `validate-value` are answered by the app, a `decide` is committed by
+ * the app before the next height starts.
+ */
+export class ConsensusDriver {
+  readonly #init: DriverInit
+  #state: ConsensusState
+  #queue: Promise<void> = Promise.resolve()
+  #height = 0
+  readonly #timers = new Set<NodeJS.Timeout>()
+  /** Blocks proposed at the current height, by hash. */
+  readonly #candidates = new Map<Hex32, Block>()
+  /** Messages for heights not reached yet. */
+  #future: Array<{ height: number; input: Input; block?: Block }> = []
+  #stopped = true
+
+  constructor(init: DriverInit) {
+    this.#init = init
+    this.#state = init.consensus.initialState
+  }
+
+  get height(): number {
+    return this.#height
+  }
+
+  get round(): number {
+    return this.#state.status === 'running' ? this.#state.round : 0
+  }
+
+  /** Starts (or, after a restart, resumes from the WAL) consensus at `height`. */
+  start(height: number): void {
+    this.#stopped = false
+    this.#startHeight(height)
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true
+    for (const t of this.#timers) clearTimeout(t)
+    this.#timers.clear()
+    await this.#queue
+  }
+
+  /** Jumps to a later height after catching up on decided blocks from peers. */
+  jumpTo(height: number): void {
+    if (height > this.#height) this.#startHeight(height)
+  }
+
+  onProposal(signed: SignedProposal, block: Block): void {
+    const { height } = signed.proposal
+    if (height < this.#height) return
+    if (height > this.#height) {
+      this.#buffer({ height, input: { kind: 'proposal', signed }, block })
+      return
+    }
+    this.#candidates.set(signed.proposal.valueId, block)
+    this.#enqueue({ kind: 'proposal', signed })
+  }
+
+  onVote(signed: SignedVote): void {
+    const { height } = signed.vote
+    if (height < this.#height) return
+    if (height > this.#height) {
+      this.#buffer({ height, input: { kind: 'vote', signed } })
+      return
+    }
+    this.#enqueue({ kind: 'vote', signed })
+  }
+
+  #buffer(entry: { height: number; input: Input; block?: Block }): void {
+    if (this.#future.length >= MAX_FUTURE_MESSAGES) this.#future.shift()
+    this.#future.push(entry)
+  }
+
+  #startHeight(height: number): void {
+    this.#height = height
+    this.#candidates.clear()
+    const recovered = this.#init.wal.entries(height)
+    this.#enqueue({ kind: 'start-height', height, validators: this.#init.app.validators(height), recovered })
+    // Votes sent before a crash may never have arrived: peers could be waiting on them.
+    for (const entry of recovered) {
+      if (entry.kind === 'vote')
+        this.#queue = this.#queue.then(() => this.#init.app.broadcastVote(entry.signed)).catch(() => {})
+    }
+    const ready = this.#future.filter((m) => m.height === height)
+    this.#future = this.#future.filter((m) => m.height > height)
+    for (const m of ready) {
+      if (m.input.kind === 'proposal' && m.block)
+        this.#candidates.set(m.input.signed.proposal.valueId, m.block)
+      this.#enqueue(m.input)
+    }
+  }
+
+  #enqueue(input: Input): void {
+    this.#queue = this.#queue
+      .then(() => (this.#stopped ? undefined : this.#step(input)))
+      .catch((e: unknown) =>
+        this.#init.logger.error({ err: e, height: this.#height, input: input.kind }, 'consensus step failed'),
+      )
+  }
+
+  async #step(input: Input): Promise<void> {
+    // Inputs of an abandoned height (after a catch-up jump) no longer apply.
+    if (input.kind !== 'start-height' && 'height' in input && input.height !== this.#height) return
+    if (input.kind === 'timeout' && input.timeout.height !== this.#height) return
+    const [state, effects] = this.#init.consensus.step(this.#state, input)
+    this.#state = state
+    let unsynced = false
+    for (const effect of effects) {
+      if (effect.kind === 'persist') {
+        this.#init.wal.append(effect.entry)
+        unsynced = true
+        continue
+      }
+      if (unsynced) {
+        await this.#init.wal.sync()
+        unsynced = false
+      }
+      await this.#apply(effect)
+    }
+    if (unsynced) await this.#init.wal.sync()
+  }
+
+  async #apply(effect: Exclude<Effect, { kind: 'persist' }>): Promise<void> {
+    const { app, logger } = this.#init
+    switch (effect.kind) {
+      case 'broadcast': {
+        const { message } = effect
+        if (message.kind === 'vote') {
+          await app.broadcastVote(message.signed)
+          return
+        }
+        const block = this.#candidates.get(message.signed.proposal.valueId)
+        if (block) await app.broadcastProposal(message.signed, block)
+        else logger.warn({ height: this.#height }, 'no block for own proposal')
+        return
+      }
+      case 'schedule-timeout': {
+        const timer = setTimeout(() => {
+          this.#timers.delete(timer)
+          this.#enqueue({ kind: 'timeout', timeout: effect.timeout })
+        }, effect.duration)
+        this.#timers.add(timer)
+        return
+      }
+      case 'get-value': {
+        const block = app.buildBlock(effect.height, effect.round)
+        const valueId = app.blockHash(block)
+        this.#candidates.set(valueId, block)
+        this.#enqueue({ kind: 'propose-value', height: effect.height, round: effect.round, valueId })
+        return
+      }
+      case 'validate-value': {
+        const block = this.#candidates.get(effect.valueId)
+        const height = effect.height
+        if (!block) {
+          this.#enqueue({ kind: 'validity', height, valueId: effect.valueId, valid: false })
+          return
+        }
+        // Validation may wait on the network (manifests): answer later, without blocking other inputs.
+        void app
+          .validateBlock(height, block)
+          .catch((e: unknown) => {
+            logger.warn({ err: e, height }, 'block validation failed')
+            return false
+          })
+          .then((valid) => this.#enqueue({ kind: 'validity', height, valueId: effect.valueId, valid }))
+        return
+      }
+      case 'decide': {
+        const block = this.#candidates.get(effect.valueId)
+        if (!block) {
+          logger.error(
+            { height: effect.height, valueId: effect.valueId },
+            'decided a block this node never saw',
+          )
+          return
+        }
+        await app.decide(effect.height, block, effect.certificate)
+        const timer = setTimeout(() => {
+          this.#timers.delete(timer)
+          if (!this.#stopped && this.#height === effect.height) this.#startHeight(effect.height + 1)
+        }, this.#init.blockIntervalMs)
+        this.#timers.add(timer)
+        return
+      }
+      case 'evidence':
+        app.onEvidence?.(effect.evidence.a, effect.evidence.b)
+        return
+    }
+  }
+}

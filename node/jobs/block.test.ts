@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { ValidatorSet } from '../../consensus/index.ts'
+import {
+  addressOfPrivateKey,
+  blockHash,
+  type Eip712Domain,
+  generatePrivateKey,
+  type Hex32,
+  type JobRequest,
+  jobIdOf,
+  signJobRequest,
+  signResultAttestation,
+  specHash,
+  ZERO_HASH,
+} from '../../protocol/index.ts'
+import { DEFAULT_LIMITS, readManifest, type VaultManifest } from '../../sandbox/index.ts'
+import { REGRESSION_VAULT } from '../../sandbox/testing/regression.ts'
+import { AttestationPool } from './attestation-pool.ts'
+import { buildBlock, validateBlock } from './block.ts'
+import { Ledger } from './ledger.ts'
+import type { RuleContext } from './rules.ts'
+
+const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
+const validatorKeys = Array.from({ length: 4 }, generatePrivateKey)
+const validators = new ValidatorSet(validatorKeys.map((k) => ({ address: addressOfPrivateKey(k), power: 1 })))
+const buyerKey = generatePrivateKey()
+const hex32 = () => `0x${randomBytes(32).toString('hex')}` as Hex32
+
+let manifest: VaultManifest
+beforeAll(async () => {
+  manifest = await readManifest(REGRESSION_VAULT)
+})
+
+function request(spec: unknown, deadline = 10): JobRequest {
+  return {
+    version: 1,
+    vaultId: manifest.vaultId as Hex32,
+    algorithm: { specHash: specHash(spec), spec: spec as never },
+    buyer: addressOfPrivateKey(buyerKey),
+    maxPrice: '10',
+    deadline,
+    nonce: hex32(),
+    sealingPublicKey: `0x02${'ab'.repeat(32)}`,
+  }
+}
+
+const meanSpec = { version: 1, outputs: { m: { op: 'mean', of: 'x' } } }
+
+function context(ledger: Ledger, height: number): RuleContext {
+  return {
+    height,
+    validators,
+    ledger,
+    domain,
+    manifest: (id) => (id === manifest.vaultId ? manifest : undefined),
+    limits: DEFAULT_LIMITS,
+  }
+}
+
+const frame = (ledger: Ledger, height: number) => ({ height, epoch: 1, parentHash: ledger.headHash })
+
+describe('blocks', () => {
+  it('admits valid requests, certifies on a quorum of attestations, fails jobs past their deadline', () => {
+    const ledger = new Ledger(ZERO_HASH)
+    const pool = new AttestationPool()
+    const good = signJobRequest(domain, buyerKey, request(meanSpec, 5))
+    const forged = { ...signJobRequest(domain, buyerKey, request(meanSpec)), signature: good.signature }
+    const refused = signJobRequest(
+      domain,
+      buyerKey,
+      request({ version: 1, outputs: { m: { op: 'mean', of: 'nope' } } }),
+    )
+    const proposer = validators.validators[0]!.address
+
+    const b1 = buildBlock(context(ledger, 1), frame(ledger, 1), proposer, {
+      pending: [good, forged, refused],
+      attestations: pool,
+    })
+    expect(b1.admitted).toEqual([good])
+    expect(validateBlock(context(ledger, 1), frame(ledger, 1), b1)).toEqual({ ok: true })
+    ledger.apply(b1, blockHash(b1))
+
+    const jobId = jobIdOf(good.request)
+    const resultHash = hex32()
+    const execEnvHash = hex32()
+    for (const key of validatorKeys.slice(0, 2))
+      pool.add(signResultAttestation(domain, key, { jobId, resultHash, execEnvHash }))
+    const b2 = buildBlock(context(ledger, 2), frame(ledger, 2), proposer, { pending: [], attestations: pool })
+    expect(b2.certified).toEqual([]) // 2 of 4 is not more than 2/3
+    ledger.apply(b2, blockHash(b2))
+
+    pool.add(signResultAttestation(domain, validatorKeys[2]!, { jobId, resultHash, execEnvHash }))
+    const b3 = buildBlock(context(ledger, 3), frame(ledger, 3), proposer, { pending: [], attestations: pool })
+    expect(b3.certified).toHaveLength(1)
+    expect(b3.certified[0]!.attestations).toHaveLength(3)
+    expect(validateBlock(context(ledger, 3), frame(ledger, 3), b3)).toEqual({ ok: true })
+    ledger.apply(b3, blockHash(b3))
+    expect(ledger.job(jobId)?.certified?.resultHash).toBe(resultHash)
+
+    for (let h = 4; h <= 5; h++) {
+      const b = buildBlock(context(ledger, h), frame(ledger, h), proposer, {
+        pending: [],
+        attestations: pool,
+      })
+      expect(b.failed).toEqual([])
+      ledger.apply(b, blockHash(b))
+    }
+    const b6 = buildBlock(context(ledger, 6), frame(ledger, 6), proposer, { pending: [], attestations: pool })
+    expect(b6.failed).toEqual([jobId]) // deadline 5 passed without a release
+  })
+
+  it('refuses blocks that break a rule, naming it', () => {
+    const ledger = new Ledger(ZERO_HASH)
+    const pool = new AttestationPool()
+    const proposer = validators.validators[1]!.address
+    const good = signJobRequest(domain, buyerKey, request(meanSpec))
+    const base = buildBlock(context(ledger, 1), frame(ledger, 1), proposer, {
+      pending: [good],
+      attestations: pool,
+    })
+    const verdict = (block: typeof base) => validateBlock(context(ledger, 1), frame(ledger, 1), block)
+
+    expect(verdict({ ...base, parentHash: hex32() })).toMatchObject({ ok: false, code: 'WRONG_PARENT' })
+    expect(verdict({ ...base, proposer: `0x${'22'.repeat(20)}` })).toMatchObject({
+      ok: false,
+      code: 'NOT_A_VALIDATOR',
+    })
+    expect(verdict({ ...base, admitted: [good, good] })).toMatchObject({ ok: false, code: 'JOB_TWICE' })
+    const tampered = { ...good, request: { ...good.request, maxPrice: '999' } }
+    expect(verdict({ ...base, admitted: [tampered] })).toMatchObject({ ok: false, code: 'BAD_SIGNATURE' })
+    const notAllowed = signJobRequest(
+      domain,
+      buyerKey,
+      request({ version: 1, outputs: { v: { op: 'variance', of: 'y' } } }),
+    )
+    const narrow = { ...manifest, policy: { ...manifest.policy, allowedOps: ['mean' as const] } }
+    const strict = { ...context(ledger, 1), manifest: () => narrow }
+    expect(validateBlock(strict, frame(ledger, 1), { ...base, admitted: [notAllowed] })).toMatchObject({
+      ok: false,
+      code: 'OP_NOT_ALLOWED',
+    })
+    const jobId = jobIdOf(good.request)
+    const fakeCertificate = {
+      jobId,
+      resultHash: hex32(),
+      execEnvHash: hex32(),
+      attestations: validatorKeys
+        .slice(0, 3)
+        .map((k) => ({ validator: addressOfPrivateKey(k), signature: good.signature })),
+    }
+    ledger.apply(base, blockHash(base))
+    const b2 = buildBlock(context(ledger, 2), frame(ledger, 2), proposer, { pending: [], attestations: pool })
+    expect(
+      validateBlock(context(ledger, 2), frame(ledger, 2), { ...b2, certified: [fakeCertificate] }),
+    ).toMatchObject({
+      ok: false,
+      code: 'BAD_SIGNATURE',
+    })
+    expect(validateBlock(context(ledger, 2), frame(ledger, 2), { ...b2, failed: [jobId] })).toMatchObject({
+      ok: false,
+      code: 'DEADLINE_NOT_PASSED',
+    })
+  })
+})

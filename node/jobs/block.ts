@@ -1,0 +1,106 @@
+import { type Address, type Block, type Hex32, jobIdOf, type SignedJobRequest } from '../../protocol/index.ts'
+import type { AttestationPool } from './attestation-pool.ts'
+import {
+  checkAdmission,
+  checkCertificate,
+  checkFailure,
+  checkRelease,
+  type RuleContext,
+  type Verdict,
+} from './rules.ts'
+
+export interface BlockFrame {
+  readonly height: number
+  readonly epoch: number
+  readonly parentHash: Hex32
+}
+
+/**
+ * Judges a proposed block from signed evidence and replicated state only:
+ * the same block gets the same verdict on every honest validator.
+ */
+export function validateBlock(ctx: RuleContext, frame: BlockFrame, block: Block): Verdict {
+  if (block.height !== frame.height) return bad('WRONG_HEIGHT', `block is for height ${block.height}`)
+  if (block.epoch !== frame.epoch) return bad('WRONG_EPOCH', `block is for epoch ${block.epoch}`)
+  if (block.parentHash !== frame.parentHash)
+    return bad('WRONG_PARENT', `parent ${block.parentHash} is not the head`)
+  if (!ctx.validators.has(block.proposer))
+    return bad('NOT_A_VALIDATOR', `proposer ${block.proposer} is not a validator`)
+  const touched = new Set<Hex32>()
+  const once = (jobId: Hex32): Verdict | undefined =>
+    touched.has(jobId) ? bad('JOB_TWICE', `job ${jobId} appears twice in the block`) : void touched.add(jobId)
+  for (const request of block.admitted) {
+    const verdict = once(jobIdOf(request.request)) ?? checkAdmission(ctx, request)
+    if (!verdict.ok) return verdict
+  }
+  for (const certificate of block.certified) {
+    const verdict = once(certificate.jobId) ?? checkCertificate(ctx, certificate)
+    if (!verdict.ok) return verdict
+  }
+  for (const release of block.released) {
+    const verdict = once(release.jobId) ?? checkRelease(ctx, release)
+    if (!verdict.ok) return verdict
+  }
+  for (const jobId of block.failed) {
+    const verdict = once(jobId) ?? checkFailure(ctx, jobId)
+    if (!verdict.ok) return verdict
+  }
+  return { ok: true }
+}
+
+function bad(code: string, message: string): Verdict {
+  return { ok: false, code, message }
+}
+
+export interface BlockSources {
+  /** requests waiting for admission, oldest first */
+  readonly pending: readonly SignedJobRequest[]
+  readonly attestations: AttestationPool
+}
+
+const MAX_ADMITTED = 256
+
+/**
+ * The block a proposer offers: every pending request that passes admission,
+ * a certificate for every open job with a quorum of matching attestations,
+ * and a failure for every open job past its deadline. Built with the same
+ * rules validators apply, so an honest proposal is always valid.
+ */
+export function buildBlock(
+  ctx: RuleContext,
+  frame: BlockFrame,
+  proposer: Address,
+  sources: BlockSources,
+): Block {
+  const admitted: SignedJobRequest[] = []
+  const seen = new Set<Hex32>()
+  for (const request of sources.pending) {
+    if (admitted.length >= MAX_ADMITTED) break
+    const jobId = jobIdOf(request.request)
+    if (seen.has(jobId) || !checkAdmission(ctx, request).ok) continue
+    seen.add(jobId)
+    admitted.push(request)
+  }
+  const certified = []
+  const failed: Hex32[] = []
+  for (const job of ctx.ledger.openJobs()) {
+    if (checkFailure(ctx, job.jobId).ok) {
+      failed.push(job.jobId)
+      continue
+    }
+    if (job.certified) continue
+    const certificate = sources.attestations.certificateFor(job.jobId, ctx.validators)
+    if (certificate && checkCertificate(ctx, certificate).ok) certified.push(certificate)
+  }
+  return {
+    version: 1,
+    height: frame.height,
+    epoch: frame.epoch,
+    parentHash: frame.parentHash,
+    proposer,
+    admitted,
+    certified,
+    released: [],
+    failed,
+  }
+}

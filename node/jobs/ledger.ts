@@ -1,0 +1,102 @@
+import { type Block, type Hex32, jobIdOf, type SignedJobRequest } from '../../protocol/index.ts'
+
+/** A job as every validator records it: only decided blocks change it, so all agree. */
+export interface LedgerJob {
+  readonly jobId: Hex32
+  readonly request: SignedJobRequest
+  readonly admittedHeight: number
+  readonly certified?: { readonly height: number; readonly resultHash: Hex32; readonly execEnvHash: Hex32 }
+  readonly released?: { readonly height: number; readonly qualityScore: number; readonly sealedHash: Hex32 }
+  readonly failedHeight?: number
+}
+
+export type LedgerChange =
+  | { readonly kind: 'admitted'; readonly job: LedgerJob }
+  | { readonly kind: 'certified'; readonly job: LedgerJob }
+  | { readonly kind: 'released'; readonly job: LedgerJob }
+  | { readonly kind: 'failed'; readonly job: LedgerJob }
+
+/**
+ * The replicated job state machine. `apply` takes decided blocks in height
+ * order; a job is admitted, then certified, then released (settled), or
+ * fails once its deadline height passes without a release.
+ */
+export class Ledger {
+  readonly #jobs = new Map<Hex32, LedgerJob>()
+  #height = 0
+  #headHash: Hex32
+
+  constructor(genesisHash: Hex32) {
+    this.#headHash = genesisHash
+  }
+
+  /** The last applied height (0 before the first block). */
+  get height(): number {
+    return this.#height
+  }
+
+  /** Hash of the last applied block: the next block's parentHash. */
+  get headHash(): Hex32 {
+    return this.#headHash
+  }
+
+  job(jobId: Hex32): LedgerJob | undefined {
+    return this.#jobs.get(jobId)
+  }
+
+  /** Jobs neither released nor failed. */
+  openJobs(): LedgerJob[] {
+    return [...this.#jobs.values()].filter((j) => !j.released && j.failedHeight === undefined)
+  }
+
+  /** Re-installs a job from storage after a restart. */
+  restore(job: LedgerJob, height: number, headHash: Hex32): void {
+    this.#jobs.set(job.jobId, job)
+    this.#height = Math.max(this.#height, height)
+    if (height >= this.#height) this.#headHash = headHash
+  }
+
+  restoreHead(height: number, headHash: Hex32): void {
+    this.#height = height
+    this.#headHash = headHash
+  }
+
+  apply(block: Block, blockHash: Hex32): LedgerChange[] {
+    if (block.height !== this.#height + 1) {
+      throw new RangeError(`block ${block.height} applied after height ${this.#height}`)
+    }
+    const changes: LedgerChange[] = []
+    const put = (kind: LedgerChange['kind'], job: LedgerJob) => {
+      this.#jobs.set(job.jobId, job)
+      changes.push({ kind, job })
+    }
+    for (const request of block.admitted) {
+      put('admitted', { jobId: jobIdOf(request.request), request, admittedHeight: block.height })
+    }
+    for (const c of block.certified) {
+      const job = this.#jobs.get(c.jobId)
+      if (job) {
+        put('certified', {
+          ...job,
+          certified: { height: block.height, resultHash: c.resultHash, execEnvHash: c.execEnvHash },
+        })
+      }
+    }
+    for (const r of block.released) {
+      const job = this.#jobs.get(r.jobId)
+      if (job) {
+        put('released', {
+          ...job,
+          released: { height: block.height, qualityScore: r.qualityScore, sealedHash: r.sealedHash },
+        })
+      }
+    }
+    for (const jobId of block.failed) {
+      const job = this.#jobs.get(jobId)
+      if (job) put('failed', { ...job, failedHeight: block.height })
+    }
+    this.#height = block.height
+    this.#headHash = blockHash
+    return changes
+  }
+}

@@ -1,0 +1,665 @@
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import { z } from 'zod'
+import {
+  type ConsensusParams,
+  type CommitCertificate as CoreCertificate,
+  createConsensus,
+  type SignatureVerifier,
+  type SignedProposal,
+  type SignedVote,
+  ValidatorSet,
+  verifyCommitCertificate,
+} from '../consensus/index.ts'
+import {
+  type Address,
+  addressOfPrivateKey,
+  type Block,
+  blockHash,
+  blockHeader,
+  canonicalBytes,
+  createEip712ConsensusSigner,
+  createEip712Verifier,
+  type DecidedRecord,
+  DecodeError,
+  decidedRecordCodec,
+  type Eip712Domain,
+  type Hex32,
+  jobIdOf,
+  type ProposalMessage,
+  proposalMessageCodec,
+  type ResultAttestation,
+  resultAttestationCodec,
+  type SignedJobRequest,
+  type StatusMessage,
+  signedJobRequestCodec,
+  statusMessageCodec,
+  type VoteMessage,
+  verifyJobRequest,
+  verifyResultAttestation,
+  voteMessageCodec,
+  ZERO_HASH,
+} from '../protocol/index.ts'
+import { type CompileLimits, Evaluator, parseManifest, type VaultManifest } from '../sandbox/index.ts'
+import { ApiError, type NodeService, type NodeStatus } from './api/index.ts'
+import { fromWireCertificate, toWireCertificate } from './consensus/certificate.ts'
+import { ConsensusDriver } from './consensus/driver.ts'
+import { AttestationPool } from './jobs/attestation-pool.ts'
+import { buildBlock, validateBlock } from './jobs/block.ts'
+import { Executor } from './jobs/executor.ts'
+import { advance, newJobRecord } from './jobs/job-records.ts'
+import { Ledger } from './jobs/ledger.ts'
+import { checkAdmission, type RuleContext, type Verdict } from './jobs/rules.ts'
+import type { GossipVerdict, NodeChain, NodeNetwork, TopicName } from './ports.ts'
+import { blobIdOf, type JobRecord, type NodeStore } from './storage/index.ts'
+import { manifestBlob } from './vaults.ts'
+
+export const NODE_VERSION = '0.1.0'
+
+export interface TcfNodeInit {
+  readonly home: string
+  readonly validatorKey: Hex32
+  readonly chainId: number
+  /** the EIP-712 verifying contract: the ValidatorRegistry */
+  readonly validatorRegistry: Address
+  readonly store: NodeStore
+  readonly chain: NodeChain
+  readonly consensusParams: ConsensusParams
+  readonly blockIntervalMs: number
+  readonly limits: CompileLimits
+  readonly evaluator: {
+    readonly workers: number
+    readonly deadlineMs: number
+    readonly memoryCapBytes: number
+  }
+  readonly logger: Logger
+}
+
+const STATUS_INTERVAL_MS = 2000
+/** How far ahead of the next height a request's deadline must be for this node to take it. */
+const MIN_DEADLINE_MARGIN = 2
+
+/**
+ * A validator: the replicated job state machine (ledger) driven by the
+ * consensus core, the sandbox executing admitted jobs, and the node's side
+ * of gossip, catch-up and the API. I/O goes through ports (store, chain,
+ * network) so this class holds the logic, not the wiring.
+ */
+export class TcfNode implements NodeService {
+  readonly address: Address
+  readonly #init: TcfNodeInit
+  readonly #log: Logger
+  #network: NodeNetwork | undefined
+  #ledger = new Ledger(ZERO_HASH)
+  #epoch = 0
+  #validators: ValidatorSet | undefined
+  #domain: Eip712Domain
+  #verifier: SignatureVerifier | undefined
+  #driver: ConsensusDriver | undefined
+  #head: Hex32 | null = null
+  readonly #pending = new Map<Hex32, SignedJobRequest>()
+  readonly #attestations = new AttestationPool()
+  readonly #manifests = new Map<Hex32, VaultManifest>()
+  readonly #executing = new Set<Hex32>()
+  readonly #evaluator: Evaluator
+  readonly #executor: Executor
+  #commits: Promise<unknown> = Promise.resolve()
+  #catchingUp = false
+  #statusTimer: NodeJS.Timeout | undefined
+
+  constructor(init: TcfNodeInit) {
+    this.#init = init
+    this.#log = init.logger.child({ module: 'node' })
+    this.address = addressOfPrivateKey(init.validatorKey)
+    this.#domain = { chainId: BigInt(init.chainId), verifyingContract: init.validatorRegistry }
+    this.#evaluator = new Evaluator({
+      ...(init.evaluator.workers > 0 ? { workers: init.evaluator.workers } : {}),
+      deadlineMs: init.evaluator.deadlineMs,
+      memoryCapBytes: init.evaluator.memoryCapBytes,
+    })
+    this.#executor = new Executor({
+      blobs: {
+        get: (id) => init.store.blobs.get(id),
+        put: async (bytes) => {
+          const id = blobIdOf(bytes)
+          await init.store.blobs.put(id, bytes)
+          return id
+        },
+        ensure: (ids) => this.#ensureBlobs(ids),
+      },
+      evaluator: this.#evaluator,
+      cacheDir: join(init.home, 'evaluation'),
+      domain: this.#domain,
+      validatorKey: init.validatorKey,
+      limits: init.limits,
+      logger: this.#log,
+    })
+  }
+
+  /** Restores state from the store and the chain; call before the network starts delivering. */
+  async open(): Promise<void> {
+    await mkdir(join(this.#init.home, 'evaluation'), { recursive: true })
+    const { store } = this.#init
+    for (let height = 1; height <= store.latestHeight(); height++) {
+      const stored = await store.getBlock(height)
+      if (!stored) throw new Error(`the store lacks block ${height} below its latest height`)
+      this.#ledger.apply(stored.block, stored.blockHash)
+    }
+    this.#head = (await store.getMeta('head', headSchema)) ?? null
+    this.#epoch = await this.#init.chain.currentEpoch()
+    this.#validators = await this.#loadValidators(this.#epoch)
+    this.#verifier = createEip712Verifier({ domain: this.#domain, epoch: this.#epoch })
+    for (const record of await store.listJobs({ stage: 'pending' })) {
+      this.#pending.set(record.jobId as Hex32, record.request)
+    }
+    this.#log.info(
+      { height: this.#ledger.height, epoch: this.#epoch, validators: this.#validators.validators.length },
+      'state restored',
+    )
+  }
+
+  /** Starts consensus, status announcements and the jobs left unfinished before a restart. */
+  async start(network: NodeNetwork): Promise<void> {
+    this.#network = network
+    this.#evaluator.start()
+    const signer = createEip712ConsensusSigner({
+      privateKey: this.#init.validatorKey,
+      domain: this.#domain,
+      epoch: this.#epoch,
+    })
+    this.#driver = new ConsensusDriver({
+      consensus: createConsensus({ signer, params: this.#init.consensusParams }),
+      wal: this.#init.store.wal,
+      app: {
+        validators: () => this.#validators!,
+        buildBlock: (height) => this.#buildBlock(height),
+        blockHash,
+        validateBlock: (height, block) => this.#validateBlock(height, block),
+        decide: (_height, block, certificate) => this.#decided(block, certificate),
+        broadcastProposal: (signed, block) => this.#broadcastProposal(signed, block),
+        broadcastVote: (signed) => this.#broadcastVote(signed),
+        onEvidence: (a) =>
+          this.#log.warn({ validator: a.vote.validator, height: a.vote.height }, 'duplicate vote evidence'),
+      },
+      blockIntervalMs: this.#init.blockIntervalMs,
+      logger: this.#log.child({ module: 'consensus' }),
+    })
+    this.#driver.start(this.#ledger.height + 1)
+    this.#statusTimer = setInterval(() => void this.#announce(), STATUS_INTERVAL_MS)
+    for (const job of this.#ledger.openJobs()) {
+      if (!job.certified) void this.#execute(job.jobId)
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#statusTimer)
+    await this.#driver?.stop()
+    await this.#commits
+    await this.#evaluator.stop()
+  }
+
+  get height(): number {
+    return this.#ledger.height
+  }
+
+  // ---- gossip ----
+
+  /** Decides the fate of a decoded gossip message: REJECT what its sender is answerable for, IGNORE the rest. */
+  async validateGossip(topic: TopicName, message: unknown): Promise<GossipVerdict> {
+    switch (topic) {
+      case 'proposals':
+        return this.#validateProposal(message as ProposalMessage)
+      case 'votes':
+        return this.#validateVote(message as VoteMessage)
+      case 'attestations':
+        return this.#validateAttestation(message as ResultAttestation)
+      case 'jobs':
+        return this.#validateJobGossip(message as SignedJobRequest)
+      case 'status':
+        return 'accept'
+    }
+  }
+
+  onGossip(topic: TopicName, message: unknown): void {
+    switch (topic) {
+      case 'proposals': {
+        const m = message as ProposalMessage
+        this.#driver?.onProposal({ proposal: m.proposal, signature: m.signature }, m.block)
+        return
+      }
+      case 'votes': {
+        const m = message as VoteMessage
+        this.#driver?.onVote({ vote: m.vote, signature: m.signature })
+        return
+      }
+      case 'attestations':
+        this.#attestations.add(message as ResultAttestation)
+        return
+      case 'jobs': {
+        const signed = message as SignedJobRequest
+        const jobId = jobIdOf(signed.request)
+        if (!this.#ledger.job(jobId)) this.#pending.set(jobId, signed)
+        return
+      }
+      case 'status':
+        void this.#catchUp(message as StatusMessage)
+        return
+    }
+  }
+
+  #validateProposal(m: ProposalMessage): GossipVerdict {
+    if (m.epoch !== this.#epoch || m.proposal.height <= this.#ledger.height) return 'ignore'
+    if (!this.#verifier!.verifyProposal({ proposal: m.proposal, signature: m.signature })) return 'reject'
+    if (blockHash(m.block) !== m.proposal.valueId || m.block.height !== m.proposal.height) return 'reject'
+    return this.#validators!.has(m.proposal.proposer) ? 'accept' : 'ignore'
+  }
+
+  #validateVote(m: VoteMessage): GossipVerdict {
+    if (m.epoch !== this.#epoch || m.vote.height <= this.#ledger.height) return 'ignore'
+    if (!this.#verifier!.verifyVote({ vote: m.vote, signature: m.signature })) return 'reject'
+    return this.#validators!.has(m.vote.validator) ? 'accept' : 'ignore'
+  }
+
+  #validateAttestation(a: ResultAttestation): GossipVerdict {
+    if (!verifyResultAttestation(this.#domain, a)) return 'reject'
+    if (!this.#validators!.has(a.validator)) return 'ignore'
+    const job = this.#ledger.job(a.jobId)
+    return job && (job.certified || job.failedHeight !== undefined) ? 'ignore' : 'accept'
+  }
+
+  async #validateJobGossip(signed: SignedJobRequest): Promise<GossipVerdict> {
+    if (!verifyJobRequest(this.#domain, signed)) return 'reject'
+    const jobId = jobIdOf(signed.request)
+    if (this.#ledger.job(jobId) || this.#pending.has(jobId)) return 'ignore'
+    const verdict = await this.#admissible(signed)
+    return verdict.ok ? 'accept' : 'ignore'
+  }
+
+  // ---- consensus app ----
+
+  #ruleContext(height: number): RuleContext {
+    return {
+      height,
+      validators: this.#validators!,
+      ledger: this.#ledger,
+      domain: this.#domain,
+      manifest: (vaultId) => this.#manifests.get(vaultId),
+      limits: this.#init.limits,
+    }
+  }
+
+  #buildBlock(height: number): Block {
+    const frame = { height, epoch: this.#epoch, parentHash: this.#ledger.headHash }
+    return buildBlock(this.#ruleContext(height), frame, this.address, {
+      pending: [...this.#pending.values()],
+      attestations: this.#attestations,
+    })
+  }
+
+  async #validateBlock(height: number, block: Block): Promise<boolean> {
+    // Manifests are content-addressed by vault id: fetching one can fail, never differ.
+    await Promise.all(block.admitted.map((r) => this.#manifest(r.request.vaultId).catch(() => undefined)))
+    const frame = { height, epoch: this.#epoch, parentHash: this.#ledger.headHash }
+    const verdict = validateBlock(this.#ruleContext(height), frame, block)
+    if (!verdict.ok) this.#log.warn({ height, code: verdict.code, reason: verdict.message }, 'block refused')
+    return verdict.ok
+  }
+
+  async #broadcastProposal(signed: SignedProposal, block: Block): Promise<void> {
+    const message: ProposalMessage = { version: 1, epoch: this.#epoch, ...signed, block }
+    await this.#publish('proposals', proposalMessageCodec.encode(message))
+  }
+
+  async #broadcastVote(signed: SignedVote): Promise<void> {
+    const message: VoteMessage = { version: 1, epoch: this.#epoch, ...signed }
+    await this.#publish('votes', voteMessageCodec.encode(message))
+  }
+
+  #decided(block: Block, certificate: CoreCertificate): Promise<void> {
+    return this.#commit(block, toWireCertificate(this.#epoch, certificate))
+  }
+
+  /**
+   * Applies a decided block: ledger, job records, the decided-record chain
+   * and the WAL prune in one atomic store batch; then anchoring and the
+   * execution of newly admitted jobs. Serialized: consensus and catch-up
+   * both commit through here.
+   */
+  #commit(block: Block, certificate: DecidedRecord['certificate']): Promise<void> {
+    const run = this.#commits.then(async () => {
+      const { height } = block
+      if (height <= this.#ledger.height) return
+      const hash = blockHash(block)
+      const changes = this.#ledger.apply(block, hash)
+      const updates: JobRecord[] = []
+      for (const change of changes) {
+        const { job } = change
+        const record = (await this.#init.store.getJob(job.jobId)) ?? newJobRecord(job.request, 'pending')
+        switch (change.kind) {
+          case 'admitted':
+            updates.push(advance(record, 'admitted', { admittedHeight: height }))
+            break
+          case 'certified':
+            updates.push(
+              advance(record, 'certified', {
+                certifiedHeight: height,
+                resultHash: job.certified!.resultHash,
+              }),
+            )
+            break
+          case 'released':
+            updates.push(advance(record, 'released', { releasedHeight: height }))
+            break
+          case 'failed':
+            updates.push(
+              advance(record, 'failed', {
+                failedHeight: height,
+                failReason: job.certified
+                  ? 'the deadline passed without a release of the certified result'
+                  : 'the deadline passed without a result certificate',
+              }),
+            )
+            break
+        }
+        this.#pending.delete(job.jobId)
+        if (change.kind !== 'admitted') this.#attestations.forget(job.jobId)
+      }
+      const record: DecidedRecord = { version: 1, block, certificate, prev: this.#head }
+      const bytes = decidedRecordCodec.encode(record)
+      const recordId = blobIdOf(bytes)
+      await this.#init.store.blobs.put(recordId, bytes)
+      await this.#init.store.commitBlock(height, block, certificate, updates, height)
+      await this.#init.store.putMeta('head', recordId)
+      this.#head = recordId
+      this.#log.info(
+        {
+          height,
+          admitted: block.admitted.length,
+          certified: block.certified.length,
+          failed: block.failed.length,
+          round: certificate.round,
+        },
+        'block committed',
+      )
+      const header = blockHeader(block)
+      if (header.resultsRoot !== ZERO_HASH) this.#init.chain.anchor({ height, block, header, certificate })
+      for (const change of changes) if (change.kind === 'admitted') void this.#execute(change.job.jobId)
+    })
+    this.#commits = run.catch(() => undefined)
+    return run
+  }
+
+  /** Records the anchoring transaction on every job whose outcome the block carries. */
+  async onAnchored(height: number, txHash: Hex32): Promise<void> {
+    const stored = await this.#init.store.getBlock(height)
+    if (!stored) return
+    const { block } = stored
+    const jobs = [
+      ...block.certified.map((c) => c.jobId),
+      ...block.released.map((r) => r.jobId),
+      ...block.failed,
+    ]
+    for (const jobId of jobs) {
+      const record = await this.#init.store.getJob(jobId)
+      if (!record) continue
+      const stage = block.certified.some((c) => c.jobId === jobId) ? 'anchored' : record.stage
+      await this.#init.store.putJob(jobId, advance(record, stage, { anchorTx: { height, txHash } }))
+    }
+    this.#log.info({ height, txHash, jobs: jobs.length }, 'block anchored')
+  }
+
+  // ---- execution ----
+
+  async #execute(jobId: Hex32): Promise<void> {
+    if (this.#executing.has(jobId)) return
+    const job = this.#ledger.job(jobId)
+    if (!job) return
+    this.#executing.add(jobId)
+    const log = this.#log.child({ jobId })
+    try {
+      await this.#updateJob(jobId, 'executing')
+      const manifest = await this.#manifest(job.request.request.vaultId)
+      const { attestation } = await this.#executor.execute(jobId, job.request, manifest)
+      this.#attestations.add(attestation)
+      await this.#publish('attestations', resultAttestationCodec.encode(attestation))
+      await this.#updateJob(jobId, 'attested', { resultHash: attestation.resultHash })
+    } catch (e) {
+      log.error({ err: e }, 'job execution failed')
+    } finally {
+      this.#executing.delete(jobId)
+    }
+  }
+
+  async #updateJob(jobId: Hex32, stage: JobRecord['stage'], fields: Partial<JobRecord> = {}): Promise<void> {
+    const record = await this.#init.store.getJob(jobId)
+    if (record) await this.#init.store.putJob(jobId, advance(record, stage, fields))
+  }
+
+  // ---- data ----
+
+  /** A vault's manifest: memory, the store, or fetched from peers by the hash the chain records. */
+  async #manifest(vaultId: Hex32): Promise<VaultManifest> {
+    const cached = this.#manifests.get(vaultId)
+    if (cached) return cached
+    const stored = await this.#init.store.getVault(vaultId)
+    let manifest: VaultManifest
+    if (stored) {
+      manifest = parseManifest(stored.manifest)
+    } else {
+      const vault = await this.#init.chain.vault(vaultId)
+      if (!vault) throw new ApiError(422, 'VAULT_UNKNOWN', `vault ${vaultId} is not registered on chain`)
+      const bytes = await this.#fetch(vault.manifestHash)
+      manifest = parseManifest(JSON.parse(new TextDecoder().decode(bytes)))
+      if (manifest.vaultId !== vaultId)
+        throw new Error(`manifest ${vault.manifestHash} is not vault ${vaultId}`)
+      await this.#init.store.putVault(manifest)
+    }
+    this.#manifests.set(vaultId, manifest)
+    return manifest
+  }
+
+  async #fetch(id: Hex32): Promise<Uint8Array> {
+    const local = await this.#init.store.blobs.get(id)
+    if (local) return local
+    const bytes = await this.#network!.fetchBlob(id)
+    await this.#init.store.blobs.put(id, bytes)
+    return bytes
+  }
+
+  async #ensureBlobs(ids: readonly Hex32[]): Promise<void> {
+    const missing: Hex32[] = []
+    for (const id of ids) if (!(await this.#init.store.blobs.has(id))) missing.push(id)
+    const concurrency = 8
+    for (let i = 0; i < missing.length; i += concurrency) {
+      await Promise.all(missing.slice(i, i + concurrency).map((id) => this.#fetch(id)))
+    }
+  }
+
+  // ---- catch-up ----
+
+  async #announce(): Promise<void> {
+    const status: StatusMessage = {
+      version: 1,
+      height: this.#ledger.height,
+      head: this.#head,
+      at: Date.now(),
+    }
+    await this.#publish('status', statusMessageCodec.encode(status)).catch(() => undefined)
+  }
+
+  /** A peer is ahead: walk its decided-record chain back to our height, verify, apply in order. */
+  async #catchUp(status: StatusMessage): Promise<void> {
+    if (this.#catchingUp || status.head === null || status.height <= this.#ledger.height) return
+    this.#catchingUp = true
+    try {
+      const records: DecidedRecord[] = []
+      let id: Hex32 | null = status.head
+      while (id !== null) {
+        const record = decidedRecordCodec.decode(await this.#fetch(id))
+        if (record.block.height <= this.#ledger.height) break
+        records.unshift(record)
+        id = record.prev
+      }
+      for (const record of records) {
+        const { block, certificate } = record
+        const valid =
+          certificate.epoch === this.#epoch &&
+          certificate.height === block.height &&
+          certificate.blockHash === blockHash(block) &&
+          verifyCommitCertificate(fromWireCertificate(certificate), this.#validators!, this.#verifier!)
+        if (!valid) throw new Error(`decided record for height ${block.height} does not verify`)
+        await this.#commit(block, certificate)
+      }
+      if (records.length > 0) {
+        this.#log.info({ height: this.#ledger.height, blocks: records.length }, 'caught up from peers')
+        this.#driver?.jumpTo(this.#ledger.height + 1)
+      }
+    } catch (e) {
+      this.#log.warn({ err: e }, 'catch-up failed')
+    } finally {
+      this.#catchingUp = false
+    }
+  }
+
+  // ---- admission ----
+
+  /** The local checks a request must pass to be proposed: the block rules plus escrow and vault state on chain. */
+  async #admissible(signed: SignedJobRequest): Promise<Verdict> {
+    const { request } = signed
+    const jobId = jobIdOf(request)
+    let manifest: VaultManifest
+    try {
+      manifest = await this.#manifest(request.vaultId)
+    } catch (e) {
+      return { ok: false, code: 'VAULT_UNKNOWN', message: e instanceof Error ? e.message : String(e) }
+    }
+    const next = this.#ledger.height + 1
+    if (request.deadline < next + MIN_DEADLINE_MARGIN) {
+      return {
+        ok: false,
+        code: 'DEADLINE_TOO_CLOSE',
+        message: `deadline ${request.deadline} leaves no time after height ${next}`,
+      }
+    }
+    const verdict = checkAdmission(this.#ruleContext(next), signed)
+    if (!verdict.ok) return verdict
+    const vault = await this.#init.chain.vault(request.vaultId)
+    if (!vault?.active)
+      return { ok: false, code: 'VAULT_INACTIVE', message: `vault ${request.vaultId} is not active on chain` }
+    const escrow = await this.#init.chain.job(jobId)
+    if (escrow?.status !== 'open' || escrow.amount < BigInt(manifest.policy.price)) {
+      return {
+        ok: false,
+        code: 'ESCROW_MISSING',
+        message: `job ${jobId} has no open escrow of at least ${manifest.policy.price} wei`,
+      }
+    }
+    return verdict
+  }
+
+  // ---- NodeService (the API) ----
+
+  async status(): Promise<NodeStatus> {
+    return {
+      version: NODE_VERSION,
+      address: this.address,
+      peerId: this.#network?.peerId ?? '',
+      peers: this.#network?.peerCount() ?? 0,
+      height: this.#ledger.height,
+      round: this.#driver?.round ?? 0,
+      epoch: this.#epoch,
+      validators: this.#validators?.validators.map((v) => ({ address: v.address, power: v.power })) ?? [],
+    }
+  }
+
+  async putBlob(id: Hex32, bytes: Uint8Array): Promise<void> {
+    if (blobIdOf(bytes) !== id) throw new ApiError(422, 'BLOB_ID_MISMATCH', `the body does not hash to ${id}`)
+    await this.#init.store.blobs.put(id, bytes)
+  }
+
+  getBlob(id: Hex32): Promise<Uint8Array | undefined> {
+    return this.#init.store.blobs.get(id)
+  }
+
+  async publishVault(body: unknown): Promise<{ vaultId: Hex32; manifestHash: Hex32 }> {
+    const manifest = parseManifest(body)
+    const needed = [
+      manifest.keys.relinKeys,
+      manifest.keys.galoisKeys,
+      ...manifest.columns.flatMap((c) => c.chunks),
+    ] as Hex32[]
+    const missing: Hex32[] = []
+    for (const id of needed) if (!(await this.#init.store.blobs.has(id))) missing.push(id)
+    if (missing.length > 0) {
+      throw new ApiError(422, 'BLOBS_MISSING', `upload the vault's blobs first: ${missing.length} missing`, {
+        missing: missing.slice(0, 100),
+      })
+    }
+    const blob = manifestBlob(manifest)
+    await this.#init.store.blobs.put(blob.id, blob.bytes)
+    await this.#init.store.putVault(manifest)
+    this.#manifests.set(manifest.vaultId as Hex32, manifest)
+    this.#log.info({ vaultId: manifest.vaultId, manifestHash: blob.id }, 'vault published')
+    return { vaultId: manifest.vaultId as Hex32, manifestHash: blob.id }
+  }
+
+  async submitJob(body: unknown): Promise<{ jobId: Hex32 }> {
+    let signed: SignedJobRequest
+    try {
+      signed = signedJobRequestCodec.decode(canonicalBytes(body))
+    } catch (e) {
+      if (e instanceof DecodeError) throw new ApiError(400, e.code, e.message)
+      throw new ApiError(400, 'MALFORMED', 'the body is not a signed job request')
+    }
+    if (!verifyJobRequest(this.#domain, signed)) {
+      throw new ApiError(401, 'BAD_SIGNATURE', 'the request is not signed by its buyer')
+    }
+    const jobId = jobIdOf(signed.request)
+    const existing = await this.#init.store.getJob(jobId)
+    if (existing && existing.stage !== 'failed') return { jobId }
+    const verdict = await this.#admissible(signed)
+    if (!verdict.ok) {
+      const refused = advance(newJobRecord(signed, 'pending'), 'failed', {
+        refusal: { code: verdict.code, message: verdict.message.slice(0, 1024) },
+        failReason: `refused: ${verdict.message}`.slice(0, 1024),
+      })
+      await this.#init.store.putJob(jobId, refused)
+      throw new ApiError(422, verdict.code, verdict.message)
+    }
+    await this.#init.store.putJob(jobId, newJobRecord(signed, 'pending'))
+    this.#pending.set(jobId, signed)
+    await this.#publish('jobs', signedJobRequestCodec.encode(signed))
+    this.#log.info({ jobId, vaultId: signed.request.vaultId }, 'job accepted')
+    return { jobId }
+  }
+
+  async job(jobId: Hex32): Promise<JobRecord | undefined> {
+    return this.#init.store.getJob(jobId)
+  }
+
+  // ---- helpers ----
+
+  async #publish(topic: TopicName, bytes: Uint8Array): Promise<void> {
+    await this.#network?.publish(topic, bytes)
+  }
+
+  /** Voting power from stake: stakes divided by their greatest common divisor, exact ratios in small integers. */
+  async #loadValidators(epoch: number): Promise<ValidatorSet> {
+    const members = await this.#init.chain.validatorSet(epoch)
+    const gcd = members.reduce((g, m) => gcdOf(g, m.stake), 0n)
+    return new ValidatorSet(
+      members.map((m) => ({
+        address: m.address.toLowerCase() as Address,
+        power: Number(m.stake / (gcd || 1n)),
+      })),
+    )
+  }
+}
+
+function gcdOf(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b]
+  return a
+}
+
+const headSchema = z.string().regex(/^0x[0-9a-f]{64}$/) as unknown as z.ZodType<Hex32>

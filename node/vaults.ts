@@ -1,0 +1,13 @@
+import { canonicalBytes, type Hex32 } from '../protocol/index.ts'
+import type { VaultManifest } from '../sandbox/index.ts'
+import { blobIdOf } from './storage/index.ts'
+
+/**
+ * A manifest as a blob: its canonical JSON. The seller registers the blob id
+ * on chain as the vault's `manifestHash`, so any validator can fetch the
+ * manifest from peers and check it against the vault id.
+ */
+export function manifestBlob(manifest: VaultManifest): { id: Hex32; bytes: Uint8Array } {
+  const bytes = canonicalBytes(manifest)
+  return { id: blobIdOf(bytes) as Hex32, bytes }
+}
