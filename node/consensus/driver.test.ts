@@ -70,8 +70,13 @@ function network(): Harness {
     make(i, wal) {
       const key = keys[i]!
       const address = addressOfPrivateKey(key)
-      const deliver = (f: (d: ConsensusDriver) => void) =>
-        setImmediate(() => h.drivers.forEach((d, j) => j !== i && !h.down.has(j) && !h.down.has(i) && f(d)))
+      const deliver = (f: (d: ConsensusDriver) => void): void => {
+        setImmediate(() => {
+          h.drivers.forEach((d, j) => {
+            if (j !== i && !h.down.has(j) && !h.down.has(i)) f(d)
+          })
+        })
+      }
       const driver = new ConsensusDriver({
         consensus: createConsensus({
           signer: createEip712ConsensusSigner({ privateKey: key, domain, epoch: 1 }),
@@ -114,7 +119,7 @@ function network(): Harness {
       return driver
     },
   }
-  keys.forEach((_, i) => h.make(i, h.wals[i]!))
+  for (let i = 0; i < keys.length; i++) h.make(i, h.wals[i]!)
   return h
 }
 
@@ -141,7 +146,7 @@ async function until(condition: () => boolean, ms: number): Promise<void> {
 describe('ConsensusDriver', () => {
   it('drives four cores to the same blocks, each vote durable before it is sent', async () => {
     const h = network()
-    h.drivers.forEach((d) => d.start(1))
+    for (const d of h.drivers) d.start(1)
     await until(() => h.decided.every((d) => d.size >= 5), 20_000)
     for (let height = 1; height <= 5; height++) {
       expect(new Set(h.decided.map((d) => d.get(height))).size).toBe(1)
@@ -152,7 +157,7 @@ describe('ConsensusDriver', () => {
   it('keeps deciding with one node down, and a node restarted mid-height from its WAL never contradicts itself', async () => {
     const h = network()
     h.down.add(3)
-    h.drivers.forEach((d, i) => i !== 3 && d.start(1))
+    for (const d of h.drivers.slice(0, 3)) d.start(1)
     await until(() => h.decided.slice(0, 3).every((d) => d.size >= 3), 20_000)
     // Node 0 crashes: its driver stops; a new one resumes from the same WAL at the height it was in.
     const height = h.drivers[0]!.height
