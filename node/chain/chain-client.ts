@@ -1,0 +1,334 @@
+import { isCallException, JsonRpcProvider, Network, Wallet } from 'ethers'
+import type { Logger } from 'pino'
+import {
+  type Address,
+  type BlockHeader,
+  CertificateSignerError,
+  type CommitCertificate,
+  type ContractAddresses,
+  connectAnchor,
+  connectJobMarket,
+  connectValidatorRegistry,
+  connectVaultRegistry,
+  type Hex32,
+  headerHash,
+  type JobStatus,
+  precommitBitmap,
+  unpackMember,
+  type ValidatorSetMember,
+  ZERO_HASH,
+} from '../../protocol/index.ts'
+import { ChainError } from './errors.ts'
+import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.ts'
+import { TxSender } from './tx-sender.ts'
+
+export interface ChainClientInit {
+  readonly rpcUrl: string
+  readonly addresses: ContractAddresses
+  /** The validator's key: it signs the anchor transactions. Never logged. */
+  readonly privateKey: Hex32
+  readonly logger?: Logger
+  /** Receipt polling interval; default 500 ms. */
+  readonly pollMs?: number
+  /** Re-send a transaction with higher fees when not mined after this long; default 15 s. */
+  readonly stuckAfterMs?: number
+  /** Give up on a transaction after this long; default 120 s. */
+  readonly txTimeoutMs?: number
+  /** How transient RPC failures are retried. */
+  readonly retry?: RetryPolicy
+  /** How long start() waits for the RPC endpoint to answer; default 30 s. */
+  readonly startTimeoutMs?: number
+}
+
+export interface ValidatorSet {
+  readonly epoch: number
+  readonly members: readonly ValidatorSetMember[]
+  /** Packed `stake << 160 | address` words in set order, as Anchor.anchor takes them. */
+  readonly words: readonly bigint[]
+  readonly totalStake: bigint
+}
+
+export interface VaultOnChain {
+  readonly registered: boolean
+  readonly active: boolean
+  readonly owner: Address
+  readonly manifestHash: Hex32
+  readonly policyHash: Hex32
+  readonly price: bigint
+}
+
+export interface JobOnChain {
+  /** Escrow was opened (whatever happened to it since). */
+  readonly opened: boolean
+  readonly status: JobStatus
+  readonly buyer: Address
+  readonly vaultId: Hex32
+  readonly escrow: bigint
+  readonly expiresAt: bigint
+}
+
+export interface AnchorRequest {
+  readonly header: BlockHeader
+  /** The commit certificate of the block: its round and precommits are what the Anchor verifies. */
+  readonly certificate: CommitCertificate
+}
+
+export type AnchorOutcome =
+  | {
+      readonly status: 'anchored'
+      readonly txHash: Hex32
+      readonly gasUsed: bigint
+      readonly blockNumber: number
+    }
+  | { readonly status: 'already-anchored' }
+
+export interface AnchorTx {
+  readonly txHash: Hex32
+  readonly blockNumber: number
+}
+
+export interface ChainClient {
+  /** The validator's address (its transaction sender). */
+  readonly address: Address
+  /** Waits for the RPC endpoint (retrying) and learns the chain id. */
+  start(): Promise<void>
+  stop(): Promise<void>
+  currentEpoch(): Promise<number>
+  /** Cached once the epoch has started: a started epoch's set never changes. */
+  validatorSet(epoch: number): Promise<ValidatorSet>
+  vault(vaultId: Hex32): Promise<VaultOnChain>
+  job(jobId: Hex32): Promise<JobOnChain>
+  isAnchored(height: number): Promise<boolean>
+  /** The transaction that anchored a height, found from the Anchored event; undefined if none. */
+  anchorTx(height: number): Promise<AnchorTx | undefined>
+  /**
+   * Anchors a decided block. Idempotent: a height already anchored (by anyone, before or during the
+   * call) gives `already-anchored`, not an error.
+   */
+  anchorBlock(request: AnchorRequest): Promise<AnchorOutcome>
+}
+
+interface Started {
+  readonly provider: JsonRpcProvider
+  readonly sender: TxSender
+  readonly registry: ReturnType<typeof connectValidatorRegistry>
+  readonly vaults: ReturnType<typeof connectVaultRegistry>
+  readonly market: ReturnType<typeof connectJobMarket>
+  readonly anchor: ReturnType<typeof connectAnchor>
+}
+
+const ZERO_ADDRESS = `0x${'0'.repeat(40)}`
+
+export function createChainClient(init: ChainClientInit): ChainClient {
+  const wallet = new Wallet(init.privateKey)
+  const address = wallet.address.toLowerCase() as Address
+  const log = init.logger?.child({ module: 'chain', validator: address })
+  const retry = init.retry ?? DEFAULT_RETRY
+  const pollMs = init.pollMs ?? 500
+  const validatorSets = new Map<number, ValidatorSet>()
+  let started: Started | undefined
+
+  const state = (): Started => {
+    if (started === undefined) throw new ChainError('NOT_STARTED', 'chain client is not started')
+    return started
+  }
+  const read = <T>(what: string, call: (s: Started) => Promise<T>) =>
+    withRetry(what, () => call(state()), retry)
+
+  const isAnchored = async (height: number) =>
+    (await read('commitment', (s) => s.anchor.commitment(height))) !== ZERO_HASH
+
+  const currentEpoch = () => read('current epoch', (s) => s.registry.currentEpoch())
+
+  const validatorSet = async (epoch: number): Promise<ValidatorSet> => {
+    const cached = validatorSets.get(epoch)
+    if (cached !== undefined) return cached
+    const words = await read('epoch set', (s) => s.registry.epochSetWords(epoch))
+    const members = words.map(unpackMember)
+    const set = { epoch, words, members, totalStake: members.reduce((sum, m) => sum + m.stake, 0n) }
+    // A future epoch reads as empty and may still change; only a started epoch's set is final.
+    if (words.length > 0 && epoch <= (await currentEpoch())) validatorSets.set(epoch, set)
+    return set
+  }
+
+  return {
+    address,
+
+    async start() {
+      if (started !== undefined) return
+      const chainId = await waitForChainId(init.rpcUrl, init.startTimeoutMs ?? 30_000)
+      const provider = new JsonRpcProvider(init.rpcUrl, Network.from(chainId), {
+        staticNetwork: Network.from(chainId),
+        pollingInterval: pollMs,
+        // ethers caches identical calls for 250 ms: a nonce or a commitment read must be fresh.
+        cacheTimeout: -1,
+      })
+      const signer = wallet.connect(provider)
+      const sender = new TxSender(
+        signer,
+        provider,
+        chainId,
+        {
+          pollMs,
+          stuckAfterMs: init.stuckAfterMs ?? 15_000,
+          timeoutMs: init.txTimeoutMs ?? 120_000,
+          bumpPercent: 20n,
+          retry,
+        },
+        log,
+      )
+      started = {
+        provider,
+        sender,
+        registry: connectValidatorRegistry(init.addresses.validatorRegistry, provider),
+        vaults: connectVaultRegistry(init.addresses.vaultRegistry, provider),
+        market: connectJobMarket(init.addresses.jobMarket, provider),
+        anchor: connectAnchor(init.addresses.anchor, provider),
+      }
+      log?.info({ rpcUrl: init.rpcUrl, chainId: String(chainId) }, 'chain client started')
+    },
+
+    async stop() {
+      started?.provider.destroy()
+      started = undefined
+    },
+
+    currentEpoch,
+    validatorSet,
+
+    async vault(vaultId) {
+      const v = await read('vault', (s) => s.vaults.vault(vaultId))
+      return { registered: v.owner !== ZERO_ADDRESS, ...v }
+    },
+
+    async job(jobId) {
+      const j = await read('job', (s) => s.market.job(jobId))
+      return { opened: j.status !== 'none', ...j }
+    },
+
+    isAnchored,
+
+    async anchorTx(height) {
+      const logs = await read('Anchored logs', (s) => {
+        const filter = s.anchor.contract.filters.Anchored
+        if (filter === undefined) throw new Error('Anchor ABI has no Anchored event')
+        return s.anchor.contract.queryFilter(filter(height), 0)
+      })
+      const first = logs[0]
+      return first === undefined
+        ? undefined
+        : { txHash: first.transactionHash as Hex32, blockNumber: first.blockNumber }
+    },
+
+    async anchorBlock({ header, certificate }) {
+      const height = header.height
+      if (header.resultsRoot === ZERO_HASH) {
+        throw new ChainError('NOTHING_TO_ANCHOR', `block ${height} has no outcomes (zero results root)`)
+      }
+      if (
+        certificate.height !== height ||
+        certificate.epoch !== header.epoch ||
+        certificate.blockHash !== headerHash(header)
+      ) {
+        throw new ChainError('CERTIFICATE_MISMATCH', `certificate is not for block ${height}'s header`)
+      }
+      // A read is free and a losing transaction is not: check before building anything.
+      if (await isAnchored(height)) return { status: 'already-anchored' }
+      const s = state()
+      const set = await validatorSet(header.epoch)
+      let bitmap: ReturnType<typeof precommitBitmap>
+      try {
+        bitmap = precommitBitmap(set.words, certificate.precommits)
+      } catch (error) {
+        if (error instanceof CertificateSignerError) throw new ChainError('SIGNER_NOT_IN_SET', error.message)
+        throw error
+      }
+      const to = init.addresses.anchor
+      const data = s.anchor.contract.interface.encodeFunctionData('anchor', [
+        { ...header },
+        certificate.round,
+        [...set.words],
+        bitmap.signers,
+        bitmap.signatures,
+      ])
+      let gas: bigint
+      try {
+        gas = await withRetry(
+          'estimate anchor',
+          () => s.provider.estimateGas({ from: address, to, data }),
+          retry,
+        )
+      } catch (error) {
+        const reason = revertReason(error, s.anchor.contract.interface)
+        if (reason === 'HeightAlreadyAnchored') return { status: 'already-anchored' }
+        if (reason !== undefined) {
+          throw new ChainError('REVERTED', `Anchor.anchor(${height}) reverts: ${reason}`, {
+            reason,
+            cause: error,
+          })
+        }
+        throw error
+      }
+      // Headroom over the estimate: the estimate is exact now, but storage may be warm by then.
+      let receipt: Awaited<ReturnType<TxSender['send']>>
+      try {
+        receipt = await s.sender.send({ to, data, gasLimit: (gas * 6n) / 5n })
+      } catch (error) {
+        // Some nodes (hardhat with automine) refuse a send that reverts instead of mining it as failed;
+        // either way, losing the race to another validator's anchor is not a failure.
+        if (await isAnchored(height).catch(() => false)) return { status: 'already-anchored' }
+        throw error
+      }
+      if (receipt.status === 1) {
+        log?.info({ height, txHash: receipt.hash, gasUsed: String(receipt.gasUsed) }, 'block anchored')
+        return {
+          status: 'anchored',
+          txHash: receipt.hash as Hex32,
+          gasUsed: receipt.gasUsed,
+          blockNumber: receipt.blockNumber,
+        }
+      }
+      // Reverted on chain: another validator's anchor for this height was mined first.
+      if (await isAnchored(height)) return { status: 'already-anchored' }
+      throw new ChainError('REVERTED', `Anchor.anchor(${height}) reverted in ${receipt.hash}`, {
+        reason: 'unknown',
+      })
+    },
+  }
+}
+
+/** The custom error name of a reverted call, or undefined when the failure is not a revert. */
+function revertReason(
+  error: unknown,
+  iface: { parseError(data: string): { name: string } | null },
+): string | undefined {
+  if (!isCallException(error)) return undefined
+  // Reverts during gas estimation carry raw data only; decode the custom error from the ABI.
+  const decoded = error.data ? iface.parseError(error.data) : null
+  return decoded?.name ?? error.revert?.name ?? error.reason ?? 'unknown'
+}
+
+/** Asks the endpoint for its chain id until it answers: the node may start before its chain. */
+async function waitForChainId(rpcUrl: string, timeoutMs: number): Promise<bigint> {
+  const deadline = Date.now() + timeoutMs
+  let last: unknown
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+        signal: AbortSignal.timeout(Math.max(1, Math.min(5_000, deadline - Date.now()))),
+      })
+      const body = (await response.json()) as { result?: unknown }
+      if (typeof body.result === 'string') return BigInt(body.result)
+      last = new Error(`unexpected answer ${JSON.stringify(body)}`)
+    } catch (error) {
+      last = error
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new ChainError('RPC_UNAVAILABLE', `${rpcUrl} did not answer eth_chainId within ${timeoutMs} ms`, {
+    cause: last,
+  })
+}

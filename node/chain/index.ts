@@ -1,0 +1,24 @@
+// The public surface of node/chain: contract reads, anchoring with retries, and the anchoring policy.
+
+export {
+  type AnchoredEvent,
+  type Anchorer,
+  type AnchorerInit,
+  type AnchorState,
+  createAnchorer,
+  type DecidedBlock,
+  takeoverRank,
+} from './anchorer.ts'
+export {
+  type AnchorOutcome,
+  type AnchorRequest,
+  type AnchorTx,
+  type ChainClient,
+  type ChainClientInit,
+  createChainClient,
+  type JobOnChain,
+  type ValidatorSet,
+  type VaultOnChain,
+} from './chain-client.ts'
+export { ChainError, type ChainErrorCode } from './errors.ts'
+export { DEFAULT_RETRY, type RetryPolicy } from './retry.ts'
