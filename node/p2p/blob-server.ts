@@ -56,24 +56,32 @@ export class BlobServer {
   }
 
   private async serve(stream: Stream, peer: string): Promise<void> {
-    const deadline = setTimeout(
-      () => stream.abort(new Error('blob request timed out')),
-      this.limits.requestTimeoutMs,
-    )
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('blob request timed out')), this.limits.requestTimeoutMs)
+    })
+    const exchange = this.exchange(stream)
+    // After a timeout the exchange's own failure is moot; it must not surface as unhandled.
+    exchange.catch(() => {})
     try {
-      const frame = await firstFrame(stream.source, blobRequestCodec.maxBytes)
-      const request = blobRequestCodec.decode(frame.subarray())
-      await stream.sink(this.respond(request.blobIds, peer))
-      await stream.close()
+      // Raced rather than awaited, so that a slow reader or a stalled BlobSource frees its slot.
+      await Promise.race([exchange, timedOut])
     } catch (error) {
       this.log.debug({ peer, err: String(error) }, 'blob request failed')
       stream.abort(error instanceof Error ? error : new Error(String(error)))
     } finally {
-      clearTimeout(deadline)
+      clearTimeout(timer)
     }
   }
 
-  private async *respond(ids: readonly Hex32[], peer: string): AsyncGenerator<Uint8ArrayList> {
+  private async exchange(stream: Stream): Promise<void> {
+    const frame = await firstFrame(stream.source, blobRequestCodec.maxBytes)
+    const request = blobRequestCodec.decode(frame.subarray())
+    await stream.sink(this.respond(request.blobIds))
+    await stream.close()
+  }
+
+  private async *respond(ids: readonly Hex32[]): AsyncGenerator<Uint8ArrayList> {
     for (const blobId of ids) {
       const blob = await this.source.get(blobId)
       if (blob === undefined || blob.length > this.limits.maxBlobBytes) {
@@ -91,7 +99,6 @@ export class BlobServer {
       }
       this.counters.blobsServed++
       this.counters.bytesServed += blob.length
-      this.log.debug({ peer, blobId, bytes: blob.length }, 'blob served')
     }
   }
 }

@@ -56,7 +56,7 @@ describe('blob exchange', () => {
     slow = (
       await startNode({
         blobSource: slowSource,
-        blobLimits: { maxInboundStreamsTotal: 2, maxInboundStreamsPerPeer: 8 },
+        blobLimits: { maxInboundStreamsTotal: 2, maxInboundStreamsPerPeer: 8, requestTimeoutMs: 3_000 },
       })
     ).net
     client = (
@@ -142,20 +142,26 @@ describe('blob exchange', () => {
     expect(error).toMatchObject({ code: 'INVALID_BLOB_ID' })
   })
 
-  it('caps concurrent inbound streams and times out a stalled request', async () => {
+  it('caps concurrent inbound streams, times out a stalled request, and frees the slots', async () => {
     const ids = Array.from({ length: 4 }, (_, i) => slowSource.add(new Uint8Array([i])))
     slowSource.gate = new Promise((resolve) => {
       releaseSlow = resolve
     })
+    const started = performance.now()
     const results = await Promise.allSettled(
       ids.map((id) => client.blobs.fetchBlob(id, { peers: [slow.peerId] })),
     )
     expect(slowSource.peak).toBe(2)
     const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as BlobFetchError).code : 'ok'))
-    // Two were refused at once (server busy); the two admitted stalled until the 2 s deadline.
+    // Two were refused at once (server busy); the two admitted stalled until the client's 2 s deadline.
     expect(codes.sort()).toEqual(['BLOB_TIMEOUT', 'BLOB_TIMEOUT', 'BLOB_UNAVAILABLE', 'BLOB_UNAVAILABLE'])
-    releaseSlow()
+
+    // The stalled `get`s never return, but the server's own 3 s deadline gives their slots back.
     slowSource.gate = undefined
+    const fresh = slowSource.add(new Uint8Array([42]))
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, 3_100 - (performance.now() - started))))
+    expect(await client.blobs.fetchBlob(fresh, { peers: [slow.peerId] })).toEqual(new Uint8Array([42]))
+    releaseSlow()
   })
 
   it('fetches many blobs with bounded concurrency, in order', async () => {

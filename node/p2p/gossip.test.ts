@@ -124,3 +124,15 @@ describe('gossip over four loopback nodes', () => {
     await eventually('the restarted node receives gossip', () => got(restarted, 'after-restart').length === 1)
   })
 })
+
+describe('a lone node', () => {
+  it('publishes into the void without throwing', async () => {
+    const { net } = await startNode()
+    try {
+      expect(await net.gossip.topics.status.publish(ping(1, 'anyone?'))).toBe(0)
+      expect(net.gossip.counters().status).toEqual({ accepted: 0, rejected: 0, ignored: 0, published: 1 })
+    } finally {
+      await net.stop()
+    }
+  })
+})
