@@ -64,10 +64,7 @@ export function peerIdOf(keyBytes: Uint8Array): string {
 
 function decodePeerKey(keyBytes: Uint8Array): PrivateKey {
   try {
-    // The lock file resolves @libp2p/crypto 5.1.23, whose types come from @libp2p/interface 3
-    // (another Uint8ArrayList) while libp2p 2.10 expects interface 2. The objects are the same at
-    // runtime; the cast goes away once @libp2p/crypto is pinned to a release built on interface 2.
-    return privateKeyFromProtobuf(keyBytes) as unknown as PrivateKey
+    return privateKeyFromProtobuf(keyBytes)
   } catch (error) {
     // The cause names only the decoding step; the key bytes never reach a message.
     throw new P2PError('INVALID_PEER_KEY', 'not a protobuf-encoded libp2p private key', { cause: error })

@@ -15,8 +15,9 @@ export const blobRequestCodec = defineMessage('BlobRequest', blobRequestSchema, 
 
 /**
  * One response header per requested id, in request order. For a found blob the raw bytes follow the
- * header on the stream as one length-prefixed frame of exactly `size` bytes; the receiver checks
- * sha256(bytes) == blobId before using them. Blobs stay out of JSON to avoid a 2x hex blow-up.
+ * header on the stream as length-prefixed frames of at most 256 KiB adding up to exactly `size`
+ * bytes (node/p2p/blob-protocol.ts); the receiver checks sha256(bytes) == blobId before using them.
+ * Blobs stay out of JSON to avoid a 2x hex blow-up.
  */
 export const blobResponseSchema = z.discriminatedUnion('status', [
   z.strictObject({
