@@ -32,6 +32,8 @@ export interface InitHomeOptions {
   readonly passphrase: string
   /** import this validator key instead of generating one */
   readonly validatorKey?: Hex32
+  /** use this libp2p key (from generatePeerKey) instead of a new one: lets a devnet know peer ids up front */
+  readonly peerKey?: Uint8Array
   /** scrypt cost of the keystore (tests lower it) */
   readonly scryptN?: number
 }
@@ -50,7 +52,7 @@ export async function initHome(options: InitHomeOptions): Promise<InitializedHom
   }
   const config = parseConfig(options.config, 'config')
   const validatorKey = options.validatorKey ?? generatePrivateKey()
-  const peerKey = generatePeerKey()
+  const peerKey = options.peerKey ?? generatePeerKey()
   await writeKeystoreFile(
     join(options.home, HOME_FILES.validatorKey),
     validatorKey,

@@ -28,17 +28,13 @@ import {
   type Hex32,
   jobIdOf,
   type ProposalMessage,
-  proposalMessageCodec,
   type ResultAttestation,
-  resultAttestationCodec,
   type SignedJobRequest,
   type StatusMessage,
   signedJobRequestCodec,
-  statusMessageCodec,
   type VoteMessage,
   verifyJobRequest,
   verifyResultAttestation,
-  voteMessageCodec,
   ZERO_HASH,
 } from '../protocol/index.ts'
 import { type CompileLimits, Evaluator, parseManifest, type VaultManifest } from '../sandbox/index.ts'
@@ -51,8 +47,15 @@ import { Executor } from './jobs/executor.ts'
 import { advance, newJobRecord } from './jobs/job-records.ts'
 import { Ledger } from './jobs/ledger.ts'
 import { checkAdmission, type RuleContext, type Verdict } from './jobs/rules.ts'
-import type { GossipVerdict, NodeChain, NodeNetwork, TopicName } from './ports.ts'
-import { blobIdOf, type JobRecord, type NodeStore } from './storage/index.ts'
+import type {
+  GossipHandler,
+  GossipVerdict,
+  NodeChain,
+  NodeNetwork,
+  TopicMessages,
+  TopicName,
+} from './ports.ts'
+import { blobIdOf, type JobRecord, type NodeStore, type StoredBlock } from './storage/index.ts'
 import { manifestBlob } from './vaults.ts'
 
 export const NODE_VERSION = '0.1.0'
@@ -77,6 +80,10 @@ export interface TcfNodeInit {
 }
 
 const STATUS_INTERVAL_MS = 2000
+const FETCH_ATTEMPTS = 5
+const FETCH_CONCURRENCY = 3
+/** A job's evaluation is retried (say, while a peer is busy or restarting) this often before this node gives up on it. */
+const EXECUTION_ATTEMPTS = 4
 /** How far ahead of the next height a request's deadline must be for this node to take it. */
 const MIN_DEADLINE_MARGIN = 2
 
@@ -102,6 +109,7 @@ export class TcfNode implements NodeService {
   readonly #attestations = new AttestationPool()
   readonly #manifests = new Map<Hex32, VaultManifest>()
   readonly #executing = new Set<Hex32>()
+  readonly #executionAttempts = new Map<Hex32, number>()
   readonly #evaluator: Evaluator
   readonly #executor: Executor
   #commits: Promise<unknown> = Promise.resolve()
@@ -206,46 +214,27 @@ export class TcfNode implements NodeService {
   // ---- gossip ----
 
   /** Decides the fate of a decoded gossip message: REJECT what its sender is answerable for, IGNORE the rest. */
-  async validateGossip(topic: TopicName, message: unknown): Promise<GossipVerdict> {
-    switch (topic) {
-      case 'proposals':
-        return this.#validateProposal(message as ProposalMessage)
-      case 'votes':
-        return this.#validateVote(message as VoteMessage)
-      case 'attestations':
-        return this.#validateAttestation(message as ResultAttestation)
-      case 'jobs':
-        return this.#validateJobGossip(message as SignedJobRequest)
-      case 'status':
-        return 'accept'
-    }
-  }
-
-  onGossip(topic: TopicName, message: unknown): void {
-    switch (topic) {
-      case 'proposals': {
-        const m = message as ProposalMessage
-        this.#driver?.onProposal({ proposal: m.proposal, signature: m.signature }, m.block)
-        return
-      }
-      case 'votes': {
-        const m = message as VoteMessage
-        this.#driver?.onVote({ vote: m.vote, signature: m.signature })
-        return
-      }
-      case 'attestations':
-        this.#attestations.add(message as ResultAttestation)
-        return
-      case 'jobs': {
-        const signed = message as SignedJobRequest
+  readonly gossip: { readonly [K in TopicName]: GossipHandler<TopicMessages[K]> } = {
+    proposals: {
+      validate: (m) => this.#validateProposal(m),
+      deliver: (m) => this.#driver?.onProposal({ proposal: m.proposal, signature: m.signature }, m.block),
+    },
+    votes: {
+      validate: (m) => this.#validateVote(m),
+      deliver: (m) => this.#driver?.onVote({ vote: m.vote, signature: m.signature }),
+    },
+    attestations: {
+      validate: (a) => this.#validateAttestation(a),
+      deliver: (a) => void this.#attestations.add(a),
+    },
+    jobs: {
+      validate: (signed) => this.#validateJobGossip(signed),
+      deliver: (signed) => {
         const jobId = jobIdOf(signed.request)
         if (!this.#ledger.job(jobId)) this.#pending.set(jobId, signed)
-        return
-      }
-      case 'status':
-        void this.#catchUp(message as StatusMessage)
-        return
-    }
+      },
+    },
+    status: { validate: () => 'accept', deliver: (status) => void this.#catchUp(status) },
   }
 
   #validateProposal(m: ProposalMessage): GossipVerdict {
@@ -308,12 +297,12 @@ export class TcfNode implements NodeService {
 
   async #broadcastProposal(signed: SignedProposal, block: Block): Promise<void> {
     const message: ProposalMessage = { version: 1, epoch: this.#epoch, ...signed, block }
-    await this.#publish('proposals', proposalMessageCodec.encode(message))
+    await this.#publish('proposals', message)
   }
 
   async #broadcastVote(signed: SignedVote): Promise<void> {
     const message: VoteMessage = { version: 1, epoch: this.#epoch, ...signed }
-    await this.#publish('votes', voteMessageCodec.encode(message))
+    await this.#publish('votes', message)
   }
 
   #decided(block: Block, certificate: CoreCertificate): Promise<void> {
@@ -422,10 +411,19 @@ export class TcfNode implements NodeService {
       const manifest = await this.#manifest(job.request.request.vaultId)
       const { attestation } = await this.#executor.execute(jobId, job.request, manifest)
       this.#attestations.add(attestation)
-      await this.#publish('attestations', resultAttestationCodec.encode(attestation))
+      await this.#publish('attestations', attestation)
       await this.#updateJob(jobId, 'attested', { resultHash: attestation.resultHash })
+      this.#executionAttempts.delete(jobId)
     } catch (e) {
-      log.error({ err: e }, 'job execution failed')
+      const attempt = (this.#executionAttempts.get(jobId) ?? 0) + 1
+      this.#executionAttempts.set(jobId, attempt)
+      const open = !this.#ledger.job(jobId)?.certified && this.#ledger.job(jobId)?.failedHeight === undefined
+      if (open && attempt < EXECUTION_ATTEMPTS) {
+        log.warn({ err: e, attempt }, 'job execution failed; retrying')
+        setTimeout(() => void this.#execute(jobId), 1000 * attempt).unref()
+      } else {
+        log.error({ err: e, attempt }, 'job execution failed')
+      }
     } finally {
       this.#executing.delete(jobId)
     }
@@ -459,21 +457,35 @@ export class TcfNode implements NodeService {
     return manifest
   }
 
+  /**
+   * A blob from the store, else from peers. Peers answer a full inbound
+   * queue by resetting the stream, so a failed fetch is retried with backoff
+   * before it counts.
+   */
   async #fetch(id: Hex32): Promise<Uint8Array> {
     const local = await this.#init.store.blobs.get(id)
     if (local) return local
-    const bytes = await this.#network!.fetchBlob(id)
-    await this.#init.store.blobs.put(id, bytes)
-    return bytes
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const bytes = await this.#network!.fetchBlob(id)
+        await this.#init.store.blobs.put(id, bytes)
+        return bytes
+      } catch (e) {
+        if (attempt >= FETCH_ATTEMPTS) throw e
+        await sleep(200 * 2 ** attempt)
+      }
+    }
   }
 
   async #ensureBlobs(ids: readonly Hex32[]): Promise<void> {
     const missing: Hex32[] = []
     for (const id of ids) if (!(await this.#init.store.blobs.has(id))) missing.push(id)
-    const concurrency = 8
-    for (let i = 0; i < missing.length; i += concurrency) {
-      await Promise.all(missing.slice(i, i + concurrency).map((id) => this.#fetch(id)))
+    let next = 0
+    const worker = async () => {
+      while (next < missing.length) await this.#fetch(missing[next++]!)
     }
+    // Below the peers' per-peer inbound stream limit (4), so fetches are not turned away as busy.
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, missing.length) }, worker))
   }
 
   // ---- catch-up ----
@@ -485,7 +497,7 @@ export class TcfNode implements NodeService {
       head: this.#head,
       at: Date.now(),
     }
-    await this.#publish('status', statusMessageCodec.encode(status)).catch(() => undefined)
+    await this.#publish('status', status).catch(() => undefined)
   }
 
   /** A peer is ahead: walk its decided-record chain back to our height, verify, apply in order. */
@@ -565,7 +577,8 @@ export class TcfNode implements NodeService {
       version: NODE_VERSION,
       address: this.address,
       peerId: this.#network?.peerId ?? '',
-      peers: this.#network?.peerCount() ?? 0,
+      peers: this.#network?.peers() ?? [],
+      gossip: this.#network?.gossipCounters() ?? {},
       height: this.#ledger.height,
       round: this.#driver?.round ?? 0,
       epoch: this.#epoch,
@@ -629,7 +642,7 @@ export class TcfNode implements NodeService {
     }
     await this.#init.store.putJob(jobId, newJobRecord(signed, 'pending'))
     this.#pending.set(jobId, signed)
-    await this.#publish('jobs', signedJobRequestCodec.encode(signed))
+    await this.#publish('jobs', signed)
     this.#log.info({ jobId, vaultId: signed.request.vaultId }, 'job accepted')
     return { jobId }
   }
@@ -638,10 +651,14 @@ export class TcfNode implements NodeService {
     return this.#init.store.getJob(jobId)
   }
 
+  block(height: number): Promise<StoredBlock | undefined> {
+    return this.#init.store.getBlock(height)
+  }
+
   // ---- helpers ----
 
-  async #publish(topic: TopicName, bytes: Uint8Array): Promise<void> {
-    await this.#network?.publish(topic, bytes)
+  async #publish<K extends TopicName>(topic: K, message: TopicMessages[K]): Promise<void> {
+    await this.#network?.publish(topic, message)
   }
 
   /** Voting power from stake: stakes divided by their greatest common divisor, exact ratios in small integers. */
@@ -655,6 +672,10 @@ export class TcfNode implements NodeService {
       })),
     )
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function gcdOf(a: bigint, b: bigint): bigint {

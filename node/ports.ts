@@ -1,16 +1,63 @@
-import type { Address, Block, BlockHeader, CommitCertificate, Hex32 } from '../protocol/index.ts'
+import {
+  type Address,
+  type Block,
+  type BlockHeader,
+  type CommitCertificate,
+  type Hex32,
+  type MessageCodec,
+  type ProposalMessage,
+  proposalMessageCodec,
+  type ResultAttestation,
+  resultAttestationCodec,
+  type SignedJobRequest,
+  type StatusMessage,
+  signedJobRequestCodec,
+  statusMessageCodec,
+  type VoteMessage,
+  voteMessageCodec,
+} from '../protocol/index.ts'
 
-/** The gossip topics of a tcf network. */
-export const TOPICS = ['jobs', 'proposals', 'votes', 'attestations', 'status'] as const
-export type TopicName = (typeof TOPICS)[number]
+/** The gossip topics of a tcf network and what each carries. Only ids and signatures: ciphertexts move as blobs. */
+export interface TopicMessages {
+  readonly jobs: SignedJobRequest
+  readonly proposals: ProposalMessage
+  readonly votes: VoteMessage
+  readonly attestations: ResultAttestation
+  readonly status: StatusMessage
+}
+export type TopicName = keyof TopicMessages
+
+export const TOPIC_CODECS: { readonly [K in TopicName]: MessageCodec<TopicMessages[K]> } = {
+  jobs: signedJobRequestCodec,
+  proposals: proposalMessageCodec,
+  votes: voteMessageCodec,
+  attestations: resultAttestationCodec,
+  status: statusMessageCodec,
+}
 
 export type GossipVerdict = 'accept' | 'reject' | 'ignore'
+
+/** Messages seen per topic: what validation concluded, and what this node published. */
+export interface GossipCounters {
+  readonly accepted: number
+  readonly rejected: number
+  readonly ignored: number
+  readonly published: number
+}
+
+/** The node's side of one topic: judge a decoded message, then take an accepted one. */
+export interface GossipHandler<T> {
+  validate(message: T): GossipVerdict | Promise<GossipVerdict>
+  deliver(message: T): void
+}
 
 /** What the node needs of the p2p network. */
 export interface NodeNetwork {
   readonly peerId: string
-  peerCount(): number
-  publish(topic: TopicName, bytes: Uint8Array): Promise<void>
+  /** connected peers with their gossip score at this node */
+  peers(): ReadonlyArray<{ readonly peerId: string; readonly score: number }>
+  gossipCounters(): Readonly<Record<string, GossipCounters>>
+  publish<K extends TopicName>(topic: K, message: TopicMessages[K]): Promise<void>
   /** Fetches blobs from peers, verified by hash; throws when one cannot be had. */
   fetchBlob(id: Hex32): Promise<Uint8Array>
 }

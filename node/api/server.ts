@@ -101,6 +101,15 @@ export class ApiServer {
       reply.status(202).send(await service.submitJob(request.body)),
     )
 
+    app.get<{ Params: { height: string } }>('/v1/blocks/:height', async (request) => {
+      const height = Number(request.params.height)
+      if (!Number.isSafeInteger(height) || height < 1)
+        throw new ApiError(400, 'BAD_HEIGHT', 'a height is a positive integer')
+      const block = await service.block(height)
+      if (!block) throw new ApiError(404, 'BLOCK_NOT_FOUND', `no decided block at height ${height}`)
+      return block
+    })
+
     app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request) => {
       const job = await service.job(hex32(request.params.id, 'job id'))
       if (!job) throw new ApiError(404, 'JOB_NOT_FOUND', `no job ${request.params.id}`)

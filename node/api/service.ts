@@ -1,4 +1,5 @@
 import type { Hex32 } from '../../protocol/index.ts'
+import type { GossipCounters } from '../ports.ts'
 
 /** What the API needs from the node; the daemon implements it. */
 export interface NodeService {
@@ -8,13 +9,15 @@ export interface NodeService {
   publishVault(manifest: unknown): Promise<{ vaultId: Hex32 }>
   submitJob(signed: unknown): Promise<{ jobId: Hex32 }>
   job(jobId: Hex32): Promise<unknown | undefined>
+  block(height: number): Promise<unknown | undefined>
 }
 
 export interface NodeStatus {
   readonly version: string
   readonly address: Hex32 | string
   readonly peerId: string
-  readonly peers: number
+  readonly peers: ReadonlyArray<{ readonly peerId: string; readonly score: number }>
+  readonly gossip: Readonly<Record<string, GossipCounters>>
   readonly height: number
   readonly round: number
   readonly epoch: number

@@ -1,8 +1,13 @@
 import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { isSandboxError } from '../../sandbox/index.ts'
+import { ConfigError } from '../config/index.ts'
 import { checkHandler } from './cmds/algo/check/handler.ts'
 import { checkOptions } from './cmds/algo/check/options.ts'
+import { nodeInitHandler } from './cmds/node/init/handler.ts'
+import { nodeInitOptions } from './cmds/node/init/options.ts'
+import { nodeStartHandler } from './cmds/node/start/handler.ts'
+import { nodeStartOptions } from './cmds/node/start/options.ts'
 import { runHandler } from './cmds/sandbox/run/handler.ts'
 import { runOptions } from './cmds/sandbox/run/options.ts'
 import { createHandler } from './cmds/vault/create/handler.ts'
@@ -39,6 +44,16 @@ export function buildCli(argv: string[]): Argv {
         )
         .demandCommand(1),
     )
+    .command('node', 'operator: the validator daemon', (y) =>
+      y
+        .command('init', 'create a node home: config, validator key, peer key', nodeInitOptions, (a) =>
+          nodeInitHandler(a),
+        )
+        .command('start', 'run the validator until SIGINT/SIGTERM', nodeStartOptions, (a) =>
+          nodeStartHandler(a),
+        )
+        .demandCommand(1),
+    )
     .command('sandbox', 'phase 1: the trusted run on one machine', (y) =>
       y
         .command('run', 'evaluate a spec on a vault, decrypt, and score the data quality', runOptions, (a) =>
@@ -62,7 +77,7 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
   try {
     await buildCli(argv).parseAsync()
   } catch (e) {
-    if (isSandboxError(e) || e instanceof CliError) {
+    if (isSandboxError(e) || e instanceof CliError || e instanceof ConfigError) {
       if (json) console.error(JSON.stringify({ error: { code: e.code, message: e.message } }))
       else console.error(`error [${e.code}] ${e.message}`)
       process.exitCode = 1

@@ -1,0 +1,231 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { createWriteStream } from 'node:fs'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { NodeConfigInput } from '../node/config/index.ts'
+import { type DaemonInfo, INFO_FILE } from '../node/daemon.ts'
+import { initHome } from '../node/home.ts'
+import { generatePeerKey, peerIdOf } from '../node/p2p/index.ts'
+import { type DevChain, startDevChain, startTestNetwork, type TestNetwork } from '../protocol/index.ts'
+
+/**
+ * A local tcf network of real processes: a hardhat dev chain with the
+ * contracts deployed and the validators registered with stake, and one
+ * `tcf node start` process per validator, on 127.0.0.1.
+ */
+export interface ClusterOptions {
+  readonly dir: string
+  readonly validators: number
+  /** per-node config overrides, by index */
+  readonly overrides?: (index: number) => Partial<NodeConfigInput>
+  /** environment for every node process (TCF_* overrides, TCF_LOG_LEVEL) */
+  readonly env?: Record<string, string>
+}
+
+export const CLUSTER_PASSPHRASE = 'devnet passphrase'
+const BIN = fileURLToPath(new URL('../bin/tcf.ts', import.meta.url))
+
+export class ClusterNode {
+  readonly index: number
+  readonly home: string
+  readonly address: string
+  readonly peerId: string
+  readonly apiUrl: string
+  readonly logFile: string
+  #process: ChildProcess | undefined
+  readonly #env: Record<string, string>
+  readonly #passphraseFile: string
+
+  constructor(init: {
+    index: number
+    home: string
+    address: string
+    peerId: string
+    apiUrl: string
+    env: Record<string, string>
+    passphraseFile: string
+  }) {
+    this.index = init.index
+    this.home = init.home
+    this.address = init.address
+    this.peerId = init.peerId
+    this.apiUrl = init.apiUrl
+    this.logFile = join(init.home, 'node.log')
+    this.#env = init.env
+    this.#passphraseFile = init.passphraseFile
+  }
+
+  get running(): boolean {
+    return this.#process !== undefined && this.#process.exitCode === null && this.#process.signalCode === null
+  }
+
+  get pid(): number | undefined {
+    return this.#process?.pid
+  }
+
+  /** Spawns `tcf node start` and resolves once its API answers. */
+  async start(timeoutMs = 60_000): Promise<void> {
+    await rm(join(this.home, INFO_FILE), { force: true })
+    const log = createWriteStream(this.logFile, { flags: 'a' })
+    const child = spawn(
+      process.execPath,
+      [BIN, 'node', 'start', '--home', this.home, '--passphrase-file', this.#passphraseFile],
+      {
+        env: { ...process.env, ...this.#env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    child.stdout.pipe(log)
+    child.stderr.pipe(log)
+    this.#process = child
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      if (!this.running) throw new Error(`node ${this.index} exited while starting; see ${this.logFile}`)
+      if (await this.#answers()) return
+      if (Date.now() > deadline)
+        throw new Error(`node ${this.index} did not start in ${timeoutMs} ms; see ${this.logFile}`)
+      await sleep(200)
+    }
+  }
+
+  async #answers(): Promise<boolean> {
+    try {
+      const info = JSON.parse(await readFile(join(this.home, INFO_FILE), 'utf8')) as DaemonInfo
+      return info.pid === this.#process?.pid && (await fetch(`${this.apiUrl}/v1/status`)).ok
+    } catch {
+      return false
+    }
+  }
+
+  /** Sends a signal; for SIGTERM/SIGINT/SIGKILL waits until the process is gone. */
+  async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.#process
+    if (!child || !this.running) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    child.kill(signal)
+    if (signal === 'SIGKILL' || signal === 'SIGTERM' || signal === 'SIGINT') await exited
+  }
+
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM')
+  }
+
+  async api<T>(path: string, init?: RequestInit): Promise<{ status: number; body: T }> {
+    const response = await fetch(`${this.apiUrl}${path}`, init)
+    return { status: response.status, body: (await response.json()) as T }
+  }
+
+  async log(): Promise<string> {
+    return readFile(this.logFile, 'utf8').catch(() => '')
+  }
+}
+
+export interface Cluster {
+  readonly chain: DevChain
+  readonly network: TestNetwork
+  readonly nodes: readonly ClusterNode[]
+  stop(): Promise<void>
+}
+
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  await mkdir(options.dir, { recursive: true })
+  const chain = await startDevChain()
+  try {
+    const network = await startTestNetwork(chain, { validators: options.validators })
+    const passphraseFile = join(options.dir, 'passphrase')
+    await writeFile(passphraseFile, CLUSTER_PASSPHRASE, { mode: 0o600 })
+    const peerKeys = network.validatorKeys.map(() => generatePeerKey())
+    const p2pPorts = await freePorts(options.validators)
+    const apiPorts = await freePorts(options.validators)
+    const multiaddr = (i: number) => `/ip4/127.0.0.1/tcp/${p2pPorts[i]}/p2p/${peerIdOf(peerKeys[i]!)}`
+    const nodes: ClusterNode[] = []
+    for (let i = 0; i < options.validators; i++) {
+      const home = join(options.dir, `node${i}`)
+      await rm(home, { recursive: true, force: true })
+      const overrides = options.overrides?.(i) ?? {}
+      const config: NodeConfigInput = {
+        chain: { rpcUrl: chain.rpcUrl, chainId: Number(chain.chainId), addresses: network.addresses },
+        p2p: {
+          listen: [`/ip4/127.0.0.1/tcp/${p2pPorts[i]}`],
+          bootstrap: peerKeys
+            .map((_, j) => j)
+            .filter((j) => j !== i)
+            .map(multiaddr),
+        },
+        api: { host: '127.0.0.1', port: apiPorts[i]! },
+        consensus: {
+          timeouts: {
+            propose: { base: 1500, delta: 500 },
+            prevote: { base: 500, delta: 250 },
+            precommit: { base: 500, delta: 250 },
+          },
+          blockIntervalMs: 250,
+        },
+        anchor: { takeoverDelayMs: 2000 },
+        // Several nodes share this machine's cores: one evaluation worker each.
+        sandbox: { workers: 1 },
+        ...overrides,
+      }
+      const initialized = await initHome({
+        home,
+        config,
+        passphrase: CLUSTER_PASSPHRASE,
+        validatorKey: network.validatorKeys[i]!,
+        peerKey: peerKeys[i]!,
+        scryptN: 1024,
+      })
+      nodes.push(
+        new ClusterNode({
+          index: i,
+          home,
+          address: initialized.address,
+          peerId: initialized.peerId,
+          apiUrl: `http://127.0.0.1:${apiPorts[i]}`,
+          env: { TCF_LOG_LEVEL: 'info', ...options.env },
+          passphraseFile,
+        }),
+      )
+    }
+    await Promise.all(nodes.map((n) => n.start()))
+    return {
+      chain,
+      network,
+      nodes,
+      async stop() {
+        await Promise.all(nodes.map((n) => n.stop()))
+        await chain.stop()
+      },
+    }
+  } catch (e) {
+    await chain.stop()
+    throw e
+  }
+}
+
+/** Ports the OS reports free on 127.0.0.1 now (a tiny race with other processes is accepted). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer()
+          server.once('error', reject)
+          server.listen(0, '127.0.0.1', () => resolve(server))
+        }),
+    ),
+  )
+  const ports = servers.map((s) => {
+    const address = s.address()
+    if (typeof address !== 'object' || address === null) throw new Error('no port')
+    return address.port
+  })
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
+  return ports
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

@@ -1,0 +1,194 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Hex32 } from '../protocol/index.ts'
+import { ApiServer } from './api/index.ts'
+import { type Anchorer, type ChainClient, createAnchorer, createChainClient } from './chain/index.ts'
+import { HOME_FILES, loadHome } from './home.ts'
+import { createLogger, type Logger } from './log.ts'
+import { TcfNode } from './node.ts'
+import { createP2PNetwork, type P2PNetwork, type TopicSpec } from './p2p/index.ts'
+import {
+  type NodeChain,
+  type NodeNetwork,
+  TOPIC_CODECS,
+  type TopicMessages,
+  type TopicName,
+} from './ports.ts'
+import { createNodeStore, type NodeStore } from './storage/index.ts'
+
+export interface DaemonOptions {
+  readonly home: string
+  readonly passphrase: string
+  readonly env?: NodeJS.ProcessEnv
+  /** defaults to JSON lines on stdout at the configured level */
+  readonly logger?: Logger
+}
+
+/** What a running daemon tells tools about itself (`<home>/node.json`). */
+export interface DaemonInfo {
+  readonly address: string
+  readonly peerId: string
+  readonly multiaddrs: readonly string[]
+  readonly api: string
+  readonly pid: number
+}
+
+export const INFO_FILE = 'node.json'
+
+/**
+ * A running validator: store, chain client and anchoring policy, p2p
+ * network, the node itself and its API, started in dependency order and
+ * stopped in reverse.
+ */
+export class Daemon {
+  readonly node: TcfNode
+  readonly info: DaemonInfo
+  readonly #parts: DaemonParts
+  readonly #log: Logger
+
+  private constructor(node: TcfNode, info: DaemonInfo, parts: DaemonParts, log: Logger) {
+    this.node = node
+    this.info = info
+    this.#parts = parts
+    this.#log = log
+  }
+
+  static async start(options: DaemonOptions): Promise<Daemon> {
+    const { home } = options
+    const { config, validatorKey, peerKey } = await loadHome(home, options.passphrase, options.env)
+    const log = options.logger ?? createLogger({ level: config.log.level })
+    const store = createNodeStore({ dir: join(home, HOME_FILES.database), logger: log })
+    await store.open()
+    const chain = createChainClient({
+      rpcUrl: config.chain.rpcUrl,
+      addresses: config.chain.addresses as Parameters<typeof createChainClient>[0]['addresses'],
+      privateKey: validatorKey,
+      logger: log,
+    })
+    await chain.start()
+    let node: TcfNode | undefined
+    const anchorer = createAnchorer({
+      chain,
+      takeoverDelayMs: config.anchor.takeoverDelayMs,
+      onAnchored: (event) => void node?.onAnchored(event.height, event.txHash),
+      onFailed: (height, error) => log.error({ height, err: error }, 'anchoring failed'),
+      logger: log,
+    })
+    node = new TcfNode({
+      home,
+      validatorKey,
+      chainId: config.chain.chainId,
+      validatorRegistry: config.chain.addresses.validatorRegistry.toLowerCase() as Hex32,
+      store,
+      chain: chainPort(chain, anchorer),
+      consensusParams: { timeouts: config.consensus.timeouts },
+      blockIntervalMs: config.consensus.blockIntervalMs,
+      limits: { maxCostMs: config.sandbox.maxCostMs, maxMemoryBytes: config.sandbox.memoryCapMiB * 2 ** 20 },
+      evaluator: {
+        workers: config.sandbox.workers,
+        deadlineMs: config.sandbox.deadlineMs,
+        memoryCapBytes: config.sandbox.memoryCapMiB * 2 ** 20,
+      },
+      logger: log,
+    })
+    await node.open()
+    const p2p = await createP2PNetwork({
+      privateKey: peerKey,
+      listen: config.p2p.listen,
+      bootstrap: config.p2p.bootstrap,
+      // The bootstrap peers are the other validators: keep them as direct gossip peers.
+      directPeers: config.p2p.bootstrap,
+      topics: gossipSpecs(node),
+      blobSource: store.blobs,
+      logger: log,
+    })
+    for (const name of Object.keys(TOPIC_CODECS) as TopicName[]) {
+      p2p.gossip.topics[name].subscribe((message) => deliver(node, name, message))
+    }
+    await p2p.start()
+    await node.start(networkPort(p2p))
+    const api = new ApiServer({ host: config.api.host, port: config.api.port, service: node, logger: log })
+    await api.start()
+    const info: DaemonInfo = {
+      address: node.address,
+      peerId: p2p.peerId,
+      multiaddrs: p2p.multiaddrs,
+      api: api.url,
+      pid: process.pid,
+    }
+    await writeFile(join(home, INFO_FILE), `${JSON.stringify(info, null, 2)}\n`)
+    log.info({ ...info, height: node.height }, 'node started')
+    return new Daemon(node, info, { api, p2p, anchorer, chain, store }, log)
+  }
+
+  async stop(): Promise<void> {
+    const { api, p2p, anchorer, chain, store } = this.#parts
+    this.#log.info('stopping')
+    await api.stop()
+    await this.node.stop()
+    await p2p.stop()
+    await anchorer.stop()
+    await chain.stop()
+    await store.close()
+    this.#log.info('stopped')
+  }
+}
+
+interface DaemonParts {
+  readonly api: ApiServer
+  readonly p2p: P2PNetwork<GossipSpecs>
+  readonly anchorer: Anchorer
+  readonly chain: ChainClient
+  readonly store: NodeStore
+}
+
+type GossipSpecs = { readonly [K in TopicName]: TopicSpec<TopicMessages[K]> }
+
+function gossipSpecs(node: TcfNode): GossipSpecs {
+  const spec = <K extends TopicName>(name: K): TopicSpec<TopicMessages[K]> => ({
+    codec: TOPIC_CODECS[name],
+    validate: (message) => node.gossip[name].validate(message),
+  })
+  return {
+    jobs: spec('jobs'),
+    proposals: spec('proposals'),
+    votes: spec('votes'),
+    attestations: spec('attestations'),
+    status: spec('status'),
+  }
+}
+
+function deliver<K extends TopicName>(node: TcfNode, name: K, message: TopicMessages[K]): void {
+  node.gossip[name].deliver(message)
+}
+
+function networkPort(p2p: P2PNetwork<GossipSpecs>): NodeNetwork {
+  return {
+    peerId: p2p.peerId,
+    peers: () => p2p.connectedPeers().map((peerId) => ({ peerId, score: p2p.gossip.peerScore(peerId) })),
+    gossipCounters: () => p2p.gossip.counters(),
+    publish: async (topic, message) => {
+      // The topic record is keyed like TopicMessages; TypeScript cannot follow the key through the mapped type.
+      await (
+        p2p.gossip.topics[topic] as { publish(m: TopicMessages[typeof topic]): Promise<number> }
+      ).publish(message)
+    },
+    fetchBlob: async (id) => p2p.blobs.fetchBlob(id),
+  }
+}
+
+function chainPort(chain: ChainClient, anchorer: Anchorer): NodeChain {
+  return {
+    currentEpoch: () => chain.currentEpoch(),
+    validatorSet: async (epoch) => (await chain.validatorSet(epoch)).members,
+    vault: async (vaultId) => {
+      const v = await chain.vault(vaultId)
+      return v.registered ? v : undefined
+    },
+    job: async (jobId) => {
+      const j = await chain.job(jobId)
+      return j.opened ? { status: j.status, amount: j.escrow } : undefined
+    },
+    anchor: (decided) => anchorer.submit({ header: decided.header, certificate: decided.certificate }),
+  }
+}

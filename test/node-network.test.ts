@@ -1,0 +1,290 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Cluster, type ClusterNode, startCluster } from '../devnet/cluster.ts'
+import type { NodeStatus } from '../node/api/index.ts'
+import { type DaemonInfo, INFO_FILE } from '../node/daemon.ts'
+import { generatePeerKey } from '../node/p2p/index.ts'
+import { createNetworkNode, parsePeerAddress } from '../node/p2p/libp2p.ts'
+import type { JobRecord, StoredBlock } from '../node/storage/index.ts'
+import { type Hex32, ZERO_HASH } from '../protocol/index.ts'
+import type { VaultManifest } from '../sandbox/index.ts'
+import { OPEN_POLICY, type Workspace, workspace } from '../sandbox/testing/fixtures.ts'
+import { REGRESSION_SPEC, REGRESSION_VAULT } from '../sandbox/testing/regression.ts'
+import { buyer, publishVault, submitJob, waitFor } from './support/actors.ts'
+
+/**
+ * The validator network for real: four `tcf node start` processes, a hardhat
+ * chain, LevelDB homes and libp2p on 127.0.0.1, started and stopped here.
+ */
+const JOB_TIMEOUT = 90_000
+
+async function job(node: ClusterNode, jobId: Hex32): Promise<JobRecord | undefined> {
+  const { status, body } = await node.api<JobRecord>(`/v1/jobs/${jobId}`)
+  return status === 200 ? body : undefined
+}
+
+async function height(node: ClusterNode): Promise<number> {
+  return (await node.api<NodeStatus>('/v1/status')).body.height
+}
+
+async function allAt(
+  nodes: readonly ClusterNode[],
+  jobId: Hex32,
+  stage: JobRecord['stage'],
+): Promise<JobRecord[]> {
+  return waitFor(
+    `job ${jobId} ${stage} on nodes ${nodes.map((n) => n.index).join(',')}`,
+    async () => {
+      const records = await Promise.all(nodes.map((n) => job(n, jobId)))
+      return records.every((r) => r?.stage === stage) ? (records as JobRecord[]) : undefined
+    },
+    JOB_TIMEOUT,
+  )
+}
+
+async function blocksAgree(nodes: readonly ClusterNode[], from: number, to: number): Promise<void> {
+  for (let h = from; h <= to; h++) {
+    const blocks = await Promise.all(nodes.map((n) => n.api<StoredBlock>(`/v1/blocks/${h}`)))
+    const hashes = new Set(blocks.map((b) => b.body.blockHash))
+    expect(hashes.size, `height ${h}`).toBe(1)
+  }
+}
+
+async function noDoubleSigning(nodes: readonly ClusterNode[]): Promise<void> {
+  for (const node of nodes)
+    expect(await node.log(), `node ${node.index} log`).not.toMatch(/duplicate vote evidence/)
+}
+
+describe('a network of four validator daemons', () => {
+  let dir: string
+  let cluster: Cluster
+  let ws: Workspace
+  let vault: VaultManifest
+  let narrowVault: VaultManifest
+  const deadline = async (node: ClusterNode, heights: number) => (await height(node)) + heights
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tcf-network-'))
+    cluster = await startCluster({ dir, validators: 4 })
+    vault = await publishVault(
+      cluster.nodes[0]!,
+      REGRESSION_VAULT,
+      cluster.chain.wallet(1),
+      cluster.network.addresses,
+    )
+    ws = await workspace()
+    const csv = `a,b\n${Array.from({ length: 60 }, (_, i) => `${i % 10},${(i * 7) % 13}`).join('\n')}\n`
+    const narrow = await ws.vault(
+      'narrow',
+      csv,
+      {
+        columns: [
+          { name: 'a', type: 'integer', min: 0, max: 9, nullable: false },
+          { name: 'b', type: 'integer', min: 0, max: 12, nullable: false },
+        ],
+      },
+      { ...OPEN_POLICY, allowedOps: ['mean'] },
+    )
+    narrowVault = await publishVault(
+      cluster.nodes[1]!,
+      narrow.dir,
+      cluster.chain.wallet(1),
+      cluster.network.addresses,
+    )
+  })
+
+  afterAll(async () => {
+    await cluster?.stop()
+    await ws?.dispose()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  const submit = async (node: ClusterNode, manifest: VaultManifest, spec: unknown, heights = 60) =>
+    submitJob(node, {
+      buyer: buyer(cluster.chain.wallet(2)),
+      domain: cluster.network.domain,
+      addresses: cluster.network.addresses,
+      manifest,
+      spec,
+      deadline: await deadline(node, heights),
+    })
+
+  it('takes a job from request to an anchored certificate, every validator holding the same blocks', async () => {
+    const submission = await submit(cluster.nodes[1]!, vault, REGRESSION_SPEC)
+    expect(submission.status).toBe(202)
+    const records = await allAt(cluster.nodes, submission.jobId, 'anchored')
+    const [first] = records
+    expect(new Set(records.map((r) => r.resultHash)).size).toBe(1)
+    expect(new Set(records.map((r) => r.certifiedHeight)).size).toBe(1)
+    expect(new Set(records.map((r) => r.anchorTx?.txHash)).size).toBe(1)
+    await blocksAgree(cluster.nodes, 1, first!.certifiedHeight!)
+    const certified = (await cluster.nodes[0]!.api<StoredBlock>(`/v1/blocks/${first!.certifiedHeight}`)).body
+    expect(certified.block.certified.map((c) => c.jobId)).toContain(submission.jobId)
+    expect(certified.certificate.precommits.length).toBeGreaterThanOrEqual(3)
+    const receipt = await cluster.chain.provider.getTransactionReceipt(first!.anchorTx!.txHash)
+    expect(receipt?.status).toBe(1)
+    expect(Object.keys(first!.stages)).toEqual(
+      expect.arrayContaining(['pending', 'admitted', 'executing', 'attested', 'certified', 'anchored']),
+    )
+  })
+
+  it('does not admit a job the vault policy refuses, and tells the buyer why', async () => {
+    const submission = await submit(cluster.nodes[2]!, narrowVault, {
+      version: 1,
+      outputs: { v: { op: 'variance', of: 'a' } },
+    })
+    expect(submission.status).toBe(422)
+    expect(submission.body).toMatchObject({ error: { code: 'OP_NOT_ALLOWED' } })
+    const record = await job(cluster.nodes[2]!, submission.jobId)
+    expect(record).toMatchObject({ stage: 'failed', refusal: { code: 'OP_NOT_ALLOWED' } })
+    expect(record?.admittedHeight).toBeUndefined()
+    for (const other of [0, 1, 3]) expect(await job(cluster.nodes[other]!, submission.jobId)).toBeUndefined()
+  })
+
+  it('survives a validator SIGKILLed mid-job: it restarts, catches up, never double-signs, and the job completes', async () => {
+    const victim = cluster.nodes[3]!
+    const submission = await submit(cluster.nodes[0]!, vault, REGRESSION_SPEC)
+    expect(submission.status).toBe(202)
+    await waitFor(
+      'admission on the victim',
+      async () => {
+        const r = await job(victim, submission.jobId)
+        return r && r.stage !== 'pending' ? r : undefined
+      },
+      JOB_TIMEOUT,
+    )
+    await victim.signal('SIGKILL')
+    const before = await height(cluster.nodes[0]!)
+    await waitFor(
+      'the others to go on deciding',
+      async () => ((await height(cluster.nodes[0]!)) > before + 2 ? true : undefined),
+      JOB_TIMEOUT,
+    )
+    await victim.start()
+    await allAt(cluster.nodes, submission.jobId, 'anchored')
+    const top = Math.min(...(await Promise.all(cluster.nodes.map(height))))
+    await blocksAgree(cluster.nodes, 1, top)
+    await noDoubleSigning(cluster.nodes)
+  })
+
+  it('completes jobs with one validator silent', async () => {
+    const silent = cluster.nodes[2]!
+    await silent.signal('SIGSTOP')
+    try {
+      const submission = await submit(cluster.nodes[0]!, vault, REGRESSION_SPEC)
+      expect(submission.status).toBe(202)
+      const live = cluster.nodes.filter((n) => n !== silent)
+      const records = await allAt(live, submission.jobId, 'anchored')
+      expect(records[0]!.certifiedHeight).toBeDefined()
+    } finally {
+      await silent.signal('SIGCONT')
+    }
+  })
+
+  it('rejects and scores down a peer spamming malformed and oversized gossip while blocks keep coming', async () => {
+    const topics = ['votes', 'proposals', 'jobs', 'attestations'].map((t) => `/tcf/1/${t}`)
+    const spammer = await createNetworkNode({
+      privateKey: generatePeerKey(),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      directPeers: [],
+      topics,
+    })
+    await spammer.libp2p.start()
+    try {
+      for (const t of topics) spammer.pubsub.subscribe(t)
+      for (const node of cluster.nodes) {
+        const info = JSON.parse(await readFile(join(node.home, INFO_FILE), 'utf8')) as DaemonInfo
+        const address = info.multiaddrs.find((a) => a.includes('/127.0.0.1/'))
+        if (!address) throw new Error(`node ${node.index} has no loopback address`)
+        await spammer.libp2p.dial(parsePeerAddress(address).addr)
+      }
+      const spammerId = spammer.libp2p.peerId.toString()
+      await waitFor(
+        'the validators to see the spammer',
+        async () => {
+          const statuses = await Promise.all(cluster.nodes.map((n) => n.api<NodeStatus>('/v1/status')))
+          return statuses.every((s) => s.body.peers.some((p) => p.peerId === spammerId)) ? true : undefined
+        },
+        20_000,
+      )
+      const start = await height(cluster.nodes[0]!)
+      const until = Date.now() + 8_000
+      for (let i = 0; i < 200 && Date.now() < until; i++) {
+        const topic = topics[i % topics.length]!
+        const junk = i % 2 === 0 ? `{"garbage":${i}}` : 'x'.repeat(600 * 1024 + i)
+        await spammer.pubsub.publish(topic, new TextEncoder().encode(junk)).catch(() => undefined)
+        if (i % 10 === 9) await new Promise((r) => setTimeout(r, 20))
+      }
+      await waitFor(
+        'every validator to score the spammer below zero',
+        async () => {
+          const statuses = await Promise.all(cluster.nodes.map((n) => n.api<NodeStatus>('/v1/status')))
+          const scored = statuses.every(
+            (s) => (s.body.peers.find((p) => p.peerId === spammerId)?.score ?? -1) < 0,
+          )
+          const rejected = statuses.every((s) => Object.values(s.body.gossip).some((c) => c.rejected > 0))
+          return scored && rejected ? true : undefined
+        },
+        20_000,
+      )
+      await waitFor(
+        'blocks to keep coming',
+        async () => ((await height(cluster.nodes[0]!)) > start + 3 ? true : undefined),
+        30_000,
+      )
+    } finally {
+      await spammer.libp2p.stop()
+    }
+  })
+})
+
+describe('a network where two of four validators cannot attest', () => {
+  let dir: string
+  let cluster: Cluster
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tcf-network-'))
+    // A 1 ms evaluation deadline: these two validators vote on blocks but never produce a result.
+    cluster = await startCluster({
+      dir,
+      validators: 4,
+      overrides: (i) => (i >= 2 ? { sandbox: { workers: 1, deadlineMs: 1 } } : {}),
+    })
+  })
+
+  afterAll(async () => {
+    await cluster?.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('certifies nothing and fails the job by its deadline, with no conflicting certificates', async () => {
+    const manifest = await publishVault(
+      cluster.nodes[0]!,
+      REGRESSION_VAULT,
+      cluster.chain.wallet(1),
+      cluster.network.addresses,
+    )
+    const node = cluster.nodes[0]!
+    const submission = await submitJob(node, {
+      buyer: buyer(cluster.chain.wallet(2)),
+      domain: cluster.network.domain,
+      addresses: cluster.network.addresses,
+      manifest,
+      spec: REGRESSION_SPEC,
+      deadline: (await height(node)) + 12,
+    })
+    expect(submission.status).toBe(202)
+    const records = await allAt(cluster.nodes, submission.jobId, 'failed')
+    for (const r of records) {
+      expect(r.certifiedHeight).toBeUndefined()
+      expect(r.failReason).toMatch(/without a result certificate/)
+    }
+    const failedAt = records[0]!.failedHeight!
+    await blocksAgree(cluster.nodes, 1, failedAt)
+    const failedBlock = (await node.api<StoredBlock>(`/v1/blocks/${failedAt}`)).body
+    expect(failedBlock.block.failed).toContain(submission.jobId)
+    expect(failedBlock.blockHash).not.toBe(ZERO_HASH)
+  })
+})

@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import type { Wallet } from 'ethers'
+import type { ClusterNode } from '../../devnet/cluster.ts'
+import { manifestBlob } from '../../node/vaults.ts'
+import {
+  type ContractAddresses,
+  computePolicyHash,
+  connectJobMarket,
+  connectVaultRegistry,
+  type Eip712Domain,
+  type Hex32,
+  type JobRequest,
+  jobIdOf,
+  type SignedJobRequest,
+  signJobRequest,
+  specHash,
+} from '../../protocol/index.ts'
+import { BLOB_DIR, readManifest, type VaultManifest } from '../../sandbox/index.ts'
+
+/** A seller: uploads a vault's blobs and manifest to a node and registers the vault on chain. */
+export async function publishVault(
+  node: ClusterNode,
+  vaultDir: string,
+  seller: Wallet,
+  addresses: ContractAddresses,
+): Promise<VaultManifest> {
+  const manifest = await readManifest(vaultDir)
+  const blobDir = join(vaultDir, BLOB_DIR)
+  for (const name of await readdir(blobDir)) {
+    const bytes = await readFile(join(blobDir, name))
+    const response = await fetch(`${node.apiUrl}/v1/blobs/0x${name}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: bytes,
+    })
+    if (response.status !== 201) throw new Error(`blob upload: ${response.status} ${await response.text()}`)
+  }
+  const registry = connectVaultRegistry(addresses.vaultRegistry, seller)
+  await registry.register(manifest.vaultId as Hex32, {
+    manifestHash: manifestBlob(manifest).id,
+    policyHash: computePolicyHash(manifest.policy),
+    price: BigInt(manifest.policy.price),
+  })
+  const published = await node.api('/v1/vaults', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(manifest),
+  })
+  if (published.status !== 201)
+    throw new Error(`vault publish: ${published.status} ${JSON.stringify(published.body)}`)
+  return manifest
+}
+
+export interface Buyer {
+  readonly wallet: Wallet
+  readonly key: Hex32
+  /** secp256k1 key the result is sealed to */
+  readonly sealingKey: Uint8Array
+}
+
+export function buyer(wallet: Wallet): Buyer {
+  return { wallet, key: wallet.privateKey as Hex32, sealingKey: secp256k1.utils.randomSecretKey() }
+}
+
+export interface Submission {
+  readonly jobId: Hex32
+  readonly signed: SignedJobRequest
+  readonly status: number
+  readonly body: unknown
+}
+
+/** A buyer: signs a job request, opens its escrow on chain and submits it to a node. */
+export async function submitJob(
+  node: ClusterNode,
+  options: {
+    readonly buyer: Buyer
+    readonly domain: Eip712Domain
+    readonly addresses: ContractAddresses
+    readonly manifest: VaultManifest
+    readonly spec: unknown
+    readonly deadline: number
+    readonly escrow?: bigint
+  },
+): Promise<Submission> {
+  const { manifest, spec } = options
+  const request: JobRequest = {
+    version: 1,
+    vaultId: manifest.vaultId as Hex32,
+    algorithm: { specHash: specHash(spec), spec: spec as never },
+    buyer: options.buyer.wallet.address.toLowerCase() as Hex32,
+    maxPrice: manifest.policy.price,
+    deadline: options.deadline,
+    nonce: `0x${randomBytes(32).toString('hex')}`,
+    sealingPublicKey: `0x${Buffer.from(secp256k1.getPublicKey(options.buyer.sealingKey, true)).toString('hex')}`,
+  }
+  const signed = signJobRequest(options.domain, options.buyer.key, request)
+  const jobId = jobIdOf(request)
+  const market = connectJobMarket(options.addresses.jobMarket, options.buyer.wallet)
+  const expiresAt = BigInt(Math.floor(Date.now() / 1000) + 7200)
+  await market.openJob(
+    jobId,
+    manifest.vaultId as Hex32,
+    expiresAt,
+    options.escrow ?? BigInt(manifest.policy.price),
+  )
+  const { status, body } = await node.api('/v1/jobs', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(signed),
+  })
+  return { jobId, signed, status, body }
+}
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe().catch(() => undefined)
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 250))
+  }
+}
