@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { toHex } from './hex.ts'
-import { certifiedLeaf, failedLeaf, merkleProof, merkleRoot, resultLeaf, verifyMerkleProof } from './merkle.ts'
+import {
+  certifiedLeaf,
+  failedLeaf,
+  merkleProof,
+  merkleRoot,
+  resultLeaf,
+  verifyMerkleProof,
+} from './merkle.ts'
 
 describe('results Merkle tree', () => {
   it('proves every leaf of trees of any size, and nothing else', () => {
@@ -26,7 +33,9 @@ describe('results Merkle tree', () => {
   it('separates outcomes: a failure leaf is not a zero result', () => {
     const jobId = toHex(randomBytes(32))
     expect(failedLeaf(jobId)).not.toBe(resultLeaf(jobId, `0x${'00'.repeat(32)}`, 0))
-    expect(certifiedLeaf(jobId, `0x${'00'.repeat(32)}`)).not.toBe(resultLeaf(jobId, `0x${'00'.repeat(32)}`, 0))
+    expect(certifiedLeaf(jobId, `0x${'00'.repeat(32)}`)).not.toBe(
+      resultLeaf(jobId, `0x${'00'.repeat(32)}`, 0),
+    )
     expect(merkleRoot([])).toBe(`0x${'00'.repeat(32)}`)
   })
 })
