@@ -1,2 +1,10 @@
 export { type ApiInit, ApiServer } from './server.ts'
 export { ApiError, type NodeService, type NodeStatus } from './service.ts'
+export {
+  MAX_CLOCK_SKEW_MS,
+  requestDigestMessage,
+  SIGNATURE_HEADERS,
+  type SignatureCheck,
+  signRequest,
+  verifyRequest,
+} from './signed-request.ts'
