@@ -64,6 +64,12 @@ function blockAt(
     released: [
       signRelease(net.domain, OWNER_KEY, {
         jobId: released,
+        components: {
+          sampleSize: 1_000_000,
+          completeness: 1_000_000,
+          plausibility: 1_000_000,
+          fitness: 1_000_000,
+        },
         resultHash,
         qualityScore,
         sealedHash: randomHash(),

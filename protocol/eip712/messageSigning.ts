@@ -73,17 +73,30 @@ export const verifyResultAttestation = (domain: Eip712Domain, a: ResultAttestati
 export function signRelease(
   domain: Eip712Domain,
   ownerKey: Hex32,
-  fields: Pick<Release, 'jobId' | 'resultHash' | 'qualityScore' | 'sealedHash'>,
+  fields: Pick<Release, 'jobId' | 'resultHash' | 'qualityScore' | 'components' | 'sealedHash'>,
 ): Release {
-  const { jobId, resultHash, qualityScore, sealedHash } = fields
-  const signature = releaseSigning.sign(domain, ownerKey, { jobId, resultHash, qualityScore, sealedHash })
-  return { jobId, resultHash, qualityScore, sealedHash, owner: addressOfPrivateKey(ownerKey), signature }
+  const { jobId, resultHash, qualityScore, components, sealedHash } = fields
+  const signature = releaseSigning.sign(domain, ownerKey, releaseStruct(fields))
+  return {
+    jobId,
+    resultHash,
+    qualityScore,
+    components,
+    sealedHash,
+    owner: addressOfPrivateKey(ownerKey),
+    signature,
+  }
 }
 
+const releaseStruct = (
+  r: Pick<Release, 'jobId' | 'resultHash' | 'qualityScore' | 'components' | 'sealedHash'>,
+) => ({
+  jobId: r.jobId,
+  resultHash: r.resultHash,
+  qualityScore: r.qualityScore,
+  ...r.components,
+  sealedHash: r.sealedHash,
+})
+
 export const verifyRelease = (domain: Eip712Domain, r: Release): boolean =>
-  releaseSigning.signedBy(
-    domain,
-    { jobId: r.jobId, resultHash: r.resultHash, qualityScore: r.qualityScore, sealedHash: r.sealedHash },
-    r.signature,
-    r.owner,
-  )
+  releaseSigning.signedBy(domain, releaseStruct(r), r.signature, r.owner)

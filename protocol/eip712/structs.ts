@@ -52,6 +52,10 @@ export const RELEASE_TYPES: Record<string, TypedDataField[]> = {
     { name: 'jobId', type: 'bytes32' },
     { name: 'resultHash', type: 'bytes32' },
     { name: 'qualityScore', type: 'uint32' },
+    { name: 'sampleSize', type: 'uint32' },
+    { name: 'completeness', type: 'uint32' },
+    { name: 'plausibility', type: 'uint32' },
+    { name: 'fitness', type: 'uint32' },
     { name: 'sealedHash', type: 'bytes32' },
   ],
 }

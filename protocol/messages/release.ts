@@ -11,6 +11,13 @@ export const releaseSchema = z.strictObject({
   jobId: hex32Schema,
   resultHash: hex32Schema,
   qualityScore: qualityScoreSchema,
+  /** The score's components, each fixed-point like the score (see sandbox quality score). */
+  components: z.strictObject({
+    sampleSize: qualityScoreSchema,
+    completeness: qualityScoreSchema,
+    plausibility: qualityScoreSchema,
+    fitness: qualityScoreSchema,
+  }),
   /** keccak256 of the canonical `sealed` object of the SealedResult. */
   sealedHash: hex32Schema,
   owner: addressSchema,

@@ -70,6 +70,7 @@ const sealed = {
 }
 const release = signRelease(SAMPLE_DOMAIN, key(7), {
   jobId,
+  components: { sampleSize: 1_000_000, completeness: 1_000_000, plausibility: 1_000_000, fitness: 1_000_000 },
   resultHash: hash(10),
   qualityScore: 873_000,
   sealedHash: sealedHashOf(sealed),
