@@ -1,0 +1,52 @@
+import { JsonRpcProvider, Network, Wallet } from 'ethers'
+import {
+  connectJobMarket,
+  connectValidatorRegistry,
+  connectVaultRegistry,
+  type Eip712Domain,
+  type Hex32,
+} from '../../protocol/index.ts'
+import { ClientError } from './errors.ts'
+import type { ChainInfo } from './types.ts'
+
+/** The chain a node reports, connected: typed contract clients and the EIP-712 domain it signs under. */
+export interface ChainContext {
+  readonly info: ChainInfo
+  readonly provider: JsonRpcProvider
+  /** the caller's account, when the client has a key */
+  readonly wallet: Wallet | undefined
+  readonly domain: Eip712Domain
+  readonly vaults: ReturnType<typeof connectVaultRegistry>
+  readonly market: ReturnType<typeof connectJobMarket>
+  readonly validators: ReturnType<typeof connectValidatorRegistry>
+}
+
+export function connectChain(info: ChainInfo, key: Hex32 | undefined, rpcUrl = info.rpcUrl): ChainContext {
+  // A static network: the node already told us the chain id, so ethers need not probe for it.
+  const provider = new JsonRpcProvider(rpcUrl, Network.from(info.chainId), { staticNetwork: true })
+  const wallet = key ? new Wallet(key, provider) : undefined
+  const runner = wallet ?? provider
+  return {
+    info,
+    provider,
+    wallet,
+    domain: { chainId: BigInt(info.chainId), verifyingContract: info.addresses.validatorRegistry },
+    vaults: connectVaultRegistry(info.addresses.vaultRegistry, runner),
+    market: connectJobMarket(info.addresses.jobMarket, runner),
+    validators: connectValidatorRegistry(info.addresses.validatorRegistry, runner),
+  }
+}
+
+/** Runs a chain call, surfacing reverts and RPC failures as CHAIN_TX_FAILED with what was attempted. */
+export async function onChain<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call()
+  } catch (cause) {
+    const reason = (cause as { reason?: unknown }).reason
+    throw new ClientError(
+      'CHAIN_TX_FAILED',
+      `${what}: ${typeof reason === 'string' ? reason : cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    )
+  }
+}

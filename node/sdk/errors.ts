@@ -1,0 +1,37 @@
+/**
+ * Stable codes for everything the SDK refuses or fails at. `API_ERROR` carries
+ * the node's own code (`apiCode`, e.g. OP_NOT_ALLOWED) and HTTP status.
+ */
+export type ClientErrorCode =
+  | 'API_ERROR'
+  | 'UNREACHABLE'
+  | 'BAD_RESPONSE'
+  | 'KEY_REQUIRED'
+  | 'CHAIN_TX_FAILED'
+  | 'VAULT_NOT_FOUND'
+  | 'VAULT_NOT_OWNED'
+  | 'JOB_FAILED'
+  | 'TIMEOUT'
+  | 'NOT_RELEASED'
+  | 'BAD_RELEASE'
+  | 'UNSEAL_FAILED'
+
+export class ClientError extends Error {
+  override name = 'ClientError'
+  readonly code: ClientErrorCode
+  /** HTTP status, for API_ERROR */
+  readonly status: number | undefined
+  /** the node's error code, for API_ERROR */
+  readonly apiCode: string | undefined
+
+  constructor(
+    code: ClientErrorCode,
+    message: string,
+    options: { cause?: unknown; status?: number; apiCode?: string } = {},
+  ) {
+    super(message, { cause: options.cause })
+    this.code = code
+    this.status = options.status
+    this.apiCode = options.apiCode
+  }
+}

@@ -1,0 +1,32 @@
+// The public surface of the tcf SDK: `import { Client } from 'tcf'`.
+
+export type { ChainContext } from './chain.ts'
+export {
+  Client,
+  type ClientOptions,
+  type SubmitJobOptions,
+  type SubmittedJob,
+  type WaitOptions,
+} from './client.ts'
+export { ClientError, type ClientErrorCode } from './errors.ts'
+export { decodePayload, encodePayload, type ResultPayload } from './payload.ts'
+export {
+  generateSealingKey,
+  SEALING_INFO,
+  SEALING_SCHEME,
+  type SealingKeyPair,
+  seal,
+  sealingPublicKeyOf,
+  unseal,
+} from './sealing.ts'
+export type {
+  ChainInfo,
+  DecidedBlock,
+  JobRecord,
+  JobResult,
+  JobStage,
+  NodeStatus,
+  PublishedVault,
+  PublishProgress,
+  VaultSummary,
+} from './types.ts'

@@ -1,0 +1,89 @@
+import { gcm } from '@noble/ciphers/aes.js'
+import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { hkdf } from '@noble/hashes/hkdf.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { randomBytes } from '@noble/hashes/utils.js'
+import type { Hex, SealedPayload } from '../../protocol/index.ts'
+import { ClientError } from './errors.ts'
+
+/**
+ * The result sealing scheme `secp256k1-hkdf-sha256-aes256gcm` (ECIES):
+ *
+ *   e, E = fresh ephemeral key pair per seal (E compressed, 33 bytes)
+ *   R    = the buyer's sealingPublicKey (compressed, 33 bytes)
+ *   z    = x-coordinate of e·R (32 bytes)
+ *   k    = HKDF-SHA256(ikm = z, salt = E || R, info = SEALING_INFO, 32 bytes)
+ *   c    = AES-256-GCM(k, nonce = 12 random bytes, no AAD) of the plaintext, tag appended
+ *
+ * The salt binds the key to both public keys, so a ciphertext cannot be
+ * replayed under another ephemeral key or recipient; the info string
+ * separates this use of the ECDH secret from any other.
+ */
+export const SEALING_SCHEME = 'secp256k1-hkdf-sha256-aes256gcm'
+export const SEALING_INFO = new TextEncoder().encode(`tcf-sealed-result/v1 ${SEALING_SCHEME}`)
+
+const NONCE_BYTES = 12
+
+export interface SealingKeyPair {
+  /** 32-byte secret scalar: the only thing that opens a result sealed to publicKey */
+  readonly privateKey: Uint8Array
+  /** compressed secp256k1 point, lowercase 0x hex: the request's sealingPublicKey */
+  readonly publicKey: Hex
+}
+
+export function generateSealingKey(): SealingKeyPair {
+  const privateKey = secp256k1.utils.randomSecretKey()
+  return { privateKey, publicKey: sealingPublicKeyOf(privateKey) }
+}
+
+export const sealingPublicKeyOf = (privateKey: Uint8Array): Hex =>
+  toHex(secp256k1.getPublicKey(privateKey, true))
+
+export function seal(plaintext: Uint8Array, recipientPublicKey: Hex): SealedPayload {
+  const recipient = fromHex(recipientPublicKey)
+  const ephemeral = secp256k1.utils.randomSecretKey()
+  const ephemeralPublic = secp256k1.getPublicKey(ephemeral, true)
+  const key = deriveKey(secp256k1.getSharedSecret(ephemeral, recipient, true), ephemeralPublic, recipient)
+  ephemeral.fill(0)
+  const nonce = randomBytes(NONCE_BYTES)
+  return {
+    scheme: SEALING_SCHEME,
+    ephemeralPublicKey: toHex(ephemeralPublic),
+    nonce: toHex(nonce),
+    ciphertext: toHex(gcm(key, nonce).encrypt(plaintext)),
+  }
+}
+
+/** Opens a payload sealed to privateKey's public key; anything else (wrong key, tampering) is UNSEAL_FAILED. */
+export function unseal(payload: SealedPayload, privateKey: Uint8Array): Uint8Array {
+  try {
+    if (payload.scheme !== SEALING_SCHEME) throw new Error(`unknown scheme ${String(payload.scheme)}`)
+    const ephemeralPublic = fromHex(payload.ephemeralPublicKey)
+    const recipient = secp256k1.getPublicKey(privateKey, true)
+    const key = deriveKey(
+      secp256k1.getSharedSecret(privateKey, ephemeralPublic, true),
+      ephemeralPublic,
+      recipient,
+    )
+    return gcm(key, fromHex(payload.nonce)).decrypt(fromHex(payload.ciphertext))
+  } catch (cause) {
+    throw new ClientError(
+      'UNSEAL_FAILED',
+      'cannot open the sealed result: not sealed to this key, or altered',
+      {
+        cause,
+      },
+    )
+  }
+}
+
+function deriveKey(sharedPoint: Uint8Array, ephemeralPublic: Uint8Array, recipient: Uint8Array): Uint8Array {
+  const salt = new Uint8Array(ephemeralPublic.length + recipient.length)
+  salt.set(ephemeralPublic, 0)
+  salt.set(recipient, ephemeralPublic.length)
+  // Drop the compressed point's prefix byte: the shared secret is the x-coordinate.
+  return hkdf(sha256, sharedPoint.subarray(1), salt, SEALING_INFO, 32)
+}
+
+const toHex = (bytes: Uint8Array): Hex => `0x${Buffer.from(bytes).toString('hex')}`
+const fromHex = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex.slice(2), 'hex'))
