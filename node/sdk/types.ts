@@ -1,5 +1,5 @@
 import type { Address, Block, CommitCertificate, Hex32 } from '../../protocol/index.ts'
-import type { OutputValue, Policy, Withheld } from '../../sandbox/index.ts'
+import type { OutputValue, Policy, QualityScore, Withheld } from '../../sandbox/index.ts'
 import type { JobRecord, JobStage } from '../storage/job-record.ts'
 
 export type { JobRecord, JobStage }
@@ -68,16 +68,7 @@ export interface JobResult {
   readonly vaultId: Hex32
   readonly resultHash: Hex32
   readonly outputs: Readonly<Record<string, OutputValue | Withheld>>
-  readonly quality: {
-    readonly score: number
-    readonly components: {
-      readonly sampleSize: number
-      readonly completeness: number
-      readonly plausibility: number
-      readonly fitness: number
-    }
-    readonly details: readonly string[]
-  }
+  readonly quality: QualityScore
   /** the signed score as blocks carry it (fixed point, QUALITY_SCALE) */
   readonly qualityScoreFixed: number
   readonly owner: Address

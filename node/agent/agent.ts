@@ -1,0 +1,246 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { SecretKey } from 'node-seal'
+import type { ValidatorSet } from '../../consensus/index.ts'
+import type { Hex32 } from '../../protocol/index.ts'
+import {
+  type Circuit,
+  circuitIdOf,
+  compile,
+  DEFAULT_LIMITS,
+  decodeBundle,
+  type HeContext,
+  heContext,
+  isSandboxError,
+  loadSecretKey,
+  parseSpec,
+  readManifest,
+  type VaultManifest,
+} from '../../sandbox/index.ts'
+import type { Logger } from '../log.ts'
+import { type ChainContext, Client, ClientError, type JobRecord } from '../sdk/index.ts'
+import { verifyCertifiedResult } from './certificate.ts'
+import { AgentError } from './errors.ts'
+import { buildRelease } from './release.ts'
+import { validatorSetAt } from './validators.ts'
+
+export interface VaultAgentInit {
+  readonly vaultDir: string
+  readonly keysDir: string
+  readonly passphrase: string
+  /** the vault's on-chain owner: signs releases */
+  readonly ownerKey: Hex32
+  /** node APIs; the first is polled, the others are fallbacks for blocks and result bundles */
+  readonly nodes: readonly string[]
+  readonly logger: Logger
+}
+
+export interface RoundReport {
+  readonly released: readonly Hex32[]
+  readonly refused: readonly { readonly jobId: Hex32; readonly code: string; readonly message: string }[]
+  /** jobs left for the next round (result not available yet, network errors) */
+  readonly pending: number
+}
+
+/** Stages in which a job has a certified result and awaits its owner's release. */
+const AWAITING_RELEASE = ['certified', 'anchored'] as const
+
+/**
+ * `tcf vault serve`: the key holder's side of owner-mode decryption. It
+ * releases a job's result only once the network's certificate checks out
+ * against the chain's validator set and the vault's own policy admits the
+ * spec; then it decrypts, scores, seals to the buyer and signs. Only the
+ * sealed result leaves this process.
+ */
+export class VaultAgent {
+  readonly #init: VaultAgentInit
+  readonly #clients: readonly Client[]
+  readonly #log: Logger
+  /** jobs this process released or refused: not tried again */
+  readonly #done = new Map<Hex32, 'released' | 'refused'>()
+  readonly #validatorSets = new Map<number, ValidatorSet>()
+  #vault: { manifest: VaultManifest; he: HeContext; secretKey: SecretKey; chain: ChainContext } | undefined
+
+  constructor(init: VaultAgentInit) {
+    if (init.nodes.length === 0) throw new Error('the agent needs at least one node')
+    this.#init = init
+    this.#clients = init.nodes.map((url) => new Client({ url, key: init.ownerKey }))
+    this.#log = init.logger.child({ module: 'vault-agent' })
+  }
+
+  get #primary(): Client {
+    return this.#clients[0]!
+  }
+
+  /** Opens the vault's secret key; fails early on a wrong passphrase or a vault registered to another owner. */
+  async start(): Promise<void> {
+    const manifest = await readManifest(this.#init.vaultDir)
+    const chain = await this.#primary.chain()
+    const owner = (await chain.vaults.vault(manifest.vaultId as Hex32)).owner
+    if (owner !== chain.wallet?.address.toLowerCase()) {
+      throw new ClientError(
+        'VAULT_NOT_OWNED',
+        `vault ${manifest.vaultId} is registered to ${owner}, not to the owner key ${chain.wallet?.address}`,
+      )
+    }
+    const he = await heContext(manifest.profile)
+    const secretKey = await loadSecretKey(
+      he,
+      this.#init.keysDir,
+      this.#init.passphrase,
+      manifest.keys.publicKey,
+    )
+    this.#vault = { manifest, he, secretKey, chain }
+    this.#log.info({ vaultId: manifest.vaultId, owner, node: this.#primary.api.url }, 'serving the vault')
+  }
+
+  async stop(): Promise<void> {
+    this.#vault?.secretKey.delete()
+    this.#vault = undefined
+    await Promise.all(this.#clients.map((c) => c.close()))
+  }
+
+  /** One poll: every job of the vault awaiting release, served in turn. */
+  async runOnce(): Promise<RoundReport> {
+    const vault = this.#requireStarted()
+    const vaultId = vault.manifest.vaultId as Hex32
+    const lists = await Promise.all(
+      AWAITING_RELEASE.map((stage) => this.#primary.jobs({ vault: vaultId, stage })),
+    )
+    const released: Hex32[] = []
+    const refused: { jobId: Hex32; code: string; message: string }[] = []
+    let pending = 0
+    for (const job of lists.flat()) {
+      if (this.#done.has(job.jobId)) continue
+      const log = this.#log.child({ jobId: job.jobId, certifiedHeight: job.certifiedHeight })
+      try {
+        await this.#serve(job, log)
+        this.#done.set(job.jobId, 'released')
+        released.push(job.jobId)
+      } catch (e) {
+        if (e instanceof AgentError && e.final) {
+          this.#done.set(job.jobId, 'refused')
+          refused.push({ jobId: job.jobId, code: e.code, message: e.message })
+          log.warn({ code: e.code, reason: e.message }, 'refused to release')
+        } else {
+          pending++
+          log.info({ code: codeOf(e), reason: errorMessage(e) }, 'not released yet; retrying')
+        }
+      }
+    }
+    return { released, refused, pending }
+  }
+
+  /** Polls until `signal` aborts. */
+  async run(signal: AbortSignal, pollMs = 1000): Promise<void> {
+    while (!signal.aborted) {
+      await this.runOnce().catch((e: unknown) =>
+        this.#log.warn({ code: codeOf(e), reason: errorMessage(e) }, 'poll failed'),
+      )
+      // An abort ends the sleep early; the loop condition then ends the run.
+      await sleep(pollMs, undefined, { signal }).catch(() => undefined)
+    }
+  }
+
+  async #serve(job: JobRecord, log: Logger): Promise<void> {
+    const vault = this.#requireStarted()
+    if (!job.resultHash || job.certifiedHeight === undefined) {
+      throw new AgentError(
+        'RESULT_UNAVAILABLE',
+        `job ${job.jobId} has no certified result in the node's record`,
+      )
+    }
+    const request = job.request.request
+    const expected = { jobId: job.jobId, resultHash: job.resultHash, height: job.certifiedHeight }
+
+    const decided = await this.#firstAnswer('the certifying block', (c) => c.block(expected.height))
+    const validators = await this.#validators(decided.certificate.epoch)
+    const certified = verifyCertifiedResult(decided, expected, validators, vault.chain.domain)
+    log.info(
+      { epoch: certified.epoch, attestations: certified.certificate.attestations.length },
+      'certificate verified',
+    )
+
+    const { spec, circuit } = this.#recheckPolicy(job, vault.manifest)
+
+    const bundle = await this.#firstAnswer('the result bundle', async (c) => {
+      const record = await c.job(job.jobId).catch(() => undefined)
+      return record?.resultBlob
+        ? c.blob(record.resultBlob).then((b) => (b ? decodeBundle(b) : undefined))
+        : undefined
+    })
+    if (bundle.resultHash !== expected.resultHash) {
+      throw new AgentError(
+        'RESULT_MISMATCH',
+        `the bundle hashes to ${bundle.resultHash}, certified ${expected.resultHash}`,
+      )
+    }
+    if (
+      bundle.circuitId !== circuitIdOf(circuit) ||
+      bundle.execEnvHash !== certified.certificate.execEnvHash
+    ) {
+      throw new AgentError(
+        'RESULT_MISMATCH',
+        'the certified result is not of this spec’s circuit or environment',
+      )
+    }
+
+    const sealed = buildRelease({
+      request,
+      jobId: job.jobId,
+      certifiedHeight: expected.height,
+      manifest: vault.manifest,
+      spec,
+      circuit,
+      bundle,
+      he: vault.he,
+      secretKey: vault.secretKey,
+      ownerKey: this.#init.ownerKey,
+      domain: vault.chain.domain,
+    })
+    await this.#primary.release(sealed).catch((e: unknown) => {
+      // Released already (e.g. before a restart): nothing left to do.
+      if (e instanceof ClientError && e.status === 409) return
+      throw e
+    })
+    log.info({ qualityScore: sealed.release.qualityScore, sealedHash: sealed.release.sealedHash }, 'released')
+  }
+
+  /** The vault's policy, once more on the owner's side: a spec the owner's compiler refuses is never decrypted. */
+  #recheckPolicy(job: JobRecord, manifest: VaultManifest) {
+    try {
+      const spec = parseSpec(job.request.request.algorithm.spec)
+      const circuit: Circuit = compile(spec, manifest, DEFAULT_LIMITS)
+      return { spec, circuit }
+    } catch (e) {
+      if (isSandboxError(e)) throw new AgentError('POLICY_REFUSED', `${e.code}: ${e.message}`, { cause: e })
+      throw e
+    }
+  }
+
+  async #validators(epoch: number): Promise<ValidatorSet> {
+    let set = this.#validatorSets.get(epoch)
+    if (!set) {
+      set = await validatorSetAt(this.#requireStarted().chain, epoch)
+      this.#validatorSets.set(epoch, set)
+    }
+    return set
+  }
+
+  /** Asks each node in turn; the first defined answer wins. */
+  async #firstAnswer<T>(what: string, ask: (client: Client) => Promise<T | undefined>): Promise<T> {
+    for (const client of this.#clients) {
+      const answer = await ask(client).catch(() => undefined)
+      if (answer !== undefined) return answer
+    }
+    throw new AgentError('RESULT_UNAVAILABLE', `no node serves ${what}`)
+  }
+
+  #requireStarted() {
+    if (!this.#vault) throw new Error('the agent is not started')
+    return this.#vault
+  }
+}
+
+const codeOf = (e: unknown): string =>
+  typeof (e as { code?: unknown }).code === 'string' ? (e as { code: string }).code : 'INTERNAL'
+const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e))

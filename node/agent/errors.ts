@@ -1,0 +1,34 @@
+/**
+ * Why the vault agent did not release a job. REFUSALS are final for this
+ * job (the agent will not try it again in this process); the others are
+ * retried on the next poll.
+ */
+export type AgentErrorCode =
+  /** the block, its commit certificate or the job's result certificate does not check out */
+  | 'CERTIFICATE_INVALID'
+  /** the spec does not compile against the vault's manifest and policy */
+  | 'POLICY_REFUSED'
+  /** the certified result is not what this spec's circuit would produce */
+  | 'RESULT_MISMATCH'
+  /** no node serves the block or the result bundle (yet) */
+  | 'RESULT_UNAVAILABLE'
+
+const REFUSALS: ReadonlySet<AgentErrorCode> = new Set([
+  'CERTIFICATE_INVALID',
+  'POLICY_REFUSED',
+  'RESULT_MISMATCH',
+])
+
+export class AgentError extends Error {
+  override name = 'AgentError'
+  readonly code: AgentErrorCode
+
+  constructor(code: AgentErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.code = code
+  }
+
+  get final(): boolean {
+    return REFUSALS.has(this.code)
+  }
+}

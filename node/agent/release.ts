@@ -1,0 +1,73 @@
+import type { SecretKey } from 'node-seal'
+import {
+  type Eip712Domain,
+  type Hex32,
+  type JobRequest,
+  QUALITY_SCALE,
+  type SealedResult,
+  sealedHashOf,
+  signRelease,
+} from '../../protocol/index.ts'
+import {
+  type AlgorithmSpec,
+  type Circuit,
+  decryptStats,
+  finish,
+  type HeContext,
+  qualityScore,
+  type ResultBundle,
+  type VaultManifest,
+} from '../../sandbox/index.ts'
+import { encodePayload, type ResultPayload, seal } from '../sdk/index.ts'
+
+export interface ReleaseInput {
+  readonly request: JobRequest
+  readonly jobId: Hex32
+  readonly certifiedHeight: number
+  readonly manifest: VaultManifest
+  readonly spec: AlgorithmSpec
+  readonly circuit: Circuit
+  /** the certified result bundle (its resultHash already checked) */
+  readonly bundle: ResultBundle
+  readonly he: HeContext
+  readonly secretKey: SecretKey
+  readonly ownerKey: Hex32
+  readonly domain: Eip712Domain
+}
+
+/**
+ * Decrypts a certified result, finishes and scores it, and seals only the
+ * rounded outputs and the score to the buyer, under a release signed by the
+ * vault owner. The decrypted stats never leave this function.
+ */
+export function buildRelease(input: ReleaseInput): SealedResult {
+  const stats = decryptStats(input.he, input.secretKey, input.bundle)
+  const finished = finish(input.circuit, stats, input.manifest.policy.minAggregation)
+  stats.fill(0)
+  const quality = qualityScore(input.manifest, input.circuit, finished, input.spec.expect)
+  const payload: ResultPayload = {
+    version: 1,
+    jobId: input.jobId,
+    vaultId: input.request.vaultId,
+    resultHash: input.bundle.resultHash,
+    certifiedHeight: input.certifiedHeight,
+    outputs: finished.outputs,
+    quality: { score: quality.score, components: quality.components, details: [...quality.details] },
+  }
+  const sealedPayload = seal(encodePayload(payload), input.request.sealingPublicKey)
+  const fixed = (v: number) => Math.round(v * QUALITY_SCALE)
+  const c = quality.components
+  const release = signRelease(input.domain, input.ownerKey, {
+    jobId: input.jobId,
+    resultHash: input.bundle.resultHash,
+    qualityScore: fixed(quality.score),
+    components: {
+      sampleSize: fixed(c.sampleSize),
+      completeness: fixed(c.completeness),
+      plausibility: fixed(c.plausibility),
+      fitness: fixed(c.fitness),
+    },
+    sealedHash: sealedHashOf(sealedPayload),
+  })
+  return { version: 1, release, sealed: sealedPayload }
+}
