@@ -1,6 +1,5 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Hex32 } from '../protocol/index.ts'
 import { ApiServer } from './api/index.ts'
 import { type Anchorer, type ChainClient, createAnchorer, createChainClient } from './chain/index.ts'
 import { HOME_FILES, loadHome } from './home.ts'
@@ -77,8 +76,11 @@ export class Daemon {
     node = new TcfNode({
       home,
       validatorKey,
-      chainId: config.chain.chainId,
-      validatorRegistry: config.chain.addresses.validatorRegistry.toLowerCase() as Hex32,
+      chainInfo: {
+        chainId: config.chain.chainId,
+        rpcUrl: config.chain.rpcUrl,
+        addresses: config.chain.addresses,
+      },
       store,
       chain: chainPort(chain, anchorer),
       consensusParams: { timeouts: config.consensus.timeouts },
@@ -107,7 +109,13 @@ export class Daemon {
     }
     await p2p.start()
     await node.start(networkPort(p2p))
-    const api = new ApiServer({ host: config.api.host, port: config.api.port, service: node, logger: log })
+    const api = new ApiServer({
+      host: config.api.host,
+      port: config.api.port,
+      service: node,
+      logger: log,
+      metrics: node.metrics!,
+    })
     await api.start()
     const info: DaemonInfo = {
       address: node.address,
@@ -155,6 +163,7 @@ function gossipSpecs(node: TcfNode): GossipSpecs {
     votes: spec('votes'),
     attestations: spec('attestations'),
     status: spec('status'),
+    releases: spec('releases'),
   }
 }
 
@@ -167,6 +176,10 @@ function networkPort(p2p: P2PNetwork<GossipSpecs>): NodeNetwork {
     peerId: p2p.peerId,
     peers: () => p2p.connectedPeers().map((peerId) => ({ peerId, score: p2p.gossip.peerScore(peerId) })),
     gossipCounters: () => p2p.gossip.counters(),
+    blobBytes: () => {
+      const stats = p2p.blobStats()
+      return { served: stats.bytesServed, fetched: stats.bytesFetched }
+    },
     publish: async (topic, message) => {
       // The topic record is keyed like TopicMessages; TypeScript cannot follow the key through the mapped type.
       await (

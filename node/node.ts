@@ -29,16 +29,25 @@ import {
   jobIdOf,
   type ProposalMessage,
   type ResultAttestation,
+  type SealedResult,
   type SignedJobRequest,
   type StatusMessage,
+  sealedResultCodec,
   signedJobRequestCodec,
   type VoteMessage,
   verifyJobRequest,
+  verifyRelease,
   verifyResultAttestation,
   ZERO_HASH,
 } from '../protocol/index.ts'
 import { type CompileLimits, Evaluator, parseManifest, type VaultManifest } from '../sandbox/index.ts'
-import { ApiError, type NodeService, type NodeStatus } from './api/index.ts'
+import {
+  ApiError,
+  type ChainInfo,
+  type NodeService,
+  type NodeStatus,
+  type VaultSummary,
+} from './api/index.ts'
 import { fromWireCertificate, toWireCertificate } from './consensus/certificate.ts'
 import { ConsensusDriver } from './consensus/driver.ts'
 import { AttestationPool } from './jobs/attestation-pool.ts'
@@ -47,6 +56,7 @@ import { Executor } from './jobs/executor.ts'
 import { advance, newJobRecord } from './jobs/job-records.ts'
 import { Ledger } from './jobs/ledger.ts'
 import { checkAdmission, type RuleContext, type Verdict } from './jobs/rules.ts'
+import { NodeMetrics } from './metrics.ts'
 import type {
   GossipHandler,
   GossipVerdict,
@@ -63,9 +73,8 @@ export const NODE_VERSION = '0.1.0'
 export interface TcfNodeInit {
   readonly home: string
   readonly validatorKey: Hex32
-  readonly chainId: number
-  /** the EIP-712 verifying contract: the ValidatorRegistry */
-  readonly validatorRegistry: Address
+  /** the chain as clients reach it; the ValidatorRegistry is the EIP-712 verifying contract */
+  readonly chainInfo: ChainInfo
   readonly store: NodeStore
   readonly chain: NodeChain
   readonly consensusParams: ConsensusParams
@@ -95,6 +104,8 @@ const MIN_DEADLINE_MARGIN = 2
  */
 export class TcfNode implements NodeService {
   readonly address: Address
+  /** created at start, once the network it reads from is known */
+  metrics: NodeMetrics | undefined
   readonly #init: TcfNodeInit
   readonly #log: Logger
   #network: NodeNetwork | undefined
@@ -108,6 +119,10 @@ export class TcfNode implements NodeService {
   readonly #pending = new Map<Hex32, SignedJobRequest>()
   readonly #attestations = new AttestationPool()
   readonly #manifests = new Map<Hex32, VaultManifest>()
+  /** vault owners as registered on chain; a registration is never transferred, so they are cached for good */
+  readonly #owners = new Map<Hex32, Address>()
+  /** releases received and not yet in a decided block */
+  readonly #releases = new Map<Hex32, SealedResult>()
   readonly #executing = new Set<Hex32>()
   readonly #executionAttempts = new Map<Hex32, number>()
   readonly #evaluator: Evaluator
@@ -120,7 +135,10 @@ export class TcfNode implements NodeService {
     this.#init = init
     this.#log = init.logger.child({ module: 'node' })
     this.address = addressOfPrivateKey(init.validatorKey)
-    this.#domain = { chainId: BigInt(init.chainId), verifyingContract: init.validatorRegistry }
+    this.#domain = {
+      chainId: BigInt(init.chainInfo.chainId),
+      verifyingContract: init.chainInfo.addresses.validatorRegistry.toLowerCase() as Address,
+    }
     this.#evaluator = new Evaluator({
       ...(init.evaluator.workers > 0 ? { workers: init.evaluator.workers } : {}),
       deadlineMs: init.evaluator.deadlineMs,
@@ -170,6 +188,13 @@ export class TcfNode implements NodeService {
   /** Starts consensus, status announcements and the jobs left unfinished before a restart. */
   async start(network: NodeNetwork): Promise<void> {
     this.#network = network
+    this.metrics = new NodeMetrics({
+      peers: () => network.peers().length,
+      gossip: () => network.gossipCounters(),
+      blobBytes: () => network.blobBytes(),
+      sandboxQueueDepth: () => this.#evaluator.queueDepth,
+    })
+    this.metrics.height.set(this.#ledger.height)
     this.#evaluator.start()
     const signer = createEip712ConsensusSigner({
       privateKey: this.#init.validatorKey,
@@ -235,6 +260,44 @@ export class TcfNode implements NodeService {
       },
     },
     status: { validate: () => 'accept', deliver: (status) => void this.#catchUp(status) },
+    releases: {
+      validate: (sealed) => this.#validateReleaseGossip(sealed),
+      deliver: (sealed) => void this.#keepRelease(sealed),
+    },
+  }
+
+  async #validateReleaseGossip(sealed: SealedResult): Promise<GossipVerdict> {
+    if (!verifyRelease(this.#domain, sealed.release)) return 'reject'
+    const job = this.#ledger.job(sealed.release.jobId)
+    if (!job?.certified || job.released || this.#releases.has(job.jobId)) return 'ignore'
+    const owner = await this.#owner(job.request.request.vaultId).catch(() => undefined)
+    return owner === sealed.release.owner.toLowerCase() ? 'accept' : 'ignore'
+  }
+
+  /** Stores a verified sealed result (every validator serves it) and queues its release for a block. */
+  async #keepRelease(sealed: SealedResult): Promise<Hex32> {
+    const bytes = sealedResultCodec.encode(sealed)
+    const id = blobIdOf(bytes) as Hex32
+    await this.#init.store.blobs.put(id, bytes)
+    this.#releases.set(sealed.release.jobId, sealed)
+    await this.#updateJob(sealed.release.jobId, 'certified', { sealedResult: id })
+    return id
+  }
+
+  async #sealedBlobFor(jobId: Hex32): Promise<{ sealedResult?: Hex32 }> {
+    const sealed = this.#releases.get(jobId)
+    return sealed ? { sealedResult: blobIdOf(sealedResultCodec.encode(sealed)) as Hex32 } : {}
+  }
+
+  /** The vault's on-chain owner. */
+  async #owner(vaultId: Hex32): Promise<Address> {
+    const cached = this.#owners.get(vaultId)
+    if (cached) return cached
+    const vault = await this.#init.chain.vault(vaultId)
+    if (!vault) throw new ApiError(422, 'VAULT_UNKNOWN', `vault ${vaultId} is not registered on chain`)
+    const owner = vault.owner.toLowerCase() as Address
+    this.#owners.set(vaultId, owner)
+    return owner
   }
 
   #validateProposal(m: ProposalMessage): GossipVerdict {
@@ -274,6 +337,7 @@ export class TcfNode implements NodeService {
       ledger: this.#ledger,
       domain: this.#domain,
       manifest: (vaultId) => this.#manifests.get(vaultId),
+      vaultOwner: (vaultId) => this.#owners.get(vaultId),
       limits: this.#init.limits,
     }
   }
@@ -283,12 +347,19 @@ export class TcfNode implements NodeService {
     return buildBlock(this.#ruleContext(height), frame, this.address, {
       pending: [...this.#pending.values()],
       attestations: this.#attestations,
+      releases: [...this.#releases.values()].map((r) => r.release),
     })
   }
 
   async #validateBlock(height: number, block: Block): Promise<boolean> {
     // Manifests are content-addressed by vault id: fetching one can fail, never differ.
-    await Promise.all(block.admitted.map((r) => this.#manifest(r.request.vaultId).catch(() => undefined)))
+    await Promise.all([
+      ...block.admitted.map((r) => this.#manifest(r.request.vaultId).catch(() => undefined)),
+      ...block.released.map((r) => {
+        const job = this.#ledger.job(r.jobId)
+        return job ? this.#owner(job.request.request.vaultId).catch(() => undefined) : undefined
+      }),
+    ])
     const frame = { height, epoch: this.#epoch, parentHash: this.#ledger.headHash }
     const verdict = validateBlock(this.#ruleContext(height), frame, block)
     if (!verdict.ok) this.#log.warn({ height, code: verdict.code, reason: verdict.message }, 'block refused')
@@ -338,7 +409,14 @@ export class TcfNode implements NodeService {
             )
             break
           case 'released':
-            updates.push(advance(record, 'released', { releasedHeight: height }))
+            updates.push(
+              advance(record, 'released', {
+                releasedHeight: height,
+                qualityScore: job.released!.qualityScore,
+                ...(await this.#sealedBlobFor(job.jobId)),
+              }),
+            )
+            this.#releases.delete(job.jobId)
             break
           case 'failed':
             updates.push(
@@ -359,6 +437,9 @@ export class TcfNode implements NodeService {
       const recordId = blobIdOf(bytes)
       await this.#init.store.blobs.put(recordId, bytes)
       await this.#init.store.commitBlock(height, block, certificate, updates, height)
+      this.metrics?.height.set(height)
+      this.metrics?.roundsPerHeight.observe(certificate.round + 1)
+      for (const update of updates) this.#observeStage(update)
       await this.#init.store.putMeta('head', recordId)
       this.#head = recordId
       this.#log.info(
@@ -393,7 +474,9 @@ export class TcfNode implements NodeService {
       const record = await this.#init.store.getJob(jobId)
       if (!record) continue
       const stage = block.certified.some((c) => c.jobId === jobId) ? 'anchored' : record.stage
-      await this.#init.store.putJob(jobId, advance(record, stage, { anchorTx: { height, txHash } }))
+      const next = advance(record, stage, { anchorTx: { height, txHash } })
+      await this.#init.store.putJob(jobId, next)
+      if (next.stage !== record.stage) this.#observeStage(next)
     }
     this.#log.info({ height, txHash, jobs: jobs.length }, 'block anchored')
   }
@@ -409,10 +492,15 @@ export class TcfNode implements NodeService {
     try {
       await this.#updateJob(jobId, 'executing')
       const manifest = await this.#manifest(job.request.request.vaultId)
-      const { attestation } = await this.#executor.execute(jobId, job.request, manifest)
+      const execution = await this.#executor.execute(jobId, job.request, manifest)
+      this.metrics?.evaluationSeconds.observe(execution.ms / 1000)
+      const { attestation } = execution
       this.#attestations.add(attestation)
       await this.#publish('attestations', attestation)
-      await this.#updateJob(jobId, 'attested', { resultHash: attestation.resultHash })
+      await this.#updateJob(jobId, 'attested', {
+        resultHash: attestation.resultHash,
+        resultBlob: execution.bundleId,
+      })
       this.#executionAttempts.delete(jobId)
     } catch (e) {
       const attempt = (this.#executionAttempts.get(jobId) ?? 0) + 1
@@ -431,7 +519,27 @@ export class TcfNode implements NodeService {
 
   async #updateJob(jobId: Hex32, stage: JobRecord['stage'], fields: Partial<JobRecord> = {}): Promise<void> {
     const record = await this.#init.store.getJob(jobId)
-    if (record) await this.#init.store.putJob(jobId, advance(record, stage, fields))
+    if (!record) return
+    const next = advance(record, stage, fields)
+    await this.#init.store.putJob(jobId, next)
+    if (next.stage !== record.stage) this.#observeStage(next)
+  }
+
+  /** The latency of the stage a record just entered, from the stage that starts it. */
+  #observeStage(record: JobRecord): void {
+    const at = record.stages
+    switch (record.stage) {
+      case 'admitted':
+        return this.metrics?.observeStage('admission', at.pending, at.admitted)
+      case 'attested':
+        return this.metrics?.observeStage('execution', at.admitted, at.attested)
+      case 'certified':
+        return this.metrics?.observeStage('certification', at.admitted, at.certified)
+      case 'anchored':
+        return this.metrics?.observeStage('anchoring', at.certified, at.anchored)
+      case 'released':
+        return this.metrics?.observeStage('release', at.certified, at.released)
+    }
   }
 
   // ---- data ----
@@ -583,6 +691,7 @@ export class TcfNode implements NodeService {
       round: this.#driver?.round ?? 0,
       epoch: this.#epoch,
       validators: this.#validators?.validators.map((v) => ({ address: v.address, power: v.power })) ?? [],
+      chain: this.#init.chainInfo,
     }
   }
 
@@ -595,8 +704,16 @@ export class TcfNode implements NodeService {
     return this.#init.store.blobs.get(id)
   }
 
-  async publishVault(body: unknown): Promise<{ vaultId: Hex32; manifestHash: Hex32 }> {
+  async publishVault(body: unknown, signer: Address): Promise<{ vaultId: Hex32; manifestHash: Hex32 }> {
     const manifest = parseManifest(body)
+    const owner = await this.#owner(manifest.vaultId as Hex32)
+    if (owner !== signer.toLowerCase()) {
+      throw new ApiError(
+        403,
+        'NOT_VAULT_OWNER',
+        `vault ${manifest.vaultId} is registered to ${owner}, not ${signer}`,
+      )
+    }
     const needed = [
       manifest.keys.relinKeys,
       manifest.keys.galoisKeys,
@@ -653,6 +770,65 @@ export class TcfNode implements NodeService {
 
   block(height: number): Promise<StoredBlock | undefined> {
     return this.#init.store.getBlock(height)
+  }
+
+  async jobs(filter: { vault?: Hex32; stage?: JobRecord['stage'] }): Promise<JobRecord[]> {
+    const records = await this.#init.store.listJobs(filter.stage ? { stage: filter.stage } : {})
+    return filter.vault ? records.filter((r) => r.request.request.vaultId === filter.vault) : records
+  }
+
+  async vaults(): Promise<VaultSummary[]> {
+    return (await this.#init.store.listVaults()).map(({ manifest, receivedAt }) => ({
+      vaultId: manifest.vaultId as Hex32,
+      recordCount: manifest.recordCount,
+      profile: manifest.profile,
+      policy: manifest.policy,
+      columns: manifest.schema.columns.map((c) => c.name),
+      receivedAt,
+    }))
+  }
+
+  async vault(vaultId: Hex32): Promise<unknown | undefined> {
+    return (await this.#init.store.getVault(vaultId))?.manifest
+  }
+
+  /** An owner's release: verified like its gossip, kept, gossiped, and proposed for the next block. */
+  async submitRelease(body: unknown): Promise<{ jobId: Hex32 }> {
+    let sealed: SealedResult
+    try {
+      sealed = sealedResultCodec.decode(canonicalBytes(body))
+    } catch (e) {
+      if (e instanceof DecodeError) throw new ApiError(400, e.code, e.message)
+      throw new ApiError(400, 'MALFORMED', 'the body is not a sealed result')
+    }
+    const { release } = sealed
+    if (!verifyRelease(this.#domain, release))
+      throw new ApiError(401, 'BAD_SIGNATURE', 'the release is not signed by its owner')
+    const job = this.#ledger.job(release.jobId)
+    if (!job?.certified)
+      throw new ApiError(422, 'NOT_CERTIFIED', `job ${release.jobId} has no certified result here`)
+    if (job.released || job.failedHeight !== undefined)
+      throw new ApiError(409, 'JOB_CLOSED', `job ${release.jobId} is closed`)
+    if (job.certified.resultHash !== release.resultHash) {
+      throw new ApiError(
+        422,
+        'RESULT_MISMATCH',
+        `the release names result ${release.resultHash}, not the certified one`,
+      )
+    }
+    const owner = await this.#owner(job.request.request.vaultId)
+    if (owner !== release.owner.toLowerCase())
+      throw new ApiError(403, 'NOT_VAULT_OWNER', `${release.owner} does not own the vault`)
+    await this.#keepRelease(sealed)
+    await this.#publish('releases', sealed)
+    this.#log.info({ jobId: release.jobId, qualityScore: release.qualityScore }, 'release accepted')
+    return { jobId: release.jobId }
+  }
+
+  async sealed(jobId: Hex32): Promise<SealedResult | undefined> {
+    const id = (await this.#init.store.getJob(jobId))?.sealedResult
+    const bytes = id ? await this.#init.store.blobs.get(id as Hex32) : undefined
+    return bytes ? sealedResultCodec.decode(bytes) : undefined
   }
 
   // ---- helpers ----

@@ -9,8 +9,10 @@ import {
   proposalMessageCodec,
   type ResultAttestation,
   resultAttestationCodec,
+  type SealedResult,
   type SignedJobRequest,
   type StatusMessage,
+  sealedResultCodec,
   signedJobRequestCodec,
   statusMessageCodec,
   type VoteMessage,
@@ -24,6 +26,8 @@ export interface TopicMessages {
   readonly votes: VoteMessage
   readonly attestations: ResultAttestation
   readonly status: StatusMessage
+  /** an owner's release with the result sealed to the buyer (small: rounded aggregates) */
+  readonly releases: SealedResult
 }
 export type TopicName = keyof TopicMessages
 
@@ -33,6 +37,7 @@ export const TOPIC_CODECS: { readonly [K in TopicName]: MessageCodec<TopicMessag
   votes: voteMessageCodec,
   attestations: resultAttestationCodec,
   status: statusMessageCodec,
+  releases: sealedResultCodec,
 }
 
 export type GossipVerdict = 'accept' | 'reject' | 'ignore'
@@ -57,6 +62,8 @@ export interface NodeNetwork {
   /** connected peers with their gossip score at this node */
   peers(): ReadonlyArray<{ readonly peerId: string; readonly score: number }>
   gossipCounters(): Readonly<Record<string, GossipCounters>>
+  /** blob bytes served to and fetched from peers since start */
+  blobBytes(): { readonly served: number; readonly fetched: number }
   publish<K extends TopicName>(topic: K, message: TopicMessages[K]): Promise<void>
   /** Fetches blobs from peers, verified by hash; throws when one cannot be had. */
   fetchBlob(id: Hex32): Promise<Uint8Array>

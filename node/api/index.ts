@@ -1,5 +1,12 @@
 export { type ApiInit, ApiServer } from './server.ts'
-export { ApiError, type NodeService, type NodeStatus } from './service.ts'
+export {
+  ApiError,
+  type ChainInfo,
+  type JobStage,
+  type NodeService,
+  type NodeStatus,
+  type VaultSummary,
+} from './service.ts'
 export {
   MAX_CLOCK_SKEW_MS,
   requestDigestMessage,

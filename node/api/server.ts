@@ -1,23 +1,54 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import rateLimit from '@fastify/rate-limit'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
-import type { Hex32 } from '../../protocol/index.ts'
-import { ApiError, type NodeService } from './service.ts'
+import type { Address, Hex32 } from '../../protocol/index.ts'
+import { openApiDocument } from './openapi.ts'
+import { ApiError, type JobStage, type NodeService } from './service.ts'
+import { SIGNATURE_HEADERS, verifyRequest } from './signed-request.ts'
 
 export interface ApiInit {
   readonly host: string
   readonly port: number
   readonly service: NodeService
   readonly logger: Logger
+  /** Prometheus exposition of the node's metrics */
+  readonly metrics?: { readonly contentType: string; render(): Promise<string> }
   /** largest blob upload, bytes */
   readonly maxBlobBytes?: number
+  /** largest JSON body, bytes (a manifest lists every chunk id) */
+  readonly maxJsonBytes?: number
+  /** requests per client (signer address, else IP) per minute */
+  readonly rateLimitPerMinute?: number
 }
 
 const HEX32 = /^0x[0-9a-f]{64}$/
+const STAGES: readonly JobStage[] = [
+  'pending',
+  'admitted',
+  'executing',
+  'attested',
+  'certified',
+  'anchored',
+  'released',
+  'failed',
+]
+/** Fastify's own failures, mapped to this API's stable codes. */
+const FRAMEWORK_CODES: Readonly<Record<number, string>> = {
+  400: 'MALFORMED',
+  404: 'NOT_FOUND',
+  413: 'BODY_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+}
+
+/** The raw body of a request, kept for signature checks. */
+const rawBodies = new WeakMap<FastifyRequest, Uint8Array>()
 
 /**
- * The node's JSON HTTP API: vault publication (blobs, then the manifest),
- * job submission and status, node status. Every error is
- * `{ error: { code, message } }` with a stable code.
+ * The node's JSON HTTP API (OpenAPI document at /openapi.json). Writes
+ * carry a signature: job requests and releases their own EIP-712 one,
+ * blob uploads and vault publications the caller's request signature.
+ * Every error is `{ error: { code, message } }` with a stable code.
  */
 export class ApiServer {
   readonly #init: ApiInit
@@ -28,9 +59,9 @@ export class ApiServer {
     this.#init = init
     this.#app = Fastify({
       loggerInstance: init.logger.child({ module: 'api' }) as unknown as FastifyBaseLogger,
-      bodyLimit: 1024 * 1024,
+      bodyLimit: init.maxJsonBytes ?? 2 * 2 ** 20,
+      disableRequestLogging: true,
     })
-    this.#routes()
   }
 
   /** http://host:port once started */
@@ -40,6 +71,7 @@ export class ApiServer {
   }
 
   async start(): Promise<void> {
+    await this.#routes()
     this.#address = await this.#app.listen({ host: this.#init.host, port: this.#init.port })
   }
 
@@ -47,26 +79,59 @@ export class ApiServer {
     await this.#app.close()
   }
 
-  #routes(): void {
+  async #routes(): Promise<void> {
     const app = this.#app
     const { service } = this.#init
+    await app.register(rateLimit, {
+      max: this.#init.rateLimitPerMinute ?? 1200,
+      timeWindow: 60_000,
+      keyGenerator: (request) => {
+        const signer = request.headers[SIGNATURE_HEADERS.address]
+        return typeof signer === 'string' ? signer.toLowerCase() : request.ip
+      },
+      errorResponseBuilder: (_request, context) =>
+        new ApiError(
+          429,
+          'RATE_LIMITED',
+          `more than ${context.max} requests per minute; retry in ${context.after}`,
+        ),
+    })
+    app.removeAllContentTypeParsers()
     app.addContentTypeParser(
       'application/octet-stream',
       { parseAs: 'buffer', bodyLimit: this.#init.maxBlobBytes ?? 64 * 2 ** 20 },
-      (_req, body, done) => done(null, body),
+      (request, body, done) => {
+        rawBodies.set(request, body as Buffer)
+        done(null, body)
+      },
     )
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+      rawBodies.set(request, body as Buffer)
+      try {
+        done(null, JSON.parse((body as Buffer).toString('utf8')))
+      } catch {
+        done(new ApiError(400, 'MALFORMED_JSON', 'the body is not valid JSON'), undefined)
+      }
+    })
     app.setErrorHandler((error, _request, reply) => {
       if (error instanceof ApiError) {
         return reply
           .status(error.status)
           .send({ error: { code: error.code, message: error.message, ...error.details } })
       }
-      const e = error as { statusCode?: number; code?: string; message: string; field?: string }
-      const code = typeof e.code === 'string' ? e.code : 'INTERNAL'
-      const status = e.statusCode && e.statusCode < 500 ? e.statusCode : code === 'INTERNAL' ? 500 : 422
-      return reply
-        .status(status)
-        .send({ error: { code, message: e.message, ...(e.field ? { field: e.field } : {}) } })
+      const e = error as { statusCode?: number; code?: unknown; message: string; field?: string }
+      if (e.statusCode !== undefined && e.statusCode < 500) {
+        const code = FRAMEWORK_CODES[e.statusCode] ?? 'BAD_REQUEST'
+        return reply.status(e.statusCode).send({ error: { code, message: e.message } })
+      }
+      // Sandbox and protocol errors carry a stable string code: the input was at fault.
+      if (typeof e.code === 'string' && /^[A-Z_]+$/.test(e.code)) {
+        return reply
+          .status(422)
+          .send({ error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } })
+      }
+      this.#init.logger.error({ err: error }, 'API request failed')
+      return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } })
     })
     app.setNotFoundHandler((request, reply) =>
       reply
@@ -74,17 +139,29 @@ export class ApiServer {
         .send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` } }),
     )
 
+    const signer = (request: FastifyRequest): Address => {
+      const body = rawBodies.get(request) ?? new Uint8Array()
+      const check = verifyRequest(request.headers, request.method, request.url, body)
+      if (!check.ok) throw new ApiError(401, check.code, check.message)
+      return check.address
+    }
+
+    app.get('/openapi.json', () => openApiDocument())
+    app.get('/metrics', async (_request, reply) => {
+      if (!this.#init.metrics) throw new ApiError(404, 'NOT_FOUND', 'metrics are not enabled')
+      return reply.type(this.#init.metrics.contentType).send(await this.#init.metrics.render())
+    })
     app.get('/v1/status', () => service.status())
 
     app.put<{ Params: { id: string } }>('/v1/blobs/:id', async (request, reply) => {
       const id = hex32(request.params.id, 'blob id')
       if (!(request.body instanceof Uint8Array)) {
-        throw new ApiError(415, 'BAD_CONTENT_TYPE', 'blobs are uploaded as application/octet-stream')
+        throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'blobs are uploaded as application/octet-stream')
       }
+      signer(request)
       await service.putBlob(id, request.body)
       return reply.status(201).send({ id })
     })
-
     app.get<{ Params: { id: string } }>('/v1/blobs/:id', async (request, reply) => {
       const bytes = await service.getBlob(hex32(request.params.id, 'blob id'))
       if (!bytes) throw new ApiError(404, 'BLOB_NOT_FOUND', `no blob ${request.params.id}`)
@@ -93,12 +170,45 @@ export class ApiServer {
         .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
     })
 
-    app.post('/v1/vaults', async (request, reply) =>
-      reply.status(201).send(await service.publishVault(request.body)),
-    )
+    app.post('/v1/vaults', async (request, reply) => {
+      const address = signer(request)
+      return reply.status(201).send(await service.publishVault(request.body, address))
+    })
+    app.get('/v1/vaults', async () => ({ vaults: await service.vaults() }))
+    app.get<{ Params: { id: string } }>('/v1/vaults/:id', async (request) => {
+      const vault = await service.vault(hex32(request.params.id, 'vault id'))
+      if (!vault) throw new ApiError(404, 'VAULT_NOT_FOUND', `no vault ${request.params.id}`)
+      return vault
+    })
 
     app.post('/v1/jobs', async (request, reply) =>
       reply.status(202).send(await service.submitJob(request.body)),
+    )
+    app.get<{ Querystring: { vault?: string; stage?: string } }>('/v1/jobs', async (request) => {
+      const { vault, stage } = request.query
+      if (stage !== undefined && !STAGES.includes(stage as JobStage)) {
+        throw new ApiError(400, 'BAD_STAGE', `stage is one of ${STAGES.join(', ')}`)
+      }
+      return {
+        jobs: await service.jobs({
+          ...(vault === undefined ? {} : { vault: hex32(vault, 'vault id') }),
+          ...(stage === undefined ? {} : { stage: stage as JobStage }),
+        }),
+      }
+    })
+    app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request) => {
+      const job = await service.job(hex32(request.params.id, 'job id'))
+      if (!job) throw new ApiError(404, 'JOB_NOT_FOUND', `no job ${request.params.id}`)
+      return job
+    })
+    app.get<{ Params: { id: string } }>('/v1/jobs/:id/sealed', async (request) => {
+      const sealed = await service.sealed(hex32(request.params.id, 'job id'))
+      if (!sealed)
+        throw new ApiError(404, 'NOT_RELEASED', `job ${request.params.id} has no released result here`)
+      return sealed
+    })
+    app.post('/v1/releases', async (request, reply) =>
+      reply.status(202).send(await service.submitRelease(request.body)),
     )
 
     app.get<{ Params: { height: string } }>('/v1/blocks/:height', async (request) => {
@@ -108,12 +218,6 @@ export class ApiServer {
       const block = await service.block(height)
       if (!block) throw new ApiError(404, 'BLOCK_NOT_FOUND', `no decided block at height ${height}`)
       return block
-    })
-
-    app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request) => {
-      const job = await service.job(hex32(request.params.id, 'job id'))
-      if (!job) throw new ApiError(404, 'JOB_NOT_FOUND', `no job ${request.params.id}`)
-      return job
     })
   }
 }

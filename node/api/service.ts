@@ -1,4 +1,4 @@
-import type { Hex32 } from '../../protocol/index.ts'
+import type { Address, Hex32, SealedResult } from '../../protocol/index.ts'
 import type { GossipCounters } from '../ports.ts'
 
 /** What the API needs from the node; the daemon implements it. */
@@ -6,10 +6,47 @@ export interface NodeService {
   status(): Promise<NodeStatus>
   putBlob(id: Hex32, bytes: Uint8Array): Promise<void>
   getBlob(id: Hex32): Promise<Uint8Array | undefined>
-  publishVault(manifest: unknown): Promise<{ vaultId: Hex32 }>
+  /** `signer` has signed the request; only the vault's on-chain owner may publish it */
+  publishVault(manifest: unknown, signer: Address): Promise<{ vaultId: Hex32; manifestHash: Hex32 }>
+  vaults(): Promise<VaultSummary[]>
+  vault(vaultId: Hex32): Promise<unknown | undefined>
   submitJob(signed: unknown): Promise<{ jobId: Hex32 }>
   job(jobId: Hex32): Promise<unknown | undefined>
+  jobs(filter: { vault?: Hex32; stage?: JobStage }): Promise<unknown[]>
   block(height: number): Promise<unknown | undefined>
+  submitRelease(sealed: unknown): Promise<{ jobId: Hex32 }>
+  sealed(jobId: Hex32): Promise<SealedResult | undefined>
+}
+
+export type JobStage =
+  | 'pending'
+  | 'admitted'
+  | 'executing'
+  | 'attested'
+  | 'certified'
+  | 'anchored'
+  | 'released'
+  | 'failed'
+
+/** The chain as clients reach it: enough for an SDK to register vaults and open escrows. */
+export interface ChainInfo {
+  readonly chainId: number
+  readonly rpcUrl: string
+  readonly addresses: {
+    readonly validatorRegistry: string
+    readonly vaultRegistry: string
+    readonly jobMarket: string
+    readonly anchor: string
+  }
+}
+
+export interface VaultSummary {
+  readonly vaultId: Hex32
+  readonly recordCount: number
+  readonly profile: string
+  readonly policy: unknown
+  readonly columns: readonly string[]
+  readonly receivedAt: string
 }
 
 export interface NodeStatus {
@@ -22,6 +59,7 @@ export interface NodeStatus {
   readonly round: number
   readonly epoch: number
   readonly validators: ReadonlyArray<{ address: string; power: number }>
+  readonly chain: ChainInfo
 }
 
 /** A refusal the caller can act on: stable code, message, and the status to answer with. */

@@ -19,7 +19,12 @@ export const SIGNATURE_HEADERS = {
 
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000
 
-export function requestDigestMessage(method: string, path: string, timestamp: number, body: Uint8Array): string {
+export function requestDigestMessage(
+  method: string,
+  path: string,
+  timestamp: number,
+  body: Uint8Array,
+): string {
   const bodyHash = createHash('sha256').update(body).digest('hex')
   return `tcf-api-v1\n${method.toUpperCase()}\n${path}\n${timestamp}\n${bodyHash}`
 }
@@ -42,7 +47,11 @@ export function signRequest(
 
 export type SignatureCheck =
   | { readonly ok: true; readonly address: Address }
-  | { readonly ok: false; readonly code: 'UNSIGNED' | 'BAD_SIGNATURE' | 'STALE_SIGNATURE'; readonly message: string }
+  | {
+      readonly ok: false
+      readonly code: 'UNSIGNED' | 'BAD_SIGNATURE' | 'STALE_SIGNATURE'
+      readonly message: string
+    }
 
 export function verifyRequest(
   headers: Readonly<Record<string, string | string[] | undefined>>,
@@ -59,12 +68,23 @@ export function verifyRequest(
   const timestamp = Number(get(SIGNATURE_HEADERS.timestamp))
   const signature = get(SIGNATURE_HEADERS.signature)
   if (!address || !signature || !Number.isSafeInteger(timestamp)) {
-    return { ok: false, code: 'UNSIGNED', message: `sign the request: ${Object.values(SIGNATURE_HEADERS).join(', ')}` }
+    return {
+      ok: false,
+      code: 'UNSIGNED',
+      message: `sign the request: ${Object.values(SIGNATURE_HEADERS).join(', ')}`,
+    }
   }
   if (Math.abs(now - timestamp) > MAX_CLOCK_SKEW_MS) {
-    return { ok: false, code: 'STALE_SIGNATURE', message: 'the signature timestamp is more than 5 minutes off' }
+    return {
+      ok: false,
+      code: 'STALE_SIGNATURE',
+      message: 'the signature timestamp is more than 5 minutes off',
+    }
   }
-  const signer = recoverAddress(hashMessage(requestDigestMessage(method, path, timestamp, body)) as Hex32, signature as Hex32)
+  const signer = recoverAddress(
+    hashMessage(requestDigestMessage(method, path, timestamp, body)) as Hex32,
+    signature as Hex32,
+  )
   if (signer?.toLowerCase() !== address) {
     return { ok: false, code: 'BAD_SIGNATURE', message: `the signature is not by ${address}` }
   }

@@ -54,6 +54,7 @@ function context(ledger: Ledger, height: number): RuleContext {
     ledger,
     domain,
     manifest: (id) => (id === manifest.vaultId ? manifest : undefined),
+    vaultOwner: () => undefined,
     limits: DEFAULT_LIMITS,
   }
 }
@@ -76,6 +77,7 @@ describe('blocks', () => {
     const b1 = buildBlock(context(ledger, 1), frame(ledger, 1), proposer, {
       pending: [good, forged, refused],
       attestations: pool,
+      releases: [],
     })
     expect(b1.admitted).toEqual([good])
     expect(validateBlock(context(ledger, 1), frame(ledger, 1), b1)).toEqual({ ok: true })
@@ -86,12 +88,20 @@ describe('blocks', () => {
     const execEnvHash = hex32()
     for (const key of validatorKeys.slice(0, 2))
       pool.add(signResultAttestation(domain, key, { jobId, resultHash, execEnvHash }))
-    const b2 = buildBlock(context(ledger, 2), frame(ledger, 2), proposer, { pending: [], attestations: pool })
+    const b2 = buildBlock(context(ledger, 2), frame(ledger, 2), proposer, {
+      pending: [],
+      attestations: pool,
+      releases: [],
+    })
     expect(b2.certified).toEqual([]) // 2 of 4 is not more than 2/3
     ledger.apply(b2, blockHash(b2))
 
     pool.add(signResultAttestation(domain, validatorKeys[2]!, { jobId, resultHash, execEnvHash }))
-    const b3 = buildBlock(context(ledger, 3), frame(ledger, 3), proposer, { pending: [], attestations: pool })
+    const b3 = buildBlock(context(ledger, 3), frame(ledger, 3), proposer, {
+      pending: [],
+      attestations: pool,
+      releases: [],
+    })
     expect(b3.certified).toHaveLength(1)
     expect(b3.certified[0]!.attestations).toHaveLength(3)
     expect(validateBlock(context(ledger, 3), frame(ledger, 3), b3)).toEqual({ ok: true })
@@ -102,11 +112,16 @@ describe('blocks', () => {
       const b = buildBlock(context(ledger, h), frame(ledger, h), proposer, {
         pending: [],
         attestations: pool,
+        releases: [],
       })
       expect(b.failed).toEqual([])
       ledger.apply(b, blockHash(b))
     }
-    const b6 = buildBlock(context(ledger, 6), frame(ledger, 6), proposer, { pending: [], attestations: pool })
+    const b6 = buildBlock(context(ledger, 6), frame(ledger, 6), proposer, {
+      pending: [],
+      attestations: pool,
+      releases: [],
+    })
     expect(b6.failed).toEqual([jobId]) // deadline 5 passed without a release
   })
 
@@ -118,6 +133,7 @@ describe('blocks', () => {
     const base = buildBlock(context(ledger, 1), frame(ledger, 1), proposer, {
       pending: [good],
       attestations: pool,
+      releases: [],
     })
     const verdict = (block: typeof base) => validateBlock(context(ledger, 1), frame(ledger, 1), block)
 
@@ -150,7 +166,11 @@ describe('blocks', () => {
         .map((k) => ({ validator: addressOfPrivateKey(k), signature: good.signature })),
     }
     ledger.apply(base, blockHash(base))
-    const b2 = buildBlock(context(ledger, 2), frame(ledger, 2), proposer, { pending: [], attestations: pool })
+    const b2 = buildBlock(context(ledger, 2), frame(ledger, 2), proposer, {
+      pending: [],
+      attestations: pool,
+      releases: [],
+    })
     expect(
       validateBlock(context(ledger, 2), frame(ledger, 2), { ...b2, certified: [fakeCertificate] }),
     ).toMatchObject({

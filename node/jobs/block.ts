@@ -1,4 +1,11 @@
-import { type Address, type Block, type Hex32, jobIdOf, type SignedJobRequest } from '../../protocol/index.ts'
+import {
+  type Address,
+  type Block,
+  type Hex32,
+  jobIdOf,
+  type Release,
+  type SignedJobRequest,
+} from '../../protocol/index.ts'
 import type { AttestationPool } from './attestation-pool.ts'
 import {
   checkAdmission,
@@ -56,6 +63,8 @@ export interface BlockSources {
   /** requests waiting for admission, oldest first */
   readonly pending: readonly SignedJobRequest[]
   readonly attestations: AttestationPool
+  /** owner releases waiting for inclusion */
+  readonly releases: readonly Release[]
 }
 
 const MAX_ADMITTED = 256
@@ -83,7 +92,10 @@ export function buildBlock(
   }
   const certified = []
   const failed: Hex32[] = []
+  const released = sources.releases.filter((r) => checkRelease(ctx, r).ok)
+  const releasing = new Set(released.map((r) => r.jobId))
   for (const job of ctx.ledger.openJobs()) {
+    if (releasing.has(job.jobId)) continue
     if (checkFailure(ctx, job.jobId).ok) {
       failed.push(job.jobId)
       continue
@@ -100,7 +112,7 @@ export function buildBlock(
     proposer,
     admitted,
     certified,
-    released: [],
+    released,
     failed,
   }
 }

@@ -1,5 +1,6 @@
 import type { ValidatorSet } from '../../consensus/index.ts'
 import {
+  type Address,
   type Eip712Domain,
   type Hex32,
   jobIdOf,
@@ -31,6 +32,8 @@ export interface RuleContext {
   readonly ledger: Ledger
   readonly domain: Eip712Domain
   readonly manifest: (vaultId: Hex32) => VaultManifest | undefined
+  /** The vault's owner as registered on chain (fixed once registered), if known. */
+  readonly vaultOwner: (vaultId: Hex32) => Address | undefined
   readonly limits: CompileLimits
 }
 

@@ -30,6 +30,12 @@ export const jobRecordSchema = z
     failedHeight: heightSchema.optional(),
     releasedHeight: heightSchema.optional(),
     resultHash: hex32Schema.optional(),
+    /** Blob id of this node's encoded result bundle, once it evaluated the job. */
+    resultBlob: hex32Schema.optional(),
+    /** The released quality score, fixed-point (QUALITY_SCALE). */
+    qualityScore: z.int().min(0).max(1_000_000).optional(),
+    /** Blob id of the sealed result, once this node holds it. */
+    sealedResult: hex32Schema.optional(),
     failReason: z.string().max(1024).optional(),
     /** The transaction that anchored the block settling this job. */
     anchorTx: z.strictObject({ height: heightSchema, txHash: hex32Schema }).optional(),

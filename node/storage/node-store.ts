@@ -40,6 +40,8 @@ export interface NodeStore {
   readonly wal: DurableWal
   putVault(manifest: VaultManifest, receivedAt?: Date): Promise<void>
   getVault(vaultId: string): Promise<StoredVault | undefined>
+  /** Every stored vault, in vaultId order. */
+  listVaults(): Promise<StoredVault[]>
   putJob(jobId: string, record: JobRecord): Promise<void>
   getJob(jobId: string): Promise<JobRecord | undefined>
   /** Every job, or those at one stage, in jobId order. A full scan: fine for thousands of jobs. */
@@ -164,6 +166,14 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
       ])
     },
     getVault: (vaultId) => readJson(state().database.vaults, vaultId, storedVaultSchema, 'vault'),
+
+    async listVaults() {
+      const vaults: StoredVault[] = []
+      for await (const [key, text] of state().database.vaults.iterator()) {
+        vaults.push(parseStored(storedVaultSchema, text, `vault ${key}`))
+      }
+      return vaults
+    },
 
     async putJob(jobId, record) {
       const checked = checkRecord(jobRecordSchema, record, `job ${jobId}`)

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import type { Wallet } from 'ethers'
 import type { ClusterNode } from '../../devnet/cluster.ts'
+import { signRequest } from '../../node/api/index.ts'
 import { manifestBlob } from '../../node/vaults.ts'
 import {
   type ContractAddresses,
@@ -28,12 +29,14 @@ export async function publishVault(
   addresses: ContractAddresses,
 ): Promise<VaultManifest> {
   const manifest = await readManifest(vaultDir)
+  const sellerKey = seller.privateKey as Hex32
   const blobDir = join(vaultDir, BLOB_DIR)
   for (const name of await readdir(blobDir)) {
     const bytes = await readFile(join(blobDir, name))
-    const response = await fetch(`${node.apiUrl}/v1/blobs/0x${name}`, {
+    const path = `/v1/blobs/0x${name}`
+    const response = await fetch(`${node.apiUrl}${path}`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/octet-stream' },
+      headers: { 'content-type': 'application/octet-stream', ...signRequest(sellerKey, 'PUT', path, bytes) },
       body: bytes,
     })
     if (response.status !== 201) throw new Error(`blob upload: ${response.status} ${await response.text()}`)
@@ -44,10 +47,11 @@ export async function publishVault(
     policyHash: computePolicyHash(manifest.policy),
     price: BigInt(manifest.policy.price),
   })
+  const body = new TextEncoder().encode(JSON.stringify(manifest))
   const published = await node.api('/v1/vaults', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(manifest),
+    headers: { 'content-type': 'application/json', ...signRequest(sellerKey, 'POST', '/v1/vaults', body) },
+    body,
   })
   if (published.status !== 201)
     throw new Error(`vault publish: ${published.status} ${JSON.stringify(published.body)}`)
