@@ -56,7 +56,7 @@ import { Executor } from './jobs/executor.ts'
 import { advance, newJobRecord } from './jobs/job-records.ts'
 import { Ledger } from './jobs/ledger.ts'
 import { checkAdmission, type RuleContext, type Verdict } from './jobs/rules.ts'
-import { NodeMetrics } from './metrics.ts'
+import { NodeMetrics, type StageInterval } from './metrics.ts'
 import type {
   GossipHandler,
   GossipVerdict,
@@ -527,19 +527,9 @@ export class TcfNode implements NodeService {
 
   /** The latency of the stage a record just entered, from the stage that starts it. */
   #observeStage(record: JobRecord): void {
-    const at = record.stages
-    switch (record.stage) {
-      case 'admitted':
-        return this.metrics?.observeStage('admission', at.pending, at.admitted)
-      case 'attested':
-        return this.metrics?.observeStage('execution', at.admitted, at.attested)
-      case 'certified':
-        return this.metrics?.observeStage('certification', at.admitted, at.certified)
-      case 'anchored':
-        return this.metrics?.observeStage('anchoring', at.certified, at.anchored)
-      case 'released':
-        return this.metrics?.observeStage('release', at.certified, at.released)
-    }
+    const interval = STAGE_INTERVALS[record.stage]
+    if (interval)
+      this.metrics?.observeStage(interval.name, record.stages[interval.from], record.stages[record.stage])
   }
 
   // ---- data ----
@@ -848,6 +838,16 @@ export class TcfNode implements NodeService {
       })),
     )
   }
+}
+
+const STAGE_INTERVALS: Partial<
+  Record<JobRecord['stage'], { name: StageInterval; from: JobRecord['stage'] }>
+> = {
+  admitted: { name: 'admission', from: 'pending' },
+  attested: { name: 'execution', from: 'admitted' },
+  certified: { name: 'certification', from: 'admitted' },
+  anchored: { name: 'anchoring', from: 'certified' },
+  released: { name: 'release', from: 'certified' },
 }
 
 function sleep(ms: number): Promise<void> {
