@@ -1,19 +1,40 @@
 import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
+import { KeystoreError } from '../../protocol/index.ts'
 import { isSandboxError } from '../../sandbox/index.ts'
+import { AgentError } from '../agent/index.ts'
 import { ConfigError } from '../config/index.ts'
+import { ClientError } from '../sdk/index.ts'
 import { checkHandler } from './cmds/algo/check/handler.ts'
 import { checkOptions } from './cmds/algo/check/options.ts'
+import { resultHandler } from './cmds/job/result/handler.ts'
+import { resultOptions } from './cmds/job/result/options.ts'
+import { jobStatusHandler } from './cmds/job/status/handler.ts'
+import { jobStatusOptions } from './cmds/job/status/options.ts'
+import { submitHandler } from './cmds/job/submit/handler.ts'
+import { submitOptions } from './cmds/job/submit/options.ts'
+import { waitHandler } from './cmds/job/wait/handler.ts'
+import { waitOptions } from './cmds/job/wait/options.ts'
+import { keyNewHandler } from './cmds/key/new/handler.ts'
+import { keyNewOptions } from './cmds/key/new/options.ts'
 import { nodeInitHandler } from './cmds/node/init/handler.ts'
 import { nodeInitOptions } from './cmds/node/init/options.ts'
 import { nodeStartHandler } from './cmds/node/start/handler.ts'
 import { nodeStartOptions } from './cmds/node/start/options.ts'
+import { nodeStatusHandler } from './cmds/node/status/handler.ts'
+import { nodeStatusOptions } from './cmds/node/status/options.ts'
 import { runHandler } from './cmds/sandbox/run/handler.ts'
 import { runOptions } from './cmds/sandbox/run/options.ts'
 import { createHandler } from './cmds/vault/create/handler.ts'
 import { createOptions } from './cmds/vault/create/options.ts'
 import { keygenHandler } from './cmds/vault/keygen/handler.ts'
 import { keygenOptions } from './cmds/vault/keygen/options.ts'
+import { listHandler } from './cmds/vault/list/handler.ts'
+import { listOptions } from './cmds/vault/list/options.ts'
+import { publishHandler } from './cmds/vault/publish/handler.ts'
+import { publishOptions } from './cmds/vault/publish/options.ts'
+import { serveHandler } from './cmds/vault/serve/handler.ts'
+import { serveOptions } from './cmds/vault/serve/options.ts'
 import { CliError } from './errors.ts'
 import { globalOptions } from './global-args.ts'
 
@@ -32,6 +53,16 @@ export function buildCli(argv: string[]): Argv {
         .command('create <csv>', 'encrypt a CSV into a vault', createOptions, (a) =>
           createHandler(a as typeof a & { csv: string }),
         )
+        .command('publish', 'upload a vault to a node and register it on chain', publishOptions, (a) =>
+          publishHandler(a),
+        )
+        .command('list', 'the vaults a node holds', listOptions, (a) => listHandler(a))
+        .command(
+          'serve',
+          'release certified results of your vault, sealed to their buyers',
+          serveOptions,
+          (a) => serveHandler(a),
+        )
         .demandCommand(1),
     )
     .command('algo', 'buyer: algorithm specs', (y) =>
@@ -44,6 +75,29 @@ export function buildCli(argv: string[]): Argv {
         )
         .demandCommand(1),
     )
+    .command('job', 'buyer: submit jobs, follow them, open their results', (y) =>
+      y
+        .command('submit', 'sign a job, escrow its price and submit it', submitOptions, (a) =>
+          submitHandler(a),
+        )
+        .command('status <id>', "a job's stages and heights", jobStatusOptions, (a) =>
+          jobStatusHandler(a as typeof a & { id: string }),
+        )
+        .command('wait <id>', 'follow a job until a stage', waitOptions, (a) =>
+          waitHandler(a as typeof a & { id: string }),
+        )
+        .command('result <id>', 'verify and unseal a released result', resultOptions, (a) =>
+          resultHandler(a as typeof a & { id: string }),
+        )
+        .demandCommand(1),
+    )
+    .command('key', 'account keys for sellers and buyers', (y) =>
+      y
+        .command('new', 'create an encrypted keystore with a fresh key', keyNewOptions, (a) =>
+          keyNewHandler(a),
+        )
+        .demandCommand(1),
+    )
     .command('node', 'operator: the validator daemon', (y) =>
       y
         .command('init', 'create a node home: config, validator key, peer key', nodeInitOptions, (a) =>
@@ -51,6 +105,9 @@ export function buildCli(argv: string[]): Argv {
         )
         .command('start', 'run the validator until SIGINT/SIGTERM', nodeStartOptions, (a) =>
           nodeStartHandler(a),
+        )
+        .command('status', "a node's height, peers and validator set", nodeStatusOptions, (a) =>
+          nodeStatusHandler(a),
         )
         .demandCommand(1),
     )
@@ -71,13 +128,21 @@ export function buildCli(argv: string[]): Argv {
     })
 }
 
+const isReportedError = (e: unknown): e is { code: string; message: string } =>
+  isSandboxError(e) ||
+  e instanceof CliError ||
+  e instanceof ConfigError ||
+  e instanceof ClientError ||
+  e instanceof AgentError ||
+  e instanceof KeystoreError
+
 /** Runs the CLI; typed errors print their code and message and exit 1, never a stack trace. */
 export async function main(argv = hideBin(process.argv)): Promise<void> {
   const json = argv.includes('--json')
   try {
     await buildCli(argv).parseAsync()
   } catch (e) {
-    if (isSandboxError(e) || e instanceof CliError || e instanceof ConfigError) {
+    if (isReportedError(e)) {
       if (json) console.error(JSON.stringify({ error: { code: e.code, message: e.message } }))
       else console.error(`error [${e.code}] ${e.message}`)
       process.exitCode = 1
