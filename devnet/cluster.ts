@@ -65,6 +65,11 @@ export class ClusterNode {
     return this.#process?.pid
   }
 
+  /** The exit code of the last process, once it exited (null while running or if killed by a signal). */
+  get exitCode(): number | null {
+    return this.#process?.exitCode ?? null
+  }
+
   /** Spawns `tcf node start` and resolves once its API answers. */
   async start(timeoutMs = 60_000): Promise<void> {
     await rm(join(this.home, INFO_FILE), { force: true })

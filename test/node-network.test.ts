@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Cluster, type ClusterNode, startCluster } from '../devnet/cluster.ts'
+import { CLUSTER_PASSPHRASE, type Cluster, type ClusterNode, startCluster } from '../devnet/cluster.ts'
 import type { NodeStatus } from '../node/api/index.ts'
 import { type DaemonInfo, INFO_FILE } from '../node/daemon.ts'
 import { generatePeerKey } from '../node/p2p/index.ts'
@@ -237,6 +237,18 @@ describe('a network of four validator daemons', () => {
     } finally {
       await spammer.libp2p.stop()
     }
+  })
+
+  it('logs no secrets, and a validator stops cleanly on SIGTERM', async () => {
+    for (const n of cluster.nodes) {
+      const text = await n.log()
+      for (const key of cluster.network.validatorKeys) expect(text).not.toContain(key.slice(2))
+      expect(text).not.toContain(CLUSTER_PASSPHRASE)
+    }
+    const node = cluster.nodes[0]!
+    await node.signal('SIGTERM')
+    expect(node.exitCode).toBe(0)
+    expect(await node.log()).toMatch(/"msg":"stopped"/)
   })
 })
 
