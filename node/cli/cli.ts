@@ -80,15 +80,9 @@ export function buildCli(argv: string[]): Argv {
         .command('submit', 'sign a job, escrow its price and submit it', submitOptions, (a) =>
           submitHandler(a),
         )
-        .command('status <id>', "a job's stages and heights", jobStatusOptions, (a) =>
-          jobStatusHandler(a as typeof a & { id: string }),
-        )
-        .command('wait <id>', 'follow a job until a stage', waitOptions, (a) =>
-          waitHandler(a as typeof a & { id: string }),
-        )
-        .command('result <id>', 'verify and unseal a released result', resultOptions, (a) =>
-          resultHandler(a as typeof a & { id: string }),
-        )
+        .command('status <id>', "a job's stages and heights", jobStatusOptions, (a) => jobStatusHandler(a))
+        .command('wait <id>', 'follow a job until a stage', waitOptions, (a) => waitHandler(a))
+        .command('result <id>', 'verify and unseal a released result', resultOptions, (a) => resultHandler(a))
         .demandCommand(1),
     )
     .command('key', 'account keys for sellers and buyers', (y) =>

@@ -3,7 +3,9 @@ import { globalOptions } from '../../../global-args.ts'
 
 export const jobStatusOptions = {
   ...globalOptions,
+  // A positional, declared so that yargs keeps a 0x id a string instead of parsing it as a number.
+  id: { type: 'string', demandOption: true, description: 'the job id' },
   node: { type: 'string', demandOption: true, description: "a node's API URL" },
 } satisfies Record<string, Options>
 
-export type JobStatusArgs = InferredOptionTypes<typeof jobStatusOptions> & { id: string }
+export type JobStatusArgs = InferredOptionTypes<typeof jobStatusOptions>

@@ -1,0 +1,292 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Cluster, startCluster } from '../devnet/cluster.ts'
+import { signRequest } from '../node/api/index.ts'
+import { Client, ClientError, generateSealingKey, type JobResult } from '../node/sdk/index.ts'
+import { DEV_PRIVATE_KEYS, type Hex32, writeKeystoreFile } from '../protocol/index.ts'
+import { parseSpec, VaultSchemaSchema } from '../sandbox/index.ts'
+import { plaintextOutputs, readCsvRows } from '../sandbox/reference/plaintext.ts'
+import { tcf, tcfBackground, tcfJson } from './support/cli.ts'
+
+/**
+ * The three roles end to end, through the `tcf` CLI in separate processes,
+ * against four validator daemons and a real chain: the seller publishes and
+ * serves a vault, the buyer submits a job and opens its sealed result, the
+ * operator reads the node's status.
+ */
+const DATA = new URL('../devnet/data/', import.meta.url).pathname
+const RECORDS = 400
+const PASS = 'roles test passphrase'
+const ENV = { TCF_SCRYPT_N: '1024', TCF_LOG_LEVEL: 'info' }
+
+const SPEC = {
+  version: 1,
+  outputs: {
+    records: { op: 'count' },
+    mean_hr: { op: 'mean', of: 'resting_hr' },
+    var_sbp: { op: 'variance', of: 'systolic_bp' },
+    corr_age_sbp: { op: 'correlation', of: ['age', 'systolic_bp'] },
+    hist_age: { op: 'histogram', of: 'age_bucket' },
+    fit_sbp: {
+      op: 'linear_model_fit',
+      model: { weights: { age: 0.45, bmi: 0.95, smoker: 7 }, bias: 81 },
+      label: 'systolic_bp',
+    },
+  },
+  expect: { minRecords: 300, maxMissingRate: 0.05, minR2: 0.3, ranges: { mean_hr: [55, 95] } },
+}
+
+describe('seller, buyer and operator through the CLI', () => {
+  let dir: string
+  let cluster: Cluster
+  let node: string
+  let vaultId: Hex32
+  const files = (name: string) => join(dir, name)
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tcf-roles-'))
+    cluster = await startCluster({ dir: join(dir, 'cluster'), validators: 4 })
+    node = cluster.nodes[0]!.apiUrl
+    const csv = (await readFile(join(DATA, 'heart.csv'), 'utf8'))
+      .split('\n')
+      .slice(0, RECORDS + 1)
+      .join('\n')
+    await writeFile(files('data.csv'), `${csv}\n`)
+    await writeFile(files('pass.txt'), PASS)
+    await writeFile(files('algo.json'), JSON.stringify(SPEC))
+    // Funded dev accounts the cluster does not use: 1 sells, 2 buys.
+    await writeKeystoreFile(files('owner.json'), DEV_PRIVATE_KEYS[1], PASS, { scryptN: 1024 })
+    await writeKeystoreFile(files('buyer.json'), DEV_PRIVATE_KEYS[2], PASS, { scryptN: 1024 })
+  })
+
+  afterAll(async () => {
+    await cluster?.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('seller: keygen, create, publish; the vault is listed by every node', async () => {
+    const pass = ['--passphrase-file', files('pass.txt')]
+    await tcf(['vault', 'keygen', '--out', files('keys'), ...pass], ENV)
+    await tcf(
+      [
+        'vault',
+        'create',
+        files('data.csv'),
+        '--schema',
+        join(DATA, 'schema.json'),
+        '--policy',
+        join(DATA, 'policy.json'),
+        '--keys',
+        files('keys'),
+        '--out',
+        files('vault'),
+        ...pass,
+      ],
+      ENV,
+    )
+    const published = await tcfJson<{ vaultId: Hex32; registeredTx: string; blobs: number }>(
+      [
+        'vault',
+        'publish',
+        '--vault',
+        files('vault'),
+        '--node',
+        node,
+        '--owner-key',
+        files('owner.json'),
+        ...pass,
+      ],
+      ENV,
+    )
+    vaultId = published.vaultId
+    expect(published.registeredTx).toMatch(/^0x[0-9a-f]{64}$/)
+    // Publishing again uploads again but does not register twice.
+    const again = await tcfJson<{ registeredTx?: string }>(
+      [
+        'vault',
+        'publish',
+        '--vault',
+        files('vault'),
+        '--node',
+        node,
+        '--owner-key',
+        files('owner.json'),
+        ...pass,
+      ],
+      ENV,
+    )
+    expect(again.registeredTx).toBeUndefined()
+    const listed = await tcfJson<{ vaults: { vaultId: string; recordCount: number }[] }>([
+      'vault',
+      'list',
+      '--node',
+      node,
+    ])
+    expect(listed.vaults).toContainEqual(expect.objectContaining({ vaultId, recordCount: RECORDS }))
+    const table = (await tcf(['vault', 'list', '--node', node])).stdout
+    expect(table).toContain(vaultId)
+  })
+
+  it('buyer: submit, wait for the release, open the result; values equal the plaintext statistics', async () => {
+    const pass = ['--passphrase-file', files('pass.txt')]
+    const agent = tcfBackground(
+      [
+        'vault',
+        'serve',
+        '--vault',
+        files('vault'),
+        '--keys',
+        files('keys'),
+        '--node',
+        node,
+        '--node',
+        cluster.nodes[1]!.apiUrl,
+        '--owner-key',
+        files('owner.json'),
+        '--poll-ms',
+        '300',
+        ...pass,
+      ],
+      ENV,
+    )
+    try {
+      const submitted = await tcfJson<{ jobId: Hex32; sealingKeyFile: string }>(
+        [
+          'job',
+          'submit',
+          '--vault',
+          vaultId,
+          '--algo',
+          files('algo.json'),
+          '--node',
+          cluster.nodes[2]!.apiUrl,
+          '--buyer-key',
+          files('buyer.json'),
+          '--deadline-heights',
+          '400',
+          ...pass,
+        ],
+        ENV,
+      )
+      const waited = await tcf([
+        'job',
+        'wait',
+        submitted.jobId,
+        '--node',
+        node,
+        '--stage',
+        'released',
+        '--timeout',
+        '120',
+        '--json',
+      ])
+      const stages = waited.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { stage: string; at: string; height: number | null })
+      expect(stages.map((s) => s.stage)).toEqual(
+        expect.arrayContaining(['admitted', 'certified', 'released']),
+      )
+      const result = await tcfJson<JobResult>([
+        'job',
+        'result',
+        submitted.jobId,
+        '--node',
+        node,
+        '--sealing-key',
+        submitted.sealingKeyFile,
+      ])
+
+      const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(join(DATA, 'schema.json'), 'utf8')))
+      const truth = plaintextOutputs(readCsvRows(files('data.csv')), schema, parseSpec(SPEC))
+      const close = (actual: number, expected: number) =>
+        expect(Math.abs(actual - expected)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected)))
+      for (const [name, out] of Object.entries(result.outputs)) {
+        const expected = truth[name]
+        if ('withheld' in out) throw new Error(`${name} withheld: ${out.withheld}`)
+        if (out.op === 'histogram') {
+          // Buckets of fewer records than the policy's minimum group are withheld (null), never released.
+          const policy = JSON.parse(await readFile(join(DATA, 'policy.json'), 'utf8')) as {
+            minAggregation: number
+          }
+          const buckets = Object.entries(expected as Record<string, number>).map(([k, n]) => [
+            k,
+            n < policy.minAggregation ? null : n,
+          ])
+          expect(out.buckets).toEqual(Object.fromEntries(buckets))
+        } else if (out.op === 'linear_model_fit') close(out.r2, (expected as { r2: number }).r2)
+        else close(out.value, expected as number)
+      }
+      expect(result.quality.score).toBeGreaterThan(0)
+      expect(result.heights.certified).toBeGreaterThan(result.heights.admitted ?? 0)
+      expect(result.heights.released).toBeGreaterThan(result.heights.certified)
+      // The human table shows the same job.
+      expect((await tcf(['job', 'status', submitted.jobId, '--node', node])).stdout).toMatch(/: released/)
+
+      // Buyer B, another sealing key, cannot open buyer A's result.
+      const client = new Client({ url: node })
+      const error = await client
+        .result(submitted.jobId, generateSealingKey().privateKey)
+        .catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(ClientError)
+      expect((error as ClientError).code).toBe('UNSEAL_FAILED')
+      await client.close()
+
+      const log = agent.output()
+      expect(log).toMatch(/"msg":"released"/)
+      // The agent's log carries ids and scores, never a released value.
+      expect(log).not.toContain(String((result.outputs.mean_hr as { value: number }).value))
+    } finally {
+      await agent.stop()
+    }
+  })
+
+  it('operator: node status shows the validator set and the peers', async () => {
+    const status = await tcfJson<{ validators: unknown[]; peers: unknown[]; height: number }>([
+      'node',
+      'status',
+      '--node',
+      node,
+    ])
+    expect(status.validators).toHaveLength(4)
+    expect(status.peers.length).toBeGreaterThanOrEqual(3)
+    expect((await tcf(['node', 'status', '--node', node])).stdout).toMatch(/validators \(epoch \d+\)/)
+  })
+
+  it('API: unsigned, wrongly signed, oversized and malformed writes get stable codes', async () => {
+    const bytes = randomBytes(64)
+    const id = `0x${createHash('sha256').update(bytes).digest('hex')}`
+    const path = `/v1/blobs/${id}`
+    const put = (headers: Record<string, string>, body: Uint8Array = bytes) =>
+      fetch(`${node}${path}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream', ...headers },
+        body,
+      })
+    const expectError = async (response: Response, status: number, code: string) => {
+      expect(response.status).toBe(status)
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe(code)
+    }
+    const key = DEV_PRIVATE_KEYS[3] as Hex32
+    await expectError(await put({}), 401, 'UNSIGNED')
+    // Signed over other bytes than those sent.
+    await expectError(await put(signRequest(key, 'PUT', path, randomBytes(64))), 401, 'BAD_SIGNATURE')
+    expect((await put(signRequest(key, 'PUT', path, bytes))).status).toBe(201)
+
+    const json = (p: string, body: string) =>
+      fetch(`${node}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+    await expectError(
+      await json('/v1/jobs', `{"padding":"${'x'.repeat(2 * 2 ** 20)}"}`),
+      413,
+      'BODY_TOO_LARGE',
+    )
+    await expectError(await json('/v1/jobs', '{"version":1,'), 400, 'MALFORMED_JSON')
+    const schemaError = await json('/v1/jobs', '{"version":1,"request":{}}')
+    expect([400, 422]).toContain(schemaError.status)
+    await expectError(await json('/v1/releases', '{"version":2}'), 400, 'BAD_VERSION')
+    await expectError(await json('/v1/vaults', '{}'), 401, 'UNSIGNED')
+  })
+})
