@@ -57,18 +57,34 @@ export class Relay {
     this.#forward(outbound, inbound)
   }
 
+  /**
+   * One direction. Chunks wait in a FIFO and one timer drains it: timers of
+   * different lengths do not fire in the order they fall due to the
+   * millisecond, and a reordered byte breaks the encrypted stream.
+   */
   #forward(from: Socket, to: Socket): void {
-    // Release times never decrease, so chunks leave in the order they came.
-    let releaseAt = 0
+    const queue: Array<{ readonly chunk: Buffer; readonly at: number }> = []
+    let timer: NodeJS.Timeout | undefined
+    let ended = false
+    const drain = (): void => {
+      timer = undefined
+      const now = Date.now()
+      while (queue.length > 0 && queue[0]!.at <= now) to.write(queue.shift()!.chunk)
+      if (queue.length > 0) timer = setTimeout(drain, queue[0]!.at - now)
+      else if (ended) to.end()
+    }
     from.on('data', (chunk: Buffer) => {
       const { delayMs, lossPercent } = this.#conditions
       const lost = Math.random() * 100 < lossPercent
-      releaseAt = Math.max(releaseAt, Date.now() + delayMs + (lost ? RETRANSMIT_MS : 0))
-      const wait = releaseAt - Date.now()
-      if (wait <= 0) to.write(chunk)
-      else setTimeout(() => to.writable && to.write(chunk), wait)
+      // Never before the chunk ahead of it: a stream delivers in order.
+      const at = Math.max(queue.at(-1)?.at ?? 0, Date.now() + delayMs + (lost ? RETRANSMIT_MS : 0))
+      queue.push({ chunk, at })
+      if (timer === undefined) drain()
     })
-    from.on('end', () => setTimeout(() => to.end(), Math.max(0, releaseAt - Date.now())))
+    from.on('end', () => {
+      ended = true
+      if (timer === undefined) drain()
+    })
   }
 
   async close(): Promise<void> {

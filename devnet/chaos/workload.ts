@@ -57,9 +57,14 @@ async function until(probe: () => Promise<boolean>, deadline: number): Promise<b
   return false
 }
 
-/** The fields of a job record every validator must agree on. */
+/**
+ * What every validator must agree on about a job. Not the stage itself: a
+ * node marks `anchored` when it sees the anchoring transaction, which may be
+ * a moment after the others.
+ */
 const outcome = (r: JobRecord | undefined) =>
-  r && JSON.stringify([r.stage, r.admittedHeight, r.certifiedHeight, r.failedHeight, r.resultHash])
+  r &&
+  JSON.stringify([r.stage === 'failed', r.admittedHeight, r.certifiedHeight, r.failedHeight, r.resultHash])
 
 export async function runScenario(scenario: Scenario, dir: string): Promise<ScenarioResult> {
   const net = await startChaosNetwork(dir, VALIDATORS)
@@ -119,7 +124,9 @@ export async function runScenario(scenario: Scenario, dir: string): Promise<Scen
     if (!caughtUp) errors.push(`not every validator reached height ${top}`)
     const heights = Math.min(...(await Promise.all(net.validators.map((v) => height(v).catch(() => 0)))))
     const { agree: blocksAgree, roundsAboveZero } = await compareBlocks(net.validators, heights)
-    const recordsAgree = await compareRecords(net.validators, jobs)
+    const disagreeing = await compareRecords(net.validators, jobs)
+    errors.push(...disagreeing)
+    const recordsAgree = disagreeing.length === 0
     const latencies = [...final.entries()]
       .filter(([, r]) => r.stages.certified !== undefined)
       .map(([jobId, r]) => Date.parse(r.stages.certified!) - submittedAt.get(jobId)!)
@@ -165,15 +172,17 @@ async function compareBlocks(
   return { agree, roundsAboveZero }
 }
 
+/** The jobs on which validators disagree, each with every validator's view. */
 async function compareRecords(
   validators: readonly ChaosValidator[],
   jobs: readonly Hex32[],
-): Promise<boolean> {
+): Promise<string[]> {
+  const disagreements: string[] = []
   for (const jobId of jobs) {
-    const records = await Promise.all(validators.map((v) => record(v, jobId)))
-    if (new Set(records.map(outcome)).size !== 1) return false
+    const outcomes = (await Promise.all(validators.map((v) => record(v, jobId)))).map(outcome)
+    if (new Set(outcomes).size !== 1) disagreements.push(`job ${jobId}: ${outcomes.join(' | ')}`)
   }
-  return true
+  return disagreements
 }
 
 function percentile(sorted: readonly number[], q: number): number | null {
