@@ -22,7 +22,7 @@ export async function listHandler(args: ListArgs): Promise<void> {
         v.policy.price,
         String(v.policy.minAggregation),
         v.policy.allowedOps.join(','),
-        v.columns.join(','),
+        String(v.columns.length),
       ]),
     ),
   )
