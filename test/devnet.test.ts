@@ -1,0 +1,38 @@
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+
+const run = promisify(execFile)
+const repo = new URL('..', import.meta.url).pathname
+
+/** The README's main command, as CI runs it: the whole system, end to end, judged by its own checks. */
+describe('npm run devnet -- --headless', () => {
+  it('releases the demo job with every result equal to its plaintext truth', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tcf-devnet-'))
+    try {
+      const { stdout } = await run('npm', ['run', '-s', 'devnet', '--', '--headless', '--dir', dir], {
+        cwd: repo,
+        timeout: 300_000,
+        maxBuffer: 16 * 2 ** 20,
+      })
+      const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+        ok: boolean
+        checks: { output: string; ok: boolean }[]
+        quality: { score: number }
+        anchorTx?: { txHash: string }
+        heights: { certified: number; released?: number }
+      }
+      expect(report.checks.filter((c) => !c.ok)).toEqual([])
+      expect(report.checks.length).toBe(9)
+      expect(report.quality.score).toBeGreaterThan(0.9)
+      expect(report.anchorTx?.txHash).toMatch(/^0x[0-9a-f]{64}$/)
+      expect(report.heights.released).toBeGreaterThan(report.heights.certified)
+      expect(report.ok).toBe(true)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  }, 320_000)
+})
