@@ -27,6 +27,7 @@ import {
   type Eip712Domain,
   type Hex32,
   jobIdOf,
+  type MessageCodec,
   type ProposalMessage,
   type ResultAttestation,
   type SealedResult,
@@ -725,13 +726,7 @@ export class TcfNode implements NodeService {
   }
 
   async submitJob(body: unknown): Promise<{ jobId: Hex32 }> {
-    let signed: SignedJobRequest
-    try {
-      signed = signedJobRequestCodec.decode(canonicalBytes(body))
-    } catch (e) {
-      if (e instanceof DecodeError) throw new ApiError(400, e.code, e.message)
-      throw new ApiError(400, 'MALFORMED', 'the body is not a signed job request')
-    }
+    const signed = decodeBody(signedJobRequestCodec, body, 'a signed job request')
     if (!verifyJobRequest(this.#domain, signed)) {
       throw new ApiError(401, 'BAD_SIGNATURE', 'the request is not signed by its buyer')
     }
@@ -784,13 +779,7 @@ export class TcfNode implements NodeService {
 
   /** An owner's release: verified like its gossip, kept, gossiped, and proposed for the next block. */
   async submitRelease(body: unknown): Promise<{ jobId: Hex32 }> {
-    let sealed: SealedResult
-    try {
-      sealed = sealedResultCodec.decode(canonicalBytes(body))
-    } catch (e) {
-      if (e instanceof DecodeError) throw new ApiError(400, e.code, e.message)
-      throw new ApiError(400, 'MALFORMED', 'the body is not a sealed result')
-    }
+    const sealed = decodeBody(sealedResultCodec, body, 'a sealed result')
     const { release } = sealed
     if (!verifyRelease(this.#domain, release))
       throw new ApiError(401, 'BAD_SIGNATURE', 'the release is not signed by its owner')
@@ -848,6 +837,16 @@ const STAGE_INTERVALS: Partial<
   certified: { name: 'certification', from: 'admitted' },
   anchored: { name: 'anchoring', from: 'certified' },
   released: { name: 'release', from: 'certified' },
+}
+
+/** A JSON body checked like wire bytes: the codec's schema, size limit and content checks. */
+function decodeBody<T>(codec: MessageCodec<T>, body: unknown, what: string): T {
+  try {
+    return codec.decode(canonicalBytes(body))
+  } catch (e) {
+    if (e instanceof DecodeError) throw new ApiError(400, e.code, e.message)
+    throw new ApiError(400, 'MALFORMED', `the body is not ${what}`)
+  }
 }
 
 function sleep(ms: number): Promise<void> {

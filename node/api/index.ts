@@ -2,7 +2,6 @@ export { type ApiInit, ApiServer } from './server.ts'
 export {
   ApiError,
   type ChainInfo,
-  type JobStage,
   type NodeService,
   type NodeStatus,
   type VaultSummary,

@@ -2,8 +2,9 @@ import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
 import type { Address, Hex32 } from '../../protocol/index.ts'
+import { JOB_STAGES, type JobStage } from '../storage/index.ts'
 import { openApiDocument } from './openapi.ts'
-import { ApiError, type JobStage, type NodeService } from './service.ts'
+import { ApiError, type NodeService } from './service.ts'
 import { SIGNATURE_HEADERS, verifyRequest } from './signed-request.ts'
 
 export interface ApiInit {
@@ -22,16 +23,6 @@ export interface ApiInit {
 }
 
 const HEX32 = /^0x[0-9a-f]{64}$/
-const STAGES: readonly JobStage[] = [
-  'pending',
-  'admitted',
-  'executing',
-  'attested',
-  'certified',
-  'anchored',
-  'released',
-  'failed',
-]
 /** Fastify's own failures, mapped to this API's stable codes. */
 const FRAMEWORK_CODES: Readonly<Record<number, string>> = {
   400: 'MALFORMED',
@@ -186,8 +177,8 @@ export class ApiServer {
     )
     app.get<{ Querystring: { vault?: string; stage?: string } }>('/v1/jobs', async (request) => {
       const { vault, stage } = request.query
-      if (stage !== undefined && !STAGES.includes(stage as JobStage)) {
-        throw new ApiError(400, 'BAD_STAGE', `stage is one of ${STAGES.join(', ')}`)
+      if (stage !== undefined && !(JOB_STAGES as readonly string[]).includes(stage)) {
+        throw new ApiError(400, 'BAD_STAGE', `stage is one of ${JOB_STAGES.join(', ')}`)
       }
       return {
         jobs: await service.jobs({

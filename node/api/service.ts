@@ -1,5 +1,6 @@
 import type { Address, Hex32, SealedResult } from '../../protocol/index.ts'
 import type { GossipCounters } from '../ports.ts'
+import type { JobStage } from '../storage/index.ts'
 
 /** What the API needs from the node; the daemon implements it. */
 export interface NodeService {
@@ -17,16 +18,6 @@ export interface NodeService {
   submitRelease(sealed: unknown): Promise<{ jobId: Hex32 }>
   sealed(jobId: Hex32): Promise<SealedResult | undefined>
 }
-
-export type JobStage =
-  | 'pending'
-  | 'admitted'
-  | 'executing'
-  | 'attested'
-  | 'certified'
-  | 'anchored'
-  | 'released'
-  | 'failed'
 
 /** The chain as clients reach it: enough for an SDK to register vaults and open escrows. */
 export interface ChainInfo {

@@ -2,13 +2,11 @@ import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { compile } from '../compiler/compile.ts'
-import { execEnvHash } from '../he/exec-env.ts'
 import { loadEvaluationKeys } from '../he/keys.ts'
 import { heContext } from '../he/seal.ts'
-import { REGRESSION_SPEC, REGRESSION_VAULT } from '../testing/regression.ts'
+import { REGRESSION_SPEC, REGRESSION_VAULT, regressionResultHash } from '../testing/regression.ts'
 import { getBlobSync } from '../vault/blob-dir.ts'
 import { BLOB_DIR, readManifest } from '../vault/manifest.ts'
-import { circuitIdOf, resultHashOf } from './bundle.ts'
 import { evaluateCircuit } from './evaluate.ts'
 import { Evaluator } from './evaluator.ts'
 
@@ -51,15 +49,7 @@ describe('deterministic evaluation', () => {
   })
 
   it('gives byte-identical output in another process', async () => {
-    const { manifest, circuit, ctx, keys } = await inProcess()
-    const stats = evaluateCircuit(ctx, keys, {
-      circuit,
-      columns: new Map(manifest.columns.map((c) => [c.name, c.chunks])),
-      chunkCount: manifest.chunkCount,
-      readBlob: (id) => getBlobSync(blobDir, id as `0x${string}`),
-    })
-    keys.delete()
-    const here = resultHashOf(circuitIdOf(circuit), await execEnvHash(manifest.profile), stats)
+    const here = await regressionResultHash()
     const script = new URL('../testing/regression-hash.ts', import.meta.url).pathname
     const there = execFileSync(process.execPath, [script], { encoding: 'utf8' }).trim()
     expect(there).toBe(here)

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { generateKeys, writeKeyDir } from '../he/keys.ts'
 import type { ProfileName } from '../he/profiles.ts'
+import { OP_NAMES } from '../spec/schema.ts'
 import { createVault } from '../vault/create.ts'
 import type { VaultManifest } from '../vault/manifest.ts'
 import type { Policy } from '../vault/policy.ts'
@@ -13,22 +14,7 @@ export const TEST_PASSPHRASE = 'test passphrase'
 /** scrypt cost for tests only: sealing and opening stay well under a second */
 export const TEST_SCRYPT = { N: 1024, r: 8, p: 1 } as const
 
-export const OPEN_POLICY: Policy = {
-  allowedOps: [
-    'count',
-    'sum',
-    'mean',
-    'variance',
-    'stddev',
-    'covariance',
-    'correlation',
-    'histogram',
-    'weighted_sum',
-    'linear_model_fit',
-  ],
-  minAggregation: 5,
-  price: '1',
-}
+export const OPEN_POLICY: Policy = { allowedOps: [...OP_NAMES], minAggregation: 5, price: '1' }
 
 export interface Workspace {
   readonly dir: string

@@ -9,11 +9,20 @@
  *   npx node sandbox/testing/regression.ts
  */
 import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
-import { generateKeys, writeKeyDir } from '../he/keys.ts'
+import { compile } from '../compiler/compile.ts'
+import { circuitIdOf, resultHashOf } from '../evaluator/bundle.ts'
+import { evaluateCircuit } from '../evaluator/evaluate.ts'
+import { execEnvHash } from '../he/exec-env.ts'
+import type { Hex32 } from '../he/hash.ts'
+import { generateKeys, loadEvaluationKeys, writeKeyDir } from '../he/keys.ts'
+import { heContext } from '../he/seal.ts'
 import { parseSpec } from '../spec/parse.ts'
+import { getBlobSync } from '../vault/blob-dir.ts'
 import { createVault } from '../vault/create.ts'
+import { BLOB_DIR, readManifest } from '../vault/manifest.ts'
 import type { VaultSchema } from '../vault/schema.ts'
 import { OPEN_POLICY, TEST_PASSPHRASE, TEST_SCRYPT } from './fixtures.ts'
 
@@ -66,4 +75,31 @@ if (import.meta.main) {
   // The vault's blobs already hold the evaluation keys; keep only the sealed secret and metadata.
   await Promise.all(['public.key', 'relin.key', 'galois.key'].map((f) => rm(`${REGRESSION_KEYS}/${f}`)))
   console.log(`regression vault ${manifest.vaultId} written to ${REGRESSION_VAULT}`)
+}
+
+/** The regression vault's result hash, evaluated in this process (no worker): what every node must reproduce. */
+export async function regressionResultHash(): Promise<Hex32> {
+  const blobDir = join(REGRESSION_VAULT, BLOB_DIR)
+  const manifest = await readManifest(REGRESSION_VAULT)
+  const circuit = compile(REGRESSION_SPEC, manifest)
+  const ctx = await heContext(manifest.profile)
+  const keys = loadEvaluationKeys(
+    ctx,
+    {
+      relinKeys: getBlobSync(blobDir, manifest.keys.relinKeys),
+      galoisKeys: getBlobSync(blobDir, manifest.keys.galoisKeys),
+    },
+    manifest.keys,
+  )
+  try {
+    const stats = evaluateCircuit(ctx, keys, {
+      circuit,
+      columns: new Map(manifest.columns.map((c) => [c.name, c.chunks])),
+      chunkCount: manifest.chunkCount,
+      readBlob: (id) => getBlobSync(blobDir, id as Hex32),
+    })
+    return resultHashOf(circuitIdOf(circuit), await execEnvHash(manifest.profile), stats)
+  } finally {
+    keys.delete()
+  }
 }
