@@ -81,7 +81,9 @@ export class NetnsLab {
   /** Removes everything create() makes; safe to call on a partial or absent lab. */
   async teardown(): Promise<void> {
     for (let i = 0; i < this.size; i++) {
-      // Deleting a namespace deletes its end of the veth pair, and with it the host end.
+      // Deleting either end deletes the pair. The namespace alone is not enough: the kernel frees
+      // it (and the veth in it) lazily, after the last process in it is gone.
+      await ip('link', 'del', hostVeth(i)).catch(() => undefined)
       await ip('netns', 'del', namespace(i)).catch(() => undefined)
     }
     await ip('link', 'del', BRIDGE).catch(() => undefined)
