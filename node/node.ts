@@ -388,7 +388,7 @@ export class TcfNode implements NodeService {
    * both commit through here.
    */
   #commit(block: Block, certificate: DecidedRecord['certificate']): Promise<void> {
-    const run = this.#commits.then(async () => {
+    return this.#serially(async () => {
       const { height } = block
       if (height <= this.#ledger.height) return
       const hash = blockHash(block)
@@ -457,12 +457,26 @@ export class TcfNode implements NodeService {
       if (header.resultsRoot !== ZERO_HASH) this.#init.chain.anchor({ height, block, header, certificate })
       for (const change of changes) if (change.kind === 'admitted') void this.#execute(change.job.jobId)
     })
+  }
+
+  /**
+   * Job records are read, changed and written back by commits, executions,
+   * anchors and releases; one queue for all of them means no write is made
+   * from a stale read (a late `attested` would otherwise erase a commit's
+   * `certifiedHeight`).
+   */
+  #serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#commits.then(work)
     this.#commits = run.catch(() => undefined)
     return run
   }
 
   /** Records the anchoring transaction on every job whose outcome the block carries. */
-  async onAnchored(height: number, txHash: Hex32): Promise<void> {
+  onAnchored(height: number, txHash: Hex32): Promise<void> {
+    return this.#serially(() => this.#recordAnchor(height, txHash))
+  }
+
+  async #recordAnchor(height: number, txHash: Hex32): Promise<void> {
     const stored = await this.#init.store.getBlock(height)
     if (!stored) return
     const { block } = stored
@@ -518,12 +532,14 @@ export class TcfNode implements NodeService {
     }
   }
 
-  async #updateJob(jobId: Hex32, stage: JobRecord['stage'], fields: Partial<JobRecord> = {}): Promise<void> {
-    const record = await this.#init.store.getJob(jobId)
-    if (!record) return
-    const next = advance(record, stage, fields)
-    await this.#init.store.putJob(jobId, next)
-    if (next.stage !== record.stage) this.#observeStage(next)
+  #updateJob(jobId: Hex32, stage: JobRecord['stage'], fields: Partial<JobRecord> = {}): Promise<void> {
+    return this.#serially(async () => {
+      const record = await this.#init.store.getJob(jobId)
+      if (!record) return
+      const next = advance(record, stage, fields)
+      await this.#init.store.putJob(jobId, next)
+      if (next.stage !== record.stage) this.#observeStage(next)
+    })
   }
 
   /** The latency of the stage a record just entered, from the stage that starts it. */
@@ -734,15 +750,18 @@ export class TcfNode implements NodeService {
     const existing = await this.#init.store.getJob(jobId)
     if (existing && existing.stage !== 'failed') return { jobId }
     const verdict = await this.#admissible(signed)
-    if (!verdict.ok) {
-      const refused = advance(newJobRecord(signed, 'pending'), 'failed', {
-        refusal: { code: verdict.code, message: verdict.message.slice(0, 1024) },
-        failReason: `refused: ${verdict.message}`.slice(0, 1024),
-      })
-      await this.#init.store.putJob(jobId, refused)
-      throw new ApiError(422, verdict.code, verdict.message)
-    }
-    await this.#init.store.putJob(jobId, newJobRecord(signed, 'pending'))
+    const record = verdict.ok
+      ? newJobRecord(signed, 'pending')
+      : advance(newJobRecord(signed, 'pending'), 'failed', {
+          refusal: { code: verdict.code, message: verdict.message.slice(0, 1024) },
+          failReason: `refused: ${verdict.message}`.slice(0, 1024),
+        })
+    // Only over nothing or an earlier refusal: gossip may have got the job admitted meanwhile.
+    await this.#serially(async () => {
+      const current = await this.#init.store.getJob(jobId)
+      if (!current || current.refusal) await this.#init.store.putJob(jobId, record)
+    })
+    if (!verdict.ok) throw new ApiError(422, verdict.code, verdict.message)
     this.#pending.set(jobId, signed)
     await this.#publish('jobs', signed)
     this.#log.info({ jobId, vaultId: signed.request.vaultId }, 'job accepted')

@@ -84,11 +84,19 @@ export class Client {
   readonly #key: Hex32 | undefined
   readonly #rpcUrl: string | undefined
   #chain: Promise<ChainContext> | undefined
+  /** Transactions from one key go out one at a time: a dev chain refuses nonces out of order. */
+  #transactions: Promise<unknown> = Promise.resolve()
 
   constructor(options: ClientOptions) {
     this.api = new NodeApi(options.url)
     this.#key = options.key
     this.#rpcUrl = options.rpcUrl
+  }
+
+  #transact<T>(what: string, send: () => Promise<T>): Promise<T> {
+    const sent = this.#transactions.then(() => onChain(what, send))
+    this.#transactions = sent.catch(() => undefined)
+    return sent
   }
 
   /** Stops the chain provider's polling so that a process can exit. */
@@ -157,7 +165,8 @@ export class Client {
     }
     const current = await onChain('read the vault registry', () => chain.vaults.vault(vaultId))
     if (current.owner === ZERO_ADDRESS) {
-      return (await onChain('register the vault', () => chain.vaults.register(vaultId, terms))).hash as Hex32
+      return (await this.#transact('register the vault', () => chain.vaults.register(vaultId, terms)))
+        .hash as Hex32
     }
     if (current.owner !== owner) {
       throw new ClientError(
@@ -170,7 +179,8 @@ export class Client {
       current.policyHash === terms.policyHash &&
       current.price === terms.price
     if (same) return undefined
-    return (await onChain('update the vault terms', () => chain.vaults.update(vaultId, terms))).hash as Hex32
+    return (await this.#transact('update the vault terms', () => chain.vaults.update(vaultId, terms)))
+      .hash as Hex32
   }
 
   async vaults(): Promise<readonly VaultSummary[]> {
@@ -220,7 +230,7 @@ export class Client {
     // Escrow expiry is chain time, which a dev chain may have moved away from the wall clock.
     const now = (await chain.provider.getBlock('latest'))?.timestamp ?? Math.floor(Date.now() / 1000)
     const expiresAt = BigInt(now + (options.escrowSeconds ?? DEFAULT_ESCROW_SECONDS))
-    const escrow = await onChain('open the escrow', () =>
+    const escrow = await this.#transact('open the escrow', () =>
       chain.market.openJob(jobId, options.vaultId, expiresAt, vault.price),
     )
     await this.api.json<{ jobId: Hex32 }>('/v1/jobs', { method: 'POST', body: signed })

@@ -1,0 +1,190 @@
+/**
+ * Devnet benchmark: the demo job on real validator processes. For each
+ * network size, one job alone (latency per stage) and then a burst of jobs
+ * submitted concurrently (latency percentiles per stage, sustained jobs/s).
+ * Bounded in job count and time. Prints a table, writes
+ * bench-results/devnet.json.
+ *
+ *   npm run bench:devnet [-- --validators 4,7 --jobs 12 --budget-s 240]
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import pino from 'pino'
+import { VaultAgent } from '../node/agent/index.ts'
+import { table } from '../node/cli/table.ts'
+import { Client, type JobRecord } from '../node/sdk/index.ts'
+import type { Hex32 } from '../protocol/index.ts'
+import { createVault, generateKeys, PolicySchema, VaultSchemaSchema, writeKeyDir } from '../sandbox/index.ts'
+import { CLUSTER_PASSPHRASE, startCluster } from './cluster.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    validators: { type: 'string', default: '4,7' },
+    jobs: { type: 'string', default: '12' },
+    'budget-s': { type: 'string', default: '240' },
+    out: { type: 'string', default: 'bench-results/devnet.json' },
+  },
+})
+
+const DATA = (f: string) => fileURLToPath(new URL(`./data/${f}`, import.meta.url))
+const STAGES = [
+  ['admission', 'pending', 'admitted'],
+  ['execution', 'admitted', 'attested'],
+  ['certification', 'admitted', 'certified'],
+  ['submit->certified', 'pending', 'certified'],
+  ['anchoring', 'certified', 'anchored'],
+  ['release', 'certified', 'released'],
+  ['submit->released', 'pending', 'released'],
+] as const
+
+interface Run {
+  readonly validators: number
+  readonly mode: 'single' | 'burst'
+  readonly submitted: number
+  readonly released: number
+  readonly failed: number
+  readonly seconds: number
+  readonly jobsPerSecond: number
+  readonly stages: Record<string, { p50: number; p95: number; p99: number; n: number }>
+}
+
+const runs: Run[] = []
+const spec = JSON.parse(await readFile(DATA('algo.json'), 'utf8')) as unknown
+const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(DATA('schema.json'), 'utf8')))
+const policy = PolicySchema.parse(JSON.parse(await readFile(DATA('policy.json'), 'utf8')))
+
+for (const validators of args.validators.split(',').map(Number)) {
+  const dir = await mkdtemp(join(tmpdir(), 'tcf-bench-devnet-'))
+  const cluster = await startCluster({ dir, validators })
+  const abort = new AbortController()
+  let agent: VaultAgent | undefined
+  try {
+    const keysDir = join(dir, 'keys')
+    await writeKeyDir(keysDir, await generateKeys('ckks-8192', CLUSTER_PASSPHRASE, { N: 1024, r: 8, p: 1 }))
+    const vaultDir = join(dir, 'vault')
+    const manifest = await createVault({
+      csv: DATA('heart.csv'),
+      schema,
+      policy,
+      keysDir,
+      passphrase: CLUSTER_PASSPHRASE,
+      outDir: vaultDir,
+    })
+    const seller = new Client({
+      url: cluster.nodes[0]!.apiUrl,
+      key: cluster.chain.wallet(1).privateKey as Hex32,
+    })
+    await seller.publishVault(vaultDir)
+    await seller.close()
+    agent = new VaultAgent({
+      vaultDir,
+      keysDir,
+      passphrase: CLUSTER_PASSPHRASE,
+      ownerKey: cluster.chain.wallet(1).privateKey as Hex32,
+      nodes: cluster.nodes.map((n) => n.apiUrl),
+      logger: pino({ level: 'silent' }),
+    })
+    await agent.start()
+    void agent.run(abort.signal, 250)
+    const buyer = new Client({
+      url: cluster.nodes[0]!.apiUrl,
+      key: cluster.chain.wallet(2).privateKey as Hex32,
+    })
+    const burst = async (mode: Run['mode'], count: number) => {
+      const started = Date.now()
+      const budget = started + Number(args['budget-s']) * 1000
+      const ids = await Promise.all(
+        Array.from({ length: count }, () =>
+          buyer.submitJob({ vaultId: manifest.vaultId as Hex32, spec }).then((j) => j.jobId),
+        ),
+      )
+      const records = await Promise.all(
+        ids.map((id) =>
+          buyer
+            .waitForJob(id, ['released'], { timeoutMs: Math.max(1, budget - Date.now()), pollMs: 250 })
+            .catch(() => buyer.job(id)),
+        ),
+      )
+      const seconds = (Date.now() - started) / 1000
+      const released = records.filter((r) => r.stage === 'released').length
+      runs.push({
+        validators,
+        mode,
+        submitted: count,
+        released,
+        failed: records.filter((r) => r.stage === 'failed').length,
+        seconds,
+        jobsPerSecond: released / seconds,
+        stages: percentiles(records),
+      })
+      console.error(
+        `  ${validators} validators, ${mode}: ${released}/${count} released in ${seconds.toFixed(1)} s`,
+      )
+    }
+    await burst('single', 1)
+    await burst('burst', Number(args.jobs))
+    await buyer.close()
+  } finally {
+    abort.abort()
+    await agent?.stop()
+    await cluster.stop()
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+function percentiles(records: readonly JobRecord[]): Run['stages'] {
+  const out: Run['stages'] = {}
+  for (const [name, from, to] of STAGES) {
+    const xs = records
+      .map((r) =>
+        r.stages[from] && r.stages[to]
+          ? (Date.parse(r.stages[to]!) - Date.parse(r.stages[from]!)) / 1000
+          : undefined,
+      )
+      .filter((x): x is number => x !== undefined)
+      .sort((a, b) => a - b)
+    const at = (q: number) => xs[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)] ?? Number.NaN
+    out[name] = { p50: at(0.5), p95: at(0.95), p99: at(0.99), n: xs.length }
+  }
+  return out
+}
+
+const rows = runs.flatMap((r) =>
+  STAGES.map(([name]) => {
+    const s = r.stages[name]!
+    return [
+      String(r.validators),
+      r.mode,
+      name,
+      s.p50.toFixed(2),
+      s.p95.toFixed(2),
+      s.p99.toFixed(2),
+      String(s.n),
+    ]
+  }),
+)
+console.log(table(['validators', 'run', 'stage (s)', 'p50', 'p95', 'p99', 'jobs'], rows))
+console.log()
+console.log(
+  table(
+    ['validators', 'run', 'submitted', 'released', 'failed', 'seconds', 'jobs/s'],
+    runs.map((r) => [
+      String(r.validators),
+      r.mode,
+      String(r.submitted),
+      String(r.released),
+      String(r.failed),
+      r.seconds.toFixed(1),
+      r.jobsPerSecond.toFixed(3),
+    ]),
+  ),
+)
+await mkdir('bench-results', { recursive: true })
+await writeFile(
+  args.out,
+  `${JSON.stringify({ bench: 'devnet', date: new Date().toISOString(), spec: 'devnet/data/algo.json', records: 10_000, runs }, null, 2)}\n`,
+)
+console.log(`\nwrote ${args.out}`)
