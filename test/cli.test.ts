@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { parse } from 'csv-parse/sync'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addressOfPrivateKey, startDevChain } from '../protocol/index.ts'
 import { parseSpecJson } from '../sandbox/index.ts'
 import { plaintextOutputs, readCsvRows } from '../sandbox/reference/plaintext.ts'
 import { VaultSchemaSchema } from '../sandbox/vault/schema.ts'
@@ -120,5 +121,60 @@ describe('tcf CLI', () => {
       code: 'COLUMN_TYPE',
       message: expect.stringMatching(/^outputs\.m\.of/),
     })
+  })
+
+  it('deploys a devnet to a running chain and initializes a validator home from its files', async () => {
+    const chain = await startDevChain()
+    try {
+      const out = join(dir, 'shared')
+      const deployed = JSON.parse(
+        (
+          await tcf(
+            'devnet',
+            'deploy',
+            '--rpc-url',
+            chain.rpcUrl,
+            '--validators',
+            '4',
+            '--out',
+            out,
+            '--json',
+          )
+        ).stdout,
+      )
+      expect(deployed.validators).toBe(4)
+      const bootstrap = await readFile(join(out, 'validator-0', 'bootstrap'), 'utf8')
+      expect(bootstrap.split(',')).toHaveLength(3)
+      expect(bootstrap).toMatch(/^\/dns4\/validator-1\/tcp\/7601\/p2p\/12D3KooW/)
+      const home = join(dir, 'home0')
+      const init = JSON.parse(
+        (
+          await tcf(
+            'node',
+            'init',
+            '--home',
+            home,
+            '--addresses',
+            join(out, 'addresses.json'),
+            '--rpc-url',
+            chain.rpcUrl,
+            '--import-key',
+            join(out, 'validator-0', 'validator.key'),
+            '--import-peer-key',
+            join(out, 'validator-0', 'peer.key'),
+            '--passphrase-file',
+            join(dir, 'pass'),
+            '--json',
+          )
+        ).stdout,
+      )
+      const key = (await readFile(join(out, 'validator-0', 'validator.key'), 'utf8')).trim()
+      expect(init.address).toBe(addressOfPrivateKey(key as `0x${string}`))
+      expect(bootstrap).not.toContain(init.peerId)
+      const other = await readFile(join(out, 'validator-1', 'bootstrap'), 'utf8')
+      expect(other).toContain(init.peerId)
+    } finally {
+      await chain.stop()
+    }
   })
 })

@@ -7,6 +7,8 @@ import { ConfigError } from '../config/index.ts'
 import { ClientError } from '../sdk/index.ts'
 import { checkHandler } from './cmds/algo/check/handler.ts'
 import { checkOptions } from './cmds/algo/check/options.ts'
+import { deployHandler } from './cmds/devnet/deploy/handler.ts'
+import { deployOptions } from './cmds/devnet/deploy/options.ts'
 import { resultHandler } from './cmds/job/result/handler.ts'
 import { resultOptions } from './cmds/job/result/options.ts'
 import { jobStatusHandler } from './cmds/job/status/handler.ts'
@@ -102,6 +104,16 @@ export function buildCli(argv: string[]): Argv {
         )
         .command('status', "a node's height, peers and validator set", nodeStatusOptions, (a) =>
           nodeStatusHandler(a),
+        )
+        .demandCommand(1),
+    )
+    .command('devnet', 'developer: local dev networks', (y) =>
+      y
+        .command(
+          'deploy',
+          'deploy the contracts to a dev chain and stake validator keys',
+          deployOptions,
+          (a) => deployHandler(a),
         )
         .demandCommand(1),
     )

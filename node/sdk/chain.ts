@@ -22,8 +22,12 @@ export interface ChainContext {
 }
 
 export function connectChain(info: ChainInfo, key: Hex32 | undefined, rpcUrl = info.rpcUrl): ChainContext {
-  // A static network: the node already told us the chain id, so ethers need not probe for it.
-  const provider = new JsonRpcProvider(rpcUrl, Network.from(info.chainId), { staticNetwork: true })
+  // A static network: the node already told us the chain id, so ethers need not probe for it. No
+  // response cache: a transaction count read 250 ms ago is a stale nonce for the next transaction.
+  const provider = new JsonRpcProvider(rpcUrl, Network.from(info.chainId), {
+    staticNetwork: true,
+    cacheTimeout: -1,
+  })
   const wallet = key ? new Wallet(key, provider) : undefined
   const runner = wallet ?? provider
   return {

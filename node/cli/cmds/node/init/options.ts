@@ -23,6 +23,10 @@ export const nodeInitOptions = {
     description: 'the other validators, as /ip4/…/tcp/…/p2p/<peer id>',
   },
   apiPort: { type: 'number', description: 'HTTP API port (default 7700)' },
+  importPeerKey: {
+    type: 'string',
+    description: 'file holding the libp2p key (protobuf bytes) to import instead of generating one',
+  },
   importKey: {
     type: 'string',
     description: 'file holding the validator private key (0x hex) to import instead of generating one',
