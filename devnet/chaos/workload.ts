@@ -58,13 +58,21 @@ async function until(probe: () => Promise<boolean>, deadline: number): Promise<b
 }
 
 /**
- * What every validator must agree on about a job. Not the stage itself: a
- * node marks `anchored` when it sees the anchoring transaction, which may be
- * a moment after the others.
+ * What every validator must agree on about a job: what the decided blocks
+ * say. Not the stage itself (a node marks `anchored` when it sees the
+ * anchoring transaction, a moment after the others), and the result hash
+ * only once certified (before that it is this node's own evaluation, which a
+ * node that never evaluated lacks).
  */
 const outcome = (r: JobRecord | undefined) =>
   r &&
-  JSON.stringify([r.stage === 'failed', r.admittedHeight, r.certifiedHeight, r.failedHeight, r.resultHash])
+  JSON.stringify([
+    r.stage === 'failed',
+    r.admittedHeight,
+    r.certifiedHeight,
+    r.failedHeight,
+    r.certifiedHeight === undefined ? undefined : r.resultHash,
+  ])
 
 export async function runScenario(scenario: Scenario, dir: string): Promise<ScenarioResult> {
   const net = await startChaosNetwork(dir, VALIDATORS)
