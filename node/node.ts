@@ -532,11 +532,15 @@ export class TcfNode implements NodeService {
     }
   }
 
-  #updateJob(jobId: Hex32, stage: JobRecord['stage'], fields: Partial<JobRecord> = {}): Promise<void> {
+  #updateJob(
+    jobId: Hex32,
+    stage: JobRecord['stage'],
+    fields: Partial<JobRecord> | ((current: JobRecord) => Partial<JobRecord>) = {},
+  ): Promise<void> {
     return this.#serially(async () => {
       const record = await this.#init.store.getJob(jobId)
       if (!record) return
-      const next = advance(record, stage, fields)
+      const next = advance(record, stage, typeof fields === 'function' ? fields(record) : fields)
       await this.#init.store.putJob(jobId, next)
       if (next.stage !== record.stage) this.#observeStage(next)
     })
