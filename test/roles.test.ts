@@ -2,12 +2,19 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Level } from 'level'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Cluster, startCluster } from '../devnet/cluster.ts'
 import { signRequest } from '../node/api/index.ts'
+import { type DaemonInfo, INFO_FILE } from '../node/daemon.ts'
+import { generatePeerKey } from '../node/p2p/index.ts'
+import { createNetworkNode, type NetworkNode, parsePeerAddress } from '../node/p2p/libp2p.ts'
+import { TOPIC_CODECS } from '../node/ports.ts'
 import { Client, ClientError, generateSealingKey, type JobResult } from '../node/sdk/index.ts'
 import { DEV_PRIVATE_KEYS, type Hex32, writeKeystoreFile } from '../protocol/index.ts'
-import { parseSpec, VaultSchemaSchema } from '../sandbox/index.ts'
+import { openSecretFile } from '../sandbox/he/keys.ts'
+import { canonicalBytes, loadInto } from '../sandbox/he/serialize.ts'
+import { heContext, parseSpec, VaultSchemaSchema } from '../sandbox/index.ts'
 import { plaintextOutputs, readCsvRows } from '../sandbox/reference/plaintext.ts'
 import { tcf, tcfBackground, tcfJson } from './support/cli.ts'
 
@@ -21,6 +28,7 @@ const DATA = new URL('../devnet/data/', import.meta.url).pathname
 const RECORDS = 400
 const PASS = 'roles test passphrase'
 const ENV = { TCF_SCRYPT_N: '1024', TCF_LOG_LEVEL: 'info' }
+const TOPICS = Object.keys(TOPIC_CODECS).map((t) => `/tcf/1/${t}`)
 
 const SPEC = {
   version: 1,
@@ -44,6 +52,8 @@ describe('seller, buyer and operator through the CLI', () => {
   let cluster: Cluster
   let node: string
   let vaultId: Hex32
+  let observer: NetworkNode | undefined
+  const gossip: Uint8Array[] = []
   const files = (name: string) => join(dir, name)
 
   beforeAll(async () => {
@@ -60,9 +70,26 @@ describe('seller, buyer and operator through the CLI', () => {
     // Funded dev accounts the cluster does not use: 1 sells, 2 buys.
     await writeKeystoreFile(files('owner.json'), DEV_PRIVATE_KEYS[1], PASS, { scryptN: 1024 })
     await writeKeystoreFile(files('buyer.json'), DEV_PRIVATE_KEYS[2], PASS, { scryptN: 1024 })
+    // A passive peer on every topic: what any outsider on the network would receive.
+    observer = await createNetworkNode({
+      privateKey: generatePeerKey(),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      directPeers: [],
+      topics: TOPICS,
+    })
+    await observer.libp2p.start()
+    observer.pubsub.addEventListener('message', (event) => gossip.push(event.detail.data))
+    for (const t of TOPICS) observer.pubsub.subscribe(t)
+    for (const n of cluster.nodes) {
+      const info = JSON.parse(await readFile(join(n.home, INFO_FILE), 'utf8')) as DaemonInfo
+      await observer.libp2p.dial(
+        parsePeerAddress(info.multiaddrs.find((a) => a.includes('/127.0.0.1/'))!).addr,
+      )
+    }
   })
 
   afterAll(async () => {
+    await observer?.libp2p.stop()
     await cluster?.stop()
     await rm(dir, { recursive: true, force: true })
   })
@@ -288,5 +315,76 @@ describe('seller, buyer and operator through the CLI', () => {
     expect([400, 422]).toContain(schemaError.status)
     await expectError(await json('/v1/releases', '{"version":2}'), 400, 'BAD_VERSION')
     await expectError(await json('/v1/vaults', '{}'), 401, 'UNSIGNED')
+  })
+
+  it('operator: /metrics exposes heights, stage latencies, gossip and the sandbox', async () => {
+    const text = await (await fetch(`${node}/metrics`)).text()
+    expect(text).toMatch(/^tcf_height \d+/m)
+    expect(text).toMatch(/^tcf_job_stage_seconds_count\{stage="certification"\} [1-9]/m)
+    expect(text).toMatch(/^tcf_gossip_messages\{topic="votes",outcome="accepted"\} [1-9]/m)
+    expect(text).toMatch(/^tcf_sandbox_evaluation_seconds_count [1-9]/m)
+    expect(text).toMatch(/^tcf_peers [3-9]/m)
+  })
+
+  it('API: a client over its request budget gets 429 RATE_LIMITED', async () => {
+    const url = `${cluster.nodes[3]!.apiUrl}/v1/status`
+    let limited: { error: { code: string } } | undefined
+    // 1,200 requests a minute per client: 1,300 quick ones cross it (bounded: 1,300 at most, 30 s).
+    const deadline = Date.now() + 30_000
+    for (let sent = 0; sent < 1300 && !limited && Date.now() < deadline; sent += 50) {
+      const responses = await Promise.all(Array.from({ length: 50 }, () => fetch(url)))
+      const hit = responses.find((r) => r.status === 429)
+      if (hit) limited = (await hit.json()) as { error: { code: string } }
+      await Promise.all(responses.filter((r) => r !== hit).map((r) => r.arrayBuffer()))
+    }
+    expect(limited?.error.code).toBe('RATE_LIMITED')
+  })
+
+  it("no node's storage, logs or gossip holds a CSV value or the vault's secret key", async () => {
+    const rows = (await readFile(files('data.csv'), 'utf8')).trim().split('\n').slice(1)
+    const secret = await openSecretFile(files('keys'), PASS)
+    const window = (bytes: Uint8Array) => Buffer.from(bytes.subarray(bytes.length / 2, bytes.length / 2 + 48))
+    const ctx = await heContext('ckks-8192')
+    const key = loadInto(ctx, () => new ctx.seal.SecretKey(), secret, 'secret', 'KEY_INVALID')
+    const expanded = canonicalBytes(ctx, key)
+    key.delete()
+    const needles: { what: string; bytes: Buffer }[] = [
+      ...rows.map((row, i) => ({ what: `CSV row ${i + 1}`, bytes: Buffer.from(row) })),
+      ...[window(secret), window(expanded)].flatMap((w, i) => [
+        { what: `secret key bytes (${i ? 'expanded' : 'wire'})`, bytes: w },
+        { what: `secret key hex (${i ? 'expanded' : 'wire'})`, bytes: Buffer.from(w.toString('hex')) },
+        {
+          what: `secret key base64 (${i ? 'expanded' : 'wire'})`,
+          bytes: Buffer.from(w.toString('base64').slice(4, 40)),
+        },
+      ]),
+    ]
+    const haystacks: { where: string; bytes: Buffer }[] = gossip.map((g, i) => ({
+      where: `gossip message ${i}`,
+      bytes: Buffer.from(g),
+    }))
+    expect(gossip.length).toBeGreaterThan(20)
+    for (const n of cluster.nodes) {
+      haystacks.push({ where: `node ${n.index} log`, bytes: Buffer.from(await n.log()) })
+      // Every key and value of the node's LevelDB, read raw once the node is stopped.
+      await n.stop()
+      const db = new Level<Buffer, Buffer>(join(n.home, 'db'), {
+        keyEncoding: 'buffer',
+        valueEncoding: 'buffer',
+      })
+      for await (const [k, v] of db.iterator())
+        haystacks.push({
+          where: `node ${n.index} db ${k.subarray(0, 24).toString()}`,
+          bytes: Buffer.concat([k, v]),
+        })
+      await db.close()
+    }
+    expect(haystacks.length).toBeGreaterThan(cluster.nodes.length * 10)
+    // The scan reads what the nodes store: the vault's id is there, in its manifest.
+    expect(haystacks.some((h) => h.where.includes(' db ') && h.bytes.includes(Buffer.from(vaultId)))).toBe(true)
+    const leaks = haystacks.flatMap((h) =>
+      needles.filter((n) => h.bytes.includes(n.bytes)).map((n) => `${n.what} in ${h.where}`),
+    )
+    expect(leaks).toEqual([])
   })
 })

@@ -64,15 +64,18 @@ async function until(probe: () => Promise<boolean>, deadline: number): Promise<b
  * only once certified (before that it is this node's own evaluation, which a
  * node that never evaluated lacks).
  */
-const outcome = (r: JobRecord | undefined) =>
-  r &&
-  JSON.stringify([
-    r.stage === 'failed',
-    r.admittedHeight,
-    r.certifiedHeight,
-    r.failedHeight,
-    r.certifiedHeight === undefined ? undefined : r.resultHash,
+const outcome = (r: JobRecord | undefined, asOf: number) => {
+  if (!r) return undefined
+  // The chain goes on while records are read: judge every record as of the same height.
+  const at = (h: number | undefined) => (h !== undefined && h <= asOf ? h : undefined)
+  const certified = at(r.certifiedHeight)
+  return JSON.stringify([
+    at(r.admittedHeight),
+    certified,
+    at(r.failedHeight),
+    certified === undefined ? undefined : r.resultHash,
   ])
+}
 
 export async function runScenario(scenario: Scenario, dir: string): Promise<ScenarioResult> {
   const net = await startChaosNetwork(dir, VALIDATORS)
@@ -123,8 +126,8 @@ export async function runScenario(scenario: Scenario, dir: string): Promise<Scen
       }
       return final.size === jobs.length
     }, settleBy)
-    // Every validator, the restarted and the healed one too, must reach the last settling height.
-    const top = Math.max(0, ...[...final.values()].map((r) => r.certifiedHeight ?? r.failedHeight ?? 0))
+    // Every validator, the restarted and the healed one too, must reach the height the most advanced one is at.
+    const top = Math.max(0, ...(await Promise.all(net.validators.map((v) => height(v).catch(() => 0)))))
     const caughtUp = await until(
       async () => (await Promise.all(net.validators.map(height))).every((h) => h >= top),
       settleBy,
@@ -132,7 +135,7 @@ export async function runScenario(scenario: Scenario, dir: string): Promise<Scen
     if (!caughtUp) errors.push(`not every validator reached height ${top}`)
     const heights = Math.min(...(await Promise.all(net.validators.map((v) => height(v).catch(() => 0)))))
     const { agree: blocksAgree, roundsAboveZero } = await compareBlocks(net.validators, heights)
-    const disagreeing = await compareRecords(net.validators, jobs)
+    const disagreeing = await compareRecords(net.validators, jobs, heights)
     errors.push(...disagreeing)
     const recordsAgree = disagreeing.length === 0
     const latencies = [...final.entries()]
@@ -184,10 +187,11 @@ async function compareBlocks(
 async function compareRecords(
   validators: readonly ChaosValidator[],
   jobs: readonly Hex32[],
+  asOf: number,
 ): Promise<string[]> {
   const disagreements: string[] = []
   for (const jobId of jobs) {
-    const outcomes = (await Promise.all(validators.map((v) => record(v, jobId)))).map(outcome)
+    const outcomes = (await Promise.all(validators.map((v) => record(v, jobId)))).map((r) => outcome(r, asOf))
     if (new Set(outcomes).size !== 1) disagreements.push(`job ${jobId}: ${outcomes.join(' | ')}`)
   }
   return disagreements
