@@ -381,7 +381,9 @@ describe('seller, buyer and operator through the CLI', () => {
     }
     expect(haystacks.length).toBeGreaterThan(cluster.nodes.length * 10)
     // The scan reads what the nodes store: the vault's id is there, in its manifest.
-    expect(haystacks.some((h) => h.where.includes(' db ') && h.bytes.includes(Buffer.from(vaultId)))).toBe(true)
+    expect(haystacks.some((h) => h.where.includes(' db ') && h.bytes.includes(Buffer.from(vaultId)))).toBe(
+      true,
+    )
     const leaks = haystacks.flatMap((h) =>
       needles.filter((n) => h.bytes.includes(n.bytes)).map((n) => `${n.what} in ${h.where}`),
     )
