@@ -8,7 +8,12 @@ import type { NodeConfigInput } from '../node/config/index.ts'
 import { type DaemonInfo, INFO_FILE } from '../node/daemon.ts'
 import { initHome } from '../node/home.ts'
 import { generatePeerKey, peerIdOf } from '../node/p2p/index.ts'
-import { type DevChain, startDevChain, startTestNetwork, type TestNetwork } from '../protocol/index.ts'
+import {
+  type DevChain,
+  startDevChain,
+  startTestNetwork,
+  type TestNetwork,
+} from '../protocol/testing/index.ts'
 
 /**
  * A local tcf network of real processes: a hardhat dev chain with the

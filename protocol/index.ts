@@ -140,5 +140,3 @@ export {
   type VaultManifest,
   vaultManifestCodec,
 } from './messages/vaultManifest.ts'
-export { DEV_PRIVATE_KEYS, type DevChain, DevChainError, startDevChain } from './testing/devChain.ts'
-export { startTestNetwork, type TestNetwork } from './testing/network.ts'

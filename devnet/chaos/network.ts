@@ -2,7 +2,12 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { initHome } from '../../node/home.ts'
 import { generatePeerKey, peerIdOf } from '../../node/p2p/index.ts'
-import { type DevChain, startDevChain, startTestNetwork, type TestNetwork } from '../../protocol/index.ts'
+import {
+  type DevChain,
+  startDevChain,
+  startTestNetwork,
+  type TestNetwork,
+} from '../../protocol/testing/index.ts'
 import { CLUSTER_PASSPHRASE, ClusterNode } from '../cluster.ts'
 import { apiPort, CHAIN_RPC_PORT, p2pPort } from '../topology.ts'
 import { BRIDGE_ADDRESS, NetnsLab, namespaceAddress } from './lab.ts'

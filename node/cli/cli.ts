@@ -7,7 +7,6 @@ import { ConfigError } from '../config/index.ts'
 import { ClientError } from '../sdk/index.ts'
 import { checkHandler } from './cmds/algo/check/handler.ts'
 import { checkOptions } from './cmds/algo/check/options.ts'
-import { deployHandler } from './cmds/devnet/deploy/handler.ts'
 import { deployOptions } from './cmds/devnet/deploy/options.ts'
 import { resultHandler } from './cmds/job/result/handler.ts'
 import { resultOptions } from './cmds/job/result/options.ts'
@@ -113,7 +112,11 @@ export function buildCli(argv: string[]): Argv {
           'deploy',
           'deploy the contracts to a dev chain and stake validator keys',
           deployOptions,
-          (a) => deployHandler(a),
+          async (a) => {
+            // Lazily: the deploy step needs the dev-chain helpers, which load hardhat (a dev dependency).
+            const { deployHandler } = await import('./cmds/devnet/deploy/handler.ts')
+            await deployHandler(a)
+          },
         )
         .demandCommand(1),
     )
