@@ -14,6 +14,7 @@ import {
   startTestNetwork,
   type TestNetwork,
 } from '../protocol/testing/index.ts'
+import { DEVNET_PASSPHRASE } from './topology.ts'
 
 /**
  * A local tcf network of real processes: a hardhat dev chain with the
@@ -27,9 +28,18 @@ export interface ClusterOptions {
   readonly overrides?: (index: number) => Partial<NodeConfigInput>
   /** environment for every node process (TCF_* overrides, TCF_LOG_LEVEL) */
   readonly env?: Record<string, string>
+  /** per-node environment on top of `env` (the devnet's topology sets each node's this way) */
+  readonly nodeEnv?: (index: number) => Record<string, string>
+  /** fixed ports instead of free ones: the chain's, and each validator's p2p and API */
+  readonly ports?: {
+    readonly chain: number
+    readonly p2p: (index: number) => number
+    readonly api: (index: number) => number
+  }
 }
 
-export const CLUSTER_PASSPHRASE = 'devnet passphrase'
+/** The passphrase of every key in a cluster: the devnet's, from its topology. */
+export const CLUSTER_PASSPHRASE = DEVNET_PASSPHRASE
 const BIN = fileURLToPath(new URL('../bin/tcf.ts', import.meta.url))
 
 export class ClusterNode {
@@ -141,14 +151,15 @@ export interface Cluster {
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   await mkdir(options.dir, { recursive: true })
-  const chain = await startDevChain()
+  const chain = await startDevChain(options.ports ? { port: options.ports.chain } : {})
   try {
     const network = await startTestNetwork(chain, { validators: options.validators })
     const passphraseFile = join(options.dir, 'passphrase')
     await writeFile(passphraseFile, CLUSTER_PASSPHRASE, { mode: 0o600 })
     const peerKeys = network.validatorKeys.map(() => generatePeerKey())
-    const p2pPorts = await freePorts(options.validators)
-    const apiPorts = await freePorts(options.validators)
+    const indices = Array.from({ length: options.validators }, (_, i) => i)
+    const p2pPorts = options.ports ? indices.map(options.ports.p2p) : await freePorts(options.validators)
+    const apiPorts = options.ports ? indices.map(options.ports.api) : await freePorts(options.validators)
     const multiaddr = (i: number) => `/ip4/127.0.0.1/tcp/${p2pPorts[i]}/p2p/${peerIdOf(peerKeys[i]!)}`
     const nodes: ClusterNode[] = []
     for (let i = 0; i < options.validators; i++) {
@@ -193,7 +204,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           address: initialized.address,
           peerId: initialized.peerId,
           apiUrl: `http://127.0.0.1:${apiPorts[i]}`,
-          env: { TCF_LOG_LEVEL: 'info', ...options.env },
+          env: { TCF_LOG_LEVEL: 'info', ...options.env, ...options.nodeEnv?.(i) },
           passphraseFile,
         }),
       )

@@ -31,6 +31,7 @@ import {
 } from '../sandbox/index.ts'
 import { type PlainValue, plaintextOutputs, readCsvRows } from '../sandbox/reference/plaintext.ts'
 import { CLUSTER_PASSPHRASE, type Cluster, startCluster } from './cluster.ts'
+import { apiPort, CHAIN_RPC_PORT, LOCAL, p2pPort, validatorEnv } from './topology.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -81,7 +82,13 @@ try {
   const validators = Number(args.validators)
 
   say(`[${elapsed()}] starting a dev chain and ${validators} validators in ${dir}`)
-  cluster = await startCluster({ dir, validators })
+  // The topology the compose file describes too: its ports, and each validator's environment.
+  cluster = await startCluster({
+    dir,
+    validators,
+    ports: { chain: CHAIN_RPC_PORT, p2p: p2pPort, api: apiPort },
+    nodeEnv: (i) => validatorEnv(i, LOCAL),
+  })
   const [seller, buyer] = [cluster.chain.wallet(1), cluster.chain.wallet(2)]
   say(
     `[${elapsed()}] chain ${cluster.chain.rpcUrl} (id ${cluster.chain.chainId}), contracts deployed, validators staked`,

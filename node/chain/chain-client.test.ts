@@ -1,6 +1,11 @@
 import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DevChain, startDevChain, startTestNetwork, type TestNetwork } from '../../protocol/testing/index.ts'
+import {
+  type DevChain,
+  startDevChain,
+  startTestNetwork,
+  type TestNetwork,
+} from '../../protocol/testing/index.ts'
 import { type ChainClient, type ChainClientInit, createChainClient } from './chain-client.ts'
 import { decidedBlock } from './testing/decided.ts'
 import { startTcpProxy } from './testing/tcp-proxy.ts'

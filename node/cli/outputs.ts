@@ -9,7 +9,7 @@ export function outputsTable(outputs: Readonly<Record<string, OutputValue | With
       name,
       out.op,
       'withheld' in out ? '-' : String(out.n),
-      valueOf(out),
+      renderValue(out),
     ]),
   )
 }
@@ -26,7 +26,7 @@ export function qualityReport(q: QualityScore): string {
   ].join('\n')
 }
 
-function valueOf(out: OutputValue | Withheld): string {
+function renderValue(out: OutputValue | Withheld): string {
   if ('withheld' in out) return `withheld: ${out.withheld}`
   switch (out.op) {
     case 'histogram':
