@@ -97,7 +97,9 @@ describe('a peer that publishes invalid messages', () => {
     await eventually('the honest message after the cut-off reaches h0', () => honestAtH0() === honestSent)
     await sleep(200)
     expect(h0.gossip.counters().votes!.rejected).toBe(rejectedBefore)
-    expect(received.every((r) => r.message.text.startsWith('honest-') && r.from === h1.peerId)).toBe(true)
+    // Only honest messages were ever delivered. Not necessarily from h1 itself: the spammer runs an
+    // ordinary gossipsub and may relay h1's valid messages, which is no fault.
+    expect(received.filter((r) => !r.message.text.startsWith('honest-'))).toEqual([])
     expect(h0.gossip.peerScore(h1.peerId)).toBeGreaterThanOrEqual(0)
   })
 })
