@@ -42,6 +42,24 @@ export interface ClusterOptions {
 export const CLUSTER_PASSPHRASE = DEVNET_PASSPHRASE
 const BIN = fileURLToPath(new URL('../bin/tcf.ts', import.meta.url))
 
+/**
+ * How a local network paces itself: shorter timeouts and block interval than
+ * a production validator's defaults (peers are on loopback), a quick anchor
+ * takeover, and one evaluation worker per node since they share the cores.
+ */
+export const DEVNET_PACE = {
+  consensus: {
+    timeouts: {
+      propose: { base: 1500, delta: 500 },
+      prevote: { base: 500, delta: 250 },
+      precommit: { base: 500, delta: 250 },
+    },
+    blockIntervalMs: 250,
+  },
+  anchor: { takeoverDelayMs: 2000 },
+  sandbox: { workers: 1 },
+} as const satisfies Partial<NodeConfigInput>
+
 export class ClusterNode {
   readonly index: number
   readonly home: string
@@ -176,17 +194,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
             .map(multiaddr),
         },
         api: { host: '127.0.0.1', port: apiPorts[i]! },
-        consensus: {
-          timeouts: {
-            propose: { base: 1500, delta: 500 },
-            prevote: { base: 500, delta: 250 },
-            precommit: { base: 500, delta: 250 },
-          },
-          blockIntervalMs: 250,
-        },
-        anchor: { takeoverDelayMs: 2000 },
-        // Several nodes share this machine's cores: one evaluation worker each.
-        sandbox: { workers: 1 },
+        ...DEVNET_PACE,
         ...overrides,
       }
       const initialized = await initHome({

@@ -8,7 +8,7 @@ import {
   startTestNetwork,
   type TestNetwork,
 } from '../../protocol/testing/index.ts'
-import { CLUSTER_PASSPHRASE, ClusterNode } from '../cluster.ts'
+import { CLUSTER_PASSPHRASE, ClusterNode, DEVNET_PACE } from '../cluster.ts'
 import { apiPort, CHAIN_RPC_PORT, p2pPort } from '../topology.ts'
 import { BRIDGE_ADDRESS, NetnsLab, namespaceAddress } from './lab.ts'
 import { type LinkConditions, Relay } from './relay.ts'
@@ -99,17 +99,8 @@ export async function startChaosNetwork(dir: string, count: number): Promise<Cha
             ),
           },
           api: { host, port: apiPort(i) },
-          // The process devnet's pace (devnet/cluster.ts), so that results compare with it.
-          consensus: {
-            timeouts: {
-              propose: { base: 1500, delta: 500 },
-              prevote: { base: 500, delta: 250 },
-              precommit: { base: 500, delta: 250 },
-            },
-            blockIntervalMs: 250,
-          },
-          anchor: { takeoverDelayMs: 2000 },
-          sandbox: { workers: 1 },
+          // The process devnet's pace, so that results compare with it.
+          ...DEVNET_PACE,
         },
       })
       const api = new ClusterNode({

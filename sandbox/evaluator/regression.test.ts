@@ -2,10 +2,12 @@ import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { compile } from '../compiler/compile.ts'
-import { loadEvaluationKeys } from '../he/keys.ts'
-import { heContext } from '../he/seal.ts'
-import { REGRESSION_SPEC, REGRESSION_VAULT, regressionResultHash } from '../testing/regression.ts'
-import { getBlobSync } from '../vault/blob-dir.ts'
+import {
+  REGRESSION_SPEC,
+  REGRESSION_VAULT,
+  regressionEvaluation,
+  regressionResultHash,
+} from '../testing/regression.ts'
 import { BLOB_DIR, readManifest } from '../vault/manifest.ts'
 import { evaluateCircuit } from './evaluate.ts'
 import { Evaluator } from './evaluator.ts'
@@ -19,21 +21,6 @@ import { Evaluator } from './evaluator.ts'
 const PINNED_RESULT_HASH = '0xedb78fb7d1b10661981d051005a991dc16b2bf6cefdf105a5b34b3f32686c941'
 
 const blobDir = join(REGRESSION_VAULT, BLOB_DIR)
-
-async function inProcess() {
-  const manifest = await readManifest(REGRESSION_VAULT)
-  const circuit = compile(REGRESSION_SPEC, manifest)
-  const ctx = await heContext(manifest.profile)
-  const keys = loadEvaluationKeys(
-    ctx,
-    {
-      relinKeys: getBlobSync(blobDir, manifest.keys.relinKeys),
-      galoisKeys: getBlobSync(blobDir, manifest.keys.galoisKeys),
-    },
-    manifest.keys,
-  )
-  return { manifest, circuit, ctx, keys }
-}
 
 describe('deterministic evaluation', () => {
   it('reproduces the pinned result hash in a worker thread', async () => {
@@ -57,13 +44,10 @@ describe('deterministic evaluation', () => {
   })
 
   it('frees every SEAL object: hundreds of evaluations leave the WASM heap bounded', async () => {
-    const { manifest, circuit, ctx, keys } = await inProcess()
-    const small = { ...circuit, stats: circuit.stats.filter((s) => s.factors.length <= 2).slice(0, 2) }
+    const { circuit, ctx, keys, input: full } = await regressionEvaluation()
     const input = {
-      circuit: small,
-      columns: new Map(manifest.columns.map((c) => [c.name, c.chunks])),
-      chunkCount: manifest.chunkCount,
-      readBlob: (id: string) => getBlobSync(blobDir, id as `0x${string}`),
+      ...full,
+      circuit: { ...circuit, stats: circuit.stats.filter((s) => s.factors.length <= 2).slice(0, 2) },
     }
     for (let i = 0; i < 10; i++) evaluateCircuit(ctx, keys, input)
     const warm = ctx.heapBytes()

@@ -77,8 +77,12 @@ if (import.meta.main) {
   console.log(`regression vault ${manifest.vaultId} written to ${REGRESSION_VAULT}`)
 }
 
-/** The regression vault's result hash, evaluated in this process (no worker): what every node must reproduce. */
-export async function regressionResultHash(): Promise<Hex32> {
+/**
+ * The regression vault set up for in-process evaluation (no worker): its
+ * circuit, a SEAL context, its evaluation keys (the caller deletes them) and
+ * the evaluation input.
+ */
+export async function regressionEvaluation() {
   const blobDir = join(REGRESSION_VAULT, BLOB_DIR)
   const manifest = await readManifest(REGRESSION_VAULT)
   const circuit = compile(REGRESSION_SPEC, manifest)
@@ -91,13 +95,20 @@ export async function regressionResultHash(): Promise<Hex32> {
     },
     manifest.keys,
   )
+  const input = {
+    circuit,
+    columns: new Map(manifest.columns.map((c) => [c.name, c.chunks])),
+    chunkCount: manifest.chunkCount,
+    readBlob: (id: string) => getBlobSync(blobDir, id as Hex32),
+  }
+  return { manifest, circuit, ctx, keys, input }
+}
+
+/** The regression vault's result hash, evaluated in this process: what every node must reproduce. */
+export async function regressionResultHash(): Promise<Hex32> {
+  const { manifest, circuit, ctx, keys, input } = await regressionEvaluation()
   try {
-    const stats = evaluateCircuit(ctx, keys, {
-      circuit,
-      columns: new Map(manifest.columns.map((c) => [c.name, c.chunks])),
-      chunkCount: manifest.chunkCount,
-      readBlob: (id) => getBlobSync(blobDir, id as Hex32),
-    })
+    const stats = evaluateCircuit(ctx, keys, input)
     return resultHashOf(circuitIdOf(circuit), await execEnvHash(manifest.profile), stats)
   } finally {
     keys.delete()
