@@ -33,23 +33,18 @@ export function validateBlock(ctx: RuleContext, frame: BlockFrame, block: Block)
     return bad('WRONG_PARENT', `parent ${block.parentHash} is not the head`)
   if (!ctx.validators.has(block.proposer))
     return bad('NOT_A_VALIDATOR', `proposer ${block.proposer} is not a validator`)
+  // Each job at most once per block, whatever the section.
+  const entries: Array<[Hex32, () => Verdict]> = [
+    ...block.admitted.map((r): [Hex32, () => Verdict] => [jobIdOf(r.request), () => checkAdmission(ctx, r)]),
+    ...block.certified.map((c): [Hex32, () => Verdict] => [c.jobId, () => checkCertificate(ctx, c)]),
+    ...block.released.map((r): [Hex32, () => Verdict] => [r.jobId, () => checkRelease(ctx, r)]),
+    ...block.failed.map((jobId): [Hex32, () => Verdict] => [jobId, () => checkFailure(ctx, jobId)]),
+  ]
   const touched = new Set<Hex32>()
-  const once = (jobId: Hex32): Verdict | undefined =>
-    touched.has(jobId) ? bad('JOB_TWICE', `job ${jobId} appears twice in the block`) : void touched.add(jobId)
-  for (const request of block.admitted) {
-    const verdict = once(jobIdOf(request.request)) ?? checkAdmission(ctx, request)
-    if (!verdict.ok) return verdict
-  }
-  for (const certificate of block.certified) {
-    const verdict = once(certificate.jobId) ?? checkCertificate(ctx, certificate)
-    if (!verdict.ok) return verdict
-  }
-  for (const release of block.released) {
-    const verdict = once(release.jobId) ?? checkRelease(ctx, release)
-    if (!verdict.ok) return verdict
-  }
-  for (const jobId of block.failed) {
-    const verdict = once(jobId) ?? checkFailure(ctx, jobId)
+  for (const [jobId, check] of entries) {
+    if (touched.has(jobId)) return bad('JOB_TWICE', `job ${jobId} appears twice in the block`)
+    touched.add(jobId)
+    const verdict = check()
     if (!verdict.ok) return verdict
   }
   return { ok: true }
