@@ -10,7 +10,6 @@ import {
   type SignedProposal,
   type SignedVote,
   ValidatorSet,
-  verifyCommitCertificate,
 } from '../consensus/index.ts'
 import {
   type Address,
@@ -49,7 +48,8 @@ import {
   type NodeStatus,
   type VaultSummary,
 } from './api/index.ts'
-import { fromWireCertificate, toWireCertificate } from './consensus/certificate.ts'
+import { toWireCertificate } from './consensus/certificate.ts'
+import { decidedRecordsAbove, verifyDecidedRecord } from './consensus/decided-chain.ts'
 import { ConsensusDriver } from './consensus/driver.ts'
 import { AttestationPool } from './jobs/attestation-pool.ts'
 import { buildBlock, validateBlock } from './jobs/block.ts'
@@ -67,6 +67,7 @@ import type {
   TopicName,
 } from './ports.ts'
 import { blobIdOf, type JobRecord, type NodeStore, type StoredBlock } from './storage/index.ts'
+import { VaultDirectory } from './vault-directory.ts'
 import { manifestBlob } from './vaults.ts'
 
 export const NODE_VERSION = '0.1.0'
@@ -90,8 +91,6 @@ export interface TcfNodeInit {
 }
 
 const STATUS_INTERVAL_MS = 2000
-const FETCH_ATTEMPTS = 5
-const FETCH_CONCURRENCY = 3
 /** A job's evaluation is retried (say, while a peer is busy or restarting) this often before this node gives up on it. */
 const EXECUTION_ATTEMPTS = 4
 /** How far ahead of the next height a request's deadline must be for this node to take it. */
@@ -119,9 +118,7 @@ export class TcfNode implements NodeService {
   #head: Hex32 | null = null
   readonly #pending = new Map<Hex32, SignedJobRequest>()
   readonly #attestations = new AttestationPool()
-  readonly #manifests = new Map<Hex32, VaultManifest>()
-  /** vault owners as registered on chain; a registration is never transferred, so they are cached for good */
-  readonly #owners = new Map<Hex32, Address>()
+  readonly #vaults: VaultDirectory
   /** releases received and not yet in a decided block */
   readonly #releases = new Map<Hex32, SealedResult>()
   readonly #executing = new Set<Hex32>()
@@ -140,6 +137,7 @@ export class TcfNode implements NodeService {
       chainId: BigInt(init.chainInfo.chainId),
       verifyingContract: init.chainInfo.addresses.validatorRegistry.toLowerCase() as Address,
     }
+    this.#vaults = new VaultDirectory({ store: init.store, chain: init.chain, network: () => this.#network })
     this.#evaluator = new Evaluator({
       ...(init.evaluator.workers > 0 ? { workers: init.evaluator.workers } : {}),
       deadlineMs: init.evaluator.deadlineMs,
@@ -153,7 +151,7 @@ export class TcfNode implements NodeService {
           await init.store.blobs.put(id, bytes)
           return id
         },
-        ensure: (ids) => this.#ensureBlobs(ids),
+        ensure: (ids) => this.#vaults.ensure(ids),
       },
       evaluator: this.#evaluator,
       cacheDir: join(init.home, 'evaluation'),
@@ -271,7 +269,7 @@ export class TcfNode implements NodeService {
     if (!verifyRelease(this.#domain, sealed.release)) return 'reject'
     const job = this.#ledger.job(sealed.release.jobId)
     if (!job?.certified || job.released || this.#releases.has(job.jobId)) return 'ignore'
-    const owner = await this.#owner(job.request.request.vaultId).catch(() => undefined)
+    const owner = await this.#vaults.owner(job.request.request.vaultId).catch(() => undefined)
     return owner === sealed.release.owner.toLowerCase() ? 'accept' : 'ignore'
   }
 
@@ -288,17 +286,6 @@ export class TcfNode implements NodeService {
   async #sealedBlobFor(jobId: Hex32): Promise<{ sealedResult?: Hex32 }> {
     const sealed = this.#releases.get(jobId)
     return sealed ? { sealedResult: blobIdOf(sealedResultCodec.encode(sealed)) as Hex32 } : {}
-  }
-
-  /** The vault's on-chain owner. */
-  async #owner(vaultId: Hex32): Promise<Address> {
-    const cached = this.#owners.get(vaultId)
-    if (cached) return cached
-    const vault = await this.#init.chain.vault(vaultId)
-    if (!vault) throw new ApiError(422, 'VAULT_UNKNOWN', `vault ${vaultId} is not registered on chain`)
-    const owner = vault.owner.toLowerCase() as Address
-    this.#owners.set(vaultId, owner)
-    return owner
   }
 
   #validateProposal(m: ProposalMessage): GossipVerdict {
@@ -337,8 +324,8 @@ export class TcfNode implements NodeService {
       validators: this.#validators!,
       ledger: this.#ledger,
       domain: this.#domain,
-      manifest: (vaultId) => this.#manifests.get(vaultId),
-      vaultOwner: (vaultId) => this.#owners.get(vaultId),
+      manifest: (vaultId) => this.#vaults.cached(vaultId),
+      vaultOwner: (vaultId) => this.#vaults.cachedOwner(vaultId),
       limits: this.#init.limits,
     }
   }
@@ -355,10 +342,10 @@ export class TcfNode implements NodeService {
   async #validateBlock(height: number, block: Block): Promise<boolean> {
     // Manifests are content-addressed by vault id: fetching one can fail, never differ.
     await Promise.all([
-      ...block.admitted.map((r) => this.#manifest(r.request.vaultId).catch(() => undefined)),
+      ...block.admitted.map((r) => this.#vaults.manifest(r.request.vaultId).catch(() => undefined)),
       ...block.released.map((r) => {
         const job = this.#ledger.job(r.jobId)
-        return job ? this.#owner(job.request.request.vaultId).catch(() => undefined) : undefined
+        return job ? this.#vaults.owner(job.request.request.vaultId).catch(() => undefined) : undefined
       }),
     ])
     const frame = { height, epoch: this.#epoch, parentHash: this.#ledger.headHash }
@@ -506,7 +493,7 @@ export class TcfNode implements NodeService {
     const log = this.#log.child({ jobId })
     try {
       await this.#updateJob(jobId, 'executing')
-      const manifest = await this.#manifest(job.request.request.vaultId)
+      const manifest = await this.#vaults.manifest(job.request.request.vaultId)
       const execution = await this.#executor.execute(jobId, job.request, manifest)
       this.metrics?.evaluationSeconds.observe(execution.ms / 1000)
       const { attestation } = execution
@@ -553,60 +540,6 @@ export class TcfNode implements NodeService {
       this.metrics?.observeStage(interval.name, record.stages[interval.from], record.stages[record.stage])
   }
 
-  // ---- data ----
-
-  /** A vault's manifest: memory, the store, or fetched from peers by the hash the chain records. */
-  async #manifest(vaultId: Hex32): Promise<VaultManifest> {
-    const cached = this.#manifests.get(vaultId)
-    if (cached) return cached
-    const stored = await this.#init.store.getVault(vaultId)
-    let manifest: VaultManifest
-    if (stored) {
-      manifest = parseManifest(stored.manifest)
-    } else {
-      const vault = await this.#init.chain.vault(vaultId)
-      if (!vault) throw new ApiError(422, 'VAULT_UNKNOWN', `vault ${vaultId} is not registered on chain`)
-      const bytes = await this.#fetch(vault.manifestHash)
-      manifest = parseManifest(JSON.parse(new TextDecoder().decode(bytes)))
-      if (manifest.vaultId !== vaultId)
-        throw new Error(`manifest ${vault.manifestHash} is not vault ${vaultId}`)
-      await this.#init.store.putVault(manifest)
-    }
-    this.#manifests.set(vaultId, manifest)
-    return manifest
-  }
-
-  /**
-   * A blob from the store, else from peers. Peers answer a full inbound
-   * queue by resetting the stream, so a failed fetch is retried with backoff
-   * before it counts.
-   */
-  async #fetch(id: Hex32): Promise<Uint8Array> {
-    const local = await this.#init.store.blobs.get(id)
-    if (local) return local
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const bytes = await this.#network!.fetchBlob(id)
-        await this.#init.store.blobs.put(id, bytes)
-        return bytes
-      } catch (e) {
-        if (attempt >= FETCH_ATTEMPTS) throw e
-        await sleep(200 * 2 ** attempt)
-      }
-    }
-  }
-
-  async #ensureBlobs(ids: readonly Hex32[]): Promise<void> {
-    const missing: Hex32[] = []
-    for (const id of ids) if (!(await this.#init.store.blobs.has(id))) missing.push(id)
-    let next = 0
-    const worker = async () => {
-      while (next < missing.length) await this.#fetch(missing[next++]!)
-    }
-    // Below the peers' per-peer inbound stream limit (4), so fetches are not turned away as busy.
-    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, missing.length) }, worker))
-  }
-
   // ---- catch-up ----
 
   async #announce(): Promise<void> {
@@ -624,23 +557,14 @@ export class TcfNode implements NodeService {
     if (this.#catchingUp || status.head === null || status.height <= this.#ledger.height) return
     this.#catchingUp = true
     try {
-      const records: DecidedRecord[] = []
-      let id: Hex32 | null = status.head
-      while (id !== null) {
-        const record = decidedRecordCodec.decode(await this.#fetch(id))
-        if (record.block.height <= this.#ledger.height) break
-        records.unshift(record)
-        id = record.prev
-      }
+      const records = await decidedRecordsAbove(status.head, this.#ledger.height, (id) =>
+        this.#vaults.fetch(id),
+      )
       for (const record of records) {
-        const { block, certificate } = record
-        const valid =
-          certificate.epoch === this.#epoch &&
-          certificate.height === block.height &&
-          certificate.blockHash === blockHash(block) &&
-          verifyCommitCertificate(fromWireCertificate(certificate), this.#validators!, this.#verifier!)
-        if (!valid) throw new Error(`decided record for height ${block.height} does not verify`)
-        await this.#commit(block, certificate)
+        if (!verifyDecidedRecord(record, this.#epoch, this.#validators!, this.#verifier!)) {
+          throw new Error(`decided record for height ${record.block.height} does not verify`)
+        }
+        await this.#commit(record.block, record.certificate)
       }
       if (records.length > 0) {
         this.#log.info({ height: this.#ledger.height, blocks: records.length }, 'caught up from peers')
@@ -661,7 +585,7 @@ export class TcfNode implements NodeService {
     const jobId = jobIdOf(request)
     let manifest: VaultManifest
     try {
-      manifest = await this.#manifest(request.vaultId)
+      manifest = await this.#vaults.manifest(request.vaultId)
     } catch (e) {
       return { ok: false, code: 'VAULT_UNKNOWN', message: e instanceof Error ? e.message : String(e) }
     }
@@ -717,7 +641,7 @@ export class TcfNode implements NodeService {
 
   async publishVault(body: unknown, signer: Address): Promise<{ vaultId: Hex32; manifestHash: Hex32 }> {
     const manifest = parseManifest(body)
-    const owner = await this.#owner(manifest.vaultId as Hex32)
+    const owner = await this.#vaults.owner(manifest.vaultId as Hex32)
     if (owner !== signer.toLowerCase()) {
       throw new ApiError(
         403,
@@ -740,7 +664,7 @@ export class TcfNode implements NodeService {
     const blob = manifestBlob(manifest)
     await this.#init.store.blobs.put(blob.id, blob.bytes)
     await this.#init.store.putVault(manifest)
-    this.#manifests.set(manifest.vaultId as Hex32, manifest)
+    this.#vaults.remember(manifest)
     this.#log.info({ vaultId: manifest.vaultId, manifestHash: blob.id }, 'vault published')
     return { vaultId: manifest.vaultId as Hex32, manifestHash: blob.id }
   }
@@ -818,7 +742,7 @@ export class TcfNode implements NodeService {
         `the release names result ${release.resultHash}, not the certified one`,
       )
     }
-    const owner = await this.#owner(job.request.request.vaultId)
+    const owner = await this.#vaults.owner(job.request.request.vaultId)
     if (owner !== release.owner.toLowerCase())
       throw new ApiError(403, 'NOT_VAULT_OWNER', `${release.owner} does not own the vault`)
     await this.#keepRelease(sealed)
@@ -870,10 +794,6 @@ function decodeBody<T>(codec: MessageCodec<T>, body: unknown, what: string): T {
     if (e instanceof DecodeError) throw new ApiError(400, e.code, e.message)
     throw new ApiError(400, 'MALFORMED', `the body is not ${what}`)
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function gcdOf(a: bigint, b: bigint): bigint {
