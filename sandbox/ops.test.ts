@@ -79,6 +79,18 @@ describe('every op matches plaintext', () => {
     evaluator = new Evaluator({ workers: 1 })
     evaluator.start()
   })
+  /** The homomorphic run of a spec on a vault, and the same statistics in plaintext from its CSV. */
+  const runWithTruth = async (dir: string, csv: string, spec: AlgorithmSpec) => ({
+    result: await trustedRun({
+      vaultDir: dir,
+      spec,
+      keysDir: ws.keysDir,
+      passphrase: TEST_PASSPHRASE,
+      evaluator,
+    }),
+    truth: plaintextOutputs(parse(csv, { columns: true }), schema, spec),
+  })
+
   afterAll(async () => {
     await evaluator.stop()
     await ws?.dispose()
@@ -114,14 +126,7 @@ describe('every op matches plaintext', () => {
         },
       },
     })
-    const result = await trustedRun({
-      vaultDir: dir,
-      spec,
-      keysDir: ws.keysDir,
-      passphrase: TEST_PASSPHRASE,
-      evaluator,
-    })
-    const truth = plaintextOutputs(parse(csv, { columns: true }), schema, spec)
+    const { result, truth } = await runWithTruth(dir, csv, spec)
     for (const [name, out] of Object.entries(result.finished.outputs)) {
       expect('withheld' in out, `${name} withheld`).toBe(false)
       compare(name, out as OutputValue, truth[name]!)
@@ -154,14 +159,7 @@ describe('every op matches plaintext', () => {
                   }
                 : { op, of: column, significantDigits: 10 }
           const spec = parseSpec({ version: 1, outputs: { out: output } })
-          const result = await trustedRun({
-            vaultDir: dir,
-            spec,
-            keysDir: ws.keysDir,
-            passphrase: TEST_PASSPHRASE,
-            evaluator,
-          })
-          const truth = plaintextOutputs(parse(csv, { columns: true }), schema, spec)
+          const { result, truth } = await runWithTruth(dir, csv, spec)
           compare(
             `${op}(${column}) rows=${rows} seed=${seed}`,
             result.finished.outputs.out as OutputValue,

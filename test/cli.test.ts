@@ -30,29 +30,30 @@ describe('tcf CLI', () => {
   })
   afterAll(() => rm(dir, { recursive: true, force: true }))
 
+  /** `tcf vault create` of a CSV with the demo schema and policy, into `<dir>/<out>`, with the test keys. */
+  const createVault = (csv: string, out: string, ...extra: string[]) =>
+    tcf(
+      'vault',
+      'create',
+      csv,
+      '--schema',
+      data('schema.json'),
+      '--policy',
+      data('policy.json'),
+      '--keys',
+      join(dir, 'keys'),
+      '--out',
+      join(dir, out),
+      '--passphrase-file',
+      join(dir, 'pass'),
+      ...extra,
+    )
+
   it('keygen, create, check and run give the plaintext statistics', async () => {
     const pass = ['--passphrase-file', join(dir, 'pass')]
     const keygen = await tcf('vault', 'keygen', '--out', join(dir, 'keys'), ...pass)
     expect(keygen.stdout).toMatch(/galois\.key/)
-    const create = JSON.parse(
-      (
-        await tcf(
-          'vault',
-          'create',
-          data('heart.csv'),
-          '--schema',
-          data('schema.json'),
-          '--policy',
-          data('policy.json'),
-          '--keys',
-          join(dir, 'keys'),
-          '--out',
-          join(dir, 'vault'),
-          '--json',
-          ...pass,
-        )
-      ).stdout,
-    )
+    const create = JSON.parse((await createVault(data('heart.csv'), 'vault', '--json')).stdout)
     expect(create.manifest.recordCount).toBe(10_000)
     const check = await tcf('algo', 'check', data('algo.json'), '--vault', join(dir, 'vault'))
     expect(check.stdout).toMatch(/spec accepted/)
@@ -87,21 +88,7 @@ describe('tcf CLI', () => {
     const rows = parse(await readFile(data('heart.csv')), { to: 3 }) as string[][]
     rows[2]![0] = 'forty'
     await writeFile(bad, `${rows.map((r) => r.join(',')).join('\n')}\n`)
-    const failed = await tcf(
-      'vault',
-      'create',
-      bad,
-      '--schema',
-      data('schema.json'),
-      '--policy',
-      data('policy.json'),
-      '--keys',
-      join(dir, 'keys'),
-      '--out',
-      join(dir, 'bad-vault'),
-      '--passphrase-file',
-      join(dir, 'pass'),
-    ).then(
+    const failed = await createVault(bad, 'bad-vault').then(
       () => undefined,
       (e: { code: number; stderr: string }) => e,
     )

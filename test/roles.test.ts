@@ -115,37 +115,26 @@ describe('seller, buyer and operator through the CLI', () => {
       ],
       ENV,
     )
-    const published = await tcfJson<{ vaultId: Hex32; registeredTx: string; blobs: number }>(
-      [
-        'vault',
-        'publish',
-        '--vault',
-        files('vault'),
-        '--node',
-        node,
-        '--owner-key',
-        files('owner.json'),
-        ...pass,
-      ],
-      ENV,
-    )
+    const publish = <T>() =>
+      tcfJson<T>(
+        [
+          'vault',
+          'publish',
+          '--vault',
+          files('vault'),
+          '--node',
+          node,
+          '--owner-key',
+          files('owner.json'),
+          ...pass,
+        ],
+        ENV,
+      )
+    const published = await publish<{ vaultId: Hex32; registeredTx: string; blobs: number }>()
     vaultId = published.vaultId
     expect(published.registeredTx).toMatch(/^0x[0-9a-f]{64}$/)
     // Publishing again uploads again but does not register twice.
-    const again = await tcfJson<{ registeredTx?: string }>(
-      [
-        'vault',
-        'publish',
-        '--vault',
-        files('vault'),
-        '--node',
-        node,
-        '--owner-key',
-        files('owner.json'),
-        ...pass,
-      ],
-      ENV,
-    )
+    const again = await publish<{ registeredTx?: string }>()
     expect(again.registeredTx).toBeUndefined()
     const listed = await tcfJson<{ vaults: { vaultId: string; recordCount: number }[] }>([
       'vault',
