@@ -60,6 +60,9 @@ export const DEVNET_PACE = {
   sandbox: { workers: 1 },
 } as const satisfies Partial<NodeConfigInput>
 
+/** The dev chain mines at least this often, so blocks reading it `finalityDepth` below latest see fresh escrows. */
+const CHAIN_INTERVAL_MS = 1000
+
 export class ClusterNode {
   readonly index: number
   readonly home: string
@@ -169,7 +172,10 @@ export interface Cluster {
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   await mkdir(options.dir, { recursive: true })
-  const chain = await startDevChain(options.ports ? { port: options.ports.chain } : {})
+  const chain = await startDevChain({
+    ...(options.ports ? { port: options.ports.chain } : {}),
+    intervalMiningMs: CHAIN_INTERVAL_MS,
+  })
   try {
     const network = await startTestNetwork(chain, { validators: options.validators })
     const passphraseFile = join(options.dir, 'passphrase')

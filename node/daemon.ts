@@ -1,7 +1,14 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ApiServer } from './api/index.ts'
-import { type Anchorer, type ChainClient, createAnchorer, createChainClient } from './chain/index.ts'
+import {
+  type Anchorer,
+  type ChainClient,
+  type ChainState,
+  createAnchorer,
+  createChainClient,
+  createChainState,
+} from './chain/index.ts'
 import { HOME_FILES, loadHome } from './home.ts'
 import { createLogger, type Logger } from './log.ts'
 import { TcfNode } from './node.ts'
@@ -65,6 +72,10 @@ export class Daemon {
       logger: log,
     })
     await chain.start()
+    const chainState = createChainState({
+      rpcUrl: config.chain.rpcUrl,
+      addresses: config.chain.addresses as Parameters<typeof createChainState>[0]['addresses'],
+    })
     let node: TcfNode | undefined
     const anchorer = createAnchorer({
       chain,
@@ -82,9 +93,11 @@ export class Daemon {
         addresses: config.chain.addresses,
       },
       store,
-      chain: chainPort(chain, anchorer),
+      chain: chainPort(chain, chainState, anchorer),
       consensusParams: { timeouts: config.consensus.timeouts },
       blockIntervalMs: config.consensus.blockIntervalMs,
+      finalityDepth: config.chain.finalityDepth,
+      escrowTerms: config.admission,
       limits: { maxCostMs: config.sandbox.maxCostMs, maxMemoryBytes: config.sandbox.memoryCapMiB * 2 ** 20 },
       evaluator: {
         workers: config.sandbox.workers,
@@ -126,17 +139,18 @@ export class Daemon {
     }
     await writeFile(join(home, INFO_FILE), `${JSON.stringify(info, null, 2)}\n`)
     log.info({ ...info, height: node.height }, 'node started')
-    return new Daemon(node, info, { api, p2p, anchorer, chain, store }, log)
+    return new Daemon(node, info, { api, p2p, anchorer, chain, chainState, store }, log)
   }
 
   async stop(): Promise<void> {
-    const { api, p2p, anchorer, chain, store } = this.#parts
+    const { api, p2p, anchorer, chain, chainState, store } = this.#parts
     this.#log.info('stopping')
     await api.stop()
     await this.node.stop()
     await p2p.stop()
     await anchorer.stop()
     await chain.stop()
+    chainState.stop()
     await store.close()
     this.#log.info('stopped')
   }
@@ -147,6 +161,7 @@ interface DaemonParts {
   readonly p2p: P2PNetwork<GossipSpecs>
   readonly anchorer: Anchorer
   readonly chain: ChainClient
+  readonly chainState: ChainState
   readonly store: NodeStore
 }
 
@@ -190,7 +205,7 @@ function networkPort(p2p: P2PNetwork<GossipSpecs>): NodeNetwork {
   }
 }
 
-function chainPort(chain: ChainClient, anchorer: Anchorer): NodeChain {
+function chainPort(chain: ChainClient, state: ChainState, anchorer: Anchorer): NodeChain {
   return {
     currentEpoch: () => chain.currentEpoch(),
     validatorSet: async (epoch) => (await chain.validatorSet(epoch)).members,
@@ -203,5 +218,9 @@ function chainPort(chain: ChainClient, anchorer: Anchorer): NodeChain {
       return j.opened ? { status: j.status, amount: j.escrow } : undefined
     },
     anchor: (decided) => anchorer.submit({ header: decided.header, certificate: decided.certificate }),
+    latestBlock: () => state.latestBlock(),
+    factsAt: (number, needs) => state.factsAt(number, needs),
+    epochAt: (number) => state.epochAt(number),
+    slashDuplicateVote: async (evidence) => (await chain.slashDuplicateVote(evidence)).status === 'slashed',
   }
 }

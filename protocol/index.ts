@@ -17,11 +17,12 @@ export {
   type DeployParameters,
   deployAll,
 } from './chain/deploy.ts'
-export { connectJobMarket, type JobRecord, type JobStatus } from './chain/jobMarket.ts'
+export { connectJobMarket, JOB_STATUS, type JobRecord, type JobStatus } from './chain/jobMarket.ts'
 export { ContractRevertError } from './chain/transact.ts'
 export {
   connectValidatorRegistry,
   packMember,
+  slashDuplicateVoteArgs,
   unpackMember,
   type ValidatorSetMember,
 } from './chain/validatorRegistry.ts'

@@ -10,10 +10,12 @@ import {
   connectJobMarket,
   connectValidatorRegistry,
   connectVaultRegistry,
+  type DuplicateVoteEvidence,
   type Hex32,
   headerHash,
   type JobStatus,
   precommitBitmap,
+  slashDuplicateVoteArgs,
   unpackMember,
   type ValidatorSetMember,
   ZERO_HASH,
@@ -82,6 +84,11 @@ export type AnchorOutcome =
     }
   | { readonly status: 'already-anchored' }
 
+export type SlashOutcome =
+  | { readonly status: 'slashed'; readonly txHash: Hex32 }
+  /** Someone (maybe this node, before a restart) proved it first: the stake is already gone. */
+  | { readonly status: 'already-slashed' }
+
 export interface AnchorTx {
   readonly txHash: Hex32
   readonly blockNumber: number
@@ -106,6 +113,11 @@ export interface ChainClient {
    * call) gives `already-anchored`, not an error.
    */
   anchorBlock(request: AnchorRequest): Promise<AnchorOutcome>
+  /**
+   * Submits duplicate-vote evidence to ValidatorRegistry.slashDuplicateVote. Idempotent: an
+   * equivocator already slashed (a lost race included) gives `already-slashed`, not an error.
+   */
+  slashDuplicateVote(evidence: DuplicateVoteEvidence): Promise<SlashOutcome>
 }
 
 interface Started {
@@ -134,6 +146,30 @@ export function createChainClient(init: ChainClientInit): ChainClient {
   }
   const read = <T>(what: string, call: (s: Started) => Promise<T>) =>
     withRetry(what, () => call(state()), retry)
+
+  /**
+   * Gas for a transaction, or undefined when it reverts with `done`, the custom error that means the
+   * work is already done; any other revert is a REVERTED ChainError.
+   */
+  const estimate = async (
+    s: Started,
+    tx: { what: string; to: string; data: string; iface: Parameters<typeof revertReason>[1]; done: string },
+  ): Promise<bigint | undefined> => {
+    try {
+      return await withRetry(
+        `estimate ${tx.what}`,
+        () => s.provider.estimateGas({ from: address, to: tx.to, data: tx.data }),
+        retry,
+      )
+    } catch (error) {
+      const reason = revertReason(error, tx.iface)
+      if (reason === tx.done) return undefined
+      if (reason !== undefined) {
+        throw new ChainError('REVERTED', `${tx.what} reverts: ${reason}`, { reason, cause: error })
+      }
+      throw error
+    }
+  }
 
   const isAnchored = async (height: number) =>
     (await read('commitment', (s) => s.anchor.commitment(height))) !== ZERO_HASH
@@ -251,24 +287,14 @@ export function createChainClient(init: ChainClientInit): ChainClient {
         bitmap.signers,
         bitmap.signatures,
       ])
-      let gas: bigint
-      try {
-        gas = await withRetry(
-          'estimate anchor',
-          () => s.provider.estimateGas({ from: address, to, data }),
-          retry,
-        )
-      } catch (error) {
-        const reason = revertReason(error, s.anchor.contract.interface)
-        if (reason === 'HeightAlreadyAnchored') return { status: 'already-anchored' }
-        if (reason !== undefined) {
-          throw new ChainError('REVERTED', `Anchor.anchor(${height}) reverts: ${reason}`, {
-            reason,
-            cause: error,
-          })
-        }
-        throw error
-      }
+      const gas = await estimate(s, {
+        what: `Anchor.anchor(${height})`,
+        to,
+        data,
+        iface: s.anchor.contract.interface,
+        done: 'HeightAlreadyAnchored',
+      })
+      if (gas === undefined) return { status: 'already-anchored' }
       // Headroom over the estimate: the estimate is exact now, but storage may be warm by then.
       let receipt: Awaited<ReturnType<TxSender['send']>>
       try {
@@ -291,6 +317,42 @@ export function createChainClient(init: ChainClientInit): ChainClient {
       // Reverted on chain: another validator's anchor for this height was mined first.
       if (await isAnchored(height)) return { status: 'already-anchored' }
       throw new ChainError('REVERTED', `Anchor.anchor(${height}) reverted in ${receipt.hash}`, {
+        reason: 'unknown',
+      })
+    },
+
+    async slashDuplicateVote(evidence) {
+      const s = state()
+      const equivocator = evidence.first.vote.validator
+      const slashed = async () =>
+        (await read('validator stake', (st) => st.registry.validator(equivocator))).stake === 0n
+      if (await slashed()) return { status: 'already-slashed' }
+      const to = init.addresses.validatorRegistry
+      const data = s.registry.contract.interface.encodeFunctionData(
+        'slashDuplicateVote',
+        slashDuplicateVoteArgs(evidence),
+      )
+      const gas = await estimate(s, {
+        what: `slashDuplicateVote(${equivocator})`,
+        to,
+        data,
+        iface: s.registry.contract.interface,
+        done: 'NothingToSlash',
+      })
+      if (gas === undefined) return { status: 'already-slashed' }
+      let receipt: Awaited<ReturnType<TxSender['send']>>
+      try {
+        receipt = await s.sender.send({ to, data, gasLimit: (gas * 6n) / 5n })
+      } catch (error) {
+        if (await slashed().catch(() => false)) return { status: 'already-slashed' }
+        throw error
+      }
+      if (receipt.status === 1) {
+        log?.info({ equivocator, txHash: receipt.hash }, 'equivocator slashed')
+        return { status: 'slashed', txHash: receipt.hash as Hex32 }
+      }
+      if (await slashed()) return { status: 'already-slashed' }
+      throw new ChainError('REVERTED', `slashDuplicateVote(${equivocator}) reverted in ${receipt.hash}`, {
         reason: 'unknown',
       })
     },

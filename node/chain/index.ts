@@ -17,8 +17,10 @@ export {
   type ChainClientInit,
   createChainClient,
   type JobOnChain,
+  type SlashOutcome,
   type ValidatorSet,
   type VaultOnChain,
 } from './chain-client.ts'
+export { type ChainState, type ChainStateInit, createChainState } from './chain-state.ts'
 export { ChainError, type ChainErrorCode } from './errors.ts'
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.ts'

@@ -58,6 +58,7 @@ function blockAt(
     height,
     epoch: net.epoch,
     parentHash: randomHash(),
+    chainBlock: 0,
     proposer: net.precommit(headerStub(), 0, net.validatorKeys.slice(0, 1))[0]!.validator,
     admitted: [],
     certified: [],

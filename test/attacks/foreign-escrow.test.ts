@@ -26,7 +26,7 @@ describe('attack: escrow that does not match the signed request', () => {
 
   const admit = async (signed: ReturnType<typeof jobRequest>['signed']) => {
     const ledger = new Ledger(ZERO_HASH)
-    return judge(rc, ledger, nextBlock(rc, ledger, { admitted: [signed] }))
+    return judge(rc, ledger, await nextBlock(rc, ledger, { admitted: [signed] }))
   }
 
   it('refuses escrow naming the buyer’s own price-0 vault', async () => {

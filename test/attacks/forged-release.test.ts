@@ -28,16 +28,16 @@ describe('attack: a release signed by someone other than the vault owner', () =>
     const { signed, jobId } = jobRequest(rc)
     await openEscrow(rc, jobId)
     const resultHash = hex32()
-    const ledger = certifiedLedger(rc, signed, resultHash)
+    const ledger = await certifiedLedger(rc, signed, resultHash)
 
     const attacker = generatePrivateKey()
-    const forged = nextBlock(rc, ledger, {
+    const forged = await nextBlock(rc, ledger, {
       released: [releaseBy(rc, attacker, jobId, resultHash, QUALITY_SCALE)],
     })
     const verdict = await judge(rc, ledger, forged)
     expect(verdict).toMatchObject({ ok: false, code: 'NOT_VAULT_OWNER' })
 
-    const honest = nextBlock(rc, ledger, {
+    const honest = await nextBlock(rc, ledger, {
       released: [releaseBy(rc, rc.seller.privateKey as Hex32, jobId, resultHash, 1)],
     })
     expect(await judge(rc, ledger, honest)).toEqual({ ok: true })

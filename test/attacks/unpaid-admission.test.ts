@@ -25,11 +25,21 @@ describe('attack: a proposer admits a job with no escrow', () => {
   it('is refused by block validity; the same job with its escrow open is admitted', async () => {
     const ledger = new Ledger(ZERO_HASH)
     const { signed, jobId } = jobRequest(rc)
-    const unpaid = nextBlock(rc, ledger, { admitted: [signed] })
+    const unpaid = await nextBlock(rc, ledger, { admitted: [signed] })
     expect(await judge(rc, ledger, unpaid)).toMatchObject({ ok: false, code: 'ESCROW_MISSING' })
 
     await openEscrow(rc, jobId)
-    const paid = nextBlock(rc, ledger, { admitted: [signed] })
+    const paid = await nextBlock(rc, ledger, { admitted: [signed] })
     expect(await judge(rc, ledger, paid)).toEqual({ ok: true })
+  })
+
+  it('judges at the block’s chain number, not at the latest state: the verdict never changes', async () => {
+    const ledger = new Ledger(ZERO_HASH)
+    const { signed, jobId } = jobRequest(rc)
+    const early = await nextBlock(rc, ledger, { admitted: [signed] })
+    await openEscrow(rc, jobId)
+    // The escrow exists now, but not at the number the block names: every validator, whenever it
+    // looks, sees the same missing escrow.
+    expect(await judge(rc, ledger, early)).toMatchObject({ ok: false, code: 'ESCROW_MISSING' })
   })
 })

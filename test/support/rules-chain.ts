@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import type { Wallet } from 'ethers'
 import { ValidatorSet } from '../../consensus/index.ts'
+import { createChainState } from '../../node/chain/index.ts'
 import { validateBlock } from '../../node/jobs/block.ts'
+import { DEFAULT_ESCROW_TERMS } from '../../node/jobs/chain-facts.ts'
 import { Ledger } from '../../node/jobs/ledger.ts'
 import type { RuleContext, Verdict } from '../../node/jobs/rules.ts'
 import { manifestBlob } from '../../node/vaults.ts'
@@ -121,14 +123,15 @@ export async function openEscrow(
 
 const proposer = (rc: RulesChain) => rc.validators.validators[0]!.address
 
-/** The next block on `ledger` carrying `body`, as a (possibly Byzantine) proposer would offer it. */
-export function nextBlock(rc: RulesChain, ledger: Ledger, body: Partial<Block>): Block {
+/** The next block on `ledger` carrying `body`, read at the chain's latest block, as a (possibly Byzantine) proposer would offer it. */
+export async function nextBlock(rc: RulesChain, ledger: Ledger, body: Partial<Block>): Promise<Block> {
   return {
     version: 1,
     height: ledger.height + 1,
     epoch: rc.net.epoch,
     parentHash: ledger.headHash,
     proposer: proposer(rc),
+    chainBlock: await rc.chain.provider.getBlockNumber(),
     admitted: [],
     certified: [],
     released: [],
@@ -137,24 +140,50 @@ export function nextBlock(rc: RulesChain, ledger: Ledger, body: Partial<Block>):
   }
 }
 
-/** What an honest validator concludes of `block` on top of `ledger`. */
+/** What an honest validator concludes of `block` on top of `ledger`: the real rules, chain facts read at the block's number. */
 export async function judge(rc: RulesChain, ledger: Ledger, block: Block): Promise<Verdict> {
-  const ctx: RuleContext = {
-    height: block.height,
-    validators: rc.validators,
-    ledger,
-    domain: rc.net.domain,
-    manifest: (id) => (id === rc.vaultId ? rc.manifest : undefined),
-    vaultOwner: (id) => (id === rc.vaultId ? (rc.seller.address.toLowerCase() as Address) : undefined),
-    limits: DEFAULT_LIMITS,
+  const state = createChainState({ rpcUrl: rc.chain.rpcUrl, addresses: rc.net.addresses })
+  try {
+    const facts = await state.factsAt(block.chainBlock, {
+      jobs: block.admitted.map((r) => jobIdOf(r.request)),
+      vaults: [
+        ...block.admitted.map((r) => r.request.vaultId),
+        ...block.released.flatMap((r) => {
+          const job = ledger.job(r.jobId)
+          return job ? [job.request.request.vaultId] : []
+        }),
+      ],
+    })
+    const ctx: RuleContext = {
+      height: block.height,
+      validators: rc.validators,
+      ledger,
+      domain: rc.net.domain,
+      manifest: (id) => (id === rc.vaultId ? rc.manifest : undefined),
+      chain: facts,
+      escrowTerms: DEFAULT_ESCROW_TERMS,
+      limits: DEFAULT_LIMITS,
+    }
+    const frame = {
+      height: block.height,
+      epoch: rc.net.epoch,
+      parentHash: ledger.headHash,
+      chainBlock: ledger.chainBlock,
+    }
+    return validateBlock(ctx, frame, block)
+  } finally {
+    state.stop()
   }
-  return validateBlock(ctx, { height: block.height, epoch: rc.net.epoch, parentHash: ledger.headHash }, block)
 }
 
 /** A ledger where `signed` was admitted and its result certified by three of the four validators. */
-export function certifiedLedger(rc: RulesChain, signed: SignedJobRequest, resultHash: Hex32): Ledger {
+export async function certifiedLedger(
+  rc: RulesChain,
+  signed: SignedJobRequest,
+  resultHash: Hex32,
+): Promise<Ledger> {
   const ledger = new Ledger(ZERO_HASH)
-  const admit = nextBlock(rc, ledger, { admitted: [signed] })
+  const admit = await nextBlock(rc, ledger, { admitted: [signed] })
   ledger.apply(admit, blockHash(admit))
   const jobId = jobIdOf(signed.request)
   const execEnvHash = hex32()
@@ -162,7 +191,7 @@ export function certifiedLedger(rc: RulesChain, signed: SignedJobRequest, result
     const a = signResultAttestation(rc.net.domain, key, { jobId, resultHash, execEnvHash })
     return { validator: a.validator, signature: a.signature }
   })
-  const certify = nextBlock(rc, ledger, {
+  const certify = await nextBlock(rc, ledger, {
     certified: [{ jobId, resultHash, execEnvHash, attestations }],
   })
   ledger.apply(certify, blockHash(certify))

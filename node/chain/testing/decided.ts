@@ -21,6 +21,7 @@ export function decidedBlock(
     height,
     epoch: network.epoch,
     parentHash: `0x${'00'.repeat(32)}`,
+    chainBlock: 0,
     proposer: new Wallet(keys[options.proposer ?? 0]!).address.toLowerCase() as Hex32,
     admitted: [],
     certified: [],
