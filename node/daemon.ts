@@ -28,6 +28,11 @@ export interface DaemonOptions {
   readonly env?: NodeJS.ProcessEnv
   /** defaults to JSON lines on stdout at the configured level */
   readonly logger?: Logger
+  /**
+   * Puts something between the node and the network it publishes through. The daemon never sets
+   * it; the Byzantine e2e uses it to turn one real validator adversarial.
+   */
+  readonly wrapNetwork?: (network: NodeNetwork, node: TcfNode) => NodeNetwork
 }
 
 /** What a running daemon tells tools about itself (`<home>/node.json`). */
@@ -121,7 +126,8 @@ export class Daemon {
       p2p.gossip.topics[name].subscribe((message) => deliver(node, name, message))
     }
     await p2p.start()
-    await node.start(networkPort(p2p))
+    const network = networkPort(p2p)
+    await node.start(options.wrapNetwork ? options.wrapNetwork(network, node) : network)
     const api = new ApiServer({
       host: config.api.host,
       port: config.api.port,
