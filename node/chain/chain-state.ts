@@ -16,15 +16,20 @@ import {
   type VaultFact,
 } from '../jobs/chain-facts.ts'
 import { ChainError } from './errors.ts'
-import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.ts'
+import { type RetryPolicy, withRetry } from './retry.ts'
 
 export interface ChainStateInit {
   readonly rpcUrl: string
   readonly addresses: ContractAddresses
+  /** Default: two quick attempts. Consensus waits on these reads; a slow answer is no answer. */
   readonly retry?: RetryPolicy
+  /** Give up on one RPC call after this long; default 2 s. */
+  readonly timeoutMs?: number
   /** Reads remembered, each keyed by (block number, what); default 20,000. */
   readonly cacheEntries?: number
 }
+
+const READ_RETRY: RetryPolicy = { attempts: 2, baseDelayMs: 100, maxDelayMs: 200 }
 
 /**
  * Contract state at a given block number (ethers `blockTag`), for the rules
@@ -45,7 +50,8 @@ export interface ChainState {
 const ZERO_ADDRESS = `0x${'0'.repeat(40)}`
 
 export function createChainState(init: ChainStateInit): ChainState {
-  const retry = init.retry ?? DEFAULT_RETRY
+  const retry = init.retry ?? READ_RETRY
+  const timeoutMs = init.timeoutMs ?? 2000
   const limit = init.cacheEntries ?? 20_000
   // A fresh read every time: ethers would otherwise serve identical calls from a 250 ms cache.
   const provider = new JsonRpcProvider(init.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 })
@@ -54,10 +60,27 @@ export function createChainState(init: ChainStateInit): ChainState {
   const registry = connectValidatorRegistry(init.addresses.validatorRegistry, provider).contract
   const cache = new Map<string, Promise<unknown>>()
 
+  /** `read` retried on transient failures, each attempt bounded by timeoutMs. */
+  const call = <T>(what: string, read: () => Promise<T>): Promise<T> =>
+    withRetry(
+      what,
+      () => {
+        let timer: NodeJS.Timeout | undefined
+        const expired = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new ChainError('RPC_UNAVAILABLE', `${what}: no answer within ${timeoutMs} ms`)),
+            timeoutMs,
+          )
+        })
+        return Promise.race([read(), expired]).finally(() => clearTimeout(timer))
+      },
+      retry,
+    )
+
   const cached = <T>(key: string, what: string, read: () => Promise<T>): Promise<T> => {
     const hit = cache.get(key)
     if (hit) return hit as Promise<T>
-    const pending = withRetry(what, read, retry)
+    const pending = call(what, read)
     cache.set(key, pending)
     pending.catch(() => cache.delete(key))
     // Oldest first: Map iteration follows insertion order.
@@ -102,7 +125,7 @@ export function createChainState(init: ChainStateInit): ChainState {
     )
 
   return {
-    latestBlock: () => withRetry('latest block', () => provider.getBlockNumber(), retry),
+    latestBlock: () => call('latest block', () => provider.getBlockNumber()),
 
     async factsAt(number, needs) {
       const jobs = [...new Set(needs.jobs)]
