@@ -193,10 +193,19 @@ export class ConsensusDriver {
         return
       }
       case 'get-value': {
-        const block = await app.buildBlock(effect.height, effect.round)
-        const valueId = app.blockHash(block)
-        this.#candidates.set(valueId, block)
-        this.#enqueue({ kind: 'propose-value', height: effect.height, round: effect.round, valueId })
+        const { height, round } = effect
+        // Building may wait on the chain: answer later, without blocking other inputs (timeouts included).
+        void Promise.resolve()
+          .then(() => app.buildBlock(height, round))
+          .then(
+            (block) => {
+              if (this.#height !== height) return
+              const valueId = app.blockHash(block)
+              this.#candidates.set(valueId, block)
+              this.#enqueue({ kind: 'propose-value', height, round, valueId })
+            },
+            (e: unknown) => logger.error({ err: e, height, round }, 'building a block failed'),
+          )
         return
       }
       case 'validate-value': {
