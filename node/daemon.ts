@@ -9,6 +9,7 @@ import {
   createChainClient,
   createChainState,
 } from './chain/index.ts'
+import { loadConfig } from './config/index.ts'
 import { HOME_FILES, loadHome } from './home.ts'
 import { createLogger, type Logger } from './log.ts'
 import { TcfNode } from './node.ts'
@@ -82,6 +83,16 @@ export class Daemon {
       addresses: config.chain.addresses as Parameters<typeof createChainState>[0]['addresses'],
     })
     let node: TcfNode | undefined
+    let p2p: P2PNetwork<GossipSpecs> | undefined
+    // The operator lists the new set's peers in config.json; a new epoch picks them up, no restart.
+    const followPeers = async (epoch: number) => {
+      try {
+        const fresh = await loadConfig(home, options.env)
+        p2p?.setDirectPeers(fresh.p2p.bootstrap)
+      } catch (e) {
+        log.warn({ err: e, epoch }, 'could not re-read p2p.bootstrap for the new epoch')
+      }
+    }
     const anchorer = createAnchorer({
       chain,
       takeoverDelayMs: config.anchor.takeoverDelayMs,
@@ -110,9 +121,10 @@ export class Daemon {
         memoryCapBytes: config.sandbox.memoryCapMiB * 2 ** 20,
       },
       logger: log,
+      onEpochStarted: (epoch) => void followPeers(epoch),
     })
     await node.open()
-    const p2p = await createP2PNetwork({
+    p2p = await createP2PNetwork({
       privateKey: peerKey,
       listen: config.p2p.listen,
       bootstrap: config.p2p.bootstrap,

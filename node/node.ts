@@ -95,6 +95,8 @@ export interface TcfNodeInit {
     readonly memoryCapBytes: number
   }
   readonly logger: Logger
+  /** Told when a new epoch takes over, after the node switched to its set. */
+  readonly onEpochStarted?: (epoch: number) => void
 }
 
 const STATUS_INTERVAL_MS = 2000
@@ -902,6 +904,7 @@ export class TcfNode implements NodeService {
         },
         'epoch started',
       )
+      this.#init.onEpochStarted?.(epoch)
     }
   }
 
