@@ -66,7 +66,7 @@ export const DEVNET_PACE = {
 } as const satisfies Partial<NodeConfigInput>
 
 /** The dev chain mines at least this often, so blocks reading it `finalityDepth` below latest see fresh escrows. */
-const CHAIN_INTERVAL_MS = 1000
+export const CHAIN_INTERVAL_MS = 1000
 
 export class ClusterNode {
   readonly index: number
