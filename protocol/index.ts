@@ -17,7 +17,13 @@ export {
   type DeployParameters,
   deployAll,
 } from './chain/deploy.ts'
-export { connectJobMarket, type JobRecord, type JobStatus } from './chain/jobMarket.ts'
+export {
+  connectJobMarket,
+  type EscrowBinding,
+  type EscrowClosing,
+  type JobRecord,
+  type JobStatus,
+} from './chain/jobMarket.ts'
 export { ContractRevertError } from './chain/transact.ts'
 export {
   connectValidatorRegistry,
