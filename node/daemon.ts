@@ -1,7 +1,15 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { blockHeader } from '../protocol/index.ts'
 import { ApiServer } from './api/index.ts'
-import { type Anchorer, type ChainClient, createAnchorer, createChainClient } from './chain/index.ts'
+import {
+  type Anchorer,
+  type ChainClient,
+  createAnchorer,
+  createChainClient,
+  createSettler,
+  type Settler,
+} from './chain/index.ts'
 import { HOME_FILES, loadHome } from './home.ts'
 import { createLogger, type Logger } from './log.ts'
 import { TcfNode } from './node.ts'
@@ -13,7 +21,7 @@ import {
   type TopicMessages,
   type TopicName,
 } from './ports.ts'
-import { createNodeStore, type NodeStore } from './storage/index.ts'
+import { createNodeStore, type JobRecord, type NodeStore } from './storage/index.ts'
 
 export interface DaemonOptions {
   readonly home: string
@@ -66,10 +74,29 @@ export class Daemon {
     })
     await chain.start()
     let node: TcfNode | undefined
+    const settler = createSettler({
+      chain,
+      takeoverDelayMs: config.anchor.takeoverDelayMs,
+      isSettled: async (jobId) => (await store.getJob(jobId))?.settlement !== undefined,
+      onSettled: (jobId, settlement) => void node?.onSettled(jobId, settlement),
+      onFailed: (height, error) => log.error({ height, err: error }, 'settling failed'),
+      logger: log,
+    })
+    /** Settles what an anchored block proves, once its job records carry the anchor. */
+    const settleHeight = async (height: number, byUs: boolean) => {
+      const stored = await store.getBlock(height)
+      if (stored === undefined) return
+      const { block, certificate } = stored
+      settler.submit({ header: blockHeader(block), certificate, block, byUs })
+    }
     const anchorer = createAnchorer({
       chain,
       takeoverDelayMs: config.anchor.takeoverDelayMs,
-      onAnchored: (event) => void node?.onAnchored(event.height, event.txHash),
+      onAnchored: (event) =>
+        void node
+          ?.onAnchored(event.height, event.txHash)
+          .then(() => settleHeight(event.height, event.byUs))
+          .catch((err: unknown) => log.error({ height: event.height, err }, 'recording the anchor failed')),
       onFailed: (height, error) => log.error({ height, err: error }, 'anchoring failed'),
       logger: log,
     })
@@ -94,6 +121,8 @@ export class Daemon {
       logger: log,
     })
     await node.open()
+    // Anchored before a restart but not settled: pick up where it stopped, behind any peer in line.
+    for (const height of unsettledHeights(await store.listJobs({}))) void settleHeight(height, false)
     const p2p = await createP2PNetwork({
       privateKey: peerKey,
       listen: config.p2p.listen,
@@ -126,16 +155,17 @@ export class Daemon {
     }
     await writeFile(join(home, INFO_FILE), `${JSON.stringify(info, null, 2)}\n`)
     log.info({ ...info, height: node.height }, 'node started')
-    return new Daemon(node, info, { api, p2p, anchorer, chain, store }, log)
+    return new Daemon(node, info, { api, p2p, anchorer, settler, chain, store }, log)
   }
 
   async stop(): Promise<void> {
-    const { api, p2p, anchorer, chain, store } = this.#parts
+    const { api, p2p, anchorer, settler, chain, store } = this.#parts
     this.#log.info('stopping')
     await api.stop()
     await this.node.stop()
     await p2p.stop()
     await anchorer.stop()
+    await settler.stop()
     await chain.stop()
     await store.close()
     this.#log.info('stopped')
@@ -146,8 +176,22 @@ interface DaemonParts {
   readonly api: ApiServer
   readonly p2p: P2PNetwork<GossipSpecs>
   readonly anchorer: Anchorer
+  readonly settler: Settler
   readonly chain: ChainClient
   readonly store: NodeStore
+}
+
+/** Heights whose anchoring proved a job's release or failure that has no settlement recorded yet. */
+function unsettledHeights(records: readonly JobRecord[]): number[] {
+  const heights = new Set<number>()
+  for (const r of records) {
+    const closedAt =
+      r.stage === 'released' ? r.releasedHeight : r.stage === 'failed' ? r.failedHeight : undefined
+    if (closedAt !== undefined && r.settlement === undefined && r.anchorTx?.height === closedAt) {
+      heights.add(closedAt)
+    }
+  }
+  return [...heights]
 }
 
 type GossipSpecs = { readonly [K in TopicName]: TopicSpec<TopicMessages[K]> }

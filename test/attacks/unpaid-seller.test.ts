@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createAnchorer } from '../../node/chain/anchorer.ts'
 import { type ChainClient, createChainClient } from '../../node/chain/chain-client.ts'
+import { createSettler } from '../../node/chain/settler.ts'
 import { decidedBlock } from '../../node/chain/testing/decided.ts'
-import { toHex } from '../../protocol/hex.ts'
-import { ContractRevertError, type Hex32, signRelease } from '../../protocol/index.ts'
+import { openEscrow, releaseOf, until } from '../../node/chain/testing/escrow.ts'
+import type { Settlement } from '../../node/storage/index.ts'
+import { ContractRevertError, type Hex32 } from '../../protocol/index.ts'
 import {
-  DEV_PRIVATE_KEYS,
   type DevChain,
   startDevChain,
   startTestNetwork,
@@ -16,7 +16,6 @@ import {
 // Finding (critical): nothing settles a released job, so its escrow stays Open; once it expires the
 // buyer refunds itself in full with the result already in hand, and the seller is never paid.
 
-const randomHash = (): Hex32 => toHex(randomBytes(32))
 const PRICE = 10n ** 16n
 const OWNER_SHARE_BPS = 8000n
 
@@ -35,41 +34,16 @@ afterAll(async () => {
 
 const owner = () => chain.wallet(1)
 const buyer = () => chain.wallet(2)
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await probe()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-}
+const market0 = () => net.connect(chain.wallet(0)).market
 
 describe('attack: the buyer keeps the result and takes its escrow back', () => {
   it('a released, anchored job pays the seller, and the buyer cannot refund it after expiry', async () => {
-    const vaultId = randomHash()
-    await net.connect(owner()).vaults.register(vaultId, {
-      manifestHash: vaultId,
-      policyHash: randomHash(),
-      price: PRICE,
-    })
-    const jobId = randomHash()
-    const now = BigInt((await chain.provider.getBlock('latest'))!.timestamp)
-    const expiresAt = now + 3_600n + 60n
-    await net.connect(buyer()).market.openJob(jobId, vaultId, expiresAt, PRICE)
-
+    const { jobId, expiresAt, now } = await openEscrow(chain, net, PRICE)
     // The owner released the result to the buyer; a block carrying the release is decided.
-    const release = signRelease(net.domain, DEV_PRIVATE_KEYS[1], {
-      jobId,
-      resultHash: randomHash(),
-      qualityScore: 900_000,
-      components: { sampleSize: 1e6, completeness: 1e6, plausibility: 1e6, fitness: 1e6 },
-      sealedHash: randomHash(),
-    })
+    const release = releaseOf(net, jobId, 900_000)
     const decided = decidedBlock(net, 5, { released: [release] })
 
-    // The proposer's node anchors it, exactly as the daemon does.
+    // The proposer's node anchors it and settles what the anchor proves, wired as the daemon wires them.
     const client = createChainClient({
       rpcUrl: chain.rpcUrl,
       addresses: net.addresses,
@@ -78,14 +52,28 @@ describe('attack: the buyer keeps the result and takes its escrow back', () => {
     })
     clients.push(client)
     await client.start()
-    const anchorer = createAnchorer({ chain: client, takeoverDelayMs: 200 })
+    const settled = new Map<Hex32, Settlement>()
+    const settler = createSettler({
+      chain: client,
+      takeoverDelayMs: 200,
+      onSettled: (id, settlement) => settled.set(id, settlement),
+    })
+    const block = { released: [release], failed: [], certified: [] }
+    const anchorer = createAnchorer({
+      chain: client,
+      takeoverDelayMs: 200,
+      onAnchored: (event) => settler.submit({ ...decided, block, byUs: event.byUs }),
+    })
     anchorer.submit(decided)
-    await until(async () => (anchorer.state(5)?.status === 'anchored' ? true : undefined))
+    const settlement = await until(async () => settled.get(jobId))
     await anchorer.stop()
+    await settler.stop()
+    expect(settlement).toMatchObject({ status: 'paid', byUs: true, height: 5 })
+    console.log(`settled automatically in ${settlement.txHash}: owner ${settlement.owner?.amount} wei`)
 
-    // Give the network the time it has; then the buyer tries to take its escrow back.
-    await new Promise((resolve) => setTimeout(resolve, 2_000))
-    await chain.provider.send('evm_increaseTime', [Number(expiresAt - now) + 1])
+    // Then the buyer, result in hand, waits out the expiry and tries to take its escrow back.
+    const grace = await market0().settlementGrace()
+    await chain.provider.send('evm_increaseTime', [Number(expiresAt - now + grace) + 1])
     await chain.provider.send('evm_mine', [])
     const market = net.connect(buyer()).market
     const refund = await market.refundExpired(jobId).then(
