@@ -4,9 +4,11 @@ export { bytes32Word, hashWords, uintWord } from './abiWords.ts'
 export { canonicalBytes, canonicalJson } from './canonicalJson.ts'
 export {
   type AnchorCall,
+  type AnchoredRecord,
   CertificateSignerError,
   connectAnchor,
   type OutcomeProof,
+  outcomeProofArg,
   precommitBitmap,
 } from './chain/anchor.ts'
 export { loadArtifact } from './chain/artifacts.ts'
@@ -24,6 +26,7 @@ export {
   type JobRecord,
   type JobStatus,
 } from './chain/jobMarket.ts'
+export { type Credit, type SettlementCredits, settlementCredits } from './chain/settlement.ts'
 export { ContractRevertError } from './chain/transact.ts'
 export {
   connectValidatorRegistry,

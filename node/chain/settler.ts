@@ -1,11 +1,11 @@
 import type { Logger } from 'pino'
 import {
-  type Address,
   type Block,
   type EscrowClosing,
   type Hex32,
   merkleProof,
   outcomeLeaves,
+  settlementCredits,
 } from '../../protocol/index.ts'
 import type { Settlement } from '../storage/index.ts'
 import { type DecidedBlock, takeoverRank } from './anchorer.ts'
@@ -123,23 +123,12 @@ export function createSettler(init: SettlerInit): Settler {
     height: number,
     byUs: boolean,
   ): Promise<Settlement> => {
-    const base = { txHash: closing.txHash, byUs, height }
-    if (closing.status === 'refunded') {
-      return {
-        status: 'refunded',
-        ...base,
-        buyer: { address: closing.buyer, amount: String(closing.amount) },
-      }
-    }
     const set = await chain.validatorSet(anchored.epoch)
-    const validators = set.members
-      .filter((_, i) => (anchored.signers >> BigInt(i)) & 1n)
-      .map((m) => ({ address: m.address.toLowerCase() as Address, amount: String(closing.perValidator) }))
     return {
-      status: 'paid',
-      ...base,
-      owner: { address: closing.owner, amount: String(closing.ownerAmount) },
-      validators,
+      txHash: closing.txHash,
+      byUs,
+      height,
+      ...settlementCredits(closing, set.members, anchored.signers),
     }
   }
 
