@@ -20,6 +20,7 @@ import type { Logger } from '../log.ts'
 import { type ChainContext, Client, ClientError, type JobRecord } from '../sdk/index.ts'
 import { verifyCertifiedResult } from './certificate.ts'
 import { AgentError } from './errors.ts'
+import { checkEscrow, DEFAULT_MIN_ESCROW_LOCK_SECONDS } from './escrow.ts'
 import { buildRelease } from './release.ts'
 import { validatorSetAt } from './validators.ts'
 
@@ -32,6 +33,8 @@ export interface VaultAgentInit {
   /** node APIs; the first is polled, the others are fallbacks for blocks and result bundles */
   readonly nodes: readonly string[]
   readonly logger: Logger
+  /** Least chain-time seconds the escrow must stay locked after sealing; default 600. */
+  readonly minEscrowLockSeconds?: number
 }
 
 export interface RoundReport {
@@ -47,8 +50,9 @@ const AWAITING_RELEASE = ['certified', 'anchored'] as const
 /**
  * `tcf vault serve`: the key holder's side of owner-mode decryption. It
  * releases a job's result only once the network's certificate checks out
- * against the chain's validator set and the vault's own policy admits the
- * spec; then it decrypts, scores, seals to the buyer and signs. Only the
+ * against the chain's validator set, the vault's own policy admits the spec,
+ * and the job's escrow is bound to the request and locked long enough to be
+ * settled; then it decrypts, scores, seals to the buyer and signs. Only the
  * sealed result leaves this process.
  */
 export class VaultAgent {
@@ -184,6 +188,13 @@ export class VaultAgent {
       )
     }
 
+    // Last, right before the result is sealed to the buyer: the escrow must still pay for it.
+    await checkEscrow(
+      vault.chain,
+      job.jobId,
+      request,
+      this.#init.minEscrowLockSeconds ?? DEFAULT_MIN_ESCROW_LOCK_SECONDS,
+    )
     const sealed = buildRelease({
       request,
       jobId: job.jobId,

@@ -12,11 +12,17 @@ export type AgentErrorCode =
   | 'RESULT_MISMATCH'
   /** no node serves the block or the result bundle (yet) */
   | 'RESULT_UNAVAILABLE'
+  /** the job's escrow is not open, or not bound to this request's vault and buyer, or below the price */
+  | 'ESCROW_MISMATCH'
+  /** the escrow expires too soon for a release to be anchored and settled before the buyer may refund */
+  | 'ESCROW_EXPIRING'
 
 const REFUSALS: ReadonlySet<AgentErrorCode> = new Set([
   'CERTIFICATE_INVALID',
   'POLICY_REFUSED',
   'RESULT_MISMATCH',
+  'ESCROW_MISMATCH',
+  'ESCROW_EXPIRING',
 ])
 
 export class AgentError extends Error {
