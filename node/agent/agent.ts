@@ -20,7 +20,7 @@ import type { Logger } from '../log.ts'
 import { type ChainContext, Client, ClientError, type JobRecord } from '../sdk/index.ts'
 import { verifyCertifiedResult } from './certificate.ts'
 import { AgentError } from './errors.ts'
-import { checkEscrow, DEFAULT_MIN_ESCROW_LOCK_SECONDS } from './escrow.ts'
+import { checkEscrow, DEFAULT_MIN_DEADLINE_HEIGHTS, DEFAULT_MIN_ESCROW_LOCK_SECONDS } from './escrow.ts'
 import { buildRelease } from './release.ts'
 import { validatorSetAt } from './validators.ts'
 
@@ -35,6 +35,8 @@ export interface VaultAgentInit {
   readonly logger: Logger
   /** Least chain-time seconds the escrow must stay locked after sealing; default 600. */
   readonly minEscrowLockSeconds?: number
+  /** Least heights between the network's height and the job's deadline when sealing; default 5. */
+  readonly minDeadlineHeights?: number
 }
 
 export interface RoundReport {
@@ -188,7 +190,17 @@ export class VaultAgent {
       )
     }
 
-    // Last, right before the result is sealed to the buyer: the escrow must still pay for it.
+    // Last, right before the result is sealed to the buyer: the escrow must still pay for it, and the
+    // release must still have time to be decided (a release after the deadline fails the job, which
+    // refunds the buyer, and a sealed result once gossiped cannot be taken back).
+    const { height } = await this.#primary.status()
+    const margin = this.#init.minDeadlineHeights ?? DEFAULT_MIN_DEADLINE_HEIGHTS
+    if (request.deadline < height + margin) {
+      throw new AgentError(
+        'ESCROW_EXPIRING',
+        `job ${job.jobId}: deadline height ${request.deadline} is less than ${margin} heights after ${height}`,
+      )
+    }
     await checkEscrow(
       vault.chain,
       job.jobId,

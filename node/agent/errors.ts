@@ -14,7 +14,7 @@ export type AgentErrorCode =
   | 'RESULT_UNAVAILABLE'
   /** the job's escrow is not open, or not bound to this request's vault and buyer, or below the price */
   | 'ESCROW_MISMATCH'
-  /** the escrow expires too soon for a release to be anchored and settled before the buyer may refund */
+  /** the escrow expires, or the job's deadline height comes, too soon for a release to be decided, anchored and settled */
   | 'ESCROW_EXPIRING'
 
 const REFUSALS: ReadonlySet<AgentErrorCode> = new Set([

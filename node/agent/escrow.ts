@@ -4,6 +4,8 @@ import { AgentError } from './errors.ts'
 
 /** Least time an escrow must stay locked after the agent seals, by default: to be released, anchored and settled. */
 export const DEFAULT_MIN_ESCROW_LOCK_SECONDS = 600
+/** Least heights left before a job's deadline when the agent seals, by default: for the release to be decided. */
+export const DEFAULT_MIN_DEADLINE_HEIGHTS = 5
 
 /**
  * Refuses to seal a result to a buyer unless the job's escrow pays for it: open, bound to this
