@@ -92,12 +92,23 @@ export function createSettler(init: SettlerInit): Settler {
           signers: anchored.signers,
           path: merkleProof(leaves, index),
         }
-        const sent = await chain.settleJob({ jobId, outcome, proof })
+        let sent: Awaited<ReturnType<typeof chain.settleJob>>
+        try {
+          sent = await chain.settleJob({ jobId, outcome, proof })
+        } catch (error) {
+          // One job the chain refuses (say, InvalidProof) must not hold up the others in the block.
+          if (error instanceof ChainError && error.code === 'REVERTED') {
+            log?.error({ jobId, height, reason: error.reason }, 'settling a job reverted')
+            init.onFailed?.(height, error)
+            continue
+          }
+          throw error
+        }
         const from = sent.status === 'settled' ? sent.blockNumber : anchored.blockNumber
         const closing = await chain.escrowClosing(jobId, from)
-        // Not open and never closed: no escrow was ever opened for this job; nothing to settle.
+        // Not open and not closed since the anchor: never escrowed, or refunded before this block was anchored.
         if (closing === undefined) {
-          log?.warn({ jobId, height }, 'no escrow to settle')
+          log?.warn({ jobId, height }, 'no open escrow to settle')
           continue
         }
         const settlement = await describe(closing, anchored, height, sent.status === 'settled')
