@@ -9,6 +9,7 @@ import {
   createChainClient,
   createSettler,
   type Settler,
+  unsettledHeights,
 } from './chain/index.ts'
 import { HOME_FILES, loadHome } from './home.ts'
 import { createLogger, type Logger } from './log.ts'
@@ -21,7 +22,7 @@ import {
   type TopicMessages,
   type TopicName,
 } from './ports.ts'
-import { createNodeStore, type JobRecord, type NodeStore } from './storage/index.ts'
+import { createNodeStore, type NodeStore } from './storage/index.ts'
 
 export interface DaemonOptions {
   readonly home: string
@@ -179,19 +180,6 @@ interface DaemonParts {
   readonly settler: Settler
   readonly chain: ChainClient
   readonly store: NodeStore
-}
-
-/** Heights whose anchoring proved a job's release or failure that has no settlement recorded yet. */
-function unsettledHeights(records: readonly JobRecord[]): number[] {
-  const heights = new Set<number>()
-  for (const r of records) {
-    const closedAt =
-      r.stage === 'released' ? r.releasedHeight : r.stage === 'failed' ? r.failedHeight : undefined
-    if (closedAt !== undefined && r.settlement === undefined && r.anchorTx?.height === closedAt) {
-      heights.add(closedAt)
-    }
-  }
-  return [...heights]
 }
 
 type GossipSpecs = { readonly [K in TopicName]: TopicSpec<TopicMessages[K]> }

@@ -27,3 +27,4 @@ export {
 export { ChainError, type ChainErrorCode } from './errors.ts'
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.ts'
 export { createSettler, type Settler, type SettlerInit, type SettleWork } from './settler.ts'
+export { unsettledHeights } from './unsettled.ts'
