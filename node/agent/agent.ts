@@ -22,6 +22,7 @@ import { verifyCertifiedResult } from './certificate.ts'
 import { AgentError } from './errors.ts'
 import { checkEscrow, DEFAULT_MIN_DEADLINE_HEIGHTS, DEFAULT_MIN_ESCROW_LOCK_SECONDS } from './escrow.ts'
 import { buildRelease } from './release.ts'
+import { checkSignedRequest } from './request.ts'
 import { validatorSetAt } from './validators.ts'
 
 export interface VaultAgentInit {
@@ -155,6 +156,7 @@ export class VaultAgent {
         `job ${job.jobId} has no certified result in the node's record`,
       )
     }
+    checkSignedRequest(vault.chain.domain, job.jobId, job.request)
     const request = job.request.request
     const expected = { jobId: job.jobId, resultHash: job.resultHash, height: job.certifiedHeight }
 
