@@ -3,7 +3,8 @@
  * chain with the contracts, N validator processes, the demo seller's vault
  * encrypted and published, the vault agent running, the demo buyer's job
  * submitted, its released result unsealed and checked against the same
- * statistics computed in plaintext.
+ * statistics computed in plaintext, and its escrow settled on chain by the
+ * validators on their own (owner and validators credited).
  *
  *   npm run devnet [-- --validators 4] [--keep] [--headless] [--dir DIR]
  *
@@ -16,6 +17,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { formatEther } from 'ethers'
 import { table } from '../node/cli/table.ts'
 import { Client } from '../node/sdk/index.ts'
 import { type Hex32, writeKeystoreFile } from '../protocol/index.ts'
@@ -166,12 +168,31 @@ try {
   }
   Object.assign(stages, record.stages, anchored.stages)
   const result = await buyerClient.result(job.jobId, job.sealingKey.privateKey)
+  // The validators settle the escrow once the release's block is anchored; nobody asks them to.
+  for (const deadline = Date.now() + 60_000; !anchored.settlement && Date.now() < deadline; ) {
+    await new Promise((ok) => setTimeout(ok, 250))
+    anchored = await buyerClient.job(job.jobId)
+  }
+  // Read back from the chain; settling again is a no-op that reports the settlement (sentNow false).
+  const settled = await buyerClient.settle(job.jobId)
+  const settlement = {
+    status: settled.status,
+    txHash: settled.txHash,
+    owner: settled.owner,
+    validators: settled.validators ?? [],
+    byNode: anchored.settlement !== undefined && !settled.sentNow,
+  }
   await buyerClient.close()
 
   // The plaintext truth of the same spec on the same CSV.
   const truth = plaintextOutputs(readCsvRows(DATA('heart.csv')), schema, spec)
   const checks = Object.entries(result.outputs).map(([name, out]) => check(name, out, truth[name]))
-  const allOk = checks.every((c) => c.ok) && result.quality.score > 0 && result.anchorTx !== undefined
+  const allOk =
+    checks.every((c) => c.ok) &&
+    result.quality.score > 0 &&
+    result.anchorTx !== undefined &&
+    settlement.status === 'paid' &&
+    settlement.byNode
   const timings = stageTimings(stages)
 
   if (args.headless) {
@@ -184,6 +205,7 @@ try {
         quality: result.quality,
         heights: result.heights,
         anchorTx: result.anchorTx,
+        settlement,
         timings,
       }),
     )
@@ -214,6 +236,21 @@ try {
       `\nblocks: admitted at ${result.heights.admitted}, certified at ${result.heights.certified}, released at ${result.heights.released}`,
     )
     say(`anchor tx ${result.anchorTx?.txHash ?? '(none)'} (height ${result.anchorTx?.height ?? '-'})`)
+    say(
+      `\nescrow ${settlement.status} in tx ${settlement.txHash}` +
+        (settlement.byNode ? ' by the validators, unasked' : ' (NOT by the validators)'),
+    )
+    say(
+      table(
+        ['credited', 'address', 'ETH'],
+        [
+          ...(settlement.owner
+            ? [['owner', settlement.owner.address, formatEther(settlement.owner.amount)]]
+            : []),
+          ...settlement.validators.map((v) => ['validator', v.address, formatEther(v.amount)]),
+        ],
+      ),
+    )
     say(`\ntime per stage`)
     say(
       table(

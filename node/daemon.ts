@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { blockHeader } from '../protocol/index.ts'
 import { ApiServer } from './api/index.ts'
 import {
   type Anchorer,
@@ -8,6 +9,9 @@ import {
   createAnchorer,
   createChainClient,
   createChainState,
+  createSettler,
+  type Settler,
+  unsettledHeights,
 } from './chain/index.ts'
 import { loadConfig } from './config/index.ts'
 import { HOME_FILES, loadHome } from './home.ts'
@@ -93,10 +97,29 @@ export class Daemon {
         log.warn({ err: e, epoch }, 'could not re-read p2p.bootstrap for the new epoch')
       }
     }
+    const settler = createSettler({
+      chain,
+      takeoverDelayMs: config.anchor.takeoverDelayMs,
+      isSettled: async (jobId) => (await store.getJob(jobId))?.settlement !== undefined,
+      onSettled: (jobId, settlement) => void node?.onSettled(jobId, settlement),
+      onFailed: (height, error) => log.error({ height, err: error }, 'settling failed'),
+      logger: log,
+    })
+    /** Settles what an anchored block proves, once its job records carry the anchor. */
+    const settleHeight = async (height: number, byUs: boolean) => {
+      const stored = await store.getBlock(height)
+      if (stored === undefined) return
+      const { block, certificate } = stored
+      settler.submit({ header: blockHeader(block), certificate, block, byUs })
+    }
     const anchorer = createAnchorer({
       chain,
       takeoverDelayMs: config.anchor.takeoverDelayMs,
-      onAnchored: (event) => void node?.onAnchored(event.height, event.txHash),
+      onAnchored: (event) =>
+        void node
+          ?.onAnchored(event.height, event.txHash)
+          .then(() => settleHeight(event.height, event.byUs))
+          .catch((err: unknown) => log.error({ height: event.height, err }, 'recording the anchor failed')),
       onFailed: (height, error) => log.error({ height, err: error }, 'anchoring failed'),
       logger: log,
     })
@@ -124,6 +147,8 @@ export class Daemon {
       onEpochStarted: (epoch) => void followPeers(epoch),
     })
     await node.open()
+    // Anchored before a restart but not settled: pick up where it stopped, behind any peer in line.
+    for (const height of unsettledHeights(await store.listJobs({}))) void settleHeight(height, false)
     p2p = await createP2PNetwork({
       privateKey: peerKey,
       listen: config.p2p.listen,
@@ -157,16 +182,17 @@ export class Daemon {
     }
     await writeFile(join(home, INFO_FILE), `${JSON.stringify(info, null, 2)}\n`)
     log.info({ ...info, height: node.height }, 'node started')
-    return new Daemon(node, info, { api, p2p, anchorer, chain, chainState, store }, log)
+    return new Daemon(node, info, { api, p2p, anchorer, settler, chain, chainState, store }, log)
   }
 
   async stop(): Promise<void> {
-    const { api, p2p, anchorer, chain, chainState, store } = this.#parts
+    const { api, p2p, anchorer, settler, chain, chainState, store } = this.#parts
     this.#log.info('stopping')
     await api.stop()
     await this.node.stop()
     await p2p.stop()
     await anchorer.stop()
+    await settler.stop()
     await chain.stop()
     chainState.stop()
     await store.close()
@@ -178,6 +204,7 @@ interface DaemonParts {
   readonly api: ApiServer
   readonly p2p: P2PNetwork<GossipSpecs>
   readonly anchorer: Anchorer
+  readonly settler: Settler
   readonly chain: ChainClient
   readonly chainState: ChainState
   readonly store: NodeStore

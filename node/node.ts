@@ -70,7 +70,13 @@ import type {
   TopicMessages,
   TopicName,
 } from './ports.ts'
-import { blobIdOf, type JobRecord, type NodeStore, type StoredBlock } from './storage/index.ts'
+import {
+  blobIdOf,
+  type JobRecord,
+  type NodeStore,
+  type Settlement,
+  type StoredBlock,
+} from './storage/index.ts'
 import { VaultDirectory } from './vault-directory.ts'
 import { manifestBlob } from './vaults.ts'
 
@@ -576,6 +582,11 @@ export class TcfNode implements NodeService {
       if (next.stage !== record.stage) this.#observeStage(next)
     }
     this.#log.info({ height, txHash, jobs: jobs.length }, 'block anchored')
+  }
+
+  /** Records how a job's escrow was closed on chain; settlements only ever arrive once closed. */
+  onSettled(jobId: Hex32, settlement: Settlement): Promise<void> {
+    return this.#updateJob(jobId, 'pending', { settlement })
   }
 
   // ---- execution ----

@@ -95,7 +95,12 @@ describe('anchorBlock', () => {
     expect(outcome.gasUsed).toBeGreaterThan(50_000n)
     expect(outcome.gasUsed).toBeLessThan(120_000n)
     expect(await c.isAnchored(1)).toBe(true)
-    expect(await c.anchorTx(1)).toEqual({ txHash: outcome.txHash, blockNumber: outcome.blockNumber })
+    expect(await c.anchorTx(1)).toEqual({
+      txHash: outcome.txHash,
+      blockNumber: outcome.blockNumber,
+      epoch: network.epoch,
+      signers: 0b1111n,
+    })
     expect(await c.anchorBlock(decided)).toEqual({ status: 'already-anchored' })
     expect(await c.anchorTx(2)).toBeUndefined()
   })

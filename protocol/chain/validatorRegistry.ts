@@ -66,6 +66,9 @@ export function connectValidatorRegistry(address: string, runner: ContractRunner
       return { stake, unbondingSince, lastEpoch, registered }
     },
     unbondingPeriod: async () => (await c.read('unbondingPeriod')) as bigint,
+    anchorGracePeriod: async () => (await c.read('anchorGracePeriod')) as bigint,
+    /** The set hash the Anchor accepts for `epoch` now; zero when it would refuse it as stale. */
+    anchorableSetHash: async (epoch: number) => (await c.read('anchorableSetHash', epoch)) as Hex32,
     contract: c.contract,
   }
 }
