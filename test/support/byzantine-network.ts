@@ -123,6 +123,7 @@ export function byzantineNetwork(inner: NodeNetwork, node: TcfNode, init: Byzant
   return {
     peerId: inner.peerId,
     peers: () => inner.peers(),
+    topicPeers: (topic) => inner.topicPeers(topic),
     gossipCounters: () => inner.gossipCounters(),
     blobBytes: () => inner.blobBytes(),
     fetchBlob: (id) => inner.fetchBlob(id),
