@@ -190,7 +190,7 @@ function networkPort(p2p: P2PNetwork<GossipSpecs>): NodeNetwork {
   }
 }
 
-function chainPort(chain: ChainClient, anchorer: Anchorer): NodeChain {
+export function chainPort(chain: ChainClient, anchorer: Anchorer): NodeChain {
   return {
     currentEpoch: () => chain.currentEpoch(),
     validatorSet: async (epoch) => (await chain.validatorSet(epoch)).members,
