@@ -175,6 +175,9 @@ export class TcfNode implements NodeService {
     this.#epoch = await this.#init.chain.currentEpoch()
     this.#validators = await this.#loadValidators(this.#epoch)
     this.#verifier = createEip712Verifier({ domain: this.#domain, epoch: this.#epoch })
+    // Owners of the vaults held here are known signers (own rate-limit bucket); look them up in the background.
+    for (const { manifest } of await store.listVaults())
+      void this.#vaults.owner(manifest.vaultId as Hex32).catch(() => undefined)
     for (const record of await store.listJobs({ stage: 'pending' })) {
       this.#pending.set(record.jobId as Hex32, record.request)
     }
@@ -630,6 +633,11 @@ export class TcfNode implements NodeService {
     }
   }
 
+  hasStanding(signer: Address): boolean {
+    const address = signer.toLowerCase() as Address
+    return this.#validators?.has(address) === true || this.#vaults.isKnownOwner(address)
+  }
+
   async putBlob(id: Hex32, bytes: Uint8Array): Promise<void> {
     if (blobIdOf(bytes) !== id) throw new ApiError(422, 'BLOB_ID_MISMATCH', `the body does not hash to ${id}`)
     await this.#init.store.blobs.put(id, bytes)
@@ -678,18 +686,14 @@ export class TcfNode implements NodeService {
     const existing = await this.#init.store.getJob(jobId)
     if (existing && existing.stage !== 'failed') return { jobId }
     const verdict = await this.#admissible(signed)
-    const record = verdict.ok
-      ? newJobRecord(signed, 'pending')
-      : advance(newJobRecord(signed, 'pending'), 'failed', {
-          refusal: { code: verdict.code, message: verdict.message.slice(0, 1024) },
-          failReason: `refused: ${verdict.message}`.slice(0, 1024),
-        })
+    // A refusal is the answer, not a record: anyone can sign junk requests, and storing each
+    // would let them fill the disk.
+    if (!verdict.ok) throw new ApiError(422, verdict.code, verdict.message)
     // Only over nothing or an earlier refusal: gossip may have got the job admitted meanwhile.
     await this.#serially(async () => {
       const current = await this.#init.store.getJob(jobId)
-      if (!current || current.refusal) await this.#init.store.putJob(jobId, record)
+      if (!current || current.refusal) await this.#init.store.putJob(jobId, newJobRecord(signed, 'pending'))
     })
-    if (!verdict.ok) throw new ApiError(422, verdict.code, verdict.message)
     this.#pending.set(jobId, signed)
     await this.#publish('jobs', signed)
     this.#log.info({ jobId, vaultId: signed.request.vaultId }, 'job accepted')

@@ -5,7 +5,7 @@ import type { Address, Hex32 } from '../../protocol/index.ts'
 import { JOB_STAGES, type JobStage } from '../storage/index.ts'
 import { openApiDocument } from './openapi.ts'
 import { ApiError, type NodeService } from './service.ts'
-import { SIGNATURE_HEADERS, verifyRequest } from './signed-request.ts'
+import { type SignatureCheck, verifyRequest } from './signed-request.ts'
 
 export interface ApiInit {
   readonly host: string
@@ -18,7 +18,7 @@ export interface ApiInit {
   readonly maxBlobBytes?: number
   /** largest JSON body, bytes (a manifest lists every chunk id) */
   readonly maxJsonBytes?: number
-  /** requests per client (signer address, else IP) per minute */
+  /** requests per client (a verified signer with standing, else the IP) per minute */
   readonly rateLimitPerMinute?: number
 }
 
@@ -34,6 +34,18 @@ const FRAMEWORK_CODES: Readonly<Record<number, string>> = {
 
 /** The raw body of a request, kept for signature checks. */
 const rawBodies = new WeakMap<FastifyRequest, Uint8Array>()
+/** A request's signature, checked once for the rate limiter and the route alike. */
+const signatureChecks = new WeakMap<FastifyRequest, SignatureCheck>()
+
+function verified(request: FastifyRequest): SignatureCheck {
+  let check = signatureChecks.get(request)
+  if (!check) {
+    const body = rawBodies.get(request) ?? new Uint8Array()
+    check = verifyRequest(request.headers, request.method, request.url, body)
+    signatureChecks.set(request, check)
+  }
+  return check
+}
 
 /**
  * The node's JSON HTTP API (OpenAPI document at /openapi.json). Writes
@@ -76,9 +88,13 @@ export class ApiServer {
     await app.register(rateLimit, {
       max: this.#init.rateLimitPerMinute ?? 1200,
       timeWindow: 60_000,
+      // After parsing: the signature covers the body. A header names anyone, and fresh keys cost
+      // nothing, so only a verified signer the node knows (a validator, a vault owner) gets a bucket
+      // of its own; everyone else shares their IP's.
+      hook: 'preHandler',
       keyGenerator: (request) => {
-        const signer = request.headers[SIGNATURE_HEADERS.address]
-        return typeof signer === 'string' ? signer.toLowerCase() : request.ip
+        const check = verified(request)
+        return check.ok && service.hasStanding(check.address) ? `signer:${check.address}` : `ip:${request.ip}`
       },
       errorResponseBuilder: (_request, context) =>
         new ApiError(
@@ -131,8 +147,7 @@ export class ApiServer {
     )
 
     const signer = (request: FastifyRequest): Address => {
-      const body = rawBodies.get(request) ?? new Uint8Array()
-      const check = verifyRequest(request.headers, request.method, request.url, body)
+      const check = verified(request)
       if (!check.ok) throw new ApiError(401, check.code, check.message)
       return check.address
     }

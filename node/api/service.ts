@@ -5,6 +5,8 @@ import type { JobStage } from '../storage/index.ts'
 /** What the API needs from the node; the daemon implements it. */
 export interface NodeService {
   status(): Promise<NodeStatus>
+  /** Whether a verified signer is known here (a validator, a vault owner) and so rate-limited apart from its IP. */
+  hasStanding(signer: Address): boolean
   putBlob(id: Hex32, bytes: Uint8Array): Promise<void>
   getBlob(id: Hex32): Promise<Uint8Array | undefined>
   /** `signer` has signed the request; only the vault's on-chain owner may publish it */
