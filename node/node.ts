@@ -66,7 +66,7 @@ import type {
   TopicMessages,
   TopicName,
 } from './ports.ts'
-import { blobIdOf, type JobRecord, type NodeStore, type StoredBlock } from './storage/index.ts'
+import { blobIdOf, HEAD_KEY, type JobRecord, type NodeStore, type StoredBlock } from './storage/index.ts'
 import { VaultDirectory } from './vault-directory.ts'
 import { manifestBlob } from './vaults.ts'
 
@@ -171,7 +171,7 @@ export class TcfNode implements NodeService {
       if (!stored) throw new Error(`the store lacks block ${height} below its latest height`)
       this.#ledger.apply(stored.block, stored.blockHash)
     }
-    this.#head = (await store.getMeta('head', headSchema)) ?? null
+    this.#head = (await store.getMeta(HEAD_KEY, headSchema)) ?? null
     this.#epoch = await this.#init.chain.currentEpoch()
     this.#validators = await this.#loadValidators(this.#epoch)
     this.#verifier = createEip712Verifier({ domain: this.#domain, epoch: this.#epoch })
@@ -425,14 +425,12 @@ export class TcfNode implements NodeService {
       }
       const record: DecidedRecord = { version: 1, block, certificate, prev: this.#head }
       const bytes = decidedRecordCodec.encode(record)
-      const recordId = blobIdOf(bytes)
-      await this.#init.store.blobs.put(recordId, bytes)
-      await this.#init.store.commitBlock(height, block, certificate, updates, height)
+      const recordId = blobIdOf(bytes) as Hex32
+      await this.#init.store.commitBlock(height, block, certificate, updates, height, { id: recordId, bytes })
+      this.#head = recordId
       this.metrics?.height.set(height)
       this.metrics?.roundsPerHeight.observe(certificate.round + 1)
       for (const update of updates) this.#observeStage(update)
-      await this.#init.store.putMeta('head', recordId)
-      this.#head = recordId
       this.#log.info(
         {
           height,

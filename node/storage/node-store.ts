@@ -9,7 +9,7 @@ import {
   type VaultManifest,
   vaultManifestCodec,
 } from '../../protocol/index.ts'
-import { type BlobStore, createBlobStore } from './blob-store.ts'
+import { type BlobStore, blobIdOf, createBlobStore } from './blob-store.ts'
 import { type BatchOp, type Database, openDatabase } from './database.ts'
 import { StorageError } from './errors.ts'
 import { type JobRecord, type JobStage, jobRecordSchema } from './job-record.ts'
@@ -24,6 +24,9 @@ export interface NodeStoreInit {
   readonly dir: string
   readonly logger?: Logger
 }
+
+/** The meta key under which `commitBlock` records the id of the latest decided record. */
+export const HEAD_KEY = 'head'
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
@@ -47,10 +50,10 @@ export interface NodeStore {
   /** Every job, or those at one stage, in jobId order. A full scan: fine for thousands of jobs. */
   listJobs(filter?: { readonly stage?: JobStage }): Promise<JobRecord[]>
   /**
-   * Stores a decided block with its certificate, the job records it changes and (optionally) the
-   * WAL pruned below a height, in one synced batch: after a crash either all of it is there or none.
-   * Heights are contiguous from 1. Storing the same block again is a no-op; another block at a
-   * stored height is CONFLICTING_BLOCK.
+   * Stores a decided block with its certificate, the job records it changes, (optionally) the
+   * WAL pruned below a height and the decided record that becomes the `head` meta value, in one
+   * synced batch: after a crash either all of it is there or none. Heights are contiguous from 1.
+   * Storing the same block again is a no-op; another block at a stored height is CONFLICTING_BLOCK.
    */
   commitBlock(
     height: number,
@@ -58,6 +61,7 @@ export interface NodeStore {
     certificate: CommitCertificate,
     jobUpdates: readonly JobRecord[],
     walPruneBelow?: number,
+    head?: DecidedRecordBlob,
   ): Promise<void>
   getBlock(height: number): Promise<StoredBlock | undefined>
   decided(height: number): Promise<boolean>
@@ -66,6 +70,12 @@ export interface NodeStore {
   putMeta(key: string, value: JsonValue): Promise<void>
   /** A meta value checked against the schema the caller expects (CORRUPT_RECORD if it does not fit). */
   getMeta<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined>
+}
+
+/** A decided record as the blob it is served as: `id` is the sha256 of `bytes`. */
+export interface DecidedRecordBlob {
+  readonly id: `0x${string}`
+  readonly bytes: Uint8Array
 }
 
 interface Opened {
@@ -194,7 +204,7 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
       return records
     },
 
-    async commitBlock(height, block, certificate, jobUpdates, walPruneBelow) {
+    async commitBlock(height, block, certificate, jobUpdates, walPruneBelow, head) {
       const checkedBlock = checkRecord(blockCodec.schema, block, `block ${height}`)
       const checkedCertificate = checkRecord(
         commitCertificateCodec.schema,
@@ -205,6 +215,8 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
       const hash = blockHash(checkedBlock)
       const mismatch = blockMismatch(height, checkedBlock, checkedCertificate, hash)
       if (mismatch !== undefined) throw new StorageError('BLOCK_MISMATCH', `height ${height}: ${mismatch}`)
+      if (head !== undefined && blobIdOf(head.bytes) !== head.id)
+        throw new StorageError('BLOB_ID_MISMATCH', `decided record ${head.id} does not hash to its id`)
 
       // Decided inside the queue, where no other block write can interleave with the check.
       await writes.run(async () => {
@@ -220,14 +232,22 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
         if (height !== current.latestHeight + 1) {
           throw new StorageError('HEIGHT_GAP', `height ${height} after ${current.latestHeight}`)
         }
-        const { blocks, jobs: jobLevel } = current.database
+        const { blocks, jobs: jobLevel, blobs, meta } = current.database
         const entry: StoredBlock = { blockHash: hash, block: checkedBlock, certificate: checkedCertificate }
+        const headOps: BatchOp[] =
+          head === undefined
+            ? []
+            : [
+                { type: 'put', sublevel: blobs, key: head.id, value: head.bytes },
+                { type: 'put', sublevel: meta, key: HEAD_KEY, value: JSON.stringify(head.id) },
+              ]
         await current.wal.writeBatch(
           [
             { type: 'put', sublevel: blocks, key: numberKey(height), value: JSON.stringify(entry) },
             ...jobs.map(
               (r): BatchOp => ({ type: 'put', sublevel: jobLevel, key: r.jobId, value: JSON.stringify(r) }),
             ),
+            ...headOps,
           ],
           walPruneBelow,
         )
