@@ -49,7 +49,7 @@ import {
   type VaultSummary,
 } from './api/index.ts'
 import { toWireCertificate } from './consensus/certificate.ts'
-import { decidedRecordsAbove, verifyDecidedRecord } from './consensus/decided-chain.ts'
+import { recordsToApply, verifyDecidedRecord } from './consensus/decided-chain.ts'
 import { ConsensusDriver } from './consensus/driver.ts'
 import { AttestationPool } from './jobs/attestation-pool.ts'
 import { buildBlock, validateBlock } from './jobs/block.ts'
@@ -558,15 +558,13 @@ export class TcfNode implements NodeService {
     if (this.#catchingUp || status.head === null || status.height <= this.#ledger.height) return
     this.#catchingUp = true
     try {
-      const records = await decidedRecordsAbove(status.head, this.#ledger.height, (id) =>
-        this.#vaults.fetch(id),
+      const records = await recordsToApply(
+        status.head,
+        this.#ledger.height,
+        (id) => this.#vaults.fetch(id),
+        (record) => verifyDecidedRecord(record, this.#epoch, this.#validators!, this.#verifier!),
       )
-      for (const record of records) {
-        if (!verifyDecidedRecord(record, this.#epoch, this.#validators!, this.#verifier!)) {
-          throw new Error(`decided record for height ${record.block.height} does not verify`)
-        }
-        await this.#commit(record.block, record.certificate)
-      }
+      for (const record of records) await this.#commit(record.block, record.certificate)
       if (records.length > 0) {
         this.#log.info({ height: this.#ledger.height, blocks: records.length }, 'caught up from peers')
         this.#driver?.jumpTo(this.#ledger.height + 1)

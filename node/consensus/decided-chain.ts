@@ -38,3 +38,20 @@ export function verifyDecidedRecord(
     verifyCommitCertificate(fromWireCertificate(certificate), validators, verifier)
   )
 }
+
+/**
+ * The records a node behind a peer applies, oldest first: the peer's chain
+ * from `head` down to the node's height, every record verified by `verify`.
+ */
+export async function recordsToApply(
+  head: Hex32,
+  localHeight: number,
+  fetch: (id: Hex32) => Promise<Uint8Array>,
+  verify: (record: DecidedRecord) => boolean,
+): Promise<DecidedRecord[]> {
+  const records = await decidedRecordsAbove(head, localHeight, fetch)
+  for (const record of records) {
+    if (!verify(record)) throw new Error(`decided record for height ${record.block.height} does not verify`)
+  }
+  return records
+}

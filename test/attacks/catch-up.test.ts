@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest'
+import { ValidatorSet } from '../../consensus/index.ts'
+import { recordsToApply, verifyDecidedRecord } from '../../node/consensus/decided-chain.ts'
+import { blobIdOf } from '../../node/storage/index.ts'
+import {
+  addressOfPrivateKey,
+  type Block,
+  blockHash,
+  createEip712ConsensusSigner,
+  createEip712Verifier,
+  type DecidedRecord,
+  decidedRecordCodec,
+  type Eip712Domain,
+  generatePrivateKey,
+  type Hex32,
+  ZERO_HASH,
+} from '../../protocol/index.ts'
+
+/**
+ * Catch-up from a peer that lies: it announces a long chain of decided
+ * records it made up. A node must find out from the head's certificate,
+ * before it fetches (let alone walks) anything below it.
+ */
+const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
+const EPOCH = 1
+const keys = Array.from({ length: 4 }, generatePrivateKey)
+const validators = new ValidatorSet(keys.map((k) => ({ address: addressOfPrivateKey(k), power: 1 })))
+const verifier = createEip712Verifier({ domain, epoch: EPOCH })
+const verify = (record: DecidedRecord) => verifyDecidedRecord(record, EPOCH, validators, verifier)
+
+/** A chain of `length` records above `from`, precommitted by `signers`; blobs by id, and the head id. */
+function chain(length: number, signers: readonly Hex32[], from = { height: 0, hash: ZERO_HASH as Hex32 }) {
+  const blobs = new Map<Hex32, Uint8Array>()
+  let prev: Hex32 | null = null
+  let parentHash = from.hash
+  for (let height = from.height + 1; height <= from.height + length; height++) {
+    const block: Block = {
+      version: 1,
+      height,
+      epoch: EPOCH,
+      parentHash,
+      proposer: addressOfPrivateKey(keys[0]!),
+      admitted: [],
+      certified: [],
+      released: [],
+      failed: [],
+    }
+    const hash = blockHash(block)
+    const precommits = signers.map((privateKey) => {
+      const signer = createEip712ConsensusSigner({ privateKey, domain, epoch: EPOCH })
+      const vote = { type: 'precommit' as const, height, round: 0, valueId: hash, validator: signer.address }
+      return { validator: signer.address, signature: signer.signVote(vote).signature }
+    })
+    const record: DecidedRecord = {
+      version: 1,
+      block,
+      certificate: { version: 1, epoch: EPOCH, height, round: 0, blockHash: hash, precommits },
+      prev,
+    }
+    const bytes = decidedRecordCodec.encode(record)
+    prev = blobIdOf(bytes) as Hex32
+    blobs.set(prev, bytes)
+    parentHash = hash
+  }
+  return { blobs, head: prev!, headHash: parentHash }
+}
+
+function counting(blobs: Map<Hex32, Uint8Array>) {
+  const fetched: Hex32[] = []
+  return {
+    fetched,
+    fetch: async (id: Hex32) => {
+      fetched.push(id)
+      const bytes = blobs.get(id)
+      if (!bytes) throw new Error(`no blob ${id}`)
+      return bytes
+    },
+  }
+}
+
+describe('catch-up from a lying peer', () => {
+  it('rejects a long fake chain after one certificate check, without walking it', async () => {
+    const strangers = Array.from({ length: 3 }, generatePrivateKey)
+    const fake = chain(500, strangers)
+    const peer = counting(fake.blobs)
+    await expect(recordsToApply(fake.head, 0, peer.fetch, verify)).rejects.toThrow()
+    expect(peer.fetched.length).toBe(1)
+  })
+
+  it('applies a certified chain, oldest first', async () => {
+    const real = chain(5, keys.slice(0, 3))
+    const records = await recordsToApply(real.head, 2, counting(real.blobs).fetch, verify)
+    expect(records.map((r) => r.block.height)).toEqual([3, 4, 5])
+  })
+})
