@@ -560,7 +560,7 @@ export class TcfNode implements NodeService {
     try {
       const records = await recordsToApply(
         status.head,
-        this.#ledger.height,
+        { height: this.#ledger.height, headHash: this.#ledger.headHash },
         (id) => this.#vaults.fetch(id),
         (record) => verifyDecidedRecord(record, this.#epoch, this.#validators!, this.#verifier!),
       )

@@ -65,6 +65,8 @@ function chain(length: number, signers: readonly Hex32[], from = { height: 0, ha
   return { blobs, head: prev!, headHash: parentHash }
 }
 
+const GENESIS = { height: 0, headHash: ZERO_HASH as Hex32 }
+
 function counting(blobs: Map<Hex32, Uint8Array>) {
   const fetched: Hex32[] = []
   return {
@@ -83,13 +85,46 @@ describe('catch-up from a lying peer', () => {
     const strangers = Array.from({ length: 3 }, generatePrivateKey)
     const fake = chain(500, strangers)
     const peer = counting(fake.blobs)
-    await expect(recordsToApply(fake.head, 0, peer.fetch, verify)).rejects.toThrow()
-    expect(peer.fetched.length).toBe(1)
+    let checks = 0
+    const counted = (record: DecidedRecord) => {
+      checks++
+      return verify(record)
+    }
+    await expect(recordsToApply(fake.head, GENESIS, peer.fetch, counted)).rejects.toMatchObject({
+      code: 'HEAD_UNCERTIFIED',
+    })
+    expect({ fetched: peer.fetched.length, checks }).toEqual({ fetched: 1, checks: 1 })
   })
 
   it('applies a certified chain, oldest first', async () => {
-    const real = chain(5, keys.slice(0, 3))
-    const records = await recordsToApply(real.head, 2, counting(real.blobs).fetch, verify)
+    const below = chain(2, keys.slice(0, 3))
+    const real = chain(3, keys.slice(0, 3), { height: 2, hash: below.headHash })
+    const records = await recordsToApply(
+      real.head,
+      { height: 2, headHash: below.headHash },
+      counting(real.blobs).fetch,
+      verify,
+    )
     expect(records.map((r) => r.block.height)).toEqual([3, 4, 5])
+  })
+
+  it('refuses a certified head whose records below are not its parents', async () => {
+    const real = chain(4, keys.slice(0, 3))
+    const other = chain(4, keys.slice(1, 4), { height: 0, hash: `0x${'ab'.repeat(32)}` })
+    // The head is genuine; the peer swaps in a record that is not its parent under the parent's id.
+    const head = decidedRecordCodec.decode(real.blobs.get(real.head)!)
+    const swapped = new Map(real.blobs)
+    swapped.set(head.prev!, other.blobs.get(decidedRecordCodec.decode(other.blobs.get(other.head)!).prev!)!)
+    await expect(recordsToApply(real.head, GENESIS, counting(swapped).fetch, verify)).rejects.toMatchObject({
+      code: 'BROKEN_CHAIN',
+    })
+  })
+
+  it("refuses a certified chain that does not extend the node's own head", async () => {
+    const real = chain(4, keys.slice(0, 3))
+    const local = { height: 2, headHash: `0x${'ee'.repeat(32)}` as Hex32 }
+    await expect(recordsToApply(real.head, local, counting(real.blobs).fetch, verify)).rejects.toMatchObject({
+      code: 'FORK',
+    })
   })
 })
