@@ -17,11 +17,16 @@ import {
   type VaultManifest,
 } from '../../sandbox/index.ts'
 import type { Logger } from '../log.ts'
-import { type ChainContext, Client, ClientError, type JobRecord } from '../sdk/index.ts'
-import { verifyCertifiedResult } from './certificate.ts'
+import {
+  type ChainContext,
+  Client,
+  ClientError,
+  type JobRecord,
+  validatorSetAt,
+  verifyCertifiedResult,
+} from '../sdk/index.ts'
 import { AgentError } from './errors.ts'
 import { buildRelease } from './release.ts'
-import { validatorSetAt } from './validators.ts'
 
 export interface VaultAgentInit {
   readonly vaultDir: string
@@ -154,7 +159,9 @@ export class VaultAgent {
 
     const decided = await this.#firstAnswer('the certifying block', (c) => c.block(expected.height))
     const validators = await this.#validators(decided.certificate.epoch)
-    const certified = verifyCertifiedResult(decided, expected, validators, vault.chain.domain)
+    const certified = asAgentRefusal(() =>
+      verifyCertifiedResult(decided, expected, validators, vault.chain.domain),
+    )
     log.info(
       { epoch: certified.epoch, attestations: certified.certificate.attestations.length },
       'certificate verified',
@@ -238,6 +245,17 @@ export class VaultAgent {
   #requireStarted() {
     if (!this.#vault) throw new Error('the agent is not started')
     return this.#vault
+  }
+}
+
+/** The SDK's certificate refusal, as the agent's final refusal of the job. */
+function asAgentRefusal<T>(check: () => T): T {
+  try {
+    return check()
+  } catch (e) {
+    if (e instanceof ClientError && e.code === 'CERTIFICATE_INVALID')
+      throw new AgentError('CERTIFICATE_INVALID', e.message, { cause: e })
+    throw e
   }
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { ValidatorSet } from '../../consensus/index.ts'
 import {
   computePolicyHash,
   type Hex,
@@ -19,6 +20,7 @@ import {
 import { BLOB_DIR, parseSpec, readManifest, type VaultManifest } from '../../sandbox/index.ts'
 import { JOB_STAGES } from '../storage/job-record.ts'
 import { manifestBlob } from '../vaults.ts'
+import { verifyCertifiedResult } from './certificate.ts'
 import { type ChainContext, connectChain, onChain } from './chain.ts'
 import { ClientError } from './errors.ts'
 import { NodeApi } from './http.ts'
@@ -34,6 +36,7 @@ import type {
   PublishProgress,
   VaultSummary,
 } from './types.ts'
+import { validatorSetAt } from './validators.ts'
 
 export interface ClientOptions {
   /** a node's API, e.g. http://127.0.0.1:26657 */
@@ -86,6 +89,8 @@ export class Client {
   #chain: Promise<ChainContext> | undefined
   /** Transactions from one key go out one at a time: a dev chain refuses nonces out of order. */
   #transactions: Promise<unknown> = Promise.resolve()
+  /** Epoch validator sets as the chain snapshotted them: fixed once the epoch started. */
+  readonly #validatorSets = new Map<number, ValidatorSet>()
 
   constructor(options: ClientOptions) {
     this.api = new NodeApi(options.url)
@@ -288,9 +293,11 @@ export class Client {
   }
 
   /**
-   * Buyer: the released result, believed only once the release is signed by
-   * the vault's on-chain owner, hashes the sealed payload, and matches the
-   * result the network certified; then unsealed and checked once more.
+   * Buyer: the released result, believed only once the block at its
+   * certified height carries commit and result certificates of more than
+   * 2/3 of the chain's validator set for the job and hash, the release is
+   * signed by the vault's on-chain owner, hashes the sealed payload, and
+   * names that result; then unsealed and checked once more.
    */
   async result(jobId: Hex32, sealingPrivateKey: Uint8Array): Promise<JobResult> {
     const job = await this.job(jobId)
@@ -300,6 +307,22 @@ export class Client {
     const sealed = await this.sealed(jobId)
     const { release } = sealed
     const chain = await this.chain()
+    // The node's record of the certified hash is one node's word: believe only the certificate,
+    // checked against the validator set the chain recorded for its epoch.
+    const decided = await this.block(job.certifiedHeight)
+    if (!decided) {
+      throw new ClientError(
+        'CERTIFICATE_INVALID',
+        `job ${jobId}: ${this.api.url} serves no block at its certified height ${job.certifiedHeight}`,
+      )
+    }
+    const validators = await this.#validatorSet(chain, decided.certificate.epoch)
+    verifyCertifiedResult(
+      decided,
+      { jobId, resultHash: job.resultHash, height: job.certifiedHeight },
+      validators,
+      chain.domain,
+    )
     const vaultId = job.request.request.vaultId
     const vault = await onChain('read the vault registry', () => chain.vaults.vault(vaultId))
     const bad = (why: string) => new ClientError('BAD_RELEASE', `job ${jobId}: ${why}`)
@@ -315,7 +338,12 @@ export class Client {
       throw bad(`the release scores ${release.qualityScore}, the network recorded ${job.qualityScore}`)
     }
     const payload = decodePayload(unseal(sealed.sealed, sealingPrivateKey))
-    if (payload.jobId !== jobId || payload.resultHash !== job.resultHash || payload.vaultId !== vaultId) {
+    if (
+      payload.jobId !== jobId ||
+      payload.resultHash !== job.resultHash ||
+      payload.vaultId !== vaultId ||
+      payload.certifiedHeight !== job.certifiedHeight
+    ) {
       throw bad('the sealed result names another job or result')
     }
     const q = payload.quality
@@ -370,6 +398,15 @@ export class Client {
 
   blob(id: Hex32): Promise<Uint8Array | undefined> {
     return this.api.bytes(`/v1/blobs/${id}`)
+  }
+
+  async #validatorSet(chain: ChainContext, epoch: number): Promise<ValidatorSet> {
+    let set = this.#validatorSets.get(epoch)
+    if (!set) {
+      set = await onChain('read the validator set', () => validatorSetAt(chain, epoch))
+      this.#validatorSets.set(epoch, set)
+    }
+    return set
   }
 
   #requireKey(what: string): Hex32 {

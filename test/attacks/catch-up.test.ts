@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { ValidatorSet } from '../../consensus/index.ts'
 import { recordsToApply, verifyDecidedRecord } from '../../node/consensus/decided-chain.ts'
+import { precommitsFor } from '../../node/sdk/testing/precommits.ts'
 import { blobIdOf } from '../../node/storage/index.ts'
 import {
   addressOfPrivateKey,
   type Block,
   blockHash,
-  createEip712ConsensusSigner,
   createEip712Verifier,
   type DecidedRecord,
   decidedRecordCodec,
@@ -46,11 +46,7 @@ function chain(length: number, signers: readonly Hex32[], from = { height: 0, ha
       failed: [],
     }
     const hash = blockHash(block)
-    const precommits = signers.map((privateKey) => {
-      const signer = createEip712ConsensusSigner({ privateKey, domain, epoch: EPOCH })
-      const vote = { type: 'precommit' as const, height, round: 0, valueId: hash, validator: signer.address }
-      return { validator: signer.address, signature: signer.signVote(vote).signature }
-    })
+    const precommits = precommitsFor(signers, { domain, epoch: EPOCH, height, hash })
     const record: DecidedRecord = {
       version: 1,
       block,

@@ -10,11 +10,11 @@ import {
   type ResultPayload,
   seal,
 } from '../../node/sdk/index.ts'
+import { precommitsFor } from '../../node/sdk/testing/precommits.ts'
 import {
   addressOfPrivateKey,
   type Block,
   blockHash,
-  createEip712ConsensusSigner,
   generatePrivateKey,
   type Hex32,
   type JobRequest,
@@ -146,17 +146,7 @@ describe('a buyer against a lying node', () => {
       failed: [],
     }
     const hash = blockHash(block)
-    const precommits = puppets.map((privateKey) => {
-      const signer = createEip712ConsensusSigner({ privateKey, domain, epoch: network.epoch })
-      const vote = {
-        type: 'precommit' as const,
-        height: HEIGHT,
-        round: 0,
-        valueId: hash,
-        validator: signer.address,
-      }
-      return { validator: signer.address, signature: signer.signVote(vote).signature }
-    })
+    const precommits = precommitsFor(puppets, { domain, epoch: network.epoch, height: HEIGHT, hash })
     const now = new Date().toISOString()
     const record: JobRecord = {
       jobId,

@@ -1,5 +1,5 @@
 import { ValidatorSet } from '../../consensus/index.ts'
-import type { ChainContext } from '../sdk/index.ts'
+import type { ChainContext } from './chain.ts'
 
 /**
  * The validator set of an epoch as the chain's registry snapshotted it.
