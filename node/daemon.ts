@@ -91,6 +91,12 @@ export class Daemon {
         deadlineMs: config.sandbox.deadlineMs,
         memoryCapBytes: config.sandbox.memoryCapMiB * 2 ** 20,
       },
+      uploads: {
+        quotaBytes: config.uploads.quotaMiB * 2 ** 20,
+        pendingTtlMs: config.uploads.pendingTtlSeconds * 1000,
+        maxPendingPerOwner: config.uploads.maxPendingPerOwner,
+      },
+      gcIntervalMs: config.uploads.gcIntervalSeconds * 1000,
       logger: log,
     })
     await node.open()

@@ -68,7 +68,8 @@ import type {
 } from './ports.ts'
 import { blobIdOf, HEAD_KEY, type JobRecord, type NodeStore, type StoredBlock } from './storage/index.ts'
 import { VaultDirectory } from './vault-directory.ts'
-import { manifestBlob } from './vaults.ts'
+import { DEFAULT_UPLOAD_LIMITS, type UploadLimits, VaultUploads } from './vault-uploads.ts'
+import { manifestBlob, vaultBlobIds } from './vaults.ts'
 
 export const NODE_VERSION = '0.1.0'
 
@@ -88,9 +89,14 @@ export interface TcfNodeInit {
     readonly memoryCapBytes: number
   }
   readonly logger: Logger
+  /** who may store blobs here, how much, for how long (defaults: DEFAULT_UPLOAD_LIMITS) */
+  readonly uploads?: UploadLimits
+  /** how often blobs no live vault or open job needs are collected; 0 = never (default 10 min) */
+  readonly gcIntervalMs?: number
 }
 
 const STATUS_INTERVAL_MS = 2000
+const GC_INTERVAL_MS = 10 * 60_000
 /** A job's evaluation is retried (say, while a peer is busy or restarting) this often before this node gives up on it. */
 const EXECUTION_ATTEMPTS = 4
 /** How far ahead of the next height a request's deadline must be for this node to take it. */
@@ -119,6 +125,8 @@ export class TcfNode implements NodeService {
   readonly #pending = new Map<Hex32, SignedJobRequest>()
   readonly #attestations = new AttestationPool()
   readonly #vaults: VaultDirectory
+  readonly #uploads: VaultUploads
+  #gcTimer: NodeJS.Timeout | undefined
   /** releases received and not yet in a decided block */
   readonly #releases = new Map<Hex32, SealedResult>()
   readonly #executing = new Set<Hex32>()
@@ -138,6 +146,11 @@ export class TcfNode implements NodeService {
       verifyingContract: init.chainInfo.addresses.validatorRegistry.toLowerCase() as Address,
     }
     this.#vaults = new VaultDirectory({ store: init.store, chain: init.chain, network: () => this.#network })
+    this.#uploads = new VaultUploads({
+      store: init.store,
+      chain: init.chain,
+      limits: init.uploads ?? DEFAULT_UPLOAD_LIMITS,
+    })
     this.#evaluator = new Evaluator({
       ...(init.evaluator.workers > 0 ? { workers: init.evaluator.workers } : {}),
       deadlineMs: init.evaluator.deadlineMs,
@@ -172,6 +185,7 @@ export class TcfNode implements NodeService {
       this.#ledger.apply(stored.block, stored.blockHash)
     }
     this.#head = (await store.getMeta(HEAD_KEY, headSchema)) ?? null
+    await this.#uploads.open()
     this.#epoch = await this.#init.chain.currentEpoch()
     this.#validators = await this.#loadValidators(this.#epoch)
     this.#verifier = createEip712Verifier({ domain: this.#domain, epoch: this.#epoch })
@@ -222,6 +236,13 @@ export class TcfNode implements NodeService {
     })
     this.#driver.start(this.#ledger.height + 1)
     this.#statusTimer = setInterval(() => void this.#announce(), STATUS_INTERVAL_MS)
+    const gcEvery = this.#init.gcIntervalMs ?? GC_INTERVAL_MS
+    if (gcEvery > 0) {
+      this.#gcTimer = setInterval(() => {
+        this.collectGarbage().catch((e: unknown) => this.#log.warn({ err: e }, 'blob collection failed'))
+      }, gcEvery)
+      this.#gcTimer.unref()
+    }
     for (const job of this.#ledger.openJobs()) {
       if (!job.certified) void this.#execute(job.jobId)
     }
@@ -229,6 +250,7 @@ export class TcfNode implements NodeService {
 
   async stop(): Promise<void> {
     clearInterval(this.#statusTimer)
+    clearInterval(this.#gcTimer)
     await this.#driver?.stop()
     await this.#commits
     await this.#evaluator.stop()
@@ -634,9 +656,34 @@ export class TcfNode implements NodeService {
     return this.#validators?.has(address) === true || this.#vaults.isKnownOwner(address)
   }
 
-  async putBlob(id: Hex32, bytes: Uint8Array): Promise<void> {
+  async putBlob(id: Hex32, bytes: Uint8Array, upload: { signer: Address; vaultId?: Hex32 }): Promise<void> {
     if (blobIdOf(bytes) !== id) throw new ApiError(422, 'BLOB_ID_MISMATCH', `the body does not hash to ${id}`)
-    await this.#init.store.blobs.put(id, bytes)
+    await this.#uploads.upload(id, bytes, upload.signer, upload.vaultId)
+  }
+
+  /** Bytes `owner` stores here through the API (its quota use). */
+  uploadedBy(owner: Address): number {
+    return this.#uploads.usage(owner)
+  }
+
+  announceVault(
+    body: unknown,
+    signer: Address,
+  ): Promise<{ vaultId: Hex32; expiresAt: string; blobs: number }> {
+    return this.#uploads.announce(body, signer)
+  }
+
+  /**
+   * Deletes the blobs of vaults deactivated on chain and of announcements
+   * never registered, keeping whatever an open or pending job needs.
+   */
+  async collectGarbage(): Promise<{ readonly blobs: number; readonly bytes: number }> {
+    const open = new Set<Hex32>()
+    for (const job of this.#ledger.openJobs()) open.add(job.request.request.vaultId)
+    for (const signed of this.#pending.values()) open.add(signed.request.vaultId)
+    const collected = await this.#uploads.collect(open)
+    if (collected.blobs > 0) this.#log.info(collected, 'blobs collected')
+    return collected
   }
 
   getBlob(id: Hex32): Promise<Uint8Array | undefined> {
@@ -653,13 +700,8 @@ export class TcfNode implements NodeService {
         `vault ${manifest.vaultId} is registered to ${owner}, not ${signer}`,
       )
     }
-    const needed = [
-      manifest.keys.relinKeys,
-      manifest.keys.galoisKeys,
-      ...manifest.columns.flatMap((c) => c.chunks),
-    ] as Hex32[]
     const missing: Hex32[] = []
-    for (const id of needed) if (!(await this.#init.store.blobs.has(id))) missing.push(id)
+    for (const id of vaultBlobIds(manifest)) if (!(await this.#init.store.blobs.has(id))) missing.push(id)
     if (missing.length > 0) {
       throw new ApiError(422, 'BLOBS_MISSING', `upload the vault's blobs first: ${missing.length} missing`, {
         missing: missing.slice(0, 100),
@@ -669,6 +711,7 @@ export class TcfNode implements NodeService {
     await this.#init.store.blobs.put(blob.id, blob.bytes)
     await this.#init.store.putVault(manifest)
     this.#vaults.remember(manifest)
+    this.#uploads.published(manifest.vaultId as Hex32)
     this.#log.info({ vaultId: manifest.vaultId, manifestHash: blob.id }, 'vault published')
     return { vaultId: manifest.vaultId as Hex32, manifestHash: blob.id }
   }

@@ -159,15 +159,21 @@ export class ApiServer {
     })
     app.get('/v1/status', () => service.status())
 
-    app.put<{ Params: { id: string } }>('/v1/blobs/:id', async (request, reply) => {
-      const id = hex32(request.params.id, 'blob id')
-      if (!(request.body instanceof Uint8Array)) {
-        throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'blobs are uploaded as application/octet-stream')
-      }
-      signer(request)
-      await service.putBlob(id, request.body)
-      return reply.status(201).send({ id })
-    })
+    app.put<{ Params: { id: string }; Querystring: { vault?: string } }>(
+      '/v1/blobs/:id',
+      async (request, reply) => {
+        const id = hex32(request.params.id, 'blob id')
+        if (!(request.body instanceof Uint8Array)) {
+          throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'blobs are uploaded as application/octet-stream')
+        }
+        const { vault } = request.query
+        await service.putBlob(id, request.body, {
+          signer: signer(request),
+          ...(vault === undefined ? {} : { vaultId: hex32(vault, 'vault id') }),
+        })
+        return reply.status(201).send({ id })
+      },
+    )
     app.get<{ Params: { id: string } }>('/v1/blobs/:id', async (request, reply) => {
       const bytes = await service.getBlob(hex32(request.params.id, 'blob id'))
       if (!bytes) throw new ApiError(404, 'BLOB_NOT_FOUND', `no blob ${request.params.id}`)
@@ -179,6 +185,10 @@ export class ApiServer {
     app.post('/v1/vaults', async (request, reply) => {
       const address = signer(request)
       return reply.status(201).send(await service.publishVault(request.body, address))
+    })
+    app.post('/v1/vaults/pending', async (request, reply) => {
+      const address = signer(request)
+      return reply.status(201).send(await service.announceVault(request.body, address))
     })
     app.get('/v1/vaults', async () => ({ vaults: await service.vaults() }))
     app.get<{ Params: { id: string } }>('/v1/vaults/:id', async (request) => {

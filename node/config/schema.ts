@@ -64,6 +64,18 @@ export const NodeConfigSchema = z.strictObject({
       takeoverDelayMs: z.int().min(0).default(5000),
     })
     .prefault({}),
+  uploads: z
+    .strictObject({
+      /** bytes one vault owner may store on this node through the API */
+      quotaMiB: z.int().positive().default(4096),
+      /** how long an announced vault may stay unregistered on chain before its blobs are collected */
+      pendingTtlSeconds: z.int().positive().default(3600),
+      /** announced, unregistered vaults per owner at a time */
+      maxPendingPerOwner: z.int().positive().default(4),
+      /** how often blobs of deactivated or abandoned vaults are collected; 0 = never */
+      gcIntervalSeconds: z.int().min(0).default(600),
+    })
+    .prefault({}),
   log: z
     .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
     .prefault({}),

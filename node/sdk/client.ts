@@ -124,8 +124,9 @@ export class Client {
   }
 
   /**
-   * Seller: uploads every blob of a vault (signed), registers the vault on
-   * chain unless it already is with these terms, then publishes the manifest.
+   * Seller: announces the vault's manifest, uploads every blob of it (signed),
+   * registers the vault on chain unless it already is with these terms, then
+   * publishes the manifest.
    * The node checks the manifest against the chain, hence this order.
    */
   async publishVault(
@@ -139,9 +140,11 @@ export class Client {
     const sizes = await Promise.all(names.map(async (n) => (await readFile(join(blobDir, n))).length))
     const progress = { blobsDone: 0, blobsTotal: names.length, bytesDone: 0, bytesTotal: sum(sizes) }
     options.onProgress?.(progress)
+    // Only a vault's owner may store its blobs on a node: announce the manifest it is about to register.
+    await this.api.json('/v1/vaults/pending', { method: 'POST', body: manifest, signWith: key })
     for (const name of names) {
       const bytes = await readFile(join(blobDir, name))
-      await this.api.json(`/v1/blobs/0x${name}`, {
+      await this.api.json(`/v1/blobs/0x${name}?vault=${manifest.vaultId}`, {
         method: 'PUT',
         body: new Uint8Array(bytes),
         signWith: key,

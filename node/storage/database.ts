@@ -22,6 +22,8 @@ export function openDatabase(dir: string) {
     wal: json('wal'),
     /** free-form key -> JSON value */
     meta: json('meta'),
+    /** owner:blobId -> StoredUpload (who uploaded a blob through the API, for quotas and collection) */
+    uploads: json('uploads'),
   }
 }
 

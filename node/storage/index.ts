@@ -12,4 +12,4 @@ export {
   type NodeStore,
   type NodeStoreInit,
 } from './node-store.ts'
-export type { StoredBlock, StoredVault } from './schemas.ts'
+export type { StoredBlock, StoredUpload, StoredVault } from './schemas.ts'

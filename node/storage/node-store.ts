@@ -15,7 +15,14 @@ import { StorageError } from './errors.ts'
 import { type JobRecord, type JobStage, jobRecordSchema } from './job-record.ts'
 import { numberKey, parseNumberKey } from './keys.ts'
 import { type DurableWal, LevelWal } from './level-wal.ts'
-import { type StoredBlock, type StoredVault, storedBlockSchema, storedVaultSchema } from './schemas.ts'
+import {
+  type StoredBlock,
+  type StoredUpload,
+  type StoredVault,
+  storedBlockSchema,
+  storedUploadSchema,
+  storedVaultSchema,
+} from './schemas.ts'
 import { checkRecord, parseStored } from './stored.ts'
 import { WriteQueue } from './write-queue.ts'
 
@@ -67,6 +74,18 @@ export interface NodeStore {
   decided(height: number): Promise<boolean>
   /** The highest stored height, 0 before the first block. */
   latestHeight(): number
+  /** Stores a blob uploaded through the API with its upload record, in one synced batch. */
+  putUpload(upload: StoredUpload, bytes: Uint8Array): Promise<void>
+  /** Every upload record, in owner then blob order. */
+  listUploads(): Promise<StoredUpload[]>
+  /**
+   * Deletes blobs and upload records in one synced batch (garbage collection): the caller has
+   * decided that nothing still needs them.
+   */
+  collect(
+    blobIds: readonly string[],
+    uploads: readonly Pick<StoredUpload, 'owner' | 'blobId'>[],
+  ): Promise<void>
   putMeta(key: string, value: JsonValue): Promise<void>
   /** A meta value checked against the schema the caller expects (CORRUPT_RECORD if it does not fit). */
   getMeta<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined>
@@ -259,12 +278,39 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
     decided: async (height) => (await state().database.blocks.has(numberKey(height))) === true,
     latestHeight: () => state().latestHeight,
 
+    async putUpload(upload, bytes) {
+      const checked = checkRecord(storedUploadSchema, upload, `upload ${upload.blobId}`)
+      if (blobIdOf(bytes) !== checked.blobId)
+        throw new StorageError('BLOB_ID_MISMATCH', `upload ${checked.blobId}: the bytes hash to another id`)
+      const { blobs, uploads } = state().database
+      await write([
+        { type: 'put', sublevel: blobs, key: checked.blobId, value: bytes },
+        { type: 'put', sublevel: uploads, key: uploadKey(checked), value: JSON.stringify(checked) },
+      ])
+    },
+    async listUploads() {
+      const records: StoredUpload[] = []
+      for await (const [key, text] of state().database.uploads.iterator()) {
+        records.push(parseStored(storedUploadSchema, text, `upload ${key}`))
+      }
+      return records
+    },
+    async collect(blobIds, uploadRecords) {
+      const { blobs, uploads } = state().database
+      await write([
+        ...blobIds.map((key): BatchOp => ({ type: 'del', sublevel: blobs, key })),
+        ...uploadRecords.map((u): BatchOp => ({ type: 'del', sublevel: uploads, key: uploadKey(u) })),
+      ])
+    },
+
     async putMeta(key, value) {
       await write([{ type: 'put', sublevel: state().database.meta, key, value: JSON.stringify(value) }])
     },
     getMeta: (key, schema) => readJson(state().database.meta, key, schema, 'meta'),
   }
 }
+
+const uploadKey = (u: Pick<StoredUpload, 'owner' | 'blobId'>) => `${u.owner}:${u.blobId}`
 
 /** Why a block, its height and its certificate do not belong together; undefined when they do. */
 function blockMismatch(

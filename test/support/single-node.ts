@@ -5,7 +5,7 @@ import { ApiServer } from '../../node/api/index.ts'
 import { type ChainClient, createAnchorer, createChainClient } from '../../node/chain/index.ts'
 import { chainPort } from '../../node/daemon.ts'
 import { createLogger } from '../../node/log.ts'
-import { TcfNode } from '../../node/node.ts'
+import { TcfNode, type TcfNodeInit } from '../../node/node.ts'
 import { createNodeStore, type NodeStore } from '../../node/storage/index.ts'
 import {
   type DevChain,
@@ -33,7 +33,10 @@ export interface SingleNode {
 }
 
 export async function startSingleNode(
-  options: { readonly api?: Partial<ConstructorParameters<typeof ApiServer>[0]> } = {},
+  options: {
+    readonly api?: Partial<ConstructorParameters<typeof ApiServer>[0]>
+    readonly node?: Partial<Pick<TcfNodeInit, 'limits' | 'uploads' | 'gcIntervalMs'>>
+  } = {},
 ): Promise<SingleNode> {
   const home = await mkdtemp(join(tmpdir(), 'tcf-single-'))
   const chain = await startDevChain()
@@ -73,6 +76,7 @@ export async function startSingleNode(
       limits: DEFAULT_LIMITS,
       evaluator: { workers: 1, deadlineMs: 60_000, memoryCapBytes: 2 ** 30 },
       logger,
+      ...options.node,
     })
     await node.open()
     const api = new ApiServer({ host: '127.0.0.1', port: 0, service: node, logger, ...options.api })
