@@ -40,7 +40,16 @@ import {
   verifyResultAttestation,
   ZERO_HASH,
 } from '../protocol/index.ts'
-import { type CompileLimits, Evaluator, parseManifest, type VaultManifest } from '../sandbox/index.ts'
+import {
+  type CompileLimits,
+  compile,
+  DEFAULT_LIMITS,
+  Evaluator,
+  isSandboxError,
+  parseManifest,
+  parseSpec,
+  type VaultManifest,
+} from '../sandbox/index.ts'
 import {
   ApiError,
   type ChainInfo,
@@ -82,6 +91,7 @@ export interface TcfNodeInit {
   readonly chain: NodeChain
   readonly consensusParams: ConsensusParams
   readonly blockIntervalMs: number
+  /** what this node is willing to take on (propose, relay); blocks are judged by the network's DEFAULT_LIMITS */
   readonly limits: CompileLimits
   readonly evaluator: {
     readonly workers: number
@@ -170,7 +180,8 @@ export class TcfNode implements NodeService {
       cacheDir: join(init.home, 'evaluation'),
       domain: this.#domain,
       validatorKey: init.validatorKey,
-      limits: init.limits,
+      // An admitted job is the network's decision: evaluate what the block rules admitted.
+      limits: DEFAULT_LIMITS,
       logger: this.#log,
     })
   }
@@ -351,7 +362,8 @@ export class TcfNode implements NodeService {
       domain: this.#domain,
       manifest: (vaultId) => this.#vaults.cached(vaultId),
       vaultOwner: (vaultId) => this.#vaults.cachedOwner(vaultId),
-      limits: this.#init.limits,
+      // The network's limits, never this node's: honest nodes must judge a block alike.
+      limits: DEFAULT_LIMITS,
     }
   }
 
@@ -620,6 +632,8 @@ export class TcfNode implements NodeService {
     }
     const verdict = checkAdmission(this.#ruleContext(next), signed)
     if (!verdict.ok) return verdict
+    const local = this.#withinLocalCapacity(signed, manifest)
+    if (!local.ok) return local
     const vault = await this.#init.chain.vault(request.vaultId)
     if (!vault?.active)
       return { ok: false, code: 'VAULT_INACTIVE', message: `vault ${request.vaultId} is not active on chain` }
@@ -632,6 +646,25 @@ export class TcfNode implements NodeService {
       }
     }
     return verdict
+  }
+
+  /**
+   * Whether this node takes (proposes, relays) a job the network's rules admit: its
+   * configured limits may be lower. Never a block rule, so a refusal here is not COST_EXCEEDED.
+   */
+  #withinLocalCapacity(signed: SignedJobRequest, manifest: VaultManifest): Verdict {
+    try {
+      compile(parseSpec(signed.request.algorithm.spec), manifest, this.#init.limits)
+      return { ok: true }
+    } catch (e) {
+      if (isSandboxError(e) && e.code === 'COST_EXCEEDED')
+        return {
+          ok: false,
+          code: 'OVER_LOCAL_CAPACITY',
+          message: `this node takes no such job: ${e.message}`,
+        }
+      throw e
+    }
   }
 
   // ---- NodeService (the API) ----

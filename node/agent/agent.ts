@@ -212,7 +212,10 @@ export class VaultAgent {
     log.info({ qualityScore: sealed.release.qualityScore, sealedHash: sealed.release.sealedHash }, 'released')
   }
 
-  /** The vault's policy, once more on the owner's side: a spec the owner's compiler refuses is never decrypted. */
+  /**
+   * The vault's policy, once more on the owner's side: a spec the owner's compiler refuses is never
+   * decrypted. DEFAULT_LIMITS are the network's limits, the ones every node's block rules apply.
+   */
   #recheckPolicy(job: JobRecord, manifest: VaultManifest) {
     try {
       const spec = parseSpec(job.request.request.algorithm.spec)

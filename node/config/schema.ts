@@ -54,7 +54,7 @@ export const NodeConfigSchema = z.strictObject({
       deadlineMs: z.int().positive().default(600_000),
       /** SEAL heap cap per job */
       memoryCapMiB: z.int().positive().default(2048),
-      /** estimated single-core cost above which a spec is refused */
+      /** estimated single-core cost above which this node takes (proposes, relays) no job; blocks are judged by the network limits */
       maxCostMs: z.int().positive().default(300_000),
     })
     .prefault({}),
