@@ -54,6 +54,14 @@ describe('vault create', () => {
     expect(await readdir(parent).catch(() => [])).toEqual([])
   }, 20_000)
 
+  it('turns a CSV that cannot be read (a directory) into a typed error naming it', async () => {
+    const parent = join(dir, 'unreadable')
+    const out = join(parent, 'vault')
+    const error = await failure(create(dir, out))
+    expect(error).toMatchObject({ code: 'FILE_UNREADABLE', field: dir })
+    expect(await readdir(parent).catch(() => [])).toEqual([])
+  }, 20_000)
+
   it('refuses an existing output, typed, and leaves it as it was', async () => {
     const parent = join(dir, 'exists')
     const csv = join(dir, 'exists.csv')
