@@ -23,15 +23,20 @@ export async function putBlob(dir: string, bytes: Uint8Array): Promise<Hex32> {
     await mkdir(dir, { recursive: true })
     const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
     // Synced before the rename publishes it: after a crash the name never points at a torn file.
-    const file = await open(tmp, 'w')
-    try {
-      await file.writeFile(bytes)
-      await file.sync()
-    } finally {
-      await file.close()
-    }
+    await writeSynced(tmp, bytes)
     await rename(tmp, path)
     return id
+  }
+}
+
+/** Writes a file and fsyncs it before returning. */
+export async function writeSynced(path: string, data: Uint8Array | string): Promise<void> {
+  const file = await open(path, 'w')
+  try {
+    await file.writeFile(data)
+    await file.sync()
+  } finally {
+    await file.close()
   }
 }
 

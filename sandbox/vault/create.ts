@@ -7,7 +7,7 @@ import type { Hex32 } from '../he/hash.ts'
 import { KEY_FILES, openSecretFile, readKeyMeta } from '../he/keys.ts'
 import { PROFILES } from '../he/profiles.ts'
 import { WorkerPool } from '../pool/worker-pool.ts'
-import { putBlob } from './blob-dir.ts'
+import { putBlob, writeSynced } from './blob-dir.ts'
 import { isIoError, readCsv } from './csv.ts'
 import type { EncryptRequest, EncryptResult, EncryptWorkerData } from './encrypt-task.ts'
 import { storedColumns } from './layout.ts'
@@ -203,16 +203,6 @@ async function publish(scratch: string, outDir: string): Promise<void> {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') throw outputExists(outDir)
     throw e
-  }
-}
-
-async function writeSynced(path: string, text: string): Promise<void> {
-  const file = await open(path, 'w')
-  try {
-    await file.writeFile(text)
-    await file.sync()
-  } finally {
-    await file.close()
   }
 }
 
