@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type { Logger } from 'pino'
 import type { Address, Hex32 } from '../../protocol/index.ts'
 import { JOB_STAGES, type JobStage } from '../storage/index.ts'
+import { IpCeiling } from './ip-ceiling.ts'
 import { openApiDocument } from './openapi.ts'
 import { ApiError, type NodeService } from './service.ts'
 import { type SignatureCheck, verifyRequest } from './signed-request.ts'
@@ -23,6 +24,8 @@ export interface ApiInit {
 }
 
 const HEX32 = /^0x[0-9a-f]{64}$/
+/** The per-IP ceiling, counted before bodies are read, in multiples of the per-client rate limit. */
+const IP_CEILING_FACTOR = 4
 /** Fastify's own failures, mapped to this API's stable codes. */
 const FRAMEWORK_CODES: Readonly<Record<number, string>> = {
   400: 'MALFORMED',
@@ -102,6 +105,17 @@ export class ApiServer {
           'RATE_LIMITED',
           `more than ${context.max} requests per minute; retry in ${context.after}`,
         ),
+    })
+    // A signer with standing may send more than one IP's share, so the ceiling is a multiple of it.
+    const ceiling = new IpCeiling(IP_CEILING_FACTOR * (this.#init.rateLimitPerMinute ?? 1200))
+    app.addHook('onRequest', async (request) => {
+      if (!ceiling.admit(request.ip)) {
+        throw new ApiError(
+          429,
+          'RATE_LIMITED',
+          `too many requests from ${request.ip}; retry in ${ceiling.retryAfterSeconds()} seconds`,
+        )
+      }
     })
     app.removeAllContentTypeParsers()
     app.addContentTypeParser(
