@@ -95,6 +95,7 @@ export class Daemon {
         quotaBytes: config.uploads.quotaMiB * 2 ** 20,
         pendingTtlMs: config.uploads.pendingTtlSeconds * 1000,
         maxPendingPerOwner: config.uploads.maxPendingPerOwner,
+        pendingPoolBytes: config.uploads.pendingPoolMiB * 2 ** 20,
       },
       gcIntervalMs: config.uploads.gcIntervalSeconds * 1000,
       logger: log,

@@ -13,12 +13,18 @@ export interface UploadLimits {
   readonly pendingTtlMs: number
   /** announced, unregistered vaults per owner at a time */
   readonly maxPendingPerOwner: number
+  /**
+   * bytes all unregistered announcements together may hold: keys are free, so without it every
+   * fresh key could store a quota's worth for an hour; a registered owner is not held to it
+   */
+  readonly pendingPoolBytes: number
 }
 
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = {
   quotaBytes: 4 * 2 ** 30,
   pendingTtlMs: 60 * 60_000,
   maxPendingPerOwner: 4,
+  pendingPoolBytes: 8 * 2 ** 30,
 }
 
 /** Announcements held in memory, across owners: each keeps a manifest of up to the JSON body limit. */
@@ -46,6 +52,8 @@ export class VaultUploads {
   readonly #pending = new Map<Hex32, Pending>()
   /** bytes charged per owner, including uploads in flight */
   readonly #usage = new Map<Address, number>()
+  /** bytes uploaded per vault not registered on chain at the time (since this process started) */
+  readonly #unregistered = new Map<Hex32, number>()
 
   constructor(init: { store: NodeStore; chain: NodeChain; limits: UploadLimits; now?: () => number }) {
     this.#store = init.store
@@ -116,7 +124,7 @@ export class VaultUploads {
         'blobs are uploaded by a vault owner for a vault: name it (?vault=0x…) after announcing or registering it',
       )
     }
-    const manifest = await this.#manifestFor(vaultId, owner)
+    const { manifest, registered } = await this.#manifestFor(vaultId, owner)
     if (id !== manifestBlob(manifest).id && !vaultBlobIds(manifest).includes(id))
       throw new ApiError(403, 'BLOB_NOT_IN_VAULT', `blob ${id} is not part of vault ${vaultId}`)
     if (await this.#store.blobs.has(id)) return
@@ -128,8 +136,17 @@ export class VaultUploads {
         `${owner} stores ${used} bytes here; ${bytes.length} more exceed the quota of ${this.#limits.quotaBytes}`,
       )
     }
+    const pooled = [...this.#unregistered.values()].reduce((a, b) => a + b, 0)
+    if (!registered && pooled + bytes.length > this.#limits.pendingPoolBytes) {
+      throw new ApiError(
+        503,
+        'PENDING_FULL',
+        `unregistered vaults hold ${pooled} bytes here, the most they may; register vault ${vaultId} on chain first`,
+      )
+    }
     // Charged before the write so that concurrent uploads cannot all pass the check.
     this.#charge(owner, bytes.length)
+    if (!registered) this.#pool(vaultId, bytes.length)
     const record: StoredUpload = {
       blobId: id,
       owner,
@@ -139,6 +156,7 @@ export class VaultUploads {
     }
     await this.#store.putUpload(record, bytes).catch((e: unknown) => {
       this.#charge(owner, -bytes.length)
+      if (!registered) this.#pool(vaultId, -bytes.length)
       throw e
     })
   }
@@ -165,6 +183,7 @@ export class VaultUploads {
       } catch {
         continue
       }
+      if (onChain) this.#unregistered.delete(vaultId) // registered since: out of the pool
       // An announcement keeps a vault alive until it is registered; then the chain says.
       if (!onChain && this.#pending.has(vaultId)) continue
       // Unregistered and unannounced: alive only while its newest upload is younger than an announcement.
@@ -197,6 +216,7 @@ export class VaultUploads {
       }
     }
     if (present.length > 0 || records.length > 0) await this.#store.collect(present, records)
+    for (const vaultId of dead) this.#unregistered.delete(vaultId)
     for (const u of records) this.#charge(u.owner as Address, -u.bytes)
     return { blobs: present.length, bytes }
   }
@@ -204,12 +224,17 @@ export class VaultUploads {
   /** The vault is published (its manifest stored): the announcement has served. */
   published(vaultId: Hex32): void {
     this.#pending.delete(vaultId)
+    this.#unregistered.delete(vaultId)
   }
 
-  async #manifestFor(vaultId: Hex32, owner: Address): Promise<VaultManifest> {
+  async #manifestFor(
+    vaultId: Hex32,
+    owner: Address,
+  ): Promise<{ manifest: VaultManifest; registered: boolean }> {
     const pending = this.#pending.get(vaultId)
-    if (pending && pending.owner === owner && pending.expiresAt > this.#now()) return pending.manifest
     const onChain = await this.#chain.vault(vaultId)
+    if (!onChain && pending && pending.owner === owner && pending.expiresAt > this.#now())
+      return { manifest: pending.manifest, registered: false }
     if (!onChain || onChain.owner.toLowerCase() !== owner) {
       throw new ApiError(
         403,
@@ -219,7 +244,7 @@ export class VaultUploads {
     }
     if (!onChain.active) throw new ApiError(409, 'VAULT_INACTIVE', `vault ${vaultId} is deactivated`)
     // The owner is proven by the chain; the manifest is content-addressed, whoever announced it.
-    if (pending) return pending.manifest
+    if (pending) return { manifest: pending.manifest, registered: true }
     const stored = await this.#store.getVault(vaultId)
     if (!stored)
       throw new ApiError(
@@ -227,7 +252,11 @@ export class VaultUploads {
         'VAULT_NOT_ANNOUNCED',
         `announce vault ${vaultId} (POST /v1/vaults/pending) first`,
       )
-    return parseManifest(stored.manifest)
+    return { manifest: parseManifest(stored.manifest), registered: true }
+  }
+
+  #pool(vaultId: Hex32, bytes: number): void {
+    this.#unregistered.set(vaultId, (this.#unregistered.get(vaultId) ?? 0) + bytes)
   }
 
   #expire(): void {

@@ -72,6 +72,8 @@ export const NodeConfigSchema = z.strictObject({
       pendingTtlSeconds: z.int().positive().default(3600),
       /** announced, unregistered vaults per owner at a time */
       maxPendingPerOwner: z.int().positive().default(4),
+      /** bytes all unregistered announcements together may hold (registered owners are not held to it) */
+      pendingPoolMiB: z.int().positive().default(8192),
       /** how often blobs of deactivated or abandoned vaults are collected; 0 = never */
       gcIntervalSeconds: z.int().min(0).default(600),
     })

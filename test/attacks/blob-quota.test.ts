@@ -17,6 +17,8 @@ import { type SingleNode, startSingleNode } from '../support/single-node.ts'
  */
 const QUOTA = 2 ** 20
 const TTL_MS = 3000
+/** all unregistered vaults together: two of the small blobs fit, three do not */
+const POOL = 400_000
 
 let one: SingleNode
 let manifest: VaultManifest
@@ -24,7 +26,10 @@ const blobs: { id: Hex32; bytes: Uint8Array }[] = []
 
 beforeAll(async () => {
   one = await startSingleNode({
-    node: { uploads: { quotaBytes: QUOTA, pendingTtlMs: TTL_MS, maxPendingPerOwner: 1 }, gcIntervalMs: 0 },
+    node: {
+      uploads: { quotaBytes: QUOTA, pendingTtlMs: TTL_MS, maxPendingPerOwner: 1, pendingPoolBytes: POOL },
+      gcIntervalMs: 0,
+    },
   })
   manifest = await readManifest(REGRESSION_VAULT)
   const dir = join(REGRESSION_VAULT, BLOB_DIR)
@@ -62,7 +67,7 @@ describe('uploads by a key that announced a vault', () => {
   const key = Wallet.createRandom().privateKey as Hex32
   const owner = new Wallet(key).address.toLowerCase() as Address
 
-  it('stores only the announced vault’s blobs, within the owner’s quota', async () => {
+  it('stores only the announced vault’s blobs, within the owner’s quota and the pool of unregistered vaults', async () => {
     const vaultId = manifest.vaultId as Hex32
     expect(await upload(key, blobs[0]!, vaultId)).toEqual({ status: 403, code: 'NOT_A_VAULT_OWNER' })
     expect(await announce(key, manifest)).toEqual({ status: 201, code: undefined })
@@ -76,6 +81,8 @@ describe('uploads by a key that announced a vault', () => {
     expect(await upload(key, blobs[1]!, vaultId)).toEqual({ status: 201, code: undefined })
     const used = blobs[0]!.bytes.length + blobs[1]!.bytes.length
     expect(one.node.uploadedBy(owner)).toBe(used)
+    // Within the owner's quota, but over what unregistered vaults may hold together.
+    expect(await upload(key, blobs[2]!, vaultId)).toEqual({ status: 503, code: 'PENDING_FULL' })
     const galois = blobs.at(-1)!
     expect(galois.bytes.length).toBeGreaterThan(QUOTA)
     expect(await upload(key, galois, vaultId)).toEqual({ status: 413, code: 'QUOTA_EXCEEDED' })
