@@ -406,7 +406,7 @@ export class Client {
   async #validatorSet(chain: ChainContext, epoch: number): Promise<ValidatorSet> {
     let set = this.#validatorSets.get(epoch)
     if (!set) {
-      set = await onChain('read the validator set', () => validatorSetAt(chain, epoch))
+      set = await validatorSetAt(chain, epoch)
       this.#validatorSets.set(epoch, set)
     }
     return set

@@ -193,6 +193,31 @@ describe('a buyer against a lying node', () => {
         (e: unknown) => ({ refused: (e as { code?: string }).code }),
       )
       expect(outcome).toEqual({ refused: 'CERTIFICATE_INVALID' })
+
+      // The same, "certified" in an epoch the chain has not started: no validator set to believe.
+      const future = { ...block, epoch: network.epoch + 99 }
+      const futureHash = blockHash(future)
+      routes.set(`/v1/blocks/${HEIGHT}`, {
+        blockHash: futureHash,
+        block: future,
+        certificate: {
+          version: 1,
+          epoch: future.epoch,
+          height: HEIGHT,
+          round: 0,
+          blockHash: futureHash,
+          precommits: precommitsFor(puppets, {
+            domain,
+            epoch: future.epoch,
+            height: HEIGHT,
+            hash: futureHash,
+          }),
+        },
+      })
+      await expect(client.result(jobId, sealing.privateKey)).rejects.toMatchObject({
+        code: 'CERTIFICATE_INVALID',
+        message: expect.stringMatching(/no validator set for epoch/),
+      })
     } finally {
       await client.close()
     }
