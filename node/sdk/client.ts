@@ -124,10 +124,11 @@ export class Client {
   }
 
   /**
-   * Seller: announces the vault's manifest, uploads every blob of it (signed),
-   * registers the vault on chain unless it already is with these terms, then
-   * publishes the manifest.
-   * The node checks the manifest against the chain, hence this order.
+   * Seller: registers the vault on chain unless it already is with these
+   * terms, announces its manifest, uploads every blob of it (signed), then
+   * publishes the manifest. Registered first, the owner is held only to its
+   * own upload quota on the node, not to the pool shared by unregistered
+   * vaults; and the node checks the published manifest against the chain.
    */
   async publishVault(
     vaultDir: string,
@@ -139,8 +140,9 @@ export class Client {
     const names = (await readdir(blobDir)).filter((n) => /^[0-9a-f]{64}$/.test(n)).sort()
     const sizes = await Promise.all(names.map(async (n) => (await readFile(join(blobDir, n))).length))
     const progress = { blobsDone: 0, blobsTotal: names.length, bytesDone: 0, bytesTotal: sum(sizes) }
+    const registeredTx = await this.#register(manifest)
     options.onProgress?.(progress)
-    // Only a vault's owner may store its blobs on a node: announce the manifest it is about to register.
+    // Only a vault's owner may store its blobs on a node, and only the blobs its manifest names.
     await this.api.json('/v1/vaults/pending', { method: 'POST', body: manifest, signWith: key })
     for (const name of names) {
       const bytes = await readFile(join(blobDir, name))
@@ -153,7 +155,6 @@ export class Client {
       progress.bytesDone += bytes.length
       options.onProgress?.({ ...progress })
     }
-    const registeredTx = await this.#register(manifest)
     const published = await this.api.json<{ vaultId: Hex32; manifestHash: Hex32 }>('/v1/vaults', {
       method: 'POST',
       body: manifest,
