@@ -143,6 +143,13 @@ export class Daemon {
         deadlineMs: config.sandbox.deadlineMs,
         memoryCapBytes: config.sandbox.memoryCapMiB * 2 ** 20,
       },
+      uploads: {
+        quotaBytes: config.uploads.quotaMiB * 2 ** 20,
+        pendingTtlMs: config.uploads.pendingTtlSeconds * 1000,
+        maxPendingPerOwner: config.uploads.maxPendingPerOwner,
+        pendingPoolBytes: config.uploads.pendingPoolMiB * 2 ** 20,
+      },
+      gcIntervalMs: config.uploads.gcIntervalSeconds * 1000,
       logger: log,
       onEpochStarted: (epoch) => void followPeers(epoch),
     })
@@ -251,7 +258,7 @@ function networkPort(p2p: P2PNetwork<GossipSpecs>): NodeNetwork {
   }
 }
 
-function chainPort(chain: ChainClient, state: ChainState, anchorer: Anchorer): NodeChain {
+export function chainPort(chain: ChainClient, state: ChainState, anchorer: Anchorer): NodeChain {
   return {
     currentEpoch: () => chain.currentEpoch(),
     validatorSet: async (epoch) => (await chain.validatorSet(epoch)).members,

@@ -43,7 +43,16 @@ import {
   verifyResultAttestation,
   ZERO_HASH,
 } from '../protocol/index.ts'
-import { type CompileLimits, Evaluator, parseManifest } from '../sandbox/index.ts'
+import {
+  type CompileLimits,
+  compile,
+  DEFAULT_LIMITS,
+  Evaluator,
+  isSandboxError,
+  parseManifest,
+  parseSpec,
+  type VaultManifest,
+} from '../sandbox/index.ts'
 import {
   ApiError,
   type ChainInfo,
@@ -52,7 +61,7 @@ import {
   type VaultSummary,
 } from './api/index.ts'
 import { toWireCertificate } from './consensus/certificate.ts'
-import { decidedRecordsAbove, verifyDecidedRecord } from './consensus/decided-chain.ts'
+import { recordsToApply, verifyDecidedRecord } from './consensus/decided-chain.ts'
 import { ConsensusDriver } from './consensus/driver.ts'
 import { AttestationPool } from './jobs/attestation-pool.ts'
 import { type BlockFrame, buildBlock, validateBlock } from './jobs/block.ts'
@@ -72,13 +81,15 @@ import type {
 } from './ports.ts'
 import {
   blobIdOf,
+  HEAD_KEY,
   type JobRecord,
   type NodeStore,
   type Settlement,
   type StoredBlock,
 } from './storage/index.ts'
 import { VaultDirectory } from './vault-directory.ts'
-import { manifestBlob } from './vaults.ts'
+import { DEFAULT_UPLOAD_LIMITS, type UploadLimits, VaultUploads } from './vault-uploads.ts'
+import { manifestBlob, vaultBlobIds } from './vaults.ts'
 
 export const NODE_VERSION = '0.1.0'
 
@@ -94,6 +105,7 @@ export interface TcfNodeInit {
   /** Blocks read the chain this many blocks below its latest, where it no longer reorganises. */
   readonly finalityDepth: number
   readonly escrowTerms: EscrowTerms
+  /** what this node is willing to take on (propose, relay); blocks are judged by the network's DEFAULT_LIMITS */
   readonly limits: CompileLimits
   readonly evaluator: {
     readonly workers: number
@@ -103,9 +115,14 @@ export interface TcfNodeInit {
   readonly logger: Logger
   /** Told when a new epoch takes over, after the node switched to its set. */
   readonly onEpochStarted?: (epoch: number) => void
+  /** who may store blobs here, how much, for how long (defaults: DEFAULT_UPLOAD_LIMITS) */
+  readonly uploads?: UploadLimits
+  /** how often blobs no live vault or open job needs are collected; 0 = never (default 10 min) */
+  readonly gcIntervalMs?: number
 }
 
 const STATUS_INTERVAL_MS = 2000
+const GC_INTERVAL_MS = 10 * 60_000
 /** How long a starting validator waits for a quorum of peers before starting consensus regardless. */
 const QUORUM_WAIT_MS = 60_000
 /** A job's evaluation is retried (say, while a peer is busy or restarting) this often before this node gives up on it. */
@@ -144,6 +161,8 @@ export class TcfNode implements NodeService {
   readonly #pending = new Map<Hex32, SignedJobRequest>()
   readonly #attestations = new AttestationPool()
   readonly #vaults: VaultDirectory
+  readonly #uploads: VaultUploads
+  #gcTimer: NodeJS.Timeout | undefined
   /** releases received and not yet in a decided block */
   readonly #releases = new Map<Hex32, SealedResult>()
   readonly #executing = new Set<Hex32>()
@@ -163,6 +182,11 @@ export class TcfNode implements NodeService {
       verifyingContract: init.chainInfo.addresses.validatorRegistry.toLowerCase() as Address,
     }
     this.#vaults = new VaultDirectory({ store: init.store, chain: init.chain, network: () => this.#network })
+    this.#uploads = new VaultUploads({
+      store: init.store,
+      chain: init.chain,
+      limits: init.uploads ?? DEFAULT_UPLOAD_LIMITS,
+    })
     this.#evaluator = new Evaluator({
       ...(init.evaluator.workers > 0 ? { workers: init.evaluator.workers } : {}),
       deadlineMs: init.evaluator.deadlineMs,
@@ -182,7 +206,8 @@ export class TcfNode implements NodeService {
       cacheDir: join(init.home, 'evaluation'),
       domain: this.#domain,
       validatorKey: init.validatorKey,
-      limits: init.limits,
+      // An admitted job is the network's decision: evaluate what the block rules admitted.
+      limits: DEFAULT_LIMITS,
       logger: this.#log,
     })
   }
@@ -196,13 +221,17 @@ export class TcfNode implements NodeService {
       if (!stored) throw new Error(`the store lacks block ${height} below its latest height`)
       this.#ledger.apply(stored.block, stored.blockHash)
     }
-    this.#head = (await store.getMeta('head', headSchema)) ?? null
+    this.#head = (await store.getMeta(HEAD_KEY, headSchema)) ?? null
+    await this.#uploads.open()
     // Before the first block there is no chain number to read at: every validator starts from the current epoch.
     const epoch =
       this.#ledger.height === 0
         ? await this.#init.chain.currentEpoch()
         : await this.#epochAfter(this.#ledger.epoch, this.#ledger.chainBlock)
     await this.#enterEpoch(epoch)
+    // Owners of the vaults held here are known signers (own rate-limit bucket); look them up in the background.
+    for (const { manifest } of await store.listVaults())
+      void this.#vaults.owner(manifest.vaultId as Hex32).catch(() => undefined)
     for (const record of await store.listJobs({ stage: 'pending' })) {
       this.#pending.set(record.jobId as Hex32, record.request)
     }
@@ -247,6 +276,13 @@ export class TcfNode implements NodeService {
     })
     void this.#startConsensus(network)
     this.#statusTimer = setInterval(() => void this.#announce(), STATUS_INTERVAL_MS)
+    const gcEvery = this.#init.gcIntervalMs ?? GC_INTERVAL_MS
+    if (gcEvery > 0) {
+      this.#gcTimer = setInterval(() => {
+        this.collectGarbage().catch((e: unknown) => this.#log.warn({ err: e }, 'blob collection failed'))
+      }, gcEvery)
+      this.#gcTimer.unref()
+    }
     for (const job of this.#ledger.openJobs()) {
       if (!job.certified) void this.#execute(job.jobId)
     }
@@ -280,6 +316,7 @@ export class TcfNode implements NodeService {
   async stop(): Promise<void> {
     this.#stopped = true
     clearInterval(this.#statusTimer)
+    clearInterval(this.#gcTimer)
     await this.#driver?.stop()
     await this.#commits
     await this.#evaluator.stop()
@@ -381,7 +418,8 @@ export class TcfNode implements NodeService {
       manifest: (vaultId) => this.#vaults.cached(vaultId),
       chain,
       escrowTerms: this.#init.escrowTerms,
-      limits: this.#init.limits,
+      // The network's limits, never this node's: honest nodes must judge a block alike.
+      limits: DEFAULT_LIMITS,
     }
   }
 
@@ -549,14 +587,12 @@ export class TcfNode implements NodeService {
       }
       const record: DecidedRecord = { version: 1, block, certificate, prev: this.#head }
       const bytes = decidedRecordCodec.encode(record)
-      const recordId = blobIdOf(bytes)
-      await this.#init.store.blobs.put(recordId, bytes)
-      await this.#init.store.commitBlock(height, block, certificate, updates, height)
+      const recordId = blobIdOf(bytes) as Hex32
+      await this.#init.store.commitBlock(height, block, certificate, updates, height, { id: recordId, bytes })
+      this.#head = recordId
       this.metrics?.height.set(height)
       this.metrics?.roundsPerHeight.observe(certificate.round + 1)
       for (const update of updates) this.#observeStage(update)
-      await this.#init.store.putMeta('head', recordId)
-      this.#head = recordId
       this.#log.info(
         {
           height,
@@ -690,15 +726,13 @@ export class TcfNode implements NodeService {
     if (this.#catchingUp || status.head === null || status.height <= this.#ledger.height) return
     this.#catchingUp = true
     try {
-      const records = await decidedRecordsAbove(status.head, this.#ledger.height, (id) =>
-        this.#vaults.fetch(id),
+      const records = await recordsToApply(
+        status.head,
+        { height: this.#ledger.height, headHash: this.#ledger.headHash },
+        (id) => this.#vaults.fetch(id),
+        (record) => verifyDecidedRecord(record, this.#epoch, this.#validators!, this.#verifier!),
       )
-      for (const record of records) {
-        if (!verifyDecidedRecord(record, this.#epoch, this.#validators!, this.#verifier!)) {
-          throw new Error(`decided record for height ${record.block.height} does not verify`)
-        }
-        await this.#commit(record.block, record.certificate)
-      }
+      for (const record of records) await this.#commit(record.block, record.certificate)
       if (records.length > 0) {
         this.#log.info({ height: this.#ledger.height, blocks: records.length }, 'caught up from peers')
         this.#driver?.jumpTo(this.#ledger.height + 1)
@@ -716,9 +750,10 @@ export class TcfNode implements NodeService {
   async #admissible(signed: SignedJobRequest): Promise<Verdict> {
     const { request } = signed
     const jobId = jobIdOf(request)
+    let manifest: VaultManifest
     try {
       // Loaded for the rules, which read manifests from memory only.
-      await this.#vaults.manifest(request.vaultId)
+      manifest = await this.#vaults.manifest(request.vaultId)
     } catch (e) {
       return { ok: false, code: 'VAULT_UNKNOWN', message: e instanceof Error ? e.message : String(e) }
     }
@@ -738,7 +773,28 @@ export class TcfNode implements NodeService {
     } catch (e) {
       return { ok: false, code: 'CHAIN_UNAVAILABLE', message: e instanceof Error ? e.message : String(e) }
     }
-    return checkAdmission(this.#ruleContext(next, facts), signed)
+    const verdict = checkAdmission(this.#ruleContext(next, facts), signed)
+    if (!verdict.ok) return verdict
+    return this.#withinLocalCapacity(signed, manifest)
+  }
+
+  /**
+   * Whether this node takes (proposes, relays) a job the network's rules admit: its
+   * configured limits may be lower. Never a block rule, so a refusal here is not COST_EXCEEDED.
+   */
+  #withinLocalCapacity(signed: SignedJobRequest, manifest: VaultManifest): Verdict {
+    try {
+      compile(parseSpec(signed.request.algorithm.spec), manifest, this.#init.limits)
+      return { ok: true }
+    } catch (e) {
+      if (isSandboxError(e) && e.code === 'COST_EXCEEDED')
+        return {
+          ok: false,
+          code: 'OVER_LOCAL_CAPACITY',
+          message: `this node takes no such job: ${e.message}`,
+        }
+      throw e
+    }
   }
 
   // ---- NodeService (the API) ----
@@ -758,9 +814,39 @@ export class TcfNode implements NodeService {
     }
   }
 
-  async putBlob(id: Hex32, bytes: Uint8Array): Promise<void> {
+  hasStanding(signer: Address): boolean {
+    const address = signer.toLowerCase() as Address
+    return this.#validators?.has(address) === true || this.#vaults.isKnownOwner(address)
+  }
+
+  async putBlob(id: Hex32, bytes: Uint8Array, upload: { signer: Address; vaultId?: Hex32 }): Promise<void> {
     if (blobIdOf(bytes) !== id) throw new ApiError(422, 'BLOB_ID_MISMATCH', `the body does not hash to ${id}`)
-    await this.#init.store.blobs.put(id, bytes)
+    await this.#uploads.upload(id, bytes, upload.signer, upload.vaultId)
+  }
+
+  /** Bytes `owner` stores here through the API (its quota use). */
+  uploadedBy(owner: Address): number {
+    return this.#uploads.usage(owner)
+  }
+
+  announceVault(
+    body: unknown,
+    signer: Address,
+  ): Promise<{ vaultId: Hex32; expiresAt: string; blobs: number }> {
+    return this.#uploads.announce(body, signer)
+  }
+
+  /**
+   * Deletes the blobs of vaults deactivated on chain and of announcements
+   * never registered, keeping whatever an open or pending job needs.
+   */
+  async collectGarbage(): Promise<{ readonly blobs: number; readonly bytes: number }> {
+    const open = new Set<Hex32>()
+    for (const job of this.#ledger.openJobs()) open.add(job.request.request.vaultId)
+    for (const signed of this.#pending.values()) open.add(signed.request.vaultId)
+    const collected = await this.#uploads.collect(open)
+    if (collected.blobs > 0) this.#log.info(collected, 'blobs collected')
+    return collected
   }
 
   getBlob(id: Hex32): Promise<Uint8Array | undefined> {
@@ -777,13 +863,8 @@ export class TcfNode implements NodeService {
         `vault ${manifest.vaultId} is registered to ${owner}, not ${signer}`,
       )
     }
-    const needed = [
-      manifest.keys.relinKeys,
-      manifest.keys.galoisKeys,
-      ...manifest.columns.flatMap((c) => c.chunks),
-    ] as Hex32[]
     const missing: Hex32[] = []
-    for (const id of needed) if (!(await this.#init.store.blobs.has(id))) missing.push(id)
+    for (const id of vaultBlobIds(manifest)) if (!(await this.#init.store.blobs.has(id))) missing.push(id)
     if (missing.length > 0) {
       throw new ApiError(422, 'BLOBS_MISSING', `upload the vault's blobs first: ${missing.length} missing`, {
         missing: missing.slice(0, 100),
@@ -793,6 +874,7 @@ export class TcfNode implements NodeService {
     await this.#init.store.blobs.put(blob.id, blob.bytes)
     await this.#init.store.putVault(manifest)
     this.#vaults.remember(manifest)
+    this.#uploads.published(manifest.vaultId as Hex32)
     this.#log.info({ vaultId: manifest.vaultId, manifestHash: blob.id }, 'vault published')
     return { vaultId: manifest.vaultId as Hex32, manifestHash: blob.id }
   }
@@ -806,18 +888,14 @@ export class TcfNode implements NodeService {
     const existing = await this.#init.store.getJob(jobId)
     if (existing && existing.stage !== 'failed') return { jobId }
     const verdict = await this.#admissible(signed)
-    const record = verdict.ok
-      ? newJobRecord(signed, 'pending')
-      : advance(newJobRecord(signed, 'pending'), 'failed', {
-          refusal: { code: verdict.code, message: verdict.message.slice(0, 1024) },
-          failReason: `refused: ${verdict.message}`.slice(0, 1024),
-        })
+    // A refusal is the answer, not a record: anyone can sign junk requests, and storing each
+    // would let them fill the disk.
+    if (!verdict.ok) throw new ApiError(422, verdict.code, verdict.message)
     // Only over nothing or an earlier refusal: gossip may have got the job admitted meanwhile.
     await this.#serially(async () => {
       const current = await this.#init.store.getJob(jobId)
-      if (!current || current.refusal) await this.#init.store.putJob(jobId, record)
+      if (!current || current.refusal) await this.#init.store.putJob(jobId, newJobRecord(signed, 'pending'))
     })
-    if (!verdict.ok) throw new ApiError(422, verdict.code, verdict.message)
     this.#pending.set(jobId, signed)
     await this.#publish('jobs', signed)
     this.#log.info({ jobId, vaultId: signed.request.vaultId }, 'job accepted')

@@ -20,6 +20,7 @@ export class VaultDirectory {
   readonly #network: () => NodeNetwork | undefined
   readonly #manifests = new Map<Hex32, VaultManifest>()
   readonly #owners = new Map<Hex32, Address>()
+  readonly #ownerAddresses = new Set<Address>()
 
   constructor(init: { store: NodeStore; chain: NodeChain; network: () => NodeNetwork | undefined }) {
     this.#store = init.store
@@ -34,6 +35,11 @@ export class VaultDirectory {
 
   cachedOwner(vaultId: Hex32): Address | undefined {
     return this.#owners.get(vaultId)
+  }
+
+  /** Whether `address` owns a vault this node has looked up (its stored vaults are looked up at open). */
+  isKnownOwner(address: Address): boolean {
+    return this.#ownerAddresses.has(address)
   }
 
   remember(manifest: VaultManifest): void {
@@ -69,6 +75,7 @@ export class VaultDirectory {
     if (!vault) throw new ApiError(422, 'VAULT_UNKNOWN', `vault ${vaultId} is not registered on chain`)
     const owner = vault.owner.toLowerCase() as Address
     this.#owners.set(vaultId, owner)
+    this.#ownerAddresses.add(owner)
     return owner
   }
 

@@ -11,3 +11,12 @@ export function manifestBlob(manifest: VaultManifest): { id: Hex32; bytes: Uint8
   const bytes = canonicalBytes(manifest)
   return { id: blobIdOf(bytes) as Hex32, bytes }
 }
+
+/** The blobs a vault is made of besides its manifest: what a validator needs to evaluate jobs on it. */
+export function vaultBlobIds(manifest: VaultManifest): Hex32[] {
+  return [
+    manifest.keys.relinKeys,
+    manifest.keys.galoisKeys,
+    ...manifest.columns.flatMap((c) => c.chunks),
+  ] as Hex32[]
+}

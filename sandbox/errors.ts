@@ -30,6 +30,12 @@ export type SandboxErrorCode =
   | 'MEMORY_EXCEEDED'
   | 'WORKER_CRASHED'
   | 'RESULT_INVALID'
+  /** an input file (CSV, schema, keys) cannot be read; `field` is its path */
+  | 'FILE_UNREADABLE'
+  /** the output of `vault create` exists (or another run got there first); `field` is its path */
+  | 'OUTPUT_EXISTS'
+  /** writing the vault failed (no space, no permission...); `field` is the path */
+  | 'VAULT_IO'
 
 export class SandboxError extends Error {
   override name = 'SandboxError'

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { access, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -95,6 +95,25 @@ describe('tcf CLI', () => {
     expect(failed?.code).toBe(1)
     expect(failed?.stderr).toMatch(/^error \[CSV_INVALID\] line 3, column age: "forty" is not an integer/m)
     await expect(access(join(dir, 'bad-vault'))).rejects.toThrow()
+  })
+
+  it('exits 1 with a coded error naming the path for a missing CSV or an existing output, leaving nothing behind', async () => {
+    const before = await readdir(dir)
+    const missing = join(dir, 'no-such.csv')
+    const failed = await createVault(missing, 'missing-vault').then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    )
+    expect(failed?.code).toBe(1)
+    expect(failed?.stderr).toMatch(
+      new RegExp(`^error \\[FILE_UNREADABLE\\] cannot read the CSV ${missing}: ENOENT`, 'm'),
+    )
+    const exists = await createVault(data('heart.csv'), 'vault').then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    )
+    expect(exists?.stderr).toMatch(/^error \[OUTPUT_EXISTS\] /m)
+    expect(await readdir(dir)).toEqual(before)
   })
 
   it('refuses a spec the compiler cannot accept, naming code and field', async () => {

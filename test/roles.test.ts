@@ -308,7 +308,8 @@ describe('seller, buyer and operator through the CLI', () => {
     await expectError(await put({}), 401, 'UNSIGNED')
     // Signed over other bytes than those sent.
     await expectError(await put(signRequest(key, 'PUT', path, randomBytes(64))), 401, 'BAD_SIGNATURE')
-    expect((await put(signRequest(key, 'PUT', path, bytes))).status).toBe(201)
+    // Validly signed, by a key that owns no vault: not stored.
+    await expectError(await put(signRequest(key, 'PUT', path, bytes)), 403, 'NOT_A_VAULT_OWNER')
 
     const json = (p: string, body: string) =>
       fetch(`${node}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })

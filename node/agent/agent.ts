@@ -17,13 +17,18 @@ import {
   type VaultManifest,
 } from '../../sandbox/index.ts'
 import type { Logger } from '../log.ts'
-import { type ChainContext, Client, ClientError, type JobRecord } from '../sdk/index.ts'
-import { verifyCertifiedResult } from './certificate.ts'
+import {
+  type ChainContext,
+  Client,
+  ClientError,
+  type JobRecord,
+  validatorSetAt,
+  verifyCertifiedResult,
+} from '../sdk/index.ts'
 import { AgentError } from './errors.ts'
 import { checkEscrow, DEFAULT_MIN_DEADLINE_HEIGHTS, DEFAULT_MIN_ESCROW_LOCK_SECONDS } from './escrow.ts'
 import { buildRelease } from './release.ts'
 import { checkSignedRequest } from './request.ts'
-import { validatorSetAt } from './validators.ts'
 
 export interface VaultAgentInit {
   readonly vaultDir: string
@@ -162,7 +167,9 @@ export class VaultAgent {
 
     const decided = await this.#firstAnswer('the certifying block', (c) => c.block(expected.height))
     const validators = await this.#validators(decided.certificate.epoch)
-    const certified = verifyCertifiedResult(decided, expected, validators, vault.chain.domain)
+    const certified = asAgentRefusal(() =>
+      verifyCertifiedResult(decided, expected, validators, vault.chain.domain),
+    )
     log.info(
       { epoch: certified.epoch, attestations: certified.certificate.attestations.length },
       'certificate verified',
@@ -230,7 +237,10 @@ export class VaultAgent {
     log.info({ qualityScore: sealed.release.qualityScore, sealedHash: sealed.release.sealedHash }, 'released')
   }
 
-  /** The vault's policy, once more on the owner's side: a spec the owner's compiler refuses is never decrypted. */
+  /**
+   * The vault's policy, once more on the owner's side: a spec the owner's compiler refuses is never
+   * decrypted. DEFAULT_LIMITS are the network's limits, the ones every node's block rules apply.
+   */
   #recheckPolicy(job: JobRecord, manifest: VaultManifest) {
     try {
       const spec = parseSpec(job.request.request.algorithm.spec)
@@ -263,6 +273,17 @@ export class VaultAgent {
   #requireStarted() {
     if (!this.#vault) throw new Error('the agent is not started')
     return this.#vault
+  }
+}
+
+/** The SDK's certificate refusal, as the agent's final refusal of the job. */
+function asAgentRefusal<T>(check: () => T): T {
+  try {
+    return check()
+  } catch (e) {
+    if (e instanceof ClientError && e.code === 'CERTIFICATE_INVALID')
+      throw new AgentError('CERTIFICATE_INVALID', e.message, { cause: e })
+    throw e
   }
 }
 

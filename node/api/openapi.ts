@@ -54,8 +54,18 @@ export function openApiDocument(): object {
       },
       '/v1/blobs/{id}': {
         put: {
-          summary: 'Upload a content-addressed blob (sha256 of the body = id)',
-          parameters: [id('id'), ...signed],
+          summary:
+            "Upload a content-addressed blob (sha256 of the body = id) of vault `vault`, signed by the vault's on-chain owner or announcer, within its quota",
+          parameters: [
+            id('id'),
+            {
+              name: 'vault',
+              in: 'query',
+              required: true,
+              schema: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
+            },
+            ...signed,
+          ],
           requestBody: {
             required: true,
             content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
@@ -69,6 +79,15 @@ export function openApiDocument(): object {
             200: { description: 'the bytes', content: { 'application/octet-stream': {} } },
             ...errors,
           },
+        },
+      },
+      '/v1/vaults/pending': {
+        post: {
+          summary:
+            'Announce a vault about to be registered on chain: its signer may upload the blobs the manifest names until the announcement expires',
+          parameters: signed,
+          requestBody: body(ref('VaultManifest')),
+          responses: { 201: ok('announced: { vaultId, expiresAt, blobs }'), ...errors },
         },
       },
       '/v1/vaults': {

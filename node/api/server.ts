@@ -3,9 +3,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 import type { Logger } from 'pino'
 import type { Address, Hex32 } from '../../protocol/index.ts'
 import { JOB_STAGES, type JobStage } from '../storage/index.ts'
+import { IpCeiling } from './ip-ceiling.ts'
 import { openApiDocument } from './openapi.ts'
 import { ApiError, type NodeService } from './service.ts'
-import { SIGNATURE_HEADERS, verifyRequest } from './signed-request.ts'
+import { type SignatureCheck, verifyRequest } from './signed-request.ts'
 
 export interface ApiInit {
   readonly host: string
@@ -18,11 +19,13 @@ export interface ApiInit {
   readonly maxBlobBytes?: number
   /** largest JSON body, bytes (a manifest lists every chunk id) */
   readonly maxJsonBytes?: number
-  /** requests per client (signer address, else IP) per minute */
+  /** requests per client (a verified signer with standing, else the IP) per minute */
   readonly rateLimitPerMinute?: number
 }
 
 const HEX32 = /^0x[0-9a-f]{64}$/
+/** The per-IP ceiling, counted before bodies are read, in multiples of the per-client rate limit. */
+const IP_CEILING_FACTOR = 4
 /** Fastify's own failures, mapped to this API's stable codes. */
 const FRAMEWORK_CODES: Readonly<Record<number, string>> = {
   400: 'MALFORMED',
@@ -34,6 +37,18 @@ const FRAMEWORK_CODES: Readonly<Record<number, string>> = {
 
 /** The raw body of a request, kept for signature checks. */
 const rawBodies = new WeakMap<FastifyRequest, Uint8Array>()
+/** A request's signature, checked once for the rate limiter and the route alike. */
+const signatureChecks = new WeakMap<FastifyRequest, SignatureCheck>()
+
+function verified(request: FastifyRequest): SignatureCheck {
+  let check = signatureChecks.get(request)
+  if (!check) {
+    const body = rawBodies.get(request) ?? new Uint8Array()
+    check = verifyRequest(request.headers, request.method, request.url, body)
+    signatureChecks.set(request, check)
+  }
+  return check
+}
 
 /**
  * The node's JSON HTTP API (OpenAPI document at /openapi.json). Writes
@@ -76,9 +91,13 @@ export class ApiServer {
     await app.register(rateLimit, {
       max: this.#init.rateLimitPerMinute ?? 1200,
       timeWindow: 60_000,
+      // After parsing: the signature covers the body. A header names anyone, and fresh keys cost
+      // nothing, so only a verified signer the node knows (a validator, a vault owner) gets a bucket
+      // of its own; everyone else shares their IP's.
+      hook: 'preHandler',
       keyGenerator: (request) => {
-        const signer = request.headers[SIGNATURE_HEADERS.address]
-        return typeof signer === 'string' ? signer.toLowerCase() : request.ip
+        const check = verified(request)
+        return check.ok && service.hasStanding(check.address) ? `signer:${check.address}` : `ip:${request.ip}`
       },
       errorResponseBuilder: (_request, context) =>
         new ApiError(
@@ -86,6 +105,17 @@ export class ApiServer {
           'RATE_LIMITED',
           `more than ${context.max} requests per minute; retry in ${context.after}`,
         ),
+    })
+    // A signer with standing may send more than one IP's share, so the ceiling is a multiple of it.
+    const ceiling = new IpCeiling(IP_CEILING_FACTOR * (this.#init.rateLimitPerMinute ?? 1200))
+    app.addHook('onRequest', async (request) => {
+      if (!ceiling.admit(request.ip)) {
+        throw new ApiError(
+          429,
+          'RATE_LIMITED',
+          `too many requests from ${request.ip}; retry in ${ceiling.retryAfterSeconds()} seconds`,
+        )
+      }
     })
     app.removeAllContentTypeParsers()
     app.addContentTypeParser(
@@ -131,8 +161,7 @@ export class ApiServer {
     )
 
     const signer = (request: FastifyRequest): Address => {
-      const body = rawBodies.get(request) ?? new Uint8Array()
-      const check = verifyRequest(request.headers, request.method, request.url, body)
+      const check = verified(request)
       if (!check.ok) throw new ApiError(401, check.code, check.message)
       return check.address
     }
@@ -144,15 +173,21 @@ export class ApiServer {
     })
     app.get('/v1/status', () => service.status())
 
-    app.put<{ Params: { id: string } }>('/v1/blobs/:id', async (request, reply) => {
-      const id = hex32(request.params.id, 'blob id')
-      if (!(request.body instanceof Uint8Array)) {
-        throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'blobs are uploaded as application/octet-stream')
-      }
-      signer(request)
-      await service.putBlob(id, request.body)
-      return reply.status(201).send({ id })
-    })
+    app.put<{ Params: { id: string }; Querystring: { vault?: string } }>(
+      '/v1/blobs/:id',
+      async (request, reply) => {
+        const id = hex32(request.params.id, 'blob id')
+        if (!(request.body instanceof Uint8Array)) {
+          throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'blobs are uploaded as application/octet-stream')
+        }
+        const { vault } = request.query
+        await service.putBlob(id, request.body, {
+          signer: signer(request),
+          ...(vault === undefined ? {} : { vaultId: hex32(vault, 'vault id') }),
+        })
+        return reply.status(201).send({ id })
+      },
+    )
     app.get<{ Params: { id: string } }>('/v1/blobs/:id', async (request, reply) => {
       const bytes = await service.getBlob(hex32(request.params.id, 'blob id'))
       if (!bytes) throw new ApiError(404, 'BLOB_NOT_FOUND', `no blob ${request.params.id}`)
@@ -164,6 +199,10 @@ export class ApiServer {
     app.post('/v1/vaults', async (request, reply) => {
       const address = signer(request)
       return reply.status(201).send(await service.publishVault(request.body, address))
+    })
+    app.post('/v1/vaults/pending', async (request, reply) => {
+      const address = signer(request)
+      return reply.status(201).send(await service.announceVault(request.body, address))
     })
     app.get('/v1/vaults', async () => ({ vaults: await service.vaults() }))
     app.get<{ Params: { id: string } }>('/v1/vaults/:id', async (request) => {

@@ -5,7 +5,15 @@ import type { JobStage } from '../storage/index.ts'
 /** What the API needs from the node; the daemon implements it. */
 export interface NodeService {
   status(): Promise<NodeStatus>
-  putBlob(id: Hex32, bytes: Uint8Array): Promise<void>
+  /** Whether a verified signer is known here (a validator, a vault owner) and so rate-limited apart from its IP. */
+  hasStanding(signer: Address): boolean
+  /** `signer` has signed the upload; only a vault's owner may store its blobs, within a quota */
+  putBlob(id: Hex32, bytes: Uint8Array, upload: { signer: Address; vaultId?: Hex32 }): Promise<void>
+  /** `signer` has signed the manifest it is about to register: it may upload the blobs it names meanwhile */
+  announceVault(
+    manifest: unknown,
+    signer: Address,
+  ): Promise<{ vaultId: Hex32; expiresAt: string; blobs: number }>
   getBlob(id: Hex32): Promise<Uint8Array | undefined>
   /** `signer` has signed the request; only the vault's on-chain owner may publish it */
   publishVault(manifest: unknown, signer: Address): Promise<{ vaultId: Hex32; manifestHash: Hex32 }>

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createEip712ConsensusSigner } from '../../protocol/index.ts'
@@ -103,6 +105,45 @@ describe('anchorBlock', () => {
     })
     expect(await c.anchorBlock(decided)).toEqual({ status: 'already-anchored' })
     expect(await c.anchorTx(2)).toBeUndefined()
+  })
+
+  it('finds anchoring transactions by scanning events from the Anchor deployment, not block 0', async () => {
+    // A relay that records every JSON-RPC call the client makes.
+    const calls: { method: string; params: unknown[] }[] = []
+    const relay = createServer(async (request, response) => {
+      const chunks: Buffer[] = []
+      for await (const chunk of request) chunks.push(chunk as Buffer)
+      const body = Buffer.concat(chunks).toString()
+      const parsed = JSON.parse(body) as
+        | { method: string; params: unknown[] }
+        | { method: string; params: unknown[] }[]
+      for (const call of Array.isArray(parsed) ? parsed : [parsed]) calls.push(call)
+      const upstream = await fetch(chain.rpcUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      })
+      response.writeHead(upstream.status, { 'content-type': 'application/json' })
+      response.end(await upstream.text())
+    })
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve))
+    try {
+      const c = await client(2, { rpcUrl: `http://127.0.0.1:${(relay.address() as AddressInfo).port}` })
+      const deployed = await c.anchorDeployBlock()
+      expect(deployed).toBeGreaterThan(0)
+      expect(await chain.provider.getCode(network.addresses.anchor, deployed - 1)).toBe('0x')
+      expect(await chain.provider.getCode(network.addresses.anchor, deployed)).not.toBe('0x')
+      const outcome = await c.anchorBlock(decidedBlock(network, 50))
+      expect(outcome.status).toBe('anchored')
+      const found = await c.anchorTx(50)
+      expect(found?.txHash).toBe(outcome.status === 'anchored' ? outcome.txHash : undefined)
+      const scans = calls.filter((call) => call.method === 'eth_getLogs')
+      expect(scans.length).toBeGreaterThan(0)
+      for (const scan of scans)
+        expect(Number((scan.params[0] as { fromBlock: string }).fromBlock)).toBe(deployed)
+    } finally {
+      await new Promise((resolve) => relay.close(resolve))
+    }
   })
 
   it('accepts a bare quorum and refuses what the Anchor would refuse, with typed errors', async () => {

@@ -131,6 +131,11 @@ export interface ChainClient {
   /** The transaction that anchored a height, found from the Anchored event; undefined if none. */
   anchorTx(height: number): Promise<AnchorTx | undefined>
   /**
+   * The chain block the Anchor contract was deployed in: no Anchored event is older, so event scans
+   * start there. Found once by bisecting on the contract's code (0 where old state is pruned).
+   */
+  anchorDeployBlock(): Promise<number>
+  /**
    * Anchors a decided block. Idempotent: a height already anchored (by anyone, before or during the
    * call) gives `already-anchored`, not an error.
    */
@@ -168,6 +173,36 @@ export function createChainClient(init: ChainClientInit): ChainClient {
   const pollMs = init.pollMs ?? 500
   const validatorSets = new Map<number, ValidatorSet>()
   let started: Started | undefined
+
+  let deployBlock: Promise<number> | undefined
+
+  /** Bisects for the first block with the Anchor's code: a few reads once, instead of scans from block 0. */
+  const findAnchorDeployBlock = async (): Promise<number> => {
+    const { provider } = state()
+    const codeAt = (block: number) =>
+      read('Anchor code', () => provider.getCode(init.addresses.anchor, block))
+    let lo = 0
+    let hi = await read('block number', () => provider.getBlockNumber())
+    try {
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi) / 2)
+        if ((await codeAt(mid)) === '0x') lo = mid + 1
+        else hi = mid
+      }
+      return lo
+    } catch (e) {
+      // A node that pruned old state cannot answer for old blocks: scan everything, as a last resort.
+      log?.warn({ err: e }, 'cannot find the Anchor deployment block; event scans start at block 0')
+      return 0
+    }
+  }
+  const anchorDeployBlock = (): Promise<number> => {
+    deployBlock ??= findAnchorDeployBlock().catch((e: unknown) => {
+      deployBlock = undefined // an unreachable RPC is no answer: ask again next time
+      throw e
+    })
+    return deployBlock
+  }
 
   const state = (): Started => {
     if (started === undefined) throw new ChainError('NOT_STARTED', 'chain client is not started')
@@ -249,11 +284,14 @@ export function createChainClient(init: ChainClientInit): ChainClient {
 
     isAnchored,
 
+    anchorDeployBlock,
+
     async anchorTx(height) {
+      const from = await anchorDeployBlock()
       const logs = await read('Anchored logs', (s) => {
         const filter = s.anchor.contract.filters.Anchored
         if (filter === undefined) throw new Error('Anchor ABI has no Anchored event')
-        return s.anchor.contract.queryFilter(filter(height), 0)
+        return s.anchor.contract.queryFilter(filter(height), from)
       })
       const first = logs[0]
       if (first === undefined) return undefined

@@ -71,7 +71,7 @@ export const NodeConfigSchema = z.strictObject({
       deadlineMs: z.int().positive().default(600_000),
       /** SEAL heap cap per job */
       memoryCapMiB: z.int().positive().default(2048),
-      /** estimated single-core cost above which a spec is refused */
+      /** estimated single-core cost above which this node takes (proposes, relays) no job; blocks are judged by the network limits */
       maxCostMs: z.int().positive().default(300_000),
     })
     .prefault({}),
@@ -79,6 +79,20 @@ export const NodeConfigSchema = z.strictObject({
     .strictObject({
       /** how long other validators give the proposer to anchor a block before doing it themselves */
       takeoverDelayMs: z.int().min(0).default(5000),
+    })
+    .prefault({}),
+  uploads: z
+    .strictObject({
+      /** bytes one vault owner may store on this node through the API */
+      quotaMiB: z.int().positive().default(4096),
+      /** how long an announced vault may stay unregistered on chain before its blobs are collected */
+      pendingTtlSeconds: z.int().positive().default(3600),
+      /** announced, unregistered vaults per owner at a time */
+      maxPendingPerOwner: z.int().positive().default(4),
+      /** bytes all unregistered announcements together may hold (registered owners are not held to it) */
+      pendingPoolMiB: z.int().positive().default(8192),
+      /** how often blobs of deactivated or abandoned vaults are collected; 0 = never */
+      gcIntervalSeconds: z.int().min(0).default(600),
     })
     .prefault({}),
   log: z

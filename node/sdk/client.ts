@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { ValidatorSet } from '../../consensus/index.ts'
 import {
   computePolicyHash,
   type Hex,
@@ -19,6 +20,7 @@ import {
 import { BLOB_DIR, parseSpec, readManifest, type VaultManifest } from '../../sandbox/index.ts'
 import { JOB_STAGES } from '../storage/job-record.ts'
 import { manifestBlob } from '../vaults.ts'
+import { verifyCertifiedResult } from './certificate.ts'
 import { type ChainContext, connectChain, onChain } from './chain.ts'
 import { ClientError } from './errors.ts'
 import { NodeApi } from './http.ts'
@@ -35,6 +37,7 @@ import type {
   PublishProgress,
   VaultSummary,
 } from './types.ts'
+import { validatorSetAt } from './validators.ts'
 
 export interface ClientOptions {
   /** a node's API, e.g. http://127.0.0.1:26657 */
@@ -87,6 +90,8 @@ export class Client {
   #chain: Promise<ChainContext> | undefined
   /** Transactions from one key go out one at a time: a dev chain refuses nonces out of order. */
   #transactions: Promise<unknown> = Promise.resolve()
+  /** Epoch validator sets as the chain snapshotted them: fixed once the epoch started. */
+  readonly #validatorSets = new Map<number, ValidatorSet>()
 
   constructor(options: ClientOptions) {
     this.api = new NodeApi(options.url)
@@ -120,9 +125,11 @@ export class Client {
   }
 
   /**
-   * Seller: uploads every blob of a vault (signed), registers the vault on
-   * chain unless it already is with these terms, then publishes the manifest.
-   * The node checks the manifest against the chain, hence this order.
+   * Seller: registers the vault on chain unless it already is with these
+   * terms, announces its manifest, uploads every blob of it (signed), then
+   * publishes the manifest. Registered first, the owner is held only to its
+   * own upload quota on the node, not to the pool shared by unregistered
+   * vaults; and the node checks the published manifest against the chain.
    */
   async publishVault(
     vaultDir: string,
@@ -134,10 +141,13 @@ export class Client {
     const names = (await readdir(blobDir)).filter((n) => /^[0-9a-f]{64}$/.test(n)).sort()
     const sizes = await Promise.all(names.map(async (n) => (await readFile(join(blobDir, n))).length))
     const progress = { blobsDone: 0, blobsTotal: names.length, bytesDone: 0, bytesTotal: sum(sizes) }
+    const registeredTx = await this.#register(manifest)
     options.onProgress?.(progress)
+    // Only a vault's owner may store its blobs on a node, and only the blobs its manifest names.
+    await this.api.json('/v1/vaults/pending', { method: 'POST', body: manifest, signWith: key })
     for (const name of names) {
       const bytes = await readFile(join(blobDir, name))
-      await this.api.json(`/v1/blobs/0x${name}`, {
+      await this.api.json(`/v1/blobs/0x${name}?vault=${manifest.vaultId}`, {
         method: 'PUT',
         body: new Uint8Array(bytes),
         signWith: key,
@@ -146,7 +156,6 @@ export class Client {
       progress.bytesDone += bytes.length
       options.onProgress?.({ ...progress })
     }
-    const registeredTx = await this.#register(manifest)
     const published = await this.api.json<{ vaultId: Hex32; manifestHash: Hex32 }>('/v1/vaults', {
       method: 'POST',
       body: manifest,
@@ -289,9 +298,11 @@ export class Client {
   }
 
   /**
-   * Buyer: the released result, believed only once the release is signed by
-   * the vault's on-chain owner, hashes the sealed payload, and matches the
-   * result the network certified; then unsealed and checked once more.
+   * Buyer: the released result, believed only once the block at its
+   * certified height carries commit and result certificates of more than
+   * 2/3 of the chain's validator set for the job and hash, the release is
+   * signed by the vault's on-chain owner, hashes the sealed payload, and
+   * names that result; then unsealed and checked once more.
    */
   async result(jobId: Hex32, sealingPrivateKey: Uint8Array): Promise<JobResult> {
     const job = await this.job(jobId)
@@ -301,6 +312,22 @@ export class Client {
     const sealed = await this.sealed(jobId)
     const { release } = sealed
     const chain = await this.chain()
+    // The node's record of the certified hash is one node's word: believe only the certificate,
+    // checked against the validator set the chain recorded for its epoch.
+    const decided = await this.block(job.certifiedHeight)
+    if (!decided) {
+      throw new ClientError(
+        'CERTIFICATE_INVALID',
+        `job ${jobId}: ${this.api.url} serves no block at its certified height ${job.certifiedHeight}`,
+      )
+    }
+    const validators = await this.#validatorSet(chain, decided.certificate.epoch)
+    verifyCertifiedResult(
+      decided,
+      { jobId, resultHash: job.resultHash, height: job.certifiedHeight },
+      validators,
+      chain.domain,
+    )
     const vaultId = job.request.request.vaultId
     const vault = await onChain('read the vault registry', () => chain.vaults.vault(vaultId))
     const bad = (why: string) => new ClientError('BAD_RELEASE', `job ${jobId}: ${why}`)
@@ -316,7 +343,12 @@ export class Client {
       throw bad(`the release scores ${release.qualityScore}, the network recorded ${job.qualityScore}`)
     }
     const payload = decodePayload(unseal(sealed.sealed, sealingPrivateKey))
-    if (payload.jobId !== jobId || payload.resultHash !== job.resultHash || payload.vaultId !== vaultId) {
+    if (
+      payload.jobId !== jobId ||
+      payload.resultHash !== job.resultHash ||
+      payload.vaultId !== vaultId ||
+      payload.certifiedHeight !== job.certifiedHeight
+    ) {
       throw bad('the sealed result names another job or result')
     }
     const q = payload.quality
@@ -388,6 +420,15 @@ export class Client {
 
   blob(id: Hex32): Promise<Uint8Array | undefined> {
     return this.api.bytes(`/v1/blobs/${id}`)
+  }
+
+  async #validatorSet(chain: ChainContext, epoch: number): Promise<ValidatorSet> {
+    let set = this.#validatorSets.get(epoch)
+    if (!set) {
+      set = await validatorSetAt(chain, epoch)
+      this.#validatorSets.set(epoch, set)
+    }
+    return set
   }
 
   #requireKey(what: string): Hex32 {

@@ -14,6 +14,8 @@ export type ClientErrorCode =
   | 'TIMEOUT'
   | 'NOT_RELEASED'
   | 'BAD_RELEASE'
+  /** the block, its commit certificate or the job's result certificate does not check out against the chain */
+  | 'CERTIFICATE_INVALID'
   | 'UNSEAL_FAILED'
   /** no escrow was ever opened for the job */
   | 'NO_ESCROW'

@@ -1,6 +1,7 @@
 // The public surface of the tcf SDK: `import { Client } from 'tcf'`.
 
 export { JOB_STAGES } from '../storage/job-record.ts'
+export { type CertifiedResult, verifyCertifiedResult } from './certificate.ts'
 export type { ChainContext } from './chain.ts'
 export {
   Client,
@@ -32,3 +33,4 @@ export type {
   PublishProgress,
   VaultSummary,
 } from './types.ts'
+export { validatorSetAt } from './validators.ts'

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { jobIdOf } from '../../protocol/index.ts'
-import { createNodeStore } from './node-store.ts'
+import { decidedRecordCodec, jobIdOf } from '../../protocol/index.ts'
+import { hex32Schema } from './hex.ts'
+import { createNodeStore, HEAD_KEY } from './node-store.ts'
 import { signedRequest } from './testing/fixtures.ts'
 
 const WRITER = fileURLToPath(new URL('./testing/crash-writer.ts', import.meta.url))
@@ -45,7 +46,7 @@ async function runAndKill(killAfterMs: number): Promise<{ walSynced: number; com
   return { walSynced: last('wal'), committed: last('block') }
 }
 
-it(`keeps blocks, jobs and the WAL consistent across ${RUNS} SIGKILLs at random moments`, async () => {
+it(`keeps blocks, jobs, the head and the WAL consistent across ${RUNS} SIGKILLs at random moments`, async () => {
   let previous = 0
   for (let run = 0; run < RUNS; run++) {
     const confirmed = await runAndKill(Math.floor(Math.random() * 400))
@@ -66,6 +67,15 @@ it(`keeps blocks, jobs and the WAL consistent across ${RUNS} SIGKILLs at random 
         )
       }
       expect(await store.getBlock(latest + 1)).toBeUndefined()
+      // The head names the latest block's decided record, whose chain leads back through every block.
+      let id = (await store.getMeta(HEAD_KEY, hex32Schema)) ?? null
+      for (let h = latest; h >= 1; h--) {
+        expect(id, `head chain at height ${h}`).not.toBeNull()
+        const record = decidedRecordCodec.decode((await store.blobs.get(id as `0x${string}`))!)
+        expect(record.block).toEqual((await store.getBlock(h))?.block)
+        id = record.prev
+      }
+      expect(id).toBeNull()
       expect(await store.getJob(jobIdOf(signedRequest(latest + 1).request))).toBeUndefined()
       // The WAL below the latest block was pruned with it; what remains is whole: all 3 entries of
       // a height or none (one group-committed batch), and every height the writer synced is there.

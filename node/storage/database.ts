@@ -22,12 +22,21 @@ export function openDatabase(dir: string) {
     wal: json('wal'),
     /** free-form key -> JSON value */
     meta: json('meta'),
+    /** owner:blobId -> StoredUpload (who uploaded a blob through the API, for quotas and collection) */
+    uploads: json('uploads'),
   }
 }
 
 export type Database = ReturnType<typeof openDatabase>
 export type JsonSublevel = Database['jobs']
+export type BlobSublevel = Database['blobs']
 /** One put or del of a synced batch, addressed to a sublevel of the database. */
 export type BatchOp =
   | { readonly type: 'put'; readonly sublevel: JsonSublevel; readonly key: string; readonly value: string }
-  | { readonly type: 'del'; readonly sublevel: JsonSublevel; readonly key: string }
+  | {
+      readonly type: 'put'
+      readonly sublevel: BlobSublevel
+      readonly key: string
+      readonly value: Uint8Array
+    }
+  | { readonly type: 'del'; readonly sublevel: JsonSublevel | BlobSublevel; readonly key: string }

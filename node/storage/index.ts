@@ -4,6 +4,13 @@ export { type BlobSource, type BlobStore, blobIdOf } from './blob-store.ts'
 export { StorageError, type StorageErrorCode } from './errors.ts'
 export { JOB_STAGES, type JobRecord, type JobStage, jobRecordSchema } from './job-record.ts'
 export type { DurableWal } from './level-wal.ts'
-export { createNodeStore, type JsonValue, type NodeStore, type NodeStoreInit } from './node-store.ts'
-export type { StoredBlock, StoredVault } from './schemas.ts'
+export {
+  createNodeStore,
+  type DecidedRecordBlob,
+  HEAD_KEY,
+  type JsonValue,
+  type NodeStore,
+  type NodeStoreInit,
+} from './node-store.ts'
+export type { StoredBlock, StoredUpload, StoredVault } from './schemas.ts'
 export { type Settlement, settlementSchema } from './settlement.ts'

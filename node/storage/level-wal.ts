@@ -6,6 +6,9 @@ import { walEntrySchema } from './schemas.ts'
 import { checkRecord, parseStored } from './stored.ts'
 import type { WriteQueue } from './write-queue.ts'
 
+/** How the root database's typing sees a batch (string values only). */
+type JsonBatch = Extract<BatchOp, { sublevel: JsonSublevel }>[]
+
 interface Logged {
   readonly key: string
   readonly entry: WalEntry
@@ -101,7 +104,8 @@ export class LevelWal implements DurableWal {
     this.#pending.clear()
     if (batch.length === 0) return
     try {
-      await this.#db.batch([...batch], { sync: true })
+      // Ops carry their sublevel, which encodes their value; the root's typing knows only its own strings.
+      await this.#db.batch([...batch] as JsonBatch, { sync: true })
     } catch (error) {
       this.#failure = new StorageError('WAL_WRITE_FAILED', `synced batch failed: ${String(error)}`, {
         cause: error,

@@ -9,13 +9,20 @@ import {
   type VaultManifest,
   vaultManifestCodec,
 } from '../../protocol/index.ts'
-import { type BlobStore, createBlobStore } from './blob-store.ts'
+import { type BlobStore, blobIdOf, createBlobStore } from './blob-store.ts'
 import { type BatchOp, type Database, openDatabase } from './database.ts'
 import { StorageError } from './errors.ts'
 import { type JobRecord, type JobStage, jobRecordSchema } from './job-record.ts'
 import { numberKey, parseNumberKey } from './keys.ts'
 import { type DurableWal, LevelWal } from './level-wal.ts'
-import { type StoredBlock, type StoredVault, storedBlockSchema, storedVaultSchema } from './schemas.ts'
+import {
+  type StoredBlock,
+  type StoredUpload,
+  type StoredVault,
+  storedBlockSchema,
+  storedUploadSchema,
+  storedVaultSchema,
+} from './schemas.ts'
 import { checkRecord, parseStored } from './stored.ts'
 import { WriteQueue } from './write-queue.ts'
 
@@ -24,6 +31,9 @@ export interface NodeStoreInit {
   readonly dir: string
   readonly logger?: Logger
 }
+
+/** The meta key under which `commitBlock` records the id of the latest decided record. */
+export const HEAD_KEY = 'head'
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
@@ -47,10 +57,10 @@ export interface NodeStore {
   /** Every job, or those at one stage, in jobId order. A full scan: fine for thousands of jobs. */
   listJobs(filter?: { readonly stage?: JobStage }): Promise<JobRecord[]>
   /**
-   * Stores a decided block with its certificate, the job records it changes and (optionally) the
-   * WAL pruned below a height, in one synced batch: after a crash either all of it is there or none.
-   * Heights are contiguous from 1. Storing the same block again is a no-op; another block at a
-   * stored height is CONFLICTING_BLOCK.
+   * Stores a decided block with its certificate, the job records it changes, (optionally) the
+   * WAL pruned below a height and the decided record that becomes the `head` meta value, in one
+   * synced batch: after a crash either all of it is there or none. Heights are contiguous from 1.
+   * Storing the same block again is a no-op; another block at a stored height is CONFLICTING_BLOCK.
    */
   commitBlock(
     height: number,
@@ -58,14 +68,33 @@ export interface NodeStore {
     certificate: CommitCertificate,
     jobUpdates: readonly JobRecord[],
     walPruneBelow?: number,
+    head?: DecidedRecordBlob,
   ): Promise<void>
   getBlock(height: number): Promise<StoredBlock | undefined>
   decided(height: number): Promise<boolean>
   /** The highest stored height, 0 before the first block. */
   latestHeight(): number
+  /** Stores a blob uploaded through the API with its upload record, in one synced batch. */
+  putUpload(upload: StoredUpload, bytes: Uint8Array): Promise<void>
+  /** Every upload record, in owner then blob order. */
+  listUploads(): Promise<StoredUpload[]>
+  /**
+   * Deletes blobs and upload records in one synced batch (garbage collection): the caller has
+   * decided that nothing still needs them.
+   */
+  collect(
+    blobIds: readonly string[],
+    uploads: readonly Pick<StoredUpload, 'owner' | 'blobId'>[],
+  ): Promise<void>
   putMeta(key: string, value: JsonValue): Promise<void>
   /** A meta value checked against the schema the caller expects (CORRUPT_RECORD if it does not fit). */
   getMeta<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined>
+}
+
+/** A decided record as the blob it is served as: `id` is the sha256 of `bytes`. */
+export interface DecidedRecordBlob {
+  readonly id: `0x${string}`
+  readonly bytes: Uint8Array
 }
 
 interface Opened {
@@ -194,7 +223,7 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
       return records
     },
 
-    async commitBlock(height, block, certificate, jobUpdates, walPruneBelow) {
+    async commitBlock(height, block, certificate, jobUpdates, walPruneBelow, head) {
       const checkedBlock = checkRecord(blockCodec.schema, block, `block ${height}`)
       const checkedCertificate = checkRecord(
         commitCertificateCodec.schema,
@@ -205,6 +234,8 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
       const hash = blockHash(checkedBlock)
       const mismatch = blockMismatch(height, checkedBlock, checkedCertificate, hash)
       if (mismatch !== undefined) throw new StorageError('BLOCK_MISMATCH', `height ${height}: ${mismatch}`)
+      if (head !== undefined && blobIdOf(head.bytes) !== head.id)
+        throw new StorageError('BLOB_ID_MISMATCH', `decided record ${head.id} does not hash to its id`)
 
       // Decided inside the queue, where no other block write can interleave with the check.
       await writes.run(async () => {
@@ -220,14 +251,22 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
         if (height !== current.latestHeight + 1) {
           throw new StorageError('HEIGHT_GAP', `height ${height} after ${current.latestHeight}`)
         }
-        const { blocks, jobs: jobLevel } = current.database
+        const { blocks, jobs: jobLevel, blobs, meta } = current.database
         const entry: StoredBlock = { blockHash: hash, block: checkedBlock, certificate: checkedCertificate }
+        const headOps: BatchOp[] =
+          head === undefined
+            ? []
+            : [
+                { type: 'put', sublevel: blobs, key: head.id, value: head.bytes },
+                { type: 'put', sublevel: meta, key: HEAD_KEY, value: JSON.stringify(head.id) },
+              ]
         await current.wal.writeBatch(
           [
             { type: 'put', sublevel: blocks, key: numberKey(height), value: JSON.stringify(entry) },
             ...jobs.map(
               (r): BatchOp => ({ type: 'put', sublevel: jobLevel, key: r.jobId, value: JSON.stringify(r) }),
             ),
+            ...headOps,
           ],
           walPruneBelow,
         )
@@ -239,12 +278,39 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
     decided: async (height) => (await state().database.blocks.has(numberKey(height))) === true,
     latestHeight: () => state().latestHeight,
 
+    async putUpload(upload, bytes) {
+      const checked = checkRecord(storedUploadSchema, upload, `upload ${upload.blobId}`)
+      if (blobIdOf(bytes) !== checked.blobId)
+        throw new StorageError('BLOB_ID_MISMATCH', `upload ${checked.blobId}: the bytes hash to another id`)
+      const { blobs, uploads } = state().database
+      await write([
+        { type: 'put', sublevel: blobs, key: checked.blobId, value: bytes },
+        { type: 'put', sublevel: uploads, key: uploadKey(checked), value: JSON.stringify(checked) },
+      ])
+    },
+    async listUploads() {
+      const records: StoredUpload[] = []
+      for await (const [key, text] of state().database.uploads.iterator()) {
+        records.push(parseStored(storedUploadSchema, text, `upload ${key}`))
+      }
+      return records
+    },
+    async collect(blobIds, uploadRecords) {
+      const { blobs, uploads } = state().database
+      await write([
+        ...blobIds.map((key): BatchOp => ({ type: 'del', sublevel: blobs, key })),
+        ...uploadRecords.map((u): BatchOp => ({ type: 'del', sublevel: uploads, key: uploadKey(u) })),
+      ])
+    },
+
     async putMeta(key, value) {
       await write([{ type: 'put', sublevel: state().database.meta, key, value: JSON.stringify(value) }])
     },
     getMeta: (key, schema) => readJson(state().database.meta, key, schema, 'meta'),
   }
 }
+
+const uploadKey = (u: Pick<StoredUpload, 'owner' | 'blobId'>) => `${u.owner}:${u.blobId}`
 
 /** Why a block, its height and its certificate do not belong together; undefined when they do. */
 function blockMismatch(

@@ -21,6 +21,18 @@ export const storedVaultSchema = z.strictObject({
 })
 export type StoredVault = z.infer<typeof storedVaultSchema>
 
+/** A blob uploaded through the API: charged to its owner's quota until the blob is collected. */
+export const storedUploadSchema = z.strictObject({
+  blobId: hex32Schema,
+  owner: addressSchema,
+  /** the vault the owner uploaded it for */
+  vaultId: hex32Schema,
+  bytes: z.int().min(0),
+  /** when it was stored (ISO 8601 UTC) */
+  at: z.iso.datetime(),
+})
+export type StoredUpload = z.infer<typeof storedUploadSchema>
+
 const roundSchema = z.int().min(0)
 const roundValueSchema = z.strictObject({ round: roundSchema, valueId: hex32Schema }).nullable()
 

@@ -16,6 +16,10 @@ export interface CompileLimits {
   readonly maxMemoryBytes: number
 }
 
+/**
+ * The network's limits: every node's block rules, every executor and every vault owner's agent
+ * compile with these (a vault policy's maxCost lowers the cost budget), so all judge a spec alike.
+ */
 export const DEFAULT_LIMITS: CompileLimits = { maxCostMs: 300_000, maxMemoryBytes: 2 * 1024 ** 3 }
 
 const DEFAULT_SIGNIFICANT_DIGITS = 6

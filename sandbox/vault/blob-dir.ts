@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { access, mkdir, open, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SandboxError } from '../errors.ts'
 import { type Hex32, sha256Hex } from '../he/hash.ts'
@@ -22,9 +22,21 @@ export async function putBlob(dir: string, bytes: Uint8Array): Promise<Hex32> {
   } catch {
     await mkdir(dir, { recursive: true })
     const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
-    await writeFile(tmp, bytes)
+    // Synced before the rename publishes it: after a crash the name never points at a torn file.
+    await writeSynced(tmp, bytes)
     await rename(tmp, path)
     return id
+  }
+}
+
+/** Writes a file and fsyncs it before returning. */
+export async function writeSynced(path: string, data: Uint8Array | string): Promise<void> {
+  const file = await open(path, 'w')
+  try {
+    await file.writeFile(data)
+    await file.sync()
+  } finally {
+    await file.close()
   }
 }
 

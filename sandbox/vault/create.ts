@@ -1,15 +1,14 @@
-import { createReadStream } from 'node:fs'
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises'
 import { availableParallelism } from 'node:os'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
 import { SandboxError } from '../errors.ts'
 import type { Hex32 } from '../he/hash.ts'
 import { KEY_FILES, openSecretFile, readKeyMeta } from '../he/keys.ts'
 import { PROFILES } from '../he/profiles.ts'
 import { WorkerPool } from '../pool/worker-pool.ts'
-import { putBlob } from './blob-dir.ts'
-import { readCsv } from './csv.ts'
+import { putBlob, writeSynced } from './blob-dir.ts'
+import { isIoError, readCsv } from './csv.ts'
 import type { EncryptRequest, EncryptResult, EncryptWorkerData } from './encrypt-task.ts'
 import { storedColumns } from './layout.ts'
 import { BLOB_DIR, MANIFEST_FILE, type VaultManifest, vaultIdOf } from './manifest.ts'
@@ -33,17 +32,41 @@ export interface CreateVaultOptions {
  * Streams a CSV into an encrypted vault: rows are parsed and checked one at
  * a time, gathered into chunks of slotCount records, and encrypted by a
  * pool of workers, so memory stays flat whatever the file's size. The vault
- * is built in a scratch directory and renamed into place only when every
- * row has been accepted: a bad row leaves nothing behind.
+ * is built in a scratch directory of its own, synced, and renamed into
+ * place only when every row has been accepted: a bad row, an unreadable
+ * file or a full disk leaves nothing behind, each as a typed SandboxError
+ * naming the path, and of two runs at once on one output one wins.
  */
 export async function createVault(options: CreateVaultOptions): Promise<VaultManifest> {
   const meta = await readKeyMeta(options.keysDir)
   const profile = PROFILES[meta.profile]
   const layout = storedColumns(options.schema)
   await ensureFreshTarget(options.outDir)
-  const scratch = join(dirname(options.outDir), `.${Date.now()}-${process.pid}.partial`)
+  // Opened before anything is written: a missing CSV leaves nothing behind.
+  const csvFile =
+    typeof options.csv === 'string'
+      ? await open(options.csv, 'r').catch((e: unknown) => {
+          throw ioError('FILE_UNREADABLE', `cannot read the CSV ${options.csv}`, options.csv as string, e)
+        })
+      : undefined
+  const parent = dirname(options.outDir)
+  let scratch: string
+  try {
+    await mkdir(parent, { recursive: true })
+    // Unique per run, next to the output so that the final rename stays on one file system.
+    scratch = await mkdtemp(join(parent, `.${basename(options.outDir)}.partial-`))
+  } catch (e) {
+    await csvFile?.close()
+    throw ioError('VAULT_IO', `cannot write next to ${options.outDir}`, parent, e)
+  }
   const blobDir = join(scratch, BLOB_DIR)
-  await mkdir(blobDir, { recursive: true })
+  try {
+    await mkdir(blobDir, { recursive: true })
+  } catch (e) {
+    await csvFile?.close()
+    await rm(scratch, { recursive: true, force: true })
+    throw ioError('VAULT_IO', `cannot write ${blobDir}`, blobDir, e)
+  }
 
   const workerData: EncryptWorkerData = {
     profile: meta.profile,
@@ -87,8 +110,12 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
   }
 
   try {
-    const input = typeof options.csv === 'string' ? createReadStream(options.csv) : options.csv
-    for await (const row of readCsv(input, options.schema)) {
+    const input = csvFile ? csvFile.createReadStream() : (options.csv as Readable)
+    for await (const row of rowsOf(
+      input,
+      options.schema,
+      csvFile ? (options.csv as string) : 'the CSV stream',
+    )) {
       for (let c = 0; c < layout.length; c++) batch[c]![filled] = row.values[c]!
       filled++
       if (filled === profile.slotCount) await flush()
@@ -121,18 +148,88 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
       createdAt: new Date().toISOString(),
     }
     const manifest: VaultManifest = { ...withoutId, vaultId: vaultIdOf(withoutId) }
-    await writeFile(join(scratch, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
-    await rm(options.outDir, { recursive: true, force: true })
-    await rename(scratch, options.outDir)
+    await writeSynced(join(scratch, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
+    await syncDir(blobDir)
+    await syncDir(scratch)
+    await publish(scratch, options.outDir)
+    await syncDir(parent)
     return manifest
   } catch (e) {
     await Promise.allSettled(inFlight)
     await rm(scratch, { recursive: true, force: true })
+    if (e instanceof SandboxError) throw e
+    if (isIoError(e)) {
+      const path = e.path ?? options.outDir
+      throw ioError(
+        path === options.csv ? 'FILE_UNREADABLE' : 'VAULT_IO',
+        `${e.syscall ?? 'I/O'} ${path}`,
+        path,
+        e,
+      )
+    }
     throw e
   } finally {
+    await csvFile?.close().catch(() => undefined)
     await pool.stop()
     workerData.secretKey.fill(0)
   }
+}
+
+/** The CSV's rows; a read failure (not a format error) names the file. */
+async function* rowsOf(input: Readable, schema: VaultSchema, path: string) {
+  try {
+    yield* readCsv(input, schema)
+  } catch (e) {
+    if (isIoError(e)) throw ioError('FILE_UNREADABLE', `cannot read the CSV ${path}`, path, e)
+    throw e
+  }
+}
+
+/**
+ * Moves the finished vault into place. A rename onto a non-empty directory fails instead of
+ * replacing it, so of two runs racing to one output exactly one wins and the other is refused.
+ */
+async function publish(scratch: string, outDir: string): Promise<void> {
+  try {
+    await rmdir(outDir) // an empty directory the user made for it
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') throw outputExists(outDir)
+    if (code !== 'ENOENT') throw e
+  }
+  try {
+    await rename(scratch, outDir)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') throw outputExists(outDir)
+    throw e
+  }
+}
+
+/** fsync of a directory: the names created or renamed in it survive a crash. */
+async function syncDir(path: string): Promise<void> {
+  const dir = await open(path, 'r')
+  try {
+    await dir.sync()
+  } finally {
+    await dir.close()
+  }
+}
+
+const outputExists = (outDir: string) =>
+  new SandboxError('OUTPUT_EXISTS', `${outDir} exists and is not empty; refusing to overwrite a vault`, {
+    field: outDir,
+  })
+
+function ioError(
+  code: 'FILE_UNREADABLE' | 'VAULT_IO',
+  what: string,
+  path: string,
+  cause: unknown,
+): SandboxError {
+  const reason =
+    (cause as NodeJS.ErrnoException).code ?? (cause instanceof Error ? cause.message : String(cause))
+  return new SandboxError(code, `${what}: ${reason}`, { field: path, cause })
 }
 
 function newBatch(columns: number, slots: number): Float64Array[] {
@@ -140,18 +237,14 @@ function newBatch(columns: number, slots: number): Float64Array[] {
 }
 
 async function ensureFreshTarget(dir: string): Promise<void> {
+  let entries: string[]
   try {
-    const entries = await readdir(dir)
-    if (entries.length > 0) {
-      throw new SandboxError(
-        'MANIFEST_INVALID',
-        `${dir} exists and is not empty; refusing to overwrite a vault`,
-        {
-          field: dir,
-        },
-      )
-    }
+    entries = await readdir(dir)
   } catch (e) {
-    if (e instanceof SandboxError) throw e
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return
+    if (code === 'ENOTDIR') throw outputExists(dir)
+    throw ioError('VAULT_IO', `cannot read ${dir}`, dir, e)
   }
+  if (entries.length > 0) throw outputExists(dir)
 }

@@ -24,6 +24,8 @@ export async function* readCsv(input: Readable, schema: VaultSchema): AsyncGener
   const parser = input.pipe(
     parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: true, info: true }),
   )
+  // pipe() does not forward a read error: without this the loop below would wait forever.
+  input.once('error', (e) => parser.destroy(e))
   let plan: CellEncoder[] | undefined
   try {
     for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
@@ -41,6 +43,8 @@ export async function* readCsv(input: Readable, schema: VaultSchema): AsyncGener
     }
   } catch (e) {
     if (e instanceof CsvError) throw e
+    // The file could not be read (not a malformed CSV): the caller names the file.
+    if (isIoError(e)) throw e
     const line =
       typeof e === 'object' && e !== null && 'lines' in e && typeof e.lines === 'number' ? e.lines : 0
     throw new CsvError(`malformed CSV (${e instanceof Error ? e.message : String(e)})`, line)
@@ -136,4 +140,9 @@ function inRange(v: number, cell: string, min: number, max: number, what: string
   if (cell === '' || !Number.isFinite(v)) return `"${cell}" is not ${what}`
   if (v < min || v > max) return `${cell} is outside the declared range [${min}, ${max}]`
   return v
+}
+
+/** A Node system error (ENOENT, EACCES, EISDIR, ENOSPC...): it carries an errno code and a syscall. */
+export function isIoError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && 'syscall' in e
 }

@@ -31,9 +31,20 @@ export async function publishVault(
   const manifest = await readManifest(vaultDir)
   const sellerKey = seller.privateKey as Hex32
   const blobDir = join(vaultDir, BLOB_DIR)
+  const announcement = new TextEncoder().encode(JSON.stringify(manifest))
+  const announced = await fetch(`${node.apiUrl}/v1/vaults/pending`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...signRequest(sellerKey, 'POST', '/v1/vaults/pending', announcement),
+    },
+    body: announcement,
+  })
+  if (announced.status !== 201)
+    throw new Error(`vault announce: ${announced.status} ${await announced.text()}`)
   for (const name of await readdir(blobDir)) {
     const bytes = await readFile(join(blobDir, name))
-    const path = `/v1/blobs/0x${name}`
+    const path = `/v1/blobs/0x${name}?vault=${manifest.vaultId}`
     const response = await fetch(`${node.apiUrl}${path}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/octet-stream', ...signRequest(sellerKey, 'PUT', path, bytes) },

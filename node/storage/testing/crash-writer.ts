@@ -1,15 +1,18 @@
 // Child process of crash.test.ts: commits blocks as a node would, forever, until it is SIGKILLed.
 // Height h admits job h and fails job h-1; before committing h it logs 3 WAL entries for h, syncs,
-// and says so on stdout; the commit prunes the WAL below h. Started again on the same directory it
+// and says so on stdout; the commit prunes the WAL below h and moves `head` to h's decided record. Started again on the same directory it
 // carries on from the stored state, recovering a height whose WAL entries are already there.
-import { jobIdOf } from '../../../protocol/index.ts'
-import { createNodeStore } from '../node-store.ts'
+import { decidedRecordCodec, type Hex32, jobIdOf } from '../../../protocol/index.ts'
+import { blobIdOf } from '../blob-store.ts'
+import { hex32Schema } from '../hex.ts'
+import { createNodeStore, HEAD_KEY } from '../node-store.ts'
 import { block, certificate, jobRecord, lockEntry, signedRequest, voteEntry } from './fixtures.ts'
 
 const dir = process.argv[2]
 if (dir === undefined) throw new Error('usage: crash-writer.ts DIR')
 const store = createNodeStore({ dir })
 await store.open()
+let head: Hex32 | null = ((await store.getMeta(HEAD_KEY, hex32Schema)) as Hex32 | undefined) ?? null
 
 for (let height = store.latestHeight() + 1; ; height++) {
   if (store.wal.entries(height).length === 0) {
@@ -25,6 +28,9 @@ for (let height = store.latestHeight() + 1; ; height++) {
   const updates = [jobRecord(admitted, 'admitted', { admittedHeight: height })]
   if (height > 1)
     updates.push(jobRecord(failing, 'failed', { admittedHeight: height - 1, failedHeight: height }))
-  await store.commitBlock(height, b, certificate(b), updates, height)
+  const bytes = decidedRecordCodec.encode({ version: 1, block: b, certificate: certificate(b), prev: head })
+  const id = blobIdOf(bytes) as Hex32
+  await store.commitBlock(height, b, certificate(b), updates, height, { id, bytes })
+  head = id
   process.stdout.write(`block ${height}\n`)
 }

@@ -10,8 +10,8 @@ import {
   verifyResultAttestation,
 } from '../../protocol/index.ts'
 import { fromWireCertificate } from '../consensus/certificate.ts'
-import type { DecidedBlock } from '../sdk/index.ts'
-import { AgentError } from './errors.ts'
+import { ClientError } from './errors.ts'
+import type { DecidedBlock } from './types.ts'
 
 export interface CertifiedResult {
   readonly height: number
@@ -25,7 +25,8 @@ export interface CertifiedResult {
  * signs, more than 2/3 of the epoch's stake precommitted it, and the block's
  * result certificate for the job carries valid attestations of more than
  * 2/3 of the stake. `validators` must come from the chain, not from a node:
- * the node serving the block is exactly what is not trusted here.
+ * the node serving the block is exactly what is not trusted here. Shared by
+ * the buyer's `Client.result` and the vault owner's agent.
  */
 export function verifyCertifiedResult(
   decided: DecidedBlock,
@@ -34,7 +35,7 @@ export function verifyCertifiedResult(
   domain: Eip712Domain,
 ): CertifiedResult {
   const refuse = (why: string) =>
-    new AgentError('CERTIFICATE_INVALID', `job ${expected.jobId} at height ${expected.height}: ${why}`)
+    new ClientError('CERTIFICATE_INVALID', `job ${expected.jobId} at height ${expected.height}: ${why}`)
   const block = blockCodec.schema.safeParse(decided.block)
   const commit = commitCertificateCodec.schema.safeParse(decided.certificate)
   if (!block.success || !commit.success) throw refuse('malformed block or commit certificate')

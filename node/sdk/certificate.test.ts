@@ -12,9 +12,9 @@ import {
   signResultAttestation,
   ZERO_HASH,
 } from '../../protocol/index.ts'
-import type { DecidedBlock } from '../sdk/index.ts'
 import { verifyCertifiedResult } from './certificate.ts'
-import { AgentError } from './errors.ts'
+import { ClientError } from './errors.ts'
+import type { DecidedBlock } from './types.ts'
 
 const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
 const keys = Array.from({ length: 4 }, generatePrivateKey)
@@ -37,6 +37,8 @@ function resultCertificate(signers: readonly Hex32[]): ResultCertificate {
   }
 }
 
+import { precommitsFor } from './testing/precommits.ts'
+
 /** A decided block certifying the job, precommitted by `precommitters`. */
 function decided(
   options: { precommitters?: readonly Hex32[]; attesters?: readonly Hex32[] } = {},
@@ -54,16 +56,11 @@ function decided(
     failed: [],
   }
   const hash = blockHash(block)
-  const precommits = (options.precommitters ?? keys.slice(0, 3)).map((privateKey) => {
-    const signer = createEip712ConsensusSigner({ privateKey, domain, epoch: EPOCH })
-    const vote = {
-      type: 'precommit' as const,
-      height: HEIGHT,
-      round: 0,
-      valueId: hash,
-      validator: signer.address,
-    }
-    return { validator: signer.address, signature: signer.signVote(vote).signature }
+  const precommits = precommitsFor(options.precommitters ?? keys.slice(0, 3), {
+    domain,
+    epoch: EPOCH,
+    height: HEIGHT,
+    hash,
   })
   return {
     blockHash: hash,
@@ -78,13 +75,13 @@ function refusal(d: DecidedBlock, exp = expected): string {
   try {
     verifyCertifiedResult(d, exp, validators, domain)
   } catch (e) {
-    if (e instanceof AgentError && e.code === 'CERTIFICATE_INVALID') return e.message
+    if (e instanceof ClientError && e.code === 'CERTIFICATE_INVALID') return e.message
     throw e
   }
   throw new Error('expected CERTIFICATE_INVALID')
 }
 
-describe("the vault agent's check of a result certificate", () => {
+describe('the check of a result certificate (buyer and vault agent)', () => {
   it('accepts a block precommitted and attested by more than 2/3 of the stake', () => {
     const certified = verifyCertifiedResult(decided(), expected, validators, domain)
     expect(certified.certificate.resultHash).toBe(resultHash)

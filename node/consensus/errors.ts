@@ -1,0 +1,20 @@
+/** Stable machine-readable codes of a refused catch-up: callers branch on these, never on messages. */
+export type CatchUpErrorCode =
+  /** The peer's head record carries no valid commit certificate: nothing below it is fetched. */
+  | 'HEAD_UNCERTIFIED'
+  /** A record below the certified head is not its parent (height or block hash), or one is missing. */
+  | 'BROKEN_CHAIN'
+  /** A record's own certificate does not verify. */
+  | 'RECORD_UNCERTIFIED'
+  /** The peer's certified chain does not extend this node's: it forks below the node's head. */
+  | 'FORK'
+
+export class CatchUpError extends Error {
+  override readonly name = 'CatchUpError'
+  readonly code: CatchUpErrorCode
+
+  constructor(code: CatchUpErrorCode, message: string) {
+    super(message)
+    this.code = code
+  }
+}
