@@ -30,6 +30,9 @@ export type SandboxErrorCode =
   | 'MEMORY_EXCEEDED'
   | 'WORKER_CRASHED'
   | 'RESULT_INVALID'
+  | 'ZERO_WEIGHT'
+  | 'EPSILON_EXCEEDED'
+  | 'BUDGET_EXHAUSTED'
 
 export class SandboxError extends Error {
   override name = 'SandboxError'

@@ -1,0 +1,154 @@
+import { type Circuit, type OutputPlan, RECORD_COUNT } from '../compiler/circuit.ts'
+import { CompileError } from '../errors.ts'
+import type { AlgorithmSpec } from '../spec/schema.ts'
+import type { VaultManifest } from '../vault/manifest.ts'
+import { type PrivacyPolicy, privacyOf } from '../vault/policy.ts'
+import { categoriesOf } from '../vault/schema.ts'
+import { accuracyOf } from './accuracy.ts'
+import { discreteLaplaceVariance } from './discrete-laplace.ts'
+
+/**
+ * How one stat is noised. Neighbouring vaults differ in one record replaced
+ * (the record count is public in the manifest). A stat is Σ over records of
+ * a product of stored columns, each in [-1, 1] (values) or {0, 1} (masks,
+ * one-hots, booleans), so one record moves it by at most `sensitivity`: 1
+ * when the product is in [0, 1], 2 when it is in [-1, 1].
+ *
+ * The decrypted stat x + e (e the CKKS error, |e| <= CKKS_ERROR_PER_RECORD
+ * * recordCount) is rounded to the grid `grid` = sensitivity / GRID_STEPS,
+ * and integer discrete Laplace noise of `scale` (in grid steps) is added.
+ * Between neighbours the rounded value moves by at most
+ * GRID_STEPS + 1 + ceil(2 |e|max / grid) steps: `steps`; scale = steps /
+ * epsilon makes the stat epsilon-DP.
+ */
+export interface StatNoise {
+  readonly sensitivity: 1 | 2
+  readonly grid: number
+  readonly steps: number
+  readonly epsilon: number
+  /** discrete Laplace scale, in grid steps */
+  readonly scale: number
+  /** standard deviation of the noise, in the stat's units */
+  readonly std: number
+}
+
+export interface OutputPrivacy {
+  readonly name: string
+  /** what this output spends of the job's epsilon (0 when it reads only public facts) */
+  readonly epsilon: number
+  /** the stats its released values depend on */
+  readonly stats: readonly number[]
+  /** 95% error of each released field, on data spread uniformly over the declared ranges */
+  readonly error95: Readonly<Record<string, number>>
+}
+
+export interface PrivacyPlan {
+  readonly policy: PrivacyPolicy
+  /** the job's epsilon: the sum of its stats' (basic composition) */
+  readonly epsilon: number
+  /** the same in millionths, rounded up: what the budget ledgers add, exactly */
+  readonly epsilonMicros: number
+  readonly stats: readonly StatNoise[]
+  readonly outputs: readonly OutputPrivacy[]
+}
+
+export const GRID_STEPS = 64
+/** A bound on the CKKS decryption error per aggregated record; ops tests measure far less (1e-6 relative). */
+export const CKKS_ERROR_PER_RECORD = 2 ** -20
+export const MICROS = 1_000_000
+
+/**
+ * Splits a job's epsilon over its outputs, then each output's over the
+ * stats it reads, and sizes each stat's noise. An output may set its
+ * epsilon; the others share what the policy's per-job limit leaves. Pure
+ * and deterministic: validators charge the budget with its epsilonMicros.
+ */
+export function planPrivacy(spec: AlgorithmSpec, circuit: Circuit, manifest: VaultManifest): PrivacyPlan {
+  const policy = privacyOf(manifest.policy)
+  const statsOf = circuit.outputs.map((o) => statsRead(o))
+  const explicit = circuit.outputs.map((o, i) =>
+    statsOf[i]!.length === 0 ? 0 : spec.outputs[o.name]?.epsilon,
+  )
+  const fixed = explicit.reduce<number>((a, e) => a + (e ?? 0), 0)
+  const open = explicit.filter((e) => e === undefined).length
+  const left = policy.maxEpsilonPerJob - fixed
+  if (fixed > policy.maxEpsilonPerJob * (1 + 1e-12) || (open > 0 && left <= 0)) {
+    throw new CompileError(
+      'EPSILON_EXCEEDED',
+      `outputs: the outputs ask for epsilon ${fixed}${open > 0 ? ' and more' : ''}; the vault allows ${policy.maxEpsilonPerJob} per job`,
+      { field: 'outputs' },
+    )
+  }
+  const epsilons = explicit.map((e) => e ?? left / open)
+
+  const perStat = new Array<number>(circuit.stats.length).fill(0)
+  for (const [i, stats] of statsOf.entries()) {
+    for (const s of stats) perStat[s]! += epsilons[i]! / stats.length
+  }
+  const columns = new Map(manifest.schema.columns.map((c) => [c.name, c]))
+  const stored = new Map(manifest.columns.map((c) => [c.name, c]))
+  const noise = circuit.stats.map((stat, i): StatNoise => {
+    const counts = new Map<string, number>()
+    for (const f of stat.factors) counts.set(f, (counts.get(f) ?? 0) + 1)
+    const signed = [...counts].some(([f, k]) => {
+      const kind = stored.get(f)?.kind
+      return kind === 'value' && columns.get(f)?.type !== 'boolean' && k % 2 === 1
+    })
+    const sensitivity = signed ? 2 : 1
+    const grid = sensitivity / GRID_STEPS
+    const steps =
+      GRID_STEPS + 1 + Math.ceil((2 * CKKS_ERROR_PER_RECORD * Math.max(1, manifest.recordCount)) / grid)
+    // A stat no output reads (none today) is never released: it gets no noise budget but stays sized.
+    const epsilon = perStat[i]!
+    const scale = epsilon > 0 ? steps / epsilon : Number.POSITIVE_INFINITY
+    return { sensitivity, grid, steps, epsilon, scale, std: grid * Math.sqrt(discreteLaplaceVariance(scale)) }
+  })
+
+  const reference = referenceStats(circuit, manifest)
+  const total = perStat.reduce((a, b) => a + b, 0)
+  const outputs = circuit.outputs.map((o, i) => ({
+    name: o.name,
+    epsilon: epsilons[i]!,
+    stats: statsOf[i]!,
+    error95: accuracyOf(o, reference, noise, circuit.recordCount),
+  }))
+  return {
+    policy,
+    epsilon: total,
+    epsilonMicros: Math.ceil(total * MICROS - 1e-6),
+    stats: noise,
+    outputs,
+  }
+}
+
+/** Every stat an output's released values (and its withholding) depend on. */
+export function statsRead(output: OutputPlan): number[] {
+  const read = new Set<number>()
+  for (const form of Object.values(output.sums)) for (const [s] of form) if (s !== RECORD_COUNT) read.add(s)
+  for (const g of output.groups ?? []) read.add(g)
+  return [...read].sort((a, b) => a - b)
+}
+
+/**
+ * The stats of a vault whose records spread uniformly over the declared
+ * ranges and categories, none missing: where the preview states the error
+ * a buyer should expect before any data is touched. E[s^k] of a value
+ * uniform on [-1, 1] is 1/(k+1) for even k, 0 for odd k.
+ */
+function referenceStats(circuit: Circuit, manifest: VaultManifest): number[] {
+  const columns = new Map(manifest.schema.columns.map((c) => [c.name, c]))
+  const stored = new Map(manifest.columns.map((c) => [c.name, c]))
+  return circuit.stats.map((stat) => {
+    const counts = new Map<string, number>()
+    for (const f of stat.factors) counts.set(f, (counts.get(f) ?? 0) + 1)
+    let expected = 1
+    for (const [f, k] of counts) {
+      const entry = stored.get(f)
+      const column = columns.get(entry?.source ?? f)
+      if (entry?.kind === 'onehot') expected /= column ? (categoriesOf(column)?.length ?? 1) : 1
+      else if (entry?.kind === 'value' && column?.type === 'boolean') expected *= 0.5
+      else if (entry?.kind === 'value') expected *= k % 2 === 1 ? 0 : 1 / (k + 1)
+    }
+    return manifest.recordCount * expected
+  })
+}
