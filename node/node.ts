@@ -40,7 +40,21 @@ import {
   verifyResultAttestation,
   ZERO_HASH,
 } from '../protocol/index.ts'
-import { type CompileLimits, Evaluator, parseManifest, type VaultManifest } from '../sandbox/index.ts'
+import {
+  type CircuitCost,
+  type CompileLimits,
+  circuitIdOf,
+  compile,
+  Evaluator,
+  isSandboxError,
+  MICROS,
+  type PrivacyPreview,
+  parseManifest,
+  parseSpec,
+  planPrivacy,
+  privacyPreview,
+  type VaultManifest,
+} from '../sandbox/index.ts'
 import {
   ApiError,
   type ChainInfo,
@@ -53,6 +67,7 @@ import { decidedRecordsAbove, verifyDecidedRecord } from './consensus/decided-ch
 import { ConsensusDriver } from './consensus/driver.ts'
 import { AttestationPool } from './jobs/attestation-pool.ts'
 import { buildBlock, validateBlock } from './jobs/block.ts'
+import { jobPrivacy, type VaultBudget, vaultBudget } from './jobs/budget.ts'
 import { Executor } from './jobs/executor.ts'
 import { advance, newJobRecord } from './jobs/job-records.ts'
 import { Ledger } from './jobs/ledger.ts'
@@ -71,6 +86,16 @@ import { VaultDirectory } from './vault-directory.ts'
 import { manifestBlob } from './vaults.ts'
 
 export const NODE_VERSION = '0.1.0'
+
+/** The answer to a spec preview: cost, privacy per output, the vault's budget, whether it would be admitted now. */
+export interface JobPreview {
+  readonly vaultId: Hex32
+  readonly circuitId: Hex32
+  readonly cost: CircuitCost
+  readonly privacy: PrivacyPreview
+  readonly budget: VaultBudget
+  readonly admissible: boolean
+}
 
 export interface TcfNodeInit {
   readonly home: string
@@ -109,7 +134,7 @@ export class TcfNode implements NodeService {
   readonly #init: TcfNodeInit
   readonly #log: Logger
   #network: NodeNetwork | undefined
-  #ledger = new Ledger(ZERO_HASH)
+  #ledger = new Ledger(ZERO_HASH, (request) => this.#privacyCharge(request))
   #epoch = 0
   #validators: ValidatorSet | undefined
   #domain: Eip712Domain
@@ -169,6 +194,7 @@ export class TcfNode implements NodeService {
     for (let height = 1; height <= store.latestHeight(); height++) {
       const stored = await store.getBlock(height)
       if (!stored) throw new Error(`the store lacks block ${height} below its latest height`)
+      await this.#loadAdmittedVaults(stored.block)
       this.#ledger.apply(stored.block, stored.blockHash)
     }
     this.#head = (await store.getMeta('head', headSchema)) ?? null
@@ -379,6 +405,7 @@ export class TcfNode implements NodeService {
       const { height } = block
       if (height <= this.#ledger.height) return
       const hash = blockHash(block)
+      await this.#loadAdmittedVaults(block)
       const changes = this.#ledger.apply(block, hash)
       const updates: JobRecord[] = []
       for (const change of changes) {
@@ -613,7 +640,54 @@ export class TcfNode implements NodeService {
     return verdict
   }
 
+  /**
+   * The manifests a block's admissions are charged against. Validators
+   * fetched them to judge the block; a node replaying or catching up may
+   * have to fetch them again (content-addressed, so never different).
+   */
+  async #loadAdmittedVaults(block: Block): Promise<void> {
+    await Promise.all(block.admitted.map((r) => this.#vaults.manifest(r.request.vaultId)))
+  }
+
+  /** What an admitted job spends of its vault's budget: the same compile and plan admission ran. */
+  #privacyCharge(request: SignedJobRequest): number {
+    const manifest = this.#vaults.cached(request.request.vaultId)
+    if (!manifest) throw new Error(`vault ${request.request.vaultId} of an admitted job is not loaded`)
+    return jobPrivacy(request, manifest, this.#init.limits).epsilonMicros
+  }
+
   // ---- NodeService (the API) ----
+
+  async preview(vaultId: Hex32, spec: unknown): Promise<JobPreview> {
+    const manifest = await this.#vaults.manifest(vaultId)
+    try {
+      const parsed = parseSpec(spec)
+      const circuit = compile(parsed, manifest, this.#init.limits)
+      const plan = planPrivacy(parsed, circuit, manifest)
+      const spent = this.#ledger.spent(vaultId)
+      const budget = vaultBudget(manifest, this.#ledger.height, spent.micros, spent.jobs)
+      return {
+        vaultId,
+        circuitId: circuitIdOf(circuit),
+        cost: circuit.cost,
+        privacy: privacyPreview(plan),
+        budget,
+        admissible: plan.epsilonMicros <= Math.round(budget.remaining * MICROS),
+      }
+    } catch (e) {
+      if (isSandboxError(e))
+        throw new ApiError(422, e.code, e.message, e.field ? { field: e.field } : undefined)
+      throw e
+    }
+  }
+
+  /** A vault's privacy budget as the ledger holds it at the current height. */
+  async budget(vaultId: Hex32): Promise<VaultBudget | undefined> {
+    const manifest = await this.#vaults.manifest(vaultId).catch(() => undefined)
+    if (!manifest) return undefined
+    const spent = this.#ledger.spent(vaultId)
+    return vaultBudget(manifest, this.#ledger.height, spent.micros, spent.jobs)
+  }
 
   async status(): Promise<NodeStatus> {
     return {

@@ -172,6 +172,15 @@ export class ApiServer {
       return vault
     })
 
+    app.get<{ Params: { id: string } }>('/v1/vaults/:id/budget', async (request) => {
+      const budget = await service.budget(hex32(request.params.id, 'vault id'))
+      if (!budget) throw new ApiError(404, 'VAULT_NOT_FOUND', `no vault ${request.params.id}`)
+      return budget
+    })
+    app.post<{ Params: { id: string } }>('/v1/vaults/:id/preview', async (request) =>
+      service.preview(hex32(request.params.id, 'vault id'), request.body),
+    )
+
     app.post('/v1/jobs', async (request, reply) =>
       reply.status(202).send(await service.submitJob(request.body)),
     )

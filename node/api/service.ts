@@ -11,6 +11,10 @@ export interface NodeService {
   publishVault(manifest: unknown, signer: Address): Promise<{ vaultId: Hex32; manifestHash: Hex32 }>
   vaults(): Promise<VaultSummary[]>
   vault(vaultId: Hex32): Promise<unknown | undefined>
+  /** the vault's privacy budget: epsilon total, spent and remaining at the node's height */
+  budget(vaultId: Hex32): Promise<unknown | undefined>
+  /** what a spec would cost and how accurate it would be, before paying: per output epsilon, noise and 95% error */
+  preview(vaultId: Hex32, spec: unknown): Promise<unknown>
   submitJob(signed: unknown): Promise<{ jobId: Hex32 }>
   job(jobId: Hex32): Promise<unknown | undefined>
   jobs(filter: { vault?: Hex32; stage?: JobStage }): Promise<unknown[]>

@@ -13,11 +13,13 @@ import {
 } from '../../protocol/index.ts'
 import {
   type CompileLimits,
-  compile,
   isSandboxError,
-  parseSpec,
+  MICROS,
+  type PrivacyPlan,
+  privacyOf,
   type VaultManifest,
 } from '../../sandbox/index.ts'
+import { jobPrivacy } from './budget.ts'
 import type { Ledger } from './ledger.ts'
 import { hasQuorum } from './quorum.ts'
 
@@ -35,6 +37,12 @@ export interface RuleContext {
   /** The vault's owner as registered on chain (fixed once registered), if known. */
   readonly vaultOwner: (vaultId: Hex32) => Address | undefined
   readonly limits: CompileLimits
+  /**
+   * Epsilon (millionths) per vault spent by jobs admitted earlier in the
+   * block being built or judged: admissions in one block share the budget.
+   * checkAdmission adds each job it passes.
+   */
+  readonly blockSpend?: Map<Hex32, number>
 }
 
 export type Verdict =
@@ -61,8 +69,9 @@ export function checkAdmission(ctx: RuleContext, signed: SignedJobRequest): Verd
     return no('VAULT_UNKNOWN', `job ${jobId}: vault ${request.vaultId} is not known to the network`)
   if (request.algorithm.spec === undefined)
     return no('SPEC_MISSING', `job ${jobId}: the request carries no spec`)
+  let privacy: PrivacyPlan
   try {
-    compile(parseSpec(request.algorithm.spec), manifest, ctx.limits)
+    privacy = jobPrivacy(signed, manifest, ctx.limits)
   } catch (e) {
     if (isSandboxError(e)) return no(e.code, e.message)
     throw e
@@ -73,6 +82,15 @@ export function checkAdmission(ctx: RuleContext, signed: SignedJobRequest): Verd
       `job ${jobId}: max price ${request.maxPrice} is below the vault's ${manifest.policy.price}`,
     )
   }
+  const spent = ctx.ledger.spent(request.vaultId).micros + (ctx.blockSpend?.get(request.vaultId) ?? 0)
+  const remaining = Math.max(0, Math.round(privacyOf(manifest.policy).epsilon * MICROS) - spent)
+  if (privacy.epsilonMicros > remaining) {
+    return no(
+      'BUDGET_EXHAUSTED',
+      `job ${jobId}: vault ${request.vaultId} has epsilon ${remaining / MICROS} left of ${privacyOf(manifest.policy).epsilon}; the job needs ${privacy.epsilonMicros / MICROS}`,
+    )
+  }
+  ctx.blockSpend?.set(request.vaultId, (ctx.blockSpend.get(request.vaultId) ?? 0) + privacy.epsilonMicros)
   return OK
 }
 
