@@ -41,14 +41,12 @@ import {
   ZERO_HASH,
 } from '../protocol/index.ts'
 import {
-  type CircuitCost,
   type CompileLimits,
   circuitIdOf,
   compile,
   Evaluator,
   isSandboxError,
   MICROS,
-  type PrivacyPreview,
   parseManifest,
   parseSpec,
   planPrivacy,
@@ -67,7 +65,7 @@ import { decidedRecordsAbove, verifyDecidedRecord } from './consensus/decided-ch
 import { ConsensusDriver } from './consensus/driver.ts'
 import { AttestationPool } from './jobs/attestation-pool.ts'
 import { buildBlock, validateBlock } from './jobs/block.ts'
-import { jobPrivacy, type VaultBudget, vaultBudget } from './jobs/budget.ts'
+import { jobPrivacy, vaultBudget } from './jobs/budget.ts'
 import { Executor } from './jobs/executor.ts'
 import { advance, newJobRecord } from './jobs/job-records.ts'
 import { Ledger } from './jobs/ledger.ts'
@@ -81,21 +79,12 @@ import type {
   TopicMessages,
   TopicName,
 } from './ports.ts'
+import type { JobPreview, VaultBudget } from './sdk/types.ts'
 import { blobIdOf, type JobRecord, type NodeStore, type StoredBlock } from './storage/index.ts'
 import { VaultDirectory } from './vault-directory.ts'
 import { manifestBlob } from './vaults.ts'
 
 export const NODE_VERSION = '0.1.0'
-
-/** The answer to a spec preview: cost, privacy per output, the vault's budget, whether it would be admitted now. */
-export interface JobPreview {
-  readonly vaultId: Hex32
-  readonly circuitId: Hex32
-  readonly cost: CircuitCost
-  readonly privacy: PrivacyPreview
-  readonly budget: VaultBudget
-  readonly admissible: boolean
-}
 
 export interface TcfNodeInit {
   readonly home: string

@@ -9,6 +9,7 @@ import {
   privacyOf,
   type VaultManifest,
 } from '../../sandbox/index.ts'
+import type { VaultBudget } from '../sdk/types.ts'
 
 /**
  * The epsilon a job spends on its vault, as every validator computes it:
@@ -22,19 +23,6 @@ export function jobPrivacy(
 ): PrivacyPlan {
   const spec = parseSpec(request.request.algorithm.spec)
   return planPrivacy(spec, compile(spec, manifest, limits), manifest)
-}
-
-/** A vault's privacy budget at a height: the API's and `tcf vault status`'s view. */
-export interface VaultBudget {
-  readonly vaultId: Hex32
-  readonly height: number
-  readonly unit: string
-  readonly epsilon: number
-  readonly maxEpsilonPerJob: number
-  readonly spent: number
-  readonly remaining: number
-  /** admitted jobs that spent from it */
-  readonly jobs: number
 }
 
 export function vaultBudget(

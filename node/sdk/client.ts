@@ -26,12 +26,14 @@ import { decodePayload } from './payload.ts'
 import { generateSealingKey, type SealingKeyPair, sealingPublicKeyOf, unseal } from './sealing.ts'
 import type {
   DecidedBlock,
+  JobPreview,
   JobRecord,
   JobResult,
   JobStage,
   NodeStatus,
   PublishedVault,
   PublishProgress,
+  VaultBudget,
   VaultSummary,
 } from './types.ts'
 
@@ -191,6 +193,18 @@ export class Client {
     const manifest = await this.api.maybeJson<VaultManifest>(`/v1/vaults/${vaultId}`)
     if (!manifest) throw new ClientError('VAULT_NOT_FOUND', `${this.api.url} has no vault ${vaultId}`)
     return manifest
+  }
+
+  /** A vault's privacy budget: epsilon total, spent and remaining at the node's height. */
+  async budget(vaultId: Hex32): Promise<VaultBudget> {
+    const budget = await this.api.maybeJson<VaultBudget>(`/v1/vaults/${vaultId}/budget`, { absentOn: [404] })
+    if (!budget) throw new ClientError('VAULT_NOT_FOUND', `${this.api.url} has no vault ${vaultId}`)
+    return budget
+  }
+
+  /** Buyer, before paying: the spec's cost, epsilon, noise and 95% error per output, and the budget left. */
+  async preview(vaultId: Hex32, spec: unknown): Promise<JobPreview> {
+    return this.api.json<JobPreview>(`/v1/vaults/${vaultId}/preview`, { method: 'POST', body: spec })
   }
 
   /**

@@ -23,11 +23,13 @@ export {
 export type {
   ChainInfo,
   DecidedBlock,
+  JobPreview,
   JobRecord,
   JobResult,
   JobStage,
   NodeStatus,
   PublishedVault,
   PublishProgress,
+  VaultBudget,
   VaultSummary,
 } from './types.ts'
