@@ -4,7 +4,7 @@ import type { AlgorithmSpec } from '../spec/schema.ts'
 import type { VaultManifest } from '../vault/manifest.ts'
 import { type PrivacyPolicy, privacyOf } from '../vault/policy.ts'
 import { categoriesOf } from '../vault/schema.ts'
-import { accuracyOf } from './accuracy.ts'
+import { accuracyOf, fieldsOf } from './accuracy.ts'
 import { discreteLaplaceVariance } from './discrete-laplace.ts'
 
 /**
@@ -81,20 +81,25 @@ export function planPrivacy(spec: AlgorithmSpec, circuit: Circuit, manifest: Vau
   }
   const epsilons = explicit.map((e) => e ?? left / open)
 
-  const perStat = new Array<number>(circuit.stats.length).fill(0)
-  for (const [i, stats] of statsOf.entries()) {
-    for (const s of stats) perStat[s]! += epsilons[i]! / stats.length
-  }
   const columns = new Map(manifest.schema.columns.map((c) => [c.name, c]))
   const stored = new Map(manifest.columns.map((c) => [c.name, c]))
-  const noise = circuit.stats.map((stat, i): StatNoise => {
+  const sensitivities = circuit.stats.map((stat): 1 | 2 => {
     const counts = new Map<string, number>()
     for (const f of stat.factors) counts.set(f, (counts.get(f) ?? 0) + 1)
     const signed = [...counts].some(([f, k]) => {
       const kind = stored.get(f)?.kind
       return kind === 'value' && columns.get(f)?.type !== 'boolean' && k % 2 === 1
     })
-    const sensitivity = signed ? 2 : 1
+    return signed ? 2 : 1
+  })
+  const reference = referenceStats(circuit, manifest)
+  const perStat = new Array<number>(circuit.stats.length).fill(0)
+  for (const [i, stats] of statsOf.entries()) {
+    const shares = splitWeights(circuit.outputs[i]!, stats, reference, sensitivities, circuit.recordCount)
+    for (const [j, s] of stats.entries()) perStat[s]! += epsilons[i]! * shares[j]!
+  }
+  const noise = circuit.stats.map((_, i): StatNoise => {
+    const sensitivity = sensitivities[i]!
     const grid = sensitivity / GRID_STEPS
     const steps =
       GRID_STEPS + 1 + Math.ceil((2 * CKKS_ERROR_PER_RECORD * Math.max(1, manifest.recordCount)) / grid)
@@ -104,7 +109,6 @@ export function planPrivacy(spec: AlgorithmSpec, circuit: Circuit, manifest: Vau
     return { sensitivity, grid, steps, epsilon, scale, std: grid * Math.sqrt(discreteLaplaceVariance(scale)) }
   })
 
-  const reference = referenceStats(circuit, manifest)
   const total = perStat.reduce((a, b) => a + b, 0)
   const outputs = circuit.outputs.map((o, i) => ({
     name: o.name,
@@ -119,6 +123,51 @@ export function planPrivacy(spec: AlgorithmSpec, circuit: Circuit, manifest: Vau
     stats: noise,
     outputs,
   }
+}
+
+/** The least share of an output's epsilon any of its stats gets, relative to the largest: enough to count groups. */
+const MIN_RELATIVE_SHARE = 0.1
+
+/**
+ * How an output's epsilon is split over its stats. A released value f of
+ * stats with Laplace noise of scale Δ_i/ε_i has variance ∝ Σ (g_i Δ_i/ε_i)^2
+ * (g_i the slope of f along stat i); under Σ ε_i = ε that is least for
+ * ε_i ∝ (g_i Δ_i)^(2/3). Slopes are taken at the public reference point, so
+ * the split reveals nothing about the data. Stats that only decide
+ * withholding (group sizes) get a floor.
+ */
+function splitWeights(
+  output: OutputPlan,
+  stats: readonly number[],
+  reference: readonly number[],
+  sensitivities: readonly number[],
+  recordCount: number,
+): number[] {
+  const equal = stats.map(() => 1 / stats.length)
+  if (output.op === 'histogram' || stats.length <= 1) return equal
+  const base = fieldsOf(output, reference, recordCount)
+  const field = base ? Object.keys(base)[0] : undefined
+  if (!base || field === undefined) return equal
+  const raw = stats.map((s) => {
+    const h = Math.max(1e-3, 1e-6 * Math.abs(reference[s] ?? 0))
+    const up = fieldsOf(
+      output,
+      reference.map((v, i) => (i === s ? v + h : v)),
+      recordCount,
+    )?.[field]
+    const down = fieldsOf(
+      output,
+      reference.map((v, i) => (i === s ? v - h : v)),
+      recordCount,
+    )?.[field]
+    const slope = up !== undefined && down !== undefined ? (up - down) / (2 * h) : 0
+    return Number.isFinite(slope) ? Math.abs(slope * sensitivities[s]!) ** (2 / 3) : 0
+  })
+  const top = Math.max(...raw)
+  if (!(top > 0)) return equal
+  const floored = raw.map((w) => Math.max(w, MIN_RELATIVE_SHARE * top))
+  const sum = floored.reduce((a, b) => a + b, 0)
+  return floored.map((w) => w / sum)
 }
 
 /** Every stat an output's released values (and its withholding) depend on. */

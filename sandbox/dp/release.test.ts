@@ -40,15 +40,16 @@ describe('planPrivacy', () => {
     // count of all records reads only the public record count: it spends nothing
     expect(plan.outputs.map((o) => o.epsilon)).toEqual([0.5, 0.5, 0])
     expect(plan.outputs[2]!.error95).toEqual({ value: 0 })
-    // mean(hr) reads Σ hr#present and Σ hr: 0.25 each; the mask is a count (sensitivity 1), hr signed (2)
-    expect(plan.stats.map((s) => [s.sensitivity, s.epsilon])).toEqual([
-      [1, 0.25],
-      [2, 0.25],
-      [2, 0.5],
-    ])
+    // mean(hr) reads Σ hr#present (a count, sensitivity 1) and Σ hr (signed, 2); its 0.5 goes mostly
+    // where the mean is most sensitive to noise, Σ hr; sum(sbp) reads one stat and gets all of its 0.5
+    expect(plan.stats.map((s) => s.sensitivity)).toEqual([1, 2, 2])
+    const [mask, hr, sbp] = plan.stats.map((s) => s.epsilon)
+    expect(mask! + hr!).toBeCloseTo(0.5, 12)
+    expect(hr!).toBeGreaterThan(mask!)
+    expect(sbp).toBeCloseTo(0.5, 12)
     // one record replaced moves a stat by 64 grid steps, +1 for rounding, +1 for the CKKS error
     expect(plan.stats[0]!.steps).toBe(66)
-    expect(plan.stats[0]!.scale).toBeCloseTo(66 / 0.25, 9)
+    expect(plan.stats[2]!.scale).toBeCloseTo(66 / 0.5, 9)
   })
 
   it('takes per-output epsilons within the policy and refuses more', () => {
