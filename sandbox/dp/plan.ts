@@ -38,7 +38,7 @@ export interface OutputPrivacy {
   readonly epsilon: number
   /** the stats its released values depend on */
   readonly stats: readonly number[]
-  /** 95% error of each released field, on data spread uniformly over the declared ranges */
+  /** 95% error of each released field on a typical vault (see referenceStats) */
   readonly error95: Readonly<Record<string, number>>
 }
 
@@ -179,10 +179,16 @@ export function statsRead(output: OutputPlan): number[] {
 }
 
 /**
- * The stats of a vault whose records spread uniformly over the declared
- * ranges and categories, none missing: where the preview states the error
- * a buyer should expect before any data is touched. E[s^k] of a value
- * uniform on [-1, 1] is 1/(k+1) for even k, 0 for odd k.
+ * The stats of a typical vault, where the preview states the error a buyer
+ * should expect before any data is touched: no cell missing, categories
+ * equally likely, booleans true half the time, and each number spread
+ * like a normal distribution centred in its declared range with a
+ * standard deviation of a sixth of the half-range (real columns rarely
+ * fill their declared range: the demo's systolic_bp, declared [80, 220],
+ * has a sixth). E[s^k] of such a value is 0 for odd k and (k-1)!! / 6^k
+ * for even k. Data more concentrated than this makes ratios (variances,
+ * correlations, R^2) noisier than the preview says; the release states
+ * the error again from the noisy data.
  */
 function referenceStats(circuit: Circuit, manifest: VaultManifest): number[] {
   const columns = new Map(manifest.schema.columns.map((c) => [c.name, c]))
@@ -196,8 +202,15 @@ function referenceStats(circuit: Circuit, manifest: VaultManifest): number[] {
       const column = columns.get(entry?.source ?? f)
       if (entry?.kind === 'onehot') expected /= column ? (categoriesOf(column)?.length ?? 1) : 1
       else if (entry?.kind === 'value' && column?.type === 'boolean') expected *= 0.5
-      else if (entry?.kind === 'value') expected *= k % 2 === 1 ? 0 : 1 / (k + 1)
+      else if (entry?.kind === 'value')
+        expected *= k % 2 === 1 ? 0 : doubleFactorial(k - 1) / REFERENCE_SPREAD ** k
     }
     return manifest.recordCount * expected
   })
+}
+
+const REFERENCE_SPREAD = 6
+
+function doubleFactorial(n: number): number {
+  return n <= 1 ? 1 : n * doubleFactorial(n - 2)
 }

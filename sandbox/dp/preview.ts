@@ -5,8 +5,8 @@ import type { PrivacyPlan } from './plan.ts'
 /**
  * What a buyer sees before paying: the job's epsilon against the policy,
  * and per output its epsilon, the standard deviation of the noise on each
- * released field and the 95% error, on data spread uniformly over the
- * declared ranges (the actual error is stated again with the result).
+ * released field and the 95% error, on a typical vault (plan.ts,
+ * referenceStats; the actual error is stated again with the result).
  */
 export interface PrivacyPreview {
   readonly epsilon: number
