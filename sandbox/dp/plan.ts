@@ -109,7 +109,9 @@ export function planPrivacy(spec: AlgorithmSpec, circuit: Circuit, manifest: Vau
     return { sensitivity, grid, steps, epsilon, scale, std: grid * Math.sqrt(discreteLaplaceVariance(scale)) }
   })
 
-  const total = perStat.reduce((a, b) => a + b, 0)
+  // What the ledgers charge: the outputs' epsilons as the spec and policy set them, not the float sum
+  // of the per-stat split (equal up to rounding), so the charge depends on nothing but spec and policy.
+  const total = epsilons.reduce((a, e, i) => a + (statsOf[i]!.length > 0 ? e : 0), 0)
   const outputs = circuit.outputs.map((o, i) => ({
     name: o.name,
     epsilon: epsilons[i]!,
