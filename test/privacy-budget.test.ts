@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Cluster, type ClusterNode, startCluster } from '../devnet/cluster.ts'
-import type { NodeStatus } from '../node/api/index.ts'
-import type { VaultBudget } from '../node/sdk/index.ts'
+import { type NodeStatus, signRequest } from '../node/api/index.ts'
+import type { JobRecord, VaultBudget } from '../node/sdk/index.ts'
 import type { Hex32 } from '../protocol/index.ts'
 import type { VaultManifest } from '../sandbox/index.ts'
 import { OPEN_POLICY, type Workspace, workspace } from '../sandbox/testing/fixtures.ts'
@@ -15,6 +15,7 @@ import { buyer, publishVault, submitJob, waitFor } from './support/actors.ts'
  * epsilon 3 in all and 1 per job admits three jobs, the fourth is refused
  * with BUDGET_EXHAUSTED, every node reports the same budget at the same
  * height, and a node killed and restarted rebuilds the same from its blocks.
+ * Result ciphertexts go only to validators and the vault's owner.
  */
 const TIMEOUT = 90_000
 const spec = { version: 1, outputs: { m: { op: 'mean', of: 'a' } } }
@@ -30,6 +31,7 @@ describe('a vault privacy budget kept by four validators', () => {
   let cluster: Cluster
   let ws: Workspace
   let vault: VaultManifest
+  let admittedJobs: Hex32[] = []
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tcf-budget-'))
@@ -113,5 +115,39 @@ describe('a vault privacy budget kept by four validators', () => {
     await victim.start()
     const restored = await waitFor('the restarted node to answer', () => budget(victim, vaultId), TIMEOUT)
     expect(restored).toMatchObject({ spent: 3, remaining: 0, jobs: 3 })
+    admittedJobs = await jobsOf(cluster.nodes[0]!, vaultId)
+  })
+
+  it('serves a result ciphertext only to validators and the vault owner', async () => {
+    const node = cluster.nodes[0]!
+    const jobId = admittedJobs[0]!
+    const record = await waitFor(
+      'a result bundle on node 0',
+      async () => {
+        const { body } = await node.api<JobRecord>(`/v1/jobs/${jobId}`)
+        return body.resultBlob ? body : undefined
+      },
+      TIMEOUT,
+    )
+    const path = `/v1/blobs/${record.resultBlob}`
+    const get = (key?: Hex32) =>
+      fetch(`${node.apiUrl}${path}`, key ? { headers: signRequest(key, 'GET', path, new Uint8Array()) } : {})
+    const anyone = await get()
+    console.log(`unsigned GET ${path}: ${anyone.status}, ${(await anyone.arrayBuffer()).byteLength} bytes`)
+    expect(anyone.status).toBe(401)
+    const stranger = await get(cluster.chain.wallet(2).privateKey as Hex32)
+    expect(stranger.status).toBe(403)
+    const owner = await get(cluster.chain.wallet(1).privateKey as Hex32)
+    expect(owner.status).toBe(200)
+    const validator = await get(cluster.network.validatorKeys[1]!)
+    expect(validator.status).toBe(200)
+    // Vault blobs (ciphertexts of the records, keys) stay public: every validator and buyer needs them.
+    const manifestBlobStatus = (await fetch(`${node.apiUrl}/v1/blobs/${vault.keys.publicKey}`)).status
+    expect([200, 404]).toContain(manifestBlobStatus)
   })
 })
+
+async function jobsOf(node: ClusterNode, vaultId: Hex32): Promise<Hex32[]> {
+  const { body } = await node.api<{ jobs: JobRecord[] }>(`/v1/jobs?vault=${vaultId}`)
+  return body.jobs.filter((j) => j.admittedHeight !== undefined).map((j) => j.jobId as Hex32)
+}
