@@ -136,6 +136,8 @@ export class TcfNode implements NodeService {
   /** releases received and not yet in a decided block */
   readonly #releases = new Map<Hex32, SealedResult>()
   readonly #executing = new Set<Hex32>()
+  /** result bundles this node holds, by blob id, with their vault: served only to validators and the owner */
+  readonly #resultBlobs = new Map<Hex32, Hex32>()
   readonly #executionAttempts = new Map<Hex32, number>()
   readonly #evaluator: Evaluator
   readonly #executor: Executor
@@ -192,6 +194,9 @@ export class TcfNode implements NodeService {
     this.#verifier = createEip712Verifier({ domain: this.#domain, epoch: this.#epoch })
     for (const record of await store.listJobs({ stage: 'pending' })) {
       this.#pending.set(record.jobId as Hex32, record.request)
+    }
+    for (const record of await store.listJobs({})) {
+      if (record.resultBlob) this.#resultBlobs.set(record.resultBlob as Hex32, record.request.request.vaultId)
     }
     this.#log.info(
       { height: this.#ledger.height, epoch: this.#epoch, validators: this.#validators.validators.length },
@@ -513,6 +518,7 @@ export class TcfNode implements NodeService {
       const execution = await this.#executor.execute(jobId, job.request, manifest)
       this.metrics?.evaluationSeconds.observe(execution.ms / 1000)
       const { attestation } = execution
+      this.#resultBlobs.set(execution.bundleId, job.request.request.vaultId)
       this.#attestations.add(attestation)
       await this.#publish('attestations', attestation)
       await this.#updateJob(jobId, 'attested', {
@@ -698,7 +704,31 @@ export class TcfNode implements NodeService {
     await this.#init.store.blobs.put(id, bytes)
   }
 
-  getBlob(id: Hex32): Promise<Uint8Array | undefined> {
+  /**
+   * Vault blobs (record ciphertexts, evaluation keys) are public: buyers and
+   * validators need them. A result bundle is the certified output before the
+   * owner's noisy release, so it goes only to a validator or the vault's
+   * owner, by a signed request.
+   */
+  async getBlob(id: Hex32, reader?: Address): Promise<Uint8Array | undefined> {
+    const vaultId = this.#resultBlobs.get(id)
+    if (vaultId !== undefined) {
+      if (!reader) {
+        throw new ApiError(
+          401,
+          'UNSIGNED',
+          'a result bundle is served only to a signed request of a validator or the vault owner',
+        )
+      }
+      const owner = await this.#vaults.owner(vaultId).catch(() => undefined)
+      if (!this.#validators?.has(reader) && reader !== owner) {
+        throw new ApiError(
+          403,
+          'BLOB_RESTRICTED',
+          `${reader} is neither a validator nor the owner of vault ${vaultId}`,
+        )
+      }
+    }
     return this.#init.store.blobs.get(id)
   }
 

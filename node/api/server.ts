@@ -154,7 +154,11 @@ export class ApiServer {
       return reply.status(201).send({ id })
     })
     app.get<{ Params: { id: string } }>('/v1/blobs/:id', async (request, reply) => {
-      const bytes = await service.getBlob(hex32(request.params.id, 'blob id'))
+      const signed = request.headers[SIGNATURE_HEADERS.signature] !== undefined
+      const bytes = await service.getBlob(
+        hex32(request.params.id, 'blob id'),
+        signed ? signer(request) : undefined,
+      )
       if (!bytes) throw new ApiError(404, 'BLOB_NOT_FOUND', `no blob ${request.params.id}`)
       return reply
         .type('application/octet-stream')

@@ -6,7 +6,8 @@ import type { JobStage } from '../storage/index.ts'
 export interface NodeService {
   status(): Promise<NodeStatus>
   putBlob(id: Hex32, bytes: Uint8Array): Promise<void>
-  getBlob(id: Hex32): Promise<Uint8Array | undefined>
+  /** `reader` signed the request (if it did): result bundles go only to validators and the vault's owner */
+  getBlob(id: Hex32, reader?: Address): Promise<Uint8Array | undefined>
   /** `signer` has signed the request; only the vault's on-chain owner may publish it */
   publishVault(manifest: unknown, signer: Address): Promise<{ vaultId: Hex32; manifestHash: Hex32 }>
   vaults(): Promise<VaultSummary[]>

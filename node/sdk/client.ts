@@ -382,8 +382,9 @@ export class Client {
     return this.api.maybeJson<DecidedBlock>(`/v1/blocks/${height}`)
   }
 
+  /** A blob by id; signed when the client has a key, as result bundles are served only to validators and owners. */
   blob(id: Hex32): Promise<Uint8Array | undefined> {
-    return this.api.bytes(`/v1/blobs/${id}`)
+    return this.api.bytes(`/v1/blobs/${id}`, this.#key)
   }
 
   #requireKey(what: string): Hex32 {
