@@ -278,24 +278,31 @@ class CircuitBuilder {
   }
 
   /**
-   * The filters hidden in an output's stats: a boolean factor zeroes every
-   * record where it is false, so Σ flag*age sums only the flagged records
-   * whatever `n` says. Returns the stat counting each distinct filter.
+   * The filters hidden in an output's sums: a boolean factor zeroes every
+   * record where it is false, so a sum whose every stat carries `flag`
+   * (Σ flag*age = c Σ flag + h Σ flag*age') sums only the flagged records,
+   * whatever `n` says. Returns the stat counting each such group. A factor
+   * in only some of a sum's stats (smoker in a model's residual) filters
+   * nothing: the other stats sum over every record.
    */
   #groups(forms: Record<string, LinearForm>, over: string[], user: string): number[] {
     const stats = [...this.#stats.keys()]
     const nIndex = forms.n?.[0]?.[0]
     const groups = new Set<number>()
-    for (const form of Object.values(forms)) {
+    for (const [label, form] of Object.entries(forms)) {
+      if (label === 'n' || form.length === 0) continue
+      let common: Set<string> | undefined
       for (const [index] of form) {
-        if (index === RECORD_COUNT) continue
-        const filters = [...new Set(monomialFactors(stats[index] ?? ''))].filter(
-          (f) => this.#columns.get(f)?.type === 'boolean',
+        const filters = new Set(
+          index === RECORD_COUNT
+            ? []
+            : monomialFactors(stats[index] ?? '').filter((f) => this.#columns.get(f)?.type === 'boolean'),
         )
-        if (filters.length === 0) continue
-        const group = this.#stat(filters, over, user)
-        if (group !== null && group !== nIndex) groups.add(group)
+        common = common === undefined ? filters : new Set([...common].filter((f) => filters.has(f)))
       }
+      if (!common || common.size === 0) continue
+      const group = this.#stat([...common].sort(), over, user)
+      if (group !== null && group !== nIndex) groups.add(group)
     }
     return [...groups].sort((a, b) => a - b)
   }

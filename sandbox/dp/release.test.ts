@@ -98,6 +98,15 @@ describe('the compiler against disguised selections', () => {
     const groups = circuit.outputs[0]!.groups ?? []
     expect(groups.map((g) => circuit.stats[g]!.key)).toEqual(['smoker'])
   })
+
+  it('does not count a boolean that only some stats of a sum carry as a filter', () => {
+    const m = manifest(1000)
+    const spec = parseSpec({
+      version: 1,
+      outputs: { w: { op: 'weighted_sum', weights: { sbp: 1, smoker: 2 } } },
+    })
+    expect(compile(spec, m).outputs[0]!.groups).toBeUndefined()
+  })
 })
 
 describe('releaseOutputs', () => {
