@@ -50,7 +50,7 @@ describe('tcf CLI', () => {
       ...extra,
     )
 
-  it('keygen, create, check and run give the plaintext statistics', async () => {
+  it('keygen, create, check and run give the plaintext statistics within their stated error', async () => {
     const pass = ['--passphrase-file', join(dir, 'pass')]
     const keygen = await tcf('vault', 'keygen', '--out', join(dir, 'keys'), ...pass)
     expect(keygen.stdout).toMatch(/galois\.key/)

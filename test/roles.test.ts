@@ -148,7 +148,7 @@ describe('seller, buyer and operator through the CLI', () => {
     expect(table).toContain(vaultId)
   })
 
-  it('buyer: submit, wait for the release, open the result; values equal the plaintext statistics', async () => {
+  it('buyer: submit, wait for the release, open the result; values within their stated error of the plaintext statistics', async () => {
     const pass = ['--passphrase-file', files('pass.txt')]
     const agent = tcfBackground(
       [
@@ -229,7 +229,9 @@ describe('seller, buyer and operator through the CLI', () => {
         expect(check.ok, `${name}: ${check.released} vs ${check.truth}`).toBe(true)
         if (out.op !== 'count' && !('withheld' in out)) expect(out.epsilon).toBeGreaterThan(0)
       }
-      expect(result.quality.score).toBeGreaterThan(0)
+      // The score is post-processing of noisy stats: on 400 records a noisy R^2 may zero the fitness.
+      expect(result.quality.score).toBeGreaterThanOrEqual(0)
+      expect(result.quality.score).toBeLessThanOrEqual(1)
       expect(result.heights.certified).toBeGreaterThan(result.heights.admitted ?? 0)
       expect(result.heights.released).toBeGreaterThan(result.heights.certified)
       // The human table shows the same job.
