@@ -54,7 +54,8 @@ export function releaseOutputs(input: ReleaseInput): ReleasedResult {
   const counts: Record<string, number> = {}
   for (const [i, output] of circuit.outputs.entries()) {
     const sum = (label: string) => evaluate(output.sums[label], noisy, circuit.recordCount)
-    const n = Math.max(0, Math.round(sum('n')))
+    // Clamped to what the public record count allows: post-processing, no privacy cost.
+    const n = Math.min(circuit.recordCount, Math.max(0, Math.round(sum('n'))))
     counts[output.name] = n
     const smallest = Math.min(n, ...(output.groups ?? []).map((g) => Math.round(noisy[g]!)))
     if (smallest < minAggregation) {
