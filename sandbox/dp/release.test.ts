@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { compile } from '../compiler/compile.ts'
+import { roundSignificant } from '../decrypt/finish.ts'
 import { CompileError } from '../errors.ts'
 import { parseSpec } from '../spec/parse.ts'
 import { testManifest } from '../testing/manifest.ts'
@@ -20,7 +21,7 @@ const schema: VaultSchema = {
 }
 function manifest(recordCount: number, policy: Partial<Policy> = {}): VaultManifest {
   return testManifest(schema, recordCount, {
-    allowedOps: ['mean', 'sum', 'weighted_sum', 'count'],
+    allowedOps: ['mean', 'sum', 'weighted_sum', 'count', 'variance'],
     minAggregation: 10,
     price: '0',
     ...policy,
@@ -146,6 +147,30 @@ describe('releaseOutputs', () => {
     expect(grid).toBeLessThanOrEqual(out.error95!.value! / 10)
     expect(grid).toBeGreaterThan(out.error95!.value! / 100)
     expect(Math.abs(out.value / grid - Math.round(out.value / grid))).toBeLessThan(1e-6)
+  })
+
+  it('never states less error than the preview, even where a clamp flattens the field', () => {
+    const spec = parseSpec({
+      version: 1,
+      outputs: { v: { op: 'variance', of: 'sbp' } },
+    })
+    const c = compile(spec, m)
+    const p = planPrivacy(spec, c, m)
+    // Σ sbp^2 below (Σ sbp)^2 / n: a negative centred sum, clamped to variance 0, where the slope is 0.
+    const exact = c.stats.map((s) => (s.key === 'sbp' ? 300 : 0))
+    const out = releaseOutputs({
+      manifest: m,
+      circuit: c,
+      plan: p,
+      expect: {},
+      stats: exact,
+      random: new SeededRandom('flat'),
+    }).finished.outputs.v!
+    if (!('value' in out)) throw new Error('variance withheld')
+    expect(out.error95!.value).toBeGreaterThanOrEqual(
+      roundSignificant(p.outputs[0]!.error95.value!, 2) * 0.99,
+    )
+    expect(out.error95!.value).toBeGreaterThan(0)
   })
 
   it('withholds an output whose boolean filter selects fewer records than the minimum', () => {
