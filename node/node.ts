@@ -45,12 +45,16 @@ import {
 } from '../protocol/index.ts'
 import {
   type CompileLimits,
+  circuitIdOf,
   compile,
   DEFAULT_LIMITS,
   Evaluator,
   isSandboxError,
+  MICROS,
   parseManifest,
   parseSpec,
+  planPrivacy,
+  privacyPreview,
   type VaultManifest,
 } from '../sandbox/index.ts'
 import {
@@ -65,6 +69,7 @@ import { recordsToApply, verifyDecidedRecord } from './consensus/decided-chain.t
 import { ConsensusDriver } from './consensus/driver.ts'
 import { AttestationPool } from './jobs/attestation-pool.ts'
 import { type BlockFrame, buildBlock, validateBlock } from './jobs/block.ts'
+import { jobPrivacy, vaultBudget } from './jobs/budget.ts'
 import { type ChainFacts, type ChainNeeds, type EscrowTerms, noChainFacts } from './jobs/chain-facts.ts'
 import { Executor } from './jobs/executor.ts'
 import { advance, newJobRecord } from './jobs/job-records.ts'
@@ -79,6 +84,7 @@ import type {
   TopicMessages,
   TopicName,
 } from './ports.ts'
+import type { JobPreview, VaultBudget } from './sdk/types.ts'
 import {
   blobIdOf,
   HEAD_KEY,
@@ -146,7 +152,7 @@ export class TcfNode implements NodeService {
   readonly #init: TcfNodeInit
   readonly #log: Logger
   #network: NodeNetwork | undefined
-  #ledger = new Ledger(ZERO_HASH)
+  #ledger = new Ledger(ZERO_HASH, (request) => this.#privacyCharge(request))
   #epoch = 0
   #validators: ValidatorSet | undefined
   #domain: Eip712Domain
@@ -166,6 +172,8 @@ export class TcfNode implements NodeService {
   /** releases received and not yet in a decided block */
   readonly #releases = new Map<Hex32, SealedResult>()
   readonly #executing = new Set<Hex32>()
+  /** result bundles this node holds, by blob id, with their vault: served only to validators and the owner */
+  readonly #resultBlobs = new Map<Hex32, Hex32>()
   readonly #executionAttempts = new Map<Hex32, number>()
   readonly #evaluator: Evaluator
   readonly #executor: Executor
@@ -219,6 +227,7 @@ export class TcfNode implements NodeService {
     for (let height = 1; height <= store.latestHeight(); height++) {
       const stored = await store.getBlock(height)
       if (!stored) throw new Error(`the store lacks block ${height} below its latest height`)
+      await this.#loadAdmittedVaults(stored.block)
       this.#ledger.apply(stored.block, stored.blockHash)
     }
     this.#head = (await store.getMeta(HEAD_KEY, headSchema)) ?? null
@@ -234,6 +243,9 @@ export class TcfNode implements NodeService {
       void this.#vaults.owner(manifest.vaultId as Hex32).catch(() => undefined)
     for (const record of await store.listJobs({ stage: 'pending' })) {
       this.#pending.set(record.jobId as Hex32, record.request)
+    }
+    for (const record of await store.listJobs({})) {
+      if (record.resultBlob) this.#resultBlobs.set(record.resultBlob as Hex32, record.request.request.vaultId)
     }
     this.#log.info(
       { height: this.#ledger.height, epoch: this.#epoch, validators: this.#validators?.validators.length },
@@ -544,6 +556,7 @@ export class TcfNode implements NodeService {
       const { height } = block
       if (height <= this.#ledger.height) return
       const hash = blockHash(block)
+      await this.#loadAdmittedVaults(block)
       const changes = this.#ledger.apply(block, hash)
       const updates: JobRecord[] = []
       for (const change of changes) {
@@ -666,6 +679,7 @@ export class TcfNode implements NodeService {
       const execution = await this.#executor.execute(jobId, job.request, manifest)
       this.metrics?.evaluationSeconds.observe(execution.ms / 1000)
       const { attestation } = execution
+      this.#resultBlobs.set(execution.bundleId, job.request.request.vaultId)
       this.#attestations.add(attestation)
       await this.#publish('attestations', attestation)
       await this.#updateJob(jobId, 'attested', {
@@ -797,7 +811,54 @@ export class TcfNode implements NodeService {
     }
   }
 
+  /**
+   * The manifests a block's admissions are charged against. Validators
+   * fetched them to judge the block; a node replaying or catching up may
+   * have to fetch them again (content-addressed, so never different).
+   */
+  async #loadAdmittedVaults(block: Block): Promise<void> {
+    await Promise.all(block.admitted.map((r) => this.#vaults.manifest(r.request.vaultId)))
+  }
+
+  /** What an admitted job spends of its vault's budget: the same compile and plan admission ran. */
+  #privacyCharge(request: SignedJobRequest): number {
+    const manifest = this.#vaults.cached(request.request.vaultId)
+    if (!manifest) throw new Error(`vault ${request.request.vaultId} of an admitted job is not loaded`)
+    return jobPrivacy(request, manifest, this.#init.limits).epsilonMicros
+  }
+
   // ---- NodeService (the API) ----
+
+  async preview(vaultId: Hex32, spec: unknown): Promise<JobPreview> {
+    const manifest = await this.#vaults.manifest(vaultId)
+    try {
+      const parsed = parseSpec(spec)
+      const circuit = compile(parsed, manifest, this.#init.limits)
+      const plan = planPrivacy(parsed, circuit, manifest)
+      const spent = this.#ledger.spent(vaultId)
+      const budget = vaultBudget(manifest, this.#ledger.height, spent.micros, spent.jobs)
+      return {
+        vaultId,
+        circuitId: circuitIdOf(circuit),
+        cost: circuit.cost,
+        privacy: privacyPreview(plan),
+        budget,
+        admissible: plan.epsilonMicros <= Math.round(budget.remaining * MICROS),
+      }
+    } catch (e) {
+      if (isSandboxError(e))
+        throw new ApiError(422, e.code, e.message, e.field ? { field: e.field } : undefined)
+      throw e
+    }
+  }
+
+  /** A vault's privacy budget as the ledger holds it at the current height. */
+  async budget(vaultId: Hex32): Promise<VaultBudget | undefined> {
+    const manifest = await this.#vaults.manifest(vaultId).catch(() => undefined)
+    if (!manifest) return undefined
+    const spent = this.#ledger.spent(vaultId)
+    return vaultBudget(manifest, this.#ledger.height, spent.micros, spent.jobs)
+  }
 
   async status(): Promise<NodeStatus> {
     return {
@@ -849,7 +910,31 @@ export class TcfNode implements NodeService {
     return collected
   }
 
-  getBlob(id: Hex32): Promise<Uint8Array | undefined> {
+  /**
+   * Vault blobs (record ciphertexts, evaluation keys) are public: buyers and
+   * validators need them. A result bundle is the certified output before the
+   * owner's noisy release, so it goes only to a validator or the vault's
+   * owner, by a signed request.
+   */
+  async getBlob(id: Hex32, reader?: Address): Promise<Uint8Array | undefined> {
+    const vaultId = this.#resultBlobs.get(id)
+    if (vaultId !== undefined) {
+      if (!reader) {
+        throw new ApiError(
+          401,
+          'UNSIGNED',
+          'a result bundle is served only to a signed request of a validator or the vault owner',
+        )
+      }
+      const owner = await this.#vaults.owner(vaultId).catch(() => undefined)
+      if (!this.#validators?.has(reader) && reader !== owner) {
+        throw new ApiError(
+          403,
+          'BLOB_RESTRICTED',
+          `${reader} is neither a validator nor the owner of vault ${vaultId}`,
+        )
+      }
+    }
     return this.#init.store.blobs.get(id)
   }
 

@@ -36,6 +36,9 @@ export type SandboxErrorCode =
   | 'OUTPUT_EXISTS'
   /** writing the vault failed (no space, no permission...); `field` is the path */
   | 'VAULT_IO'
+  | 'ZERO_WEIGHT'
+  | 'EPSILON_EXCEEDED'
+  | 'BUDGET_EXHAUSTED'
 
 export class SandboxError extends Error {
   override name = 'SandboxError'

@@ -2,6 +2,7 @@ export type { Circuit, CircuitCost, OutputPlan, StatPlan } from './compiler/circ
 export { type CompileLimits, compile, DEFAULT_LIMITS } from './compiler/compile.ts'
 export { decryptStats } from './decrypt/decrypt.ts'
 export {
+  type Accuracy,
   type FinishedOutputs,
   finish,
   type OutputValue,
@@ -9,6 +10,17 @@ export {
   type Withheld,
 } from './decrypt/finish.ts'
 export { type QualityScore, qualityScore } from './decrypt/quality.ts'
+export {
+  BUDGET_FILE,
+  type BudgetState,
+  budgetState,
+  chargeBudgetFile,
+  readBudgetFile,
+} from './dp/budget-file.ts'
+export { MICROS, type OutputPrivacy, type PrivacyPlan, planPrivacy, type StatNoise } from './dp/plan.ts'
+export { type PrivacyPreview, privacyPreview } from './dp/preview.ts'
+export { type RandomSource, SystemRandom } from './dp/random.ts'
+export { type ReleasedResult, type ReleaseInput, releaseOutputs } from './dp/release.ts'
 export {
   CompileError,
   CsvError,
@@ -59,5 +71,11 @@ export {
   VaultManifestSchema,
   vaultIdOf,
 } from './vault/manifest.ts'
-export { type Policy, PolicySchema } from './vault/policy.ts'
+export {
+  DEFAULT_PRIVACY,
+  type Policy,
+  PolicySchema,
+  type PrivacyPolicy,
+  privacyOf,
+} from './vault/policy.ts'
 export { type Column, type VaultSchema, VaultSchemaSchema } from './vault/schema.ts'

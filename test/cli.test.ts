@@ -9,6 +9,7 @@ import { addressOfPrivateKey } from '../protocol/index.ts'
 import { startDevChain } from '../protocol/testing/index.ts'
 import { parseSpecJson } from '../sandbox/index.ts'
 import { plaintextOutputs, readCsvRows } from '../sandbox/reference/plaintext.ts'
+import { withinStatedError } from '../sandbox/reference/within-error.ts'
 import { VaultSchemaSchema } from '../sandbox/vault/schema.ts'
 
 const run = promisify(execFile)
@@ -49,7 +50,7 @@ describe('tcf CLI', () => {
       ...extra,
     )
 
-  it('keygen, create, check and run give the plaintext statistics', async () => {
+  it('keygen, create, check and run give the plaintext statistics within their stated error', async () => {
     const pass = ['--passphrase-file', join(dir, 'pass')]
     const keygen = await tcf('vault', 'keygen', '--out', join(dir, 'keys'), ...pass)
     expect(keygen.stdout).toMatch(/galois\.key/)
@@ -58,6 +59,9 @@ describe('tcf CLI', () => {
     const check = await tcf('algo', 'check', data('algo.json'), '--vault', join(dir, 'vault'))
     expect(check.stdout).toMatch(/spec accepted/)
     expect(check.stdout).toMatch(/depth 2/)
+    // Before paying: the job's epsilon and each output's noise and 95% error.
+    expect(check.stdout).toMatch(/privacy: epsilon 10 of 10 per job \(vault budget 100, per record\)/)
+    expect(check.stdout).toMatch(/mean_sbp\s+1\.25\s+0\.\d+\s+0\.\d+/)
     const result = JSON.parse(
       (
         await tcf(
@@ -78,9 +82,12 @@ describe('tcf CLI', () => {
     const spec = parseSpecJson(await readFile(data('algo.json'), 'utf8'))
     const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(data('schema.json'), 'utf8')))
     const truth = plaintextOutputs(readCsvRows(data('heart.csv')), schema, spec)
-    expect(result.outputs.mean_sbp.value).toBeCloseTo(truth.mean_sbp as number, 3)
-    expect(result.outputs.corr_age_sbp.value).toBeCloseTo(truth.corr_age_sbp as number, 5)
-    expect(result.outputs.hist_age.buckets).toEqual(truth.hist_age)
+    for (const name of ['mean_sbp', 'corr_age_sbp', 'hist_age']) {
+      const check = withinStatedError(result.outputs[name], truth[name], 50)
+      expect(check.ok, `${name}: ${check.released} vs ${check.truth}`).toBe(true)
+    }
+    // The run was charged to the budget ledger beside the vault.
+    expect(result.privacy.budget).toMatchObject({ totalMicros: 100_000_000, spentMicros: 10_000_000 })
   })
 
   it('exits 1 with a coded error naming line and column for a bad CSV, leaving nothing behind', async () => {

@@ -17,6 +17,7 @@ import { openSecretFile } from '../sandbox/he/keys.ts'
 import { canonicalBytes, loadInto } from '../sandbox/he/serialize.ts'
 import { heContext, parseSpec, VaultSchemaSchema } from '../sandbox/index.ts'
 import { plaintextOutputs, readCsvRows } from '../sandbox/reference/plaintext.ts'
+import { withinStatedError } from '../sandbox/reference/within-error.ts'
 import { tcf, tcfBackground, tcfJson } from './support/cli.ts'
 
 /**
@@ -147,7 +148,7 @@ describe('seller, buyer and operator through the CLI', () => {
     expect(table).toContain(vaultId)
   })
 
-  it('buyer: submit, wait for the release, open the result; values equal the plaintext statistics', async () => {
+  it('buyer: submit, wait for the release, open the result; values within their stated error of the plaintext statistics', async () => {
     const pass = ['--passphrase-file', files('pass.txt')]
     const agent = tcfBackground(
       [
@@ -219,25 +220,18 @@ describe('seller, buyer and operator through the CLI', () => {
 
       const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(join(DATA, 'schema.json'), 'utf8')))
       const truth = plaintextOutputs(readCsvRows(files('data.csv')), schema, parseSpec(SPEC))
-      const close = (actual: number, expected: number) =>
-        expect(Math.abs(actual - expected)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(expected)))
-      for (const [name, out] of Object.entries(result.outputs)) {
-        const expected = truth[name]
-        if ('withheld' in out) throw new Error(`${name} withheld: ${out.withheld}`)
-        if (out.op === 'histogram') {
-          // Buckets of fewer records than the policy's minimum group are withheld (null), never released.
-          const policy = JSON.parse(await readFile(join(DATA, 'policy.json'), 'utf8')) as {
-            minAggregation: number
-          }
-          const buckets = Object.entries(expected as Record<string, number>).map(([k, n]) => [
-            k,
-            n < policy.minAggregation ? null : n,
-          ])
-          expect(out.buckets).toEqual(Object.fromEntries(buckets))
-        } else if (out.op === 'linear_model_fit') close(out.r2, (expected as { r2: number }).r2)
-        else close(out.value, expected as number)
+      // Each released value within twice the 95% error its release states (sandbox/reference/within-error.ts).
+      const policy = JSON.parse(await readFile(join(DATA, 'policy.json'), 'utf8')) as {
+        minAggregation: number
       }
-      expect(result.quality.score).toBeGreaterThan(0)
+      for (const [name, out] of Object.entries(result.outputs)) {
+        const check = withinStatedError(out, truth[name], policy.minAggregation)
+        expect(check.ok, `${name}: ${check.released} vs ${check.truth}`).toBe(true)
+        if (out.op !== 'count' && !('withheld' in out)) expect(out.epsilon).toBeGreaterThan(0)
+      }
+      // The score is post-processing of noisy stats: on 400 records a noisy R^2 may zero the fitness.
+      expect(result.quality.score).toBeGreaterThanOrEqual(0)
+      expect(result.quality.score).toBeLessThanOrEqual(1)
       expect(result.heights.certified).toBeGreaterThan(result.heights.admitted ?? 0)
       expect(result.heights.released).toBeGreaterThan(result.heights.certified)
       // The human table shows the same job.

@@ -13,6 +13,7 @@ import {
   isSandboxError,
   loadSecretKey,
   parseSpec,
+  planPrivacy,
   readManifest,
   type VaultManifest,
 } from '../../sandbox/index.ts'
@@ -175,7 +176,7 @@ export class VaultAgent {
       'certificate verified',
     )
 
-    const { spec, circuit } = this.#recheckPolicy(job, vault.manifest)
+    const { spec, circuit, privacy } = this.#recheckPolicy(job, vault.manifest)
 
     const bundle = await this.#firstAnswer('the result bundle', async (c) => {
       const record = await c.job(job.jobId).catch(() => undefined)
@@ -223,6 +224,7 @@ export class VaultAgent {
       manifest: vault.manifest,
       spec,
       circuit,
+      privacy,
       bundle,
       he: vault.he,
       secretKey: vault.secretKey,
@@ -245,7 +247,7 @@ export class VaultAgent {
     try {
       const spec = parseSpec(job.request.request.algorithm.spec)
       const circuit: Circuit = compile(spec, manifest, DEFAULT_LIMITS)
-      return { spec, circuit }
+      return { spec, circuit, privacy: planPrivacy(spec, circuit, manifest) }
     } catch (e) {
       if (isSandboxError(e)) throw new AgentError('POLICY_REFUSED', `${e.code}: ${e.message}`, { cause: e })
       throw e

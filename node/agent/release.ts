@@ -12,10 +12,11 @@ import {
   type AlgorithmSpec,
   type Circuit,
   decryptStats,
-  finish,
   type HeContext,
-  qualityScore,
+  type PrivacyPlan,
   type ResultBundle,
+  releaseOutputs,
+  SystemRandom,
   type VaultManifest,
 } from '../../sandbox/index.ts'
 import { encodePayload, type ResultPayload, seal } from '../sdk/index.ts'
@@ -27,6 +28,8 @@ export interface ReleaseInput {
   readonly manifest: VaultManifest
   readonly spec: AlgorithmSpec
   readonly circuit: Circuit
+  /** the noise each stat gets, as the network charged it to the vault's budget */
+  readonly privacy: PrivacyPlan
   /** the certified result bundle (its resultHash already checked) */
   readonly bundle: ResultBundle
   readonly he: HeContext
@@ -36,15 +39,22 @@ export interface ReleaseInput {
 }
 
 /**
- * Decrypts a certified result, finishes and scores it, and seals only the
- * rounded outputs and the score to the buyer, under a release signed by the
- * vault owner. The decrypted stats never leave this function.
+ * Decrypts a certified result, passes the exact stats through the one
+ * differentially private release (sandbox/dp), and seals only its noisy
+ * outputs and score to the buyer, under a release signed by the vault
+ * owner. The decrypted stats never leave this function.
  */
 export function buildRelease(input: ReleaseInput): SealedResult {
   const stats = decryptStats(input.he, input.secretKey, input.bundle)
-  const finished = finish(input.circuit, stats, input.manifest.policy.minAggregation)
+  const { finished, quality } = releaseOutputs({
+    manifest: input.manifest,
+    circuit: input.circuit,
+    plan: input.privacy,
+    expect: input.spec.expect,
+    stats,
+    random: new SystemRandom(),
+  })
   stats.fill(0)
-  const quality = qualityScore(input.manifest, input.circuit, finished, input.spec.expect)
   const payload: ResultPayload = {
     version: 1,
     jobId: input.jobId,

@@ -103,6 +103,21 @@ export function openApiDocument(): object {
       '/v1/vaults/{id}': {
         get: { parameters: [id('id')], responses: { 200: ok('manifest', ref('VaultManifest')), ...errors } },
       },
+      '/v1/vaults/{id}/budget': {
+        get: {
+          summary: "The vault's privacy budget: epsilon total, spent and remaining at the node's height",
+          parameters: [id('id')],
+          responses: { 200: ok('budget'), ...errors },
+        },
+      },
+      '/v1/vaults/{id}/preview': {
+        post: {
+          summary: 'A spec before paying: cost, per-output epsilon, noise and 95% error, budget left',
+          parameters: [id('id')],
+          requestBody: body({ type: 'object' }),
+          responses: { 200: ok('preview'), ...errors },
+        },
+      },
       '/v1/jobs': {
         post: {
           summary: 'Submit a buyer-signed job request',

@@ -6,7 +6,7 @@ import { JOB_STAGES, type JobStage } from '../storage/index.ts'
 import { IpCeiling } from './ip-ceiling.ts'
 import { openApiDocument } from './openapi.ts'
 import { ApiError, type NodeService } from './service.ts'
-import { type SignatureCheck, verifyRequest } from './signed-request.ts'
+import { SIGNATURE_HEADERS, type SignatureCheck, verifyRequest } from './signed-request.ts'
 
 export interface ApiInit {
   readonly host: string
@@ -189,7 +189,11 @@ export class ApiServer {
       },
     )
     app.get<{ Params: { id: string } }>('/v1/blobs/:id', async (request, reply) => {
-      const bytes = await service.getBlob(hex32(request.params.id, 'blob id'))
+      const signed = request.headers[SIGNATURE_HEADERS.signature] !== undefined
+      const bytes = await service.getBlob(
+        hex32(request.params.id, 'blob id'),
+        signed ? signer(request) : undefined,
+      )
       if (!bytes) throw new ApiError(404, 'BLOB_NOT_FOUND', `no blob ${request.params.id}`)
       return reply
         .type('application/octet-stream')
@@ -210,6 +214,15 @@ export class ApiServer {
       if (!vault) throw new ApiError(404, 'VAULT_NOT_FOUND', `no vault ${request.params.id}`)
       return vault
     })
+
+    app.get<{ Params: { id: string } }>('/v1/vaults/:id/budget', async (request) => {
+      const budget = await service.budget(hex32(request.params.id, 'vault id'))
+      if (!budget) throw new ApiError(404, 'VAULT_NOT_FOUND', `no vault ${request.params.id}`)
+      return budget
+    })
+    app.post<{ Params: { id: string } }>('/v1/vaults/:id/preview', async (request) =>
+      service.preview(hex32(request.params.id, 'vault id'), request.body),
+    )
 
     app.post('/v1/jobs', async (request, reply) =>
       reply.status(202).send(await service.submitJob(request.body)),

@@ -14,11 +14,16 @@ export interface NodeService {
     manifest: unknown,
     signer: Address,
   ): Promise<{ vaultId: Hex32; expiresAt: string; blobs: number }>
-  getBlob(id: Hex32): Promise<Uint8Array | undefined>
+  /** `reader` signed the request (if it did): result bundles go only to validators and the vault's owner */
+  getBlob(id: Hex32, reader?: Address): Promise<Uint8Array | undefined>
   /** `signer` has signed the request; only the vault's on-chain owner may publish it */
   publishVault(manifest: unknown, signer: Address): Promise<{ vaultId: Hex32; manifestHash: Hex32 }>
   vaults(): Promise<VaultSummary[]>
   vault(vaultId: Hex32): Promise<unknown | undefined>
+  /** the vault's privacy budget: epsilon total, spent and remaining at the node's height */
+  budget(vaultId: Hex32): Promise<unknown | undefined>
+  /** what a spec would cost and how accurate it would be, before paying: per output epsilon, noise and 95% error */
+  preview(vaultId: Hex32, spec: unknown): Promise<unknown>
   submitJob(signed: unknown): Promise<{ jobId: Hex32 }>
   job(jobId: Hex32): Promise<unknown | undefined>
   jobs(filter: { vault?: Hex32; stage?: JobStage }): Promise<unknown[]>

@@ -38,6 +38,8 @@ import { publishHandler } from './cmds/vault/publish/handler.ts'
 import { publishOptions } from './cmds/vault/publish/options.ts'
 import { serveHandler } from './cmds/vault/serve/handler.ts'
 import { serveOptions } from './cmds/vault/serve/options.ts'
+import { vaultStatusHandler } from './cmds/vault/status/handler.ts'
+import { statusOptions } from './cmds/vault/status/options.ts'
 import { CliError } from './errors.ts'
 import { globalOptions } from './global-args.ts'
 
@@ -60,6 +62,9 @@ export function buildCli(argv: string[]): Argv {
           publishHandler(a),
         )
         .command('list', 'the vaults a node holds', listOptions, (a) => listHandler(a))
+        .command('status', "a vault's privacy budget: epsilon spent and left", statusOptions, (a) =>
+          vaultStatusHandler(a),
+        )
         .command(
           'serve',
           'release certified results of your vault, sealed to their buyers',

@@ -1,17 +1,26 @@
 import type { OutputValue, QualityScore, Withheld } from '../../sandbox/index.ts'
 import { table } from './table.ts'
 
-/** The released outputs as a table: name, op, records described, value (or why it is withheld). */
+/** The released outputs as a table: name, op, records described, value (or why it is withheld), epsilon and 95% error. */
 export function outputsTable(outputs: Readonly<Record<string, OutputValue | Withheld>>): string {
   return table(
-    ['output', 'op', 'records', 'value'],
+    ['output', 'op', 'records', 'value', 'epsilon', '±95%'],
     Object.entries(outputs).map(([name, out]) => [
       name,
       out.op,
       'withheld' in out ? '-' : String(out.n),
       renderValue(out),
+      'withheld' in out || out.epsilon === undefined ? '-' : String(out.epsilon),
+      'withheld' in out ? '-' : renderError(out),
     ]),
   )
+}
+
+function renderError(out: OutputValue): string {
+  const e = out.error95 ?? {}
+  if (out.op === 'linear_model_fit') return e.r2 === undefined ? '-' : `R^2 ±${e.r2}, RMSE ±${e.rmse}`
+  const v = out.op === 'histogram' ? e.bucket : e.value
+  return v === undefined ? '-' : `±${v}`
 }
 
 /** The quality score, its components and the reasons behind them. */

@@ -3,12 +3,14 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { ValidatorSet } from '../../consensus/index.ts'
 import {
   addressOfPrivateKey,
+  type Block,
   blockHash,
   type Eip712Domain,
   generatePrivateKey,
   type Hex32,
   type JobRequest,
   jobIdOf,
+  type SignedJobRequest,
   signJobRequest,
   signResultAttestation,
   specHash,
@@ -18,9 +20,10 @@ import { DEFAULT_LIMITS, readManifest, type VaultManifest } from '../../sandbox/
 import { REGRESSION_VAULT } from '../../sandbox/testing/regression.ts'
 import { AttestationPool } from './attestation-pool.ts'
 import { buildBlock, validateBlock } from './block.ts'
+import { jobPrivacy, vaultBudget } from './budget.ts'
 import { type ChainFacts, DEFAULT_ESCROW_TERMS } from './chain-facts.ts'
 import { Ledger } from './ledger.ts'
-import type { RuleContext } from './rules.ts'
+import { checkAdmission, type RuleContext } from './rules.ts'
 
 const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
 const validatorKeys = Array.from({ length: 4 }, generatePrivateKey)
@@ -204,6 +207,84 @@ describe('blocks', () => {
     expect(validateBlock(context(ledger, 2), frame(ledger, 2), { ...b2, failed: [jobId] })).toMatchObject({
       ok: false,
       code: 'DEADLINE_NOT_PASSED',
+    })
+  })
+})
+
+/**
+ * The privacy budget as consensus keeps it, on the committed regression
+ * vault (default policy: epsilon 10 in all, 1 per job): every admission
+ * charges the ledger, a block past the budget is invalid, and a ledger
+ * rebuilt from the same blocks agrees.
+ */
+function job(epsilon?: number): SignedJobRequest {
+  const spec = { version: 1, outputs: { m: { op: 'mean', of: 'x', ...(epsilon ? { epsilon } : {}) } } }
+  return signJobRequest(domain, buyerKey, request(spec, 1000))
+}
+
+const newLedger = () => new Ledger(ZERO_HASH, (r) => jobPrivacy(r, manifest, DEFAULT_LIMITS).epsilonMicros)
+
+const next = (ledger: Ledger) => context(ledger, ledger.height + 1)
+const nextFrame = (ledger: Ledger) => frame(ledger, ledger.height + 1)
+
+function propose(ledger: Ledger, pending: SignedJobRequest[]): Block {
+  return buildBlock(next(ledger), nextFrame(ledger), validators.validators[0]!.address, {
+    pending,
+    attestations: new AttestationPool(),
+    releases: [],
+  })
+}
+
+describe('the privacy budget in the replicated ledger', () => {
+  it('admits jobs until the vault is spent, then refuses with what is left', () => {
+    const ledger = newLedger()
+    const blocks: Block[] = []
+    for (const pending of [
+      [job(), job(), job()],
+      [job(0.5), job(), job(0.25)],
+      [job(), job(), job(), job()],
+    ]) {
+      const block = propose(ledger, pending)
+      expect(validateBlock(next(ledger), nextFrame(ledger), block)).toEqual({ ok: true })
+      ledger.apply(block, blockHash(block))
+      blocks.push(block)
+    }
+    // 3 + 1.75 + 4 = 8.75 spent: one more job of 1 fits, a second does not
+    const spent = ledger.spent(manifest.vaultId as Hex32)
+    expect(spent).toEqual({ micros: 8_750_000, jobs: 10 })
+    expect(vaultBudget(manifest, ledger.height, spent.micros, spent.jobs)).toMatchObject({
+      epsilon: 10,
+      spent: 8.75,
+      remaining: 1.25,
+    })
+
+    const last = [job(), job()]
+    const block = propose(ledger, last)
+    expect(block.admitted).toEqual([last[0]])
+    // A proposer that packs both into one block proposes an invalid block.
+    const greedy = { ...block, admitted: last }
+    expect(validateBlock(next(ledger), nextFrame(ledger), greedy)).toMatchObject({
+      ok: false,
+      code: 'BUDGET_EXHAUSTED',
+    })
+    ledger.apply(block, blockHash(block))
+    const refused = checkAdmission(next(ledger), job())
+    expect(refused).toMatchObject({ ok: false, code: 'BUDGET_EXHAUSTED' })
+    expect(refused.ok ? '' : refused.message).toMatch(/epsilon 0\.25 left of 10; the job needs 1/)
+    // A smaller job still fits what is left.
+    expect(checkAdmission(next(ledger), job(0.25))).toEqual({ ok: true })
+
+    // A node that restarts replays the same blocks and holds the same budget.
+    const replayed = newLedger()
+    for (const b of [...blocks, block]) replayed.apply(b, blockHash(b))
+    expect(replayed.spent(manifest.vaultId as Hex32)).toEqual(ledger.spent(manifest.vaultId as Hex32))
+    expect(replayed.spent(manifest.vaultId as Hex32).micros).toBe(9_750_000)
+  })
+
+  it('refuses a spec asking for more than the per-job limit', () => {
+    expect(checkAdmission(next(newLedger()), job(1.5))).toMatchObject({
+      ok: false,
+      code: 'EPSILON_EXCEEDED',
     })
   })
 })

@@ -28,7 +28,8 @@ export interface BlockFrame {
  * Judges a proposed block from signed evidence and replicated state only:
  * the same block gets the same verdict on every honest validator.
  */
-export function validateBlock(ctx: RuleContext, frame: BlockFrame, block: Block): Verdict {
+export function validateBlock(outer: RuleContext, frame: BlockFrame, block: Block): Verdict {
+  const ctx: RuleContext = { ...outer, blockSpend: new Map() }
   if (block.height !== frame.height) return bad('WRONG_HEIGHT', `block is for height ${block.height}`)
   if (block.epoch !== frame.epoch) return bad('WRONG_EPOCH', `block is for epoch ${block.epoch}`)
   if (block.parentHash !== frame.parentHash)
@@ -84,11 +85,12 @@ const MAX_ADMITTED = 256
  * block is the one `ctx.chain` was read at.
  */
 export function buildBlock(
-  ctx: RuleContext,
+  outer: RuleContext,
   frame: BlockFrame,
   proposer: Address,
   sources: BlockSources,
 ): Block {
+  const ctx: RuleContext = { ...outer, blockSpend: new Map() }
   const admitted: SignedJobRequest[] = []
   const seen = new Set<Hex32>()
   for (const request of sources.pending) {

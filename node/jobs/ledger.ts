@@ -8,7 +8,12 @@ export interface LedgerJob {
   readonly certified?: { readonly height: number; readonly resultHash: Hex32; readonly execEnvHash: Hex32 }
   readonly released?: { readonly height: number; readonly qualityScore: number; readonly sealedHash: Hex32 }
   readonly failedHeight?: number
+  /** millionths of epsilon charged to the vault's budget at admission */
+  readonly epsilonMicros?: number
 }
+
+/** The epsilon (in millionths) an admitted request spends; must be a pure function of replicated state. */
+export type PrivacyCharge = (request: SignedJobRequest) => number
 
 export type LedgerChange =
   | { readonly kind: 'admitted'; readonly job: LedgerJob }
@@ -19,17 +24,33 @@ export type LedgerChange =
 /**
  * The replicated job state machine. `apply` takes decided blocks in height
  * order; a job is admitted, then certified, then released (settled), or
- * fails once its deadline height passes without a release.
+ * fails once its deadline height passes without a release. Each
+ * admission charges its vault's privacy budget, whatever becomes of the
+ * job later: the spec was admitted, so its result may be released.
  */
 export class Ledger {
   readonly #jobs = new Map<Hex32, LedgerJob>()
+  readonly #spent = new Map<Hex32, { micros: number; jobs: number }>()
+  readonly #charge: PrivacyCharge | undefined
   #height = 0
   #headHash: Hex32
   #chainBlock = 0
   #epoch = 0
 
-  constructor(genesisHash: Hex32) {
+  constructor(genesisHash: Hex32, charge?: PrivacyCharge) {
     this.#headHash = genesisHash
+    this.#charge = charge
+  }
+
+  /** Millionths of epsilon admitted jobs have spent on a vault, and how many jobs. */
+  spent(vaultId: Hex32): { readonly micros: number; readonly jobs: number } {
+    return this.#spent.get(vaultId) ?? { micros: 0, jobs: 0 }
+  }
+
+  #addSpend(job: LedgerJob): void {
+    const vaultId = job.request.request.vaultId
+    const before = this.spent(vaultId)
+    this.#spent.set(vaultId, { micros: before.micros + (job.epsilonMicros ?? 0), jobs: before.jobs + 1 })
   }
 
   /** The last applied height (0 before the first block). */
@@ -63,6 +84,7 @@ export class Ledger {
 
   /** Re-installs a job from storage after a restart. */
   restore(job: LedgerJob, height: number, headHash: Hex32): void {
+    if (!this.#jobs.has(job.jobId)) this.#addSpend(job)
     this.#jobs.set(job.jobId, job)
     this.#height = Math.max(this.#height, height)
     if (height >= this.#height) this.#headHash = headHash
@@ -83,7 +105,14 @@ export class Ledger {
       changes.push({ kind, job })
     }
     for (const request of block.admitted) {
-      put('admitted', { jobId: jobIdOf(request.request), request, admittedHeight: block.height })
+      const job: LedgerJob = {
+        jobId: jobIdOf(request.request),
+        request,
+        admittedHeight: block.height,
+        ...(this.#charge ? { epsilonMicros: this.#charge(request) } : {}),
+      }
+      this.#addSpend(job)
+      put('admitted', job)
     }
     for (const c of block.certified) {
       const job = this.#jobs.get(c.jobId)

@@ -12,11 +12,13 @@ import {
 } from '../../protocol/index.ts'
 import {
   type CompileLimits,
-  compile,
   isSandboxError,
-  parseSpec,
+  MICROS,
+  type PrivacyPlan,
+  privacyOf,
   type VaultManifest,
 } from '../../sandbox/index.ts'
+import { jobPrivacy } from './budget.ts'
 import type { ChainFacts, EscrowTerms } from './chain-facts.ts'
 import type { Ledger } from './ledger.ts'
 import { hasQuorum } from './quorum.ts'
@@ -37,6 +39,12 @@ export interface RuleContext {
   readonly chain: ChainFacts
   readonly escrowTerms: EscrowTerms
   readonly limits: CompileLimits
+  /**
+   * Epsilon (millionths) per vault spent by jobs admitted earlier in the
+   * block being built or judged: admissions in one block share the budget.
+   * checkAdmission adds each job it passes.
+   */
+  readonly blockSpend?: Map<Hex32, number>
 }
 
 export type Verdict =
@@ -63,8 +71,9 @@ export function checkAdmission(ctx: RuleContext, signed: SignedJobRequest): Verd
     return no('VAULT_UNKNOWN', `job ${jobId}: vault ${request.vaultId} is not known to the network`)
   if (request.algorithm.spec === undefined)
     return no('SPEC_MISSING', `job ${jobId}: the request carries no spec`)
+  let privacy: PrivacyPlan
   try {
-    compile(parseSpec(request.algorithm.spec), manifest, ctx.limits)
+    privacy = jobPrivacy(signed, manifest, ctx.limits)
   } catch (e) {
     if (isSandboxError(e)) return no(e.code, e.message)
     throw e
@@ -75,7 +84,19 @@ export function checkAdmission(ctx: RuleContext, signed: SignedJobRequest): Verd
       `job ${jobId}: max price ${request.maxPrice} is below the vault's ${manifest.policy.price}`,
     )
   }
-  return checkEscrow(ctx, signed)
+  // Paid for before it is charged: a refused job must not spend the block's budget.
+  const paid = checkEscrow(ctx, signed)
+  if (!paid.ok) return paid
+  const spent = ctx.ledger.spent(request.vaultId).micros + (ctx.blockSpend?.get(request.vaultId) ?? 0)
+  const remaining = Math.max(0, Math.round(privacyOf(manifest.policy).epsilon * MICROS) - spent)
+  if (privacy.epsilonMicros > remaining) {
+    return no(
+      'BUDGET_EXHAUSTED',
+      `job ${jobId}: vault ${request.vaultId} has epsilon ${remaining / MICROS} left of ${privacyOf(manifest.policy).epsilon}; the job needs ${privacy.epsilonMicros / MICROS}`,
+    )
+  }
+  ctx.blockSpend?.set(request.vaultId, (ctx.blockSpend.get(request.vaultId) ?? 0) + privacy.epsilonMicros)
+  return OK
 }
 
 /**

@@ -29,12 +29,14 @@ import { generateSealingKey, type SealingKeyPair, sealingPublicKeyOf, unseal } f
 import { type JobSettlement, settleJob } from './settle.ts'
 import type {
   DecidedBlock,
+  JobPreview,
   JobRecord,
   JobResult,
   JobStage,
   NodeStatus,
   PublishedVault,
   PublishProgress,
+  VaultBudget,
   VaultSummary,
 } from './types.ts'
 import { validatorSetAt } from './validators.ts'
@@ -201,6 +203,18 @@ export class Client {
     const manifest = await this.api.maybeJson<VaultManifest>(`/v1/vaults/${vaultId}`)
     if (!manifest) throw new ClientError('VAULT_NOT_FOUND', `${this.api.url} has no vault ${vaultId}`)
     return manifest
+  }
+
+  /** A vault's privacy budget: epsilon total, spent and remaining at the node's height. */
+  async budget(vaultId: Hex32): Promise<VaultBudget> {
+    const budget = await this.api.maybeJson<VaultBudget>(`/v1/vaults/${vaultId}/budget`, { absentOn: [404] })
+    if (!budget) throw new ClientError('VAULT_NOT_FOUND', `${this.api.url} has no vault ${vaultId}`)
+    return budget
+  }
+
+  /** Buyer, before paying: the spec's cost, epsilon, noise and 95% error per output, and the budget left. */
+  async preview(vaultId: Hex32, spec: unknown): Promise<JobPreview> {
+    return this.api.json<JobPreview>(`/v1/vaults/${vaultId}/preview`, { method: 'POST', body: spec })
   }
 
   /**
@@ -418,8 +432,9 @@ export class Client {
     return this.api.maybeJson<DecidedBlock>(`/v1/blocks/${height}`)
   }
 
+  /** A blob by id; signed when the client has a key, as result bundles are served only to validators and owners. */
   blob(id: Hex32): Promise<Uint8Array | undefined> {
-    return this.api.bytes(`/v1/blobs/${id}`)
+    return this.api.bytes(`/v1/blobs/${id}`, this.#key)
   }
 
   async #validatorSet(chain: ChainContext, epoch: number): Promise<ValidatorSet> {

@@ -35,8 +35,8 @@ export class NodeApi {
     return (await response.json()) as T
   }
 
-  async bytes(path: string): Promise<Uint8Array | undefined> {
-    const response = await this.#fetch(path, { absentOn: [404] })
+  async bytes(path: string, signWith?: Hex32): Promise<Uint8Array | undefined> {
+    const response = await this.#fetch(path, { absentOn: [404], ...(signWith ? { signWith } : {}) })
     if (response.status === 404) return undefined
     return new Uint8Array(await response.arrayBuffer())
   }

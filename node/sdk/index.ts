@@ -25,12 +25,14 @@ export type { JobSettlement } from './settle.ts'
 export type {
   ChainInfo,
   DecidedBlock,
+  JobPreview,
   JobRecord,
   JobResult,
   JobStage,
   NodeStatus,
   PublishedVault,
   PublishProgress,
+  VaultBudget,
   VaultSummary,
 } from './types.ts'
 export { validatorSetAt } from './validators.ts'

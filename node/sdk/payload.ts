@@ -12,16 +12,25 @@ const hex32 = z.custom<Hex32>((v) => typeof v === 'string' && /^0x[0-9a-f]{64}$/
 const count = z.int().nonnegative()
 const SCALAR_OPS = OP_NAMES.filter((op) => op !== 'histogram' && op !== 'linear_model_fit')
 
+/** What the release states about each output's accuracy (sandbox/dp): epsilon spent, 95% error and grid per field. */
+const accuracy = {
+  epsilon: z.number().min(0).optional(),
+  error95: z.record(z.string(), z.number().min(0)).optional(),
+  grid: z.record(z.string(), z.number().min(0)).optional(),
+}
+
 const outputSchema = z.union([
   z.strictObject({
     op: z.enum(SCALAR_OPS as [Exclude<OutputValue['op'], 'histogram' | 'linear_model_fit'>]),
     value: z.number(),
     n: count,
+    ...accuracy,
   }),
   z.strictObject({
     op: z.literal('histogram'),
     buckets: z.record(z.string(), z.number().nullable()),
     n: count,
+    ...accuracy,
   }),
   z.strictObject({
     op: z.literal('linear_model_fit'),
@@ -30,6 +39,7 @@ const outputSchema = z.union([
     sst: z.number(),
     rmse: z.number(),
     n: count,
+    ...accuracy,
   }),
   z.strictObject({ op: z.enum(OP_NAMES), withheld: z.string() }),
 ])

@@ -1,5 +1,12 @@
 import type { Address, Block, CommitCertificate, Hex32 } from '../../protocol/index.ts'
-import type { OutputValue, Policy, QualityScore, Withheld } from '../../sandbox/index.ts'
+import type {
+  CircuitCost,
+  OutputValue,
+  Policy,
+  PrivacyPreview,
+  QualityScore,
+  Withheld,
+} from '../../sandbox/index.ts'
 import type { JobRecord, JobStage } from '../storage/job-record.ts'
 
 export type { JobRecord, JobStage }
@@ -78,4 +85,28 @@ export interface JobResult {
     readonly released: number | undefined
   }
   readonly anchorTx: { readonly height: number; readonly txHash: Hex32 } | undefined
+}
+
+/** GET /v1/vaults/:id/budget: a vault's privacy budget as the ledger holds it at `height` */
+export interface VaultBudget {
+  readonly vaultId: Hex32
+  readonly height: number
+  readonly unit: string
+  readonly epsilon: number
+  readonly maxEpsilonPerJob: number
+  readonly spent: number
+  readonly remaining: number
+  /** admitted jobs that spent from it */
+  readonly jobs: number
+}
+
+/** POST /v1/vaults/:id/preview: what a spec costs and how accurate it is, before paying */
+export interface JobPreview {
+  readonly vaultId: Hex32
+  readonly circuitId: Hex32
+  readonly cost: CircuitCost
+  readonly privacy: PrivacyPreview
+  readonly budget: VaultBudget
+  /** whether the budget left admits it now */
+  readonly admissible: boolean
 }

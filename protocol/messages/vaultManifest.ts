@@ -48,6 +48,14 @@ export const vaultManifestSchema = z.strictObject({
     minAggregation: z.int().min(1),
     price: weiSchema,
     maxCost: z.number().min(0).optional(),
+    /** differential-privacy budget; absent means the documented defaults (10 total, 1 per job, per record) */
+    privacy: z
+      .strictObject({
+        epsilon: z.number().positive(),
+        maxEpsilonPerJob: z.number().positive(),
+        unit: z.enum(['record', 'contributor']),
+      })
+      .optional(),
   }),
   createdAt: z.iso.datetime(),
 })

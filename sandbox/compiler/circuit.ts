@@ -34,6 +34,12 @@ export interface OutputPlan {
   /** what the finisher needs besides sums: affine constants of sums with constants removed */
   readonly constants?: Readonly<Record<string, number>>
   readonly significantDigits: number
+  /**
+   * Stats counting the records a term really sums when a boolean factor
+   * filters them (Σ flag for Σ flag*age): each must reach the vault's
+   * minimum aggregation, as `n` must. Absent when no term filters.
+   */
+  readonly groups?: readonly number[]
 }
 
 export interface CircuitCost {

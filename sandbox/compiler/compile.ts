@@ -122,7 +122,16 @@ class CircuitBuilder {
       const overList = [...over].sort()
       const forms: Record<string, LinearForm> = { n: this.#linearForm(constant(1), overList, name) }
       for (const [label, poly] of Object.entries(sums)) forms[label] = this.#linearForm(poly, overList, name)
-      return { name, op: spec.op, over: overList, sums: forms, significantDigits, ...extra }
+      const groups = spec.op === 'histogram' ? [] : this.#groups(forms, overList, name)
+      return {
+        name,
+        op: spec.op,
+        over: overList,
+        sums: forms,
+        significantDigits,
+        ...extra,
+        ...(groups.length > 0 ? { groups } : {}),
+      }
     }
     switch (spec.op) {
       case 'count': {
@@ -254,11 +263,52 @@ class CircuitBuilder {
     let poly = constant(bias)
     const sources = new Set<string>()
     for (const [term, weight] of Object.entries(weights)) {
+      // A zero weight adds nothing to the sum but still narrows the records
+      // summed to those where its column is present: a selector, not a weight.
+      if (weight === 0) {
+        throw new CompileError(
+          'ZERO_WEIGHT',
+          `${field}.${term}: a weight of 0 is refused; leave the term out`,
+          {
+            field: `${field}.${term}`,
+          },
+        )
+      }
       const t = this.#term(term, `${field}.${term}`)
       poly = add(poly, t.poly, weight)
       for (const s of t.sources) sources.add(s)
     }
     return { poly, sources }
+  }
+
+  /**
+   * The filters hidden in an output's sums: a boolean factor zeroes every
+   * record where it is false, so a sum whose every stat carries `flag`
+   * (Σ flag*age = c Σ flag + h Σ flag*age') sums only the flagged records,
+   * whatever `n` says. Returns the stat counting each such group. A factor
+   * in only some of a sum's stats (smoker in a model's residual) filters
+   * nothing: the other stats sum over every record.
+   */
+  #groups(forms: Record<string, LinearForm>, over: string[], user: string): number[] {
+    const stats = [...this.#stats.keys()]
+    const nIndex = forms.n?.[0]?.[0]
+    const groups = new Set<number>()
+    for (const [label, form] of Object.entries(forms)) {
+      if (label === 'n' || form.length === 0) continue
+      let common: Set<string> | undefined
+      for (const [index] of form) {
+        const filters = new Set(
+          index === RECORD_COUNT
+            ? []
+            : monomialFactors(stats[index] ?? '').filter((f) => this.#columns.get(f)?.type === 'boolean'),
+        )
+        common = common === undefined ? filters : new Set([...common].filter((f) => filters.has(f)))
+      }
+      if (!common || common.size === 0) continue
+      const group = this.#stat([...common].sort(), over, user)
+      if (group !== null && group !== nIndex) groups.add(group)
+    }
+    return [...groups].sort((a, b) => a - b)
   }
 
   /** Σ over the records where every column of `over` is present, as stats. */

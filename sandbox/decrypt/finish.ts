@@ -1,26 +1,40 @@
 import { type Circuit, type LinearForm, type OutputPlan, RECORD_COUNT } from '../compiler/circuit.ts'
 import { SandboxError } from '../errors.ts'
 
+/**
+ * What a differentially private release states about an output's accuracy:
+ * the epsilon it spent, the 95% error of each released field and the grid
+ * each was rounded to. Field names are those of the output (`value`, `r2`,
+ * `sse`, `sst`, `rmse`), or `bucket` for every bucket of a histogram.
+ */
+export interface Accuracy {
+  readonly epsilon?: number | undefined
+  readonly error95?: Readonly<Record<string, number>> | undefined
+  readonly grid?: Readonly<Record<string, number>> | undefined
+}
+
 /** A released output: the statistic, rounded, with the records it describes. */
-export type OutputValue =
-  | {
-      readonly op: Exclude<OutputPlan['op'], 'histogram' | 'linear_model_fit'>
-      readonly value: number
-      readonly n: number
-    }
-  | {
-      readonly op: 'histogram'
-      readonly buckets: Readonly<Record<string, number | null>>
-      readonly n: number
-    }
-  | {
-      readonly op: 'linear_model_fit'
-      readonly r2: number
-      readonly sse: number
-      readonly sst: number
-      readonly rmse: number
-      readonly n: number
-    }
+export type OutputValue = Accuracy &
+  (
+    | {
+        readonly op: Exclude<OutputPlan['op'], 'histogram' | 'linear_model_fit'>
+        readonly value: number
+        readonly n: number
+      }
+    | {
+        readonly op: 'histogram'
+        readonly buckets: Readonly<Record<string, number | null>>
+        readonly n: number
+      }
+    | {
+        readonly op: 'linear_model_fit'
+        readonly r2: number
+        readonly sse: number
+        readonly sst: number
+        readonly rmse: number
+        readonly n: number
+      }
+  )
 
 export interface Withheld {
   readonly op: OutputPlan['op']
@@ -58,12 +72,13 @@ export function finish(circuit: Circuit, stats: readonly number[], minAggregatio
       }
       continue
     }
-    outputs[plan.name] = finishOne(plan, sum, n, round, minAggregation)
+    outputs[plan.name] = finishOutput(plan, sum, n, round, minAggregation)
   }
   return { outputs, counts }
 }
 
-function finishOne(
+/** One output from its sums (exact or noisy), rounded by `round`; what the release and its accuracy share. */
+export function finishOutput(
   plan: OutputPlan,
   sum: (label: string) => number,
   n: number,
@@ -124,7 +139,11 @@ function finishOne(
   }
 }
 
-function evaluate(form: LinearForm | undefined, stats: readonly number[], recordCount: number): number {
+export function evaluate(
+  form: LinearForm | undefined,
+  stats: readonly number[],
+  recordCount: number,
+): number {
   if (!form) throw new SandboxError('RESULT_INVALID', 'the circuit lacks a sum its output needs')
   let total = 0
   for (const [index, coef] of form) total += coef * (index === RECORD_COUNT ? recordCount : stats[index]!)

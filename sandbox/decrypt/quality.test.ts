@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { compile } from '../compiler/compile.ts'
 import { parseSpec } from '../spec/parse.ts'
-import { storedColumns } from '../vault/layout.ts'
-import { type VaultManifest, vaultIdOf } from '../vault/manifest.ts'
+import { testManifest } from '../testing/manifest.ts'
+import type { VaultManifest } from '../vault/manifest.ts'
 import type { VaultSchema } from '../vault/schema.ts'
 import { finish } from './finish.ts'
 import { qualityScore } from './quality.ts'
@@ -13,21 +13,12 @@ const schema: VaultSchema = {
     { name: 'sbp', type: 'integer', min: 80, max: 220, nullable: false },
   ],
 }
-const blob = `0x${'cd'.repeat(32)}` as const
 function manifest(recordCount: number): VaultManifest {
-  const base = {
-    version: 1 as const,
-    profile: 'ckks-8192' as const,
-    schema,
-    recordCount,
-    chunkCount: 1,
-    slotCount: 4096,
-    keys: { publicKey: blob, relinKeys: blob, galoisKeys: blob, galoisSteps: [1] },
-    columns: storedColumns(schema).map((s) => ({ ...s, chunks: [blob] })),
-    policy: { allowedOps: ['mean' as const, 'linear_model_fit' as const], minAggregation: 10, price: '0' },
-    createdAt: '2026-11-21T00:00:00.000Z',
-  }
-  return { ...base, vaultId: vaultIdOf(base) }
+  return testManifest(schema, recordCount, {
+    allowedOps: ['mean', 'linear_model_fit'],
+    minAggregation: 10,
+    price: '0',
+  })
 }
 
 const spec = parseSpec({

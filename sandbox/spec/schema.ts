@@ -31,28 +31,38 @@ export const TERM_PATTERN = new RegExp(`^(${column})(?:\\^2|\\*(${column}))?$`)
 const Term = z.string().regex(TERM_PATTERN, 'a term is a column, column^2 or columnA*columnB')
 const ColumnRef = z.string().regex(identifier, 'a column name')
 const significantDigits = z.number().int().min(1).max(12).optional()
+/** the share of the job's privacy budget this output spends; unset outputs share what the policy's per-job limit leaves */
+const epsilon = z.number().positive().max(1000).optional()
 
-const Count = z.strictObject({ op: z.literal('count'), of: Term.optional(), significantDigits })
+const Count = z.strictObject({ op: z.literal('count'), of: Term.optional(), significantDigits, epsilon })
 const Moment = z.strictObject({
   op: z.enum(['sum', 'mean', 'variance', 'stddev']),
   of: Term,
   significantDigits,
+  epsilon,
 })
 const Pairwise = z.strictObject({
   op: z.enum(['covariance', 'correlation']),
   of: z.tuple([Term, Term]),
   significantDigits,
+  epsilon,
 })
-const Histogram = z.strictObject({ op: z.literal('histogram'), of: ColumnRef, significantDigits })
+const Histogram = z.strictObject({ op: z.literal('histogram'), of: ColumnRef, significantDigits, epsilon })
 const Weights = z
   .record(Term, z.number().finite())
   .refine((w) => Object.keys(w).length > 0, 'at least one weight')
-const WeightedSum = z.strictObject({ op: z.literal('weighted_sum'), weights: Weights, significantDigits })
+const WeightedSum = z.strictObject({
+  op: z.literal('weighted_sum'),
+  weights: Weights,
+  significantDigits,
+  epsilon,
+})
 const LinearModelFit = z.strictObject({
   op: z.literal('linear_model_fit'),
   model: z.strictObject({ weights: Weights, bias: z.number().finite() }),
   label: ColumnRef,
   significantDigits,
+  epsilon,
 })
 
 export const OutputSpecSchema = z.discriminatedUnion('op', [

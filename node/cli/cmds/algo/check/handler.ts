@@ -1,5 +1,12 @@
 import { readFile } from 'node:fs/promises'
-import { circuitIdOf, compile, parseSpecJson, readManifest } from '../../../../../sandbox/index.ts'
+import {
+  circuitIdOf,
+  compile,
+  parseSpecJson,
+  planPrivacy,
+  privacyPreview,
+  readManifest,
+} from '../../../../../sandbox/index.ts'
 import { CliError } from '../../../errors.ts'
 import { formatBytes, table } from '../../../table.ts'
 import type { CheckArgs } from './options.ts'
@@ -11,8 +18,9 @@ export async function checkHandler(args: CheckArgs): Promise<void> {
   const spec = parseSpecJson(text)
   const manifest = await readManifest(args.vault)
   const circuit = compile(spec, manifest)
+  const privacy = privacyPreview(planPrivacy(spec, circuit, manifest))
   if (args.json) {
-    console.log(JSON.stringify({ circuitId: circuitIdOf(circuit), circuit }))
+    console.log(JSON.stringify({ circuitId: circuitIdOf(circuit), circuit, privacy }))
     return
   }
   console.log(
@@ -37,10 +45,31 @@ export async function checkHandler(args: CheckArgs): Promise<void> {
       circuit.stats.map((s, i) => [String(i), s.key, String(s.depth), String(s.resultLevel)]),
     ),
   )
+  console.log(
+    `\nprivacy: epsilon ${privacy.epsilon} of ${privacy.maxEpsilonPerJob} per job (vault budget ${privacy.vaultEpsilon}, per ${privacy.unit})`,
+  )
+  console.log(
+    table(
+      ['output', 'epsilon', 'noise sd', '±95%'],
+      Object.entries(privacy.outputs).map(([name, p]) => [
+        name,
+        String(p.epsilon),
+        renderFields(p.noiseStd),
+        renderFields(p.error95),
+      ]),
+    ),
+  )
   const c = circuit.cost
   console.log(
     `\ndepth ${c.depth}, ${c.stats} stats, ${c.inputCiphertexts} input ciphertexts, ${c.multiplications} multiplications, ` +
       `${c.relinearizations} relinearizations, ${c.rotations} rotations; estimated ${Math.round(c.estimatedMs)} ms on one core, ` +
       `${formatBytes(c.estimatedBytes)} peak`,
   )
+}
+
+function renderFields(fields: Readonly<Record<string, number>>): string {
+  const entries = Object.entries(fields)
+  if (entries.length === 1 && (entries[0]![0] === 'value' || entries[0]![0] === 'bucket'))
+    return String(entries[0]![1])
+  return entries.map(([k, v]) => `${k} ${v}`).join(', ')
 }

@@ -20,6 +20,7 @@ export async function runHandler(args: RunArgs): Promise<void> {
         execEnvHash: result.bundle.execEnvHash,
         outputs: result.finished.outputs,
         quality: result.quality,
+        privacy: { epsilon: result.privacy.epsilonMicros / 1e6, budget: result.budget },
         timing: result.timing,
       }),
     )
@@ -29,6 +30,10 @@ export async function runHandler(args: RunArgs): Promise<void> {
   console.log(`result ${result.bundle.resultHash}\n`)
   console.log(outputsTable(result.finished.outputs))
   console.log(`\n${qualityReport(result.quality)}`)
+  const b = result.budget
+  console.log(
+    `\nprivacy: this run spent epsilon ${result.privacy.epsilonMicros / 1e6}; the vault has ${b.remainingMicros / 1e6} of ${b.totalMicros / 1e6} left`,
+  )
   console.log(
     `\nevaluated in ${Math.round(result.timing.ms)} ms (SEAL heap ${Math.round(result.timing.heapBytes / 2 ** 20)} MiB), decrypted in ${Math.round(result.timing.decryptMs)} ms`,
   )

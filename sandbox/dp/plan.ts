@@ -1,0 +1,218 @@
+import { type Circuit, type OutputPlan, RECORD_COUNT } from '../compiler/circuit.ts'
+import { CompileError } from '../errors.ts'
+import type { AlgorithmSpec } from '../spec/schema.ts'
+import type { VaultManifest } from '../vault/manifest.ts'
+import { type PrivacyPolicy, privacyOf } from '../vault/policy.ts'
+import { categoriesOf } from '../vault/schema.ts'
+import { accuracyOf, fieldsOf } from './accuracy.ts'
+import { discreteLaplaceVariance } from './discrete-laplace.ts'
+
+/**
+ * How one stat is noised. Neighbouring vaults differ in one record replaced
+ * (the record count is public in the manifest). A stat is Σ over records of
+ * a product of stored columns, each in [-1, 1] (values) or {0, 1} (masks,
+ * one-hots, booleans), so one record moves it by at most `sensitivity`: 1
+ * when the product is in [0, 1], 2 when it is in [-1, 1].
+ *
+ * The decrypted stat x + e (e the CKKS error, |e| <= CKKS_ERROR_PER_RECORD
+ * * recordCount) is rounded to the grid `grid` = sensitivity / GRID_STEPS,
+ * and integer discrete Laplace noise of `scale` (in grid steps) is added.
+ * Between neighbours the rounded value moves by at most
+ * GRID_STEPS + 1 + ceil(2 |e|max / grid) steps: `steps`; scale = steps /
+ * epsilon makes the stat epsilon-DP.
+ */
+export interface StatNoise {
+  readonly sensitivity: 1 | 2
+  readonly grid: number
+  readonly steps: number
+  readonly epsilon: number
+  /** discrete Laplace scale, in grid steps */
+  readonly scale: number
+  /** standard deviation of the noise, in the stat's units */
+  readonly std: number
+}
+
+export interface OutputPrivacy {
+  readonly name: string
+  /** what this output spends of the job's epsilon (0 when it reads only public facts) */
+  readonly epsilon: number
+  /** the stats its released values depend on */
+  readonly stats: readonly number[]
+  /** 95% error of each released field on a typical vault (see referenceStats) */
+  readonly error95: Readonly<Record<string, number>>
+}
+
+export interface PrivacyPlan {
+  readonly policy: PrivacyPolicy
+  /** the job's epsilon: the sum of its stats' (basic composition) */
+  readonly epsilon: number
+  /** the same in millionths, rounded up: what the budget ledgers add, exactly */
+  readonly epsilonMicros: number
+  readonly stats: readonly StatNoise[]
+  readonly outputs: readonly OutputPrivacy[]
+}
+
+export const GRID_STEPS = 64
+/** A bound on the CKKS decryption error per aggregated record; ops tests measure far less (1e-6 relative). */
+export const CKKS_ERROR_PER_RECORD = 2 ** -20
+export const MICROS = 1_000_000
+
+/**
+ * Splits a job's epsilon over its outputs, then each output's over the
+ * stats it reads, and sizes each stat's noise. An output may set its
+ * epsilon; the others share what the policy's per-job limit leaves. Pure
+ * and deterministic: validators charge the budget with its epsilonMicros.
+ */
+export function planPrivacy(spec: AlgorithmSpec, circuit: Circuit, manifest: VaultManifest): PrivacyPlan {
+  const policy = privacyOf(manifest.policy)
+  const statsOf = circuit.outputs.map((o) => statsRead(o))
+  const explicit = circuit.outputs.map((o, i) =>
+    statsOf[i]!.length === 0 ? 0 : spec.outputs[o.name]?.epsilon,
+  )
+  const fixed = explicit.reduce<number>((a, e) => a + (e ?? 0), 0)
+  const open = explicit.filter((e) => e === undefined).length
+  const left = policy.maxEpsilonPerJob - fixed
+  if (fixed > policy.maxEpsilonPerJob * (1 + 1e-12) || (open > 0 && left <= 0)) {
+    throw new CompileError(
+      'EPSILON_EXCEEDED',
+      `outputs: the outputs ask for epsilon ${fixed}${open > 0 ? ' and more' : ''}; the vault allows ${policy.maxEpsilonPerJob} per job`,
+      { field: 'outputs' },
+    )
+  }
+  const epsilons = explicit.map((e) => e ?? left / open)
+
+  const columns = new Map(manifest.schema.columns.map((c) => [c.name, c]))
+  const stored = new Map(manifest.columns.map((c) => [c.name, c]))
+  const sensitivities = circuit.stats.map((stat): 1 | 2 => {
+    const counts = new Map<string, number>()
+    for (const f of stat.factors) counts.set(f, (counts.get(f) ?? 0) + 1)
+    const signed = [...counts].some(([f, k]) => {
+      const kind = stored.get(f)?.kind
+      return kind === 'value' && columns.get(f)?.type !== 'boolean' && k % 2 === 1
+    })
+    return signed ? 2 : 1
+  })
+  const reference = referenceStats(circuit, manifest)
+  const perStat = new Array<number>(circuit.stats.length).fill(0)
+  for (const [i, stats] of statsOf.entries()) {
+    const shares = splitWeights(circuit.outputs[i]!, stats, reference, sensitivities, circuit.recordCount)
+    for (const [j, s] of stats.entries()) perStat[s]! += epsilons[i]! * shares[j]!
+  }
+  const noise = circuit.stats.map((_, i): StatNoise => {
+    const sensitivity = sensitivities[i]!
+    const grid = sensitivity / GRID_STEPS
+    const steps =
+      GRID_STEPS + 1 + Math.ceil((2 * CKKS_ERROR_PER_RECORD * Math.max(1, manifest.recordCount)) / grid)
+    // A stat no output reads (none today) is never released: it gets no noise budget but stays sized.
+    const epsilon = perStat[i]!
+    const scale = epsilon > 0 ? steps / epsilon : Number.POSITIVE_INFINITY
+    return { sensitivity, grid, steps, epsilon, scale, std: grid * Math.sqrt(discreteLaplaceVariance(scale)) }
+  })
+
+  // What the ledgers charge: the outputs' epsilons as the spec and policy set them, not the float sum
+  // of the per-stat split (equal up to rounding), so the charge depends on nothing but spec and policy.
+  const total = epsilons.reduce((a, e, i) => a + (statsOf[i]!.length > 0 ? e : 0), 0)
+  const outputs = circuit.outputs.map((o, i) => ({
+    name: o.name,
+    epsilon: epsilons[i]!,
+    stats: statsOf[i]!,
+    error95: accuracyOf(o, reference, noise, circuit.recordCount),
+  }))
+  return {
+    policy,
+    epsilon: total,
+    epsilonMicros: Math.ceil(total * MICROS - 1e-6),
+    stats: noise,
+    outputs,
+  }
+}
+
+/** The least share of an output's epsilon any of its stats gets, relative to the largest: enough to count groups. */
+const MIN_RELATIVE_SHARE = 0.1
+
+/**
+ * How an output's epsilon is split over its stats. A released value f of
+ * stats with Laplace noise of scale Δ_i/ε_i has variance ∝ Σ (g_i Δ_i/ε_i)^2
+ * (g_i the slope of f along stat i); under Σ ε_i = ε that is least for
+ * ε_i ∝ (g_i Δ_i)^(2/3). Slopes are taken at the public reference point, so
+ * the split reveals nothing about the data. Stats that only decide
+ * withholding (group sizes) get a floor.
+ */
+function splitWeights(
+  output: OutputPlan,
+  stats: readonly number[],
+  reference: readonly number[],
+  sensitivities: readonly number[],
+  recordCount: number,
+): number[] {
+  const equal = stats.map(() => 1 / stats.length)
+  if (output.op === 'histogram' || stats.length <= 1) return equal
+  const base = fieldsOf(output, reference, recordCount)
+  const field = base ? Object.keys(base)[0] : undefined
+  if (!base || field === undefined) return equal
+  const raw = stats.map((s) => {
+    const h = Math.max(1e-3, 1e-6 * Math.abs(reference[s] ?? 0))
+    const up = fieldsOf(
+      output,
+      reference.map((v, i) => (i === s ? v + h : v)),
+      recordCount,
+    )?.[field]
+    const down = fieldsOf(
+      output,
+      reference.map((v, i) => (i === s ? v - h : v)),
+      recordCount,
+    )?.[field]
+    const slope = up !== undefined && down !== undefined ? (up - down) / (2 * h) : 0
+    return Number.isFinite(slope) ? Math.abs(slope * sensitivities[s]!) ** (2 / 3) : 0
+  })
+  const top = Math.max(...raw)
+  if (!(top > 0)) return equal
+  const floored = raw.map((w) => Math.max(w, MIN_RELATIVE_SHARE * top))
+  const sum = floored.reduce((a, b) => a + b, 0)
+  return floored.map((w) => w / sum)
+}
+
+/** Every stat an output's released values (and its withholding) depend on. */
+export function statsRead(output: OutputPlan): number[] {
+  const read = new Set<number>()
+  for (const form of Object.values(output.sums)) for (const [s] of form) if (s !== RECORD_COUNT) read.add(s)
+  for (const g of output.groups ?? []) read.add(g)
+  return [...read].sort((a, b) => a - b)
+}
+
+/**
+ * The stats of a typical vault, where the preview states the error a buyer
+ * should expect before any data is touched: no cell missing, categories
+ * equally likely, booleans true half the time, and each number spread
+ * like a normal distribution centred in its declared range with a
+ * standard deviation of a sixth of the half-range (real columns rarely
+ * fill their declared range: the demo's systolic_bp, declared [80, 220],
+ * has a sixth). E[s^k] of such a value is 0 for odd k and (k-1)!! / 6^k
+ * for even k. Data more concentrated than this makes ratios (variances,
+ * correlations, R^2) noisier than the preview says; the release states
+ * the error again from the noisy data.
+ */
+function referenceStats(circuit: Circuit, manifest: VaultManifest): number[] {
+  const columns = new Map(manifest.schema.columns.map((c) => [c.name, c]))
+  const stored = new Map(manifest.columns.map((c) => [c.name, c]))
+  return circuit.stats.map((stat) => {
+    const counts = new Map<string, number>()
+    for (const f of stat.factors) counts.set(f, (counts.get(f) ?? 0) + 1)
+    let expected = 1
+    for (const [f, k] of counts) {
+      const entry = stored.get(f)
+      const column = columns.get(entry?.source ?? f)
+      if (entry?.kind === 'onehot') expected /= column ? (categoriesOf(column)?.length ?? 1) : 1
+      else if (entry?.kind === 'value' && column?.type === 'boolean') expected *= 0.5
+      else if (entry?.kind === 'value')
+        expected *= k % 2 === 1 ? 0 : doubleFactorial(k - 1) / REFERENCE_SPREAD ** k
+    }
+    return manifest.recordCount * expected
+  })
+}
+
+const REFERENCE_SPREAD = 6
+
+function doubleFactorial(n: number): number {
+  return n <= 1 ? 1 : n * doubleFactorial(n - 2)
+}

@@ -1,0 +1,67 @@
+import type { OutputValue, Withheld } from '../decrypt/finish.ts'
+import type { PlainValue } from './plaintext.ts'
+
+/**
+ * How a differentially private release is judged against the plaintext
+ * truth: each released field within `factor` times the 95% error the
+ * release states for it. One field misses its own 95% bound one time in
+ * twenty, so checks over many fields use factor 2 (a discrete Laplace
+ * value lands outside twice its 95% bound about one time in 400).
+ */
+export interface ErrorCheck {
+  readonly ok: boolean
+  /** the worst |released - truth| / stated 95% error over the output's fields (0 when both are exact) */
+  readonly ratio: number
+  readonly released: string
+  readonly truth: string
+}
+
+export function withinStatedError(
+  out: OutputValue | Withheld,
+  truth: PlainValue | undefined,
+  minAggregation: number,
+  factor = 2,
+): ErrorCheck {
+  const released = 'withheld' in out ? `withheld: ${out.withheld}` : ''
+  if ('withheld' in out || truth === undefined) {
+    return { ok: false, ratio: Number.POSITIVE_INFINITY, released, truth: JSON.stringify(truth) }
+  }
+  const pairs: Array<[field: string, released: number | null, truth: number]> = []
+  switch (out.op) {
+    case 'histogram':
+      for (const [k, v] of Object.entries(truth as Record<string, number>))
+        pairs.push(['bucket', out.buckets[k] ?? null, v])
+      break
+    case 'linear_model_fit':
+      pairs.push(
+        ['r2', out.r2, (truth as { r2: number }).r2],
+        ['sse', out.sse, (truth as { sse: number }).sse],
+      )
+      break
+    default:
+      pairs.push(['value', out.value, truth as number])
+  }
+  let ratio = 0
+  let ok = true
+  for (const [field, value, expected] of pairs) {
+    const bound = out.error95?.[field] ?? 0
+    // A withheld bucket is right when the truth could plausibly be under the minimum.
+    const diff = value === null ? Math.max(0, expected - minAggregation) : Math.abs(value - expected)
+    const r = diff === 0 ? 0 : bound === 0 ? Number.POSITIVE_INFINITY : diff / bound
+    ratio = Math.max(ratio, r)
+    if (r > factor) ok = false
+  }
+  const shown =
+    out.op === 'histogram'
+      ? JSON.stringify(out.buckets)
+      : out.op === 'linear_model_fit'
+        ? `R^2 ${out.r2} ± ${out.error95?.r2 ?? 0}`
+        : `${out.value} ± ${out.error95?.value ?? 0}`
+  const plain =
+    out.op === 'linear_model_fit'
+      ? `R^2 ${(truth as { r2: number }).r2.toPrecision(6)}`
+      : typeof truth === 'number'
+        ? truth.toPrecision(8)
+        : JSON.stringify(truth)
+  return { ok, ratio, released: shown, truth: plain }
+}
