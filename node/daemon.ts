@@ -176,6 +176,7 @@ function networkPort(p2p: P2PNetwork<GossipSpecs>): NodeNetwork {
     peerId: p2p.peerId,
     peers: () => p2p.connectedPeers().map((peerId) => ({ peerId, score: p2p.gossip.peerScore(peerId) })),
     gossipCounters: () => p2p.gossip.counters(),
+    topicPeers: (topic) => p2p.gossip.topicPeers(topic),
     blobBytes: () => {
       const stats = p2p.blobStats()
       return { served: stats.bytesServed, fetched: stats.bytesFetched }

@@ -91,6 +91,9 @@ export interface TcfNodeInit {
 }
 
 const STATUS_INTERVAL_MS = 2000
+/** How long a starting validator waits for a quorum of peers before starting consensus regardless. */
+const QUORUM_WAIT_MS = 60_000
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 /** A job's evaluation is retried (say, while a peer is busy or restarting) this often before this node gives up on it. */
 const EXECUTION_ATTEMPTS = 4
 /** How far ahead of the next height a request's deadline must be for this node to take it. */
@@ -115,6 +118,7 @@ export class TcfNode implements NodeService {
   #domain: Eip712Domain
   #verifier: SignatureVerifier | undefined
   #driver: ConsensusDriver | undefined
+  #stopping = false
   #head: Hex32 | null = null
   readonly #pending = new Map<Hex32, SignedJobRequest>()
   readonly #attestations = new AttestationPool()
@@ -217,14 +221,40 @@ export class TcfNode implements NodeService {
       blockIntervalMs: this.#init.blockIntervalMs,
       logger: this.#log.child({ module: 'consensus' }),
     })
-    this.#driver.start(this.#ledger.height + 1)
+    void this.#startConsensus(network)
     this.#statusTimer = setInterval(() => void this.#announce(), STATUS_INTERVAL_MS)
     for (const job of this.#ledger.openJobs()) {
       if (!job.certified) void this.#execute(job.jobId)
     }
   }
 
+  /**
+   * Consensus messages are published once; one sent before its recipients
+   * subscribe is lost, and no validator can then gather a quorum of votes
+   * for the round. Validators that start seconds apart (containers on a busy
+   * host, operators anywhere) would all stall at height 1, so the first
+   * height starts once enough validators to make a quorum with this one are
+   * subscribed to proposals and votes (or after QUORUM_WAIT_MS, to progress
+   * with whoever is there). Their messages meanwhile wait in the driver's
+   * buffer for the height.
+   */
+  async #startConsensus(network: NodeNetwork): Promise<void> {
+    const validators = this.#validators!.validators.length
+    const needed = Math.floor((2 * validators) / 3)
+    const subscribed = () =>
+      network.topicPeers('proposals').filter((p) => network.topicPeers('votes').includes(p)).length
+    const deadline = Date.now() + QUORUM_WAIT_MS
+    while (subscribed() < needed && Date.now() < deadline && !this.#stopping) await sleep(200)
+    if (subscribed() < needed)
+      this.#log.warn({ subscribed: subscribed(), needed }, 'starting consensus without a quorum of peers')
+    // One gossip heartbeat, for the last peer to finish setting up what it subscribed.
+    await sleep(1000)
+    // A catch-up meanwhile moved the ledger on: start from where it is.
+    if (!this.#stopping) this.#driver?.start(this.#ledger.height + 1)
+  }
+
   async stop(): Promise<void> {
+    this.#stopping = true
     clearInterval(this.#statusTimer)
     await this.#driver?.stop()
     await this.#commits

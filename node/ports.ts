@@ -65,6 +65,8 @@ export interface NodeNetwork {
   /** blob bytes served to and fetched from peers since start */
   blobBytes(): { readonly served: number; readonly fetched: number }
   publish<K extends TopicName>(topic: K, message: TopicMessages[K]): Promise<void>
+  /** peers known to be subscribed to a topic (a message published now reaches them) */
+  topicPeers(topic: TopicName): readonly string[]
   /** Fetches blobs from peers, verified by hash; throws when one cannot be had. */
   fetchBlob(id: Hex32): Promise<Uint8Array>
 }
