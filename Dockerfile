@@ -33,9 +33,10 @@ VOLUME ["/data"]
 EXPOSE 7600 7700
 
 # Healthy means taking part in consensus: enough peers for a quorum and the
-# height advancing (`tcf node health`), not merely an API that answers.
-HEALTHCHECK --interval=5s --timeout=8s --start-period=30s --retries=5 \
-  CMD node bin/tcf.ts node health --node "http://127.0.0.1:${TCF_API_PORT:-7700}"
+# height advancing (`tcf node health`, without loading the whole CLI), not
+# merely an API that answers.
+HEALTHCHECK --interval=5s --timeout=10s --start-period=60s --retries=5 \
+  CMD node bin/tcf-health.ts "http://127.0.0.1:${TCF_API_PORT:-7700}"
 
 ENTRYPOINT ["node", "bin/tcf.ts"]
 CMD ["node", "start", "--home", "/data"]

@@ -135,10 +135,7 @@ describe('docker-compose.devnet.yml', () => {
         expect(actual.healthcheck?.test).toEqual([
           'CMD',
           'node',
-          'bin/tcf.ts',
-          'node',
-          'health',
-          '--node',
+          'bin/tcf-health.ts',
           `http://127.0.0.1:${expected.health.port}`,
         ])
       } else if (builtFromRepo(actual)) {
@@ -294,6 +291,6 @@ describe('Dockerfile', () => {
 
   it('runs as a non-root user and checks that the validator takes part in consensus', () => {
     expect(instruction('USER')).toEqual(['node'])
-    expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*node bin\/tcf\.ts node health --node/)
+    expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*node bin\/tcf-health\.ts/)
   })
 })

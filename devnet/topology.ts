@@ -104,6 +104,8 @@ export function validatorEnv(index: number, placement: Placement): Record<string
     TCF_API_HOST: placement.bindHost,
     TCF_API_PORT: String(apiPort(index)),
     TCF_LOG_LEVEL: 'info',
+    // A devnet's validators share one host's cores (DEVNET_PACE in cluster.ts says the same).
+    TCF_SANDBOX_WORKERS: '1',
     TCF_PASSPHRASE: DEVNET_PASSPHRASE,
     TCF_SCRYPT_N: String(DEVNET_SCRYPT_N),
   }

@@ -100,6 +100,11 @@ export class ComposeProject {
     await this.run(['restart', service])
   }
 
+  /** A new container for the service, on the same volumes. */
+  async recreate(service: string): Promise<void> {
+    await this.run(['up', '-d', '--no-build', '--no-deps', '--force-recreate', service])
+  }
+
   /** Containers, networks and volumes, including those of an earlier run. */
   async down(): Promise<void> {
     await this.run(['down', '-v', '--remove-orphans'])
@@ -139,6 +144,23 @@ export async function followContainer(id: string, onLine: (line: string) => void
   await exitOf(child)
   const { stdout } = await exec('docker', ['wait', id])
   return Number(stdout.trim())
+}
+
+/** A container's healthcheck status (`healthy`, `unhealthy`, `starting`), or `none`. */
+export async function healthOf(id: string): Promise<string> {
+  const { stdout } = await exec('docker', [
+    'inspect',
+    '--format',
+    '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}',
+    id,
+  ])
+  return stdout.trim()
+}
+
+/** Everything a container has logged, across its restarts. */
+export async function logsOf(id: string): Promise<string> {
+  const { stdout, stderr } = await exec('docker', ['logs', id], { maxBuffer: 256 * 2 ** 20 })
+  return stdout + stderr
 }
 
 export function exitOf(child: ChildProcess): Promise<number> {
