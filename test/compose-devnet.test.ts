@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
 import { followDemo, prepareComposeDevnet } from '../devnet/compose/devnet.ts'
 import { dockerUnavailable, healthOf, logsOf } from '../devnet/compose/engine.ts'
+import { APP_IMAGE } from '../devnet/compose/images.ts'
 import { apiPort, validatorName } from '../devnet/topology.ts'
 import { withDevnetPorts } from './support/port-lock.ts'
 
@@ -16,6 +20,9 @@ if (unavailable && !required)
   console.warn(`skipping the compose devnet: docker is unavailable (${unavailable})`)
 
 const RESTARTED = validatorName(2)
+const exec = promisify(execFile)
+const inImage = async (entrypoint: string, ...args: string[]): Promise<string> =>
+  (await exec('docker', ['run', '--rm', '--entrypoint', entrypoint, APP_IMAGE, ...args])).stdout.trim()
 
 /** The first "store opened" of each start in a validator's log: the height its LevelDB held. */
 const storeHeights = (log: string): number[] =>
@@ -90,4 +97,30 @@ describe.skipIf(unavailable !== undefined && !required)('npm run devnet:compose'
       }
     })
   }, 900_000)
+
+  // The images the test above built.
+  it('ships an image that runs as non-root, without dev dependencies, on Node 24', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      dependencies: Record<string, string>
+      devDependencies: Record<string, string>
+    }
+    expect(await inImage('id', '-u')).not.toBe('0')
+    expect(await inImage('node', '--version')).toMatch(/^v24\./)
+    const present = async (names: string[]) =>
+      (
+        await inImage(
+          'sh',
+          '-c',
+          'for d in "$@"; do [ -e "node_modules/$d" ] && echo "$d"; done; true',
+          'sh',
+          ...names,
+        )
+      )
+        .split('\n')
+        .filter(Boolean)
+    expect(await present(Object.keys(pkg.devDependencies))).toEqual([])
+    expect(await present(Object.keys(pkg.dependencies))).toEqual(Object.keys(pkg.dependencies))
+    const { stdout } = await exec('docker', ['run', '--rm', APP_IMAGE, '--help'])
+    expect(stdout).toContain('tcf node')
+  })
 })

@@ -111,8 +111,10 @@ async function importDebian(log: Log): Promise<void> {
       ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     )
+    // Listened for before the import ends: tar closes first, and a missed 'close' never comes again.
+    const tarExit = exitOf(tar)
     await docker('import the Debian root', ['import', '-', LOCAL_DEBIAN], tar.stdout)
-    if ((await exitOf(tar)) !== 0) throw new ComposeError('COMPOSE_FAILED', 'tar of the Debian root failed')
+    if ((await tarExit) !== 0) throw new ComposeError('COMPOSE_FAILED', 'tar of the Debian root failed')
   } finally {
     await rm(root, { recursive: true, force: true })
   }
