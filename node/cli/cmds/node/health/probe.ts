@@ -27,7 +27,10 @@ export async function probeHealth(
   const first = await status()
   const minPeers = options.minPeers ?? quorumPeers(first)
   if (first.peers.length < minPeers)
-    throw new CliError('NODE_UNHEALTHY', `${first.peers.length} peers, needs ${minPeers} for a quorum`)
+    throw new CliError(
+      'NODE_UNHEALTHY',
+      `${first.peers.length} peers, needs ${minPeers}${options.minPeers === undefined ? ' for a quorum' : ''}`,
+    )
   const deadline = Date.now() + options.withinMs
   let last = first
   while (last.height <= first.height) {
