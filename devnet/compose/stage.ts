@@ -111,8 +111,7 @@ async function linkTree(from: string, to: string): Promise<void> {
         await mkdir(dirname(dest), { recursive: true })
         await copyFile(source, dest)
       })
-    } else if (entry.isSymbolicLink()) {
-      // bin links: the image runs scripts by path, never through node_modules/.bin
     }
+    // Symbolic links (node_modules/.bin) stay out: the image runs scripts by path.
   }
 }
