@@ -30,6 +30,11 @@ export interface ClusterOptions {
   readonly env?: Record<string, string>
   /** per-node environment on top of `env` (the devnet's topology sets each node's this way) */
   readonly nodeEnv?: (index: number) => Record<string, string>
+  /**
+   * The script a node runs instead of `tcf node start`, by index; it gets the same `--home` and
+   * `--passphrase-file` arguments (the Byzantine e2e runs one validator this way).
+   */
+  readonly entry?: (index: number) => string | undefined
   /** fixed ports instead of free ones: the chain's, and each validator's p2p and API */
   readonly ports?: {
     readonly chain: number
@@ -60,6 +65,9 @@ export const DEVNET_PACE = {
   sandbox: { workers: 1 },
 } as const satisfies Partial<NodeConfigInput>
 
+/** The dev chain mines at least this often, so blocks reading it `finalityDepth` below latest see fresh escrows. */
+export const CHAIN_INTERVAL_MS = 1000
+
 export class ClusterNode {
   readonly index: number
   readonly home: string
@@ -70,6 +78,7 @@ export class ClusterNode {
   #process: ChildProcess | undefined
   readonly #env: Record<string, string>
   readonly #passphraseFile: string
+  readonly #command: readonly string[]
 
   constructor(init: {
     index: number
@@ -79,6 +88,7 @@ export class ClusterNode {
     apiUrl: string
     env: Record<string, string>
     passphraseFile: string
+    entry?: string | undefined
   }) {
     this.index = init.index
     this.home = init.home
@@ -88,6 +98,7 @@ export class ClusterNode {
     this.logFile = join(init.home, 'node.log')
     this.#env = init.env
     this.#passphraseFile = init.passphraseFile
+    this.#command = init.entry ? [init.entry] : [BIN, 'node', 'start']
   }
 
   get running(): boolean {
@@ -109,7 +120,7 @@ export class ClusterNode {
     const log = createWriteStream(this.logFile, { flags: 'a' })
     const child = spawn(
       process.execPath,
-      [BIN, 'node', 'start', '--home', this.home, '--passphrase-file', this.#passphraseFile],
+      [...this.#command, '--home', this.home, '--passphrase-file', this.#passphraseFile],
       {
         env: { ...process.env, ...this.#env },
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -169,7 +180,10 @@ export interface Cluster {
 
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   await mkdir(options.dir, { recursive: true })
-  const chain = await startDevChain(options.ports ? { port: options.ports.chain } : {})
+  const chain = await startDevChain({
+    ...(options.ports ? { port: options.ports.chain } : {}),
+    intervalMiningMs: CHAIN_INTERVAL_MS,
+  })
   try {
     const network = await startTestNetwork(chain, { validators: options.validators })
     const passphraseFile = join(options.dir, 'passphrase')
@@ -214,6 +228,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           apiUrl: `http://127.0.0.1:${apiPorts[i]}`,
           env: { TCF_LOG_LEVEL: 'info', ...options.env, ...options.nodeEnv?.(i) },
           passphraseFile,
+          entry: options.entry?.(i),
         }),
       )
     }

@@ -10,6 +10,7 @@ import { deployOptions } from '../node/cli/cmds/devnet/deploy/options.ts'
 import { nodeInitOptions } from '../node/cli/cmds/node/init/options.ts'
 import { nodeStartOptions } from '../node/cli/cmds/node/start/options.ts'
 import { serveOptions } from '../node/cli/cmds/vault/serve/options.ts'
+import { CHAIN_INTERVAL_MS } from './cluster.ts'
 import {
   CHAIN_ID,
   CHAIN_RPC_PORT,
@@ -175,6 +176,8 @@ describe('docker-compose.devnet.yml', () => {
       String(VALIDATOR_COUNT),
       '--out',
       MOUNTS.shared,
+      '--interval-mining-ms',
+      String(CHAIN_INTERVAL_MS),
     ])
   })
 

@@ -1,14 +1,17 @@
 /**
  * The devnet's demo, wherever the network runs: the seller's vault encrypted
  * and published, the buyer's job submitted and its released result unsealed
- * and checked against the same statistics computed in plaintext, and the
- * report both `npm run devnet` and `npm run devnet:compose` print.
+ * and checked against the same statistics computed in plaintext, its escrow
+ * settled on chain by the validators on their own, and the report both
+ * `npm run devnet` and `npm run devnet:compose` print.
  */
+
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { formatEther } from 'ethers'
 import { table } from '../node/cli/table.ts'
-import { Client, type JobRecord, type JobResult } from '../node/sdk/index.ts'
+import { Client, type JobResult, type JobSettlement } from '../node/sdk/index.ts'
 import { type Hex32, writeKeystoreFile } from '../protocol/index.ts'
 import {
   createVault,
@@ -80,6 +83,15 @@ export async function prepareSeller(options: {
   return { vaultId: manifest.vaultId as Hex32, recordCount: manifest.recordCount, vault, keys, ownerKey }
 }
 
+/** The escrow's settlement as the chain reports it; `byNode`: the validators settled it unasked. */
+export interface Settlement {
+  readonly status: JobSettlement['status']
+  readonly txHash: JobSettlement['txHash']
+  readonly owner: JobSettlement['owner']
+  readonly validators: NonNullable<JobSettlement['validators']>
+  readonly byNode: boolean
+}
+
 export interface DemoReport {
   readonly ok: boolean
   readonly jobId: Hex32
@@ -88,13 +100,14 @@ export interface DemoReport {
   readonly quality: JobResult['quality']
   readonly heights: JobResult['heights']
   readonly anchorTx: JobResult['anchorTx']
+  readonly settlement: Settlement
   readonly timings: readonly { stage: string; seconds: number }[]
 }
 
 /**
  * The buyer: the demo spec, escrow, submission to `nodeUrl`, the wait for the
- * release (and for settlement, where the node records it), the sealed result
- * opened and checked against plaintext.
+ * release and for the validators' settlement, the sealed result opened and
+ * checked against plaintext.
  */
 export async function runDemoJob(options: {
   readonly nodeUrl: string
@@ -126,15 +139,33 @@ export async function runDemoJob(options: {
       await new Promise((ok) => setTimeout(ok, 250))
       anchored = await buyerClient.job(job.jobId)
     }
-    await waitForSettlement(buyerClient, anchored, say, elapsed)
     Object.assign(stages, record.stages, anchored.stages)
     const result = await buyerClient.result(job.jobId, job.sealingKey.privateKey)
+    // The validators settle the escrow once the release's block is anchored; nobody asks them to.
+    for (const deadline = Date.now() + 60_000; !anchored.settlement && Date.now() < deadline; ) {
+      await new Promise((ok) => setTimeout(ok, 250))
+      anchored = await buyerClient.job(job.jobId)
+    }
+    // Read back from the chain; settling again is a no-op that reports the settlement (sentNow false).
+    const settled = await buyerClient.settle(job.jobId)
+    const settlement: Settlement = {
+      status: settled.status,
+      txHash: settled.txHash,
+      owner: settled.owner,
+      validators: settled.validators ?? [],
+      byNode: anchored.settlement !== undefined && !settled.sentNow,
+    }
 
     // The plaintext truth of the same spec on the same CSV.
     const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(DATA('schema.json'), 'utf8')))
     const truth = plaintextOutputs(readCsvRows(DATA('heart.csv')), schema, spec)
     const checks = Object.entries(result.outputs).map(([name, out]) => check(name, out, truth[name]))
-    const ok = checks.every((c) => c.ok) && result.quality.score > 0 && result.anchorTx !== undefined
+    const ok =
+      checks.every((c) => c.ok) &&
+      result.quality.score > 0 &&
+      result.anchorTx !== undefined &&
+      settlement.status === 'paid' &&
+      settlement.byNode
     return {
       ok,
       jobId: job.jobId,
@@ -143,28 +174,12 @@ export async function runDemoJob(options: {
       quality: result.quality,
       heights: result.heights,
       anchorTx: result.anchorTx,
+      settlement,
       timings: stageTimings(stages),
     }
   } finally {
     await buyerClient.close()
   }
-}
-
-/** A job record that carries a settlement (nodes that settle escrows on chain) waits for it to be settled. */
-async function waitForSettlement(client: Client, record: JobRecord, say: Say, elapsed: () => string) {
-  const status = (r: JobRecord): string | undefined => {
-    const settlement: unknown = (r as { settlement?: unknown }).settlement
-    return typeof settlement === 'object' && settlement !== null && 'status' in settlement
-      ? String(settlement.status)
-      : undefined
-  }
-  let current = record
-  if (status(current) === undefined) return
-  for (const deadline = Date.now() + 60_000; status(current) !== 'settled' && Date.now() < deadline; ) {
-    await new Promise((ok) => setTimeout(ok, 250))
-    current = await client.job(record.jobId)
-  }
-  say(`[${elapsed()}]   settlement ${status(current)}`)
 }
 
 /** The report as `npm run devnet` prints it. */
@@ -195,6 +210,22 @@ export function printReport(report: DemoReport, say: Say, elapsed: () => string)
     `\nblocks: admitted at ${report.heights.admitted}, certified at ${report.heights.certified}, released at ${report.heights.released}`,
   )
   say(`anchor tx ${report.anchorTx?.txHash ?? '(none)'} (height ${report.anchorTx?.height ?? '-'})`)
+  const { settlement } = report
+  say(
+    `\nescrow ${settlement.status} in tx ${settlement.txHash}` +
+      (settlement.byNode ? ' by the validators, unasked' : ' (NOT by the validators)'),
+  )
+  say(
+    table(
+      ['credited', 'address', 'ETH'],
+      [
+        ...(settlement.owner
+          ? [['owner', settlement.owner.address, formatEther(settlement.owner.amount)]]
+          : []),
+        ...settlement.validators.map((v) => ['validator', v.address, formatEther(v.amount)]),
+      ],
+    ),
+  )
   say(`\ntime per stage`)
   say(
     table(

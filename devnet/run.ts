@@ -3,7 +3,8 @@
  * chain with the contracts, N validator processes, the demo seller's vault
  * encrypted and published, the vault agent running, the demo buyer's job
  * submitted, its released result unsealed and checked against the same
- * statistics computed in plaintext.
+ * statistics computed in plaintext, and its escrow settled on chain by the
+ * validators on their own (owner and validators credited).
  *
  *   npm run devnet [-- --validators 4] [--keep] [--headless] [--dir DIR]
  *

@@ -1,7 +1,19 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { blockHeader } from '../protocol/index.ts'
 import { ApiServer } from './api/index.ts'
-import { type Anchorer, type ChainClient, createAnchorer, createChainClient } from './chain/index.ts'
+import {
+  type Anchorer,
+  type ChainClient,
+  type ChainState,
+  createAnchorer,
+  createChainClient,
+  createChainState,
+  createSettler,
+  type Settler,
+  unsettledHeights,
+} from './chain/index.ts'
+import { loadConfig } from './config/index.ts'
 import { HOME_FILES, loadHome } from './home.ts'
 import { createLogger, type Logger } from './log.ts'
 import { TcfNode } from './node.ts'
@@ -21,6 +33,11 @@ export interface DaemonOptions {
   readonly env?: NodeJS.ProcessEnv
   /** defaults to JSON lines on stdout at the configured level */
   readonly logger?: Logger
+  /**
+   * Puts something between the node and the network it publishes through. The daemon never sets
+   * it; the Byzantine e2e uses it to turn one real validator adversarial.
+   */
+  readonly wrapNetwork?: (network: NodeNetwork, node: TcfNode) => NodeNetwork
 }
 
 /** What a running daemon tells tools about itself (`<home>/node.json`). */
@@ -65,11 +82,44 @@ export class Daemon {
       logger: log,
     })
     await chain.start()
+    const chainState = createChainState({
+      rpcUrl: config.chain.rpcUrl,
+      addresses: config.chain.addresses as Parameters<typeof createChainState>[0]['addresses'],
+    })
     let node: TcfNode | undefined
+    let p2p: P2PNetwork<GossipSpecs> | undefined
+    // The operator lists the new set's peers in config.json; a new epoch picks them up, no restart.
+    const followPeers = async (epoch: number) => {
+      try {
+        const fresh = await loadConfig(home, options.env)
+        p2p?.setDirectPeers(fresh.p2p.bootstrap)
+      } catch (e) {
+        log.warn({ err: e, epoch }, 'could not re-read p2p.bootstrap for the new epoch')
+      }
+    }
+    const settler = createSettler({
+      chain,
+      takeoverDelayMs: config.anchor.takeoverDelayMs,
+      isSettled: async (jobId) => (await store.getJob(jobId))?.settlement !== undefined,
+      onSettled: (jobId, settlement) => void node?.onSettled(jobId, settlement),
+      onFailed: (height, error) => log.error({ height, err: error }, 'settling failed'),
+      logger: log,
+    })
+    /** Settles what an anchored block proves, once its job records carry the anchor. */
+    const settleHeight = async (height: number, byUs: boolean) => {
+      const stored = await store.getBlock(height)
+      if (stored === undefined) return
+      const { block, certificate } = stored
+      settler.submit({ header: blockHeader(block), certificate, block, byUs })
+    }
     const anchorer = createAnchorer({
       chain,
       takeoverDelayMs: config.anchor.takeoverDelayMs,
-      onAnchored: (event) => void node?.onAnchored(event.height, event.txHash),
+      onAnchored: (event) =>
+        void node
+          ?.onAnchored(event.height, event.txHash)
+          .then(() => settleHeight(event.height, event.byUs))
+          .catch((err: unknown) => log.error({ height: event.height, err }, 'recording the anchor failed')),
       onFailed: (height, error) => log.error({ height, err: error }, 'anchoring failed'),
       logger: log,
     })
@@ -82,9 +132,11 @@ export class Daemon {
         addresses: config.chain.addresses,
       },
       store,
-      chain: chainPort(chain, anchorer),
+      chain: chainPort(chain, chainState, anchorer),
       consensusParams: { timeouts: config.consensus.timeouts },
       blockIntervalMs: config.consensus.blockIntervalMs,
+      finalityDepth: config.chain.finalityDepth,
+      escrowTerms: config.admission,
       limits: { maxCostMs: config.sandbox.maxCostMs, maxMemoryBytes: config.sandbox.memoryCapMiB * 2 ** 20 },
       evaluator: {
         workers: config.sandbox.workers,
@@ -92,9 +144,12 @@ export class Daemon {
         memoryCapBytes: config.sandbox.memoryCapMiB * 2 ** 20,
       },
       logger: log,
+      onEpochStarted: (epoch) => void followPeers(epoch),
     })
     await node.open()
-    const p2p = await createP2PNetwork({
+    // Anchored before a restart but not settled: pick up where it stopped, behind any peer in line.
+    for (const height of unsettledHeights(await store.listJobs({}))) void settleHeight(height, false)
+    p2p = await createP2PNetwork({
       privateKey: peerKey,
       listen: config.p2p.listen,
       bootstrap: config.p2p.bootstrap,
@@ -108,7 +163,8 @@ export class Daemon {
       p2p.gossip.topics[name].subscribe((message) => deliver(node, name, message))
     }
     await p2p.start()
-    await node.start(networkPort(p2p))
+    const network = networkPort(p2p)
+    await node.start(options.wrapNetwork ? options.wrapNetwork(network, node) : network)
     const api = new ApiServer({
       host: config.api.host,
       port: config.api.port,
@@ -126,17 +182,19 @@ export class Daemon {
     }
     await writeFile(join(home, INFO_FILE), `${JSON.stringify(info, null, 2)}\n`)
     log.info({ ...info, height: node.height }, 'node started')
-    return new Daemon(node, info, { api, p2p, anchorer, chain, store }, log)
+    return new Daemon(node, info, { api, p2p, anchorer, settler, chain, chainState, store }, log)
   }
 
   async stop(): Promise<void> {
-    const { api, p2p, anchorer, chain, store } = this.#parts
+    const { api, p2p, anchorer, settler, chain, chainState, store } = this.#parts
     this.#log.info('stopping')
     await api.stop()
     await this.node.stop()
     await p2p.stop()
     await anchorer.stop()
+    await settler.stop()
     await chain.stop()
+    chainState.stop()
     await store.close()
     this.#log.info('stopped')
   }
@@ -146,7 +204,9 @@ interface DaemonParts {
   readonly api: ApiServer
   readonly p2p: P2PNetwork<GossipSpecs>
   readonly anchorer: Anchorer
+  readonly settler: Settler
   readonly chain: ChainClient
+  readonly chainState: ChainState
   readonly store: NodeStore
 }
 
@@ -191,7 +251,7 @@ function networkPort(p2p: P2PNetwork<GossipSpecs>): NodeNetwork {
   }
 }
 
-function chainPort(chain: ChainClient, anchorer: Anchorer): NodeChain {
+function chainPort(chain: ChainClient, state: ChainState, anchorer: Anchorer): NodeChain {
   return {
     currentEpoch: () => chain.currentEpoch(),
     validatorSet: async (epoch) => (await chain.validatorSet(epoch)).members,
@@ -204,5 +264,9 @@ function chainPort(chain: ChainClient, anchorer: Anchorer): NodeChain {
       return j.opened ? { status: j.status, amount: j.escrow } : undefined
     },
     anchor: (decided) => anchorer.submit({ header: decided.header, certificate: decided.certificate }),
+    latestBlock: () => state.latestBlock(),
+    factsAt: (number, needs) => state.factsAt(number, needs),
+    epochAt: (number) => state.epochAt(number),
+    slashDuplicateVote: async (evidence) => (await chain.slashDuplicateVote(evidence)).status === 'slashed',
   }
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import { z } from 'zod'
 import {
   type ConsensusParams,
+  type ConsensusSigner,
   type CommitCertificate as CoreCertificate,
   createConsensus,
   type SignatureVerifier,
@@ -22,12 +23,14 @@ import {
   createEip712Verifier,
   type DecidedRecord,
   DecodeError,
+  type DuplicateVoteEvidence,
   decidedRecordCodec,
   type Eip712Domain,
   type Hex32,
   jobIdOf,
   type MessageCodec,
   type ProposalMessage,
+  type Release,
   type ResultAttestation,
   type SealedResult,
   type SignedJobRequest,
@@ -40,7 +43,7 @@ import {
   verifyResultAttestation,
   ZERO_HASH,
 } from '../protocol/index.ts'
-import { type CompileLimits, Evaluator, parseManifest, type VaultManifest } from '../sandbox/index.ts'
+import { type CompileLimits, Evaluator, parseManifest } from '../sandbox/index.ts'
 import {
   ApiError,
   type ChainInfo,
@@ -52,7 +55,8 @@ import { toWireCertificate } from './consensus/certificate.ts'
 import { decidedRecordsAbove, verifyDecidedRecord } from './consensus/decided-chain.ts'
 import { ConsensusDriver } from './consensus/driver.ts'
 import { AttestationPool } from './jobs/attestation-pool.ts'
-import { buildBlock, validateBlock } from './jobs/block.ts'
+import { type BlockFrame, buildBlock, validateBlock } from './jobs/block.ts'
+import { type ChainFacts, type ChainNeeds, type EscrowTerms, noChainFacts } from './jobs/chain-facts.ts'
 import { Executor } from './jobs/executor.ts'
 import { advance, newJobRecord } from './jobs/job-records.ts'
 import { Ledger } from './jobs/ledger.ts'
@@ -66,7 +70,13 @@ import type {
   TopicMessages,
   TopicName,
 } from './ports.ts'
-import { blobIdOf, type JobRecord, type NodeStore, type StoredBlock } from './storage/index.ts'
+import {
+  blobIdOf,
+  type JobRecord,
+  type NodeStore,
+  type Settlement,
+  type StoredBlock,
+} from './storage/index.ts'
 import { VaultDirectory } from './vault-directory.ts'
 import { manifestBlob } from './vaults.ts'
 
@@ -81,6 +91,9 @@ export interface TcfNodeInit {
   readonly chain: NodeChain
   readonly consensusParams: ConsensusParams
   readonly blockIntervalMs: number
+  /** Blocks read the chain this many blocks below its latest, where it no longer reorganises. */
+  readonly finalityDepth: number
+  readonly escrowTerms: EscrowTerms
   readonly limits: CompileLimits
   readonly evaluator: {
     readonly workers: number
@@ -88,16 +101,20 @@ export interface TcfNodeInit {
     readonly memoryCapBytes: number
   }
   readonly logger: Logger
+  /** Told when a new epoch takes over, after the node switched to its set. */
+  readonly onEpochStarted?: (epoch: number) => void
 }
 
 const STATUS_INTERVAL_MS = 2000
 /** How long a starting validator waits for a quorum of peers before starting consensus regardless. */
 const QUORUM_WAIT_MS = 60_000
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 /** A job's evaluation is retried (say, while a peer is busy or restarting) this often before this node gives up on it. */
 const EXECUTION_ATTEMPTS = 4
 /** How far ahead of the next height a request's deadline must be for this node to take it. */
 const MIN_DEADLINE_MARGIN = 2
+/** How long a validator waits for the chain to make a proposed block's chain number final before voting nil. */
+const CHAIN_FINALITY_WAIT_MS = 4000
+const CHAIN_POLL_MS = 250
 
 /**
  * A validator: the replicated job state machine (ledger) driven by the
@@ -117,8 +134,12 @@ export class TcfNode implements NodeService {
   #validators: ValidatorSet | undefined
   #domain: Eip712Domain
   #verifier: SignatureVerifier | undefined
+  /** Consensus signatures are made under an epoch: one signer per epoch this node has signed in. */
+  readonly #signers = new Map<number, ConsensusSigner>()
+  /** Equivocations already submitted to the chain, by validator: one slash takes the whole stake. */
+  readonly #reported = new Set<Address>()
+  #stopped = false
   #driver: ConsensusDriver | undefined
-  #stopping = false
   #head: Hex32 | null = null
   readonly #pending = new Map<Hex32, SignedJobRequest>()
   readonly #attestations = new AttestationPool()
@@ -176,14 +197,17 @@ export class TcfNode implements NodeService {
       this.#ledger.apply(stored.block, stored.blockHash)
     }
     this.#head = (await store.getMeta('head', headSchema)) ?? null
-    this.#epoch = await this.#init.chain.currentEpoch()
-    this.#validators = await this.#loadValidators(this.#epoch)
-    this.#verifier = createEip712Verifier({ domain: this.#domain, epoch: this.#epoch })
+    // Before the first block there is no chain number to read at: every validator starts from the current epoch.
+    const epoch =
+      this.#ledger.height === 0
+        ? await this.#init.chain.currentEpoch()
+        : await this.#epochAfter(this.#ledger.epoch, this.#ledger.chainBlock)
+    await this.#enterEpoch(epoch)
     for (const record of await store.listJobs({ stage: 'pending' })) {
       this.#pending.set(record.jobId as Hex32, record.request)
     }
     this.#log.info(
-      { height: this.#ledger.height, epoch: this.#epoch, validators: this.#validators.validators.length },
+      { height: this.#ledger.height, epoch: this.#epoch, validators: this.#validators?.validators.length },
       'state restored',
     )
   }
@@ -199,11 +223,12 @@ export class TcfNode implements NodeService {
     })
     this.metrics.height.set(this.#ledger.height)
     this.#evaluator.start()
-    const signer = createEip712ConsensusSigner({
-      privateKey: this.#init.validatorKey,
-      domain: this.#domain,
-      epoch: this.#epoch,
-    })
+    // The epoch changes only between heights (at a commit), so a height is signed under one epoch throughout.
+    const signer: ConsensusSigner = {
+      address: this.address,
+      signVote: (vote) => this.#signer().signVote(vote),
+      signProposal: (proposal) => this.#signer().signProposal(proposal),
+    }
     this.#driver = new ConsensusDriver({
       consensus: createConsensus({ signer, params: this.#init.consensusParams }),
       wal: this.#init.store.wal,
@@ -215,8 +240,7 @@ export class TcfNode implements NodeService {
         decide: (_height, block, certificate) => this.#decided(block, certificate),
         broadcastProposal: (signed, block) => this.#broadcastProposal(signed, block),
         broadcastVote: (signed) => this.#broadcastVote(signed),
-        onEvidence: (a) =>
-          this.#log.warn({ validator: a.vote.validator, height: a.vote.height }, 'duplicate vote evidence'),
+        onEvidence: (a, b) => void this.#reportEquivocation(a, b),
       },
       blockIntervalMs: this.#init.blockIntervalMs,
       logger: this.#log.child({ module: 'consensus' }),
@@ -244,17 +268,17 @@ export class TcfNode implements NodeService {
     const subscribed = () =>
       network.topicPeers('proposals').filter((p) => network.topicPeers('votes').includes(p)).length
     const deadline = Date.now() + QUORUM_WAIT_MS
-    while (subscribed() < needed && Date.now() < deadline && !this.#stopping) await sleep(200)
+    while (subscribed() < needed && Date.now() < deadline && !this.#stopped) await sleep(200)
     if (subscribed() < needed)
       this.#log.warn({ subscribed: subscribed(), needed }, 'starting consensus without a quorum of peers')
     // One gossip heartbeat, for the last peer to finish setting up what it subscribed.
     await sleep(1000)
     // A catch-up meanwhile moved the ledger on: start from where it is.
-    if (!this.#stopping) this.#driver?.start(this.#ledger.height + 1)
+    if (!this.#stopped) this.#driver?.start(this.#ledger.height + 1)
   }
 
   async stop(): Promise<void> {
-    this.#stopping = true
+    this.#stopped = true
     clearInterval(this.#statusTimer)
     await this.#driver?.stop()
     await this.#commits
@@ -348,40 +372,113 @@ export class TcfNode implements NodeService {
 
   // ---- consensus app ----
 
-  #ruleContext(height: number): RuleContext {
+  #ruleContext(height: number, chain: ChainFacts): RuleContext {
     return {
       height,
       validators: this.#validators!,
       ledger: this.#ledger,
       domain: this.#domain,
       manifest: (vaultId) => this.#vaults.cached(vaultId),
-      vaultOwner: (vaultId) => this.#vaults.cachedOwner(vaultId),
+      chain,
+      escrowTerms: this.#init.escrowTerms,
       limits: this.#init.limits,
     }
   }
 
-  #buildBlock(height: number): Block {
-    const frame = { height, epoch: this.#epoch, parentHash: this.#ledger.headHash }
-    return buildBlock(this.#ruleContext(height), frame, this.address, {
-      pending: [...this.#pending.values()],
+  #frame(height: number): BlockFrame {
+    return {
+      height,
+      epoch: this.#epoch,
+      parentHash: this.#ledger.headHash,
+      chainBlock: this.#ledger.chainBlock,
+    }
+  }
+
+  /** What the rules read from the chain for these admissions and releases. */
+  #needs(admitted: readonly SignedJobRequest[], released: readonly Release[]): ChainNeeds {
+    const releasedVaults = released.flatMap((r) => {
+      const job = this.#ledger.job(r.jobId)
+      return job ? [job.request.request.vaultId] : []
+    })
+    return {
+      jobs: admitted.map((r) => jobIdOf(r.request)),
+      vaults: [...admitted.map((r) => r.request.vaultId), ...releasedVaults],
+    }
+  }
+
+  /**
+   * The proposer reads the chain `finalityDepth` blocks below its latest, never below the parent's
+   * number. If it cannot read the chain it proposes at the parent's number with no facts, so its
+   * block admits and releases nothing rather than being judged on facts no one else has.
+   */
+  async #buildBlock(height: number): Promise<Block> {
+    const frame = this.#frame(height)
+    const pending = [...this.#pending.values()]
+    const releases = [...this.#releases.values()].map((r) => r.release)
+    let facts: ChainFacts
+    try {
+      const latest = await this.#init.chain.latestBlock()
+      const number = Math.max(frame.chainBlock, latest - this.#init.finalityDepth)
+      facts = await this.#init.chain.factsAt(number, this.#needs(pending, releases))
+    } catch (e) {
+      this.#log.warn({ err: e, height }, 'chain unreadable: proposing without admissions or releases')
+      facts = noChainFacts(frame.chainBlock)
+    }
+    return buildBlock(this.#ruleContext(height, facts), frame, this.address, {
+      pending,
       attestations: this.#attestations,
-      releases: [...this.#releases.values()].map((r) => r.release),
+      releases,
     })
   }
 
   async #validateBlock(height: number, block: Block): Promise<boolean> {
     // Manifests are content-addressed by vault id: fetching one can fail, never differ.
-    await Promise.all([
-      ...block.admitted.map((r) => this.#vaults.manifest(r.request.vaultId).catch(() => undefined)),
-      ...block.released.map((r) => {
-        const job = this.#ledger.job(r.jobId)
-        return job ? this.#vaults.owner(job.request.request.vaultId).catch(() => undefined) : undefined
-      }),
-    ])
-    const frame = { height, epoch: this.#epoch, parentHash: this.#ledger.headHash }
-    const verdict = validateBlock(this.#ruleContext(height), frame, block)
+    await Promise.all(
+      block.admitted.map((r) => this.#vaults.manifest(r.request.vaultId).catch(() => undefined)),
+    )
+    const frame = this.#frame(height)
+    let facts: ChainFacts
+    try {
+      facts = await this.#factsFor(block, frame)
+    } catch (e) {
+      // Not a verdict on the block: another validator may read it fine. Not voting for it is safe either way.
+      this.#log.warn(
+        { height, chainBlock: block.chainBlock, err: e instanceof Error ? e.message : String(e) },
+        'cannot read the chain at the block number: not voting for the block',
+      )
+      return false
+    }
+    const verdict = validateBlock(this.#ruleContext(height, facts), frame, block)
     if (!verdict.ok) this.#log.warn({ height, code: verdict.code, reason: verdict.message }, 'block refused')
     return verdict.ok
+  }
+
+  /**
+   * The chain facts a block is judged by, read at its own chain number once that number is final
+   * here. A block that moves the number forward is held to finality even when it reads nothing:
+   * an unreachable number would otherwise become every later block's lower bound.
+   */
+  async #factsFor(block: Block, frame: BlockFrame): Promise<ChainFacts> {
+    const number = block.chainBlock
+    if (number < frame.chainBlock) return noChainFacts(number)
+    if (number > frame.chainBlock) await this.#awaitFinal(number)
+    const needs = this.#needs(block.admitted, block.released)
+    if (needs.jobs.length === 0 && needs.vaults.length === 0) return noChainFacts(number)
+    return this.#init.chain.factsAt(number, needs)
+  }
+
+  async #awaitFinal(number: number): Promise<void> {
+    const deadline = Date.now() + CHAIN_FINALITY_WAIT_MS
+    for (;;) {
+      const latest = await this.#init.chain.latestBlock()
+      if (latest - this.#init.finalityDepth >= number) return
+      if (Date.now() > deadline) {
+        throw new Error(
+          `chain block ${number} is not ${this.#init.finalityDepth} deep here (latest ${latest})`,
+        )
+      }
+      await sleep(CHAIN_POLL_MS)
+    }
   }
 
   async #broadcastProposal(signed: SignedProposal, block: Block): Promise<void> {
@@ -395,7 +492,7 @@ export class TcfNode implements NodeService {
   }
 
   #decided(block: Block, certificate: CoreCertificate): Promise<void> {
-    return this.#commit(block, toWireCertificate(this.#epoch, certificate))
+    return this.#commit(block, toWireCertificate(block.epoch, certificate))
   }
 
   /**
@@ -470,6 +567,7 @@ export class TcfNode implements NodeService {
         },
         'block committed',
       )
+      await this.#followEpoch(block)
       const header = blockHeader(block)
       if (header.resultsRoot !== ZERO_HASH) this.#init.chain.anchor({ height, block, header, certificate })
       for (const change of changes) if (change.kind === 'admitted') void this.#execute(change.job.jobId)
@@ -511,6 +609,11 @@ export class TcfNode implements NodeService {
       if (next.stage !== record.stage) this.#observeStage(next)
     }
     this.#log.info({ height, txHash, jobs: jobs.length }, 'block anchored')
+  }
+
+  /** Records how a job's escrow was closed on chain; settlements only ever arrive once closed. */
+  onSettled(jobId: Hex32, settlement: Settlement): Promise<void> {
+    return this.#updateJob(jobId, 'pending', { settlement })
   }
 
   // ---- execution ----
@@ -613,9 +716,9 @@ export class TcfNode implements NodeService {
   async #admissible(signed: SignedJobRequest): Promise<Verdict> {
     const { request } = signed
     const jobId = jobIdOf(request)
-    let manifest: VaultManifest
     try {
-      manifest = await this.#vaults.manifest(request.vaultId)
+      // Loaded for the rules, which read manifests from memory only.
+      await this.#vaults.manifest(request.vaultId)
     } catch (e) {
       return { ok: false, code: 'VAULT_UNKNOWN', message: e instanceof Error ? e.message : String(e) }
     }
@@ -627,20 +730,15 @@ export class TcfNode implements NodeService {
         message: `deadline ${request.deadline} leaves no time after height ${next}`,
       }
     }
-    const verdict = checkAdmission(this.#ruleContext(next), signed)
-    if (!verdict.ok) return verdict
-    const vault = await this.#init.chain.vault(request.vaultId)
-    if (!vault?.active)
-      return { ok: false, code: 'VAULT_INACTIVE', message: `vault ${request.vaultId} is not active on chain` }
-    const escrow = await this.#init.chain.job(jobId)
-    if (escrow?.status !== 'open' || escrow.amount < BigInt(manifest.policy.price)) {
-      return {
-        ok: false,
-        code: 'ESCROW_MISSING',
-        message: `job ${jobId} has no open escrow of at least ${manifest.policy.price} wei`,
-      }
+    // The latest state, not a final one: an escrow opened a moment ago is admitted once blocks reach it.
+    let facts: ChainFacts
+    try {
+      const latest = await this.#init.chain.latestBlock()
+      facts = await this.#init.chain.factsAt(latest, { jobs: [jobId], vaults: [request.vaultId] })
+    } catch (e) {
+      return { ok: false, code: 'CHAIN_UNAVAILABLE', message: e instanceof Error ? e.message : String(e) }
     }
-    return verdict
+    return checkAdmission(this.#ruleContext(next, facts), signed)
   }
 
   // ---- NodeService (the API) ----
@@ -787,6 +885,89 @@ export class TcfNode implements NodeService {
     return bytes ? sealedResultCodec.decode(bytes) : undefined
   }
 
+  // ---- epochs ----
+
+  /** The consensus signer of the current epoch. */
+  #signer(): ConsensusSigner {
+    let signer = this.#signers.get(this.#epoch)
+    if (!signer) {
+      signer = createEip712ConsensusSigner({
+        privateKey: this.#init.validatorKey,
+        domain: this.#domain,
+        epoch: this.#epoch,
+      })
+      this.#signers.set(this.#epoch, signer)
+    }
+    return signer
+  }
+
+  /**
+   * The epoch of the heights after a block: the registry's current epoch at the block's chain number,
+   * which every validator reads alike, and never an earlier one. Until it is known no later height can
+   * start, so a failing read is retried rather than guessed.
+   */
+  async #epochAfter(epoch: number, chainBlock: number): Promise<number> {
+    if (chainBlock === 0) return epoch
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return Math.max(epoch, await this.#init.chain.epochAt(chainBlock))
+      } catch (e) {
+        if (this.#stopped) throw e
+        this.#log.warn({ err: e, chainBlock, attempt }, 'cannot read the epoch at the chain block; retrying')
+        await sleep(Math.min(5000, 250 * attempt))
+      }
+    }
+  }
+
+  /** Called at each commit: a block whose chain number passed an EpochStarted hands the next height to the new set. */
+  async #followEpoch(block: Block): Promise<void> {
+    const epoch = await this.#epochAfter(block.epoch, block.chainBlock)
+    if (epoch !== this.#epoch) await this.#enterEpoch(epoch)
+  }
+
+  async #enterEpoch(epoch: number): Promise<void> {
+    const validators = await this.#loadValidators(epoch)
+    if (validators.validators.length === 0) throw new Error(`epoch ${epoch} has no validators on chain`)
+    const previous = this.#epoch
+    this.#epoch = epoch
+    this.#validators = validators
+    this.#verifier = createEip712Verifier({ domain: this.#domain, epoch })
+    if (previous !== 0) {
+      this.#log.info(
+        {
+          epoch,
+          previous,
+          fromHeight: this.#ledger.height + 1,
+          validators: validators.validators.map((v) => v.address),
+        },
+        'epoch started',
+      )
+      this.#init.onEpochStarted?.(epoch)
+    }
+  }
+
+  // ---- slashing ----
+
+  /**
+   * Duplicate votes seen by consensus go to ValidatorRegistry.slashDuplicateVote. One proof takes the
+   * whole stake, so each equivocator is reported once; losing the race to another reporter is fine.
+   */
+  async #reportEquivocation(first: SignedVote, second: SignedVote): Promise<void> {
+    const { validator, height, round, type } = first.vote
+    this.#log.warn({ validator, height, round, type }, 'duplicate vote evidence')
+    if (this.#reported.has(validator)) return
+    this.#reported.add(validator)
+    const evidence: DuplicateVoteEvidence = { version: 1, epoch: this.#epoch, first, second }
+    try {
+      const slashed = await this.#init.chain.slashDuplicateVote(evidence)
+      this.#log.warn({ validator, height }, slashed ? 'equivocator slashed' : 'equivocator already slashed')
+    } catch (e) {
+      // Let the next piece of evidence try again.
+      this.#reported.delete(validator)
+      this.#log.error({ err: e, validator }, 'submitting duplicate vote evidence failed')
+    }
+  }
+
   // ---- helpers ----
 
   async #publish<K extends TopicName>(topic: K, message: TopicMessages[K]): Promise<void> {
@@ -824,6 +1005,10 @@ function decodeBody<T>(codec: MessageCodec<T>, body: unknown, what: string): T {
     if (e instanceof DecodeError) throw new ApiError(400, e.code, e.message)
     throw new ApiError(400, 'MALFORMED', `the body is not ${what}`)
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
 }
 
 function gcdOf(a: bigint, b: bigint): bigint {

@@ -3,6 +3,7 @@ import {
   type Block,
   type BlockHeader,
   type CommitCertificate,
+  type DuplicateVoteEvidence,
   type Hex32,
   type MessageCodec,
   type ProposalMessage,
@@ -18,6 +19,7 @@ import {
   type VoteMessage,
   voteMessageCodec,
 } from '../protocol/index.ts'
+import type { ChainFacts, ChainNeeds } from './jobs/chain-facts.ts'
 
 /** The gossip topics of a tcf network and what each carries. Only ids and signatures: ciphertexts move as blobs. */
 export interface TopicMessages {
@@ -98,4 +100,12 @@ export interface NodeChain {
   job(jobId: Hex32): Promise<ChainJob | undefined>
   /** Hands a decided block with outcomes to the anchoring policy; `onAnchored` reports its tx. */
   anchor(decided: DecidedBlock): void
+  /** The chain's latest block number. */
+  latestBlock(): Promise<number>
+  /** Escrows and vaults at a block number, for the block rules (node/jobs/chain-facts.ts). */
+  factsAt(number: number, needs: ChainNeeds): Promise<ChainFacts>
+  /** ValidatorRegistry.currentEpoch at a block number. */
+  epochAt(number: number): Promise<number>
+  /** Submits equivocation evidence; true if this call slashed, false if the stake was already gone. */
+  slashDuplicateVote(evidence: DuplicateVoteEvidence): Promise<boolean>
 }

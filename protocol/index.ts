@@ -4,9 +4,11 @@ export { bytes32Word, hashWords, uintWord } from './abiWords.ts'
 export { canonicalBytes, canonicalJson } from './canonicalJson.ts'
 export {
   type AnchorCall,
+  type AnchoredRecord,
   CertificateSignerError,
   connectAnchor,
   type OutcomeProof,
+  outcomeProofArg,
   precommitBitmap,
 } from './chain/anchor.ts'
 export { loadArtifact } from './chain/artifacts.ts'
@@ -17,11 +19,20 @@ export {
   type DeployParameters,
   deployAll,
 } from './chain/deploy.ts'
-export { connectJobMarket, type JobRecord, type JobStatus } from './chain/jobMarket.ts'
+export {
+  connectJobMarket,
+  type EscrowBinding,
+  type EscrowClosing,
+  JOB_STATUS,
+  type JobRecord,
+  type JobStatus,
+} from './chain/jobMarket.ts'
+export { type Credit, type SettlementCredits, settlementCredits } from './chain/settlement.ts'
 export { ContractRevertError } from './chain/transact.ts'
 export {
   connectValidatorRegistry,
   packMember,
+  slashDuplicateVoteArgs,
   unpackMember,
   type ValidatorSetMember,
 } from './chain/validatorRegistry.ts'

@@ -69,6 +69,7 @@ describe.skipIf(unavailable !== undefined && !required)('npm run devnet:compose'
         expect(report.checks).toHaveLength(9)
         expect(report.quality.score).toBeGreaterThan(0.9)
         expect(report.anchorTx?.txHash).toMatch(/^0x[0-9a-f]{64}$/)
+        expect(report.settlement).toMatchObject({ status: 'paid', byNode: true })
         expect(report.ok).toBe(true)
 
         // The restart was real (a second start of the same container), and it

@@ -243,6 +243,23 @@ describe('seller, buyer and operator through the CLI', () => {
       // The human table shows the same job.
       expect((await tcf(['job', 'status', submitted.jobId, '--node', node])).stdout).toMatch(/: released/)
 
+      // The validators settle the escrow on their own; settling by hand then only reports it, keyless.
+      const watcher = new Client({ url: node })
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+        if ((await watcher.job(submitted.jobId)).settlement) break
+        await new Promise((ok) => setTimeout(ok, 500))
+      }
+      await watcher.close()
+      const settled = await tcfJson<{ status: string; sentNow: boolean; owner: { amount: string } }>([
+        'job',
+        'settle',
+        submitted.jobId,
+        '--node',
+        node,
+      ])
+      expect(settled).toMatchObject({ status: 'paid', sentNow: false })
+      expect(BigInt(settled.owner.amount)).toBeGreaterThan(0n)
+
       // Buyer B, another sealing key, cannot open buyer A's result.
       const client = new Client({ url: node })
       const error = await client

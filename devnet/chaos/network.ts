@@ -8,7 +8,7 @@ import {
   startTestNetwork,
   type TestNetwork,
 } from '../../protocol/testing/index.ts'
-import { CLUSTER_PASSPHRASE, ClusterNode, DEVNET_PACE } from '../cluster.ts'
+import { CHAIN_INTERVAL_MS, CLUSTER_PASSPHRASE, ClusterNode, DEVNET_PACE } from '../cluster.ts'
 import { apiPort, CHAIN_RPC_PORT, p2pPort } from '../topology.ts'
 import { BRIDGE_ADDRESS, NetnsLab, namespaceAddress } from './lab.ts'
 import { type LinkConditions, Relay } from './relay.ts'
@@ -43,7 +43,7 @@ export async function startChaosNetwork(dir: string, count: number): Promise<Cha
     await mkdir(dir, { recursive: true })
     const lab = await NetnsLab.create(count)
     cleanup.push(() => lab.teardown())
-    const chain = await startDevChain()
+    const chain = await startDevChain({ intervalMiningMs: CHAIN_INTERVAL_MS })
     cleanup.push(() => chain.stop())
     const network = await startTestNetwork(chain, { validators: count })
     const relays: Relay[] = []

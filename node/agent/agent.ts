@@ -20,7 +20,9 @@ import type { Logger } from '../log.ts'
 import { type ChainContext, Client, ClientError, type JobRecord } from '../sdk/index.ts'
 import { verifyCertifiedResult } from './certificate.ts'
 import { AgentError } from './errors.ts'
+import { checkEscrow, DEFAULT_MIN_DEADLINE_HEIGHTS, DEFAULT_MIN_ESCROW_LOCK_SECONDS } from './escrow.ts'
 import { buildRelease } from './release.ts'
+import { checkSignedRequest } from './request.ts'
 import { validatorSetAt } from './validators.ts'
 
 export interface VaultAgentInit {
@@ -32,6 +34,10 @@ export interface VaultAgentInit {
   /** node APIs; the first is polled, the others are fallbacks for blocks and result bundles */
   readonly nodes: readonly string[]
   readonly logger: Logger
+  /** Least chain-time seconds the escrow must stay locked after sealing; default 600. */
+  readonly minEscrowLockSeconds?: number
+  /** Least heights between the network's height and the job's deadline when sealing; default 5. */
+  readonly minDeadlineHeights?: number
 }
 
 export interface RoundReport {
@@ -47,8 +53,9 @@ const AWAITING_RELEASE = ['certified', 'anchored'] as const
 /**
  * `tcf vault serve`: the key holder's side of owner-mode decryption. It
  * releases a job's result only once the network's certificate checks out
- * against the chain's validator set and the vault's own policy admits the
- * spec; then it decrypts, scores, seals to the buyer and signs. Only the
+ * against the chain's validator set, the vault's own policy admits the spec,
+ * and the job's escrow is bound to the request and locked long enough to be
+ * settled; then it decrypts, scores, seals to the buyer and signs. Only the
  * sealed result leaves this process.
  */
 export class VaultAgent {
@@ -149,6 +156,7 @@ export class VaultAgent {
         `job ${job.jobId} has no certified result in the node's record`,
       )
     }
+    checkSignedRequest(vault.chain.domain, job.jobId, job.request)
     const request = job.request.request
     const expected = { jobId: job.jobId, resultHash: job.resultHash, height: job.certifiedHeight }
 
@@ -184,6 +192,23 @@ export class VaultAgent {
       )
     }
 
+    // Last, right before the result is sealed to the buyer: the escrow must still pay for it, and the
+    // release must still have time to be decided (a release after the deadline fails the job, which
+    // refunds the buyer, and a sealed result once gossiped cannot be taken back).
+    const { height } = await this.#primary.status()
+    const margin = this.#init.minDeadlineHeights ?? DEFAULT_MIN_DEADLINE_HEIGHTS
+    if (request.deadline < height + margin) {
+      throw new AgentError(
+        'ESCROW_EXPIRING',
+        `job ${job.jobId}: deadline height ${request.deadline} is less than ${margin} heights after ${height}`,
+      )
+    }
+    await checkEscrow(
+      vault.chain,
+      job.jobId,
+      request,
+      this.#init.minEscrowLockSeconds ?? DEFAULT_MIN_ESCROW_LOCK_SECONDS,
+    )
     const sealed = buildRelease({
       request,
       jobId: job.jobId,

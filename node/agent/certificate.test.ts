@@ -46,6 +46,7 @@ function decided(
     height: HEIGHT,
     epoch: EPOCH,
     parentHash: ZERO_HASH,
+    chainBlock: 0,
     proposer: addressOfPrivateKey(keys[0]!),
     admitted: [],
     certified: [resultCertificate(options.attesters ?? keys.slice(0, 3))],

@@ -12,11 +12,20 @@ export type AgentErrorCode =
   | 'RESULT_MISMATCH'
   /** no node serves the block or the result bundle (yet) */
   | 'RESULT_UNAVAILABLE'
+  /** the node's record of the request does not hash to the job id or is not signed by its buyer */
+  | 'REQUEST_INVALID'
+  /** the job's escrow is not open, or not bound to this request's vault and buyer, or below the price */
+  | 'ESCROW_MISMATCH'
+  /** the escrow expires, or the job's deadline height comes, too soon for a release to be decided, anchored and settled */
+  | 'ESCROW_EXPIRING'
 
 const REFUSALS: ReadonlySet<AgentErrorCode> = new Set([
   'CERTIFICATE_INVALID',
   'POLICY_REFUSED',
   'RESULT_MISMATCH',
+  'ESCROW_MISMATCH',
+  'ESCROW_EXPIRING',
+  'REQUEST_INVALID',
 ])
 
 export class AgentError extends Error {

@@ -1,5 +1,6 @@
 import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createEip712ConsensusSigner } from '../../protocol/index.ts'
 import {
   type DevChain,
   startDevChain,
@@ -94,7 +95,12 @@ describe('anchorBlock', () => {
     expect(outcome.gasUsed).toBeGreaterThan(50_000n)
     expect(outcome.gasUsed).toBeLessThan(120_000n)
     expect(await c.isAnchored(1)).toBe(true)
-    expect(await c.anchorTx(1)).toEqual({ txHash: outcome.txHash, blockNumber: outcome.blockNumber })
+    expect(await c.anchorTx(1)).toEqual({
+      txHash: outcome.txHash,
+      blockNumber: outcome.blockNumber,
+      epoch: network.epoch,
+      signers: 0b1111n,
+    })
     expect(await c.anchorBlock(decided)).toEqual({ status: 'already-anchored' })
     expect(await c.anchorTx(2)).toBeUndefined()
   })
@@ -201,5 +207,43 @@ describe('anchorBlock', () => {
     } finally {
       await chain.provider.send('evm_setAutomine', [true])
     }
+  })
+})
+
+describe('slashing', () => {
+  it('slashes an equivocator once; a concurrent or later report is already-slashed, not an error', async () => {
+    const [a, b] = await Promise.all([client(0), client(1)])
+    const signer = createEip712ConsensusSigner({
+      privateKey: network.validatorKeys[3]!,
+      domain: network.domain,
+      epoch: network.epoch,
+    })
+    const vote = (valueId: `0x${string}` | null) =>
+      signer.signVote({ type: 'prevote', height: 9, round: 0, valueId, validator: signer.address })
+    const evidence = { version: 1 as const, epoch: network.epoch, first: vote(hex32(1)), second: vote(null) }
+    const outcomes = await Promise.all([a.slashDuplicateVote(evidence), b.slashDuplicateVote(evidence)])
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['already-slashed', 'slashed'])
+    const registry = network.connect(chain.wallet(0)).validators
+    expect((await registry.validator(signer.address)).stake).toBe(0n)
+    expect(await a.slashDuplicateVote(evidence)).toEqual({ status: 'already-slashed' })
+  })
+
+  it('refuses votes that do not conflict, naming the contract error', async () => {
+    const c = await client(0)
+    const signer = createEip712ConsensusSigner({
+      privateKey: network.validatorKeys[2]!,
+      domain: network.domain,
+      epoch: network.epoch,
+    })
+    const same = signer.signVote({
+      type: 'prevote',
+      height: 9,
+      round: 0,
+      valueId: hex32(7),
+      validator: signer.address,
+    })
+    await expect(
+      c.slashDuplicateVote({ version: 1, epoch: network.epoch, first: same, second: same }),
+    ).rejects.toMatchObject({ code: 'REVERTED', reason: 'VotesDoNotConflict' })
   })
 })

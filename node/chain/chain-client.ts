@@ -10,10 +10,15 @@ import {
   connectJobMarket,
   connectValidatorRegistry,
   connectVaultRegistry,
+  type DuplicateVoteEvidence,
+  type EscrowClosing,
   type Hex32,
   headerHash,
   type JobStatus,
+  type OutcomeProof,
+  outcomeProofArg,
   precommitBitmap,
+  slashDuplicateVoteArgs,
   unpackMember,
   type ValidatorSetMember,
   ZERO_HASH,
@@ -82,10 +87,34 @@ export type AnchorOutcome =
     }
   | { readonly status: 'already-anchored' }
 
+export type SlashOutcome =
+  | { readonly status: 'slashed'; readonly txHash: Hex32 }
+  /** Someone (maybe this node, before a restart) proved it first: the stake is already gone. */
+  | { readonly status: 'already-slashed' }
+
 export interface AnchorTx {
   readonly txHash: Hex32
   readonly blockNumber: number
+  /** The anchored record's epoch and signers bitmap: what an outcome proof of this height must name. */
+  readonly epoch: number
+  readonly signers: bigint
 }
+
+/** A proven outcome of one job: a release pays its escrow out, a failure refunds it. */
+export type ProvenOutcome =
+  | { readonly kind: 'released'; readonly resultHash: Hex32; readonly qualityScore: number }
+  | { readonly kind: 'failed' }
+
+export interface SettleRequest {
+  readonly jobId: Hex32
+  readonly outcome: ProvenOutcome
+  readonly proof: OutcomeProof
+}
+
+export type SettleOutcome =
+  | { readonly status: 'settled'; readonly txHash: Hex32; readonly blockNumber: number }
+  /** The escrow was not open (closed by someone else first, or never opened). */
+  | { readonly status: 'not-open' }
 
 export interface ChainClient {
   /** The validator's address (its transaction sender). */
@@ -106,6 +135,18 @@ export interface ChainClient {
    * call) gives `already-anchored`, not an error.
    */
   anchorBlock(request: AnchorRequest): Promise<AnchorOutcome>
+  /**
+   * Submits duplicate-vote evidence to ValidatorRegistry.slashDuplicateVote. Idempotent: an
+   * equivocator already slashed (a lost race included) gives `already-slashed`, not an error.
+   */
+  slashDuplicateVote(evidence: DuplicateVoteEvidence): Promise<SlashOutcome>
+  /**
+   * Closes a job's escrow with a proof of its anchored outcome: JobMarket.settle for a release,
+   * refundFailed for a failure. Idempotent: an escrow that is not open gives `not-open`.
+   */
+  settleJob(request: SettleRequest): Promise<SettleOutcome>
+  /** The JobPaid or JobRefunded event that closed a job's escrow, searched from `fromBlock`. */
+  escrowClosing(jobId: Hex32, fromBlock: number): Promise<EscrowClosing | undefined>
 }
 
 interface Started {
@@ -215,9 +256,14 @@ export function createChainClient(init: ChainClientInit): ChainClient {
         return s.anchor.contract.queryFilter(filter(height), 0)
       })
       const first = logs[0]
-      return first === undefined
-        ? undefined
-        : { txHash: first.transactionHash as Hex32, blockNumber: first.blockNumber }
+      if (first === undefined) return undefined
+      const args = state().anchor.contract.interface.parseLog(first)?.args
+      return {
+        txHash: first.transactionHash as Hex32,
+        blockNumber: first.blockNumber,
+        epoch: Number(args?.epoch ?? 0),
+        signers: BigInt(args?.signers ?? 0),
+      }
     },
 
     async anchorBlock({ header, certificate }) {
@@ -243,7 +289,6 @@ export function createChainClient(init: ChainClientInit): ChainClient {
         if (error instanceof CertificateSignerError) throw new ChainError('SIGNER_NOT_IN_SET', error.message)
         throw error
       }
-      const to = init.addresses.anchor
       const data = s.anchor.contract.interface.encodeFunctionData('anchor', [
         { ...header },
         certificate.round,
@@ -251,49 +296,120 @@ export function createChainClient(init: ChainClientInit): ChainClient {
         bitmap.signers,
         bitmap.signatures,
       ])
-      let gas: bigint
-      try {
-        gas = await withRetry(
-          'estimate anchor',
-          () => s.provider.estimateGas({ from: address, to, data }),
-          retry,
-        )
-      } catch (error) {
-        const reason = revertReason(error, s.anchor.contract.interface)
-        if (reason === 'HeightAlreadyAnchored') return { status: 'already-anchored' }
-        if (reason !== undefined) {
-          throw new ChainError('REVERTED', `Anchor.anchor(${height}) reverts: ${reason}`, {
-            reason,
-            cause: error,
-          })
-        }
-        throw error
-      }
-      // Headroom over the estimate: the estimate is exact now, but storage may be warm by then.
-      let receipt: Awaited<ReturnType<TxSender['send']>>
-      try {
-        receipt = await s.sender.send({ to, data, gasLimit: (gas * 6n) / 5n })
-      } catch (error) {
-        // Some nodes (hardhat with automine) refuse a send that reverts instead of mining it as failed;
-        // either way, losing the race to another validator's anchor is not a failure.
-        if (await isAnchored(height).catch(() => false)) return { status: 'already-anchored' }
-        throw error
-      }
-      if (receipt.status === 1) {
-        log?.info({ height, txHash: receipt.hash, gasUsed: String(receipt.gasUsed) }, 'block anchored')
-        return {
-          status: 'anchored',
-          txHash: receipt.hash as Hex32,
-          gasUsed: receipt.gasUsed,
-          blockNumber: receipt.blockNumber,
-        }
-      }
-      // Reverted on chain: another validator's anchor for this height was mined first.
-      if (await isAnchored(height)) return { status: 'already-anchored' }
-      throw new ChainError('REVERTED', `Anchor.anchor(${height}) reverted in ${receipt.hash}`, {
-        reason: 'unknown',
+      const sent = await submit({
+        what: `Anchor.anchor(${height})`,
+        to: init.addresses.anchor,
+        data,
+        iface: s.anchor.contract.interface,
+        lostRace: 'HeightAlreadyAnchored',
+        done: () => isAnchored(height),
       })
+      if (sent === undefined) return { status: 'already-anchored' }
+      log?.info({ height, txHash: sent.hash, gasUsed: String(sent.gasUsed) }, 'block anchored')
+      return {
+        status: 'anchored',
+        txHash: sent.hash as Hex32,
+        gasUsed: sent.gasUsed,
+        blockNumber: sent.blockNumber,
+      }
     },
+
+    async slashDuplicateVote(evidence) {
+      const s = state()
+      const equivocator = evidence.first.vote.validator
+      const slashed = async () =>
+        (await read('validator stake', (st) => st.registry.validator(equivocator))).stake === 0n
+      if (await slashed()) return { status: 'already-slashed' }
+      const sent = await submit({
+        what: `slashDuplicateVote(${equivocator})`,
+        to: init.addresses.validatorRegistry,
+        data: s.registry.contract.interface.encodeFunctionData(
+          'slashDuplicateVote',
+          slashDuplicateVoteArgs(evidence),
+        ),
+        iface: s.registry.contract.interface,
+        lostRace: 'NothingToSlash',
+        done: slashed,
+      })
+      if (sent === undefined) return { status: 'already-slashed' }
+      log?.info({ equivocator, txHash: sent.hash }, 'equivocator slashed')
+      return { status: 'slashed', txHash: sent.hash as Hex32 }
+    },
+
+    async settleJob({ jobId, outcome, proof }) {
+      const s = state()
+      const notOpen = async () => (await read('job', (st) => st.market.job(jobId))).status !== 'open'
+      if (await notOpen()) return { status: 'not-open' }
+      const iface = s.market.contract.interface
+      const data =
+        outcome.kind === 'released'
+          ? iface.encodeFunctionData('settle', [
+              jobId,
+              outcome.resultHash,
+              outcome.qualityScore,
+              outcomeProofArg(proof),
+            ])
+          : iface.encodeFunctionData('refundFailed', [jobId, outcomeProofArg(proof)])
+      const method = outcome.kind === 'released' ? 'settle' : 'refundFailed'
+      const sent = await submit({
+        what: `JobMarket.${method}(${jobId})`,
+        to: init.addresses.jobMarket,
+        data,
+        iface,
+        lostRace: 'JobNotOpen',
+        done: notOpen,
+      })
+      if (sent === undefined) return { status: 'not-open' }
+      log?.info({ jobId, method, txHash: sent.hash, gasUsed: String(sent.gasUsed) }, 'escrow closed')
+      return { status: 'settled', txHash: sent.hash as Hex32, blockNumber: sent.blockNumber }
+    },
+
+    escrowClosing: (jobId, fromBlock) => read('escrow closing', (s) => s.market.closing(jobId, fromBlock)),
+  }
+
+  /**
+   * Estimates, sends and waits for one transaction. Undefined when it lost a race that `done`
+   * confirms (the revert named `lostRace`, or a failed send after which `done` holds): the work was
+   * done by someone else, which is not a failure.
+   */
+  async function submit(tx: {
+    what: string
+    to: string
+    data: string
+    iface: { parseError(data: string): { name: string } | null }
+    lostRace: string
+    done: () => Promise<boolean>
+  }): Promise<Awaited<ReturnType<TxSender['send']>> | undefined> {
+    const s = state()
+    let gas: bigint
+    try {
+      gas = await withRetry(
+        `estimate ${tx.what}`,
+        () => s.provider.estimateGas({ from: address, to: tx.to, data: tx.data }),
+        retry,
+      )
+    } catch (error) {
+      const reason = revertReason(error, tx.iface)
+      if (reason === tx.lostRace) return undefined
+      if (reason !== undefined) {
+        throw new ChainError('REVERTED', `${tx.what} reverts: ${reason}`, { reason, cause: error })
+      }
+      throw error
+    }
+    // Headroom over the estimate: the estimate is exact now, but storage may be warm by then.
+    let receipt: Awaited<ReturnType<TxSender['send']>>
+    try {
+      receipt = await s.sender.send({ to: tx.to, data: tx.data, gasLimit: (gas * 6n) / 5n })
+    } catch (error) {
+      // Some nodes (hardhat with automine) refuse a send that reverts instead of mining it as failed;
+      // either way, losing the race to another validator's transaction is not a failure.
+      if (await tx.done().catch(() => false)) return undefined
+      throw error
+    }
+    if (receipt.status === 1) return receipt
+    // Reverted on chain: another validator's transaction for the same work was mined first.
+    if (await tx.done()) return undefined
+    throw new ChainError('REVERTED', `${tx.what} reverted in ${receipt.hash}`, { reason: 'unknown' })
   }
 }
 

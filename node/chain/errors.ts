@@ -16,6 +16,8 @@ export type ChainErrorCode =
   | 'CERTIFICATE_MISMATCH'
   /** A precommit is by a validator outside the epoch's set. */
   | 'SIGNER_NOT_IN_SET'
+  /** A block number the chain has not produced (or made final) yet. */
+  | 'BLOCK_UNAVAILABLE'
 
 export class ChainError extends Error {
   override readonly name = 'ChainError'

@@ -10,6 +10,8 @@ import { checkOptions } from './cmds/algo/check/options.ts'
 import { deployOptions } from './cmds/devnet/deploy/options.ts'
 import { resultHandler } from './cmds/job/result/handler.ts'
 import { resultOptions } from './cmds/job/result/options.ts'
+import { settleHandler } from './cmds/job/settle/handler.ts'
+import { settleOptions } from './cmds/job/settle/options.ts'
 import { jobStatusHandler } from './cmds/job/status/handler.ts'
 import { jobStatusOptions } from './cmds/job/status/options.ts'
 import { submitHandler } from './cmds/job/submit/handler.ts'
@@ -78,7 +80,7 @@ export function buildCli(argv: string[]): Argv {
         )
         .demandCommand(1),
     )
-    .command('job', 'buyer: submit jobs, follow them, open their results', (y) =>
+    .command('job', 'buyer: submit jobs, follow them, open their results, settle them', (y) =>
       y
         .command('submit', 'sign a job, escrow its price and submit it', submitOptions, (a) =>
           submitHandler(a),
@@ -86,6 +88,12 @@ export function buildCli(argv: string[]): Argv {
         .command('status <id>', "a job's stages and heights", jobStatusOptions, (a) => jobStatusHandler(a))
         .command('wait <id>', 'follow a job until a stage', waitOptions, (a) => waitHandler(a))
         .command('result <id>', 'verify and unseal a released result', resultOptions, (a) => resultHandler(a))
+        .command(
+          'settle <id>',
+          "close a job's escrow on chain from its anchored outcome (idempotent)",
+          settleOptions,
+          (a) => settleHandler(a),
+        )
         .demandCommand(1),
     )
     .command('key', 'account keys for sellers and buyers', (y) =>

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { DEFAULT_ESCROW_TERMS } from '../jobs/chain-facts.ts'
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte hex address')
 const timeout = z.strictObject({ base: z.int().positive(), delta: z.int().min(0) })
@@ -18,7 +19,23 @@ export const NodeConfigSchema = z.strictObject({
       jobMarket: address,
       anchor: address,
     }),
+    /**
+     * Blocks read chain state this many blocks below the chain's latest, where it no longer
+     * reorganises. A protocol parameter: every validator must use the same value.
+     */
+    finalityDepth: z.int().min(0).max(1000).default(2),
   }),
+  /**
+   * How long an escrow must stay locked for a job to be admitted: (deadline - height) x
+   * secondsPerHeight + settlementSeconds past the chain block's time. Protocol parameters: every
+   * validator must use the same values.
+   */
+  admission: z
+    .strictObject({
+      secondsPerHeight: z.int().min(0).default(DEFAULT_ESCROW_TERMS.secondsPerHeight),
+      settlementSeconds: z.int().min(0).default(DEFAULT_ESCROW_TERMS.settlementSeconds),
+    })
+    .prefault({}),
   p2p: z
     .strictObject({
       /** multiaddrs to listen on */

@@ -92,6 +92,7 @@ function network(): Harness {
             height,
             epoch: 1,
             parentHash: heads[i]!,
+            chainBlock: 0,
             proposer: address,
             admitted: [],
             certified: [],

@@ -22,7 +22,8 @@ export interface DriverWal {
 /** What the driver asks of the node: blocks, their validity, decisions, and the wire. */
 export interface DriverApp {
   validators(height: number): ValidatorSet
-  buildBlock(height: number, round: number): Block
+  /** May wait for chain reads; consensus inputs queue meanwhile. */
+  buildBlock(height: number, round: number): Block | Promise<Block>
   blockHash(block: Block): Hex32
   /** Deterministic; may wait for content-addressed data (manifests) the block names. */
   validateBlock(height: number, block: Block): Promise<boolean>
@@ -192,10 +193,19 @@ export class ConsensusDriver {
         return
       }
       case 'get-value': {
-        const block = app.buildBlock(effect.height, effect.round)
-        const valueId = app.blockHash(block)
-        this.#candidates.set(valueId, block)
-        this.#enqueue({ kind: 'propose-value', height: effect.height, round: effect.round, valueId })
+        const { height, round } = effect
+        // Building may wait on the chain: answer later, without blocking other inputs (timeouts included).
+        void Promise.resolve()
+          .then(() => app.buildBlock(height, round))
+          .then(
+            (block) => {
+              if (this.#height !== height) return
+              const valueId = app.blockHash(block)
+              this.#candidates.set(valueId, block)
+              this.#enqueue({ kind: 'propose-value', height, round, valueId })
+            },
+            (e: unknown) => logger.error({ err: e, height, round }, 'building a block failed'),
+          )
         return
       }
       case 'validate-value': {

@@ -18,6 +18,7 @@ import { DEFAULT_LIMITS, readManifest, type VaultManifest } from '../../sandbox/
 import { REGRESSION_VAULT } from '../../sandbox/testing/regression.ts'
 import { AttestationPool } from './attestation-pool.ts'
 import { buildBlock, validateBlock } from './block.ts'
+import { type ChainFacts, DEFAULT_ESCROW_TERMS } from './chain-facts.ts'
 import { Ledger } from './ledger.ts'
 import type { RuleContext } from './rules.ts'
 
@@ -47,6 +48,20 @@ function request(spec: unknown, deadline = 10): JobRequest {
 
 const meanSpec = { version: 1, outputs: { m: { op: 'mean', of: 'x' } } }
 
+/** A chain on which every job has an open escrow from the buyer for the vault, and the vault is active. */
+const paidChain = (): ChainFacts => ({
+  number: 0,
+  timestamp: 0n,
+  escrow: () => ({
+    status: 'open',
+    buyer: addressOfPrivateKey(buyerKey),
+    vaultId: manifest.vaultId as Hex32,
+    amount: 10n,
+    expiresAt: 10n ** 12n,
+  }),
+  vault: () => ({ owner: `0x${'33'.repeat(20)}`, active: true, price: 1n }),
+})
+
 function context(ledger: Ledger, height: number): RuleContext {
   return {
     height,
@@ -54,12 +69,18 @@ function context(ledger: Ledger, height: number): RuleContext {
     ledger,
     domain,
     manifest: (id) => (id === manifest.vaultId ? manifest : undefined),
-    vaultOwner: () => undefined,
+    chain: paidChain(),
+    escrowTerms: DEFAULT_ESCROW_TERMS,
     limits: DEFAULT_LIMITS,
   }
 }
 
-const frame = (ledger: Ledger, height: number) => ({ height, epoch: 1, parentHash: ledger.headHash })
+const frame = (ledger: Ledger, height: number) => ({
+  height,
+  epoch: 1,
+  parentHash: ledger.headHash,
+  chainBlock: 0,
+})
 
 describe('blocks', () => {
   it('admits valid requests, certifies on a quorum of attestations, fails jobs past their deadline', () => {
@@ -143,6 +164,9 @@ describe('blocks', () => {
       code: 'NOT_A_VALIDATOR',
     })
     expect(verdict({ ...base, admitted: [good, good] })).toMatchObject({ ok: false, code: 'JOB_TWICE' })
+    expect(
+      validateBlock(context(ledger, 1), { ...frame(ledger, 1), chainBlock: 7 }, { ...base, chainBlock: 0 }),
+    ).toMatchObject({ ok: false, code: 'CHAIN_BLOCK_BACKWARDS' })
     const tampered = { ...good, request: { ...good.request, maxPrice: '999' } }
     expect(verdict({ ...base, admitted: [tampered] })).toMatchObject({ ok: false, code: 'BAD_SIGNATURE' })
     const notAllowed = signJobRequest(

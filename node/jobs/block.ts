@@ -20,6 +20,8 @@ export interface BlockFrame {
   readonly height: number
   readonly epoch: number
   readonly parentHash: Hex32
+  /** the parent's chain block number: a block's may not be lower */
+  readonly chainBlock: number
 }
 
 /**
@@ -31,6 +33,16 @@ export function validateBlock(ctx: RuleContext, frame: BlockFrame, block: Block)
   if (block.epoch !== frame.epoch) return bad('WRONG_EPOCH', `block is for epoch ${block.epoch}`)
   if (block.parentHash !== frame.parentHash)
     return bad('WRONG_PARENT', `parent ${block.parentHash} is not the head`)
+  if (block.chainBlock < frame.chainBlock) {
+    return bad(
+      'CHAIN_BLOCK_BACKWARDS',
+      `chain block ${block.chainBlock} is below the parent's ${frame.chainBlock}`,
+    )
+  }
+  // The caller loads the facts at the block's number; other facts would judge another block.
+  if (ctx.chain.number !== block.chainBlock) {
+    throw new RangeError(`chain facts at ${ctx.chain.number} given for a block at ${block.chainBlock}`)
+  }
   if (!ctx.validators.has(block.proposer))
     return bad('NOT_A_VALIDATOR', `proposer ${block.proposer} is not a validator`)
   // Each job at most once per block, whatever the section.
@@ -68,7 +80,8 @@ const MAX_ADMITTED = 256
  * The block a proposer offers: every pending request that passes admission,
  * a certificate for every open job with a quorum of matching attestations,
  * and a failure for every open job past its deadline. Built with the same
- * rules validators apply, so an honest proposal is always valid.
+ * rules validators apply, so an honest proposal is always valid. Its chain
+ * block is the one `ctx.chain` was read at.
  */
 export function buildBlock(
   ctx: RuleContext,
@@ -105,6 +118,7 @@ export function buildBlock(
     epoch: frame.epoch,
     parentHash: frame.parentHash,
     proposer,
+    chainBlock: ctx.chain.number,
     admitted,
     certified,
     released,

@@ -25,6 +25,8 @@ export class Ledger {
   readonly #jobs = new Map<Hex32, LedgerJob>()
   #height = 0
   #headHash: Hex32
+  #chainBlock = 0
+  #epoch = 0
 
   constructor(genesisHash: Hex32) {
     this.#headHash = genesisHash
@@ -38,6 +40,16 @@ export class Ledger {
   /** Hash of the last applied block: the next block's parentHash. */
   get headHash(): Hex32 {
     return this.#headHash
+  }
+
+  /** The last applied block's chain block number (0 before the first): the next block's lowest. */
+  get chainBlock(): number {
+    return this.#chainBlock
+  }
+
+  /** The last applied block's epoch (0 before the first). */
+  get epoch(): number {
+    return this.#epoch
   }
 
   job(jobId: Hex32): LedgerJob | undefined {
@@ -97,6 +109,8 @@ export class Ledger {
     }
     this.#height = block.height
     this.#headHash = blockHash
+    this.#chainBlock = block.chainBlock
+    this.#epoch = block.epoch
     return changes
   }
 }

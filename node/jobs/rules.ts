@@ -1,6 +1,5 @@
 import type { ValidatorSet } from '../../consensus/index.ts'
 import {
-  type Address,
   type Eip712Domain,
   type Hex32,
   jobIdOf,
@@ -18,13 +17,15 @@ import {
   parseSpec,
   type VaultManifest,
 } from '../../sandbox/index.ts'
+import type { ChainFacts, EscrowTerms } from './chain-facts.ts'
 import type { Ledger } from './ledger.ts'
 import { hasQuorum } from './quorum.ts'
 
 /**
  * The deterministic rules of the job state machine. Every input is signed
- * evidence or replicated state (the ledger, content-addressed manifests), so
- * every honest validator judges a block alike.
+ * evidence, replicated state (the ledger, content-addressed manifests) or
+ * chain state at the block's own chain number, so every honest validator
+ * judges a block alike.
  */
 export interface RuleContext {
   readonly height: number
@@ -32,8 +33,9 @@ export interface RuleContext {
   readonly ledger: Ledger
   readonly domain: Eip712Domain
   readonly manifest: (vaultId: Hex32) => VaultManifest | undefined
-  /** The vault's owner as registered on chain (fixed once registered), if known. */
-  readonly vaultOwner: (vaultId: Hex32) => Address | undefined
+  /** Escrows and vaults at the block's `chainBlock`. */
+  readonly chain: ChainFacts
+  readonly escrowTerms: EscrowTerms
   readonly limits: CompileLimits
 }
 
@@ -71,6 +73,53 @@ export function checkAdmission(ctx: RuleContext, signed: SignedJobRequest): Verd
     return no(
       'PRICE_TOO_LOW',
       `job ${jobId}: max price ${request.maxPrice} is below the vault's ${manifest.policy.price}`,
+    )
+  }
+  return checkEscrow(ctx, signed)
+}
+
+/**
+ * The job is paid for as the buyer signed it: an open escrow, opened by the
+ * request's buyer, for the request's vault, at least the vault's price on
+ * chain, and locked until the job can have completed and settled.
+ */
+function checkEscrow(ctx: RuleContext, { request }: SignedJobRequest): Verdict {
+  const jobId = jobIdOf(request)
+  const at = `at chain block ${ctx.chain.number}`
+  const vault = ctx.chain.vault(request.vaultId)
+  if (!vault?.active)
+    return no('VAULT_INACTIVE', `job ${jobId}: vault ${request.vaultId} is not active ${at}`)
+  const escrow = ctx.chain.escrow(jobId)
+  if (!escrow) return no('ESCROW_MISSING', `job ${jobId}: no escrow was opened ${at}`)
+  if (escrow.status !== 'open')
+    return no('ESCROW_NOT_OPEN', `job ${jobId}: the escrow is ${escrow.status} ${at}`)
+  if (escrow.vaultId !== request.vaultId) {
+    return no(
+      'ESCROW_WRONG_VAULT',
+      `job ${jobId}: the escrow pays vault ${escrow.vaultId}, not ${request.vaultId}`,
+    )
+  }
+  if (escrow.buyer.toLowerCase() !== request.buyer.toLowerCase()) {
+    return no(
+      'ESCROW_WRONG_BUYER',
+      `job ${jobId}: the escrow was opened by ${escrow.buyer}, not ${request.buyer}`,
+    )
+  }
+  if (escrow.amount < vault.price) {
+    return no(
+      'ESCROW_BELOW_PRICE',
+      `job ${jobId}: escrow ${escrow.amount} wei is below the vault's price ${vault.price} ${at}`,
+    )
+  }
+  const heightsLeft = BigInt(Math.max(0, request.deadline - ctx.height))
+  const needed =
+    ctx.chain.timestamp +
+    heightsLeft * BigInt(ctx.escrowTerms.secondsPerHeight) +
+    BigInt(ctx.escrowTerms.settlementSeconds)
+  if (escrow.expiresAt < needed) {
+    return no(
+      'ESCROW_EXPIRES_EARLY',
+      `job ${jobId}: the escrow expires at ${escrow.expiresAt}, before ${needed} (deadline height ${request.deadline})`,
     )
   }
   return OK
@@ -115,6 +164,19 @@ export function checkRelease(ctx: RuleContext, release: Release): Verdict {
   }
   if (!verifyRelease(ctx.domain, release))
     return no('BAD_SIGNATURE', `release of job ${release.jobId} is not signed by ${release.owner}`)
+  const vault = ctx.chain.vault(job.request.request.vaultId)
+  if (!vault) {
+    return no(
+      'OWNER_UNKNOWN',
+      `release of job ${release.jobId}: the vault's owner is not known at chain block ${ctx.chain.number}`,
+    )
+  }
+  if (vault.owner !== release.owner.toLowerCase()) {
+    return no(
+      'NOT_VAULT_OWNER',
+      `release of job ${release.jobId} is signed by ${release.owner}, not the vault's owner`,
+    )
+  }
   return OK
 }
 

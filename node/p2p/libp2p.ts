@@ -23,7 +23,11 @@ import { createLibp2p } from 'libp2p'
 import { P2PError } from './errors.ts'
 
 /** Gossipsub as the rest of node/p2p uses it: the standard PubSub interface plus peer scores. */
-export type PubSubService = PubSub & { getScore(peerId: string): number }
+export type PubSubService = PubSub & {
+  getScore(peerId: string): number
+  /** Peer ids treated as direct peers: always sent every message, never pruned or scored out. */
+  readonly direct: Set<string>
+}
 
 export interface NetworkNode {
   readonly libp2p: Libp2p

@@ -98,6 +98,20 @@ export class P2PNetwork<S extends Record<string, TopicSpec<unknown>>> {
     return this.node.libp2p.getMultiaddrs().map(String)
   }
 
+  /**
+   * Makes `multiaddrs` (each ending in `/p2p/<peer id>`) this node's direct peers and the peers it
+   * keeps connected to, replacing the earlier list: how a validator follows a new validator set
+   * without a restart.
+   */
+  setDirectPeers(multiaddrs: readonly string[]): void {
+    const addresses = withoutSelf(multiaddrs.map(parsePeerAddress), this.peerId)
+    const direct = this.node.pubsub.direct
+    direct.clear()
+    for (const a of addresses) direct.add(a.peerId.toString())
+    this.redialer.setTargets(addresses)
+    this.log.info({ peers: addresses.map((a) => a.peerId.toString()) }, 'direct peers set')
+  }
+
   connectedPeers(): string[] {
     return this.node.libp2p.getPeers().map(String)
   }

@@ -33,6 +33,7 @@ export class Redialer {
   private readonly options: RedialOptions
   private readonly log: Logger
   private stopping = new AbortController()
+  private started = false
 
   constructor(
     node: Pick<Libp2p, 'dial' | 'getConnections' | 'addEventListener' | 'removeEventListener'>,
@@ -51,7 +52,28 @@ export class Redialer {
     )
   }
 
+  /** Replaces the peers to keep connected to: new ones are dialled now, dropped ones are no longer redialled. */
+  setTargets(addresses: readonly PeerAddress[]): void {
+    const wanted = new Map(addresses.map((a) => [a.peerId.toString(), a]))
+    for (const [id, target] of this.targets) {
+      if (wanted.has(id)) continue
+      clearTimeout(target.timer)
+      this.targets.delete(id)
+    }
+    for (const [id, address] of wanted) {
+      if (this.targets.has(id)) continue
+      const target: Target = { address, delayMs: this.options.minDelayMs, timer: undefined, dialing: false }
+      this.targets.set(id, target)
+      if (this.running) void this.attempt(target)
+    }
+  }
+
+  private get running(): boolean {
+    return this.started && !this.stopping.signal.aborted
+  }
+
   start(): void {
+    this.started = true
     this.stopping = new AbortController()
     this.node.addEventListener('peer:disconnect', this.onDisconnect)
     for (const target of this.targets.values()) void this.attempt(target)

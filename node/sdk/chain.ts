@@ -1,5 +1,6 @@
 import { JsonRpcProvider, Network, Wallet } from 'ethers'
 import {
+  connectAnchor,
   connectJobMarket,
   connectValidatorRegistry,
   connectVaultRegistry,
@@ -19,6 +20,7 @@ export interface ChainContext {
   readonly vaults: ReturnType<typeof connectVaultRegistry>
   readonly market: ReturnType<typeof connectJobMarket>
   readonly validators: ReturnType<typeof connectValidatorRegistry>
+  readonly anchor: ReturnType<typeof connectAnchor>
 }
 
 export function connectChain(info: ChainInfo, key: Hex32 | undefined, rpcUrl = info.rpcUrl): ChainContext {
@@ -38,6 +40,7 @@ export function connectChain(info: ChainInfo, key: Hex32 | undefined, rpcUrl = i
     vaults: connectVaultRegistry(info.addresses.vaultRegistry, runner),
     market: connectJobMarket(info.addresses.jobMarket, runner),
     validators: connectValidatorRegistry(info.addresses.validatorRegistry, runner),
+    anchor: connectAnchor(info.addresses.anchor, runner),
   }
 }
 

@@ -24,6 +24,7 @@ import { ClientError } from './errors.ts'
 import { NodeApi } from './http.ts'
 import { decodePayload } from './payload.ts'
 import { generateSealingKey, type SealingKeyPair, sealingPublicKeyOf, unseal } from './sealing.ts'
+import { type JobSettlement, settleJob } from './settle.ts'
 import type {
   DecidedBlock,
   JobRecord,
@@ -357,6 +358,23 @@ export class Client {
     const parsed = sealedResultCodec.schema.safeParse(body)
     if (!parsed.success) throw new ClientError('BAD_RELEASE', `job ${jobId}: the sealed result is malformed`)
     return parsed.data
+  }
+
+  /**
+   * Anyone (buyer, owner, operator): closes a job's escrow on chain from its anchored outcome, or
+   * refunds it once expired past the grace; idempotent, a settled job reports its settlement.
+   */
+  async settle(jobId: Hex32): Promise<JobSettlement> {
+    const chain = await this.chain()
+    return settleJob(
+      {
+        chain,
+        job: (id) => this.job(id),
+        block: (height) => this.block(height),
+        transact: (what, send) => this.#transact(what, send),
+      },
+      jobId,
+    )
   }
 
   /** Vault owner: hands a signed, sealed release to the network. */

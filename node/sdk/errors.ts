@@ -15,6 +15,10 @@ export type ClientErrorCode =
   | 'NOT_RELEASED'
   | 'BAD_RELEASE'
   | 'UNSEAL_FAILED'
+  /** no escrow was ever opened for the job */
+  | 'NO_ESCROW'
+  /** the job's escrow is open and nothing yet proves how to close it (not released, failed or expired) */
+  | 'NOT_SETTLEABLE'
 
 export class ClientError extends Error {
   override name = 'ClientError'

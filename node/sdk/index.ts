@@ -20,6 +20,7 @@ export {
   sealingPublicKeyOf,
   unseal,
 } from './sealing.ts'
+export type { JobSettlement } from './settle.ts'
 export type {
   ChainInfo,
   DecidedBlock,

@@ -6,3 +6,4 @@ export { JOB_STAGES, type JobRecord, type JobStage, jobRecordSchema } from './jo
 export type { DurableWal } from './level-wal.ts'
 export { createNodeStore, type JsonValue, type NodeStore, type NodeStoreInit } from './node-store.ts'
 export type { StoredBlock, StoredVault } from './schemas.ts'
+export { type Settlement, settlementSchema } from './settlement.ts'

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { jobIdOf, signedJobRequestCodec } from '../../protocol/index.ts'
 import { heightSchema, hex32Schema } from './hex.ts'
+import { settlementSchema } from './settlement.ts'
 
 /** Where a job is in its life on this node. Stages only move forward; `failed` is terminal, as is `released`. */
 export const JOB_STAGES = [
@@ -39,6 +40,8 @@ export const jobRecordSchema = z
     failReason: z.string().max(1024).optional(),
     /** The transaction that anchored the block settling this job. */
     anchorTx: z.strictObject({ height: heightSchema, txHash: hex32Schema }).optional(),
+    /** How the escrow was closed on chain (paid or refunded), once it was. */
+    settlement: settlementSchema.optional(),
     stages: z.partialRecord(jobStageSchema, z.iso.datetime()),
     /** Why this node refused the request (policy, price, unknown vault...). */
     refusal: z.strictObject({ code: z.string().max(64), message: z.string().max(1024) }).optional(),

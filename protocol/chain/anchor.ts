@@ -14,6 +14,15 @@ export interface OutcomeProof {
   readonly path: readonly Hex32[]
 }
 
+/** Where and how a height was anchored, from its Anchored event. */
+export interface AnchoredRecord {
+  readonly txHash: Hex32
+  readonly blockNumber: number
+  /** The record's epoch and signers bitmap: what an outcome proof of the height must name. */
+  readonly epoch: number
+  readonly signers: bigint
+}
+
 export interface AnchorCall {
   readonly header: BlockHeader
   readonly round: number
@@ -75,6 +84,18 @@ export function connectAnchor(address: string, runner: ContractRunner) {
         call.signatures,
       ]),
     commitment: async (height: number) => (await c.read('commitments', height)) as Hex32,
+    /** The Anchored event of a height (searched from `fromBlock`): its transaction and record fields. */
+    anchored: async (height: number, fromBlock = 0): Promise<AnchoredRecord | undefined> => {
+      const [log] = await c.contract.queryFilter(c.contract.filters.Anchored!(height), fromBlock)
+      const args = log === undefined ? undefined : c.contract.interface.parseLog(log)?.args
+      if (log === undefined || args === undefined) return undefined
+      return {
+        txHash: log.transactionHash as Hex32,
+        blockNumber: log.blockNumber,
+        epoch: Number(args.epoch),
+        signers: BigInt(args.signers),
+      }
+    },
     verifyResult: async (jobId: Hex32, resultHash: Hex32, qualityScore: number, proof: OutcomeProof) =>
       (await c.read('verifyResult', jobId, resultHash, qualityScore, outcomeProofArg(proof))) as boolean,
     verifyFailure: async (jobId: Hex32, proof: OutcomeProof) =>

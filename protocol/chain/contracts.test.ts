@@ -10,7 +10,9 @@ import { type Block, type BlockHeader, blockHeader, outcomeLeaves } from '../mes
 import { type DevChain, startDevChain } from '../testing/devChain.ts'
 import { startTestNetwork, type TestNetwork } from '../testing/network.ts'
 import { type OutcomeProof, precommitBitmap } from './anchor.ts'
+import { deployAll } from './deploy.ts'
 import { ContractRevertError } from './transact.ts'
+import { connectValidatorRegistry } from './validatorRegistry.ts'
 
 const randomHash = (): Hex32 => toHex(randomBytes(32))
 const ETH = 10n ** 18n
@@ -34,6 +36,7 @@ afterEach(async () => {
 const owner = () => chain.wallet(1)
 const buyer = () => chain.wallet(2)
 const reporter = () => chain.wallet(3)
+const validator = (i: number) => new Wallet(net.validatorKeys[i]!, chain.provider)
 const OWNER_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d' as const
 
 async function expectRevert(promise: Promise<unknown>, reason: string): Promise<void> {
@@ -58,6 +61,7 @@ function blockAt(
     height,
     epoch: net.epoch,
     parentHash: randomHash(),
+    chainBlock: 0,
     proposer: net.precommit(headerStub(), 0, net.validatorKeys.slice(0, 1))[0]!.validator,
     admitted: [],
     certified: [],
@@ -133,7 +137,7 @@ describe('Anchor', () => {
     const heavy = new Wallet(net.validatorKeys[0]!, chain.provider)
     await (await chain.wallet(0).sendTransaction({ to: heavy.address, value: 3n * ETH })).wait()
     await net.connect(heavy).validators.addStake(2n * ETH)
-    const registry = net.connect(chain.wallet(0)).validators
+    const registry = net.connect(heavy).validators
     await registry.advanceEpoch()
     const epoch = await registry.currentEpoch()
     const validatorSet = await registry.epochSetWords(epoch)
@@ -177,7 +181,7 @@ describe('Anchor', () => {
   })
 
   it('refuses signatures of an old epoch and certificates for an old epoch', async () => {
-    const registry = net.connect(chain.wallet(0)).validators
+    const registry = net.connect(validator(0)).validators
     await registry.advanceEpoch()
     const epoch = await registry.currentEpoch()
     const validatorSet = await registry.epochSetWords(epoch)
@@ -195,7 +199,30 @@ describe('Anchor', () => {
       validatorSet: net.validatorSet,
       precommits: net.precommit(oldHeader, 0),
     }
+    // The previous epoch is accepted only within the grace window after the change.
+    await chain.provider.send('evm_increaseTime', [Number(await registry.anchorGracePeriod()) + 1])
     await expectRevert(anchor.anchor(old), 'StaleEpoch')
+  })
+
+  it("accepts the previous epoch's certificates within the grace window, not older ones", async () => {
+    const registry = net.connect(validator(0)).validators
+    const certified = (height: number) => {
+      const header = { ...headerStub(), height }
+      return { header, round: 0, validatorSet: net.validatorSet, precommits: net.precommit(header, 0) }
+    }
+    const { anchor } = net.connect(chain.wallet(0))
+    await registry.advanceEpoch()
+    await anchor.anchor(certified(40))
+    const [resultHash, jobId] = [randomHash(), randomHash()]
+    const block = blockAt(41, jobId, randomHash(), resultHash, 1)
+    const { signers } = await anchorBlock(block)
+    expect(await anchor.verifyResult(jobId, resultHash, 1, proofFor(block, 0, signers))).toBe(true)
+    // Two changes on, the epoch-1 set has left the window even though no time passed.
+    await registry.advanceEpoch()
+    expect(await registry.anchorableSetHash(net.epoch)).toBe(ZERO_HASH)
+    await expectRevert(anchor.anchor(certified(42)), 'StaleEpoch')
+    // Proofs of blocks anchored under either epoch keep verifying.
+    expect(await anchor.verifyResult(jobId, resultHash, 1, proofFor(block, 0, signers))).toBe(true)
   })
 
   it('refuses a replayed certificate and a second block at an anchored height', async () => {
@@ -300,14 +327,49 @@ describe('JobMarket', () => {
     await expectRevert(market.refundFailed(jobId, proofFor(block, 0, signers)), 'InvalidProof')
   })
 
-  it('refunds only after expiry, and only once', async () => {
+  it('refunds only after expiry and the settlement grace, and only once', async () => {
     const { jobId } = await openJob()
     const market = net.connect(buyer()).market
     await expectRevert(market.refundExpired(jobId), 'NotExpired')
     await chain.provider.send('evm_increaseTime', [7300])
+    await expectRevert(market.refundExpired(jobId), 'NotExpired')
+    await chain.provider.send('evm_increaseTime', [Number(await market.settlementGrace())])
     await market.refundExpired(jobId)
     expect(await market.balance(buyer().address.toLowerCase() as Hex32)).toBe(price)
     await expectRevert(market.refundExpired(jobId), 'JobNotOpen')
+  })
+
+  it('lets a release proven after expiry, within the grace, beat the refund', async () => {
+    const { jobId, vaultId, expiresAt } = await openJob()
+    const market = net.connect(buyer()).market
+    expect(await market.escrowOf(jobId)).toEqual({
+      vaultId,
+      buyer: buyer().address.toLowerCase(),
+      amount: price,
+      expiresAt,
+      status: 'open',
+    })
+    await chain.provider.send('evm_increaseTime', [7300])
+    const resultHash = randomHash()
+    const block = blockAt(23, jobId, randomHash(), resultHash, 1)
+    const { signers } = await anchorBlock(block)
+    await expectRevert(market.refundExpired(jobId), 'NotExpired')
+    const receipt = await net
+      .connect(reporter())
+      .market.settle(jobId, resultHash, 1, proofFor(block, 0, signers))
+    const closing = await market.closing(jobId, receipt.blockNumber)
+    const each = (price * 2000n) / 10_000n / 4n
+    expect(closing).toEqual({
+      status: 'paid',
+      txHash: receipt.hash,
+      blockNumber: receipt.blockNumber,
+      owner: owner().address.toLowerCase(),
+      ownerAmount: price - 4n * each,
+      perValidator: each,
+    })
+    await chain.provider.send('evm_increaseTime', [Number(await market.settlementGrace())])
+    await expectRevert(market.refundExpired(jobId), 'JobNotOpen')
+    expect(await market.balance(buyer().address.toLowerCase() as Hex32)).toBe(0n)
   })
 
   it('refunds a job the network failed, before expiry', async () => {
@@ -315,8 +377,15 @@ describe('JobMarket', () => {
     const block = blockAt(22, randomHash(), jobId, randomHash(), 1)
     const { signers } = await anchorBlock(block)
     const market = net.connect(buyer()).market
-    await market.refundFailed(jobId, proofFor(block, 1, signers))
+    const receipt = await market.refundFailed(jobId, proofFor(block, 1, signers))
     expect((await market.job(jobId)).status).toBe('refunded')
+    expect(await market.closing(jobId)).toEqual({
+      status: 'refunded',
+      txHash: receipt.hash,
+      blockNumber: receipt.blockNumber,
+      buyer: buyer().address.toLowerCase(),
+      amount: price,
+    })
   })
 
   it('refuses escrow below the price, short expiries and inactive vaults', async () => {
@@ -374,9 +443,26 @@ describe('ValidatorRegistry', () => {
     expect(after - before + receipt.gasUsed * receipt.gasPrice).toBe(ETH / 10n)
     expect((await registry.validator(evidence.first.vote.validator)).stake).toBe(0n)
     await expectRevert(registry.slashDuplicateVote(evidence), 'NothingToSlash')
-    // Slashed stake no longer counts from the next epoch on.
-    await registry.advanceEpoch()
+    // Everything but the reward stays locked in the registry: burnt.
+    expect(await chain.provider.getBalance(registry.address)).toBe(4n * ETH - ETH / 10n)
+    // The equivocator can no longer coordinate epochs, and its stake no longer counts from the next one.
+    await expectRevert(net.connect(validator(2)).validators.advanceEpoch(), 'NotCurrentValidator')
+    await net.connect(validator(0)).validators.advanceEpoch()
     expect(await registry.epochSet(await registry.currentEpoch())).toHaveLength(3)
+  })
+
+  it('lets only the genesis caller start epoch 1, then only staked members of the current set', async () => {
+    const fresh = await deployAll(chain.wallet(0))
+    const registryOf = (w: Wallet) => connectValidatorRegistry(fresh.validatorRegistry, w)
+    await (await chain.wallet(0).sendTransaction({ to: validator(0).address, value: 2n * ETH })).wait()
+    await registryOf(validator(0)).register(ETH)
+    await expectRevert(registryOf(reporter()).advanceEpoch(), 'NotGenesisCaller')
+    await expectRevert(registryOf(validator(0)).advanceEpoch(), 'NotGenesisCaller')
+    await registryOf(chain.wallet(0)).advanceEpoch()
+    await expectRevert(registryOf(chain.wallet(0)).advanceEpoch(), 'NotCurrentValidator')
+    await expectRevert(registryOf(reporter()).advanceEpoch(), 'NotCurrentValidator')
+    await registryOf(validator(0)).advanceEpoch()
+    expect(await registryOf(reporter()).currentEpoch()).toBe(2)
   })
 
   it('refuses evidence of votes that do not conflict', async () => {
@@ -402,6 +488,9 @@ describe('ValidatorRegistry', () => {
     // Still a member of the current epoch: its precommits would still count.
     await expectRevert(mine.withdraw(), 'StillBonded')
     await mine.advanceEpoch()
+    // Nor while the Anchor still takes certificates of the epoch it was in.
+    await expectRevert(mine.withdraw(), 'StillBonded')
+    await chain.provider.send('evm_increaseTime', [Number(await mine.anchorGracePeriod()) + 1])
     await mine.withdraw()
     expect((await mine.validator(wallet.address.toLowerCase() as Hex32)).registered).toBe(false)
   })

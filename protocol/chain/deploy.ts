@@ -8,20 +8,26 @@ export interface DeployParameters {
   readonly minStake: bigint
   /** Seconds between beginUnbonding and withdraw. */
   readonly unbondingPeriod: bigint
-  /** Least seconds between epochs; 0 lets any call start the next epoch. */
+  /** Least seconds between epochs; 0 lets a current validator start the next epoch at any time. */
   readonly epochPeriod: bigint
+  /** Seconds after an epoch change during which the Anchor still takes the previous epoch's certificates. */
+  readonly anchorGracePeriod: bigint
   /** Vault owner's share of a paid escrow in basis points; validators split the rest. */
   readonly ownerShareBps: bigint
   /** Least seconds between opening a job and its expiry. */
   readonly minJobDuration: bigint
+  /** Seconds after a job's expiry during which only a proof, not refundExpired, can close it. */
+  readonly settlementGrace: bigint
 }
 
 export const DEVNET_PARAMETERS: DeployParameters = {
   minStake: 10n ** 18n,
   unbondingPeriod: 7n * 24n * 3600n,
   epochPeriod: 0n,
+  anchorGracePeriod: 3600n,
   ownerShareBps: 8000n,
   minJobDuration: 3600n,
+  settlementGrace: 3600n,
 }
 
 export interface ContractAddresses {
@@ -48,6 +54,7 @@ export async function deployAll(
     p.minStake,
     p.unbondingPeriod,
     p.epochPeriod,
+    p.anchorGracePeriod,
   ])
   const vaultRegistry = await deploy('VaultRegistry', signer, [])
   const anchor = await deploy('Anchor', signer, [validatorRegistry])
@@ -57,6 +64,7 @@ export async function deployAll(
     validatorRegistry,
     p.ownerShareBps,
     p.minJobDuration,
+    p.settlementGrace,
   ])
   return { validatorRegistry, vaultRegistry, anchor, jobMarket }
 }

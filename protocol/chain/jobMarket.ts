@@ -14,6 +14,34 @@ export interface JobRecord {
   readonly escrow: bigint
 }
 
+/** What JobMarket.escrowOf returns: the terms a job's escrow is bound to. */
+export interface EscrowBinding {
+  readonly vaultId: Hex32
+  readonly buyer: Address
+  readonly amount: bigint
+  readonly expiresAt: bigint
+  readonly status: JobStatus
+}
+
+/** How a job's escrow was closed on chain, read back from its JobPaid or JobRefunded event. */
+export type EscrowClosing =
+  | {
+      readonly status: 'paid'
+      readonly txHash: Hex32
+      readonly blockNumber: number
+      readonly owner: Address
+      readonly ownerAmount: bigint
+      /** Credited to each validator the anchoring proof named. */
+      readonly perValidator: bigint
+    }
+  | {
+      readonly status: 'refunded'
+      readonly txHash: Hex32
+      readonly blockNumber: number
+      readonly buyer: Address
+      readonly amount: bigint
+    }
+
 export function connectJobMarket(address: string, runner: ContractRunner) {
   const c = boundContract('JobMarket', address, runner)
   return {
@@ -27,6 +55,50 @@ export function connectJobMarket(address: string, runner: ContractRunner) {
     refundExpired: (jobId: Hex32) => c.send('refundExpired', [jobId]),
     withdraw: () => c.send('withdraw', []),
     balance: async (who: Address) => (await c.read('balances', who)) as bigint,
+    settlementGrace: async () => (await c.read('settlementGrace')) as bigint,
+    escrowOf: async (jobId: Hex32): Promise<EscrowBinding> => {
+      const [vaultId, buyer, amount, expiresAt, status] = (await c.read('escrowOf', jobId)) as [
+        Hex32,
+        string,
+        bigint,
+        bigint,
+        bigint,
+      ]
+      return {
+        vaultId,
+        buyer: buyer.toLowerCase() as Address,
+        amount,
+        expiresAt,
+        status: JOB_STATUS[Number(status)]!,
+      }
+    },
+    /** The event that closed a job's escrow, searched from `fromBlock`; undefined while it is open. */
+    closing: async (jobId: Hex32, fromBlock = 0): Promise<EscrowClosing | undefined> => {
+      const [paid, refunded] = await Promise.all([
+        c.contract.queryFilter(c.contract.filters.JobPaid!(jobId), fromBlock),
+        c.contract.queryFilter(c.contract.filters.JobRefunded!(jobId), fromBlock),
+      ])
+      const log = paid[0] ?? refunded[0]
+      if (log === undefined) return undefined
+      const parsed = c.contract.interface.parseLog(log)
+      if (parsed === null) return undefined
+      const at = { txHash: log.transactionHash as Hex32, blockNumber: log.blockNumber }
+      if (parsed.name === 'JobPaid') {
+        return {
+          status: 'paid',
+          ...at,
+          owner: (parsed.args.owner as string).toLowerCase() as Address,
+          ownerAmount: parsed.args.ownerAmount as bigint,
+          perValidator: parsed.args.perValidator as bigint,
+        }
+      }
+      return {
+        status: 'refunded',
+        ...at,
+        buyer: (parsed.args.buyer as string).toLowerCase() as Address,
+        amount: parsed.args.amount as bigint,
+      }
+    },
     job: async (jobId: Hex32): Promise<JobRecord> => {
       const [buyer, expiresAt, status, vaultId, escrow] = (await c.read('jobs', jobId)) as [
         string,

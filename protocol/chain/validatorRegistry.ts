@@ -24,16 +24,23 @@ export interface ValidatorRecord {
   readonly registered: boolean
 }
 
+const votePayload = (epoch: number, v: DuplicateVoteEvidence['first']) => ({
+  voteType: VOTE_TYPE_CODE[v.vote.type],
+  epoch,
+  height: v.vote.height,
+  round: v.vote.round,
+  blockHash: v.vote.valueId ?? ZERO_HASH,
+  signature: v.signature,
+})
+
+/** The two `SignedVote` arguments of ValidatorRegistry.slashDuplicateVote for a piece of evidence. */
+export const slashDuplicateVoteArgs = (evidence: DuplicateVoteEvidence) => [
+  votePayload(evidence.epoch, evidence.first),
+  votePayload(evidence.epoch, evidence.second),
+]
+
 export function connectValidatorRegistry(address: string, runner: ContractRunner) {
   const c = boundContract('ValidatorRegistry', address, runner)
-  const votePayload = (epoch: number, v: DuplicateVoteEvidence['first']) => ({
-    voteType: VOTE_TYPE_CODE[v.vote.type],
-    epoch,
-    height: v.vote.height,
-    round: v.vote.round,
-    blockHash: v.vote.valueId ?? ZERO_HASH,
-    signature: v.signature,
-  })
   return {
     address,
     register: (stake: bigint) => c.send('register', [], { value: stake }),
@@ -42,10 +49,7 @@ export function connectValidatorRegistry(address: string, runner: ContractRunner
     withdraw: () => c.send('withdraw', []),
     advanceEpoch: () => c.send('advanceEpoch', []),
     slashDuplicateVote: (evidence: DuplicateVoteEvidence): Promise<ContractTransactionReceipt> =>
-      c.send('slashDuplicateVote', [
-        votePayload(evidence.epoch, evidence.first),
-        votePayload(evidence.epoch, evidence.second),
-      ]),
+      c.send('slashDuplicateVote', slashDuplicateVoteArgs(evidence)),
     currentEpoch: async () => Number(await c.read('currentEpoch')),
     epochSetHash: async (epoch: number) => (await c.read('epochSetHash', epoch)) as Hex32,
     /** Packed words in set order, as Anchor.anchor takes them. */
@@ -62,6 +66,9 @@ export function connectValidatorRegistry(address: string, runner: ContractRunner
       return { stake, unbondingSince, lastEpoch, registered }
     },
     unbondingPeriod: async () => (await c.read('unbondingPeriod')) as bigint,
+    anchorGracePeriod: async () => (await c.read('anchorGracePeriod')) as bigint,
+    /** The set hash the Anchor accepts for `epoch` now; zero when it would refuse it as stale. */
+    anchorableSetHash: async (epoch: number) => (await c.read('anchorableSetHash', epoch)) as Hex32,
     contract: c.contract,
   }
 }

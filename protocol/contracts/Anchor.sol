@@ -4,8 +4,9 @@ pragma solidity 0.8.37;
 import {ValidatorRegistry} from "./ValidatorRegistry.sol";
 import {VoteSignatures} from "./VoteSignatures.sol";
 
-/// @notice Records a block's job-outcome Merkle root once more than two thirds of the current
-/// epoch's stake precommitted to the block. One storage slot per block, whatever its job count.
+/// @notice Records a block's job-outcome Merkle root once more than two thirds of its epoch's stake
+/// precommitted to the block; the epoch must be the current one, or the previous one within the
+/// registry's anchorGracePeriod. One storage slot per block, whatever its job count.
 contract Anchor {
     uint8 internal constant OUTCOME_RESULT = 1;
     uint8 internal constant OUTCOME_FAILED = 2;
@@ -70,9 +71,10 @@ contract Anchor {
         uint256 signers,
         Signature[] calldata signatures
     ) external {
-        (uint64 epoch, bytes32 setHash) = registry.currentEpochSet();
-        // Only the current set has stake at risk; an old set may have unbonded and could sign anything.
-        if (header.epoch != epoch) revert StaleEpoch();
+        // Only the current set, and the previous one for a grace window after a change (its members
+        // cannot withdraw before it closes), has stake at risk; an older set could sign anything.
+        bytes32 setHash = registry.anchorableSetHash(header.epoch);
+        if (setHash == 0) revert StaleEpoch();
         if (keccak256(abi.encodePacked(validatorSet)) != setHash) revert WrongValidatorSet();
         if (commitments[header.height] != 0) revert HeightAlreadyAnchored();
         if (header.resultsRoot == 0) revert EmptyResults();

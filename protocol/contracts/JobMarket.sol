@@ -6,7 +6,8 @@ import {ValidatorRegistry} from "./ValidatorRegistry.sol";
 import {VaultRegistry} from "./VaultRegistry.sol";
 
 /// @notice Buyer escrow per job. A job ends exactly once: paid on a proven release, refunded on a
-/// proven failure, or refunded after its expiry if the network never settled it.
+/// proven failure, or refunded once its expiry and a settlement grace period passed with neither
+/// proven. The grace is what lets a release anchored just before expiry still beat the refund.
 contract JobMarket {
     enum Status {
         None,
@@ -33,14 +34,25 @@ contract JobMarket {
     uint256 public immutable ownerShareBps;
     /// @notice Shortest escrow lifetime a buyer may choose, so the network has time to settle.
     uint256 public immutable minJobDuration;
+    /// @notice Seconds after expiry during which only a proof can close the job: refundExpired waits
+    /// for them, so a release anchored by the expiry is always settled before the buyer can refund.
+    uint256 public immutable settlementGrace;
 
     mapping(bytes32 => Job) public jobs;
     /// @notice Pull payments: a payee that cannot receive ETH must not block a settlement.
     mapping(address => uint256) public balances;
 
     event JobOpened(bytes32 indexed jobId, bytes32 indexed vaultId, address indexed buyer, uint256 escrow);
-    event JobPaid(bytes32 indexed jobId, bytes32 resultHash, uint32 qualityScore);
-    event JobRefunded(bytes32 indexed jobId);
+    /// @param perValidator credited to each validator named by the proof's signers bitmap
+    event JobPaid(
+        bytes32 indexed jobId,
+        bytes32 resultHash,
+        uint32 qualityScore,
+        address owner,
+        uint256 ownerAmount,
+        uint256 perValidator
+    );
+    event JobRefunded(bytes32 indexed jobId, address buyer, uint256 amount);
     event Withdrawal(address indexed payee, uint256 amount);
 
     error JobExists();
@@ -58,7 +70,8 @@ contract JobMarket {
         VaultRegistry vaults_,
         ValidatorRegistry validators_,
         uint256 ownerShareBps_,
-        uint256 minJobDuration_
+        uint256 minJobDuration_,
+        uint256 settlementGrace_
     ) {
         require(ownerShareBps_ <= BPS);
         anchor = anchor_;
@@ -66,6 +79,7 @@ contract JobMarket {
         validators = validators_;
         ownerShareBps = ownerShareBps_;
         minJobDuration = minJobDuration_;
+        settlementGrace = settlementGrace_;
     }
 
     /// @param jobId the protocol id of the buyer's JobRequest (keccak256 of its canonical bytes).
@@ -99,8 +113,9 @@ contract JobMarket {
             if ((proof.signers >> i) & 1 == 1) balances[address(uint160(set[i]))] += each;
         }
         // Rounding dust goes to the owner so the escrow is paid out exactly.
-        balances[owner] += job.escrow - each * count;
-        emit JobPaid(jobId, resultHash, qualityScore);
+        uint256 ownerAmount = job.escrow - each * count;
+        balances[owner] += ownerAmount;
+        emit JobPaid(jobId, resultHash, qualityScore, owner, ownerAmount, each);
     }
 
     /// @notice Refund on a failure the network anchored: the deadline passed without a release.
@@ -110,11 +125,22 @@ contract JobMarket {
         refund(jobId, job);
     }
 
-    /// @notice Refund when the network never settled the job before its expiry.
+    /// @notice Refund when the network proved neither outcome by its expiry plus the settlement grace.
     function refundExpired(bytes32 jobId) external {
         Job storage job = openJobOf(jobId);
-        if (block.timestamp <= job.expiresAt) revert NotExpired();
+        if (block.timestamp <= uint256(job.expiresAt) + settlementGrace) revert NotExpired();
         refund(jobId, job);
+    }
+
+    /// @notice What a job's escrow is bound to, for nodes and vault agents to check against the signed
+    /// request: the vault it pays, the buyer refunds go to, the amount locked, and its expiry.
+    function escrowOf(bytes32 jobId)
+        external
+        view
+        returns (bytes32 vaultId, address buyer, uint256 amount, uint64 expiresAt, Status status)
+    {
+        Job storage job = jobs[jobId];
+        return (job.vaultId, job.buyer, job.escrow, job.expiresAt, job.status);
     }
 
     function withdraw() external {
@@ -134,6 +160,6 @@ contract JobMarket {
     function refund(bytes32 jobId, Job storage job) private {
         job.status = Status.Refunded;
         balances[job.buyer] += job.escrow;
-        emit JobRefunded(jobId);
+        emit JobRefunded(jobId, job.buyer, job.escrow);
     }
 }

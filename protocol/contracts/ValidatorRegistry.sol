@@ -22,6 +22,11 @@ contract ValidatorRegistry {
     uint256 public immutable minStake;
     uint256 public immutable unbondingPeriod;
     uint256 public immutable epochPeriod;
+    /// @notice Seconds after an epoch starts during which the Anchor still accepts the previous
+    /// epoch's certificates, so blocks decided just before a change are not stranded.
+    uint256 public immutable anchorGracePeriod;
+    /// @notice The only account that may start epoch 1: before it there is no set to coordinate.
+    address public immutable genesisCaller;
 
     mapping(address => Validator) public validators;
     address[] private candidates;
@@ -48,16 +53,20 @@ contract ValidatorRegistry {
     error Unbonding();
     error StillBonded();
     error EpochTooSoon();
+    error NotGenesisCaller();
+    error NotCurrentValidator();
     error EmptyValidatorSet();
     error VotesDoNotConflict();
     error InvalidSignature();
     error NothingToSlash();
     error TransferFailed();
 
-    constructor(uint256 minStake_, uint256 unbondingPeriod_, uint256 epochPeriod_) {
+    constructor(uint256 minStake_, uint256 unbondingPeriod_, uint256 epochPeriod_, uint256 anchorGracePeriod_) {
         minStake = minStake_;
         unbondingPeriod = unbondingPeriod_;
         epochPeriod = epochPeriod_;
+        anchorGracePeriod = anchorGracePeriod_;
+        genesisCaller = msg.sender;
     }
 
     function register() external payable {
@@ -97,15 +106,27 @@ contract ValidatorRegistry {
         // A member of the current set may still sign certificates the chain accepts.
         if (v.unbondingSince == 0 || block.timestamp < v.unbondingSince + unbondingPeriod) revert StillBonded();
         if (v.lastEpoch == currentEpoch && currentEpoch != 0) revert StillBonded();
+        // Nor while the Anchor still accepts the previous epoch, if it was a member of that one.
+        if (v.lastEpoch + 1 == currentEpoch && block.timestamp <= epochStartedAt + anchorGracePeriod) {
+            revert StillBonded();
+        }
         removeCandidate(msg.sender);
         delete validators[msg.sender];
         emit Withdrawn(msg.sender, v.stake);
         send(msg.sender, v.stake);
     }
 
-    /// @notice Snapshots the bonded validators into a new epoch. Anyone may call once epochPeriod passed.
+    /// @notice Snapshots the bonded validators into a new epoch, once epochPeriod passed. Only a
+    /// staked member of the current set may call it (the deployer starts epoch 1): a stranger who
+    /// could advance epochs at will could strand every block decided in the epoch it ends.
     function advanceEpoch() external {
-        if (currentEpoch != 0 && block.timestamp < epochStartedAt + epochPeriod) revert EpochTooSoon();
+        if (currentEpoch == 0) {
+            if (msg.sender != genesisCaller) revert NotGenesisCaller();
+        } else {
+            Validator storage caller = validators[msg.sender];
+            if (caller.lastEpoch != currentEpoch || caller.stake == 0) revert NotCurrentValidator();
+            if (block.timestamp < epochStartedAt + epochPeriod) revert EpochTooSoon();
+        }
         uint64 epoch = currentEpoch + 1;
         uint256[] storage set = epochSets[epoch];
         uint256 total;
@@ -133,6 +154,16 @@ contract ValidatorRegistry {
     function currentEpochSet() external view returns (uint64 epoch, bytes32 setHash) {
         epoch = currentEpoch;
         setHash = epochSetHash[epoch];
+    }
+
+    /// @notice The set hash the Anchor checks a certificate of `epoch` against: the current epoch's,
+    /// the previous epoch's within anchorGracePeriod of the change, zero for any other epoch.
+    function anchorableSetHash(uint64 epoch) external view returns (bytes32) {
+        if (epoch == currentEpoch) return epochSetHash[epoch];
+        if (epoch + 1 == currentEpoch && block.timestamp <= epochStartedAt + anchorGracePeriod) {
+            return epochSetHash[epoch];
+        }
+        return 0;
     }
 
     struct SignedVote {

@@ -18,6 +18,14 @@ export const blockSchema = z.strictObject({
   epoch: epochSchema,
   parentHash: hex32Schema,
   proposer: addressSchema,
+  /**
+   * The EVM chain block number whose state the block's chain-reading rules (escrow, vault, owner) are
+   * judged at: `latest - finalityDepth` when proposed, never below the parent's.
+   */
+  chainBlock: z
+    .int()
+    .min(0)
+    .max(2 ** 53 - 1),
   /** Newly admitted jobs: buyer-signed requests. */
   admitted: z.array(signedJobRequestSchema).max(256),
   /** Result certificates for jobs admitted earlier. */
@@ -38,7 +46,7 @@ export interface BlockHeader {
   readonly proposer: Address
   /** Merkle root of the block's job outcomes (merkle.ts). */
   readonly resultsRoot: Hex32
-  /** keccak256 of the canonical {admitted, certified, released, failed}. */
+  /** keccak256 of the canonical {chainBlock, admitted, certified, released, failed}. */
   readonly bodyHash: Hex32
 }
 
@@ -54,14 +62,15 @@ export const outcomeLeaves = (block: Pick<Block, 'released' | 'failed' | 'certif
 ]
 
 export function blockHeader(block: Block): BlockHeader {
-  const { admitted, certified, released, failed } = block
+  const { chainBlock, admitted, certified, released, failed } = block
   return {
     height: block.height,
     epoch: block.epoch,
     parentHash: block.parentHash,
     proposer: block.proposer,
     resultsRoot: merkleRoot(outcomeLeaves(block)),
-    bodyHash: keccak256(canonicalBytes({ admitted, certified, released, failed })),
+    // chainBlock sits in the body hash, not the header: the Anchor's header layout stays as it is.
+    bodyHash: keccak256(canonicalBytes({ chainBlock, admitted, certified, released, failed })),
   }
 }
 

@@ -9,11 +9,13 @@ import { startTestNetwork } from '../testing/network.ts'
 
 // npm run bench:gas: gas to anchor one block's commit certificate and results root, per validator
 // count, signer count and job count. Anchoring stores one slot per block, so the job count only
-// changes the per-job share; verifyResult shows what proving one job costs a consumer contract.
+// changes the per-job share; verifyResult shows what proving one job costs a consumer contract, and
+// settle what closing one job's escrow costs (it proves the job and credits the owner and signers).
 
 const VALIDATOR_COUNTS = [4, 7, 16, 31]
 const JOB_COUNTS = [1, 10, 100, 1000]
 const QUALITY = 900_000
+const PRICE = 10n ** 16n
 /** Every transaction's base cost; subtracted from the verifyResult estimate, which is a view. */
 const INTRINSIC_GAS = 21_000
 const randomHash = (): Hex32 => toHex(randomBytes(32))
@@ -25,6 +27,7 @@ interface Row {
   anchorGas: number
   gasPerJob: number
   verifyResultGas: number
+  settleGas: number
 }
 
 const chain = await startDevChain()
@@ -32,6 +35,10 @@ const rows: Row[] = []
 try {
   for (const validators of VALIDATOR_COUNTS) {
     const net = await startTestNetwork(chain, { validators })
+    // One vault whose owner every settled job pays; each row escrows the job it settles.
+    const vaultId = randomHash()
+    const owner = net.connect(chain.wallet(1))
+    await owner.vaults.register(vaultId, { manifestHash: vaultId, policyHash: randomHash(), price: PRICE })
     const quorum = Math.floor((2 * validators) / 3) + 1
     let height = 1
     for (const signers of [...new Set([quorum, validators])]) {
@@ -51,6 +58,9 @@ try {
         }
         const precommits = net.precommit(header, 0, net.validatorKeys.slice(0, signers))
         const { anchor } = net.connect(chain.wallet(0))
+        const last = results[jobs - 1]!
+        const now = BigInt((await chain.provider.getBlock('latest'))!.timestamp)
+        await net.connect(chain.wallet(2)).market.openJob(last.jobId, vaultId, now + 7200n, PRICE)
         const receipt = await anchor.anchor({ header, round: 0, validatorSet: net.validatorSet, precommits })
         const proof = {
           height: header.height,
@@ -58,13 +68,13 @@ try {
           signers: precommitBitmap(net.validatorSet, precommits).signers,
           path: merkleProof(leaves, jobs - 1),
         }
-        const last = results[jobs - 1]!
         if (!(await anchor.verifyResult(last.jobId, last.resultHash, QUALITY, proof))) {
           throw new Error(`bench block at height ${header.height} does not prove its own leaf`)
         }
         const verifyEstimate = await anchor.contract
           .getFunction('verifyResult')
           .estimateGas(last.jobId, last.resultHash, QUALITY, { ...proof, path: [...proof.path] })
+        const settled = await owner.market.settle(last.jobId, last.resultHash, QUALITY, proof)
         const anchorGas = Number(receipt.gasUsed)
         rows.push({
           validators,
@@ -73,6 +83,7 @@ try {
           anchorGas,
           gasPerJob: Math.round(anchorGas / jobs),
           verifyResultGas: Number(verifyEstimate) - INTRINSIC_GAS,
+          settleGas: Number(settled.gasUsed),
         })
       }
     }

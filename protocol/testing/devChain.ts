@@ -30,6 +30,11 @@ export interface DevChain {
 export interface DevChainOptions {
   readonly port?: number
   readonly startTimeoutMs?: number
+  /**
+   * Also mine an (empty) block this often, on top of one per transaction. Nodes read the chain a
+   * few blocks below its latest, so a quiet chain must still move for fresh escrows to count.
+   */
+  readonly intervalMiningMs?: number
 }
 
 const CONFIG_PATH = fileURLToPath(new URL('./hardhat.config.cjs', import.meta.url))
@@ -61,6 +66,8 @@ export async function startDevChain(options: DevChainOptions = {}): Promise<DevC
       // ethers caches identical calls for 250 ms, so back-to-back sends would reuse a stale nonce.
       cacheTimeout: -1,
     })
+    if (options.intervalMiningMs !== undefined)
+      await provider.send('evm_setIntervalMining', [options.intervalMiningMs])
     return {
       rpcUrl,
       chainId,

@@ -84,6 +84,7 @@ export const sampleBlock: Block = {
   height: 12,
   epoch: 1,
   parentHash: hash(12),
+  chainBlock: 41,
   proposer: attestations[0]!.validator,
   admitted: [sampleSignedJobRequest],
   certified: [

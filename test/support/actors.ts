@@ -76,19 +76,16 @@ export interface Submission {
   readonly body: unknown
 }
 
-/** A buyer: signs a job request, opens its escrow on chain and submits it to a node. */
-export async function submitJob(
-  node: ClusterNode,
-  options: {
-    readonly buyer: Buyer
-    readonly domain: Eip712Domain
-    readonly addresses: ContractAddresses
-    readonly manifest: VaultManifest
-    readonly spec: unknown
-    readonly deadline: number
-    readonly escrow?: bigint
-  },
-): Promise<Submission> {
+export interface JobOptions {
+  readonly buyer: Buyer
+  readonly domain: Eip712Domain
+  readonly manifest: VaultManifest
+  readonly spec: unknown
+  readonly deadline: number
+}
+
+/** A buyer's signed request for `spec` on the vault, at the vault's price; nothing on chain yet. */
+export function signedJobRequest(options: JobOptions): { signed: SignedJobRequest; jobId: Hex32 } {
   const { manifest, spec } = options
   const request: JobRequest = {
     version: 1,
@@ -100,8 +97,16 @@ export async function submitJob(
     nonce: `0x${randomBytes(32).toString('hex')}`,
     sealingPublicKey: `0x${Buffer.from(secp256k1.getPublicKey(options.buyer.sealingKey, true)).toString('hex')}`,
   }
-  const signed = signJobRequest(options.domain, options.buyer.key, request)
-  const jobId = jobIdOf(request)
+  return { signed: signJobRequest(options.domain, options.buyer.key, request), jobId: jobIdOf(request) }
+}
+
+/** A buyer: signs a job request, opens its escrow on chain and submits it to a node. */
+export async function submitJob(
+  node: ClusterNode,
+  options: JobOptions & { readonly addresses: ContractAddresses; readonly escrow?: bigint },
+): Promise<Submission> {
+  const { manifest } = options
+  const { signed, jobId } = signedJobRequest(options)
   const market = connectJobMarket(options.addresses.jobMarket, options.buyer.wallet)
   const expiresAt = BigInt(Math.floor(Date.now() / 1000) + 7200)
   await market.openJob(

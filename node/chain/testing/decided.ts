@@ -1,5 +1,5 @@
 import { Wallet } from 'ethers'
-import { type Block, blockHeader, headerHash } from '../../../protocol/index.ts'
+import { type Block, blockHeader, headerHash, type Release } from '../../../protocol/index.ts'
 import type { TestNetwork } from '../../../protocol/testing/index.ts'
 import type { DecidedBlock } from '../anchorer.ts'
 
@@ -7,12 +7,19 @@ type Hex32 = `0x${string}`
 
 /**
  * A block decided at `height` in the network's epoch: proposed by validator `proposer`, failing one
- * job (so its results root is not zero), with precommits by `signers` (all validators by default).
+ * job (so its results root is not zero) unless it is given releases or failures, with precommits by
+ * `signers` (all validators by default).
  */
 export function decidedBlock(
   network: TestNetwork,
   height: number,
-  options: { proposer?: number; signers?: readonly number[]; round?: number; failed?: readonly Hex32[] } = {},
+  options: {
+    proposer?: number
+    signers?: readonly number[]
+    round?: number
+    failed?: readonly Hex32[]
+    released?: readonly Release[]
+  } = {},
 ): DecidedBlock {
   const round = options.round ?? 0
   const keys = network.validatorKeys
@@ -21,11 +28,15 @@ export function decidedBlock(
     height,
     epoch: network.epoch,
     parentHash: `0x${'00'.repeat(32)}`,
+    chainBlock: 0,
     proposer: new Wallet(keys[options.proposer ?? 0]!).address.toLowerCase() as Hex32,
     admitted: [],
     certified: [],
-    released: [],
-    failed: [...(options.failed ?? [`0x${height.toString(16).padStart(64, '0')}`])],
+    released: [...(options.released ?? [])],
+    failed: [
+      ...(options.failed ??
+        (options.released === undefined ? [`0x${height.toString(16).padStart(64, '0')}`] : [])),
+    ],
   }
   const header = blockHeader(block)
   const signerKeys = (options.signers ?? keys.map((_, i) => i)).map((i) => keys[i]!)

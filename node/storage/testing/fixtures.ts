@@ -70,6 +70,7 @@ export function block(height: number, body: Partial<Pick<Block, 'admitted' | 'fa
     height,
     epoch: 1,
     parentHash: hash(height - 1),
+    chainBlock: 0,
     proposer: VALIDATOR,
     admitted: body.admitted ?? [],
     certified: [],

@@ -22,6 +22,7 @@ export async function jobStatusHandler(args: JobStatusArgs): Promise<void> {
   if (job.anchorTx) console.log(`anchored in tx ${job.anchorTx.txHash} (block ${job.anchorTx.height})`)
   if (job.qualityScore !== undefined)
     console.log(`quality score ${(job.qualityScore / QUALITY_SCALE).toFixed(4)}`)
+  if (job.settlement) console.log(`escrow ${job.settlement.status} in tx ${job.settlement.txHash}`)
   if (job.failReason) console.log(`failed: ${job.failReason}`)
   if (job.refusal) console.log(`refused [${job.refusal.code}] ${job.refusal.message}`)
 }

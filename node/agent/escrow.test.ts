@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Address, Hex32 } from '../../protocol/index.ts'
+import {
+  type DevChain,
+  startDevChain,
+  startTestNetwork,
+  type TestNetwork,
+} from '../../protocol/testing/index.ts'
+import { openEscrow, randomHash } from '../chain/testing/escrow.ts'
+import { connectChain } from '../sdk/chain.ts'
+import type { ChainContext } from '../sdk/index.ts'
+import { checkEscrow } from './escrow.ts'
+
+const PRICE = 10n ** 16n
+
+let chain: DevChain
+let net: TestNetwork
+let ctx: ChainContext
+
+beforeAll(async () => {
+  chain = await startDevChain()
+  net = await startTestNetwork(chain, { validators: 1 })
+  ctx = connectChain(
+    { chainId: Number(chain.chainId), rpcUrl: chain.rpcUrl, addresses: net.addresses },
+    undefined,
+  )
+})
+afterAll(async () => {
+  ctx?.provider.destroy()
+  await chain?.stop()
+})
+
+const buyer = () => chain.wallet(2).address.toLowerCase() as Address
+const refusal = (promise: Promise<void>) =>
+  promise.then(
+    () => 'sealed',
+    (e: { code: string }) => e.code,
+  )
+
+describe('the agent seals only against an escrow that pays for the request', () => {
+  it('accepts an open, bound, priced escrow locked long enough', async () => {
+    const { jobId } = await openEscrow(chain, net, PRICE)
+    const vaultId = (await ctx.market.escrowOf(jobId)).vaultId
+    expect(await refusal(checkEscrow(ctx, jobId, { vaultId, buyer: buyer() }, 600))).toBe('sealed')
+  })
+
+  it('refuses an escrow for another vault, by another buyer, below the price, or none at all', async () => {
+    // The buyer escrowed on a vault of its own at price 0 and asks for a job on the seller's vault.
+    const own = await openEscrow(chain, net, 0n)
+    const seller = await openEscrow(chain, net, PRICE)
+    const sellerVault = (await ctx.market.escrowOf(seller.jobId)).vaultId
+    expect(await refusal(checkEscrow(ctx, own.jobId, { vaultId: sellerVault, buyer: buyer() }, 600))).toBe(
+      'ESCROW_MISMATCH',
+    )
+    const other = chain.wallet(3).address.toLowerCase() as Address
+    expect(await refusal(checkEscrow(ctx, seller.jobId, { vaultId: sellerVault, buyer: other }, 600))).toBe(
+      'ESCROW_MISMATCH',
+    )
+    // The owner raised the price after the escrow was opened.
+    await net.connect(chain.wallet(1)).vaults.update(sellerVault, {
+      manifestHash: sellerVault,
+      policyHash: randomHash(),
+      price: PRICE + 1n,
+    })
+    expect(await refusal(checkEscrow(ctx, seller.jobId, { vaultId: sellerVault, buyer: buyer() }, 600))).toBe(
+      'ESCROW_MISMATCH',
+    )
+    expect(
+      await refusal(checkEscrow(ctx, randomHash() as Hex32, { vaultId: sellerVault, buyer: buyer() }, 600)),
+    ).toBe('ESCROW_MISMATCH')
+  })
+
+  it('refuses an escrow about to expire', async () => {
+    const { jobId, expiresAt, now } = await openEscrow(chain, net, PRICE)
+    const vaultId = (await ctx.market.escrowOf(jobId)).vaultId
+    await chain.provider.send('evm_increaseTime', [Number(expiresAt - now) - 300])
+    await chain.provider.send('evm_mine', [])
+    expect(await refusal(checkEscrow(ctx, jobId, { vaultId, buyer: buyer() }, 600))).toBe('ESCROW_EXPIRING')
+    expect(await refusal(checkEscrow(ctx, jobId, { vaultId, buyer: buyer() }, 60))).toBe('sealed')
+  })
+})

@@ -1,0 +1,50 @@
+import type { Hex32, JobRequest } from '../../protocol/index.ts'
+import type { ChainContext } from '../sdk/index.ts'
+import { AgentError } from './errors.ts'
+
+/** Least time an escrow must stay locked after the agent seals, by default: to be released, anchored and settled. */
+export const DEFAULT_MIN_ESCROW_LOCK_SECONDS = 600
+/** Least heights left before a job's deadline when the agent seals, by default: for the release to be decided. */
+export const DEFAULT_MIN_DEADLINE_HEIGHTS = 5
+
+/**
+ * Refuses to seal a result to a buyer unless the job's escrow pays for it: open, bound to this
+ * request's vault and buyer, at least the vault's on-chain price, and locked for `minLockSeconds`
+ * more of chain time. Sealing is the moment the buyer gets the result, so past it only the escrow
+ * (released, anchored and settled before the buyer may refund it) stands between the owner and an
+ * unpaid result.
+ */
+export async function checkEscrow(
+  chain: Pick<ChainContext, 'market' | 'vaults' | 'provider'>,
+  jobId: Hex32,
+  request: Pick<JobRequest, 'vaultId' | 'buyer'>,
+  minLockSeconds: number,
+): Promise<void> {
+  const [escrow, vault, latest] = await Promise.all([
+    chain.market.escrowOf(jobId),
+    chain.vaults.vault(request.vaultId),
+    chain.provider.getBlock('latest'),
+  ])
+  const refuse = (code: 'ESCROW_MISMATCH' | 'ESCROW_EXPIRING', why: string) =>
+    new AgentError(code, `job ${jobId}: ${why}`)
+  if (escrow.status !== 'open') throw refuse('ESCROW_MISMATCH', `its escrow is ${escrow.status}, not open`)
+  if (escrow.vaultId !== request.vaultId)
+    throw refuse(
+      'ESCROW_MISMATCH',
+      `the escrow pays vault ${escrow.vaultId}, the request names ${request.vaultId}`,
+    )
+  if (escrow.buyer !== request.buyer.toLowerCase())
+    throw refuse('ESCROW_MISMATCH', `the escrow is by ${escrow.buyer}, the request by ${request.buyer}`)
+  if (escrow.amount < vault.price)
+    throw refuse(
+      'ESCROW_MISMATCH',
+      `the escrow holds ${escrow.amount} wei, the vault's price is ${vault.price}`,
+    )
+  const now = BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000))
+  if (escrow.expiresAt < now + BigInt(minLockSeconds)) {
+    throw refuse(
+      'ESCROW_EXPIRING',
+      `the escrow expires at ${escrow.expiresAt}, less than ${minLockSeconds} s after chain time ${now}`,
+    )
+  }
+}

@@ -1,0 +1,161 @@
+import { isError, JsonRpcProvider } from 'ethers'
+import {
+  type Address,
+  type ContractAddresses,
+  connectJobMarket,
+  connectValidatorRegistry,
+  connectVaultRegistry,
+  type Hex32,
+  JOB_STATUS,
+} from '../../protocol/index.ts'
+import {
+  type ChainFacts,
+  type ChainNeeds,
+  chainFacts,
+  type EscrowFact,
+  type VaultFact,
+} from '../jobs/chain-facts.ts'
+import { ChainError } from './errors.ts'
+import { type RetryPolicy, withRetry } from './retry.ts'
+
+export interface ChainStateInit {
+  readonly rpcUrl: string
+  readonly addresses: ContractAddresses
+  /** Default: two quick attempts. Consensus waits on these reads; a slow answer is no answer. */
+  readonly retry?: RetryPolicy
+  /** Give up on one RPC call after this long; default 2 s. */
+  readonly timeoutMs?: number
+  /** Reads remembered, each keyed by (block number, what); default 20,000. */
+  readonly cacheEntries?: number
+}
+
+const READ_RETRY: RetryPolicy = { attempts: 2, baseDelayMs: 100, maxDelayMs: 200 }
+
+/**
+ * Contract state at a given block number (ethers `blockTag`), for the rules
+ * that read the chain. A read at a fixed number never changes once that
+ * block is final, so every read is cached by (number, key); failures are
+ * not cached. Read-only: it holds no key and sends nothing.
+ */
+export interface ChainState {
+  /** The chain's latest block number. */
+  latestBlock(): Promise<number>
+  /** Escrows of `needs.jobs` and vaults of `needs.vaults` at `number`, with its timestamp. */
+  factsAt(number: number, needs: ChainNeeds): Promise<ChainFacts>
+  /** ValidatorRegistry.currentEpoch at `number`. */
+  epochAt(number: number): Promise<number>
+  stop(): void
+}
+
+const ZERO_ADDRESS = `0x${'0'.repeat(40)}`
+
+export function createChainState(init: ChainStateInit): ChainState {
+  const retry = init.retry ?? READ_RETRY
+  const timeoutMs = init.timeoutMs ?? 2000
+  const limit = init.cacheEntries ?? 20_000
+  // A fresh read every time: ethers would otherwise serve identical calls from a 250 ms cache.
+  const provider = new JsonRpcProvider(init.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 })
+  const market = connectJobMarket(init.addresses.jobMarket, provider).contract
+  const vaults = connectVaultRegistry(init.addresses.vaultRegistry, provider).contract
+  const registry = connectValidatorRegistry(init.addresses.validatorRegistry, provider).contract
+  const cache = new Map<string, Promise<unknown>>()
+
+  /** `read` retried on transient failures, each attempt bounded by timeoutMs. */
+  const call = <T>(what: string, read: () => Promise<T>): Promise<T> =>
+    withRetry(
+      what,
+      () => {
+        let timer: NodeJS.Timeout | undefined
+        const expired = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new ChainError('RPC_UNAVAILABLE', `${what}: no answer within ${timeoutMs} ms`)),
+            timeoutMs,
+          )
+        })
+        return Promise.race([read(), expired]).finally(() => clearTimeout(timer))
+      },
+      retry,
+    )
+
+  const cached = <T>(key: string, what: string, read: () => Promise<T>): Promise<T> => {
+    const hit = cache.get(key)
+    if (hit) return hit as Promise<T>
+    const pending = call(what, read)
+    cache.set(key, pending)
+    pending.catch(() => cache.delete(key))
+    // Oldest first: Map iteration follows insertion order.
+    while (cache.size > limit) cache.delete(cache.keys().next().value as string)
+    return pending
+  }
+
+  const timestampAt = (number: number) =>
+    cached(`${number}:time`, `block ${number}`, async () => {
+      const block = await provider.getBlock(number)
+      if (!block) throw new ChainError('BLOCK_UNAVAILABLE', `the chain has no block ${number} yet`)
+      return BigInt(block.timestamp)
+    })
+
+  const escrowAt = (number: number, jobId: Hex32) =>
+    cached(`${number}:job:${jobId}`, `escrow ${jobId} at ${number}`, async (): Promise<EscrowFact | null> => {
+      const [buyer, expiresAt, status, vaultId, escrow] = (await market
+        .getFunction('jobs')
+        .staticCall(jobId, { blockTag: number })) as unknown as [string, bigint, bigint, Hex32, bigint]
+      const name = JOB_STATUS[Number(status)]
+      if (name === undefined || name === 'none') return null
+      return {
+        status: name,
+        buyer: buyer.toLowerCase() as Address,
+        vaultId: vaultId.toLowerCase() as Hex32,
+        amount: escrow,
+        expiresAt,
+      }
+    })
+
+  const vaultAt = (number: number, vaultId: Hex32) =>
+    cached(
+      `${number}:vault:${vaultId}`,
+      `vault ${vaultId} at ${number}`,
+      async (): Promise<VaultFact | null> => {
+        const [owner, active, , , price] = (await vaults
+          .getFunction('vaults')
+          .staticCall(vaultId, { blockTag: number })) as unknown as [string, boolean, Hex32, Hex32, bigint]
+        if (owner === ZERO_ADDRESS) return null
+        return { owner: owner.toLowerCase() as Address, active, price }
+      },
+    )
+
+  return {
+    latestBlock: () => call('latest block', () => provider.getBlockNumber()),
+
+    async factsAt(number, needs) {
+      const jobs = [...new Set(needs.jobs)]
+      const ids = [...new Set(needs.vaults)]
+      const [timestamp, escrows, vaultFacts] = await Promise.all([
+        timestampAt(number),
+        Promise.all(jobs.map((id) => escrowAt(number, id))),
+        Promise.all(ids.map((id) => vaultAt(number, id))),
+      ])
+      const present = <T>(keys: Hex32[], values: (T | null)[]) =>
+        new Map(keys.flatMap((k, i) => (values[i] ? [[k, values[i] as T] as const] : [])))
+      return chainFacts({
+        number,
+        timestamp,
+        escrows: present(jobs, escrows),
+        vaults: present(ids, vaultFacts),
+      })
+    },
+
+    epochAt: (number) =>
+      cached(`${number}:epoch`, `epoch at ${number}`, async () => {
+        try {
+          return Number(await registry.getFunction('currentEpoch').staticCall({ blockTag: number }))
+        } catch (error) {
+          // No registry code yet at that block: no epoch has started there.
+          if (isError(error, 'BAD_DATA')) return 0
+          throw error
+        }
+      }),
+
+    stop: () => provider.destroy(),
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * A Byzantine validator process for the e2e: the real daemon, started like
+ * `tcf node start --home <home> --passphrase-file <file>`, publishing through
+ * byzantineNetwork. The plan is a JSON file named by TCF_BYZANTINE_PLAN,
+ * re-read before every proposal and vote (absent = honest).
+ */
+import { readFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import { readPassphrase } from '../../node/cli/passphrase.ts'
+import { Daemon } from '../../node/daemon.ts'
+import { loadHome } from '../../node/home.ts'
+import type { Address } from '../../protocol/index.ts'
+import { type ByzantinePlan, byzantineNetwork } from './byzantine-network.ts'
+
+const { values } = parseArgs({
+  options: { home: { type: 'string' }, 'passphrase-file': { type: 'string' } },
+})
+if (!values.home) throw new Error('--home is required')
+const home = values.home
+const passphrase = await readPassphrase({ passphraseFile: values['passphrase-file'] })
+const { config, validatorKey } = await loadHome(home, passphrase)
+const planFile = process.env.TCF_BYZANTINE_PLAN
+
+const plan = async (): Promise<ByzantinePlan> => {
+  if (!planFile) return {}
+  const text = await readFile(planFile, 'utf8').catch(() => undefined)
+  return text ? (JSON.parse(text) as ByzantinePlan) : {}
+}
+
+const daemon = await Daemon.start({
+  home,
+  passphrase,
+  wrapNetwork: (network, node) =>
+    byzantineNetwork(network, node, {
+      validatorKey,
+      domain: {
+        chainId: BigInt(config.chain.chainId),
+        verifyingContract: config.chain.addresses.validatorRegistry.toLowerCase() as Address,
+      },
+      plan,
+      report: (act) => process.stdout.write(`${JSON.stringify(act)}\n`),
+    }),
+})
+
+await new Promise<void>((resolve) => {
+  const stop = () => void daemon.stop().finally(resolve)
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+})
