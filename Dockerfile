@@ -1,15 +1,20 @@
-# syntax=docker/dockerfile:1
 # The tcf node image: `docker run tcf node start --home /data` runs a validator.
 # Node 24 runs the TypeScript sources directly (type stripping), so there is no build step.
-FROM node:24-bookworm-slim
+#
+# BASE is the public Node 24 image; where no registry is reachable,
+# `npm run devnet:compose` builds a local stand-in (devnet/compose/node-base.Dockerfile)
+# and passes it here.
+ARG BASE=node:24-bookworm-slim
+FROM ${BASE}
 
 WORKDIR /app
 
-# Dependencies first, so that a source change does not reinstall them. All of
-# them: protocol/index.ts loads the hardhat dev chain helper, which resolves
-# hardhat when the module loads, so the CLI does not start without it.
-COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund && npm cache clean --force
+# Production dependencies only. `npm run devnet:compose` stages them from this
+# checkout's own npm ci output in .docker-stage/app (the build needs no
+# network); without a stage they are installed here. The `ap[p]` pattern
+# matches nothing when there is no stage, which COPY accepts.
+COPY package.json package-lock.json .docker-stage/ap[p] ./
+RUN [ -d node_modules ] || (npm ci --omit=dev --no-audit --no-fund && npm cache clean --force)
 
 COPY bin ./bin
 COPY consensus ./consensus
@@ -27,9 +32,11 @@ VOLUME ["/data"]
 # p2p and HTTP API of a validator by default (TCF_P2P_LISTEN, TCF_API_PORT move them)
 EXPOSE 7600 7700
 
-# The API answers /v1/status once the node runs; node itself probes it, no curl in the image.
-HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=5 \
-  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.TCF_API_PORT ?? 7700}/v1/status`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Healthy means taking part in consensus: enough peers for a quorum and the
+# height advancing (`tcf node health`, without loading the whole CLI), not
+# merely an API that answers.
+HEALTHCHECK --interval=5s --timeout=10s --start-period=60s --retries=5 \
+  CMD node bin/tcf-health.ts "http://127.0.0.1:${TCF_API_PORT:-7700}"
 
 ENTRYPOINT ["node", "bin/tcf.ts"]
 CMD ["node", "start", "--home", "/data"]

@@ -10,6 +10,7 @@ import { deployOptions } from '../node/cli/cmds/devnet/deploy/options.ts'
 import { nodeInitOptions } from '../node/cli/cmds/node/init/options.ts'
 import { nodeStartOptions } from '../node/cli/cmds/node/start/options.ts'
 import { serveOptions } from '../node/cli/cmds/vault/serve/options.ts'
+import { CHAIN_INTERVAL_MS } from './cluster.ts'
 import {
   CHAIN_ID,
   CHAIN_RPC_PORT,
@@ -22,7 +23,6 @@ import {
   devnetServices,
   KNOWN_ENV_KEYS,
   MOUNTS,
-  STATUS_PATH,
   VALIDATOR_COUNT,
 } from './topology.ts'
 
@@ -31,6 +31,7 @@ const composeText = readFileSync(root('docker-compose.devnet.yml'), 'utf8')
 // Merge keys (`<<: *validator`) are YAML 1.1, which Compose follows.
 const composeDocument: unknown = parse(composeText, { merge: true })
 const dockerfile = readFileSync(root('Dockerfile'), 'utf8')
+const chainDockerfile = readFileSync(root('devnet/compose/chain.Dockerfile'), 'utf8')
 const packageJson = JSON.parse(readFileSync(root('package.json'), 'utf8')) as {
   engines: { node: string }
   bin: { tcf: string }
@@ -131,8 +132,13 @@ describe('docker-compose.devnet.yml', () => {
 
     it('checks its health where it has an endpoint, and otherwise turns the image check off', () => {
       if (expected.health !== undefined) {
-        const url = `http://127.0.0.1:${expected.health.port}${expected.health.path}`
-        expect(actual.healthcheck?.test?.join(' ')).toContain(`'${url}'`)
+        // `tcf node health`: a quorum of peers and the height advancing, not merely an open port.
+        expect(actual.healthcheck?.test).toEqual([
+          'CMD',
+          'node',
+          'bin/tcf-health.ts',
+          `http://127.0.0.1:${expected.health.port}`,
+        ])
       } else if (builtFromRepo(actual)) {
         // The image's own healthcheck probes a validator API this service does not run.
         expect(actual.healthcheck?.disable).toBe(true)
@@ -170,12 +176,24 @@ describe('docker-compose.devnet.yml', () => {
       String(VALIDATOR_COUNT),
       '--out',
       MOUNTS.shared,
+      '--interval-mining-ms',
+      String(CHAIN_INTERVAL_MS),
     ])
   })
 
-  it('runs anvil on the topology port and chain id', () => {
-    const args = service(CHAIN_SERVICE).command ?? []
-    expect(args.join(' ')).toContain(`--port ${CHAIN_RPC_PORT} --chain-id ${CHAIN_ID}`)
+  it('runs the hardhat dev chain of the process devnet on the topology port and chain id', () => {
+    expect(service(CHAIN_SERVICE).image).toBe('tcf-chain:devnet')
+    expect(service(CHAIN_SERVICE).command).toEqual([
+      '--hostname',
+      '0.0.0.0',
+      '--port',
+      String(CHAIN_RPC_PORT),
+    ])
+    // The image's healthcheck asks for the chain id in hex; hardhat.config.cjs sets it.
+    expect(chainDockerfile).toContain(`'0x${CHAIN_ID.toString(16)}'`)
+    expect(readFileSync(root('protocol/testing/hardhat.config.cjs'), 'utf8')).toContain(
+      `chainId: ${CHAIN_ID}`,
+    )
   })
 })
 
@@ -192,6 +210,8 @@ function tcfInvocations(): { service: string; argv: string[] }[] {
   const found: { service: string; argv: string[] }[] = []
   for (const [name, s] of Object.entries(services)) {
     if (s.image !== 'tcf:devnet' || !s.command) continue
+    // The demo container runs a script of this repository, not the CLI.
+    if (s.entrypoint !== undefined && s.entrypoint[0] !== '/bin/sh') continue
     if (s.entrypoint?.[0] === '/bin/sh') {
       const script = s.command.join('\n').replace(/\\\n\s*/g, ' ')
       for (const line of script.split('\n')) {
@@ -245,9 +265,11 @@ describe('Dockerfile', () => {
     return JSON.parse(line) as string[]
   }
 
-  it('builds on the Node major that package.json engines asks for', () => {
-    const [from] = instruction('FROM')
-    const major = Number(/^node:(\d+)-bookworm-slim$/.exec(from ?? '')?.[1])
+  it('builds on the Node major that package.json engines asks for, unless told another base', () => {
+    expect(instruction('FROM')).toHaveLength(1)
+    expect(instruction('FROM')[0]).toMatch(/^\$\{BASE\}$/)
+    const [arg] = instruction('ARG')
+    const major = Number(/^BASE=node:(\d+)-bookworm-slim$/.exec(arg ?? '')?.[1])
     const range = /^>=(\d+) <(\d+)$/.exec(packageJson.engines.node)
     expect(range, `engines.node "${packageJson.engines.node}"`).not.toBeNull()
     expect(major).toBeGreaterThanOrEqual(Number(range![1]))
@@ -270,8 +292,8 @@ describe('Dockerfile', () => {
     expect(help.stdout).toContain('--home')
   })
 
-  it('runs as a non-root user and probes the validator status endpoint', () => {
+  it('runs as a non-root user and checks that the validator takes part in consensus', () => {
     expect(instruction('USER')).toEqual(['node'])
-    expect(dockerfile).toMatch(new RegExp(`HEALTHCHECK[^]*${STATUS_PATH}`))
+    expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*node bin\/tcf-health\.ts/)
   })
 })

@@ -52,11 +52,11 @@ export interface Placement {
 export const LOCAL: Placement = { bindHost: '127.0.0.1', hostOf: () => '127.0.0.1' }
 export const COMPOSE: Placement = { bindHost: '0.0.0.0', hostOf: (service) => service }
 
-export type DependencyCondition = 'service_healthy' | 'service_completed_successfully'
+export type DependencyCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully'
 
 export interface DevnetService {
   readonly name: string
-  readonly role: 'chain' | 'deploy' | 'validator' | 'vault-agent'
+  readonly role: 'chain' | 'deploy' | 'validator' | 'vault-agent' | 'demo'
   /** TCP ports it listens on */
   readonly ports: readonly number[]
   /** the environment it sets; every key is in KNOWN_ENV_KEYS */
@@ -71,6 +71,8 @@ export interface DevnetService {
 export const CHAIN_SERVICE = 'chain'
 export const DEPLOY_SERVICE = 'deploy'
 export const VAULT_AGENT_SERVICE = 'vault-agent'
+/** One shot in compose: the demo seller and buyer (devnet/compose/demo.ts); `npm run devnet` runs them in-process. */
+export const DEMO_SERVICE = 'demo'
 /** Written by the deploy step, read by everyone: contract addresses and each validator's keys. */
 export const SHARED_VOLUME = 'shared'
 
@@ -102,6 +104,8 @@ export function validatorEnv(index: number, placement: Placement): Record<string
     TCF_API_HOST: placement.bindHost,
     TCF_API_PORT: String(apiPort(index)),
     TCF_LOG_LEVEL: 'info',
+    // A devnet's validators share one host's cores (DEVNET_PACE in cluster.ts says the same).
+    TCF_SANDBOX_WORKERS: '1',
     TCF_PASSPHRASE: DEVNET_PASSPHRASE,
     TCF_SCRYPT_N: String(DEVNET_SCRYPT_N),
   }
@@ -138,6 +142,18 @@ export function devnetServices(placement: Placement): readonly DevnetService[] {
       env: { TCF_PASSPHRASE: DEVNET_PASSPHRASE },
       volumes: { [`${VAULT_AGENT_SERVICE}-home`]: MOUNTS.home, [SHARED_VOLUME]: MOUNTS.shared },
       dependsOn: { [validatorName(0)]: 'service_healthy' },
+    },
+    {
+      name: DEMO_SERVICE,
+      role: 'demo',
+      ports: [],
+      env: {},
+      // The seller's files go to the agent's home, where `vault serve` reads them.
+      volumes: { [`${VAULT_AGENT_SERVICE}-home`]: MOUNTS.home },
+      dependsOn: {
+        ...Object.fromEntries(validators.map((v) => [v.name, 'service_healthy' as const])),
+        [VAULT_AGENT_SERVICE]: 'service_started',
+      },
     },
   ]
 }

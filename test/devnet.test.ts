@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { withDevnetPorts } from './support/port-lock.ts'
 
 const run = promisify(execFile)
 const repo = new URL('..', import.meta.url).pathname
@@ -13,11 +14,14 @@ describe('npm run devnet -- --headless', () => {
   it('releases the demo job with every result within its stated error of the plaintext truth, and pays for it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tcf-devnet-'))
     try {
-      const { stdout } = await run('npm', ['run', '-s', 'devnet', '--', '--headless', '--dir', dir], {
-        cwd: repo,
-        timeout: 300_000,
-        maxBuffer: 16 * 2 ** 20,
-      })
+      // The compose devnet test publishes the same fixed ports.
+      const { stdout } = await withDevnetPorts(() =>
+        run('npm', ['run', '-s', 'devnet', '--', '--headless', '--dir', dir], {
+          cwd: repo,
+          timeout: 300_000,
+          maxBuffer: 16 * 2 ** 20,
+        }),
+      )
       const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
         ok: boolean
         checks: { output: string; ok: boolean }[]
@@ -47,5 +51,5 @@ describe('npm run devnet -- --headless', () => {
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
-  }, 320_000)
+  }, 900_000)
 })

@@ -20,6 +20,8 @@ import { waitHandler } from './cmds/job/wait/handler.ts'
 import { waitOptions } from './cmds/job/wait/options.ts'
 import { keyNewHandler } from './cmds/key/new/handler.ts'
 import { keyNewOptions } from './cmds/key/new/options.ts'
+import { nodeHealthHandler } from './cmds/node/health/handler.ts'
+import { nodeHealthOptions } from './cmds/node/health/options.ts'
 import { nodeInitHandler } from './cmds/node/init/handler.ts'
 import { nodeInitOptions } from './cmds/node/init/options.ts'
 import { nodeStartHandler } from './cmds/node/start/handler.ts'
@@ -116,6 +118,12 @@ export function buildCli(argv: string[]): Argv {
         )
         .command('status', "a node's height, peers and validator set", nodeStatusOptions, (a) =>
           nodeStatusHandler(a),
+        )
+        .command(
+          'health',
+          'exit 0 only if the node sees a quorum of peers and its height advances',
+          nodeHealthOptions,
+          (a) => nodeHealthHandler(a),
         )
         .demandCommand(1),
     )

@@ -3,6 +3,8 @@ export type CliErrorCode =
   | 'PASSPHRASE_UNREADABLE'
   | 'FILE_UNREADABLE'
   | 'JSON_INVALID'
+  | 'ARGUMENT_INVALID'
+  | 'NODE_UNHEALTHY'
 
 /** A CLI-level failure (arguments, files), reported like sandbox errors: code and message. */
 export class CliError extends Error {

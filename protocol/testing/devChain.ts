@@ -38,7 +38,9 @@ export interface DevChainOptions {
 }
 
 const CONFIG_PATH = fileURLToPath(new URL('./hardhat.config.cjs', import.meta.url))
-const HARDHAT_CLI = createRequire(import.meta.url).resolve('hardhat/internal/cli/bootstrap.js')
+// Resolved when a chain starts, not when the module loads: the deploy step
+// imports DEV_PRIVATE_KEYS from here in an image without hardhat (a dev dependency).
+const hardhatCli = (): string => createRequire(import.meta.url).resolve('hardhat/internal/cli/bootstrap.js')
 
 /** Starts `hardhat node` on 127.0.0.1 and resolves once it answers JSON-RPC. */
 export async function startDevChain(options: DevChainOptions = {}): Promise<DevChain> {
@@ -46,7 +48,7 @@ export async function startDevChain(options: DevChainOptions = {}): Promise<DevC
   const rpcUrl = `http://127.0.0.1:${port}`
   const child = spawn(
     process.execPath,
-    [HARDHAT_CLI, '--config', CONFIG_PATH, 'node', '--hostname', '127.0.0.1', '--port', String(port)],
+    [hardhatCli(), '--config', CONFIG_PATH, 'node', '--hostname', '127.0.0.1', '--port', String(port)],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true' } },
   )
   let output = ''

@@ -20,6 +20,12 @@ export const deployOptions = {
     description: 'host name of validator i in the bootstrap lists ({i} is replaced)',
   },
   p2pBasePort: { type: 'number', default: 7600, description: 'validator i listens on this port + i' },
+  intervalMiningMs: {
+    type: 'number',
+    default: 0,
+    description:
+      'also mine a block this often when idle (evm_setIntervalMining; nodes read the chain a few blocks below latest); 0 leaves the chain as it is',
+  },
 } satisfies Record<string, Options>
 
 export type DeployArgs = InferredOptionTypes<typeof deployOptions>
