@@ -17,7 +17,13 @@ import { loadConfig } from './config/index.ts'
 import { HOME_FILES, loadHome } from './home.ts'
 import { createLogger, type Logger } from './log.ts'
 import { TcfNode } from './node.ts'
-import { createP2PNetwork, type P2PNetwork, type TopicSpec } from './p2p/index.ts'
+import {
+  BLOB_REFUSED,
+  type BlobSource,
+  createP2PNetwork,
+  type P2PNetwork,
+  type TopicSpec,
+} from './p2p/index.ts'
 import {
   type NodeChain,
   type NodeNetwork,
@@ -163,7 +169,7 @@ export class Daemon {
       // The bootstrap peers are the other validators: keep them as direct gossip peers.
       directPeers: config.p2p.bootstrap,
       topics: gossipSpecs(node),
-      blobSource: store.blobs,
+      blobSource: peerBlobSource(node, store, (peer) => p2p?.isDirectPeer(peer) === true),
       logger: log,
     })
     for (const name of Object.keys(TOPIC_CODECS) as TopicName[]) {
@@ -231,6 +237,24 @@ function gossipSpecs(node: TcfNode): GossipSpecs {
     attestations: spec('attestations'),
     status: spec('status'),
     releases: spec('releases'),
+  }
+}
+
+/**
+ * What the blob protocol serves to a peer: vault blobs and decided records to anyone (validators and
+ * buyers need them; ciphertexts are under the owner's key), a result bundle only to a validator's
+ * peer, as the HTTP API serves it only to a validator or the vault owner. The libp2p peer id is
+ * authenticated by the connection's handshake; the validators' ids are the direct peers, which follow
+ * the validator set on each epoch change.
+ */
+export function peerBlobSource(
+  node: Pick<TcfNode, 'isResultBlob'>,
+  store: Pick<NodeStore, 'blobs'>,
+  isValidatorPeer: (peer: string) => boolean,
+): BlobSource {
+  return {
+    get: async (id, peer) =>
+      node.isResultBlob(id) && !isValidatorPeer(peer) ? BLOB_REFUSED : store.blobs.get(id),
   }
 }
 

@@ -916,6 +916,11 @@ export class TcfNode implements NodeService {
    * owner's noisy release, so it goes only to a validator or the vault's
    * owner, by a signed request.
    */
+  /** Whether `id` is a result bundle held here: kept from anyone but validators and the vault's owner. */
+  isResultBlob(id: Hex32): boolean {
+    return this.#resultBlobs.has(id)
+  }
+
   async getBlob(id: Hex32, reader?: Address): Promise<Uint8Array | undefined> {
     const vaultId = this.#resultBlobs.get(id)
     if (vaultId !== undefined) {

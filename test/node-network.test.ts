@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLUSTER_PASSPHRASE, type Cluster, type ClusterNode, startCluster } from '../devnet/cluster.ts'
 import type { NodeStatus } from '../node/api/index.ts'
 import { type DaemonInfo, INFO_FILE } from '../node/daemon.ts'
-import { generatePeerKey } from '../node/p2p/index.ts'
+import { createP2PNetwork, generatePeerKey } from '../node/p2p/index.ts'
 import { createNetworkNode, parsePeerAddress } from '../node/p2p/libp2p.ts'
 import type { JobRecord, StoredBlock } from '../node/storage/index.ts'
+import { manifestBlob, vaultBlobIds } from '../node/vaults.ts'
 import { type Hex32, ZERO_HASH } from '../protocol/index.ts'
 import type { VaultManifest } from '../sandbox/index.ts'
 import { OPEN_POLICY, type Workspace, workspace } from '../sandbox/testing/fixtures.ts'
@@ -63,6 +64,8 @@ describe('a network of four validator daemons', () => {
   let ws: Workspace
   let vault: VaultManifest
   let narrowVault: VaultManifest
+  /** the first test's job, anchored with a result bundle */
+  let anchoredJob: JobRecord | undefined
   const deadline = async (node: ClusterNode, heights: number) => (await height(node)) + heights
 
   beforeAll(async () => {
@@ -116,6 +119,7 @@ describe('a network of four validator daemons', () => {
     expect(submission.status).toBe(202)
     const records = await allAt(cluster.nodes, submission.jobId, 'anchored')
     const [first] = records
+    anchoredJob = first
     expect(new Set(records.map((r) => r.resultHash)).size).toBe(1)
     expect(new Set(records.map((r) => r.certifiedHeight)).size).toBe(1)
     expect(new Set(records.map((r) => r.anchorTx?.txHash)).size).toBe(1)
@@ -128,6 +132,40 @@ describe('a network of four validator daemons', () => {
     expect(Object.keys(first!.stages)).toEqual(
       expect.arrayContaining(['pending', 'admitted', 'executing', 'attested', 'certified', 'anchored']),
     )
+  })
+
+  it('does not serve a result bundle over the blob protocol to a stranger peer', async () => {
+    const resultBlob = anchoredJob?.resultBlob as Hex32 | undefined
+    if (resultBlob === undefined) throw new Error('the first test left no anchored job with a result bundle')
+    const info = JSON.parse(await readFile(join(cluster.nodes[0]!.home, INFO_FILE), 'utf8')) as DaemonInfo
+    const address = info.multiaddrs.find((a) => a.includes('/127.0.0.1/'))
+    if (!address) throw new Error('node 0 has no loopback address')
+    const stranger = await createP2PNetwork({
+      privateKey: generatePeerKey(),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      bootstrap: [address],
+      topics: {},
+    })
+    await stranger.start()
+    try {
+      await waitFor(
+        'the stranger to connect',
+        async () => (stranger.connectedPeers().includes(info.peerId) ? true : undefined),
+        20_000,
+      )
+      const outcome = await stranger.blobs.fetchBlob(resultBlob, { peers: [info.peerId] }).then(
+        (bytes) => ({ served: bytes.length }),
+        (error: unknown) => ({ refused: (error as { code?: string }).code }),
+      )
+      console.log(`stranger peer asked node 0 for result bundle ${resultBlob}:`, outcome)
+      expect(outcome).toEqual({ refused: 'BLOB_REFUSED' })
+      // Vault blobs stay public: the same stranger still gets the vault's manifest and a ciphertext chunk.
+      for (const id of [manifestBlob(vault).id, vaultBlobIds(vault).at(-1)!]) {
+        expect((await stranger.blobs.fetchBlob(id, { peers: [info.peerId] })).length).toBeGreaterThan(0)
+      }
+    } finally {
+      await stranger.stop()
+    }
   })
 
   it('does not admit a job the vault policy refuses, and tells the buyer why', async () => {

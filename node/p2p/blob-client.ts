@@ -178,6 +178,7 @@ export class BlobClient {
         await stream.close()
         return undefined
       }
+      if (response.status === 'refused') throw fail('BLOB_REFUSED', 'the peer holds it but will not serve us')
       if (response.size > this.limits.maxBlobBytes) {
         throw fail(
           'BLOB_TOO_LARGE',

@@ -8,6 +8,7 @@
  * checks sha256(bytes) against the id before using them.
  */
 import { createHash } from 'node:crypto'
+import type { Hex32 } from '../../protocol/index.ts'
 
 export const BLOB_PROTOCOL = '/tcf/blob/1.0.0'
 
@@ -35,15 +36,24 @@ export const DEFAULT_BLOB_LIMITS: BlobLimits = {
   requestTimeoutMs: 60_000,
 }
 
-/** Where the server finds the blobs it serves; the daemon backs it with its store. */
+/** A blob the source holds but will not give to this requester. */
+export const BLOB_REFUSED = 'refused'
+
+/**
+ * Where the server finds the blobs it serves; the daemon backs it with its store. `peer` is the
+ * requester's libp2p peer id (authenticated by the connection), so the source can keep some blobs
+ * for some peers only.
+ */
 export interface BlobSource {
-  get(id: string): Promise<Uint8Array | undefined>
+  get(id: Hex32, peer: string): Promise<Uint8Array | typeof BLOB_REFUSED | undefined>
 }
 
 /** Blob exchange totals, for metrics. */
 export interface BlobCounters {
   blobsServed: number
   bytesServed: number
+  /** blobs the source refused to the peer that asked */
+  blobsRefused: number
   blobsFetched: number
   bytesFetched: number
 }

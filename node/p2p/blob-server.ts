@@ -5,6 +5,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 import { blobRequestCodec, blobResponseCodec, type Hex32, PROTOCOL_VERSION } from '../../protocol/index.ts'
 import {
   BLOB_PROTOCOL,
+  BLOB_REFUSED,
   type BlobCounters,
   type BlobLimits,
   type BlobSource,
@@ -60,7 +61,7 @@ export class BlobServer {
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('blob request timed out')), this.limits.requestTimeoutMs)
     })
-    const exchange = this.exchange(stream)
+    const exchange = this.exchange(stream, peer)
     // After a timeout the exchange's own failure is moot; it must not surface as unhandled.
     exchange.catch(() => {})
     try {
@@ -74,16 +75,24 @@ export class BlobServer {
     }
   }
 
-  private async exchange(stream: Stream): Promise<void> {
+  private async exchange(stream: Stream, peer: string): Promise<void> {
     const frame = await firstFrame(stream.source, blobRequestCodec.maxBytes)
     const request = blobRequestCodec.decode(frame.subarray())
-    await stream.sink(this.respond(request.blobIds))
+    await stream.sink(this.respond(request.blobIds, peer))
     await stream.close()
   }
 
-  private async *respond(ids: readonly Hex32[]): AsyncGenerator<Uint8ArrayList> {
+  private async *respond(ids: readonly Hex32[], peer: string): AsyncGenerator<Uint8ArrayList> {
     for (const blobId of ids) {
-      const blob = await this.source.get(blobId)
+      const blob = await this.source.get(blobId, peer)
+      if (blob === BLOB_REFUSED) {
+        this.counters.blobsRefused++
+        this.log.debug({ peer, blobId }, 'blob refused to this peer')
+        yield lp.encode.single(
+          blobResponseCodec.encode({ version: PROTOCOL_VERSION, blobId, status: 'refused' }),
+        )
+        continue
+      }
       if (blob === undefined || blob.length > this.limits.maxBlobBytes) {
         if (blob !== undefined) this.log.warn({ blobId, bytes: blob.length }, 'blob above limit not served')
         yield lp.encode.single(

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type BlobSource, blobIdOf } from './blob-protocol.ts'
+import { BLOB_REFUSED, type BlobSource, blobIdOf } from './blob-protocol.ts'
 import { BlobFetchError, BlobNotFoundError, P2PError } from './errors.ts'
 import { addressOf, startNode, type TestNetwork } from './test-support.ts'
 
@@ -171,5 +171,68 @@ describe('blob exchange', () => {
     const fetched = await client.blobs.fetchBlobs(ids, { peers: [slow.peerId], concurrency: 2 })
     expect(fetched.map((b) => blobIdOf(b))).toEqual(ids)
     expect(slowSource.peak).toBeLessThanOrEqual(2)
+  })
+})
+
+describe('blobs kept for the validators', () => {
+  const held = new MapSource()
+  /** ids served only to the guarded node's direct peers, as the daemon keeps result bundles */
+  const restricted = new Set<string>()
+  let guarded: TestNetwork
+  let validator: TestNetwork
+  let stranger: TestNetwork
+
+  beforeAll(async () => {
+    guarded = (
+      await startNode({
+        blobSource: {
+          get: async (id, peer) =>
+            restricted.has(id) && !guarded.isDirectPeer(peer) ? BLOB_REFUSED : held.get(id),
+        },
+      })
+    ).net
+    validator = (await startNode({ bootstrap: [addressOf(guarded)] })).net
+    stranger = (await startNode({ bootstrap: [addressOf(guarded)] })).net
+    guarded.setDirectPeers([addressOf(validator)])
+    const deadline = Date.now() + 10_000
+    while (guarded.connectedPeers().length < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 25))
+    expect(guarded.connectedPeers()).toHaveLength(2)
+  })
+
+  afterAll(async () => {
+    await Promise.all([guarded, validator, stranger].filter(Boolean).map((net) => net.stop()))
+  })
+
+  it('refuses a restricted blob to a stranger, clearly and at once, and serves it to a direct peer', async () => {
+    const bundle = new Uint8Array(randomBytes(300 * 1024))
+    const id = held.add(bundle)
+    restricted.add(id)
+
+    const refused = await errorOf(stranger.blobs.fetchBlob(id, { peers: [guarded.peerId] }))
+    expect(refused).toBeInstanceOf(BlobFetchError)
+    expect(refused).toMatchObject({
+      code: 'BLOB_REFUSED',
+      attempts: [{ peer: guarded.peerId, code: 'BLOB_REFUSED' }],
+    })
+    expect(guarded.blobStats()).toMatchObject({ blobsRefused: 1, blobsServed: 0, bytesServed: 0 })
+
+    const served = await validator.blobs.fetchBlob(id, { peers: [guarded.peerId] })
+    expect(Buffer.from(served).equals(Buffer.from(bundle))).toBe(true)
+    expect(guarded.blobStats()).toMatchObject({ blobsRefused: 1, blobsServed: 1 })
+
+    // An unrestricted blob (a vault ciphertext) still goes to anyone.
+    const chunk = new Uint8Array(randomBytes(1000))
+    expect(await stranger.blobs.fetchBlob(held.add(chunk), { peers: [guarded.peerId] })).toEqual(chunk)
+  })
+
+  it('refuses a stranger again once the validator set no longer lists it', async () => {
+    const id = held.add(new Uint8Array(randomBytes(1000)))
+    restricted.add(id)
+    guarded.setDirectPeers([addressOf(stranger)])
+    expect(await stranger.blobs.fetchBlob(id, { peers: [guarded.peerId] })).toHaveLength(1000)
+    guarded.setDirectPeers([addressOf(validator)])
+    const refused = await errorOf(stranger.blobs.fetchBlob(id, { peers: [guarded.peerId] }))
+    expect(refused).toMatchObject({ code: 'BLOB_REFUSED' })
   })
 })

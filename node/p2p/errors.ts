@@ -43,6 +43,8 @@ export type BlobFetchErrorCode =
   | 'BLOB_UNAVAILABLE'
   /** The caller's signal aborted the fetch. */
   | 'BLOB_ABORTED'
+  /** The peer holds the blob but keeps it from us: a result bundle, served to validators only. */
+  | 'BLOB_REFUSED'
 
 export interface BlobAttempt {
   readonly peer: string

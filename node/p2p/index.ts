@@ -1,6 +1,7 @@
 export type { BlobClient, FetchBlobOptions, FetchBlobsOptions } from './blob-client.ts'
 export {
   BLOB_PROTOCOL,
+  BLOB_REFUSED,
   type BlobCounters,
   type BlobLimits,
   type BlobSource,

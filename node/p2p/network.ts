@@ -112,6 +112,11 @@ export class P2PNetwork<S extends Record<string, TopicSpec<unknown>>> {
     this.log.info({ peers: addresses.map((a) => a.peerId.toString()) }, 'direct peers set')
   }
 
+  /** Whether `peerId` is one of the direct peers (the validators) as last set. */
+  isDirectPeer(peerId: string): boolean {
+    return this.node.pubsub.direct.has(peerId)
+  }
+
   connectedPeers(): string[] {
     return this.node.libp2p.getPeers().map(String)
   }
@@ -162,7 +167,13 @@ export async function createP2PNetwork<S extends Record<string, TopicSpec<unknow
     directPeers,
     topics: Object.keys(init.topics).map(topicString),
   })
-  const blobCounters: BlobCounters = { blobsServed: 0, bytesServed: 0, blobsFetched: 0, bytesFetched: 0 }
+  const blobCounters: BlobCounters = {
+    blobsServed: 0,
+    bytesServed: 0,
+    blobsRefused: 0,
+    blobsFetched: 0,
+    bytesFetched: 0,
+  }
   return new P2PNetwork({
     peerId,
     node,

@@ -27,6 +27,8 @@ export const blobResponseSchema = z.discriminatedUnion('status', [
     size: uintSchema.max(64 * 1024 * 1024),
   }),
   z.strictObject({ version: versionSchema, blobId: hex32Schema, status: z.literal('not-found') }),
+  // Held, but not for this requester (a result bundle asked for by a peer outside the validator set).
+  z.strictObject({ version: versionSchema, blobId: hex32Schema, status: z.literal('refused') }),
 ])
 export type BlobResponse = z.infer<typeof blobResponseSchema>
 export const blobResponseCodec = defineMessage('BlobResponse', blobResponseSchema, 256)

@@ -142,5 +142,6 @@ export const SAMPLES: [MessageCodec<unknown>, unknown][] = [
   ],
   [blobRequestCodec, { version: 1, blobIds: [hash(4), hash(5)] }],
   [blobResponseCodec, { version: 1, blobId: hash(4), status: 'found', size: 393_000 }],
+  [blobResponseCodec, { version: 1, blobId: hash(4), status: 'refused' }],
   [sealedResultCodec, { version: 1, release, sealed }],
 ] as [MessageCodec<unknown>, unknown][]
