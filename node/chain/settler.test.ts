@@ -1,11 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Hex32 } from '../../protocol/index.ts'
-import {
-  type DevChain,
-  startDevChain,
-  startTestNetwork,
-  type TestNetwork,
-} from '../../protocol/testing/index.ts'
+import { useTestChain } from '../../protocol/testing/test-chain.ts'
 import type { Settlement } from '../storage/index.ts'
 import { type ChainClient, createChainClient } from './chain-client.ts'
 import { createSettler } from './settler.ts'
@@ -14,24 +9,15 @@ import { openEscrow, randomHash, releaseOf, until } from './testing/escrow.ts'
 
 const PRICE = 10n ** 16n
 
-let chain: DevChain
-let net: TestNetwork
+const t = useTestChain({ validators: 4 })
 const clients: ChainClient[] = []
-
-beforeAll(async () => {
-  chain = await startDevChain()
-  net = await startTestNetwork(chain, { validators: 4 })
-})
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.stop()))
-  await chain?.stop()
-})
+t.onStop(() => Promise.all(clients.map((c) => c.stop())))
 
 async function clientFor(i: number): Promise<ChainClient> {
   const client = createChainClient({
-    rpcUrl: chain.rpcUrl,
-    addresses: net.addresses,
-    privateKey: net.validatorKeys[i]!,
+    rpcUrl: t.chain.rpcUrl,
+    addresses: t.net.addresses,
+    privateKey: t.net.validatorKeys[i]!,
     pollMs: 20,
   })
   clients.push(client)
@@ -41,11 +27,11 @@ async function clientFor(i: number): Promise<ChainClient> {
 
 describe('settler', () => {
   it('pays a release and refunds a failure once; a validator taking over records, not repeats, them', async () => {
-    const released = (await openEscrow(chain, net, PRICE)).jobId
-    const failed = (await openEscrow(chain, net, PRICE)).jobId
+    const released = (await openEscrow(t.chain, t.net, PRICE)).jobId
+    const failed = (await openEscrow(t.chain, t.net, PRICE)).jobId
     const unpaid = randomHash()
-    const release = releaseOf(net, released, 700_000)
-    const decided = decidedBlock(net, 3, {
+    const release = releaseOf(t.net, released, 700_000)
+    const decided = decidedBlock(t.net, 3, {
       released: [release],
       failed: [failed, unpaid],
       signers: [0, 1, 2],
@@ -75,7 +61,7 @@ describe('settler', () => {
       status: 'paid',
       byUs: true,
       height: 3,
-      owner: { address: chain.wallet(1).address.toLowerCase(), amount: String(PRICE - 3n * each) },
+      owner: { address: t.chain.wallet(1).address.toLowerCase(), amount: String(PRICE - 3n * each) },
     })
     expect(paid.validators).toEqual(
       decided.certificate.precommits.map((p) => ({ address: p.validator, amount: String(each) })),
@@ -83,14 +69,14 @@ describe('settler', () => {
     expect(settled[0]!.get(failed)).toMatchObject({
       status: 'refunded',
       byUs: true,
-      buyer: { address: chain.wallet(2).address.toLowerCase(), amount: String(PRICE) },
+      buyer: { address: t.chain.wallet(2).address.toLowerCase(), amount: String(PRICE) },
     })
     // The validator in line after it found both closed: same transactions, not its own.
     expect(settled[1]!.get(released)).toEqual({ ...paid, byUs: false })
     expect(settled[1]!.get(failed)).toEqual({ ...settled[0]!.get(failed)!, byUs: false })
     // A job nobody escrowed has nothing to settle.
     expect(settled[0]!.has(unpaid)).toBe(false)
-    const market = net.connect(chain.wallet(0)).market
+    const market = t.net.connect(t.chain.wallet(0)).market
     expect((await market.job(released)).status).toBe('paid')
     expect((await market.job(failed)).status).toBe('refunded')
   })

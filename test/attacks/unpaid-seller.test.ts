@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createAnchorer } from '../../node/chain/anchorer.ts'
 import { type ChainClient, createChainClient } from '../../node/chain/chain-client.ts'
 import { createSettler } from '../../node/chain/settler.ts'
@@ -6,12 +6,7 @@ import { decidedBlock } from '../../node/chain/testing/decided.ts'
 import { openEscrow, releaseOf, until } from '../../node/chain/testing/escrow.ts'
 import type { Settlement } from '../../node/storage/index.ts'
 import { ContractRevertError, type Hex32 } from '../../protocol/index.ts'
-import {
-  type DevChain,
-  startDevChain,
-  startTestNetwork,
-  type TestNetwork,
-} from '../../protocol/testing/index.ts'
+import { useTestChain } from '../../protocol/testing/test-chain.ts'
 
 // Finding (critical): nothing settles a released job, so its escrow stays Open; once it expires the
 // buyer refunds itself in full with the result already in hand, and the seller is never paid.
@@ -19,35 +14,26 @@ import {
 const PRICE = 10n ** 16n
 const OWNER_SHARE_BPS = 8000n
 
-let chain: DevChain
-let net: TestNetwork
+const t = useTestChain({ validators: 4 })
 const clients: ChainClient[] = []
+t.onStop(() => Promise.all(clients.map((c) => c.stop())))
 
-beforeAll(async () => {
-  chain = await startDevChain()
-  net = await startTestNetwork(chain, { validators: 4 })
-})
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.stop()))
-  await chain?.stop()
-})
-
-const owner = () => chain.wallet(1)
-const buyer = () => chain.wallet(2)
-const market0 = () => net.connect(chain.wallet(0)).market
+const owner = () => t.chain.wallet(1)
+const buyer = () => t.chain.wallet(2)
+const market0 = () => t.net.connect(t.chain.wallet(0)).market
 
 describe('attack: the buyer keeps the result and takes its escrow back', () => {
   it('a released, anchored job pays the seller, and the buyer cannot refund it after expiry', async () => {
-    const { jobId, expiresAt, now } = await openEscrow(chain, net, PRICE)
+    const { jobId, expiresAt, now } = await openEscrow(t.chain, t.net, PRICE)
     // The owner released the result to the buyer; a block carrying the release is decided.
-    const release = releaseOf(net, jobId, 900_000)
-    const decided = decidedBlock(net, 5, { released: [release] })
+    const release = releaseOf(t.net, jobId, 900_000)
+    const decided = decidedBlock(t.net, 5, { released: [release] })
 
     // The proposer's node anchors it and settles what the anchor proves, wired as the daemon wires them.
     const client = createChainClient({
-      rpcUrl: chain.rpcUrl,
-      addresses: net.addresses,
-      privateKey: net.validatorKeys[0]!,
+      rpcUrl: t.chain.rpcUrl,
+      addresses: t.net.addresses,
+      privateKey: t.net.validatorKeys[0]!,
       pollMs: 20,
     })
     clients.push(client)
@@ -73,9 +59,9 @@ describe('attack: the buyer keeps the result and takes its escrow back', () => {
 
     // Then the buyer, result in hand, waits out the expiry and tries to take its escrow back.
     const grace = await market0().settlementGrace()
-    await chain.provider.send('evm_increaseTime', [Number(expiresAt - now + grace) + 1])
-    await chain.provider.send('evm_mine', [])
-    const market = net.connect(buyer()).market
+    await t.chain.provider.send('evm_increaseTime', [Number(expiresAt - now + grace) + 1])
+    await t.chain.provider.send('evm_mine', [])
+    const market = t.net.connect(buyer()).market
     const refund = await market.refundExpired(jobId).then(
       () => undefined,
       (e: unknown) => e,

@@ -1,0 +1,44 @@
+import { afterAll, beforeAll } from 'vitest'
+import { type DevChain, startDevChain } from './devChain.ts'
+import { startTestNetwork, type TestNetwork } from './network.ts'
+
+/** A dev chain with the contracts deployed and `validators` staked, for one test file. */
+export interface TestChain {
+  readonly chain: DevChain
+  readonly net: TestNetwork
+  /** Runs before the chain stops: clients and providers made on it. */
+  onStop(stop: () => unknown): void
+}
+
+/**
+ * Starts the chain before the file's tests and stops it (and whatever was
+ * registered with `onStop`) after them. Read the fields inside tests and hooks
+ * only: they exist once `beforeAll` has run. Vitest-only, so not exported
+ * from protocol/testing/index.ts, which the CLI loads.
+ */
+export function useTestChain(options: { readonly validators: number }): TestChain {
+  let chain: DevChain | undefined
+  let net: TestNetwork | undefined
+  const stops: Array<() => unknown> = []
+  beforeAll(async () => {
+    chain = await startDevChain()
+    net = await startTestNetwork(chain, { validators: options.validators })
+  })
+  afterAll(async () => {
+    await Promise.all(stops.map((stop) => stop()))
+    await chain?.stop()
+  })
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('the test chain starts in beforeAll')
+    return value
+  }
+  return {
+    get chain() {
+      return started(chain)
+    },
+    get net() {
+      return started(net)
+    },
+    onStop: (stop) => void stops.push(stop),
+  }
+}
