@@ -1,11 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import type { Address, Hex32 } from '../../protocol/index.ts'
-import {
-  type DevChain,
-  startDevChain,
-  startTestNetwork,
-  type TestNetwork,
-} from '../../protocol/testing/index.ts'
+import { useTestChain } from '../../protocol/testing/test-chain.ts'
 import { openEscrow, randomHash } from '../chain/testing/escrow.ts'
 import { connectChain } from '../sdk/chain.ts'
 import type { ChainContext } from '../sdk/index.ts'
@@ -13,24 +8,16 @@ import { checkEscrow } from './escrow.ts'
 
 const PRICE = 10n ** 16n
 
-let chain: DevChain
-let net: TestNetwork
+const t = useTestChain({ validators: 1 })
 let ctx: ChainContext
 
-beforeAll(async () => {
-  chain = await startDevChain()
-  net = await startTestNetwork(chain, { validators: 1 })
-  ctx = connectChain(
-    { chainId: Number(chain.chainId), rpcUrl: chain.rpcUrl, addresses: net.addresses },
-    undefined,
-  )
-})
-afterAll(async () => {
-  ctx?.provider.destroy()
-  await chain?.stop()
+beforeAll(() => {
+  const info = { chainId: Number(t.chain.chainId), rpcUrl: t.chain.rpcUrl, addresses: t.net.addresses }
+  ctx = connectChain(info, undefined)
+  t.onStop(() => ctx.provider.destroy())
 })
 
-const buyer = () => chain.wallet(2).address.toLowerCase() as Address
+const buyer = () => t.chain.wallet(2).address.toLowerCase() as Address
 const refusal = (promise: Promise<void>) =>
   promise.then(
     () => 'sealed',
@@ -39,25 +26,25 @@ const refusal = (promise: Promise<void>) =>
 
 describe('the agent seals only against an escrow that pays for the request', () => {
   it('accepts an open, bound, priced escrow locked long enough', async () => {
-    const { jobId } = await openEscrow(chain, net, PRICE)
+    const { jobId } = await openEscrow(t.chain, t.net, PRICE)
     const vaultId = (await ctx.market.escrowOf(jobId)).vaultId
     expect(await refusal(checkEscrow(ctx, jobId, { vaultId, buyer: buyer() }, 600))).toBe('sealed')
   })
 
   it('refuses an escrow for another vault, by another buyer, below the price, or none at all', async () => {
     // The buyer escrowed on a vault of its own at price 0 and asks for a job on the seller's vault.
-    const own = await openEscrow(chain, net, 0n)
-    const seller = await openEscrow(chain, net, PRICE)
+    const own = await openEscrow(t.chain, t.net, 0n)
+    const seller = await openEscrow(t.chain, t.net, PRICE)
     const sellerVault = (await ctx.market.escrowOf(seller.jobId)).vaultId
     expect(await refusal(checkEscrow(ctx, own.jobId, { vaultId: sellerVault, buyer: buyer() }, 600))).toBe(
       'ESCROW_MISMATCH',
     )
-    const other = chain.wallet(3).address.toLowerCase() as Address
+    const other = t.chain.wallet(3).address.toLowerCase() as Address
     expect(await refusal(checkEscrow(ctx, seller.jobId, { vaultId: sellerVault, buyer: other }, 600))).toBe(
       'ESCROW_MISMATCH',
     )
     // The owner raised the price after the escrow was opened.
-    await net.connect(chain.wallet(1)).vaults.update(sellerVault, {
+    await t.net.connect(t.chain.wallet(1)).vaults.update(sellerVault, {
       manifestHash: sellerVault,
       policyHash: randomHash(),
       price: PRICE + 1n,
@@ -71,10 +58,10 @@ describe('the agent seals only against an escrow that pays for the request', () 
   })
 
   it('refuses an escrow about to expire', async () => {
-    const { jobId, expiresAt, now } = await openEscrow(chain, net, PRICE)
+    const { jobId, expiresAt, now } = await openEscrow(t.chain, t.net, PRICE)
     const vaultId = (await ctx.market.escrowOf(jobId)).vaultId
-    await chain.provider.send('evm_increaseTime', [Number(expiresAt - now) - 300])
-    await chain.provider.send('evm_mine', [])
+    await t.chain.provider.send('evm_increaseTime', [Number(expiresAt - now) - 300])
+    await t.chain.provider.send('evm_mine', [])
     expect(await refusal(checkEscrow(ctx, jobId, { vaultId, buyer: buyer() }, 600))).toBe('ESCROW_EXPIRING')
     expect(await refusal(checkEscrow(ctx, jobId, { vaultId, buyer: buyer() }, 60))).toBe('sealed')
   })
