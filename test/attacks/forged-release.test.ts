@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { generatePrivateKey, type Hex32, QUALITY_SCALE } from '../../protocol/index.ts'
 import {
   certifiedLedger,
@@ -7,9 +7,8 @@ import {
   judge,
   nextBlock,
   openEscrow,
-  type RulesChain,
   releaseBy,
-  startRulesChain,
+  useRulesChain,
 } from '../support/rules-chain.ts'
 
 /**
@@ -18,28 +17,24 @@ import {
  * with its own key; the real owner's release then finds the job closed.
  */
 describe('attack: a release signed by someone other than the vault owner', () => {
-  let rc: RulesChain
-  beforeAll(async () => {
-    rc = await startRulesChain()
-  })
-  afterAll(async () => rc?.stop())
+  const t = useRulesChain()
 
   it('is refused by block validity; the owner release of the same job is accepted', async () => {
-    const { signed, jobId } = jobRequest(rc)
-    await openEscrow(rc, jobId)
+    const { signed, jobId } = jobRequest(t.rc)
+    await openEscrow(t.rc, jobId)
     const resultHash = hex32()
-    const ledger = await certifiedLedger(rc, signed, resultHash)
+    const ledger = await certifiedLedger(t.rc, signed, resultHash)
 
     const attacker = generatePrivateKey()
-    const forged = await nextBlock(rc, ledger, {
-      released: [releaseBy(rc, attacker, jobId, resultHash, QUALITY_SCALE)],
+    const forged = await nextBlock(t.rc, ledger, {
+      released: [releaseBy(t.rc, attacker, jobId, resultHash, QUALITY_SCALE)],
     })
-    const verdict = await judge(rc, ledger, forged)
+    const verdict = await judge(t.rc, ledger, forged)
     expect(verdict).toMatchObject({ ok: false, code: 'NOT_VAULT_OWNER' })
 
-    const honest = await nextBlock(rc, ledger, {
-      released: [releaseBy(rc, rc.seller.privateKey as Hex32, jobId, resultHash, 1)],
+    const honest = await nextBlock(t.rc, ledger, {
+      released: [releaseBy(t.rc, t.rc.seller.privateKey as Hex32, jobId, resultHash, 1)],
     })
-    expect(await judge(rc, ledger, honest)).toEqual({ ok: true })
+    expect(await judge(t.rc, ledger, honest)).toEqual({ ok: true })
   })
 })

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Wallet } from 'ethers'
+import { afterAll, beforeAll } from 'vitest'
 import { ValidatorSet } from '../../consensus/index.ts'
 import { createChainState } from '../../node/chain/index.ts'
 import { validateBlock } from '../../node/jobs/block.ts'
@@ -49,6 +50,21 @@ export interface RulesChain {
 }
 
 export const hex32 = () => `0x${randomBytes(32).toString('hex')}` as Hex32
+
+/** A rules chain started before the file's tests and stopped after them; read `rc` inside tests only. */
+export function useRulesChain(): { readonly rc: RulesChain } {
+  let rc: RulesChain | undefined
+  beforeAll(async () => {
+    rc = await startRulesChain()
+  })
+  afterAll(async () => rc?.stop())
+  return {
+    get rc() {
+      if (rc === undefined) throw new Error('the rules chain starts in beforeAll')
+      return rc
+    },
+  }
+}
 
 export async function startRulesChain(): Promise<RulesChain> {
   const chain = await startDevChain()
