@@ -1,3 +1,4 @@
+import { TcfError } from '../protocol/errors.ts'
 /** Stable machine-readable codes: hosts branch on these, never on messages. */
 export type ConsensusErrorCode =
   | 'invalid-validator-set'
@@ -11,7 +12,7 @@ export type ConsensusErrorCode =
  * malicious peers never cause a throw: their messages are ignored or turned
  * into evidence, because a peer must not be able to crash a validator.
  */
-export class ConsensusError extends Error {
+export class ConsensusError extends TcfError {
   readonly code: ConsensusErrorCode
 
   constructor(code: ConsensusErrorCode, message: string) {

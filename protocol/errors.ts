@@ -1,3 +1,16 @@
+/**
+ * The one base of every error tcf raises on purpose. `code` is stable: callers
+ * (the CLI, the API, peers' scoring) branch on it, never on the message.
+ */
+export abstract class TcfError extends Error {
+  abstract readonly code: string
+
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
 /** Why untrusted bytes were refused. Stable: peers log and score on these. */
 export type DecodeErrorCode =
   | 'OVERSIZED'
@@ -8,7 +21,7 @@ export type DecodeErrorCode =
   | 'BAD_CONTENT_HASH'
 
 /** The only error decoding untrusted bytes may throw. */
-export class DecodeError extends Error {
+export class DecodeError extends TcfError {
   override readonly name = 'DecodeError'
   readonly code: DecodeErrorCode
   /** Message kind being decoded, e.g. 'JobRequest'. */
@@ -25,7 +38,7 @@ export class DecodeError extends Error {
 }
 
 /** A local value could not be encoded: a programming error on our side, never a peer's. */
-export class EncodeError extends Error {
+export class EncodeError extends TcfError {
   override readonly name = 'EncodeError'
   readonly code: 'UNENCODABLE' | 'OVERSIZED' | 'SCHEMA'
 

@@ -75,7 +75,7 @@ export {
   VOTE_TYPE_CODE,
   VOTE_TYPES,
 } from './eip712/structs.ts'
-export { DecodeError, type DecodeErrorCode, EncodeError } from './errors.ts'
+export { DecodeError, type DecodeErrorCode, EncodeError, TcfError } from './errors.ts'
 export { type Address, type Hex, type Hex32, keccak256, ZERO_HASH } from './hex.ts'
 export {
   decryptKeystore,

@@ -1,3 +1,4 @@
+import { TcfError } from '../protocol/errors.ts'
 /**
  * Every failure the sandbox reports is a `SandboxError` with a stable `code`,
  * so callers (CLI, node daemon, API) can branch on it and show users a clear
@@ -40,7 +41,7 @@ export type SandboxErrorCode =
   | 'EPSILON_EXCEEDED'
   | 'BUDGET_EXHAUSTED'
 
-export class SandboxError extends Error {
+export class SandboxError extends TcfError {
   override name = 'SandboxError'
   readonly code: SandboxErrorCode
   readonly field: string | undefined

@@ -1,7 +1,8 @@
+import { TcfError } from '../../protocol/errors.ts'
 export type SimulationErrorCode = 'invalid-config' | 'broken-driver-assumption'
 
 /** A bad simulation config, or a bug in the simulator itself (never a consensus violation: those are reported). */
-export class SimulationError extends Error {
+export class SimulationError extends TcfError {
   readonly code: SimulationErrorCode
 
   constructor(code: SimulationErrorCode, message: string) {

@@ -1,11 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { promisify } from 'node:util'
+import { TcfError } from '../../protocol/errors.ts'
 
 const exec = promisify(execFile)
 
 export type ComposeErrorCode = 'DOCKER_UNAVAILABLE' | 'COMPOSE_UNAVAILABLE' | 'COMPOSE_FAILED'
 
-export class ComposeError extends Error {
+export class ComposeError extends TcfError {
   override readonly name = 'ComposeError'
   readonly code: ComposeErrorCode
   constructor(code: ComposeErrorCode, message: string, options?: { cause?: unknown }) {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto'
 import { copyFile, link, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
+import { TcfError } from '../../protocol/errors.ts'
 
 const run = promisify(execFile)
 
@@ -27,7 +28,7 @@ export const APP_STAGE: StagePlan = { name: 'app', selector: '.prod' }
 /** The dev chain image: hardhat and what it needs, nothing else. */
 export const CHAIN_STAGE: StagePlan = { name: 'chain', selector: '#hardhat, #hardhat *' }
 
-export class StageError extends Error {
+export class StageError extends TcfError {
   override readonly name = 'StageError'
   readonly code = 'IMAGE_STAGE_FAILED'
 }

@@ -1,3 +1,4 @@
+import { TcfError } from '../../protocol/errors.ts'
 /**
  * Why the vault agent did not release a job. REFUSALS are final for this
  * job (the agent will not try it again in this process); the others are
@@ -28,7 +29,7 @@ const REFUSALS: ReadonlySet<AgentErrorCode> = new Set([
   'REQUEST_INVALID',
 ])
 
-export class AgentError extends Error {
+export class AgentError extends TcfError {
   override name = 'AgentError'
   readonly code: AgentErrorCode
 

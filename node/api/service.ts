@@ -1,3 +1,4 @@
+import { TcfError } from '../../protocol/errors.ts'
 import type { Address, Hex32, SealedResult } from '../../protocol/index.ts'
 import type { GossipCounters } from '../ports.ts'
 import type { JobStage } from '../storage/index.ts'
@@ -67,7 +68,7 @@ export interface NodeStatus {
 }
 
 /** A refusal the caller can act on: stable code, message, and the status to answer with. */
-export class ApiError extends Error {
+export class ApiError extends TcfError {
   override name = 'ApiError'
   readonly code: string
   readonly status: number

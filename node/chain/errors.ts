@@ -1,3 +1,4 @@
+import { TcfError } from '../../protocol/errors.ts'
 /** Stable machine-readable codes: callers branch on these, never on messages. */
 export type ChainErrorCode =
   /** Used before start() or after stop(). */
@@ -19,7 +20,7 @@ export type ChainErrorCode =
   /** A block number the chain has not produced (or made final) yet. */
   | 'BLOCK_UNAVAILABLE'
 
-export class ChainError extends Error {
+export class ChainError extends TcfError {
   override readonly name = 'ChainError'
   readonly code: ChainErrorCode
   /** For REVERTED: the custom error name, e.g. 'StaleEpoch'. */

@@ -1,3 +1,4 @@
+import { TcfError } from '../../protocol/errors.ts'
 export type CliErrorCode =
   | 'PASSPHRASE_REQUIRED'
   | 'PASSPHRASE_UNREADABLE'
@@ -7,7 +8,7 @@ export type CliErrorCode =
   | 'NODE_UNHEALTHY'
 
 /** A CLI-level failure (arguments, files), reported like sandbox errors: code and message. */
-export class CliError extends Error {
+export class CliError extends TcfError {
   override name = 'CliError'
   readonly code: CliErrorCode
 

@@ -1,6 +1,7 @@
+import { TcfError } from '../../protocol/errors.ts'
 export type ConfigErrorCode = 'CONFIG_UNREADABLE' | 'CONFIG_INVALID' | 'HOME_EXISTS' | 'KEY_UNREADABLE'
 
-export class ConfigError extends Error {
+export class ConfigError extends TcfError {
   override name = 'ConfigError'
   readonly code: ConfigErrorCode
 

@@ -1,3 +1,4 @@
+import { TcfError } from '../../protocol/errors.ts'
 /** Stable machine-readable codes of a refused catch-up: callers branch on these, never on messages. */
 export type CatchUpErrorCode =
   /** The peer's head record carries no valid commit certificate: nothing below it is fetched. */
@@ -9,7 +10,7 @@ export type CatchUpErrorCode =
   /** The peer's certified chain does not extend this node's: it forks below the node's head. */
   | 'FORK'
 
-export class CatchUpError extends Error {
+export class CatchUpError extends TcfError {
   override readonly name = 'CatchUpError'
   readonly code: CatchUpErrorCode
 

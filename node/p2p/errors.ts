@@ -1,3 +1,4 @@
+import { TcfError } from '../../protocol/errors.ts'
 /** Why the p2p layer refused a call or its configuration. Stable: the daemon logs and maps these. */
 export type P2PErrorCode =
   | 'INVALID_PEER_KEY'
@@ -7,7 +8,7 @@ export type P2PErrorCode =
   | 'INVALID_LIMIT'
 
 /** A programming or configuration error on our side, never a remote peer's fault. */
-export class P2PError extends Error {
+export class P2PError extends TcfError {
   override readonly name = 'P2PError'
   readonly code: P2PErrorCode
 
@@ -18,7 +19,7 @@ export class P2PError extends Error {
 }
 
 /** Every peer asked answered that it does not hold the blob (or there was no peer to ask). */
-export class BlobNotFoundError extends Error {
+export class BlobNotFoundError extends TcfError {
   override readonly name = 'BlobNotFoundError'
   readonly code = 'BLOB_NOT_FOUND'
   readonly blobId: string
@@ -55,7 +56,7 @@ export interface BlobAttempt {
  * A blob could not be fetched. `code` is the first failure that was not a plain "not found";
  * `attempts` lists what every peer asked answered, in order.
  */
-export class BlobFetchError extends Error {
+export class BlobFetchError extends TcfError {
   override readonly name = 'BlobFetchError'
   readonly code: BlobFetchErrorCode
   readonly blobId: string

@@ -1,3 +1,4 @@
+import { TcfError } from '../../protocol/errors.ts'
 /**
  * Stable codes for everything the SDK refuses or fails at. `API_ERROR` carries
  * the node's own code (`apiCode`, e.g. OP_NOT_ALLOWED) and HTTP status.
@@ -22,7 +23,7 @@ export type ClientErrorCode =
   /** the job's escrow is open and nothing yet proves how to close it (not released, failed or expired) */
   | 'NOT_SETTLEABLE'
 
-export class ClientError extends Error {
+export class ClientError extends TcfError {
   override name = 'ClientError'
   readonly code: ClientErrorCode
   /** HTTP status, for API_ERROR */

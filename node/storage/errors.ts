@@ -1,3 +1,4 @@
+import { TcfError } from '../../protocol/errors.ts'
 /** Stable machine-readable codes: callers branch on these, never on messages. */
 export type StorageErrorCode =
   /** The store is not open (never opened, or closed). */
@@ -19,7 +20,7 @@ export type StorageErrorCode =
   /** A WAL write failed; nothing appended since can be trusted to be durable. */
   | 'WAL_WRITE_FAILED'
 
-export class StorageError extends Error {
+export class StorageError extends TcfError {
   override readonly name = 'StorageError'
   readonly code: StorageErrorCode
 

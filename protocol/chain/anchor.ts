@@ -1,4 +1,5 @@
 import { type ContractRunner, Signature } from 'ethers'
+import { TcfError } from '../errors.ts'
 import type { Hex32 } from '../hex.ts'
 import type { ValidatorSignature } from '../messages/attestation.ts'
 import type { BlockHeader } from '../messages/block.ts'
@@ -31,7 +32,7 @@ export interface AnchorCall {
   readonly precommits: readonly ValidatorSignature[]
 }
 
-export class CertificateSignerError extends Error {
+export class CertificateSignerError extends TcfError {
   override readonly name = 'CertificateSignerError'
   readonly code = 'SIGNER_NOT_IN_SET'
 }

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { InterfaceAbi } from 'ethers'
+import { TcfError } from '../errors.ts'
 
 /** Pinned so that committed artifacts are reproducible byte for byte. */
 export const SOLC_VERSION = '0.8.37'
@@ -25,7 +26,7 @@ export interface ContractArtifact {
   readonly bytecode: `0x${string}`
 }
 
-export class CompileError extends Error {
+export class CompileError extends TcfError {
   override readonly name = 'CompileError'
   readonly code = 'SOLC_FAILED'
 }

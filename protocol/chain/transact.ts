@@ -1,9 +1,10 @@
 import { Contract, type ContractRunner, type ContractTransactionReceipt, isCallException } from 'ethers'
+import { TcfError } from '../errors.ts'
 import { loadArtifact } from './artifacts.ts'
 import type { ContractName } from './compile.ts'
 
 /** A contract call reverted; `reason` is the Solidity custom error's name, e.g. 'InsufficientStake'. */
-export class ContractRevertError extends Error {
+export class ContractRevertError extends TcfError {
   override readonly name = 'ContractRevertError'
   readonly code = 'CONTRACT_REVERTED'
   readonly reason: string

@@ -1,3 +1,4 @@
+import { TcfError } from '../errors.ts'
 import type { Address, Hex, Hex32 } from '../hex.ts'
 import { createDigester, type VoteType } from './digests.ts'
 import type { Eip712Domain } from './domain.ts'
@@ -50,7 +51,7 @@ export interface ConsensusSigningContext {
   readonly epoch: number
 }
 
-export class SignerMismatchError extends Error {
+export class SignerMismatchError extends TcfError {
   override readonly name = 'SignerMismatchError'
   readonly code = 'SIGNER_MISMATCH'
 }

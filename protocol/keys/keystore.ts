@@ -2,12 +2,13 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { decryptKeystoreJson, encryptKeystoreJson, isKeystoreJson } from 'ethers'
 import { addressOfPrivateKey } from '../eip712/ecdsa.ts'
+import { TcfError } from '../errors.ts'
 import { type Hex32, toHex } from '../hex.ts'
 
 /** Validator, buyer and seller keys are all secp256k1, so one keystore format serves every role. */
 export const generatePrivateKey = (): Hex32 => toHex(secp256k1.utils.randomSecretKey())
 
-export class KeystoreError extends Error {
+export class KeystoreError extends TcfError {
   override readonly name = 'KeystoreError'
   readonly code: 'NOT_A_KEYSTORE' | 'WRONG_PASSWORD'
 

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { JsonRpcProvider, Wallet } from 'ethers'
+import { TcfError } from '../errors.ts'
 
 /** The first accounts of hardhat's default mnemonic, funded with 10,000 ETH each on every dev chain. */
 export const DEV_PRIVATE_KEYS = [
@@ -13,7 +14,7 @@ export const DEV_PRIVATE_KEYS = [
   '0x47e179ec197488593b187f80a00eb0da91f1b9d0b13f8733639f19c30a34926a',
 ] as const
 
-export class DevChainError extends Error {
+export class DevChainError extends TcfError {
   readonly code = 'DEV_CHAIN_START_FAILED'
   override readonly name = 'DevChainError'
 }
