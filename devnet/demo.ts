@@ -10,21 +10,22 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { formatEther } from 'ethers'
-import { table } from '../node/cli/table.ts'
-import { Client, type JobResult, type JobSettlement } from '../node/sdk/index.ts'
+import { Client, type JobResult, type JobSettlement, table } from '../node/index.ts'
 import { type Hex32, writeKeystoreFile } from '../protocol/index.ts'
 import {
   createVault,
   generateKeys,
   type OutputValue,
+  type PlainValue,
   PolicySchema,
   parseSpecJson,
+  plaintextOutputs,
+  readCsvRows,
   VaultSchemaSchema,
   type Withheld,
+  withinStatedError,
   writeKeyDir,
 } from '../sandbox/index.ts'
-import { type PlainValue, plaintextOutputs, readCsvRows } from '../sandbox/reference/plaintext.ts'
-import { withinStatedError } from '../sandbox/reference/within-error.ts'
 
 const DATA = (f: string) => fileURLToPath(new URL(`./data/${f}`, import.meta.url))
 

@@ -1,4 +1,4 @@
-import { ENV_OVERRIDES } from '../node/config/index.ts'
+import { ENV_OVERRIDES } from '../node/index.ts'
 
 /**
  * The devnet's shape: which services run, on which ports, with which

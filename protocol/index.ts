@@ -38,6 +38,8 @@ export {
 } from './chain/validatorRegistry.ts'
 export { connectVaultRegistry, type VaultRecord, type VaultTerms } from './chain/vaultRegistry.ts'
 export { defineMessage, type MessageCodec, PROTOCOL_VERSION } from './codec.ts'
+export { DEV_PRIVATE_KEYS, type DevChain, DevChainError, startDevChain } from './devchain/devChain.ts'
+export { startTestNetwork, type TestNetwork } from './devchain/network.ts'
 export {
   type ConsensusSigner,
   createEip712ConsensusSigner,
@@ -76,7 +78,7 @@ export {
   VOTE_TYPES,
 } from './eip712/structs.ts'
 export { DecodeError, type DecodeErrorCode, EncodeError, TcfError } from './errors.ts'
-export { type Address, type Hex, type Hex32, keccak256, ZERO_HASH } from './hex.ts'
+export { type Address, type Hex, type Hex32, keccak256, toHex, ZERO_HASH } from './hex.ts'
 export {
   decryptKeystore,
   encryptKeystore,

@@ -4,12 +4,12 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Cluster, type ClusterNode, startCluster } from '../devnet/cluster.ts'
+import { buyer, publishVault, signedJobRequest, submitJob, waitFor } from '../devnet/testing/actors.ts'
 import type { NodeStatus } from '../node/api/index.ts'
 import type { JobRecord, StoredBlock } from '../node/storage/index.ts'
 import { connectValidatorRegistry, type Hex32, jobIdOf } from '../protocol/index.ts'
 import type { VaultManifest } from '../sandbox/index.ts'
 import { REGRESSION_SPEC, REGRESSION_VAULT } from '../sandbox/testing/regression.ts'
-import { buyer, publishVault, signedJobRequest, submitJob, waitFor } from './support/actors.ts'
 import type { ByzantinePlan } from './support/byzantine-network.ts'
 
 /**

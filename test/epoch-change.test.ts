@@ -4,11 +4,11 @@ import { join } from 'node:path'
 import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Cluster, type ClusterNode, startCluster } from '../devnet/cluster.ts'
+import { buyer, publishVault, submitJob, waitFor } from '../devnet/testing/actors.ts'
 import type { NodeStatus } from '../node/api/index.ts'
 import type { JobRecord, StoredBlock } from '../node/storage/index.ts'
 import type { Hex32 } from '../protocol/index.ts'
 import { REGRESSION_SPEC, REGRESSION_VAULT } from '../sandbox/testing/regression.ts'
-import { buyer, publishVault, submitJob, waitFor } from './support/actors.ts'
 
 /**
  * The validator set changes on chain while four daemons run: one validator

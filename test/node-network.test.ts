@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CLUSTER_PASSPHRASE, type Cluster, type ClusterNode, startCluster } from '../devnet/cluster.ts'
+import { buyer, publishVault, submitJob, waitFor } from '../devnet/testing/actors.ts'
 import type { NodeStatus } from '../node/api/index.ts'
 import { type DaemonInfo, INFO_FILE } from '../node/daemon.ts'
 import { createP2PNetwork, generatePeerKey } from '../node/p2p/index.ts'
@@ -13,7 +14,6 @@ import { type Hex32, ZERO_HASH } from '../protocol/index.ts'
 import type { VaultManifest } from '../sandbox/index.ts'
 import { OPEN_POLICY, type Workspace, workspace } from '../sandbox/testing/fixtures.ts'
 import { REGRESSION_SPEC, REGRESSION_VAULT } from '../sandbox/testing/regression.ts'
-import { buyer, publishVault, submitJob, waitFor } from './support/actors.ts'
 
 /**
  * The validator network for real: four `tcf node start` processes, a hardhat

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Cluster, type ClusterNode, startCluster } from '../devnet/cluster.ts'
+import { buyer, publishVault, submitJob, waitFor } from '../devnet/testing/actors.ts'
 import { type NodeStatus, signRequest } from '../node/api/index.ts'
 import type { JobRecord, VaultBudget } from '../node/sdk/index.ts'
 import type { Hex32 } from '../protocol/index.ts'
 import type { VaultManifest } from '../sandbox/index.ts'
 import { OPEN_POLICY, type Workspace, workspace } from '../sandbox/testing/fixtures.ts'
-import { buyer, publishVault, submitJob, waitFor } from './support/actors.ts'
 
 /**
  * The privacy budget on four real validator daemons: a vault that allows

@@ -1,13 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { initHome } from '../../node/home.ts'
-import { generatePeerKey, peerIdOf } from '../../node/p2p/index.ts'
-import {
-  type DevChain,
-  startDevChain,
-  startTestNetwork,
-  type TestNetwork,
-} from '../../protocol/testing/index.ts'
+import { generatePeerKey, initHome, peerIdOf } from '../../node/index.ts'
+import { type DevChain, startDevChain, startTestNetwork, type TestNetwork } from '../../protocol/index.ts'
 import { CHAIN_INTERVAL_MS, CLUSTER_PASSPHRASE, ClusterNode, DEVNET_PACE } from '../cluster.ts'
 import { apiPort, CHAIN_RPC_PORT, p2pPort } from '../topology.ts'
 import { BRIDGE_ADDRESS, NetnsLab, namespaceAddress } from './lab.ts'

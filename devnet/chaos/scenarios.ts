@@ -1,5 +1,5 @@
 import { ValidatorSet } from '../../consensus/index.ts'
-import type { NodeStatus } from '../../node/api/index.ts'
+import type { NodeStatus } from '../../node/index.ts'
 import type { ChaosNetwork } from './network.ts'
 import { sleep } from './validator.ts'
 

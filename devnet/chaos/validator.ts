@@ -8,7 +8,7 @@ const BIN = fileURLToPath(new URL('../../bin/tcf.ts', import.meta.url))
 /**
  * One `tcf node start` process inside a network namespace. ClusterNode runs
  * its process in the caller's namespace, so here it serves only as the API
- * handle (what test/support/actors.ts takes); this class owns the process.
+ * handle (what devnet/testing/actors.ts takes); this class owns the process.
  */
 export class ChaosValidator {
   readonly api: ClusterNode

@@ -4,7 +4,7 @@
  * seller's files go to /data, the vault agent's home, and `ready` tells the
  * agent to serve them. Exits 0 only if every check passed.
  */
-import { DEV_PRIVATE_KEYS } from '../../protocol/testing/index.ts'
+import { DEV_PRIVATE_KEYS } from '../../protocol/index.ts'
 import { markSellerReady, prepareSeller, printReport, runDemoJob } from '../demo.ts'
 import { apiPort, COMPOSE, DEVNET_PASSPHRASE, MOUNTS, validatorName } from '../topology.ts'
 import { reportLine } from './report-line.ts'

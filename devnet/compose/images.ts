@@ -146,7 +146,7 @@ export async function buildImages(repo: string, base: string, log: Log): Promise
   await stageDependencies(repo, APP_STAGE)
   await stageDependencies(repo, CHAIN_STAGE)
   const chainContext = join(repo, STAGE_DIR, CHAIN_STAGE.name)
-  await copyFile(join(repo, 'protocol/testing/hardhat.config.cjs'), join(chainContext, 'hardhat.config.cjs'))
+  await copyFile(join(repo, 'protocol/devchain/hardhat.config.cjs'), join(chainContext, 'hardhat.config.cjs'))
   const seconds: Record<string, number> = {}
   for (const [image, dockerfile, context] of [
     [APP_IMAGE, join(repo, 'Dockerfile'), repo],

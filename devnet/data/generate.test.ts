@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { parse } from 'csv-parse/sync'
 import { describe, expect, it } from 'vitest'
-import { parseSpecJson } from '../../sandbox/index.ts'
-import { PolicySchema } from '../../sandbox/vault/policy.ts'
-import { VaultSchemaSchema } from '../../sandbox/vault/schema.ts'
+import { PolicySchema, parseSpecJson, VaultSchemaSchema } from '../../sandbox/index.ts'
 import { ageBucket, generateHeartCsv, HEADER } from './generate.ts'
 
 const here = (f: string) => new URL(`./${f}`, import.meta.url)

@@ -1,10 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  type DevChain,
-  startDevChain,
-  startTestNetwork,
-  type TestNetwork,
-} from '../../protocol/testing/index.ts'
+import { type DevChain, startDevChain, startTestNetwork, type TestNetwork } from '../../protocol/index.ts'
 import {
   type AnchoredEvent,
   type Anchorer,

@@ -2,13 +2,13 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createEip712ConsensusSigner } from '../../protocol/index.ts'
 import {
+  createEip712ConsensusSigner,
   type DevChain,
   startDevChain,
   startTestNetwork,
   type TestNetwork,
-} from '../../protocol/testing/index.ts'
+} from '../../protocol/index.ts'
 import { type ChainClient, type ChainClientInit, createChainClient } from './chain-client.ts'
 import { decidedBlock } from './testing/decided.ts'
 import { startTcpProxy } from './testing/tcp-proxy.ts'

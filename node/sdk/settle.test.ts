@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Block, Hex32 } from '../../protocol/index.ts'
-import { DEV_PRIVATE_KEYS } from '../../protocol/testing/index.ts'
+import { DEV_PRIVATE_KEYS } from '../../protocol/index.ts'
 import { useTestChain } from '../../protocol/testing/test-chain.ts'
 import { decidedBlock } from '../chain/testing/decided.ts'
 import { openEscrow, randomHash, releaseOf } from '../chain/testing/escrow.ts'

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { precommitBitmap } from '../chain/anchor.ts'
+import { startDevChain } from '../devchain/devChain.ts'
+import { startTestNetwork } from '../devchain/network.ts'
 import { type Hex32, toHex } from '../hex.ts'
 import { merkleProof, merkleRoot, resultLeaf } from '../merkle.ts'
 import type { BlockHeader } from '../messages/block.ts'
-import { startDevChain } from '../testing/devChain.ts'
-import { startTestNetwork } from '../testing/network.ts'
 
 // npm run bench:gas: gas to anchor one block's commit certificate and results root, per validator
 // count, signer count and job count. Anchoring stores one slot per block, so the job count only

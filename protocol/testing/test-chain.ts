@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest'
-import { type DevChain, startDevChain } from './devChain.ts'
-import { startTestNetwork, type TestNetwork } from './network.ts'
+import { type DevChain, startDevChain } from '../devchain/devChain.ts'
+import { startTestNetwork, type TestNetwork } from '../devchain/network.ts'
 
 /** A dev chain with the contracts deployed and `validators` staked, for one test file. */
 export interface TestChain {
@@ -13,8 +13,8 @@ export interface TestChain {
 /**
  * Starts the chain before the file's tests and stops it (and whatever was
  * registered with `onStop`) after them. Read the fields inside tests and hooks
- * only: they exist once `beforeAll` has run. Vitest-only, so not exported
- * from protocol/testing/index.ts, which the CLI loads.
+ * only: they exist once `beforeAll` has run. Vitest-only, so it stays in
+ * testing/, out of protocol/index.ts, which the CLI loads.
  */
 export function useTestChain(options: { readonly validators: number }): TestChain {
   let chain: DevChain | undefined

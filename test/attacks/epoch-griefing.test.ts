@@ -1,13 +1,13 @@
 import { Wallet } from 'ethers'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { decidedBlock } from '../../node/chain/testing/decided.ts'
-import { ContractRevertError } from '../../protocol/index.ts'
 import {
+  ContractRevertError,
   type DevChain,
   startDevChain,
   startTestNetwork,
   type TestNetwork,
-} from '../../protocol/testing/index.ts'
+} from '../../protocol/index.ts'
 
 // Finding (high): anyone could call ValidatorRegistry.advanceEpoch, and the Anchor accepted only the
 // current epoch, so one stranger's call made every block decided before it unanchorable (StaleEpoch)

@@ -15,6 +15,7 @@ import {
   addressOfPrivateKey,
   type Block,
   blockHash,
+  type DevChain,
   generatePrivateKey,
   type Hex32,
   type JobRequest,
@@ -26,14 +27,11 @@ import {
   signRelease,
   signResultAttestation,
   specHash,
-  ZERO_HASH,
-} from '../../protocol/index.ts'
-import {
-  type DevChain,
   startDevChain,
   startTestNetwork,
   type TestNetwork,
-} from '../../protocol/testing/index.ts'
+  ZERO_HASH,
+} from '../../protocol/index.ts'
 
 /**
  * A seller and one node collude against a buyer: the seller signs a release

@@ -14,6 +14,7 @@ import {
   type Block,
   blockHash,
   computePolicyHash,
+  type DevChain,
   type Hex32,
   type JobRequest,
   jobIdOf,
@@ -22,14 +23,11 @@ import {
   signRelease,
   signResultAttestation,
   specHash,
-  ZERO_HASH,
-} from '../../protocol/index.ts'
-import {
-  type DevChain,
   startDevChain,
   startTestNetwork,
   type TestNetwork,
-} from '../../protocol/testing/index.ts'
+  ZERO_HASH,
+} from '../../protocol/index.ts'
 import { DEFAULT_LIMITS, readManifest, type VaultManifest } from '../../sandbox/index.ts'
 import { REGRESSION_SPEC, REGRESSION_VAULT } from '../../sandbox/testing/regression.ts'
 

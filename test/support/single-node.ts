@@ -14,12 +14,7 @@ import { DEFAULT_ESCROW_TERMS } from '../../node/jobs/chain-facts.ts'
 import { createLogger } from '../../node/log.ts'
 import { TcfNode, type TcfNodeInit } from '../../node/node.ts'
 import { createNodeStore, type NodeStore } from '../../node/storage/index.ts'
-import {
-  type DevChain,
-  startDevChain,
-  startTestNetwork,
-  type TestNetwork,
-} from '../../protocol/testing/index.ts'
+import { type DevChain, startDevChain, startTestNetwork, type TestNetwork } from '../../protocol/index.ts'
 import { DEFAULT_LIMITS } from '../../sandbox/index.ts'
 
 /**

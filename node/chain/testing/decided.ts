@@ -1,6 +1,6 @@
 import { Wallet } from 'ethers'
+import type { TestNetwork } from '../../../protocol/index.ts'
 import { type Block, blockHeader, headerHash, type Release } from '../../../protocol/index.ts'
-import type { TestNetwork } from '../../../protocol/testing/index.ts'
 import type { DecidedBlock } from '../anchorer.ts'
 
 type Hex32 = `0x${string}`

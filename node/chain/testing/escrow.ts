@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto'
-import { toHex } from '../../../protocol/hex.ts'
-import { type Hex32, type Release, signRelease } from '../../../protocol/index.ts'
-import { DEV_PRIVATE_KEYS, type DevChain, type TestNetwork } from '../../../protocol/testing/index.ts'
+import {
+  DEV_PRIVATE_KEYS,
+  type DevChain,
+  type Hex32,
+  type Release,
+  signRelease,
+  type TestNetwork,
+  toHex,
+} from '../../../protocol/index.ts'
 
 export const randomHash = (): Hex32 => toHex(randomBytes(32))
 

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { JsonRpcProvider, Wallet } from 'ethers'
-import { DEV_PRIVATE_KEYS, type DevChain, startTestNetwork } from '../../../../../protocol/testing/index.ts'
+import { DEV_PRIVATE_KEYS, type DevChain, startTestNetwork } from '../../../../../protocol/index.ts'
 import { generatePeerKey, peerIdOf } from '../../../../p2p/index.ts'
 import type { DeployArgs } from './options.ts'
 

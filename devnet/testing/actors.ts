@@ -3,9 +3,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import type { Wallet } from 'ethers'
-import type { ClusterNode } from '../../devnet/cluster.ts'
-import { signRequest } from '../../node/api/index.ts'
-import { manifestBlob } from '../../node/vaults.ts'
+import { manifestBlob, signRequest } from '../../node/index.ts'
 import {
   type ContractAddresses,
   computePolicyHash,
@@ -20,6 +18,7 @@ import {
   specHash,
 } from '../../protocol/index.ts'
 import { BLOB_DIR, readManifest, type VaultManifest } from '../../sandbox/index.ts'
+import type { ClusterNode } from '../cluster.ts'
 
 /** A seller: uploads a vault's blobs and manifest to a node and registers the vault on chain. */
 export async function publishVault(
