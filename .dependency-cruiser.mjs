@@ -1,0 +1,154 @@
+// The layering of docs/architecture.md, checked by `npm run lint:layers` (part of `npm test`).
+//
+//   protocol ← sandbox ← node ← devnet      an arrow reads "may be imported by";
+//   protocol ← consensus ← node             test/ may import every folder
+//   node/cli ← bin
+//
+// Paths are relative to the repository root, as dependency-cruiser reports them.
+import { posix } from 'node:path'
+
+/** Code that exists to test: unit tests beside the code, test/, and the testing/ folders of fixtures. */
+const TEST_CODE = '(^test/|\\.test\\.ts$|(^|/)testing/)'
+/**
+ * Harnesses that measure the product rather than ship in it (the benchmarks and the chaos runs):
+ * like tests they may load testing/ fixtures, and like product code they keep every other rule.
+ */
+const HARNESS = [
+  '^sandbox/bench/',
+  '^protocol/scripts/bench[A-Z][^/]*\\.ts$',
+  '^consensus/sim/bench\\.ts$',
+  '^devnet/bench\\.ts$',
+  '^devnet/chaos/',
+]
+const PRODUCT_FOLDERS = '(protocol|sandbox|consensus|node|devnet)'
+const ALL_FOLDERS = '(protocol|sandbox|consensus|node|devnet|test|bin)'
+/** The client roles run on a buyer's or seller's machine, never inside a validator. */
+const CLIENT_ROLES = '^node/(sdk|agent|contributor)/'
+/**
+ * Public entry points besides the index.ts files. protocol/errors.ts holds TcfError, the base every
+ * folder's errors extend; it loads nothing, whereas protocol/index.ts loads ethers and the contract
+ * clients (about a second of CPU), which the container healthcheck (bin/tcf-health.ts, every few
+ * seconds on every validator) and the pure consensus core must not pay for.
+ */
+const LIGHT_ENTRIES = ['^protocol/errors\\.ts$']
+
+/**
+ * Known violations, allowed for now and no longer: imports in node/ files that other work on
+ * issue #12 is rewriting (the SDK and the vault agent moving what they share with the daemon into
+ * protocol/, the hex schemas moving into protocol/index.ts). Delete each entry once its import is
+ * gone; an entry whose import has gone or changed is reported as stale. A new violation is never
+ * covered by this list, and nothing else may be added to it.
+ *
+ * Each entry: [rule, from, to, kind of import ('import' unless said)].
+ */
+const TEMPORARILY_ALLOWED = [
+  ['client-roles-import-no-daemon-internals', 'node/agent/agent.ts', 'node/log.ts', 'type-only'],
+  ['client-roles-import-no-daemon-internals', 'node/sdk/certificate.ts', 'node/consensus/certificate.ts'],
+  ['client-roles-import-no-daemon-internals', 'node/sdk/client.ts', 'node/storage/job-record.ts'],
+  ['client-roles-import-no-daemon-internals', 'node/sdk/client.ts', 'node/vaults.ts'],
+  ['client-roles-import-no-daemon-internals', 'node/sdk/http.ts', 'node/api/signed-request.ts'],
+  ['client-roles-import-no-daemon-internals', 'node/sdk/index.ts', 'node/storage/job-record.ts', 'export'],
+  ['client-roles-import-no-daemon-internals', 'node/sdk/types.ts', 'node/storage/job-record.ts', 'type-only'],
+  ['cross-folder-imports-use-index', 'node/sdk/sealing.test.ts', 'protocol/messages/sealedResult.ts'],
+  ['cross-folder-imports-use-index', 'node/storage/settlement.ts', 'protocol/hex.ts'],
+]
+
+/** What each top-level folder may import besides itself, and why. test/ may import every folder. */
+const LAYERS = {
+  protocol: { may: [], why: 'protocol/ holds what every other folder shares (wire types, contracts).' },
+  sandbox: { may: ['protocol'], why: 'The homomorphic runtime knows nothing of consensus or the daemon.' },
+  consensus: { may: ['protocol'], why: 'The Tendermint core is pure: no sandbox, no daemon.' },
+  node: { may: ['protocol', 'sandbox', 'consensus'], why: 'node/ wires the layers below it together.' },
+  devnet: {
+    may: ['protocol', 'sandbox', 'consensus', 'node'],
+    why: 'Helpers the devnet shares with test/ live in devnet/testing/, so test/ stays on top.',
+  },
+  bin: { may: ['node/cli'], why: 'Entry points; what they run lives in node/cli/, the composition root.' },
+}
+
+/**
+ * The table must stay a hierarchy: while it has no cycle, no two top-level folders can import each
+ * other without breaking a layer rule, whatever path the imports take through their subfolders.
+ */
+function assertHierarchy(folder, above = []) {
+  if (above.includes(folder)) throw new Error(`LAYERS has a cycle: ${[...above, folder].join(' → ')}`)
+  for (const below of LAYERS[folder]?.may ?? []) assertHierarchy(below.split('/')[0], [...above, folder])
+}
+for (const folder of Object.keys(LAYERS)) assertHierarchy(folder)
+
+/** One layer's rule: no import of another top-level folder that LAYERS does not list for it. */
+function layerRule([folder, { may, why }]) {
+  return {
+    name: `layer-${folder}`,
+    comment: `${folder}/ imports ${may.length === 0 ? 'no other folder' : may.join(', ')}. ${why}`,
+    severity: 'error',
+    from: { path: `^${folder}/` },
+    to: { path: `^${ALL_FOLDERS}/`, pathNot: [folder, ...may].map((allowed) => `^${allowed}/`) },
+  }
+}
+
+/** An entry in dependency-cruiser's own baseline shape, which is what its stale check compares. */
+function knownViolation([rule, from, to, kind = 'import']) {
+  const specifier = posix.relative(posix.dirname(from), to)
+  return {
+    type: 'dependency',
+    rule: { name: rule, severity: 'error' },
+    from,
+    to,
+    unresolvedTo: specifier.startsWith('.') ? specifier : `./${specifier}`,
+    dependencyTypes: kind === 'type-only' ? ['local', 'type-only', 'import'] : ['local', kind],
+  }
+}
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+export default {
+  forbidden: [
+    ...Object.entries(LAYERS).map(layerRule),
+    {
+      name: 'client-roles-import-no-daemon-internals',
+      comment:
+        'The SDK, the vault agent and the contributor client run outside a validator: they import protocol/, sandbox/, consensus/ and each other only.',
+      severity: 'error',
+      from: { path: CLIENT_ROLES, pathNot: TEST_CODE },
+      to: { path: '^node/', pathNot: CLIENT_ROLES },
+    },
+    {
+      name: 'product-imports-no-testing',
+      comment: 'Fixtures and test helpers (testing/ folders) serve tests and harnesses, never shipped code.',
+      severity: 'error',
+      from: { path: `^${PRODUCT_FOLDERS}/`, pathNot: [TEST_CODE, ...HARNESS] },
+      to: { path: '(^|/)testing/' },
+    },
+    {
+      name: 'cross-folder-imports-use-index',
+      comment:
+        "A top-level folder's public surface is its index.ts. Tests beside the code reach their own folder freely and other folders' testing/ helpers; test/ may reach any internals; bin/ enters node/cli/ directly, so a command loads only what it runs.",
+      severity: 'error',
+      from: { path: `^${PRODUCT_FOLDERS}/` },
+      to: {
+        path: `^${ALL_FOLDERS}/`,
+        pathNot: ['^$1/', `^${PRODUCT_FOLDERS}/index\\.ts$`, '(^|/)testing/', ...LIGHT_ENTRIES],
+      },
+    },
+    {
+      name: 'no-cycles-between-top-folders',
+      comment:
+        'Two top-level folders that import each other are one folder in disguise (cycles within one folder are its own affair). Named here for the message; the layer rules already forbid every such cycle.',
+      severity: 'error',
+      scope: 'folder',
+      from: { path: '^([^/]+)' },
+      to: { circular: true, pathNot: '^$1(/|$)' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(artifacts|cache)/' },
+    // A type-only import couples two modules as much as a value import does.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    // libp2p and its kin publish only an "import" condition.
+    enhancedResolveOptions: { conditionNames: ['import', 'require', 'node', 'default'] },
+    knownViolations: TEMPORARILY_ALLOWED.map(knownViolation),
+    baseline: { staleEntriesSeverity: 'warn' },
+  },
+}
