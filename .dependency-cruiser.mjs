@@ -114,10 +114,11 @@ export default {
     },
     {
       name: 'product-imports-no-testing',
-      comment: 'Fixtures and test helpers (testing/ folders) serve tests and harnesses, never shipped code.',
+      comment:
+        'Fixtures and test helpers (testing/ folders) serve tests and harnesses, never shipped code; nor does a harness, which may load them.',
       severity: 'error',
       from: { path: `^${PRODUCT_FOLDERS}/`, pathNot: [TEST_CODE, ...HARNESS] },
-      to: { path: '(^|/)testing/' },
+      to: { path: ['(^|/)testing/', ...HARNESS] },
     },
     {
       name: 'cross-folder-imports-use-index',
