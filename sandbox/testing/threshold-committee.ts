@@ -4,8 +4,11 @@ import { loadInto } from '../he/serialize.ts'
 import { type CrsInstance, ckgCombine, ckgShare } from '../threshold/ckg.ts'
 import { bftCommittee, type Committee } from '../threshold/committee.ts'
 import { dealKeyShares, type MemberKey, memberKey } from '../threshold/key-share.ts'
+import { galoisElement } from '../threshold/kswitch.ts'
 import { type MemberSecret, newMemberSecret, secretPoly } from '../threshold/member.ts'
+import { rkgAggregate, rkgCombine, rkgRound1, rkgRound2 } from '../threshold/rkg.ts'
 import { type RnsBasis, rnsBasis, sum } from '../threshold/rns.ts'
+import { galoisKeysBytes, rtgCombine, rtgShare } from '../threshold/rtg.ts'
 import { writePlaintext } from '../threshold/seal-format.ts'
 
 /**
@@ -118,4 +121,30 @@ export function maxAbsDiff(
   let worst = 0
   for (let i = 0; i < count; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!))
   return worst
+}
+
+/** RKG (both rounds) and RTG for `steps` among all members: SEAL RelinKeys and GaloisKeys bytes. */
+export function committeeEvaluationKeys(
+  tc: TestCommittee,
+  steps: readonly number[],
+): { relinKeys: Uint8Array; galoisKeys: Uint8Array } {
+  const { basis, members } = tc
+  const inst = { id: `${tc.ckg.id}/evk`, crs: tc.ckg.crs }
+  const round1 = rkgAggregate(
+    basis,
+    members.map((m) => rkgRound1(basis, m, inst)),
+  )
+  const relinKeys = rkgCombine(
+    basis,
+    round1,
+    members.map((m) => rkgRound2(basis, m, inst, round1)),
+  )
+  const galois = new Map(
+    steps.map((step) => {
+      const g = galoisElement(basis.n, step)
+      const shares = members.map((m) => rtgShare(basis, m, inst, g))
+      return [g, rtgCombine(basis, inst, g, shares)] as const
+    }),
+  )
+  return { relinKeys, galoisKeys: galoisKeysBytes(basis, galois) }
 }
