@@ -1,7 +1,7 @@
 import type { Ciphertext, SecretKey } from 'node-seal'
 import type { HeContext } from '../he/seal.ts'
 import { loadInto } from '../he/serialize.ts'
-import { type CrsInstance, ckgCombine, ckgShare } from '../threshold/ckg.ts'
+import { type CrsInstance, ckgCombine, ckgCommitment, ckgShare } from '../threshold/ckg.ts'
 import { bftCommittee, type Committee } from '../threshold/committee.ts'
 import { dealKeyShares, type MemberKey, memberKey } from '../threshold/key-share.ts'
 import { galoisElement } from '../threshold/kswitch.ts'
@@ -46,7 +46,10 @@ export function testCommittee(ctx: HeContext, n: number, label = 'test'): TestCo
   const publicKey = ckgCombine(
     basis,
     ckg,
-    members.map((m) => ckgShare(basis, m, ckg)),
+    members.map((m) => {
+      const share = ckgShare(basis, m, ckg)
+      return { member: m.index, commitment: ckgCommitment(m.index, ckg, share), polys: [share] }
+    }),
   )
   return {
     ctx,

@@ -1,3 +1,4 @@
+import { type CommittedShare, openCommitments, shareCommitment } from './commitment.ts'
 import { ThresholdError } from './errors.ts'
 import { type MemberSecret, secretPoly, sharePrg } from './member.ts'
 import { Prg } from './prg.ts'
@@ -36,14 +37,28 @@ export function ckgShare(basis: RnsBasis, member: MemberSecret, inst: CrsInstanc
   return sub(basis, errorPoly(basis, prg), mul(basis, a, secretPoly(basis, member)))
 }
 
+/** What member i broadcasts before any CKG share is revealed (see commitment.ts). */
+export function ckgCommitment(member: number, inst: CrsInstance, share: RnsPoly): Uint8Array {
+  return shareCommitment('ckg', inst.id, member, [share])
+}
+
 /**
  * The collective public key (Σ b_i, a) = (−a·s + e, a) as SEAL PublicKey
- * bytes (uncompressed): SEAL's Encryptor takes it like any public key.
+ * bytes (uncompressed): SEAL's Encryptor takes it like any public key. Each
+ * share must open the commitment its member sent before the reveal.
  */
-export function ckgCombine(basis: RnsBasis, inst: CrsInstance, shares: readonly RnsPoly[]): Uint8Array {
-  shares.forEach((s, i) => {
-    checkPoly(basis, s, basis.primes.length, `ckg shares[${i}]`)
+export function ckgCombine(
+  basis: RnsBasis,
+  inst: CrsInstance,
+  committed: readonly CommittedShare[],
+): Uint8Array {
+  committed.forEach((c) => {
+    if (c.polys.length !== 1)
+      throw new ThresholdError('SHARE_INVALID', `member ${c.member}`, 'a CKG share is one polynomial')
+    checkPoly(basis, c.polys[0]!, basis.primes.length, `ckg share of member ${c.member}`)
   })
+  openCommitments('ckg', inst.id, committed)
+  const shares = committed.map((c) => c.polys[0]!)
   const a = commonPoly(basis, inst, 'ckg')
   return writeCiphertext(basis, {
     parmsId: basis.parmsIds.get(basis.primes.length)!,
