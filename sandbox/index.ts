@@ -57,6 +57,7 @@ export { DEFAULT_PROFILE, type HeProfile, isProfileName, PROFILES, type ProfileN
 export { type HeContext, heContext, loadSeal } from './he/seal.ts'
 export { type TrustedRunOptions, type TrustedRunResult, trustedRun } from './run.ts'
 export * from './spec/index.ts'
+export * from './threshold/index.ts'
 export { getBlob, putBlob } from './vault/blob-dir.ts'
 export { type CreateVaultOptions, createVault } from './vault/create.ts'
 export { readCsv } from './vault/csv.ts'
