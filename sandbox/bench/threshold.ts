@@ -3,7 +3,8 @@
  * per member, the time and bytes of each key-generation protocol (DKG
  * dealing, CKG, RKG's two rounds, RTG for the rotate-and-sum steps), then
  * decryption-share and public-key-switching share generation and
- * combination on a result-level ciphertext, bytes per share, and the
+ * combination on a result-level ciphertext (full, and one stat as one
+ * coefficient), bytes per share, and the
  * release latency against owner mode (one SEAL decryption). Members run in
  * one process here; on a network they run in parallel, so a member's time
  * is the latency it adds. Prints a table and writes bench-results/threshold.json.
@@ -33,6 +34,7 @@ import { encodePoly } from '../threshold/poly-codec.ts'
 import { rkgAggregate, rkgCombine, rkgRound1, rkgRound2 } from '../threshold/rkg.ts'
 import { type RnsPoly, rnsBasis } from '../threshold/rns.ts'
 import { galoisKeysBytes, rtgCombine, rtgShare } from '../threshold/rtg.ts'
+import { combineStat, statShare } from '../threshold/stat-decrypt.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -95,6 +97,9 @@ interface Row {
   decCombineMs: number
   decMaxError: number
   decErrorBound: number
+  statShareMs: number
+  statShareBytes: number
+  statCombineMs: number
   pcksShareMs: number
   pcksShareBytes: number
   pcksCombineMs: number
@@ -173,6 +178,9 @@ for (const n of sizes) {
   const decCombine = timed(() => decodePlaintext(ctx, combineDecryption(basis, ciphertext, dec.results)))
   const decMaxError = maxAbsDiff(decCombine.value, values)
 
+  const statShares = perMember(t, (i) => statShare(basis, keys[i]!, { ...decInst, id: 'bench/stat' }))
+  const statCombine = timed(() => combineStat(basis, ciphertext, statShares.results))
+
   const buyer = new ctx.seal.KeyGenerator(ctx.context)
   const buyerSecret = buyer.secretKey()
   const buyerPublic = buyer.createPublicKey()
@@ -217,6 +225,9 @@ for (const n of sizes) {
     decCombineMs: decCombine.ms,
     decMaxError,
     decErrorBound: smudgingErrorBound(basis.n, t, DEFAULT_SMUDGING_BITS, ctx.scale),
+    statShareMs: statShares.ms,
+    statShareBytes: 8 * statShares.results[0]!.length,
+    statCombineMs: statCombine.ms,
     pcksShareMs: pcks.ms,
     pcksShareBytes: bytesOf([pcks.results[0]!.h0, pcks.results[0]!.h1]),
     pcksCombineMs: pcksCombined.ms,
@@ -253,6 +264,8 @@ const table: [string, (r: Row) => string][] = [
     'decryption max error / bound',
     (r) => `${r.decMaxError.toExponential(2)} / ${r.decErrorBound.toExponential(2)}`,
   ],
+  ['stat share ms / bytes', (r) => `${fmt(r.statShareMs)} / ${r.statShareBytes} B`],
+  ['stat combine ms', (r) => fmt(r.statCombineMs, 1)],
   ['PCKS share ms / bytes', (r) => `${fmt(r.pcksShareMs)} / ${kib(r.pcksShareBytes)}`],
   ['PCKS combine+buyer decrypt ms', (r) => fmt(r.pcksCombineMs, 1)],
   [

@@ -14,6 +14,7 @@ import { invMod } from './ntt.ts'
 import { encodePoly } from './poly-codec.ts'
 import { add, mul, prefix, scale, sub } from './rns.ts'
 import { readCiphertext, writePlaintext } from './seal-format.ts'
+import { combineStat, statShare } from './stat-decrypt.ts'
 
 let tc: TestCommittee
 let values: number[]
@@ -72,6 +73,17 @@ describe('threshold decryption, n = 4, t = 3', () => {
     const err = maxAbsDiff(opened, singleKey)
     expect(err).toBeLessThan(smudgingErrorBound(tc.basis.n, 3, 20, tc.ctx.scale))
     expect(maxAbsDiff(opened, values)).toBeLessThan(1e-3)
+  })
+
+  it('a stat opened as one coefficient over all three primes (CRT) equals the slot mean', () => {
+    const constant = tc.encrypt(Array.from({ length: 4096 }, () => 1234.5678))
+    const inst = { id: 'job-7', ciphertext: constant, participants: [2, 3, 4], smudgingBits: 20 }
+    const shares = inst.participants.map((i) => statShare(tc.basis, tc.keys[i - 1]!, inst))
+    expect(shares[0]).toHaveLength(3)
+    const bound = (7.5 * 2 ** 20) / tc.ctx.scale
+    expect(Math.abs(combineStat(tc.basis, constant, shares) - 1234.5678)).toBeLessThan(bound + 1e-6)
+    // t − 1 of them: noise of the order of the modulus
+    expect(Math.abs(combineStat(tc.basis, constant, shares.slice(0, 2)))).toBeGreaterThan(1e6)
   })
 
   it('t − 1 members learn nothing usable: their shares combine to noise', () => {

@@ -61,17 +61,28 @@ export function smudgingPoly(
   return fromSigned(basis, prg.smudging(bits, basis.n), limbCount)
 }
 
+/** The randomness of a share of one opening, bound to everything public about it (and `extra` inputs). */
+export function instancePrg(
+  key: MemberKey,
+  protocol: string,
+  inst: DecryptionInstance,
+  extra: readonly Uint8Array[] = [],
+): ReturnType<typeof sharePrg> {
+  return sharePrg(key.member, protocol, [
+    inst.id,
+    inst.ciphertext,
+    inst.participants.join(','),
+    String(inst.smudgingBits),
+    ...extra,
+  ])
+}
+
 /** d_i = c1·λ_i·s_i' + e_smudge over the ciphertext's primes. */
 export function decryptionShare(basis: RnsBasis, key: MemberKey, inst: DecryptionInstance): RnsPoly {
   const ct = freshCiphertext(basis, inst.ciphertext, 'ciphertext')
   const limbCount = ct.polys[0]!.limbs.length
   const s = additiveShare(basis, key, inst.participants, limbCount)
-  const prg = sharePrg(key.member, 'decrypt', [
-    inst.id,
-    inst.ciphertext,
-    inst.participants.join(','),
-    String(inst.smudgingBits),
-  ])
+  const prg = instancePrg(key, 'decrypt', inst)
   return add(basis, mul(basis, ct.polys[1]!, s), smudgingPoly(basis, prg, inst.smudgingBits, limbCount))
 }
 

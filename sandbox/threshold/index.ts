@@ -37,3 +37,4 @@ export {
   writePlaintext,
 } from './seal-format.ts'
 export { lagrangeAtZero, shamirReconstruct, shamirShares } from './shamir.ts'
+export { combineStat, type StatShare, statShare } from './stat-decrypt.ts'

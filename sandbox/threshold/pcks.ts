@@ -1,8 +1,7 @@
 import { errorPoly } from './ckg.ts'
-import { additiveShare, freshCiphertext, smudgingPoly } from './decrypt.ts'
+import { additiveShare, freshCiphertext, instancePrg, smudgingPoly } from './decrypt.ts'
 import { ThresholdError } from './errors.ts'
 import type { MemberKey } from './key-share.ts'
-import { sharePrg } from './member.ts'
 import { add, checkPoly, fromSigned, mul, prefix, type RnsBasis, type RnsPoly, sum } from './rns.ts'
 import { readCiphertext, writeCiphertext } from './seal-format.ts'
 
@@ -49,13 +48,7 @@ export function pcksShare(basis: RnsBasis, key: MemberKey, inst: PcksInstance): 
   const [p0, p1] = buyerKey(basis, inst.buyerPublicKey)
   const limbCount = ct.polys[0]!.limbs.length
   const s = additiveShare(basis, key, inst.participants, limbCount)
-  const prg = sharePrg(key.member, 'pcks', [
-    inst.id,
-    inst.ciphertext,
-    inst.buyerPublicKey,
-    inst.participants.join(','),
-    String(inst.smudgingBits),
-  ])
+  const prg = instancePrg(key, 'pcks', inst, [inst.buyerPublicKey])
   const u = fromSigned(basis, prg.ternary(basis.n), limbCount)
   const h0 = add(
     basis,

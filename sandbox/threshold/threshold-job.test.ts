@@ -19,6 +19,7 @@ import { thresholdVault } from '../testing/threshold-vault.ts'
 import { combineDecryption, DEFAULT_SMUDGING_BITS, decodePlaintext, decryptionShare } from './decrypt.ts'
 import { pcksCombine, pcksShare } from './pcks.ts'
 import { readCiphertext } from './seal-format.ts'
+import { combineStat, statShare } from './stat-decrypt.ts'
 
 /**
  * The whole path on real SEAL: a vault encrypted under a 4-member
@@ -126,6 +127,24 @@ describe('a job on a threshold vault (n = 4, t = 3), compiler + evaluator + comm
     })
     const truth = plaintextOutputs(rows, REGRESSION_SCHEMA, REGRESSION_SPEC)
     expectOutputsClose(finish(circuit, opened, OPEN_POLICY.minAggregation), truth)
+  })
+
+  it('the committee opens each stat as one smudged coefficient (8 bytes a share), within the same error', () => {
+    const opened = stats.map((ct, i) => {
+      const inst = { id: `job/score/${i}`, ciphertext: ct, participants, smudgingBits: DEFAULT_SMUDGING_BITS }
+      const shares = participants.map((p) => statShare(tc.basis, tc.keys[p - 1]!, inst))
+      expect(shares.every((sh) => sh.length === 1)).toBe(true)
+      return combineStat(tc.basis, ct, shares)
+    })
+    opened.forEach((v, i) => {
+      expect(Math.abs(v - oracle[i]!), `stat ${i}`).toBeLessThan(
+        averagedBound(stats[i]!, DEFAULT_SMUDGING_BITS),
+      )
+    })
+    expectOutputsClose(
+      finish(circuit, opened, OPEN_POLICY.minAggregation),
+      plaintextOutputs(rows, REGRESSION_SCHEMA, REGRESSION_SPEC),
+    )
   })
 
   it("public-key switching releases the result to the buyer's SEAL key alone", () => {
