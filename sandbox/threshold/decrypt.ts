@@ -49,7 +49,7 @@ export function additiveShare(
   const { committee, index } = key.member
   checkParticipants(committee, participants)
   const lambda = lagrangeAtZero(basis, committee, participants, index)
-  return prefix(scale(basis, key.share, lambda), limbCount)
+  return scale(basis, prefix(key.share, limbCount), lambda)
 }
 
 export function smudgingPoly(
