@@ -16,6 +16,15 @@ export {
   decryptionShare,
   smudgingErrorBound,
 } from './decrypt.ts'
+export {
+  type Complaint,
+  type Dealing,
+  type DealingCommitments,
+  DkgSession,
+  deal,
+  onOnePolynomial,
+  verifyComplaint,
+} from './dkg.ts'
 export { ThresholdError, type ThresholdErrorCode } from './errors.ts'
 export { dealKeyShares, type MemberKey, memberKey } from './key-share.ts'
 export { galoisElement } from './kswitch.ts'

@@ -52,15 +52,20 @@ export function lagrangeAtZero(
   if (!participants.includes(i)) {
     throw new ThresholdError('PARTICIPANTS_INVALID', 'participants', `member ${i} is not among them`)
   }
+  return lagrangeAt(basis, participants, i, 0)
+}
+
+/** Π_{j≠i} (x − j)/(i − j) mod each prime: the weight of point i when interpolating at x. */
+export function lagrangeAt(basis: RnsBasis, points: readonly number[], i: number, x: number): bigint[] {
   return basis.primes.map((q) => {
     let num = 1n
     let den = 1n
-    for (const j of participants) {
+    for (const j of points) {
       if (j === i) continue
-      num = (num * BigInt(j)) % q
-      den = (((den * BigInt(j - i)) % q) + q) % q
+      num = (num * BigInt(x - j)) % q
+      den = (den * BigInt(i - j)) % q
     }
-    return (num * invMod(den, q)) % q
+    return (((num * invMod(den, q)) % q) + q) % q
   })
 }
 
