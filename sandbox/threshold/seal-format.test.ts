@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { type HeContext, heContext } from '../he/seal.ts'
 import { ThresholdError } from './errors.ts'
+import { inverseNtt } from './ntt.ts'
 import { fromSigned, mul, type RnsBasis, rnsBasis, toCoeffs } from './rns.ts'
 import {
   readCiphertext,
@@ -100,6 +101,32 @@ describe('RNS access to SEAL objects', () => {
     // SEAL indexes a Galois key by (element - 1) / 2; steps 1 and 4 are 3 and 3^4 = 81
     const present = gk.keys.flatMap((row, i) => (row.length > 0 ? [2 * i + 1] : []))
     expect(present).toEqual([3, 81])
+  })
+})
+
+describe('the other profile, ckks-16384', () => {
+  it("reads its nine primes and inverts SEAL's NTT of its secret key to a ternary polynomial", async () => {
+    const big = await heContext('ckks-16384')
+    const b = rnsBasis(big)
+    expect(b.n).toBe(16384)
+    expect(b.primes.map((q) => q.toString(2).length)).toEqual([60, 40, 40, 40, 40, 40, 40, 40, 60])
+    const keygen = new big.seal.KeyGenerator(big.context)
+    const sk = keygen.secretKey()
+    const bytes = bytesOf(sk.saveToArray(big.seal.ComprModeType.none))
+    sk.delete()
+    keygen.delete()
+    const poly = readPlaintext(b, bytes, 'secret key').poly
+    expect(
+      Buffer.from(writePlaintext(b, { parmsId: b.parmsIds.get(9)!, scale: 1, poly })).equals(bytes),
+    ).toBe(true)
+    const [first, last] = [0, 8].map((j) => {
+      const limb = poly.limbs[j]!.slice()
+      inverseNtt(limb, b.ntt[j]!)
+      return limb
+    }) as [BigUint64Array, BigUint64Array]
+    const signed = (v: bigint, q: bigint) => centred(v, q)
+    expect(first.every((v, k) => signed(v, b.primes[0]!) === signed(last[k]!, b.primes[8]!))).toBe(true)
+    expect(first.every((v) => Math.abs(Number(signed(v, b.primes[0]!))) <= 1)).toBe(true)
   })
 })
 
