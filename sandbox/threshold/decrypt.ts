@@ -26,6 +26,15 @@ export interface DecryptionInstance {
 /** Smudging used unless a caller states its own; see docs/threshold.md for the argument. */
 export const DEFAULT_SMUDGING_BITS = 30
 
+/**
+ * The least width a member accepts from whoever sets up an opening. Each
+ * instance id gets independent noise, so a coordinator can average Q
+ * openings of a crafted ciphertext: the noise falls to 2^k/√(3Q), and
+ * stripping it needs Q ≈ 2^(2k+1)/3 openings: 2^40 at k = 20, a handful
+ * at k = 1 (the attack test recovers the whole key with 160 per member).
+ */
+export const MIN_SMUDGING_BITS = 20
+
 export function freshCiphertext(basis: RnsBasis, bytes: Uint8Array, what: string): SealCiphertext {
   const ct = readCiphertext(basis, bytes, what)
   if (ct.polys.length !== 2) {
@@ -68,6 +77,17 @@ export function instancePrg(
   inst: DecryptionInstance,
   extra: readonly Uint8Array[] = [],
 ): ReturnType<typeof sharePrg> {
+  if (
+    !Number.isInteger(inst.smudgingBits) ||
+    inst.smudgingBits < MIN_SMUDGING_BITS ||
+    inst.smudgingBits > 62
+  ) {
+    throw new ThresholdError(
+      'PARAMS_INVALID',
+      'smudgingBits',
+      `${inst.smudgingBits} is not an integer in ${MIN_SMUDGING_BITS}..62: a narrower width lets repeated openings average the noise away`,
+    )
+  }
   return sharePrg(key.member, protocol, [
     inst.id,
     inst.ciphertext,

@@ -14,6 +14,7 @@ export {
   type DecryptionInstance,
   decodePlaintext,
   decryptionShare,
+  MIN_SMUDGING_BITS,
   smudgingErrorBound,
 } from './decrypt.ts'
 export {
