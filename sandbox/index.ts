@@ -59,6 +59,7 @@ export { type PlainValue, plaintextOutputs, readCsvRows } from './reference/plai
 export { withinStatedError } from './reference/within-error.ts'
 export { type TrustedRunOptions, type TrustedRunResult, trustedRun } from './run.ts'
 export * from './spec/index.ts'
+export * from './threshold/index.ts'
 export { getBlob, putBlob } from './vault/blob-dir.ts'
 export { type CreateVaultOptions, createVault } from './vault/create.ts'
 export { readCsv } from './vault/csv.ts'

@@ -1,0 +1,76 @@
+import { Readable } from 'node:stream'
+import { type Hex32, sha256Hex } from '../he/hash.ts'
+import { rotateAndSumSteps } from '../he/profiles.ts'
+import { loadInto, type SealObject, wireBytes } from '../he/serialize.ts'
+import { readCsv } from '../vault/csv.ts'
+import { storedColumns } from '../vault/layout.ts'
+import { type VaultManifest, vaultIdOf } from '../vault/manifest.ts'
+import type { Policy } from '../vault/policy.ts'
+import type { VaultSchema } from '../vault/schema.ts'
+import { encryptUnder, type TestCommittee } from './threshold-committee.ts'
+
+/**
+ * A vault encrypted under a committee's collective public key, in memory:
+ * the same stored-column layout and manifest as `vault create`, but public
+ * key encryption (no secret key anywhere) and the committee's relin and
+ * Galois keys. What `tcf vault create --committee` will write to disk.
+ */
+export interface ThresholdVault {
+  readonly manifest: VaultManifest
+  readonly blobs: ReadonlyMap<Hex32, Uint8Array>
+}
+
+export async function thresholdVault(
+  tc: TestCommittee,
+  csv: string,
+  schema: VaultSchema,
+  policy: Policy,
+  keys: { readonly relinKeys: Uint8Array; readonly galoisKeys: Uint8Array },
+): Promise<ThresholdVault> {
+  const { ctx } = tc
+  const slots = ctx.profile.slotCount
+  const layout = storedColumns(schema)
+  const rows: Float64Array[] = []
+  for await (const row of readCsv(Readable.from([csv]), schema)) rows.push(row.values)
+  const blobs = new Map<Hex32, Uint8Array>()
+  const put = (bytes: Uint8Array) => {
+    const id = sha256Hex(bytes)
+    blobs.set(id, bytes)
+    return id
+  }
+  const chunkCount = Math.ceil(rows.length / slots)
+  const chunks = layout.map((_, c) =>
+    Array.from({ length: chunkCount }, (_, k) => {
+      const values = rows.slice(k * slots, (k + 1) * slots).map((r) => r[c]!)
+      return put(toWire(tc, encryptUnder(ctx, tc.publicKey, values), () => new ctx.seal.Ciphertext()))
+    }),
+  )
+  const withoutId = {
+    version: 1 as const,
+    profile: ctx.profile.name,
+    schema,
+    recordCount: rows.length,
+    chunkCount,
+    slotCount: slots,
+    keys: {
+      publicKey: sha256Hex(toWire(tc, tc.publicKey, () => new ctx.seal.PublicKey())),
+      relinKeys: put(toWire(tc, keys.relinKeys, () => new ctx.seal.RelinKeys())),
+      galoisKeys: put(toWire(tc, keys.galoisKeys, () => new ctx.seal.GaloisKeys())),
+      galoisSteps: rotateAndSumSteps(slots),
+    },
+    columns: layout.map((s, i) => ({ ...s, chunks: chunks[i]! })),
+    policy,
+    createdAt: new Date().toISOString(),
+  }
+  return { manifest: { ...withoutId, vaultId: vaultIdOf(withoutId) }, blobs }
+}
+
+/** Uncompressed SEAL bytes to the zstd wire form vaults store. */
+function toWire<T extends SealObject>(tc: TestCommittee, bytes: Uint8Array, make: () => T): Uint8Array {
+  const obj = loadInto(tc.ctx, make, bytes, 'key or ciphertext', 'KEY_INVALID')
+  try {
+    return wireBytes(tc.ctx.seal, obj)
+  } finally {
+    obj.delete()
+  }
+}

@@ -1,0 +1,186 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Circuit } from '../compiler/circuit.ts'
+import { compile } from '../compiler/compile.ts'
+import { finish } from '../decrypt/finish.ts'
+import { evaluateCircuit } from '../evaluator/evaluate.ts'
+import { loadEvaluationKeys } from '../he/keys.ts'
+import { rotateAndSumSteps } from '../he/profiles.ts'
+import { heContext } from '../he/seal.ts'
+import { plaintextOutputs } from '../reference/plaintext.ts'
+import { OPEN_POLICY } from '../testing/fixtures.ts'
+import { REGRESSION_SCHEMA, REGRESSION_SPEC } from '../testing/regression.ts'
+import {
+  committeeEvaluationKeys,
+  decryptWith,
+  type TestCommittee,
+  testCommittee,
+} from '../testing/threshold-committee.ts'
+import { thresholdVault } from '../testing/threshold-vault.ts'
+import { combineDecryption, DEFAULT_SMUDGING_BITS, decodePlaintext, decryptionShare } from './decrypt.ts'
+import { pcksCombine, pcksShare } from './pcks.ts'
+import { readCiphertext } from './seal-format.ts'
+import { combineStat, statShare } from './stat-decrypt.ts'
+
+/**
+ * The whole path on real SEAL: a vault encrypted under a 4-member
+ * committee's collective key, evaluated by the real compiler and evaluator
+ * with the committee's relin and Galois keys, then opened two ways: to the
+ * committee by threshold decryption (the quality statistics) and to the
+ * buyer alone by public-key switching. No party ever holds the secret key;
+ * the single-key decryption is the test's oracle only.
+ */
+const rows = Array.from({ length: 300 }, (_, i) => {
+  const x = (i * 37) % 101
+  return {
+    x: i % 17 === 0 ? '' : String(x),
+    y: String(Math.min(500, 100 + 3 * x + ((i * 13) % 29))),
+    g: i % 3 === 0 ? 'p' : 'q',
+  }
+})
+const csv = `x,y,g\n${rows.map((r) => `${r.x},${r.y},${r.g}`).join('\n')}\n`
+
+let tc: TestCommittee
+let circuit: Circuit
+let stats: Uint8Array[]
+let oracle: number[]
+const participants = [1, 2, 4]
+
+const mean = (v: Float64Array) => v.reduce((a, b) => a + b, 0) / v.length
+
+beforeAll(async () => {
+  const ctx = await heContext('ckks-8192')
+  tc = testCommittee(ctx, 4, 'job')
+  const evk = committeeEvaluationKeys(tc, rotateAndSumSteps(ctx.profile.slotCount))
+  const vault = await thresholdVault(tc, csv, REGRESSION_SCHEMA, OPEN_POLICY, evk)
+  circuit = compile(REGRESSION_SPEC, vault.manifest)
+  const keys = loadEvaluationKeys(
+    ctx,
+    {
+      relinKeys: vault.blobs.get(vault.manifest.keys.relinKeys)!,
+      galoisKeys: vault.blobs.get(vault.manifest.keys.galoisKeys)!,
+    },
+    vault.manifest.keys,
+  )
+  try {
+    stats = evaluateCircuit(ctx, keys, {
+      circuit,
+      columns: new Map(vault.manifest.columns.map((c) => [c.name, c.chunks])),
+      chunkCount: vault.manifest.chunkCount,
+      readBlob: (id) => vault.blobs.get(id as `0x${string}`)!,
+    })
+  } finally {
+    keys.delete()
+  }
+  const sk = tc.collectiveSecretKey()
+  oracle = stats.map((ct) => mean(decryptWith(ctx, sk, ct)))
+  sk.delete()
+}, 120_000)
+
+/** The stated error of a slot-averaged stat: 7.5 σ of the constant coefficient of t uniform smudging terms. */
+function averagedBound(ct: Uint8Array, bits: number): number {
+  const { scale } = readCiphertext(tc.basis, ct)
+  return (7.5 * 2 ** bits * Math.sqrt(participants.length / 3)) / scale
+}
+
+function expectOutputsClose(
+  got: ReturnType<typeof finish>,
+  truth: ReturnType<typeof plaintextOutputs>,
+): void {
+  for (const [name, value] of Object.entries(got.outputs)) {
+    expect('withheld' in value, name).toBe(false)
+    const flat = JSON.stringify(value, (_k, v) => v)
+    const expected = truth[name]!
+    const pairs: [number, number][] =
+      'value' in value && typeof expected === 'number'
+        ? [[value.value as number, expected]]
+        : 'buckets' in value
+          ? Object.entries(expected as Record<string, number>).map(([k, v]) => [value.buckets[k]!, v])
+          : 'r2' in value
+            ? [[value.r2, (expected as { r2: number }).r2]]
+            : []
+    expect(pairs.length, `${name}: ${flat}`).toBeGreaterThan(0)
+    for (const [a, b] of pairs)
+      expect(Math.abs(a - b) / Math.max(1, Math.abs(b)), `${name}: ${a} vs ${b}`).toBeLessThan(2e-3)
+  }
+}
+
+describe('a job on a threshold vault (n = 4, t = 3), compiler + evaluator + committee keys', () => {
+  it('the evaluated stats under the collective key decrypt (oracle) to the plaintext outputs', () => {
+    const truth = plaintextOutputs(
+      rows.map((r) => ({ ...r })),
+      REGRESSION_SCHEMA,
+      REGRESSION_SPEC,
+    )
+    expectOutputsClose(finish(circuit, oracle, OPEN_POLICY.minAggregation), truth)
+  })
+
+  it('threshold decryption by members 1, 2, 4 gives every stat within its stated error, and the outputs', () => {
+    const opened = stats.map((ct, i) => {
+      const inst = { id: `job/stat/${i}`, ciphertext: ct, participants, smudgingBits: DEFAULT_SMUDGING_BITS }
+      const shares = participants.map((p) => decryptionShare(tc.basis, tc.keys[p - 1]!, inst))
+      return mean(decodePlaintext(tc.ctx, combineDecryption(tc.basis, ct, shares)))
+    })
+    opened.forEach((v, i) => {
+      expect(Math.abs(v - oracle[i]!), `stat ${i}`).toBeLessThan(
+        averagedBound(stats[i]!, DEFAULT_SMUDGING_BITS),
+      )
+    })
+    const truth = plaintextOutputs(rows, REGRESSION_SCHEMA, REGRESSION_SPEC)
+    expectOutputsClose(finish(circuit, opened, OPEN_POLICY.minAggregation), truth)
+  })
+
+  it('the committee opens each stat as one smudged coefficient (8 bytes a share), within the same error', () => {
+    const opened = stats.map((ct, i) => {
+      const inst = { id: `job/score/${i}`, ciphertext: ct, participants, smudgingBits: DEFAULT_SMUDGING_BITS }
+      const shares = participants.map((p) => statShare(tc.basis, tc.keys[p - 1]!, inst))
+      expect(shares.every((sh) => sh.length === 1)).toBe(true)
+      return combineStat(tc.basis, ct, shares)
+    })
+    opened.forEach((v, i) => {
+      expect(Math.abs(v - oracle[i]!), `stat ${i}`).toBeLessThan(
+        averagedBound(stats[i]!, DEFAULT_SMUDGING_BITS),
+      )
+    })
+    expectOutputsClose(
+      finish(circuit, opened, OPEN_POLICY.minAggregation),
+      plaintextOutputs(rows, REGRESSION_SCHEMA, REGRESSION_SPEC),
+    )
+  })
+
+  it("public-key switching releases the result to the buyer's SEAL key alone", () => {
+    const { ctx } = tc
+    const keygen = new ctx.seal.KeyGenerator(ctx.context)
+    const buyerSecret = keygen.secretKey()
+    const buyerPublic = keygen.createPublicKey()
+    const buyerPublicKey = buyerPublic.saveToArray(ctx.seal.ComprModeType.none) as Uint8Array
+    try {
+      const switched = stats.map((ct, i) => {
+        const inst = {
+          id: `job/release/${i}`,
+          ciphertext: ct,
+          buyerPublicKey,
+          participants,
+          smudgingBits: DEFAULT_SMUDGING_BITS,
+        }
+        return pcksCombine(
+          tc.basis,
+          ct,
+          participants.map((p) => pcksShare(tc.basis, tc.keys[p - 1]!, inst)),
+        )
+      })
+      const released = switched.map((ct) => mean(decryptWith(ctx, buyerSecret, ct)))
+      released.forEach((v, i) => {
+        expect(Math.abs(v - oracle[i]!), `stat ${i}`).toBeLessThan(
+          averagedBound(stats[i]!, DEFAULT_SMUDGING_BITS),
+        )
+      })
+      // the switched ciphertext is not a committee ciphertext any more: the collective key opens noise
+      const sk = tc.collectiveSecretKey()
+      const wrong = mean(decryptWith(ctx, sk, switched[0]!))
+      sk.delete()
+      expect(Math.abs(wrong - oracle[0]!)).toBeGreaterThan(1e3)
+    } finally {
+      for (const o of [buyerSecret, buyerPublic, keygen]) o.delete()
+    }
+  })
+})
