@@ -4,8 +4,6 @@ import { join } from 'node:path'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import type { Wallet } from 'ethers'
 import type { ClusterNode } from '../../devnet/cluster.ts'
-import { signRequest } from '../../node/api/index.ts'
-import { manifestBlob } from '../../node/vaults.ts'
 import {
   type ContractAddresses,
   computePolicyHash,
@@ -15,8 +13,10 @@ import {
   type Hex32,
   type JobRequest,
   jobIdOf,
+  manifestBlob,
   type SignedJobRequest,
   signJobRequest,
+  signRequest,
   specHash,
 } from '../../protocol/index.ts'
 import { BLOB_DIR, readManifest, type VaultManifest } from '../../sandbox/index.ts'
