@@ -17,8 +17,11 @@ export interface OpenApiDocument {
 
 type JsonSchema = Record<string, unknown>
 
-const json = (schema: z.ZodType): JsonSchema =>
-  z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as JsonSchema
+function json(schema: z.ZodType): JsonSchema {
+  // The document declares its own dialect; embedded schemas need no $schema of their own.
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' })
+  return rest
+}
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 const content = (type: string, schema: object) => ({ content: { [type]: { schema } } })
 

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { hex32Schema } from '../hex.ts'
+import { type Hex32, hex32Schema } from '../hex.ts'
 import { signedJobRequestCodec } from '../messages/jobRequest.ts'
 import { sealedResultCodec } from '../messages/sealedResult.ts'
 import { vaultManifestCodec } from '../messages/vaultManifest.ts'
@@ -15,8 +15,10 @@ import {
   vaultSummarySchema,
 } from './vaults.ts'
 
-const id = (what: string): ParamSpec<`0x${string}`> => ({
-  schema: hex32Schema as unknown as z.ZodType<`0x${string}`, string>,
+// A regex rather than hex32Schema, so that the OpenAPI document states the pattern.
+const HEX32 = z.string().regex(/^0x[0-9a-f]{64}$/) as z.ZodType<string, string> as z.ZodType<Hex32, string>
+const id = (what: string): ParamSpec<Hex32> => ({
+  schema: HEX32,
   code: 'BAD_ID',
   message: `${what} must be 0x followed by 64 lowercase hex digits`,
   description: what,
