@@ -5,7 +5,6 @@
 //   node/cli ← bin
 //
 // Paths are relative to the repository root, as dependency-cruiser reports them.
-import { posix } from 'node:path'
 
 /** Code that exists to test: unit tests beside the code, test/, and the testing/ folders of fixtures. */
 const TEST_CODE = '(^test/|\\.test\\.ts$|(^|/)testing/)'
@@ -31,27 +30,6 @@ const CLIENT_ROLES = '^node/(sdk|agent|contributor)/'
  * seconds on every validator) and the pure consensus core must not pay for.
  */
 const LIGHT_ENTRIES = ['^protocol/errors\\.ts$']
-
-/**
- * Known violations, allowed for now and no longer: imports in node/ files that other work on
- * issue #12 is rewriting (the SDK and the vault agent moving what they share with the daemon into
- * protocol/, the hex schemas moving into protocol/index.ts). Delete each entry once its import is
- * gone; an entry whose import has gone or changed is reported as stale. A new violation is never
- * covered by this list, and nothing else may be added to it.
- *
- * Each entry: [rule, from, to, kind of import ('import' unless said)].
- */
-const TEMPORARILY_ALLOWED = [
-  ['client-roles-import-no-daemon-internals', 'node/agent/agent.ts', 'node/log.ts', 'type-only'],
-  ['client-roles-import-no-daemon-internals', 'node/sdk/certificate.ts', 'node/consensus/certificate.ts'],
-  ['client-roles-import-no-daemon-internals', 'node/sdk/client.ts', 'node/storage/job-record.ts'],
-  ['client-roles-import-no-daemon-internals', 'node/sdk/client.ts', 'node/vaults.ts'],
-  ['client-roles-import-no-daemon-internals', 'node/sdk/http.ts', 'node/api/signed-request.ts'],
-  ['client-roles-import-no-daemon-internals', 'node/sdk/index.ts', 'node/storage/job-record.ts', 'export'],
-  ['client-roles-import-no-daemon-internals', 'node/sdk/types.ts', 'node/storage/job-record.ts', 'type-only'],
-  ['cross-folder-imports-use-index', 'node/sdk/sealing.test.ts', 'protocol/messages/sealedResult.ts'],
-  ['cross-folder-imports-use-index', 'node/storage/settlement.ts', 'protocol/hex.ts'],
-]
 
 /** What each top-level folder may import besides itself, and why. test/ may import every folder. */
 const LAYERS = {
@@ -84,19 +62,6 @@ function layerRule([folder, { may, why }]) {
     severity: 'error',
     from: { path: `^${folder}/` },
     to: { path: `^${ALL_FOLDERS}/`, pathNot: [folder, ...may].map((allowed) => `^${allowed}/`) },
-  }
-}
-
-/** An entry in dependency-cruiser's own baseline shape, which is what its stale check compares. */
-function knownViolation([rule, from, to, kind = 'import']) {
-  const specifier = posix.relative(posix.dirname(from), to)
-  return {
-    type: 'dependency',
-    rule: { name: rule, severity: 'error' },
-    from,
-    to,
-    unresolvedTo: specifier.startsWith('.') ? specifier : `./${specifier}`,
-    dependencyTypes: kind === 'type-only' ? ['local', 'type-only', 'import'] : ['local', kind],
   }
 }
 
@@ -149,7 +114,5 @@ export default {
     tsConfig: { fileName: 'tsconfig.json' },
     // libp2p and its kin publish only an "import" condition.
     enhancedResolveOptions: { conditionNames: ['import', 'require', 'node', 'default'] },
-    knownViolations: TEMPORARILY_ALLOWED.map(knownViolation),
-    baseline: { staleEntriesSeverity: 'warn' },
   },
 }

@@ -12,6 +12,7 @@ export {
   type TimeoutParams,
   timeoutDuration,
 } from './params.ts'
+export { hasQuorum } from './quorum.ts'
 export type {
   Address,
   ConsensusSigner,
@@ -28,3 +29,4 @@ export { type ConsensusState, type HeightState, IDLE, type IdleState, type Step 
 export { type Validator, ValidatorSet } from './validator-set.ts'
 export { VoteBook } from './vote-book.ts'
 export { type RoundValue, type Wal, type WalEntry, walEntryHeight } from './wal.ts'
+export { fromWireCertificate, toWireCertificate } from './wire-certificate.ts'

@@ -4,7 +4,7 @@
 // a command loads only what it runs.
 
 export { VaultAgent, type VaultAgentInit } from './agent/index.ts'
-export { type NodeStatus, signRequest } from './api/index.ts'
+export type { NodeStatus } from './api/index.ts'
 export { deployOptions } from './cli/cmds/devnet/deploy/options.ts'
 export { nodeInitOptions } from './cli/cmds/node/init/options.ts'
 export { nodeStartOptions } from './cli/cmds/node/start/options.ts'
@@ -16,4 +16,3 @@ export { initHome } from './home.ts'
 export { generatePeerKey, peerIdOf } from './p2p/index.ts'
 export { Client, type JobResult, type JobSettlement } from './sdk/index.ts'
 export type { JobRecord, StoredBlock } from './storage/index.ts'
-export { manifestBlob } from './vaults.ts'

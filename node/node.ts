@@ -10,6 +10,7 @@ import {
   type SignatureVerifier,
   type SignedProposal,
   type SignedVote,
+  toWireCertificate,
   ValidatorSet,
 } from '../consensus/index.ts'
 import {
@@ -27,8 +28,10 @@ import {
   decidedRecordCodec,
   type Eip712Domain,
   type Hex32,
+  type JobPreview,
   jobIdOf,
   type MessageCodec,
+  manifestBlob,
   type ProposalMessage,
   type Release,
   type ResultAttestation,
@@ -37,7 +40,9 @@ import {
   type StatusMessage,
   sealedResultCodec,
   signedJobRequestCodec,
+  type VaultBudget,
   type VoteMessage,
+  vaultBlobIds,
   verifyJobRequest,
   verifyRelease,
   verifyResultAttestation,
@@ -64,7 +69,6 @@ import {
   type NodeStatus,
   type VaultSummary,
 } from './api/index.ts'
-import { toWireCertificate } from './consensus/certificate.ts'
 import { recordsToApply, verifyDecidedRecord } from './consensus/decided-chain.ts'
 import { ConsensusDriver } from './consensus/driver.ts'
 import { AttestationPool } from './jobs/attestation-pool.ts'
@@ -84,7 +88,6 @@ import type {
   TopicMessages,
   TopicName,
 } from './ports.ts'
-import type { JobPreview, VaultBudget } from './sdk/types.ts'
 import {
   blobIdOf,
   HEAD_KEY,
@@ -95,7 +98,6 @@ import {
 } from './storage/index.ts'
 import { VaultDirectory } from './vault-directory.ts'
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits, VaultUploads } from './vault-uploads.ts'
-import { manifestBlob, vaultBlobIds } from './vaults.ts'
 
 export const NODE_VERSION = '0.1.0'
 

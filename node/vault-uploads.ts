@@ -1,9 +1,8 @@
-import type { Address, Hex32 } from '../protocol/index.ts'
+import { type Address, type Hex32, manifestBlob, vaultBlobIds } from '../protocol/index.ts'
 import { parseManifest, type VaultManifest } from '../sandbox/index.ts'
 import { ApiError } from './api/index.ts'
 import type { ChainVault, NodeChain } from './ports.ts'
 import type { NodeStore, StoredUpload } from './storage/index.ts'
-import { manifestBlob, vaultBlobIds } from './vaults.ts'
 
 /** What a node lets vault owners keep on its disk. */
 export interface UploadLimits {

@@ -1,6 +1,7 @@
 // The public surface of protocol/: wire types, canonical encoding, ids, signing, contracts client.
 
 export { bytes32Word, hashWords, uintWord } from './abiWords.ts'
+export * from './api/index.ts'
 export { canonicalBytes, canonicalJson } from './canonicalJson.ts'
 export {
   type AnchorCall,
@@ -24,7 +25,6 @@ export {
   type EscrowBinding,
   type EscrowClosing,
   JOB_STATUS,
-  type JobRecord,
   type JobStatus,
 } from './chain/jobMarket.ts'
 export { type Credit, type SettlementCredits, settlementCredits } from './chain/settlement.ts'
@@ -104,7 +104,13 @@ export {
   resultAttestationCodec,
   type ValidatorSignature,
 } from './messages/attestation.ts'
-export { type BlobRequest, type BlobResponse, blobRequestCodec, blobResponseCodec } from './messages/blob.ts'
+export {
+  type BlobRequest,
+  type BlobResponse,
+  blobIdOf,
+  blobRequestCodec,
+  blobResponseCodec,
+} from './messages/blob.ts'
 export {
   type Block,
   type BlockHeader,
@@ -139,6 +145,7 @@ export {
   type SealedPayload,
   type SealedResult,
   sealedHashOf,
+  sealedPayloadSchema,
   sealedResultCodec,
 } from './messages/sealedResult.ts'
 export {
@@ -147,6 +154,7 @@ export {
   type StatusMessage,
   statusMessageCodec,
 } from './messages/status.ts'
+export { manifestBlob, vaultBlobIds } from './messages/vaultBlobs.ts'
 export {
   computePolicyHash,
   computeVaultId,

@@ -3,7 +3,6 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import type { Wallet } from 'ethers'
-import { manifestBlob, signRequest } from '../../node/index.ts'
 import {
   type ContractAddresses,
   computePolicyHash,
@@ -13,8 +12,10 @@ import {
   type Hex32,
   type JobRequest,
   jobIdOf,
+  manifestBlob,
   type SignedJobRequest,
   signJobRequest,
+  signRequest,
   specHash,
 } from '../../protocol/index.ts'
 import { BLOB_DIR, readManifest, type VaultManifest } from '../../sandbox/index.ts'

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { SecretKey } from 'node-seal'
+import type { Logger } from 'pino'
 import type { ValidatorSet } from '../../consensus/index.ts'
 import type { Hex32 } from '../../protocol/index.ts'
 import {
@@ -17,7 +18,6 @@ import {
   readManifest,
   type VaultManifest,
 } from '../../sandbox/index.ts'
-import type { Logger } from '../log.ts'
 import {
   type ChainContext,
   Client,

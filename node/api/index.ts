@@ -6,11 +6,3 @@ export {
   type NodeStatus,
   type VaultSummary,
 } from './service.ts'
-export {
-  MAX_CLOCK_SKEW_MS,
-  requestDigestMessage,
-  SIGNATURE_HEADERS,
-  type SignatureCheck,
-  signRequest,
-  verifyRequest,
-} from './signed-request.ts'

@@ -1,40 +1,128 @@
 import { z } from 'zod'
 import {
-  commitCertificateCodec,
-  sealedResultCodec,
-  signedJobRequestCodec,
-  vaultManifestCodec,
+  apiErrorBodySchema,
+  type ParamSpec,
+  ROUTES,
+  type Route,
+  type RouteName,
+  SIGNATURE_HEADERS,
 } from '../../protocol/index.ts'
-import { jobRecordSchema } from '../storage/index.ts'
-import { SIGNATURE_HEADERS } from './signed-request.ts'
 
-const json = (schema: z.ZodType) => z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' })
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
-const body = (schema: object) => ({ required: true, content: { 'application/json': { schema } } })
-const ok = (description: string, schema: object = { type: 'object' }) => ({
-  description,
-  content: { 'application/json': { schema } },
-})
-const errors = {
-  '4XX': ok('refused: `{ error: { code, message } }` with a stable code', ref('Error')),
+/** The parts of the document a reader may rely on; the rest is OpenAPI 3.1. */
+export interface OpenApiDocument {
+  readonly openapi: string
+  readonly paths: Record<string, Record<string, unknown>>
+  readonly [key: string]: unknown
 }
-const signed = [
-  { name: SIGNATURE_HEADERS.address, in: 'header', required: true, schema: { type: 'string' } },
-  { name: SIGNATURE_HEADERS.timestamp, in: 'header', required: true, schema: { type: 'string' } },
-  { name: SIGNATURE_HEADERS.signature, in: 'header', required: true, schema: { type: 'string' } },
-]
-const id = (name: string) => ({
+
+type JsonSchema = Record<string, unknown>
+
+function json(schema: z.ZodType): JsonSchema {
+  // The document declares its own dialect; embedded schemas need no $schema of their own.
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' })
+  return rest
+}
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+const content = (type: string, schema: object) => ({ content: { [type]: { schema } } })
+
+const SIGNATURE_PARAMETERS = Object.values(SIGNATURE_HEADERS).map((name) => ({
   name,
-  in: 'path',
-  required: true,
-  schema: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
-})
+  in: 'header',
+  schema: { type: 'string' },
+}))
 
-let document: object | undefined
+const SIGNING: Readonly<Record<Route['signing'], string>> = {
+  none: '',
+  request: 'Signed: the x-tcf-* request signature headers.',
+  optional: 'Signed when the caller has a key: some content is served only to a signed request.',
+  body: 'The body carries its own EIP-712 signature.',
+}
 
-/** The API's OpenAPI 3.1 description, served at /openapi.json; request schemas come from the wire schemas. */
-export function openApiDocument(): object {
-  document ??= {
+/** `/v1/jobs/:id` as OpenAPI spells it: `/v1/jobs/{id}`. */
+export const openApiPath = (path: string): string => path.replace(/:([A-Za-z]+)/g, '{$1}')
+
+function parameters(specs: Readonly<Record<string, ParamSpec<unknown>>>, where: 'path' | 'query') {
+  return Object.entries(specs).map(([name, spec]) => ({
+    name,
+    in: where,
+    required: where === 'path',
+    description: spec.description,
+    schema: json(spec.schema),
+  }))
+}
+
+/** Named schemas become components, shared by every route that sends or answers them. */
+function schemaOf(schema: z.ZodType, name: string | undefined, components: Record<string, JsonSchema>) {
+  if (name === undefined) return json(schema)
+  components[name] ??= json(schema)
+  return ref(name)
+}
+
+function operation(name: RouteName, route: Route, components: Record<string, JsonSchema>): object {
+  const { body, response } = route
+  const answer =
+    response.kind === 'json'
+      ? content('application/json', schemaOf(response.schema, response.name, components))
+      : response.kind === 'bytes'
+        ? content('application/octet-stream', { type: 'string', format: 'binary' })
+        : content('text/plain', { type: 'string' })
+  return {
+    operationId: name,
+    summary: route.summary,
+    ...(route.signing === 'none' ? {} : { description: SIGNING[route.signing] }),
+    parameters: [
+      ...parameters(route.params, 'path'),
+      ...parameters(route.query, 'query'),
+      ...(route.signing === 'request' || route.signing === 'optional'
+        ? SIGNATURE_PARAMETERS.map((p) => ({ ...p, required: route.signing === 'request' }))
+        : []),
+    ],
+    ...(body.kind === 'json'
+      ? {
+          requestBody: {
+            required: true,
+            ...content('application/json', schemaOf(body.schema, body.name, components)),
+          },
+        }
+      : body.kind === 'bytes'
+        ? {
+            requestBody: {
+              required: true,
+              ...content('application/octet-stream', { type: 'string', format: 'binary' }),
+            },
+          }
+        : {}),
+    responses: {
+      [response.status]: { description: route.summary, ...answer },
+      ...(route.absent
+        ? {
+            404: {
+              description: `${route.absent.code}: not here`,
+              ...content('application/json', ref('Error')),
+            },
+          }
+        : {}),
+      '4XX': {
+        description: 'refused: `{ error: { code, message } }` with a stable code',
+        ...content('application/json', ref('Error')),
+      },
+    },
+  }
+}
+
+let document: OpenApiDocument | undefined
+
+/** The API's OpenAPI 3.1 description, served at /openapi.json: generated from the contract, route by route. */
+export function openApiDocument(): OpenApiDocument {
+  if (document) return document
+  const components: Record<string, JsonSchema> = { Error: json(apiErrorBodySchema) }
+  const paths: Record<string, Record<string, unknown>> = {}
+  for (const name of Object.keys(ROUTES) as RouteName[]) {
+    const route: Route = ROUTES[name]
+    const path = openApiPath(route.path)
+    paths[path] = { ...paths[path], [route.method.toLowerCase()]: operation(name, route, components) }
+  }
+  document = {
     openapi: '3.1.0',
     info: {
       title: 'tcf node API',
@@ -42,143 +130,8 @@ export function openApiDocument(): object {
       description:
         'A tcf validator node. Writes are signed: job requests and releases by their EIP-712 signatures, blob uploads and vault publications by an EIP-191 request signature in the x-tcf-* headers over `tcf-api-v1\\n<METHOD>\\n<path>\\n<timestamp ms>\\n<sha256 hex of the body>`.',
     },
-    paths: {
-      '/v1/status': {
-        get: {
-          summary: 'Node status: height, peers, validator set, chain',
-          responses: { 200: ok('status') },
-        },
-      },
-      '/metrics': {
-        get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' } } },
-      },
-      '/v1/blobs/{id}': {
-        put: {
-          summary:
-            "Upload a content-addressed blob (sha256 of the body = id) of vault `vault`, signed by the vault's on-chain owner or announcer, within its quota",
-          parameters: [
-            id('id'),
-            {
-              name: 'vault',
-              in: 'query',
-              required: true,
-              schema: { type: 'string', pattern: '^0x[0-9a-f]{64}$' },
-            },
-            ...signed,
-          ],
-          requestBody: {
-            required: true,
-            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
-          },
-          responses: { 201: ok('stored'), ...errors },
-        },
-        get: {
-          summary: 'Download a blob',
-          parameters: [id('id')],
-          responses: {
-            200: { description: 'the bytes', content: { 'application/octet-stream': {} } },
-            ...errors,
-          },
-        },
-      },
-      '/v1/vaults/pending': {
-        post: {
-          summary:
-            'Announce a vault about to be registered on chain: its signer may upload the blobs the manifest names until the announcement expires',
-          parameters: signed,
-          requestBody: body(ref('VaultManifest')),
-          responses: { 201: ok('announced: { vaultId, expiresAt, blobs }'), ...errors },
-        },
-      },
-      '/v1/vaults': {
-        post: {
-          summary:
-            "Publish a vault's manifest (its blobs uploaded first; signed by the vault's on-chain owner)",
-          parameters: signed,
-          requestBody: body(ref('VaultManifest')),
-          responses: { 201: ok('published'), ...errors },
-        },
-        get: { summary: 'Vaults this node holds', responses: { 200: ok('vault summaries') } },
-      },
-      '/v1/vaults/{id}': {
-        get: { parameters: [id('id')], responses: { 200: ok('manifest', ref('VaultManifest')), ...errors } },
-      },
-      '/v1/vaults/{id}/budget': {
-        get: {
-          summary: "The vault's privacy budget: epsilon total, spent and remaining at the node's height",
-          parameters: [id('id')],
-          responses: { 200: ok('budget'), ...errors },
-        },
-      },
-      '/v1/vaults/{id}/preview': {
-        post: {
-          summary: 'A spec before paying: cost, per-output epsilon, noise and 95% error, budget left',
-          parameters: [id('id')],
-          requestBody: body({ type: 'object' }),
-          responses: { 200: ok('preview'), ...errors },
-        },
-      },
-      '/v1/jobs': {
-        post: {
-          summary: 'Submit a buyer-signed job request',
-          requestBody: body(ref('SignedJobRequest')),
-          responses: { 202: ok('accepted'), ...errors },
-        },
-        get: {
-          summary: 'Jobs by vault and stage',
-          parameters: [
-            { name: 'vault', in: 'query', schema: { type: 'string' } },
-            { name: 'stage', in: 'query', schema: { type: 'string' } },
-          ],
-          responses: { 200: ok('jobs'), ...errors },
-        },
-      },
-      '/v1/jobs/{id}': {
-        get: {
-          summary: 'A job: stage, heights, timestamps, tx hashes',
-          parameters: [id('id')],
-          responses: { 200: ok('job', ref('JobRecord')), ...errors },
-        },
-      },
-      '/v1/jobs/{id}/sealed': {
-        get: {
-          summary: "The result sealed to the buyer's key",
-          parameters: [id('id')],
-          responses: { 200: ok('sealed result', ref('SealedResult')), ...errors },
-        },
-      },
-      '/v1/releases': {
-        post: {
-          summary: "The vault owner's release: sealed result + signed score",
-          requestBody: body(ref('SealedResult')),
-          responses: { 202: ok('accepted'), ...errors },
-        },
-      },
-      '/v1/blocks/{height}': {
-        get: {
-          summary: 'A decided block with its commit certificate',
-          parameters: [
-            { name: 'height', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } },
-          ],
-          responses: { 200: ok('block'), ...errors },
-        },
-      },
-    },
-    components: {
-      schemas: {
-        Error: {
-          type: 'object',
-          properties: {
-            error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
-          },
-        },
-        SignedJobRequest: json(signedJobRequestCodec.schema),
-        SealedResult: json(sealedResultCodec.schema),
-        VaultManifest: json(vaultManifestCodec.schema),
-        CommitCertificate: json(commitCertificateCodec.schema),
-        JobRecord: json(jobRecordSchema),
-      },
-    },
+    paths,
+    components: { schemas: components },
   }
   return document
 }

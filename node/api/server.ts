@@ -1,12 +1,21 @@
 import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
-import type { Address, Hex32 } from '../../protocol/index.ts'
-import { JOB_STAGES, type JobStage } from '../storage/index.ts'
+import {
+  type Address,
+  type ParamSpec,
+  ROUTES,
+  type Route,
+  type RouteName,
+  SIGNATURE_HEADERS,
+  type SignatureCheck,
+  type VaultManifest,
+  verifyRequest,
+} from '../../protocol/index.ts'
+import type { Handler, HandlerInput, Handlers, TextResult } from './handler.ts'
 import { IpCeiling } from './ip-ceiling.ts'
 import { openApiDocument } from './openapi.ts'
 import { ApiError, type NodeService } from './service.ts'
-import { SIGNATURE_HEADERS, type SignatureCheck, verifyRequest } from './signed-request.ts'
 
 export interface ApiInit {
   readonly host: string
@@ -21,9 +30,10 @@ export interface ApiInit {
   readonly maxJsonBytes?: number
   /** requests per client (a verified signer with standing, else the IP) per minute */
   readonly rateLimitPerMinute?: number
+  /** check every JSON response against the contract's schema (tests): a mismatch is 500 RESPONSE_CONTRACT */
+  readonly checkResponses?: boolean
 }
 
-const HEX32 = /^0x[0-9a-f]{64}$/
 /** The per-IP ceiling, counted before bodies are read, in multiples of the per-client rate limit. */
 const IP_CEILING_FACTOR = 4
 /** Fastify's own failures, mapped to this API's stable codes. */
@@ -51,10 +61,10 @@ function verified(request: FastifyRequest): SignatureCheck {
 }
 
 /**
- * The node's JSON HTTP API (OpenAPI document at /openapi.json). Writes
- * carry a signature: job requests and releases their own EIP-712 one,
- * blob uploads and vault publications the caller's request signature.
- * Every error is `{ error: { code, message } }` with a stable code.
+ * The node's JSON HTTP API: the routes of the contract (protocol/api/routes.ts), described at
+ * /openapi.json. Writes carry a signature: job requests and releases their own EIP-712 one, blob
+ * uploads and vault publications the caller's request signature. Every error is
+ * `{ error: { code, message } }` with a stable code.
  */
 export class ApiServer {
   readonly #init: ApiInit
@@ -160,113 +170,116 @@ export class ApiServer {
         .send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` } }),
     )
 
-    const signer = (request: FastifyRequest): Address => {
-      const check = verified(request)
-      if (!check.ok) throw new ApiError(401, check.code, check.message)
-      return check.address
+    const handlers = this.#handlers()
+    for (const name of Object.keys(ROUTES) as RouteName[]) {
+      this.#register(ROUTES[name], handlers[name] as Handler<Route>)
     }
+  }
 
-    app.get('/openapi.json', () => openApiDocument())
-    app.get('/metrics', async (_request, reply) => {
-      if (!this.#init.metrics) throw new ApiError(404, 'NOT_FOUND', 'metrics are not enabled')
-      return reply.type(this.#init.metrics.contentType).send(await this.#init.metrics.render())
-    })
-    app.get('/v1/status', () => service.status())
+  /** What each route of the contract does here: the node's service, and the node's own documents. */
+  #handlers(): Handlers {
+    const { service, metrics } = this.#init
+    return {
+      openapi: async () => openApiDocument(),
+      metrics: async () =>
+        metrics ? { contentType: metrics.contentType, text: await metrics.render() } : undefined,
+      status: () => service.status(),
+      putBlob: async ({ params, query, body, signer }) => {
+        await service.putBlob(params.id, body, {
+          signer: signer as Address,
+          ...(query.vault === undefined ? {} : { vaultId: query.vault }),
+        })
+        return { id: params.id }
+      },
+      getBlob: ({ params, signer }) => service.getBlob(params.id, signer),
+      announceVault: ({ body, signer }) => service.announceVault(body, signer as Address),
+      publishVault: ({ body, signer }) => service.publishVault(body, signer as Address),
+      vaults: async () => ({ vaults: await service.vaults() }),
+      vault: ({ params }) => service.vault(params.id) as Promise<VaultManifest | undefined>,
+      budget: ({ params }) => service.budget(params.id),
+      preview: ({ params, body }) => service.preview(params.id, body),
+      submitJob: ({ body }) => service.submitJob(body),
+      jobs: async ({ query }) => ({ jobs: await service.jobs(query) }),
+      job: ({ params }) => service.job(params.id),
+      sealed: ({ params }) => service.sealed(params.id),
+      release: ({ body }) => service.submitRelease(body),
+      block: ({ params }) => service.block(params.height),
+    }
+  }
 
-    app.put<{ Params: { id: string }; Querystring: { vault?: string } }>(
-      '/v1/blobs/:id',
-      async (request, reply) => {
-        const id = hex32(request.params.id, 'blob id')
-        if (!(request.body instanceof Uint8Array)) {
+  /**
+   * Serves one route of the contract: its parameters parsed by its schemas (400 with the route's
+   * code), its signature checked as the route requires (401), absence answered as its 404.
+   */
+  #register<R extends Route>(route: R, handler: Handler<R>): void {
+    this.#app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (request, reply) => {
+        const params = parseParams(route.params, request.params)
+        if (route.body.kind === 'bytes' && !(request.body instanceof Uint8Array)) {
           throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'blobs are uploaded as application/octet-stream')
         }
-        const { vault } = request.query
-        await service.putBlob(id, request.body, {
-          signer: signer(request),
-          ...(vault === undefined ? {} : { vaultId: hex32(vault, 'vault id') }),
-        })
-        return reply.status(201).send({ id })
+        const query = parseParams(route.query, request.query, { optional: true })
+        const signed =
+          route.signing === 'request' ||
+          (route.signing === 'optional' && request.headers[SIGNATURE_HEADERS.signature] !== undefined)
+        const signer = signed ? this.#signer(request) : undefined
+        const result = await handler({ params, query, body: request.body, signer } as HandlerInput<R>)
+        if (result === undefined) {
+          const absent = route.absent
+          if (!absent) throw new TypeError(`${route.method} ${route.path} found nothing to answer`)
+          throw new ApiError(404, absent.code, absent.message(params))
+        }
+        const { response } = route
+        if (response.kind === 'bytes') {
+          const bytes = result as Uint8Array
+          return reply
+            .type('application/octet-stream')
+            .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+        }
+        if (response.kind === 'text') {
+          const { contentType, text } = result as TextResult
+          return reply.type(contentType).send(text)
+        }
+        if (this.#init.checkResponses) {
+          const checked = response.schema.safeParse(result)
+          if (!checked.success) {
+            throw new ApiError(
+              500,
+              'RESPONSE_CONTRACT',
+              `${route.method} ${route.path}: ${checked.error.message}`,
+            )
+          }
+        }
+        return reply.status(response.status).send(result)
       },
-    )
-    app.get<{ Params: { id: string } }>('/v1/blobs/:id', async (request, reply) => {
-      const signed = request.headers[SIGNATURE_HEADERS.signature] !== undefined
-      const bytes = await service.getBlob(
-        hex32(request.params.id, 'blob id'),
-        signed ? signer(request) : undefined,
-      )
-      if (!bytes) throw new ApiError(404, 'BLOB_NOT_FOUND', `no blob ${request.params.id}`)
-      return reply
-        .type('application/octet-stream')
-        .send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
     })
+  }
 
-    app.post('/v1/vaults', async (request, reply) => {
-      const address = signer(request)
-      return reply.status(201).send(await service.publishVault(request.body, address))
-    })
-    app.post('/v1/vaults/pending', async (request, reply) => {
-      const address = signer(request)
-      return reply.status(201).send(await service.announceVault(request.body, address))
-    })
-    app.get('/v1/vaults', async () => ({ vaults: await service.vaults() }))
-    app.get<{ Params: { id: string } }>('/v1/vaults/:id', async (request) => {
-      const vault = await service.vault(hex32(request.params.id, 'vault id'))
-      if (!vault) throw new ApiError(404, 'VAULT_NOT_FOUND', `no vault ${request.params.id}`)
-      return vault
-    })
-
-    app.get<{ Params: { id: string } }>('/v1/vaults/:id/budget', async (request) => {
-      const budget = await service.budget(hex32(request.params.id, 'vault id'))
-      if (!budget) throw new ApiError(404, 'VAULT_NOT_FOUND', `no vault ${request.params.id}`)
-      return budget
-    })
-    app.post<{ Params: { id: string } }>('/v1/vaults/:id/preview', async (request) =>
-      service.preview(hex32(request.params.id, 'vault id'), request.body),
-    )
-
-    app.post('/v1/jobs', async (request, reply) =>
-      reply.status(202).send(await service.submitJob(request.body)),
-    )
-    app.get<{ Querystring: { vault?: string; stage?: string } }>('/v1/jobs', async (request) => {
-      const { vault, stage } = request.query
-      if (stage !== undefined && !(JOB_STAGES as readonly string[]).includes(stage)) {
-        throw new ApiError(400, 'BAD_STAGE', `stage is one of ${JOB_STAGES.join(', ')}`)
-      }
-      return {
-        jobs: await service.jobs({
-          ...(vault === undefined ? {} : { vault: hex32(vault, 'vault id') }),
-          ...(stage === undefined ? {} : { stage: stage as JobStage }),
-        }),
-      }
-    })
-    app.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request) => {
-      const job = await service.job(hex32(request.params.id, 'job id'))
-      if (!job) throw new ApiError(404, 'JOB_NOT_FOUND', `no job ${request.params.id}`)
-      return job
-    })
-    app.get<{ Params: { id: string } }>('/v1/jobs/:id/sealed', async (request) => {
-      const sealed = await service.sealed(hex32(request.params.id, 'job id'))
-      if (!sealed)
-        throw new ApiError(404, 'NOT_RELEASED', `job ${request.params.id} has no released result here`)
-      return sealed
-    })
-    app.post('/v1/releases', async (request, reply) =>
-      reply.status(202).send(await service.submitRelease(request.body)),
-    )
-
-    app.get<{ Params: { height: string } }>('/v1/blocks/:height', async (request) => {
-      const height = Number(request.params.height)
-      if (!Number.isSafeInteger(height) || height < 1)
-        throw new ApiError(400, 'BAD_HEIGHT', 'a height is a positive integer')
-      const block = await service.block(height)
-      if (!block) throw new ApiError(404, 'BLOCK_NOT_FOUND', `no decided block at height ${height}`)
-      return block
-    })
+  #signer(request: FastifyRequest): Address {
+    const check = verified(request)
+    if (!check.ok) throw new ApiError(401, check.code, check.message)
+    return check.address
   }
 }
 
-function hex32(value: string, what: string): Hex32 {
-  if (!HEX32.test(value))
-    throw new ApiError(400, 'BAD_ID', `${what} must be 0x followed by 64 lowercase hex digits`)
-  return value as Hex32
+type Params = Readonly<Record<string, ParamSpec<unknown>>>
+
+/** A route's path or query parameters, each parsed by its schema; the first bad one is the refusal. */
+function parseParams(
+  specs: Params,
+  raw: unknown,
+  options: { optional?: boolean } = {},
+): Record<string, unknown> {
+  const values = (raw ?? {}) as Record<string, unknown>
+  const parsed: Record<string, unknown> = {}
+  for (const [name, spec] of Object.entries(specs)) {
+    const value = values[name]
+    if (value === undefined && options.optional) continue
+    const result = spec.schema.safeParse(value)
+    if (!result.success) throw new ApiError(400, spec.code, spec.message)
+    parsed[name] = result.data
+  }
+  return parsed
 }

@@ -1,7 +1,20 @@
-import { TcfError } from '../../protocol/errors.ts'
-import type { Address, Hex32, SealedResult } from '../../protocol/index.ts'
-import type { GossipCounters } from '../ports.ts'
-import type { JobStage } from '../storage/index.ts'
+import {
+  type Address,
+  type DecidedBlock,
+  type Hex32,
+  type JobPreview,
+  type JobRecord,
+  type JobStage,
+  type NodeStatus,
+  type SealedResult,
+  TcfError,
+  type VaultAnnouncement,
+  type VaultBudget,
+  type VaultPublication,
+  type VaultSummary,
+} from '../../protocol/index.ts'
+
+export type { ChainInfo, NodeStatus, VaultSummary } from '../../protocol/index.ts'
 
 /** What the API needs from the node; the daemon implements it. */
 export interface NodeService {
@@ -11,60 +24,23 @@ export interface NodeService {
   /** `signer` has signed the upload; only a vault's owner may store its blobs, within a quota */
   putBlob(id: Hex32, bytes: Uint8Array, upload: { signer: Address; vaultId?: Hex32 }): Promise<void>
   /** `signer` has signed the manifest it is about to register: it may upload the blobs it names meanwhile */
-  announceVault(
-    manifest: unknown,
-    signer: Address,
-  ): Promise<{ vaultId: Hex32; expiresAt: string; blobs: number }>
+  announceVault(manifest: unknown, signer: Address): Promise<VaultAnnouncement>
   /** `reader` signed the request (if it did): result bundles go only to validators and the vault's owner */
   getBlob(id: Hex32, reader?: Address): Promise<Uint8Array | undefined>
   /** `signer` has signed the request; only the vault's on-chain owner may publish it */
-  publishVault(manifest: unknown, signer: Address): Promise<{ vaultId: Hex32; manifestHash: Hex32 }>
+  publishVault(manifest: unknown, signer: Address): Promise<VaultPublication>
   vaults(): Promise<VaultSummary[]>
   vault(vaultId: Hex32): Promise<unknown | undefined>
   /** the vault's privacy budget: epsilon total, spent and remaining at the node's height */
-  budget(vaultId: Hex32): Promise<unknown | undefined>
+  budget(vaultId: Hex32): Promise<VaultBudget | undefined>
   /** what a spec would cost and how accurate it would be, before paying: per output epsilon, noise and 95% error */
-  preview(vaultId: Hex32, spec: unknown): Promise<unknown>
+  preview(vaultId: Hex32, spec: unknown): Promise<JobPreview>
   submitJob(signed: unknown): Promise<{ jobId: Hex32 }>
-  job(jobId: Hex32): Promise<unknown | undefined>
-  jobs(filter: { vault?: Hex32; stage?: JobStage }): Promise<unknown[]>
-  block(height: number): Promise<unknown | undefined>
+  job(jobId: Hex32): Promise<JobRecord | undefined>
+  jobs(filter: { vault?: Hex32; stage?: JobStage }): Promise<JobRecord[]>
+  block(height: number): Promise<DecidedBlock | undefined>
   submitRelease(sealed: unknown): Promise<{ jobId: Hex32 }>
   sealed(jobId: Hex32): Promise<SealedResult | undefined>
-}
-
-/** The chain as clients reach it: enough for an SDK to register vaults and open escrows. */
-export interface ChainInfo {
-  readonly chainId: number
-  readonly rpcUrl: string
-  readonly addresses: {
-    readonly validatorRegistry: string
-    readonly vaultRegistry: string
-    readonly jobMarket: string
-    readonly anchor: string
-  }
-}
-
-export interface VaultSummary {
-  readonly vaultId: Hex32
-  readonly recordCount: number
-  readonly profile: string
-  readonly policy: unknown
-  readonly columns: readonly string[]
-  readonly receivedAt: string
-}
-
-export interface NodeStatus {
-  readonly version: string
-  readonly address: Hex32 | string
-  readonly peerId: string
-  readonly peers: ReadonlyArray<{ readonly peerId: string; readonly score: number }>
-  readonly gossip: Readonly<Record<string, GossipCounters>>
-  readonly height: number
-  readonly round: number
-  readonly epoch: number
-  readonly validators: ReadonlyArray<{ address: string; power: number }>
-  readonly chain: ChainInfo
 }
 
 /** A refusal the caller can act on: stable code, message, and the status to answer with. */

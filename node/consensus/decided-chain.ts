@@ -1,6 +1,10 @@
-import { type SignatureVerifier, type ValidatorSet, verifyCommitCertificate } from '../../consensus/index.ts'
+import {
+  fromWireCertificate,
+  type SignatureVerifier,
+  type ValidatorSet,
+  verifyCommitCertificate,
+} from '../../consensus/index.ts'
 import { blockHash, type DecidedRecord, decidedRecordCodec, type Hex32 } from '../../protocol/index.ts'
-import { fromWireCertificate } from './certificate.ts'
 import { CatchUpError } from './errors.ts'
 
 /** The record's certificate decides its block: this epoch, this height, this hash, > 2/3 of the power. */

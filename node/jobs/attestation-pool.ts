@@ -1,6 +1,5 @@
-import type { ValidatorSet } from '../../consensus/index.ts'
+import { hasQuorum, type ValidatorSet } from '../../consensus/index.ts'
 import type { Address, Hex32, ResultAttestation, ResultCertificate } from '../../protocol/index.ts'
-import { hasQuorum } from './quorum.ts'
 
 const MAX_JOBS = 10_000
 

@@ -1,4 +1,4 @@
-import type { Hex32, SignedJobRequest } from '../../protocol/index.ts'
+import type { Hex32, SignedJobRequest, VaultBudget } from '../../protocol/index.ts'
 import {
   type CompileLimits,
   compile,
@@ -9,7 +9,6 @@ import {
   privacyOf,
   type VaultManifest,
 } from '../../sandbox/index.ts'
-import type { VaultBudget } from '../sdk/types.ts'
 
 /**
  * The epsilon a job spends on its vault, as every validator computes it:

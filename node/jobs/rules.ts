@@ -1,4 +1,4 @@
-import type { ValidatorSet } from '../../consensus/index.ts'
+import { hasQuorum, type ValidatorSet } from '../../consensus/index.ts'
 import {
   type Eip712Domain,
   type Hex32,
@@ -21,7 +21,6 @@ import {
 import { jobPrivacy } from './budget.ts'
 import type { ChainFacts, EscrowTerms } from './chain-facts.ts'
 import type { Ledger } from './ledger.ts'
-import { hasQuorum } from './quorum.ts'
 
 /**
  * The deterministic rules of the job state machine. Every input is signed

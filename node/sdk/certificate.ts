@@ -1,5 +1,11 @@
-import { type ValidatorSet, verifyCommitCertificate } from '../../consensus/index.ts'
 import {
+  fromWireCertificate,
+  hasQuorum,
+  type ValidatorSet,
+  verifyCommitCertificate,
+} from '../../consensus/index.ts'
+import {
+  type Address,
   blockCodec,
   blockHash,
   commitCertificateCodec,
@@ -9,7 +15,6 @@ import {
   type ResultCertificate,
   verifyResultAttestation,
 } from '../../protocol/index.ts'
-import { fromWireCertificate } from '../consensus/certificate.ts'
 import { ClientError } from './errors.ts'
 import type { DecidedBlock } from './types.ts'
 
@@ -55,8 +60,7 @@ export function verifyCertifiedResult(
   if (certificate.resultHash !== expected.resultHash) {
     throw refuse(`the block certifies ${certificate.resultHash}, not ${expected.resultHash}`)
   }
-  const attesters = new Set<string>()
-  let power = 0
+  const attesters = new Set<Address>()
   for (const a of certificate.attestations) {
     const attestation = {
       version: 1 as const,
@@ -73,8 +77,8 @@ export function verifyCertifiedResult(
       throw refuse(`attestation by ${a.validator} is duplicated, not by a validator, or not validly signed`)
     }
     attesters.add(a.validator)
-    power += validators.powerOf(a.validator)
   }
-  if (!validators.isQuorum(power)) throw refuse('the result attestations carry no more than 2/3 of the stake')
+  if (!hasQuorum(validators, attesters))
+    throw refuse('the result attestations carry no more than 2/3 of the stake')
   return { height: b.height, epoch: b.epoch, certificate }
 }

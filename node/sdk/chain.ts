@@ -1,5 +1,6 @@
 import { JsonRpcProvider, Network, Wallet } from 'ethers'
 import {
+  type Address,
   connectAnchor,
   connectJobMarket,
   connectValidatorRegistry,
@@ -36,7 +37,7 @@ export function connectChain(info: ChainInfo, key: Hex32 | undefined, rpcUrl = i
     info,
     provider,
     wallet,
-    domain: { chainId: BigInt(info.chainId), verifyingContract: info.addresses.validatorRegistry },
+    domain: { chainId: BigInt(info.chainId), verifyingContract: info.addresses.validatorRegistry as Address },
     vaults: connectVaultRegistry(info.addresses.vaultRegistry, runner),
     market: connectJobMarket(info.addresses.jobMarket, runner),
     validators: connectValidatorRegistry(info.addresses.validatorRegistry, runner),

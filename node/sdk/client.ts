@@ -4,22 +4,36 @@ import { join } from 'node:path'
 import type { ValidatorSet } from '../../consensus/index.ts'
 import {
   computePolicyHash,
+  type DecidedBlock,
   type Hex,
   type Hex32,
+  JOB_STAGES,
+  type JobPreview,
+  type JobRecord,
   type JobRequest,
+  type JobStage,
   jobIdOf,
+  manifestBlob,
+  type NodeStatus,
   QUALITY_SCALE,
+  ROUTES,
   type SealedResult,
   type SignedJobRequest,
   sealedHashOf,
-  sealedResultCodec,
   signJobRequest,
   specHash,
+  type VaultBudget,
+  type VaultSummary,
   verifyRelease,
 } from '../../protocol/index.ts'
-import { BLOB_DIR, parseSpec, readManifest, type VaultManifest } from '../../sandbox/index.ts'
-import { JOB_STAGES } from '../storage/job-record.ts'
-import { manifestBlob } from '../vaults.ts'
+import {
+  BLOB_DIR,
+  isSandboxError,
+  parseManifest,
+  parseSpec,
+  readManifest,
+  type VaultManifest,
+} from '../../sandbox/index.ts'
 import { verifyCertifiedResult } from './certificate.ts'
 import { type ChainContext, connectChain, onChain } from './chain.ts'
 import { ClientError } from './errors.ts'
@@ -27,18 +41,7 @@ import { NodeApi } from './http.ts'
 import { decodePayload } from './payload.ts'
 import { generateSealingKey, type SealingKeyPair, sealingPublicKeyOf, unseal } from './sealing.ts'
 import { type JobSettlement, settleJob } from './settle.ts'
-import type {
-  DecidedBlock,
-  JobPreview,
-  JobRecord,
-  JobResult,
-  JobStage,
-  NodeStatus,
-  PublishedVault,
-  PublishProgress,
-  VaultBudget,
-  VaultSummary,
-} from './types.ts'
+import type { JobResult, PublishedVault, PublishProgress } from './types.ts'
 import { validatorSetAt } from './validators.ts'
 
 export interface ClientOptions {
@@ -114,15 +117,12 @@ export class Client {
   }
 
   status(): Promise<NodeStatus> {
-    return this.api.json<NodeStatus>('/v1/status')
+    return this.api.call(ROUTES.status, {})
   }
 
   /** The chain this node runs against, connected once per client. */
   chain(): Promise<ChainContext> {
-    this.#chain ??= this.status().then((s) => {
-      if (!s.chain) throw new ClientError('BAD_RESPONSE', `${this.api.url} does not report its chain`)
-      return connectChain(s.chain, this.#key, this.#rpcUrl)
-    })
+    this.#chain ??= this.status().then((s) => connectChain(s.chain, this.#key, this.#rpcUrl))
     return this.#chain
   }
 
@@ -146,23 +146,20 @@ export class Client {
     const registeredTx = await this.#register(manifest)
     options.onProgress?.(progress)
     // Only a vault's owner may store its blobs on a node, and only the blobs its manifest names.
-    await this.api.json('/v1/vaults/pending', { method: 'POST', body: manifest, signWith: key })
+    const vaultId = manifest.vaultId as Hex32
+    await this.api.call(ROUTES.announceVault, { body: manifest }, { signWith: key })
     for (const name of names) {
       const bytes = await readFile(join(blobDir, name))
-      await this.api.json(`/v1/blobs/0x${name}?vault=${manifest.vaultId}`, {
-        method: 'PUT',
-        body: new Uint8Array(bytes),
-        signWith: key,
-      })
+      await this.api.call(
+        ROUTES.putBlob,
+        { params: { id: `0x${name}` }, query: { vault: vaultId }, body: new Uint8Array(bytes) },
+        { signWith: key },
+      )
       progress.blobsDone++
       progress.bytesDone += bytes.length
       options.onProgress?.({ ...progress })
     }
-    const published = await this.api.json<{ vaultId: Hex32; manifestHash: Hex32 }>('/v1/vaults', {
-      method: 'POST',
-      body: manifest,
-      signWith: key,
-    })
+    const published = await this.api.call(ROUTES.publishVault, { body: manifest }, { signWith: key })
     return { ...published, registeredTx, blobs: names.length, bytes: progress.bytesTotal }
   }
 
@@ -196,25 +193,31 @@ export class Client {
   }
 
   async vaults(): Promise<readonly VaultSummary[]> {
-    return (await this.api.json<{ vaults: VaultSummary[] }>('/v1/vaults')).vaults
+    return (await this.api.call(ROUTES.vaults, {})).vaults
   }
 
   async vault(vaultId: Hex32): Promise<VaultManifest> {
-    const manifest = await this.api.maybeJson<VaultManifest>(`/v1/vaults/${vaultId}`)
+    const manifest = await this.api.maybe(ROUTES.vault, { params: { id: vaultId } })
     if (!manifest) throw new ClientError('VAULT_NOT_FOUND', `${this.api.url} has no vault ${vaultId}`)
-    return manifest
+    // The wire schema bounds the manifest; the sandbox's own rules (column kinds, ranges) refine it.
+    try {
+      return parseManifest(manifest, `${this.api.url} vault ${vaultId}`)
+    } catch (cause) {
+      if (isSandboxError(cause)) throw new ClientError('BAD_RESPONSE', cause.message, { cause })
+      throw cause
+    }
   }
 
   /** A vault's privacy budget: epsilon total, spent and remaining at the node's height. */
   async budget(vaultId: Hex32): Promise<VaultBudget> {
-    const budget = await this.api.maybeJson<VaultBudget>(`/v1/vaults/${vaultId}/budget`, { absentOn: [404] })
+    const budget = await this.api.maybe(ROUTES.budget, { params: { id: vaultId } })
     if (!budget) throw new ClientError('VAULT_NOT_FOUND', `${this.api.url} has no vault ${vaultId}`)
     return budget
   }
 
   /** Buyer, before paying: the spec's cost, epsilon, noise and 95% error per output, and the budget left. */
   async preview(vaultId: Hex32, spec: unknown): Promise<JobPreview> {
-    return this.api.json<JobPreview>(`/v1/vaults/${vaultId}/preview`, { method: 'POST', body: spec })
+    return this.api.call(ROUTES.preview, { params: { id: vaultId }, body: spec })
   }
 
   /**
@@ -257,22 +260,18 @@ export class Client {
     const escrow = await this.#transact('open the escrow', () =>
       chain.market.openJob(jobId, options.vaultId, expiresAt, vault.price),
     )
-    await this.api.json<{ jobId: Hex32 }>('/v1/jobs', { method: 'POST', body: signed })
+    await this.api.call(ROUTES.submitJob, { body: signed })
     return { jobId, request: signed, sealingKey, escrowTx: escrow.hash as Hex32 }
   }
 
   async job(jobId: Hex32): Promise<JobRecord> {
-    return this.api.json<JobRecord>(`/v1/jobs/${jobId}`)
+    return this.api.call(ROUTES.job, { params: { id: jobId } })
   }
 
   async jobs(
     filter: { readonly vault?: Hex32; readonly stage?: JobStage } = {},
   ): Promise<readonly JobRecord[]> {
-    const query = new URLSearchParams()
-    if (filter.vault) query.set('vault', filter.vault)
-    if (filter.stage) query.set('stage', filter.stage)
-    const qs = query.size > 0 ? `?${query}` : ''
-    return (await this.api.json<{ jobs: JobRecord[] }>(`/v1/jobs${qs}`)).jobs
+    return (await this.api.call(ROUTES.jobs, { query: filter })).jobs
   }
 
   /** Polls until the job reaches one of `stages`; a job that fails instead is JOB_FAILED. */
@@ -398,12 +397,14 @@ export class Client {
 
   /** The sealed result as the node stores it, checked against the wire schema. */
   async sealed(jobId: Hex32): Promise<SealedResult> {
-    const body = await this.api.maybeJson<unknown>(`/v1/jobs/${jobId}/sealed`)
-    if (body === undefined)
+    const sealed = await this.api.maybe(ROUTES.sealed, { params: { id: jobId } }).catch((e: unknown) => {
+      if (e instanceof ClientError && e.code === 'BAD_RESPONSE')
+        throw new ClientError('BAD_RELEASE', `job ${jobId}: the sealed result is malformed`, { cause: e })
+      throw e
+    })
+    if (sealed === undefined)
       throw new ClientError('NOT_RELEASED', `${this.api.url} holds no sealed result for ${jobId}`)
-    const parsed = sealedResultCodec.schema.safeParse(body)
-    if (!parsed.success) throw new ClientError('BAD_RELEASE', `job ${jobId}: the sealed result is malformed`)
-    return parsed.data
+    return sealed
   }
 
   /**
@@ -425,16 +426,16 @@ export class Client {
 
   /** Vault owner: hands a signed, sealed release to the network. */
   async release(sealed: SealedResult): Promise<void> {
-    await this.api.json('/v1/releases', { method: 'POST', body: sealed })
+    await this.api.call(ROUTES.release, { body: sealed })
   }
 
   block(height: number): Promise<DecidedBlock | undefined> {
-    return this.api.maybeJson<DecidedBlock>(`/v1/blocks/${height}`)
+    return this.api.maybe(ROUTES.block, { params: { height } })
   }
 
   /** A blob by id; signed when the client has a key, as result bundles are served only to validators and owners. */
   blob(id: Hex32): Promise<Uint8Array | undefined> {
-    return this.api.bytes(`/v1/blobs/${id}`, this.#key)
+    return this.api.maybe(ROUTES.getBlob, { params: { id } }, this.#key ? { signWith: this.#key } : {})
   }
 
   async #validatorSet(chain: ChainContext, epoch: number): Promise<ValidatorSet> {

@@ -1,18 +1,35 @@
-import type { Hex32 } from '../../protocol/index.ts'
-import { signRequest } from '../api/signed-request.ts'
+import {
+  apiErrorBodySchema,
+  type BodyOf,
+  type Hex32,
+  type ParamsOf,
+  type QueryOf,
+  type ResponseOf,
+  type Route,
+  signRequest,
+  urlOf,
+} from '../../protocol/index.ts'
 import { ClientError } from './errors.ts'
 
-export interface RequestOptions {
-  readonly method?: 'GET' | 'POST' | 'PUT'
-  /** JSON value, or raw bytes sent as application/octet-stream */
-  readonly body?: unknown
-  /** sign the request with this key (EIP-191 headers of node/api/signed-request.ts) */
+/** What a call of a route sends: its path parameters, query and body, typed by the contract. */
+export type CallInput<R extends Route> = (keyof R['params'] extends never
+  ? { readonly params?: undefined }
+  : { readonly params: ParamsOf<R> }) & { readonly query?: QueryOf<R> } & (R['body'] extends {
+    kind: 'none'
+  }
+    ? { readonly body?: undefined }
+    : { readonly body: BodyOf<R> })
+
+export interface CallOptions {
+  /** sign the request with this key (the x-tcf-* headers of protocol/api/signing.ts) */
   readonly signWith?: Hex32
-  /** statuses that mean "absent" rather than an error: answered as undefined */
-  readonly absentOn?: readonly number[]
 }
 
-/** One node's HTTP API: JSON in and out, `{error: {code, message}}` mapped to ClientError. */
+/**
+ * One node's HTTP API, called route by route from the contract (protocol/api/routes.ts): JSON
+ * answers are parsed by the route's schema (else BAD_RESPONSE), `{error: {code, message}}` is
+ * mapped to ClientError API_ERROR.
+ */
 export class NodeApi {
   readonly url: string
 
@@ -20,36 +37,61 @@ export class NodeApi {
     this.url = url.replace(/\/+$/, '')
   }
 
-  async json<T>(path: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.#fetch(path, options)
-    return (await response.json().catch((cause: unknown) => {
-      throw new ClientError('BAD_RESPONSE', `${path}: the node answered ${response.status} without JSON`, {
+  async call<R extends Route>(
+    route: R,
+    input: CallInput<R>,
+    options: CallOptions = {},
+  ): Promise<ResponseOf<R>> {
+    const { path, response } = await this.#fetch(route, input, options, false)
+    return this.#read(route, path, response)
+  }
+
+  /** As `call`, but a 404 (what the route names is not on this node) is undefined. */
+  async maybe<R extends Route>(
+    route: R,
+    input: CallInput<R>,
+    options: CallOptions = {},
+  ): Promise<ResponseOf<R> | undefined> {
+    const { path, response } = await this.#fetch(route, input, options, true)
+    if (response.status === 404) return undefined
+    return this.#read(route, path, response)
+  }
+
+  async #read<R extends Route>(route: R, path: string, response: Response): Promise<ResponseOf<R>> {
+    const what = `${route.method} ${path}`
+    if (route.response.kind === 'bytes') return new Uint8Array(await response.arrayBuffer()) as ResponseOf<R>
+    if (route.response.kind === 'text') return (await response.text()) as ResponseOf<R>
+    const body: unknown = await response.json().catch((cause: unknown) => {
+      throw new ClientError('BAD_RESPONSE', `${what}: the node answered ${response.status} without JSON`, {
         cause,
       })
-    })) as T
+    })
+    const parsed = route.response.schema.safeParse(body)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      throw new ClientError(
+        'BAD_RESPONSE',
+        `${what}: the answer breaks the API contract at ${issue?.path.join('.') || 'the top'}: ${issue?.message}`,
+      )
+    }
+    return parsed.data as ResponseOf<R>
   }
 
-  async maybeJson<T>(path: string, options: RequestOptions = {}): Promise<T | undefined> {
-    const response = await this.#fetch(path, { ...options, absentOn: options.absentOn ?? [404] })
-    if (response.status === 404) return undefined
-    return (await response.json()) as T
-  }
-
-  async bytes(path: string, signWith?: Hex32): Promise<Uint8Array | undefined> {
-    const response = await this.#fetch(path, { absentOn: [404], ...(signWith ? { signWith } : {}) })
-    if (response.status === 404) return undefined
-    return new Uint8Array(await response.arrayBuffer())
-  }
-
-  async #fetch(path: string, options: RequestOptions): Promise<Response> {
-    const method = options.method ?? 'GET'
+  async #fetch<R extends Route>(
+    route: R,
+    input: CallInput<R>,
+    options: CallOptions,
+    absentIsAnswer: boolean,
+  ): Promise<{ path: string; response: Response }> {
+    const { method } = route
+    const path = urlOf(route, input.params ?? {}, input.query)
     const headers: Record<string, string> = {}
     let body: Uint8Array | undefined
-    if (options.body instanceof Uint8Array) {
-      body = options.body
+    if (input.body instanceof Uint8Array) {
+      body = input.body
       headers['content-type'] = 'application/octet-stream'
-    } else if (options.body !== undefined) {
-      body = new TextEncoder().encode(JSON.stringify(options.body))
+    } else if (input.body !== undefined) {
+      body = new TextEncoder().encode(JSON.stringify(input.body))
       headers['content-type'] = 'application/json'
     }
     if (options.signWith)
@@ -60,14 +102,13 @@ export class NodeApi {
     } catch (cause) {
       throw new ClientError('UNREACHABLE', `cannot reach ${this.url}: ${String(cause)}`, { cause })
     }
-    if (response.ok || options.absentOn?.includes(response.status)) return response
+    if (response.ok || (absentIsAnswer && response.status === 404)) return { path, response }
     const text = await response.text()
     let apiCode = 'HTTP_ERROR'
     let message = text.slice(0, 500)
     try {
-      const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error
-      if (typeof error?.code === 'string') apiCode = error.code
-      if (typeof error?.message === 'string') message = error.message
+      const refusal = apiErrorBodySchema.safeParse(JSON.parse(text))
+      if (refusal.success) ({ code: apiCode, message } = refusal.data.error)
     } catch {
       // not JSON: keep the raw text
     }

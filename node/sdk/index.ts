@@ -1,6 +1,6 @@
 // The public surface of the tcf SDK: `import { Client } from 'tcf'`.
 
-export { JOB_STAGES } from '../storage/job-record.ts'
+export { JOB_STAGES } from '../../protocol/index.ts'
 export { type CertifiedResult, verifyCertifiedResult } from './certificate.ts'
 export type { ChainContext } from './chain.ts'
 export {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { sealedPayloadSchema } from '../../protocol/messages/sealedResult.ts'
+import { sealedPayloadSchema } from '../../protocol/index.ts'
 import { ClientError } from './errors.ts'
 import { generateSealingKey, SEALING_SCHEME, seal, unseal } from './sealing.ts'
 

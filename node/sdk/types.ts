@@ -1,57 +1,17 @@
-import type { Address, Block, CommitCertificate, Hex32 } from '../../protocol/index.ts'
-import type {
-  CircuitCost,
-  OutputValue,
-  Policy,
-  PrivacyPreview,
-  QualityScore,
-  Withheld,
-} from '../../sandbox/index.ts'
-import type { JobRecord, JobStage } from '../storage/job-record.ts'
+import type { Address, Hex32 } from '../../protocol/index.ts'
+import type { OutputValue, QualityScore, Withheld } from '../../sandbox/index.ts'
 
-export type { JobRecord, JobStage }
-
-/** GET /v1/status */
-export interface NodeStatus {
-  readonly version: string
-  readonly address: Address
-  readonly peerId: string
-  readonly peers: readonly { readonly peerId: string; readonly score: number }[]
-  readonly height: number
-  readonly round: number
-  readonly epoch: number
-  readonly validators: readonly { readonly address: Address; readonly power: number }[]
-  readonly gossip: Readonly<Record<string, unknown>>
-  readonly chain?: ChainInfo
-}
-
-export interface ChainInfo {
-  readonly chainId: number
-  readonly rpcUrl: string
-  readonly addresses: {
-    readonly validatorRegistry: Address
-    readonly vaultRegistry: Address
-    readonly jobMarket: Address
-    readonly anchor: Address
-  }
-}
-
-/** One entry of GET /v1/vaults */
-export interface VaultSummary {
-  readonly vaultId: Hex32
-  readonly recordCount: number
-  readonly profile: string
-  readonly policy: Policy
-  readonly columns: readonly string[]
-  readonly receivedAt: string
-}
-
-/** GET /v1/blocks/:height: a decided block and its commit certificate */
-export interface DecidedBlock {
-  readonly blockHash: Hex32
-  readonly block: Block
-  readonly certificate: CommitCertificate
-}
+// The node's answers are the API contract's wire types (protocol/api); the SDK re-exports them.
+export type {
+  ChainInfo,
+  DecidedBlock,
+  JobPreview,
+  JobRecord,
+  JobStage,
+  NodeStatus,
+  VaultBudget,
+  VaultSummary,
+} from '../../protocol/index.ts'
 
 export interface PublishProgress {
   readonly blobsDone: number
@@ -85,28 +45,4 @@ export interface JobResult {
     readonly released: number | undefined
   }
   readonly anchorTx: { readonly height: number; readonly txHash: Hex32 } | undefined
-}
-
-/** GET /v1/vaults/:id/budget: a vault's privacy budget as the ledger holds it at `height` */
-export interface VaultBudget {
-  readonly vaultId: Hex32
-  readonly height: number
-  readonly unit: string
-  readonly epsilon: number
-  readonly maxEpsilonPerJob: number
-  readonly spent: number
-  readonly remaining: number
-  /** admitted jobs that spent from it */
-  readonly jobs: number
-}
-
-/** POST /v1/vaults/:id/preview: what a spec costs and how accurate it is, before paying */
-export interface JobPreview {
-  readonly vaultId: Hex32
-  readonly circuitId: Hex32
-  readonly cost: CircuitCost
-  readonly privacy: PrivacyPreview
-  readonly budget: VaultBudget
-  /** whether the budget left admits it now */
-  readonly admissible: boolean
 }

@@ -1,8 +1,17 @@
 // The public surface of node/storage: the node's LevelDB store, its WAL and its blob store.
 
-export { type BlobSource, type BlobStore, blobIdOf } from './blob-store.ts'
+// The job record and its settlement are the API's wire types too: protocol/api owns them.
+export {
+  blobIdOf,
+  JOB_STAGES,
+  type JobRecord,
+  type JobStage,
+  jobRecordSchema,
+  type Settlement,
+  settlementSchema,
+} from '../../protocol/index.ts'
+export type { BlobSource, BlobStore } from './blob-store.ts'
 export { StorageError, type StorageErrorCode } from './errors.ts'
-export { JOB_STAGES, type JobRecord, type JobStage, jobRecordSchema } from './job-record.ts'
 export type { DurableWal } from './level-wal.ts'
 export {
   createNodeStore,
@@ -13,4 +22,3 @@ export {
   type NodeStoreInit,
 } from './node-store.ts'
 export type { StoredBlock, StoredUpload, StoredVault } from './schemas.ts'
-export { type Settlement, settlementSchema } from './settlement.ts'

@@ -2,17 +2,20 @@ import type { Logger } from 'pino'
 import type { z } from 'zod'
 import {
   type Block,
+  blobIdOf,
   blockCodec,
   blockHash,
   type CommitCertificate,
   commitCertificateCodec,
+  type JobRecord,
+  type JobStage,
+  jobRecordSchema,
   type VaultManifest,
   vaultManifestCodec,
 } from '../../protocol/index.ts'
-import { type BlobStore, blobIdOf, createBlobStore } from './blob-store.ts'
+import { type BlobStore, createBlobStore } from './blob-store.ts'
 import { type BatchOp, type Database, openDatabase } from './database.ts'
 import { StorageError } from './errors.ts'
-import { type JobRecord, type JobStage, jobRecordSchema } from './job-record.ts'
 import { numberKey, parseNumberKey } from './keys.ts'
 import { type DurableWal, LevelWal } from './level-wal.ts'
 import {

@@ -1,17 +1,13 @@
-// Schemas of what the store keeps on disk besides job records (job-record.ts). Every value is
+// Schemas of what the store keeps on disk besides job records (protocol/api/jobRecord.ts). Every value is
 // validated on the way in (INVALID_RECORD) and on the way out (CORRUPT_RECORD).
 import { z } from 'zod'
 import type { WalEntry } from '../../consensus/index.ts'
-import { blockCodec, commitCertificateCodec, vaultManifestCodec } from '../../protocol/index.ts'
+import { type DecidedBlock, decidedBlockSchema, vaultManifestCodec } from '../../protocol/index.ts'
 import { addressSchema, heightSchema, hex32Schema, signatureSchema } from './hex.ts'
 
-/** A decided block as stored at its height: the block, the precommits that decided it, its hash. */
-export const storedBlockSchema = z.strictObject({
-  blockHash: hex32Schema,
-  block: blockCodec.schema,
-  certificate: commitCertificateCodec.schema,
-})
-export type StoredBlock = z.infer<typeof storedBlockSchema>
+/** A decided block as stored at its height is what the API serves there (protocol/api). */
+export const storedBlockSchema = decidedBlockSchema
+export type StoredBlock = DecidedBlock
 
 /** A vault's manifest plus what this node knows locally about it. */
 export const storedVaultSchema = z.strictObject({

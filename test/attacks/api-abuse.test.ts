@@ -1,9 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signRequest } from '../../node/api/index.ts'
 import { blobIdOf } from '../../node/storage/index.ts'
-import { type Hex32, type JobRequest, jobIdOf, signJobRequest, specHash } from '../../protocol/index.ts'
+import {
+  type Hex32,
+  type JobRequest,
+  jobIdOf,
+  signJobRequest,
+  signRequest,
+  specHash,
+} from '../../protocol/index.ts'
 import { type SingleNode, startSingleNode } from '../support/single-node.ts'
 
 /**

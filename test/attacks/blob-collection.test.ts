@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Client } from '../../node/sdk/index.ts'
-import { vaultBlobIds } from '../../node/vaults.ts'
 import type { Hex32 } from '../../protocol/index.ts'
+import { vaultBlobIds } from '../../protocol/index.ts'
 import { readManifest, type VaultManifest } from '../../sandbox/index.ts'
 import { type Workspace, workspace } from '../../sandbox/testing/fixtures.ts'
 import { REGRESSION_SPEC, REGRESSION_VAULT } from '../../sandbox/testing/regression.ts'

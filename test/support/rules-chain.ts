@@ -7,7 +7,6 @@ import { validateBlock } from '../../node/jobs/block.ts'
 import { DEFAULT_ESCROW_TERMS } from '../../node/jobs/chain-facts.ts'
 import { Ledger } from '../../node/jobs/ledger.ts'
 import type { RuleContext, Verdict } from '../../node/jobs/rules.ts'
-import { manifestBlob } from '../../node/vaults.ts'
 import {
   type Address,
   addressOfPrivateKey,
@@ -18,6 +17,7 @@ import {
   type Hex32,
   type JobRequest,
   jobIdOf,
+  manifestBlob,
   type SignedJobRequest,
   signJobRequest,
   signRelease,

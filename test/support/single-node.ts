@@ -85,7 +85,15 @@ export async function startSingleNode(
       ...options.node,
     })
     await node.open()
-    const api = new ApiServer({ host: '127.0.0.1', port: 0, service: node, logger, ...options.api })
+    // Every JSON answer is checked against the API contract: drift is a 500 in any test that meets it.
+    const api = new ApiServer({
+      host: '127.0.0.1',
+      port: 0,
+      service: node,
+      logger,
+      checkResponses: true,
+      ...options.api,
+    })
     await api.start()
     const client = chainClient
     const state = chainState

@@ -6,13 +6,14 @@ import {
   blockHash,
   type CommitCertificate,
   computeVaultId,
+  type JobRecord,
+  type JobStage,
   jobIdOf,
   type SignedJobRequest,
   signJobRequest,
   specHash,
   type VaultManifest,
 } from '../../../protocol/index.ts'
-import type { JobRecord, JobStage } from '../job-record.ts'
 
 type Hex32 = `0x${string}`
 

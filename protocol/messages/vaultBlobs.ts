@@ -1,6 +1,7 @@
-import { canonicalBytes, type Hex32 } from '../protocol/index.ts'
-import type { VaultManifest } from '../sandbox/index.ts'
-import { blobIdOf } from './storage/index.ts'
+import { canonicalBytes } from '../canonicalJson.ts'
+import type { Hex32 } from '../hex.ts'
+import { blobIdOf } from './blob.ts'
+import type { VaultManifest } from './vaultManifest.ts'
 
 /**
  * A manifest as a blob: its canonical JSON. The seller registers the blob id
@@ -9,7 +10,7 @@ import { blobIdOf } from './storage/index.ts'
  */
 export function manifestBlob(manifest: VaultManifest): { id: Hex32; bytes: Uint8Array } {
   const bytes = canonicalBytes(manifest)
-  return { id: blobIdOf(bytes) as Hex32, bytes }
+  return { id: blobIdOf(bytes), bytes }
 }
 
 /** The blobs a vault is made of besides its manifest: what a validator needs to evaluate jobs on it. */

@@ -1,5 +1,5 @@
-import type { ValidatorSet } from '../../consensus/index.ts'
-import type { Address } from '../../protocol/index.ts'
+import type { Address } from './signer.ts'
+import type { ValidatorSet } from './validator-set.ts'
 
 /** More than two thirds of the set's power, counting each member once. */
 export function hasQuorum(validators: ValidatorSet, signers: Iterable<Address>): boolean {

@@ -1,5 +1,5 @@
-import type { CommitCertificate as CoreCertificate } from '../../consensus/index.ts'
-import type { CommitCertificate } from '../../protocol/index.ts'
+import type { CommitCertificate } from '../protocol/index.ts'
+import type { CommitCertificate as CoreCertificate } from './certificate.ts'
 
 /** The core's certificate in its wire form: what blocks store and the Anchor verifies. */
 export function toWireCertificate(epoch: number, certificate: CoreCertificate): CommitCertificate {

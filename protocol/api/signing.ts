@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { hashMessage, SigningKey } from 'ethers'
-import { type Address, addressOfPrivateKey, type Hex32, recoverAddress } from '../../protocol/index.ts'
+import { addressOfPrivateKey, recoverAddress } from '../eip712/ecdsa.ts'
+import type { Address, Hex32 } from '../hex.ts'
 
 /**
  * Writes to the API that carry no signature of their own (blob uploads,

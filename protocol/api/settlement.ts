@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { weiSchema } from '../../protocol/hex.ts'
-import { addressSchema, heightSchema, hex32Schema } from './hex.ts'
+import { addressSchema, hex32Schema, weiSchema } from '../hex.ts'
+import { heightSchema } from '../messages/primitives.ts'
 
 const creditSchema = z.strictObject({ address: addressSchema, amount: weiSchema })
 

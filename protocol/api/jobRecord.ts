@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import { jobIdOf, signedJobRequestCodec } from '../../protocol/index.ts'
-import { heightSchema, hex32Schema } from './hex.ts'
+import { hex32Schema } from '../hex.ts'
+import { jobIdOf, signedJobRequestCodec } from '../messages/jobRequest.ts'
+import { heightSchema } from '../messages/primitives.ts'
 import { settlementSchema } from './settlement.ts'
 
 /** Where a job is in its life on this node. Stages only move forward; `failed` is terminal, as is `released`. */
@@ -18,8 +19,9 @@ export const jobStageSchema = z.enum(JOB_STAGES)
 export type JobStage = z.infer<typeof jobStageSchema>
 
 /**
- * The daemon's record of one job. The store validates it on every write and read; what the stages
- * mean is the daemon's business. `stages` records when the job entered each stage it went through.
+ * A validator's record of one job: what its store keeps and what GET /v1/jobs/:id answers. The store
+ * validates it on every write and read; what the stages mean is the daemon's business. `stages`
+ * records when the job entered each stage it went through.
  */
 export const jobRecordSchema = z
   .strictObject({

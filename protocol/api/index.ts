@@ -1,0 +1,51 @@
+// The node's HTTP API contract: routes, wire types, request signing, the error body.
+
+export { type DecidedBlock, decidedBlockSchema } from './blocks.ts'
+export { type ApiErrorBody, apiErrorBodySchema } from './errors.ts'
+export { JOB_STAGES, type JobRecord, type JobStage, jobRecordSchema, jobStageSchema } from './jobRecord.ts'
+export {
+  type BodyOf,
+  type BodySpec,
+  type HttpMethod,
+  type ParamSpec,
+  type ParamsOf,
+  pathOf,
+  type QueryOf,
+  type ResponseOf,
+  type ResponseSpec,
+  type Route,
+  type Signing,
+  urlOf,
+} from './route.ts'
+export { ROUTES, type RouteName, type Routes } from './routes.ts'
+export { type Settlement, settlementSchema } from './settlement.ts'
+export {
+  MAX_CLOCK_SKEW_MS,
+  requestDigestMessage,
+  SIGNATURE_HEADERS,
+  type SignatureCheck,
+  signRequest,
+  verifyRequest,
+} from './signing.ts'
+export {
+  type ChainInfo,
+  chainInfoSchema,
+  type GossipCounters,
+  gossipCountersSchema,
+  type NodeStatus,
+  nodeStatusSchema,
+} from './status.ts'
+export {
+  circuitCostSchema,
+  type JobPreview,
+  jobPreviewSchema,
+  privacyPreviewSchema,
+  type VaultAnnouncement,
+  type VaultBudget,
+  type VaultPublication,
+  type VaultSummary,
+  vaultAnnouncementSchema,
+  vaultBudgetSchema,
+  vaultPublicationSchema,
+  vaultSummarySchema,
+} from './vaults.ts'
