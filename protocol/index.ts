@@ -76,7 +76,22 @@ export {
   VOTE_TYPES,
 } from './eip712/structs.ts'
 export { DecodeError, type DecodeErrorCode, EncodeError, TcfError } from './errors.ts'
-export { type Address, type Hex, type Hex32, keccak256, ZERO_HASH } from './hex.ts'
+export {
+  type Address,
+  addressSchema,
+  compressedPublicKeySchema,
+  fixedHexSchema,
+  fromHex,
+  type Hex,
+  type Hex32,
+  hex32Schema,
+  hexBytesSchema,
+  keccak256,
+  signatureSchema,
+  toHex,
+  weiSchema,
+  ZERO_HASH,
+} from './hex.ts'
 export {
   decryptKeystore,
   encryptKeystore,
@@ -131,7 +146,7 @@ export {
   signedJobRequestCodec,
   specHash,
 } from './messages/jobRequest.ts'
-export { QUALITY_SCALE } from './messages/primitives.ts'
+export { heightSchema, QUALITY_SCALE } from './messages/primitives.ts'
 export type { Release } from './messages/release.ts'
 export {
   type SealedPayload,

@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto'
 import type {
   Address,
   ConsensusSigner,
+  Hex,
   Proposal,
   SignatureVerifier,
   SignedProposal,
@@ -31,7 +32,7 @@ const voteBytes = (v: Vote): string =>
 const proposalBytes = (p: Proposal): string =>
   `proposal|${p.height}|${p.round}|${p.valueId}|${p.validRound}|${p.proposer}`
 
-const mac = (secret: string, message: string): `0x${string}` =>
+const mac = (secret: string, message: string): Hex =>
   `0x${createHmac('sha256', secret).update(message).digest('hex')}`
 
 export class SimSigner implements ConsensusSigner {

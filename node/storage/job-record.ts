@@ -1,6 +1,5 @@
 import { z } from 'zod'
-import { jobIdOf, signedJobRequestCodec } from '../../protocol/index.ts'
-import { heightSchema, hex32Schema } from './hex.ts'
+import { heightSchema, hex32Schema, jobIdOf, signedJobRequestCodec } from '../../protocol/index.ts'
 import { settlementSchema } from './settlement.ts'
 
 /** Where a job is in its life on this node. Stages only move forward; `failed` is terminal, as is `released`. */

@@ -6,6 +6,7 @@ import {
   blockHash,
   type CommitCertificate,
   commitCertificateCodec,
+  type Hex32,
   type VaultManifest,
   vaultManifestCodec,
 } from '../../protocol/index.ts'
@@ -93,7 +94,7 @@ export interface NodeStore {
 
 /** A decided record as the blob it is served as: `id` is the sha256 of `bytes`. */
 export interface DecidedRecordBlob {
-  readonly id: `0x${string}`
+  readonly id: Hex32
   readonly bytes: Uint8Array
 }
 

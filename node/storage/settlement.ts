@@ -1,6 +1,5 @@
 import { z } from 'zod'
-import { weiSchema } from '../../protocol/hex.ts'
-import { addressSchema, heightSchema, hex32Schema } from './hex.ts'
+import { addressSchema, heightSchema, hex32Schema, weiSchema } from '../../protocol/index.ts'
 
 const creditSchema = z.strictObject({ address: addressSchema, amount: weiSchema })
 

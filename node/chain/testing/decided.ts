@@ -1,9 +1,7 @@
 import { Wallet } from 'ethers'
-import { type Block, blockHeader, headerHash, type Release } from '../../../protocol/index.ts'
+import { type Block, blockHeader, type Hex32, headerHash, type Release } from '../../../protocol/index.ts'
 import type { TestNetwork } from '../../../protocol/testing/index.ts'
 import type { DecidedBlock } from '../anchorer.ts'
-
-type Hex32 = `0x${string}`
 
 /**
  * A block decided at `height` in the network's epoch: proposed by validator `proposer`, failing one

@@ -2,9 +2,8 @@
 // Height h admits job h and fails job h-1; before committing h it logs 3 WAL entries for h, syncs,
 // and says so on stdout; the commit prunes the WAL below h and moves `head` to h's decided record. Started again on the same directory it
 // carries on from the stored state, recovering a height whose WAL entries are already there.
-import { decidedRecordCodec, type Hex32, jobIdOf } from '../../../protocol/index.ts'
+import { decidedRecordCodec, type Hex32, hex32Schema, jobIdOf } from '../../../protocol/index.ts'
 import { blobIdOf } from '../blob-store.ts'
-import { hex32Schema } from '../hex.ts'
 import { createNodeStore, HEAD_KEY } from '../node-store.ts'
 import { block, certificate, jobRecord, lockEntry, signedRequest, voteEntry } from './fixtures.ts'
 
