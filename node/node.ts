@@ -16,6 +16,7 @@ import {
   type Address,
   addressOfPrivateKey,
   type Block,
+  blobIdOf,
   blockHash,
   blockHeader,
   canonicalBytes,
@@ -86,7 +87,6 @@ import type {
 } from './ports.ts'
 import type { JobPreview, VaultBudget } from './sdk/types.ts'
 import {
-  blobIdOf,
   HEAD_KEY,
   type JobRecord,
   type NodeStore,

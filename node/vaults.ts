@@ -1,6 +1,5 @@
-import { canonicalBytes, type Hex32 } from '../protocol/index.ts'
+import { blobIdOf, canonicalBytes, type Hex32 } from '../protocol/index.ts'
 import type { VaultManifest } from '../sandbox/index.ts'
-import { blobIdOf } from './storage/index.ts'
 
 /**
  * A manifest as a blob: its canonical JSON. The seller registers the blob id
@@ -9,7 +8,7 @@ import { blobIdOf } from './storage/index.ts'
  */
 export function manifestBlob(manifest: VaultManifest): { id: Hex32; bytes: Uint8Array } {
   const bytes = canonicalBytes(manifest)
-  return { id: blobIdOf(bytes) as Hex32, bytes }
+  return { id: blobIdOf(bytes), bytes }
 }
 
 /** The blobs a vault is made of besides its manifest: what a validator needs to evaluate jobs on it. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { z } from 'zod'
@@ -52,3 +53,5 @@ function isUint256Decimal(value: string): boolean {
 export const toHex = (bytes: Uint8Array): Hex => `0x${bytesToHex(bytes)}`
 export const fromHex = (hex: Hex): Uint8Array => hexToBytes(hex.slice(2))
 export const keccak256 = (bytes: Uint8Array): Hex32 => toHex(keccak_256(bytes))
+// node:crypto rather than @noble: blobs run to tens of MB (Galois keys), and OpenSSL hashes them ~10x faster.
+export const sha256 = (bytes: Uint8Array): Hex32 => `0x${createHash('sha256').update(bytes).digest('hex')}`

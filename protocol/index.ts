@@ -1,6 +1,7 @@
 // The public surface of protocol/: wire types, canonical encoding, ids, signing, contracts client.
 
 export { bytes32Word, hashWords, uintWord } from './abiWords.ts'
+export { blobIdOf, isBlobId } from './blobId.ts'
 export { canonicalBytes, canonicalJson } from './canonicalJson.ts'
 export {
   type AnchorCall,
@@ -87,6 +88,7 @@ export {
   hex32Schema,
   hexBytesSchema,
   keccak256,
+  sha256,
   signatureSchema,
   toHex,
   weiSchema,

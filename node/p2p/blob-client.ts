@@ -1,16 +1,17 @@
-import { createHash } from 'node:crypto'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import * as lp from 'it-length-prefixed'
 import type { Logger } from 'pino'
 import {
+  blobIdOf,
   blobRequestCodec,
   blobResponseCodec,
   DecodeError,
   type Hex32,
+  isBlobId,
   PROTOCOL_VERSION,
 } from '../../protocol/index.ts'
-import { BLOB_PROTOCOL, type BlobCounters, type BlobLimits, CHUNK_BYTES, isBlobId } from './blob-protocol.ts'
+import { BLOB_PROTOCOL, type BlobCounters, type BlobLimits, CHUNK_BYTES } from './blob-protocol.ts'
 import {
   type BlobAttempt,
   BlobFetchError,
@@ -199,7 +200,7 @@ export class BlobClient {
           received += part.byteLength
         }
       }
-      if (`0x${createHash('sha256').update(bytes).digest('hex')}` !== blobId) {
+      if (blobIdOf(bytes) !== blobId) {
         throw fail('BLOB_HASH_MISMATCH', `${response.size} bytes that do not hash to the id`)
       }
       await stream.close()

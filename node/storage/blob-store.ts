@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto'
+import { blobIdOf, type Hex32 } from '../../protocol/index.ts'
 import type { Database } from './database.ts'
 import { StorageError } from './errors.ts'
 
-type BlobId = `0x${string}`
+type BlobId = Hex32
 
 /** What the p2p blob protocol serves from: content-addressed bytes, undefined when absent. */
 export interface BlobSource {
@@ -14,8 +14,6 @@ export interface BlobStore extends BlobSource {
   put(id: BlobId, bytes: Uint8Array): Promise<void>
   has(id: BlobId): Promise<boolean>
 }
-
-export const blobIdOf = (bytes: Uint8Array): BlobId => `0x${createHash('sha256').update(bytes).digest('hex')}`
 
 /**
  * Blobs bypass the write queue: they are immutable and content-addressed, so their writes need no

@@ -1,6 +1,6 @@
 // The public surface of node/storage: the node's LevelDB store, its WAL and its blob store.
 
-export { type BlobSource, type BlobStore, blobIdOf } from './blob-store.ts'
+export type { BlobSource, BlobStore } from './blob-store.ts'
 export { StorageError, type StorageErrorCode } from './errors.ts'
 export { JOB_STAGES, type JobRecord, type JobStage, jobRecordSchema } from './job-record.ts'
 export type { DurableWal } from './level-wal.ts'

@@ -1,7 +1,7 @@
 import { Level } from 'level'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { blobIdOf } from './blob-store.ts'
+import { blobIdOf } from '../../protocol/index.ts'
 import { numberKey } from './keys.ts'
 import { createNodeStore } from './node-store.ts'
 import { block, certificate, jobRecord, manifest, signedRequest, voteEntry } from './testing/fixtures.ts'

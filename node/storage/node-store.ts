@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import type { z } from 'zod'
 import {
   type Block,
+  blobIdOf,
   blockCodec,
   blockHash,
   type CommitCertificate,
@@ -10,7 +11,7 @@ import {
   type VaultManifest,
   vaultManifestCodec,
 } from '../../protocol/index.ts'
-import { type BlobStore, blobIdOf, createBlobStore } from './blob-store.ts'
+import { type BlobStore, createBlobStore } from './blob-store.ts'
 import { type BatchOp, type Database, openDatabase } from './database.ts'
 import { StorageError } from './errors.ts'
 import { type JobRecord, type JobStage, jobRecordSchema } from './job-record.ts'

@@ -1,13 +1,12 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { computeVaultId } from '../../protocol/index.ts'
+import { computeVaultId, type Hex32, hex32Schema } from '../../protocol/index.ts'
 import { SandboxError } from '../errors.ts'
-import { type Hex32, isHex32 } from '../he/hash.ts'
 import { PolicySchema } from './policy.ts'
 import { VaultSchemaSchema } from './schema.ts'
 
-const hex32 = z.string().refine(isHex32, 'expected 0x-prefixed sha256 hex') as z.ZodType<Hex32>
+const hex32 = hex32Schema
 
 export const StoredColumnEntrySchema = z.object({
   name: z.string(),
