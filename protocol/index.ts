@@ -40,16 +40,9 @@ export {
 export { connectVaultRegistry, type VaultRecord, type VaultTerms } from './chain/vaultRegistry.ts'
 export { defineMessage, type MessageCodec, PROTOCOL_VERSION } from './codec.ts'
 export {
-  type ConsensusSigner,
   createEip712ConsensusSigner,
   createEip712Verifier,
-  type Proposal,
-  type SignatureVerifier,
-  type SignedProposal,
-  type SignedVote,
   SignerMismatchError,
-  type Vote,
-  type VoteType,
 } from './eip712/consensusSigner.ts'
 export { createDigester, typedDataDigest } from './eip712/digests.ts'
 export {
@@ -168,3 +161,13 @@ export {
   type VaultManifest,
   vaultManifestCodec,
 } from './messages/vaultManifest.ts'
+export type {
+  ConsensusSigner,
+  Proposal,
+  SignatureVerifier,
+  SignedProposal,
+  SignedVote,
+  ValueId,
+  Vote,
+  VoteType,
+} from './signer.ts'

@@ -8,7 +8,7 @@ import type {
   SignedProposal,
   SignedVote,
   Vote,
-} from '../signer.ts'
+} from '../../protocol/index.ts'
 
 /**
  * Cheap deterministic signatures for the simulator: HMAC-SHA256 under a
