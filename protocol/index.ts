@@ -160,6 +160,7 @@ export {
   computeVaultId,
   type VaultManifest,
   vaultManifestCodec,
+  vaultManifestSchema,
 } from './messages/vaultManifest.ts'
 export type {
   ConsensusSigner,
