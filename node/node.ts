@@ -65,9 +65,11 @@ import {
   type NodeStatus,
   type VaultSummary,
 } from './api/index.ts'
+import { ChainError } from './chain/index.ts'
 import { toWireCertificate } from './consensus/certificate.ts'
 import { recordsToApply, verifyDecidedRecord } from './consensus/decided-chain.ts'
 import { ConsensusDriver } from './consensus/driver.ts'
+import { NodeError } from './errors.ts'
 import { AttestationPool } from './jobs/attestation-pool.ts'
 import { type BlockFrame, buildBlock, validateBlock } from './jobs/block.ts'
 import { jobPrivacy, vaultBudget } from './jobs/budget.ts'
@@ -91,6 +93,7 @@ import {
   type JobRecord,
   type NodeStore,
   type Settlement,
+  StorageError,
   type StoredBlock,
 } from './storage/index.ts'
 import { VaultDirectory } from './vault-directory.ts'
@@ -226,7 +229,8 @@ export class TcfNode implements NodeService {
     const { store } = this.#init
     for (let height = 1; height <= store.latestHeight(); height++) {
       const stored = await store.getBlock(height)
-      if (!stored) throw new Error(`the store lacks block ${height} below its latest height`)
+      if (!stored)
+        throw new StorageError('CORRUPT_RECORD', `the store lacks block ${height} below its latest height`)
       await this.#loadAdmittedVaults(stored.block)
       this.#ledger.apply(stored.block, stored.blockHash)
     }
@@ -523,7 +527,8 @@ export class TcfNode implements NodeService {
       const latest = await this.#init.chain.latestBlock()
       if (latest - this.#init.finalityDepth >= number) return
       if (Date.now() > deadline) {
-        throw new Error(
+        throw new ChainError(
+          'BLOCK_UNAVAILABLE',
           `chain block ${number} is not ${this.#init.finalityDepth} deep here (latest ${latest})`,
         )
       }
@@ -823,7 +828,11 @@ export class TcfNode implements NodeService {
   /** What an admitted job spends of its vault's budget: the same compile and plan admission ran. */
   #privacyCharge(request: SignedJobRequest): number {
     const manifest = this.#vaults.cached(request.request.vaultId)
-    if (!manifest) throw new Error(`vault ${request.request.vaultId} of an admitted job is not loaded`)
+    if (!manifest)
+      throw new NodeError(
+        'VAULT_NOT_LOADED',
+        `vault ${request.request.vaultId} of an admitted job is not loaded`,
+      )
     return jobPrivacy(request, manifest, this.#init.limits).epsilonMicros
   }
 
@@ -1095,7 +1104,8 @@ export class TcfNode implements NodeService {
 
   async #enterEpoch(epoch: number): Promise<void> {
     const validators = await this.#loadValidators(epoch)
-    if (validators.validators.length === 0) throw new Error(`epoch ${epoch} has no validators on chain`)
+    if (validators.validators.length === 0)
+      throw new ChainError('NO_VALIDATORS', `epoch ${epoch} has no validators on chain`)
     const previous = this.#epoch
     this.#epoch = epoch
     this.#validators = validators

@@ -69,7 +69,14 @@ export {
   VOTE_TYPE_CODE,
   VOTE_TYPES,
 } from './eip712/structs.ts'
-export { DecodeError, type DecodeErrorCode, EncodeError, TcfError } from './errors.ts'
+export {
+  asError,
+  DecodeError,
+  type DecodeErrorCode,
+  EncodeError,
+  TcfError,
+  ThrownValueError,
+} from './errors.ts'
 export {
   type Address,
   addressSchema,

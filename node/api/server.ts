@@ -72,7 +72,7 @@ export class ApiServer {
 
   /** http://host:port once started */
   get url(): string {
-    if (!this.#address) throw new Error('the API is not started')
+    if (!this.#address) throw new ApiError(500, 'NOT_STARTED', 'the API is not started')
     return this.#address
   }
 

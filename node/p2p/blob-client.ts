@@ -3,6 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import * as lp from 'it-length-prefixed'
 import type { Logger } from 'pino'
 import {
+  asError,
   blobIdOf,
   blobRequestCodec,
   blobResponseCodec,
@@ -164,7 +165,8 @@ export class BlobClient {
     } catch (error) {
       throw interrupted(error) ?? fail('BLOB_UNAVAILABLE', `could not open a stream: ${String(error)}`, error)
     }
-    const abort = (): void => stream.abort(new Error('blob request aborted'))
+    const abort = (): void =>
+      stream.abort(interrupted(signal.reason) ?? fail('BLOB_ABORTED', 'request aborted'))
     signal.addEventListener('abort', abort, { once: true })
     try {
       await stream.sink([
@@ -206,7 +208,7 @@ export class BlobClient {
       await stream.close()
       return bytes
     } catch (error) {
-      stream.abort(error instanceof Error ? error : new Error(String(error)))
+      stream.abort(asError(error))
       if (error instanceof BlobFetchError) throw error
       const stopped = interrupted(error)
       if (stopped !== undefined) throw stopped
