@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { Logger } from 'pino'
-import type { Address, Hex32 } from '../../protocol/index.ts'
+import { type Address, type Hex32, TcfError } from '../../protocol/index.ts'
 import { JOB_STAGES, type JobStage } from '../storage/index.ts'
 import { IpCeiling } from './ip-ceiling.ts'
 import { openApiDocument } from './openapi.ts'
@@ -145,8 +145,9 @@ export class ApiServer {
         const code = FRAMEWORK_CODES[e.statusCode] ?? 'BAD_REQUEST'
         return reply.status(e.statusCode).send({ error: { code, message: e.message } })
       }
-      // Sandbox and protocol errors carry a stable string code: the input was at fault.
-      if (typeof e.code === 'string' && /^[A-Z_]+$/.test(e.code)) {
+      // Errors tcf raises on purpose carry a stable code: the input was at fault. Anything else (a
+      // Node ENOENT, a library's ERR_*) is ours, and its message stays in the log.
+      if (error instanceof TcfError) {
         return reply
           .status(422)
           .send({ error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } })
