@@ -1,5 +1,6 @@
 import { ValidatorSet } from '../../consensus/index.ts'
 import type { NodeStatus } from '../../node/api/index.ts'
+import { DevnetError } from '../errors.ts'
 import type { ChaosNetwork } from './network.ts'
 import { sleep } from './validator.ts'
 
@@ -57,7 +58,8 @@ export const SCENARIOS: readonly Scenario[] = [
       // The node reports its last decided height; the round in progress is at the next one.
       const proposer = set.proposer(status.height + 1, status.round)
       const victim = net.validators.find((v) => v.api.address.toLowerCase() === proposer)
-      if (victim === undefined) throw new Error(`proposer ${proposer} is none of the validators`)
+      if (victim === undefined)
+        throw new DevnetError('UNKNOWN_PROPOSER', `proposer ${proposer} is none of the validators`)
       await victim.kill('SIGKILL')
       await sleep(8_000)
       await victim.restart()
