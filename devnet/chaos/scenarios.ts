@@ -1,5 +1,6 @@
 import { ValidatorSet } from '../../consensus/index.ts'
 import type { NodeStatus } from '../../node/api/index.ts'
+import type { Address } from '../../protocol/index.ts'
 import { DevnetError } from '../errors.ts'
 import type { ChaosNetwork } from './network.ts'
 import { sleep } from './validator.ts'
@@ -53,7 +54,7 @@ export const SCENARIOS: readonly Scenario[] = [
     strike: async (net) => {
       const status = (await net.validators[0]!.api.api<NodeStatus>('/v1/status')).body
       const set = new ValidatorSet(
-        status.validators.map((v) => ({ address: v.address.toLowerCase() as `0x${string}`, power: v.power })),
+        status.validators.map((v) => ({ address: v.address.toLowerCase() as Address, power: v.power })),
       )
       // The node reports its last decided height; the round in progress is at the next one.
       const proposer = set.proposer(status.height + 1, status.round)
