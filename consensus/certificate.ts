@@ -1,4 +1,4 @@
-import type { SignatureVerifier, SignedVote, ValueId } from './signer.ts'
+import type { SignatureVerifier, SignedVote, ValueId } from '../protocol/index.ts'
 import type { ValidatorSet } from './validator-set.ts'
 
 /** Proof that a value was decided: precommits of more than two thirds of the power, in one round. */

@@ -1,9 +1,16 @@
+import type {
+  Address,
+  ConsensusSigner,
+  SignedProposal,
+  SignedVote,
+  ValueId,
+  VoteType,
+} from '../protocol/index.ts'
 import type { CommitCertificate } from './certificate.ts'
 import type { ConsensusMessage, Effect } from './effect.ts'
 import { ConsensusError } from './errors.ts'
 import type { Input, Timeout } from './input.ts'
 import { type ConsensusParams, type TimeoutKind, timeoutDuration, validateParams } from './params.ts'
-import type { Address, ConsensusSigner, SignedProposal, SignedVote, ValueId, VoteType } from './signer.ts'
 import { type ConsensusState, type HeightState, IDLE } from './state.ts'
 import type { ValidatorSet } from './validator-set.ts'
 import { VoteBook } from './vote-book.ts'

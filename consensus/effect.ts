@@ -1,7 +1,7 @@
+import type { SignedProposal, SignedVote, ValueId } from '../protocol/index.ts'
 import type { CommitCertificate } from './certificate.ts'
 import type { DuplicateVoteEvidence } from './evidence.ts'
 import type { Timeout } from './input.ts'
-import type { SignedProposal, SignedVote, ValueId } from './signer.ts'
 import type { WalEntry } from './wal.ts'
 
 export type ConsensusMessage =

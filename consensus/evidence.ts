@@ -1,4 +1,4 @@
-import type { SignedVote } from './signer.ts'
+import type { SignedVote } from '../protocol/index.ts'
 
 /**
  * Two votes by one validator for the same height, round and type but different

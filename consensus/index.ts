@@ -1,3 +1,15 @@
+export type {
+  Address,
+  ConsensusSigner,
+  Hex,
+  Proposal,
+  SignatureVerifier,
+  SignedProposal,
+  SignedVote,
+  ValueId,
+  Vote,
+  VoteType,
+} from '../protocol/index.ts'
 export { type CommitCertificate, verifyCommitCertificate } from './certificate.ts'
 export { type Consensus, type ConsensusContext, createConsensus, type StepResult, step } from './core.ts'
 export type { ConsensusMessage, Effect } from './effect.ts'
@@ -13,18 +25,6 @@ export {
   timeoutDuration,
 } from './params.ts'
 export { hasQuorum } from './quorum.ts'
-export type {
-  Address,
-  ConsensusSigner,
-  Hex,
-  Proposal,
-  SignatureVerifier,
-  SignedProposal,
-  SignedVote,
-  ValueId,
-  Vote,
-  VoteType,
-} from './signer.ts'
 export { type ConsensusState, type HeightState, IDLE, type IdleState, type Step } from './state.ts'
 export { type Validator, ValidatorSet } from './validator-set.ts'
 export { VoteBook } from './vote-book.ts'

@@ -1,5 +1,5 @@
+import type { SignedProposal, SignedVote, ValueId } from '../protocol/index.ts'
 import type { TimeoutKind } from './params.ts'
-import type { SignedProposal, SignedVote, ValueId } from './signer.ts'
 import type { ValidatorSet } from './validator-set.ts'
 import type { WalEntry } from './wal.ts'
 

@@ -1,4 +1,4 @@
-import type { Address } from './signer.ts'
+import type { Address } from '../protocol/index.ts'
 import type { ValidatorSet } from './validator-set.ts'
 
 /** More than two thirds of the set's power, counting each member once. */

@@ -1,5 +1,5 @@
+import type { SignedProposal, SignedVote, ValueId } from '../protocol/index.ts'
 import type { CommitCertificate } from './certificate.ts'
-import type { SignedProposal, SignedVote, ValueId } from './signer.ts'
 import type { ValidatorSet } from './validator-set.ts'
 import type { VoteBook } from './vote-book.ts'
 import type { RoundValue } from './wal.ts'

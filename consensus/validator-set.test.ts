@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import type { Address } from '../protocol/index.ts'
 import { ConsensusError } from './errors.ts'
-import type { Address } from './signer.ts'
 import { ValidatorSet } from './validator-set.ts'
 
 const address = (i: number): Address => `0x${i.toString(16).padStart(40, '0')}`

@@ -1,5 +1,5 @@
+import type { Address } from '../protocol/index.ts'
 import { ConsensusError } from './errors.ts'
-import type { Address } from './signer.ts'
 
 export interface Validator {
   readonly address: Address

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import type { Address, SignedVote, ValueId, VoteType } from '../protocol/index.ts'
 import { isDuplicateVote } from './evidence.ts'
-import type { Address, SignedVote, ValueId, VoteType } from './signer.ts'
 import { ValidatorSet } from './validator-set.ts'
 import { VoteBook } from './vote-book.ts'
 

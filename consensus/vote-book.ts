@@ -1,4 +1,4 @@
-import type { Address, SignedVote, ValueId, VoteType } from './signer.ts'
+import type { Address, SignedVote, ValueId, VoteType } from '../protocol/index.ts'
 import type { ValidatorSet } from './validator-set.ts'
 
 /** A value or nil, as a map key. */

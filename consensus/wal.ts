@@ -1,4 +1,4 @@
-import type { SignedProposal, SignedVote, ValueId } from './signer.ts'
+import type { SignedProposal, SignedVote, ValueId } from '../protocol/index.ts'
 
 /** A value together with the round in which a polka for it was seen. */
 export interface RoundValue {

@@ -13,6 +13,7 @@ import {
   peerIdOf,
 } from '../node/index.ts'
 import { type DevChain, startDevChain, startTestNetwork, type TestNetwork } from '../protocol/index.ts'
+import { DevnetError } from './errors.ts'
 import { DEVNET_PASSPHRASE } from './topology.ts'
 
 /**
@@ -130,10 +131,14 @@ export class ClusterNode {
     this.#process = child
     const deadline = Date.now() + timeoutMs
     for (;;) {
-      if (!this.running) throw new Error(`node ${this.index} exited while starting; see ${this.logFile}`)
+      if (!this.running)
+        throw new DevnetError('NODE_EXITED', `node ${this.index} exited while starting; see ${this.logFile}`)
       if (await this.#answers()) return
       if (Date.now() > deadline)
-        throw new Error(`node ${this.index} did not start in ${timeoutMs} ms; see ${this.logFile}`)
+        throw new DevnetError(
+          'START_TIMEOUT',
+          `node ${this.index} did not start in ${timeoutMs} ms; see ${this.logFile}`,
+        )
       await sleep(200)
     }
   }
@@ -262,7 +267,7 @@ export async function freePorts(count: number): Promise<number[]> {
   )
   const ports = servers.map((s) => {
     const address = s.address()
-    if (typeof address !== 'object' || address === null) throw new Error('no port')
+    if (typeof address !== 'object' || address === null) throw new DevnetError('NO_PORT', 'no port')
     return address.port
   })
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))

@@ -17,6 +17,7 @@ import {
   type Address,
   addressOfPrivateKey,
   type Block,
+  blobIdOf,
   blockHash,
   blockHeader,
   canonicalBytes,
@@ -69,8 +70,10 @@ import {
   type NodeStatus,
   type VaultSummary,
 } from './api/index.ts'
+import { ChainError } from './chain/index.ts'
 import { recordsToApply, verifyDecidedRecord } from './consensus/decided-chain.ts'
 import { ConsensusDriver } from './consensus/driver.ts'
+import { NodeError } from './errors.ts'
 import { AttestationPool } from './jobs/attestation-pool.ts'
 import { type BlockFrame, buildBlock, validateBlock } from './jobs/block.ts'
 import { jobPrivacy, vaultBudget } from './jobs/budget.ts'
@@ -89,11 +92,11 @@ import type {
   TopicName,
 } from './ports.ts'
 import {
-  blobIdOf,
   HEAD_KEY,
   type JobRecord,
   type NodeStore,
   type Settlement,
+  StorageError,
   type StoredBlock,
 } from './storage/index.ts'
 import { VaultDirectory } from './vault-directory.ts'
@@ -228,7 +231,8 @@ export class TcfNode implements NodeService {
     const { store } = this.#init
     for (let height = 1; height <= store.latestHeight(); height++) {
       const stored = await store.getBlock(height)
-      if (!stored) throw new Error(`the store lacks block ${height} below its latest height`)
+      if (!stored)
+        throw new StorageError('CORRUPT_RECORD', `the store lacks block ${height} below its latest height`)
       await this.#loadAdmittedVaults(stored.block)
       this.#ledger.apply(stored.block, stored.blockHash)
     }
@@ -525,7 +529,8 @@ export class TcfNode implements NodeService {
       const latest = await this.#init.chain.latestBlock()
       if (latest - this.#init.finalityDepth >= number) return
       if (Date.now() > deadline) {
-        throw new Error(
+        throw new ChainError(
+          'BLOCK_UNAVAILABLE',
           `chain block ${number} is not ${this.#init.finalityDepth} deep here (latest ${latest})`,
         )
       }
@@ -825,7 +830,11 @@ export class TcfNode implements NodeService {
   /** What an admitted job spends of its vault's budget: the same compile and plan admission ran. */
   #privacyCharge(request: SignedJobRequest): number {
     const manifest = this.#vaults.cached(request.request.vaultId)
-    if (!manifest) throw new Error(`vault ${request.request.vaultId} of an admitted job is not loaded`)
+    if (!manifest)
+      throw new NodeError(
+        'VAULT_NOT_LOADED',
+        `vault ${request.request.vaultId} of an admitted job is not loaded`,
+      )
     return jobPrivacy(request, manifest, this.#init.limits).epsilonMicros
   }
 
@@ -1097,7 +1106,8 @@ export class TcfNode implements NodeService {
 
   async #enterEpoch(epoch: number): Promise<void> {
     const validators = await this.#loadValidators(epoch)
-    if (validators.validators.length === 0) throw new Error(`epoch ${epoch} has no validators on chain`)
+    if (validators.validators.length === 0)
+      throw new ChainError('NO_VALIDATORS', `epoch ${epoch} has no validators on chain`)
     const previous = this.#epoch
     this.#epoch = epoch
     this.#validators = validators

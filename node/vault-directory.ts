@@ -1,6 +1,7 @@
 import type { Address, Hex32 } from '../protocol/index.ts'
 import { parseManifest, type VaultManifest } from '../sandbox/index.ts'
 import { ApiError } from './api/index.ts'
+import { NodeError } from './errors.ts'
 import type { NodeChain, NodeNetwork } from './ports.ts'
 import type { NodeStore } from './storage/index.ts'
 
@@ -60,7 +61,7 @@ export class VaultDirectory {
       const bytes = await this.fetch(vault.manifestHash)
       manifest = parseManifest(JSON.parse(new TextDecoder().decode(bytes)))
       if (manifest.vaultId !== vaultId)
-        throw new Error(`manifest ${vault.manifestHash} is not vault ${vaultId}`)
+        throw new NodeError('MANIFEST_MISMATCH', `manifest ${vault.manifestHash} is not vault ${vaultId}`)
       await this.#store.putVault(manifest)
     }
     this.#manifests.set(vaultId, manifest)
@@ -88,7 +89,7 @@ export class VaultDirectory {
     const local = await this.#store.blobs.get(id)
     if (local) return local
     const network = this.#network()
-    if (!network) throw new Error(`blob ${id} is not here and the network is not started`)
+    if (!network) throw new NodeError('NOT_STARTED', `blob ${id} is not here and the network is not started`)
     for (let attempt = 1; ; attempt++) {
       try {
         const bytes = await network.fetchBlob(id)

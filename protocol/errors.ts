@@ -11,6 +11,22 @@ export abstract class TcfError extends Error {
   }
 }
 
+/** Something that was thrown but is not an Error (a string, a bare rejection reason). */
+export class ThrownValueError extends TcfError {
+  override readonly name = 'ThrownValueError'
+  readonly code = 'NOT_AN_ERROR'
+  readonly value: unknown
+
+  constructor(value: unknown) {
+    super(String(value))
+    this.value = value
+  }
+}
+
+/** `thrown` as an Error, for the logs, aborts and callbacks that need one. */
+export const asError = (thrown: unknown): Error =>
+  thrown instanceof Error ? thrown : new ThrownValueError(thrown)
+
 /** Why untrusted bytes were refused. Stable: peers log and score on these. */
 export type DecodeErrorCode =
   | 'OVERSIZED'

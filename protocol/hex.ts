@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { z } from 'zod'
@@ -15,19 +16,27 @@ export const ZERO_HASH: Hex32 = `0x${'0'.repeat(64)}`
 const hexMatching = (pattern: RegExp, message: string) =>
   z.custom<Hex>((value) => typeof value === 'string' && pattern.test(value), message)
 
-const fixedHex = (bytes: number) =>
+/** Exactly `bytes` bytes of lowercase hex. */
+export const fixedHexSchema = (bytes: number) =>
   hexMatching(new RegExp(`^0x[0-9a-f]{${2 * bytes}}$`), `expected ${bytes} bytes of lowercase hex`)
 
-export const hex32Schema = fixedHex(32)
-export const addressSchema = fixedHex(20)
+export const hex32Schema = fixedHexSchema(32)
+export const addressSchema = fixedHexSchema(20)
 /** 65-byte r || s || v secp256k1 signature as Solidity's ecrecover takes it (v is 27 or 28). */
-export const signatureSchema = fixedHex(65)
+export const signatureSchema = fixedHexSchema(65)
+/** A compressed secp256k1 public key (33 bytes, 02 or 03 first): what results are sealed to. */
+export const compressedPublicKeySchema = hexMatching(
+  /^0x0[23][0-9a-f]{64}$/,
+  'expected a compressed secp256k1 public key',
+)
 
-/** Variable-length lowercase hex of at most maxBytes bytes. */
-export const hexBytesSchema = (maxBytes: number) =>
+/** Variable-length lowercase hex of minBytes to maxBytes bytes. */
+export const hexBytesSchema = (maxBytes: number, minBytes = 0) =>
   hexMatching(
-    new RegExp(`^0x(?:[0-9a-f]{2}){0,${maxBytes}}$`),
-    `expected at most ${maxBytes} bytes of lowercase hex`,
+    new RegExp(`^0x(?:[0-9a-f]{2}){${minBytes},${maxBytes}}$`),
+    minBytes === 0
+      ? `expected at most ${maxBytes} bytes of lowercase hex`
+      : `expected ${minBytes} to ${maxBytes} bytes of lowercase hex`,
   )
 
 /** A uint256 amount of wei as a decimal string without leading zeros. */
@@ -44,3 +53,5 @@ function isUint256Decimal(value: string): boolean {
 export const toHex = (bytes: Uint8Array): Hex => `0x${bytesToHex(bytes)}`
 export const fromHex = (hex: Hex): Uint8Array => hexToBytes(hex.slice(2))
 export const keccak256 = (bytes: Uint8Array): Hex32 => toHex(keccak_256(bytes))
+// node:crypto rather than @noble: blobs run to tens of MB (Galois keys), and OpenSSL hashes them ~10x faster.
+export const sha256 = (bytes: Uint8Array): Hex32 => `0x${createHash('sha256').update(bytes).digest('hex')}`

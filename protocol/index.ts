@@ -2,6 +2,7 @@
 
 export { bytes32Word, hashWords, uintWord } from './abiWords.ts'
 export * from './api/index.ts'
+export { blobIdOf, isBlobId } from './blobId.ts'
 export { canonicalBytes, canonicalJson } from './canonicalJson.ts'
 export {
   type AnchorCall,
@@ -41,16 +42,9 @@ export { defineMessage, type MessageCodec, PROTOCOL_VERSION } from './codec.ts'
 export { DEV_PRIVATE_KEYS, type DevChain, DevChainError, startDevChain } from './devchain/devChain.ts'
 export { startTestNetwork, type TestNetwork } from './devchain/network.ts'
 export {
-  type ConsensusSigner,
   createEip712ConsensusSigner,
   createEip712Verifier,
-  type Proposal,
-  type SignatureVerifier,
-  type SignedProposal,
-  type SignedVote,
   SignerMismatchError,
-  type Vote,
-  type VoteType,
 } from './eip712/consensusSigner.ts'
 export { createDigester, typedDataDigest } from './eip712/digests.ts'
 export {
@@ -77,8 +71,31 @@ export {
   VOTE_TYPE_CODE,
   VOTE_TYPES,
 } from './eip712/structs.ts'
-export { DecodeError, type DecodeErrorCode, EncodeError, TcfError } from './errors.ts'
-export { type Address, type Hex, type Hex32, keccak256, toHex, ZERO_HASH } from './hex.ts'
+export {
+  asError,
+  DecodeError,
+  type DecodeErrorCode,
+  EncodeError,
+  TcfError,
+  ThrownValueError,
+} from './errors.ts'
+export {
+  type Address,
+  addressSchema,
+  compressedPublicKeySchema,
+  fixedHexSchema,
+  fromHex,
+  type Hex,
+  type Hex32,
+  hex32Schema,
+  hexBytesSchema,
+  keccak256,
+  sha256,
+  signatureSchema,
+  toHex,
+  weiSchema,
+  ZERO_HASH,
+} from './hex.ts'
 export {
   decryptKeystore,
   encryptKeystore,
@@ -107,7 +124,6 @@ export {
 export {
   type BlobRequest,
   type BlobResponse,
-  blobIdOf,
   blobRequestCodec,
   blobResponseCodec,
 } from './messages/blob.ts'
@@ -139,7 +155,7 @@ export {
   signedJobRequestCodec,
   specHash,
 } from './messages/jobRequest.ts'
-export { QUALITY_SCALE } from './messages/primitives.ts'
+export { heightSchema, QUALITY_SCALE } from './messages/primitives.ts'
 export type { Release } from './messages/release.ts'
 export {
   type SealedPayload,
@@ -160,4 +176,15 @@ export {
   computeVaultId,
   type VaultManifest,
   vaultManifestCodec,
+  vaultManifestSchema,
 } from './messages/vaultManifest.ts'
+export type {
+  ConsensusSigner,
+  Proposal,
+  SignatureVerifier,
+  SignedProposal,
+  SignedVote,
+  ValueId,
+  Vote,
+  VoteType,
+} from './signer.ts'

@@ -30,6 +30,8 @@ export type SandboxErrorCode =
   | 'DEADLINE_EXCEEDED'
   | 'MEMORY_EXCEEDED'
   | 'WORKER_CRASHED'
+  /** worker-side code was started on the main thread */
+  | 'NOT_IN_WORKER'
   | 'RESULT_INVALID'
   /** an input file (CSV, schema, keys) cannot be read; `field` is its path */
   | 'FILE_UNREADABLE'

@@ -39,7 +39,6 @@ export {
 export { evaluateCircuit } from './evaluator/evaluate.ts'
 export { Evaluator, type EvaluatorInit, type JobTiming } from './evaluator/evaluator.ts'
 export { EVALUATOR_VERSION, execEnvHash } from './he/exec-env.ts'
-export type { Hex32 } from './he/hash.ts'
 export {
   type EvaluationKeys,
   type GeneratedKeys,

@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { SimulationError } from './errors.ts'
 import { maxFaulty } from './scenario.ts'
 import { runSimulation } from './simulation.ts'
 
@@ -37,7 +38,8 @@ function measure(n: number, delayMs: number, faulty: number): Row {
     fixedDelay: delayMs,
     behaviour: 'silent',
   })
-  if (!result.ok) throw new Error(`bench run failed: ${JSON.stringify(result.violations)}`)
+  if (!result.ok)
+    throw new SimulationError('bench-run-failed', `bench run failed: ${JSON.stringify(result.violations)}`)
   const rounds = result.heights.map((h) => h.round + 1)
   const latencies = result.heights.map((h) => h.latency)
   const firstRound = result.heights.filter((h) => h.round === 0).map((h) => h.latency / delayMs)

@@ -1,5 +1,5 @@
+import type { ConsensusSigner, ValueId } from '../../protocol/index.ts'
 import type { ConsensusMessage } from '../effect.ts'
-import type { ConsensusSigner, ValueId } from '../signer.ts'
 import type { ConsensusState } from '../state.ts'
 import type { ByzantineBehaviour } from './scenario.ts'
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { MUTATIONS, type Mutation } from '../mutation.ts'
+import { SimulationError } from './errors.ts'
 import { replayCommand } from './replay.ts'
 import { BYZANTINE_BEHAVIOURS, type ByzantineBehaviour, FAULT_CLASSES, type FaultClass } from './scenario.ts'
 import { runSimulation, type SimResult } from './simulation.ts'
@@ -13,7 +14,7 @@ function parseFaults(text: string): Set<FaultClass> {
   const faults = text.split(',')
   for (const fault of faults) {
     if (!FAULT_CLASSES.includes(fault as FaultClass))
-      throw new Error(`unknown fault class ${fault}\n${USAGE}`)
+      throw new SimulationError('invalid-config', `unknown fault class ${fault}\n${USAGE}`)
   }
   return new Set(faults as FaultClass[])
 }
@@ -24,13 +25,15 @@ function oneOf<T extends string>(
   what: string,
 ): T | undefined {
   if (value === undefined) return undefined
-  if (!allowed.includes(value as T)) throw new Error(`unknown ${what} ${value}\n${USAGE}`)
+  if (!allowed.includes(value as T))
+    throw new SimulationError('invalid-config', `unknown ${what} ${value}\n${USAGE}`)
   return value as T
 }
 
 function integer(value: string, name: string): number {
   const parsed = Number(value)
-  if (!Number.isSafeInteger(parsed)) throw new Error(`--${name} needs an integer, got ${value}`)
+  if (!Number.isSafeInteger(parsed))
+    throw new SimulationError('invalid-config', `--${name} needs an integer, got ${value}`)
   return parsed
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { ValueId } from '../signer.ts'
+import type { ValueId } from '../../protocol/index.ts'
 import { ValidatorSet } from '../validator-set.ts'
 import { InvariantChecker, type ValueRecord } from './invariants.ts'
 import { SimSigner, SimVerifier, simKey } from './sim-crypto.ts'

@@ -1,5 +1,5 @@
+import type { Address, SignatureVerifier, SignedVote, ValueId } from '../../protocol/index.ts'
 import { type CommitCertificate, verifyCommitCertificate } from '../certificate.ts'
-import type { Address, SignatureVerifier, SignedVote, ValueId } from '../signer.ts'
 import type { ValidatorSet } from '../validator-set.ts'
 
 export type ViolationKind =

@@ -2,12 +2,13 @@ import { createHash, createHmac } from 'node:crypto'
 import type {
   Address,
   ConsensusSigner,
+  Hex,
   Proposal,
   SignatureVerifier,
   SignedProposal,
   SignedVote,
   Vote,
-} from '../signer.ts'
+} from '../../protocol/index.ts'
 
 /**
  * Cheap deterministic signatures for the simulator: HMAC-SHA256 under a
@@ -31,7 +32,7 @@ const voteBytes = (v: Vote): string =>
 const proposalBytes = (p: Proposal): string =>
   `proposal|${p.height}|${p.round}|${p.valueId}|${p.validRound}|${p.proposer}`
 
-const mac = (secret: string, message: string): `0x${string}` =>
+const mac = (secret: string, message: string): Hex =>
   `0x${createHmac('sha256', secret).update(message).digest('hex')}`
 
 export class SimSigner implements ConsensusSigner {

@@ -1,5 +1,7 @@
 import { ValidatorSet } from '../../consensus/index.ts'
 import type { NodeStatus } from '../../node/index.ts'
+import type { Address } from '../../protocol/index.ts'
+import { DevnetError } from '../errors.ts'
 import type { ChaosNetwork } from './network.ts'
 import { sleep } from './validator.ts'
 
@@ -52,12 +54,13 @@ export const SCENARIOS: readonly Scenario[] = [
     strike: async (net) => {
       const status = (await net.validators[0]!.api.api<NodeStatus>('/v1/status')).body
       const set = new ValidatorSet(
-        status.validators.map((v) => ({ address: v.address.toLowerCase() as `0x${string}`, power: v.power })),
+        status.validators.map((v) => ({ address: v.address.toLowerCase() as Address, power: v.power })),
       )
       // The node reports its last decided height; the round in progress is at the next one.
       const proposer = set.proposer(status.height + 1, status.round)
       const victim = net.validators.find((v) => v.api.address.toLowerCase() === proposer)
-      if (victim === undefined) throw new Error(`proposer ${proposer} is none of the validators`)
+      if (victim === undefined)
+        throw new DevnetError('UNKNOWN_PROPOSER', `proposer ${proposer} is none of the validators`)
       await victim.kill('SIGKILL')
       await sleep(8_000)
       await victim.restart()

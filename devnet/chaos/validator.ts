@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { ClusterNode } from '../cluster.ts'
+import { DevnetError } from '../errors.ts'
 
 const BIN = fileURLToPath(new URL('../../bin/tcf.ts', import.meta.url))
 
@@ -57,8 +58,12 @@ export class ChaosValidator {
     const deadline = Date.now() + timeoutMs
     while (!(await this.answers())) {
       if (!this.running)
-        throw new Error(`validator ${this.index} exited while starting; see ${this.api.logFile}`)
-      if (Date.now() > deadline) throw new Error(`validator ${this.index} did not start in ${timeoutMs} ms`)
+        throw new DevnetError(
+          'NODE_EXITED',
+          `validator ${this.index} exited while starting; see ${this.api.logFile}`,
+        )
+      if (Date.now() > deadline)
+        throw new DevnetError('START_TIMEOUT', `validator ${this.index} did not start in ${timeoutMs} ms`)
       await sleep(250)
     }
   }

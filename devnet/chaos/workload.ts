@@ -1,6 +1,7 @@
 import type { JobRecord, NodeStatus, StoredBlock } from '../../node/index.ts'
 import type { Hex32 } from '../../protocol/index.ts'
 import { REGRESSION_SPEC, REGRESSION_VAULT } from '../../sandbox/testing/regression.ts'
+import { DevnetError } from '../errors.ts'
 import { buyer, publishVault, submitJob } from '../testing/actors.ts'
 import { startChaosNetwork } from './network.ts'
 import type { Scenario } from './scenarios.ts'
@@ -95,7 +96,7 @@ export async function runScenario(scenario: Scenario, dir: string): Promise<Scen
       if (i === STRIKE_AFTER && scenario.strike) strike = scenario.strike(net)
       const live = await liveValidators(net.validators)
       const target = live[i % live.length]
-      if (target === undefined) throw new Error('no validator answers')
+      if (target === undefined) throw new DevnetError('NO_VALIDATOR_ANSWERS', 'no validator answers')
       const at = Date.now()
       try {
         const submission = await submitJob(target.api, {

@@ -74,7 +74,7 @@ export class VaultAgent {
   #vault: { manifest: VaultManifest; he: HeContext; secretKey: SecretKey; chain: ChainContext } | undefined
 
   constructor(init: VaultAgentInit) {
-    if (init.nodes.length === 0) throw new Error('the agent needs at least one node')
+    if (init.nodes.length === 0) throw new AgentError('NO_NODES', 'the agent needs at least one node')
     this.#init = init
     this.#clients = init.nodes.map((url) => new Client({ url, key: init.ownerKey }))
     this.#log = init.logger.child({ module: 'vault-agent' })
@@ -273,7 +273,7 @@ export class VaultAgent {
   }
 
   #requireStarted() {
-    if (!this.#vault) throw new Error('the agent is not started')
+    if (!this.#vault) throw new AgentError('NOT_STARTED', 'the agent is not started')
     return this.#vault
   }
 }

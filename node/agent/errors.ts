@@ -19,6 +19,10 @@ export type AgentErrorCode =
   | 'ESCROW_MISMATCH'
   /** the escrow expires, or the job's deadline height comes, too soon for a release to be decided, anchored and settled */
   | 'ESCROW_EXPIRING'
+  /** the agent was given no node to talk to */
+  | 'NO_NODES'
+  /** the agent was used before start() */
+  | 'NOT_STARTED'
 
 const REFUSALS: ReadonlySet<AgentErrorCode> = new Set([
   'CERTIFICATE_INVALID',

@@ -9,6 +9,7 @@ import {
   type RouteName,
   SIGNATURE_HEADERS,
   type SignatureCheck,
+  TcfError,
   type VaultManifest,
   verifyRequest,
 } from '../../protocol/index.ts'
@@ -82,7 +83,7 @@ export class ApiServer {
 
   /** http://host:port once started */
   get url(): string {
-    if (!this.#address) throw new Error('the API is not started')
+    if (!this.#address) throw new ApiError(500, 'NOT_STARTED', 'the API is not started')
     return this.#address
   }
 
@@ -155,8 +156,9 @@ export class ApiServer {
         const code = FRAMEWORK_CODES[e.statusCode] ?? 'BAD_REQUEST'
         return reply.status(e.statusCode).send({ error: { code, message: e.message } })
       }
-      // Sandbox and protocol errors carry a stable string code: the input was at fault.
-      if (typeof e.code === 'string' && /^[A-Z_]+$/.test(e.code)) {
+      // Errors tcf raises on purpose carry a stable code: the input was at fault. Anything else (a
+      // Node ENOENT, a library's ERR_*) is ours, and its message stays in the log.
+      if (error instanceof TcfError) {
         return reply
           .status(422)
           .send({ error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } })

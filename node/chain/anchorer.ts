@@ -1,6 +1,7 @@
 import type { Logger } from 'pino'
 import {
   type Address,
+  asError,
   type BlockHeader,
   type CommitCertificate,
   type Hex32,
@@ -105,7 +106,7 @@ export function createAnchorer(init: AnchorerInit): Anchorer {
         throw new ChainError('RPC_UNAVAILABLE', `height ${height} anchored but no Anchored log yet`)
       settle(height, { status: 'anchored', event: { height, txHash: tx.txHash, byUs: false } })
     } catch (error) {
-      const err = error instanceof Error ? error : new Error(String(error))
+      const err = asError(error)
       const retryable = err instanceof ChainError && RETRYABLE.has(err.code)
       if (retryable && attempt < maxAttempts && !stopped) {
         log?.warn({ height, attempt, error: err.message }, 'anchoring failed, will retry')

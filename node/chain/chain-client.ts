@@ -290,7 +290,7 @@ export function createChainClient(init: ChainClientInit): ChainClient {
       const from = await anchorDeployBlock()
       const logs = await read('Anchored logs', (s) => {
         const filter = s.anchor.contract.filters.Anchored
-        if (filter === undefined) throw new Error('Anchor ABI has no Anchored event')
+        if (filter === undefined) throw new ChainError('ABI_MISMATCH', 'Anchor ABI has no Anchored event')
         return s.anchor.contract.queryFilter(filter(height), from)
       })
       const first = logs[0]
@@ -476,7 +476,7 @@ async function waitForChainId(rpcUrl: string, timeoutMs: number): Promise<bigint
       })
       const body = (await response.json()) as { result?: unknown }
       if (typeof body.result === 'string') return BigInt(body.result)
-      last = new Error(`unexpected answer ${JSON.stringify(body)}`)
+      last = new ChainError('RPC_UNAVAILABLE', `unexpected answer ${JSON.stringify(body)}`)
     } catch (error) {
       last = error
     }

@@ -19,6 +19,10 @@ export type ChainErrorCode =
   | 'SIGNER_NOT_IN_SET'
   /** A block number the chain has not produced (or made final) yet. */
   | 'BLOCK_UNAVAILABLE'
+  /** The ValidatorRegistry names no validator for the epoch: there is no one to agree with. */
+  | 'NO_VALIDATORS'
+  /** A contract's ABI lacks an event or function this client relies on: the artifacts are not ours. */
+  | 'ABI_MISMATCH'
 
 export class ChainError extends TcfError {
   override readonly name = 'ChainError'

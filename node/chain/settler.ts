@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import {
+  asError,
   type Block,
   type EscrowClosing,
   type Hex32,
@@ -116,7 +117,7 @@ export function createSettler(init: SettlerInit): Settler {
         init.onSettled?.(jobId, settlement)
       }
     } catch (error) {
-      const err = error instanceof Error ? error : new Error(String(error))
+      const err = asError(error)
       if (err instanceof ChainError && RETRYABLE.has(err.code) && attempt < maxAttempts && !stopped) {
         log?.warn({ height, attempt, error: err.message }, 'settling failed, will retry')
         schedule(work, retryDelayMs, attempt + 1)

@@ -1,10 +1,5 @@
 import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
-import { KeystoreError } from '../../protocol/index.ts'
-import { isSandboxError } from '../../sandbox/index.ts'
-import { AgentError } from '../agent/index.ts'
-import { ConfigError } from '../config/index.ts'
-import { ClientError } from '../sdk/index.ts'
 import { checkHandler } from './cmds/algo/check/handler.ts'
 import { checkOptions } from './cmds/algo/check/options.ts'
 import { deployOptions } from './cmds/devnet/deploy/options.ts'
@@ -42,7 +37,7 @@ import { serveHandler } from './cmds/vault/serve/handler.ts'
 import { serveOptions } from './cmds/vault/serve/options.ts'
 import { vaultStatusHandler } from './cmds/vault/status/handler.ts'
 import { statusOptions } from './cmds/vault/status/options.ts'
-import { CliError } from './errors.ts'
+import { reportError } from './errors.ts'
 import { globalOptions } from './global-args.ts'
 
 export function buildCli(argv: string[]): Argv {
@@ -158,26 +153,13 @@ export function buildCli(argv: string[]): Argv {
     })
 }
 
-const isReportedError = (e: unknown): e is { code: string; message: string } =>
-  isSandboxError(e) ||
-  e instanceof CliError ||
-  e instanceof ConfigError ||
-  e instanceof ClientError ||
-  e instanceof AgentError ||
-  e instanceof KeystoreError
-
 /** Runs the CLI; typed errors print their code and message and exit 1, never a stack trace. */
 export async function main(argv = hideBin(process.argv)): Promise<void> {
   const json = argv.includes('--json')
   try {
     await buildCli(argv).parseAsync()
   } catch (e) {
-    if (isReportedError(e)) {
-      if (json) console.error(JSON.stringify({ error: { code: e.code, message: e.message } }))
-      else console.error(`error [${e.code}] ${e.message}`)
-      process.exitCode = 1
-      return
-    }
-    throw e
+    if (!reportError(e, json)) throw e
+    process.exitCode = 1
   }
 }

@@ -17,3 +17,19 @@ export class CliError extends TcfError {
     this.code = code
   }
 }
+
+/**
+ * Prints a TcfError as its code and message (a JSON object with --json) and says it did; anything
+ * else is a bug, left to surface with its stack.
+ */
+export function reportError(
+  e: unknown,
+  json: boolean,
+  print: (line: string) => void = console.error,
+): boolean {
+  if (!(e instanceof TcfError)) return false
+  print(
+    json ? JSON.stringify({ error: { code: e.code, message: e.message } }) : `error [${e.code}] ${e.message}`,
+  )
+  return true
+}

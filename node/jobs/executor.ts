@@ -20,6 +20,7 @@ import {
   parseSpec,
   type VaultManifest,
 } from '../../sandbox/index.ts'
+import { NodeError } from '../errors.ts'
 
 /** Where blobs live for the executor: the node's store, backed by peers for what it lacks. */
 export interface ExecutorBlobs {
@@ -98,7 +99,7 @@ export class Executor {
 
   async #must(id: Hex32): Promise<Uint8Array> {
     const bytes = await this.#init.blobs.get(id)
-    if (!bytes) throw new Error(`blob ${id} vanished from the store`)
+    if (!bytes) throw new NodeError('BLOB_MISSING', `blob ${id} vanished from the store`)
     return bytes
   }
 }

@@ -1,16 +1,18 @@
-import { createHash } from 'node:crypto'
 import type { Libp2p, Stream } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import * as lp from 'it-length-prefixed'
 import type { Logger } from 'pino'
 import {
+  asError,
+  blobIdOf,
   blobRequestCodec,
   blobResponseCodec,
   DecodeError,
   type Hex32,
+  isBlobId,
   PROTOCOL_VERSION,
 } from '../../protocol/index.ts'
-import { BLOB_PROTOCOL, type BlobCounters, type BlobLimits, CHUNK_BYTES, isBlobId } from './blob-protocol.ts'
+import { BLOB_PROTOCOL, type BlobCounters, type BlobLimits, CHUNK_BYTES } from './blob-protocol.ts'
 import {
   type BlobAttempt,
   BlobFetchError,
@@ -163,7 +165,8 @@ export class BlobClient {
     } catch (error) {
       throw interrupted(error) ?? fail('BLOB_UNAVAILABLE', `could not open a stream: ${String(error)}`, error)
     }
-    const abort = (): void => stream.abort(new Error('blob request aborted'))
+    const abort = (): void =>
+      stream.abort(interrupted(signal.reason) ?? fail('BLOB_ABORTED', 'request aborted'))
     signal.addEventListener('abort', abort, { once: true })
     try {
       await stream.sink([
@@ -199,13 +202,13 @@ export class BlobClient {
           received += part.byteLength
         }
       }
-      if (`0x${createHash('sha256').update(bytes).digest('hex')}` !== blobId) {
+      if (blobIdOf(bytes) !== blobId) {
         throw fail('BLOB_HASH_MISMATCH', `${response.size} bytes that do not hash to the id`)
       }
       await stream.close()
       return bytes
     } catch (error) {
-      stream.abort(error instanceof Error ? error : new Error(String(error)))
+      stream.abort(asError(error))
       if (error instanceof BlobFetchError) throw error
       const stopped = interrupted(error)
       if (stopped !== undefined) throw stopped

@@ -7,7 +7,6 @@
  * length-prefixed frames of at most `CHUNK_BYTES`, exactly `size` bytes in all. The requester
  * checks sha256(bytes) against the id before using them.
  */
-import { createHash } from 'node:crypto'
 import type { Hex32 } from '../../protocol/index.ts'
 
 export const BLOB_PROTOCOL = '/tcf/blob/1.0.0'
@@ -56,15 +55,4 @@ export interface BlobCounters {
   blobsRefused: number
   blobsFetched: number
   bytesFetched: number
-}
-
-const BLOB_ID = /^0x[0-9a-f]{64}$/
-
-/** A blob id: `0x` and the lowercase hex sha256 of the blob's bytes. */
-export function isBlobId(id: string): boolean {
-  return BLOB_ID.test(id)
-}
-
-export function blobIdOf(bytes: Uint8Array): string {
-  return `0x${createHash('sha256').update(bytes).digest('hex')}`
 }

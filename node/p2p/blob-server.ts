@@ -2,7 +2,13 @@ import type { IncomingStreamData, Libp2p, Stream } from '@libp2p/interface'
 import * as lp from 'it-length-prefixed'
 import type { Logger } from 'pino'
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { blobRequestCodec, blobResponseCodec, type Hex32, PROTOCOL_VERSION } from '../../protocol/index.ts'
+import {
+  asError,
+  blobRequestCodec,
+  blobResponseCodec,
+  type Hex32,
+  PROTOCOL_VERSION,
+} from '../../protocol/index.ts'
 import {
   BLOB_PROTOCOL,
   BLOB_REFUSED,
@@ -11,6 +17,7 @@ import {
   type BlobSource,
   CHUNK_BYTES,
 } from './blob-protocol.ts'
+import { BlobServeError } from './errors.ts'
 
 /** Serves blobs from a `BlobSource` to peers, within the configured stream and size limits. */
 export class BlobServer {
@@ -49,7 +56,7 @@ export class BlobServer {
     const peer = connection.remotePeer.toString()
     if (this.active >= this.limits.maxInboundStreamsTotal) {
       this.log.debug({ peer }, 'blob stream refused: server busy')
-      stream.abort(new Error('blob server busy'))
+      stream.abort(new BlobServeError('BLOB_SERVER_BUSY', 'every blob stream slot is taken'))
       return
     }
     this.active++
@@ -59,7 +66,13 @@ export class BlobServer {
   private async serve(stream: Stream, peer: string): Promise<void> {
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('blob request timed out')), this.limits.requestTimeoutMs)
+      timer = setTimeout(
+        () =>
+          reject(
+            new BlobServeError('BLOB_REQUEST_TIMEOUT', `not answered in ${this.limits.requestTimeoutMs} ms`),
+          ),
+        this.limits.requestTimeoutMs,
+      )
     })
     const exchange = this.exchange(stream, peer)
     // After a timeout the exchange's own failure is moot; it must not surface as unhandled.
@@ -69,7 +82,7 @@ export class BlobServer {
       await Promise.race([exchange, timedOut])
     } catch (error) {
       this.log.debug({ peer, err: String(error) }, 'blob request failed')
-      stream.abort(error instanceof Error ? error : new Error(String(error)))
+      stream.abort(asError(error))
     } finally {
       clearTimeout(timer)
     }
@@ -117,6 +130,6 @@ async function firstFrame(source: Stream['source'], maxBytes: number): Promise<U
   const frames = lp.decode(source, { maxDataLength: maxBytes })
   const first = await frames.next()
   await frames.return()
-  if (first.done === true) throw new Error('stream ended before the request')
+  if (first.done === true) throw new BlobServeError('BLOB_REQUEST_MISSING', 'stream ended before the request')
   return first.value
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BLOB_REFUSED, type BlobSource, blobIdOf } from './blob-protocol.ts'
+import { blobIdOf } from '../../protocol/index.ts'
+import { BLOB_REFUSED, type BlobSource } from './blob-protocol.ts'
 import { BlobFetchError, BlobNotFoundError, P2PError } from './errors.ts'
 import { addressOf, startNode, type TestNetwork } from './test-support.ts'
 

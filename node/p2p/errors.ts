@@ -6,6 +6,10 @@ export type P2PErrorCode =
   | 'INVALID_TOPIC'
   | 'INVALID_BLOB_ID'
   | 'INVALID_LIMIT'
+  /** node:crypto handed back an Ed25519 key without its private or public part. */
+  | 'KEYGEN_FAILED'
+  /** libp2p's pubsub service is not the gossipsub this node configures and scores. */
+  | 'PUBSUB_MISMATCH'
 
 /** A programming or configuration error on our side, never a remote peer's fault. */
 export class P2PError extends TcfError {
@@ -27,6 +31,25 @@ export class BlobNotFoundError extends TcfError {
   constructor(blobId: string, peersAsked: number) {
     super(`BLOB_NOT_FOUND: ${blobId} not held by any of ${peersAsked} peer(s) asked`)
     this.blobId = blobId
+  }
+}
+
+/** Why this node's blob server dropped an inbound request: the reason it aborts the stream with. */
+export type BlobServeErrorCode =
+  /** Every inbound blob stream slot is taken. */
+  | 'BLOB_SERVER_BUSY'
+  /** The request was not answered within the server's per-request deadline. */
+  | 'BLOB_REQUEST_TIMEOUT'
+  /** The stream ended before the requester sent its request frame. */
+  | 'BLOB_REQUEST_MISSING'
+
+export class BlobServeError extends TcfError {
+  override readonly name = 'BlobServeError'
+  readonly code: BlobServeErrorCode
+
+  constructor(code: BlobServeErrorCode, detail: string) {
+    super(`${code}: ${detail}`)
+    this.code = code
   }
 }
 

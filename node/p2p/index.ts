@@ -5,10 +5,8 @@ export {
   type BlobCounters,
   type BlobLimits,
   type BlobSource,
-  blobIdOf,
   CHUNK_BYTES,
   DEFAULT_BLOB_LIMITS,
-  isBlobId,
 } from './blob-protocol.ts'
 export {
   type BlobAttempt,

@@ -55,7 +55,7 @@ export interface PeerAddress {
 export function generatePeerKey(): Uint8Array {
   const jwk = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' })
   if (jwk.d === undefined || jwk.x === undefined)
-    throw new Error('node:crypto returned an Ed25519 JWK without d/x')
+    throw new P2PError('KEYGEN_FAILED', 'node:crypto returned an Ed25519 JWK without d/x')
   // libp2p's raw Ed25519 private key is the 32-byte seed followed by the 32-byte public key.
   const raw = Buffer.concat([Buffer.from(jwk.d, 'base64url'), Buffer.from(jwk.x, 'base64url')])
   return privateKeyToProtobuf(privateKeyFromRaw(raw))
@@ -172,6 +172,7 @@ export async function createNetworkNode(init: NetworkNodeInit): Promise<NetworkN
     },
   })
   const pubsub = libp2p.services.pubsub
-  if (!(pubsub instanceof GossipSub)) throw new Error('the gossipsub factory returned another PubSub')
+  if (!(pubsub instanceof GossipSub))
+    throw new P2PError('PUBSUB_MISMATCH', 'the gossipsub factory returned another PubSub')
   return { libp2p, pubsub }
 }

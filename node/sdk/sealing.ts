@@ -57,7 +57,8 @@ export function seal(plaintext: Uint8Array, recipientPublicKey: Hex): SealedPayl
 /** Opens a payload sealed to privateKey's public key; anything else (wrong key, tampering) is UNSEAL_FAILED. */
 export function unseal(payload: SealedPayload, privateKey: Uint8Array): Uint8Array {
   try {
-    if (payload.scheme !== SEALING_SCHEME) throw new Error(`unknown scheme ${String(payload.scheme)}`)
+    if (payload.scheme !== SEALING_SCHEME)
+      throw new ClientError('UNSEAL_FAILED', `unknown scheme ${String(payload.scheme)}`)
     const ephemeralPublic = fromHex(payload.ephemeralPublicKey)
     const recipient = secp256k1.getPublicKey(privateKey, true)
     const key = deriveKey(

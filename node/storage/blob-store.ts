@@ -1,8 +1,8 @@
-import { blobIdOf } from '../../protocol/index.ts'
+import { blobIdOf, type Hex32 } from '../../protocol/index.ts'
 import type { Database } from './database.ts'
 import { StorageError } from './errors.ts'
 
-type BlobId = `0x${string}`
+type BlobId = Hex32
 
 /** What the p2p blob protocol serves from: content-addressed bytes, undefined when absent. */
 export interface BlobSource {

@@ -2,7 +2,6 @@
 
 // The job record and its settlement are the API's wire types too: protocol/api owns them.
 export {
-  blobIdOf,
   JOB_STAGES,
   type JobRecord,
   type JobStage,

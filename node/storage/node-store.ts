@@ -7,6 +7,7 @@ import {
   blockHash,
   type CommitCertificate,
   commitCertificateCodec,
+  type Hex32,
   type JobRecord,
   type JobStage,
   jobRecordSchema,
@@ -96,7 +97,7 @@ export interface NodeStore {
 
 /** A decided record as the blob it is served as: `id` is the sha256 of `bytes`. */
 export interface DecidedRecordBlob {
-  readonly id: `0x${string}`
+  readonly id: Hex32
   readonly bytes: Uint8Array
 }
 

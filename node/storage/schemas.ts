@@ -2,8 +2,15 @@
 // validated on the way in (INVALID_RECORD) and on the way out (CORRUPT_RECORD).
 import { z } from 'zod'
 import type { WalEntry } from '../../consensus/index.ts'
-import { type DecidedBlock, decidedBlockSchema, vaultManifestCodec } from '../../protocol/index.ts'
-import { addressSchema, heightSchema, hex32Schema, signatureSchema } from './hex.ts'
+import {
+  addressSchema,
+  type DecidedBlock,
+  decidedBlockSchema,
+  heightSchema,
+  hex32Schema,
+  hexBytesSchema,
+  vaultManifestCodec,
+} from '../../protocol/index.ts'
 
 /** A decided block as stored at its height is what the API serves there (protocol/api). */
 export const storedBlockSchema = decidedBlockSchema
@@ -30,6 +37,8 @@ export const storedUploadSchema = z.strictObject({
 export type StoredUpload = z.infer<typeof storedUploadSchema>
 
 const roundSchema = z.int().min(0)
+/** Signatures as the consensus signer made them; the WAL keeps them as is and only bounds their size. */
+const walSignatureSchema = hexBytesSchema(256, 1)
 const roundValueSchema = z.strictObject({ round: roundSchema, valueId: hex32Schema }).nullable()
 
 const walEntrySchemaShape = z.discriminatedUnion('kind', [
@@ -43,7 +52,7 @@ const walEntrySchemaShape = z.discriminatedUnion('kind', [
         validRound: z.int().min(-1),
         proposer: addressSchema,
       }),
-      signature: signatureSchema,
+      signature: walSignatureSchema,
     }),
   }),
   z.strictObject({
@@ -56,7 +65,7 @@ const walEntrySchemaShape = z.discriminatedUnion('kind', [
         valueId: hex32Schema.nullable(),
         validator: addressSchema,
       }),
-      signature: signatureSchema,
+      signature: walSignatureSchema,
     }),
   }),
   z.strictObject({

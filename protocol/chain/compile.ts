@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import type { InterfaceAbi } from 'ethers'
 import { TcfError } from '../errors.ts'
+import type { Hex } from '../hex.ts'
 
 /** Pinned so that committed artifacts are reproducible byte for byte. */
 export const SOLC_VERSION = '0.8.37'
@@ -23,7 +24,7 @@ export interface ContractArtifact {
   readonly contractName: ContractName
   readonly solcVersion: string
   readonly abi: InterfaceAbi
-  readonly bytecode: `0x${string}`
+  readonly bytecode: Hex
 }
 
 export class CompileError extends TcfError {

@@ -92,7 +92,7 @@ export async function startDevChain(options: DevChainOptions = {}): Promise<DevC
 async function waitForRpc(rpcUrl: string, child: ChildProcess, timeoutMs: number): Promise<bigint> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`)
+    if (child.exitCode !== null) throw new DevChainError(`exited with code ${child.exitCode}`)
     try {
       const response = await fetch(rpcUrl, {
         method: 'POST',
@@ -106,7 +106,7 @@ async function waitForRpc(rpcUrl: string, child: ChildProcess, timeoutMs: number
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  throw new Error(`no JSON-RPC answer within ${timeoutMs} ms`)
+  throw new DevChainError(`no JSON-RPC answer within ${timeoutMs} ms`)
 }
 
 function killChild(child: ChildProcess): Promise<void> {
@@ -125,7 +125,7 @@ function freePort(): Promise<number> {
       const address = server.address()
       server.close(() => {
         if (address !== null && typeof address === 'object') resolve(address.port)
-        else reject(new Error('could not allocate a port'))
+        else reject(new DevChainError('could not allocate a port'))
       })
     })
   })

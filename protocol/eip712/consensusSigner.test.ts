@@ -2,13 +2,9 @@ import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { Signature, TypedDataEncoder } from 'ethers'
 import { describe, expect, it } from 'vitest'
 import { type Hex, type Hex32, ZERO_HASH } from '../hex.ts'
+import type { Vote } from '../signer.ts'
 import { SAMPLE_DOMAIN, SAMPLE_KEYS } from '../testing/samples.ts'
-import {
-  createEip712ConsensusSigner,
-  createEip712Verifier,
-  SignerMismatchError,
-  type Vote,
-} from './consensusSigner.ts'
+import { createEip712ConsensusSigner, createEip712Verifier, SignerMismatchError } from './consensusSigner.ts'
 import { createDigester } from './digests.ts'
 import { ethersDomain } from './domain.ts'
 import { PROPOSAL_TYPES, VOTE_TYPES } from './structs.ts'

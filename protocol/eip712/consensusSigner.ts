@@ -1,49 +1,9 @@
 import { TcfError } from '../errors.ts'
-import type { Address, Hex, Hex32 } from '../hex.ts'
-import { createDigester, type VoteType } from './digests.ts'
+import type { Address, Hex32 } from '../hex.ts'
+import type { ConsensusSigner, Proposal, SignatureVerifier, Vote } from '../signer.ts'
+import { createDigester } from './digests.ts'
 import type { Eip712Domain } from './domain.ts'
 import { addressOfPrivateKey, recoverAddress, signDigest } from './ecdsa.ts'
-
-// Structural copies of the consensus core's signer interface: protocol must not import consensus/.
-
-export type { VoteType }
-
-export interface Vote {
-  type: VoteType
-  height: number
-  round: number
-  valueId: Hex32 | null
-  validator: Address
-}
-
-export interface SignedVote {
-  vote: Vote
-  signature: Hex
-}
-
-export interface Proposal {
-  height: number
-  round: number
-  valueId: Hex32
-  validRound: number
-  proposer: Address
-}
-
-export interface SignedProposal {
-  proposal: Proposal
-  signature: Hex
-}
-
-export interface ConsensusSigner {
-  readonly address: Address
-  signVote(v: Vote): SignedVote
-  signProposal(p: Proposal): SignedProposal
-}
-
-export interface SignatureVerifier {
-  verifyVote(sv: SignedVote): boolean
-  verifyProposal(sp: SignedProposal): boolean
-}
 
 export interface ConsensusSigningContext {
   readonly domain: Eip712Domain

@@ -2,10 +2,9 @@ import { concatBytes } from '@noble/hashes/utils.js'
 import { TypedDataEncoder, type TypedDataField } from 'ethers'
 import { bytes32Word, hashWords, intWord, uintWord } from '../abiWords.ts'
 import { type Hex32, keccak256, ZERO_HASH } from '../hex.ts'
+import type { VoteType } from '../signer.ts'
 import { domainSeparator, type Eip712Domain, ethersDomain } from './domain.ts'
 import { encodeType, PROPOSAL_TYPES, VOTE_TYPE_CODE, VOTE_TYPES } from './structs.ts'
-
-export type VoteType = keyof typeof VOTE_TYPE_CODE
 
 export interface VoteDigestFields {
   readonly type: VoteType

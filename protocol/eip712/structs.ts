@@ -1,4 +1,5 @@
 import type { TypedDataField } from 'ethers'
+import type { VoteType } from '../signer.ts'
 
 // The typed structs every signer in the network uses. The Solidity contracts hard-code the same
 // type strings (Anchor.sol, ValidatorRegistry.sol); a test pins their hashes against these.
@@ -60,7 +61,7 @@ export const RELEASE_TYPES: Record<string, TypedDataField[]> = {
   ],
 }
 
-export const VOTE_TYPE_CODE = { prevote: 1, precommit: 2 } as const
+export const VOTE_TYPE_CODE = { prevote: 1, precommit: 2 } as const satisfies Record<VoteType, number>
 
 /** 'Vote(uint8 voteType,...)': the EIP-712 encodeType string of a single-struct type set. */
 export function encodeType(types: Record<string, TypedDataField[]>): string {

@@ -1,11 +1,7 @@
-import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import { defineMessage } from '../codec.ts'
-import { type Hex32, hex32Schema } from '../hex.ts'
+import { hex32Schema } from '../hex.ts'
 import { uintSchema, versionSchema } from './primitives.ts'
-
-/** Blob ids are sha256 of the blob's bytes, as the vault manifest lists chunk and key ids. */
-export const blobIdOf = (bytes: Uint8Array): Hex32 => `0x${createHash('sha256').update(bytes).digest('hex')}`
 
 export const MAX_BLOBS_PER_REQUEST = 16
 

@@ -1,7 +1,14 @@
 import { z } from 'zod'
 import { canonicalBytes } from '../canonicalJson.ts'
 import { defineMessage } from '../codec.ts'
-import { addressSchema, hex32Schema, keccak256, signatureSchema, weiSchema } from '../hex.ts'
+import {
+  addressSchema,
+  compressedPublicKeySchema,
+  hex32Schema,
+  keccak256,
+  signatureSchema,
+  weiSchema,
+} from '../hex.ts'
 import { heightSchema, versionSchema } from './primitives.ts'
 
 /**
@@ -29,10 +36,7 @@ export const jobRequestSchema = z.strictObject({
   /** Makes two otherwise equal requests two jobs. */
   nonce: hex32Schema,
   /** Compressed secp256k1 key the vault owner seals the result to. */
-  sealingPublicKey: z.custom<`0x${string}`>(
-    (v) => typeof v === 'string' && /^0x0[23][0-9a-f]{64}$/.test(v),
-    'expected a compressed secp256k1 public key',
-  ),
+  sealingPublicKey: compressedPublicKeySchema,
 })
 export type JobRequest = z.infer<typeof jobRequestSchema>
 

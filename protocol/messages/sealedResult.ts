@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { canonicalBytes } from '../canonicalJson.ts'
 import { defineMessage } from '../codec.ts'
-import { hexBytesSchema, keccak256 } from '../hex.ts'
+import { compressedPublicKeySchema, fixedHexSchema, hexBytesSchema, keccak256 } from '../hex.ts'
 import { versionSchema } from './primitives.ts'
 import { releaseSchema } from './release.ts'
 
@@ -11,14 +11,9 @@ const MAX_SEALED_BYTES = 64 * 1024
 /** ECIES to the buyer's sealingPublicKey: ECDH on secp256k1, HKDF-SHA256, AES-256-GCM. */
 export const sealedPayloadSchema = z.strictObject({
   scheme: z.literal('secp256k1-hkdf-sha256-aes256gcm'),
-  ephemeralPublicKey: z.custom<`0x${string}`>(
-    (v) => typeof v === 'string' && /^0x0[23][0-9a-f]{64}$/.test(v),
-    'expected a compressed secp256k1 public key',
-  ),
-  nonce: z.custom<`0x${string}`>(
-    (v) => typeof v === 'string' && /^0x[0-9a-f]{24}$/.test(v),
-    'expected 12 bytes',
-  ),
+  ephemeralPublicKey: compressedPublicKeySchema,
+  /** AES-GCM's 12-byte nonce */
+  nonce: fixedHexSchema(12),
   ciphertext: hexBytesSchema(MAX_SEALED_BYTES),
 })
 export type SealedPayload = z.infer<typeof sealedPayloadSchema>

@@ -1,6 +1,6 @@
+import { blobIdOf } from '../blobId.ts'
 import { canonicalBytes } from '../canonicalJson.ts'
 import type { Hex32 } from '../hex.ts'
-import { blobIdOf } from './blob.ts'
 import type { VaultManifest } from './vaultManifest.ts'
 
 /**

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { precommitBitmap } from '../chain/anchor.ts'
 import { startDevChain } from '../devchain/devChain.ts'
 import { startTestNetwork } from '../devchain/network.ts'
+import { TcfError } from '../errors.ts'
 import { type Hex32, toHex } from '../hex.ts'
 import { merkleProof, merkleRoot, resultLeaf } from '../merkle.ts'
 import type { BlockHeader } from '../messages/block.ts'
@@ -19,6 +20,12 @@ const PRICE = 10n ** 16n
 /** Every transaction's base cost; subtracted from the verifyResult estimate, which is a view. */
 const INTRINSIC_GAS = 21_000
 const randomHash = (): Hex32 => toHex(randomBytes(32))
+
+/** The contracts refused the proof the bench built: a bench measuring a broken anchor would mislead. */
+class BenchProofError extends TcfError {
+  override readonly name = 'BenchProofError'
+  readonly code = 'PROOF_REJECTED'
+}
 
 interface Row {
   validators: number
@@ -69,7 +76,7 @@ try {
           path: merkleProof(leaves, jobs - 1),
         }
         if (!(await anchor.verifyResult(last.jobId, last.resultHash, QUALITY, proof))) {
-          throw new Error(`bench block at height ${header.height} does not prove its own leaf`)
+          throw new BenchProofError(`bench block at height ${header.height} does not prove its own leaf`)
         }
         const verifyEstimate = await anchor.contract
           .getFunction('verifyResult')

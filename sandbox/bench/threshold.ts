@@ -26,6 +26,7 @@ import {
   decryptionShare,
   smudgingErrorBound,
 } from '../threshold/decrypt.ts'
+import { ThresholdError } from '../threshold/errors.ts'
 import { dealKeyShares, memberKey } from '../threshold/key-share.ts'
 import { galoisElement } from '../threshold/kswitch.ts'
 import { newMemberSecret } from '../threshold/member.ts'
@@ -199,7 +200,7 @@ for (const n of sizes) {
   if (
     maxAbsDiff(pcksCombined.value, values) > smudgingErrorBound(basis.n, t, DEFAULT_SMUDGING_BITS, ctx.scale)
   ) {
-    throw new Error('bench: the PCKS release is outside its stated error')
+    throw new ThresholdError('OUTSIDE_ERROR_BOUND', 'pcks', 'the PCKS release is outside its stated error')
   }
   // owner mode: the key holder decrypts the same result itself
   const ownerCiphertext = encryptUnder(ctx, buyerPublicKey, values)

@@ -1,4 +1,4 @@
-import type { Hex32 } from '../he/hash.ts'
+import type { Hex32 } from '../../protocol/index.ts'
 import type { ProfileName } from '../he/profiles.ts'
 import type { OpName } from '../spec/schema.ts'
 

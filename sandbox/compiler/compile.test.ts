@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import type { Hex32 } from '../../protocol/index.ts'
 import { CompileError } from '../errors.ts'
-import type { Hex32 } from '../he/hash.ts'
 import { parseSpec } from '../spec/parse.ts'
 import { storedColumns } from '../vault/layout.ts'
 import { type VaultManifest, vaultIdOf } from '../vault/manifest.ts'

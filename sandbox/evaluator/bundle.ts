@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto'
-import { canonicalJson } from '../../protocol/index.ts'
+import { canonicalJson, type Hex32, sha256 } from '../../protocol/index.ts'
 import type { Circuit } from '../compiler/circuit.ts'
 import { SandboxError } from '../errors.ts'
-import type { Hex32 } from '../he/hash.ts'
-import { sha256Hex } from '../he/hash.ts'
 
 /**
  * An evaluation's output: one ciphertext per stat (canonical bytes), bound
@@ -19,7 +17,7 @@ export interface ResultBundle {
 
 export function circuitIdOf(circuit: Circuit): Hex32 {
   const { cost: _estimate, ...semantics } = circuit
-  return sha256Hex(new TextEncoder().encode(canonicalJson(semantics)))
+  return sha256(new TextEncoder().encode(canonicalJson(semantics)))
 }
 
 export function resultHashOf(circuitId: Hex32, execEnvHash: Hex32, stats: readonly Uint8Array[]): Hex32 {

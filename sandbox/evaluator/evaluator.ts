@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
+import type { Hex32 } from '../../protocol/index.ts'
 import type { Circuit } from '../compiler/circuit.ts'
 import { execEnvHash } from '../he/exec-env.ts'
-import type { Hex32 } from '../he/hash.ts'
 import { WorkerPool } from '../pool/worker-pool.ts'
 import type { VaultManifest } from '../vault/manifest.ts'
 import { circuitIdOf, type ResultBundle, resultHashOf } from './bundle.ts'

@@ -1,5 +1,5 @@
+import type { Hex32 } from '../../protocol/index.ts'
 import type { Circuit } from '../compiler/circuit.ts'
-import type { Hex32 } from '../he/hash.ts'
 
 export interface EvaluateRequest {
   readonly circuit: Circuit

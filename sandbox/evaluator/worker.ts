@@ -1,5 +1,5 @@
+import type { Hex32 } from '../../protocol/index.ts'
 import { EvaluationError } from '../errors.ts'
-import type { Hex32 } from '../he/hash.ts'
 import { type EvaluationKeys, loadEvaluationKeys } from '../he/keys.ts'
 import { heContext } from '../he/seal.ts'
 import { serveTasks } from '../pool/serve.ts'

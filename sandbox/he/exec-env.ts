@@ -1,5 +1,4 @@
-import { canonicalJson } from '../../protocol/index.ts'
-import { type Hex32, sha256Hex } from './hash.ts'
+import { canonicalJson, type Hex32, sha256 } from '../../protocol/index.ts'
 import { PROFILES, type ProfileName } from './profiles.ts'
 import { nodeSealVersion } from './seal.ts'
 
@@ -18,5 +17,5 @@ export async function execEnvHash(profile: ProfileName): Promise<Hex32> {
     profile: PROFILES[profile],
     evaluator: EVALUATOR_VERSION,
   }
-  return sha256Hex(new TextEncoder().encode(canonicalJson(env)))
+  return sha256(new TextEncoder().encode(canonicalJson(env)))
 }

@@ -2,8 +2,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { GaloisKeys, RelinKeys, SecretKey } from 'node-seal'
 import { z } from 'zod'
+import { blobIdOf, type Hex32, hex32Schema } from '../../protocol/index.ts'
 import { SandboxError } from '../errors.ts'
-import { type Hex32, isHex32, sha256Hex } from './hash.ts'
 import { DEFAULT_SCRYPT, openSecret, type ScryptParams, SealedSecretSchema, sealSecret } from './keystore.ts'
 import { type ProfileName, rotateAndSumSteps } from './profiles.ts'
 import { type HeContext, heContext } from './seal.ts'
@@ -17,8 +17,6 @@ export const KEY_FILES = {
   secret: 'secret.json',
 } as const
 
-const hex32 = z.string().refine(isHex32, 'expected 0x-prefixed sha256 hex') as z.ZodType<Hex32>
-
 /**
  * keys.json: what a vault manifest pins. Key material is fixed once generated,
  * so each key is named by the sha256 of its wire file, which is also its blob
@@ -27,15 +25,15 @@ const hex32 = z.string().refine(isHex32, 'expected 0x-prefixed sha256 hex') as z
 export const KeyMetaSchema = z.object({
   version: z.literal(1),
   profile: z.enum(['ckks-8192', 'ckks-16384']),
-  keyId: hex32,
-  relinKeys: hex32,
-  galoisKeys: hex32,
+  keyId: hex32Schema,
+  relinKeys: hex32Schema,
+  galoisKeys: hex32Schema,
   galoisSteps: z.array(z.number().int().positive()),
   createdAt: z.string(),
 })
 export type KeyMeta = z.infer<typeof KeyMetaSchema>
 
-const SecretFileSchema = z.object({ version: z.literal(1), keyId: hex32, sealed: SealedSecretSchema })
+const SecretFileSchema = z.object({ version: z.literal(1), keyId: hex32Schema, sealed: SealedSecretSchema })
 
 export interface GeneratedKeys {
   readonly meta: KeyMeta
@@ -67,13 +65,13 @@ export async function generateKeys(
       Uint8Array,
       Uint8Array,
     ]
-    const keyId = sha256Hex(publicKey)
+    const keyId = blobIdOf(publicKey)
     const meta: KeyMeta = {
       version: 1,
       profile,
       keyId,
-      relinKeys: sha256Hex(relinKeys),
-      galoisKeys: sha256Hex(galoisKeys),
+      relinKeys: blobIdOf(relinKeys),
+      galoisKeys: blobIdOf(galoisKeys),
       galoisSteps: steps,
       createdAt: new Date().toISOString(),
     }
@@ -149,8 +147,8 @@ export function loadEvaluationKeys(
   wire: { relinKeys: Uint8Array; galoisKeys: Uint8Array },
   expected: { relinKeys: Hex32; galoisKeys: Hex32 },
 ): EvaluationKeys {
-  expectHash(sha256Hex(wire.relinKeys), expected.relinKeys, 'relinKeys')
-  expectHash(sha256Hex(wire.galoisKeys), expected.galoisKeys, 'galoisKeys')
+  expectHash(blobIdOf(wire.relinKeys), expected.relinKeys, 'relinKeys')
+  expectHash(blobIdOf(wire.galoisKeys), expected.galoisKeys, 'galoisKeys')
   const relinKeys = loadInto(
     ctx,
     () => new ctx.seal.RelinKeys(),

@@ -1,4 +1,5 @@
 import { parentPort, type Transferable } from 'node:worker_threads'
+import { SandboxError } from '../errors.ts'
 import { errorReply, type TaskReply } from './worker-pool.ts'
 
 /** Runs in a worker: handles one request at a time, replying with a TaskReply. */
@@ -7,7 +8,7 @@ export function serveTasks<Req, Res>(
   transferOf: (result: Res) => Transferable[] = () => [],
 ): void {
   const port = parentPort
-  if (!port) throw new Error('serveTasks must run in a worker thread')
+  if (!port) throw new SandboxError('NOT_IN_WORKER', 'serveTasks must run in a worker thread')
   port.on('message', async (request: Req) => {
     let reply: TaskReply<Res>
     let transfer: Transferable[] = []

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream'
-import { type Hex32, sha256Hex } from '../he/hash.ts'
+import { blobIdOf, type Hex32 } from '../../protocol/index.ts'
 import { rotateAndSumSteps } from '../he/profiles.ts'
 import { loadInto, type SealObject, wireBytes } from '../he/serialize.ts'
 import { readCsv } from '../vault/csv.ts'
@@ -34,7 +34,7 @@ export async function thresholdVault(
   for await (const row of readCsv(Readable.from([csv]), schema)) rows.push(row.values)
   const blobs = new Map<Hex32, Uint8Array>()
   const put = (bytes: Uint8Array) => {
-    const id = sha256Hex(bytes)
+    const id = blobIdOf(bytes)
     blobs.set(id, bytes)
     return id
   }
@@ -53,7 +53,7 @@ export async function thresholdVault(
     chunkCount,
     slotCount: slots,
     keys: {
-      publicKey: sha256Hex(toWire(tc, tc.publicKey, () => new ctx.seal.PublicKey())),
+      publicKey: blobIdOf(toWire(tc, tc.publicKey, () => new ctx.seal.PublicKey())),
       relinKeys: put(toWire(tc, keys.relinKeys, () => new ctx.seal.RelinKeys())),
       galoisKeys: put(toWire(tc, keys.galoisKeys, () => new ctx.seal.GaloisKeys())),
       galoisSteps: rotateAndSumSteps(slots),

@@ -15,6 +15,8 @@ export type ThresholdErrorCode =
   | 'PARAMS_INVALID'
   /** a dealt Shamir share that does not match its dealer's commitment */
   | 'SHARE_INCONSISTENT'
+  /** a combined opening further from its reference than the stated error bound allows */
+  | 'OUTSIDE_ERROR_BOUND'
 
 export class ThresholdError extends TcfError {
   override readonly name = 'ThresholdError'

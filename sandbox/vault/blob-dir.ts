@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs'
 import { access, mkdir, open, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
+import { blobIdOf, type Hex32 } from '../../protocol/index.ts'
 import { SandboxError } from '../errors.ts'
-import { type Hex32, sha256Hex } from '../he/hash.ts'
 
 /**
  * Content-addressed blobs in a directory: `<dir>/<sha256 hex>`. Writes go
@@ -14,7 +14,7 @@ export function blobPath(dir: string, id: Hex32): string {
 }
 
 export async function putBlob(dir: string, bytes: Uint8Array): Promise<Hex32> {
-  const id = sha256Hex(bytes)
+  const id = blobIdOf(bytes)
   const path = blobPath(dir, id)
   try {
     await access(path)
@@ -63,7 +63,7 @@ async function readOrMissing(read: () => Promise<Uint8Array>, id: Hex32): Promis
 }
 
 function checked(id: Hex32, bytes: Uint8Array): Uint8Array {
-  const actual = sha256Hex(bytes)
+  const actual = blobIdOf(bytes)
   if (actual !== id)
     throw new SandboxError('BLOB_CORRUPT', `blob ${id} has content hashing to ${actual}`, { field: id })
   return bytes

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Hex32 } from '../he/hash.ts'
+import type { Hex32 } from '../../protocol/index.ts'
 import type { HeContext } from '../he/seal.ts'
 import { canonicalBytes, loadCiphertext } from '../he/serialize.ts'
 import { getBlobSync } from './blob-dir.ts'

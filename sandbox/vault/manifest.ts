@@ -1,60 +1,54 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { z } from 'zod'
-import { computeVaultId } from '../../protocol/index.ts'
+import type { z } from 'zod'
+import {
+  computeVaultId,
+  type Hex32,
+  vaultManifestSchema as wireManifestSchema,
+} from '../../protocol/index.ts'
 import { SandboxError } from '../errors.ts'
-import { type Hex32, isHex32 } from '../he/hash.ts'
 import { PolicySchema } from './policy.ts'
 import { VaultSchemaSchema } from './schema.ts'
 
-const hex32 = z.string().refine(isHex32, 'expected 0x-prefixed sha256 hex') as z.ZodType<Hex32>
-
-export const StoredColumnEntrySchema = z.object({
-  name: z.string(),
-  kind: z.enum(['value', 'mask', 'onehot']),
-  source: z.string(),
-  category: z.string().optional(),
-  center: z.number().optional(),
-  halfWidth: z.number().positive().optional(),
-  /** blob ids of the column's ciphertexts, chunk i holding records [i*slotCount, (i+1)*slotCount) */
-  chunks: z.array(hex32),
-})
-export type StoredColumnEntry = z.infer<typeof StoredColumnEntrySchema>
+/**
+ * Protocol's schema decides first (shape, bounds, hex spellings), then the sandbox's own schema reads
+ * what it accepted. The identity step widens the pipe's input to unknown, which zod checks at run time.
+ */
+const refinedBy = <S extends z.ZodType>(wire: z.ZodType, sandbox: S) =>
+  wire.transform((value): unknown => value).pipe(sandbox)
 
 /**
  * A vault manifest: everything a node needs to evaluate jobs on the vault and
- * everything a buyer may know about it. Its wire form is protocol's
- * VaultManifest; this schema adds the sandbox's semantic checks (typed
- * columns, known ops). Content-addressed: `vaultId` is protocol's
- * computeVaultId, keccak256 of the canonical JSON of every other field.
+ * everything a buyer may know about it. It is protocol's wire manifest, with
+ * the sandbox's reading of the parts only it understands: typed columns in the
+ * schema, known ops in the policy, positive rotation steps. Content-addressed:
+ * `vaultId` is protocol's computeVaultId, keccak256 of the canonical JSON of
+ * every other field.
  */
-export const VaultManifestSchema = z.object({
-  version: z.literal(1),
-  vaultId: hex32,
-  profile: z.enum(['ckks-8192', 'ckks-16384']),
-  schema: VaultSchemaSchema,
-  recordCount: z.number().int().min(0),
-  chunkCount: z.number().int().min(0),
-  slotCount: z.number().int().positive(),
-  keys: z.object({
-    /** sha256 of the public key's wire bytes: the key set's id */
-    publicKey: hex32,
-    relinKeys: hex32,
-    galoisKeys: hex32,
-    galoisSteps: z.array(z.number().int().positive()),
-  }),
-  columns: z.array(StoredColumnEntrySchema),
-  policy: PolicySchema,
-  createdAt: z.string(),
-})
+export const VaultManifestSchema = wireManifestSchema
+  .extend({
+    schema: refinedBy(wireManifestSchema.shape.schema, VaultSchemaSchema),
+    policy: refinedBy(wireManifestSchema.shape.policy, PolicySchema),
+  })
+  .superRefine((manifest, ctx) => {
+    manifest.keys.galoisSteps.forEach((step, i) => {
+      if (step <= 0)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['keys', 'galoisSteps', i],
+          message: 'expected a positive step',
+        })
+    })
+  })
 export type VaultManifest = z.infer<typeof VaultManifestSchema>
+/** One encoded column: blob ids of its ciphertexts, chunk i holding records [i*slotCount, (i+1)*slotCount). */
+export type StoredColumnEntry = VaultManifest['columns'][number]
 
 export const MANIFEST_FILE = 'manifest.json'
 export const BLOB_DIR = 'blobs'
 
 export function vaultIdOf(manifest: Omit<VaultManifest, 'vaultId'>): Hex32 {
-  // The sandbox's manifest is a refinement of the wire form, so the cast only narrows field types.
-  return computeVaultId(manifest as Parameters<typeof computeVaultId>[0]) as Hex32
+  return computeVaultId(manifest)
 }
 
 export function parseManifest(value: unknown, where = MANIFEST_FILE): VaultManifest {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { blobIdOf } from '../../node/storage/index.ts'
 import {
+  blobIdOf,
   type Hex32,
   type JobRequest,
   jobIdOf,
@@ -33,7 +33,7 @@ const freshKey = (): Hex32 => Wallet.createRandom().privateKey as Hex32
 describe('API abuse', () => {
   it('a fresh key that owns no vault cannot upload blobs', async () => {
     const bytes = new Uint8Array(randomBytes(1 << 20))
-    const id = blobIdOf(bytes) as Hex32
+    const id = blobIdOf(bytes)
     const path = `/v1/blobs/${id}`
     const response = await fetch(`${one.url}${path}`, {
       method: 'PUT',

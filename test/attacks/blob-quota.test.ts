@@ -3,8 +3,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { blobIdOf } from '../../node/storage/index.ts'
-import { type Address, computeVaultId, type Hex32, signRequest } from '../../protocol/index.ts'
+import { type Address, blobIdOf, computeVaultId, type Hex32, signRequest } from '../../protocol/index.ts'
 import { BLOB_DIR, readManifest, type VaultManifest } from '../../sandbox/index.ts'
 import { REGRESSION_VAULT } from '../../sandbox/testing/regression.ts'
 import { type SingleNode, startSingleNode } from '../support/single-node.ts'
@@ -72,7 +71,7 @@ describe('uploads by a key that announced a vault', () => {
     expect(await announce(key, manifest)).toEqual({ status: 201, code: undefined })
     expect(await upload(key, blobs[0]!)).toEqual({ status: 403, code: 'NOT_A_VAULT_OWNER' })
     const junk = new Uint8Array(randomBytes(1024))
-    expect(await upload(key, { id: blobIdOf(junk) as Hex32, bytes: junk }, vaultId)).toEqual({
+    expect(await upload(key, { id: blobIdOf(junk), bytes: junk }, vaultId)).toEqual({
       status: 403,
       code: 'BLOB_NOT_IN_VAULT',
     })

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { ValidatorSet } from '../../consensus/index.ts'
 import { recordsToApply, verifyDecidedRecord } from '../../node/consensus/decided-chain.ts'
 import { precommitsFor } from '../../node/sdk/testing/precommits.ts'
-import { blobIdOf } from '../../node/storage/index.ts'
 import {
   addressOfPrivateKey,
   type Block,
+  blobIdOf,
   blockHash,
   createEip712Verifier,
   type DecidedRecord,
@@ -55,7 +55,7 @@ function chain(length: number, signers: readonly Hex32[], from = { height: 0, ha
       prev,
     }
     const bytes = decidedRecordCodec.encode(record)
-    prev = blobIdOf(bytes) as Hex32
+    prev = blobIdOf(bytes)
     blobs.set(prev, bytes)
     parentHash = hash
   }

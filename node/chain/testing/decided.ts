@@ -1,9 +1,13 @@
 import { Wallet } from 'ethers'
-import type { TestNetwork } from '../../../protocol/index.ts'
-import { type Block, blockHeader, headerHash, type Release } from '../../../protocol/index.ts'
+import {
+  type Block,
+  blockHeader,
+  type Hex32,
+  headerHash,
+  type Release,
+  type TestNetwork,
+} from '../../../protocol/index.ts'
 import type { DecidedBlock } from '../anchorer.ts'
-
-type Hex32 = `0x${string}`
 
 /**
  * A block decided at `height` in the network's epoch: proposed by validator `proposer`, failing one

@@ -2,8 +2,7 @@
 // Height h admits job h and fails job h-1; before committing h it logs 3 WAL entries for h, syncs,
 // and says so on stdout; the commit prunes the WAL below h and moves `head` to h's decided record. Started again on the same directory it
 // carries on from the stored state, recovering a height whose WAL entries are already there.
-import { blobIdOf, decidedRecordCodec, type Hex32, jobIdOf } from '../../../protocol/index.ts'
-import { hex32Schema } from '../hex.ts'
+import { blobIdOf, decidedRecordCodec, type Hex32, hex32Schema, jobIdOf } from '../../../protocol/index.ts'
 import { createNodeStore, HEAD_KEY } from '../node-store.ts'
 import { block, certificate, jobRecord, lockEntry, signedRequest, voteEntry } from './fixtures.ts'
 
@@ -28,7 +27,7 @@ for (let height = store.latestHeight() + 1; ; height++) {
   if (height > 1)
     updates.push(jobRecord(failing, 'failed', { admittedHeight: height - 1, failedHeight: height }))
   const bytes = decidedRecordCodec.encode({ version: 1, block: b, certificate: certificate(b), prev: head })
-  const id = blobIdOf(bytes) as Hex32
+  const id = blobIdOf(bytes)
   await store.commitBlock(height, b, certificate(b), updates, height, { id, bytes })
   head = id
   process.stdout.write(`block ${height}\n`)

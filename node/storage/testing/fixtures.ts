@@ -6,6 +6,7 @@ import {
   blockHash,
   type CommitCertificate,
   computeVaultId,
+  type Hex32,
   type JobRecord,
   type JobStage,
   jobIdOf,
@@ -14,8 +15,6 @@ import {
   specHash,
   type VaultManifest,
 } from '../../../protocol/index.ts'
-
-type Hex32 = `0x${string}`
 
 const DOMAIN = { chainId: 31337n, verifyingContract: '0x5fbdb2315678afecb367f032d93f642f64180aa3' } as const
 const BUYER_KEY: Hex32 = `0x${'09'.padStart(64, '0')}`

@@ -5,12 +5,13 @@ import {
   KEY_FILES,
   writeKeyDir,
 } from '../../../../../sandbox/index.ts'
+import { CliError } from '../../../errors.ts'
 import { readPassphrase } from '../../../passphrase.ts'
 import { formatBytes, table } from '../../../table.ts'
 import type { KeygenArgs } from './options.ts'
 
 export async function keygenHandler(args: KeygenArgs): Promise<void> {
-  if (!isProfileName(args.profile)) throw new Error(`unknown profile ${args.profile}`)
+  if (!isProfileName(args.profile)) throw new CliError('ARGUMENT_INVALID', `unknown profile ${args.profile}`)
   const passphrase = await readPassphrase(args, true)
   // Tests set TCF_SCRYPT_N to keep key sealing fast; production uses the default cost.
   const n = Number(process.env.TCF_SCRYPT_N ?? DEFAULT_SCRYPT.N)

@@ -1,8 +1,10 @@
-export type Hex = `0x${string}`
-/** 20-byte account address, lowercase hex. */
-export type Address = `0x${string}`
-/** 32-byte hash identifying a value (block); the host owns its contents. */
-export type ValueId = `0x${string}`
+import type { Address, Hex, Hex32 } from './hex.ts'
+
+// The consensus core's signing contract. It lives here, not in consensus/, so that protocol's
+// EIP-712 signer implements it and consensus/ uses it without either importing the other's code.
+
+/** 32-byte hash identifying a value (a block); the host owns its contents. */
+export type ValueId = Hex32
 
 export type VoteType = 'prevote' | 'precommit'
 
@@ -11,28 +13,28 @@ export interface Vote {
   height: number
   round: number
   /** null = nil */
-  valueId: `0x${string}` | null
-  /** 20-byte address, lowercase */
-  validator: `0x${string}`
+  valueId: ValueId | null
+  /** lowercase */
+  validator: Address
 }
 
 export interface SignedVote {
   vote: Vote
-  signature: `0x${string}`
+  signature: Hex
 }
 
 export interface Proposal {
   height: number
   round: number
-  valueId: `0x${string}`
+  valueId: ValueId
   /** -1 if none */
   validRound: number
-  proposer: `0x${string}`
+  proposer: Address
 }
 
 export interface SignedProposal {
   proposal: Proposal
-  signature: `0x${string}`
+  signature: Hex
 }
 
 /**
@@ -40,7 +42,7 @@ export interface SignedProposal {
  * secp256k1) so that the core stays a pure function of its inputs.
  */
 export interface ConsensusSigner {
-  readonly address: `0x${string}`
+  readonly address: Address
   signVote(v: Vote): SignedVote
   signProposal(p: Proposal): SignedProposal
 }

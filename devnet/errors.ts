@@ -1,0 +1,24 @@
+import { TcfError } from '../protocol/errors.ts'
+
+/** Why a local devnet (processes or chaos lab) could not be brought up or driven. */
+export type DevnetErrorCode =
+  /** A node or validator process exited before its API answered; its log file says why. */
+  | 'NODE_EXITED'
+  /** A node's API did not answer within the start timeout. */
+  | 'START_TIMEOUT'
+  /** No validator's API answers, so there is no one to send work to. */
+  | 'NO_VALIDATOR_ANSWERS'
+  /** The proposer the validator set names is none of the lab's validators. */
+  | 'UNKNOWN_PROPOSER'
+  /** A listening socket reported no TCP port to hand out. */
+  | 'NO_PORT'
+
+export class DevnetError extends TcfError {
+  override readonly name = 'DevnetError'
+  readonly code: DevnetErrorCode
+
+  constructor(code: DevnetErrorCode, message: string) {
+    super(message)
+    this.code = code
+  }
+}
