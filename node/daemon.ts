@@ -294,7 +294,7 @@ export function chainPort(chain: ChainClient, state: ChainState, anchorer: Ancho
       const j = await chain.job(jobId)
       return j.opened ? { status: j.status, amount: j.escrow } : undefined
     },
-    anchor: (decided) => anchorer.submit({ header: decided.header, certificate: decided.certificate }),
+    anchor: (decided) => anchorer.submit(decided),
     latestBlock: () => state.latestBlock(),
     factsAt: (number, needs) => state.factsAt(number, needs),
     epochAt: (number) => state.epochAt(number),

@@ -29,6 +29,7 @@ import {
   type Hex32,
   jobIdOf,
   type MessageCodec,
+  needsAnchoring,
   type ProposalMessage,
   type Release,
   type ResultAttestation,
@@ -618,7 +619,7 @@ export class TcfNode implements NodeService {
       )
       await this.#followEpoch(block)
       const header = blockHeader(block)
-      if (header.resultsRoot !== ZERO_HASH) this.#init.chain.anchor({ height, block, header, certificate })
+      if (needsAnchoring(header)) this.#init.chain.anchor({ header, certificate })
       for (const change of changes) if (change.kind === 'admitted') void this.#execute(change.job.jobId)
     })
   }

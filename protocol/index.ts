@@ -111,6 +111,7 @@ export {
   blockHeader,
   headerHash,
   MAX_JOBS_PER_BLOCK,
+  needsAnchoring,
   outcomeLeaves,
 } from './messages/block.ts'
 export {

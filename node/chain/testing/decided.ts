@@ -1,7 +1,7 @@
 import { Wallet } from 'ethers'
 import { type Block, blockHeader, headerHash, type Release } from '../../../protocol/index.ts'
 import type { TestNetwork } from '../../../protocol/testing/index.ts'
-import type { DecidedBlock } from '../anchorer.ts'
+import type { AnchorRequest } from '../chain-client.ts'
 
 type Hex32 = `0x${string}`
 
@@ -20,7 +20,7 @@ export function decidedBlock(
     failed?: readonly Hex32[]
     released?: readonly Release[]
   } = {},
-): DecidedBlock {
+): AnchorRequest {
   const round = options.round ?? 0
   const keys = network.validatorKeys
   const block: Block = {
