@@ -73,10 +73,10 @@ import { type BlockFrame, buildBlock, validateBlock } from './jobs/block.ts'
 import { jobPrivacy, vaultBudget } from './jobs/budget.ts'
 import { type ChainFacts, type ChainNeeds, type EscrowTerms, noChainFacts } from './jobs/chain-facts.ts'
 import { Executor } from './jobs/executor.ts'
-import { advance, newJobRecord } from './jobs/job-records.ts'
+import { JobBook } from './jobs/job-book.ts'
 import { Ledger } from './jobs/ledger.ts'
 import { checkAdmission, type RuleContext, type Verdict } from './jobs/rules.ts'
-import { NodeMetrics, type StageInterval } from './metrics.ts'
+import { NodeMetrics } from './metrics.ts'
 import type {
   GossipHandler,
   GossipVerdict,
@@ -178,6 +178,7 @@ export class TcfNode implements NodeService {
   readonly #executionAttempts = new Map<Hex32, number>()
   readonly #evaluator: Evaluator
   readonly #executor: Executor
+  readonly #book: JobBook
   #commits: Promise<unknown> = Promise.resolve()
   #catchingUp = false
   #statusTimer: NodeJS.Timeout | undefined
@@ -200,6 +201,10 @@ export class TcfNode implements NodeService {
       ...(init.evaluator.workers > 0 ? { workers: init.evaluator.workers } : {}),
       deadlineMs: init.evaluator.deadlineMs,
       memoryCapBytes: init.evaluator.memoryCapBytes,
+    })
+    this.#book = new JobBook({
+      store: init.store,
+      observeStage: (interval, from, to) => this.metrics?.observeStage(interval, from, to),
     })
     this.#executor = new Executor({
       blobs: {
@@ -332,6 +337,7 @@ export class TcfNode implements NodeService {
     clearInterval(this.#gcTimer)
     await this.#driver?.stop()
     await this.#commits
+    await this.#book.idle()
     await this.#evaluator.stop()
   }
 
@@ -383,13 +389,13 @@ export class TcfNode implements NodeService {
     const id = blobIdOf(bytes) as Hex32
     await this.#init.store.blobs.put(id, bytes)
     this.#releases.set(sealed.release.jobId, sealed)
-    await this.#updateJob(sealed.release.jobId, 'certified', { sealedResult: id })
+    await this.#book.advance(sealed.release.jobId, 'certified', { sealedResult: id })
     return id
   }
 
-  async #sealedBlobFor(jobId: Hex32): Promise<{ sealedResult?: Hex32 }> {
+  #sealedBlobFor(jobId: Hex32): Hex32 | undefined {
     const sealed = this.#releases.get(jobId)
-    return sealed ? { sealedResult: blobIdOf(sealedResultCodec.encode(sealed)) as Hex32 } : {}
+    return sealed ? (blobIdOf(sealedResultCodec.encode(sealed)) as Hex32) : undefined
   }
 
   #validateProposal(m: ProposalMessage): GossipVerdict {
@@ -559,54 +565,20 @@ export class TcfNode implements NodeService {
       const hash = blockHash(block)
       await this.#loadAdmittedVaults(block)
       const changes = this.#ledger.apply(block, hash)
-      const updates: JobRecord[] = []
-      for (const change of changes) {
-        const { job } = change
-        const record = (await this.#init.store.getJob(job.jobId)) ?? newJobRecord(job.request, 'pending')
-        switch (change.kind) {
-          case 'admitted':
-            updates.push(advance(record, 'admitted', { admittedHeight: height }))
-            break
-          case 'certified':
-            updates.push(
-              advance(record, 'certified', {
-                certifiedHeight: height,
-                resultHash: job.certified!.resultHash,
-              }),
-            )
-            break
-          case 'released':
-            updates.push(
-              advance(record, 'released', {
-                releasedHeight: height,
-                qualityScore: job.released!.qualityScore,
-                ...(await this.#sealedBlobFor(job.jobId)),
-              }),
-            )
-            this.#releases.delete(job.jobId)
-            break
-          case 'failed':
-            updates.push(
-              advance(record, 'failed', {
-                failedHeight: height,
-                failReason: job.certified
-                  ? 'the deadline passed without a release of the certified result'
-                  : 'the deadline passed without a result certificate',
-              }),
-            )
-            break
-        }
-        this.#pending.delete(job.jobId)
-        if (change.kind !== 'admitted') this.#attestations.forget(job.jobId)
-      }
       const record: DecidedRecord = { version: 1, block, certificate, prev: this.#head }
       const bytes = decidedRecordCodec.encode(record)
       const recordId = blobIdOf(bytes) as Hex32
-      await this.#init.store.commitBlock(height, block, certificate, updates, height, { id: recordId, bytes })
+      await this.#book.commit({ block, certificate, head: { id: recordId, bytes } }, changes, (jobId) =>
+        this.#sealedBlobFor(jobId),
+      )
+      for (const { kind, job } of changes) {
+        if (kind === 'released') this.#releases.delete(job.jobId)
+        this.#pending.delete(job.jobId)
+        if (kind !== 'admitted') this.#attestations.forget(job.jobId)
+      }
       this.#head = recordId
       this.metrics?.height.set(height)
       this.metrics?.roundsPerHeight.observe(certificate.round + 1)
-      for (const update of updates) this.#observeStage(update)
       this.#log.info(
         {
           height,
@@ -624,12 +596,7 @@ export class TcfNode implements NodeService {
     })
   }
 
-  /**
-   * Job records are read, changed and written back by commits, executions,
-   * anchors and releases; one queue for all of them means no write is made
-   * from a stale read (a late `attested` would otherwise erase a commit's
-   * `certifiedHeight`).
-   */
+  /** Consensus and catch-up both commit: one at a time, in height order. */
   #serially<T>(work: () => Promise<T>): Promise<T> {
     const run = this.#commits.then(work)
     this.#commits = run.catch(() => undefined)
@@ -637,33 +604,14 @@ export class TcfNode implements NodeService {
   }
 
   /** Records the anchoring transaction on every job whose outcome the block carries. */
-  onAnchored(height: number, txHash: Hex32): Promise<void> {
-    return this.#serially(() => this.#recordAnchor(height, txHash))
-  }
-
-  async #recordAnchor(height: number, txHash: Hex32): Promise<void> {
-    const stored = await this.#init.store.getBlock(height)
-    if (!stored) return
-    const { block } = stored
-    const jobs = [
-      ...block.certified.map((c) => c.jobId),
-      ...block.released.map((r) => r.jobId),
-      ...block.failed,
-    ]
-    for (const jobId of jobs) {
-      const record = await this.#init.store.getJob(jobId)
-      if (!record) continue
-      const stage = block.certified.some((c) => c.jobId === jobId) ? 'anchored' : record.stage
-      const next = advance(record, stage, { anchorTx: { height, txHash } })
-      await this.#init.store.putJob(jobId, next)
-      if (next.stage !== record.stage) this.#observeStage(next)
-    }
-    this.#log.info({ height, txHash, jobs: jobs.length }, 'block anchored')
+  async onAnchored(height: number, txHash: Hex32): Promise<void> {
+    const jobs = await this.#book.anchored(height, txHash)
+    this.#log.info({ height, txHash, jobs }, 'block anchored')
   }
 
   /** Records how a job's escrow was closed on chain; settlements only ever arrive once closed. */
   onSettled(jobId: Hex32, settlement: Settlement): Promise<void> {
-    return this.#updateJob(jobId, 'pending', { settlement })
+    return this.#book.settled(jobId, settlement)
   }
 
   // ---- execution ----
@@ -675,7 +623,7 @@ export class TcfNode implements NodeService {
     this.#executing.add(jobId)
     const log = this.#log.child({ jobId })
     try {
-      await this.#updateJob(jobId, 'executing')
+      await this.#book.advance(jobId, 'executing')
       const manifest = await this.#vaults.manifest(job.request.request.vaultId)
       const execution = await this.#executor.execute(jobId, job.request, manifest)
       this.metrics?.evaluationSeconds.observe(execution.ms / 1000)
@@ -683,7 +631,7 @@ export class TcfNode implements NodeService {
       this.#resultBlobs.set(execution.bundleId, job.request.request.vaultId)
       this.#attestations.add(attestation)
       await this.#publish('attestations', attestation)
-      await this.#updateJob(jobId, 'attested', {
+      await this.#book.advance(jobId, 'attested', {
         resultHash: attestation.resultHash,
         resultBlob: execution.bundleId,
       })
@@ -701,27 +649,6 @@ export class TcfNode implements NodeService {
     } finally {
       this.#executing.delete(jobId)
     }
-  }
-
-  #updateJob(
-    jobId: Hex32,
-    stage: JobRecord['stage'],
-    fields: Partial<JobRecord> | ((current: JobRecord) => Partial<JobRecord>) = {},
-  ): Promise<void> {
-    return this.#serially(async () => {
-      const record = await this.#init.store.getJob(jobId)
-      if (!record) return
-      const next = advance(record, stage, typeof fields === 'function' ? fields(record) : fields)
-      await this.#init.store.putJob(jobId, next)
-      if (next.stage !== record.stage) this.#observeStage(next)
-    })
-  }
-
-  /** The latency of the stage a record just entered, from the stage that starts it. */
-  #observeStage(record: JobRecord): void {
-    const interval = STAGE_INTERVALS[record.stage]
-    if (interval)
-      this.metrics?.observeStage(interval.name, record.stages[interval.from], record.stages[record.stage])
   }
 
   // ---- catch-up ----
@@ -976,34 +903,29 @@ export class TcfNode implements NodeService {
       throw new ApiError(401, 'BAD_SIGNATURE', 'the request is not signed by its buyer')
     }
     const jobId = jobIdOf(signed.request)
-    const existing = await this.#init.store.getJob(jobId)
+    const existing = await this.#book.get(jobId)
     if (existing && existing.stage !== 'failed') return { jobId }
     const verdict = await this.#admissible(signed)
     // A refusal is the answer, not a record: anyone can sign junk requests, and storing each
     // would let them fill the disk.
     if (!verdict.ok) throw new ApiError(422, verdict.code, verdict.message)
-    // Only over nothing or an earlier refusal: gossip may have got the job admitted meanwhile.
-    await this.#serially(async () => {
-      const current = await this.#init.store.getJob(jobId)
-      if (!current || current.refusal) await this.#init.store.putJob(jobId, newJobRecord(signed, 'pending'))
-    })
+    await this.#book.accepted(signed, jobId)
     this.#pending.set(jobId, signed)
     await this.#publish('jobs', signed)
     this.#log.info({ jobId, vaultId: signed.request.vaultId }, 'job accepted')
     return { jobId }
   }
 
-  async job(jobId: Hex32): Promise<JobRecord | undefined> {
-    return this.#init.store.getJob(jobId)
+  job(jobId: Hex32): Promise<JobRecord | undefined> {
+    return this.#book.get(jobId)
   }
 
   block(height: number): Promise<StoredBlock | undefined> {
     return this.#init.store.getBlock(height)
   }
 
-  async jobs(filter: { vault?: Hex32; stage?: JobRecord['stage'] }): Promise<JobRecord[]> {
-    const records = await this.#init.store.listJobs(filter.stage ? { stage: filter.stage } : {})
-    return filter.vault ? records.filter((r) => r.request.request.vaultId === filter.vault) : records
+  jobs(filter: { vault?: Hex32; stage?: JobRecord['stage'] }): Promise<JobRecord[]> {
+    return this.#book.list(filter)
   }
 
   async vaults(): Promise<VaultSummary[]> {
@@ -1049,7 +971,7 @@ export class TcfNode implements NodeService {
   }
 
   async sealed(jobId: Hex32): Promise<SealedResult | undefined> {
-    const id = (await this.#init.store.getJob(jobId))?.sealedResult
+    const id = (await this.#book.get(jobId))?.sealedResult
     const bytes = id ? await this.#init.store.blobs.get(id as Hex32) : undefined
     return bytes ? sealedResultCodec.decode(bytes) : undefined
   }
@@ -1154,16 +1076,6 @@ export class TcfNode implements NodeService {
       })),
     )
   }
-}
-
-const STAGE_INTERVALS: Partial<
-  Record<JobRecord['stage'], { name: StageInterval; from: JobRecord['stage'] }>
-> = {
-  admitted: { name: 'admission', from: 'pending' },
-  attested: { name: 'execution', from: 'admitted' },
-  certified: { name: 'certification', from: 'admitted' },
-  anchored: { name: 'anchoring', from: 'certified' },
-  released: { name: 'release', from: 'certified' },
 }
 
 /** A JSON body checked like wire bytes: the codec's schema, size limit and content checks. */
