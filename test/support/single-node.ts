@@ -68,7 +68,7 @@ export async function startSingleNode(
       onAnchored: () => undefined,
       onFailed: () => undefined,
     })
-    const node = new TcfNode({
+    const node = await TcfNode.open({
       home,
       validatorKey: network.validatorKeys[0]!,
       chainInfo: { chainId: Number(chain.chainId), rpcUrl: chain.rpcUrl, addresses: network.addresses },
@@ -89,8 +89,7 @@ export async function startSingleNode(
       logger,
       ...options.node,
     })
-    await node.open()
-    const api = new ApiServer({ host: '127.0.0.1', port: 0, service: node, logger, ...options.api })
+    const api = new ApiServer({ host: '127.0.0.1', port: 0, service: node.service, logger, ...options.api })
     await api.start()
     const client = chainClient
     const state = chainState
