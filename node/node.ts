@@ -27,8 +27,6 @@ import { HEAD_KEY, type JobRecord, type NodeStore, type Settlement } from './sto
 import { VaultDirectory } from './vault-directory.ts'
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits, VaultUploads } from './vault-uploads.ts'
 
-export { NODE_VERSION } from './api-service.ts'
-
 export interface TcfNodeInit {
   readonly home: string
   readonly validatorKey: Hex32
