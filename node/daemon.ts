@@ -129,7 +129,7 @@ export class Daemon {
       onFailed: (height, error) => log.error({ height, err: error }, 'anchoring failed'),
       logger: log,
     })
-    node = new TcfNode({
+    node = await TcfNode.open({
       home,
       validatorKey,
       chainInfo: {
@@ -159,7 +159,6 @@ export class Daemon {
       logger: log,
       onEpochStarted: (epoch) => void followPeers(epoch),
     })
-    await node.open()
     // Anchored before a restart but not settled: pick up where it stopped, behind any peer in line.
     for (const height of unsettledHeights(await store.listJobs({}))) void settleHeight(height, false)
     p2p = await createP2PNetwork({
@@ -181,9 +180,9 @@ export class Daemon {
     const api = new ApiServer({
       host: config.api.host,
       port: config.api.port,
-      service: node,
+      service: node.service,
       logger: log,
-      metrics: node.metrics!,
+      metrics: node.metrics,
     })
     await api.start()
     const info: DaemonInfo = {
@@ -294,7 +293,7 @@ export function chainPort(chain: ChainClient, state: ChainState, anchorer: Ancho
       const j = await chain.job(jobId)
       return j.opened ? { status: j.status, amount: j.escrow } : undefined
     },
-    anchor: (decided) => anchorer.submit({ header: decided.header, certificate: decided.certificate }),
+    anchor: (decided) => anchorer.submit(decided),
     latestBlock: () => state.latestBlock(),
     factsAt: (number, needs) => state.factsAt(number, needs),
     epochAt: (number) => state.epochAt(number),

@@ -20,3 +20,44 @@ export class NodeError extends TcfError {
     this.code = code
   }
 }
+
+/**
+ * Why the node turned down what a caller asked of it. `code` is the stable name of the rule that
+ * refused; the class says what kind of refusal it is, and the API answers each kind with one
+ * status (node/api/refusals.ts). The domain never speaks HTTP.
+ */
+export abstract class Refusal extends TcfError {
+  readonly code: string
+  /** facts the caller can act on (say, the blobs still missing), sent along with the code */
+  readonly details: Readonly<Record<string, unknown>> | undefined
+
+  constructor(code: string, message: string, details?: Readonly<Record<string, unknown>>) {
+    super(message)
+    this.code = code
+    this.details = details
+  }
+}
+
+/** The body is not what it claims to be: it does not decode as the message it should be. */
+export class MalformedRequest extends Refusal {}
+
+/** A signature the request needs is missing, or does not verify. */
+export class Unauthenticated extends Refusal {}
+
+/** The signer may not do this: not the vault's owner, not a validator. */
+export class NotPermitted extends Refusal {}
+
+/** The job or vault is not in a state that allows it: closed, deactivated, announced by another key. */
+export class StateConflict extends Refusal {}
+
+/** A rule refused it: the admission rules, a blob missing, a result that is not the certified one. */
+export class Refused extends Refusal {}
+
+/** The signer's storage quota on this node would be exceeded. */
+export class QuotaExceeded extends Refusal {}
+
+/** The signer has too many things in flight here (vaults announced and not registered). */
+export class TooManyPending extends Refusal {}
+
+/** This node has no room for anyone's request of this kind just now; a retry later may pass. */
+export class NodeBusy extends Refusal {}

@@ -1,8 +1,5 @@
 import {
   type Address,
-  type Block,
-  type BlockHeader,
-  type CommitCertificate,
   type DuplicateVoteEvidence,
   type Hex32,
   type MessageCodec,
@@ -19,6 +16,7 @@ import {
   type VoteMessage,
   voteMessageCodec,
 } from '../protocol/index.ts'
+import type { AnchorRequest } from './chain/index.ts'
 import type { ChainFacts, ChainNeeds } from './jobs/chain-facts.ts'
 
 /** The gossip topics of a tcf network and what each carries. Only ids and signatures: ciphertexts move as blobs. */
@@ -85,13 +83,6 @@ export interface ChainJob {
   readonly amount: bigint
 }
 
-export interface DecidedBlock {
-  readonly height: number
-  readonly block: Block
-  readonly header: BlockHeader
-  readonly certificate: CommitCertificate
-}
-
 /** What the node needs of the chain. */
 export interface NodeChain {
   currentEpoch(): Promise<number>
@@ -99,7 +90,7 @@ export interface NodeChain {
   vault(vaultId: Hex32): Promise<ChainVault | undefined>
   job(jobId: Hex32): Promise<ChainJob | undefined>
   /** Hands a decided block with outcomes to the anchoring policy; `onAnchored` reports its tx. */
-  anchor(decided: DecidedBlock): void
+  anchor(decided: AnchorRequest): void
   /** The chain's latest block number. */
   latestBlock(): Promise<number>
   /** Escrows and vaults at a block number, for the block rules (node/jobs/chain-facts.ts). */

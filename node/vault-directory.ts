@@ -1,7 +1,6 @@
 import type { Address, Hex32 } from '../protocol/index.ts'
 import { parseManifest, type VaultManifest } from '../sandbox/index.ts'
-import { ApiError } from './api/index.ts'
-import { NodeError } from './errors.ts'
+import { NodeError, Refused } from './errors.ts'
 import type { NodeChain, NodeNetwork } from './ports.ts'
 import type { NodeStore } from './storage/index.ts'
 
@@ -57,7 +56,7 @@ export class VaultDirectory {
       manifest = parseManifest(stored.manifest)
     } else {
       const vault = await this.#chain.vault(vaultId)
-      if (!vault) throw new ApiError(422, 'VAULT_UNKNOWN', `vault ${vaultId} is not registered on chain`)
+      if (!vault) throw new Refused('VAULT_UNKNOWN', `vault ${vaultId} is not registered on chain`)
       const bytes = await this.fetch(vault.manifestHash)
       manifest = parseManifest(JSON.parse(new TextDecoder().decode(bytes)))
       if (manifest.vaultId !== vaultId)
@@ -73,7 +72,7 @@ export class VaultDirectory {
     const cached = this.#owners.get(vaultId)
     if (cached) return cached
     const vault = await this.#chain.vault(vaultId)
-    if (!vault) throw new ApiError(422, 'VAULT_UNKNOWN', `vault ${vaultId} is not registered on chain`)
+    if (!vault) throw new Refused('VAULT_UNKNOWN', `vault ${vaultId} is not registered on chain`)
     const owner = vault.owner.toLowerCase() as Address
     this.#owners.set(vaultId, owner)
     this.#ownerAddresses.add(owner)

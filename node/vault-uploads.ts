@@ -1,6 +1,6 @@
 import { type Address, type Hex32, manifestBlob, vaultBlobIds } from '../protocol/index.ts'
 import { parseManifest, type VaultManifest } from '../sandbox/index.ts'
-import { ApiError } from './api/index.ts'
+import { NodeBusy, NotPermitted, QuotaExceeded, StateConflict, TooManyPending } from './errors.ts'
 import type { ChainVault, NodeChain } from './ports.ts'
 import type { NodeStore, StoredUpload } from './storage/index.ts'
 
@@ -81,33 +81,30 @@ export class VaultUploads {
     const vaultId = manifest.vaultId as Hex32
     const onChain = await this.#chain.vault(vaultId)
     if (onChain && onChain.owner.toLowerCase() !== owner)
-      throw new ApiError(
-        403,
+      throw new NotPermitted(
         'NOT_VAULT_OWNER',
         `vault ${vaultId} is registered to ${onChain.owner}, not ${owner}`,
       )
     if (onChain && !onChain.active)
-      throw new ApiError(409, 'VAULT_INACTIVE', `vault ${vaultId} is deactivated`)
+      throw new StateConflict('VAULT_INACTIVE', `vault ${vaultId} is deactivated`)
     this.#expire()
     const current = this.#pending.get(vaultId)
     // Registration proves ownership; before it, the first announcer holds the vault until it expires.
     if (!onChain && current && current.owner !== owner) {
-      throw new ApiError(
-        409,
+      throw new StateConflict(
         'ALREADY_ANNOUNCED',
         `vault ${vaultId} is announced by another key until ${new Date(current.expiresAt).toISOString()}; register it on chain to take it`,
       )
     }
     const others = [...this.#pending.entries()].filter(([id, p]) => p.owner === owner && id !== vaultId)
     if (others.length >= this.#limits.maxPendingPerOwner) {
-      throw new ApiError(
-        429,
+      throw new TooManyPending(
         'TOO_MANY_PENDING',
         `${owner} has ${others.length} announced vaults not yet registered; register or wait for them to expire`,
       )
     }
     if (!this.#pending.has(vaultId) && this.#pending.size >= MAX_PENDING)
-      throw new ApiError(503, 'PENDING_FULL', 'too many vaults are being announced; retry later')
+      throw new NodeBusy('PENDING_FULL', 'too many vaults are being announced; retry later')
     const expiresAt = this.#now() + this.#limits.pendingTtlMs
     this.#pending.set(vaultId, { manifest, owner, expiresAt })
     return { vaultId, expiresAt: new Date(expiresAt).toISOString(), blobs: vaultBlobIds(manifest).length }
@@ -117,28 +114,25 @@ export class VaultUploads {
   async upload(id: Hex32, bytes: Uint8Array, signer: Address, vaultId: Hex32 | undefined): Promise<void> {
     const owner = signer.toLowerCase() as Address
     if (vaultId === undefined) {
-      throw new ApiError(
-        403,
+      throw new NotPermitted(
         'NOT_A_VAULT_OWNER',
         'blobs are uploaded by a vault owner for a vault: name it (?vault=0x…) after announcing or registering it',
       )
     }
     const { manifest, registered } = await this.#manifestFor(vaultId, owner)
     if (id !== manifestBlob(manifest).id && !vaultBlobIds(manifest).includes(id))
-      throw new ApiError(403, 'BLOB_NOT_IN_VAULT', `blob ${id} is not part of vault ${vaultId}`)
+      throw new NotPermitted('BLOB_NOT_IN_VAULT', `blob ${id} is not part of vault ${vaultId}`)
     if (await this.#store.blobs.has(id)) return
     const used = this.usage(owner)
     if (used + bytes.length > this.#limits.quotaBytes) {
-      throw new ApiError(
-        413,
+      throw new QuotaExceeded(
         'QUOTA_EXCEEDED',
         `${owner} stores ${used} bytes here; ${bytes.length} more exceed the quota of ${this.#limits.quotaBytes}`,
       )
     }
     const pooled = [...this.#unregistered.values()].reduce((a, b) => a + b, 0)
     if (!registered && pooled + bytes.length > this.#limits.pendingPoolBytes) {
-      throw new ApiError(
-        503,
+      throw new NodeBusy(
         'PENDING_FULL',
         `unregistered vaults hold ${pooled} bytes here, the most they may; register vault ${vaultId} on chain first`,
       )
@@ -235,19 +229,17 @@ export class VaultUploads {
     if (!onChain && pending && pending.owner === owner && pending.expiresAt > this.#now())
       return { manifest: pending.manifest, registered: false }
     if (!onChain || onChain.owner.toLowerCase() !== owner) {
-      throw new ApiError(
-        403,
+      throw new NotPermitted(
         'NOT_A_VAULT_OWNER',
         `${owner} has neither registered nor announced vault ${vaultId}`,
       )
     }
-    if (!onChain.active) throw new ApiError(409, 'VAULT_INACTIVE', `vault ${vaultId} is deactivated`)
+    if (!onChain.active) throw new StateConflict('VAULT_INACTIVE', `vault ${vaultId} is deactivated`)
     // The owner is proven by the chain; the manifest is content-addressed, whoever announced it.
     if (pending) return { manifest: pending.manifest, registered: true }
     const stored = await this.#store.getVault(vaultId)
     if (!stored)
-      throw new ApiError(
-        409,
+      throw new StateConflict(
         'VAULT_NOT_ANNOUNCED',
         `announce vault ${vaultId} (POST /v1/vaults/pending) first`,
       )

@@ -135,6 +135,7 @@ export {
   blockHeader,
   headerHash,
   MAX_JOBS_PER_BLOCK,
+  needsAnchoring,
   outcomeLeaves,
 } from './messages/block.ts'
 export {

@@ -101,12 +101,12 @@ describe('the API contract', () => {
   })
 
   it('an answer that drifts from the contract is caught by the server check and by the SDK', async () => {
-    const checked = await serve(drifted(one.node), true)
+    const checked = await serve(drifted(one.node.service), true)
     const response = await fetch(`${checked.url}/v1/status`)
     expect(response.status).toBe(500)
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('RESPONSE_CONTRACT')
 
-    const unchecked = await serve(drifted(one.node), false)
+    const unchecked = await serve(drifted(one.node.service), false)
     const client = new Client({ url: unchecked.url })
     try {
       await expect(client.status()).rejects.toMatchObject({

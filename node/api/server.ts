@@ -16,6 +16,7 @@ import {
 import type { Handler, HandlerInput, Handlers, TextResult } from './handler.ts'
 import { IpCeiling } from './ip-ceiling.ts'
 import { openApiDocument } from './openapi.ts'
+import { refusalAnswer } from './refusals.ts'
 import { ApiError, type NodeService } from './service.ts'
 
 export interface ApiInit {
@@ -146,11 +147,8 @@ export class ApiServer {
       }
     })
     app.setErrorHandler((error, _request, reply) => {
-      if (error instanceof ApiError) {
-        return reply
-          .status(error.status)
-          .send({ error: { code: error.code, message: error.message, ...error.details } })
-      }
+      const refused = refusalAnswer(error)
+      if (refused) return reply.status(refused.status).send(refused.body)
       const e = error as { statusCode?: number; code?: unknown; message: string; field?: string }
       if (e.statusCode !== undefined && e.statusCode < 500) {
         const code = FRAMEWORK_CODES[e.statusCode] ?? 'BAD_REQUEST'

@@ -1,13 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DevChain, startDevChain, startTestNetwork, type TestNetwork } from '../../protocol/index.ts'
-import {
-  type AnchoredEvent,
-  type Anchorer,
-  createAnchorer,
-  type DecidedBlock,
-  takeoverRank,
-} from './anchorer.ts'
-import { type ChainClient, createChainClient } from './chain-client.ts'
+import { type AnchoredEvent, type Anchorer, createAnchorer, takeoverRank } from './anchorer.ts'
+import { type AnchorRequest, type ChainClient, createChainClient } from './chain-client.ts'
 import { ChainError } from './errors.ts'
 import { decidedBlock } from './testing/decided.ts'
 
@@ -94,11 +88,11 @@ describe('Anchorer on a real chain', () => {
 })
 
 describe('Anchorer policy', () => {
-  const fakeDecided = (proposer: string, signers: string[]): DecidedBlock =>
+  const fakeDecided = (proposer: string, signers: string[]): AnchorRequest =>
     ({
       header: { height: 7, proposer, resultsRoot: `0x${'11'.repeat(32)}` },
       certificate: { precommits: signers.map((validator) => ({ validator })) },
-    }) as unknown as DecidedBlock
+    }) as unknown as AnchorRequest
 
   it('ranks the proposer first and the other signers in address order, non-signers last', () => {
     const decided = fakeDecided('0xbb', ['0xcc', '0xaa', '0xbb'])

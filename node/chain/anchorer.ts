@@ -1,19 +1,7 @@
 import type { Logger } from 'pino'
-import {
-  type Address,
-  asError,
-  type BlockHeader,
-  type CommitCertificate,
-  type Hex32,
-  ZERO_HASH,
-} from '../../protocol/index.ts'
-import type { AnchorOutcome, ChainClient } from './chain-client.ts'
+import { type Address, asError, type Hex32, needsAnchoring } from '../../protocol/index.ts'
+import type { AnchorOutcome, AnchorRequest, ChainClient } from './chain-client.ts'
 import { ChainError } from './errors.ts'
-
-export interface DecidedBlock {
-  readonly header: BlockHeader
-  readonly certificate: CommitCertificate
-}
 
 /** A height's anchor transaction; `byUs` tells whether this validator paid for it. */
 export interface AnchoredEvent {
@@ -45,7 +33,7 @@ export interface AnchorerInit {
 
 export interface Anchorer {
   /** Takes a decided block; returns at once, the anchoring runs in the background. */
-  submit(decided: DecidedBlock): void
+  submit(decided: AnchorRequest): void
   state(height: number): AnchorState | undefined
   /** Cancels pending takeovers and waits for submissions in flight. */
   stop(): Promise<void>
@@ -76,7 +64,7 @@ export function createAnchorer(init: AnchorerInit): Anchorer {
     if (next.status === 'failed') init.onFailed?.(height, next.error)
   }
 
-  const schedule = (decided: DecidedBlock, delayMs: number, attempt: number) => {
+  const schedule = (decided: AnchorRequest, delayMs: number, attempt: number) => {
     const height = decided.header.height
     timers.set(
       height,
@@ -88,7 +76,7 @@ export function createAnchorer(init: AnchorerInit): Anchorer {
     )
   }
 
-  const attemptAnchor = async (decided: DecidedBlock, attempt: number): Promise<void> => {
+  const attemptAnchor = async (decided: AnchorRequest, attempt: number): Promise<void> => {
     const height = decided.header.height
     states.set(height, { status: 'submitting' })
     try {
@@ -124,7 +112,7 @@ export function createAnchorer(init: AnchorerInit): Anchorer {
       const height = decided.header.height
       if (stopped || states.has(height)) return
       // Blocks with only admissions carry no outcome; the next anchored block covers them via parentHash.
-      if (decided.header.resultsRoot === ZERO_HASH) {
+      if (!needsAnchoring(decided.header)) {
         states.set(height, { status: 'nothing-to-anchor' })
         return
       }
@@ -148,7 +136,7 @@ export function createAnchorer(init: AnchorerInit): Anchorer {
  * certificate in address order (non-signers after all signers). Staggering takeovers this way means
  * that when the proposer is silent, normally one validator takes over instead of all at once.
  */
-export function takeoverRank(decided: DecidedBlock, self: Address): number {
+export function takeoverRank(decided: AnchorRequest, self: Address): number {
   const proposer = decided.header.proposer.toLowerCase()
   if (self === proposer) return 0
   const others = decided.certificate.precommits

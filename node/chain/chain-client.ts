@@ -15,6 +15,7 @@ import {
   type Hex32,
   headerHash,
   type JobStatus,
+  needsAnchoring,
   type OutcomeProof,
   outcomeProofArg,
   precommitBitmap,
@@ -72,6 +73,7 @@ export interface JobOnChain {
   readonly expiresAt: bigint
 }
 
+/** A decided block as the Anchor contract takes it: its header and the certificate that decided it. */
 export interface AnchorRequest {
   readonly header: BlockHeader
   /** The commit certificate of the block: its round and precommits are what the Anchor verifies. */
@@ -306,7 +308,7 @@ export function createChainClient(init: ChainClientInit): ChainClient {
 
     async anchorBlock({ header, certificate }) {
       const height = header.height
-      if (header.resultsRoot === ZERO_HASH) {
+      if (!needsAnchoring(header)) {
         throw new ChainError('NOTHING_TO_ANCHOR', `block ${height} has no outcomes (zero results root)`)
       }
       if (

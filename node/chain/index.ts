@@ -7,7 +7,6 @@ export {
   type AnchorerInit,
   type AnchorState,
   createAnchorer,
-  type DecidedBlock,
   takeoverRank,
 } from './anchorer.ts'
 export {

@@ -9,12 +9,12 @@ import {
   settlementCredits,
 } from '../../protocol/index.ts'
 import type { Settlement } from '../storage/index.ts'
-import { type DecidedBlock, takeoverRank } from './anchorer.ts'
-import type { AnchorTx, ChainClient, ProvenOutcome } from './chain-client.ts'
+import { takeoverRank } from './anchorer.ts'
+import type { AnchorRequest, AnchorTx, ChainClient, ProvenOutcome } from './chain-client.ts'
 import { ChainError } from './errors.ts'
 
 /** An anchored block whose releases and failures are to be settled on chain. */
-export interface SettleWork extends DecidedBlock {
+export interface SettleWork extends AnchorRequest {
   readonly block: Pick<Block, 'released' | 'failed' | 'certified'>
   /** Whether this validator sent the anchor transaction: it then settles at once, the others later. */
   readonly byUs: boolean

@@ -19,3 +19,20 @@ export class CatchUpError extends TcfError {
     this.code = code
   }
 }
+
+/** Why the consensus app (epochs, block judgement) cannot go on at a height. */
+export type ConsensusAppErrorCode =
+  /** The registry lists no validator for the epoch: no height of it could ever be decided. */
+  | 'NO_VALIDATORS'
+  /** The chain did not make a proposed block's chain number final in time: the block is not voted for. */
+  | 'CHAIN_NOT_FINAL'
+
+export class ConsensusAppError extends TcfError {
+  override readonly name = 'ConsensusAppError'
+  readonly code: ConsensusAppErrorCode
+
+  constructor(code: ConsensusAppErrorCode, message: string) {
+    super(message)
+    this.code = code
+  }
+}

@@ -15,10 +15,11 @@ export interface LedgerJob {
 /** The epsilon (in millionths) an admitted request spends; must be a pure function of replicated state. */
 export type PrivacyCharge = (request: SignedJobRequest) => number
 
+/** What a block did to a job; a certification or release carries what was certified or released. */
 export type LedgerChange =
   | { readonly kind: 'admitted'; readonly job: LedgerJob }
-  | { readonly kind: 'certified'; readonly job: LedgerJob }
-  | { readonly kind: 'released'; readonly job: LedgerJob }
+  | { readonly kind: 'certified'; readonly job: LedgerJob & Required<Pick<LedgerJob, 'certified'>> }
+  | { readonly kind: 'released'; readonly job: LedgerJob & Required<Pick<LedgerJob, 'released'>> }
   | { readonly kind: 'failed'; readonly job: LedgerJob }
 
 /**
@@ -100,9 +101,9 @@ export class Ledger {
       throw new RangeError(`block ${block.height} applied after height ${this.#height}`)
     }
     const changes: LedgerChange[] = []
-    const put = (kind: LedgerChange['kind'], job: LedgerJob) => {
-      this.#jobs.set(job.jobId, job)
-      changes.push({ kind, job })
+    const put = (change: LedgerChange) => {
+      this.#jobs.set(change.job.jobId, change.job)
+      changes.push(change)
     }
     for (const request of block.admitted) {
       const job: LedgerJob = {
@@ -112,29 +113,35 @@ export class Ledger {
         ...(this.#charge ? { epsilonMicros: this.#charge(request) } : {}),
       }
       this.#addSpend(job)
-      put('admitted', job)
+      put({ kind: 'admitted', job })
     }
     for (const c of block.certified) {
       const job = this.#jobs.get(c.jobId)
       if (job) {
-        put('certified', {
-          ...job,
-          certified: { height: block.height, resultHash: c.resultHash, execEnvHash: c.execEnvHash },
+        put({
+          kind: 'certified',
+          job: {
+            ...job,
+            certified: { height: block.height, resultHash: c.resultHash, execEnvHash: c.execEnvHash },
+          },
         })
       }
     }
     for (const r of block.released) {
       const job = this.#jobs.get(r.jobId)
       if (job) {
-        put('released', {
-          ...job,
-          released: { height: block.height, qualityScore: r.qualityScore, sealedHash: r.sealedHash },
+        put({
+          kind: 'released',
+          job: {
+            ...job,
+            released: { height: block.height, qualityScore: r.qualityScore, sealedHash: r.sealedHash },
+          },
         })
       }
     }
     for (const jobId of block.failed) {
       const job = this.#jobs.get(jobId)
-      if (job) put('failed', { ...job, failedHeight: block.height })
+      if (job) put({ kind: 'failed', job: { ...job, failedHeight: block.height } })
     }
     this.#height = block.height
     this.#headHash = blockHash

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { addressWord, bytes32Word, hashWords, uintWord } from '../abiWords.ts'
 import { canonicalBytes } from '../canonicalJson.ts'
 import { defineMessage } from '../codec.ts'
-import { type Address, addressSchema, type Hex32, hex32Schema, keccak256 } from '../hex.ts'
+import { type Address, addressSchema, type Hex32, hex32Schema, keccak256, ZERO_HASH } from '../hex.ts'
 import { certifiedLeaf, failedLeaf, merkleRoot, resultLeaf } from '../merkle.ts'
 import { resultCertificateSchema } from './attestation.ts'
 import { signedJobRequestSchema } from './jobRequest.ts'
@@ -60,6 +60,13 @@ export const outcomeLeaves = (block: Pick<Block, 'released' | 'failed' | 'certif
   ...block.failed.map(failedLeaf),
   ...block.certified.map((c) => certifiedLeaf(c.jobId, c.resultHash)),
 ]
+
+/**
+ * Whether a decided block goes to the Anchor: only one with outcomes does (the contract refuses a
+ * zero results root). The one place this is decided; proposers, takeovers and the chain client ask it.
+ */
+export const needsAnchoring = (header: Pick<BlockHeader, 'resultsRoot'>): boolean =>
+  header.resultsRoot !== ZERO_HASH
 
 export function blockHeader(block: Block): BlockHeader {
   const { chainBlock, admitted, certified, released, failed } = block

@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { ValidatorSet } from '../../consensus/index.ts'
 import { recordsToApply, verifyDecidedRecord } from '../../node/consensus/decided-chain.ts'
-import { precommitsFor } from '../../node/sdk/testing/precommits.ts'
+import { decidedChain } from '../../node/consensus/testing/decided-chain.ts'
 import {
   addressOfPrivateKey,
-  type Block,
-  blobIdOf,
-  blockHash,
   createEip712Verifier,
   type DecidedRecord,
   decidedRecordCodec,
@@ -30,36 +27,12 @@ const verify = (record: DecidedRecord) => verifyDecidedRecord(record, EPOCH, val
 
 /** A chain of `length` records above `from`, precommitted by `signers`; blobs by id, and the head id. */
 function chain(length: number, signers: readonly Hex32[], from = { height: 0, hash: ZERO_HASH as Hex32 }) {
-  const blobs = new Map<Hex32, Uint8Array>()
-  let prev: Hex32 | null = null
-  let parentHash = from.hash
-  for (let height = from.height + 1; height <= from.height + length; height++) {
-    const block: Block = {
-      version: 1,
-      height,
-      epoch: EPOCH,
-      parentHash,
-      proposer: addressOfPrivateKey(keys[0]!),
-      chainBlock: 0,
-      admitted: [],
-      certified: [],
-      released: [],
-      failed: [],
-    }
-    const hash = blockHash(block)
-    const precommits = precommitsFor(signers, { domain, epoch: EPOCH, height, hash })
-    const record: DecidedRecord = {
-      version: 1,
-      block,
-      certificate: { version: 1, epoch: EPOCH, height, round: 0, blockHash: hash, precommits },
-      prev,
-    }
-    const bytes = decidedRecordCodec.encode(record)
-    prev = blobIdOf(bytes)
-    blobs.set(prev, bytes)
-    parentHash = hash
-  }
-  return { blobs, head: prev!, headHash: parentHash }
+  return decidedChain(length, signers, {
+    domain,
+    epoch: EPOCH,
+    proposer: addressOfPrivateKey(keys[0]!),
+    from,
+  })
 }
 
 const GENESIS = { height: 0, headHash: ZERO_HASH as Hex32 }

@@ -63,7 +63,7 @@ export async function startSingleNode(
       onAnchored: () => undefined,
       onFailed: () => undefined,
     })
-    const node = new TcfNode({
+    const node = await TcfNode.open({
       home,
       validatorKey: network.validatorKeys[0]!,
       chainInfo: { chainId: Number(chain.chainId), rpcUrl: chain.rpcUrl, addresses: network.addresses },
@@ -84,12 +84,11 @@ export async function startSingleNode(
       logger,
       ...options.node,
     })
-    await node.open()
     // Every JSON answer is checked against the API contract: drift is a 500 in any test that meets it.
     const api = new ApiServer({
       host: '127.0.0.1',
       port: 0,
-      service: node,
+      service: node.service,
       logger,
       checkResponses: true,
       ...options.api,

@@ -7,7 +7,7 @@ import {
   type Release,
   type TestNetwork,
 } from '../../../protocol/index.ts'
-import type { DecidedBlock } from '../anchorer.ts'
+import type { AnchorRequest } from '../chain-client.ts'
 
 /**
  * A block decided at `height` in the network's epoch: proposed by validator `proposer`, failing one
@@ -24,7 +24,7 @@ export function decidedBlock(
     failed?: readonly Hex32[]
     released?: readonly Release[]
   } = {},
-): DecidedBlock {
+): AnchorRequest {
   const round = options.round ?? 0
   const keys = network.validatorKeys
   const block: Block = {

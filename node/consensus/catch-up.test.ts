@@ -1,0 +1,113 @@
+import { pino } from 'pino'
+import { describe, expect, it } from 'vitest'
+import { ValidatorSet } from '../../consensus/index.ts'
+import {
+  addressOfPrivateKey,
+  blockHash,
+  createEip712Verifier,
+  type Eip712Domain,
+  generatePrivateKey,
+  type Hex32,
+  type StatusMessage,
+  ZERO_HASH,
+} from '../../protocol/index.ts'
+import { Ledger } from '../jobs/ledger.ts'
+import type { NodeStore } from '../storage/index.ts'
+import { useTempStore } from '../storage/testing/temp-store.ts'
+import { CatchUp } from './catch-up.ts'
+import type { Epoch } from './epochs.ts'
+import { decidedChain } from './testing/decided-chain.ts'
+
+const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'22'.repeat(20)}` }
+const keys = Array.from({ length: 4 }, generatePrivateKey)
+const epoch: Epoch = {
+  number: 1,
+  validators: new ValidatorSet(keys.map((k) => ({ address: addressOfPrivateKey(k), power: 1 }))),
+  verifier: createEip712Verifier({ domain, epoch: 1 }),
+}
+const temp = useTempStore('tcf-catch-up-')
+
+/** Stores a chain of `length` decided records, precommitted by `signers`; returns the head's id. */
+async function storeChain(store: NodeStore, length: number, signers: readonly Hex32[]): Promise<Hex32> {
+  const chain = decidedChain(length, signers, {
+    domain,
+    epoch: 1,
+    proposer: addressOfPrivateKey(keys[0] as Hex32),
+  })
+  for (const [id, bytes] of chain.blobs) await store.blobs.put(id, bytes)
+  return chain.head
+}
+
+/** A catch-up over a fresh ledger, recording what it commits, jumps to and publishes. */
+function catchingUp(store: NodeStore) {
+  const ledger = new Ledger(ZERO_HASH)
+  const seen = {
+    committed: [] as number[],
+    jumps: [] as number[],
+    fetched: 0,
+    published: [] as StatusMessage[],
+  }
+  const catchUp = new CatchUp({
+    ledger,
+    head: () => null,
+    epoch: () => epoch,
+    fetch: async (id) => {
+      seen.fetched++
+      const bytes = await store.blobs.get(id)
+      if (!bytes) throw new RangeError(`no blob ${id}`)
+      return bytes
+    },
+    commit: async (record) => {
+      seen.committed.push(record.block.height)
+      ledger.apply(record.block, blockHash(record.block))
+    },
+    jumpTo: (height) => seen.jumps.push(height),
+    publish: async (status) => {
+      seen.published.push(status)
+    },
+    logger: pino({ level: 'silent' }),
+  })
+  return { catchUp, ledger, seen }
+}
+
+const status = (height: number, head: Hex32): StatusMessage => ({ version: 1, height, head, at: Date.now() })
+
+describe('CatchUp', () => {
+  it("applies a peer's certified records in height order and moves consensus past them", async () => {
+    const head = await storeChain(temp.store, 3, keys.slice(0, 3))
+    const { catchUp, ledger, seen } = catchingUp(temp.store)
+    await catchUp.onStatus(status(3, head))
+    expect(seen.committed).toEqual([1, 2, 3])
+    expect(ledger.height).toBe(3)
+    expect(seen.jumps).toEqual([4])
+    await catchUp.announce()
+    expect(seen.published).toMatchObject([{ height: 3, head: null }])
+  })
+
+  it('fetches nothing from a peer that is not ahead', async () => {
+    const head = await storeChain(temp.store, 2, keys.slice(0, 3))
+    const { catchUp, seen } = catchingUp(temp.store)
+    await catchUp.onStatus(status(0, head))
+    await catchUp.onStatus({ ...status(5, head), head: null })
+    expect(seen.fetched).toBe(0)
+    expect(seen.committed).toEqual([])
+  })
+
+  it('applies nothing of a chain without a quorum of precommits', async () => {
+    // Two of four validators: 1/2 of the power, not more than 2/3.
+    const head = await storeChain(temp.store, 3, keys.slice(0, 2))
+    const { catchUp, ledger, seen } = catchingUp(temp.store)
+    await catchUp.onStatus(status(3, head))
+    expect(seen.fetched).toBe(1)
+    expect(seen.committed).toEqual([])
+    expect(ledger.height).toBe(0)
+    expect(seen.jumps).toEqual([])
+  })
+
+  it('runs one catch-up at a time', async () => {
+    const head = await storeChain(temp.store, 2, keys.slice(0, 3))
+    const { catchUp, seen } = catchingUp(temp.store)
+    await Promise.all([catchUp.onStatus(status(2, head)), catchUp.onStatus(status(2, head))])
+    expect(seen.committed).toEqual([1, 2])
+  })
+})

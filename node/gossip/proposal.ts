@@ -1,0 +1,30 @@
+import type { SignedProposal } from '../../consensus/index.ts'
+import { type Block, blockHash, type ProposalMessage } from '../../protocol/index.ts'
+import type { Epoch } from '../consensus/epochs.ts'
+import type { GossipHandler, GossipVerdict } from '../ports.ts'
+
+export interface ProposalGossipDeps {
+  /** the epoch consensus runs in now */
+  readonly epoch: () => Epoch
+  /** the last decided height */
+  readonly height: () => number
+  readonly consensus: { onProposal(signed: SignedProposal, block: Block): void }
+}
+
+/**
+ * A proposal is for this epoch and a height not decided yet, signed by its proposer over the hash
+ * of the very block it carries. Its author is answerable for a bad signature or a block that is not
+ * the one signed; a proposer outside the set may be from an epoch this node has not reached.
+ */
+export function proposalGossip(deps: ProposalGossipDeps): GossipHandler<ProposalMessage> {
+  return {
+    validate(m): GossipVerdict {
+      const epoch = deps.epoch()
+      if (m.epoch !== epoch.number || m.proposal.height <= deps.height()) return 'ignore'
+      if (!epoch.verifier.verifyProposal({ proposal: m.proposal, signature: m.signature })) return 'reject'
+      if (blockHash(m.block) !== m.proposal.valueId || m.block.height !== m.proposal.height) return 'reject'
+      return epoch.validators.has(m.proposal.proposer) ? 'accept' : 'ignore'
+    },
+    deliver: (m) => deps.consensus.onProposal({ proposal: m.proposal, signature: m.signature }, m.block),
+  }
+}

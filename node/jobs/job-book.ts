@@ -1,0 +1,184 @@
+import type { Block, CommitCertificate, Hex32, SignedJobRequest } from '../../protocol/index.ts'
+import type { StageInterval } from '../metrics.ts'
+import type { DecidedRecordBlob, JobRecord, JobStage, NodeStore, Settlement } from '../storage/index.ts'
+import { advance, newJobRecord } from './job-records.ts'
+import type { LedgerChange } from './ledger.ts'
+
+/** How long a record took to enter a stage, observed once per stage change. */
+export type StageObserver = (
+  interval: StageInterval,
+  from: string | undefined,
+  to: string | undefined,
+) => void
+
+export interface JobBookInit {
+  readonly store: Pick<NodeStore, 'getJob' | 'putJob' | 'listJobs' | 'getBlock' | 'commitBlock'>
+  readonly observeStage: StageObserver
+}
+
+/** A decided block as it is committed: the block, its certificate and the decided record it heads. */
+export interface BlockCommit {
+  readonly block: Block
+  readonly certificate: CommitCertificate
+  readonly head: DecidedRecordBlob
+}
+
+const STAGE_INTERVALS: Partial<Record<JobStage, { name: StageInterval; from: JobStage }>> = {
+  admitted: { name: 'admission', from: 'pending' },
+  attested: { name: 'execution', from: 'admitted' },
+  certified: { name: 'certification', from: 'admitted' },
+  anchored: { name: 'anchoring', from: 'certified' },
+  released: { name: 'release', from: 'certified' },
+}
+
+/**
+ * This node's job records, and the only writer of them. Records are read,
+ * changed and written back by commits, executions, anchors, releases and
+ * settlements; all of them go through one queue here, so no write is made
+ * from a stale read (a late `attested` would otherwise erase a commit's
+ * `certifiedHeight`).
+ */
+export class JobBook {
+  readonly #store: JobBookInit['store']
+  readonly #observe: StageObserver
+  #writes: Promise<unknown> = Promise.resolve()
+
+  constructor(init: JobBookInit) {
+    this.#store = init.store
+    this.#observe = init.observeStage
+  }
+
+  get(jobId: Hex32): Promise<JobRecord | undefined> {
+    return this.#store.getJob(jobId)
+  }
+
+  async list(filter: { readonly vault?: Hex32; readonly stage?: JobStage }): Promise<JobRecord[]> {
+    const records = await this.#store.listJobs(filter.stage ? { stage: filter.stage } : {})
+    return filter.vault ? records.filter((r) => r.request.request.vaultId === filter.vault) : records
+  }
+
+  /**
+   * A request this node accepted and gossips: recorded as pending over nothing or an earlier
+   * refusal only, since gossip may have got the job admitted meanwhile.
+   */
+  accepted(signed: SignedJobRequest, jobId: Hex32): Promise<void> {
+    return this.#serially(async () => {
+      const current = await this.#store.getJob(jobId)
+      if (!current || current.refusal) await this.#store.putJob(jobId, newJobRecord(signed, 'pending'))
+    })
+  }
+
+  /** Moves a job's record forward (never back) and merges `fields`; a job without a record is left alone. */
+  advance(jobId: Hex32, stage: JobStage, fields: Partial<JobRecord> = {}): Promise<void> {
+    return this.#serially(async () => {
+      const record = await this.#store.getJob(jobId)
+      if (!record) return
+      const next = advance(record, stage, fields)
+      await this.#store.putJob(jobId, next)
+      if (next.stage !== record.stage) this.#observed(next)
+    })
+  }
+
+  /** Records how a job's escrow was closed on chain; settlements only ever arrive once closed. */
+  settled(jobId: Hex32, settlement: Settlement): Promise<void> {
+    return this.advance(jobId, 'pending', { settlement })
+  }
+
+  /** Records the anchoring transaction on every job whose outcome the block at `height` carries. */
+  anchored(height: number, txHash: Hex32): Promise<number> {
+    return this.#serially(async () => {
+      const stored = await this.#store.getBlock(height)
+      if (!stored) return 0
+      const { block } = stored
+      const jobs = [
+        ...block.certified.map((c) => c.jobId),
+        ...block.released.map((r) => r.jobId),
+        ...block.failed,
+      ]
+      for (const jobId of jobs) {
+        const record = await this.#store.getJob(jobId)
+        if (!record) continue
+        const stage = block.certified.some((c) => c.jobId === jobId) ? 'anchored' : record.stage
+        const next = advance(record, stage, { anchorTx: { height, txHash } })
+        await this.#store.putJob(jobId, next)
+        if (next.stage !== record.stage) this.#observed(next)
+      }
+      return jobs.length
+    })
+  }
+
+  /**
+   * Stores a decided block with the records its ledger changes make, the WAL pruned below it and
+   * its decided record as the head, in one atomic store batch.
+   */
+  commit(
+    decided: BlockCommit,
+    changes: readonly LedgerChange[],
+    sealedResult: (jobId: Hex32) => Hex32 | undefined,
+  ): Promise<void> {
+    return this.#serially(async () => {
+      const { height } = decided.block
+      const updates: JobRecord[] = []
+      for (const change of changes) {
+        const { job } = change
+        const record = (await this.#store.getJob(job.jobId)) ?? newJobRecord(job.request, 'pending')
+        updates.push(advance(record, ...outcome(change, height, sealedResult)))
+      }
+      await this.#store.commitBlock(height, decided.block, decided.certificate, updates, height, decided.head)
+      for (const update of updates) this.#observed(update)
+    })
+  }
+
+  /** Resolves once every write queued so far is done. */
+  async idle(): Promise<void> {
+    await this.#writes
+  }
+
+  #serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.#writes.then(work)
+    this.#writes = run.catch(() => undefined)
+    return run
+  }
+
+  /** The latency of the stage a record just entered, from the stage that starts it. */
+  #observed(record: JobRecord): void {
+    const interval = STAGE_INTERVALS[record.stage]
+    if (interval) this.#observe(interval.name, record.stages[interval.from], record.stages[record.stage])
+  }
+}
+
+/** The stage and fields a ledger change moves a job's record to. */
+function outcome(
+  change: LedgerChange,
+  height: number,
+  sealedResult: (jobId: Hex32) => Hex32 | undefined,
+): [JobStage, Partial<JobRecord>] {
+  const { job } = change
+  switch (change.kind) {
+    case 'admitted':
+      return ['admitted', { admittedHeight: height }]
+    case 'certified':
+      return ['certified', { certifiedHeight: height, resultHash: change.job.certified.resultHash }]
+    case 'released': {
+      const sealed = sealedResult(job.jobId)
+      return [
+        'released',
+        {
+          releasedHeight: height,
+          qualityScore: change.job.released.qualityScore,
+          ...(sealed ? { sealedResult: sealed } : {}),
+        },
+      ]
+    }
+    case 'failed':
+      return [
+        'failed',
+        {
+          failedHeight: height,
+          failReason: job.certified
+            ? 'the deadline passed without a release of the certified result'
+            : 'the deadline passed without a result certificate',
+        },
+      ]
+  }
+}

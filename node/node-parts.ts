@@ -1,0 +1,231 @@
+import { join } from 'node:path'
+import { createConsensus, toWireCertificate } from '../consensus/index.ts'
+import {
+  type Address,
+  blobIdOf,
+  blockHash,
+  type ProposalMessage,
+  type SignedJobRequest,
+  type VoteMessage,
+} from '../protocol/index.ts'
+import { type CompileLimits, DEFAULT_LIMITS, Evaluator } from '../sandbox/index.ts'
+import { ApiService } from './api-service.ts'
+import { BlockBuilder } from './consensus/block-builder.ts'
+import { CatchUp } from './consensus/catch-up.ts'
+import { Committer } from './consensus/committer.ts'
+import { ConsensusDriver } from './consensus/driver.ts'
+import { EquivocationReports } from './consensus/equivocation.ts'
+import { type GossipHandlers, gossipHandlers } from './gossip/index.ts'
+import { admissible } from './jobs/admission.ts'
+import { AttestationPool } from './jobs/attestation-pool.ts'
+import { jobPrivacy } from './jobs/budget.ts'
+import { JobStateError } from './jobs/errors.ts'
+import { JobRunner } from './jobs/execution.ts'
+import { Executor } from './jobs/executor.ts'
+import { JobBook } from './jobs/job-book.ts'
+import type { PrivacyCharge } from './jobs/ledger.ts'
+import { ReleasePool } from './jobs/releases.ts'
+import type { RuleSources } from './jobs/rule-context.ts'
+import { NodeMetrics } from './metrics.ts'
+import type { RestoredState, TcfNodeInit } from './node.ts'
+import type { NodeNetwork, TopicMessages, TopicName } from './ports.ts'
+import type { VaultDirectory } from './vault-directory.ts'
+
+/** The p2p network, there once the node is started; a node that only serves the API never has one. */
+export interface Wire {
+  network: NodeNetwork | undefined
+}
+
+/** The running units of a node, wired to each other and to its restored state. */
+export interface NodeParts {
+  readonly metrics: NodeMetrics
+  readonly evaluator: Evaluator
+  readonly book: JobBook
+  readonly runner: JobRunner
+  readonly committer: Committer
+  readonly driver: ConsensusDriver
+  readonly catchUp: CatchUp
+  readonly gossip: GossipHandlers
+  readonly service: ApiService
+}
+
+/** What an admitted job spends of its vault's budget: the same compile and plan admission ran. */
+export function privacyCharge(vaults: Pick<VaultDirectory, 'cached'>, limits: CompileLimits): PrivacyCharge {
+  return (request: SignedJobRequest) => {
+    const manifest = vaults.cached(request.request.vaultId)
+    if (!manifest)
+      throw new JobStateError(
+        'VAULT_NOT_LOADED',
+        `vault ${request.request.vaultId} of an admitted job is not loaded`,
+      )
+    return jobPrivacy(request, manifest, limits).epsilonMicros
+  }
+}
+
+/**
+ * Builds a node's units around its restored state. The composition of the daemon's core: each
+ * unit gets only the narrow dependencies it names, so each can be read (and tested) alone.
+ */
+export function assembleNode(init: TcfNodeInit, state: RestoredState, address: Address): NodeParts {
+  const { store, chain } = init
+  const { log, domain, wire, ledger, epochs, vaults, uploads, pending, bundles } = state
+  const publish = async <K extends TopicName>(topic: K, message: TopicMessages[K]): Promise<void> => {
+    await wire.network?.publish(topic, message)
+  }
+  const evaluator = new Evaluator({
+    ...(init.evaluator.workers > 0 ? { workers: init.evaluator.workers } : {}),
+    deadlineMs: init.evaluator.deadlineMs,
+    memoryCapBytes: init.evaluator.memoryCapBytes,
+  })
+  const metrics = new NodeMetrics({
+    peers: () => wire.network?.peers().length ?? 0,
+    gossip: () => wire.network?.gossipCounters() ?? {},
+    blobBytes: () => wire.network?.blobBytes() ?? { served: 0, fetched: 0 },
+    sandboxQueueDepth: () => evaluator.queueDepth,
+  })
+  metrics.height.set(ledger.height)
+  const book = new JobBook({
+    store,
+    observeStage: (interval, from, to) => metrics.observeStage(interval, from, to),
+  })
+  const attestations = new AttestationPool()
+  const releases = new ReleasePool({ store, book })
+  const rules: RuleSources = {
+    validators: () => epochs.current.validators,
+    ledger,
+    domain,
+    manifest: (vaultId) => vaults.cached(vaultId),
+    escrowTerms: init.escrowTerms,
+  }
+  const admit = (signed: SignedJobRequest) =>
+    admissible({ rules, chain, manifest: (id) => vaults.manifest(id), limits: init.limits }, signed)
+  const executor = new Executor({
+    blobs: {
+      get: (id) => store.blobs.get(id),
+      put: async (bytes) => {
+        const id = blobIdOf(bytes)
+        await store.blobs.put(id, bytes)
+        return id
+      },
+      ensure: (ids) => vaults.ensure(ids),
+    },
+    evaluator,
+    cacheDir: join(init.home, 'evaluation'),
+    domain,
+    validatorKey: init.validatorKey,
+    // An admitted job is the network's decision: evaluate what the block rules admitted.
+    limits: DEFAULT_LIMITS,
+    logger: log,
+  })
+  const runner = new JobRunner({
+    ledger,
+    book,
+    manifest: (vaultId) => vaults.manifest(vaultId),
+    executor,
+    bundles,
+    attestations,
+    publish: (attestation) => publish('attestations', attestation),
+    observeSeconds: (seconds) => metrics.evaluationSeconds.observe(seconds),
+    logger: log,
+  })
+  const committer = new Committer({
+    ledger,
+    book,
+    head: state.head,
+    loadAdmittedVaults: async (block) => {
+      await Promise.all(block.admitted.map((r) => vaults.manifest(r.request.vaultId)))
+    },
+    releases,
+    pending,
+    attestations,
+    epochs,
+    chain,
+    metrics,
+    execute: (jobId) => void runner.run(jobId),
+    logger: log,
+  })
+  const builder = new BlockBuilder({
+    rules,
+    chain,
+    finalityDepth: init.finalityDepth,
+    epoch: () => epochs.current.number,
+    proposer: address,
+    pending: () => [...pending.values()],
+    releases: () => releases.releases(),
+    attestations,
+    loadManifest: (vaultId) => vaults.manifest(vaultId),
+    logger: log,
+  })
+  const reports = new EquivocationReports({ chain, epoch: () => epochs.current.number, logger: log })
+  const driver = new ConsensusDriver({
+    consensus: createConsensus({ signer: epochs.consensusSigner(address), params: init.consensusParams }),
+    wal: store.wal,
+    app: {
+      validators: () => epochs.current.validators,
+      buildBlock: (height) => builder.build(height),
+      blockHash,
+      validateBlock: (height, block) => builder.validate(height, block),
+      decide: (_height, block, certificate) =>
+        committer.commit(block, toWireCertificate(block.epoch, certificate)),
+      broadcastProposal: (signed, block) => {
+        const message: ProposalMessage = { version: 1, epoch: epochs.current.number, ...signed, block }
+        return publish('proposals', message)
+      },
+      broadcastVote: (signed) => {
+        const message: VoteMessage = { version: 1, epoch: epochs.current.number, ...signed }
+        return publish('votes', message)
+      },
+      onEvidence: (a, b) => void reports.report(a, b),
+    },
+    blockIntervalMs: init.blockIntervalMs,
+    logger: log.child({ module: 'consensus' }),
+  })
+  const catchUp = new CatchUp({
+    ledger,
+    head: () => committer.head,
+    epoch: () => epochs.current,
+    fetch: (id) => vaults.fetch(id),
+    commit: (record) => committer.commit(record.block, record.certificate),
+    jumpTo: (height) => driver.jumpTo(height),
+    publish: (status) => publish('status', status),
+    logger: log,
+  })
+  const gossip = gossipHandlers({
+    jobs: { domain, admitted: (jobId) => ledger.job(jobId) !== undefined, pending, admissible: admit },
+    proposals: { epoch: () => epochs.current, height: () => ledger.height, consensus: driver },
+    votes: { epoch: () => epochs.current, height: () => ledger.height, consensus: driver },
+    attestations: {
+      domain,
+      validators: () => epochs.current.validators,
+      job: (jobId) => ledger.job(jobId),
+      pool: attestations,
+    },
+    status: { catchUp: (status) => void catchUp.onStatus(status) },
+    releases: {
+      domain,
+      job: (jobId) => ledger.job(jobId),
+      releases,
+      owner: (vaultId) => vaults.owner(vaultId),
+    },
+  })
+  const service = new ApiService({
+    address,
+    chainInfo: init.chainInfo,
+    domain,
+    store,
+    ledger,
+    epochs,
+    book,
+    pending,
+    releases,
+    bundles,
+    vaults,
+    uploads,
+    admissible: admit,
+    limits: init.limits,
+    round: () => driver.round,
+    network: () => wire.network,
+    logger: log,
+  })
+  return { metrics, evaluator, book, runner, committer, driver, catchUp, gossip, service }
+}
