@@ -41,9 +41,12 @@ const { values: args } = parseArgs({
     workers: { type: 'string', default: String(availableParallelism()) },
     out: { type: 'string', default: 'bench-results/he.json' },
     demo: { type: 'string', default: 'true' },
+    // Also run every job with one result ciphertext per stat (the layout before packing), side by side.
+    compare: { type: 'string', default: 'true' },
   },
 })
 const sizes = args.sizes.split(',').map(Number)
+const layouts = args.compare === 'true' ? [false, true] : [true]
 const workers = Number(args.workers)
 
 const schema: VaultSchema = {
@@ -188,9 +191,10 @@ async function measure(
   vaultDir: string,
   manifest: VaultManifest,
   spec: AlgorithmSpec,
+  pack: boolean,
 ): Promise<Omit<Row, 'records' | 'op' | 'encryptValuesPerSec' | 'plainMs' | 'ratio'>> {
   const blobDir = join(vaultDir, BLOB_DIR)
-  const circuit = compile(spec, manifest)
+  const circuit = compile(spec, manifest, undefined, { pack })
   const inputs = new Set(circuit.stats.flatMap((s) => s.factors))
   // First run loads the vault's Galois keys into the worker and expands its blobs; time the second.
   await evaluator.evaluate(circuit, manifest, blobDir)
@@ -252,7 +256,7 @@ async function essential(
       stats,
       resultHash: resultHashOf(circuitId, envHash, stats),
     }
-    timeOp(tally, 'decrypt', () => decryptStats(ctx, secretKey, bundle))
+    timeOp(tally, 'decrypt', () => decryptStats(ctx, secretKey, bundle, circuit))
     return { tally, resultHash: bundle.resultHash, wallMs: performance.now() - started }
   } finally {
     evalKeys.delete()
@@ -306,32 +310,45 @@ try {
   if (args.demo === 'true') {
     const demo = await demoJob()
     const { vaultDir, manifest, valuesPerSec } = await encrypt('demo', demo.csv, demo.schema, demo.policy)
-    const m = await measure(evaluator, work, vaultDir, manifest, demo.spec)
-    rows.push({
-      records: manifest.recordCount,
-      op: 'demo job',
-      encryptValuesPerSec: valuesPerSec,
-      plainMs: Number.NaN,
-      ratio: Number.NaN,
-      ...m,
-    })
-    console.error(`  demo job: ${m.evalMs.toFixed(0)} ms, ${m.rotations} rotations`)
+    for (const pack of layouts) {
+      const m = await measure(evaluator, work, vaultDir, manifest, demo.spec, pack)
+      rows.push({
+        records: manifest.recordCount,
+        op: pack ? 'demo job' : 'demo job, unpacked',
+        encryptValuesPerSec: valuesPerSec,
+        plainMs: Number.NaN,
+        ratio: Number.NaN,
+        ...m,
+      })
+      console.error(
+        `  demo job${pack ? '' : ', unpacked'}: ${m.evalMs.toFixed(0)} ms, ${m.rotations} rotations`,
+      )
+    }
     await rm(vaultDir, { recursive: true, force: true })
   }
   for (const records of sizes) {
     const csv = join(work, `data-${records}.csv`)
     const data = await writeCsv(csv, records)
     const { vaultDir, manifest, valuesPerSec } = await encrypt(String(records), csv, schema)
-    for (const [op, spec] of Object.entries(specs)) {
-      const m = await measure(evaluator, work, vaultDir, manifest, spec)
-      const fn = plain[op]!
-      const reps = Math.max(1, Math.round(2e6 / records))
-      const p0 = performance.now()
-      for (let i = 0; i < reps; i++) fn(data.x, data.y, data.z)
-      const plainMs = (performance.now() - p0) / reps
-      rows.push({ records, op, encryptValuesPerSec: valuesPerSec, plainMs, ratio: m.evalMs / plainMs, ...m })
-      console.error(`  ${records} ${op}: ${m.evalMs.toFixed(0)} ms`)
-    }
+    for (const [op, spec] of Object.entries(specs))
+      for (const pack of layouts) {
+        const m = await measure(evaluator, work, vaultDir, manifest, spec, pack)
+        const fn = plain[op]!
+        const reps = Math.max(1, Math.round(2e6 / records))
+        const p0 = performance.now()
+        for (let i = 0; i < reps; i++) fn(data.x, data.y, data.z)
+        const plainMs = (performance.now() - p0) / reps
+        const label = pack ? op : `${op}, unpacked`
+        rows.push({
+          records,
+          op: label,
+          encryptValuesPerSec: valuesPerSec,
+          plainMs,
+          ratio: m.evalMs / plainMs,
+          ...m,
+        })
+        console.error(`  ${records} ${label}: ${m.evalMs.toFixed(0)} ms`)
+      }
     await rm(vaultDir, { recursive: true, force: true })
     await rm(csv, { force: true })
   }
