@@ -1,6 +1,7 @@
 import { workerData } from 'node:worker_threads'
+import { packCiphertext } from '../he/packed.ts'
 import { heContext } from '../he/seal.ts'
-import { loadInto, wireBytes } from '../he/serialize.ts'
+import { loadInto } from '../he/serialize.ts'
 import { serveTasks } from '../pool/serve.ts'
 import type { EncryptRequest, EncryptResult, EncryptWorkerData } from './encrypt-task.ts'
 
@@ -21,7 +22,8 @@ serveTasks<EncryptRequest, EncryptResult>(
       ctx.encoder.encode(values, ctx.scale, plain)
       const ct = encryptor.encryptSymmetricSerializable(plain)
       try {
-        return wireBytes(ctx.seal, ct)
+        // Bit-packed residues: smaller than zstd, and no compression to pay for.
+        return packCiphertext(ctx.profile, ct.saveToArray(ctx.seal.ComprModeType.none) as Uint8Array)
       } finally {
         ct.delete()
       }
