@@ -3,7 +3,9 @@ import type { Circuit, PackPlan } from '../compiler/circuit.ts'
 import { EvaluationError, SandboxError } from '../errors.ts'
 import type { EvaluationKeys } from '../he/keys.ts'
 import type { HeContext } from '../he/seal.ts'
-import { canonicalBytes, describe, loadCiphertext } from '../he/serialize.ts'
+import { EVALUATOR_VERSION } from '../he/exec-env.ts'
+import { canonicalBytes, describe, loadCiphertext, loadInto } from '../he/serialize.ts'
+import { type StatCache, statKey } from './stat-cache.ts'
 
 export interface EvaluationInput {
   readonly circuit: Circuit
@@ -14,6 +16,8 @@ export interface EvaluationInput {
   readonly readBlob: (id: string) => Uint8Array
   /** called between chunks; throws to abort (memory cap) */
   readonly checkpoint?: () => void
+  /** accumulated stats of earlier jobs; results are byte-identical with or without it */
+  readonly statCache?: StatCache
 }
 
 /**
@@ -28,12 +32,34 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
   const { evaluator } = ctx
   const accumulators: Array<Ciphertext | undefined> = circuit.stats.map(() => undefined)
   const levels = parmsIdsByLevel(ctx)
+  const cache = input.statCache
+  const keyOf = (i: number) =>
+    statKey(circuit.profile, EVALUATOR_VERSION, circuit.stats[i]!, (f) => input.columns.get(f) ?? [])
   try {
-    for (let chunk = 0; chunk < input.chunkCount; chunk++) {
+    // Stats an earlier job accumulated over the same ciphertexts are read back, not recomputed.
+    const todo = circuit.stats.flatMap((_, i) => {
+      const bytes = cache?.read(keyOf(i))
+      if (bytes) {
+        try {
+          accumulators[i] = loadInto(
+            ctx,
+            () => new ctx.seal.Ciphertext(),
+            bytes,
+            `cached stat ${i}`,
+            'CIPHERTEXT_INVALID',
+          )
+          return []
+        } catch {
+          // An unreadable entry is a miss.
+        }
+      }
+      return [i]
+    })
+    for (let chunk = 0; chunk < input.chunkCount && todo.length > 0; chunk++) {
       const loaded = new Map<string, Ciphertext>()
       try {
-        for (const stat of circuit.stats) {
-          for (const factor of stat.factors) {
+        for (const i of todo) {
+          for (const factor of circuit.stats[i]!.factors) {
             if (loaded.has(factor)) continue
             const id = input.columns.get(factor)?.[chunk]
             if (id === undefined)
@@ -41,13 +67,13 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
             loaded.set(factor, loadCiphertext(ctx, input.readBlob(id), `${factor}[${chunk}]`))
           }
         }
-        circuit.stats.forEach((stat, i) => {
-          const leaves = stat.factors.map((f) => loaded.get(f)!)
+        for (const i of todo) {
+          const leaves = circuit.stats[i]!.factors.map((f) => loaded.get(f)!)
           const acc = accumulators[i]
           if (leaves.length === 1) {
             if (acc) evaluator.addInplace(acc, leaves[0]!)
             else accumulators[i] = leaves[0]!.copy()
-            return
+            continue
           }
           const product = productTree(ctx, keys, leaves, true)
           if (acc) {
@@ -56,12 +82,14 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
           } else {
             accumulators[i] = product
           }
-        })
+        }
       } finally {
         for (const ct of loaded.values()) ct.delete()
       }
       input.checkpoint?.()
     }
+    if (cache)
+      for (const i of todo) if (accumulators[i]) cache.write(keyOf(i), canonicalBytes(ctx, accumulators[i]))
     for (const [i, stat] of circuit.stats.entries()) {
       const acc = accumulators[i]
       if (!acc) throw new SandboxError('BLOB_MISSING', 'the vault has no chunks to aggregate')
