@@ -1,9 +1,9 @@
 import type { Ciphertext, ParmsIdType, Plaintext } from 'node-seal'
 import type { Circuit, PackPlan } from '../compiler/circuit.ts'
 import { EvaluationError, SandboxError } from '../errors.ts'
+import { EVALUATOR_VERSION } from '../he/exec-env.ts'
 import type { EvaluationKeys } from '../he/keys.ts'
 import type { HeContext } from '../he/seal.ts'
-import { EVALUATOR_VERSION } from '../he/exec-env.ts'
 import { canonicalBytes, describe, loadCiphertext, loadInto } from '../he/serialize.ts'
 import { type StatCache, statKey } from './stat-cache.ts'
 
