@@ -15,6 +15,8 @@ export type SandboxErrorCode =
   | 'KEY_MISMATCH'
   | 'PASSPHRASE_WRONG'
   | 'CIPHERTEXT_INVALID'
+  /** a bit-packed ciphertext blob is malformed (truncated, wrong profile, bad lengths); `field` names it */
+  | 'PACKED_INVALID'
   | 'BLOB_MISSING'
   | 'BLOB_CORRUPT'
   | 'MANIFEST_INVALID'

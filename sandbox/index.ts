@@ -1,6 +1,6 @@
-export type { Circuit, CircuitCost, OutputPlan, StatPlan } from './compiler/circuit.ts'
-export { type CompileLimits, compile, DEFAULT_LIMITS } from './compiler/compile.ts'
-export { decryptStats } from './decrypt/decrypt.ts'
+export type { Circuit, CircuitCost, OutputPlan, PackPlan, StatPlan } from './compiler/circuit.ts'
+export { type CompileLimits, type CompileOptions, compile, DEFAULT_LIMITS } from './compiler/compile.ts'
+export { decryptStats, unpackSlots } from './decrypt/decrypt.ts'
 export {
   type Accuracy,
   type FinishedOutputs,
@@ -38,6 +38,12 @@ export {
 } from './evaluator/bundle.ts'
 export { evaluateCircuit } from './evaluator/evaluate.ts'
 export { Evaluator, type EvaluatorInit, type JobTiming } from './evaluator/evaluator.ts'
+export {
+  DEFAULT_STAT_CACHE_LIMITS,
+  DirStatCache,
+  type DirStatCacheLimits,
+  type StatCache,
+} from './evaluator/stat-cache.ts'
 export { EVALUATOR_VERSION, execEnvHash } from './he/exec-env.ts'
 export {
   type EvaluationKeys,

@@ -61,7 +61,7 @@ export async function trustedRun(options: TrustedRunOptions): Promise<TrustedRun
     const secretKey = await loadSecretKey(ctx, options.keysDir, options.passphrase, manifest.keys.publicKey)
     let stats: number[]
     try {
-      stats = decryptStats(ctx, secretKey, bundle)
+      stats = decryptStats(ctx, secretKey, bundle, circuit)
     } finally {
       secretKey.delete()
     }

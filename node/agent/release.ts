@@ -45,7 +45,7 @@ export interface ReleaseInput {
  * owner. The decrypted stats never leave this function.
  */
 export function buildRelease(input: ReleaseInput): SealedResult {
-  const stats = decryptStats(input.he, input.secretKey, input.bundle)
+  const stats = decryptStats(input.he, input.secretKey, input.bundle, input.circuit)
   const { finished, quality } = releaseOutputs({
     manifest: input.manifest,
     circuit: input.circuit,

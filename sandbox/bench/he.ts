@@ -1,35 +1,54 @@
 /**
  * HE benchmark: for 10k, 100k and 1M records x {mean, variance, correlation,
- * linear model fit}: seller encryption throughput, evaluation time, the same
- * statistic in plain TypeScript, their ratio, bytes per encrypted value and
- * peak memory. Prints a table and writes bench-results/he.json.
+ * linear model fit}, and the devnet's demo job on its demo vault: seller
+ * encryption throughput, the job's whole evaluation time, its essential
+ * time (every HE op of the job timed one by one and summed), their ratio
+ * (efficiency), the same statistic in plain TypeScript (the floor),
+ * rotations, bytes per encrypted value and peak memory. Prints a table and
+ * writes bench-results/he.json.
  *
- *   npm run bench:he [-- --sizes 10000,100000,1000000 --workers 2]
+ *   npm run bench:he [-- --sizes 10000,100000,1000000 --workers 2 --demo true]
  */
+
 import { createWriteStream } from 'node:fs'
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import type { Hex32 } from '../../protocol/index.ts'
+import type { Circuit } from '../compiler/circuit.ts'
 import { compile } from '../compiler/compile.ts'
+import { decryptStats } from '../decrypt/decrypt.ts'
+import { circuitIdOf, resultHashOf } from '../evaluator/bundle.ts'
+import { evaluateCircuit } from '../evaluator/evaluate.ts'
 import { Evaluator } from '../evaluator/evaluator.ts'
-import { generateKeys, writeKeyDir } from '../he/keys.ts'
+import { execEnvHash } from '../he/exec-env.ts'
+import { generateKeys, loadEvaluationKeys, loadSecretKey, writeKeyDir } from '../he/keys.ts'
+import { heContext } from '../he/seal.ts'
 import { parseSpec } from '../spec/parse.ts'
 import type { AlgorithmSpec } from '../spec/schema.ts'
 import { OPEN_POLICY, TEST_PASSPHRASE, TEST_SCRYPT } from '../testing/fixtures.ts'
-import { blobPath } from '../vault/blob-dir.ts'
+import { blobPath, getBlobSync } from '../vault/blob-dir.ts'
 import { createVault } from '../vault/create.ts'
+import { ExpandedCache } from '../vault/expanded-cache.ts'
 import { BLOB_DIR, type VaultManifest } from '../vault/manifest.ts'
-import type { VaultSchema } from '../vault/schema.ts'
+import { PolicySchema } from '../vault/policy.ts'
+import { type VaultSchema, VaultSchemaSchema } from '../vault/schema.ts'
+import { BenchSelfCheckError } from './errors.ts'
+import { emptyTally, essentialMs, type OpTally, timedContext, timeOp } from './op-timer.ts'
 
 const { values: args } = parseArgs({
   options: {
     sizes: { type: 'string', default: '10000,100000,1000000' },
     workers: { type: 'string', default: String(availableParallelism()) },
     out: { type: 'string', default: 'bench-results/he.json' },
+    demo: { type: 'string', default: 'true' },
+    // Also run every job with one result ciphertext per stat (the layout before packing), side by side.
+    compare: { type: 'string', default: 'true' },
   },
 })
 const sizes = args.sizes.split(',').map(Number)
+const layouts = args.compare === 'true' ? [false, true] : [true]
 const workers = Number(args.workers)
 
 const schema: VaultSchema = {
@@ -140,7 +159,15 @@ interface Row {
   records: number
   op: string
   encryptValuesPerSec: number
+  /** the job's whole time in an evaluator worker (keys already loaded) */
   evalMs: number
+  /** the job's HE ops, each timed alone, summed; decryption of the result included */
+  essentialMs: number
+  /** the same job replayed in this process, HE ops timed: its whole wall time, decryption included */
+  replayMs: number
+  /** essential / replay: both from the one replay, so the machine's load cancels out */
+  efficiency: number
+  ops: OpTally
   plainMs: number
   ratio: number
   aggregatedValuesPerSec: number
@@ -148,59 +175,201 @@ interface Row {
   peakRssMiB: number
   sealHeapMiB: number
   stats: number
+  resultCiphertexts: number
   rotations: number
+  resultHash: Hex32
+}
+
+const keysDir = (work: string) => join(work, 'keys')
+
+/**
+ * One job measured twice: whole, in an evaluator worker as a node runs it;
+ * then in this process with every HE op timed one by one (and the result
+ * decrypted), which must reproduce the worker's result hash.
+ */
+async function measure(
+  evaluator: Evaluator,
+  work: string,
+  vaultDir: string,
+  manifest: VaultManifest,
+  spec: AlgorithmSpec,
+  pack: boolean,
+): Promise<Omit<Row, 'records' | 'op' | 'encryptValuesPerSec' | 'plainMs' | 'ratio'>> {
+  const blobDir = join(vaultDir, BLOB_DIR)
+  const circuit = compile(spec, manifest, undefined, { pack })
+  const inputs = new Set(circuit.stats.flatMap((s) => s.factors))
+  // First run loads the vault's Galois keys into the worker and expands its blobs; time the second.
+  await evaluator.evaluate(circuit, manifest, blobDir)
+  const { bundle, timing } = await evaluator.evaluate(circuit, manifest, blobDir)
+  const { tally, resultHash, wallMs } = await essential(circuit, manifest, blobDir, keysDir(work))
+  if (resultHash !== bundle.resultHash) {
+    throw new BenchSelfCheckError(`the timed replay of ${circuit.vaultId} diverged from the worker's result`)
+  }
+  const essentialTotal = essentialMs(tally)
+  return {
+    evalMs: timing.ms,
+    essentialMs: essentialTotal,
+    replayMs: wallMs,
+    efficiency: essentialTotal / wallMs,
+    ops: tally,
+    aggregatedValuesPerSec: (manifest.recordCount * inputs.size) / (timing.ms / 1000),
+    bytesPerValue: (await blobBytes(manifest, vaultDir, inputs)) / (manifest.recordCount * inputs.size),
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    sealHeapMiB: timing.heapBytes / 2 ** 20,
+    stats: circuit.cost.stats,
+    resultCiphertexts: bundle.stats.length,
+    rotations: tally.rotate.count,
+    resultHash: bundle.resultHash,
+  }
+}
+
+/** The job's HE ops timed one by one, in this process, on the same expanded blobs the worker read. */
+async function essential(
+  circuit: Circuit,
+  manifest: VaultManifest,
+  blobDir: string,
+  keys: string,
+): Promise<{ tally: OpTally; resultHash: Hex32; wallMs: number }> {
+  const ctx = await heContext(manifest.profile)
+  const evalKeys = loadEvaluationKeys(
+    ctx,
+    {
+      relinKeys: getBlobSync(blobDir, manifest.keys.relinKeys),
+      galoisKeys: getBlobSync(blobDir, manifest.keys.galoisKeys),
+    },
+    manifest.keys,
+  )
+  const secretKey = await loadSecretKey(ctx, keys, TEST_PASSPHRASE, manifest.keys.publicKey)
+  const cache = new ExpandedCache(blobDir)
+  const tally = emptyTally()
+  try {
+    const started = performance.now()
+    const stats = evaluateCircuit(timedContext(ctx, tally), evalKeys, {
+      circuit,
+      columns: new Map(manifest.columns.map((c) => [c.name, c.chunks])),
+      chunkCount: manifest.chunkCount,
+      readBlob: (id) => cache.read(ctx, id as Hex32),
+    })
+    const circuitId = circuitIdOf(circuit)
+    const envHash = await execEnvHash(manifest.profile)
+    const bundle = {
+      circuitId,
+      execEnvHash: envHash,
+      stats,
+      resultHash: resultHashOf(circuitId, envHash, stats),
+    }
+    timeOp(tally, 'decrypt', () => decryptStats(ctx, secretKey, bundle, circuit))
+    return { tally, resultHash: bundle.resultHash, wallMs: performance.now() - started }
+  } finally {
+    evalKeys.delete()
+    secretKey.delete()
+  }
+}
+
+/** The devnet's demo: its CSV, schema and policy as `npm run devnet` encrypts them, and the job it submits. */
+async function demoJob(): Promise<{
+  csv: string
+  schema: VaultSchema
+  spec: AlgorithmSpec
+  policy: typeof OPEN_POLICY
+}> {
+  const dir = new URL('../../devnet/data/', import.meta.url)
+  const json = async (name: string): Promise<unknown> =>
+    JSON.parse(await readFile(new URL(name, dir), 'utf8'))
+  return {
+    csv: new URL('heart.csv', dir).pathname,
+    schema: VaultSchemaSchema.parse(await json('schema.json')),
+    policy: PolicySchema.parse(await json('policy.json')),
+    spec: parseSpec(await json('algo.json')),
+  }
 }
 
 const work = await mkdtemp(join(tmpdir(), 'tcf-bench-he-'))
 const rows: Row[] = []
+const cacheRows: Array<{ op: string; firstMs: number; cachedMs: number }> = []
 try {
-  const keysDir = join(work, 'keys')
-  await writeKeyDir(keysDir, await generateKeys('ckks-8192', TEST_PASSPHRASE, TEST_SCRYPT))
+  await writeKeyDir(keysDir(work), await generateKeys('ckks-8192', TEST_PASSPHRASE, TEST_SCRYPT))
   const evaluator = new Evaluator({ workers: 1 })
   evaluator.start()
-  for (const records of sizes) {
-    const csv = join(work, `data-${records}.csv`)
-    const data = await writeCsv(csv, records)
-    const vaultDir = join(work, `vault-${records}`)
+  const encrypt = async (name: string, csv: string, vaultSchema: VaultSchema, policy = OPEN_POLICY) => {
+    const vaultDir = join(work, `vault-${name}`)
     const started = performance.now()
     const manifest = await createVault({
       csv,
-      schema,
-      policy: { ...OPEN_POLICY, minAggregation: 1 },
-      keysDir,
+      schema: vaultSchema,
+      policy: { ...policy, minAggregation: 1 },
+      keysDir: keysDir(work),
       passphrase: TEST_PASSPHRASE,
       outDir: vaultDir,
       workers,
     })
-    const encryptSeconds = (performance.now() - started) / 1000
-    const encryptValuesPerSec = (records * manifest.columns.length) / encryptSeconds
-    for (const [op, spec] of Object.entries(specs)) {
-      const circuit = compile(spec, manifest)
-      const inputs = new Set(circuit.stats.flatMap((s) => s.factors))
-      // First run loads the vault's Galois keys into the worker; time the second.
-      await evaluator.evaluate(circuit, manifest, join(vaultDir, BLOB_DIR))
-      const { timing } = await evaluator.evaluate(circuit, manifest, join(vaultDir, BLOB_DIR))
-      const fn = plain[op]!
-      const reps = Math.max(1, Math.round(2e6 / records))
-      const p0 = performance.now()
-      for (let i = 0; i < reps; i++) fn(data.x, data.y, data.z)
-      const plainMs = (performance.now() - p0) / reps
-      rows.push({
-        records,
-        op,
-        encryptValuesPerSec,
-        evalMs: timing.ms,
-        plainMs,
-        ratio: timing.ms / plainMs,
-        aggregatedValuesPerSec: (records * inputs.size) / (timing.ms / 1000),
-        bytesPerValue: (await blobBytes(manifest, vaultDir, inputs)) / (records * inputs.size),
-        peakRssMiB: process.resourceUsage().maxRSS / 1024,
-        sealHeapMiB: timing.heapBytes / 2 ** 20,
-        stats: circuit.cost.stats,
-        rotations: circuit.cost.rotations,
-      })
-      console.error(`  ${records} ${op}: ${timing.ms.toFixed(0)} ms`)
+    const seconds = (performance.now() - started) / 1000
+    return {
+      vaultDir,
+      manifest,
+      valuesPerSec: (manifest.recordCount * manifest.schema.columns.length) / seconds,
     }
+  }
+  if (args.demo === 'true') {
+    const demo = await demoJob()
+    const { vaultDir, manifest, valuesPerSec } = await encrypt('demo', demo.csv, demo.schema, demo.policy)
+    for (const pack of layouts) {
+      const m = await measure(evaluator, work, vaultDir, manifest, demo.spec, pack)
+      rows.push({
+        records: manifest.recordCount,
+        op: pack ? 'demo job' : 'demo job, unpacked',
+        encryptValuesPerSec: valuesPerSec,
+        plainMs: Number.NaN,
+        ratio: Number.NaN,
+        ...m,
+      })
+      console.error(
+        `  demo job${pack ? '' : ', unpacked'}: ${m.evalMs.toFixed(0)} ms, ${m.rotations} rotations`,
+      )
+    }
+    // A later job over the same vault reading its stats back from the cache: what reuse saves.
+    const cached = new Evaluator({ workers: 1, statCache: { dir: join(work, 'stat-cache') } })
+    cached.start()
+    try {
+      const circuit = compile(demo.spec, manifest)
+      const blobDir = join(vaultDir, BLOB_DIR)
+      const first = await cached.evaluate(circuit, manifest, blobDir)
+      const again = await cached.evaluate(circuit, manifest, blobDir)
+      if (again.bundle.resultHash !== first.bundle.resultHash)
+        throw new BenchSelfCheckError('the stat cache changed a result')
+      const packed = rows.find((r) => r.op === 'demo job')
+      if (packed && packed.resultHash !== again.bundle.resultHash)
+        throw new BenchSelfCheckError('the stat cache changed a result')
+      cacheRows.push({ op: 'demo job', firstMs: first.timing.ms, cachedMs: again.timing.ms })
+      console.error(`  demo job, stats cached: ${again.timing.ms.toFixed(0)} ms`)
+    } finally {
+      await cached.stop()
+    }
+    await rm(vaultDir, { recursive: true, force: true })
+  }
+  for (const records of sizes) {
+    const csv = join(work, `data-${records}.csv`)
+    const data = await writeCsv(csv, records)
+    const { vaultDir, manifest, valuesPerSec } = await encrypt(String(records), csv, schema)
+    for (const [op, spec] of Object.entries(specs))
+      for (const pack of layouts) {
+        const m = await measure(evaluator, work, vaultDir, manifest, spec, pack)
+        const fn = plain[op]!
+        const reps = Math.max(1, Math.round(2e6 / records))
+        const p0 = performance.now()
+        for (let i = 0; i < reps; i++) fn(data.x, data.y, data.z)
+        const plainMs = (performance.now() - p0) / reps
+        const label = pack ? op : `${op}, unpacked`
+        rows.push({
+          records,
+          op: label,
+          encryptValuesPerSec: valuesPerSec,
+          plainMs,
+          ratio: m.evalMs / plainMs,
+          ...m,
+        })
+        console.error(`  ${records} ${label}: ${m.evalMs.toFixed(0)} ms`)
+      }
     await rm(vaultDir, { recursive: true, force: true })
     await rm(csv, { force: true })
   }
@@ -210,17 +379,21 @@ try {
 }
 
 const fmt = (n: number, d = 0) =>
-  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+  Number.isNaN(n) ? '-' : n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 const header = [
   'records',
   'op',
   'encrypt val/s',
   'eval ms',
+  'replay ms',
+  'essential ms',
+  'efficiency',
+  'rotations',
+  'result cts',
   'plain ms',
   'HE/plain',
   'agg val/s',
   'B/value',
-  'peak RSS MiB',
   'SEAL heap MiB',
 ]
 const body = rows.map((r) => [
@@ -228,20 +401,48 @@ const body = rows.map((r) => [
   r.op,
   fmt(r.encryptValuesPerSec),
   fmt(r.evalMs, 1),
+  fmt(r.replayMs, 1),
+  fmt(r.essentialMs, 1),
+  fmt(r.efficiency, 2),
+  fmt(r.rotations),
+  fmt(r.resultCiphertexts),
   fmt(r.plainMs, 3),
   fmt(r.ratio),
   fmt(r.aggregatedValuesPerSec),
   fmt(r.bytesPerValue, 1),
-  fmt(r.peakRssMiB),
   fmt(r.sealHeapMiB),
 ])
 const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
 const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ')
 console.log(line(header))
 for (const b of body) console.log(line(b))
+console.log(`
+essential ms per op kind (count):`)
+for (const r of rows) {
+  const parts = Object.entries(r.ops)
+    .filter(([, t]) => t.count > 0)
+    .map(([k, t]) => `${k} ${t.ms.toFixed(1)} (${t.count})`)
+  console.log(`  ${fmt(r.records)} ${r.op}: ${parts.join(', ')}`)
+}
+for (const c of cacheRows) {
+  console.log(
+    `\n${c.op} with an accumulated-stat cache: ${fmt(c.firstMs, 1)} ms filling it, ${fmt(c.cachedMs, 1)} ms reading it back (same result hash)`,
+  )
+}
+console.log(`
+What bounds each figure:
+  eval ms       the job in an evaluator worker as a node runs it: blob reads, ciphertext loads, every HE op
+  essential ms  the same job's HE ops (encode, add, multiply, relinearize, rescale, rotate, decrypt) timed
+                one by one in node-seal (WASM): what the job cannot do without; native SEAL would be
+                about 2.3x faster on key switching (node-seal's BENCHMARK.md), the bound no code here moves
+  replay ms     the job again in this process with its HE ops timed, decryption included: wall time
+  efficiency    essential / replay, from the same replay: the rest is loads, copies, JS glue and waits
+  plain ms      the same statistic over in-memory Float64Arrays: the floor with no encryption at all
+  rotations     key switches of the rotate-and-sum, counted as the job ran; each costs about a relinearization
+  B/value       bytes of the input ciphertexts as stored and sent, per encrypted value`)
 await mkdir('bench-results', { recursive: true })
 await writeFile(
   args.out,
-  `${JSON.stringify({ bench: 'he', profile: 'ckks-8192', encryptWorkers: workers, evalWorkers: 1, date: new Date().toISOString(), rows }, null, 2)}\n`,
+  `${JSON.stringify({ bench: 'he', profile: 'ckks-8192', encryptWorkers: workers, evalWorkers: 1, date: new Date().toISOString(), rows, statCache: cacheRows }, null, 2)}\n`,
 )
 console.log(`\nwrote ${args.out}`)

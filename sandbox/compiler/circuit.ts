@@ -5,7 +5,8 @@ import type { OpName } from '../spec/schema.ts'
 /**
  * A stat is one homomorphic aggregate: the sum over all records of the
  * product of some stored columns, reduced to a single number by
- * rotate-and-sum. Results carry one ciphertext per stat, in circuit order.
+ * rotate-and-sum. Results carry one ciphertext per pack (see PackPlan), in
+ * circuit order.
  */
 export interface StatPlan {
   /** factor names joined by `*`, sorted; a value column may repeat */
@@ -42,6 +43,21 @@ export interface OutputPlan {
   readonly groups?: readonly number[]
 }
 
+/**
+ * One result ciphertext: stat `stats[c]`'s total sits in every slot i with
+ * i mod `classes` = c; slots of unused classes hold 0. No slot ever holds a
+ * partial sum, so a (threshold) decryption opens only finished totals.
+ */
+export interface PackPlan {
+  readonly stats: readonly number[]
+  /** a power of two >= stats.length; 1 for a stat alone, summed over every slot */
+  readonly classes: number
+  /** slots each stat is summed over before its masks: a power of two <= classes */
+  readonly window: number
+  /** data primes the result keeps; packed stats are masked one level above it */
+  readonly level: number
+}
+
 export interface CircuitCost {
   readonly depth: number
   readonly stats: number
@@ -61,6 +77,8 @@ export interface Circuit {
   readonly profile: ProfileName
   readonly recordCount: number
   readonly stats: readonly StatPlan[]
+  /** how the stats leave the evaluator: one ciphertext per pack */
+  readonly packs: readonly PackPlan[]
   readonly outputs: readonly OutputPlan[]
   readonly cost: CircuitCost
 }

@@ -16,6 +16,7 @@ const schema: VaultSchema = {
     { name: 'hr', type: 'number', min: 40, max: 120, nullable: true },
     { name: 'sbp', type: 'integer', min: 80, max: 220, nullable: false },
     { name: 'sex', type: 'categorical', categories: ['F', 'M'], nullable: false },
+    { name: 'smoker', type: 'boolean', nullable: false },
   ],
 }
 const policy: Policy = {
@@ -69,7 +70,30 @@ describe('compile', () => {
     expect(circuit.stats.map((s) => s.key)).toEqual(['bmi#present', 'bmi', 'bmi*bmi'])
     expect(circuit.outputs.find((o) => o.name === 'n')?.sums.n).toEqual([[RECORD_COUNT, 1]])
     expect(circuit.cost.depth).toBe(1)
-    expect(circuit.cost.rotations).toBe(3 * 12)
+    // Packed: 3 stats in 4 classes, 3 rotations combine the diagonals, 10 finish the sum.
+    expect(circuit.packs).toEqual([{ stats: [0, 1, 2], classes: 4, window: 1, level: 1 }])
+    expect(circuit.cost.rotations).toBe(3 + 10)
+    const unpacked = compile(parseSpec(spec({ v: { op: 'variance', of: 'bmi' } })), manifest(), undefined, {
+      pack: false,
+    })
+    expect(unpacked.packs.map((p) => p.stats)).toEqual([[0], [1], [2]])
+    expect(unpacked.cost.rotations).toBe(3 * 12)
+  })
+
+  it('takes a 0/1 column as its own square', () => {
+    const circuit = compile(parseSpec(spec({ v: { op: 'variance', of: 'smoker' } })), manifest())
+    expect(circuit.stats.map((s) => s.key)).toEqual(['smoker'])
+    expect(circuit.outputs[0]?.sums.tt).toEqual([[0, 1]])
+  })
+
+  it('leaves a stat with no level to spare for its mask out of the pack', () => {
+    const circuit = compile(parseSpec(spec({ c: { op: 'correlation', of: ['bmi', 'hr'] } })), manifest())
+    const deep = circuit.stats.flatMap((s, i) => (s.depth === 2 ? [i] : []))
+    expect(deep.length).toBeGreaterThan(0)
+    for (const i of deep)
+      expect(circuit.packs).toContainEqual({ stats: [i], classes: 1, window: 1, level: 1 })
+    const packed = circuit.packs.filter((p) => p.classes > 1).flatMap((p) => p.stats)
+    expect(packed.sort()).toEqual(circuit.stats.flatMap((s, i) => (s.depth < 2 ? [i] : [])).sort())
   })
 
   it('masks pairwise stats by the other column and computes depth from the factor count', () => {

@@ -6,6 +6,7 @@ import type { StoredColumnEntry, VaultManifest } from '../vault/manifest.ts'
 import { type Column, categoriesOf } from '../vault/schema.ts'
 import { type Circuit, type LinearForm, type OutputPlan, RECORD_COUNT, type StatPlan } from './circuit.ts'
 import { estimateCost } from './cost.ts'
+import { planPacks } from './pack.ts'
 import { add, affine, constant, monomialFactors, multiply, type Poly, withoutConstant } from './poly.ts'
 
 /** What a node is willing to spend on one job. */
@@ -22,6 +23,15 @@ export interface CompileLimits {
  */
 export const DEFAULT_LIMITS: CompileLimits = { maxCostMs: 300_000, maxMemoryBytes: 2 * 1024 ** 3 }
 
+export interface CompileOptions {
+  /**
+   * Pack the stats into as few result ciphertexts as the levels allow (the
+   * default). Off gives one ciphertext per stat, the layout before packing:
+   * benchmarks run both side by side.
+   */
+  readonly pack?: boolean
+}
+
 const DEFAULT_SIGNIFICANT_DIGITS = 6
 
 /**
@@ -33,6 +43,7 @@ export function compile(
   spec: AlgorithmSpec,
   manifest: VaultManifest,
   limits: CompileLimits = DEFAULT_LIMITS,
+  options: CompileOptions = {},
 ): Circuit {
   const builder = new CircuitBuilder(manifest)
   const outputs: OutputPlan[] = []
@@ -72,7 +83,8 @@ export function compile(
       )
     }
   }
-  const cost = estimateCost(profile, manifest.chunkCount, stats)
+  const packs = planPacks(profile, stats, options.pack ?? true)
+  const cost = estimateCost(profile, manifest.chunkCount, stats, packs)
   const maxCost = Math.min(limits.maxCostMs, manifest.policy.maxCost ?? Number.POSITIVE_INFINITY)
   if (cost.estimatedMs > maxCost) {
     throw new CompileError(
@@ -94,6 +106,7 @@ export function compile(
     profile: manifest.profile,
     recordCount: manifest.recordCount,
     stats,
+    packs,
     outputs,
     cost,
   }
@@ -334,6 +347,8 @@ class CircuitBuilder {
     const onehotOf = new Map<string, string>()
     for (const f of monomial) {
       const stored = this.#stored.get(f)
+      // A 0/1 column is its own square: Σ smoker*smoker is Σ smoker, one stat fewer and one level less.
+      if (stored?.kind === 'value' && this.#columns.get(stored.source)?.type === 'boolean') binary.add(f)
       if (stored?.kind === 'onehot') {
         const other = onehotOf.get(stored.source)
         if (other !== undefined && other !== f) return null

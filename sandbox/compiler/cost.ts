@@ -1,23 +1,27 @@
 import type { HeProfile } from '../he/profiles.ts'
-import type { CircuitCost, StatPlan } from './circuit.ts'
+import type { CircuitCost, PackPlan, StatPlan } from './circuit.ts'
 
 /**
  * Per-operation costs in ms for CKKS N=8192 on one core of the reference
  * machine (node-seal 7 on Node 24, measured by the HE benchmark). Costs grow
  * about linearly with N and with the number of primes in play.
  */
-const MS_8192 = {
+export const MS_8192 = {
   load: 0.12, // an uncompressed ciphertext from bytes
   add: 0.05,
   multiply: 1.0, // without relinearization
   relinearizeRescale: 9,
   rotatePerPrime: 0.55,
+  // Relative to a rotation as measured side by side: a mask costs a tenth, a rescale a third.
+  multiplyPlainPerPrime: 0.03,
+  rescale: 0.17,
 }
 
 export function estimateCost(
   profile: HeProfile,
   chunkCount: number,
   stats: readonly StatPlan[],
+  packs: readonly PackPlan[],
 ): CircuitCost {
   const scale = profile.polyModulusDegree / 8192
   const topPrimes = profile.coeffModulusBits.length - 1
@@ -34,11 +38,12 @@ export function estimateCost(
     const inner = Math.max(0, products - 1)
     multiplications += products * chunkCount
     relinearizations += inner * chunkCount + (products > 0 ? 1 : 0)
-    rotations += rotationsPerStat
     ms += chunkCount * (products * MS_8192.multiply + inner * MS_8192.relinearizeRescale + MS_8192.add)
-    ms +=
-      (products > 0 ? MS_8192.relinearizeRescale : 0) +
-      rotationsPerStat * MS_8192.rotatePerPrime * stat.resultLevel
+    ms += products > 0 ? MS_8192.relinearizeRescale : 0
+  }
+  for (const pack of packs) {
+    rotations += packRotations(profile, pack)
+    ms += packMs(profile, pack) / scale
   }
   const ciphertextBytes = 2 * profile.polyModulusDegree * topPrimes * 8
   const keyBytes = ciphertextBytes * (rotationsPerStat + 1) * topPrimes
@@ -52,4 +57,28 @@ export function estimateCost(
     estimatedMs: ms * scale,
     estimatedBytes: keyBytes + (stats.length * 1.5 + inputs.size + 4) * ciphertextBytes + 32 * 2 ** 20,
   }
+}
+
+/** Rotations a pack's rotate-and-sum performs (see planPacks). */
+export function packRotations(profile: HeProfile, pack: PackPlan): number {
+  const all = Math.log2(profile.slotCount)
+  if (pack.classes === 1) return all
+  const diagonals = pack.classes / pack.window
+  return pack.stats.length * Math.log2(pack.window) + (diagonals - 1) + (all - Math.log2(pack.classes))
+}
+
+/** Estimated single-core ms of a pack's reduction on the reference machine. */
+export function packMs(profile: HeProfile, pack: PackPlan): number {
+  const scale = profile.polyModulusDegree / 8192
+  const all = Math.log2(profile.slotCount)
+  if (pack.classes === 1) return scale * all * MS_8192.rotatePerPrime * pack.level
+  const maskLevel = pack.level + 1
+  const diagonals = pack.classes / pack.window
+  const k = pack.stats.length
+  const ms =
+    k * Math.log2(pack.window) * MS_8192.rotatePerPrime * maskLevel +
+    k * diagonals * (MS_8192.multiplyPlainPerPrime * maskLevel + MS_8192.add) +
+    diagonals * MS_8192.rescale +
+    (diagonals - 1 + all - Math.log2(pack.classes)) * MS_8192.rotatePerPrime * pack.level
+  return scale * ms
 }

@@ -1,29 +1,37 @@
 import type { SecretKey } from 'node-seal'
+import type { Circuit, PackPlan } from '../compiler/circuit.ts'
 import { SandboxError } from '../errors.ts'
 import type { ResultBundle } from '../evaluator/bundle.ts'
 import type { HeContext } from '../he/seal.ts'
 import { loadInto } from '../he/serialize.ts'
 
 /**
- * Decrypts each stat of a bundle. After rotate-and-sum every slot holds the
- * same total, each with independent noise, so their mean is the estimate:
- * 64x less noise than one slot at N=8192.
+ * Decrypts a bundle into one number per stat of its circuit, in circuit
+ * order. Each result ciphertext is a pack (see PackPlan): every slot of a
+ * stat's class holds the same total with independent noise, so their mean
+ * is the estimate.
  */
-export function decryptStats(ctx: HeContext, secretKey: SecretKey, bundle: ResultBundle): number[] {
+export function decryptStats(
+  ctx: HeContext,
+  secretKey: SecretKey,
+  bundle: ResultBundle,
+  circuit: Pick<Circuit, 'stats' | 'packs'>,
+): number[] {
+  if (bundle.stats.length !== circuit.packs.length) {
+    throw new SandboxError(
+      'RESULT_INVALID',
+      `the bundle holds ${bundle.stats.length} ciphertexts, the circuit packs its stats into ${circuit.packs.length}`,
+    )
+  }
   const decryptor = new ctx.seal.Decryptor(ctx.context, secretKey)
   const plain = new ctx.seal.Plaintext()
+  const values: number[] = new Array<number>(circuit.stats.length).fill(Number.NaN)
   try {
-    return bundle.stats.map((bytes, i) => {
-      const ct = loadInto(ctx, () => new ctx.seal.Ciphertext(), bytes, `stat ${i}`, 'CIPHERTEXT_INVALID')
+    bundle.stats.forEach((bytes, i) => {
+      const ct = loadInto(ctx, () => new ctx.seal.Ciphertext(), bytes, `result ${i}`, 'CIPHERTEXT_INVALID')
       try {
         decryptor.decrypt(ct, plain)
-        const slots = ctx.encoder.decodeFloat64(plain) as Float64Array
-        let sum = 0
-        for (const v of slots) sum += v
-        const value = sum / slots.length
-        if (!Number.isFinite(value))
-          throw new SandboxError('RESULT_INVALID', `stat ${i} decrypted to a non-number`)
-        return value
+        unpackSlots(circuit.packs[i]!, ctx.encoder.decodeFloat64(plain) as Float64Array, values)
       } finally {
         ct.delete()
       }
@@ -32,4 +40,25 @@ export function decryptStats(ctx: HeContext, secretKey: SecretKey, bundle: Resul
     plain.delete()
     decryptor.delete()
   }
+  values.forEach((v, i) => {
+    if (!Number.isFinite(v)) throw new SandboxError('RESULT_INVALID', `stat ${i} decrypted to a non-number`)
+  })
+  return values
+}
+
+/**
+ * A pack's stats from its decrypted, decoded slots, into `into` at their
+ * stat indices: the mean over each stat's class. Threshold decryption,
+ * which opens the slots by other means, reads them with this too.
+ */
+export function unpackSlots(pack: PackPlan, slots: ArrayLike<number>, into: number[]): void {
+  const { classes } = pack
+  if (slots.length % classes !== 0) {
+    throw new SandboxError('RESULT_INVALID', `${slots.length} slots do not split into ${classes} classes`)
+  }
+  pack.stats.forEach((stat, c) => {
+    let sum = 0
+    for (let i = c; i < slots.length; i += classes) sum += slots[i]!
+    into[stat] = sum / (slots.length / classes)
+  })
 }

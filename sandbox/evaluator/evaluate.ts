@@ -1,10 +1,11 @@
-import type { Ciphertext, ParmsIdType } from 'node-seal'
-import type { Circuit } from '../compiler/circuit.ts'
+import type { Ciphertext, ParmsIdType, Plaintext } from 'node-seal'
+import type { Circuit, PackPlan } from '../compiler/circuit.ts'
 import { EvaluationError, SandboxError } from '../errors.ts'
+import { EVALUATOR_VERSION } from '../he/exec-env.ts'
 import type { EvaluationKeys } from '../he/keys.ts'
-import { rotateAndSumSteps } from '../he/profiles.ts'
 import type { HeContext } from '../he/seal.ts'
-import { canonicalBytes, describe, loadCiphertext } from '../he/serialize.ts'
+import { canonicalBytes, describe, loadCiphertext, loadInto } from '../he/serialize.ts'
+import { type StatCache, statKey } from './stat-cache.ts'
 
 export interface EvaluationInput {
   readonly circuit: Circuit
@@ -15,6 +16,8 @@ export interface EvaluationInput {
   readonly readBlob: (id: string) => Uint8Array
   /** called between chunks; throws to abort (memory cap) */
   readonly checkpoint?: () => void
+  /** accumulated stats of earlier jobs; results are byte-identical with or without it */
+  readonly statCache?: StatCache
 }
 
 /**
@@ -29,12 +32,34 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
   const { evaluator } = ctx
   const accumulators: Array<Ciphertext | undefined> = circuit.stats.map(() => undefined)
   const levels = parmsIdsByLevel(ctx)
+  const cache = input.statCache
+  const keyOf = (i: number) =>
+    statKey(circuit.profile, EVALUATOR_VERSION, circuit.stats[i]!, (f) => input.columns.get(f) ?? [])
   try {
-    for (let chunk = 0; chunk < input.chunkCount; chunk++) {
+    // Stats an earlier job accumulated over the same ciphertexts are read back, not recomputed.
+    const todo = circuit.stats.flatMap((_, i) => {
+      const bytes = cache?.read(keyOf(i))
+      if (bytes) {
+        try {
+          accumulators[i] = loadInto(
+            ctx,
+            () => new ctx.seal.Ciphertext(),
+            bytes,
+            `cached stat ${i}`,
+            'CIPHERTEXT_INVALID',
+          )
+          return []
+        } catch {
+          // An unreadable entry is a miss.
+        }
+      }
+      return [i]
+    })
+    for (let chunk = 0; chunk < input.chunkCount && todo.length > 0; chunk++) {
       const loaded = new Map<string, Ciphertext>()
       try {
-        for (const stat of circuit.stats) {
-          for (const factor of stat.factors) {
+        for (const i of todo) {
+          for (const factor of circuit.stats[i]!.factors) {
             if (loaded.has(factor)) continue
             const id = input.columns.get(factor)?.[chunk]
             if (id === undefined)
@@ -42,13 +67,13 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
             loaded.set(factor, loadCiphertext(ctx, input.readBlob(id), `${factor}[${chunk}]`))
           }
         }
-        circuit.stats.forEach((stat, i) => {
-          const leaves = stat.factors.map((f) => loaded.get(f)!)
+        for (const i of todo) {
+          const leaves = circuit.stats[i]!.factors.map((f) => loaded.get(f)!)
           const acc = accumulators[i]
           if (leaves.length === 1) {
             if (acc) evaluator.addInplace(acc, leaves[0]!)
             else accumulators[i] = leaves[0]!.copy()
-            return
+            continue
           }
           const product = productTree(ctx, keys, leaves, true)
           if (acc) {
@@ -57,41 +82,44 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
           } else {
             accumulators[i] = product
           }
-        })
+        }
       } finally {
         for (const ct of loaded.values()) ct.delete()
       }
       input.checkpoint?.()
     }
-    const steps = rotateAndSumSteps(ctx.profile.slotCount)
-    return circuit.stats.map((stat, i) => {
+    if (cache)
+      for (const i of todo) if (accumulators[i]) cache.write(keyOf(i), canonicalBytes(ctx, accumulators[i]))
+    for (const [i, stat] of circuit.stats.entries()) {
       const acc = accumulators[i]
       if (!acc) throw new SandboxError('BLOB_MISSING', 'the vault has no chunks to aggregate')
       if (acc.size() > 2) {
         evaluator.relinearizeInplace(acc, keys.relinKeys)
         evaluator.rescaleToNextInplace(acc)
       }
-      const target = levels[stat.resultLevel - 1]
-      if (!target)
+      if (acc.coeffModulusSize() < stat.resultLevel) {
         throw new EvaluationError('RESULT_INVALID', `stat ${stat.key} has no level ${stat.resultLevel}`)
-      evaluator.cipherModSwitchToInplace(acc, target)
-      const rotated = new ctx.seal.Ciphertext()
+      }
+    }
+    return circuit.packs.map((pack) => {
+      const result =
+        pack.classes === 1
+          ? reduceAlone(ctx, keys, accumulators[pack.stats[0]!]!, pack.level, levels)
+          : reducePacked(ctx, keys, pack, accumulators, levels)
       try {
-        for (const step of steps) {
-          evaluator.rotateVector(acc, step, keys.galoisKeys, rotated)
-          evaluator.addInplace(acc, rotated)
+        if (result.isTransparent()) {
+          const keys = pack.stats.map((s) => circuit.stats[s]?.key).join(', ')
+          throw new SandboxError(
+            'TRANSPARENT_RESULT',
+            `Σ ${keys} is transparent: it would reveal its value without the key`,
+          )
         }
+        input.checkpoint?.()
+        return canonicalBytes(ctx, result)
       } finally {
-        rotated.delete()
+        // A stat alone is reduced in its accumulator, which the outer finally frees.
+        if (pack.classes !== 1) result.delete()
       }
-      if (acc.isTransparent()) {
-        throw new SandboxError(
-          'TRANSPARENT_RESULT',
-          `Σ ${stat.key} is transparent: it would reveal its value without the key`,
-        )
-      }
-      input.checkpoint?.()
-      return canonicalBytes(ctx, acc)
     })
   } catch (e) {
     if (e instanceof SandboxError) throw e
@@ -109,6 +137,138 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
     for (const acc of accumulators) acc?.delete()
   }
 }
+
+/** A stat alone: switched down to its result level, every slot summed into every slot. */
+function reduceAlone(
+  ctx: HeContext,
+  keys: EvaluationKeys,
+  acc: Ciphertext,
+  level: number,
+  levels: readonly ParmsIdType[],
+): Ciphertext {
+  const { evaluator } = ctx
+  const target = levels[level - 1]
+  if (!target) throw new EvaluationError('RESULT_INVALID', `no level ${level}`)
+  evaluator.cipherModSwitchToInplace(acc, target)
+  rotateAndSum(ctx, keys, acc, 1, ctx.profile.slotCount)
+  return acc
+}
+
+/** acc += rot(acc, step) for step = from, 2 from, ... below `to`: slot i sums slots i .. i + to - from. */
+function rotateAndSum(ctx: HeContext, keys: EvaluationKeys, acc: Ciphertext, from: number, to: number): void {
+  const rotated = new ctx.seal.Ciphertext()
+  try {
+    for (let step = from; step < to; step *= 2) {
+      ctx.evaluator.rotateVector(acc, step, keys.galoisKeys, rotated)
+      ctx.evaluator.addInplace(acc, rotated)
+    }
+  } finally {
+    rotated.delete()
+  }
+}
+
+/**
+ * Packs stats into one ciphertext (see planPacks): each stat summed over a
+ * window of `window` slots, then its B/window diagonals masked one level
+ * above the result, so that the class mask is the only thing that ever
+ * separates stats; the diagonals are combined and the sum finished across
+ * classes. Every slot ends holding one stat's total, or 0.
+ */
+function reducePacked(
+  ctx: HeContext,
+  keys: EvaluationKeys,
+  pack: PackPlan,
+  accumulators: ReadonlyArray<Ciphertext | undefined>,
+  levels: readonly ParmsIdType[],
+): Ciphertext {
+  const { evaluator } = ctx
+  const maskLevel = levels[pack.level]
+  if (!maskLevel || pack.level < 1) throw new EvaluationError('RESULT_INVALID', `no level ${pack.level + 1}`)
+  const diagonals = pack.classes / pack.window
+  // Products of a stat and its mask all land on this scale, so that diagonals of stats of any depth add up.
+  const target = ctx.scale * ctx.scale
+  const sums: Array<Ciphertext | undefined> = Array.from({ length: diagonals }, () => undefined)
+  const masked = new ctx.seal.Ciphertext()
+  let out: Ciphertext | undefined
+  try {
+    pack.stats.forEach((statIndex, c) => {
+      const acc = accumulators[statIndex]!
+      evaluator.cipherModSwitchToInplace(acc, maskLevel)
+      rotateAndSum(ctx, keys, acc, 1, pack.window)
+      for (let j = 0; j < diagonals; j++) {
+        const mask = classMask(
+          ctx,
+          maskLevel,
+          pack.level + 1,
+          pack.classes,
+          (c + pack.window * j) % pack.classes,
+          target / acc.scale(),
+        )
+        evaluator.multiplyPlain(acc, mask, masked)
+        // The scales agree to the last bit or two of a double; SEAL adds only equal scales.
+        masked.setScale(target)
+        const sum = sums[j]
+        if (sum) evaluator.addInplace(sum, masked)
+        else sums[j] = masked.copy()
+      }
+    })
+    for (const sum of sums) evaluator.rescaleToNextInplace(sum!)
+    // Horner over the diagonals: Σ_j rot(sum_j, window * j).
+    out = sums[diagonals - 1]!
+    sums[diagonals - 1] = undefined
+    for (let j = diagonals - 2; j >= 0; j--) {
+      evaluator.rotateVector(out, pack.window, keys.galoisKeys, masked)
+      evaluator.add(sums[j]!, masked, out)
+    }
+    rotateAndSum(ctx, keys, out, pack.classes, ctx.profile.slotCount)
+    const done = out
+    out = undefined
+    return done
+  } finally {
+    out?.delete()
+    masked.delete()
+    for (const s of sums) s?.delete()
+  }
+}
+
+/**
+ * The plaintext mask of slots i with i mod classes = c, at a level and
+ * scale. SEAL's encoder is deterministic, so every node multiplies by the
+ * same bytes; masks are kept per context (they hold no secret), bounded.
+ */
+function classMask(
+  ctx: HeContext,
+  parmsId: ParmsIdType,
+  level: number,
+  classes: number,
+  c: number,
+  scale: number,
+): Plaintext {
+  let cache = MASKS.get(ctx.context)
+  if (!cache) {
+    cache = new Map()
+    MASKS.set(ctx.context, cache)
+  }
+  const key = `${level}:${classes}:${c}:${scale}`
+  let mask = cache.get(key)
+  if (!mask) {
+    if (cache.size >= MAX_MASKS) {
+      for (const m of cache.values()) m.delete()
+      cache.clear()
+    }
+    const values = new Float64Array(ctx.profile.slotCount)
+    for (let i = c; i < values.length; i += classes) values[i] = 1
+    mask = new ctx.seal.Plaintext()
+    ctx.encoder.encode(values, scale, mask)
+    ctx.evaluator.plainModSwitchToInplace(mask, parmsId)
+    cache.set(key, mask)
+  }
+  return mask
+}
+
+const MASKS = new WeakMap<object, Map<string, Plaintext>>()
+/** 256 masks at N=8192 and two primes are 32 MiB of SEAL heap. */
+const MAX_MASKS = 256
 
 /**
  * The product of the leaves as a balanced tree (depth ceil(log2 n)). Inner

@@ -26,7 +26,7 @@ describe('Evaluator limits', () => {
   const circuit = () => compile(REGRESSION_SPEC, manifest)
   const healthy = async () => {
     const { bundle } = await evaluator.evaluate(circuit(), manifest, blobDir)
-    expect(bundle.stats).toHaveLength(circuit().stats.length)
+    expect(bundle.stats).toHaveLength(circuit().packs.length)
   }
 
   it('ends a job past its deadline with DEADLINE_EXCEEDED and keeps serving', async () => {

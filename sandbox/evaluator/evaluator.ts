@@ -5,6 +5,7 @@ import { execEnvHash } from '../he/exec-env.ts'
 import { WorkerPool } from '../pool/worker-pool.ts'
 import type { VaultManifest } from '../vault/manifest.ts'
 import { circuitIdOf, type ResultBundle, resultHashOf } from './bundle.ts'
+import { DEFAULT_STAT_CACHE_LIMITS, type DirStatCacheLimits } from './stat-cache.ts'
 import type { EvaluateRequest, EvaluateResult } from './task.ts'
 
 export interface EvaluatorInit {
@@ -14,6 +15,12 @@ export interface EvaluatorInit {
   readonly deadlineMs?: number
   /** SEAL heap cap per job */
   readonly memoryCapBytes?: number
+  /**
+   * Keep accumulated stats in this directory and reuse them in later jobs
+   * over the same ciphertexts (bounded on disk and in each worker's memory);
+   * results are byte-identical with or without it.
+   */
+  readonly statCache?: { readonly dir: string } & Partial<DirStatCacheLimits>
 }
 
 export interface JobTiming {
@@ -30,10 +37,12 @@ export class Evaluator {
   readonly #pool: WorkerPool<EvaluateRequest, EvaluateResult>
   readonly #deadlineMs: number
   readonly #memoryCapBytes: number
+  readonly #statCache: ({ readonly dir: string } & DirStatCacheLimits) | undefined
 
   constructor(init: EvaluatorInit = {}) {
     this.#deadlineMs = init.deadlineMs ?? 10 * 60_000
     this.#memoryCapBytes = init.memoryCapBytes ?? 2 * 1024 ** 3
+    this.#statCache = init.statCache && { ...DEFAULT_STAT_CACHE_LIMITS, ...init.statCache }
     this.#pool = new WorkerPool({
       script: new URL('./worker.ts', import.meta.url),
       size: Math.max(1, init.workers ?? availableParallelism()),
@@ -73,6 +82,7 @@ export class Evaluator {
           blobDir,
           keys: { relinKeys: manifest.keys.relinKeys, galoisKeys: manifest.keys.galoisKeys },
           memoryCapBytes: this.#memoryCapBytes,
+          ...(this.#statCache ? { statCache: this.#statCache } : {}),
         },
         { deadlineMs: limits.deadlineMs ?? this.#deadlineMs },
       ),

@@ -1,5 +1,6 @@
 import type { Hex32 } from '../../protocol/index.ts'
 import type { Circuit } from '../compiler/circuit.ts'
+import type { DirStatCacheLimits } from './stat-cache.ts'
 
 export interface EvaluateRequest {
   readonly circuit: Circuit
@@ -10,6 +11,8 @@ export interface EvaluateRequest {
   readonly keys: { readonly relinKeys: Hex32; readonly galoisKeys: Hex32 }
   /** cap on this worker's SEAL heap, bytes */
   readonly memoryCapBytes: number
+  /** where accumulated stats are kept across jobs (see stat-cache.ts), and its bounds */
+  readonly statCache?: { readonly dir: string } & DirStatCacheLimits
 }
 
 export interface EvaluateResult {

@@ -6,10 +6,12 @@ import { serveTasks } from '../pool/serve.ts'
 import { getBlobSync } from '../vault/blob-dir.ts'
 import { ExpandedCache } from '../vault/expanded-cache.ts'
 import { evaluateCircuit } from './evaluate.ts'
+import { DirStatCache } from './stat-cache.ts'
 import type { EvaluateRequest, EvaluateResult } from './task.ts'
 
 // Loading Galois keys costs tens of ms; a worker keeps the last vault's.
 let cachedKeys: { id: string; keys: EvaluationKeys } | undefined
+let statCache: { dir: string; cache: DirStatCache } | undefined
 
 serveTasks<EvaluateRequest, EvaluateResult>(
   async (request) => {
@@ -26,7 +28,11 @@ serveTasks<EvaluateRequest, EvaluateResult>(
       cachedKeys = { id: keyId, keys: loadEvaluationKeys(ctx, wire, request.keys) }
     }
     const cache = new ExpandedCache(request.blobDir)
-    const stats = evaluateCircuit(ctx, cachedKeys.keys, {
+    const reuse = request.statCache
+    if (reuse && statCache?.dir !== reuse.dir)
+      statCache = { dir: reuse.dir, cache: new DirStatCache(reuse.dir, reuse) }
+    const results = evaluateCircuit(ctx, cachedKeys.keys, {
+      ...(reuse && statCache ? { statCache: statCache.cache } : {}),
       circuit: request.circuit,
       columns: new Map(request.columns),
       chunkCount: request.chunkCount,
@@ -41,7 +47,7 @@ serveTasks<EvaluateRequest, EvaluateResult>(
         }
       },
     })
-    return { stats, heapBytes: ctx.heapBytes(), ms: performance.now() - started }
+    return { stats: results, heapBytes: ctx.heapBytes(), ms: performance.now() - started }
   },
   ({ stats }) => stats.map((s) => s.buffer as ArrayBuffer),
 )

@@ -1,5 +1,6 @@
 import type { Ciphertext, ComprModeType, SEALContext } from 'node-seal'
 import { SandboxError } from '../errors.ts'
+import { isPacked, unpackCiphertext } from './packed.ts'
 import type { HeContext, SealModule } from './seal.ts'
 
 /**
@@ -7,7 +8,8 @@ import type { HeContext, SealModule } from './seal.ts'
  * - canonical: uncompressed, expanded. Deterministic for a given value, so
  *   result hashes are taken over it.
  * - wire: seeded where SEAL can seed (fresh symmetric ciphertexts and keys
- *   carry a PRNG seed instead of half their polynomial) and zstd-compressed.
+ *   carry a PRNG seed instead of half their polynomial) and zstd-compressed;
+ *   a vault's ciphertexts instead have their residues bit-packed (packed.ts).
  *   What goes to disk and over the network.
  */
 export function canonicalBytes(ctx: HeContext, obj: Pick<SealObject, 'saveToArray'>): Uint8Array {
@@ -60,8 +62,10 @@ export function loadInto<T extends SealObject>(
   }
 }
 
+/** A fresh ciphertext from its wire bytes: bit-packed (see packed.ts) or SEAL's own, zstd or not. */
 export function loadCiphertext(ctx: HeContext, bytes: Uint8Array, what: string): Ciphertext {
-  const ct = loadInto(ctx, () => new ctx.seal.Ciphertext(), bytes, what, 'CIPHERTEXT_INVALID')
+  const seal = isPacked(bytes) ? unpackCiphertext(ctx.profile, bytes, what) : bytes
+  const ct = loadInto(ctx, () => new ctx.seal.Ciphertext(), seal, what, 'CIPHERTEXT_INVALID')
   if (ct.size() !== 2 || ct.polyModulusDegree() !== ctx.profile.polyModulusDegree) {
     ct.delete()
     throw new SandboxError('CIPHERTEXT_INVALID', `${what} is not a fresh ${ctx.profile.name} ciphertext`, {

@@ -26,7 +26,7 @@ export async function exactRun(
   const ctx = await heContext(manifest.profile)
   const secretKey = await loadSecretKey(ctx, keysDir, passphrase, manifest.keys.publicKey)
   try {
-    return finish(circuit, decryptStats(ctx, secretKey, bundle), manifest.policy.minAggregation)
+    return finish(circuit, decryptStats(ctx, secretKey, bundle, circuit), manifest.policy.minAggregation)
   } finally {
     secretKey.delete()
   }

@@ -23,7 +23,7 @@ afterAll(async () => {
   await ws?.dispose()
 })
 
-const create = (csv: string, outDir: string) =>
+const create = (csv: string, outDir: string, workers = 1) =>
   createVault({
     csv,
     schema: SCHEMA,
@@ -31,7 +31,7 @@ const create = (csv: string, outDir: string) =>
     keysDir: ws.keysDir,
     passphrase: TEST_PASSPHRASE,
     outDir,
-    workers: 1,
+    workers,
   })
 
 async function failure(run: Promise<unknown>): Promise<{ code?: string; field?: string; message: string }> {
@@ -45,6 +45,28 @@ async function failure(run: Promise<unknown>): Promise<{ code?: string; field?: 
 }
 
 describe('vault create', () => {
+  it("parses in the workers and names the file's first bad line, whichever chunk fails first", async () => {
+    // Three chunks of 4096 records; bad cells on line 5000 (second chunk) and 9000 (third).
+    const rows = Array.from({ length: 9000 }, (_, i) =>
+      i + 2 === 5000 || i + 2 === 9000 ? 'x' : String(i % 10),
+    )
+    const csv = join(dir, 'bad-late.csv')
+    await writeFile(csv, `a\n${rows.join('\n')}\n`)
+    const out = join(dir, 'bad-late')
+    const error = await failure(create(csv, out, 2))
+    expect(error).toMatchObject({ code: 'CSV_INVALID', field: 'line 5000, column a' })
+    await expect(readdir(out)).rejects.toThrow()
+  })
+
+  it('counts records across chunks with quoted cells, CRLF, a BOM and empty lines', async () => {
+    const csv = join(dir, 'odd.csv')
+    const rows = Array.from({ length: 5000 }, (_, i) => `"${i % 10}"`)
+    await writeFile(csv, `\ufeffa\r\n${rows.join('\r\n\r\n')}\r\n`)
+    const manifest = await create(csv, join(dir, 'odd'))
+    expect(manifest.recordCount).toBe(5000)
+    expect(manifest.chunkCount).toBe(2)
+  })
+
   it('turns a missing CSV into a typed error naming it, and leaves nothing behind', async () => {
     const parent = join(dir, 'missing')
     const missing = join(parent, 'nowhere.csv')

@@ -3,12 +3,13 @@ import { availableParallelism } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
 import type { Hex32 } from '../../protocol/index.ts'
-import { SandboxError } from '../errors.ts'
+import { CsvError, SandboxError } from '../errors.ts'
 import { KEY_FILES, openSecretFile, readKeyMeta } from '../he/keys.ts'
 import { PROFILES } from '../he/profiles.ts'
 import { WorkerPool } from '../pool/worker-pool.ts'
 import { putBlob, writeSynced } from './blob-dir.ts'
-import { isIoError, readCsv } from './csv.ts'
+import { isIoError, readHeader } from './csv.ts'
+import { type CsvBlock, csvBlocks } from './csv-blocks.ts'
 import type { EncryptRequest, EncryptResult, EncryptWorkerData } from './encrypt-task.ts'
 import { storedColumns } from './layout.ts'
 import { BLOB_DIR, MANIFEST_FILE, type VaultManifest, vaultIdOf } from './manifest.ts'
@@ -29,9 +30,10 @@ export interface CreateVaultOptions {
 }
 
 /**
- * Streams a CSV into an encrypted vault: rows are parsed and checked one at
- * a time, gathered into chunks of slotCount records, and encrypted by a
- * pool of workers, so memory stays flat whatever the file's size. The vault
+ * Streams a CSV into an encrypted vault: the main thread cuts it into
+ * chunks of slotCount records, and a pool of workers parses, checks and
+ * encrypts them, so memory stays flat whatever the file's size and the
+ * parsing is shared between the cores. The vault
  * is built in a scratch directory of its own, synced, and renamed into
  * place only when every row has been accepted: a bad row, an unreadable
  * file or a full disk leaves nothing behind, each as a typed SandboxError
@@ -71,6 +73,7 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
   const workerData: EncryptWorkerData = {
     profile: meta.profile,
     secretKey: await openSecretFile(options.keysDir, options.passphrase, meta.keyId),
+    schema: options.schema,
   }
   const size = Math.max(1, options.workers ?? availableParallelism())
   const pool = new WorkerPool<EncryptRequest, EncryptResult>({
@@ -82,26 +85,29 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
 
   const chunks: Hex32[][] = layout.map(() => [])
   const inFlight = new Set<Promise<void>>()
+  // Workers fail out of order; the vault reports the first bad chunk of the file.
+  const failures: Array<{ index: number; error: unknown }> = []
   let records = 0
   let chunkIndex = 0
-  let batch = newBatch(layout.length, profile.slotCount)
-  let filled = 0
 
-  const flush = async () => {
+  const flush = async (block: CsvBlock, header: readonly string[]) => {
     const index = chunkIndex++
-    const columns = batch
-    const count = filled
-    batch = newBatch(layout.length, profile.slotCount)
-    filled = 0
     const job = pool
-      .run({ columns }, { transfer: columns.map((c) => c.buffer as ArrayBuffer) })
-      .then(async ({ blobs }) => {
+      .run(
+        { text: block.text, firstLine: block.firstLine, header },
+        { transfer: [block.text.buffer as ArrayBuffer] },
+      )
+      .then(async ({ blobs, count }) => {
         const ids = await Promise.all(blobs.map((b) => putBlob(blobDir, b)))
         ids.forEach((id, c) => {
           chunks[c]![index] = id
         })
         records += count
         options.onProgress?.(records)
+      })
+      .catch((error: unknown) => {
+        failures.push({ index, error })
+        throw error
       })
     inFlight.add(job)
     void job.finally(() => inFlight.delete(job)).catch(() => {})
@@ -111,16 +117,16 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
 
   try {
     const input = csvFile ? csvFile.createReadStream() : (options.csv as Readable)
-    for await (const row of rowsOf(
-      input,
+    const path = csvFile ? (options.csv as string) : 'the CSV stream'
+    const blocks = blocksOf(input, profile.slotCount, path)
+    const first = await blocks.next()
+    if (first.done) throw new CsvError('the file is empty: expected a header line', 1)
+    const header = readHeader(
+      new TextDecoder().decode(first.value.text),
       options.schema,
-      csvFile ? (options.csv as string) : 'the CSV stream',
-    )) {
-      for (let c = 0; c < layout.length; c++) batch[c]![filled] = row.values[c]!
-      filled++
-      if (filled === profile.slotCount) await flush()
-    }
-    if (filled > 0) await flush()
+      first.value.firstLine,
+    )
+    for await (const block of blocks) await flush(block, header)
     await Promise.all(inFlight)
     const keyBlobs = await Promise.all(
       [KEY_FILES.relinKeys, KEY_FILES.galoisKeys].map(async (f) =>
@@ -154,9 +160,10 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
     await publish(scratch, options.outDir)
     await syncDir(parent)
     return manifest
-  } catch (e) {
+  } catch (thrown) {
     await Promise.allSettled(inFlight)
     await rm(scratch, { recursive: true, force: true })
+    const e = failures.sort((a, b) => a.index - b.index)[0]?.error ?? thrown
     if (e instanceof SandboxError) throw e
     if (isIoError(e)) {
       const path = e.path ?? options.outDir
@@ -175,10 +182,10 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
   }
 }
 
-/** The CSV's rows; a read failure (not a format error) names the file. */
-async function* rowsOf(input: Readable, schema: VaultSchema, path: string) {
+/** The CSV's blocks of records; a read failure (not a format error) names the file. */
+async function* blocksOf(input: Readable, recordsPerBlock: number, path: string) {
   try {
-    yield* readCsv(input, schema)
+    yield* csvBlocks(input, recordsPerBlock)
   } catch (e) {
     if (isIoError(e)) throw ioError('FILE_UNREADABLE', `cannot read the CSV ${path}`, path, e)
     throw e
@@ -230,10 +237,6 @@ function ioError(
   const reason =
     (cause as NodeJS.ErrnoException).code ?? (cause instanceof Error ? cause.message : String(cause))
   return new SandboxError(code, `${what}: ${reason}`, { field: path, cause })
-}
-
-function newBatch(columns: number, slots: number): Float64Array[] {
-  return Array.from({ length: columns }, () => new Float64Array(slots))
 }
 
 async function ensureFreshTarget(dir: string): Promise<void> {

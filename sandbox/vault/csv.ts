@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream'
 import { parse } from 'csv-parse'
+import { parse as parseSync } from 'csv-parse/sync'
 import { CsvError } from '../errors.ts'
 import { normalizationOf, type StoredColumn, storedColumns } from './layout.ts'
 import type { Column, VaultSchema } from './schema.ts'
@@ -50,6 +51,59 @@ export async function* readCsv(input: Readable, schema: VaultSchema): AsyncGener
     throw new CsvError(`malformed CSV (${e instanceof Error ? e.message : String(e)})`, line)
   }
   if (!plan) throw new CsvError('the file is empty: expected a header line', 1)
+}
+
+const PARSE_OPTIONS = { trim: true, skip_empty_lines: true, relax_column_count: true, info: true } as const
+
+/** A CSV's header record, checked against the schema: what `encodeBlock` needs to read its rows. */
+export function readHeader(text: string, schema: VaultSchema, firstLine: number): string[] {
+  const records = parseBlock(text, firstLine)
+  const header = records[0]
+  if (!header) throw new CsvError('the file is empty: expected a header line', 1)
+  headerPlan(header.record, schema, storedColumns(schema), firstLine - 1 + header.info.lines)
+  return header.record
+}
+
+/**
+ * One block of a CSV's records (see csvBlocks), parsed and encoded as the
+ * stored columns' values, a `slots`-long array per stored column: what an
+ * encryption worker encrypts. Errors name the file's line, as readCsv's do.
+ */
+export function encodeBlock(
+  text: string,
+  schema: VaultSchema,
+  header: readonly string[],
+  firstLine: number,
+  slots: number,
+): { columns: Float64Array[]; count: number } {
+  const layout = storedColumns(schema)
+  const plan = headerPlan([...header], schema, layout, 1)
+  const records = parseBlock(text, firstLine)
+  if (records.length > slots) {
+    throw new CsvError(`more than ${slots} records in one block: lines must end with \n or \r\n`, firstLine)
+  }
+  const columns = layout.map(() => new Float64Array(slots))
+  const values = new Float64Array(layout.length)
+  records.forEach(({ record, info }, row) => {
+    const line = firstLine - 1 + info.lines
+    if (record.length !== plan.length) {
+      throw new CsvError(`expected ${plan.length} fields, found ${record.length}`, line)
+    }
+    values.fill(0)
+    for (let i = 0; i < plan.length; i++) plan[i]!(record[i]!, values, line)
+    for (let c = 0; c < layout.length; c++) columns[c]![row] = values[c]!
+  })
+  return { columns, count: records.length }
+}
+
+function parseBlock(text: string, firstLine: number): Array<{ record: string[]; info: { lines: number } }> {
+  try {
+    return parseSync(text, PARSE_OPTIONS) as unknown as Array<{ record: string[]; info: { lines: number } }>
+  } catch (e) {
+    const lines =
+      typeof e === 'object' && e !== null && 'lines' in e && typeof e.lines === 'number' ? e.lines : 1
+    throw new CsvError(`malformed CSV (${e instanceof Error ? e.message : String(e)})`, firstLine - 1 + lines)
+  }
 }
 
 type CellEncoder = (cell: string, out: Float64Array, line: number) => void

@@ -1,16 +1,25 @@
 import type { ProfileName } from '../he/profiles.ts'
+import type { VaultSchema } from './schema.ts'
 
 export interface EncryptWorkerData {
   readonly profile: ProfileName
   /** wire bytes of the secret key; the worker zeroes its copy once loaded */
   readonly secretKey: Uint8Array
+  readonly schema: VaultSchema
 }
 
-/** One chunk: a slotCount-long array per stored column, in layout order. */
+/** One chunk: up to slotCount CSV records as UTF-8 text, parsed and encrypted by the worker. */
 export interface EncryptRequest {
-  readonly columns: readonly Float64Array[]
+  readonly text: Uint8Array
+  /** the file's line number of the text's first line, for errors */
+  readonly firstLine: number
+  /** the CSV's header fields, already checked against the schema */
+  readonly header: readonly string[]
 }
 
 export interface EncryptResult {
+  /** one ciphertext per stored column, in layout order */
   readonly blobs: readonly Uint8Array[]
+  /** records the chunk held */
+  readonly count: number
 }
