@@ -12,6 +12,7 @@ export {
   precommitBitmap,
 } from './chain/anchor.ts'
 export { loadArtifact } from './chain/artifacts.ts'
+export { type CommitteeKeyCall, type CommitteeKeyClient, connectCommitteeKeys } from './chain/committeeKey.ts'
 export { CONTRACT_NAMES, type ContractArtifact, type ContractName } from './chain/compile.ts'
 export {
   type ContractAddresses,
@@ -62,14 +63,18 @@ export {
 } from './eip712/domain.ts'
 export { addressOfPrivateKey, publicKeyToAddress, recoverAddress, signDigest } from './eip712/ecdsa.ts'
 export {
+  type CommitteeKeyFields,
+  signCommitteeKey,
   signJobRequest,
   signRelease,
   signResultAttestation,
+  verifyCommitteeKeySignature,
   verifyJobRequest,
   verifyRelease,
   verifyResultAttestation,
 } from './eip712/messageSigning.ts'
 export {
+  COMMITTEE_KEY_TYPES,
   JOB_REQUEST_TYPES,
   PROPOSAL_TYPES,
   RELEASE_TYPES,

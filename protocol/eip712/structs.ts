@@ -60,6 +60,19 @@ export const RELEASE_TYPES: Record<string, TypedDataField[]> = {
   ],
 }
 
+/**
+ * A committee member's approval of its epoch's collective CKKS key (issue #13). setHash names the
+ * signing set, so a signature cannot be counted for another epoch's set; the domain's
+ * verifyingContract is the Anchor that records it (Anchor.registerCommitteeKey).
+ */
+export const COMMITTEE_KEY_TYPES: Record<string, TypedDataField[]> = {
+  CommitteeKey: [
+    { name: 'epoch', type: 'uint64' },
+    { name: 'setHash', type: 'bytes32' },
+    { name: 'keyHash', type: 'bytes32' },
+  ],
+}
+
 export const VOTE_TYPE_CODE = { prevote: 1, precommit: 2 } as const
 
 /** 'Vote(uint8 voteType,...)': the EIP-712 encodeType string of a single-struct type set. */
