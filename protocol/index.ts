@@ -39,8 +39,21 @@ export {
 } from './chain/validatorRegistry.ts'
 export { connectVaultRegistry, type VaultRecord, type VaultTerms } from './chain/vaultRegistry.ts'
 export { defineMessage, type MessageCodec, PROTOCOL_VERSION } from './codec.ts'
+export { type DleqProof, proveDleq, verifyDleq } from './crypto/dleq.ts'
+export {
+  ECIES_SCHEME,
+  type EciesContext,
+  type EciesParts,
+  eciesOpen,
+  eciesOpenWithSharedPoint,
+  eciesSeal,
+  eciesSharedPoint,
+} from './crypto/ecies.ts'
 export { DEV_PRIVATE_KEYS, type DevChain, DevChainError, startDevChain } from './devchain/devChain.ts'
 export { startTestNetwork, type TestNetwork } from './devchain/network.ts'
+export { type DkgCommittee, type OpenedComplaint, openComplaint } from './dkg/complaint.ts'
+export { type DealingInput, openingOf, openOwnDealing, sealDealing } from './dkg/dealing.ts'
+export { type DkgEvidenceCode, DkgEvidenceError } from './dkg/errors.ts'
 export {
   type ConsensusSigner,
   createEip712ConsensusSigner,
@@ -54,6 +67,7 @@ export {
   type VoteType,
 } from './eip712/consensusSigner.ts'
 export { createDigester, typedDataDigest } from './eip712/digests.ts'
+export { type DkgMessageKind, signDkgMessage, verifyDkgMessage } from './eip712/dkgSigning.ts'
 export {
   DOMAIN_NAME,
   DOMAIN_VERSION,
@@ -75,6 +89,7 @@ export {
 } from './eip712/messageSigning.ts'
 export {
   COMMITTEE_KEY_TYPES,
+  DKG_MESSAGE_TYPES,
   JOB_REQUEST_TYPES,
   PROPOSAL_TYPES,
   RELEASE_TYPES,
@@ -121,6 +136,12 @@ export {
   outcomeLeaves,
 } from './messages/block.ts'
 export {
+  type CollectiveKey,
+  type CollectiveKeySignature,
+  collectiveKeyHash,
+  collectiveKeySignatureCodec,
+} from './messages/collectiveKey.ts'
+export {
   type CommitCertificate,
   commitCertificateCodec,
   type DuplicateVoteEvidence,
@@ -130,6 +151,17 @@ export {
   type VoteMessage,
   voteMessageCodec,
 } from './messages/consensus.ts'
+export { type DkgCommitments, dkgCommitmentsCodec } from './messages/dkgCommitments.ts'
+export { type DkgComplaint, type DkgOpening, dkgComplaintCodec } from './messages/dkgComplaint.ts'
+export { type DkgDealing, dkgDealingCodec, dkgShareContext } from './messages/dkgDealing.ts'
+export {
+  type DkgBlobRef,
+  type DkgInstance,
+  dkgInstance,
+  dkgInstanceId,
+  MAX_DKG_BLOB_BYTES,
+} from './messages/dkgInstance.ts'
+export { type DkgRoundShare, dkgRoundShareCodec } from './messages/dkgRoundShare.ts'
 export {
   type JobRequest,
   jobIdOf,

@@ -73,6 +73,19 @@ export const COMMITTEE_KEY_TYPES: Record<string, TypedDataField[]> = {
   ],
 }
 
+/**
+ * Any DKG wire message (protocol/messages/dkg*.ts): kind names the message type, so a signature on
+ * one kind is never valid for another; bodyHash is keccak256 of the message's canonical bytes without
+ * its signature field.
+ */
+export const DKG_MESSAGE_TYPES: Record<string, TypedDataField[]> = {
+  DkgMessage: [
+    { name: 'kind', type: 'string' },
+    { name: 'instanceId', type: 'bytes32' },
+    { name: 'bodyHash', type: 'bytes32' },
+  ],
+}
+
 export const VOTE_TYPE_CODE = { prevote: 1, precommit: 2 } as const
 
 /** 'Vote(uint8 voteType,...)': the EIP-712 encodeType string of a single-struct type set. */
