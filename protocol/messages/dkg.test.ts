@@ -180,4 +180,41 @@ describe('complaint evidence', () => {
       expect.objectContaining({ code: 'WRONG_INSTANCE' }),
     )
   })
+
+  it('convicts a dealer that sealed the share to a key not the recipient’s, or under a non-point', () => {
+    // The dealer signs a dealing the recipient cannot open at all: that is its fault, and the
+    // complaint must convict it (undefined share), not be refused as bad evidence.
+    const toWrongKey = sealDealing(SAMPLE_DKG_DOMAIN, SAMPLE_DKG_KEYS[0], {
+      instance: DKG_SAMPLE_INSTANCE,
+      dealer: 1,
+      recipient: 2,
+      recipientPublicKey: publicKeyOf(SAMPLE_DKG_KEYS[0]),
+      commitmentsId: dkgCommitmentsCodec.id(sampleCommitments),
+      share: new TextEncoder().encode('sealed to the dealer itself'),
+    })
+    blobs.set(toWrongKey.dealing.sealed.ciphertext.blobId, toWrongKey.ciphertext)
+    const [opening] = sampleComplaint.openings
+    const wrongKey = complain({
+      kind: 'UNDECRYPTABLE',
+      openings: [{ ...opening!, dealing: toWrongKey.dealing }],
+    })
+    const opened = openComplaint(SAMPLE_DKG_DOMAIN, committee, wrongKey, (id) => blobs.get(id))
+    expect(opened.shares.has(2)).toBe(true)
+    expect(opened.shares.get(2)).toBeUndefined()
+
+    const { signer: _, signature: __, ...body } = sampleDealing.dealing
+    const notAPoint = signDkgMessage<typeof sampleDealing.dealing>(
+      SAMPLE_DKG_DOMAIN,
+      'DkgDealing',
+      SAMPLE_DKG_KEYS[0],
+      {
+        ...body,
+        sealed: { ...body.sealed, ephemeralPublicKey: `0x02${'00'.repeat(32)}` },
+      },
+    )
+    const badPoint = complain({ kind: 'UNDECRYPTABLE', openings: [{ ...opening!, dealing: notAPoint }] })
+    const opened2 = openComplaint(SAMPLE_DKG_DOMAIN, committee, badPoint, (id) => blobs.get(id))
+    expect(opened2.shares.has(2)).toBe(true)
+    expect(opened2.shares.get(2)).toBeUndefined()
+  })
 })
