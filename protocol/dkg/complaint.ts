@@ -1,3 +1,4 @@
+import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { verifyDleq } from '../crypto/dleq.ts'
 import { eciesOpenWithSharedPoint } from '../crypto/ecies.ts'
@@ -11,6 +12,15 @@ import { dkgShareContext } from '../messages/dkgDealing.ts'
 import type { DkgInstance } from '../messages/dkgInstance.ts'
 import { dealingCiphertextParts } from './dealing.ts'
 import { DkgEvidenceError } from './errors.ts'
+
+const isPoint = (bytes: Uint8Array): boolean => {
+  try {
+    secp256k1.Point.fromBytes(bytes)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /** The committee a DKG instance runs in: its members' addresses in set order (member i is [i − 1]). */
 export interface DkgCommittee {
@@ -101,13 +111,18 @@ export function openComplaint(
         'not the broadcast given',
       )
     }
+    // From here on the dealer signed the dealing: a dealing no recipient could open (sealed to a key
+    // that is not the recipient's, or under an ephemeral key that is not a point) is its fault, and
+    // convicts it like a ciphertext that does not decrypt.
     const recipientKey = fromHex(dealing.recipientPublicKey)
+    const ephemeralKey = fromHex(dealing.sealed.ephemeralPublicKey)
+    if (!isPoint(ephemeralKey) || !isPoint(recipientKey)) return undefined
     if (publicKeyToAddress(recipientKey) !== memberAt(dealing.recipient, `${f}.dealing.recipient`)) {
-      throw new DkgEvidenceError('WRONG_MEMBER', `${f}.dealing.recipientPublicKey`, 'not the recipient’s key')
+      return undefined
     }
     const proof = { c: fromHex(opening.proof.c), s: fromHex(opening.proof.s) }
     const point = fromHex(opening.sharedPoint)
-    if (!verifyDleq(recipientKey, fromHex(dealing.sealed.ephemeralPublicKey), point, proof)) {
+    if (!verifyDleq(recipientKey, ephemeralKey, point, proof)) {
       throw new DkgEvidenceError(
         'BAD_POINT_PROOF',
         `${f}.proof`,
