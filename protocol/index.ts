@@ -14,6 +14,7 @@ export {
   precommitBitmap,
 } from './chain/anchor.ts'
 export { loadArtifact } from './chain/artifacts.ts'
+export { type CommitteeKeyCall, type CommitteeKeyClient, connectCommitteeKeys } from './chain/committeeKey.ts'
 export { CONTRACT_NAMES, type ContractArtifact, type ContractName } from './chain/compile.ts'
 export {
   type ContractAddresses,
@@ -39,14 +40,28 @@ export {
 } from './chain/validatorRegistry.ts'
 export { connectVaultRegistry, type VaultRecord, type VaultTerms } from './chain/vaultRegistry.ts'
 export { defineMessage, type MessageCodec, PROTOCOL_VERSION } from './codec.ts'
+export { type DleqProof, proveDleq, verifyDleq } from './crypto/dleq.ts'
+export {
+  ECIES_SCHEME,
+  type EciesContext,
+  type EciesParts,
+  eciesOpen,
+  eciesOpenWithSharedPoint,
+  eciesSeal,
+  eciesSharedPoint,
+} from './crypto/ecies.ts'
 export { DEV_PRIVATE_KEYS, type DevChain, DevChainError, startDevChain } from './devchain/devChain.ts'
 export { startTestNetwork, type TestNetwork } from './devchain/network.ts'
+export { type DkgCommittee, type OpenedComplaint, openComplaint } from './dkg/complaint.ts'
+export { type DealingInput, openingOf, openOwnDealing, sealDealing } from './dkg/dealing.ts'
+export { type DkgEvidenceCode, DkgEvidenceError } from './dkg/errors.ts'
 export {
   createEip712ConsensusSigner,
   createEip712Verifier,
   SignerMismatchError,
 } from './eip712/consensusSigner.ts'
 export { createDigester, typedDataDigest } from './eip712/digests.ts'
+export { type DkgMessageKind, signDkgMessage, verifyDkgMessage } from './eip712/dkgSigning.ts'
 export {
   DOMAIN_NAME,
   DOMAIN_VERSION,
@@ -56,14 +71,19 @@ export {
 } from './eip712/domain.ts'
 export { addressOfPrivateKey, publicKeyToAddress, recoverAddress, signDigest } from './eip712/ecdsa.ts'
 export {
+  type CommitteeKeyFields,
+  signCommitteeKey,
   signJobRequest,
   signRelease,
   signResultAttestation,
+  verifyCommitteeKeySignature,
   verifyJobRequest,
   verifyRelease,
   verifyResultAttestation,
 } from './eip712/messageSigning.ts'
 export {
+  COMMITTEE_KEY_TYPES,
+  DKG_MESSAGE_TYPES,
   JOB_REQUEST_TYPES,
   PROPOSAL_TYPES,
   RELEASE_TYPES,
@@ -139,6 +159,12 @@ export {
   outcomeLeaves,
 } from './messages/block.ts'
 export {
+  type CollectiveKey,
+  type CollectiveKeySignature,
+  collectiveKeyHash,
+  collectiveKeySignatureCodec,
+} from './messages/collectiveKey.ts'
+export {
   type CommitCertificate,
   commitCertificateCodec,
   type DuplicateVoteEvidence,
@@ -148,6 +174,17 @@ export {
   type VoteMessage,
   voteMessageCodec,
 } from './messages/consensus.ts'
+export { type DkgCommitments, dkgCommitmentsCodec } from './messages/dkgCommitments.ts'
+export { type DkgComplaint, type DkgOpening, dkgComplaintCodec } from './messages/dkgComplaint.ts'
+export { type DkgDealing, dkgDealingCodec, dkgShareContext } from './messages/dkgDealing.ts'
+export {
+  type DkgBlobRef,
+  type DkgInstance,
+  dkgInstance,
+  dkgInstanceId,
+  MAX_DKG_BLOB_BYTES,
+} from './messages/dkgInstance.ts'
+export { type DkgRoundShare, dkgRoundShareCodec } from './messages/dkgRoundShare.ts'
 export {
   type JobRequest,
   jobIdOf,

@@ -40,6 +40,9 @@ contract Anchor {
     /// hash costs one SSTORE per block; proofs carry the fields (they are in the Anchored event).
     mapping(uint64 => bytes32) public commitments;
 
+    /// @notice epoch => hash of the validator committee's collective public key set (issue #13).
+    mapping(uint64 => bytes32) public committeeKeys;
+
     event Anchored(
         uint64 indexed height,
         bytes32 indexed blockHash,
@@ -49,6 +52,8 @@ contract Anchor {
         uint256 signers
     );
 
+    event CommitteeKeyRegistered(uint64 indexed epoch, bytes32 keyHash, uint256 signers);
+
     error StaleEpoch();
     error WrongValidatorSet();
     error HeightAlreadyAnchored();
@@ -57,6 +62,8 @@ contract Anchor {
     error SignatureCountMismatch();
     error WrongSigner(uint256 index);
     error InsufficientStake();
+    error EmptyKeyHash();
+    error CommitteeKeyAlreadyRegistered();
 
     constructor(ValidatorRegistry registry_) {
         registry = registry_;
@@ -97,6 +104,35 @@ contract Anchor {
 
         commitments[header.height] = keccak256(abi.encode(header.resultsRoot, header.epoch, signers));
         emit Anchored(header.height, blockHash, header.resultsRoot, header.epoch, round, signers);
+    }
+
+    /// @notice Records the collective key hash of an epoch's committee once more than two thirds of the
+    /// epoch's stake signed it (EIP-712 CommitteeKey, domain = this contract); anyone may submit.
+    /// @param signers bit i set when validatorSet[i] signed; signatures are in ascending index order.
+    function registerCommitteeKey(
+        uint64 epoch,
+        bytes32 keyHash,
+        uint256[] calldata validatorSet,
+        uint256 signers,
+        Signature[] calldata signatures
+    ) external {
+        // Same window as certificates: an older set's stake may be withdrawn, so it could sign anything.
+        bytes32 setHash = registry.anchorableSetHash(epoch);
+        if (setHash == 0) revert StaleEpoch();
+        if (keccak256(abi.encodePacked(validatorSet)) != setHash) revert WrongValidatorSet();
+        if (keyHash == 0) revert EmptyKeyHash();
+        // First registration wins for good: vaults are encrypted under it, a second key would strand them.
+        if (committeeKeys[epoch] != 0) revert CommitteeKeyAlreadyRegistered();
+        if (validatorSet.length < 256 && signers >> validatorSet.length != 0) revert BadSignerBitmap();
+
+        // The domain is this contract, not the registry: a signature cannot register at another Anchor.
+        bytes32 separator = VoteSignatures.domainSeparator(address(this));
+        bytes32 digest = VoteSignatures.committeeKeyDigest(separator, epoch, setHash, keyHash);
+        (uint256 signed, uint256 total) = tallyPrecommits(digest, validatorSet, signers, signatures);
+        if (signed * 3 <= total * 2) revert InsufficientStake();
+
+        committeeKeys[epoch] = keyHash;
+        emit CommitteeKeyRegistered(epoch, keyHash, signers);
     }
 
     /// @return signed stake of the members named by the bitmap, each checked against its signature

@@ -8,6 +8,9 @@ library VoteSignatures {
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 internal constant VOTE_TYPEHASH =
         keccak256("Vote(uint8 voteType,uint64 epoch,uint64 height,uint32 round,bytes32 blockHash)");
+    /// @dev The committee's collective CKKS key for an epoch (issue #13); setHash names the signing set.
+    bytes32 internal constant COMMITTEE_KEY_TYPEHASH =
+        keccak256("CommitteeKey(uint64 epoch,bytes32 setHash,bytes32 keyHash)");
     uint8 internal constant PREVOTE = 1;
     uint8 internal constant PRECOMMIT = 2;
 
@@ -27,6 +30,15 @@ library VoteSignatures {
         bytes32 blockHash
     ) internal pure returns (bytes32) {
         bytes32 structHash = keccak256(abi.encode(VOTE_TYPEHASH, voteType, epoch, height, round, blockHash));
+        return keccak256(abi.encodePacked(hex"1901", separator, structHash));
+    }
+
+    function committeeKeyDigest(bytes32 separator, uint64 epoch, bytes32 setHash, bytes32 keyHash)
+        internal
+        pure
+        returns (bytes32)
+    {
+        bytes32 structHash = keccak256(abi.encode(COMMITTEE_KEY_TYPEHASH, epoch, setHash, keyHash));
         return keccak256(abi.encodePacked(hex"1901", separator, structHash));
     }
 

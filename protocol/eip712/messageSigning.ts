@@ -6,7 +6,7 @@ import type { Release } from '../messages/release.ts'
 import { typedDataDigest } from './digests.ts'
 import type { Eip712Domain } from './domain.ts'
 import { addressOfPrivateKey, recoverAddress, signDigest } from './ecdsa.ts'
-import { JOB_REQUEST_TYPES, RELEASE_TYPES, RESULT_ATTESTATION_TYPES } from './structs.ts'
+import { COMMITTEE_KEY_TYPES, JOB_REQUEST_TYPES, RELEASE_TYPES, RESULT_ATTESTATION_TYPES } from './structs.ts'
 
 /** One signed message kind: how to sign its fields and whose signature it must carry. */
 function typedSigning<Fields extends Record<string, unknown>>(types: Record<string, TypedDataField[]>) {
@@ -100,3 +100,28 @@ const releaseStruct = (
 
 export const verifyRelease = (domain: Eip712Domain, r: Release): boolean =>
   releaseSigning.signedBy(domain, releaseStruct(r), r.signature, r.owner)
+
+/** What a committee member signs to approve its epoch's collective key; see COMMITTEE_KEY_TYPES. */
+export interface CommitteeKeyFields {
+  readonly epoch: number
+  readonly setHash: Hex32
+  readonly keyHash: Hex32
+}
+
+const committeeKeySigning = typedSigning<Record<string, unknown>>(COMMITTEE_KEY_TYPES)
+const committeeKeyStruct = (f: CommitteeKeyFields) => ({
+  epoch: f.epoch,
+  setHash: f.setHash,
+  keyHash: f.keyHash,
+})
+
+/** `domain.verifyingContract` must be the Anchor that will record the key, not the registry. */
+export const signCommitteeKey = (domain: Eip712Domain, memberKey: Hex32, fields: CommitteeKeyFields): Hex =>
+  committeeKeySigning.sign(domain, memberKey, committeeKeyStruct(fields))
+
+export const verifyCommitteeKeySignature = (
+  domain: Eip712Domain,
+  fields: CommitteeKeyFields,
+  signature: Hex,
+  member: Address,
+): boolean => committeeKeySigning.signedBy(domain, committeeKeyStruct(fields), signature, member)

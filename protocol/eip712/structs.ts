@@ -61,6 +61,32 @@ export const RELEASE_TYPES: Record<string, TypedDataField[]> = {
   ],
 }
 
+/**
+ * A committee member's approval of its epoch's collective CKKS key (issue #13). setHash names the
+ * signing set, so a signature cannot be counted for another epoch's set; the domain's
+ * verifyingContract is the Anchor that records it (Anchor.registerCommitteeKey).
+ */
+export const COMMITTEE_KEY_TYPES: Record<string, TypedDataField[]> = {
+  CommitteeKey: [
+    { name: 'epoch', type: 'uint64' },
+    { name: 'setHash', type: 'bytes32' },
+    { name: 'keyHash', type: 'bytes32' },
+  ],
+}
+
+/**
+ * Any DKG wire message (protocol/messages/dkg*.ts): kind names the message type, so a signature on
+ * one kind is never valid for another; bodyHash is keccak256 of the message's canonical bytes without
+ * its signature field.
+ */
+export const DKG_MESSAGE_TYPES: Record<string, TypedDataField[]> = {
+  DkgMessage: [
+    { name: 'kind', type: 'string' },
+    { name: 'instanceId', type: 'bytes32' },
+    { name: 'bodyHash', type: 'bytes32' },
+  ],
+}
+
 export const VOTE_TYPE_CODE = { prevote: 1, precommit: 2 } as const satisfies Record<VoteType, number>
 
 /** 'Vote(uint8 voteType,...)': the EIP-712 encodeType string of a single-struct type set. */

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { precommitBitmap } from '../chain/anchor.ts'
+import { connectCommitteeKeys } from '../chain/committeeKey.ts'
 import { startDevChain } from '../devchain/devChain.ts'
 import { startTestNetwork } from '../devchain/network.ts'
+import { addressOfPrivateKey } from '../eip712/ecdsa.ts'
+import { signCommitteeKey } from '../eip712/messageSigning.ts'
 import { TcfError } from '../errors.ts'
 import { type Hex32, toHex } from '../hex.ts'
 import { merkleProof, merkleRoot, resultLeaf } from '../merkle.ts'
@@ -37,8 +40,16 @@ interface Row {
   settleGas: number
 }
 
+/** Registering an epoch's collective key hash (issue #13) with a quorum of signatures. */
+interface CommitteeKeyRow {
+  validators: number
+  signers: number
+  registerCommitteeKeyGas: number
+}
+
 const chain = await startDevChain()
 const rows: Row[] = []
+const committeeKeyRows: CommitteeKeyRow[] = []
 try {
   for (const validators of VALIDATOR_COUNTS) {
     const net = await startTestNetwork(chain, { validators })
@@ -47,6 +58,23 @@ try {
     const owner = net.connect(chain.wallet(1))
     await owner.vaults.register(vaultId, { manifestHash: vaultId, policyHash: randomHash(), price: PRICE })
     const quorum = Math.floor((2 * validators) / 3) + 1
+    const keyHash = randomHash()
+    const setHash = await net.connect(chain.wallet(0)).validators.epochSetHash(net.epoch)
+    const keyDomain = { chainId: chain.chainId, verifyingContract: net.addresses.anchor }
+    const registered = await connectCommitteeKeys(net.addresses.anchor, chain.wallet(0)).register({
+      epoch: net.epoch,
+      keyHash,
+      validatorSet: net.validatorSet,
+      signatures: net.validatorKeys.slice(0, quorum).map((k) => ({
+        validator: addressOfPrivateKey(k),
+        signature: signCommitteeKey(keyDomain, k, { epoch: net.epoch, setHash, keyHash }),
+      })),
+    })
+    committeeKeyRows.push({
+      validators,
+      signers: quorum,
+      registerCommitteeKeyGas: Number(registered.gasUsed),
+    })
     let height = 1
     for (const signers of [...new Set([quorum, validators])]) {
       for (const jobs of JOB_COUNTS) {
@@ -100,8 +128,9 @@ try {
 }
 
 console.table(rows)
+console.table(committeeKeyRows)
 mkdirSync('bench-results', { recursive: true })
 writeFileSync(
   'bench-results/gas.json',
-  `${JSON.stringify({ measuredAt: new Date().toISOString(), rows }, null, 2)}\n`,
+  `${JSON.stringify({ measuredAt: new Date().toISOString(), rows, committeeKeyRows }, null, 2)}\n`,
 )

@@ -15,6 +15,7 @@ import {
 import { type JobRequest, jobRequestCodec, signedJobRequestCodec, specHash } from '../messages/jobRequest.ts'
 import { sealedHashOf, sealedResultCodec } from '../messages/sealedResult.ts'
 import { computeVaultId, type VaultManifest, vaultManifestCodec } from '../messages/vaultManifest.ts'
+import { DKG_SAMPLES } from './dkgSamples.ts'
 
 // Deterministic, valid instances of every wire message, for codec tests and fuzz seeds.
 
@@ -144,4 +145,5 @@ export const SAMPLES: [MessageCodec<unknown>, unknown][] = [
   [blobResponseCodec, { version: 1, blobId: hash(4), status: 'found', size: 393_000 }],
   [blobResponseCodec, { version: 1, blobId: hash(4), status: 'refused' }],
   [sealedResultCodec, { version: 1, release, sealed }],
+  ...DKG_SAMPLES,
 ] as [MessageCodec<unknown>, unknown][]

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest'
+import { ContractRevertError } from '../chain/transact.ts'
 import { type DevChain, startDevChain } from '../devchain/devChain.ts'
 import { startTestNetwork, type TestNetwork } from '../devchain/network.ts'
 
@@ -41,4 +42,25 @@ export function useTestChain(options: { readonly validators: number }): TestChai
     },
     onStop: (stop) => void stops.push(stop),
   }
+}
+
+/** Each test starts from the chain state the file's setup left: a snapshot before, a revert after. */
+export function revertEachTest(test: TestChain): void {
+  let snapshot = ''
+  beforeEach(async () => {
+    snapshot = await test.chain.provider.send('evm_snapshot', [])
+  })
+  afterEach(async () => {
+    await test.chain.provider.send('evm_revert', [snapshot])
+  })
+}
+
+/** The promise rejects with a contract revert whose custom error is `reason`. */
+export async function expectRevert(promise: Promise<unknown>, reason: string): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  )
+  expect(error).toBeInstanceOf(ContractRevertError)
+  expect((error as ContractRevertError).reason).toBe(reason)
 }
