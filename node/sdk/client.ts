@@ -7,7 +7,6 @@ import {
   type DecidedBlock,
   type Hex,
   type Hex32,
-  JOB_STAGES,
   type JobPreview,
   type JobRecord,
   type JobRequest,
@@ -15,16 +14,13 @@ import {
   jobIdOf,
   manifestBlob,
   type NodeStatus,
-  QUALITY_SCALE,
   ROUTES,
   type SealedResult,
   type SignedJobRequest,
-  sealedHashOf,
   signJobRequest,
   specHash,
   type VaultBudget,
   type VaultSummary,
-  verifyRelease,
 } from '../../protocol/index.ts'
 import {
   BLOB_DIR,
@@ -34,15 +30,15 @@ import {
   readManifest,
   type VaultManifest,
 } from '../../sandbox/index.ts'
-import { verifyCertifiedResult } from './certificate.ts'
 import { type ChainContext, connectChain, onChain } from './chain.ts'
 import { ClientError } from './errors.ts'
 import { NodeApi } from './http.ts'
-import { decodePayload } from './payload.ts'
-import { generateSealingKey, type SealingKeyPair, sealingPublicKeyOf, unseal } from './sealing.ts'
+import { openResult } from './result.ts'
+import { generateSealingKey, type SealingKeyPair, sealingPublicKeyOf } from './sealing.ts'
 import { type JobSettlement, settleJob } from './settle.ts'
 import type { JobResult, PublishedVault, PublishProgress } from './types.ts'
 import { validatorSetAt } from './validators.ts'
+import { type WaitOptions, waitForStages } from './wait.ts'
 
 export interface ClientOptions {
   /** a node's API, e.g. http://127.0.0.1:26657 */
@@ -70,13 +66,6 @@ export interface SubmittedJob {
   readonly request: SignedJobRequest
   readonly sealingKey: SealingKeyPair
   readonly escrowTx: Hex32
-}
-
-export interface WaitOptions {
-  readonly timeoutMs?: number
-  readonly pollMs?: number
-  /** called once per stage the job enters, in order, with the node's record at that time */
-  readonly onStage?: (stage: JobStage, at: string, job: JobRecord) => void
 }
 
 const DEFAULT_DEADLINE_HEIGHTS = 600
@@ -275,39 +264,8 @@ export class Client {
   }
 
   /** Polls until the job reaches one of `stages`; a job that fails instead is JOB_FAILED. */
-  async waitForJob(jobId: Hex32, stages: readonly JobStage[], options: WaitOptions = {}): Promise<JobRecord> {
-    const deadline = Date.now() + (options.timeoutMs ?? 300_000)
-    const seen = new Set<JobStage>()
-    for (;;) {
-      const job = await this.job(jobId).catch((e: unknown) => {
-        // Another node may not have heard of the job yet.
-        if (e instanceof ClientError && e.status === 404) return undefined
-        throw e
-      })
-      if (job) {
-        for (const stage of JOB_STAGES) {
-          const at = job.stages[stage]
-          if (at !== undefined && !seen.has(stage)) {
-            seen.add(stage)
-            options.onStage?.(stage, at, job)
-          }
-        }
-        if (stages.includes(job.stage)) return job
-        if (job.stage === 'failed') {
-          throw new ClientError(
-            'JOB_FAILED',
-            `job ${jobId} failed: ${job.failReason ?? job.refusal?.message ?? 'no reason given'}`,
-          )
-        }
-      }
-      if (Date.now() > deadline) {
-        throw new ClientError(
-          'TIMEOUT',
-          `job ${jobId} is ${job?.stage ?? 'unknown'}, not ${stages.join('/')}`,
-        )
-      }
-      await new Promise((r) => setTimeout(r, options.pollMs ?? 500))
-    }
+  waitForJob(jobId: Hex32, stages: readonly JobStage[], options: WaitOptions = {}): Promise<JobRecord> {
+    return waitForStages((id) => this.job(id), jobId, stages, options)
   }
 
   /**
@@ -318,81 +276,19 @@ export class Client {
    * names that result; then unsealed and checked once more.
    */
   async result(jobId: Hex32, sealingPrivateKey: Uint8Array): Promise<JobResult> {
-    const job = await this.job(jobId)
-    if (job.stage !== 'released' || !job.resultHash || job.certifiedHeight === undefined) {
-      throw new ClientError('NOT_RELEASED', `job ${jobId} is ${job.stage}, not released`)
-    }
-    const sealed = await this.sealed(jobId)
-    const { release } = sealed
     const chain = await this.chain()
-    // The node's record of the certified hash is one node's word: believe only the certificate,
-    // checked against the validator set the chain recorded for its epoch.
-    const decided = await this.block(job.certifiedHeight)
-    if (!decided) {
-      throw new ClientError(
-        'CERTIFICATE_INVALID',
-        `job ${jobId}: ${this.api.url} serves no block at its certified height ${job.certifiedHeight}`,
-      )
-    }
-    const validators = await this.#validatorSet(chain, decided.certificate.epoch)
-    verifyCertifiedResult(
-      decided,
-      { jobId, resultHash: job.resultHash, height: job.certifiedHeight },
-      validators,
-      chain.domain,
-    )
-    const vaultId = job.request.request.vaultId
-    const vault = await onChain('read the vault registry', () => chain.vaults.vault(vaultId))
-    const bad = (why: string) => new ClientError('BAD_RELEASE', `job ${jobId}: ${why}`)
-    if (sealedHashOf(sealed.sealed) !== release.sealedHash)
-      throw bad('the release does not hash the sealed payload')
-    if (!verifyRelease(chain.domain, release)) throw bad('the release signature is not by its owner')
-    if (release.owner !== vault.owner)
-      throw bad(`released by ${release.owner}, the vault owner is ${vault.owner}`)
-    if (release.jobId !== jobId || release.resultHash !== job.resultHash) {
-      throw bad(`the release is for result ${release.resultHash}, the network certified ${job.resultHash}`)
-    }
-    if (job.qualityScore !== undefined && job.qualityScore !== release.qualityScore) {
-      throw bad(`the release scores ${release.qualityScore}, the network recorded ${job.qualityScore}`)
-    }
-    const payload = decodePayload(unseal(sealed.sealed, sealingPrivateKey))
-    if (
-      payload.jobId !== jobId ||
-      payload.resultHash !== job.resultHash ||
-      payload.vaultId !== vaultId ||
-      payload.certifiedHeight !== job.certifiedHeight
-    ) {
-      throw bad('the sealed result names another job or result')
-    }
-    const q = payload.quality
-    const signedScores = [
-      q.score,
-      q.components.sampleSize,
-      q.components.completeness,
-      q.components.plausibility,
-      q.components.fitness,
-    ]
-    const released = [
-      release.qualityScore,
-      release.components.sampleSize,
-      release.components.completeness,
-      release.components.plausibility,
-      release.components.fitness,
-    ]
-    if (signedScores.some((v, i) => Math.round(v * QUALITY_SCALE) !== released[i])) {
-      throw bad('the sealed quality score differs from the signed one')
-    }
-    return {
+    return openResult(
+      {
+        chain,
+        job: (id) => this.job(id),
+        sealed: (id) => this.sealed(id),
+        block: (height) => this.block(height),
+        validatorSet: (epoch) => this.#validatorSet(chain, epoch),
+        nodeUrl: this.api.url,
+      },
       jobId,
-      vaultId,
-      resultHash: job.resultHash,
-      outputs: payload.outputs,
-      quality: payload.quality,
-      qualityScoreFixed: release.qualityScore,
-      owner: release.owner,
-      heights: { admitted: job.admittedHeight, certified: job.certifiedHeight, released: job.releasedHeight },
-      anchorTx: job.anchorTx,
-    }
+      sealingPrivateKey,
+    )
   }
 
   /** The sealed result as the node stores it, checked against the wire schema. */

@@ -8,7 +8,6 @@ export {
   type ClientOptions,
   type SubmitJobOptions,
   type SubmittedJob,
-  type WaitOptions,
 } from './client.ts'
 export { ClientError, type ClientErrorCode } from './errors.ts'
 export { decodePayload, encodePayload, type ResultPayload } from './payload.ts'
@@ -36,3 +35,4 @@ export type {
   VaultSummary,
 } from './types.ts'
 export { validatorSetAt } from './validators.ts'
+export type { WaitOptions } from './wait.ts'

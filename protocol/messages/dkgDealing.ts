@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { defineMessage } from '../codec.ts'
-import { addressSchema, hex32Schema, signatureSchema } from '../hex.ts'
+import { addressSchema, fixedHexSchema, hex32Schema, signatureSchema } from '../hex.ts'
 import {
   compressedPointSchema,
   dkgBlobRefSchema,
@@ -30,10 +30,7 @@ export const dkgDealingSchema = z.strictObject({
   sealed: z.strictObject({
     scheme: z.literal('secp256k1-hkdf-sha256-aes256gcm'),
     ephemeralPublicKey: compressedPointSchema,
-    nonce: z.custom<`0x${string}`>(
-      (v) => typeof v === 'string' && /^0x[0-9a-f]{24}$/.test(v),
-      'expected 12 bytes',
-    ),
+    nonce: fixedHexSchema(12),
     /** the ciphertext (share polynomial in poly-codec form, GCM tag appended) as a blob */
     ciphertext: dkgBlobRefSchema,
   }),

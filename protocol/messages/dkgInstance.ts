@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { canonicalBytes } from '../canonicalJson.ts'
 import type { ContentCheck } from '../codec.ts'
-import { type Hex32, hex32Schema, hexBytesSchema, keccak256 } from '../hex.ts'
+import { compressedPublicKeySchema, type Hex32, hex32Schema, hexBytesSchema, keccak256 } from '../hex.ts'
 import { MAX_VALIDATORS } from './attestation.ts'
 import { epochSchema, roundSchema, uintSchema } from './primitives.ts'
 
@@ -43,10 +43,7 @@ export const dkgBlobRefSchema = z.strictObject({
 export type DkgBlobRef = z.infer<typeof dkgBlobRefSchema>
 
 /** A compressed secp256k1 point. */
-export const compressedPointSchema = z.custom<`0x${string}`>(
-  (v) => typeof v === 'string' && /^0x0[23][0-9a-f]{64}$/.test(v),
-  'expected a compressed secp256k1 public key',
-)
+export const compressedPointSchema = compressedPublicKeySchema
 export const scalarSchema = hexBytesSchema(32).refine((v) => v.length === 66, 'expected 32 bytes')
 
 /** The instance id must be the hash of the instance's other fields. */
