@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Circuit } from '../compiler/circuit.ts'
 import { compile } from '../compiler/compile.ts'
+import { unpackSlots } from '../decrypt/decrypt.ts'
 import { finish } from '../decrypt/finish.ts'
 import { evaluateCircuit } from '../evaluator/evaluate.ts'
 import { loadEvaluationKeys } from '../he/keys.ts'
@@ -40,19 +41,25 @@ const rows = Array.from({ length: 300 }, (_, i) => {
 const csv = `x,y,g\n${rows.map((r) => `${r.x},${r.y},${r.g}`).join('\n')}\n`
 
 let tc: TestCommittee
-let circuit: Circuit
-let stats: Uint8Array[]
-let oracle: number[]
+/** the default layout: statistics packed into few ciphertexts, the buyer's outputs */
+let packed: Evaluated
+/** one ciphertext per statistic, as the committee opens quality statistics one coefficient each */
+let single: Evaluated
 const participants = [1, 2, 4]
 
-const mean = (v: Float64Array) => v.reduce((a, b) => a + b, 0) / v.length
+interface Evaluated {
+  readonly circuit: Circuit
+  /** one result ciphertext per pack */
+  readonly cts: Uint8Array[]
+  /** each statistic opened with the collective secret key: the test's oracle */
+  readonly oracle: number[]
+}
 
 beforeAll(async () => {
   const ctx = await heContext('ckks-8192')
   tc = testCommittee(ctx, 4, 'job')
   const evk = committeeEvaluationKeys(tc, rotateAndSumSteps(ctx.profile.slotCount))
   const vault = await thresholdVault(tc, csv, REGRESSION_SCHEMA, OPEN_POLICY, evk)
-  circuit = compile(REGRESSION_SPEC, vault.manifest)
   const keys = loadEvaluationKeys(
     ctx,
     {
@@ -61,25 +68,58 @@ beforeAll(async () => {
     },
     vault.manifest.keys,
   )
-  try {
-    stats = evaluateCircuit(ctx, keys, {
+  const sk = tc.collectiveSecretKey()
+  const evaluate = (circuit: Circuit): Evaluated => {
+    const cts = evaluateCircuit(ctx, keys, {
       circuit,
       columns: new Map(vault.manifest.columns.map((c) => [c.name, c.chunks])),
       chunkCount: vault.manifest.chunkCount,
       readBlob: (id) => vault.blobs.get(id as `0x${string}`)!,
     })
+    return {
+      circuit,
+      cts,
+      oracle: unpacked(
+        circuit,
+        cts.map((ct) => decryptWith(ctx, sk, ct)),
+      ),
+    }
+  }
+  try {
+    packed = evaluate(compile(REGRESSION_SPEC, vault.manifest))
+    single = evaluate(compile(REGRESSION_SPEC, vault.manifest, undefined, { pack: false }))
   } finally {
     keys.delete()
+    sk.delete()
   }
-  const sk = tc.collectiveSecretKey()
-  oracle = stats.map((ct) => mean(decryptWith(ctx, sk, ct)))
-  sk.delete()
 }, 120_000)
 
-/** The stated error of a slot-averaged stat: 7.5 σ of the constant coefficient of t uniform smudging terms. */
-function averagedBound(ct: Uint8Array, bits: number): number {
-  const { scale } = readCiphertext(tc.basis, ct)
-  return (7.5 * 2 ** bits * Math.sqrt(participants.length / 3)) / scale
+/** Each statistic from its pack's decoded slots. */
+function unpacked(circuit: Circuit, slotsPerPack: readonly Float64Array[]): number[] {
+  const values = new Array<number>(circuit.stats.length).fill(Number.NaN)
+  slotsPerPack.forEach((slots, i) => {
+    unpackSlots(circuit.packs[i]!, slots, values)
+  })
+  return values
+}
+
+/**
+ * The stated error of a statistic averaged over its pack's slots: 7.5 σ of the smudging of t
+ * members in the constant coefficient for a statistic alone; a statistic sharing its ciphertext
+ * with `classes` slot classes averages fewer slots and picks up that many coefficients' noise.
+ */
+function averagedBound(ev: Evaluated, stat: number, bits: number): number {
+  const at = ev.circuit.packs.findIndex((p) => p.stats.includes(stat))
+  const { scale } = readCiphertext(tc.basis, ev.cts[at]!)
+  return (
+    (7.5 * 2 ** bits * Math.sqrt(participants.length / 3) * Math.sqrt(ev.circuit.packs[at]!.classes)) / scale
+  )
+}
+
+function expectWithinBound(ev: Evaluated, opened: readonly number[]): void {
+  opened.forEach((v, i) => {
+    expect(Math.abs(v - ev.oracle[i]!), `stat ${i}`).toBeLessThan(averagedBound(ev, i, DEFAULT_SMUDGING_BITS))
+  })
 }
 
 function expectOutputsClose(
@@ -111,38 +151,32 @@ describe('a job on a threshold vault (n = 4, t = 3), compiler + evaluator + comm
       REGRESSION_SCHEMA,
       REGRESSION_SPEC,
     )
-    expectOutputsClose(finish(circuit, oracle, OPEN_POLICY.minAggregation), truth)
+    expectOutputsClose(finish(packed.circuit, packed.oracle, OPEN_POLICY.minAggregation), truth)
   })
 
   it('threshold decryption by members 1, 2, 4 gives every stat within its stated error, and the outputs', () => {
-    const opened = stats.map((ct, i) => {
-      const inst = { id: `job/stat/${i}`, ciphertext: ct, participants, smudgingBits: DEFAULT_SMUDGING_BITS }
+    const slots = packed.cts.map((ct, i) => {
+      const inst = { id: `job/pack/${i}`, ciphertext: ct, participants, smudgingBits: DEFAULT_SMUDGING_BITS }
       const shares = participants.map((p) => decryptionShare(tc.basis, tc.keys[p - 1]!, inst))
-      return mean(decodePlaintext(tc.ctx, combineDecryption(tc.basis, ct, shares)))
+      return decodePlaintext(tc.ctx, combineDecryption(tc.basis, ct, shares))
     })
-    opened.forEach((v, i) => {
-      expect(Math.abs(v - oracle[i]!), `stat ${i}`).toBeLessThan(
-        averagedBound(stats[i]!, DEFAULT_SMUDGING_BITS),
-      )
-    })
+    const opened = unpacked(packed.circuit, slots)
+    expectWithinBound(packed, opened)
     const truth = plaintextOutputs(rows, REGRESSION_SCHEMA, REGRESSION_SPEC)
-    expectOutputsClose(finish(circuit, opened, OPEN_POLICY.minAggregation), truth)
+    expectOutputsClose(finish(packed.circuit, opened, OPEN_POLICY.minAggregation), truth)
   })
 
   it('the committee opens each stat as one smudged coefficient (8 bytes a share), within the same error', () => {
-    const opened = stats.map((ct, i) => {
+    expect(single.cts.length).toBe(single.circuit.stats.length)
+    const opened = single.cts.map((ct, i) => {
       const inst = { id: `job/score/${i}`, ciphertext: ct, participants, smudgingBits: DEFAULT_SMUDGING_BITS }
       const shares = participants.map((p) => statShare(tc.basis, tc.keys[p - 1]!, inst))
       expect(shares.every((sh) => sh.length === 1)).toBe(true)
       return combineStat(tc.basis, ct, shares)
     })
-    opened.forEach((v, i) => {
-      expect(Math.abs(v - oracle[i]!), `stat ${i}`).toBeLessThan(
-        averagedBound(stats[i]!, DEFAULT_SMUDGING_BITS),
-      )
-    })
+    expectWithinBound(single, opened)
     expectOutputsClose(
-      finish(circuit, opened, OPEN_POLICY.minAggregation),
+      finish(single.circuit, opened, OPEN_POLICY.minAggregation),
       plaintextOutputs(rows, REGRESSION_SCHEMA, REGRESSION_SPEC),
     )
   })
@@ -154,7 +188,7 @@ describe('a job on a threshold vault (n = 4, t = 3), compiler + evaluator + comm
     const buyerPublic = keygen.createPublicKey()
     const buyerPublicKey = buyerPublic.saveToArray(ctx.seal.ComprModeType.none) as Uint8Array
     try {
-      const switched = stats.map((ct, i) => {
+      const switched = packed.cts.map((ct, i) => {
         const inst = {
           id: `job/release/${i}`,
           ciphertext: ct,
@@ -168,17 +202,19 @@ describe('a job on a threshold vault (n = 4, t = 3), compiler + evaluator + comm
           participants.map((p) => pcksShare(tc.basis, tc.keys[p - 1]!, inst)),
         )
       })
-      const released = switched.map((ct) => mean(decryptWith(ctx, buyerSecret, ct)))
-      released.forEach((v, i) => {
-        expect(Math.abs(v - oracle[i]!), `stat ${i}`).toBeLessThan(
-          averagedBound(stats[i]!, DEFAULT_SMUDGING_BITS),
-        )
-      })
+      const released = unpacked(
+        packed.circuit,
+        switched.map((ct) => decryptWith(ctx, buyerSecret, ct)),
+      )
+      expectWithinBound(packed, released)
       // the switched ciphertext is not a committee ciphertext any more: the collective key opens noise
       const sk = tc.collectiveSecretKey()
-      const wrong = mean(decryptWith(ctx, sk, switched[0]!))
+      const wrong = unpacked(
+        packed.circuit,
+        switched.map((ct) => decryptWith(ctx, sk, ct)),
+      )
       sk.delete()
-      expect(Math.abs(wrong - oracle[0]!)).toBeGreaterThan(1e3)
+      expect(Math.max(...wrong.map((v, i) => Math.abs(v - packed.oracle[i]!)))).toBeGreaterThan(1e3)
     } finally {
       for (const o of [buyerSecret, buyerPublic, keygen]) o.delete()
     }
