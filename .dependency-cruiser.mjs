@@ -24,12 +24,13 @@ const ALL_FOLDERS = '(protocol|sandbox|consensus|node|devnet|test|bin)'
 /** The client roles run on a buyer's or seller's machine, never inside a validator. */
 const CLIENT_ROLES = '^node/(sdk|agent|contributor)/'
 /**
- * Public entry points besides the index.ts files. protocol/errors.ts holds TcfError, the base every
- * folder's errors extend; it loads nothing, whereas protocol/index.ts loads ethers and the contract
+ * Public entry points besides the index.ts files. protocol/index.ts loads ethers and the contract
  * clients (about a second of CPU), which the container healthcheck (bin/tcf-health.ts, every few
- * seconds on every validator) and the pure consensus core must not pay for.
+ * seconds on every validator), the pure consensus core and the HE runtime's worker threads must not
+ * pay for. protocol/errors.ts holds TcfError, the base every folder's errors extend;
+ * protocol/vocabulary.ts the hex, hash, blob-id and manifest vocabulary, chain clients left out.
  */
-const LIGHT_ENTRIES = ['^protocol/errors\\.ts$']
+const LIGHT_ENTRIES = ['^protocol/errors\\.ts$', '^protocol/vocabulary\\.ts$']
 
 /** What each top-level folder may import besides itself, and why. test/ may import every folder. */
 const LAYERS = {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { canonicalJson, type Hex32, sha256 } from '../../protocol/index.ts'
+import { canonicalJson, type Hex32, sha256 } from '../../protocol/vocabulary.ts'
 import type { Circuit } from '../compiler/circuit.ts'
 import { SandboxError } from '../errors.ts'
 

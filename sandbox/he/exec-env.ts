@@ -1,4 +1,4 @@
-import { canonicalJson, type Hex32, sha256 } from '../../protocol/index.ts'
+import { canonicalJson, type Hex32, sha256 } from '../../protocol/vocabulary.ts'
 import { PROFILES, type ProfileName } from './profiles.ts'
 import { nodeSealVersion } from './seal.ts'
 

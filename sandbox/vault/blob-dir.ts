@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { access, mkdir, open, readFile, rename } from 'node:fs/promises'
 import { join } from 'node:path'
-import { blobIdOf, type Hex32 } from '../../protocol/index.ts'
+import { blobIdOf, type Hex32 } from '../../protocol/vocabulary.ts'
 import { SandboxError } from '../errors.ts'
 
 /**

@@ -5,7 +5,7 @@ import {
   computeVaultId,
   type Hex32,
   vaultManifestSchema as wireManifestSchema,
-} from '../../protocol/index.ts'
+} from '../../protocol/vocabulary.ts'
 import { SandboxError } from '../errors.ts'
 import { PolicySchema } from './policy.ts'
 import { VaultSchemaSchema } from './schema.ts'
