@@ -76,6 +76,9 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     ...(init.evaluator.workers > 0 ? { workers: init.evaluator.workers } : {}),
     deadlineMs: init.evaluator.deadlineMs,
     memoryCapBytes: init.evaluator.memoryCapBytes,
+    // Vaults are immutable and evaluation deterministic: a statistic accumulated for one job is
+    // reused by later jobs on the same chunks, byte-identical (sandbox/evaluator/stat-cache.ts).
+    statCache: { dir: join(init.home, 'evaluation', 'stats') },
   })
   const metrics = new NodeMetrics({
     peers: () => wire.network?.peers().length ?? 0,
