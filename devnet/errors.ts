@@ -1,4 +1,4 @@
-import { TcfError } from '../protocol/errors.ts'
+import { CodedError } from '../protocol/errors.ts'
 
 /** Why a local devnet (processes or chaos lab) could not be brought up or driven. */
 export type DevnetErrorCode =
@@ -13,12 +13,4 @@ export type DevnetErrorCode =
   /** A listening socket reported no TCP port to hand out. */
   | 'NO_PORT'
 
-export class DevnetError extends TcfError {
-  override readonly name = 'DevnetError'
-  readonly code: DevnetErrorCode
-
-  constructor(code: DevnetErrorCode, message: string) {
-    super(message)
-    this.code = code
-  }
-}
+export class DevnetError extends CodedError<DevnetErrorCode> {}

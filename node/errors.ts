@@ -1,4 +1,4 @@
-import { TcfError } from '../protocol/errors.ts'
+import { CodedError, TcfError } from '../protocol/errors.ts'
 
 /** Stable codes of the daemon's own failures: callers branch on these, never on messages. */
 export type NodeErrorCode =
@@ -11,15 +11,7 @@ export type NodeErrorCode =
   /** The manifest the chain registers for a vault hashes right but names another vault. */
   | 'MANIFEST_MISMATCH'
 
-export class NodeError extends TcfError {
-  override readonly name = 'NodeError'
-  readonly code: NodeErrorCode
-
-  constructor(code: NodeErrorCode, message: string) {
-    super(message)
-    this.code = code
-  }
-}
+export class NodeError extends CodedError<NodeErrorCode> {}
 
 /**
  * Why the node turned down what a caller asked of it. `code` is the stable name of the rule that

@@ -27,6 +27,19 @@ export class ThrownValueError extends TcfError {
 export const asError = (thrown: unknown): Error =>
   thrown instanceof Error ? thrown : new ThrownValueError(thrown)
 
+/**
+ * The usual shape of a folder's error class: a TcfError whose code, one of the folder's stable
+ * codes, is given where it is thrown. `class XError extends CodedError<XErrorCode> {}`.
+ */
+export abstract class CodedError<Code extends string> extends TcfError {
+  readonly code: Code
+
+  constructor(code: Code, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+  }
+}
+
 /** Why untrusted bytes were refused. Stable: peers log and score on these. */
 export type DecodeErrorCode =
   | 'OVERSIZED'

@@ -1,4 +1,4 @@
-import { TcfError } from '../../protocol/errors.ts'
+import { CodedError } from '../../protocol/errors.ts'
 /** Stable machine-readable codes of a refused catch-up: callers branch on these, never on messages. */
 export type CatchUpErrorCode =
   /** The peer's head record carries no valid commit certificate: nothing below it is fetched. */
@@ -10,15 +10,7 @@ export type CatchUpErrorCode =
   /** The peer's certified chain does not extend this node's: it forks below the node's head. */
   | 'FORK'
 
-export class CatchUpError extends TcfError {
-  override readonly name = 'CatchUpError'
-  readonly code: CatchUpErrorCode
-
-  constructor(code: CatchUpErrorCode, message: string) {
-    super(message)
-    this.code = code
-  }
-}
+export class CatchUpError extends CodedError<CatchUpErrorCode> {}
 
 /** Why the consensus app (epochs, block judgement) cannot go on at a height. */
 export type ConsensusAppErrorCode =
@@ -27,12 +19,4 @@ export type ConsensusAppErrorCode =
   /** The chain did not make a proposed block's chain number final in time: the block is not voted for. */
   | 'CHAIN_NOT_FINAL'
 
-export class ConsensusAppError extends TcfError {
-  override readonly name = 'ConsensusAppError'
-  readonly code: ConsensusAppErrorCode
-
-  constructor(code: ConsensusAppErrorCode, message: string) {
-    super(message)
-    this.code = code
-  }
-}
+export class ConsensusAppError extends CodedError<ConsensusAppErrorCode> {}

@@ -1,4 +1,4 @@
-import { TcfError } from '../../protocol/errors.ts'
+import { CodedError } from '../../protocol/errors.ts'
 
 /** Why the node's replicated job state cannot be rebuilt or charged: its own data is at fault. */
 export type JobStateErrorCode =
@@ -7,12 +7,4 @@ export type JobStateErrorCode =
   /** An admitted job's vault manifest is not loaded, so its privacy charge cannot be computed. */
   | 'VAULT_NOT_LOADED'
 
-export class JobStateError extends TcfError {
-  override readonly name = 'JobStateError'
-  readonly code: JobStateErrorCode
-
-  constructor(code: JobStateErrorCode, message: string) {
-    super(message)
-    this.code = code
-  }
-}
+export class JobStateError extends CodedError<JobStateErrorCode> {}
