@@ -162,6 +162,7 @@ export {
   type CollectiveKey,
   type CollectiveKeySignature,
   collectiveKeyHash,
+  collectiveKeySchema,
   collectiveKeySignatureCodec,
 } from './messages/collectiveKey.ts'
 export {
