@@ -28,6 +28,7 @@ export {
   type EscrowClosing,
   JOB_STATUS,
   type JobStatus,
+  jobRecordOf,
 } from './chain/jobMarket.ts'
 export { type Credit, type SettlementCredits, settlementCredits } from './chain/settlement.ts'
 export { ContractRevertError } from './chain/transact.ts'

@@ -4,4 +4,5 @@
 export { blobIdOf, isBlobId } from './blobId.ts'
 export { canonicalBytes, canonicalJson } from './canonicalJson.ts'
 export { type Address, type Hex, type Hex32, hex32Schema, keccak256, sha256 } from './hex.ts'
+export { QUALITY_SCALE } from './messages/primitives.ts'
 export { computeVaultId, type VaultManifest, vaultManifestSchema } from './messages/vaultManifest.ts'

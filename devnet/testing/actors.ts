@@ -18,7 +18,7 @@ import {
   signRequest,
   specHash,
 } from '../../protocol/index.ts'
-import { BLOB_DIR, readManifest, type VaultManifest } from '../../sandbox/index.ts'
+import { BLOB_DIR, minQualityOf, parseSpec, readManifest, type VaultManifest } from '../../sandbox/index.ts'
 import type { ClusterNode } from '../cluster.ts'
 
 /** A seller: uploads a vault's blobs and manifest to a node and registers the vault on chain. */
@@ -125,6 +125,8 @@ export async function submitJob(
     manifest.vaultId as Hex32,
     expiresAt,
     options.escrow ?? BigInt(manifest.policy.price),
+    // The honest buyer escrows the minimum its signed spec states.
+    minQualityOf(parseSpec(options.spec)),
   )
   const { status, body } = await node.api('/v1/jobs', {
     method: 'POST',

@@ -6,7 +6,7 @@ import {
   connectValidatorRegistry,
   connectVaultRegistry,
   type Hex32,
-  JOB_STATUS,
+  jobRecordOf,
 } from '../../protocol/index.ts'
 import {
   type ChainFacts,
@@ -97,17 +97,15 @@ export function createChainState(init: ChainStateInit): ChainState {
 
   const escrowAt = (number: number, jobId: Hex32) =>
     cached(`${number}:job:${jobId}`, `escrow ${jobId} at ${number}`, async (): Promise<EscrowFact | null> => {
-      const [buyer, expiresAt, status, vaultId, escrow] = (await market
-        .getFunction('jobs')
-        .staticCall(jobId, { blockTag: number })) as unknown as [string, bigint, bigint, Hex32, bigint]
-      const name = JOB_STATUS[Number(status)]
-      if (name === undefined || name === 'none') return null
+      const job = jobRecordOf(await market.getFunction('jobs').staticCall(jobId, { blockTag: number }))
+      if (job.status === 'none') return null
       return {
-        status: name,
-        buyer: buyer.toLowerCase() as Address,
-        vaultId: vaultId.toLowerCase() as Hex32,
-        amount: escrow,
-        expiresAt,
+        status: job.status,
+        buyer: job.buyer,
+        vaultId: job.vaultId,
+        amount: job.escrow,
+        expiresAt: job.expiresAt,
+        minQuality: job.minQuality,
       }
     })
 

@@ -61,6 +61,7 @@ const paidChain = (): ChainFacts => ({
     vaultId: manifest.vaultId as Hex32,
     amount: 10n,
     expiresAt: 10n ** 12n,
+    minQuality: 0,
   }),
   vault: () => ({ owner: `0x${'33'.repeat(20)}`, active: true, price: 1n }),
 })

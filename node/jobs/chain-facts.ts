@@ -8,6 +8,8 @@ export interface EscrowFact {
   readonly amount: bigint
   /** chain time (seconds) after which the buyer may take the escrow back */
   readonly expiresAt: bigint
+  /** the least certified quality score the escrow pays for, fixed point (QUALITY_SCALE) */
+  readonly minQuality: number
 }
 
 /** A vault as the VaultRegistry recorded it at one chain block. */

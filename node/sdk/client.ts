@@ -25,6 +25,7 @@ import {
 import {
   BLOB_DIR,
   isSandboxError,
+  minQualityOf,
   parseManifest,
   parseSpec,
   readManifest,
@@ -216,7 +217,7 @@ export class Client {
    */
   async submitJob(options: SubmitJobOptions): Promise<SubmittedJob> {
     const key = this.#requireKey('submit a job')
-    parseSpec(options.spec)
+    const minQuality = minQualityOf(parseSpec(options.spec))
     const chain = await this.chain()
     const [status, vault] = await Promise.all([
       this.status(),
@@ -247,7 +248,7 @@ export class Client {
     const now = (await chain.provider.getBlock('latest'))?.timestamp ?? Math.floor(Date.now() / 1000)
     const expiresAt = BigInt(now + (options.escrowSeconds ?? DEFAULT_ESCROW_SECONDS))
     const escrow = await this.#transact('open the escrow', () =>
-      chain.market.openJob(jobId, options.vaultId, expiresAt, vault.price),
+      chain.market.openJob(jobId, options.vaultId, expiresAt, vault.price, minQuality),
     )
     await this.api.call(ROUTES.submitJob, { body: signed })
     return { jobId, request: signed, sealingKey, escrowTx: escrow.hash as Hex32 }

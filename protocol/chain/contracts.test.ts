@@ -348,6 +348,7 @@ describe('JobMarket', () => {
       amount: price,
       expiresAt,
       status: 'open',
+      minQuality: 0,
     })
     await chain.provider.send('evm_increaseTime', [7300])
     const resultHash = randomHash()
@@ -388,7 +389,7 @@ describe('JobMarket', () => {
     })
   })
 
-  it('refuses escrow below the price, short expiries and inactive vaults', async () => {
+  it('refuses escrow below the price, short expiries, minimums above a score of 1 and inactive vaults', async () => {
     const vaultId = randomHash()
     const vaults = net.connect(owner()).vaults
     await vaults.register(vaultId, { manifestHash: vaultId, policyHash: randomHash(), price })
@@ -396,6 +397,10 @@ describe('JobMarket', () => {
     const market = net.connect(buyer()).market
     await expectRevert(market.openJob(randomHash(), vaultId, now + 7200n, price - 1n), 'EscrowBelowPrice')
     await expectRevert(market.openJob(randomHash(), vaultId, now + 60n, price), 'ExpiryTooSoon')
+    await expectRevert(
+      market.openJob(randomHash(), vaultId, now + 7200n, price, 1_000_001),
+      'MinQualityOutOfRange',
+    )
     await expectRevert(net.connect(buyer()).vaults.deactivate(vaultId), 'NotVaultOwner')
     await vaults.deactivate(vaultId)
     await expectRevert(market.openJob(randomHash(), vaultId, now + 7200n, price), 'VaultInactive')

@@ -10,6 +10,8 @@ export interface JobRecord {
   readonly buyer: Address
   readonly expiresAt: bigint
   readonly status: JobStatus
+  /** The least certified quality score the escrow pays for, fixed point (QUALITY_SCALE); 0 for any. */
+  readonly minQuality: number
   readonly vaultId: Hex32
   readonly escrow: bigint
 }
@@ -21,6 +23,8 @@ export interface EscrowBinding {
   readonly amount: bigint
   readonly expiresAt: bigint
   readonly status: JobStatus
+  /** The least certified quality score the escrow pays for, fixed point (QUALITY_SCALE); 0 for any. */
+  readonly minQuality: number
 }
 
 /** How a job's escrow was closed on chain, read back from its JobPaid or JobRefunded event. */
@@ -42,12 +46,33 @@ export type EscrowClosing =
       readonly amount: bigint
     }
 
+/** A JobMarket.jobs(jobId) answer, as ethers decodes the struct's fields in declaration order. */
+export function jobRecordOf(fields: unknown): JobRecord {
+  const [buyer, expiresAt, status, minQuality, vaultId, escrow] = fields as [
+    string,
+    bigint,
+    bigint,
+    bigint,
+    Hex32,
+    bigint,
+  ]
+  return {
+    buyer: buyer.toLowerCase() as Address,
+    expiresAt,
+    status: JOB_STATUS[Number(status)] ?? 'none',
+    minQuality: Number(minQuality),
+    vaultId: vaultId.toLowerCase() as Hex32,
+    escrow,
+  }
+}
+
 export function connectJobMarket(address: string, runner: ContractRunner) {
   const c = boundContract('JobMarket', address, runner)
   return {
     address,
-    openJob: (jobId: Hex32, vaultId: Hex32, expiresAt: bigint, escrow: bigint) =>
-      c.send('openJob', [jobId, vaultId, expiresAt], { value: escrow }),
+    /** `minQuality` must be what the signed spec states (sandbox minQualityOf), or no node admits the job. */
+    openJob: (jobId: Hex32, vaultId: Hex32, expiresAt: bigint, escrow: bigint, minQuality = 0) =>
+      c.send('openJob', [jobId, vaultId, expiresAt, minQuality], { value: escrow }),
     settle: (jobId: Hex32, resultHash: Hex32, qualityScore: number, proof: OutcomeProof) =>
       c.send('settle', [jobId, resultHash, qualityScore, outcomeProofArg(proof)]),
     refundFailed: (jobId: Hex32, proof: OutcomeProof) =>
@@ -57,9 +82,10 @@ export function connectJobMarket(address: string, runner: ContractRunner) {
     balance: async (who: Address) => (await c.read('balances', who)) as bigint,
     settlementGrace: async () => (await c.read('settlementGrace')) as bigint,
     escrowOf: async (jobId: Hex32): Promise<EscrowBinding> => {
-      const [vaultId, buyer, amount, expiresAt, status] = (await c.read('escrowOf', jobId)) as [
+      const [vaultId, buyer, amount, expiresAt, status, minQuality] = (await c.read('escrowOf', jobId)) as [
         Hex32,
         string,
+        bigint,
         bigint,
         bigint,
         bigint,
@@ -70,6 +96,7 @@ export function connectJobMarket(address: string, runner: ContractRunner) {
         amount,
         expiresAt,
         status: JOB_STATUS[Number(status)]!,
+        minQuality: Number(minQuality),
       }
     },
     /** The event that closed a job's escrow, searched from `fromBlock`; undefined while it is open. */
@@ -99,22 +126,7 @@ export function connectJobMarket(address: string, runner: ContractRunner) {
         amount: parsed.args.amount as bigint,
       }
     },
-    job: async (jobId: Hex32): Promise<JobRecord> => {
-      const [buyer, expiresAt, status, vaultId, escrow] = (await c.read('jobs', jobId)) as [
-        string,
-        bigint,
-        bigint,
-        Hex32,
-        bigint,
-      ]
-      return {
-        buyer: buyer.toLowerCase() as Address,
-        expiresAt,
-        status: JOB_STATUS[Number(status)]!,
-        vaultId,
-        escrow,
-      }
-    },
+    job: async (jobId: Hex32): Promise<JobRecord> => jobRecordOf(await c.read('jobs', jobId)),
     contract: c.contract,
   }
 }

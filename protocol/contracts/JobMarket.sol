@@ -20,11 +20,15 @@ contract JobMarket {
         address buyer;
         uint64 expiresAt;
         Status status;
+        /// @dev Fixed-point like the score (QUALITY_SCALE); uint24 holds 1e6 and keeps the slot at 32 bytes.
+        uint24 minQuality;
         bytes32 vaultId;
         uint256 escrow;
     }
 
     uint256 public constant BPS = 10_000;
+    /// @notice A quality score of 1, in the fixed point the Anchor's result leaves carry.
+    uint256 public constant QUALITY_SCALE = 1_000_000;
 
     Anchor public immutable anchor;
     VaultRegistry public immutable vaults;
@@ -42,7 +46,9 @@ contract JobMarket {
     /// @notice Pull payments: a payee that cannot receive ETH must not block a settlement.
     mapping(address => uint256) public balances;
 
-    event JobOpened(bytes32 indexed jobId, bytes32 indexed vaultId, address indexed buyer, uint256 escrow);
+    event JobOpened(
+        bytes32 indexed jobId, bytes32 indexed vaultId, address indexed buyer, uint256 escrow, uint32 minQuality
+    );
     /// @param perValidator credited to each validator named by the proof's signers bitmap
     event JobPaid(
         bytes32 indexed jobId,
@@ -59,6 +65,7 @@ contract JobMarket {
     error VaultInactive();
     error EscrowBelowPrice();
     error ExpiryTooSoon();
+    error MinQualityOutOfRange();
     error JobNotOpen();
     error InvalidProof();
     error NotExpired();
@@ -83,14 +90,17 @@ contract JobMarket {
     }
 
     /// @param jobId the protocol id of the buyer's JobRequest (keccak256 of its canonical bytes).
-    function openJob(bytes32 jobId, bytes32 vaultId, uint64 expiresAt) external payable {
+    /// @param minQuality the least certified quality score the buyer pays for (fixed point, 0 for any),
+    /// as its signed spec states it: the nodes admit the job only if the two agree.
+    function openJob(bytes32 jobId, bytes32 vaultId, uint64 expiresAt, uint32 minQuality) external payable {
         if (jobs[jobId].status != Status.None) revert JobExists();
         (, bool active,,, uint256 price) = vaults.vaults(vaultId);
         if (!active) revert VaultInactive();
         if (msg.value < price) revert EscrowBelowPrice();
         if (expiresAt < block.timestamp + minJobDuration) revert ExpiryTooSoon();
-        jobs[jobId] = Job(msg.sender, expiresAt, Status.Open, vaultId, msg.value);
-        emit JobOpened(jobId, vaultId, msg.sender, msg.value);
+        if (minQuality > QUALITY_SCALE) revert MinQualityOutOfRange();
+        jobs[jobId] = Job(msg.sender, expiresAt, Status.Open, uint24(minQuality), vaultId, msg.value);
+        emit JobOpened(jobId, vaultId, msg.sender, msg.value, minQuality);
     }
 
     /// @notice Pays the vault owner and the certifying validators for a release proven on the Anchor.
@@ -133,14 +143,15 @@ contract JobMarket {
     }
 
     /// @notice What a job's escrow is bound to, for nodes and vault agents to check against the signed
-    /// request: the vault it pays, the buyer refunds go to, the amount locked, and its expiry.
+    /// request: the vault it pays, the buyer refunds go to, the amount locked, its expiry, and the least
+    /// quality score it pays for.
     function escrowOf(bytes32 jobId)
         external
         view
-        returns (bytes32 vaultId, address buyer, uint256 amount, uint64 expiresAt, Status status)
+        returns (bytes32 vaultId, address buyer, uint256 amount, uint64 expiresAt, Status status, uint32 minQuality)
     {
         Job storage job = jobs[jobId];
-        return (job.vaultId, job.buyer, job.escrow, job.expiresAt, job.status);
+        return (job.vaultId, job.buyer, job.escrow, job.expiresAt, job.status, job.minQuality);
     }
 
     function withdraw() external {

@@ -1,3 +1,4 @@
+export { minQualityOf } from './min-quality.ts'
 export { parseSpec, parseSpecJson } from './parse.ts'
 export {
   type AlgorithmSpec,

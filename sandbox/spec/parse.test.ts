@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { SandboxError } from '../errors.ts'
+import { minQualityOf } from './min-quality.ts'
 import { parseSpec, parseSpecJson } from './parse.ts'
 
 function specError(value: unknown): SandboxError {
@@ -38,10 +39,28 @@ describe('parseSpec', () => {
     [{ version: 1, outputs: { a: { op: 'correlation', of: ['x'] } } }, 'outputs.a.of'],
     [{ version: 1, outputs: { 'bad name': { op: 'count' } } }, 'outputs.bad name'],
     [{ version: 1, outputs: { a: { op: 'count' } }, expect: { minR2: 2 } }, 'expect.minR2'],
+    [{ version: 1, outputs: { a: { op: 'count' } }, expect: { minQuality: 1.01 } }, 'expect.minQuality'],
+    [{ version: 1, outputs: { a: { op: 'count' } }, expect: { minQuality: -0.1 } }, 'expect.minQuality'],
+    [{ version: 1, outputs: { a: { op: 'count' } }, expect: { minQuality: '0.9' } }, 'expect.minQuality'],
+    [{ version: 1, outputs: { a: { op: 'count' } }, expect: { minQuality: 0.9999995 } }, 'expect.minQuality'],
   ])('names the offending field of %j', (value, field) => {
     const e = specError(value)
     expect(e.code).toBe('SPEC_INVALID')
     expect(e.field).toBe(field)
+  })
+
+  it('reads the least quality paid for in the fixed point of the signed score, 0 when unstated', () => {
+    const spec = (minQuality?: number) =>
+      parseSpec({
+        version: 1,
+        outputs: { a: { op: 'count' } },
+        ...(minQuality === undefined ? {} : { expect: { minQuality } }),
+      })
+    expect(minQualityOf(spec())).toBe(0)
+    expect(minQualityOf(spec(0.99))).toBe(990_000)
+    expect(minQualityOf(spec(0.57))).toBe(570_000)
+    expect(minQualityOf(spec(0.123456))).toBe(123_456)
+    expect(minQualityOf(spec(1))).toBe(1_000_000)
   })
 
   it('rejects text that is not JSON', () => {

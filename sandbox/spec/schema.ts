@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { QUALITY_SCALE } from '../../protocol/vocabulary.ts'
 
 /**
  * The algorithm spec: what a buyer asks of a vault. It is data, validated
@@ -19,6 +20,9 @@ export const OP_NAMES = [
   'linear_model_fit',
 ] as const
 export type OpName = (typeof OP_NAMES)[number]
+
+/** Whether a value in [0, 1] is exact in the score's fixed point, the unit JobMarket compares in. */
+const isFixedPoint = (v: number) => Math.abs(v * QUALITY_SCALE - Math.round(v * QUALITY_SCALE)) < 1e-6
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/
 const column = /[A-Za-z_][A-Za-z0-9_]{0,63}/.source
@@ -84,6 +88,16 @@ export const ExpectSchema = z.strictObject({
   minR2: z.number().min(-1).max(1).optional(),
   /** plausible intervals for scalar outputs, by output name */
   ranges: z.record(z.string().regex(identifier), z.tuple([z.number(), z.number()])).optional(),
+  /**
+   * The least quality score the buyer pays for. The escrow is bound to it on chain, fixed-point like
+   * the signed score, so a value the chain cannot hold exactly is refused rather than rounded.
+   */
+  minQuality: z
+    .number()
+    .min(0)
+    .max(1)
+    .refine(isFixedPoint, 'minQuality has at most 6 decimal places (the score is fixed-point, 1e-6)')
+    .optional(),
 })
 export type Expect = z.infer<typeof ExpectSchema>
 

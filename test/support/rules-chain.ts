@@ -121,7 +121,7 @@ export function jobRequest(
 export async function openEscrow(
   rc: RulesChain,
   jobId: Hex32,
-  options: { from?: Wallet; vaultId?: Hex32; amount?: bigint; expiresAt?: bigint } = {},
+  options: { from?: Wallet; vaultId?: Hex32; amount?: bigint; expiresAt?: bigint; minQuality?: number } = {},
 ): Promise<void> {
   const from = options.from ?? rc.buyer
   const latest = await rc.chain.provider.getBlock('latest')
@@ -132,6 +132,7 @@ export async function openEscrow(
       options.vaultId ?? rc.vaultId,
       options.expiresAt ?? BigInt((latest?.timestamp ?? 0) + 7200),
       options.amount ?? BigInt(rc.manifest.policy.price),
+      options.minQuality ?? 0,
     )
 }
 
