@@ -13,6 +13,7 @@ import {
   heContext,
   isSandboxError,
   loadSecretKey,
+  minQualityOf,
   parseSpec,
   planPrivacy,
   readManifest,
@@ -214,7 +215,7 @@ export class VaultAgent {
     await checkEscrow(
       vault.chain,
       job.jobId,
-      request,
+      { vaultId: request.vaultId, buyer: request.buyer, minQuality: minQualityOf(spec) },
       this.#init.minEscrowLockSeconds ?? DEFAULT_MIN_ESCROW_LOCK_SECONDS,
     )
     const sealed = buildRelease({

@@ -28,7 +28,9 @@ describe('the agent seals only against an escrow that pays for the request', () 
   it('accepts an open, bound, priced escrow locked long enough', async () => {
     const { jobId } = await openEscrow(t.chain, t.net, PRICE)
     const vaultId = (await ctx.market.escrowOf(jobId)).vaultId
-    expect(await refusal(checkEscrow(ctx, jobId, { vaultId, buyer: buyer() }, 600))).toBe('sealed')
+    expect(await refusal(checkEscrow(ctx, jobId, { vaultId, buyer: buyer(), minQuality: 0 }, 600))).toBe(
+      'sealed',
+    )
   })
 
   it('refuses an escrow for another vault, by another buyer, below the price, or none at all', async () => {
@@ -36,25 +38,46 @@ describe('the agent seals only against an escrow that pays for the request', () 
     const own = await openEscrow(t.chain, t.net, 0n)
     const seller = await openEscrow(t.chain, t.net, PRICE)
     const sellerVault = (await ctx.market.escrowOf(seller.jobId)).vaultId
-    expect(await refusal(checkEscrow(ctx, own.jobId, { vaultId: sellerVault, buyer: buyer() }, 600))).toBe(
-      'ESCROW_MISMATCH',
-    )
+    expect(
+      await refusal(
+        checkEscrow(ctx, own.jobId, { vaultId: sellerVault, buyer: buyer(), minQuality: 0 }, 600),
+      ),
+    ).toBe('ESCROW_MISMATCH')
     const other = t.chain.wallet(3).address.toLowerCase() as Address
-    expect(await refusal(checkEscrow(ctx, seller.jobId, { vaultId: sellerVault, buyer: other }, 600))).toBe(
-      'ESCROW_MISMATCH',
-    )
+    expect(
+      await refusal(
+        checkEscrow(ctx, seller.jobId, { vaultId: sellerVault, buyer: other, minQuality: 0 }, 600),
+      ),
+    ).toBe('ESCROW_MISMATCH')
     // The owner raised the price after the escrow was opened.
     await t.net.connect(t.chain.wallet(1)).vaults.update(sellerVault, {
       manifestHash: sellerVault,
       policyHash: randomHash(),
       price: PRICE + 1n,
     })
-    expect(await refusal(checkEscrow(ctx, seller.jobId, { vaultId: sellerVault, buyer: buyer() }, 600))).toBe(
+    expect(
+      await refusal(
+        checkEscrow(ctx, seller.jobId, { vaultId: sellerVault, buyer: buyer(), minQuality: 0 }, 600),
+      ),
+    ).toBe('ESCROW_MISMATCH')
+    expect(
+      await refusal(
+        checkEscrow(ctx, randomHash() as Hex32, { vaultId: sellerVault, buyer: buyer(), minQuality: 0 }, 600),
+      ),
+    ).toBe('ESCROW_MISMATCH')
+  })
+
+  it('refuses an escrow bound to another minimum quality than the signed spec states', async () => {
+    // The buyer signed a spec with no minimum but escrowed one of 1: the owner would seal the result
+    // and, short of a perfect score, never be paid.
+    const { jobId } = await openEscrow(t.chain, t.net, PRICE, 1_000_000)
+    const vaultId = (await ctx.market.escrowOf(jobId)).vaultId
+    expect(await refusal(checkEscrow(ctx, jobId, { vaultId, buyer: buyer(), minQuality: 0 }, 600))).toBe(
       'ESCROW_MISMATCH',
     )
     expect(
-      await refusal(checkEscrow(ctx, randomHash() as Hex32, { vaultId: sellerVault, buyer: buyer() }, 600)),
-    ).toBe('ESCROW_MISMATCH')
+      await refusal(checkEscrow(ctx, jobId, { vaultId, buyer: buyer(), minQuality: 1_000_000 }, 600)),
+    ).toBe('sealed')
   })
 
   it('refuses an escrow about to expire', async () => {
@@ -62,7 +85,11 @@ describe('the agent seals only against an escrow that pays for the request', () 
     const vaultId = (await ctx.market.escrowOf(jobId)).vaultId
     await t.chain.provider.send('evm_increaseTime', [Number(expiresAt - now) - 300])
     await t.chain.provider.send('evm_mine', [])
-    expect(await refusal(checkEscrow(ctx, jobId, { vaultId, buyer: buyer() }, 600))).toBe('ESCROW_EXPIRING')
-    expect(await refusal(checkEscrow(ctx, jobId, { vaultId, buyer: buyer() }, 60))).toBe('sealed')
+    expect(await refusal(checkEscrow(ctx, jobId, { vaultId, buyer: buyer(), minQuality: 0 }, 600))).toBe(
+      'ESCROW_EXPIRING',
+    )
+    expect(await refusal(checkEscrow(ctx, jobId, { vaultId, buyer: buyer(), minQuality: 0 }, 60))).toBe(
+      'sealed',
+    )
   })
 })

@@ -17,7 +17,10 @@ export const DEFAULT_MIN_DEADLINE_HEIGHTS = 5
 export async function checkEscrow(
   chain: Pick<ChainContext, 'market' | 'vaults' | 'provider'>,
   jobId: Hex32,
-  request: Pick<JobRequest, 'vaultId' | 'buyer'>,
+  request: Pick<JobRequest, 'vaultId' | 'buyer'> & {
+    /** the least quality score the signed spec pays for, fixed point (sandbox minQualityOf) */
+    readonly minQuality: number
+  },
   minLockSeconds: number,
 ): Promise<void> {
   const [escrow, vault, latest] = await Promise.all([

@@ -95,16 +95,17 @@ export async function startRulesChain(): Promise<RulesChain> {
   }
 }
 
-/** A buyer-signed request for the regression spec on `vaultId` (the seller's vault by default). */
+/** A buyer-signed request for `spec` (the regression spec by default) on `vaultId` (the seller's vault by default). */
 export function jobRequest(
   rc: RulesChain,
-  options: { vaultId?: Hex32; deadline?: number; buyer?: Wallet } = {},
+  options: { vaultId?: Hex32; deadline?: number; buyer?: Wallet; spec?: unknown } = {},
 ): { signed: SignedJobRequest; jobId: Hex32 } {
   const buyer = options.buyer ?? rc.buyer
+  const spec = options.spec ?? REGRESSION_SPEC
   const request: JobRequest = {
     version: 1,
     vaultId: options.vaultId ?? rc.vaultId,
-    algorithm: { specHash: specHash(REGRESSION_SPEC), spec: REGRESSION_SPEC as never },
+    algorithm: { specHash: specHash(spec), spec: spec as never },
     buyer: buyer.address.toLowerCase() as Address,
     maxPrice: rc.manifest.policy.price,
     deadline: options.deadline ?? 50,

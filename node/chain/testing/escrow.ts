@@ -11,11 +11,15 @@ import {
 
 export const randomHash = (): Hex32 => toHex(randomBytes(32))
 
-/** Dev account 1 registers a fresh vault at `price`; dev account 2 escrows a job on it for two hours. */
+/**
+ * Dev account 1 registers a fresh vault at `price`; dev account 2 escrows a job on it for two hours,
+ * paying only for a quality score of at least `minQuality` (fixed point).
+ */
 export async function openEscrow(
   chain: DevChain,
   net: TestNetwork,
   price: bigint,
+  minQuality = 0,
 ): Promise<{ jobId: Hex32; expiresAt: bigint; now: bigint }> {
   const vaultId = randomHash()
   await net.connect(chain.wallet(1)).vaults.register(vaultId, {
@@ -26,7 +30,7 @@ export async function openEscrow(
   const jobId = randomHash()
   const now = BigInt((await chain.provider.getBlock('latest'))!.timestamp)
   const expiresAt = now + 7200n
-  await net.connect(chain.wallet(2)).market.openJob(jobId, vaultId, expiresAt, price)
+  await net.connect(chain.wallet(2)).market.openJob(jobId, vaultId, expiresAt, price, minQuality)
   return { jobId, expiresAt, now }
 }
 
