@@ -9,7 +9,8 @@ export const DEFAULT_MIN_DEADLINE_HEIGHTS = 5
 
 /**
  * Refuses to seal a result to a buyer unless the job's escrow pays for it: open, bound to this
- * request's vault and buyer, at least the vault's on-chain price, and locked for `minLockSeconds`
+ * request's vault and buyer, at least the vault's on-chain price, paying for the least quality score
+ * the signed spec states (a higher one would let the buyer keep the result unpaid), and locked for `minLockSeconds`
  * more of chain time. Sealing is the moment the buyer gets the result, so past it only the escrow
  * (released, anchored and settled before the buyer may refund it) stands between the owner and an
  * unpaid result.
@@ -42,6 +43,11 @@ export async function checkEscrow(
     throw refuse(
       'ESCROW_MISMATCH',
       `the escrow holds ${escrow.amount} wei, the vault's price is ${vault.price}`,
+    )
+  if (escrow.minQuality !== request.minQuality)
+    throw refuse(
+      'ESCROW_MISMATCH',
+      `the escrow pays for a quality score of at least ${escrow.minQuality}, the signed spec states ${request.minQuality} (fixed point)`,
     )
   const now = BigInt(latest?.timestamp ?? Math.floor(Date.now() / 1000))
   if (escrow.expiresAt < now + BigInt(minLockSeconds)) {

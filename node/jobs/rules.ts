@@ -3,6 +3,7 @@ import {
   type Eip712Domain,
   type Hex32,
   jobIdOf,
+  QUALITY_SCALE,
   type Release,
   type ResultCertificate,
   type SignedJobRequest,
@@ -14,7 +15,9 @@ import {
   type CompileLimits,
   isSandboxError,
   MICROS,
+  minQualityOf,
   type PrivacyPlan,
+  parseSpec,
   privacyOf,
   type VaultManifest,
 } from '../../sandbox/index.ts'
@@ -101,7 +104,8 @@ export function checkAdmission(ctx: RuleContext, signed: SignedJobRequest): Verd
 /**
  * The job is paid for as the buyer signed it: an open escrow, opened by the
  * request's buyer, for the request's vault, at least the vault's price on
- * chain, and locked until the job can have completed and settled.
+ * chain, paying for the least quality score the signed spec states, and
+ * locked until the job can have completed and settled.
  */
 function checkEscrow(ctx: RuleContext, { request }: SignedJobRequest): Verdict {
   const jobId = jobIdOf(request)
@@ -129,6 +133,14 @@ function checkEscrow(ctx: RuleContext, { request }: SignedJobRequest): Verdict {
     return no(
       'ESCROW_BELOW_PRICE',
       `job ${jobId}: escrow ${escrow.amount} wei is below the vault's price ${vault.price} ${at}`,
+    )
+  }
+  // The spec parsed already (jobPrivacy) before the escrow is checked.
+  const minQuality = minQualityOf(parseSpec(request.algorithm.spec))
+  if (escrow.minQuality !== minQuality) {
+    return no(
+      'ESCROW_WRONG_MIN_QUALITY',
+      `job ${jobId}: the escrow pays for a quality score of at least ${escrow.minQuality / QUALITY_SCALE}, the signed spec states ${minQuality / QUALITY_SCALE}`,
     )
   }
   const heightsLeft = BigInt(Math.max(0, request.deadline - ctx.height))
