@@ -266,21 +266,25 @@ describe('Anchor', () => {
   })
 })
 
+const price = ETH / 10n
+
+/** A job escrowing `escrow` (the vault's price by default) that pays for a score of at least `minQuality`. */
+async function openJob(
+  minQuality = 0,
+  escrow = price,
+): Promise<{ jobId: Hex32; vaultId: Hex32; expiresAt: bigint }> {
+  const vaultId = randomHash()
+  await net
+    .connect(owner())
+    .vaults.register(vaultId, { manifestHash: vaultId, policyHash: randomHash(), price })
+  const jobId = randomHash()
+  const now = BigInt((await chain.provider.getBlock('latest'))!.timestamp)
+  const expiresAt = now + 7200n
+  await net.connect(buyer()).market.openJob(jobId, vaultId, expiresAt, escrow, minQuality)
+  return { jobId, vaultId, expiresAt }
+}
+
 describe('JobMarket', () => {
-  const price = ETH / 10n
-
-  async function openJob(): Promise<{ jobId: Hex32; vaultId: Hex32; expiresAt: bigint }> {
-    const vaultId = randomHash()
-    await net
-      .connect(owner())
-      .vaults.register(vaultId, { manifestHash: vaultId, policyHash: randomHash(), price })
-    const jobId = randomHash()
-    const now = BigInt((await chain.provider.getBlock('latest'))!.timestamp)
-    const expiresAt = now + 7200n
-    await net.connect(buyer()).market.openJob(jobId, vaultId, expiresAt, price)
-    return { jobId, vaultId, expiresAt }
-  }
-
   it('pays the vault owner and the certifying validators once', async () => {
     const { jobId } = await openJob()
     const resultHash = randomHash()
@@ -404,6 +408,107 @@ describe('JobMarket', () => {
     await expectRevert(net.connect(buyer()).vaults.deactivate(vaultId), 'NotVaultOwner')
     await vaults.deactivate(vaultId)
     await expectRevert(market.openJob(randomHash(), vaultId, now + 7200n, price), 'VaultInactive')
+  })
+})
+
+/**
+ * Finding: JobMarket recorded the least quality score a buyer pays for, and settle paid the owner in
+ * full whatever the certified score. These tests hold the contract to settlement by score: below the
+ * minimum the buyer is refunded less the validators' evaluation fee (their share of a paid job), the
+ * owner gets nothing, and no party can change which happens.
+ */
+describe('JobMarket: settlement by the certified quality score', () => {
+  const fee = (escrow: bigint) => (escrow * 2000n) / 10_000n
+  const addr = (w: { address: string }) => w.address.toLowerCase() as Hex32
+
+  /** Anchors a block releasing `jobId` with `score`, precommitted by the first `signers` validators. */
+  async function release(jobId: Hex32, score: number, height: number, signers = 4) {
+    const resultHash = randomHash()
+    const block = blockAt(height, jobId, randomHash(), resultHash, score)
+    const header = blockHeader(block)
+    const precommits = net.precommit(header, 0, net.validatorKeys.slice(0, signers))
+    await net
+      .connect(chain.wallet(0))
+      .anchor.anchor({ header, round: 0, validatorSet: net.validatorSet, precommits })
+    const bitmap = precommitBitmap(net.validatorSet, precommits).signers
+    return { resultHash, block, proof: proofFor(block, 0, bitmap), precommits }
+  }
+
+  it('refunds the buyer less the evaluation fee when the certified score is below the minimum', async () => {
+    const { jobId } = await openJob(900_000)
+    const { resultHash, proof, precommits } = await release(jobId, 500_000, 30, 3)
+    const market = net.connect(reporter()).market
+    await market.settle(jobId, resultHash, 500_000, proof)
+    const each = fee(price) / 3n
+    expect(await market.balance(addr(owner()))).toBe(0n)
+    for (const p of precommits) expect(await market.balance(p.validator)).toBe(each)
+    expect(await market.balance(addr(buyer()))).toBe(price - 3n * each)
+    expect((await market.job(jobId)).status).toBe('rejected')
+  })
+
+  it('refuses a forged score, above or below the minimum, from anyone', async () => {
+    const { jobId } = await openJob(900_000)
+    const { resultHash, proof } = await release(jobId, 500_000, 31)
+    // The owner claims the minimum was reached; the buyer claims a worse score: the leaf says 500,000.
+    await expectRevert(net.connect(owner()).market.settle(jobId, resultHash, 900_000, proof), 'InvalidProof')
+    await expectRevert(
+      net.connect(owner()).market.settle(jobId, resultHash, 1_000_000, proof),
+      'InvalidProof',
+    )
+    await expectRevert(net.connect(buyer()).market.settle(jobId, resultHash, 0, proof), 'InvalidProof')
+    expect((await net.connect(buyer()).market.job(jobId)).status).toBe('open')
+  })
+
+  it('gives a buyer no full refund of a below-minimum job: the fee is paid whatever it tries', async () => {
+    const { jobId } = await openJob(900_000)
+    const { resultHash, proof } = await release(jobId, 899_999, 32)
+    const market = net.connect(buyer()).market
+    // A release is not a failure, and the escrow is not expired.
+    await expectRevert(market.refundFailed(jobId, proof), 'InvalidProof')
+    await expectRevert(market.refundExpired(jobId), 'NotExpired')
+    await market.settle(jobId, resultHash, 899_999, proof)
+    await chain.provider.send('evm_increaseTime', [7200 + Number(await market.settlementGrace()) + 1])
+    await expectRevert(market.refundExpired(jobId), 'JobNotOpen')
+    await expectRevert(market.settle(jobId, resultHash, 899_999, proof), 'JobNotOpen')
+    expect(await market.balance(addr(buyer()))).toBe(price - fee(price))
+  })
+
+  it('pays out an escrow to the wei, paid or rejected, whatever the rounding', async () => {
+    const escrow = price + 7n
+    const { jobId: paid } = await openJob(500_000, escrow)
+    const { jobId: rejected } = await openJob(500_000, escrow)
+    const a = await release(paid, 500_000, 33, 3)
+    const b = await release(rejected, 499_999, 34, 3)
+    const market = net.connect(reporter()).market
+    await market.settle(paid, a.resultHash, 500_000, a.proof)
+    await market.settle(rejected, b.resultHash, 499_999, b.proof)
+    const each = fee(escrow) / 3n
+    expect(await market.balance(addr(owner()))).toBe(escrow - 3n * each)
+    expect(await market.balance(addr(buyer()))).toBe(escrow - 3n * each)
+    for (const p of a.precommits) expect(await market.balance(p.validator)).toBe(2n * each)
+    const credited = [owner(), buyer()].map((w) => market.balance(addr(w)))
+    const validators = a.precommits.map((p) => market.balance(p.validator))
+    const total = (await Promise.all([...credited, ...validators])).reduce((x, y) => x + y, 0n)
+    expect(total).toBe(2n * escrow)
+    expect(await chain.provider.getBalance(market.address)).toBeGreaterThanOrEqual(2n * escrow)
+  })
+
+  it('pays a job with no minimum as before, whatever its score', async () => {
+    const { jobId } = await openJob(0)
+    const { resultHash, proof } = await release(jobId, 0, 35)
+    const market = net.connect(reporter()).market
+    await market.settle(jobId, resultHash, 0, proof)
+    const each = fee(price) / 4n
+    expect((await market.job(jobId)).status).toBe('paid')
+    expect(await market.balance(addr(owner()))).toBe(price - 4n * each)
+    expect(await market.balance(addr(buyer()))).toBe(0n)
+  })
+
+  it('pays a job whose score equals the minimum', async () => {
+    const { jobId } = await openJob(1_000_000)
+    const { resultHash, proof } = await release(jobId, 1_000_000, 36)
+    await net.connect(reporter()).market.settle(jobId, resultHash, 1_000_000, proof)
+    expect((await net.connect(reporter()).market.job(jobId)).status).toBe('paid')
   })
 })
 
