@@ -84,12 +84,19 @@ export async function prepareSeller(options: {
   return { vaultId: manifest.vaultId as Hex32, recordCount: manifest.recordCount, vault, keys, ownerKey }
 }
 
-/** The escrow's settlement as the chain reports it; `byNode`: the validators settled it unasked. */
+/**
+ * The escrow's settlement as the chain reports it; `byNode`: the validators settled it unasked.
+ * `rejected`: the certified score was below the spec's minQuality, so `buyer` got the escrow back less
+ * the validators' evaluation fee.
+ */
 export interface Settlement {
   readonly status: JobSettlement['status']
   readonly txHash: JobSettlement['txHash']
   readonly owner: JobSettlement['owner']
+  readonly buyer: JobSettlement['buyer']
   readonly validators: NonNullable<JobSettlement['validators']>
+  readonly qualityScore?: number
+  readonly minQuality?: number
   readonly byNode: boolean
 }
 
@@ -153,7 +160,10 @@ export async function runDemoJob(options: {
       status: settled.status,
       txHash: settled.txHash,
       owner: settled.owner,
+      buyer: settled.buyer,
       validators: settled.validators ?? [],
+      ...(settled.qualityScore === undefined ? {} : { qualityScore: settled.qualityScore }),
+      ...(settled.minQuality === undefined ? {} : { minQuality: settled.minQuality }),
       byNode: anchored.settlement !== undefined && !settled.sentNow,
     }
 
@@ -228,6 +238,9 @@ export function printReport(report: DemoReport, say: Say, elapsed: () => string)
           ? [['owner', settlement.owner.address, formatEther(settlement.owner.amount)]]
           : []),
         ...settlement.validators.map((v) => ['validator', v.address, formatEther(v.amount)]),
+        ...(settlement.buyer
+          ? [['buyer', settlement.buyer.address, formatEther(settlement.buyer.amount)]]
+          : []),
       ],
     ),
   )

@@ -79,7 +79,7 @@ export interface ChainVault {
 }
 
 export interface ChainJob {
-  readonly status: 'none' | 'open' | 'paid' | 'refunded'
+  readonly status: 'none' | 'open' | 'paid' | 'refunded' | 'rejected'
   readonly amount: bigint
 }
 

@@ -80,4 +80,28 @@ describe('settler', () => {
     expect((await market.job(released)).status).toBe('paid')
     expect((await market.job(failed)).status).toBe('refunded')
   })
+
+  it('records a release below the escrow’s minimum quality as rejected: the buyer refunded less the fee', async () => {
+    const jobId = (await openEscrow(t.chain, t.net, PRICE, 900_000)).jobId
+    const release = releaseOf(t.net, jobId, 899_999)
+    const decided = decidedBlock(t.net, 4, { released: [release], failed: [], signers: [0, 1, 2, 3] })
+    const chain = await clientFor(2)
+    await chain.anchorBlock(decided)
+    const settled = new Map<Hex32, Settlement>()
+    const settler = createSettler({ chain, onSettled: (id, s) => settled.set(id, s) })
+    settler.submit({ ...decided, block: { released: [release], failed: [], certified: [] }, byUs: true })
+    const rejected = await until(() => settled.get(jobId))
+    await settler.stop()
+
+    const each = (PRICE * 2000n) / 10_000n / 4n
+    expect(rejected).toMatchObject({
+      status: 'rejected',
+      qualityScore: 899_999,
+      minQuality: 900_000,
+      buyer: { address: t.chain.wallet(2).address.toLowerCase(), amount: String(PRICE - 4n * each) },
+    })
+    expect(rejected.owner).toBeUndefined()
+    expect(rejected.validators).toHaveLength(4)
+    expect((await t.net.connect(t.chain.wallet(0)).market.job(jobId)).status).toBe('rejected')
+  })
 })

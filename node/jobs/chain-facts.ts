@@ -2,7 +2,7 @@ import type { Address, Hex32 } from '../../protocol/index.ts'
 
 /** A job's escrow as the JobMarket recorded it at one chain block. */
 export interface EscrowFact {
-  readonly status: 'open' | 'paid' | 'refunded'
+  readonly status: 'open' | 'paid' | 'refunded' | 'rejected'
   readonly buyer: Address
   readonly vaultId: Hex32
   readonly amount: bigint

@@ -10,16 +10,23 @@ import { type ChainContext, onChain } from './chain.ts'
 import { ClientError } from './errors.ts'
 import type { DecidedBlock, JobRecord } from './types.ts'
 
-/** How a job's escrow was closed on chain: by a proven release (paid), a proven failure or expiry (refunded). */
+/**
+ * How a job's escrow was closed on chain: by a proven release (paid; rejected when its certified
+ * score is below the escrow's minimum, the buyer refunded less the evaluation fee), a proven failure
+ * or expiry (refunded).
+ */
 export interface JobSettlement {
   readonly jobId: Hex32
-  readonly status: 'paid' | 'refunded'
+  readonly status: 'paid' | 'rejected' | 'refunded'
   readonly txHash: Hex32
   /** Whether this call sent that transaction; false when the job was already settled. */
   readonly sentNow: boolean
   readonly owner?: Credit
   readonly validators?: readonly Credit[]
   readonly buyer?: Credit
+  /** Rejected only: the certified score and the minimum it fell short of, fixed point (QUALITY_SCALE). */
+  readonly qualityScore?: number
+  readonly minQuality?: number
 }
 
 /** What Client.settle needs of the client: the node's record and blocks, and its one-at-a-time sender. */

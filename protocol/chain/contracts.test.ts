@@ -353,6 +353,7 @@ describe('JobMarket', () => {
       expiresAt,
       status: 'open',
       minQuality: 0,
+      evaluationFee: (price * 2000n) / 10_000n,
     })
     await chain.provider.send('evm_increaseTime', [7300])
     const resultHash = randomHash()
@@ -436,6 +437,10 @@ describe('JobMarket: settlement by the certified quality score', () => {
 
   it('refunds the buyer less the evaluation fee when the certified score is below the minimum', async () => {
     const { jobId } = await openJob(900_000)
+    expect(await net.connect(buyer()).market.escrowOf(jobId)).toMatchObject({
+      minQuality: 900_000,
+      evaluationFee: fee(price),
+    })
     const { resultHash, proof, precommits } = await release(jobId, 500_000, 30, 3)
     const market = net.connect(reporter()).market
     await market.settle(jobId, resultHash, 500_000, proof)
@@ -444,6 +449,14 @@ describe('JobMarket: settlement by the certified quality score', () => {
     for (const p of precommits) expect(await market.balance(p.validator)).toBe(each)
     expect(await market.balance(addr(buyer()))).toBe(price - 3n * each)
     expect((await market.job(jobId)).status).toBe('rejected')
+    expect(await market.closing(jobId)).toMatchObject({
+      status: 'rejected',
+      qualityScore: 500_000,
+      minQuality: 900_000,
+      buyer: addr(buyer()),
+      refund: price - 3n * each,
+      perValidator: each,
+    })
   })
 
   it('refuses a forged score, above or below the minimum, from anyone', async () => {

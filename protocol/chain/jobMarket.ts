@@ -3,7 +3,8 @@ import type { Address, Hex32 } from '../hex.ts'
 import { type OutcomeProof, outcomeProofArg } from './anchor.ts'
 import { boundContract } from './transact.ts'
 
-export const JOB_STATUS = ['none', 'open', 'paid', 'refunded'] as const
+/** JobMarket.Status in declaration order; `rejected`: released below the escrow's minimum quality. */
+export const JOB_STATUS = ['none', 'open', 'paid', 'refunded', 'rejected'] as const
 export type JobStatus = (typeof JOB_STATUS)[number]
 
 export interface JobRecord {
@@ -25,9 +26,11 @@ export interface EscrowBinding {
   readonly status: JobStatus
   /** The least certified quality score the escrow pays for, fixed point (QUALITY_SCALE); 0 for any. */
   readonly minQuality: number
+  /** Wei the certifying validators keep of a job released below `minQuality` (their share when paid). */
+  readonly evaluationFee: bigint
 }
 
-/** How a job's escrow was closed on chain, read back from its JobPaid or JobRefunded event. */
+/** How a job's escrow was closed on chain, read back from its JobPaid, JobRejected or JobRefunded event. */
 export type EscrowClosing =
   | {
       readonly status: 'paid'
@@ -35,6 +38,19 @@ export type EscrowClosing =
       readonly blockNumber: number
       readonly owner: Address
       readonly ownerAmount: bigint
+      /** Credited to each validator the anchoring proof named. */
+      readonly perValidator: bigint
+    }
+  | {
+      readonly status: 'rejected'
+      readonly txHash: Hex32
+      readonly blockNumber: number
+      /** The certified score, below the escrow's minimum; both fixed point (QUALITY_SCALE). */
+      readonly qualityScore: number
+      readonly minQuality: number
+      readonly buyer: Address
+      /** The escrow less the evaluation fee, credited to the buyer. */
+      readonly refund: bigint
       /** Credited to each validator the anchoring proof named. */
       readonly perValidator: bigint
     }
@@ -82,14 +98,10 @@ export function connectJobMarket(address: string, runner: ContractRunner) {
     balance: async (who: Address) => (await c.read('balances', who)) as bigint,
     settlementGrace: async () => (await c.read('settlementGrace')) as bigint,
     escrowOf: async (jobId: Hex32): Promise<EscrowBinding> => {
-      const [vaultId, buyer, amount, expiresAt, status, minQuality] = (await c.read('escrowOf', jobId)) as [
-        Hex32,
-        string,
-        bigint,
-        bigint,
-        bigint,
-        bigint,
-      ]
+      const [vaultId, buyer, amount, expiresAt, status, minQuality, evaluationFee] = (await c.read(
+        'escrowOf',
+        jobId,
+      )) as [Hex32, string, bigint, bigint, bigint, bigint, bigint]
       return {
         vaultId,
         buyer: buyer.toLowerCase() as Address,
@@ -97,15 +109,17 @@ export function connectJobMarket(address: string, runner: ContractRunner) {
         expiresAt,
         status: JOB_STATUS[Number(status)]!,
         minQuality: Number(minQuality),
+        evaluationFee,
       }
     },
     /** The event that closed a job's escrow, searched from `fromBlock`; undefined while it is open. */
     closing: async (jobId: Hex32, fromBlock = 0): Promise<EscrowClosing | undefined> => {
-      const [paid, refunded] = await Promise.all([
+      const [paid, rejected, refunded] = await Promise.all([
         c.contract.queryFilter(c.contract.filters.JobPaid!(jobId), fromBlock),
+        c.contract.queryFilter(c.contract.filters.JobRejected!(jobId), fromBlock),
         c.contract.queryFilter(c.contract.filters.JobRefunded!(jobId), fromBlock),
       ])
-      const log = paid[0] ?? refunded[0]
+      const log = paid[0] ?? rejected[0] ?? refunded[0]
       if (log === undefined) return undefined
       const parsed = c.contract.interface.parseLog(log)
       if (parsed === null) return undefined
@@ -116,6 +130,17 @@ export function connectJobMarket(address: string, runner: ContractRunner) {
           ...at,
           owner: (parsed.args.owner as string).toLowerCase() as Address,
           ownerAmount: parsed.args.ownerAmount as bigint,
+          perValidator: parsed.args.perValidator as bigint,
+        }
+      }
+      if (parsed.name === 'JobRejected') {
+        return {
+          status: 'rejected',
+          ...at,
+          qualityScore: Number(parsed.args.qualityScore),
+          minQuality: Number(parsed.args.minQuality),
+          buyer: (parsed.args.buyer as string).toLowerCase() as Address,
+          refund: parsed.args.refund as bigint,
           perValidator: parsed.args.perValidator as bigint,
         }
       }

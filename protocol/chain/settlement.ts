@@ -10,12 +10,23 @@ export interface Credit {
 
 export type SettlementCredits =
   | { readonly status: 'paid'; readonly owner: Credit; readonly validators: Credit[] }
+  | {
+      readonly status: 'rejected'
+      /** the certified score and the escrow's minimum it fell short of, fixed point (QUALITY_SCALE) */
+      readonly qualityScore: number
+      readonly minQuality: number
+      /** the escrow less the evaluation fee */
+      readonly buyer: Credit
+      /** the evaluation fee, split as a paid job's validator share */
+      readonly validators: Credit[]
+    }
   | { readonly status: 'refunded'; readonly buyer: Credit }
 
 /**
- * Who JobMarket credited when it closed an escrow: the owner and each validator the proof's signers
- * bitmap named over the epoch's set (JobPaid gives the per-validator amount, not the names), or the
- * buyer. The amounts are the event's, so this describes what the chain did, not what it should do.
+ * Who JobMarket credited when it closed an escrow: the owner (paid) or the buyer (rejected, below the
+ * minimum quality) and each validator the proof's signers bitmap named over the epoch's set (the
+ * event gives the per-validator amount, not the names), or only the buyer (refunded). The amounts are
+ * the event's, so this describes what the chain did, not what it should do.
  */
 export function settlementCredits(
   closing: EscrowClosing,
@@ -25,11 +36,21 @@ export function settlementCredits(
   if (closing.status === 'refunded') {
     return { status: 'refunded', buyer: { address: closing.buyer, amount: String(closing.amount) } }
   }
+  const validators = members
+    .filter((_, i) => ((signers >> BigInt(i)) & 1n) === 1n)
+    .map((m) => ({ address: m.address.toLowerCase() as Address, amount: String(closing.perValidator) }))
+  if (closing.status === 'rejected') {
+    return {
+      status: 'rejected',
+      qualityScore: closing.qualityScore,
+      minQuality: closing.minQuality,
+      buyer: { address: closing.buyer, amount: String(closing.refund) },
+      validators,
+    }
+  }
   return {
     status: 'paid',
     owner: { address: closing.owner, amount: String(closing.ownerAmount) },
-    validators: members
-      .filter((_, i) => ((signers >> BigInt(i)) & 1n) === 1n)
-      .map((m) => ({ address: m.address.toLowerCase() as Address, amount: String(closing.perValidator) })),
+    validators,
   }
 }

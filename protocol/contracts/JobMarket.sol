@@ -5,15 +5,19 @@ import {Anchor} from "./Anchor.sol";
 import {ValidatorRegistry} from "./ValidatorRegistry.sol";
 import {VaultRegistry} from "./VaultRegistry.sol";
 
-/// @notice Buyer escrow per job. A job ends exactly once: paid on a proven release, refunded on a
-/// proven failure, or refunded once its expiry and a settlement grace period passed with neither
-/// proven. The grace is what lets a release anchored just before expiry still beat the refund.
+/// @notice Buyer escrow per job. A job ends exactly once: paid on a proven release that reached the
+/// buyer's minimum quality score, rejected (refunded less the validators' evaluation fee) on a proven
+/// release below it, refunded on a proven failure, or refunded once its expiry and a settlement grace
+/// period passed with neither proven. The grace is what lets a release anchored just before expiry
+/// still beat the refund.
 contract JobMarket {
     enum Status {
         None,
         Open,
         Paid,
-        Refunded
+        Refunded,
+        /// @dev Released below the escrow's minimum quality: the buyer got the escrow back less the fee.
+        Rejected
     }
 
     struct Job {
@@ -34,7 +38,8 @@ contract JobMarket {
     VaultRegistry public immutable vaults;
     ValidatorRegistry public immutable validators;
     /// @notice Share of the escrow for the vault owner; the rest is split equally among the
-    /// validators whose precommits anchored the settling block.
+    /// validators whose precommits anchored the settling block. That rest is also the evaluation fee
+    /// of a job released below its minimum quality: validators earn the same whatever the score.
     uint256 public immutable ownerShareBps;
     /// @notice Shortest escrow lifetime a buyer may choose, so the network has time to settle.
     uint256 public immutable minJobDuration;
@@ -56,6 +61,17 @@ contract JobMarket {
         uint32 qualityScore,
         address owner,
         uint256 ownerAmount,
+        uint256 perValidator
+    );
+    /// @notice A release proven below the escrow's minimum quality: the buyer is refunded `refund`, the
+    /// escrow less the evaluation fee, and each certifying validator credited `perValidator`.
+    event JobRejected(
+        bytes32 indexed jobId,
+        bytes32 resultHash,
+        uint32 qualityScore,
+        uint32 minQuality,
+        address buyer,
+        uint256 refund,
         uint256 perValidator
     );
     event JobRefunded(bytes32 indexed jobId, address buyer, uint256 amount);
@@ -103,29 +119,29 @@ contract JobMarket {
         emit JobOpened(jobId, vaultId, msg.sender, msg.value, minQuality);
     }
 
-    /// @notice Pays the vault owner and the certifying validators for a release proven on the Anchor.
+    /// @notice Settles a release proven on the Anchor by its certified quality score: at or above the
+    /// escrow's minimum, pays the vault owner and the certifying validators; below it, pays the
+    /// validators the same (their evaluation fee) and refunds the rest to the buyer. The score comes
+    /// from the proven leaf, so whoever sends this cannot choose the branch.
     function settle(bytes32 jobId, bytes32 resultHash, uint32 qualityScore, Anchor.OutcomeProof calldata proof)
         external
     {
         Job storage job = openJobOf(jobId);
         if (!anchor.verifyResult(jobId, resultHash, qualityScore, proof)) revert InvalidProof();
-        job.status = Status.Paid;
+        bool reached = qualityScore >= job.minQuality;
+        job.status = reached ? Status.Paid : Status.Rejected;
 
-        (address owner,,,,) = vaults.vaults(job.vaultId);
-        uint256 validatorShare = (job.escrow * (BPS - ownerShareBps)) / BPS;
-        uint256[] memory set = validators.epochSet(proof.epoch);
-        uint256 count;
-        for (uint256 i; i < set.length; ++i) {
-            if ((proof.signers >> i) & 1 == 1) ++count;
+        (uint256 each, uint256 credited) = creditValidators(evaluationFeeOf(job.escrow), proof);
+        // Rounding dust stays with the remainder, so the escrow is paid out exactly.
+        uint256 rest = job.escrow - credited;
+        if (reached) {
+            (address owner,,,,) = vaults.vaults(job.vaultId);
+            balances[owner] += rest;
+            emit JobPaid(jobId, resultHash, qualityScore, owner, rest, each);
+        } else {
+            balances[job.buyer] += rest;
+            emit JobRejected(jobId, resultHash, qualityScore, job.minQuality, job.buyer, rest, each);
         }
-        uint256 each = validatorShare / count;
-        for (uint256 i; i < set.length; ++i) {
-            if ((proof.signers >> i) & 1 == 1) balances[address(uint160(set[i]))] += each;
-        }
-        // Rounding dust goes to the owner so the escrow is paid out exactly.
-        uint256 ownerAmount = job.escrow - each * count;
-        balances[owner] += ownerAmount;
-        emit JobPaid(jobId, resultHash, qualityScore, owner, ownerAmount, each);
     }
 
     /// @notice Refund on a failure the network anchored: the deadline passed without a release.
@@ -143,15 +159,25 @@ contract JobMarket {
     }
 
     /// @notice What a job's escrow is bound to, for nodes and vault agents to check against the signed
-    /// request: the vault it pays, the buyer refunds go to, the amount locked, its expiry, and the least
-    /// quality score it pays for.
+    /// request: the vault it pays, the buyer refunds go to, the amount locked, its expiry, the least
+    /// quality score it pays for, and the evaluation fee the validators keep if the score falls short.
     function escrowOf(bytes32 jobId)
         external
         view
-        returns (bytes32 vaultId, address buyer, uint256 amount, uint64 expiresAt, Status status, uint32 minQuality)
+        returns (
+            bytes32 vaultId,
+            address buyer,
+            uint256 amount,
+            uint64 expiresAt,
+            Status status,
+            uint32 minQuality,
+            uint256 evaluationFee
+        )
     {
         Job storage job = jobs[jobId];
-        return (job.vaultId, job.buyer, job.escrow, job.expiresAt, job.status, job.minQuality);
+        return (
+            job.vaultId, job.buyer, job.escrow, job.expiresAt, job.status, job.minQuality, evaluationFeeOf(job.escrow)
+        );
     }
 
     function withdraw() external {
@@ -166,6 +192,28 @@ contract JobMarket {
     function openJobOf(bytes32 jobId) private view returns (Job storage job) {
         job = jobs[jobId];
         if (job.status != Status.Open) revert JobNotOpen();
+    }
+
+    /// @dev The validators' share of an escrow, paid or rejected (at most; dust of the split stays).
+    function evaluationFeeOf(uint256 escrow) private view returns (uint256) {
+        return (escrow * (BPS - ownerShareBps)) / BPS;
+    }
+
+    /// @dev Splits `fee` equally among the members of the proof's epoch set its signers bitmap names.
+    function creditValidators(uint256 fee, Anchor.OutcomeProof calldata proof)
+        private
+        returns (uint256 each, uint256 credited)
+    {
+        uint256[] memory set = validators.epochSet(proof.epoch);
+        uint256 count;
+        for (uint256 i; i < set.length; ++i) {
+            if ((proof.signers >> i) & 1 == 1) ++count;
+        }
+        each = fee / count;
+        for (uint256 i; i < set.length; ++i) {
+            if ((proof.signers >> i) & 1 == 1) balances[address(uint160(set[i]))] += each;
+        }
+        credited = each * count;
     }
 
     function refund(bytes32 jobId, Job storage job) private {
