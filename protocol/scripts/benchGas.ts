@@ -14,7 +14,8 @@ import type { BlockHeader } from '../messages/block.ts'
 // npm run bench:gas: gas to anchor one block's commit certificate and results root, per validator
 // count, signer count and job count. Anchoring stores one slot per block, so the job count only
 // changes the per-job share; verifyResult shows what proving one job costs a consumer contract, and
-// settle what closing one job's escrow costs (it proves the job and credits the owner and signers).
+// settle what closing one job's escrow costs (it proves the job and credits the owner and signers;
+// below the escrow's minimum quality, the buyer and signers instead).
 
 const VALIDATOR_COUNTS = [4, 7, 16, 31]
 const JOB_COUNTS = [1, 10, 100, 1000]
@@ -38,6 +39,8 @@ interface Row {
   gasPerJob: number
   verifyResultGas: number
   settleGas: number
+  /** settle of a job certified below its escrow's minimum quality (rejected); blocks of 2+ jobs */
+  settleRejectedGas: number | null
 }
 
 /** Registering an epoch's collective key hash (issue #13) with a quorum of signatures. */
@@ -96,13 +99,23 @@ try {
         const last = results[jobs - 1]!
         const now = BigInt((await chain.provider.getBlock('latest'))!.timestamp)
         await net.connect(chain.wallet(2)).market.openJob(last.jobId, vaultId, now + 7200n, PRICE)
+        // Escrowed before the anchor like the last job, with a minimum just above the certified score.
+        const belowMinimum = jobs < 2 ? undefined : results[jobs - 2]!
+        if (belowMinimum !== undefined) {
+          await net
+            .connect(chain.wallet(2))
+            .market.openJob(belowMinimum.jobId, vaultId, now + 7200n, PRICE, QUALITY + 1)
+        }
         const receipt = await anchor.anchor({ header, round: 0, validatorSet: net.validatorSet, precommits })
-        const proof = {
+        const proofOf = (index: number) => ({
           height: header.height,
           epoch: net.epoch,
           signers: precommitBitmap(net.validatorSet, precommits).signers,
-          path: merkleProof(leaves, jobs - 1),
-        }
+          path: merkleProof(leaves, index),
+        })
+        const proof = proofOf(jobs - 1)
+        const settleRejected = (job: { jobId: Hex32; resultHash: Hex32 }, index: number) =>
+          owner.market.settle(job.jobId, job.resultHash, QUALITY, proofOf(index))
         if (!(await anchor.verifyResult(last.jobId, last.resultHash, QUALITY, proof))) {
           throw new BenchProofError(`bench block at height ${header.height} does not prove its own leaf`)
         }
@@ -110,6 +123,13 @@ try {
           .getFunction('verifyResult')
           .estimateGas(last.jobId, last.resultHash, QUALITY, { ...proof, path: [...proof.path] })
         const settled = await owner.market.settle(last.jobId, last.resultHash, QUALITY, proof)
+        const rejected = belowMinimum === undefined ? undefined : await settleRejected(belowMinimum, jobs - 2)
+        if (
+          belowMinimum !== undefined &&
+          (await owner.market.job(belowMinimum.jobId)).status !== 'rejected'
+        ) {
+          throw new BenchProofError(`the job below its minimum at height ${header.height} was not rejected`)
+        }
         const anchorGas = Number(receipt.gasUsed)
         rows.push({
           validators,
@@ -119,6 +139,7 @@ try {
           gasPerJob: Math.round(anchorGas / jobs),
           verifyResultGas: Number(verifyEstimate) - INTRINSIC_GAS,
           settleGas: Number(settled.gasUsed),
+          settleRejectedGas: rejected === undefined ? null : Number(rejected.gasUsed),
         })
       }
     }
