@@ -9,7 +9,13 @@ import { type DaemonInfo, INFO_FILE } from '../node/daemon.ts'
 import { generatePeerKey } from '../node/p2p/index.ts'
 import { createNetworkNode, type NetworkNode, parsePeerAddress } from '../node/p2p/libp2p.ts'
 import { TOPIC_CODECS } from '../node/ports.ts'
-import { Client, ClientError, generateSealingKey, type JobResult } from '../node/sdk/index.ts'
+import {
+  Client,
+  ClientError,
+  generateSealingKey,
+  type JobResult,
+  type JobSettlement,
+} from '../node/sdk/index.ts'
 import { DEV_PRIVATE_KEYS, type Hex32, signRequest, writeKeystoreFile } from '../protocol/index.ts'
 import { openSecretFile } from '../sandbox/he/keys.ts'
 import { canonicalBytes, loadInto } from '../sandbox/he/serialize.ts'
@@ -99,6 +105,69 @@ describe('seller, buyer and operator through the CLI', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
+  /** The seller's vault agent, serving through two of the nodes. */
+  const serveVault = () =>
+    tcfBackground(
+      [
+        'vault',
+        'serve',
+        '--vault',
+        files('vault'),
+        '--keys',
+        files('keys'),
+        '--node',
+        node,
+        '--node',
+        cluster.nodes[1]!.apiUrl,
+        '--owner-key',
+        files('owner.json'),
+        '--poll-ms',
+        '300',
+        '--passphrase-file',
+        files('pass.txt'),
+      ],
+      ENV,
+    )
+
+  /** The buyer submits the spec in `algo` through another node, as `tcf job submit` does. */
+  const submitJob = (algo: string) =>
+    tcfJson<{ jobId: Hex32; sealingKeyFile: string }>(
+      [
+        'job',
+        'submit',
+        '--vault',
+        vaultId,
+        '--algo',
+        algo,
+        '--node',
+        cluster.nodes[2]!.apiUrl,
+        '--buyer-key',
+        files('buyer.json'),
+        '--deadline-heights',
+        '400',
+        '--passphrase-file',
+        files('pass.txt'),
+      ],
+      ENV,
+    )
+
+  /** `tcf job wait` for the release, each stage a JSON line. */
+  const waitReleased = (jobId: Hex32) =>
+    tcf(['job', 'wait', jobId, '--node', node, '--stage', 'released', '--timeout', '120', '--json'])
+
+  /** Waits for the validators to settle the job's escrow on their own, as its record shows. */
+  const settledByNodes = async (jobId: Hex32) => {
+    const watcher = new Client({ url: node })
+    try {
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+        if ((await watcher.job(jobId)).settlement) return
+        await new Promise((ok) => setTimeout(ok, 500))
+      }
+    } finally {
+      await watcher.close()
+    }
+  }
+
   it('seller: keygen, create, publish; the vault is listed by every node', async () => {
     const pass = ['--passphrase-file', files('pass.txt')]
     await tcf(['vault', 'keygen', '--out', files('keys'), ...pass], ENV)
@@ -152,58 +221,10 @@ describe('seller, buyer and operator through the CLI', () => {
   })
 
   it('buyer: submit, wait for the release, open the result; values within their stated error of the plaintext statistics', async () => {
-    const pass = ['--passphrase-file', files('pass.txt')]
-    const agent = tcfBackground(
-      [
-        'vault',
-        'serve',
-        '--vault',
-        files('vault'),
-        '--keys',
-        files('keys'),
-        '--node',
-        node,
-        '--node',
-        cluster.nodes[1]!.apiUrl,
-        '--owner-key',
-        files('owner.json'),
-        '--poll-ms',
-        '300',
-        ...pass,
-      ],
-      ENV,
-    )
+    const agent = serveVault()
     try {
-      const submitted = await tcfJson<{ jobId: Hex32; sealingKeyFile: string }>(
-        [
-          'job',
-          'submit',
-          '--vault',
-          vaultId,
-          '--algo',
-          files('algo.json'),
-          '--node',
-          cluster.nodes[2]!.apiUrl,
-          '--buyer-key',
-          files('buyer.json'),
-          '--deadline-heights',
-          '400',
-          ...pass,
-        ],
-        ENV,
-      )
-      const waited = await tcf([
-        'job',
-        'wait',
-        submitted.jobId,
-        '--node',
-        node,
-        '--stage',
-        'released',
-        '--timeout',
-        '120',
-        '--json',
-      ])
+      const submitted = await submitJob(files('algo.json'))
+      const waited = await waitReleased(submitted.jobId)
       const stages = waited.stdout
         .trim()
         .split('\n')
@@ -241,12 +262,7 @@ describe('seller, buyer and operator through the CLI', () => {
       expect((await tcf(['job', 'status', submitted.jobId, '--node', node])).stdout).toMatch(/: released/)
 
       // The validators settle the escrow on their own; settling by hand then only reports it, keyless.
-      const watcher = new Client({ url: node })
-      for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
-        if ((await watcher.job(submitted.jobId)).settlement) break
-        await new Promise((ok) => setTimeout(ok, 500))
-      }
-      await watcher.close()
+      await settledByNodes(submitted.jobId)
       const settled = await tcfJson<{ status: string; sentNow: boolean; owner: { amount: string } }>([
         'job',
         'settle',
@@ -270,6 +286,38 @@ describe('seller, buyer and operator through the CLI', () => {
       expect(log).toMatch(/"msg":"released"/)
       // The agent's log carries ids and scores, never a released value.
       expect(log).not.toContain(String((result.outputs.mean_hr as { value: number }).value))
+    } finally {
+      await agent.stop()
+    }
+  })
+
+  it('buyer: a job certified below its minQuality refunds the buyer less the validators’ evaluation fee, the owner gets nothing', async () => {
+    // 1,000 records where this buyer expects 2,000: a sample-size component near 0.5, so a score of
+    // at most 0.5^(1/4) ≈ 0.84, below the 0.99 the buyer pays for.
+    const picky = { ...SPEC, expect: { ...SPEC.expect, minRecords: 2000, minQuality: 0.99 } }
+    await writeFile(files('picky.json'), JSON.stringify(picky))
+    const agent = serveVault()
+    try {
+      const submitted = await submitJob(files('picky.json'))
+      await waitReleased(submitted.jobId)
+      await settledByNodes(submitted.jobId)
+      const settled = await tcfJson<JobSettlement>(['job', 'settle', submitted.jobId, '--node', node])
+      expect(settled).toMatchObject({ status: 'rejected', sentNow: false, minQuality: 990_000 })
+      expect(settled.qualityScore).toBeLessThan(990_000)
+      expect(settled.owner).toBeUndefined()
+      // The validators' usual 20% share, split equally; the buyer gets the rest of the price to the wei.
+      const price = BigInt(
+        (JSON.parse(await readFile(join(DATA, 'policy.json'), 'utf8')) as { price: string }).price,
+      )
+      const validators = settled.validators ?? []
+      expect(validators.length).toBeGreaterThanOrEqual(3)
+      const each = (price * 2000n) / 10_000n / BigInt(validators.length)
+      for (const v of validators) expect(BigInt(v.amount)).toBe(each)
+      expect(BigInt(settled.buyer!.amount)).toBe(price - each * BigInt(validators.length))
+      const status = (await tcf(['job', 'status', submitted.jobId, '--node', node])).stdout
+      expect(status).toMatch(
+        /escrow rejected in tx 0x[0-9a-f]{64}\nquality score 0\.\d{4} is below the 0\.9900/,
+      )
     } finally {
       await agent.stop()
     }

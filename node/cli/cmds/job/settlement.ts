@@ -1,17 +1,18 @@
 import { QUALITY_SCALE } from '../../../../protocol/index.ts'
 
-/** What `tcf job status` and `tcf job settle` say of a closed escrow: which way it went, and why. */
-export function settlementLine(s: {
+/**
+ * Why an escrow went back to the buyer although the job was released, as `tcf job status` and
+ * `tcf job settle` say it; undefined for any other settlement.
+ */
+export function rejectionReason(s: {
   readonly status: 'paid' | 'rejected' | 'refunded'
-  readonly txHash: string
   readonly qualityScore?: number | undefined
   readonly minQuality?: number | undefined
-}): string {
-  const line = `escrow ${s.status} in tx ${s.txHash}`
-  if (s.status !== 'rejected' || s.qualityScore === undefined || s.minQuality === undefined) return line
+}): string | undefined {
+  if (s.status !== 'rejected' || s.qualityScore === undefined || s.minQuality === undefined) return undefined
   const score = (v: number) => (v / QUALITY_SCALE).toFixed(4)
   return (
-    `${line}: quality score ${score(s.qualityScore)} is below the ${score(s.minQuality)} the buyer pays for, ` +
-    `so the buyer was refunded less the validators' evaluation fee and the owner got nothing`
+    `quality score ${score(s.qualityScore)} is below the ${score(s.minQuality)} the buyer pays for: ` +
+    `the buyer was refunded less the validators' evaluation fee, the owner got nothing`
   )
 }

@@ -4,7 +4,7 @@ import { Client } from '../../../../sdk/index.ts'
 import { readPassphrase } from '../../../passphrase.ts'
 import { table } from '../../../table.ts'
 import { idArg } from '../args.ts'
-import { settlementLine } from '../settlement.ts'
+import { rejectionReason } from '../settlement.ts'
 import type { SettleArgs } from './options.ts'
 
 export async function settleHandler(args: SettleArgs): Promise<void> {
@@ -17,7 +17,9 @@ export async function settleHandler(args: SettleArgs): Promise<void> {
       console.log(JSON.stringify(s))
       return
     }
-    console.log(`job ${s.jobId}: ${settlementLine(s)}${s.sentNow ? '' : ' (already settled)'}\n`)
+    console.log(`job ${s.jobId} ${s.status} in tx ${s.txHash}${s.sentNow ? '' : ' (already settled)'}`)
+    const why = rejectionReason(s)
+    console.log(why === undefined ? '' : `${why}\n`)
     const credits = [
       ...(s.owner ? [['owner', s.owner] as const] : []),
       ...(s.validators ?? []).map((v) => ['validator', v] as const),

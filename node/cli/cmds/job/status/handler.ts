@@ -2,7 +2,7 @@ import { QUALITY_SCALE } from '../../../../../protocol/index.ts'
 import { Client, JOB_STAGES } from '../../../../sdk/index.ts'
 import { table } from '../../../table.ts'
 import { idArg } from '../args.ts'
-import { settlementLine } from '../settlement.ts'
+import { rejectionReason } from '../settlement.ts'
 import { STAGE_HEADERS, stageRow } from '../stages.ts'
 import type { JobStatusArgs } from './options.ts'
 
@@ -23,7 +23,11 @@ export async function jobStatusHandler(args: JobStatusArgs): Promise<void> {
   if (job.anchorTx) console.log(`anchored in tx ${job.anchorTx.txHash} (block ${job.anchorTx.height})`)
   if (job.qualityScore !== undefined)
     console.log(`quality score ${(job.qualityScore / QUALITY_SCALE).toFixed(4)}`)
-  if (job.settlement) console.log(settlementLine(job.settlement))
+  if (job.settlement) {
+    console.log(`escrow ${job.settlement.status} in tx ${job.settlement.txHash}`)
+    const why = rejectionReason(job.settlement)
+    if (why) console.log(why)
+  }
   if (job.failReason) console.log(`failed: ${job.failReason}`)
   if (job.refusal) console.log(`refused [${job.refusal.code}] ${job.refusal.message}`)
 }
