@@ -179,4 +179,41 @@ describe('releaseOutputs', () => {
       withheld: expect.stringMatching(/fewer than the minimum of 10/),
     })
   })
+
+  /**
+   * Finding: the buyer defines the quality score (its `expect`) and the minimum it pays for. A buyer
+   * who expects a million records of a 1,000-record vault and pays only for a score of 0.99 is
+   * certain to be refunded less the validators' fee; if the release still carries the outputs, the
+   * buyer has the data for the fee and the owner nothing. Below the minimum only the score goes out.
+   */
+  it('attack: releases no output of a job scored below the minimum quality its buyer pays for', () => {
+    const unreachable = { minRecords: 1_000_000, minQuality: 0.99 }
+    const low = releaseOutputs({
+      manifest: m,
+      circuit,
+      plan,
+      expect: unreachable,
+      stats,
+      random: new SeededRandom('q'),
+    })
+    expect(low.quality.score).toBeLessThan(0.99)
+    for (const out of Object.values(low.finished.outputs)) {
+      expect(out).toMatchObject({ withheld: expect.stringMatching(/below the minimum of 0\.99/) })
+    }
+    // The same job with no minimum, or one its score reaches, releases as before.
+    for (const expectations of [
+      { minRecords: 1_000_000 },
+      { minRecords: 1_000_000, minQuality: low.quality.score },
+    ]) {
+      const paid = releaseOutputs({
+        manifest: m,
+        circuit,
+        plan,
+        expect: expectations,
+        stats,
+        random: new SeededRandom('q'),
+      })
+      expect(paid.finished.outputs.mean).toHaveProperty('value')
+    }
+  })
 })
