@@ -155,6 +155,10 @@ describe('seller, buyer and operator through the CLI', () => {
   const waitReleased = (jobId: Hex32) =>
     tcf(['job', 'wait', jobId, '--node', node, '--stage', 'released', '--timeout', '120', '--json'])
 
+  /** `tcf job result`: the buyer opens its sealed result with the key `job submit` wrote. */
+  const openResult = (job: { jobId: Hex32; sealingKeyFile: string }) =>
+    tcfJson<JobResult>(['job', 'result', job.jobId, '--node', node, '--sealing-key', job.sealingKeyFile])
+
   /** Waits for the validators to settle the job's escrow on their own, as its record shows. */
   const settledByNodes = async (jobId: Hex32) => {
     const watcher = new Client({ url: node })
@@ -232,15 +236,7 @@ describe('seller, buyer and operator through the CLI', () => {
       expect(stages.map((s) => s.stage)).toEqual(
         expect.arrayContaining(['admitted', 'certified', 'released']),
       )
-      const result = await tcfJson<JobResult>([
-        'job',
-        'result',
-        submitted.jobId,
-        '--node',
-        node,
-        '--sealing-key',
-        submitted.sealingKeyFile,
-      ])
+      const result = await openResult(submitted)
 
       const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(join(DATA, 'schema.json'), 'utf8')))
       const truth = plaintextOutputs(readCsvRows(files('data.csv')), schema, parseSpec(SPEC))
@@ -300,6 +296,12 @@ describe('seller, buyer and operator through the CLI', () => {
     try {
       const submitted = await submitJob(files('picky.json'))
       await waitReleased(submitted.jobId)
+      // The score and why, but no output: below its minimum the buyer is not sold the data.
+      const result = await openResult(submitted)
+      expect(result.quality.score).toBeLessThan(0.99)
+      for (const out of Object.values(result.outputs)) {
+        expect(out).toMatchObject({ withheld: expect.stringMatching(/below the minimum of 0\.99/) })
+      }
       await settledByNodes(submitted.jobId)
       const settled = await tcfJson<JobSettlement>(['job', 'settle', submitted.jobId, '--node', node])
       expect(settled).toMatchObject({ status: 'rejected', sentNow: false, minQuality: 990_000 })

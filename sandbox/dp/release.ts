@@ -9,6 +9,7 @@ import {
 } from '../decrypt/finish.ts'
 import { type QualityScore, qualityScore } from '../decrypt/quality.ts'
 import { SandboxError } from '../errors.ts'
+import { reachesMinQuality } from '../spec/min-quality.ts'
 import type { Expect } from '../spec/schema.ts'
 import type { VaultManifest } from '../vault/manifest.ts'
 import { accuracyOf } from './accuracy.ts'
@@ -81,7 +82,14 @@ export function releaseOutputs(input: ReleaseInput): ReleasedResult {
   }
   const finished = { outputs, counts }
   noisy.fill(0)
-  return { finished, quality: qualityScore(manifest, circuit, finished, input.expect) }
+  const quality = qualityScore(manifest, circuit, finished, input.expect)
+  // The buyer defines both the score (its expect) and the least it pays for: below that, released
+  // outputs would be the data for the validators' evaluation fee alone, so only the score goes out.
+  if (!reachesMinQuality(quality.score, input.expect)) {
+    const withheld = `the quality score ${quality.score} is below the minimum of ${input.expect.minQuality} the buyer pays for`
+    for (const output of circuit.outputs) outputs[output.name] = { op: output.op, withheld }
+  }
+  return { finished, quality }
 }
 
 /** (round(x / grid) + Laplace) * grid: the grid hides the CKKS error's low bits before the noise goes on. */

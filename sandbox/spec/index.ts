@@ -1,4 +1,4 @@
-export { minQualityOf } from './min-quality.ts'
+export { minQualityOf, reachesMinQuality } from './min-quality.ts'
 export { parseSpec, parseSpecJson } from './parse.ts'
 export {
   type AlgorithmSpec,
