@@ -7,6 +7,7 @@ export {
   finish,
   type OutputValue,
   roundSignificant,
+  type StructuredOp,
   type Withheld,
 } from './decrypt/finish.ts'
 export { type QualityScore, qualityScore } from './decrypt/quality.ts'

@@ -95,7 +95,10 @@ export function planPrivacy(spec: AlgorithmSpec, circuit: Circuit, manifest: Vau
   const reference = referenceStats(circuit, manifest)
   const perStat = new Array<number>(circuit.stats.length).fill(0)
   for (const [i, stats] of statsOf.entries()) {
-    const shares = splitWeights(circuit.outputs[i]!, stats, reference, sensitivities, circuit.recordCount)
+    const output = circuit.outputs[i]!
+    const shares = output.disjointBy
+      ? disjointShares(output.disjointBy, stats, circuit, stored)
+      : splitWeights(output, stats, reference, sensitivities, circuit.recordCount)
     for (const [j, s] of stats.entries()) perStat[s]! += epsilons[i]! * shares[j]!
   }
   const noise = circuit.stats.map((_, i): StatNoise => {
@@ -170,6 +173,43 @@ function splitWeights(
   const floored = raw.map((w) => Math.max(w, MIN_RELATIVE_SHARE * top))
   const sum = floored.reduce((a, b) => a + b, 0)
   return floored.map((w) => w / sum)
+}
+
+/**
+ * Parallel composition for outputs that count by category (histograms,
+ * heatmaps, quantiles, group means). Stats that differ only in which
+ * category of a `disjointBy` column they select form a family: a record has
+ * one category per column, so it adds to at most one stat of a family, and
+ * one record replaced moves at most two, each by at most its sensitivity
+ * (which its noise is sized for). Each family gets an equal part of the
+ * output's epsilon, and each of its stats that part over the number it can
+ * move at once: the output's privacy loss is still at most its epsilon,
+ * while a heatmap of 2,400 cells costs each cell half its epsilon, not a
+ * 2,400th.
+ */
+function disjointShares(
+  disjointBy: readonly string[],
+  stats: readonly number[],
+  circuit: Circuit,
+  stored: ReadonlyMap<string, { readonly kind: string; readonly source: string }>,
+): number[] {
+  const familyOf = stats.map((s) => {
+    const selects: string[] = []
+    const rest: string[] = []
+    for (const f of circuit.stats[s]?.factors ?? []) {
+      const entry = stored.get(f)
+      if (entry?.kind === 'onehot' && disjointBy.includes(entry.source)) selects.push(entry.source)
+      else rest.push(f)
+    }
+    return `${selects.sort().join(',')}|${rest.join('*')}`
+  })
+  const sizes = new Map<string, number>()
+  for (const key of familyOf) sizes.set(key, (sizes.get(key) ?? 0) + 1)
+  return familyOf.map((key) => {
+    const size = sizes.get(key)!
+    const moved = key.startsWith('|') || size === 1 ? 1 : 2
+    return 1 / sizes.size / moved
+  })
 }
 
 /** Every stat an output's released values (and its withholding) depend on. */

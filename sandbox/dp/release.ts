@@ -127,6 +127,22 @@ function onGrids(
         buckets[label] = count === null ? null : place('bucket', count, true)
       return { ...out, buckets, ...stated, grid }
     }
+    case 'histogram2d': {
+      const cells = out.cells.map((row) => row.map((c) => (c === null ? null : place('cell', c, true))))
+      return { ...out, cells, ...stated, grid }
+    }
+    case 'group_mean': {
+      const groups: Record<string, { mean: number; count: number } | null> = {}
+      for (const [g, v] of Object.entries(out.groups))
+        groups[g] = v && { mean: place(`mean:${g}`, v.mean, false), count: place('count', v.count, true) }
+      return { ...out, groups, ...stated, grid }
+    }
+    case 'quantiles': {
+      const quantiles: Record<string, number | null> = {}
+      for (const [q, v] of Object.entries(out.quantiles))
+        quantiles[q] = v === null ? null : place(q, v, false)
+      return { ...out, quantiles, ...stated, grid }
+    }
     case 'linear_model_fit':
       return {
         ...out,
