@@ -148,3 +148,24 @@ describe('the market ops in the compiler', () => {
     expect(epsilons.at(-1)).toBeCloseTo(1 / 3, 12)
   })
 })
+
+describe('packing past one ciphertext of classes', () => {
+  it('splits more packable stats than slots into several packs, each stat in exactly one', () => {
+    const wide: VaultSchema = {
+      columns: [
+        { name: 'a', type: 'categorical', categories: Array.from({ length: 80 }, (_, i) => `a${i}`) },
+        { name: 'b', type: 'categorical', categories: Array.from({ length: 64 }, (_, i) => `b${i}`) },
+      ].map((c) => ({ ...c, type: 'categorical' as const, nullable: false })),
+    }
+    const m = testManifest(wide, 200_000, { allowedOps: ['histogram2d'], minAggregation: 1, price: '0' })
+    const circuit = compile(parseSpec(one({ op: 'histogram2d', of: ['a', 'b'] })), m, {
+      maxCostMs: Number.POSITIVE_INFINITY,
+      maxMemoryBytes: Number.POSITIVE_INFINITY,
+    })
+    expect(circuit.stats).toHaveLength(5120)
+    expect(circuit.packs.map((p) => p.stats.length)).toEqual([4096, 1024])
+    expect(circuit.packs.every((p) => p.classes <= 4096)).toBe(true)
+    const all = circuit.packs.flatMap((p) => p.stats).sort((x, y) => x - y)
+    expect(all).toEqual(circuit.stats.map((_, i) => i))
+  })
+})
