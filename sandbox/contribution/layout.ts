@@ -1,0 +1,128 @@
+import { blobIdOf, canonicalBytes, type Hex32 } from '../../protocol/vocabulary.ts'
+import type { Circuit } from '../compiler/circuit.ts'
+import { PROFILES, type ProfileName } from '../he/profiles.ts'
+import { storedColumns } from '../vault/layout.ts'
+import type { VaultSchema } from '../vault/schema.ts'
+import { ContributionError } from './errors.ts'
+
+/**
+ * How a pool's contributions fill their slots. Slot i of a contribution
+ * holds Σ over the contributor's records of the product of monomial i's
+ * stored columns (the one-hot cells, masks and normalized values of
+ * sandbox/vault/layout.ts), which the contributor computes in plaintext
+ * from its own records. Summing contributions slot-wise then gives, in
+ * slot i, the pool's total of monomial i: the stat of the same key a
+ * compiled circuit asks for, with no multiplication, relinearization or
+ * rotation left to the network.
+ */
+export interface PoolLayout {
+  readonly version: 1
+  readonly profile: ProfileName
+  readonly schema: VaultSchema
+  /** each slot's monomial: stored column names, sorted, joined by `*` (a circuit stat's key) */
+  readonly monomials: readonly string[]
+  /** the most records one contribution holds: each of its slots is within ±maxRecords */
+  readonly maxRecords: number
+}
+
+export interface PoolLayoutInput {
+  readonly profile: ProfileName
+  readonly schema: VaultSchema
+  /** monomials as stat keys (`cell=c1*hour=[6,10)`) or factor lists */
+  readonly monomials: Iterable<string | readonly string[]>
+  readonly maxRecords: number
+}
+
+/** Checks and normalizes a layout: every factor a stored column of the schema, no monomial twice, one ciphertext's slots. */
+export function poolLayout(input: PoolLayoutInput): PoolLayout {
+  const profile = PROFILES[input.profile]
+  if (!profile) throw new ContributionError('LAYOUT_INVALID', 'profile', `unknown profile ${input.profile}`)
+  const stored = new Set(storedColumns(input.schema).map((c) => c.name))
+  const monomials: string[] = []
+  const seen = new Set<string>()
+  for (const m of input.monomials) {
+    const factors = typeof m === 'string' ? m.split('*') : [...m]
+    const field = `monomials.${monomials.length}`
+    const unknown = factors.find((f) => !stored.has(f))
+    if (factors.length === 0 || unknown !== undefined) {
+      throw new ContributionError(
+        'LAYOUT_INVALID',
+        field,
+        `"${unknown ?? ''}" is not a stored column of the pool schema`,
+      )
+    }
+    const key = factors.sort().join('*')
+    if (seen.has(key)) throw new ContributionError('LAYOUT_INVALID', field, `"${key}" appears twice`)
+    seen.add(key)
+    monomials.push(key)
+  }
+  if (monomials.length === 0 || monomials.length > profile.slotCount) {
+    throw new ContributionError(
+      'LAYOUT_INVALID',
+      'monomials',
+      `${monomials.length} monomials; a contribution is one ciphertext of 1 to ${profile.slotCount} slots`,
+    )
+  }
+  if (
+    !Number.isInteger(input.maxRecords) ||
+    input.maxRecords < 1 ||
+    input.maxRecords > headroom(input.profile)
+  ) {
+    throw new ContributionError(
+      'LAYOUT_INVALID',
+      'maxRecords',
+      `${input.maxRecords}: expected an integer from 1 to ${headroom(input.profile)}`,
+    )
+  }
+  return { version: 1, profile: input.profile, schema: input.schema, monomials, maxRecords: input.maxRecords }
+}
+
+/** What contributions name their layout by: sha256 of its canonical JSON. */
+export function layoutIdOf(layout: PoolLayout): Hex32 {
+  return blobIdOf(canonicalBytes(layout))
+}
+
+/** The monomials a circuit's stats need: compile the pool's ops on the pool's schema and take these. */
+export function monomialsOf(circuit: Pick<Circuit, 'stats'>): string[] {
+  return circuit.stats.map((s) => s.key)
+}
+
+/**
+ * Contributions are encrypted at the lowest level: one prime, of
+ * coeffModulusBits[0] bits. A slot's total times the scale must stay under
+ * half of it (decryption is centred), with a factor 2 kept for the
+ * encryption and threshold decryption noise: 2^(bits - 2 - scaleBits)
+ * record-slots in all, 2^18 at both profiles.
+ */
+export function headroom(profileName: ProfileName): number {
+  const profile = PROFILES[profileName]
+  return 2 ** (profile.coeffModulusBits[0]! - 2 - profile.scaleBits)
+}
+
+/** How many contributions of `layout` one aggregate can sum and still decrypt. */
+export function capacityOf(layout: PoolLayout): number {
+  return Math.floor(headroom(layout.profile) / layout.maxRecords)
+}
+
+/**
+ * A circuit's stats read from an aggregate's decrypted slots, in circuit
+ * order; a stat the layout has no slot for is refused, naming it.
+ */
+export function poolStats(
+  layout: PoolLayout,
+  circuit: Pick<Circuit, 'stats'>,
+  slots: ArrayLike<number>,
+): number[] {
+  const slotOf = new Map(layout.monomials.map((m, i) => [m, i]))
+  return circuit.stats.map((stat) => {
+    const i = slotOf.get(stat.key)
+    if (i === undefined) {
+      throw new ContributionError(
+        'MONOMIAL_MISSING',
+        `stats.${stat.key}`,
+        'the pool layout has no slot for this stat',
+      )
+    }
+    return slots[i]!
+  })
+}
