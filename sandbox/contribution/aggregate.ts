@@ -4,7 +4,7 @@ import type { HeContext } from '../he/seal.ts'
 import { canonicalBytes } from '../he/serialize.ts'
 import { ContributionError } from './errors.ts'
 import { capacityOf, layoutIdOf, type PoolLayout } from './layout.ts'
-import { readContribution } from './wire.ts'
+import { type ContributionTarget, readContribution } from './wire.ts'
 
 /**
  * A pool's running aggregate: the slot-wise sum of every admitted
@@ -16,14 +16,14 @@ import { readContribution } from './wire.ts'
  */
 export class PoolAggregate {
   readonly #ctx: HeContext
-  readonly #target: { readonly layoutId: Hex32; readonly keyId: Hex32 }
+  readonly #target: ContributionTarget
   readonly capacity: number
   #sum: Ciphertext | undefined
   #count = 0
 
   constructor(ctx: HeContext, layout: PoolLayout, keyId: Hex32) {
     this.#ctx = ctx
-    this.#target = { layoutId: layoutIdOf(layout), keyId }
+    this.#target = { layoutId: layoutIdOf(layout), keyId, scale: 2 ** layout.scaleBits }
     this.capacity = capacityOf(layout)
   }
 

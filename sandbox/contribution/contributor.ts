@@ -54,7 +54,7 @@ export class Contributor {
     const ctx = this.#ctx
     const ct = new ctx.seal.Ciphertext()
     try {
-      ctx.encoder.encode(slots, ctx.scale, this.#plain)
+      ctx.encoder.encode(slots, 2 ** this.#layout.scaleBits, this.#plain)
       ctx.evaluator.plainModSwitchToInplace(this.#plain, ctx.lastParmsId)
       this.#encryptor.encrypt(this.#plain, ct)
       return writeContribution(this.#layoutId, this.#keyId, canonicalBytes(ctx, ct))

@@ -23,6 +23,12 @@ export interface PoolLayout {
   readonly monomials: readonly string[]
   /** the most records one contribution holds: each of its slots is within ±maxRecords */
   readonly maxRecords: number
+  /**
+   * log2 of the encoding scale. Below the profile's, an aggregate holds
+   * twice the record-slots per bit (capacityOf) and a decryption's noise,
+   * threshold smudging above all, weighs twice as much per bit.
+   */
+  readonly scaleBits: number
 }
 
 export interface PoolLayoutInput {
@@ -31,7 +37,12 @@ export interface PoolLayoutInput {
   /** monomials as stat keys (`cell=c1*hour=[6,10)`) or factor lists */
   readonly monomials: Iterable<string | readonly string[]>
   readonly maxRecords: number
+  /** defaults to the profile's scale */
+  readonly scaleBits?: number
 }
+
+/** The least scale a layout may use: 2^-20 resolution per slot before any noise. */
+const MIN_SCALE_BITS = 20
 
 /** Checks and normalizes a layout: every factor a stored column of the schema, no monomial twice, one ciphertext's slots. */
 export function poolLayout(input: PoolLayoutInput): PoolLayout {
@@ -63,18 +74,30 @@ export function poolLayout(input: PoolLayoutInput): PoolLayout {
       `${monomials.length} monomials; a contribution is one ciphertext of 1 to ${profile.slotCount} slots`,
     )
   }
-  if (
-    !Number.isInteger(input.maxRecords) ||
-    input.maxRecords < 1 ||
-    input.maxRecords > headroom(input.profile)
-  ) {
+  const scaleBits = input.scaleBits ?? profile.scaleBits
+  if (!Number.isInteger(scaleBits) || scaleBits < MIN_SCALE_BITS || scaleBits > profile.scaleBits) {
+    throw new ContributionError(
+      'LAYOUT_INVALID',
+      'scaleBits',
+      `${scaleBits}: expected an integer from ${MIN_SCALE_BITS} to ${profile.scaleBits}`,
+    )
+  }
+  const room = headroom(input.profile, scaleBits)
+  if (!Number.isInteger(input.maxRecords) || input.maxRecords < 1 || input.maxRecords > room) {
     throw new ContributionError(
       'LAYOUT_INVALID',
       'maxRecords',
-      `${input.maxRecords}: expected an integer from 1 to ${headroom(input.profile)}`,
+      `${input.maxRecords}: expected an integer from 1 to ${room}`,
     )
   }
-  return { version: 1, profile: input.profile, schema: input.schema, monomials, maxRecords: input.maxRecords }
+  return {
+    version: 1,
+    profile: input.profile,
+    schema: input.schema,
+    monomials,
+    maxRecords: input.maxRecords,
+    scaleBits,
+  }
 }
 
 /** What contributions name their layout by: sha256 of its canonical JSON. */
@@ -92,16 +115,15 @@ export function monomialsOf(circuit: Pick<Circuit, 'stats'>): string[] {
  * coeffModulusBits[0] bits. A slot's total times the scale must stay under
  * half of it (decryption is centred), with a factor 2 kept for the
  * encryption and threshold decryption noise: 2^(bits - 2 - scaleBits)
- * record-slots in all, 2^18 at both profiles.
+ * record-slots in all, 2^18 at both profiles' own scale of 2^40.
  */
-export function headroom(profileName: ProfileName): number {
-  const profile = PROFILES[profileName]
-  return 2 ** (profile.coeffModulusBits[0]! - 2 - profile.scaleBits)
+export function headroom(profileName: ProfileName, scaleBits: number): number {
+  return 2 ** (PROFILES[profileName].coeffModulusBits[0]! - 2 - scaleBits)
 }
 
 /** How many contributions of `layout` one aggregate can sum and still decrypt. */
 export function capacityOf(layout: PoolLayout): number {
-  return Math.floor(headroom(layout.profile) / layout.maxRecords)
+  return Math.floor(headroom(layout.profile, layout.scaleBits) / layout.maxRecords)
 }
 
 /**

@@ -42,6 +42,8 @@ export function writeContribution(layoutId: Hex32, keyId: Hex32, seal: Uint8Arra
 export interface ContributionTarget {
   readonly layoutId: Hex32
   readonly keyId: Hex32
+  /** the layout's encoding scale, 2^scaleBits */
+  readonly scale: number
 }
 
 /**
@@ -99,8 +101,8 @@ export function readContribution(ctx: HeContext, target: ContributionTarget, byt
       ? `${ct.size()} polynomials`
       : !ct.isNttForm()
         ? 'not in NTT form'
-        : ct.scale() !== ctx.scale
-          ? `scale 2^${Math.log2(ct.scale())}, expected 2^${ctx.profile.scaleBits}`
+        : ct.scale() !== target.scale
+          ? `scale 2^${Math.log2(ct.scale())}, expected 2^${Math.log2(target.scale)}`
           : ct.isTransparent()
             ? 'transparent: it would publish its plaintext'
             : undefined
