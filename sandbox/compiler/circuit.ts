@@ -40,12 +40,6 @@ export interface OutputPlan {
   /** quantiles: the bucketed column's edges and the quantiles asked for */
   readonly edges?: readonly number[]
   readonly quantiles?: readonly number[]
-  /**
-   * Source columns whose categories partition the records: stats that differ
-   * only in which category of these they select are disjoint, so one record
-   * replaced moves at most two of them (parallel composition, dp/plan.ts).
-   */
-  readonly disjointBy?: readonly string[]
   /** what the finisher needs besides sums: affine constants of sums with constants removed */
   readonly constants?: Readonly<Record<string, number>>
   readonly significantDigits: number

@@ -202,7 +202,7 @@ class CircuitBuilder {
         }
         const sums: Record<string, Poly> = {}
         for (const category of categories) sums[`bucket:${category}`] = onehot(spec.of, category)
-        return plan(new Set([spec.of]), sums, { categories, disjointBy: [spec.of] })
+        return plan(new Set([spec.of]), sums, { categories })
       }
       case 'histogram2d': {
         const [a, b] = spec.of
@@ -224,11 +224,7 @@ class CircuitBuilder {
             sums[`cell:${i},${j}`] = multiply(onehot(a, row), onehot(b, col))
           })
         })
-        return plan(new Set([a, b]), sums, {
-          categories: rows,
-          crossCategories: columns,
-          disjointBy: [a, b],
-        })
+        return plan(new Set([a, b]), sums, { categories: rows, crossCategories: columns })
       }
       case 'group_mean': {
         const groups = this.#categorical(spec.by, `${field}.by`, 'grouping')
@@ -248,7 +244,7 @@ class CircuitBuilder {
           sums[`sum:${group}`] = multiply(g, t.poly)
           if (filters.length > 0) sums[`filtered:${group}`] = multiply(g, monomial(filters))
         }
-        return plan(new Set([spec.by, ...t.sources]), sums, { categories: groups, disjointBy: [spec.by] })
+        return plan(new Set([spec.by, ...t.sources]), sums, { categories: groups })
       }
       case 'quantiles': {
         const column = this.#column(spec.of, `${field}.of`)
@@ -279,7 +275,6 @@ class CircuitBuilder {
           categories,
           edges: column.edges,
           quantiles: [...spec.q],
-          disjointBy: [spec.of],
         })
       }
       case 'weighted_sum': {

@@ -1,6 +1,6 @@
 import { type Circuit, type OutputPlan, RECORD_COUNT } from '../compiler/circuit.ts'
 import { CompileError } from '../errors.ts'
-import type { AlgorithmSpec } from '../spec/schema.ts'
+import type { AlgorithmSpec, OutputSpec } from '../spec/schema.ts'
 import type { VaultManifest } from '../vault/manifest.ts'
 import { type PrivacyPolicy, privacyOf } from '../vault/policy.ts'
 import { categoriesOf } from '../vault/schema.ts'
@@ -96,8 +96,9 @@ export function planPrivacy(spec: AlgorithmSpec, circuit: Circuit, manifest: Vau
   const perStat = new Array<number>(circuit.stats.length).fill(0)
   for (const [i, stats] of statsOf.entries()) {
     const output = circuit.outputs[i]!
-    const shares = output.disjointBy
-      ? disjointShares(output.disjointBy, stats, circuit, stored)
+    const disjointBy = partitioningColumns(spec.outputs[output.name])
+    const shares = disjointBy
+      ? disjointShares(disjointBy, stats, circuit, stored)
       : splitWeights(output, stats, reference, sensitivities, circuit.recordCount)
     for (const [j, s] of stats.entries()) perStat[s]! += epsilons[i]! * shares[j]!
   }
@@ -173,6 +174,25 @@ function splitWeights(
   const floored = raw.map((w) => Math.max(w, MIN_RELATIVE_SHARE * top))
   const sum = floored.reduce((a, b) => a + b, 0)
   return floored.map((w) => w / sum)
+}
+
+/**
+ * The columns whose categories partition the records an output counts by:
+ * a record has one category of each, so the stats selecting different
+ * categories are disjoint.
+ */
+function partitioningColumns(spec: OutputSpec | undefined): readonly string[] | undefined {
+  switch (spec?.op) {
+    case 'histogram':
+    case 'quantiles':
+      return [spec.of]
+    case 'histogram2d':
+      return spec.of
+    case 'group_mean':
+      return [spec.by]
+    default:
+      return undefined
+  }
 }
 
 /**
