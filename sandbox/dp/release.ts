@@ -118,7 +118,15 @@ function onGrids(
     grid[field] = gridFor(error95[field] ?? 0, integer)
     return roundSignificant(toGrid(value, grid[field]!), digits)
   }
-  for (const [k, v] of Object.entries(error95)) shown[k] = roundSignificant(v, 2)
+  // A suppressed group or quantile gets no stated error either: the error of a mean says its count.
+  const suppressed = new Set(
+    out.op === 'group_mean'
+      ? Object.entries(out.groups).flatMap(([g, v]) => (v ? [] : [`mean:${g}`]))
+      : out.op === 'quantiles'
+        ? Object.entries(out.quantiles).flatMap(([q, v]) => (v === null ? [q] : []))
+        : [],
+  )
+  for (const [k, v] of Object.entries(error95)) if (!suppressed.has(k)) shown[k] = roundSignificant(v, 2)
   const stated = { epsilon: roundSignificant(epsilon, 6), error95: shown }
   switch (out.op) {
     case 'histogram': {

@@ -83,6 +83,8 @@ describe('attacks through the market ops', () => {
     console.log('group mean by band:', JSON.stringify(g))
     if ('withheld' in g || g.op !== 'group_mean') return
     expect(g.groups['[60,90]']).toBeNull()
+    // nor does its stated error, which would say how few records the mean is over
+    expect(g.error95).not.toHaveProperty('mean:[60,90]')
   })
 
   it('a heatmap too fine for the records is refused before any work', async () => {
