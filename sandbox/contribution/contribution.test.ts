@@ -21,7 +21,16 @@ import { PoolAggregate } from './aggregate.ts'
 import { Contributor } from './contributor.ts'
 import { encodeContribution, type PoolRecord } from './encode.ts'
 import { ContributionError } from './errors.ts'
-import { capacityOf, layoutIdOf, monomialsOf, type PoolLayout, poolLayout, poolStats } from './layout.ts'
+import {
+  capacityOf,
+  contributorsOf,
+  layoutIdOf,
+  monomialsOf,
+  type PoolLayout,
+  poolLayout,
+  poolSlot,
+  poolStats,
+} from './layout.ts'
 import { contributionBytes, ENVELOPE_BYTES } from './wire.ts'
 
 const schema: VaultSchema = {
@@ -265,6 +274,35 @@ describe('pool contributions', () => {
     expect(aggregate.count).toBe(2)
     c.delete()
     aggregate.delete()
+  })
+
+  it('counts contributors, not records, in a contributors: slot', () => {
+    const cell = 'cell=c1*hour=[0,6)'
+    const counted = poolLayout({
+      profile: 'ckks-8192',
+      schema,
+      monomials: [cell, contributorsOf(cell)],
+      maxRecords: 4,
+    })
+    const c = new Contributor(ctx, counted, { id: keyId, publicKey: committee.publicKey })
+    const aggregate = new PoolAggregate(ctx, counted, keyId)
+    const trip = (cellName: string, hour: number) => ({ cell: cellName, hour, speed: 50 })
+    // one contributor with three trips in the cell, one with one trip there, one with none
+    aggregate.add(c.encrypt([trip('c1', 2), trip('c1', 3), trip('c1', 5)]))
+    aggregate.add(c.encrypt([trip('c1', 4), trip('c2', 4)]))
+    aggregate.add(c.encrypt([trip('c3', 1), trip('c1', 7)]))
+    const sk = committee.collectiveSecretKey()
+    const slots = decryptWith(ctx, sk, aggregate.toBytes())
+    sk.delete()
+    aggregate.delete()
+    c.delete()
+    expect(Math.round(poolSlot(counted, cell, slots))).toBe(4)
+    expect(Math.round(poolSlot(counted, contributorsOf(cell), slots))).toBe(2)
+    expect(
+      codeOf(() =>
+        poolLayout({ profile: 'ckks-8192', schema, monomials: ['contributors:speed'], maxRecords: 1 }),
+      ),
+    ).toBe('LAYOUT_INVALID monomials.0')
   })
 
   it('refuses a job stat the layout has no slot for', () => {

@@ -3,7 +3,7 @@ import { PROFILES } from '../he/profiles.ts'
 import { recordEncoder } from '../vault/csv.ts'
 import { storedColumns } from '../vault/layout.ts'
 import { ContributionError } from './errors.ts'
-import type { PoolLayout } from './layout.ts'
+import { CONTRIBUTORS, type PoolLayout } from './layout.ts'
 
 /** One record as a contributor holds it: a value per schema column; null, undefined or '' is missing. */
 export type PoolRecord = Readonly<Record<string, string | number | boolean | null | undefined>>
@@ -25,7 +25,13 @@ export function encodeContribution(layout: PoolLayout, records: readonly PoolRec
   }
   const columns = new Set(layout.schema.columns.map((c) => c.name))
   const index = new Map(storedColumns(layout.schema).map((c, i) => [c.name, i]))
-  const factors = layout.monomials.map((m) => m.split('*').map((f) => index.get(f)!))
+  const counted = layout.monomials.map((m) => m.startsWith(CONTRIBUTORS))
+  const factors = layout.monomials.map((m, i) =>
+    m
+      .slice(counted[i] ? CONTRIBUTORS.length : 0)
+      .split('*')
+      .map((f) => index.get(f)!),
+  )
   const encode = recordEncoder(layout.schema)
   const slots = new Float64Array(PROFILES[layout.profile].slotCount)
   records.forEach((record, r) => {
@@ -52,6 +58,10 @@ export function encodeContribution(layout: PoolLayout, records: readonly PoolRec
       for (const f of fs) product *= values[f]!
       slots[i]! += product
     })
+  })
+  // This contributor is one of the contributors to a 0/1 monomial if any of its records is in it.
+  counted.forEach((c, i) => {
+    if (c) slots[i] = slots[i]! > 0 ? 1 : 0
   })
   return slots
 }

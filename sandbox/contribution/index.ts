@@ -9,11 +9,13 @@ export { encodeContribution, type PoolRecord } from './encode.ts'
 export { ContributionError, type ContributionErrorCode } from './errors.ts'
 export {
   capacityOf,
+  contributorsOf,
   layoutIdOf,
   monomialsOf,
   type PoolLayout,
   type PoolLayoutInput,
   poolLayout,
+  poolSlot,
   poolStats,
 } from './layout.ts'
 export { type ContributionTarget, contributionBytes, readContribution } from './wire.ts'

@@ -19,7 +19,11 @@ export interface PoolLayout {
   readonly version: 1
   readonly profile: ProfileName
   readonly schema: VaultSchema
-  /** each slot's monomial: stored column names, sorted, joined by `*` (a circuit stat's key) */
+  /**
+   * each slot's monomial: stored column names, sorted, joined by `*` (a
+   * circuit stat's key); or `contributors:` and a 0/1 monomial, which counts
+   * the contributors with at least one record in it, not the records
+   */
   readonly monomials: readonly string[]
   /** the most records one contribution holds: each of its slots is within ±maxRecords */
   readonly maxRecords: number
@@ -41,6 +45,14 @@ export interface PoolLayoutInput {
   readonly scaleBits?: number
 }
 
+/** The prefix of a slot that counts contributors rather than records. */
+export const CONTRIBUTORS = 'contributors:'
+
+/** The slot key counting the contributors with at least one record in `monomial` (a stat key). */
+export function contributorsOf(monomial: string): string {
+  return `${CONTRIBUTORS}${monomial}`
+}
+
 /** The least scale a layout may use: 2^-20 resolution per slot before any noise. */
 const MIN_SCALE_BITS = 20
 
@@ -48,11 +60,13 @@ const MIN_SCALE_BITS = 20
 export function poolLayout(input: PoolLayoutInput): PoolLayout {
   const profile = PROFILES[input.profile]
   if (!profile) throw new ContributionError('LAYOUT_INVALID', 'profile', `unknown profile ${input.profile}`)
-  const stored = new Set(storedColumns(input.schema).map((c) => c.name))
+  const stored = new Map(storedColumns(input.schema).map((c) => [c.name, c]))
+  const types = new Map(input.schema.columns.map((c) => [c.name, c.type]))
   const monomials: string[] = []
   const seen = new Set<string>()
   for (const m of input.monomials) {
-    const factors = typeof m === 'string' ? m.split('*') : [...m]
+    const counted = typeof m === 'string' && m.startsWith(CONTRIBUTORS)
+    const factors = typeof m === 'string' ? m.slice(counted ? CONTRIBUTORS.length : 0).split('*') : [...m]
     const field = `monomials.${monomials.length}`
     const unknown = factors.find((f) => !stored.has(f))
     if (factors.length === 0 || unknown !== undefined) {
@@ -62,7 +76,19 @@ export function poolLayout(input: PoolLayoutInput): PoolLayout {
         `"${unknown ?? ''}" is not a stored column of the pool schema`,
       )
     }
-    const key = factors.sort().join('*')
+    // "At least one record in it" is a count only where every factor is 0 or 1.
+    const binary = (f: string) => {
+      const c = stored.get(f)!
+      return c.kind !== 'value' || types.get(c.source) === 'boolean'
+    }
+    if (counted && !factors.every(binary)) {
+      throw new ContributionError(
+        'LAYOUT_INVALID',
+        field,
+        'contributors are counted in a product of 0/1 columns only',
+      )
+    }
+    const key = `${counted ? CONTRIBUTORS : ''}${factors.sort().join('*')}`
     if (seen.has(key)) throw new ContributionError('LAYOUT_INVALID', field, `"${key}" appears twice`)
     seen.add(key)
     monomials.push(key)
@@ -135,16 +161,13 @@ export function poolStats(
   circuit: Pick<Circuit, 'stats'>,
   slots: ArrayLike<number>,
 ): number[] {
-  const slotOf = new Map(layout.monomials.map((m, i) => [m, i]))
-  return circuit.stats.map((stat) => {
-    const i = slotOf.get(stat.key)
-    if (i === undefined) {
-      throw new ContributionError(
-        'MONOMIAL_MISSING',
-        `stats.${stat.key}`,
-        'the pool layout has no slot for this stat',
-      )
-    }
-    return slots[i]!
-  })
+  return circuit.stats.map((stat) => poolSlot(layout, stat.key, slots))
+}
+
+/** One slot of an aggregate's decrypted slots by its key (a stat key, or contributorsOf one). */
+export function poolSlot(layout: PoolLayout, key: string, slots: ArrayLike<number>): number {
+  const i = layout.monomials.indexOf(key)
+  if (i < 0)
+    throw new ContributionError('MONOMIAL_MISSING', `stats.${key}`, 'the pool layout has no slot for this')
+  return slots[i]!
 }
