@@ -180,6 +180,51 @@ describe('every op matches plaintext', () => {
     expect(result.privacy.epsilon).toBeCloseTo(0.9, 12)
   })
 
+  it('holds for heatmaps, group means and quantiles on random datasets (property)', async () => {
+    let run = 0
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 300, max: 4500 }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.constantFrom('x', 'y', 'z', 'flag*y'),
+        fc.constantFrom('grp', 'band'),
+        async (rows, seed, of, by) => {
+          const csv = syntheticCsv(rows, seed)
+          const { dir } = await ws.vault(`market-prop-${run++}`, csv, schema)
+          const spec = parseSpec({
+            version: 1,
+            outputs: {
+              heat: { op: 'histogram2d', of: ['grp', 'band'] },
+              means: { op: 'group_mean', of, by, significantDigits: 10 },
+              q: { op: 'quantiles', of: 'band', q: [0.2, 0.5, 0.8], significantDigits: 10 },
+            },
+          })
+          const { result, truth } = await runWithTruth(dir, csv, spec)
+          for (const [name, out] of Object.entries(result.finished.outputs)) {
+            // a group or cell under the minimum aggregation (5) is suppressed: compare the rest
+            if ('withheld' in out) throw new Error(`${name} withheld`)
+            if (out.op === 'group_mean') {
+              const e = (truth[name] as { groups: Record<string, { mean: number; count: number }> }).groups
+              for (const [g, v] of Object.entries(out.groups)) {
+                if (v === null) expect(e[g]!.count, `${name}.${g} suppressed`).toBeLessThan(5)
+                else expect(relativeError(v.mean, e[g]!.mean, 1e-3), `${name}.${g}`).toBeLessThan(TOLERANCE)
+              }
+            } else if (out.op === 'histogram2d') {
+              const e = (truth[name] as { cells: number[][] }).cells
+              for (const [i, row] of out.cells.entries()) {
+                for (const [j, v] of row.entries()) {
+                  const t = e[i]![j]!
+                  expect(v ?? -1, `${name}[${i}][${j}]`).toBe(t > 0 && t < 5 ? -1 : t)
+                }
+              }
+            } else compare(`${name} rows=${rows} seed=${seed}`, out as OutputValue, truth[name]!)
+          }
+        },
+      ),
+      { numRuns: 4, seed: 20261201 },
+    )
+  })
+
   it('holds for random datasets and specs (property)', async () => {
     const ops = ['mean', 'variance', 'correlation', 'linear_model_fit'] as const
     let run = 0
