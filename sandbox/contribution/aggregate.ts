@@ -52,7 +52,7 @@ export class PoolAggregate {
 
   /** The sum as uncompressed SEAL bytes: what is persisted, and decrypted by the committee. */
   toBytes(): Uint8Array {
-    if (!this.#sum) throw new ContributionError('POOL_FULL', 'aggregate', 'is empty: nothing to serialize')
+    if (!this.#sum) throw new ContributionError('AGGREGATE_EMPTY', 'aggregate', 'holds no contribution yet')
     return canonicalBytes(this.#ctx, this.#sum)
   }
 

@@ -201,6 +201,7 @@ describe('pool contributions', () => {
 
   it('refuses each kind of bad contribution and leaves the aggregate as it was', () => {
     const aggregate = new PoolAggregate(ctx, layout, keyId)
+    expect(codeOf(() => aggregate.toBytes())).toBe('AGGREGATE_EMPTY aggregate')
     const good = contributor.encrypt(vehicleTrips(1))
     aggregate.add(good)
     const before = aggregate.toBytes()

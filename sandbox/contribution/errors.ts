@@ -23,6 +23,8 @@ export type ContributionErrorCode =
   | 'WRONG_PARAMS'
   /** one more contribution could overflow what the aggregate can decrypt */
   | 'POOL_FULL'
+  /** an aggregate with no contribution yet has nothing to serialize or open */
+  | 'AGGREGATE_EMPTY'
   /** a job's stat that is no slot of the pool's layout */
   | 'MONOMIAL_MISSING'
 
