@@ -1,5 +1,6 @@
 export type { Circuit, CircuitCost, OutputPlan, PackPlan, StatPlan } from './compiler/circuit.ts'
 export { type CompileLimits, type CompileOptions, compile, DEFAULT_LIMITS } from './compiler/compile.ts'
+export * from './contribution/index.ts'
 export { decryptStats, unpackSlots } from './decrypt/decrypt.ts'
 export {
   type Accuracy,
@@ -7,6 +8,7 @@ export {
   finish,
   type OutputValue,
   roundSignificant,
+  type StructuredOp,
   type Withheld,
 } from './decrypt/finish.ts'
 export { type QualityScore, qualityScore } from './decrypt/quality.ts'

@@ -4,10 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { OutputValue } from './decrypt/finish.ts'
 import { Evaluator } from './evaluator/evaluator.ts'
 import { type PlainValue, plaintextOutputs } from './reference/plaintext.ts'
+import { withinStatedError } from './reference/within-error.ts'
+import { trustedRun } from './run.ts'
 import { parseSpec } from './spec/parse.ts'
 import type { AlgorithmSpec } from './spec/schema.ts'
 import { exactRun } from './testing/exact-run.ts'
-import { relativeError, TEST_PASSPHRASE, type Workspace, workspace } from './testing/fixtures.ts'
+import { OPEN_POLICY, relativeError, TEST_PASSPHRASE, type Workspace, workspace } from './testing/fixtures.ts'
 import type { VaultSchema } from './vault/schema.ts'
 
 /**
@@ -59,6 +61,23 @@ function syntheticCsv(rows: number, seed: number): string {
 function compare(name: string, actual: OutputValue, expected: PlainValue): void {
   if (actual.op === 'histogram') {
     expect(actual.buckets, name).toEqual(expected)
+  } else if (actual.op === 'histogram2d') {
+    expect(actual.cells, name).toEqual((expected as { cells: number[][] }).cells)
+  } else if (actual.op === 'group_mean') {
+    const e = (expected as { groups: Record<string, { mean: number; count: number }> }).groups
+    expect(Object.keys(actual.groups), name).toEqual(Object.keys(e))
+    for (const [g, v] of Object.entries(actual.groups)) {
+      expect(v, `${name}.${g}`).not.toBeNull()
+      expect(v!.count, `${name}.${g}.count`).toBe(e[g]!.count)
+      expect(relativeError(v!.mean, e[g]!.mean, 1e-3), `${name}.${g}.mean`).toBeLessThan(TOLERANCE)
+    }
+  } else if (actual.op === 'quantiles') {
+    // Interpolated within the bucket from exact counts: off from the true quantile by less than its bucket.
+    for (const [q, v] of Object.entries(expected as Record<string, number>)) {
+      const released = actual.quantiles[q]
+      expect(released, `${name}.${q}`).not.toBeNull()
+      expect(Math.abs(released! - v), `${name}.${q}: ${released} vs ${v}`).toBeLessThanOrEqual(30)
+    }
   } else if (actual.op === 'linear_model_fit') {
     const e = expected as { r2: number; sse: number; sst: number; n: number }
     expect(actual.n, name).toBe(e.n)
@@ -113,6 +132,11 @@ describe('every op matches plaintext', () => {
         corr_zy: { op: 'correlation', of: ['z', 'y'], significantDigits: digits },
         hist_grp: { op: 'histogram', of: 'grp' },
         hist_band: { op: 'histogram', of: 'band' },
+        heat: { op: 'histogram2d', of: ['grp', 'band'] },
+        y_by_grp: { op: 'group_mean', of: 'y', by: 'grp', significantDigits: digits },
+        x_by_band: { op: 'group_mean', of: 'x', by: 'band', significantDigits: digits },
+        flag_y_by_grp: { op: 'group_mean', of: 'flag*y', by: 'grp', significantDigits: digits },
+        band_q: { op: 'quantiles', of: 'band', q: [0.1, 0.5, 0.9], significantDigits: digits },
         wsum: { op: 'weighted_sum', weights: { x: 0.5, y: -2, flag: 3 }, significantDigits: digits },
         fit: {
           op: 'linear_model_fit',
@@ -127,6 +151,78 @@ describe('every op matches plaintext', () => {
       expect('withheld' in out, `${name} withheld`).toBe(false)
       compare(name, out as OutputValue, truth[name]!)
     }
+  })
+
+  it('releases heatmaps, group means and quantiles within their stated errors (with the privacy noise)', async () => {
+    const csv = syntheticCsv(8000, 11)
+    const { dir } = await ws.vault('market', csv, schema)
+    const spec = parseSpec({
+      version: 1,
+      outputs: {
+        heat: { op: 'histogram2d', of: ['grp', 'band'], epsilon: 0.3 },
+        y_by_grp: { op: 'group_mean', of: 'y', by: 'grp', epsilon: 0.3 },
+        band_q: { op: 'quantiles', of: 'band', q: [0.25, 0.5, 0.75], epsilon: 0.3 },
+      },
+    })
+    const result = await trustedRun({
+      vaultDir: dir,
+      spec,
+      keysDir: ws.keysDir,
+      passphrase: TEST_PASSPHRASE,
+      evaluator,
+    })
+    const truth = plaintextOutputs(parse(csv, { columns: true }), schema, spec)
+    for (const [name, out] of Object.entries(result.finished.outputs)) {
+      const check = withinStatedError(out, truth[name], OPEN_POLICY.minAggregation)
+      expect(check.ok, `${name}: ${check.released} vs ${check.truth}`).toBe(true)
+      expect(out, name).toHaveProperty('error95')
+    }
+    expect(result.privacy.epsilon).toBeCloseTo(0.9, 12)
+  })
+
+  it('holds for heatmaps, group means and quantiles on random datasets (property)', async () => {
+    let run = 0
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 300, max: 4500 }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.constantFrom('x', 'y', 'z', 'flag*y'),
+        fc.constantFrom('grp', 'band'),
+        async (rows, seed, of, by) => {
+          const csv = syntheticCsv(rows, seed)
+          const { dir } = await ws.vault(`market-prop-${run++}`, csv, schema)
+          const spec = parseSpec({
+            version: 1,
+            outputs: {
+              heat: { op: 'histogram2d', of: ['grp', 'band'] },
+              means: { op: 'group_mean', of, by, significantDigits: 10 },
+              q: { op: 'quantiles', of: 'band', q: [0.2, 0.5, 0.8], significantDigits: 10 },
+            },
+          })
+          const { result, truth } = await runWithTruth(dir, csv, spec)
+          for (const [name, out] of Object.entries(result.finished.outputs)) {
+            // a group or cell under the minimum aggregation (5) is suppressed: compare the rest
+            if ('withheld' in out) throw new Error(`${name} withheld`)
+            if (out.op === 'group_mean') {
+              const e = (truth[name] as { groups: Record<string, { mean: number; count: number }> }).groups
+              for (const [g, v] of Object.entries(out.groups)) {
+                if (v === null) expect(e[g]!.count, `${name}.${g} suppressed`).toBeLessThan(5)
+                else expect(relativeError(v.mean, e[g]!.mean, 1e-3), `${name}.${g}`).toBeLessThan(TOLERANCE)
+              }
+            } else if (out.op === 'histogram2d') {
+              const e = (truth[name] as { cells: number[][] }).cells
+              for (const [i, row] of out.cells.entries()) {
+                for (const [j, v] of row.entries()) {
+                  const t = e[i]![j]!
+                  expect(v ?? -1, `${name}[${i}][${j}]`).toBe(t > 0 && t < 5 ? -1 : t)
+                }
+              }
+            } else compare(`${name} rows=${rows} seed=${seed}`, out as OutputValue, truth[name]!)
+          }
+        },
+      ),
+      { numRuns: 4, seed: 20261201 },
+    )
   })
 
   it('holds for random datasets and specs (property)', async () => {

@@ -19,7 +19,12 @@ export function outputsTable(outputs: Readonly<Record<string, OutputValue | With
 function renderError(out: OutputValue): string {
   const e = out.error95 ?? {}
   if (out.op === 'linear_model_fit') return e.r2 === undefined ? '-' : `R^2 ±${e.r2}, RMSE ±${e.rmse}`
-  const v = out.op === 'histogram' ? e.bucket : e.value
+  if (out.op === 'group_mean') return `count ±${e.count}, ${Object.keys(e).length - 1} means`
+  if (out.op === 'quantiles')
+    return Object.entries(e)
+      .map(([q, v]) => `q${q} ±${v}`)
+      .join(', ')
+  const v = out.op === 'histogram' ? e.bucket : out.op === 'histogram2d' ? e.cell : e.value
   return v === undefined ? '-' : `±${v}`
 }
 
@@ -41,6 +46,16 @@ function renderValue(out: OutputValue | Withheld): string {
     case 'histogram':
       return Object.entries(out.buckets)
         .map(([k, v]) => `${k}: ${v ?? '<min'}`)
+        .join(', ')
+    case 'histogram2d':
+      return out.rows.map((r, i) => `${r}: [${out.cells[i]!.map((v) => v ?? '<min').join(' ')}]`).join(', ')
+    case 'group_mean':
+      return Object.entries(out.groups)
+        .map(([g, v]) => `${g}: ${v ? `${v.mean} (n ${v.count})` : '<min'}`)
+        .join(', ')
+    case 'quantiles':
+      return Object.entries(out.quantiles)
+        .map(([q, v]) => `q${q}: ${v ?? '<min'}`)
         .join(', ')
     case 'linear_model_fit':
       return `R^2 ${out.r2}, RMSE ${out.rmse}, SSE ${out.sse}, SST ${out.sst}`

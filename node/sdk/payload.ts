@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { canonicalBytes, type Hex32 } from '../../protocol/index.ts'
-import { OP_NAMES, type OutputValue, type Withheld } from '../../sandbox/index.ts'
+import { OP_NAMES, type OutputValue, type StructuredOp, type Withheld } from '../../sandbox/index.ts'
 import { ClientError } from './errors.ts'
 
 /**
@@ -10,7 +10,14 @@ import { ClientError } from './errors.ts'
  */
 const hex32 = z.custom<Hex32>((v) => typeof v === 'string' && /^0x[0-9a-f]{64}$/.test(v), 'expected 32 bytes')
 const count = z.int().nonnegative()
-const SCALAR_OPS = OP_NAMES.filter((op) => op !== 'histogram' && op !== 'linear_model_fit')
+const STRUCTURED: readonly string[] = [
+  'histogram',
+  'linear_model_fit',
+  'histogram2d',
+  'group_mean',
+  'quantiles',
+] satisfies StructuredOp[]
+const SCALAR_OPS = OP_NAMES.filter((op) => !STRUCTURED.includes(op))
 
 /** What the release states about each output's accuracy (sandbox/dp): epsilon spent, 95% error and grid per field. */
 const accuracy = {
@@ -21,7 +28,7 @@ const accuracy = {
 
 const outputSchema = z.union([
   z.strictObject({
-    op: z.enum(SCALAR_OPS as [Exclude<OutputValue['op'], 'histogram' | 'linear_model_fit'>]),
+    op: z.enum(SCALAR_OPS as [Exclude<OutputValue['op'], StructuredOp>]),
     value: z.number(),
     n: count,
     ...accuracy,
@@ -38,6 +45,26 @@ const outputSchema = z.union([
     sse: z.number(),
     sst: z.number(),
     rmse: z.number(),
+    n: count,
+    ...accuracy,
+  }),
+  z.strictObject({
+    op: z.literal('histogram2d'),
+    rows: z.array(z.string()).readonly(),
+    columns: z.array(z.string()).readonly(),
+    cells: z.array(z.array(z.number().nullable()).readonly()).readonly(),
+    n: count,
+    ...accuracy,
+  }),
+  z.strictObject({
+    op: z.literal('group_mean'),
+    groups: z.record(z.string(), z.strictObject({ mean: z.number(), count: z.number() }).nullable()),
+    n: count,
+    ...accuracy,
+  }),
+  z.strictObject({
+    op: z.literal('quantiles'),
+    quantiles: z.record(z.string(), z.number().nullable()),
     n: count,
     ...accuracy,
   }),

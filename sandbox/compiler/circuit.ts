@@ -30,8 +30,16 @@ export interface OutputPlan {
   readonly over: readonly string[]
   /** named sums the finisher combines; every op has `n` (the records aggregated) */
   readonly sums: Readonly<Record<string, LinearForm>>
-  /** histogram bucket labels, in `sums` as `bucket:<label>` */
+  /**
+   * histogram and quantiles bucket labels, in `sums` as `bucket:<label>`; a heatmap's rows
+   * (`cell:<row>,<column>` by index); a group_mean's groups (`count:<label>`, `sum:<label>`)
+   */
   readonly categories?: readonly string[]
+  /** a heatmap's columns: the categories of its second column */
+  readonly crossCategories?: readonly string[]
+  /** quantiles: the bucketed column's edges and the quantiles asked for */
+  readonly edges?: readonly number[]
+  readonly quantiles?: readonly number[]
   /** what the finisher needs besides sums: affine constants of sums with constants removed */
   readonly constants?: Readonly<Record<string, number>>
   readonly significantDigits: number

@@ -1,7 +1,7 @@
 import { CompileError } from '../errors.ts'
 import { PROFILES } from '../he/profiles.ts'
 import { type AlgorithmSpec, type OutputSpec, TERM_PATTERN } from '../spec/schema.ts'
-import { maskName } from '../vault/layout.ts'
+import { maskName, onehotName } from '../vault/layout.ts'
 import type { StoredColumnEntry, VaultManifest } from '../vault/manifest.ts'
 import { type Column, categoriesOf } from '../vault/schema.ts'
 import { type Circuit, type LinearForm, type OutputPlan, RECORD_COUNT, type StatPlan } from './circuit.ts'
@@ -112,6 +112,16 @@ export function compile(
   }
 }
 
+/** Σ over records of one category's one-hot column, as a polynomial. */
+function onehot(column: string, category: string): Poly {
+  return new Map([[onehotName(column, category), 1]])
+}
+
+/** The product of `factors` with coefficient 1. */
+function monomial(factors: readonly string[]): Poly {
+  return new Map([[[...factors].sort().join('*'), 1]])
+}
+
 class CircuitBuilder {
   readonly #manifest: VaultManifest
   readonly #columns: Map<string, Column>
@@ -135,7 +145,9 @@ class CircuitBuilder {
       const overList = [...over].sort()
       const forms: Record<string, LinearForm> = { n: this.#linearForm(constant(1), overList, name) }
       for (const [label, poly] of Object.entries(sums)) forms[label] = this.#linearForm(poly, overList, name)
-      const groups = spec.op === 'histogram' ? [] : this.#groups(forms, overList, name)
+      // Counting ops read only one-hot cells, whose smallness the finisher judges per cell.
+      const counting = spec.op === 'histogram' || spec.op === 'histogram2d' || spec.op === 'quantiles'
+      const groups = counting ? [] : this.#groups(forms, overList, name)
       return {
         name,
         op: spec.op,
@@ -189,9 +201,81 @@ class CircuitBuilder {
           )
         }
         const sums: Record<string, Poly> = {}
-        for (const category of categories)
-          sums[`bucket:${category}`] = new Map([[`${spec.of}=${category}`, 1]])
+        for (const category of categories) sums[`bucket:${category}`] = onehot(spec.of, category)
         return plan(new Set([spec.of]), sums, { categories })
+      }
+      case 'histogram2d': {
+        const [a, b] = spec.of
+        const rows = this.#categorical(a, `${field}.of.0`, 'a heatmap')
+        const columns = this.#categorical(b, `${field}.of.1`, 'a heatmap')
+        const cells = rows.length * columns.length
+        // Cells under the minimum are suppressed at release; a grid that cannot fill them on
+        // average would release nothing but suppressions, so it is refused before any work.
+        if (this.#manifest.recordCount / cells < this.#manifest.policy.minAggregation) {
+          throw new CompileError(
+            'AGGREGATION_TOO_SMALL',
+            `${field}: ${this.#manifest.recordCount} records over ${cells} cells average fewer than the minimum aggregation of ${this.#manifest.policy.minAggregation} per cell`,
+            { field },
+          )
+        }
+        const sums: Record<string, Poly> = {}
+        rows.forEach((row, i) => {
+          columns.forEach((col, j) => {
+            sums[`cell:${i},${j}`] = multiply(onehot(a, row), onehot(b, col))
+          })
+        })
+        return plan(new Set([a, b]), sums, { categories: rows, crossCategories: columns })
+      }
+      case 'group_mean': {
+        const groups = this.#categorical(spec.by, `${field}.by`, 'grouping')
+        const t = this.#term(spec.of, `${field}.of`)
+        if (t.sources.includes(spec.by)) {
+          throw new CompileError('COLUMN_TYPE', `${field}.by: a term cannot be grouped by its own column`, {
+            field: `${field}.by`,
+          })
+        }
+        // A boolean in every monomial of the term filters the records it sums (mean of
+        // flag*x sums the flagged ones): each group's filtered count must reach the minimum too.
+        const filters = this.#commonBooleans(t.poly)
+        const sums: Record<string, Poly> = {}
+        for (const group of groups) {
+          const g = onehot(spec.by, group)
+          sums[`count:${group}`] = g
+          sums[`sum:${group}`] = multiply(g, t.poly)
+          if (filters.length > 0) sums[`filtered:${group}`] = multiply(g, monomial(filters))
+        }
+        return plan(new Set([spec.by, ...t.sources]), sums, { categories: groups })
+      }
+      case 'quantiles': {
+        const column = this.#column(spec.of, `${field}.of`)
+        if (column.type !== 'bucketed') {
+          throw new CompileError(
+            'COLUMN_TYPE',
+            `${field}.of: "${spec.of}" is a ${column.type} column; quantiles need a bucketed one`,
+            { field: `${field}.of` },
+          )
+        }
+        // A quantile with fewer than the minimum aggregation of records on one side
+        // locates those few records (the 0.999 quantile of 1,000 is about the largest).
+        const min = this.#manifest.policy.minAggregation
+        spec.q.forEach((q, i) => {
+          const tail = Math.min(q, 1 - q) * this.#manifest.recordCount
+          if (tail < min) {
+            throw new CompileError(
+              'AGGREGATION_TOO_SMALL',
+              `${field}.q.${i}: the ${q} quantile of ${this.#manifest.recordCount} records leaves about ${Math.floor(tail)} on one side, fewer than the minimum aggregation of ${min}`,
+              { field: `${field}.q.${i}` },
+            )
+          }
+        })
+        const categories = categoriesOf(column) ?? []
+        const sums: Record<string, Poly> = {}
+        for (const category of categories) sums[`bucket:${category}`] = onehot(spec.of, category)
+        return plan(new Set([spec.of]), sums, {
+          categories,
+          edges: column.edges,
+          quantiles: [...spec.q],
+        })
       }
       case 'weighted_sum': {
         const { poly, sources } = this.#linear(spec.weights, 0, `${field}.weights`)
@@ -241,6 +325,30 @@ class CircuitBuilder {
     if (!column)
       throw new CompileError('UNKNOWN_COLUMN', `${field}: the vault has no column "${name}"`, { field })
     return column
+  }
+
+  /** The categories (or bucket labels) of a column an op splits records by; `what` names the op in the refusal. */
+  #categorical(name: string, field: string, what: string): string[] {
+    const column = this.#column(name, field)
+    const categories = categoriesOf(column)
+    if (!categories) {
+      throw new CompileError(
+        'COLUMN_TYPE',
+        `${field}: "${name}" is a ${column.type} column; ${what} needs a categorical or bucketed one`,
+        { field },
+      )
+    }
+    return categories
+  }
+
+  /** Boolean columns that are factors of every monomial of `poly` (none if it has a constant). */
+  #commonBooleans(poly: Poly): string[] {
+    let common: string[] | undefined
+    for (const key of poly.keys()) {
+      const booleans = monomialFactors(key).filter((f) => this.#columns.get(f)?.type === 'boolean')
+      common = common === undefined ? booleans : common.filter((f) => booleans.includes(f))
+    }
+    return [...new Set(common ?? [])].sort()
   }
 
   #valueColumn(name: string, field: string): Poly {

@@ -27,10 +27,23 @@ export function planPacks(profile: HeProfile, stats: readonly StatPlan[], pack: 
     const room = s.resultLevel > 0 && dataPrimes - s.depth >= s.resultLevel + 1
     ;(pack && room ? packable : alone).push(i)
   })
-  if (packable.length < 2) {
-    const all = [...packable, ...alone].sort((a, b) => a - b)
-    return all.map((i) => ({ stats: [i], classes: 1, window: 1, level: stats[i]!.resultLevel }))
+  const single = (i: number): PackPlan => ({
+    stats: [i],
+    classes: 1,
+    window: 1,
+    level: stats[i]!.resultLevel,
+  })
+  if (packable.length < 2) return [...packable, ...alone].sort((a, b) => a - b).map(single)
+  // A pack has one class per stat and at most a class per slot (a large heatmap needs several).
+  const packs: PackPlan[] = []
+  for (let at = 0; at < packable.length; at += profile.slotCount) {
+    const group = packable.slice(at, at + profile.slotCount)
+    packs.push(group.length === 1 ? single(group[0]!) : packOf(profile, stats, group))
   }
+  return [...packs, ...alone.map(single)]
+}
+
+function packOf(profile: HeProfile, stats: readonly StatPlan[], packable: number[]): PackPlan {
   const classes = 2 ** Math.ceil(Math.log2(packable.length))
   const level = stats[packable[0]!]!.resultLevel
   let best: PackPlan | undefined
@@ -44,5 +57,5 @@ export function planPacks(profile: HeProfile, stats: readonly StatPlan[], pack: 
       bestMs = ms
     }
   }
-  return [best!, ...alone.map((i) => ({ stats: [i], classes: 1, window: 1, level: stats[i]!.resultLevel }))]
+  return best!
 }

@@ -13,17 +13,42 @@ export interface Accuracy {
   readonly grid?: Readonly<Record<string, number>> | undefined
 }
 
-/** A released output: the statistic, rounded, with the records it describes. */
+/** Ops whose result is not one number. */
+export type StructuredOp = 'histogram' | 'linear_model_fit' | 'histogram2d' | 'group_mean' | 'quantiles'
+
+/**
+ * A released output: the statistic, rounded, with the records it describes.
+ * Counts and groups under the minimum aggregation are null (suppressed).
+ */
 export type OutputValue = Accuracy &
   (
     | {
-        readonly op: Exclude<OutputPlan['op'], 'histogram' | 'linear_model_fit'>
+        readonly op: Exclude<OutputPlan['op'], StructuredOp>
         readonly value: number
         readonly n: number
       }
     | {
         readonly op: 'histogram'
         readonly buckets: Readonly<Record<string, number | null>>
+        readonly n: number
+      }
+    | {
+        readonly op: 'histogram2d'
+        /** the first column's categories, the second's, and cells[row][column] */
+        readonly rows: readonly string[]
+        readonly columns: readonly string[]
+        readonly cells: ReadonlyArray<ReadonlyArray<number | null>>
+        readonly n: number
+      }
+    | {
+        readonly op: 'group_mean'
+        readonly groups: Readonly<Record<string, { readonly mean: number; readonly count: number } | null>>
+        readonly n: number
+      }
+    | {
+        readonly op: 'quantiles'
+        /** by quantile, as written in the spec (`0.5`) */
+        readonly quantiles: Readonly<Record<string, number | null>>
         readonly n: number
       }
     | {
@@ -114,14 +139,33 @@ export function finishOutput(
     }
     case 'histogram': {
       const buckets: Record<string, number | null> = {}
-      for (const category of plan.categories ?? []) {
-        const count = Math.max(0, Math.round(sum(`bucket:${category}`)))
-        // A bucket smaller than the minimum aggregation is suppressed (but
-        // an empty one says nothing about anyone).
-        buckets[category] = count === 0 || count >= minAggregation ? count : null
-      }
+      for (const category of plan.categories ?? [])
+        buckets[category] = suppressed(sum(`bucket:${category}`), minAggregation)
       return { op: plan.op, buckets, n }
     }
+    case 'histogram2d': {
+      const rows = plan.categories ?? []
+      const columns = plan.crossCategories ?? []
+      const cells = rows.map((_, i) =>
+        columns.map((_, j) => suppressed(sum(`cell:${i},${j}`), minAggregation)),
+      )
+      return { op: plan.op, rows, columns, cells, n }
+    }
+    case 'group_mean': {
+      const groups: Record<string, { mean: number; count: number } | null> = {}
+      for (const group of plan.categories ?? []) {
+        const count = Math.round(sum(`count:${group}`))
+        const filtered = plan.sums[`filtered:${group}`] ? Math.round(sum(`filtered:${group}`)) : count
+        // Unlike a count, a mean of an empty group is no number at all: under the minimum, nothing is said.
+        groups[group] =
+          Math.min(count, filtered) < Math.max(1, minAggregation)
+            ? null
+            : { mean: round(sum(`sum:${group}`) / count), count }
+      }
+      return { op: plan.op, groups, n }
+    }
+    case 'quantiles':
+      return { op: plan.op, quantiles: quantilesOf(plan, sum, n, round, minAggregation), n }
     case 'linear_model_fit': {
       if (n < 2) return { op: plan.op, withheld: 'needs at least 2 records' }
       const sse = Math.max(0, sum('e2'))
@@ -137,6 +181,45 @@ export function finishOutput(
       }
     }
   }
+}
+
+/** A count as released: 0 stays 0 (an empty cell says nothing about anyone), under the minimum is null. */
+function suppressed(value: number, minAggregation: number): number | null {
+  const count = Math.max(0, Math.round(value))
+  return count === 0 || count >= minAggregation ? count : null
+}
+
+/**
+ * Quantiles from bucket counts: the bucket where the cumulative count
+ * reaches q·total, and the point within it at the same share of its count
+ * (records taken as spread evenly over the bucket). Null where fewer than
+ * the minimum aggregation of records would lie on one side.
+ */
+function quantilesOf(
+  plan: OutputPlan,
+  sum: (label: string) => number,
+  n: number,
+  round: (v: number) => number,
+  minAggregation: number,
+): Record<string, number | null> {
+  const labels = plan.categories ?? []
+  const edges = plan.edges ?? []
+  const counts = labels.map((label) => Math.max(0, sum(`bucket:${label}`)))
+  const total = counts.reduce((a, b) => a + b, 0)
+  const out: Record<string, number | null> = {}
+  for (const q of plan.quantiles ?? []) {
+    if (total <= 0 || Math.min(q, 1 - q) * n < minAggregation) {
+      out[String(q)] = null
+      continue
+    }
+    const target = q * total
+    let below = 0
+    let k = 0
+    while (k < counts.length - 1 && below + counts[k]! < target) below += counts[k++]!
+    const within = counts[k]! > 0 ? Math.min(1, Math.max(0, (target - below) / counts[k]!)) : 0.5
+    out[String(q)] = round(edges[k]! + within * (edges[k + 1]! - edges[k]!))
+  }
+  return out
 }
 
 export function evaluate(

@@ -25,15 +25,20 @@ export function accuracyOf(
 ): Record<string, number> {
   const read = new Set<number>()
   for (const form of Object.values(output.sums)) for (const [s] of form) if (s >= 0) read.add(s)
-  if (output.op === 'histogram') {
-    const stds = Object.entries(output.sums)
-      .filter(([label]) => label.startsWith('bucket:'))
-      .flatMap(([, form]) => form.map(([s]) => (s >= 0 ? (noise[s]?.std ?? 0) : 0)))
-    return { bucket: Z95 * Math.max(0, ...stds) }
-  }
+  // A released count is one noisy stat: its error is that stat's noise, the widest of the output's.
+  const countError = (prefix: string) =>
+    Z95 *
+    Math.max(
+      0,
+      ...Object.entries(output.sums)
+        .filter(([label]) => label.startsWith(prefix))
+        .flatMap(([, form]) => form.map(([s]) => (s >= 0 ? (noise[s]?.std ?? 0) : 0))),
+    )
+  if (output.op === 'histogram') return { bucket: countError('bucket:') }
+  if (output.op === 'histogram2d') return { cell: countError('cell:') }
   const at = (point: readonly number[]) => fieldsOf(output, point, recordCount)
   const base = at(stats)
-  if (!base) return {}
+  if (!base) return output.op === 'group_mean' ? { count: countError('count:') } : {}
   const variance: Record<string, number> = Object.fromEntries(Object.keys(base).map((k) => [k, 0]))
   for (const s of read) {
     const h = noise[s]?.std ?? 0
@@ -50,7 +55,22 @@ export function accuracyOf(
       variance[field]! += (slope * h) ** 2
     }
   }
-  return Object.fromEntries(Object.entries(variance).map(([k, v]) => [k, Z95 * Math.sqrt(v)]))
+  const error95 = Object.fromEntries(Object.entries(variance).map(([k, v]) => [k, Z95 * Math.sqrt(v)]))
+  if (output.op === 'group_mean') error95.count = countError('count:')
+  // Interpolation takes a bucket's records as spread evenly: the true quantile may lie anywhere in its bucket.
+  if (output.op === 'quantiles')
+    for (const q of Object.keys(error95)) error95[q]! += bucketWidthAt(output, base[q]!)
+  return error95
+}
+
+/** The width of the bucket `value` lies in (the wider of two where it sits on an edge). */
+function bucketWidthAt(output: OutputPlan, value: number): number {
+  const edges = output.edges ?? []
+  let width = 0
+  for (let k = 0; k + 1 < edges.length; k++) {
+    if (value >= edges[k]! && value <= edges[k + 1]!) width = Math.max(width, edges[k + 1]! - edges[k]!)
+  }
+  return width
 }
 
 /** The unrounded numeric fields of an output at `stats`, or undefined where it would be withheld. */
@@ -64,5 +84,13 @@ export function fieldsOf(
   if ('withheld' in out) return undefined
   if ('value' in out) return Number.isFinite(out.value) ? { value: out.value } : undefined
   if ('r2' in out) return { r2: out.r2, sse: out.sse, sst: out.sst, rmse: out.rmse }
+  if (out.op === 'group_mean') {
+    const means = Object.entries(out.groups).flatMap(([g, v]) => (v ? [[`mean:${g}`, v.mean] as const] : []))
+    return means.length > 0 ? Object.fromEntries(means) : undefined
+  }
+  if (out.op === 'quantiles') {
+    const values = Object.entries(out.quantiles).flatMap(([q, v]) => (v === null ? [] : [[q, v] as const]))
+    return values.length > 0 ? Object.fromEntries(values) : undefined
+  }
   return undefined
 }

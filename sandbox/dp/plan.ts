@@ -1,6 +1,6 @@
 import { type Circuit, type OutputPlan, RECORD_COUNT } from '../compiler/circuit.ts'
 import { CompileError } from '../errors.ts'
-import type { AlgorithmSpec } from '../spec/schema.ts'
+import type { AlgorithmSpec, OutputSpec } from '../spec/schema.ts'
 import type { VaultManifest } from '../vault/manifest.ts'
 import { type PrivacyPolicy, privacyOf } from '../vault/policy.ts'
 import { categoriesOf } from '../vault/schema.ts'
@@ -95,7 +95,11 @@ export function planPrivacy(spec: AlgorithmSpec, circuit: Circuit, manifest: Vau
   const reference = referenceStats(circuit, manifest)
   const perStat = new Array<number>(circuit.stats.length).fill(0)
   for (const [i, stats] of statsOf.entries()) {
-    const shares = splitWeights(circuit.outputs[i]!, stats, reference, sensitivities, circuit.recordCount)
+    const output = circuit.outputs[i]!
+    const disjointBy = partitioningColumns(spec.outputs[output.name])
+    const shares = disjointBy
+      ? disjointShares(disjointBy, stats, circuit, stored)
+      : splitWeights(output, stats, reference, sensitivities, circuit.recordCount)
     for (const [j, s] of stats.entries()) perStat[s]! += epsilons[i]! * shares[j]!
   }
   const noise = circuit.stats.map((_, i): StatNoise => {
@@ -170,6 +174,62 @@ function splitWeights(
   const floored = raw.map((w) => Math.max(w, MIN_RELATIVE_SHARE * top))
   const sum = floored.reduce((a, b) => a + b, 0)
   return floored.map((w) => w / sum)
+}
+
+/**
+ * The columns whose categories partition the records an output counts by:
+ * a record has one category of each, so the stats selecting different
+ * categories are disjoint.
+ */
+function partitioningColumns(spec: OutputSpec | undefined): readonly string[] | undefined {
+  switch (spec?.op) {
+    case 'histogram':
+    case 'quantiles':
+      return [spec.of]
+    case 'histogram2d':
+      return spec.of
+    case 'group_mean':
+      return [spec.by]
+    default:
+      return undefined
+  }
+}
+
+/**
+ * Parallel composition for outputs that count by category (histograms,
+ * heatmaps, quantiles, group means). Stats that differ only in which
+ * category of a `disjointBy` column they select form a family: a record has
+ * one category per column, so it adds to at most one stat of a family, and
+ * one record replaced moves at most two, each by at most its sensitivity
+ * (which its noise is sized for). Each family gets an equal part of the
+ * output's epsilon, and each of its stats that part over the number it can
+ * move at once: the output's privacy loss is still at most its epsilon,
+ * while a heatmap of 2,400 cells costs each cell half its epsilon, not a
+ * 2,400th.
+ */
+function disjointShares(
+  disjointBy: readonly string[],
+  stats: readonly number[],
+  circuit: Circuit,
+  stored: ReadonlyMap<string, { readonly kind: string; readonly source: string }>,
+): number[] {
+  const familyOf = stats.map((s) => {
+    const selects: string[] = []
+    const rest: string[] = []
+    for (const f of circuit.stats[s]?.factors ?? []) {
+      const entry = stored.get(f)
+      if (entry?.kind === 'onehot' && disjointBy.includes(entry.source)) selects.push(entry.source)
+      else rest.push(f)
+    }
+    return `${selects.sort().join(',')}|${rest.join('*')}`
+  })
+  const sizes = new Map<string, number>()
+  for (const key of familyOf) sizes.set(key, (sizes.get(key) ?? 0) + 1)
+  return familyOf.map((key) => {
+    const size = sizes.get(key)!
+    const moved = key.startsWith('|') || size === 1 ? 1 : 2
+    return 1 / sizes.size / moved
+  })
 }
 
 /** Every stat an output's released values (and its withholding) depend on. */

@@ -126,7 +126,15 @@ function onGrids(
     grid[field] = gridFor(error95[field] ?? 0, integer)
     return roundSignificant(toGrid(value, grid[field]!), digits)
   }
-  for (const [k, v] of Object.entries(error95)) shown[k] = roundSignificant(v, 2)
+  // A suppressed group or quantile gets no stated error either: the error of a mean says its count.
+  const suppressed = new Set(
+    out.op === 'group_mean'
+      ? Object.entries(out.groups).flatMap(([g, v]) => (v ? [] : [`mean:${g}`]))
+      : out.op === 'quantiles'
+        ? Object.entries(out.quantiles).flatMap(([q, v]) => (v === null ? [q] : []))
+        : [],
+  )
+  for (const [k, v] of Object.entries(error95)) if (!suppressed.has(k)) shown[k] = roundSignificant(v, 2)
   const stated = { epsilon: roundSignificant(epsilon, 6), error95: shown }
   switch (out.op) {
     case 'histogram': {
@@ -134,6 +142,22 @@ function onGrids(
       for (const [label, count] of Object.entries(out.buckets))
         buckets[label] = count === null ? null : place('bucket', count, true)
       return { ...out, buckets, ...stated, grid }
+    }
+    case 'histogram2d': {
+      const cells = out.cells.map((row) => row.map((c) => (c === null ? null : place('cell', c, true))))
+      return { ...out, cells, ...stated, grid }
+    }
+    case 'group_mean': {
+      const groups: Record<string, { mean: number; count: number } | null> = {}
+      for (const [g, v] of Object.entries(out.groups))
+        groups[g] = v && { mean: place(`mean:${g}`, v.mean, false), count: place('count', v.count, true) }
+      return { ...out, groups, ...stated, grid }
+    }
+    case 'quantiles': {
+      const quantiles: Record<string, number | null> = {}
+      for (const [q, v] of Object.entries(out.quantiles))
+        quantiles[q] = v === null ? null : place(q, v, false)
+      return { ...out, quantiles, ...stated, grid }
     }
     case 'linear_model_fit':
       return {

@@ -12,7 +12,12 @@ import { bucketLabels } from '../vault/schema.ts'
  * records where every column it reads is present; variance is the sample
  * variance (n - 1).
  */
-export type PlainValue = number | Record<string, number> | { r2: number; sse: number; sst: number; n: number }
+export type PlainValue =
+  | number
+  | Record<string, number>
+  | { r2: number; sse: number; sst: number; n: number }
+  | { cells: number[][] }
+  | { groups: Record<string, { mean: number; count: number }> }
 
 type Row = Record<string, string>
 
@@ -50,6 +55,32 @@ function termOf(term: string): { columns: string[]; value: (r: Row) => number } 
 
 function complete(rows: readonly Row[], columns: readonly string[]): Row[] {
   return rows.filter((r) => columns.every((c) => !isMissing(r[c])))
+}
+
+/** A categorical or bucketed column's labels and each row's label index (undefined where missing). */
+function categorical(
+  schema: VaultSchema,
+  name: string,
+): { labels: string[]; of: (r: Row) => number | undefined } {
+  const column = schema.columns.find((c) => c.name === name)!
+  if (column.type === 'categorical') {
+    return {
+      labels: column.categories,
+      of: (r) => (isMissing(r[name]) ? undefined : column.categories.indexOf(r[name]!)),
+    }
+  }
+  if (column.type !== 'bucketed') return { labels: [], of: () => undefined }
+  const { edges } = column
+  return {
+    labels: bucketLabels(edges),
+    of: (r) => {
+      if (isMissing(r[name])) return undefined
+      const v = Number(r[name])
+      let i = 0
+      while (i + 2 < edges.length && v >= edges[i + 1]!) i++
+      return i
+    },
+  }
 }
 
 function sampleCov(xs: number[], ys: number[]): number {
@@ -90,23 +121,50 @@ export function plaintextOutput(rows: readonly Row[], schema: VaultSchema, outpu
       return output.op === 'covariance' ? cov : cov / Math.sqrt(sampleCov(xs, xs) * sampleCov(ys, ys))
     }
     case 'histogram': {
-      const column = schema.columns.find((c) => c.name === output.of)!
-      const hist: Record<string, number> = {}
-      if (column.type === 'categorical') {
-        for (const c of column.categories) hist[c] = 0
-        for (const r of rows) if (!isMissing(r[output.of])) hist[r[output.of]!]! += 1
-      } else if (column.type === 'bucketed') {
-        const labels = bucketLabels(column.edges)
-        for (const l of labels) hist[l] = 0
-        for (const r of rows) {
-          if (isMissing(r[output.of])) continue
-          const v = Number(r[output.of])
-          let i = 0
-          while (i + 2 < column.edges.length && v >= column.edges[i + 1]!) i++
-          hist[labels[i]!]! += 1
-        }
+      const { labels, of } = categorical(schema, output.of)
+      const hist: Record<string, number> = Object.fromEntries(labels.map((l) => [l, 0]))
+      for (const r of rows) {
+        const i = of(r)
+        if (i !== undefined) hist[labels[i]!]! += 1
       }
       return hist
+    }
+    case 'histogram2d': {
+      const a = categorical(schema, output.of[0])
+      const b = categorical(schema, output.of[1])
+      const cells = a.labels.map(() => b.labels.map(() => 0))
+      for (const r of rows) {
+        const i = a.of(r)
+        const j = b.of(r)
+        if (i !== undefined && j !== undefined) cells[i]![j]! += 1
+      }
+      return { cells }
+    }
+    case 'group_mean': {
+      const by = categorical(schema, output.by)
+      const t = termOf(output.of)
+      const sums = by.labels.map(() => ({ sum: 0, count: 0 }))
+      for (const r of complete(rows, t.columns)) {
+        const i = by.of(r)
+        if (i === undefined) continue
+        sums[i]!.sum += t.value(r)
+        sums[i]!.count += 1
+      }
+      return {
+        groups: Object.fromEntries(
+          by.labels.map((l, i) => [l, { mean: sums[i]!.sum / sums[i]!.count, count: sums[i]!.count }]),
+        ),
+      }
+    }
+    case 'quantiles': {
+      // The exact quantile of the values (the released one is interpolated within its bucket).
+      const values = rows
+        .filter((r) => !isMissing(r[output.of]))
+        .map((r) => Number(r[output.of]))
+        .sort((x, y) => x - y)
+      return Object.fromEntries(
+        output.q.map((q) => [String(q), values[Math.min(values.length - 1, Math.floor(q * values.length))]!]),
+      )
     }
     case 'weighted_sum': {
       const terms = Object.entries(output.weights).map(([t, w]) => ({ ...termOf(t), w }))

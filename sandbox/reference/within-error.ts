@@ -33,6 +33,24 @@ export function withinStatedError(
       for (const [k, v] of Object.entries(truth as Record<string, number>))
         pairs.push(['bucket', out.buckets[k] ?? null, v])
       break
+    case 'histogram2d':
+      for (const [i, row] of (truth as { cells: number[][] }).cells.entries())
+        for (const [j, v] of row.entries()) pairs.push(['cell', out.cells[i]?.[j] ?? null, v])
+      break
+    case 'group_mean':
+      for (const [g, v] of Object.entries(
+        (truth as { groups: Record<string, { mean: number; count: number }> }).groups,
+      )) {
+        const released = out.groups[g] ?? null
+        pairs.push(['count', released?.count ?? null, v.count])
+        // A suppressed group's mean has nothing to compare; its count says whether suppressing was right.
+        if (released) pairs.push([`mean:${g}`, released.mean, v.mean])
+      }
+      break
+    case 'quantiles':
+      for (const [q, v] of Object.entries(truth as Record<string, number>))
+        pairs.push([q, out.quantiles[q] ?? null, v])
+      break
     case 'linear_model_fit':
       pairs.push(
         ['r2', out.r2, (truth as { r2: number }).r2],
@@ -55,9 +73,15 @@ export function withinStatedError(
   const shown =
     out.op === 'histogram'
       ? JSON.stringify(out.buckets)
-      : out.op === 'linear_model_fit'
-        ? `R^2 ${out.r2} ± ${out.error95?.r2 ?? 0}`
-        : `${out.value} ± ${out.error95?.value ?? 0}`
+      : out.op === 'histogram2d'
+        ? JSON.stringify(out.cells)
+        : out.op === 'group_mean'
+          ? JSON.stringify(out.groups)
+          : out.op === 'quantiles'
+            ? JSON.stringify(out.quantiles)
+            : out.op === 'linear_model_fit'
+              ? `R^2 ${out.r2} ± ${out.error95?.r2 ?? 0}`
+              : `${out.value} ± ${out.error95?.value ?? 0}`
   const plain =
     out.op === 'linear_model_fit'
       ? `R^2 ${(truth as { r2: number }).r2.toPrecision(6)}`

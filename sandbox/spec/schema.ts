@@ -18,6 +18,9 @@ export const OP_NAMES = [
   'histogram',
   'weighted_sum',
   'linear_model_fit',
+  'histogram2d',
+  'group_mean',
+  'quantiles',
 ] as const
 export type OpName = (typeof OP_NAMES)[number]
 
@@ -52,6 +55,33 @@ const Pairwise = z.strictObject({
   epsilon,
 })
 const Histogram = z.strictObject({ op: z.literal('histogram'), of: ColumnRef, significantDigits, epsilon })
+/** A heatmap: counts per pair of categories of two categorical or bucketed columns (grid cell × hour). */
+const Histogram2d = z.strictObject({
+  op: z.literal('histogram2d'),
+  of: z.tuple([ColumnRef, ColumnRef]).refine(([a, b]) => a !== b, 'a heatmap crosses two different columns'),
+  significantDigits,
+  epsilon,
+})
+/** The mean of a term for each category of a categorical or bucketed column, with each group's count. */
+const GroupMean = z.strictObject({
+  op: z.literal('group_mean'),
+  of: Term,
+  by: ColumnRef,
+  significantDigits,
+  epsilon,
+})
+/** q-quantiles of a bucketed column, interpolated within the bucket from its (noisy) histogram. */
+const Quantiles = z.strictObject({
+  op: z.literal('quantiles'),
+  of: ColumnRef,
+  q: z
+    .array(z.number().gt(0).lt(1))
+    .min(1)
+    .max(99)
+    .refine((q) => new Set(q).size === q.length, 'quantiles must be distinct'),
+  significantDigits,
+  epsilon,
+})
 const Weights = z
   .record(Term, z.number().finite())
   .refine((w) => Object.keys(w).length > 0, 'at least one weight')
@@ -76,6 +106,9 @@ export const OutputSpecSchema = z.discriminatedUnion('op', [
   Histogram,
   WeightedSum,
   LinearModelFit,
+  Histogram2d,
+  GroupMean,
+  Quantiles,
 ])
 export type OutputSpec = z.infer<typeof OutputSpecSchema>
 

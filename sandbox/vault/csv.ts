@@ -108,6 +108,24 @@ function parseBlock(text: string, firstLine: number): Array<{ record: string[]; 
 
 type CellEncoder = (cell: string, out: Float64Array, line: number) => void
 
+/**
+ * One record given as cells by column name (a missing or empty cell is a
+ * missing value), encoded as the stored columns' values in layout order:
+ * what a pool contributor encodes on its own side. Errors are CsvErrors
+ * naming `line` (the record's position) and the column.
+ */
+export function recordEncoder(
+  schema: VaultSchema,
+): (cells: Readonly<Record<string, string | undefined>>, line: number) => Float64Array {
+  const layout = storedColumns(schema)
+  const plan = schema.columns.map((c) => [c.name, cellEncoder(c, layout)] as const)
+  return (cells, line) => {
+    const values = new Float64Array(layout.length)
+    for (const [name, encode] of plan) encode(cells[name] ?? '', values, line)
+    return values
+  }
+}
+
 function headerPlan(
   header: string[],
   schema: VaultSchema,
