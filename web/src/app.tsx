@@ -4,6 +4,8 @@ import { BuyerPage } from './pages/buyer.tsx'
 import { HomePage, JobsPanel } from './pages/home.tsx'
 import { JobPage } from './pages/job.tsx'
 import { HealthPanel, ValidatorsPage } from './pages/network.tsx'
+import { OperatorPage } from './pages/operator.tsx'
+import { SellerPage } from './pages/seller.tsx'
 import { VaultPage, VaultsPage } from './pages/vaults.tsx'
 import { href, type Route, useRoute } from './router.ts'
 
@@ -16,6 +18,8 @@ const NAV: readonly (readonly [string, string, string])[] = [
   ['vaults', href.vaults(), 'Vaults'],
   ['validators', href.validators(), 'Validators'],
   ['buyer', href.buyer(), 'Buy'],
+  ['seller', href.seller(), 'Sell'],
+  ['operator', href.operator(), 'Operate'],
 ]
 
 function Page({ route }: { route: Route }) {
@@ -48,6 +52,10 @@ function Page({ route }: { route: Route }) {
       )
     case 'buyer':
       return <BuyerPage route={route} />
+    case 'seller':
+      return <SellerPage route={route} />
+    case 'operator':
+      return <OperatorPage />
     default:
       return <NotFound what={`page ${page}`} />
   }
