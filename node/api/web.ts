@@ -33,9 +33,10 @@ export function contentSecurityPolicy(chainRpcUrl: string | undefined): string {
 }
 
 /**
- * Serves the built web app's files next to the JSON API: one route per file found at start
- * (`wildcard: false`), so no path of the API's can be shadowed and a missing file is the API's
- * own 404. Without a build (`npm run build:web` not run) the node serves the API alone.
+ * Serves the built web app's files next to the JSON API. The API's routes are more specific than
+ * the files' catch-all, so they keep priority; a file that is not there is the API's own 404.
+ * Files are looked up per request, so a rebuild (`npm run build:web`) needs no restart. Without a
+ * build at start the node serves the API alone.
  */
 export async function serveWebApp(
   app: FastifyInstance,
@@ -51,6 +52,6 @@ export async function serveWebApp(
     reply.header('x-content-type-options', 'nosniff')
     reply.header('referrer-policy', 'no-referrer')
   })
-  await app.register(fastifyStatic, { root, prefix: '/', wildcard: false, index: 'index.html' })
+  await app.register(fastifyStatic, { root, prefix: '/', index: 'index.html' })
   return true
 }
