@@ -17,6 +17,12 @@ function displayValue(o: Output): string {
   return num(o.value)
 }
 
+/** A histogram's 95% error is stated per bucket (sandbox/dp names the field `bucket`). */
+const bucketError = (error95: Readonly<Record<string, number>> | undefined) => {
+  const e = error95?.bucket ?? error95?.value
+  return e === undefined ? {} : { error95: e }
+}
+
 const errorOf = (o: Output): string =>
   'withheld' in o || !o.error95
     ? ''
@@ -58,7 +64,7 @@ export function ResultView({ result }: { result: JobResult }) {
               label={`histogram ${name}`}
               categories={Object.keys(o.buckets)}
               values={Object.values(o.buckets)}
-              {...(o.error95?.value !== undefined ? { error95: o.error95.value } : {})}
+              {...bucketError(o.error95)}
             />
           </figure>
         ) : null,
