@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -63,6 +63,7 @@ async function startDevnet(dir: string): Promise<Devnet> {
     if (!m?.[1]) throw new Error(`the devnet printed no ${re}:\n${out}`)
     return m[1]
   }
+  await writeFile(join(SHOTS, 'devnet.log'), out)
   return {
     process: child,
     nodes: [...out.matchAll(/api (http:\/\/[0-9.:]+)/g)].map((m) => m[1]!),
@@ -282,9 +283,65 @@ describe('the web app, in chromium, against a 4-validator devnet', () => {
     await page.goto(`${node}/#/validators`)
     await page.locator('table', { hasText: 'voting power' }).locator('tbody tr').nth(3).waitFor()
     await shot(page, 'validators')
+    // The seller's page: the owner the settlement paid sees the vault and what it earned.
+    const owner = record!.settlement!.owner!.address
+    await page.goto(`${node}/#/seller?owner=${owner}`)
+    await expect.poll(() => page.getByTestId('earned').textContent()).not.toBe('0.0 ETH')
+    await page.locator(`article h3 code[title="${devnet!.vaultId}"]`).waitFor()
+    await shot(page, 'seller')
+    // The operator's page: this node's evaluations include the job.
+    await page.goto(`${node}/#/operator`)
+    await page
+      .locator('table', { hasText: 'evaluations by this node' })
+      .locator(`code[title="${boughtJob}"]`)
+      .waitFor()
+    await shot(page, 'operator')
     expect(errorsOf(page)).toEqual([])
     await page.close()
   }, 240_000)
+
+  it('buyer: pays with an injected EIP-1193 wallet, which signs the request and sends the escrow', async () => {
+    const node = devnet!.nodes[3]!
+    const { chain } = await get<{ chain: { rpcUrl: string } }>(`${node}/v1/status`)
+    const [account] = (
+      (await (
+        await fetch(chain.rpcUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_accounts', params: [] }),
+        })
+      ).json()) as { result: string[] }
+    ).result
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    // The wallet: an EIP-1193 provider whose accounts the dev chain itself holds and signs with
+    // (eth_signTypedData_v4, eth_sendTransaction), as an extension's would be injected.
+    await page.addInitScript(`window.ethereum = {
+      async request({ method, params }) {
+        const response = await fetch(${JSON.stringify(chain.rpcUrl)}, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params: params ?? [] }),
+        })
+        const answer = await response.json()
+        if (answer.error) throw Object.assign(new Error(answer.error.message), { code: answer.error.code })
+        return answer.result
+      },
+    }`)
+    await page.goto(`${node}/#/buyer?vault=${devnet!.vaultId}`)
+    await expect
+      .poll(() => page.getByTestId('verdict-ok').textContent(), { timeout: 30_000 })
+      .toMatch(/^accepted/)
+    await page.getByRole('button', { name: 'pay with the browser wallet' }).click()
+    const jobLink = page.locator('.watch h3 a')
+    await jobLink.waitFor({ timeout: 60_000 })
+    const jobId = (await jobLink.getAttribute('href'))!.replace('#/job/', '')
+    await page.getByTestId('verified').waitFor({ timeout: 240_000 })
+    const record = await get<JobRecord>(`${node}/v1/jobs/${jobId}`)
+    expect(record.request.request.buyer).toBe(account!.toLowerCase())
+    const shown = JSON.parse((await page.locator('#result-json').textContent())!) as { outputs: object }
+    expect(Object.keys(shown.outputs).length).toBeGreaterThan(0)
+    await page.close()
+  }, 400_000)
 
   it('buyer: a refusal is shown with its code and the field it names', async () => {
     const page = await openPage(`${devnet!.nodes[2]}/#/buyer?vault=${devnet!.vaultId}`)
