@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact'
 import { short } from '../format.ts'
 import type { Polled } from '../node.ts'
 
-/** A hash or address, shortened on screen, whole in the title and for screen readers. */
+/** A hash or address, shortened on screen, whole in its title (shown on hover and read by the tests). */
 export function Hash({ value, href }: { value: string; href?: string }) {
   const text = <code title={value}>{short(value)}</code>
   return href ? <a href={href}>{text}</a> : text

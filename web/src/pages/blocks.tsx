@@ -2,6 +2,7 @@ import type { DecidedBlock } from '../../../node/sdk/index.ts'
 import { jobIdOf } from '../../../protocol/index.ts'
 import { blockAt, blockCounts, recentBlocks } from '../chain-data.ts'
 import { Facts, Hash, Loaded, Section, Table } from '../components/ui.tsx'
+import { score } from '../format.ts'
 import { client, usePoll } from '../node.ts'
 import { href } from '../router.ts'
 
@@ -96,7 +97,7 @@ export function BlockPage({ height }: { height: number }) {
               head={['job', 'quality score', 'owner']}
               rows={block.released.map((r) => [
                 <Hash value={r.jobId} href={href.job(r.jobId)} key="j" />,
-                (r.qualityScore / 1e6).toFixed(4),
+                score(r.qualityScore),
                 <Hash value={r.owner} key="o" />,
               ])}
             />
