@@ -108,6 +108,9 @@ let portsReleased: Promise<unknown> = Promise.resolve()
 /** What the buyer test submitted, for the explorer test. */
 let boughtJob: Hex32 | undefined
 
+/** How long the page may take to show what the node already knows, on a loaded machine. */
+const UI = { timeout: 30_000 }
+
 const get = async <T>(url: string): Promise<T> => (await (await fetch(url)).json()) as T
 
 async function openPage(url: string): Promise<Page> {
@@ -197,7 +200,7 @@ describe('the web app, in chromium, against a 4-validator devnet', () => {
     const composed = JSON.parse(await page.getByLabel('the spec as JSON').inputValue()) as AlgorithmSpec
     expect(Object.keys(composed.outputs).sort()).toEqual([...Object.keys(SPEC.outputs), 'output_6'].sort())
     await page.getByRole('cell', { name: 'output_6' }).waitFor()
-    await expect.poll(() => page.getByTestId('verdict-ok').textContent()).toMatch(/^accepted/)
+    await expect.poll(() => page.getByTestId('verdict-ok').textContent(), UI).toMatch(/^accepted/)
     await shot(page, 'buyer-compose')
 
     await page.getByLabel('dev key').fill(devnet!.buyerKey)
@@ -246,7 +249,7 @@ describe('the web app, in chromium, against a 4-validator devnet', () => {
       )
       .toBe(true)
     const page = await openPage(`${node}/#/job/${boughtJob}`)
-    await expect.poll(() => page.getByTestId('job-stage').textContent()).toBe('released')
+    await expect.poll(() => page.getByTestId('job-stage').textContent(), UI).toBe('released')
     await page.getByText(record!.anchorTx!.txHash.slice(0, 8)).first().waitFor()
     const anchor = page.locator('dd code', { hasText: record!.anchorTx!.txHash.slice(0, 8) })
     expect(await anchor.first().getAttribute('title')).toBe(record!.anchorTx!.txHash)
@@ -286,7 +289,7 @@ describe('the web app, in chromium, against a 4-validator devnet', () => {
     // The seller's page: the owner the settlement paid sees the vault and what it earned.
     const owner = record!.settlement!.owner!.address
     await page.goto(`${node}/#/seller?owner=${owner}`)
-    await expect.poll(() => page.getByTestId('earned').textContent()).not.toBe('0.0 ETH')
+    await expect.poll(() => page.getByTestId('earned').textContent(), UI).not.toBe('0.0 ETH')
     await page.locator(`article h3 code[title="${devnet!.vaultId}"]`).waitFor()
     await shot(page, 'seller')
     // The operator's page: this node's evaluations include the job.
