@@ -3,6 +3,7 @@
 //   protocol ← sandbox ← node ← devnet      an arrow reads "may be imported by";
 //   protocol ← consensus ← node             test/ may import every folder
 //   node/cli ← bin
+//   protocol, node/sdk, sandbox/spec ← web  (the browser app: no daemon, no files, no threads)
 //
 // Paths are relative to the repository root, as dependency-cruiser reports them.
 
@@ -20,7 +21,7 @@ const HARNESS = [
   '^devnet/chaos/',
 ]
 const PRODUCT_FOLDERS = '(protocol|sandbox|consensus|node|devnet)'
-const ALL_FOLDERS = '(protocol|sandbox|consensus|node|devnet|test|bin)'
+const ALL_FOLDERS = '(protocol|sandbox|consensus|node|devnet|test|bin|web)'
 /** The client roles run on a buyer's or seller's machine, never inside a validator. */
 const CLIENT_ROLES = '^node/(sdk|agent|contributor)/'
 /**
@@ -43,7 +44,25 @@ const LAYERS = {
     why: 'Helpers the devnet shares with test/ live in devnet/testing/, so test/ stays on top.',
   },
   bin: { may: ['node/cli'], why: 'Entry points; what they run lives in node/cli/, the composition root.' },
+  web: {
+    may: ['protocol', 'node/sdk', 'sandbox/spec'],
+    why: 'The web app runs in a browser: the API contract, the SDK and the spec language, nothing of the daemon.',
+  },
 }
+
+/**
+ * What the web app may name in those folders: their public entries, and the committed contract ABIs
+ * its bundle carries in place of protocol/chain/artifacts.ts (web/vite.config.ts). Everything else
+ * they re-export reaches the browser only if the app uses it, and the bundler leaves the rest out.
+ */
+const WEB_ENTRIES = [
+  '^protocol/index\\.ts$',
+  '^protocol/errors\\.ts$',
+  '^protocol/contracts/artifacts/[A-Za-z]+\\.json$',
+  '^protocol/chain/compile\\.ts$',
+  '^node/sdk/index\\.ts$',
+  '^sandbox/spec/index\\.ts$',
+]
 
 /**
  * The table must stay a hierarchy: while it has no cycle, no two top-level folders can import each
@@ -96,6 +115,14 @@ export default {
         path: `^${ALL_FOLDERS}/`,
         pathNot: ['^$1/', `^${PRODUCT_FOLDERS}/index\\.ts$`, '(^|/)testing/', ...LIGHT_ENTRIES],
       },
+    },
+    {
+      name: 'web-imports-browser-entries',
+      comment:
+        'The web app enters the shared folders through their public entries only (and the contract ABIs it bundles).',
+      severity: 'error',
+      from: { path: '^web/' },
+      to: { path: `^${ALL_FOLDERS}/`, pathNot: ['^web/', ...WEB_ENTRIES] },
     },
     {
       name: 'no-cycles-between-top-folders',

@@ -22,6 +22,10 @@ COPY devnet ./devnet
 COPY node ./node
 COPY protocol ./protocol
 COPY sandbox ./sandbox
+# The web app the node serves at / (node/api/web.ts) is web/dist, built on the host by
+# `npm run build:web` (npm test and npm run devnet:compose run it), so the image needs no bundler.
+# Without a build the node serves the API alone.
+COPY web ./web
 
 # The non-root `node` user of the base image owns the node home and the
 # devnet's shared directory; named volumes mounted there inherit it.

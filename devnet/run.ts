@@ -70,6 +70,7 @@ try {
     `[${elapsed()}] chain ${cluster.chain.rpcUrl} (id ${cluster.chain.chainId}), contracts deployed, validators staked`,
   )
   for (const n of cluster.nodes) say(`    validator ${n.index} ${n.address} api ${n.apiUrl}`)
+  say(`    web app ${cluster.nodes[0]!.apiUrl}/ (every validator serves it, once npm run build:web built it)`)
 
   // The seller: HE keys, the encrypted vault, its publication.
   const sellerDir = join(dir, 'seller')
@@ -119,6 +120,8 @@ try {
 
   if (args.keep && !args.headless) {
     say('\nthe devnet keeps running; try:')
+    // A hardhat account the dev chain funds: public, so fit for a devnet and nothing else.
+    say(`  dev buyer key for its Buy page (funded, devnet only): ${buyer.privateKey}`)
     say(`  npm run tcf -- node status --node ${cluster.nodes[0]!.apiUrl}`)
     say(`  npm run tcf -- job status ${report.jobId} --node ${cluster.nodes[0]!.apiUrl}`)
     say(`  chain RPC ${cluster.chain.rpcUrl}; node homes and logs in ${dir}`)

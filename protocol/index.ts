@@ -73,6 +73,7 @@ export {
 export { addressOfPrivateKey, publicKeyToAddress, recoverAddress, signDigest } from './eip712/ecdsa.ts'
 export {
   type CommitteeKeyFields,
+  jobRequestFields,
   signCommitteeKey,
   signJobRequest,
   signRelease,

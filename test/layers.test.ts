@@ -9,12 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 // rules named beside it. So a rule that an edit of the config silently disarms fails here.
 
 const CONFIG = new URL('../.dependency-cruiser.mjs', import.meta.url).href
-const FOLDERS = ['bin', 'protocol', 'sandbox', 'consensus', 'node', 'devnet', 'test']
+const FOLDERS = ['bin', 'protocol', 'sandbox', 'consensus', 'node', 'devnet', 'test', 'web']
 
 /** A tree that keeps every rule: each file imports what its folder may, the way it may. */
 const CLEAN: Record<string, string> = {
   'protocol/index.ts': 'export const p = 1',
   'protocol/errors.ts': 'export class BaseError {}',
+  'protocol/hex.ts': 'export const h = 1',
   'protocol/testing/fixture.ts': "export { p } from '../index.ts'",
   'sandbox/index.ts': "export { p } from '../protocol/index.ts'",
   'sandbox/vault/create.ts': "export { BaseError } from '../../protocol/errors.ts'",
@@ -36,6 +37,10 @@ const CLEAN: Record<string, string> = {
     "export * from '../../devnet/testing/actors.ts'\nexport * from '../../sandbox/vault/create.ts'",
   'test/roles.test.ts': "export * from '../devnet/cluster.ts'\nexport * from './support/cli.ts'",
   'bin/tcf.ts': "export * from '../node/cli/cli.ts'",
+  'sandbox/spec/index.ts': "export { p } from '../../protocol/index.ts'",
+  'web/src/app.ts':
+    "export * from '../../node/sdk/index.ts'\nexport * from '../../sandbox/spec/index.ts'\nexport * from './page.ts'",
+  'web/src/page.ts': "export { p } from '../../protocol/index.ts'",
 }
 
 /**
@@ -70,6 +75,19 @@ const BREACHES: ReadonlyArray<readonly [string, string, readonly string[]]> = [
   ['node/jobs/bad.ts', "export * from '../../sandbox/testing/fixture.ts'", ['product-imports-no-testing']],
   ['devnet/bad.ts', "export * from './chaos/run.ts'", ['product-imports-no-testing']],
   ['devnet/bad.ts', "export * from '../sandbox/vault/create.ts'", ['cross-folder-imports-use-index']],
+  ['web/src/bad.ts', "export * from '../../node/index.ts'", ['layer-web', 'web-imports-browser-entries']],
+  ['web/src/bad.ts', "export * from '../../sandbox/index.ts'", ['layer-web', 'web-imports-browser-entries']],
+  [
+    'web/src/bad.ts',
+    "export * from '../../sandbox/vault/create.ts'",
+    ['layer-web', 'web-imports-browser-entries'],
+  ],
+  ['web/src/bad.ts', "export * from '../../protocol/hex.ts'", ['web-imports-browser-entries']],
+  [
+    'protocol/bad.ts',
+    "export * from '../web/src/page.ts'",
+    ['layer-protocol', 'cross-folder-imports-use-index', 'no-cycles-between-top-folders'],
+  ],
   [
     'node/jobs/bad.test.ts',
     "export * from '../../sandbox/vault/create.ts'",

@@ -145,6 +145,10 @@ export async function debianMirror(): Promise<string> {
 export async function buildImages(repo: string, base: string, log: Log): Promise<Record<string, number>> {
   await stageDependencies(repo, APP_STAGE)
   await stageDependencies(repo, CHAIN_STAGE)
+  // The web app every validator serves: built here from the checkout, copied into the image.
+  await exec('npm', ['run', '-s', 'build:web'], { cwd: repo }).catch((cause: unknown) => {
+    throw new ComposeError('COMPOSE_FAILED', 'npm run build:web failed', { cause })
+  })
   const chainContext = join(repo, STAGE_DIR, CHAIN_STAGE.name)
   await copyFile(join(repo, 'protocol/devchain/hardhat.config.cjs'), join(chainContext, 'hardhat.config.cjs'))
   const seconds: Record<string, number> = {}

@@ -18,6 +18,7 @@ import { IpCeiling } from './ip-ceiling.ts'
 import { openApiDocument } from './openapi.ts'
 import { refusalAnswer } from './refusals.ts'
 import { ApiError, type NodeService } from './service.ts'
+import { DEFAULT_WEB_ROOT, serveWebApp } from './web.ts'
 
 export interface ApiInit {
   readonly host: string
@@ -34,6 +35,8 @@ export interface ApiInit {
   readonly rateLimitPerMinute?: number
   /** check every JSON response against the contract's schema (tests): a mismatch is 500 RESPONSE_CONTRACT */
   readonly checkResponses?: boolean
+  /** the built web app served at / (web/dist by default); false serves the API alone */
+  readonly webRoot?: string | false
 }
 
 /** The per-IP ceiling, counted before bodies are read, in multiples of the per-client rate limit. */
@@ -174,6 +177,8 @@ export class ApiServer {
     for (const name of Object.keys(ROUTES) as RouteName[]) {
       this.#register(ROUTES[name], handlers[name] as Handler<Route>)
     }
+    const webRoot = this.#init.webRoot ?? DEFAULT_WEB_ROOT
+    if (webRoot !== false) await serveWebApp(app, webRoot, async () => (await service.status()).chain.rpcUrl)
   }
 
   /** What each route of the contract does here: the node's service, and the node's own documents. */

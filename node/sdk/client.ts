@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { bytesToHex, randomBytes } from '@noble/hashes/utils.js'
 import type { ValidatorSet } from '../../consensus/index.ts'
 import {
   computePolicyHash,
@@ -239,7 +239,8 @@ export class Client {
       buyer: chain.wallet!.address.toLowerCase() as Hex,
       maxPrice: vault.price.toString(),
       deadline: status.height + (options.deadlineHeights ?? DEFAULT_DEADLINE_HEIGHTS),
-      nonce: `0x${randomBytes(32).toString('hex')}`,
+      // @noble rather than node:crypto: the web app submits jobs from the browser through this client.
+      nonce: `0x${bytesToHex(randomBytes(32))}`,
       sealingPublicKey: sealingKey.publicKey,
     }
     const signed = signJobRequest(chain.domain, key, request)

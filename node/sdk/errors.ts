@@ -30,15 +30,23 @@ export class ClientError extends TcfError {
   readonly status: number | undefined
   /** the node's error code, for API_ERROR */
   readonly apiCode: string | undefined
+  /** for API_ERROR, what the refusal names beside its code and message (say, the spec's `field`) */
+  readonly details: Readonly<Record<string, unknown>> | undefined
 
   constructor(
     code: ClientErrorCode,
     message: string,
-    options: { cause?: unknown; status?: number; apiCode?: string } = {},
+    options: {
+      cause?: unknown
+      status?: number
+      apiCode?: string
+      details?: Readonly<Record<string, unknown>>
+    } = {},
   ) {
     super(message, { cause: options.cause })
     this.code = code
     this.status = options.status
     this.apiCode = options.apiCode
+    this.details = options.details
   }
 }

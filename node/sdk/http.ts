@@ -98,7 +98,9 @@ export class NodeApi {
       Object.assign(headers, signRequest(options.signWith, method, path, body ?? new Uint8Array()))
     let response: Response
     try {
-      response = await fetch(`${this.url}${path}`, { method, headers, ...(body ? { body } : {}) })
+      // Typed as the DOM's BodyInit wants it too: the web app compiles this file against the DOM library.
+      const sent = body as Uint8Array<ArrayBuffer> | undefined
+      response = await fetch(`${this.url}${path}`, { method, headers, ...(sent ? { body: sent } : {}) })
     } catch (cause) {
       throw new ClientError('UNREACHABLE', `cannot reach ${this.url}: ${String(cause)}`, { cause })
     }
@@ -106,15 +108,21 @@ export class NodeApi {
     const text = await response.text()
     let apiCode = 'HTTP_ERROR'
     let message = text.slice(0, 500)
+    let details: Record<string, unknown> | undefined
     try {
       const refusal = apiErrorBodySchema.safeParse(JSON.parse(text))
-      if (refusal.success) ({ code: apiCode, message } = refusal.data.error)
+      if (refusal.success) {
+        const { code, message: said, ...rest } = refusal.data.error
+        ;[apiCode, message] = [code, said]
+        if (Object.keys(rest).length > 0) details = rest
+      }
     } catch {
       // not JSON: keep the raw text
     }
     throw new ClientError('API_ERROR', `${method} ${path}: ${response.status} ${apiCode}: ${message}`, {
       status: response.status,
       apiCode,
+      ...(details ? { details } : {}),
     })
   }
 }

@@ -2,7 +2,7 @@ import { gcm } from '@noble/ciphers/aes.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { hkdf } from '@noble/hashes/hkdf.js'
 import { sha256 } from '@noble/hashes/sha2.js'
-import { randomBytes } from '@noble/hashes/utils.js'
+import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js'
 import type { Hex, SealedPayload } from '../../protocol/index.ts'
 import { ClientError } from './errors.ts'
 
@@ -86,5 +86,6 @@ function deriveKey(sharedPoint: Uint8Array, ephemeralPublic: Uint8Array, recipie
   return hkdf(sha256, sharedPoint.subarray(1), salt, SEALING_INFO, 32)
 }
 
-const toHex = (bytes: Uint8Array): Hex => `0x${Buffer.from(bytes).toString('hex')}`
-const fromHex = (hex: string): Uint8Array => Uint8Array.from(Buffer.from(hex.slice(2), 'hex'))
+// @noble rather than Buffer: the web app unseals results in the browser, where Buffer does not exist.
+const toHex = (bytes: Uint8Array): Hex => `0x${bytesToHex(bytes)}`
+const fromHex = (hex: string): Uint8Array => hexToBytes(hex.slice(2))

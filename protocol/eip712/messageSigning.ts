@@ -24,7 +24,8 @@ const attestationSigning =
 const releaseSigning =
   typedSigning<Pick<Release, 'jobId' | 'resultHash' | 'qualityScore' | 'sealedHash'>>(RELEASE_TYPES)
 
-const jobRequestFields = (r: JobRequest) => ({
+/** The fields of a job request its EIP-712 signature covers; a browser wallet signs these too (web/). */
+export const jobRequestFields = (r: JobRequest) => ({
   vaultId: r.vaultId,
   specHash: r.algorithm.specHash,
   buyer: r.buyer,
