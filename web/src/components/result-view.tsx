@@ -1,6 +1,7 @@
 import type { JobResult } from '../../../node/sdk/index.ts'
 import { num, score } from '../format.ts'
 import { Bars } from './chart.tsx'
+import { Heatmap } from './heatmap.tsx'
 import { Facts, Table } from './ui.tsx'
 
 type Output = JobResult['outputs'][string]
@@ -11,6 +12,15 @@ function displayValue(o: Output): string {
   if (o.op === 'histogram')
     return Object.entries(o.buckets)
       .map(([k, v]) => `${k}: ${v === null ? '<min' : num(v)}`)
+      .join(', ')
+  if (o.op === 'histogram2d') return `${o.rows.length} × ${o.columns.length} cells (heatmap below)`
+  if (o.op === 'group_mean')
+    return Object.entries(o.groups)
+      .map(([k, g]) => `${k}: ${g === null ? '<min' : `${num(g.mean)} (n ${num(g.count)})`}`)
+      .join(', ')
+  if (o.op === 'quantiles')
+    return Object.entries(o.quantiles)
+      .map(([q, v]) => `q${q}: ${v === null ? '<min' : num(v)}`)
       .join(', ')
   if (o.op === 'linear_model_fit')
     return `R² ${num(o.r2)}, RMSE ${num(o.rmse)}, SSE ${num(o.sse)}, SST ${num(o.sst)}`
@@ -32,7 +42,7 @@ const errorOf = (o: Output): string =>
 
 /**
  * A released, verified and unsealed result: every output with its records, value, epsilon and
- * stated 95% error; histograms also as bars; the quality score and its components. A linear model
+ * stated 95% error; histograms also as bars, heatmaps as shaded tables; the quality score and its components. A linear model
  * fit is released as R², SSE, SST and RMSE only (no per-record predictions leave the vault), so it
  * is a table row, not an actual-vs-predicted plot.
  */
@@ -67,6 +77,8 @@ export function ResultView({ result }: { result: JobResult }) {
               {...bucketError(o.error95)}
             />
           </figure>
+        ) : 'cells' in o ? (
+          <Heatmap key={name} label={`${name}: heatmap`} rows={o.rows} columns={o.columns} cells={o.cells} />
         ) : null,
       )}
       <h3>Quality score {score(result.qualityScoreFixed)}</h3>

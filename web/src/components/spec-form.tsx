@@ -34,6 +34,14 @@ export function defaultOutput(op: OpName, columns: readonly FormColumn[]): Draft
       return { op, of: [a, b] }
     case 'histogram':
       return { op, of: columns.find(grouped)?.name ?? '' }
+    case 'histogram2d': {
+      const [g1 = '', g2 = g1] = columns.filter(grouped).map((c) => c.name)
+      return { op, of: [g1, g2] }
+    }
+    case 'group_mean':
+      return { op, of: a, by: columns.find(grouped)?.name ?? '' }
+    case 'quantiles':
+      return { op, of: columns.find((c) => c.type === 'bucketed')?.name ?? '', q: [0.25, 0.5, 0.75] }
     case 'weighted_sum':
       return { op, weights: { [a]: 1 } }
     case 'linear_model_fit':
