@@ -160,10 +160,15 @@ export class Daemon {
       gcIntervalMs: config.uploads.gcIntervalSeconds * 1000,
       logger: log,
       onEpochStarted: (epoch) => void followPeers(epoch),
-      committeeChain: {
-        committeeKeyHash: (epoch) => chain.committeeKeyHash(epoch),
-        registerCommitteeKey: (call) => chain.registerCommitteeKey(call),
-      },
+      ...(config.threshold.dkg
+        ? {
+            committeeChain: {
+              committeeKeyHash: (epoch: number) => chain.committeeKeyHash(epoch),
+              registerCommitteeKey: (call: Parameters<ChainClient['registerCommitteeKey']>[0]) =>
+                chain.registerCommitteeKey(call),
+            },
+          }
+        : {}),
       ...(options.dkg ? { dkg: options.dkg } : {}),
     })
     // Anchored before a restart but not settled: pick up where it stopped, behind any peer in line.

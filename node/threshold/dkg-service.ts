@@ -303,7 +303,11 @@ export class DkgService {
       corruptShareTo: this.#init.corruptShareTo,
       log: this.#log,
     })
-    this.#log.info({ epoch: committee.epoch, round, member: run.index }, 'DKG instance open')
+    // The ids of what it signed before (a restart): the very bodies the re-sends carry, never re-made.
+    this.#log.info(
+      { epoch: committee.epoch, round, member: run.index, stored: run.sent.map(dkgBodyId) },
+      'DKG instance open',
+    )
     const signatures =
       previous?.committee.epoch === committee.epoch
         ? previous.signatures
