@@ -128,4 +128,13 @@ describe('dkg gossip', () => {
     const runaway = text.replace('"resend":0', '"resend":1000001')
     expect(code(() => dkgGossipCodec.decode(new TextEncoder().encode(runaway)))).toBe('SCHEMA["resend"]')
   })
+
+  it('attack: one member signing messages for far-future rounds gets them accepted and forwarded', async () => {
+    // Each round is a fresh instance with its own slots, so rounds without bound are messages without bound.
+    const { gossip } = handler({ round: 0 })
+    const far = commitments(keys[1]!, 2, dkgInstance(2, committee.setHash, 1_000_000))
+    expect(await gossip.validate(envelope(far))).toBe('ignore')
+    const next = commitments(keys[1]!, 2, dkgInstance(2, committee.setHash, 1))
+    expect(await gossip.validate(envelope(next))).toBe('accept')
+  })
 })

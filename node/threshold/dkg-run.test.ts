@@ -10,11 +10,13 @@ import {
   collectiveKeyHash,
   DKG_BODY_CODECS,
   type DkgGossipBody,
+  dkgBodyId,
   dkgInstance,
   type Eip712Domain,
   generatePrivateKey,
   type Hex32,
   type MessageCodec,
+  signDkgMessage,
 } from '../../protocol/index.ts'
 import {
   galoisElement,
@@ -240,4 +242,23 @@ describe('one DKG instance among four members', () => {
       ).toBeLessThan(0.5)
     }
   }, 300_000)
+
+  it('attack: a member re-signing its slot with other content floods every peer with new, accepted bodies', async () => {
+    const members = await committeeOf('flood', 3)
+    await pump(members, () => members.every((m) => m.run.sent.some((b) => b.kind === 'DkgDealing')), 20)
+    const victim = members[0]!.run
+    const own = members[1]!.run.sent.find((b) => b.kind === 'DkgCommitments')!
+    if (own.kind !== 'DkgCommitments') throw new Error('unreachable')
+    // The same dealer's slot signed again with other commitments: a held slot must not take another body.
+    const again = {
+      kind: 'DkgCommitments' as const,
+      body: signDkgMessage<typeof own.body>(domain, 'DkgCommitments', keys[1]!, {
+        version: 1,
+        instance: own.body.instance,
+        dealer: own.body.dealer,
+        perRecipient: [...own.body.perRecipient].reverse(),
+      }),
+    }
+    expect(victim.has(dkgBodyId(again))).toBe(true)
+  }, 120_000)
 })
