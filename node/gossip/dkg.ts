@@ -26,6 +26,9 @@ export interface DkgGossipDeps {
   readonly deliver: (body: DkgGossipBody) => void
 }
 
+/** How far past its own round a node takes messages: members that failed a few rounds while it was away. */
+export const MAX_ROUNDS_AHEAD = 3
+
 /** The member index a body claims its signer holds. */
 function claimedIndex(m: DkgGossipBody): number | undefined {
   switch (m.kind) {
@@ -71,8 +74,10 @@ export function dkgGossip(deps: DkgGossipDeps): GossipHandler<DkgGossip> {
           : verifyDkgMessage(deps.domain, m.kind, m.body)
       if (!signed) return 'reject'
       if (m.kind === 'DkgDealing' && committee.members[m.body.recipient - 1] === undefined) return 'reject'
-      const round = deps.round(instance.epoch)
-      if (round !== undefined && instance.round < round) return 'ignore'
+      // Older rounds are over; rounds far ahead are no round anyone honest is in (each round is a
+      // fresh instance, so unbounded rounds would be unbounded messages from one member).
+      const round = deps.round(instance.epoch) ?? 0
+      if (instance.round < round || instance.round > round + MAX_ROUNDS_AHEAD) return 'ignore'
       return deps.holds(m) ? 'ignore' : 'accept'
     },
     deliver: ({ message }) => deps.deliver(message),

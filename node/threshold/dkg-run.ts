@@ -134,6 +134,7 @@ export class DkgRun {
   readonly #dealing: Dealing
   #journal: Journal
   readonly #received = new Map<Hex32, DkgGossipBody>()
+  readonly #slots = new Set<string>()
   readonly #commitments = new Map<number, DkgCommitments>()
   readonly #dealingsToMe = new Map<number, DkgDealing>()
   /** dealers whose share to this member opened their commitment */
@@ -203,9 +204,14 @@ export class DkgRun {
     return q === null ? [...this.#convicted].sort((a, b) => a - b) : this.#notQualified(q)
   }
 
-  /** Whether this body is already held (received or sent). */
-  has(id: Hex32): boolean {
-    return this.#received.has(id)
+  /**
+   * Whether this body, or another body for its slot, is held: one commitments broadcast per
+   * dealer, one dealing per (dealer, recipient), one share per (step, member, phase), one complaint
+   * per (complainant, accused). A member re-signing a slot with other content is not taken again,
+   * so no member can put more than its ~40 bodies per instance on the topic.
+   */
+  holds(body: DkgGossipBody): boolean {
+    return this.#received.has(dkgBodyId(body)) || this.#slots.has(slotOf(body))
   }
 
   /** Takes a validated body of this instance; call `advance` after. */
@@ -227,6 +233,7 @@ export class DkgRun {
     const id = dkgBodyId(body)
     if (this.#received.has(id)) return
     this.#received.set(id, body)
+    this.#slots.add(slotOf(body))
     switch (body.kind) {
       case 'DkgCommitments': {
         const c = body.body
@@ -742,6 +749,22 @@ export class DkgRun {
     if (this.#keyRecordDone) return
     const keyHash = this.#journal.keyHash as Hex32
     if ((await this.#init.keyring.getKey(keyHash)) !== undefined) this.#keyRecordDone = true
+  }
+}
+
+/** The one place a member's body of each kind takes in an instance. */
+function slotOf(b: DkgGossipBody): string {
+  switch (b.kind) {
+    case 'DkgCommitments':
+      return `commitments/${b.body.dealer}`
+    case 'DkgDealing':
+      return `dealing/${b.body.dealer}/${b.body.recipient}`
+    case 'DkgRoundShare':
+      return `share/${stepKey(b.body.step, b.body.galoisElement)}/${b.body.member}/${b.body.phase}`
+    case 'DkgComplaint':
+      return `complaint/${b.body.complainant}/${b.body.accused}`
+    case 'CollectiveKeySignature':
+      return `signature/${b.body.signer.toLowerCase()}`
   }
 }
 

@@ -94,6 +94,8 @@ interface Open {
   quorumAt: number | undefined
   keyAt: number | undefined
   registered: boolean
+  /** members seen in later rounds of the epoch, by round */
+  readonly later: Map<number, Set<Address>>
 }
 
 /**
@@ -167,7 +169,12 @@ export class DkgService {
 
   /** Whether a body is already held by the open instance (gossip ignores what it has). */
   holds(body: DkgGossipBody): boolean {
-    return this.#open?.run.has(dkgBodyId(body)) === true
+    const open = this.#open
+    if (open === undefined) return false
+    if (body.kind === 'CollectiveKeySignature') {
+      return open.signatures.get(body.body.signer.toLowerCase() as Address)?.keyHash === body.body.keyHash
+    }
+    return open.run.holds(body)
   }
 
   /** The round this node runs for an epoch: gossip ignores older rounds. */
@@ -189,8 +196,14 @@ export class DkgService {
     const { instance } = body.body
     if (open === undefined || instance.epoch !== open.committee.epoch) return
     if (instance.round > open.run.instance.round && open.run.keyHash === undefined) {
-      // Peers moved on to a later round (ours failed later, or we restarted behind): follow them.
-      void this.#journal.setRound(instance.epoch, instance.round).then(() => this.#schedule())
+      // Peers moved on to a later round (ours failed later, or we restarted behind): follow them once
+      // f + 1 members are there, at least one of them honest; one member alone cannot move us.
+      const signers = open.later.get(instance.round) ?? new Set<Address>()
+      signers.add(body.body.signer.toLowerCase() as Address)
+      open.later.set(instance.round, signers)
+      const f = Math.floor((open.committee.members.length - 1) / 3)
+      if (signers.size >= f + 1)
+        void this.#journal.setRound(instance.epoch, instance.round).then(() => this.#schedule())
       return
     }
     if (instance.instanceId !== open.run.instance.instanceId) return
@@ -315,7 +328,15 @@ export class DkgService {
     for (const body of run.sent)
       if (body.kind === 'CollectiveKeySignature')
         signatures.set(this.#init.self.toLowerCase() as Address, body.body)
-    return { committee, run, signatures, quorumAt: undefined, keyAt: undefined, registered: false }
+    return {
+      committee,
+      run,
+      signatures,
+      quorumAt: undefined,
+      keyAt: undefined,
+      registered: false,
+      later: new Map(),
+    }
   }
 
   async #publish(body: DkgGossipBody, resend: number): Promise<void> {
