@@ -88,6 +88,7 @@ async function openRun(
   round: number,
   all: Member[],
   corruptShareTo?: number,
+  dealMs = 60_000,
 ): Promise<{ run: DkgRun; published: DkgGossipBody[] }> {
   const published: DkgGossipBody[] = []
   const run = await DkgRun.open({
@@ -124,7 +125,7 @@ async function openRun(
     publish: async (body) => {
       published.push(body)
     },
-    timing: { dealMs: 60_000, complaintWindowMs: 300, keygenMs: 300_000 },
+    timing: { dealMs, complaintWindowMs: 300, keygenMs: 300_000 },
     now: Date.now,
     corruptShareTo,
     log: log.child({ member: m.index }),
@@ -132,7 +133,12 @@ async function openRun(
   return { run, published }
 }
 
-async function committeeOf(tag: string, round: number, corrupt?: { dealer: number; to: number }) {
+async function committeeOf(
+  tag: string,
+  round: number,
+  corrupt?: { dealer: number; to: number },
+  dealMs?: number,
+) {
   const members: Member[] = []
   for (let i = 1; i <= 4; i++) {
     const store = await openStore(`${tag}-${i}`)
@@ -145,6 +151,7 @@ async function committeeOf(tag: string, round: number, corrupt?: { dealer: numbe
       round,
       members,
       corrupt?.dealer === m.index ? corrupt.to : undefined,
+      dealMs,
     )
     m.run = run
     m.published = published
@@ -261,4 +268,24 @@ describe('one DKG instance among four members', () => {
     expect(victim.holds(again)).toBe(true)
     expect(victim.holds(own)).toBe(true)
   }, 120_000)
+
+  it('attack: a dealer that signs a dealing but withholds its ciphertext blob stalls the recipient for good', async () => {
+    const members = await committeeOf('withheld', 4, undefined, 3_000)
+    const deliver = () => {
+      for (const from of members)
+        for (const body of from.run.sent) for (const to of members) if (to !== from) to.run.receive(body)
+    }
+    for (const m of members) await m.run.advance()
+    deliver()
+    const dealer = members[3]!
+    await dealer.run.advance()
+    const toTwo = dealer.run.sent.find((b) => b.kind === 'DkgDealing' && b.body.recipient === 2)!
+    if (toTwo.kind !== 'DkgDealing') throw new Error('unreachable')
+    // the dealer drops the blob from its store: no peer can ever fetch it
+    await dealer.store.collect([toTwo.body.sealed.ciphertext.blobId], [])
+    await pump(members, () => members[1]!.run.status !== 'dealing', 60)
+    // past the deal deadline the recipient decides without the dealer instead of retrying forever
+    expect(members[1]!.run.status).not.toBe('dealing')
+    expect(members[1]!.run.excluded).toContain(4)
+  }, 300_000)
 })
