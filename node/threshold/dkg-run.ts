@@ -291,6 +291,19 @@ export class DkgRun {
     }
   }
 
+  /**
+   * A blob a message names, or undefined while no peer serves it. A withheld blob must not stop the
+   * run: the step that needs it waits, and the deadlines (deal, keygen) still fall.
+   */
+  async #fetch(id: Hex32): Promise<Uint8Array | undefined> {
+    try {
+      return await this.#init.blobs.fetch(id)
+    } catch (err) {
+      this.#init.log.debug({ err, blobId: id }, 'DKG blob not available yet')
+      return undefined
+    }
+  }
+
   /** Persist, then publish: a body is in the journal before any peer can see it. */
   async #send(bodies: readonly DkgGossipBody[]): Promise<void> {
     if (bodies.length === 0) return
@@ -380,7 +393,8 @@ export class DkgRun {
       if (this.#shareOk.has(dealer) || this.#shareBad.has(dealer)) continue
       const commitments = this.#commitments.get(dealer)
       if (commitments === undefined || dkgCommitmentsCodec.id(commitments) !== dealing.commitmentsId) continue
-      const ciphertext = await this.#init.blobs.fetch(dealing.sealed.ciphertext.blobId)
+      const ciphertext = await this.#fetch(dealing.sealed.ciphertext.blobId)
+      if (ciphertext === undefined) continue
       const plain = openOwnDealing(dealing, ciphertext, this.#init.validatorKey)
       let share: RnsPoly | undefined
       try {
@@ -420,7 +434,7 @@ export class DkgRun {
       const blobs = new Map<Hex32, Uint8Array>()
       for (const o of complaint.openings) {
         const blobId = o.dealing.sealed.ciphertext.blobId
-        const bytes = await this.#init.blobs.fetch(blobId).catch(() => undefined)
+        const bytes = await this.#fetch(blobId)
         if (bytes !== undefined) blobs.set(blobId, bytes)
       }
       let opened: OpenedComplaint
@@ -618,7 +632,8 @@ export class DkgRun {
     for (const m of qualified) {
       const reveal = reveals!.get(m)!
       if (reveal.phase !== 'reveal') continue
-      const bytes = await this.#init.blobs.fetch(reveal.share.blobId)
+      const bytes = await this.#fetch(reveal.share.blobId)
+      if (bytes === undefined) return undefined
       const polys = decodeShareBlob(this.#init.basis, bytes, count, `${key} share of member ${m}`)
       const expected = toHex(shareCommitment(key, this.instance.instanceId, m, polys))
       if (expected !== commits!.get(m)!.commitment || reveal.commitment !== expected) {
