@@ -119,6 +119,7 @@ export class DkgService {
   #timer: NodeJS.Timeout | undefined
   #resendTimer: NodeJS.Timeout | undefined
   #ticking: Promise<void> = Promise.resolve()
+  #queued = false
   #resend = 0
   #epoch: number | undefined
   #stopped = false
@@ -238,11 +239,14 @@ export class DkgService {
     }
   }
 
+  /** Queues one tick after the running one; a tick already waiting covers any further call (a slow RPC must not pile them up). */
   #schedule(): void {
-    if (this.#stopped) return
-    this.#ticking = this.#ticking.then(() =>
-      this.#tick().catch((err: unknown) => this.#log.warn({ err }, 'DKG tick failed')),
-    )
+    if (this.#stopped || this.#queued) return
+    this.#queued = true
+    this.#ticking = this.#ticking.then(() => {
+      this.#queued = false
+      return this.#tick().catch((err: unknown) => this.#log.warn({ err }, 'DKG tick failed'))
+    })
   }
 
   async #tick(): Promise<void> {
