@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import {
   type Address,
   blobIdOf,
+  type CommitteeInfo,
   canonicalBytes,
   DecodeError,
   type Eip712Domain,
@@ -65,6 +66,8 @@ export interface ApiServiceDeps {
   readonly round: () => number
   /** the p2p network once started: before, nothing is published and no peer is known */
   readonly network: () => NodeNetwork | undefined
+  /** the DKG service's view of an epoch's committee key */
+  readonly committee: (epoch?: number) => Promise<CommitteeInfo | undefined>
   readonly logger: Logger
 }
 
@@ -228,6 +231,10 @@ export class ApiService implements NodeService {
 
   jobs(filter: { vault?: Hex32; stage?: JobRecord['stage'] }): Promise<JobRecord[]> {
     return this.#deps.book.list(filter)
+  }
+
+  committee(epoch?: number): Promise<CommitteeInfo | undefined> {
+    return this.#deps.committee(epoch)
   }
 
   block(height: number): Promise<StoredBlock | undefined> {

@@ -16,7 +16,7 @@ import {
 import { loadConfig } from './config/index.ts'
 import { HOME_FILES, loadHome } from './home.ts'
 import { createLogger, type Logger } from './log.ts'
-import { TcfNode } from './node.ts'
+import { TcfNode, type TcfNodeInit } from './node.ts'
 import {
   BLOB_REFUSED,
   type BlobSource,
@@ -44,6 +44,8 @@ export interface DaemonOptions {
    * it; the Byzantine e2e uses it to turn one real validator adversarial.
    */
   readonly wrapNetwork?: (network: NodeNetwork, node: TcfNode) => NodeNetwork
+  /** DKG pacing and misbehaviour; the daemon never sets it, the DKG e2e does (test/dkg.test.ts) */
+  readonly dkg?: TcfNodeInit['dkg']
 }
 
 /** What a running daemon tells tools about itself (`<home>/node.json`). */
@@ -158,6 +160,16 @@ export class Daemon {
       gcIntervalMs: config.uploads.gcIntervalSeconds * 1000,
       logger: log,
       onEpochStarted: (epoch) => void followPeers(epoch),
+      ...(config.threshold.dkg
+        ? {
+            committeeChain: {
+              committeeKeyHash: (epoch: number) => chain.committeeKeyHash(epoch),
+              registerCommitteeKey: (call: Parameters<ChainClient['registerCommitteeKey']>[0]) =>
+                chain.registerCommitteeKey(call),
+            },
+          }
+        : {}),
+      ...(options.dkg ? { dkg: options.dkg } : {}),
     })
     // Anchored before a restart but not settled: pick up where it stopped, behind any peer in line.
     for (const height of unsettledHeights(await store.listJobs({}))) void settleHeight(height, false)
@@ -236,6 +248,7 @@ function gossipSpecs(node: TcfNode): GossipSpecs {
     attestations: spec('attestations'),
     status: spec('status'),
     releases: spec('releases'),
+    dkg: spec('dkg'),
   }
 }
 

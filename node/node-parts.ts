@@ -29,6 +29,7 @@ import type { RuleSources } from './jobs/rule-context.ts'
 import { NodeMetrics } from './metrics.ts'
 import type { RestoredState, TcfNodeInit } from './node.ts'
 import type { NodeNetwork, TopicMessages, TopicName } from './ports.ts'
+import { createKeyring, DkgService } from './threshold/index.ts'
 import type { VaultDirectory } from './vault-directory.ts'
 
 /** The p2p network, there once the node is started; a node that only serves the API never has one. */
@@ -47,6 +48,8 @@ export interface NodeParts {
   readonly catchUp: CatchUp
   readonly gossip: GossipHandlers
   readonly service: ApiService
+  /** the epoch committee's DKG; absent when the node was given no way to register keys on chain */
+  readonly dkg: DkgService | undefined
 }
 
 /** What an admitted job spends of its vault's budget: the same compile and plan admission ran. */
@@ -193,6 +196,34 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     publish: (status) => publish('status', status),
     logger: log,
   })
+  const dkg =
+    init.committeeChain === undefined
+      ? undefined
+      : new DkgService({
+          home: init.home,
+          validatorKey: init.validatorKey,
+          self: address,
+          domain,
+          anchorDomain: {
+            chainId: domain.chainId,
+            verifyingContract: init.chainInfo.addresses.anchor.toLowerCase() as Address,
+          },
+          chain,
+          committeeChain: init.committeeChain,
+          store,
+          network: () => {
+            const network = wire.network
+            return (
+              network && {
+                publish: (m) => network.publish('dkg', m),
+                fetchBlob: (id) => network.fetchBlob(id),
+              }
+            )
+          },
+          keyring: createKeyring(store),
+          ...(init.dkg ?? {}),
+          logger: log,
+        })
   const gossip = gossipHandlers({
     jobs: { domain, admitted: (jobId) => ledger.job(jobId) !== undefined, pending, admissible: admit },
     proposals: { epoch: () => epochs.current, height: () => ledger.height, consensus: driver },
@@ -209,6 +240,18 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       job: (jobId) => ledger.job(jobId),
       releases,
       owner: (vaultId) => vaults.owner(vaultId),
+    },
+    dkg: {
+      domain,
+      anchorDomain: {
+        chainId: domain.chainId,
+        verifyingContract: init.chainInfo.addresses.anchor.toLowerCase() as Address,
+      },
+      epoch: () => dkg?.epoch,
+      committee: async (epoch) => dkg?.committee(epoch),
+      round: (epoch) => dkg?.currentRound(epoch),
+      holds: (body) => dkg?.holds(body) ?? false,
+      deliver: (body) => dkg?.deliver(body),
     },
   })
   const service = new ApiService({
@@ -228,7 +271,8 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     limits: init.limits,
     round: () => driver.round,
     network: () => wire.network,
+    committee: (epoch) => dkg?.info(epoch) ?? Promise.resolve(undefined),
     logger: log,
   })
-  return { metrics, evaluator, book, runner, committer, driver, catchUp, gossip, service }
+  return { metrics, evaluator, book, runner, committer, driver, catchUp, gossip, service, dkg }
 }

@@ -24,6 +24,7 @@ import type { NodeMetrics } from './metrics.ts'
 import { assembleNode, type NodeParts, privacyCharge, type Wire } from './node-parts.ts'
 import type { NodeChain, NodeNetwork } from './ports.ts'
 import { HEAD_KEY, type JobRecord, type NodeStore, type Settlement } from './storage/index.ts'
+import type { CommitteeChain, DkgServiceTiming } from './threshold/index.ts'
 import { VaultDirectory } from './vault-directory.ts'
 import { DEFAULT_UPLOAD_LIMITS, type UploadLimits, VaultUploads } from './vault-uploads.ts'
 
@@ -53,6 +54,10 @@ export interface TcfNodeInit {
   readonly uploads?: UploadLimits
   /** how often blobs no live vault or open job needs are collected; 0 = never (default 10 min) */
   readonly gcIntervalMs?: number
+  /** the Anchor's committee keys: with it, the node runs its epoch committee's DKG (node/threshold) */
+  readonly committeeChain?: CommitteeChain
+  /** DKG pacing, and a misbehaviour only the Byzantine e2e sets (a bad share dealt to one member) */
+  readonly dkg?: { readonly timing?: Partial<DkgServiceTiming>; readonly corruptShareTo?: number }
 }
 
 /** The state a node restores from its store and the chain before anything else runs. */
@@ -174,12 +179,14 @@ export class TcfNode {
     }
     for (const job of this.#state.ledger.openJobs())
       if (!job.certified) void this.#parts.runner.run(job.jobId)
+    await this.#parts.dkg?.start()
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
     this.#state.epochs.stop()
     this.#parts.catchUp.stop()
+    await this.#parts.dkg?.stop()
     clearInterval(this.#gcTimer)
     await this.#parts.driver.stop()
     await this.#parts.committer.idle()

@@ -1,6 +1,8 @@
 import {
   type Address,
+  type DkgGossip,
   type DuplicateVoteEvidence,
+  dkgGossipCodec,
   type Hex32,
   type MessageCodec,
   type ProposalMessage,
@@ -28,6 +30,8 @@ export interface TopicMessages {
   readonly status: StatusMessage
   /** an owner's release with the result sealed to the buyer (small: rounded aggregates) */
   readonly releases: SealedResult
+  /** the epoch committee's DKG (threshold mode): signed messages, their shares as blobs */
+  readonly dkg: DkgGossip
 }
 export type TopicName = keyof TopicMessages
 
@@ -38,6 +42,7 @@ export const TOPIC_CODECS: { readonly [K in TopicName]: MessageCodec<TopicMessag
   attestations: resultAttestationCodec,
   status: statusMessageCodec,
   releases: sealedResultCodec,
+  dkg: dkgGossipCodec,
 }
 
 export type GossipVerdict = 'accept' | 'reject' | 'ignore'

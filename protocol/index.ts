@@ -62,7 +62,12 @@ export {
   SignerMismatchError,
 } from './eip712/consensusSigner.ts'
 export { createDigester, typedDataDigest } from './eip712/digests.ts'
-export { type DkgMessageKind, signDkgMessage, verifyDkgMessage } from './eip712/dkgSigning.ts'
+export {
+  type DkgMessageKind,
+  dkgMessageDigest,
+  signDkgMessage,
+  verifyDkgMessage,
+} from './eip712/dkgSigning.ts'
 export {
   DOMAIN_NAME,
   DOMAIN_VERSION,
@@ -70,7 +75,13 @@ export {
   type Eip712Domain,
   ethersDomain,
 } from './eip712/domain.ts'
-export { addressOfPrivateKey, publicKeyToAddress, recoverAddress, signDigest } from './eip712/ecdsa.ts'
+export {
+  addressOfPrivateKey,
+  publicKeyToAddress,
+  recoverAddress,
+  recoverPublicKey,
+  signDigest,
+} from './eip712/ecdsa.ts'
 export {
   type CommitteeKeyFields,
   jobRequestFields,
@@ -180,6 +191,16 @@ export {
 export { type DkgCommitments, dkgCommitmentsCodec } from './messages/dkgCommitments.ts'
 export { type DkgComplaint, type DkgOpening, dkgComplaintCodec } from './messages/dkgComplaint.ts'
 export { type DkgDealing, dkgDealingCodec, dkgShareContext } from './messages/dkgDealing.ts'
+export {
+  DKG_BODY_CODECS,
+  type DkgBodies,
+  type DkgBodyKind,
+  type DkgGossip,
+  type DkgGossipBody,
+  dkgBodyId,
+  dkgGossipCodec,
+  dkgGossipSchema,
+} from './messages/dkgGossip.ts'
 export {
   type DkgBlobRef,
   type DkgInstance,

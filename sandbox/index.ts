@@ -60,7 +60,14 @@ export {
   writeKeyDir,
 } from './he/keys.ts'
 export { DEFAULT_SCRYPT, type ScryptParams } from './he/keystore.ts'
-export { DEFAULT_PROFILE, type HeProfile, isProfileName, PROFILES, type ProfileName } from './he/profiles.ts'
+export {
+  DEFAULT_PROFILE,
+  type HeProfile,
+  isProfileName,
+  PROFILES,
+  type ProfileName,
+  rotateAndSumSteps,
+} from './he/profiles.ts'
 export { type HeContext, heContext, loadSeal } from './he/seal.ts'
 export { type PlainValue, plaintextOutputs, readCsvRows } from './reference/plaintext.ts'
 export { withinStatedError } from './reference/within-error.ts'

@@ -209,6 +209,8 @@ export class ApiServer {
       sealed: ({ params }) => service.sealed(params.id),
       release: ({ body }) => service.submitRelease(body),
       block: ({ params }) => service.block(params.height),
+      committee: () => service.committee(),
+      committeeOfEpoch: ({ params }) => service.committee(params.epoch),
     }
   }
 

@@ -1,5 +1,6 @@
 import {
   type Address,
+  type CommitteeInfo,
   type DecidedBlock,
   type Hex32,
   type JobPreview,
@@ -41,6 +42,8 @@ export interface NodeService {
   block(height: number): Promise<DecidedBlock | undefined>
   submitRelease(sealed: unknown): Promise<{ jobId: Hex32 }>
   sealed(jobId: Hex32): Promise<SealedResult | undefined>
+  /** an epoch's committee key and DKG progress (the current epoch when none is named) */
+  committee(epoch?: number): Promise<CommitteeInfo | undefined>
 }
 
 /** A refusal the caller can act on: stable code, message, and the status to answer with. */

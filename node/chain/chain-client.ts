@@ -5,6 +5,7 @@ import {
   type BlockHeader,
   CertificateSignerError,
   type CommitCertificate,
+  type CommitteeKeyCall,
   type ContractAddresses,
   connectAnchor,
   connectJobMarket,
@@ -154,6 +155,13 @@ export interface ChainClient {
   settleJob(request: SettleRequest): Promise<SettleOutcome>
   /** The JobPaid or JobRefunded event that closed a job's escrow, searched from `fromBlock`. */
   escrowClosing(jobId: Hex32, fromBlock: number): Promise<EscrowClosing | undefined>
+  /** Anchor.committeeKeys(epoch): the registered collective key hash, undefined when none. */
+  committeeKeyHash(epoch: number): Promise<Hex32 | undefined>
+  /**
+   * Anchor.registerCommitteeKey with members' CommitteeKey signatures. Idempotent: an epoch whose
+   * key someone registered first gives `already-registered`.
+   */
+  registerCommitteeKey(call: CommitteeKeyCall): Promise<'registered' | 'already-registered'>
 }
 
 interface Started {
@@ -217,6 +225,12 @@ export function createChainClient(init: ChainClientInit): ChainClient {
     (await read('commitment', (s) => s.anchor.commitment(height))) !== ZERO_HASH
 
   const currentEpoch = () => read('current epoch', (s) => s.registry.currentEpoch())
+  const committeeKeyHash = async (epoch: number): Promise<Hex32 | undefined> => {
+    const h = (await read('committee key', (s) =>
+      s.anchor.contract.getFunction('committeeKeys')(epoch),
+    )) as Hex32
+    return h === ZERO_HASH ? undefined : h
+  }
 
   const validatorSet = async (epoch: number): Promise<ValidatorSet> => {
     const cached = validatorSets.get(epoch)
@@ -322,13 +336,7 @@ export function createChainClient(init: ChainClientInit): ChainClient {
       if (await isAnchored(height)) return { status: 'already-anchored' }
       const s = state()
       const set = await validatorSet(header.epoch)
-      let bitmap: ReturnType<typeof precommitBitmap>
-      try {
-        bitmap = precommitBitmap(set.words, certificate.precommits)
-      } catch (error) {
-        if (error instanceof CertificateSignerError) throw new ChainError('SIGNER_NOT_IN_SET', error.message)
-        throw error
-      }
+      const bitmap = signerBitmap(set.words, certificate.precommits)
       const data = s.anchor.contract.interface.encodeFunctionData('anchor', [
         { ...header },
         certificate.round,
@@ -405,6 +413,32 @@ export function createChainClient(init: ChainClientInit): ChainClient {
     },
 
     escrowClosing: (jobId, fromBlock) => read('escrow closing', (s) => s.market.closing(jobId, fromBlock)),
+
+    committeeKeyHash,
+
+    async registerCommitteeKey(call) {
+      if ((await committeeKeyHash(call.epoch)) !== undefined) return 'already-registered'
+      const s = state()
+      const bitmap = signerBitmap(call.validatorSet, call.signatures)
+      const iface = s.anchor.contract.interface
+      const sent = await submit({
+        what: `Anchor.registerCommitteeKey(${call.epoch})`,
+        to: init.addresses.anchor,
+        data: iface.encodeFunctionData('registerCommitteeKey', [
+          call.epoch,
+          call.keyHash,
+          [...call.validatorSet],
+          bitmap.signers,
+          bitmap.signatures,
+        ]),
+        iface,
+        lostRace: 'CommitteeKeyAlreadyRegistered',
+        done: async () => (await committeeKeyHash(call.epoch)) !== undefined,
+      })
+      if (sent === undefined) return 'already-registered'
+      log?.info({ epoch: call.epoch, keyHash: call.keyHash, txHash: sent.hash }, 'committee key registered')
+      return 'registered'
+    },
   }
 
   /**
@@ -450,6 +484,16 @@ export function createChainClient(init: ChainClientInit): ChainClient {
     // Reverted on chain: another validator's transaction for the same work was mined first.
     if (await tx.done()) return undefined
     throw new ChainError('REVERTED', `${tx.what} reverted in ${receipt.hash}`, { reason: 'unknown' })
+  }
+}
+
+/** The signers bitmap and compact signatures the Anchor takes; a signer outside the set is SIGNER_NOT_IN_SET. */
+function signerBitmap(...args: Parameters<typeof precommitBitmap>): ReturnType<typeof precommitBitmap> {
+  try {
+    return precommitBitmap(...args)
+  } catch (error) {
+    if (error instanceof CertificateSignerError) throw new ChainError('SIGNER_NOT_IN_SET', error.message)
+    throw error
   }
 }
 

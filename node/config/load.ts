@@ -8,6 +8,7 @@ export const CONFIG_FILE = 'config.json'
 type Parse = (raw: string) => unknown
 const text: Parse = (raw) => raw
 const int: Parse = (raw) => Number(raw)
+const bool: Parse = (raw) => (raw === 'true' ? true : raw === 'false' ? false : raw)
 const list: Parse = (raw) =>
   raw
     .split(',')
@@ -28,6 +29,7 @@ export const ENV_OVERRIDES: ReadonlyArray<
   ['TCF_SANDBOX_WORKERS', ['sandbox', 'workers'], int],
   ['TCF_ANCHOR_TAKEOVER_MS', ['anchor', 'takeoverDelayMs'], int],
   ['TCF_LOG_LEVEL', ['log', 'level'], text],
+  ['TCF_DKG', ['threshold', 'dkg'], bool],
 ]
 
 export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.env): Promise<NodeConfig> {

@@ -95,6 +95,12 @@ export const NodeConfigSchema = z.strictObject({
       gcIntervalSeconds: z.int().min(0).default(600),
     })
     .prefault({}),
+  threshold: z
+    .strictObject({
+      /** run the epoch committee's DKG (threshold mode) when this validator is in the set */
+      dkg: z.boolean().default(true),
+    })
+    .prefault({}),
   log: z
     .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
     .prefault({}),

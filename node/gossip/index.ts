@@ -3,6 +3,7 @@
 
 import type { GossipHandler, TopicMessages, TopicName } from '../ports.ts'
 import { type AttestationGossipDeps, attestationGossip } from './attestation.ts'
+import { type DkgGossipDeps, dkgGossip } from './dkg.ts'
 import { type JobGossipDeps, jobGossip } from './job.ts'
 import { type ProposalGossipDeps, proposalGossip } from './proposal.ts'
 import { type ReleaseGossipDeps, releaseGossip } from './release.ts'
@@ -18,6 +19,7 @@ export interface GossipDeps {
   readonly attestations: AttestationGossipDeps
   readonly status: Parameters<typeof statusGossip>[0]
   readonly releases: ReleaseGossipDeps
+  readonly dkg: DkgGossipDeps
 }
 
 export function gossipHandlers(deps: GossipDeps): GossipHandlers {
@@ -28,5 +30,6 @@ export function gossipHandlers(deps: GossipDeps): GossipHandlers {
     attestations: attestationGossip(deps.attestations),
     status: statusGossip(deps.status),
     releases: releaseGossip(deps.releases),
+    dkg: dkgGossip(deps.dkg),
   }
 }

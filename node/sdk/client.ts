@@ -3,7 +3,10 @@ import { join } from 'node:path'
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js'
 import type { ValidatorSet } from '../../consensus/index.ts'
 import {
+  blobIdOf,
+  collectiveKeyHash,
   computePolicyHash,
+  connectCommitteeKeys,
   type DecidedBlock,
   type Hex,
   type Hex32,
@@ -37,7 +40,7 @@ import { NodeApi } from './http.ts'
 import { openResult } from './result.ts'
 import { generateSealingKey, type SealingKeyPair, sealingPublicKeyOf } from './sealing.ts'
 import { type JobSettlement, settleJob } from './settle.ts'
-import type { JobResult, PublishedVault, PublishProgress } from './types.ts'
+import type { CommitteeKey, JobResult, PublishedVault, PublishProgress } from './types.ts'
 import { validatorSetAt } from './validators.ts'
 import { type WaitOptions, waitForStages } from './wait.ts'
 
@@ -180,6 +183,57 @@ export class Client {
     if (same) return undefined
     return (await this.#transact('update the vault terms', () => chain.vaults.update(vaultId, terms)))
       .hash as Hex32
+  }
+
+  /**
+   * Seller (threshold mode): the committee key of an epoch (the chain's current one by default),
+   * fetched from this node and checked, not trusted: the record's hash must be the one the Anchor
+   * registered for the epoch (`committeeKeys(epoch)`), and the public key's bytes must hash to the
+   * blob id the record names. Encrypt a vault under `publicKey` and no one below the committee's
+   * threshold can open it.
+   */
+  async committeeKey(epoch?: number): Promise<CommitteeKey> {
+    const info =
+      epoch === undefined
+        ? await this.api.maybe(ROUTES.committee, {})
+        : await this.api.maybe(ROUTES.committeeOfEpoch, { params: { epoch } })
+    if (info?.key == null || info.keyHash === null) {
+      throw new ClientError(
+        'COMMITTEE_KEY_UNAVAILABLE',
+        `${this.api.url} has no committee key${epoch === undefined ? '' : ` for epoch ${epoch}`} yet`,
+      )
+    }
+    const { key, keyHash } = info
+    if (collectiveKeyHash(key) !== keyHash) {
+      throw new ClientError('COMMITTEE_KEY_INVALID', `the node's key record does not hash to ${keyHash}`)
+    }
+    const chain = await this.chain()
+    const registered = await onChain('read Anchor.committeeKeys', () =>
+      connectCommitteeKeys(chain.info.addresses.anchor, chain.provider).keyHash(info.epoch),
+    )
+    if (registered !== keyHash) {
+      throw new ClientError(
+        'COMMITTEE_KEY_INVALID',
+        registered === undefined
+          ? `no committee key is registered on chain for epoch ${info.epoch}`
+          : `epoch ${info.epoch}'s registered key is ${registered}, the node served ${keyHash}`,
+      )
+    }
+    const publicKey = await this.api.call(ROUTES.getBlob, { params: { id: key.publicKey.blobId } })
+    if (publicKey.length !== key.publicKey.size || blobIdOf(publicKey) !== key.publicKey.blobId) {
+      throw new ClientError(
+        'COMMITTEE_KEY_INVALID',
+        `public key bytes do not hash to ${key.publicKey.blobId}`,
+      )
+    }
+    return {
+      epoch: info.epoch,
+      keyHash,
+      key,
+      members: info.members,
+      threshold: info.threshold,
+      publicKey,
+    }
   }
 
   async vaults(): Promise<readonly VaultSummary[]> {

@@ -22,6 +22,10 @@ export type ClientErrorCode =
   | 'NO_ESCROW'
   /** the job's escrow is open and nothing yet proves how to close it (not released, failed or expired) */
   | 'NOT_SETTLEABLE'
+  /** the node has no committee key for the epoch (its DKG has not finished) */
+  | 'COMMITTEE_KEY_UNAVAILABLE'
+  /** the committee key served does not match the hash registered on chain, or its bytes their id */
+  | 'COMMITTEE_KEY_INVALID'
 
 export class ClientError extends TcfError {
   override name = 'ClientError'

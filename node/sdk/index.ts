@@ -23,6 +23,7 @@ export {
 export type { JobSettlement } from './settle.ts'
 export type {
   ChainInfo,
+  CommitteeKey,
   DecidedBlock,
   JobPreview,
   JobRecord,

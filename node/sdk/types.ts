@@ -1,4 +1,4 @@
-import type { Address, Hex32 } from '../../protocol/index.ts'
+import type { Address, CollectiveKey, Hex32 } from '../../protocol/index.ts'
 import type { OutputValue, QualityScore, Withheld } from '../../sandbox/index.ts'
 
 // The node's answers are the API contract's wire types (protocol/api); the SDK re-exports them.
@@ -45,4 +45,18 @@ export interface JobResult {
     readonly released: number | undefined
   }
   readonly anchorTx: { readonly height: number; readonly txHash: Hex32 } | undefined
+}
+
+/** An epoch's committee key as the SDK hands it out: checked against the Anchor's registered hash. */
+export interface CommitteeKey {
+  readonly epoch: number
+  readonly keyHash: Hex32
+  /** the key record: instance, profile, qualified dealers, the SEAL objects by blob id */
+  readonly key: CollectiveKey
+  /** the epoch's set in set order */
+  readonly members: readonly Address[]
+  /** shares needed to open: 2f + 1 */
+  readonly threshold: number
+  /** the collective SEAL PublicKey bytes (uncompressed), hash-checked against key.publicKey */
+  readonly publicKey: Uint8Array
 }

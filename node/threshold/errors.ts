@@ -1,6 +1,15 @@
 import { CodedError } from '../../protocol/errors.ts'
 
-export type ThresholdNodeErrorCode = 'KEY_HASH_MISMATCH'
+export type ThresholdNodeErrorCode =
+  | 'KEY_HASH_MISMATCH'
+  /** the member seed file exists but cannot be read or opened with this validator key */
+  | 'SEED_UNREADABLE'
+  /** a DKG blob fetched or stored does not decode as what its message says */
+  | 'DKG_BLOB_INVALID'
+  /** a blob the DKG needs is neither held here nor reachable */
+  | 'BLOB_UNAVAILABLE'
+  /** an instance cannot go on (too few qualified dealers, a deadline missed): the next round starts */
+  | 'DKG_FAILED'
 
 /** A committee-key or threshold-release failure inside the daemon. */
 export class ThresholdNodeError extends CodedError<ThresholdNodeErrorCode> {}

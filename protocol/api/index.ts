@@ -1,6 +1,13 @@
 // The node's HTTP API contract: routes, wire types, request signing, the error body.
 
 export { type DecidedBlock, decidedBlockSchema } from './blocks.ts'
+export {
+  type CommitteeInfo,
+  committeeInfoSchema,
+  DKG_STATUSES,
+  type DkgStatus,
+  dkgStatusSchema,
+} from './committee.ts'
 export { type ApiErrorBody, apiErrorBodySchema } from './errors.ts'
 export { JOB_STAGES, type JobRecord, type JobStage, jobRecordSchema, jobStageSchema } from './jobRecord.ts'
 export {

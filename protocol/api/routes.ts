@@ -4,6 +4,7 @@ import { signedJobRequestCodec } from '../messages/jobRequest.ts'
 import { sealedResultCodec } from '../messages/sealedResult.ts'
 import { vaultManifestCodec } from '../messages/vaultManifest.ts'
 import { decidedBlockSchema } from './blocks.ts'
+import { committeeInfoSchema } from './committee.ts'
 import { JOB_STAGES, jobRecordSchema, jobStageSchema } from './jobRecord.ts'
 import { type ParamSpec, route } from './route.ts'
 import { nodeStatusSchema } from './status.ts'
@@ -34,6 +35,12 @@ const stage: ParamSpec<z.infer<typeof jobStageSchema>> = {
   code: 'BAD_STAGE',
   message: `stage is one of ${JOB_STAGES.join(', ')}`,
   description: 'a job stage',
+}
+const epoch: ParamSpec<number> = {
+  schema: z.string().transform(Number).pipe(z.int().min(0)),
+  code: 'BAD_EPOCH',
+  message: 'an epoch is a non-negative integer',
+  description: 'a validator-set epoch',
 }
 const ok = <S extends z.ZodType>(schema: S, name?: string) =>
   ({ kind: 'json', status: 200, schema, ...(name ? { name } : {}) }) as const
@@ -183,6 +190,25 @@ export const ROUTES = {
     params: { height },
     response: ok(decidedBlockSchema, 'DecidedBlock'),
     absent: { code: 'BLOCK_NOT_FOUND', message: (p) => `no decided block at height ${p.height}` },
+  }),
+  committee: route({
+    method: 'GET',
+    path: '/v1/committee',
+    summary:
+      "The current epoch's committee key: key record (blobs by id), members, threshold, registered on chain, DKG progress",
+    response: ok(committeeInfoSchema, 'CommitteeInfo'),
+    absent: {
+      code: 'COMMITTEE_NOT_FOUND',
+      message: () => 'this node knows no committee for the current epoch',
+    },
+  }),
+  committeeOfEpoch: route({
+    method: 'GET',
+    path: '/v1/committee/:epoch',
+    summary: "An epoch's committee key as this node knows it",
+    params: { epoch },
+    response: ok(committeeInfoSchema, 'CommitteeInfo'),
+    absent: { code: 'COMMITTEE_NOT_FOUND', message: (p) => `no committee known for epoch ${p.epoch}` },
   }),
 } as const
 

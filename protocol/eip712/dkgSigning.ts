@@ -15,7 +15,8 @@ interface SignedDkgBody {
   readonly signature: Hex
 }
 
-const digestOf = (
+/** The EIP-712 digest a DKG message's signature signs (its signature field left out). */
+export const dkgMessageDigest = (
   domain: Eip712Domain,
   kind: DkgMessageKind,
   body: Omit<SignedDkgBody, 'signature'>,
@@ -36,7 +37,7 @@ export function signDkgMessage<T extends SignedDkgBody>(
   body: Omit<T, 'signer' | 'signature'>,
 ): T {
   const withSigner = { ...body, signer: addressOfPrivateKey(privateKey) }
-  return { ...withSigner, signature: signDigest(privateKey, digestOf(domain, kind, withSigner)) } as T
+  return { ...withSigner, signature: signDigest(privateKey, dkgMessageDigest(domain, kind, withSigner)) } as T
 }
 
 /** Whether `message.signer` signed exactly this message as `kind`. */
@@ -45,4 +46,4 @@ export const verifyDkgMessage = (
   kind: DkgMessageKind,
   message: SignedDkgBody,
 ): boolean =>
-  recoverAddress(digestOf(domain, kind, message), message.signature) === message.signer.toLowerCase()
+  recoverAddress(dkgMessageDigest(domain, kind, message), message.signature) === message.signer.toLowerCase()

@@ -17,6 +17,15 @@ const HALF_ORDER = secp256k1.Point.CURVE().n / 2n
 
 /** The signer of a digest, or undefined for anything ecrecover would not accept from an honest signer. */
 export function recoverAddress(digest: Hex32, signature: Hex): Address | undefined {
+  const publicKey = recoverPublicKey(digest, signature)
+  return publicKey === undefined ? undefined : publicKeyToAddress(publicKey)
+}
+
+/**
+ * The compressed public key that made a signature, under the same rules as recoverAddress. Lets a
+ * peer seal to a validator whose only published identity is its address (the DKG's dealings).
+ */
+export function recoverPublicKey(digest: Hex32, signature: Hex): Uint8Array | undefined {
   if (!/^0x[0-9a-fA-F]{130}$/.test(signature) || !/^0x[0-9a-fA-F]{64}$/.test(digest)) return undefined
   const bytes = fromHex(signature)
   const v = bytes[64]!
@@ -26,11 +35,10 @@ export function recoverAddress(digest: Hex32, signature: Hex): Address | undefin
     const parsed = secp256k1.Signature.fromBytes(compact, 'compact')
     // High s is the malleable twin of a valid signature; refusing it keeps one signature per vote.
     if (parsed.s > HALF_ORDER) return undefined
-    const publicKey = parsed
+    return parsed
       .addRecoveryBit(v - 27)
       .recoverPublicKey(fromHex(digest))
-      .toBytes(false)
-    return publicKeyToAddress(publicKey)
+      .toBytes(true)
   } catch {
     return undefined
   }

@@ -32,8 +32,11 @@ export const dkgInstance = (epoch: number, setHash: Hex32, round: number): DkgIn
 /** A member's 1-based position in the epoch's set (the Shamir evaluation point). */
 export const memberIndexSchema = z.int().min(1).max(MAX_VALIDATORS)
 
-/** Largest blob a DKG message may reference: a share of every RNS prime at N = 32768, 16 primes. */
-export const MAX_DKG_BLOB_BYTES = 16 * 1024 * 1024
+/**
+ * Largest blob a DKG message or key may reference: the blob protocol's own bound. The collective
+ * Galois keys of ckks-8192 alone are 18 MiB uncompressed (12 elements of 3 components of 512 KiB).
+ */
+export const MAX_DKG_BLOB_BYTES = 64 * 1024 * 1024
 
 /** A large payload sent as a blob (protocol/messages/blob.ts): sha256 of its bytes and its size. */
 export const dkgBlobRefSchema = z.strictObject({

@@ -200,6 +200,15 @@ export class DkgSession {
     return valid
   }
 
+  /**
+   * Disqualifies a dealer for a fault no complaint can prove: it never dealt this member a share
+   * before the node layer's deadline. Its secret then is not part of the key.
+   */
+  exclude(dealer: number): void {
+    checkMemberIndex(this.#member.committee, dealer, 'dealer')
+    this.#disqualified.add(dealer)
+  }
+
   /** The qualified dealers and this member's share of Σ_{qualified} s_i. */
   finish(): { qualified: number[]; key: MemberKey } {
     const { committee } = this.#member

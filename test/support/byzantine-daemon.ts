@@ -2,7 +2,8 @@
  * A Byzantine validator process for the e2e: the real daemon, started like
  * `tcf node start --home <home> --passphrase-file <file>`, publishing through
  * byzantineNetwork. The plan is a JSON file named by TCF_BYZANTINE_PLAN,
- * re-read before every proposal and vote (absent = honest).
+ * re-read before every proposal and vote (absent = honest). TCF_BYZANTINE_DKG_CORRUPT_SHARE_TO
+ * makes it a dishonest DKG dealer.
  */
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
@@ -27,9 +28,13 @@ const plan = async (): Promise<ByzantinePlan> => {
   return text ? (JSON.parse(text) as ByzantinePlan) : {}
 }
 
+// A dealer that deals this member (1-based, set order) a share that does not open its commitment.
+const corruptShareTo = process.env.TCF_BYZANTINE_DKG_CORRUPT_SHARE_TO
+
 const daemon = await Daemon.start({
   home,
   passphrase,
+  ...(corruptShareTo ? { dkg: { corruptShareTo: Number(corruptShareTo) } } : {}),
   wrapNetwork: (network, node) =>
     byzantineNetwork(network, node, {
       validatorKey,
