@@ -17,6 +17,7 @@ import { Client, type JobRecord, table, VaultAgent } from '../node/index.ts'
 import type { Hex32 } from '../protocol/index.ts'
 import { createVault, generateKeys, PolicySchema, VaultSchemaSchema, writeKeyDir } from '../sandbox/index.ts'
 import { CLUSTER_PASSPHRASE, startCluster } from './cluster.ts'
+import { parseLog, type TraceReport, traceReport } from './trace-report.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -47,6 +48,8 @@ interface Run {
   readonly seconds: number
   readonly jobsPerSecond: number
   readonly stages: Record<string, { p50: number; p95: number; p99: number; n: number }>
+  /** where the time between submit and certified went, from every validator's job trace */
+  readonly trace: TraceReport
 }
 
 const runs: Run[] = []
@@ -107,6 +110,11 @@ for (const validators of args.validators.split(',').map(Number)) {
         ),
       )
       const seconds = (Date.now() - started) / 1000
+      const logs = await Promise.all(cluster.nodes.map(async (n) => parseLog(n.index, await n.log())))
+      const submitted = new Map(
+        records.flatMap((r) => (r.stages.pending ? [[r.jobId, Date.parse(r.stages.pending)] as const] : [])),
+      )
+      const trace = traceReport(logs.flat(), submitted, { from: started, to: Date.now() })
       const released = records.filter((r) => r.stage === 'released').length
       runs.push({
         validators,
@@ -117,6 +125,7 @@ for (const validators of args.validators.split(',').map(Number)) {
         seconds,
         jobsPerSecond: released / seconds,
         stages: percentiles(records),
+        trace,
       })
       console.error(
         `  ${validators} validators, ${mode}: ${released}/${count} released in ${seconds.toFixed(1)} s`,
@@ -165,6 +174,26 @@ const rows = runs.flatMap((r) =>
   }),
 )
 console.log(table(['validators', 'run', 'stage (s)', 'p50', 'p95', 'p99', 'jobs'], rows))
+console.log()
+for (const r of runs) {
+  console.log(`\n${r.validators} validators, ${r.mode}: where submit -> certified goes (median validator)`)
+  console.log(
+    table(
+      ['stage', 'p50 s', 'p95 s', 'work ms (p50)', 'jobs'],
+      r.trace.stages.map((s) => [
+        s.stage,
+        s.p50.toFixed(2),
+        s.p95.toFixed(2),
+        s.workMs === undefined ? '-' : String(s.workMs),
+        String(s.n),
+      ]),
+    ),
+  )
+  const { chainReadMs: c, heightSeconds: h } = r.trace
+  console.log(
+    `chain read per proposal p50 ${c.p50} ms, p95 ${c.p95} ms (${c.n}); height every ${h.p50.toFixed(2)} s p50, ${h.p95.toFixed(2)} s p95`,
+  )
+}
 console.log()
 console.log(
   table(

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { access, mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import {
@@ -9,6 +9,7 @@ import {
   signResultAttestation,
 } from '../../protocol/index.ts'
 import {
+  type Circuit,
   type CompileLimits,
   compile,
   type Evaluator,
@@ -21,6 +22,7 @@ import {
   type VaultManifest,
 } from '../../sandbox/index.ts'
 import { NodeError } from '../errors.ts'
+import type { JobTrace } from './trace.ts'
 
 /** Where blobs live for the executor: the node's store, backed by peers for what it lacks. */
 export interface ExecutorBlobs {
@@ -39,6 +41,7 @@ export interface ExecutorInit {
   readonly validatorKey: Hex32
   readonly limits: CompileLimits
   readonly logger: Logger
+  readonly trace?: JobTrace
 }
 
 export interface Execution {
@@ -47,6 +50,9 @@ export interface Execution {
   readonly bundleId: Hex32
   readonly ms: number
 }
+
+/** Jobs whose preparation is remembered; a prepared job never admitted is forgotten past this. */
+const MAX_PREPARED = 256
 
 /**
  * Runs one admitted job on this validator: makes sure it holds every blob
@@ -57,22 +63,50 @@ export interface Execution {
 export class Executor {
   readonly #init: ExecutorInit
   readonly #blobDir: string
+  readonly #prepared = new Map<Hex32, Promise<Circuit>>()
 
   constructor(init: ExecutorInit) {
     this.#init = init
     this.#blobDir = join(init.cacheDir, 'blobs')
   }
 
-  async execute(jobId: Hex32, request: SignedJobRequest, manifest: VaultManifest): Promise<Execution> {
+  /**
+   * Fetches and ingests what the job reads, once per job: called as soon as a request waits here,
+   * so admission finds its blobs ready, and again by `execute`, which then only waits for it.
+   */
+  prepare(jobId: Hex32, request: SignedJobRequest, manifest: VaultManifest): Promise<Circuit> {
+    let prepared = this.#prepared.get(jobId)
+    if (!prepared) {
+      prepared = this.#prepare(jobId, request, manifest)
+      this.#prepared.set(jobId, prepared)
+      prepared.catch(() => this.#prepared.delete(jobId))
+      if (this.#prepared.size > MAX_PREPARED)
+        this.#prepared.delete(this.#prepared.keys().next().value as Hex32)
+    }
+    return prepared
+  }
+
+  async #prepare(jobId: Hex32, request: SignedJobRequest, manifest: VaultManifest): Promise<Circuit> {
     const started = performance.now()
-    const { blobs, logger } = this.#init
     const circuit = compile(parseSpec(request.request.algorithm.spec), manifest, this.#init.limits)
     const factors = new Set(circuit.stats.flatMap((s) => s.factors))
     const ciphertexts = manifest.columns.filter((c) => factors.has(c.name)).flatMap((c) => c.chunks)
     const keys = [manifest.keys.relinKeys, manifest.keys.galoisKeys]
-    await blobs.ensure([...keys, ...ciphertexts])
+    await this.#init.blobs.ensure([...keys, ...ciphertexts])
+    const fetched = performance.now()
+    this.#init.trace?.(jobId, 'fetched', { ms: Math.round(fetched - started) })
     await this.#ingest(manifest, keys, ciphertexts)
+    this.#init.trace?.(jobId, 'ingested', { ms: Math.round(performance.now() - fetched) })
+    return circuit
+  }
+
+  async execute(jobId: Hex32, request: SignedJobRequest, manifest: VaultManifest): Promise<Execution> {
+    const started = performance.now()
+    const { blobs, logger } = this.#init
+    const circuit = await this.prepare(jobId, request, manifest)
+    this.#prepared.delete(jobId)
     const { bundle, timing } = await this.#init.evaluator.evaluate(circuit, manifest, this.#blobDir)
+    this.#init.trace?.(jobId, 'evaluated', { ms: Math.round(timing.ms) })
     const bundleId = await blobs.put(encodeBundle(bundle))
     const attestation = signResultAttestation(this.#init.domain, this.#init.validatorKey, {
       jobId,
@@ -89,8 +123,12 @@ export class Executor {
     await mkdir(this.#blobDir, { recursive: true })
     const ctx = await heContext(manifest.profile)
     for (const id of keys) {
-      const bytes = await this.#must(id)
-      await writeFile(join(this.#blobDir, id.slice(2)), bytes)
+      // Key blobs are tens of MB: verified and written once, never again per job.
+      const path = join(this.#blobDir, id.slice(2))
+      if (await exists(path)) continue
+      const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
+      await writeFile(tmp, await this.#must(id))
+      await rename(tmp, path)
     }
     for (const id of ciphertexts) {
       if (!isExpanded(expanded, id)) expandInto(ctx, expanded, id, await this.#must(id))
@@ -102,4 +140,11 @@ export class Executor {
     if (!bytes) throw new NodeError('BLOB_MISSING', `blob ${id} vanished from the store`)
     return bytes
   }
+}
+
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  )
 }
