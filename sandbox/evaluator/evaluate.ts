@@ -124,8 +124,9 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
       }
     }
     return circuit.packs.map((pack, p) => {
+      // Copies in and out of the cache: a worker hands its results' buffers over (transfers them).
       const done = finished[p]
-      if (done) return done
+      if (done) return done.slice()
       const result =
         pack.classes === 1
           ? reduceAlone(ctx, keys, accumulators[pack.stats[0]!]!, pack.level, levels)
@@ -140,7 +141,7 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
         }
         input.checkpoint?.()
         const bytes = canonicalBytes(ctx, result)
-        cache?.write(packKeys[p]!, bytes)
+        cache?.write(packKeys[p]!, bytes.slice())
         return bytes
       } finally {
         // A stat alone is reduced in its accumulator, which the outer finally frees.

@@ -31,6 +31,12 @@ describe('the accumulated-stat cache', () => {
       expect(cache.hits).toBe(circuit.packs.length)
       expect(first).toEqual(uncached)
       expect(second).toEqual(uncached)
+      // A worker transfers its results' buffers to the node: what the cache holds must survive that.
+      const third = evaluateCircuit(ctx, keys, { ...input, statCache: cache })
+      structuredClone(third, { transfer: third.map((r) => r.buffer as ArrayBuffer) })
+      const hitsBefore = cache.hits
+      expect(evaluateCircuit(ctx, keys, { ...input, statCache: cache })).toEqual(uncached)
+      expect(cache.hits - hitsBefore).toBe(circuit.packs.length)
       // A fresh process's view (disk only) gives the same bytes.
       const cold = new DirStatCache(join(dir, 'inproc'))
       expect(evaluateCircuit(ctx, keys, { ...input, statCache: cold })).toEqual(uncached)
