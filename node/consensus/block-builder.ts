@@ -17,7 +17,8 @@ import { ConsensusAppError } from './errors.ts'
 
 /** How long a validator waits for the chain to make a proposed block's chain number final before voting nil. */
 const CHAIN_FINALITY_WAIT_MS = 4000
-const CHAIN_POLL_MS = 250
+/** A validator one chain block behind the proposer catches up within a poll or two of a local RPC. */
+const CHAIN_POLL_MS = 100
 
 export interface BlockBuilderDeps {
   readonly rules: RuleSources

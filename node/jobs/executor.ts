@@ -15,8 +15,6 @@ import {
   type Evaluator,
   encodeBundle,
   expandedDirOf,
-  expandInto,
-  heContext,
   isExpanded,
   parseSpec,
   type VaultManifest,
@@ -95,7 +93,7 @@ export class Executor {
     await this.#init.blobs.ensure([...keys, ...ciphertexts])
     const fetched = performance.now()
     this.#init.trace?.(jobId, 'fetched', { ms: Math.round(fetched - started) })
-    await this.#ingest(manifest, keys, ciphertexts)
+    await this.#ingest(keys, ciphertexts)
     this.#init.trace?.(jobId, 'ingested', { ms: Math.round(performance.now() - fetched) })
     return circuit
   }
@@ -117,21 +115,21 @@ export class Executor {
     return { attestation, bundleId, ms: performance.now() - started }
   }
 
-  /** Key material as verified blob files, ciphertexts expanded: what the sandbox's workers read. */
-  async #ingest(manifest: VaultManifest, keys: Hex32[], ciphertexts: Hex32[]): Promise<void> {
+  /**
+   * Key material and ciphertexts as verified blob files, what the sandbox's workers read; a worker
+   * expands each ciphertext the first time it reads it and keeps the expanded form (the expanded
+   * cache), so the node's main thread, which runs consensus, never spends seconds expanding.
+   */
+  async #ingest(keys: Hex32[], ciphertexts: Hex32[]): Promise<void> {
     const expanded = expandedDirOf(this.#blobDir)
     await mkdir(this.#blobDir, { recursive: true })
-    const ctx = await heContext(manifest.profile)
-    for (const id of keys) {
-      // Key blobs are tens of MB: verified and written once, never again per job.
+    for (const id of [...keys, ...ciphertexts]) {
+      // Written once, never again per job: key blobs are tens of MB.
       const path = join(this.#blobDir, id.slice(2))
-      if (await exists(path)) continue
+      if (isExpanded(expanded, id) || (await exists(path))) continue
       const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
       await writeFile(tmp, await this.#must(id))
       await rename(tmp, path)
-    }
-    for (const id of ciphertexts) {
-      if (!isExpanded(expanded, id)) expandInto(ctx, expanded, id, await this.#must(id))
     }
   }
 
