@@ -125,12 +125,12 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     logger: log,
     trace,
   })
-  // A waiting request's blobs are fetched and ingested now, so its admission finds them ready.
+  // A waiting request's work starts now (see Executor.start), so its admission finds it done or under way.
   const onPending = (jobId: Hex32, signed: SignedJobRequest) => {
     trace(jobId, 'received')
     vaults
       .manifest(signed.request.vaultId)
-      .then((manifest) => executor.prepare(jobId, signed, manifest))
+      .then((manifest) => executor.start(jobId, signed, manifest))
       .catch((e: unknown) => log.debug({ err: e, jobId }, 'preparing a pending job failed'))
   }
   // The first moment this node holds a quorum of matching attestations: a certificate could be proposed.

@@ -9,7 +9,6 @@ import {
   signResultAttestation,
 } from '../../protocol/index.ts'
 import {
-  type Circuit,
   type CompileLimits,
   compile,
   type Evaluator,
@@ -49,19 +48,28 @@ export interface Execution {
   readonly ms: number
 }
 
-/** Jobs whose preparation is remembered; a prepared job never admitted is forgotten past this. */
-const MAX_PREPARED = 256
+/** Evaluations started before admission, by job; past this many the oldest is forgotten (its job evaluates again if admitted). */
+const MAX_EARLY = 16
+
+/**
+ * A waiting job is evaluated early only while fewer evaluations than this wait for a worker:
+ * requests that pass admission here but never make it into a block (more than a vault's budget,
+ * say) must not pile up work in front of admitted jobs. Past it, a waiting job is only fetched.
+ */
+const EARLY_QUEUE_LIMIT = 2
+
+type Evaluated = Awaited<ReturnType<Evaluator['evaluate']>>
 
 /**
  * Runs one admitted job on this validator: makes sure it holds every blob
- * the circuit reads (fetching from peers), expands the ciphertexts into the
- * evaluation cache once, evaluates in the sandbox, keeps the result bundle
- * as a blob and signs an attestation of its hash.
+ * the circuit reads (fetching from peers), writes them where the sandbox's
+ * workers read them, evaluates in the sandbox, keeps the result bundle as a
+ * blob and signs an attestation of its hash.
  */
 export class Executor {
   readonly #init: ExecutorInit
   readonly #blobDir: string
-  readonly #prepared = new Map<Hex32, Promise<Circuit>>()
+  readonly #early = new Map<Hex32, Promise<Evaluated | undefined>>()
 
   constructor(init: ExecutorInit) {
     this.#init = init
@@ -69,22 +77,37 @@ export class Executor {
   }
 
   /**
-   * Fetches and ingests what the job reads, once per job: called as soon as a request waits here,
-   * so admission finds its blobs ready, and again by `execute`, which then only waits for it.
+   * Starts a job's work as soon as its request waits here: fetch, ingestion and evaluation, once
+   * per job; `execute` at admission then only waits for it. Evaluation is deterministic and its
+   * result leaves this node only as the attestation `execute` signs, after admission, so nothing
+   * is revealed or charged early; a request never admitted (it passed this node's admission
+   * checks, its escrow included) costs the work alone.
    */
-  prepare(jobId: Hex32, request: SignedJobRequest, manifest: VaultManifest): Promise<Circuit> {
-    let prepared = this.#prepared.get(jobId)
-    if (!prepared) {
-      prepared = this.#prepare(jobId, request, manifest)
-      this.#prepared.set(jobId, prepared)
-      prepared.catch(() => this.#prepared.delete(jobId))
-      if (this.#prepared.size > MAX_PREPARED)
-        this.#prepared.delete(this.#prepared.keys().next().value as Hex32)
+  start(
+    jobId: Hex32,
+    request: SignedJobRequest,
+    manifest: VaultManifest,
+    admitted = false,
+  ): Promise<Evaluated | undefined> {
+    let early = this.#early.get(jobId)
+    if (!early) {
+      const run = this.#evaluate(jobId, request, manifest, admitted)
+      early = run
+      this.#early.set(jobId, run)
+      run.catch(() => {
+        if (this.#early.get(jobId) === run) this.#early.delete(jobId)
+      })
+      if (this.#early.size > MAX_EARLY) this.#early.delete(this.#early.keys().next().value as Hex32)
     }
-    return prepared
+    return early
   }
 
-  async #prepare(jobId: Hex32, request: SignedJobRequest, manifest: VaultManifest): Promise<Circuit> {
+  async #evaluate(
+    jobId: Hex32,
+    request: SignedJobRequest,
+    manifest: VaultManifest,
+    admitted: boolean,
+  ): Promise<Evaluated | undefined> {
     const started = performance.now()
     const circuit = compile(parseSpec(request.request.algorithm.spec), manifest, this.#init.limits)
     const factors = new Set(circuit.stats.flatMap((s) => s.factors))
@@ -95,16 +118,22 @@ export class Executor {
     this.#init.trace?.(jobId, 'fetched', { ms: Math.round(fetched - started) })
     await this.#ingest(keys, ciphertexts)
     this.#init.trace?.(jobId, 'ingested', { ms: Math.round(performance.now() - fetched) })
-    return circuit
+    if (!admitted && this.#init.evaluator.queueDepth >= EARLY_QUEUE_LIMIT) return undefined
+    const evaluated = await this.#init.evaluator.evaluate(circuit, manifest, this.#blobDir)
+    this.#init.trace?.(jobId, 'evaluated', { ms: Math.round(evaluated.timing.ms) })
+    return evaluated
   }
 
   async execute(jobId: Hex32, request: SignedJobRequest, manifest: VaultManifest): Promise<Execution> {
     const started = performance.now()
     const { blobs, logger } = this.#init
-    const circuit = await this.prepare(jobId, request, manifest)
-    this.#prepared.delete(jobId)
-    const { bundle, timing } = await this.#init.evaluator.evaluate(circuit, manifest, this.#blobDir)
-    this.#init.trace?.(jobId, 'evaluated', { ms: Math.round(timing.ms) })
+    const early = await this.start(jobId, request, manifest, true)
+    this.#early.delete(jobId)
+    // Fetched early but not evaluated (the queue was long then): evaluated now that it is admitted.
+    const evaluated = early ?? (await this.start(jobId, request, manifest, true))
+    this.#early.delete(jobId)
+    if (!evaluated) throw new NodeError('EVALUATION_SKIPPED', `job ${jobId} was admitted but not evaluated`)
+    const { bundle, timing } = evaluated
     const bundleId = await blobs.put(encodeBundle(bundle))
     const attestation = signResultAttestation(this.#init.domain, this.#init.validatorKey, {
       jobId,
