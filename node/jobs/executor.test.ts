@@ -16,7 +16,14 @@ import {
   signJobRequest,
   specHash,
 } from '../../protocol/index.ts'
-import { BLOB_DIR, DEFAULT_LIMITS, Evaluator, readManifest, type VaultManifest } from '../../sandbox/index.ts'
+import {
+  BLOB_DIR,
+  DEFAULT_LIMITS,
+  Evaluator,
+  encodeBundle,
+  readManifest,
+  type VaultManifest,
+} from '../../sandbox/index.ts'
 import { REGRESSION_SPEC, REGRESSION_VAULT, regressionResultHash } from '../../sandbox/testing/regression.ts'
 import { createNodeStore, type NodeStore } from '../storage/index.ts'
 import { Executor } from './executor.ts'
@@ -101,7 +108,11 @@ describe('the executor', () => {
     const started = await a.start(job.jobId, job.request, manifest)
     expect(started?.bundle.resultHash).toMatch(/^0x/)
     expect(early).toEqual(['fetched', 'ingested', 'evaluated'])
+    // Nothing of the result is where peers or API callers could read it before admission.
+    const bundleId = blobIdOf(encodeBundle(started!.bundle))
+    expect(await store.blobs.has(bundleId)).toBe(false)
     const fromEarly = await a.execute(job.jobId, job.request, manifest)
+    expect(fromEarly.bundleId).toBe(bundleId)
     // Admission found the work done: nothing ran again.
     expect(early).toEqual(['fetched', 'ingested', 'evaluated'])
     const atAdmission = await b.execute(job.jobId, job.request, manifest)
