@@ -15,8 +15,16 @@ import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { Client, type JobRecord, table, VaultAgent } from '../node/index.ts'
 import type { Hex32 } from '../protocol/index.ts'
-import { createVault, generateKeys, PolicySchema, VaultSchemaSchema, writeKeyDir } from '../sandbox/index.ts'
+import {
+  createVault,
+  generateKeys,
+  PolicySchema,
+  privacyOf,
+  VaultSchemaSchema,
+  writeKeyDir,
+} from '../sandbox/index.ts'
 import { CLUSTER_PASSPHRASE, startCluster } from './cluster.ts'
+import { parseLog, type TraceReport, traceReport } from './trace-report.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -40,19 +48,30 @@ const STAGES = [
 
 interface Run {
   readonly validators: number
-  readonly mode: 'single' | 'burst'
+  /** single: one job alone; burst: the same spec at once (repeated statistics); distinct: a different spec each */
+  readonly mode: 'single' | 'burst' | 'distinct'
   readonly submitted: number
   readonly released: number
   readonly failed: number
   readonly seconds: number
   readonly jobsPerSecond: number
   readonly stages: Record<string, { p50: number; p95: number; p99: number; n: number }>
+  /** where the time between submit and certified went, from every validator's job trace */
+  readonly trace: TraceReport
 }
 
 const runs: Run[] = []
 const spec = JSON.parse(await readFile(DATA('algo.json'), 'utf8')) as unknown
 const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(DATA('schema.json'), 'utf8')))
-const policy = PolicySchema.parse(JSON.parse(await readFile(DATA('policy.json'), 'utf8')))
+const demoPolicy = PolicySchema.parse(JSON.parse(await readFile(DATA('policy.json'), 'utf8')))
+// The demo vault's budget covers ten jobs; the bench runs 1 + 2 x --jobs of them on one vault.
+const policy = PolicySchema.parse({
+  ...demoPolicy,
+  privacy: {
+    ...privacyOf(demoPolicy),
+    epsilon: Math.min(1000, privacyOf(demoPolicy).maxEpsilonPerJob * (1 + 2 * Number(args.jobs))),
+  },
+})
 
 for (const validators of args.validators.split(',').map(Number)) {
   const dir = await mkdtemp(join(tmpdir(), 'tcf-bench-devnet-'))
@@ -95,8 +114,10 @@ for (const validators of args.validators.split(',').map(Number)) {
       const started = Date.now()
       const budget = started + Number(args['budget-s']) * 1000
       const ids = await Promise.all(
-        Array.from({ length: count }, () =>
-          buyer.submitJob({ vaultId: manifest.vaultId as Hex32, spec }).then((j) => j.jobId),
+        Array.from({ length: count }, (_, i) =>
+          buyer
+            .submitJob({ vaultId: manifest.vaultId as Hex32, spec: mode === 'distinct' ? variant(i) : spec })
+            .then((j) => j.jobId),
         ),
       )
       const records = await Promise.all(
@@ -107,6 +128,11 @@ for (const validators of args.validators.split(',').map(Number)) {
         ),
       )
       const seconds = (Date.now() - started) / 1000
+      const logs = await Promise.all(cluster.nodes.map(async (n) => parseLog(n.index, await n.log())))
+      const submitted = new Map(
+        records.flatMap((r) => (r.stages.pending ? [[r.jobId, Date.parse(r.stages.pending)] as const] : [])),
+      )
+      const trace = traceReport(logs.flat(), submitted, { from: started, to: Date.now() })
       const released = records.filter((r) => r.stage === 'released').length
       runs.push({
         validators,
@@ -117,6 +143,7 @@ for (const validators of args.validators.split(',').map(Number)) {
         seconds,
         jobsPerSecond: released / seconds,
         stages: percentiles(records),
+        trace,
       })
       console.error(
         `  ${validators} validators, ${mode}: ${released}/${count} released in ${seconds.toFixed(1)} s`,
@@ -124,6 +151,7 @@ for (const validators of args.validators.split(',').map(Number)) {
     }
     await burst('single', 1)
     await burst('burst', Number(args.jobs))
+    await burst('distinct', Number(args.jobs))
     await buyer.close()
   } finally {
     abort.abort()
@@ -131,6 +159,19 @@ for (const validators of args.validators.split(',').map(Number)) {
     await cluster.stop()
     await rm(dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * The demo spec without one or two of its outputs: a different set of statistics per job, so
+ * no job's packs are another's (its accumulated statistics still are: the vault is the same).
+ */
+function variant(i: number): unknown {
+  const base = spec as { outputs: Record<string, unknown>; expect?: Record<string, unknown> }
+  const names = Object.keys(base.outputs)
+  const drop = new Set([names[i % names.length], i >= names.length ? names[(i * 7 + 3) % names.length] : ''])
+  const outputs = Object.fromEntries(Object.entries(base.outputs).filter(([name]) => !drop.has(name)))
+  // The demo's expectations name outputs a variant may lack; the spec without them is still a job.
+  return { version: 1, outputs }
 }
 
 function percentiles(records: readonly JobRecord[]): Run['stages'] {
@@ -165,6 +206,26 @@ const rows = runs.flatMap((r) =>
   }),
 )
 console.log(table(['validators', 'run', 'stage (s)', 'p50', 'p95', 'p99', 'jobs'], rows))
+console.log()
+for (const r of runs) {
+  console.log(`\n${r.validators} validators, ${r.mode}: where submit -> certified goes (median validator)`)
+  console.log(
+    table(
+      ['stage', 'p50 s', 'p95 s', 'work ms (p50)', 'jobs'],
+      r.trace.stages.map((s) => [
+        s.stage,
+        s.p50.toFixed(2),
+        s.p95.toFixed(2),
+        s.workMs === undefined ? '-' : String(s.workMs),
+        String(s.n),
+      ]),
+    ),
+  )
+  const { chainReadMs: c, heightSeconds: h } = r.trace
+  console.log(
+    `chain read per proposal p50 ${c.p50} ms, p95 ${c.p95} ms (${c.n}); height every ${h.p50.toFixed(2)} s p50, ${h.p95.toFixed(2)} s p95`,
+  )
+}
 console.log()
 console.log(
   table(

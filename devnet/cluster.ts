@@ -65,6 +65,13 @@ export const DEVNET_PACE = {
   sandbox: { workers: 1 },
 } as const satisfies Partial<NodeConfigInput>
 
+/**
+ * The dev chain is one hardhat node: a mined block is never reorganised, so the depth a real
+ * chain needs (the default 2, blocks judged 2 below latest) would only make every escrow wait two
+ * more chain blocks before its job can be admitted.
+ */
+export const DEVNET_FINALITY_DEPTH = 0
+
 /** The dev chain mines at least this often, so blocks reading it `finalityDepth` below latest see fresh escrows. */
 export const CHAIN_INTERVAL_MS = 1000
 
@@ -203,7 +210,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       await rm(home, { recursive: true, force: true })
       const overrides = options.overrides?.(i) ?? {}
       const config: NodeConfigInput = {
-        chain: { rpcUrl: chain.rpcUrl, chainId: Number(chain.chainId), addresses: network.addresses },
+        chain: {
+          rpcUrl: chain.rpcUrl,
+          chainId: Number(chain.chainId),
+          addresses: network.addresses,
+          finalityDepth: DEVNET_FINALITY_DEPTH,
+        },
         p2p: {
           listen: [`/ip4/127.0.0.1/tcp/${p2pPorts[i]}`],
           bootstrap: peerKeys

@@ -60,6 +60,8 @@ export interface ApiServiceDeps {
   readonly vaults: VaultDirectory
   readonly uploads: VaultUploads
   readonly admissible: (signed: SignedJobRequest) => Promise<Verdict>
+  /** told of a request newly waiting here, so its vault's blobs can be made ready before admission */
+  readonly onPending?: (jobId: Hex32, signed: SignedJobRequest) => void
   /** what this node is willing to take on (previews are priced by it) */
   readonly limits: CompileLimits
   /** the consensus round at the current height */
@@ -220,6 +222,7 @@ export class ApiService implements NodeService {
     if (!verdict.ok) throw new Refused(verdict.code, verdict.message)
     await this.#deps.book.accepted(signed, jobId)
     this.#deps.pending.set(jobId, signed)
+    this.#deps.onPending?.(jobId, signed)
     await this.#publish('jobs', signed)
     this.#deps.logger.info({ jobId, vaultId: signed.request.vaultId }, 'job accepted')
     return { jobId }

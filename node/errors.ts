@@ -10,6 +10,8 @@ export type NodeErrorCode =
   | 'BLOB_MISSING'
   /** The manifest the chain registers for a vault hashes right but names another vault. */
   | 'MANIFEST_MISMATCH'
+  /** An admitted job came back from its executor unevaluated: a bug, not an input. */
+  | 'EVALUATION_SKIPPED'
 
 export class NodeError extends CodedError<NodeErrorCode> {}
 

@@ -4,7 +4,9 @@ import {
   type Address,
   blobIdOf,
   blockHash,
+  type Hex32,
   type ProposalMessage,
+  type ResultAttestation,
   type SignedJobRequest,
   type VoteMessage,
 } from '../protocol/index.ts'
@@ -26,6 +28,7 @@ import { JobBook } from './jobs/job-book.ts'
 import type { PrivacyCharge } from './jobs/ledger.ts'
 import { ReleasePool } from './jobs/releases.ts'
 import type { RuleSources } from './jobs/rule-context.ts'
+import { jobTrace } from './jobs/trace.ts'
 import { NodeMetrics } from './metrics.ts'
 import type { RestoredState, TcfNodeInit } from './node.ts'
 import type { NodeNetwork, TopicMessages, TopicName } from './ports.ts'
@@ -94,6 +97,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     store,
     observeStage: (interval, from, to) => metrics.observeStage(interval, from, to),
   })
+  const trace = jobTrace(log)
   const attestations = new AttestationPool()
   const releases = new ReleasePool({ store, book })
   const rules: RuleSources = {
@@ -122,17 +126,39 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     // An admitted job is the network's decision: evaluate what the block rules admitted.
     limits: DEFAULT_LIMITS,
     logger: log,
+    trace,
   })
+  // A waiting request's work starts now (see Executor.start), so its admission finds it done or under way.
+  const onPending = (jobId: Hex32, signed: SignedJobRequest) => {
+    trace(jobId, 'received')
+    vaults
+      .manifest(signed.request.vaultId)
+      .then((manifest) => executor.start(jobId, signed, manifest))
+      .catch((e: unknown) => log.debug({ err: e, jobId }, 'preparing a pending job failed'))
+  }
+  // The first moment this node holds a quorum of matching attestations: a certificate could be proposed.
+  const quorumSeen = new Set<Hex32>()
+  const addAttestation = (attestation: ResultAttestation) => {
+    const added = attestations.add(attestation)
+    const { jobId } = attestation
+    if (!quorumSeen.has(jobId) && attestations.certificateFor(jobId, epochs.current.validators)) {
+      quorumSeen.add(jobId)
+      if (quorumSeen.size > 10_000) quorumSeen.delete(quorumSeen.values().next().value as Hex32)
+      trace(jobId, 'quorum')
+    }
+    return added
+  }
   const runner = new JobRunner({
     ledger,
     book,
     manifest: (vaultId) => vaults.manifest(vaultId),
     executor,
     bundles,
-    attestations,
+    attestations: { add: addAttestation },
     publish: (attestation) => publish('attestations', attestation),
     observeSeconds: (seconds) => metrics.evaluationSeconds.observe(seconds),
     logger: log,
+    trace,
   })
   const committer = new Committer({
     ledger,
@@ -149,6 +175,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     metrics,
     execute: (jobId) => void runner.run(jobId),
     logger: log,
+    trace,
   })
   const builder = new BlockBuilder({
     rules,
@@ -161,6 +188,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     attestations,
     loadManifest: (vaultId) => vaults.manifest(vaultId),
     logger: log,
+    trace,
   })
   const reports = new EquivocationReports({ chain, epoch: () => epochs.current.number, logger: log })
   const driver = new ConsensusDriver({
@@ -225,14 +253,20 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
           logger: log,
         })
   const gossip = gossipHandlers({
-    jobs: { domain, admitted: (jobId) => ledger.job(jobId) !== undefined, pending, admissible: admit },
+    jobs: {
+      domain,
+      admitted: (jobId) => ledger.job(jobId) !== undefined,
+      pending,
+      admissible: admit,
+      onPending,
+    },
     proposals: { epoch: () => epochs.current, height: () => ledger.height, consensus: driver },
     votes: { epoch: () => epochs.current, height: () => ledger.height, consensus: driver },
     attestations: {
       domain,
       validators: () => epochs.current.validators,
       job: (jobId) => ledger.job(jobId),
-      pool: attestations,
+      pool: { add: addAttestation },
     },
     status: { catchUp: (status) => void catchUp.onStatus(status) },
     releases: {
@@ -268,6 +302,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     vaults,
     uploads,
     admissible: admit,
+    onPending,
     limits: init.limits,
     round: () => driver.round,
     network: () => wire.network,

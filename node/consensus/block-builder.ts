@@ -11,12 +11,14 @@ import type { AttestationPool } from '../jobs/attestation-pool.ts'
 import { type BlockFrame, buildBlock, validateBlock } from '../jobs/block.ts'
 import { type ChainFacts, type ChainNeeds, noChainFacts } from '../jobs/chain-facts.ts'
 import { type RuleSources, ruleContext } from '../jobs/rule-context.ts'
+import type { JobTrace } from '../jobs/trace.ts'
 import type { NodeChain } from '../ports.ts'
 import { ConsensusAppError } from './errors.ts'
 
 /** How long a validator waits for the chain to make a proposed block's chain number final before voting nil. */
 const CHAIN_FINALITY_WAIT_MS = 4000
-const CHAIN_POLL_MS = 250
+/** A validator one chain block behind the proposer catches up within a poll or two of a local RPC. */
+const CHAIN_POLL_MS = 100
 
 export interface BlockBuilderDeps {
   readonly rules: RuleSources
@@ -33,6 +35,7 @@ export interface BlockBuilderDeps {
   /** loads the manifests of vaults the block admits jobs of (content-addressed: a fetch can fail, never differ) */
   readonly loadManifest: (vaultId: Hex32) => Promise<unknown>
   readonly logger: Logger
+  readonly trace?: JobTrace
 }
 
 /** The consensus app's side of a block: what this node proposes, and whether it votes for another's. */
@@ -62,11 +65,13 @@ export class BlockBuilder {
       this.#deps.logger.warn({ err: e, height }, 'chain unreadable: proposing without admissions or releases')
       facts = noChainFacts(frame.chainBlock)
     }
-    return buildBlock(ruleContext(this.#deps.rules, height, facts), frame, this.#deps.proposer, {
+    const block = buildBlock(ruleContext(this.#deps.rules, height, facts), frame, this.#deps.proposer, {
       pending,
       attestations: this.#deps.attestations,
       releases,
     })
+    for (const r of block.admitted) this.#deps.trace?.(jobIdOf(r.request), 'proposed', { height })
+    return block
   }
 
   async validate(height: number, block: Block): Promise<boolean> {
@@ -75,8 +80,14 @@ export class BlockBuilder {
     )
     const frame = this.#frame(height)
     let facts: ChainFacts
+    const judging = performance.now()
     try {
       facts = await this.#factsFor(block, frame)
+      // What the devnet bench sums as the chain wait of each height (most of it is finality).
+      this.#deps.logger.info(
+        { height, chainBlock: block.chainBlock, chainMs: Math.round(performance.now() - judging) },
+        'block chain read',
+      )
     } catch (e) {
       // Not a verdict on the block: another validator may read it fine. Not voting for it is safe either way.
       this.#deps.logger.warn(

@@ -15,6 +15,7 @@ import type { AttestationPool } from '../jobs/attestation-pool.ts'
 import type { JobBook } from '../jobs/job-book.ts'
 import type { Ledger } from '../jobs/ledger.ts'
 import type { ReleasePool } from '../jobs/releases.ts'
+import type { JobTrace } from '../jobs/trace.ts'
 import type { NodeMetrics } from '../metrics.ts'
 import type { NodeChain } from '../ports.ts'
 import type { Epochs } from './epochs.ts'
@@ -35,6 +36,7 @@ export interface CommitterDeps {
   /** starts evaluating a job the block admitted */
   readonly execute: (jobId: Hex32) => void
   readonly logger: Logger
+  readonly trace?: JobTrace
 }
 
 /**
@@ -85,6 +87,7 @@ export class Committer {
       if (kind === 'released') deps.releases.released(job.jobId)
       deps.pending.delete(job.jobId)
       if (kind !== 'admitted') deps.attestations.forget(job.jobId)
+      if (kind === 'admitted' || kind === 'certified') deps.trace?.(job.jobId, kind, { height })
     }
     this.#head = recordId
     deps.metrics.height.set(height)

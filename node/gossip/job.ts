@@ -16,6 +16,8 @@ export interface JobGossipDeps {
   readonly pending: Map<Hex32, SignedJobRequest>
   /** the checks a request must pass for this node to propose it */
   readonly admissible: (signed: SignedJobRequest) => Promise<Verdict>
+  /** told of a request newly waiting here, so its vault's blobs can be made ready before admission */
+  readonly onPending?: (jobId: Hex32, signed: SignedJobRequest) => void
 }
 
 /**
@@ -34,7 +36,9 @@ export function jobGossip(deps: JobGossipDeps): GossipHandler<SignedJobRequest> 
     },
     deliver(signed) {
       const jobId = jobIdOf(signed.request)
-      if (!deps.admitted(jobId)) deps.pending.set(jobId, signed)
+      if (deps.admitted(jobId) || deps.pending.has(jobId)) return
+      deps.pending.set(jobId, signed)
+      deps.onPending?.(jobId, signed)
     },
   }
 }

@@ -6,6 +6,7 @@ import type { Executor } from './executor.ts'
 import type { JobBook } from './job-book.ts'
 import type { Ledger } from './ledger.ts'
 import type { ResultBundles } from './result-bundles.ts'
+import type { JobTrace } from './trace.ts'
 
 /** A job's evaluation is retried (say, while a peer is busy or restarting) this often before this node gives up on it. */
 const EXECUTION_ATTEMPTS = 4
@@ -16,10 +17,11 @@ export interface JobRunnerDeps {
   readonly manifest: (vaultId: Hex32) => Promise<VaultManifest>
   readonly executor: Pick<Executor, 'execute'>
   readonly bundles: ResultBundles
-  readonly attestations: AttestationPool
+  readonly attestations: Pick<AttestationPool, 'add'>
   readonly publish: (attestation: ResultAttestation) => Promise<void>
   readonly observeSeconds: (seconds: number) => void
   readonly logger: Logger
+  readonly trace?: JobTrace
 }
 
 /**
@@ -51,6 +53,7 @@ export class JobRunner {
       deps.bundles.restrict(execution.bundleId, job.request.request.vaultId)
       deps.attestations.add(attestation)
       await deps.publish(attestation)
+      deps.trace?.(jobId, 'attested')
       await deps.book.advance(jobId, 'attested', {
         resultHash: attestation.resultHash,
         resultBlob: execution.bundleId,

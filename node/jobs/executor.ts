@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { access, mkdir, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import {
@@ -14,13 +14,12 @@ import {
   type Evaluator,
   encodeBundle,
   expandedDirOf,
-  expandInto,
-  heContext,
   isExpanded,
   parseSpec,
   type VaultManifest,
 } from '../../sandbox/index.ts'
 import { NodeError } from '../errors.ts'
+import type { JobTrace } from './trace.ts'
 
 /** Where blobs live for the executor: the node's store, backed by peers for what it lacks. */
 export interface ExecutorBlobs {
@@ -39,6 +38,7 @@ export interface ExecutorInit {
   readonly validatorKey: Hex32
   readonly limits: CompileLimits
   readonly logger: Logger
+  readonly trace?: JobTrace
 }
 
 export interface Execution {
@@ -48,31 +48,92 @@ export interface Execution {
   readonly ms: number
 }
 
+/** Evaluations started before admission, by job; past this many the oldest is forgotten (its job evaluates again if admitted). */
+const MAX_EARLY = 16
+
+/**
+ * A waiting job is evaluated early only while fewer evaluations than this wait for a worker:
+ * requests that pass admission here but never make it into a block (more than a vault's budget,
+ * say) must not pile up work in front of admitted jobs. Past it, a waiting job is only fetched.
+ */
+const EARLY_QUEUE_LIMIT = 2
+
+type Evaluated = Awaited<ReturnType<Evaluator['evaluate']>>
+
 /**
  * Runs one admitted job on this validator: makes sure it holds every blob
- * the circuit reads (fetching from peers), expands the ciphertexts into the
- * evaluation cache once, evaluates in the sandbox, keeps the result bundle
- * as a blob and signs an attestation of its hash.
+ * the circuit reads (fetching from peers), writes them where the sandbox's
+ * workers read them, evaluates in the sandbox, keeps the result bundle as a
+ * blob and signs an attestation of its hash.
  */
 export class Executor {
   readonly #init: ExecutorInit
   readonly #blobDir: string
+  readonly #early = new Map<Hex32, Promise<Evaluated | undefined>>()
 
   constructor(init: ExecutorInit) {
     this.#init = init
     this.#blobDir = join(init.cacheDir, 'blobs')
   }
 
-  async execute(jobId: Hex32, request: SignedJobRequest, manifest: VaultManifest): Promise<Execution> {
+  /**
+   * Starts a job's work as soon as its request waits here: fetch, ingestion and evaluation, once
+   * per job; `execute` at admission then only waits for it. Evaluation is deterministic and its
+   * result leaves this node only as the attestation `execute` signs, after admission, so nothing
+   * is revealed or charged early; a request never admitted (it passed this node's admission
+   * checks, its escrow included) costs the work alone.
+   */
+  start(
+    jobId: Hex32,
+    request: SignedJobRequest,
+    manifest: VaultManifest,
+    admitted = false,
+  ): Promise<Evaluated | undefined> {
+    let early = this.#early.get(jobId)
+    if (!early) {
+      const run = this.#evaluate(jobId, request, manifest, admitted)
+      early = run
+      this.#early.set(jobId, run)
+      run.catch(() => {
+        if (this.#early.get(jobId) === run) this.#early.delete(jobId)
+      })
+      if (this.#early.size > MAX_EARLY) this.#early.delete(this.#early.keys().next().value as Hex32)
+    }
+    return early
+  }
+
+  async #evaluate(
+    jobId: Hex32,
+    request: SignedJobRequest,
+    manifest: VaultManifest,
+    admitted: boolean,
+  ): Promise<Evaluated | undefined> {
     const started = performance.now()
-    const { blobs, logger } = this.#init
     const circuit = compile(parseSpec(request.request.algorithm.spec), manifest, this.#init.limits)
     const factors = new Set(circuit.stats.flatMap((s) => s.factors))
     const ciphertexts = manifest.columns.filter((c) => factors.has(c.name)).flatMap((c) => c.chunks)
     const keys = [manifest.keys.relinKeys, manifest.keys.galoisKeys]
-    await blobs.ensure([...keys, ...ciphertexts])
-    await this.#ingest(manifest, keys, ciphertexts)
-    const { bundle, timing } = await this.#init.evaluator.evaluate(circuit, manifest, this.#blobDir)
+    await this.#init.blobs.ensure([...keys, ...ciphertexts])
+    const fetched = performance.now()
+    this.#init.trace?.(jobId, 'fetched', { ms: Math.round(fetched - started) })
+    await this.#ingest(keys, ciphertexts)
+    this.#init.trace?.(jobId, 'ingested', { ms: Math.round(performance.now() - fetched) })
+    if (!admitted && this.#init.evaluator.queueDepth >= EARLY_QUEUE_LIMIT) return undefined
+    const evaluated = await this.#init.evaluator.evaluate(circuit, manifest, this.#blobDir)
+    this.#init.trace?.(jobId, 'evaluated', { ms: Math.round(evaluated.timing.ms) })
+    return evaluated
+  }
+
+  async execute(jobId: Hex32, request: SignedJobRequest, manifest: VaultManifest): Promise<Execution> {
+    const started = performance.now()
+    const { blobs, logger } = this.#init
+    const early = await this.start(jobId, request, manifest, true)
+    this.#early.delete(jobId)
+    // Fetched early but not evaluated (the queue was long then): evaluated now that it is admitted.
+    const evaluated = early ?? (await this.start(jobId, request, manifest, true))
+    this.#early.delete(jobId)
+    if (!evaluated) throw new NodeError('EVALUATION_SKIPPED', `job ${jobId} was admitted but not evaluated`)
+    const { bundle, timing } = evaluated
     const bundleId = await blobs.put(encodeBundle(bundle))
     const attestation = signResultAttestation(this.#init.domain, this.#init.validatorKey, {
       jobId,
@@ -83,17 +144,21 @@ export class Executor {
     return { attestation, bundleId, ms: performance.now() - started }
   }
 
-  /** Key material as verified blob files, ciphertexts expanded: what the sandbox's workers read. */
-  async #ingest(manifest: VaultManifest, keys: Hex32[], ciphertexts: Hex32[]): Promise<void> {
+  /**
+   * Key material and ciphertexts as verified blob files, what the sandbox's workers read; a worker
+   * expands each ciphertext the first time it reads it and keeps the expanded form (the expanded
+   * cache), so the node's main thread, which runs consensus, never spends seconds expanding.
+   */
+  async #ingest(keys: Hex32[], ciphertexts: Hex32[]): Promise<void> {
     const expanded = expandedDirOf(this.#blobDir)
     await mkdir(this.#blobDir, { recursive: true })
-    const ctx = await heContext(manifest.profile)
-    for (const id of keys) {
-      const bytes = await this.#must(id)
-      await writeFile(join(this.#blobDir, id.slice(2)), bytes)
-    }
-    for (const id of ciphertexts) {
-      if (!isExpanded(expanded, id)) expandInto(ctx, expanded, id, await this.#must(id))
+    for (const id of [...keys, ...ciphertexts]) {
+      // Written once, never again per job: key blobs are tens of MB.
+      const path = join(this.#blobDir, id.slice(2))
+      if (isExpanded(expanded, id) || (await exists(path))) continue
+      const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
+      await writeFile(tmp, await this.#must(id))
+      await rename(tmp, path)
     }
   }
 
@@ -102,4 +167,11 @@ export class Executor {
     if (!bytes) throw new NodeError('BLOB_MISSING', `blob ${id} vanished from the store`)
     return bytes
   }
+}
+
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  )
 }

@@ -5,7 +5,7 @@ import { EVALUATOR_VERSION } from '../he/exec-env.ts'
 import type { EvaluationKeys } from '../he/keys.ts'
 import type { HeContext } from '../he/seal.ts'
 import { canonicalBytes, describe, loadCiphertext, loadInto } from '../he/serialize.ts'
-import { type StatCache, statKey } from './stat-cache.ts'
+import { packKey, type StatCache, statKey } from './stat-cache.ts'
 
 export interface EvaluationInput {
   readonly circuit: Circuit
@@ -35,9 +35,30 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
   const cache = input.statCache
   const keyOf = (i: number) =>
     statKey(circuit.profile, EVALUATOR_VERSION, circuit.stats[i]!, (f) => input.columns.get(f) ?? [])
+  // A pack an earlier job finished over the same ciphertexts is its result: no stat of it is needed.
+  const packKeys = circuit.packs.map((pack) =>
+    packKey(
+      EVALUATOR_VERSION,
+      pack,
+      pack.stats.map((i) => keyOf(i)),
+    ),
+  )
+  const finished = packKeys.map((k, p) => {
+    const bytes = cache?.read(k)
+    if (!bytes) return undefined
+    try {
+      // SEAL's checks on load: a truncated or foreign entry is a miss, not a result.
+      loadInto(ctx, () => new ctx.seal.Ciphertext(), bytes, `cached pack ${p}`, 'CIPHERTEXT_INVALID').delete()
+      return bytes
+    } catch {
+      return undefined
+    }
+  })
+  const needed = new Set(circuit.packs.flatMap((pack, p) => (finished[p] ? [] : pack.stats)))
   try {
     // Stats an earlier job accumulated over the same ciphertexts are read back, not recomputed.
     const todo = circuit.stats.flatMap((_, i) => {
+      if (!needed.has(i)) return []
       const bytes = cache?.read(keyOf(i))
       if (bytes) {
         try {
@@ -91,6 +112,7 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
     if (cache)
       for (const i of todo) if (accumulators[i]) cache.write(keyOf(i), canonicalBytes(ctx, accumulators[i]))
     for (const [i, stat] of circuit.stats.entries()) {
+      if (!needed.has(i)) continue
       const acc = accumulators[i]
       if (!acc) throw new SandboxError('BLOB_MISSING', 'the vault has no chunks to aggregate')
       if (acc.size() > 2) {
@@ -101,7 +123,10 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
         throw new EvaluationError('RESULT_INVALID', `stat ${stat.key} has no level ${stat.resultLevel}`)
       }
     }
-    return circuit.packs.map((pack) => {
+    return circuit.packs.map((pack, p) => {
+      // Copies in and out of the cache: a worker hands its results' buffers over (transfers them).
+      const done = finished[p]
+      if (done) return done.slice()
       const result =
         pack.classes === 1
           ? reduceAlone(ctx, keys, accumulators[pack.stats[0]!]!, pack.level, levels)
@@ -115,7 +140,9 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
           )
         }
         input.checkpoint?.()
-        return canonicalBytes(ctx, result)
+        const bytes = canonicalBytes(ctx, result)
+        cache?.write(packKeys[p]!, bytes.slice())
+        return bytes
       } finally {
         // A stat alone is reduced in its accumulator, which the outer finally frees.
         if (pack.classes !== 1) result.delete()

@@ -1,14 +1,16 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Circuit } from '../compiler/circuit.ts'
 import { compile } from '../compiler/compile.ts'
+import { EVALUATOR_VERSION } from '../he/exec-env.ts'
 import { parseSpec } from '../spec/parse.ts'
 import { REGRESSION_SPEC, REGRESSION_VAULT, regressionEvaluation } from '../testing/regression.ts'
 import { BLOB_DIR, readManifest } from '../vault/manifest.ts'
 import { evaluateCircuit } from './evaluate.ts'
 import { Evaluator } from './evaluator.ts'
-import { DirStatCache } from './stat-cache.ts'
+import { DirStatCache, statKey } from './stat-cache.ts'
 
 let dir: string
 beforeAll(async () => {
@@ -23,20 +25,45 @@ describe('the accumulated-stat cache', () => {
       const uncached = evaluateCircuit(ctx, keys, input)
       const cache = new DirStatCache(join(dir, 'inproc'))
       const first = evaluateCircuit(ctx, keys, { ...input, statCache: cache })
-      expect(cache).toMatchObject({ hits: 0, misses: circuit.stats.length })
+      expect(cache).toMatchObject({ hits: 0, misses: circuit.packs.length + circuit.stats.length })
+      // The same statistics again: every pack is read back finished, no stat is touched.
       const second = evaluateCircuit(ctx, keys, { ...input, statCache: cache })
-      expect(cache.hits).toBe(circuit.stats.length)
+      expect(cache.hits).toBe(circuit.packs.length)
       expect(first).toEqual(uncached)
       expect(second).toEqual(uncached)
+      // A worker transfers its results' buffers to the node: what the cache holds must survive that.
+      const third = evaluateCircuit(ctx, keys, { ...input, statCache: cache })
+      structuredClone(third, { transfer: third.map((r) => r.buffer as ArrayBuffer) })
+      const hitsBefore = cache.hits
+      expect(evaluateCircuit(ctx, keys, { ...input, statCache: cache })).toEqual(uncached)
+      expect(cache.hits - hitsBefore).toBe(circuit.packs.length)
       // A fresh process's view (disk only) gives the same bytes.
       const cold = new DirStatCache(join(dir, 'inproc'))
       expect(evaluateCircuit(ctx, keys, { ...input, statCache: cold })).toEqual(uncached)
       expect(cold.misses).toBe(0)
+      // Finished packs gone (say, evicted): the stats are read back and the packs finished again.
+      const statsOnly = new DirStatCache(join(dir, 'stats-only'))
+      evaluateCircuit(ctx, keys, { ...input, statCache: statsOnly })
+      for (const file of await readdir(join(dir, 'stats-only'))) {
+        const isPack = !circuit.stats.some((_, i) => file === statKeyOf(circuit, input.columns, i))
+        if (isPack) await rm(join(dir, 'stats-only', file))
+      }
+      const packsAgain = new DirStatCache(join(dir, 'stats-only'))
+      expect(evaluateCircuit(ctx, keys, { ...input, statCache: packsAgain })).toEqual(uncached)
+      expect(packsAgain).toMatchObject({ hits: circuit.stats.length, misses: circuit.packs.length })
       // Another spec over the same vault reuses the stats it shares.
       const other = compile(parseSpec({ version: 1, outputs: { m: { op: 'mean', of: 'x' } } }), manifest)
       const before = cache.hits
       const reused = evaluateCircuit(ctx, keys, { ...input, circuit: other, statCache: cache })
       expect(cache.hits - before).toBe(other.stats.length)
+      // A corrupt finished pack is a miss: recomputed, never returned as a result.
+      const corrupt = new DirStatCache(join(dir, 'corrupt'))
+      evaluateCircuit(ctx, keys, { ...input, statCache: corrupt })
+      for (const file of await readdir(join(dir, 'corrupt')))
+        await writeFile(join(dir, 'corrupt', file), new Uint8Array(100).fill(7))
+      expect(
+        evaluateCircuit(ctx, keys, { ...input, statCache: new DirStatCache(join(dir, 'corrupt')) }),
+      ).toEqual(uncached)
       expect(reused).toEqual(evaluateCircuit(ctx, keys, { ...input, circuit: other }))
     } finally {
       keys.delete()
@@ -71,9 +98,13 @@ describe('the accumulated-stat cache', () => {
       for (let i = 0; i < 2; i++) {
         expect((await cached.evaluate(circuit, manifest, blobDir)).bundle.resultHash).toBe(expected)
       }
-      expect((await readdir(join(dir, 'pool'))).length).toBe(circuit.stats.length)
+      expect((await readdir(join(dir, 'pool'))).length).toBe(circuit.stats.length + circuit.packs.length)
     } finally {
       await Promise.all([plain.stop(), cached.stop()])
     }
   })
 })
+
+function statKeyOf(circuit: Circuit, columns: ReadonlyMap<string, readonly string[]>, i: number): string {
+  return statKey(circuit.profile, EVALUATOR_VERSION, circuit.stats[i]!, (f) => columns.get(f) ?? [])
+}

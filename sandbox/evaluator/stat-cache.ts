@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto'
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { StatPlan } from '../compiler/circuit.ts'
+import type { PackPlan, StatPlan } from '../compiler/circuit.ts'
 import type { ProfileName } from '../he/profiles.ts'
 
 /**
- * Accumulated stats kept across jobs. A stat's accumulator (Σ over the
+ * Accumulated stats, and finished packs of them, kept across jobs. A stat's accumulator (Σ over the
  * vault's chunks of its product, before any relinearization) depends only
  * on its factors' ciphertexts, which are immutable and content-addressed,
  * and SEAL is deterministic, so a later job reading it back continues with
@@ -28,6 +28,21 @@ export function statKey(
   const h = createHash('sha256')
   h.update(`tcf-stat/${version}\n${profile}\n`)
   for (const f of stat.factors) h.update(`${f}\n${chunksOf(f).join(',')}\n`)
+  return h.digest('hex')
+}
+
+/**
+ * What a pack's result is made of: its stats' accumulators (by their keys, in the pack's order)
+ * and how they are reduced. The same key gives the same result bytes, so a later job asking for
+ * the same statistics of the same vault skips the evaluation altogether.
+ */
+export function packKey(
+  version: number,
+  pack: Pick<PackPlan, 'classes' | 'window' | 'level'>,
+  statKeys: readonly string[],
+): string {
+  const h = createHash('sha256')
+  h.update(`tcf-pack/${version}\n${pack.classes},${pack.window},${pack.level}\n${statKeys.join('\n')}`)
   return h.digest('hex')
 }
 

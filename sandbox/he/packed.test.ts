@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { isSandboxError } from '../errors.ts'
 import { isPacked, packCiphertext, unpackCiphertext } from './packed.ts'
@@ -35,7 +36,43 @@ const code = (f: () => unknown): string | undefined => {
   return undefined
 }
 
+/**
+ * SEAL bytes of a fresh ciphertext whose residues (and seed) are replaced by a fixed stream:
+ * the packer reads only their widths, so its output is reproducible and can be pinned.
+ */
+async function reproducibleSeal(): Promise<Uint8Array> {
+  const { seal } = await freshSeeded()
+  const dataAt = 113 // SEAL 4's ciphertext header and members, then its data array's header
+  const bits = profile.coeffModulusBits.slice(0, -1)
+  const n = profile.polyModulusDegree
+  const out = seal.slice()
+  const view = new DataView(out.buffer)
+  let block = new Uint8Array(0)
+  let counter = 0
+  const word = () => {
+    if (block.length < 8) block = createHash('sha256').update(`packed/${counter++}`).digest()
+    const v = new DataView(block.buffer, block.byteOffset, 8).getBigUint64(0, true)
+    block = block.subarray(8)
+    return v
+  }
+  bits.forEach((b, j) => {
+    for (let k = 0; k < n; k++)
+      view.setBigUint64(dataAt + (j * n + k) * 8, word() & ((1n << BigInt(b)) - 1n), true)
+  })
+  out.fill(0, dataAt + bits.length * n * 8)
+  return out
+}
+
 describe('bit-packed ciphertexts', () => {
+  it('keep their version-1 bytes: packing pinned, old blobs read back exactly', async () => {
+    const seal = await reproducibleSeal()
+    const packed = packCiphertext(profile, seal)
+    expect(createHash('sha256').update(packed).digest('hex')).toBe(
+      'b05758161cb0aa78c7c9ece3a0477ae17887bbb01bbc76f2ce26fc3fe872f4fc',
+    )
+    expect(unpackCiphertext(profile, packed, 'pinned')).toEqual(seal)
+  })
+
   it('round-trip to SEAL bytes exactly, smaller than zstd', async () => {
     const { ctx, seal, zstd } = await freshSeeded()
     const packed = packCiphertext(profile, seal)

@@ -75,6 +75,8 @@ export function packCiphertext(profile: HeProfile, seal: Uint8Array): Uint8Array
   at += 4 + tail.length
   const writer = new BitStream(out, at)
   bits.forEach((b, j) => {
+    const word0 = OFFSET_DATA + j * n * 8
+    if (packAligned(seal, word0, n, b, out, writer)) return
     for (let k = 0; k < n; k++) {
       const word = OFFSET_DATA + (j * n + k) * 8
       const lo = view.getUint32(word, true)
@@ -130,6 +132,7 @@ export function unpackCiphertext(profile: HeProfile, packed: Uint8Array, what: s
   out.set(tail, headLength + count * 8)
   const reader = new BitStream(packed, at)
   bits.forEach((b, j) => {
+    if (unpackAligned(packed, reader, n, b, out, headLength + j * n * 8)) return
     for (let k = 0; k < n; k++) {
       const word = headLength + (j * n + k) * 8
       o.setUint32(word, reader.get(Math.min(b, 32)), true)
@@ -137,6 +140,82 @@ export function unpackCiphertext(profile: HeProfile, packed: Uint8Array, what: s
     }
   })
   return out
+}
+
+/**
+ * The same bits as the stream, a byte at a time: a residue of 8h bits is its word's low h bytes,
+ * and two of 8h + 4 bits share their middle byte. Covers every profile's primes (40 and 60 bits);
+ * other widths take the general stream. False when this width has no such path.
+ */
+function packAligned(
+  seal: Uint8Array,
+  word0: number,
+  n: number,
+  b: number,
+  out: Uint8Array,
+  writer: BitStream,
+): boolean {
+  const h = b >>> 3
+  let o = writer.byteOffset
+  if (b % 8 === 0) {
+    for (let k = 0, w = word0; k < n; k++, w += 8) {
+      for (let t = h; t < 8; t++) if (seal[w + t] !== 0) throw tooWide(k, b)
+      for (let t = 0; t < h; t++) out[o++] = seal[w + t]!
+    }
+  } else if (b % 8 === 4) {
+    for (let k = 0, w = word0; k < n; k += 2, w += 16) {
+      const v = w + 8
+      for (const x of [w, v]) {
+        if ((seal[x + h]! & 0xf0) !== 0) throw tooWide(k, b)
+        for (let t = h + 1; t < 8; t++) if (seal[x + t] !== 0) throw tooWide(k, b)
+      }
+      for (let t = 0; t < h; t++) out[o++] = seal[w + t]!
+      out[o++] = seal[w + h]! | ((seal[v]! & 0x0f) << 4)
+      for (let t = 0; t < h; t++) out[o++] = (seal[v + t]! >>> 4) | ((seal[v + t + 1]! & 0x0f) << 4)
+    }
+  } else {
+    return false
+  }
+  writer.skipBytes(o - writer.byteOffset)
+  return true
+}
+
+/** The inverse of packAligned, into SEAL's 64-bit words from `word0` (zeroed by the caller). */
+function unpackAligned(
+  packed: Uint8Array,
+  reader: BitStream,
+  n: number,
+  b: number,
+  out: Uint8Array,
+  word0: number,
+): boolean {
+  const h = b >>> 3
+  let i = reader.byteOffset
+  if (b % 8 === 0) {
+    for (let k = 0, w = word0; k < n; k++, w += 8) for (let t = 0; t < h; t++) out[w + t] = packed[i++]!
+  } else if (b % 8 === 4) {
+    for (let k = 0, w = word0; k < n; k += 2, w += 16) {
+      const v = w + 8
+      for (let t = 0; t < h; t++) out[w + t] = packed[i++]!
+      const middle = packed[i++]!
+      out[w + h] = middle & 0x0f
+      let carry = middle >>> 4
+      for (let t = 0; t < h; t++) {
+        const next = packed[i++]!
+        out[v + t] = carry | ((next & 0x0f) << 4)
+        carry = next >>> 4
+      }
+      out[v + h] = carry
+    }
+  } else {
+    return false
+  }
+  reader.skipBytes(i - reader.byteOffset)
+  return true
+}
+
+function tooWide(k: number, b: number): SandboxError {
+  return new SandboxError('CIPHERTEXT_INVALID', `residue ${k} exceeds ${b} bits`)
 }
 
 function residueBytes(n: number, bits: readonly number[]): number {
@@ -150,6 +229,15 @@ class BitStream {
   constructor(bytes: Uint8Array, start: number) {
     this.bytes = bytes
     this.#bit = start * 8
+  }
+
+  /** The byte the stream is at; only meaningful on a byte boundary, where each prime starts. */
+  get byteOffset(): number {
+    return this.#bit >>> 3
+  }
+
+  skipBytes(count: number): void {
+    this.#bit += count * 8
   }
 
   /** Appends the low `n` (<= 32) bits of `value`. */

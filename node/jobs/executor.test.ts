@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import pino from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  addressOfPrivateKey,
+  blobIdOf,
+  type Eip712Domain,
+  generatePrivateKey,
+  type Hex32,
+  type JobRequest,
+  jobIdOf,
+  signJobRequest,
+  specHash,
+} from '../../protocol/index.ts'
+import {
+  BLOB_DIR,
+  DEFAULT_LIMITS,
+  Evaluator,
+  encodeBundle,
+  readManifest,
+  type VaultManifest,
+} from '../../sandbox/index.ts'
+import { REGRESSION_SPEC, REGRESSION_VAULT, regressionResultHash } from '../../sandbox/testing/regression.ts'
+import { createNodeStore, type NodeStore } from '../storage/index.ts'
+import { Executor } from './executor.ts'
+import type { TraceMark } from './trace.ts'
+
+const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
+const buyerKey = generatePrivateKey()
+const spec = {
+  version: 1,
+  outputs: {
+    m: { op: 'mean', of: 'x' },
+    c: { op: 'correlation', of: ['x', 'y'] },
+  },
+}
+
+let dir: string
+let store: NodeStore
+let manifest: VaultManifest
+const evaluator = new Evaluator({ workers: 1 })
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tcf-executor-'))
+  store = createNodeStore({ dir: join(dir, 'store') })
+  await store.open()
+  manifest = await readManifest(REGRESSION_VAULT)
+  // The vault's blobs as a node holds them: in its store, verified by hash on the way in.
+  const blobDir = join(REGRESSION_VAULT, BLOB_DIR)
+  for (const name of await readdir(blobDir)) {
+    const bytes = new Uint8Array(await readFile(join(blobDir, name)))
+    await store.blobs.put(blobIdOf(bytes), bytes)
+  }
+  evaluator.start()
+})
+afterAll(async () => {
+  await evaluator.stop()
+  await store.close()
+  await rm(dir, { recursive: true, force: true })
+})
+
+function executor(home: string, marks: TraceMark[]): Executor {
+  return new Executor({
+    blobs: {
+      get: (id) => store.blobs.get(id),
+      put: async (bytes) => {
+        const id = blobIdOf(bytes)
+        await store.blobs.put(id, bytes)
+        return id
+      },
+      ensure: async () => {},
+    },
+    evaluator,
+    cacheDir: join(dir, home),
+    domain,
+    validatorKey: generatePrivateKey(),
+    limits: DEFAULT_LIMITS,
+    logger: pino({ level: 'silent' }),
+    trace: (_, mark) => void marks.push(mark),
+  })
+}
+
+function signed(s: unknown = spec) {
+  const request: JobRequest = {
+    version: 1,
+    vaultId: manifest.vaultId as Hex32,
+    algorithm: { specHash: specHash(s), spec: s as never },
+    buyer: addressOfPrivateKey(buyerKey),
+    maxPrice: '10',
+    deadline: 100,
+    nonce: `0x${randomBytes(32).toString('hex')}`,
+    sealingPublicKey: `0x02${'ab'.repeat(32)}`,
+  }
+  return { request: signJobRequest(domain, buyerKey, request), jobId: jobIdOf(request) }
+}
+
+describe('the executor', () => {
+  it('evaluates a waiting job before its admission, and attests the same result as one evaluated at admission', async () => {
+    const early: TraceMark[] = []
+    const late: TraceMark[] = []
+    const job = signed()
+    const a = executor('early', early)
+    const b = executor('late', late)
+    const started = await a.start(job.jobId, job.request, manifest)
+    expect(started?.bundle.resultHash).toMatch(/^0x/)
+    expect(early).toEqual(['fetched', 'ingested', 'evaluated'])
+    // Nothing of the result is where peers or API callers could read it before admission.
+    const bundleId = blobIdOf(encodeBundle(started!.bundle))
+    expect(await store.blobs.has(bundleId)).toBe(false)
+    const fromEarly = await a.execute(job.jobId, job.request, manifest)
+    expect(fromEarly.bundleId).toBe(bundleId)
+    // Admission found the work done: nothing ran again.
+    expect(early).toEqual(['fetched', 'ingested', 'evaluated'])
+    const atAdmission = await b.execute(job.jobId, job.request, manifest)
+    expect(fromEarly.attestation.resultHash).toBe(atAdmission.attestation.resultHash)
+    expect(fromEarly.bundleId).toBe(atAdmission.bundleId)
+  })
+
+  it('only fetches a waiting job while evaluations queue, and evaluates it once admitted', async () => {
+    const marks: TraceMark[] = []
+    const x = executor('queued', marks)
+    const busy = [signed(), signed(), signed()]
+    // Three admitted jobs fill the one worker and its queue.
+    const running = busy.map((j) => x.execute(j.jobId, j.request, manifest))
+    while (evaluator.queueDepth < 2) await sleep(5)
+    const waiting = signed()
+    expect(await x.start(waiting.jobId, waiting.request, manifest)).toBeUndefined()
+    const done = await x.execute(waiting.jobId, waiting.request, manifest)
+    const others = await Promise.all(running)
+    expect(done.attestation.resultHash).toBe(others[0]!.attestation.resultHash)
+  })
+
+  it('reproduces the pinned regression result through the node path', async () => {
+    const regression = signed(JSON.parse(JSON.stringify(REGRESSION_SPEC)))
+    const r = await executor('pinned', []).execute(regression.jobId, regression.request, manifest)
+    expect(r.attestation.resultHash).toBe(await regressionResultHash())
+  })
+})
