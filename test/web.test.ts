@@ -279,6 +279,11 @@ describe('the web app, in chromium, against a 4-validator devnet', () => {
     ] as const) {
       await page.goto(`${node}/${hash}`)
       await page.getByTestId(ready).waitFor()
+      if (name === 'explorer') {
+        // the live lists fill in after the health facts: shoot the page once they are there
+        for (const caption of ['blocks, newest first', 'jobs, newest first'])
+          await page.locator('table', { hasText: caption }).locator('tbody tr').first().waitFor(UI)
+      }
       await shot(page, name)
     }
     // The vault's budget: the demo job and this one spent from it.
