@@ -10,6 +10,7 @@ export {
   type Withheld,
 } from './decrypt/finish.ts'
 export { type QualityScore, qualityScore } from './decrypt/quality.ts'
+export { scoreFromStats, scoreStats } from './decrypt/score-stats.ts'
 export {
   BUDGET_FILE,
   type BudgetState,
