@@ -22,6 +22,12 @@ export type ClientErrorCode =
   | 'NO_ESCROW'
   /** the job's escrow is open and nothing yet proves how to close it (not released, failed or expired) */
   | 'NOT_SETTLEABLE'
+  /** a threshold release's shares disagree with each other or with the certified job */
+  | 'RESULT_MISMATCH'
+  /** fewer than t members' shares of a threshold release are here yet */
+  | 'RESULT_INCOMPLETE'
+  /** the committee key a node serves does not hash to the one registered on chain */
+  | 'COMMITTEE_KEY_MISMATCH'
 
 export class ClientError extends TcfError {
   override name = 'ClientError'
