@@ -29,6 +29,10 @@ import type { RuleSources } from './jobs/rule-context.ts'
 import { NodeMetrics } from './metrics.ts'
 import type { RestoredState, TcfNodeInit } from './node.ts'
 import type { NodeNetwork, TopicMessages, TopicName } from './ports.ts'
+import { ThresholdDirectory } from './threshold/directory.ts'
+import { createKeyring } from './threshold/index.ts'
+import { ThresholdReleasePool } from './threshold/release-pool.ts'
+import { ThresholdReleaser } from './threshold/releaser.ts'
 import type { VaultDirectory } from './vault-directory.ts'
 
 /** The p2p network, there once the node is started; a node that only serves the API never has one. */
@@ -47,6 +51,7 @@ export interface NodeParts {
   readonly catchUp: CatchUp
   readonly gossip: GossipHandlers
   readonly service: ApiService
+  readonly releaser: ThresholdReleaser
 }
 
 /** What an admitted job spends of its vault's budget: the same compile and plan admission ran. */
@@ -93,12 +98,18 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
   })
   const attestations = new AttestationPool()
   const releases = new ReleasePool({ store, book })
+  // Threshold mode: committee keys from the keyring (the DKG fills it), members' releases, this node's own.
+  const keyring = createKeyring(store)
+  const directory = new ThresholdDirectory(keyring)
+  const thresholdPool = new ThresholdReleasePool(store)
   const rules: RuleSources = {
     validators: () => epochs.current.validators,
     ledger,
     domain,
     manifest: (vaultId) => vaults.cached(vaultId),
     escrowTerms: init.escrowTerms,
+    committee: (keyHash) => directory.committee(keyHash),
+    primes: (profile) => directory.primes(profile),
   }
   const admit = (signed: SignedJobRequest) =>
     admissible({ rules, chain, manifest: (id) => vaults.manifest(id), limits: init.limits }, signed)
@@ -145,6 +156,10 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     chain,
     metrics,
     execute: (jobId) => void runner.run(jobId),
+    onApplied: (changes) => {
+      for (const c of changes) if (c.kind === 'released') thresholdPool.released(c.job.jobId)
+      if (changes.some((c) => c.kind === 'certified')) void releaser.nudge()
+    },
     logger: log,
   })
   const builder = new BlockBuilder({
@@ -157,7 +172,28 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     releases: () => releases.releases(),
     attestations,
     loadManifest: (vaultId) => vaults.manifest(vaultId),
+    scored: () =>
+      thresholdPool.candidates((jobId) => {
+        const job = ledger.job(jobId)
+        const holder = job && vaults.cached(job.request.request.vaultId)?.keyHolder
+        return holder && directory.committee(holder.keyHash)?.threshold
+      }),
+    prepareThreshold: () =>
+      directory.prepare(ledger.openJobs().map((j) => vaults.cached(j.request.request.vaultId))),
     logger: log,
+  })
+  const releaser = new ThresholdReleaser({
+    domain,
+    validatorKey: init.validatorKey,
+    address,
+    keyring,
+    store,
+    ledger,
+    record: (jobId) => book.get(jobId),
+    manifest: (vaultId) => vaults.manifest(vaultId),
+    pool: thresholdPool,
+    publish: (release) => publish('thresholdReleases', release),
+    logger: log.child({ module: 'threshold' }),
   })
   const reports = new EquivocationReports({ chain, epoch: () => epochs.current.number, logger: log })
   const driver = new ConsensusDriver({
@@ -210,6 +246,13 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       releases,
       owner: (vaultId) => vaults.owner(vaultId),
     },
+    thresholdReleases: {
+      domain,
+      job: (jobId) => ledger.job(jobId),
+      manifest: (vaultId) => vaults.manifest(vaultId),
+      committee: (keyHash) => directory.loadCommittee(keyHash),
+      pool: thresholdPool,
+    },
   })
   const service = new ApiService({
     address,
@@ -221,6 +264,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     book,
     pending,
     releases,
+    thresholdReleases: thresholdPool,
     bundles,
     vaults,
     uploads,
@@ -230,5 +274,5 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     network: () => wire.network,
     logger: log,
   })
-  return { metrics, evaluator, book, runner, committer, driver, catchUp, gossip, service }
+  return { metrics, evaluator, book, runner, committer, driver, catchUp, gossip, service, releaser }
 }

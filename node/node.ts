@@ -174,12 +174,14 @@ export class TcfNode {
     }
     for (const job of this.#state.ledger.openJobs())
       if (!job.certified) void this.#parts.runner.run(job.jobId)
+    this.#parts.releaser.start()
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
     this.#state.epochs.stop()
     this.#parts.catchUp.stop()
+    this.#parts.releaser.stop()
     clearInterval(this.#gcTimer)
     await this.#parts.driver.stop()
     await this.#parts.committer.idle()

@@ -13,6 +13,8 @@ import {
   sealedResultCodec,
   signedJobRequestCodec,
   statusMessageCodec,
+  type ThresholdRelease,
+  thresholdReleaseCodec,
   type VoteMessage,
   voteMessageCodec,
 } from '../protocol/index.ts'
@@ -28,6 +30,8 @@ export interface TopicMessages {
   readonly status: StatusMessage
   /** an owner's release with the result sealed to the buyer (small: rounded aggregates) */
   readonly releases: SealedResult
+  /** a committee member's release of a job: signed score shares and shares sealed to the buyer */
+  readonly thresholdReleases: ThresholdRelease
 }
 export type TopicName = keyof TopicMessages
 
@@ -38,6 +42,7 @@ export const TOPIC_CODECS: { readonly [K in TopicName]: MessageCodec<TopicMessag
   attestations: resultAttestationCodec,
   status: statusMessageCodec,
   releases: sealedResultCodec,
+  thresholdReleases: thresholdReleaseCodec,
 }
 
 export type GossipVerdict = 'accept' | 'reject' | 'ignore'

@@ -61,6 +61,7 @@ export {
 export { DEFAULT_SCRYPT, type ScryptParams } from './he/keystore.ts'
 export { DEFAULT_PROFILE, type HeProfile, isProfileName, PROFILES, type ProfileName } from './he/profiles.ts'
 export { type HeContext, heContext, loadSeal } from './he/seal.ts'
+export { uncompressedCiphertext } from './he/serialize.ts'
 export { type PlainValue, plaintextOutputs, readCsvRows } from './reference/plaintext.ts'
 export { withinStatedError } from './reference/within-error.ts'
 export { type TrustedRunOptions, type TrustedRunResult, trustedRun } from './run.ts'

@@ -8,6 +8,7 @@ import {
   type NodeStatus,
   type SealedResult,
   TcfError,
+  type ThresholdRelease,
   type VaultAnnouncement,
   type VaultBudget,
   type VaultPublication,
@@ -41,6 +42,8 @@ export interface NodeService {
   block(height: number): Promise<DecidedBlock | undefined>
   submitRelease(sealed: unknown): Promise<{ jobId: Hex32 }>
   sealed(jobId: Hex32): Promise<SealedResult | undefined>
+  /** the member releases of a committee-vault job held here (none for an owner-mode job) */
+  thresholdReleases(jobId: Hex32): Promise<{ releases: ThresholdRelease[] }>
 }
 
 /** A refusal the caller can act on: stable code, message, and the status to answer with. */

@@ -13,7 +13,7 @@ import {
 } from '../../protocol/index.ts'
 import type { AttestationPool } from '../jobs/attestation-pool.ts'
 import type { JobBook } from '../jobs/job-book.ts'
-import type { Ledger } from '../jobs/ledger.ts'
+import type { Ledger, LedgerChange } from '../jobs/ledger.ts'
 import type { ReleasePool } from '../jobs/releases.ts'
 import type { NodeMetrics } from '../metrics.ts'
 import type { NodeChain } from '../ports.ts'
@@ -34,6 +34,8 @@ export interface CommitterDeps {
   readonly metrics: Pick<NodeMetrics, 'height' | 'roundsPerHeight'>
   /** starts evaluating a job the block admitted */
   readonly execute: (jobId: Hex32) => void
+  /** told of each applied block's changes once it is stored (threshold releases follow certifications) */
+  readonly onApplied?: (changes: readonly LedgerChange[]) => void
   readonly logger: Logger
 }
 
@@ -103,5 +105,6 @@ export class Committer {
     const header = blockHeader(block)
     if (needsAnchoring(header)) deps.chain.anchor({ header, certificate })
     for (const change of changes) if (change.kind === 'admitted') deps.execute(change.job.jobId)
+    deps.onApplied?.(changes)
   }
 }

@@ -7,6 +7,7 @@ import { type JobGossipDeps, jobGossip } from './job.ts'
 import { type ProposalGossipDeps, proposalGossip } from './proposal.ts'
 import { type ReleaseGossipDeps, releaseGossip } from './release.ts'
 import { statusGossip } from './status.ts'
+import { type ThresholdReleaseGossipDeps, thresholdReleaseGossip } from './threshold-release.ts'
 import { type VoteGossipDeps, voteGossip } from './vote.ts'
 
 export type GossipHandlers = { readonly [K in TopicName]: GossipHandler<TopicMessages[K]> }
@@ -18,6 +19,7 @@ export interface GossipDeps {
   readonly attestations: AttestationGossipDeps
   readonly status: Parameters<typeof statusGossip>[0]
   readonly releases: ReleaseGossipDeps
+  readonly thresholdReleases: ThresholdReleaseGossipDeps
 }
 
 export function gossipHandlers(deps: GossipDeps): GossipHandlers {
@@ -28,5 +30,6 @@ export function gossipHandlers(deps: GossipDeps): GossipHandlers {
     attestations: attestationGossip(deps.attestations),
     status: statusGossip(deps.status),
     releases: releaseGossip(deps.releases),
+    thresholdReleases: thresholdReleaseGossip(deps.thresholdReleases),
   }
 }
