@@ -40,6 +40,7 @@ import type { Verdict } from './jobs/rules.ts'
 import type { NodeNetwork, TopicMessages, TopicName } from './ports.ts'
 import type { JobPreview, VaultBudget } from './sdk/types.ts'
 import type { JobRecord, NodeStore, StoredBlock } from './storage/index.ts'
+import type { CommitteeKeyRecord, Keyring } from './threshold/index.ts'
 import type { ThresholdReleasePool } from './threshold/release-pool.ts'
 import type { VaultDirectory } from './vault-directory.ts'
 import type { VaultUploads } from './vault-uploads.ts'
@@ -59,6 +60,7 @@ export interface ApiServiceDeps {
   readonly releases: Pick<ReleasePool, 'keep'>
   /** committee-vault member releases held here */
   readonly thresholdReleases?: Pick<ThresholdReleasePool, 'releasesOf'>
+  readonly keyring?: Pick<Keyring, 'keyOfEpoch'>
   readonly bundles: Pick<ResultBundles, 'vaultOf'>
   readonly vaults: VaultDirectory
   readonly uploads: VaultUploads
@@ -271,6 +273,10 @@ export class ApiService implements NodeService {
 
   async thresholdReleases(jobId: Hex32): Promise<{ releases: ThresholdRelease[] }> {
     return { releases: (await this.#deps.thresholdReleases?.releasesOf(jobId)) ?? [] }
+  }
+
+  committeeKey(epoch: number): Promise<CommitteeKeyRecord | undefined> {
+    return this.#deps.keyring?.keyOfEpoch(epoch) ?? Promise.resolve(undefined)
   }
 
   async #publish<K extends TopicName>(topic: K, message: TopicMessages[K]): Promise<void> {

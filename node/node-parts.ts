@@ -265,6 +265,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     pending,
     releases,
     thresholdReleases: thresholdPool,
+    keyring,
     bundles,
     vaults,
     uploads,

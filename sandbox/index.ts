@@ -68,7 +68,7 @@ export { type TrustedRunOptions, type TrustedRunResult, trustedRun } from './run
 export * from './spec/index.ts'
 export * from './threshold/index.ts'
 export { getBlob, putBlob } from './vault/blob-dir.ts'
-export { type CreateVaultOptions, createVault } from './vault/create.ts'
+export { type CommitteeKeys, type CreateVaultOptions, createVault } from './vault/create.ts'
 export { readCsv } from './vault/csv.ts'
 export { expandedDirOf, expandInto, isExpanded } from './vault/expanded-cache.ts'
 export { type StoredColumn, storedColumns } from './vault/layout.ts'

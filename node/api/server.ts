@@ -203,6 +203,7 @@ export class ApiServer {
       job: ({ params }) => service.job(params.id),
       sealed: ({ params }) => service.sealed(params.id),
       thresholdReleases: ({ params }) => service.thresholdReleases(params.id),
+      committeeKey: ({ params }) => service.committeeKey(params.epoch),
       release: ({ body }) => service.submitRelease(body),
       block: ({ params }) => service.block(params.height),
     }

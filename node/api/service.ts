@@ -1,5 +1,6 @@
 import {
   type Address,
+  type CollectiveKey,
   type DecidedBlock,
   type Hex32,
   type JobPreview,
@@ -44,6 +45,10 @@ export interface NodeService {
   sealed(jobId: Hex32): Promise<SealedResult | undefined>
   /** the member releases of a committee-vault job held here (none for an owner-mode job) */
   thresholdReleases(jobId: Hex32): Promise<{ releases: ThresholdRelease[] }>
+  /** an epoch's committee key from the keyring, if this node holds it */
+  committeeKey(
+    epoch: number,
+  ): Promise<{ keyHash: Hex32; key: CollectiveKey; members: Address[]; threshold: number } | undefined>
 }
 
 /** A refusal the caller can act on: stable code, message, and the status to answer with. */

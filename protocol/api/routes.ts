@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { type Hex32, hex32Schema } from '../hex.ts'
+import { collectiveKeySchema } from '../messages/collectiveKey.ts'
 import { signedJobRequestCodec } from '../messages/jobRequest.ts'
 import { sealedResultCodec } from '../messages/sealedResult.ts'
 import { thresholdReleaseCodec } from '../messages/thresholdShare.ts'
@@ -168,6 +169,29 @@ export const ROUTES = {
     params: { id: id('job id') },
     response: ok(sealedResultCodec.schema, 'SealedResult'),
     absent: { code: 'NOT_RELEASED', message: (p) => `job ${p.id} has no released result here` },
+  }),
+  committeeKey: route({
+    method: 'GET',
+    path: '/v1/committee/:epoch',
+    summary: "An epoch's committee key as this node holds it (check keyHash against Anchor.committeeKeys)",
+    params: {
+      epoch: {
+        schema: z.string().transform(Number).pipe(z.int().min(0)),
+        code: 'BAD_EPOCH',
+        message: 'an epoch is a non-negative integer',
+        description: 'an epoch',
+      },
+    },
+    response: ok(
+      z.strictObject({
+        keyHash: hex32Schema,
+        key: collectiveKeySchema,
+        members: z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/)),
+        threshold: z.int().min(1),
+      }),
+      'CommitteeKey',
+    ),
+    absent: { code: 'COMMITTEE_KEY_NOT_FOUND', message: (p) => `no committee key of epoch ${p.epoch} here` },
   }),
   thresholdReleases: route({
     method: 'GET',
