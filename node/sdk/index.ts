@@ -22,7 +22,12 @@ export {
   unseal,
 } from './sealing.ts'
 export type { JobSettlement } from './settle.ts'
-export { combineBuyerShares, openBuyerShares } from './threshold-result.ts'
+export {
+  combineBuyerShares,
+  openBuyerShares,
+  type ThresholdJobResult,
+  thresholdResult,
+} from './threshold-result.ts'
 export type {
   ChainInfo,
   DecidedBlock,

@@ -5,10 +5,22 @@ import {
   eciesOpen,
   fromHex,
   type Hex32,
+  ROUTES,
+  scoreShareSigner,
   type ThresholdRelease,
 } from '../../protocol/index.ts'
-import { combineStatResidues } from '../../sandbox/index.ts'
+import {
+  combineStatResidues,
+  compile,
+  type FinishedOutputs,
+  finish,
+  heContext,
+  parseSpec,
+  rnsBasis,
+} from '../../sandbox/index.ts'
+import type { Client } from './client.ts'
 import { ClientError } from './errors.ts'
+import { validatorSetAt } from './validators.ts'
 
 /**
  * The buyer's side of a threshold release: open each member's sealed shares with the sealing key
@@ -96,4 +108,76 @@ export function combineBuyerShares(
     ),
   )
   return { participants, stats }
+}
+
+/** What the buyer gets of a committee-vault job: the outputs from t members' shares. */
+export interface ThresholdJobResult {
+  readonly jobId: Hex32
+  readonly resultHash: Hex32
+  /** the members whose shares were combined */
+  readonly participants: readonly number[]
+  /** every statistic of the circuit, opened (smudging error only) */
+  readonly stats: readonly number[]
+  readonly outputs: FinishedOutputs['outputs']
+  /** the committee's score, as the block released it (fixed point, 1e6 = 1), once released */
+  readonly qualityScore: number | undefined
+}
+
+/**
+ * The buyer's result of a job on a committee vault, from any node: the member releases it holds,
+ * each signed by a validator of the committee's epoch on chain and naming the certified result,
+ * opened with the request's sealing key and combined, then finished like any result.
+ */
+export async function thresholdResult(
+  client: Client,
+  jobId: Hex32,
+  sealingKey: Uint8Array,
+): Promise<ThresholdJobResult> {
+  const record = await client.job(jobId)
+  if (!record.resultHash) throw new ClientError('NOT_RELEASED', `job ${jobId} has no certified result yet`)
+  const resultHash = record.resultHash as Hex32
+  const manifest = await client.vault(record.request.request.vaultId)
+  const holder = manifest.keyHolder
+  if (!holder) throw new ClientError('BAD_RELEASE', `job ${jobId} is on an owner-mode vault: use result()`)
+  const committee = await client.api.maybe(ROUTES.committeeKey, { params: { epoch: holder.epoch } })
+  if (!committee || committee.keyHash !== holder.keyHash) {
+    throw new ClientError(
+      'COMMITTEE_KEY_MISMATCH',
+      `${client.api.url} holds no committee key ${holder.keyHash}`,
+    )
+  }
+  const chain = await client.chain()
+  const validators = await validatorSetAt(chain, holder.epoch)
+  const { releases } = await client.api.call(ROUTES.thresholdReleases, { params: { id: jobId } })
+  // Only shares a validator of the epoch signed for this result count; anything else is dropped.
+  const genuine = releases.filter((r) => {
+    const signer = scoreShareSigner(chain.domain, r.share)
+    return (
+      signer !== undefined &&
+      signer === r.share.validator.toLowerCase() &&
+      validators.has(signer) &&
+      committee.members[r.share.member - 1]?.toLowerCase() === signer &&
+      r.share.resultHash === resultHash &&
+      r.share.keyHash === holder.keyHash
+    )
+  })
+  const opened = openBuyerShares(genuine, sealingKey, { jobId, resultHash })
+  const primes = rnsBasis(await heContext(manifest.profile)).primes
+  const { participants, stats } = combineBuyerShares(primes, opened, committee.threshold)
+  const circuit = compile(parseSpec(record.request.request.algorithm.spec), manifest)
+  if (stats.length !== circuit.stats.length) {
+    throw new ClientError(
+      'RESULT_MISMATCH',
+      `${stats.length} statistics opened, the circuit has ${circuit.stats.length}`,
+    )
+  }
+  const finished = finish(circuit, stats, manifest.policy.minAggregation)
+  return {
+    jobId,
+    resultHash,
+    participants,
+    stats,
+    outputs: finished.outputs,
+    qualityScore: record.qualityScore,
+  }
 }

@@ -1,0 +1,165 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Cluster, startCluster } from '../devnet/cluster.ts'
+import { Client, thresholdResult } from '../node/sdk/index.ts'
+import { DEV_PRIVATE_KEYS, type Hex32 } from '../protocol/index.ts'
+import { parseSpec, VaultSchemaSchema } from '../sandbox/index.ts'
+import { plaintextOutputs, readCsvRows } from '../sandbox/reference/plaintext.ts'
+import { tcfJson } from './support/cli.ts'
+import { registerCommitteeKey, type SeededCommittee, seedCommittee } from './support/seed-committee.ts'
+
+/**
+ * Threshold mode end to end on four validator daemons and a real chain, with no vault agent and
+ * no secret key: the committee key seeded into each node (test/support/seed-committee.ts stands in
+ * for the DKG's transport), a vault created with `tcf vault create --committee`, a job whose
+ * release goes on while one validator is SIGKILLed, the score agreed in the block on all four
+ * nodes, and the buyer's result from t members' shares, checked against the plaintext.
+ * Run under the machine-wide lock: flock /tmp/tcf-e2e.lock npx vitest run test/threshold-e2e.test.ts
+ */
+const DATA = new URL('../devnet/data/', import.meta.url).pathname
+const RECORDS = 600
+const ENV = { TCF_SCRYPT_N: '1024', TCF_LOG_LEVEL: 'info' }
+const SPEC = {
+  version: 1,
+  outputs: {
+    records: { op: 'count' },
+    mean_hr: { op: 'mean', of: 'resting_hr' },
+    var_sbp: { op: 'variance', of: 'systolic_bp' },
+  },
+  expect: { minRecords: 300, maxMissingRate: 0.05, ranges: { mean_hr: [55, 95] } },
+}
+
+describe('threshold mode on 4 daemons: committee vault, release with a validator killed, score by consensus', () => {
+  let dir: string
+  let cluster: Cluster
+  let seeded: SeededCommittee
+  let vaultId: Hex32
+  let jobId: Hex32
+  let sealingKey: Uint8Array
+  let releasedHeight: number
+  const files = (name: string) => join(dir, name)
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tcf-threshold-'))
+    cluster = await startCluster({
+      dir: join(dir, 'cluster'),
+      validators: 4,
+      beforeStart: async (nodes, net, chain) => {
+        seeded = await seedCommittee(nodes, net, chain)
+      },
+    })
+    await registerCommitteeKey(cluster.chain, cluster.network, seeded)
+    const csv = (await readFile(join(DATA, 'heart.csv'), 'utf8'))
+      .split('\n')
+      .slice(0, RECORDS + 1)
+      .join('\n')
+    await writeFile(files('data.csv'), `${csv}\n`)
+  }, 300_000)
+
+  afterAll(async () => {
+    await cluster?.stop()
+    if (dir) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('seller: `tcf vault create --committee` encrypts under the on-chain committee key, no secret key; the SDK publishes it', async () => {
+    const created = await tcfJson<{
+      manifest: { vaultId: Hex32; keyHolder?: unknown; keys: { publicKey: Hex32 } }
+    }>(
+      [
+        'vault',
+        'create',
+        files('data.csv'),
+        '--schema',
+        join(DATA, 'schema.json'),
+        '--policy',
+        join(DATA, 'policy.json'),
+        '--committee',
+        '--node',
+        cluster.nodes[0]!.apiUrl,
+        '--out',
+        files('vault'),
+        '--json',
+      ],
+      ENV,
+    )
+    expect(created.manifest.keyHolder).toEqual({
+      mode: 'committee',
+      epoch: seeded.epoch,
+      keyHash: seeded.keyHash,
+    })
+    expect(created.manifest.keys.publicKey).toBe(seeded.record.key.publicKey.blobId)
+    const owner = new Client({ url: cluster.nodes[1]!.apiUrl, key: DEV_PRIVATE_KEYS[1] })
+    try {
+      const published = await owner.publishVault(files('vault'))
+      vaultId = published.vaultId as Hex32
+      expect(vaultId).toBe(created.manifest.vaultId)
+    } finally {
+      await owner.close()
+    }
+  }, 300_000)
+
+  it('a job is certified, one validator is SIGKILLed, and the release still completes from the other three', async () => {
+    const buyer = new Client({ url: cluster.nodes[2]!.apiUrl, key: DEV_PRIVATE_KEYS[2] })
+    try {
+      const submitted = await buyer.submitJob({ vaultId, spec: SPEC, deadlineHeights: 400 })
+      jobId = submitted.jobId
+      sealingKey = submitted.sealingKey.privateKey
+      await buyer.waitForJob(jobId, ['certified', 'released'], { timeoutMs: 240_000 })
+      const started = performance.now()
+      await cluster.nodes[3]!.signal('SIGKILL')
+      const released = await buyer.waitForJob(jobId, ['released'], { timeoutMs: 180_000 })
+      console.log(
+        `released ${((performance.now() - started) / 1000).toFixed(1)} s after the kill, score ${released.qualityScore}`,
+      )
+      expect(released.releasedHeight).toBeGreaterThan(0)
+      releasedHeight = released.releasedHeight!
+    } finally {
+      await buyer.close()
+    }
+  }, 600_000)
+
+  it('the score in the block is the same on all four nodes (the killed one after its restart)', async () => {
+    await cluster.nodes[3]!.start()
+    const deadline = Date.now() + 120_000
+    const blocks: { blockHash: string; block: { scored?: { qualityScore: number }[] } }[] = []
+    for (const node of cluster.nodes) {
+      for (;;) {
+        const got = await node.api<(typeof blocks)[number]>(`/v1/blocks/${releasedHeight}`)
+        if (got.status === 200) {
+          blocks.push(got.body)
+          break
+        }
+        if (Date.now() > deadline) throw new Error(`node ${node.index} has no block ${releasedHeight}`)
+        await new Promise((r) => setTimeout(r, 500))
+      }
+    }
+    const scores = blocks.map((b) => b.block.scored?.[0]?.qualityScore)
+    console.log('scores in the block on each node', scores)
+    expect(new Set(blocks.map((b) => b.blockHash)).size).toBe(1)
+    expect(scores[0]).toBeGreaterThan(0)
+    expect(new Set(scores).size).toBe(1)
+  }, 300_000)
+
+  it("the buyer combines t members' sealed shares; outputs match the plaintext", async () => {
+    const buyer = new Client({ url: cluster.nodes[0]!.apiUrl, key: DEV_PRIVATE_KEYS[2] })
+    try {
+      const result = await thresholdResult(buyer, jobId, sealingKey)
+      expect(result.participants).toHaveLength(3)
+      const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(join(DATA, 'schema.json'), 'utf8')))
+      const rows = readCsvRows(files('data.csv'))
+      const truth = plaintextOutputs(rows, schema, parseSpec(SPEC))
+      console.log('threshold outputs', JSON.stringify(result.outputs), 'plaintext', JSON.stringify(truth))
+      for (const name of ['records', 'mean_hr', 'var_sbp']) {
+        const out = result.outputs[name]!
+        expect('value' in out, name).toBe(true)
+        const value = (out as { value: number }).value
+        const expected = truth[name] as number
+        expect(Math.abs(value - expected) / Math.abs(expected), name).toBeLessThan(1e-4)
+      }
+    } finally {
+      await buyer.close()
+    }
+  }, 120_000)
+})
