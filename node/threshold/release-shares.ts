@@ -142,7 +142,7 @@ export function memberRelease(input: MemberReleaseInput): ThresholdRelease {
     constants: input.scoreIndices.map((i) => constants[i]!),
     sealedHash: sealedHashOf(sealed),
   })
-  return { version: 1, share, sealed }
+  return { version: 1, share, sealed, attempt: 0 }
 }
 
 /**

@@ -54,6 +54,7 @@ export class ThresholdReleaser {
   readonly #deps: ReleaserDeps
   #timer: NodeJS.Timeout | undefined
   #tick: Promise<void> = Promise.resolve()
+  #attempts = 0
 
   constructor(deps: ReleaserDeps) {
     this.#deps = deps
@@ -77,13 +78,14 @@ export class ThresholdReleaser {
   }
 
   async #pass(): Promise<void> {
+    const attempt = this.#attempts++
     for (const job of this.#deps.ledger.openJobs()) {
       if (!job.certified) continue
       try {
         const release = await this.#releaseOf(job)
         if (!release) continue
         await this.#deps.pool.keep(release)
-        await this.#deps.publish(release).catch(() => undefined)
+        await this.#deps.publish({ ...release, attempt }).catch(() => undefined)
       } catch (err) {
         this.#deps.logger.warn({ err, jobId: job.jobId }, 'threshold release failed')
       }

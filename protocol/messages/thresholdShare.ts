@@ -88,6 +88,15 @@ export const thresholdReleaseSchema = z.strictObject({
   version: versionSchema,
   share: scoreShareSchema,
   sealed: sealedPayloadSchema,
+  /**
+   * Which sending of the same release this is. Gossip drops a message whose bytes it has seen,
+   * even one it ignored (a peer that had not seen the job certified yet), so a re-send differs
+   * here and only here: the share and the sealed payload are the persisted bytes, never new noise.
+   */
+  attempt: z
+    .int()
+    .min(0)
+    .max(2 ** 31),
 })
 export type ThresholdRelease = z.infer<typeof thresholdReleaseSchema>
 
