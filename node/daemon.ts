@@ -236,7 +236,7 @@ function gossipSpecs(node: TcfNode): GossipSpecs {
     attestations: spec('attestations'),
     status: spec('status'),
     releases: spec('releases'),
-    thresholdReleases: spec('thresholdReleases'),
+    shares: spec('shares'),
   }
 }
 

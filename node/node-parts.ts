@@ -192,7 +192,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     record: (jobId) => book.get(jobId),
     manifest: (vaultId) => vaults.manifest(vaultId),
     pool: thresholdPool,
-    publish: (release) => publish('thresholdReleases', release),
+    publish: (release) => publish('shares', release),
     logger: log.child({ module: 'threshold' }),
   })
   const reports = new EquivocationReports({ chain, epoch: () => epochs.current.number, logger: log })
@@ -246,7 +246,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       releases,
       owner: (vaultId) => vaults.owner(vaultId),
     },
-    thresholdReleases: {
+    shares: {
       domain,
       job: (jobId) => ledger.job(jobId),
       manifest: (vaultId) => vaults.manifest(vaultId),

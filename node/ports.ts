@@ -31,7 +31,7 @@ export interface TopicMessages {
   /** an owner's release with the result sealed to the buyer (small: rounded aggregates) */
   readonly releases: SealedResult
   /** a committee member's release of a job: signed score shares and shares sealed to the buyer */
-  readonly thresholdReleases: ThresholdRelease
+  readonly shares: ThresholdRelease
 }
 export type TopicName = keyof TopicMessages
 
@@ -42,7 +42,7 @@ export const TOPIC_CODECS: { readonly [K in TopicName]: MessageCodec<TopicMessag
   attestations: resultAttestationCodec,
   status: statusMessageCodec,
   releases: sealedResultCodec,
-  thresholdReleases: thresholdReleaseCodec,
+  shares: thresholdReleaseCodec,
 }
 
 export type GossipVerdict = 'accept' | 'reject' | 'ignore'

@@ -60,7 +60,8 @@ describe('threshold mode on 4 daemons: committee vault, release with a validator
 
   afterAll(async () => {
     await cluster?.stop()
-    if (dir) await rm(dir, { recursive: true, force: true })
+    // TCF_KEEP_TEST_DIR keeps the nodes' homes and logs for a look after a failure.
+    if (dir && !process.env.TCF_KEEP_TEST_DIR) await rm(dir, { recursive: true, force: true })
   })
 
   it('seller: `tcf vault create --committee` encrypts under the on-chain committee key, no secret key; the SDK publishes it', async () => {

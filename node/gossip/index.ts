@@ -19,7 +19,7 @@ export interface GossipDeps {
   readonly attestations: AttestationGossipDeps
   readonly status: Parameters<typeof statusGossip>[0]
   readonly releases: ReleaseGossipDeps
-  readonly thresholdReleases: ThresholdReleaseGossipDeps
+  readonly shares: ThresholdReleaseGossipDeps
 }
 
 export function gossipHandlers(deps: GossipDeps): GossipHandlers {
@@ -30,6 +30,6 @@ export function gossipHandlers(deps: GossipDeps): GossipHandlers {
     attestations: attestationGossip(deps.attestations),
     status: statusGossip(deps.status),
     releases: releaseGossip(deps.releases),
-    thresholdReleases: thresholdReleaseGossip(deps.thresholdReleases),
+    shares: thresholdReleaseGossip(deps.shares),
   }
 }
