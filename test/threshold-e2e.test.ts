@@ -116,6 +116,10 @@ describe('threshold mode on 4 daemons: committee vault, release with a validator
       console.log(
         `released ${((performance.now() - started) / 1000).toFixed(1)} s after the kill, score ${released.qualityScore}`,
       )
+      const at = (stage: 'certified' | 'released') => Date.parse(released.stages[stage]!)
+      console.log(
+        `release latency, certified to released: ${((at('released') - at('certified')) / 1000).toFixed(1)} s`,
+      )
       expect(released.releasedHeight).toBeGreaterThan(0)
       releasedHeight = released.releasedHeight!
     } finally {
