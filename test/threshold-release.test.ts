@@ -43,6 +43,7 @@ import {
   loadEvaluationKeys,
   parseSpec,
   plaintextOutputs,
+  readCiphertext,
   scoreFromStats,
   scoreStats,
   type VaultManifest,
@@ -286,9 +287,10 @@ describe('threshold release of a committee vault job (n = 4, t = 3, member 3 off
     const opened = openBuyerShares(releases, sealing.privateKey, job)
     const { participants, stats } = combineBuyerShares(primes, opened, 3)
     expect(participants).toEqual([1, 2, 4])
-    // 7.5 sigma of t uniform smudging terms in one coefficient, over the ciphertext's scale (2^40 or so)
-    const bound = (7.5 * 2 ** DEFAULT_SMUDGING_BITS * Math.sqrt(3 / 3)) / 2 ** 30
+    // 7.5 sigma of t uniform smudging terms in one coefficient, over the ciphertext's scale
     stats.forEach((v, i) => {
+      const { scale } = readCiphertext(tc.basis, cts[i]!)
+      const bound = (7.5 * 2 ** DEFAULT_SMUDGING_BITS * Math.sqrt(3 / 3)) / scale
       expect(Math.abs(v - oracle[i]!), `stat ${i}`).toBeLessThan(bound)
     })
     const finished = finish(circuit, stats, OPEN_POLICY.minAggregation)
