@@ -35,6 +35,15 @@ export interface ClusterOptions {
    * `--passphrase-file` arguments (the Byzantine e2e runs one validator this way).
    */
   readonly entry?: (index: number) => string | undefined
+  /**
+   * Runs once every node's home is initialised and before any starts (its store is free to open):
+   * tests seed what a node would otherwise have to make first, such as a committee key.
+   */
+  readonly beforeStart?: (
+    nodes: readonly ClusterNode[],
+    network: TestNetwork,
+    chain: DevChain,
+  ) => Promise<void>
   /** fixed ports instead of free ones: the chain's, and each validator's p2p and API */
   readonly ports?: {
     readonly chain: number
@@ -248,6 +257,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         }),
       )
     }
+    await options.beforeStart?.(nodes, network, chain)
     await Promise.all(nodes.map((n) => n.start()))
     return {
       chain,

@@ -14,6 +14,7 @@ import {
   type SignedJobRequest,
   sealedResultCodec,
   signedJobRequestCodec,
+  type ThresholdRelease,
   vaultBlobIds,
   verifyJobRequest,
   verifyRelease,
@@ -40,6 +41,8 @@ import type { Verdict } from './jobs/rules.ts'
 import type { NodeNetwork, TopicMessages, TopicName } from './ports.ts'
 import type { JobPreview, VaultBudget } from './sdk/types.ts'
 import type { JobRecord, NodeStore, StoredBlock } from './storage/index.ts'
+import type { Keyring } from './threshold/index.ts'
+import type { ThresholdReleasePool } from './threshold/release-pool.ts'
 import type { VaultDirectory } from './vault-directory.ts'
 import type { VaultUploads } from './vault-uploads.ts'
 
@@ -56,6 +59,9 @@ export interface ApiServiceDeps {
   /** requests waiting for a block, by job id */
   readonly pending: Map<Hex32, SignedJobRequest>
   readonly releases: Pick<ReleasePool, 'keep'>
+  /** committee-vault member releases held here */
+  readonly thresholdReleases?: Pick<ThresholdReleasePool, 'releasesOf'>
+  readonly keyring?: Pick<Keyring, 'keyOfEpoch'>
   readonly bundles: Pick<ResultBundles, 'vaultOf'>
   readonly vaults: VaultDirectory
   readonly uploads: VaultUploads
@@ -273,6 +279,10 @@ export class ApiService implements NodeService {
     const id = (await this.#deps.book.get(jobId))?.sealedResult
     const bytes = id ? await this.#deps.store.blobs.get(id as Hex32) : undefined
     return bytes ? sealedResultCodec.decode(bytes) : undefined
+  }
+
+  async thresholdReleases(jobId: Hex32): Promise<{ releases: ThresholdRelease[] }> {
+    return { releases: (await this.#deps.thresholdReleases?.releasesOf(jobId)) ?? [] }
   }
 
   async #publish<K extends TopicName>(topic: K, message: TopicMessages[K]): Promise<void> {

@@ -249,6 +249,7 @@ function gossipSpecs(node: TcfNode): GossipSpecs {
     status: spec('status'),
     releases: spec('releases'),
     dkg: spec('dkg'),
+    shares: spec('shares'),
   }
 }
 

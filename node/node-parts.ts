@@ -32,7 +32,10 @@ import { jobTrace } from './jobs/trace.ts'
 import { NodeMetrics } from './metrics.ts'
 import type { RestoredState, TcfNodeInit } from './node.ts'
 import type { NodeNetwork, TopicMessages, TopicName } from './ports.ts'
+import { ThresholdDirectory } from './threshold/directory.ts'
 import { createKeyring, DkgService } from './threshold/index.ts'
+import { ThresholdReleasePool } from './threshold/release-pool.ts'
+import { ThresholdReleaser } from './threshold/releaser.ts'
 import type { VaultDirectory } from './vault-directory.ts'
 
 /** The p2p network, there once the node is started; a node that only serves the API never has one. */
@@ -53,6 +56,7 @@ export interface NodeParts {
   readonly service: ApiService
   /** the epoch committee's DKG; absent when the node was given no way to register keys on chain */
   readonly dkg: DkgService | undefined
+  readonly releaser: ThresholdReleaser
 }
 
 /** What an admitted job spends of its vault's budget: the same compile and plan admission ran. */
@@ -100,12 +104,18 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
   const trace = jobTrace(log)
   const attestations = new AttestationPool()
   const releases = new ReleasePool({ store, book })
+  // Threshold mode: committee keys from the keyring (the DKG fills it), members' releases, this node's own.
+  const keyring = createKeyring(store)
+  const directory = new ThresholdDirectory(keyring)
+  const thresholdPool = new ThresholdReleasePool(store)
   const rules: RuleSources = {
     validators: () => epochs.current.validators,
     ledger,
     domain,
     manifest: (vaultId) => vaults.cached(vaultId),
     escrowTerms: init.escrowTerms,
+    committee: (keyHash) => directory.committee(keyHash),
+    primes: (profile) => directory.primes(profile),
   }
   const admit = (signed: SignedJobRequest) =>
     admissible({ rules, chain, manifest: (id) => vaults.manifest(id), limits: init.limits }, signed)
@@ -174,6 +184,10 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     chain,
     metrics,
     execute: (jobId) => void runner.run(jobId),
+    onApplied: (changes) => {
+      for (const c of changes) if (c.kind === 'released') thresholdPool.released(c.job.jobId)
+      if (changes.some((c) => c.kind === 'certified')) void releaser.nudge()
+    },
     logger: log,
     trace,
   })
@@ -187,8 +201,29 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     releases: () => releases.releases(),
     attestations,
     loadManifest: (vaultId) => vaults.manifest(vaultId),
+    scored: () =>
+      thresholdPool.candidates((jobId) => {
+        const job = ledger.job(jobId)
+        const holder = job && vaults.cached(job.request.request.vaultId)?.keyHolder
+        return holder && directory.committee(holder.keyHash)?.threshold
+      }),
+    prepareThreshold: () =>
+      directory.prepare(ledger.openJobs().map((j) => vaults.cached(j.request.request.vaultId))),
     logger: log,
     trace,
+  })
+  const releaser = new ThresholdReleaser({
+    domain,
+    validatorKey: init.validatorKey,
+    address,
+    keyring,
+    store,
+    ledger,
+    record: (jobId) => book.get(jobId),
+    manifest: (vaultId) => vaults.manifest(vaultId),
+    pool: thresholdPool,
+    publish: (release) => publish('shares', release),
+    logger: log.child({ module: 'threshold' }),
   })
   const reports = new EquivocationReports({ chain, epoch: () => epochs.current.number, logger: log })
   const driver = new ConsensusDriver({
@@ -287,6 +322,13 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       holds: (body) => dkg?.holds(body) ?? false,
       deliver: (body) => dkg?.deliver(body),
     },
+    shares: {
+      domain,
+      job: (jobId) => ledger.job(jobId),
+      manifest: (vaultId) => vaults.manifest(vaultId),
+      committee: (keyHash) => directory.loadCommittee(keyHash),
+      pool: thresholdPool,
+    },
   })
   const service = new ApiService({
     address,
@@ -298,6 +340,8 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     book,
     pending,
     releases,
+    thresholdReleases: thresholdPool,
+    keyring,
     bundles,
     vaults,
     uploads,
@@ -309,5 +353,5 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     committee: (epoch) => dkg?.info(epoch) ?? Promise.resolve(undefined),
     logger: log,
   })
-  return { metrics, evaluator, book, runner, committer, driver, catchUp, gossip, service, dkg }
+  return { metrics, evaluator, book, runner, committer, driver, catchUp, gossip, service, dkg, releaser }
 }

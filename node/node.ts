@@ -180,6 +180,7 @@ export class TcfNode {
     for (const job of this.#state.ledger.openJobs())
       if (!job.certified) void this.#parts.runner.run(job.jobId)
     await this.#parts.dkg?.start()
+    this.#parts.releaser.start()
   }
 
   async stop(): Promise<void> {
@@ -187,6 +188,7 @@ export class TcfNode {
     this.#state.epochs.stop()
     this.#parts.catchUp.stop()
     await this.#parts.dkg?.stop()
+    this.#parts.releaser.stop()
     clearInterval(this.#gcTimer)
     await this.#parts.driver.stop()
     await this.#parts.committer.idle()

@@ -15,6 +15,8 @@ import {
   sealedResultCodec,
   signedJobRequestCodec,
   statusMessageCodec,
+  type ThresholdRelease,
+  thresholdReleaseCodec,
   type VoteMessage,
   voteMessageCodec,
 } from '../protocol/index.ts'
@@ -32,6 +34,8 @@ export interface TopicMessages {
   readonly releases: SealedResult
   /** the epoch committee's DKG (threshold mode): signed messages, their shares as blobs */
   readonly dkg: DkgGossip
+  /** a committee member's release of a job: signed score shares and shares sealed to the buyer */
+  readonly shares: ThresholdRelease
 }
 export type TopicName = keyof TopicMessages
 
@@ -43,6 +47,7 @@ export const TOPIC_CODECS: { readonly [K in TopicName]: MessageCodec<TopicMessag
   status: statusMessageCodec,
   releases: sealedResultCodec,
   dkg: dkgGossipCodec,
+  shares: thresholdReleaseCodec,
 }
 
 export type GossipVerdict = 'accept' | 'reject' | 'ignore'

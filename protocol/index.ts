@@ -219,6 +219,7 @@ export {
 } from './messages/jobRequest.ts'
 export { heightSchema, QUALITY_SCALE } from './messages/primitives.ts'
 export type { Release } from './messages/release.ts'
+export { type ScoredRelease, scoredReleaseHash, scoredReleaseSchema } from './messages/scoredRelease.ts'
 export {
   type SealedPayload,
   type SealedResult,
@@ -232,6 +233,19 @@ export {
   type StatusMessage,
   statusMessageCodec,
 } from './messages/status.ts'
+export {
+  BUYER_SHARES_INFO,
+  type BuyerShares,
+  buyerSharesCodec,
+  type ScoreShare,
+  type ShareSet,
+  type StatConstant,
+  scoreShareSigner,
+  signScoreShare,
+  type ThresholdRelease,
+  thresholdReleaseCodec,
+  type UnsignedScoreShare,
+} from './messages/thresholdShare.ts'
 export { manifestBlob, vaultBlobIds } from './messages/vaultBlobs.ts'
 export {
   computePolicyHash,

@@ -12,6 +12,7 @@ export {
   type Withheld,
 } from './decrypt/finish.ts'
 export { type QualityScore, qualityScore } from './decrypt/quality.ts'
+export { scoreFromStats, scoreStats } from './decrypt/score-stats.ts'
 export {
   BUDGET_FILE,
   type BudgetState,
@@ -69,13 +70,14 @@ export {
   rotateAndSumSteps,
 } from './he/profiles.ts'
 export { type HeContext, heContext, loadSeal } from './he/seal.ts'
+export { uncompressedCiphertext } from './he/serialize.ts'
 export { type PlainValue, plaintextOutputs, readCsvRows } from './reference/plaintext.ts'
 export { withinStatedError } from './reference/within-error.ts'
 export { type TrustedRunOptions, type TrustedRunResult, trustedRun } from './run.ts'
 export * from './spec/index.ts'
 export * from './threshold/index.ts'
 export { getBlob, putBlob } from './vault/blob-dir.ts'
-export { type CreateVaultOptions, createVault } from './vault/create.ts'
+export { type CommitteeKeys, type CreateVaultOptions, createVault } from './vault/create.ts'
 export { readCsv } from './vault/csv.ts'
 export { expandedDirOf, expandInto, isExpanded } from './vault/expanded-cache.ts'
 export { type StoredColumn, storedColumns } from './vault/layout.ts'

@@ -207,6 +207,7 @@ export class ApiServer {
       jobs: async ({ query }) => ({ jobs: await service.jobs(query) }),
       job: ({ params }) => service.job(params.id),
       sealed: ({ params }) => service.sealed(params.id),
+      thresholdReleases: ({ params }) => service.thresholdReleases(params.id),
       release: ({ body }) => service.submitRelease(body),
       block: ({ params }) => service.block(params.height),
       committee: () => service.committee(),

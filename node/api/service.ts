@@ -9,6 +9,7 @@ import {
   type NodeStatus,
   type SealedResult,
   TcfError,
+  type ThresholdRelease,
   type VaultAnnouncement,
   type VaultBudget,
   type VaultPublication,
@@ -44,6 +45,8 @@ export interface NodeService {
   sealed(jobId: Hex32): Promise<SealedResult | undefined>
   /** an epoch's committee key and DKG progress (the current epoch when none is named) */
   committee(epoch?: number): Promise<CommitteeInfo | undefined>
+  /** the member releases of a committee-vault job held here (none for an owner-mode job) */
+  thresholdReleases(jobId: Hex32): Promise<{ releases: ThresholdRelease[] }>
 }
 
 /** A refusal the caller can act on: stable code, message, and the status to answer with. */

@@ -8,7 +8,7 @@ import {
   type SignedJobRequest,
 } from '../../protocol/index.ts'
 import type { AttestationPool } from '../jobs/attestation-pool.ts'
-import { type BlockFrame, buildBlock, validateBlock } from '../jobs/block.ts'
+import { type BlockFrame, buildBlock, type ScoredCandidate, validateBlock } from '../jobs/block.ts'
 import { type ChainFacts, type ChainNeeds, noChainFacts } from '../jobs/chain-facts.ts'
 import { type RuleSources, ruleContext } from '../jobs/rule-context.ts'
 import type { JobTrace } from '../jobs/trace.ts'
@@ -34,6 +34,10 @@ export interface BlockBuilderDeps {
   readonly attestations: AttestationPool
   /** loads the manifests of vaults the block admits jobs of (content-addressed: a fetch can fail, never differ) */
   readonly loadManifest: (vaultId: Hex32) => Promise<unknown>
+  /** threshold releases whose t shares are all here (none without threshold mode) */
+  readonly scored?: () => ScoredCandidate[]
+  /** loads what the threshold rules read (committee keys, primes) before a block is built or judged */
+  readonly prepareThreshold?: () => Promise<void>
   readonly logger: Logger
   readonly trace?: JobTrace
 }
@@ -56,6 +60,7 @@ export class BlockBuilder {
     const frame = this.#frame(height)
     const pending = this.#deps.pending()
     const releases = this.#deps.releases()
+    await this.#prepareThreshold(height)
     let facts: ChainFacts
     try {
       const latest = await chain.latestBlock()
@@ -69,15 +74,26 @@ export class BlockBuilder {
       pending,
       attestations: this.#deps.attestations,
       releases,
+      scored: this.#deps.scored?.() ?? [],
     })
     for (const r of block.admitted) this.#deps.trace?.(jobIdOf(r.request), 'proposed', { height })
     return block
+  }
+
+  async #prepareThreshold(height: number): Promise<void> {
+    try {
+      await this.#deps.prepareThreshold?.()
+    } catch (e) {
+      // Without them every threshold release is refused here: not voting for one is safe.
+      this.#deps.logger.warn({ err: e, height }, 'threshold keys not loaded')
+    }
   }
 
   async validate(height: number, block: Block): Promise<boolean> {
     await Promise.all(
       block.admitted.map((r) => this.#deps.loadManifest(r.request.vaultId).catch(() => undefined)),
     )
+    if (block.scored) await this.#prepareThreshold(height)
     const frame = this.#frame(height)
     let facts: ChainFacts
     const judging = performance.now()

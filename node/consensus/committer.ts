@@ -13,7 +13,7 @@ import {
 } from '../../protocol/index.ts'
 import type { AttestationPool } from '../jobs/attestation-pool.ts'
 import type { JobBook } from '../jobs/job-book.ts'
-import type { Ledger } from '../jobs/ledger.ts'
+import type { Ledger, LedgerChange } from '../jobs/ledger.ts'
 import type { ReleasePool } from '../jobs/releases.ts'
 import type { JobTrace } from '../jobs/trace.ts'
 import type { NodeMetrics } from '../metrics.ts'
@@ -35,6 +35,8 @@ export interface CommitterDeps {
   readonly metrics: Pick<NodeMetrics, 'height' | 'roundsPerHeight'>
   /** starts evaluating a job the block admitted */
   readonly execute: (jobId: Hex32) => void
+  /** told of each applied block's changes once it is stored (threshold releases follow certifications) */
+  readonly onApplied?: (changes: readonly LedgerChange[]) => void
   readonly logger: Logger
   readonly trace?: JobTrace
 }
@@ -106,5 +108,6 @@ export class Committer {
     const header = blockHeader(block)
     if (needsAnchoring(header)) deps.chain.anchor({ header, certificate })
     for (const change of changes) if (change.kind === 'admitted') deps.execute(change.job.jobId)
+    deps.onApplied?.(changes)
   }
 }

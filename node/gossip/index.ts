@@ -8,6 +8,7 @@ import { type JobGossipDeps, jobGossip } from './job.ts'
 import { type ProposalGossipDeps, proposalGossip } from './proposal.ts'
 import { type ReleaseGossipDeps, releaseGossip } from './release.ts'
 import { statusGossip } from './status.ts'
+import { type ThresholdReleaseGossipDeps, thresholdReleaseGossip } from './threshold-release.ts'
 import { type VoteGossipDeps, voteGossip } from './vote.ts'
 
 export type GossipHandlers = { readonly [K in TopicName]: GossipHandler<TopicMessages[K]> }
@@ -20,6 +21,7 @@ export interface GossipDeps {
   readonly status: Parameters<typeof statusGossip>[0]
   readonly releases: ReleaseGossipDeps
   readonly dkg: DkgGossipDeps
+  readonly shares: ThresholdReleaseGossipDeps
 }
 
 export function gossipHandlers(deps: GossipDeps): GossipHandlers {
@@ -31,5 +33,6 @@ export function gossipHandlers(deps: GossipDeps): GossipHandlers {
     status: statusGossip(deps.status),
     releases: releaseGossip(deps.releases),
     dkg: dkgGossip(deps.dkg),
+    shares: thresholdReleaseGossip(deps.shares),
   }
 }

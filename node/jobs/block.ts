@@ -4,6 +4,7 @@ import {
   type Hex32,
   jobIdOf,
   type Release,
+  type ScoredRelease,
   type SignedJobRequest,
 } from '../../protocol/index.ts'
 import type { AttestationPool } from './attestation-pool.ts'
@@ -15,6 +16,7 @@ import {
   type RuleContext,
   type Verdict,
 } from './rules.ts'
+import { checkScored, combineScored, fixedScore, type ScoredRuleContext } from './scored-rules.ts'
 
 export interface BlockFrame {
   readonly height: number
@@ -52,6 +54,10 @@ export function validateBlock(outer: RuleContext, frame: BlockFrame, block: Bloc
     ...block.certified.map((c): [Hex32, () => Verdict] => [c.jobId, () => checkCertificate(ctx, c)]),
     ...block.released.map((r): [Hex32, () => Verdict] => [r.jobId, () => checkRelease(ctx, r)]),
     ...block.failed.map((jobId): [Hex32, () => Verdict] => [jobId, () => checkFailure(ctx, jobId)]),
+    ...(block.scored ?? []).map((r): [Hex32, () => Verdict] => [
+      r.jobId,
+      () => checkScored(scoredContext(ctx), r),
+    ]),
   ]
   const touched = new Set<Hex32>()
   for (const [jobId, check] of entries) {
@@ -61,6 +67,18 @@ export function validateBlock(outer: RuleContext, frame: BlockFrame, block: Bloc
     if (!verdict.ok) return verdict
   }
   return { ok: true }
+}
+
+/** The threshold-release rule's view of the rule context. */
+export function scoredContext(ctx: RuleContext): ScoredRuleContext {
+  return {
+    domain: ctx.domain,
+    limits: ctx.limits,
+    job: (jobId) => ctx.ledger.job(jobId),
+    manifest: ctx.manifest,
+    committee: ctx.committee ?? (() => undefined),
+    primes: ctx.primes ?? (() => undefined),
+  }
 }
 
 function bad(code: string, message: string): Verdict {
@@ -73,7 +91,14 @@ export interface BlockSources {
   readonly attestations: AttestationPool
   /** owner releases waiting for inclusion */
   readonly releases: readonly Release[]
+  /**
+   * Threshold releases that could go in: per job, the sets of t members whose score shares are all
+   * here, best first. The first set that combines is taken.
+   */
+  readonly scored?: readonly ScoredCandidate[]
 }
+
+export type ScoredCandidate = Pick<ScoredRelease, 'jobId' | 'resultHash' | 'participants' | 'shares'>
 
 const MAX_ADMITTED = 256
 
@@ -104,6 +129,14 @@ export function buildBlock(
   const failed: Hex32[] = []
   const released = sources.releases.filter((r) => checkRelease(ctx, r).ok)
   const releasing = new Set(released.map((r) => r.jobId))
+  const scored: ScoredRelease[] = []
+  for (const candidate of sources.scored ?? []) {
+    if (releasing.has(candidate.jobId)) continue
+    const combined = combineScored(scoredContext(ctx), candidate)
+    if (!combined.ok) continue
+    scored.push({ ...candidate, ...fixedScore(combined.score) })
+    releasing.add(candidate.jobId)
+  }
   for (const job of ctx.ledger.openJobs()) {
     if (releasing.has(job.jobId)) continue
     if (checkFailure(ctx, job.jobId).ok) {
@@ -125,5 +158,6 @@ export function buildBlock(
     certified,
     released,
     failed,
+    ...(scored.length > 0 ? { scored } : {}),
   }
 }

@@ -1,4 +1,10 @@
-import { type Block, type Hex32, jobIdOf, type SignedJobRequest } from '../../protocol/index.ts'
+import {
+  type Block,
+  type Hex32,
+  jobIdOf,
+  type SignedJobRequest,
+  scoredReleaseHash,
+} from '../../protocol/index.ts'
 
 /** A job as every validator records it: only decided blocks change it, so all agree. */
 export interface LedgerJob {
@@ -135,6 +141,22 @@ export class Ledger {
           job: {
             ...job,
             released: { height: block.height, qualityScore: r.qualityScore, sealedHash: r.sealedHash },
+          },
+        })
+      }
+    }
+    for (const r of block.scored ?? []) {
+      const job = this.#jobs.get(r.jobId)
+      if (job) {
+        put({
+          kind: 'released',
+          job: {
+            ...job,
+            released: {
+              height: block.height,
+              qualityScore: r.qualityScore,
+              sealedHash: scoredReleaseHash(r),
+            },
           },
         })
       }

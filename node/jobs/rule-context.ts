@@ -4,6 +4,7 @@ import { DEFAULT_LIMITS, type VaultManifest } from '../../sandbox/index.ts'
 import type { ChainFacts, EscrowTerms } from './chain-facts.ts'
 import type { Ledger } from './ledger.ts'
 import type { RuleContext } from './rules.ts'
+import type { CommitteeView } from './scored-rules.ts'
 
 /** What the block rules read besides the chain: the replicated state this node holds. */
 export interface RuleSources {
@@ -13,6 +14,9 @@ export interface RuleSources {
   /** manifests already loaded: the rules never wait on I/O */
   readonly manifest: (vaultId: Hex32) => VaultManifest | undefined
   readonly escrowTerms: EscrowTerms
+  /** committee keys and HE primes loaded for threshold releases (node/threshold/directory.ts) */
+  readonly committee?: (keyHash: Hex32) => CommitteeView | undefined
+  readonly primes?: (profile: string) => readonly bigint[] | undefined
 }
 
 /** The rules' view of height `height` with the chain as `chain` says. */
@@ -25,6 +29,8 @@ export function ruleContext(sources: RuleSources, height: number, chain: ChainFa
     manifest: sources.manifest,
     chain,
     escrowTerms: sources.escrowTerms,
+    ...(sources.committee ? { committee: sources.committee } : {}),
+    ...(sources.primes ? { primes: sources.primes } : {}),
     // The network's limits, never this node's: honest nodes must judge a block alike.
     limits: DEFAULT_LIMITS,
   }

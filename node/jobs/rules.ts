@@ -24,6 +24,7 @@ import {
 import { jobPrivacy } from './budget.ts'
 import type { ChainFacts, EscrowTerms } from './chain-facts.ts'
 import type { Ledger } from './ledger.ts'
+import type { CommitteeView } from './scored-rules.ts'
 
 /**
  * The deterministic rules of the job state machine. Every input is signed
@@ -47,6 +48,10 @@ export interface RuleContext {
    * checkAdmission adds each job it passes.
    */
   readonly blockSpend?: Map<Hex32, number>
+  /** committee keys this node holds, for threshold releases (none: every threshold release is refused) */
+  readonly committee?: (keyHash: Hex32) => CommitteeView | undefined
+  /** the key-level RNS primes of an HE profile, once loaded */
+  readonly primes?: (profile: string) => readonly bigint[] | undefined
 }
 
 export type Verdict =
@@ -193,6 +198,13 @@ export function checkRelease(ctx: RuleContext, release: Release): Verdict {
     return no('JOB_NOT_OPEN', `job ${release.jobId} is closed`)
   if (release.resultHash !== job.certified.resultHash) {
     return no('RESULT_MISMATCH', `release of job ${release.jobId} names another result`)
+  }
+  // A committee vault's owner holds no key: its "release" could only be a score it gave its own data.
+  if (ctx.manifest(job.request.request.vaultId)?.keyHolder !== undefined) {
+    return no(
+      'COMMITTEE_VAULT',
+      `job ${release.jobId} is on a committee vault: only the committee releases it`,
+    )
   }
   if (!verifyRelease(ctx.domain, release))
     return no('BAD_SIGNATURE', `release of job ${release.jobId} is not signed by ${release.owner}`)

@@ -26,6 +26,10 @@ export type ClientErrorCode =
   | 'COMMITTEE_KEY_UNAVAILABLE'
   /** the committee key served does not match the hash registered on chain, or its bytes their id */
   | 'COMMITTEE_KEY_INVALID'
+  /** a threshold release's shares disagree with each other or with the certified job */
+  | 'RESULT_MISMATCH'
+  /** fewer than t members' shares of a threshold release are here yet */
+  | 'RESULT_INCOMPLETE'
 
 export class ClientError extends TcfError {
   override name = 'ClientError'

@@ -9,6 +9,7 @@ export {
   type SubmitJobOptions,
   type SubmittedJob,
 } from './client.ts'
+export { type CommitteeKeyMaterial, committeeVaultKeys, fetchCommitteeKey } from './committee.ts'
 export { ClientError, type ClientErrorCode } from './errors.ts'
 export { decodePayload, encodePayload, type ResultPayload } from './payload.ts'
 export {
@@ -21,6 +22,12 @@ export {
   unseal,
 } from './sealing.ts'
 export type { JobSettlement } from './settle.ts'
+export {
+  combineBuyerShares,
+  openBuyerShares,
+  type ThresholdJobResult,
+  thresholdResult,
+} from './threshold-result.ts'
 export type {
   ChainInfo,
   CommitteeKey,

@@ -10,6 +10,10 @@ export type ThresholdNodeErrorCode =
   | 'BLOB_UNAVAILABLE'
   /** an instance cannot go on (too few qualified dealers, a deadline missed): the next round starts */
   | 'DKG_FAILED'
+  /** a member's threshold release does not verify against the certified job or its committee */
+  | 'RELEASE_INVALID'
+  /** no committee key with that hash or epoch is held here */
+  | 'KEY_UNKNOWN'
 
 /** A committee-key or threshold-release failure inside the daemon. */
 export class ThresholdNodeError extends CodedError<ThresholdNodeErrorCode> {}

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { type Hex32, hex32Schema } from '../hex.ts'
 import { signedJobRequestCodec } from '../messages/jobRequest.ts'
 import { sealedResultCodec } from '../messages/sealedResult.ts'
+import { thresholdReleaseCodec } from '../messages/thresholdShare.ts'
 import { vaultManifestCodec } from '../messages/vaultManifest.ts'
 import { decidedBlockSchema } from './blocks.ts'
 import { committeeInfoSchema } from './committee.ts'
@@ -174,6 +175,13 @@ export const ROUTES = {
     params: { id: id('job id') },
     response: ok(sealedResultCodec.schema, 'SealedResult'),
     absent: { code: 'NOT_RELEASED', message: (p) => `job ${p.id} has no released result here` },
+  }),
+  thresholdReleases: route({
+    method: 'GET',
+    path: '/v1/jobs/:id/threshold-releases',
+    summary: "A committee-vault job's member releases: signed score shares and shares sealed to the buyer",
+    params: { id: id('job id') },
+    response: ok(z.strictObject({ releases: z.array(thresholdReleaseCodec.schema) }), 'ThresholdReleases'),
   }),
   release: route({
     method: 'POST',

@@ -8,6 +8,7 @@ import { resultCertificateSchema } from './attestation.ts'
 import { signedJobRequestSchema } from './jobRequest.ts'
 import { epochSchema, heightSchema, versionSchema } from './primitives.ts'
 import { releaseSchema } from './release.ts'
+import { scoredReleaseSchema } from './scoredRelease.ts'
 
 export const MAX_JOBS_PER_BLOCK = 1024
 
@@ -34,6 +35,11 @@ export const blockSchema = z.strictObject({
   released: z.array(releaseSchema).max(MAX_JOBS_PER_BLOCK),
   /** Jobs whose deadline passed before a release. */
   failed: z.array(hex32Schema).max(MAX_JOBS_PER_BLOCK),
+  /**
+   * Threshold releases of jobs on committee vaults: t members' signed score shares and the score
+   * they combine to. Absent (not empty) when there are none, so blocks without keep their hash.
+   */
+  scored: z.array(scoredReleaseSchema).max(MAX_JOBS_PER_BLOCK).optional(),
 })
 export type Block = z.infer<typeof blockSchema>
 export const blockCodec = defineMessage('Block', blockSchema, 512 * 1024)
@@ -46,7 +52,7 @@ export interface BlockHeader {
   readonly proposer: Address
   /** Merkle root of the block's job outcomes (merkle.ts). */
   readonly resultsRoot: Hex32
-  /** keccak256 of the canonical {chainBlock, admitted, certified, released, failed}. */
+  /** keccak256 of the canonical {chainBlock, admitted, certified, released, failed[, scored]}. */
   readonly bodyHash: Hex32
 }
 
@@ -55,8 +61,12 @@ export interface BlockHeader {
  * (only admissions, or nothing) has the zero root and is not anchored; the next anchored block
  * commits to it through parentHash.
  */
-export const outcomeLeaves = (block: Pick<Block, 'released' | 'failed' | 'certified'>): Hex32[] => [
+export const outcomeLeaves = (
+  block: Pick<Block, 'released' | 'failed' | 'certified' | 'scored'>,
+): Hex32[] => [
   ...block.released.map((r) => resultLeaf(r.jobId, r.resultHash, r.qualityScore)),
+  // A threshold release settles like an owner's: the same leaf, with the committee's score.
+  ...(block.scored ?? []).map((r) => resultLeaf(r.jobId, r.resultHash, r.qualityScore)),
   ...block.failed.map(failedLeaf),
   ...block.certified.map((c) => certifiedLeaf(c.jobId, c.resultHash)),
 ]
@@ -69,7 +79,7 @@ export const needsAnchoring = (header: Pick<BlockHeader, 'resultsRoot'>): boolea
   header.resultsRoot !== ZERO_HASH
 
 export function blockHeader(block: Block): BlockHeader {
-  const { chainBlock, admitted, certified, released, failed } = block
+  const { chainBlock, admitted, certified, released, failed, scored } = block
   return {
     height: block.height,
     epoch: block.epoch,
@@ -77,7 +87,9 @@ export function blockHeader(block: Block): BlockHeader {
     proposer: block.proposer,
     resultsRoot: merkleRoot(outcomeLeaves(block)),
     // chainBlock sits in the body hash, not the header: the Anchor's header layout stays as it is.
-    bodyHash: keccak256(canonicalBytes({ chainBlock, admitted, certified, released, failed })),
+    bodyHash: keccak256(
+      canonicalBytes({ chainBlock, admitted, certified, released, failed, ...(scored ? { scored } : {}) }),
+    ),
   }
 }
 

@@ -42,6 +42,19 @@ export const vaultManifestSchema = z.strictObject({
     galoisKeys: hex32Schema,
     galoisSteps: z.array(z.int()).max(64),
   }),
+  /**
+   * Who can decrypt the vault. Absent: its owner (the seller's secret key, released by its agent).
+   * `committee`: the validator committee of `epoch`, whose collective key hashes to `keyHash` (the
+   * Anchor's committeeKeys(epoch)); `keys` then name the committee's public, relin and Galois blobs.
+   * Absent rather than `owner` so that every vault made before the field keeps its id.
+   */
+  keyHolder: z
+    .strictObject({
+      mode: z.literal('committee'),
+      epoch: z.int().min(0),
+      keyHash: hex32Schema,
+    })
+    .optional(),
   columns: z.array(encodedColumnSchema).min(1).max(2048),
   policy: z.strictObject({
     allowedOps: z.array(z.string().min(1).max(64)).max(64),

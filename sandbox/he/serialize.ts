@@ -90,3 +90,16 @@ export function describe(cause: unknown, seal?: SealModule): string {
   if (typeof cause === 'number') return `SEAL exception ${cause}`
   return String(cause)
 }
+
+/**
+ * A ciphertext's stored (zstd) bytes as SEAL's uncompressed form: what the threshold maths reads
+ * (sandbox/threshold/seal-format.ts refuses compressed bytes).
+ */
+export function uncompressedCiphertext(ctx: HeContext, bytes: Uint8Array): Uint8Array {
+  const ct = loadInto(ctx, () => new ctx.seal.Ciphertext(), bytes, 'ciphertext', 'CIPHERTEXT_INVALID')
+  try {
+    return asBytes(ct.saveToArray(ctx.seal.ComprModeType.none))
+  } finally {
+    ct.delete()
+  }
+}

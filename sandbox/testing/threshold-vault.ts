@@ -9,6 +9,17 @@ import type { Policy } from '../vault/policy.ts'
 import type { VaultSchema } from '../vault/schema.ts'
 import { encryptUnder, type TestCommittee } from './threshold-committee.ts'
 
+/** 300 rows of the regression schema (a nullable number, an integer, a categorical) for committee-vault tests. */
+export const THRESHOLD_ROWS = Array.from({ length: 300 }, (_, i) => {
+  const x = (i * 37) % 101
+  return {
+    x: i % 17 === 0 ? '' : String(x),
+    y: String(Math.min(500, 100 + 3 * x + ((i * 13) % 29))),
+    g: i % 3 === 0 ? 'p' : 'q',
+  }
+})
+export const THRESHOLD_CSV = `x,y,g\n${THRESHOLD_ROWS.map((r) => `${r.x},${r.y},${r.g}`).join('\n')}\n`
+
 /**
  * A vault encrypted under a committee's collective public key, in memory:
  * the same stored-column layout and manifest as `vault create`, but public
@@ -26,6 +37,7 @@ export async function thresholdVault(
   schema: VaultSchema,
   policy: Policy,
   keys: { readonly relinKeys: Uint8Array; readonly galoisKeys: Uint8Array },
+  keyHolder?: VaultManifest['keyHolder'],
 ): Promise<ThresholdVault> {
   const { ctx } = tc
   const slots = ctx.profile.slotCount
@@ -61,6 +73,7 @@ export async function thresholdVault(
     columns: layout.map((s, i) => ({ ...s, chunks: chunks[i]! })),
     policy,
     createdAt: new Date().toISOString(),
+    ...(keyHolder ? { keyHolder } : {}),
   }
   return { manifest: { ...withoutId, vaultId: vaultIdOf(withoutId) }, blobs }
 }

@@ -48,4 +48,11 @@ export {
   writePlaintext,
 } from './seal-format.ts'
 export { lagrangeAtZero, shamirReconstruct, shamirShares } from './shamir.ts'
-export { combineStat, type StatShare, statShare } from './stat-decrypt.ts'
+export {
+  combineStat,
+  combineStatResidues,
+  type StatConstant,
+  type StatShare,
+  statConstant,
+  statShare,
+} from './stat-decrypt.ts'

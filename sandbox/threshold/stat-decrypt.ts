@@ -32,11 +32,46 @@ export function statShare(basis: RnsBasis, key: MemberKey, inst: DecryptionInsta
 
 /** c0[0] + Σ d_i, lifted from RNS to a centred integer and divided by the scale: the stat's value. */
 export function combineStat(basis: RnsBasis, ciphertext: Uint8Array, shares: readonly StatShare[]): number {
+  return combineStatResidues(basis.primes, statConstant(basis, ciphertext), shares)
+}
+
+/**
+ * What combining needs of the ciphertext besides the shares: the constant coefficient of c0 (one
+ * residue per prime it keeps) and its scale. Public, and small, so a combiner needs no ciphertext.
+ */
+export interface StatConstant {
+  readonly c0: readonly bigint[]
+  readonly scale: number
+}
+
+export function statConstant(basis: RnsBasis, ciphertext: Uint8Array): StatConstant {
   const ct = freshCiphertext(basis, ciphertext, 'ciphertext')
-  const limbCount = ct.polys[0]!.limbs.length
+  return { c0: toCoeffs(basis, ct.polys[0]!).map((limb) => limb[0]!), scale: ct.scale }
+}
+
+/** The combination itself, over the key-level `primes` of the profile. */
+export function combineStatResidues(
+  primes: readonly bigint[],
+  constant: StatConstant,
+  shares: readonly StatShare[],
+): number {
+  const limbCount = constant.c0.length
+  if (limbCount === 0 || limbCount > primes.length) {
+    throw new ThresholdError(
+      'SHARE_INVALID',
+      'stat constant',
+      `has ${limbCount} residues for ${primes.length} primes`,
+    )
+  }
+  if (constant.c0.some((v, j) => v < 0n || v >= primes[j]!)) {
+    throw new ThresholdError('SHARE_INVALID', 'stat constant', 'has a residue not below its prime')
+  }
+  if (!(constant.scale > 0) || !Number.isFinite(constant.scale)) {
+    throw new ThresholdError('SHARE_INVALID', 'stat constant', `has scale ${constant.scale}`)
+  }
   if (shares.length === 0) throw new ThresholdError('SHARE_INVALID', 'stat shares', 'none')
   shares.forEach((sh, i) => {
-    if (sh.length !== limbCount || sh.some((v, j) => v < 0n || v >= basis.primes[j]!)) {
+    if (sh.length !== limbCount || sh.some((v, j) => v < 0n || v >= primes[j]!)) {
       throw new ThresholdError(
         'SHARE_INVALID',
         `stat shares[${i}]`,
@@ -44,12 +79,11 @@ export function combineStat(basis: RnsBasis, ciphertext: Uint8Array, shares: rea
       )
     }
   })
-  const c0 = toCoeffs(basis, ct.polys[0]!)
-  const residues = c0.map((limb, j) => {
-    const q = basis.primes[j]!
-    return shares.reduce((acc, sh) => (acc + sh[j]!) % q, limb[0]!)
+  const residues = constant.c0.map((c, j) => {
+    const q = primes[j]!
+    return shares.reduce((acc, sh) => (acc + sh[j]!) % q, c)
   })
-  return Number(centredCrt(basis.primes.slice(0, limbCount), residues)) / ct.scale
+  return Number(centredCrt(primes.slice(0, limbCount), residues)) / constant.scale
 }
 
 function centredCrt(primes: readonly bigint[], residues: readonly bigint[]): bigint {

@@ -16,7 +16,7 @@ import {
   type TestCommittee,
   testCommittee,
 } from '../testing/threshold-committee.ts'
-import { thresholdVault } from '../testing/threshold-vault.ts'
+import { THRESHOLD_CSV, THRESHOLD_ROWS, thresholdVault } from '../testing/threshold-vault.ts'
 import { combineDecryption, DEFAULT_SMUDGING_BITS, decodePlaintext, decryptionShare } from './decrypt.ts'
 import { pcksCombine, pcksShare } from './pcks.ts'
 import { readCiphertext } from './seal-format.ts'
@@ -30,15 +30,8 @@ import { combineStat, statShare } from './stat-decrypt.ts'
  * buyer alone by public-key switching. No party ever holds the secret key;
  * the single-key decryption is the test's oracle only.
  */
-const rows = Array.from({ length: 300 }, (_, i) => {
-  const x = (i * 37) % 101
-  return {
-    x: i % 17 === 0 ? '' : String(x),
-    y: String(Math.min(500, 100 + 3 * x + ((i * 13) % 29))),
-    g: i % 3 === 0 ? 'p' : 'q',
-  }
-})
-const csv = `x,y,g\n${rows.map((r) => `${r.x},${r.y},${r.g}`).join('\n')}\n`
+const rows = THRESHOLD_ROWS
+const csv = THRESHOLD_CSV
 
 let tc: TestCommittee
 /** the default layout: statistics packed into few ciphertexts, the buyer's outputs */

@@ -2,10 +2,10 @@ import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, rmdir } from 'node
 import { availableParallelism } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
-import type { Hex32 } from '../../protocol/index.ts'
+import { blobIdOf, type Hex32 } from '../../protocol/index.ts'
 import { CsvError, SandboxError } from '../errors.ts'
 import { KEY_FILES, openSecretFile, readKeyMeta } from '../he/keys.ts'
-import { PROFILES } from '../he/profiles.ts'
+import { PROFILES, type ProfileName, rotateAndSumSteps } from '../he/profiles.ts'
 import { WorkerPool } from '../pool/worker-pool.ts'
 import { putBlob, writeSynced } from './blob-dir.ts'
 import { isIoError, readHeader } from './csv.ts'
@@ -20,13 +20,73 @@ export interface CreateVaultOptions {
   readonly csv: string | Readable
   readonly schema: VaultSchema
   readonly policy: Policy
-  readonly keysDir: string
-  readonly passphrase: string
+  /** owner mode: the seller's key directory and its passphrase */
+  readonly keysDir?: string
+  readonly passphrase?: string
+  /** committee mode instead: the committee's keys, already checked against the chain by the caller */
+  readonly committee?: CommitteeKeys
   readonly outDir: string
   /** encryption workers; defaults to every core */
   readonly workers?: number
   /** called with the running record count after each encrypted chunk */
   readonly onProgress?: (records: number) => void
+}
+
+/** A committee's keys as a vault under them stores them, and the manifest's keyHolder. */
+export interface CommitteeKeys {
+  readonly profile: ProfileName
+  /** stored bytes of SEAL PublicKey, RelinKeys and GaloisKeys */
+  readonly publicKey: Uint8Array
+  readonly relinKeys: Uint8Array
+  readonly galoisKeys: Uint8Array
+  readonly keyHolder: NonNullable<VaultManifest['keyHolder']>
+}
+
+interface KeySource {
+  readonly profile: ProfileName
+  readonly worker: Pick<EncryptWorkerData, 'secretKey' | 'publicKey'>
+  /** the blobs of the relinearization and Galois keys, written into the vault */
+  readonly evaluationKeys: () => Promise<readonly [Uint8Array, Uint8Array]>
+  readonly keys: Omit<VaultManifest['keys'], 'galoisSteps'> & { galoisSteps: readonly number[] }
+  readonly keyHolder?: VaultManifest['keyHolder']
+}
+
+/** Owner mode reads the seller's key directory; committee mode takes the committee's keys as given. */
+async function keySource(options: CreateVaultOptions): Promise<KeySource> {
+  if (options.committee) {
+    const c = options.committee
+    return {
+      profile: c.profile,
+      worker: { publicKey: c.publicKey },
+      evaluationKeys: async () => [c.relinKeys, c.galoisKeys],
+      keys: {
+        publicKey: blobIdOf(c.publicKey),
+        relinKeys: blobIdOf(c.relinKeys),
+        galoisKeys: blobIdOf(c.galoisKeys),
+        galoisSteps: rotateAndSumSteps(PROFILES[c.profile].slotCount),
+      },
+      keyHolder: c.keyHolder,
+    }
+  }
+  if (options.keysDir === undefined || options.passphrase === undefined) {
+    throw new SandboxError('KEY_INVALID', 'a vault needs a key directory and passphrase, or a committee key')
+  }
+  const { keysDir, passphrase } = options
+  const meta = await readKeyMeta(keysDir)
+  return {
+    profile: meta.profile,
+    worker: { secretKey: await openSecretFile(keysDir, passphrase, meta.keyId) },
+    evaluationKeys: async () => [
+      await readFile(join(keysDir, KEY_FILES.relinKeys)),
+      await readFile(join(keysDir, KEY_FILES.galoisKeys)),
+    ],
+    keys: {
+      publicKey: meta.keyId,
+      relinKeys: meta.relinKeys,
+      galoisKeys: meta.galoisKeys,
+      galoisSteps: meta.galoisSteps,
+    },
+  }
 }
 
 /**
@@ -40,8 +100,8 @@ export interface CreateVaultOptions {
  * naming the path, and of two runs at once on one output one wins.
  */
 export async function createVault(options: CreateVaultOptions): Promise<VaultManifest> {
-  const meta = await readKeyMeta(options.keysDir)
-  const profile = PROFILES[meta.profile]
+  const source = await keySource(options)
+  const profile = PROFILES[source.profile]
   const layout = storedColumns(options.schema)
   await ensureFreshTarget(options.outDir)
   // Opened before anything is written: a missing CSV leaves nothing behind.
@@ -71,8 +131,8 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
   }
 
   const workerData: EncryptWorkerData = {
-    profile: meta.profile,
-    secretKey: await openSecretFile(options.keysDir, options.passphrase, meta.keyId),
+    profile: source.profile,
+    ...source.worker,
     schema: options.schema,
   }
   const size = Math.max(1, options.workers ?? availableParallelism())
@@ -129,29 +189,23 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
     for await (const block of blocks) await flush(block, header)
     await Promise.all(inFlight)
     const keyBlobs = await Promise.all(
-      [KEY_FILES.relinKeys, KEY_FILES.galoisKeys].map(async (f) =>
-        putBlob(blobDir, await readFile(join(options.keysDir, f))),
-      ),
+      (await source.evaluationKeys()).map((bytes) => putBlob(blobDir, bytes)),
     )
-    if (keyBlobs[0] !== meta.relinKeys || keyBlobs[1] !== meta.galoisKeys) {
+    if (keyBlobs[0] !== source.keys.relinKeys || keyBlobs[1] !== source.keys.galoisKeys) {
       throw new SandboxError('KEY_MISMATCH', `the key files in ${options.keysDir} do not match its keys.json`)
     }
     const withoutId = {
       version: 1 as const,
-      profile: meta.profile,
+      profile: source.profile,
       schema: options.schema,
       recordCount: records,
       chunkCount: chunkIndex,
       slotCount: profile.slotCount,
-      keys: {
-        publicKey: meta.keyId,
-        relinKeys: meta.relinKeys,
-        galoisKeys: meta.galoisKeys,
-        galoisSteps: meta.galoisSteps,
-      },
+      keys: { ...source.keys, galoisSteps: [...source.keys.galoisSteps] },
       columns: layout.map((s, i) => ({ ...s, chunks: chunks[i]! })),
       policy: options.policy,
       createdAt: new Date().toISOString(),
+      ...(source.keyHolder ? { keyHolder: source.keyHolder } : {}),
     }
     const manifest: VaultManifest = { ...withoutId, vaultId: vaultIdOf(withoutId) }
     await writeSynced(join(scratch, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
@@ -178,7 +232,7 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
   } finally {
     await csvFile?.close().catch(() => undefined)
     await pool.stop()
-    workerData.secretKey.fill(0)
+    workerData.secretKey?.fill(0)
   }
 }
 

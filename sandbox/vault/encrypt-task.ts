@@ -4,7 +4,9 @@ import type { VaultSchema } from './schema.ts'
 export interface EncryptWorkerData {
   readonly profile: ProfileName
   /** wire bytes of the secret key; the worker zeroes its copy once loaded */
-  readonly secretKey: Uint8Array
+  readonly secretKey?: Uint8Array
+  /** or a committee's public key (stored bytes): public-key encryption, no secret anywhere */
+  readonly publicKey?: Uint8Array
   readonly schema: VaultSchema
 }
 

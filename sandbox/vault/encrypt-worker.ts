@@ -1,20 +1,20 @@
 import { workerData } from 'node:worker_threads'
+import { SandboxError } from '../errors.ts'
 import { packCiphertext } from '../he/packed.ts'
 import { heContext } from '../he/seal.ts'
-import { loadInto } from '../he/serialize.ts'
+import { loadInto, wireBytes } from '../he/serialize.ts'
 import { serveTasks } from '../pool/serve.ts'
 import { encodeBlock } from './csv.ts'
 import type { EncryptRequest, EncryptResult, EncryptWorkerData } from './encrypt-task.ts'
 
-const { profile, secretKey: secretKeyBytes, schema } = workerData as EncryptWorkerData
+const {
+  profile,
+  secretKey: secretKeyBytes,
+  publicKey: publicKeyBytes,
+  schema,
+} = workerData as EncryptWorkerData
 const ctx = await heContext(profile)
-const secretKey = loadInto(ctx, () => new ctx.seal.SecretKey(), secretKeyBytes, 'secret key', 'KEY_INVALID')
-secretKeyBytes.fill(0)
-// Symmetric (secret-key) encryption: the owner encrypts its own data, and
-// SEAL can then replace half of each ciphertext by a PRNG seed.
-// SEAL's Encryptor wants a valid public key too; one derived here is never used.
-const keygen = new ctx.seal.KeyGenerator(ctx.context, secretKey)
-const encryptor = new ctx.seal.Encryptor(ctx.context, keygen.createPublicKey(), secretKey)
+const encrypt = encryptorOf(secretKeyBytes, publicKeyBytes)
 const plain = new ctx.seal.Plaintext()
 
 const decoder = new TextDecoder()
@@ -31,6 +31,27 @@ serveTasks<EncryptRequest, EncryptResult>(
     )
     const blobs = columns.map((values) => {
       ctx.encoder.encode(values, ctx.scale, plain)
+      return encrypt(plain)
+    })
+    return { blobs, count }
+  },
+  ({ blobs }) => blobs.map((b) => b.buffer as ArrayBuffer),
+)
+
+/** The chunk encryption: symmetric under the owner's secret key, or public-key under a committee's. */
+function encryptorOf(
+  secretBytes: Uint8Array | undefined,
+  publicBytes: Uint8Array | undefined,
+): (plain: InstanceType<typeof ctx.seal.Plaintext>) => Uint8Array {
+  if (secretBytes) {
+    const secretKey = loadInto(ctx, () => new ctx.seal.SecretKey(), secretBytes, 'secret key', 'KEY_INVALID')
+    secretBytes.fill(0)
+    // Symmetric (secret-key) encryption: the owner encrypts its own data, and
+    // SEAL can then replace half of each ciphertext by a PRNG seed.
+    // SEAL's Encryptor wants a valid public key too; one derived here is never used.
+    const keygen = new ctx.seal.KeyGenerator(ctx.context, secretKey)
+    const encryptor = new ctx.seal.Encryptor(ctx.context, keygen.createPublicKey(), secretKey)
+    return (plain) => {
       const ct = encryptor.encryptSymmetricSerializable(plain)
       try {
         // Bit-packed residues: smaller than zstd, and no compression to pay for.
@@ -38,8 +59,15 @@ serveTasks<EncryptRequest, EncryptResult>(
       } finally {
         ct.delete()
       }
-    })
-    return { blobs, count }
-  },
-  ({ blobs }) => blobs.map((b) => b.buffer as ArrayBuffer),
-)
+    }
+  }
+  if (!publicBytes) throw new SandboxError('KEY_INVALID', 'the encryption worker got no key')
+  const publicKey = loadInto(ctx, () => new ctx.seal.PublicKey(), publicBytes, 'public key', 'KEY_INVALID')
+  const encryptor = new ctx.seal.Encryptor(ctx.context, publicKey)
+  const ct = new ctx.seal.Ciphertext()
+  // A public-key ciphertext has no seed to pack: it is stored as SEAL's zstd bytes.
+  return (plain) => {
+    encryptor.encrypt(plain, ct)
+    return wireBytes(ctx.seal, ct)
+  }
+}

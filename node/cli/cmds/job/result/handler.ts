@@ -1,4 +1,5 @@
-import { Client } from '../../../../sdk/index.ts'
+import type { Hex32 } from '../../../../../protocol/index.ts'
+import { Client, thresholdResult } from '../../../../sdk/index.ts'
 import { outputsTable, qualityReport } from '../../../outputs.ts'
 import { idArg, readSealingKey } from '../args.ts'
 import type { ResultArgs } from './options.ts'
@@ -7,7 +8,14 @@ export async function resultHandler(args: ResultArgs): Promise<void> {
   const sealingKey = await readSealingKey(args.sealingKey)
   const client = new Client({ url: args.node })
   try {
-    const result = await client.result(idArg(args.id), sealingKey)
+    const jobId = idArg(args.id)
+    // A committee vault has no owner release: its result is the members' shares, combined here.
+    const job = await client.job(jobId)
+    if ((await client.vault(job.request.request.vaultId)).keyHolder) {
+      await printThreshold(client, jobId, sealingKey, args.json)
+      return
+    }
+    const result = await client.result(jobId, sealingKey)
     if (args.json) {
       console.log(JSON.stringify(result))
       return
@@ -29,4 +37,27 @@ export async function resultHandler(args: ResultArgs): Promise<void> {
   } finally {
     await client.close()
   }
+}
+
+async function printThreshold(
+  client: Client,
+  jobId: Hex32,
+  sealingKey: Uint8Array,
+  json: boolean,
+): Promise<void> {
+  const result = await thresholdResult(client, jobId, sealingKey)
+  if (json) {
+    console.log(JSON.stringify(result))
+    return
+  }
+  console.log(`job ${result.jobId}`)
+  console.log(
+    `result ${result.resultHash}, opened from the shares of members ${result.participants.join(', ')}\n`,
+  )
+  console.log(outputsTable(result.outputs))
+  console.log(
+    `\nquality score (the committee's, in the block): ${
+      result.qualityScore === undefined ? 'not released yet' : (result.qualityScore / 1e6).toFixed(6)
+    }`,
+  )
 }

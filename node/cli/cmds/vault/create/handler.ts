@@ -1,5 +1,12 @@
 import { SingleBar } from 'cli-progress'
-import { createVault, PolicySchema, VaultSchemaSchema } from '../../../../../sandbox/index.ts'
+import {
+  type CreateVaultOptions,
+  createVault,
+  PolicySchema,
+  VaultSchemaSchema,
+} from '../../../../../sandbox/index.ts'
+import { Client, committeeVaultKeys, fetchCommitteeKey } from '../../../../sdk/index.ts'
+import { CliError } from '../../../errors.ts'
 import { readJsonFile } from '../../../files.ts'
 import { readPassphrase } from '../../../passphrase.ts'
 import { table } from '../../../table.ts'
@@ -10,7 +17,7 @@ export async function createHandler(args: CreateArgs): Promise<void> {
     readJsonFile(args.schema, VaultSchemaSchema, 'schema'),
     readJsonFile(args.policy, PolicySchema, 'policy'),
   ])
-  const passphrase = await readPassphrase(args)
+  const keys = await vaultKeys(args)
   const bar =
     process.stderr.isTTY && !args.json
       ? new SingleBar({
@@ -26,8 +33,7 @@ export async function createHandler(args: CreateArgs): Promise<void> {
       csv: args.csv,
       schema,
       policy,
-      keysDir: args.keys,
-      passphrase,
+      ...keys,
       outDir: args.out,
       ...(args.workers === undefined ? {} : { workers: args.workers }),
       onProgress: (records) => {
@@ -62,4 +68,30 @@ export async function createHandler(args: CreateArgs): Promise<void> {
   } finally {
     bar?.stop()
   }
+}
+
+/** Owner mode: the seller's key directory. Committee mode: the committee's key, checked on chain. */
+async function vaultKeys(
+  args: CreateArgs,
+): Promise<Pick<CreateVaultOptions, 'keysDir' | 'passphrase' | 'committee'>> {
+  if (args.committee) {
+    if (args.keys !== undefined)
+      throw new CliError('ARGUMENT_INVALID', '--committee and --keys exclude each other')
+    if (args.node === undefined)
+      throw new CliError('ARGUMENT_INVALID', '--committee needs --node, to fetch the committee key')
+    // Said on every run until threshold releases carry the privacy noise (docs/threshold.md).
+    process.stderr.write(
+      'warning: committee vaults are experimental: buyers get their outputs without the ' +
+        'differential-privacy noise owner mode adds (docs/threshold.md, "Not built yet")\n',
+    )
+    const client = new Client({ url: args.node })
+    try {
+      return { committee: committeeVaultKeys(await fetchCommitteeKey(client, args.epoch)) }
+    } finally {
+      await client.close()
+    }
+  }
+  if (args.keys === undefined)
+    throw new CliError('ARGUMENT_INVALID', 'a vault needs --keys (owner mode) or --committee')
+  return { keysDir: args.keys, passphrase: await readPassphrase(args) }
 }

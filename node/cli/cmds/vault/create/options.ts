@@ -5,7 +5,15 @@ export const createOptions = {
   ...globalOptions,
   schema: { type: 'string', demandOption: true, description: 'the vault schema (JSON)' },
   policy: { type: 'string', demandOption: true, description: 'the usage policy (JSON)' },
-  keys: { type: 'string', demandOption: true, description: 'the key directory from `tcf vault keygen`' },
+  keys: { type: 'string', description: 'the key directory from `tcf vault keygen` (owner mode)' },
+  committee: {
+    type: 'boolean',
+    default: false,
+    description:
+      "encrypt under the validator committee's key instead (no secret key, no agent); needs --node",
+  },
+  epoch: { type: 'number', description: "the committee's epoch (default: the chain's current one)" },
+  node: { type: 'string', description: "a node's API URL, to fetch the committee key from (--committee)" },
   out: {
     type: 'string',
     demandOption: true,

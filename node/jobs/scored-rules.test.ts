@@ -1,0 +1,152 @@
+import { randomBytes } from 'node:crypto'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { ValidatorSet } from '../../consensus/index.ts'
+import {
+  addressOfPrivateKey,
+  type Block,
+  blockHash,
+  type Eip712Domain,
+  generatePrivateKey,
+  type Hex32,
+  jobIdOf,
+  type SignedJobRequest,
+  signJobRequest,
+  signRelease,
+  signResultAttestation,
+  specHash,
+  ZERO_HASH,
+} from '../../protocol/index.ts'
+import { DEFAULT_LIMITS, readManifest, type VaultManifest, vaultIdOf } from '../../sandbox/index.ts'
+import { REGRESSION_SPEC, REGRESSION_VAULT } from '../../sandbox/testing/regression.ts'
+import { AttestationPool } from './attestation-pool.ts'
+import { buildBlock, validateBlock } from './block.ts'
+import { type ChainFacts, DEFAULT_ESCROW_TERMS } from './chain-facts.ts'
+import { Ledger } from './ledger.ts'
+import type { RuleContext } from './rules.ts'
+
+/**
+ * Threshold releases in blocks: a committee vault's job is released by t members' signed score
+ * shares, never by its owner.
+ */
+const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
+const validatorKeys = Array.from({ length: 4 }, generatePrivateKey)
+const validators = new ValidatorSet(validatorKeys.map((k) => ({ address: addressOfPrivateKey(k), power: 1 })))
+const buyerKey = generatePrivateKey()
+const ownerKey = generatePrivateKey()
+const hex32 = () => `0x${randomBytes(32).toString('hex')}` as Hex32
+
+let committeeVault: VaultManifest
+beforeAll(async () => {
+  const { vaultId: _old, ...rest } = await readManifest(REGRESSION_VAULT)
+  const withHolder = { ...rest, keyHolder: { mode: 'committee' as const, epoch: 1, keyHash: hex32() } }
+  committeeVault = { ...withHolder, vaultId: vaultIdOf(withHolder) }
+})
+
+const chain = (): ChainFacts => ({
+  number: 0,
+  timestamp: 0n,
+  escrow: () => ({
+    status: 'open',
+    buyer: addressOfPrivateKey(buyerKey),
+    vaultId: committeeVault.vaultId as Hex32,
+    amount: 10n,
+    expiresAt: 10n ** 12n,
+    minQuality: 0,
+  }),
+  vault: () => ({ owner: addressOfPrivateKey(ownerKey).toLowerCase() as Hex32, active: true, price: 1n }),
+})
+
+function context(ledger: Ledger, height: number): RuleContext {
+  return {
+    height,
+    validators,
+    ledger,
+    domain,
+    manifest: (id) => (id === committeeVault.vaultId ? committeeVault : undefined),
+    chain: chain(),
+    escrowTerms: DEFAULT_ESCROW_TERMS,
+    limits: DEFAULT_LIMITS,
+  }
+}
+
+const frame = (ledger: Ledger) => ({
+  height: ledger.height + 1,
+  epoch: 1,
+  parentHash: ledger.headHash,
+  chainBlock: 0,
+})
+
+function step(ledger: Ledger, pool: AttestationPool, pending: SignedJobRequest[] = []): Block {
+  const block = buildBlock(
+    context(ledger, ledger.height + 1),
+    frame(ledger),
+    validators.validators[0]!.address,
+    {
+      pending,
+      attestations: pool,
+      releases: [],
+    },
+  )
+  expect(validateBlock(context(ledger, ledger.height + 1), frame(ledger), block)).toEqual({ ok: true })
+  ledger.apply(block, blockHash(block))
+  return block
+}
+
+/** A committee-vault job admitted and certified in two blocks. */
+function certifiedJob(): { ledger: Ledger; jobId: Hex32; resultHash: Hex32 } {
+  const ledger = new Ledger(ZERO_HASH)
+  const pool = new AttestationPool()
+  const signed = signJobRequest(domain, buyerKey, {
+    version: 1,
+    vaultId: committeeVault.vaultId as Hex32,
+    algorithm: { specHash: specHash(REGRESSION_SPEC), spec: REGRESSION_SPEC as never },
+    buyer: addressOfPrivateKey(buyerKey),
+    maxPrice: '10',
+    deadline: 100,
+    nonce: hex32(),
+    sealingPublicKey: `0x02${'ab'.repeat(32)}`,
+  })
+  step(ledger, pool, [signed])
+  const jobId = jobIdOf(signed.request)
+  const resultHash = hex32()
+  const execEnvHash = hex32()
+  for (const key of validatorKeys.slice(0, 3))
+    pool.add(signResultAttestation(domain, key, { jobId, resultHash, execEnvHash }))
+  const b2 = step(ledger, pool)
+  expect(b2.certified).toHaveLength(1)
+  return { ledger, jobId, resultHash }
+}
+
+describe('a committee vault is not released by its owner', () => {
+  it("refuses the owner's own release and score (the owner holds no key and must not grade its own data)", () => {
+    const { ledger, jobId, resultHash } = certifiedJob()
+    const release = signRelease(domain, ownerKey, {
+      jobId,
+      resultHash,
+      qualityScore: 1_000_000,
+      components: {
+        sampleSize: 1_000_000,
+        completeness: 1_000_000,
+        plausibility: 1_000_000,
+        fitness: 1_000_000,
+      },
+      sealedHash: hex32(),
+    })
+    const base = buildBlock(
+      context(ledger, ledger.height + 1),
+      frame(ledger),
+      validators.validators[0]!.address,
+      {
+        pending: [],
+        attestations: new AttestationPool(),
+        releases: [release],
+      },
+    )
+    expect(base.released).toEqual([])
+    const forced = { ...base, released: [release] }
+    expect(validateBlock(context(ledger, ledger.height + 1), frame(ledger), forced)).toMatchObject({
+      ok: false,
+      code: 'COMMITTEE_VAULT',
+    })
+  })
+})

@@ -1,0 +1,366 @@
+import { randomBytes } from 'node:crypto'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { ValidatorSet } from '../consensus/index.ts'
+import { AttestationPool } from '../node/jobs/attestation-pool.ts'
+import { buildBlock, type ScoredCandidate, validateBlock } from '../node/jobs/block.ts'
+import { type ChainFacts, DEFAULT_ESCROW_TERMS } from '../node/jobs/chain-facts.ts'
+import { Ledger } from '../node/jobs/ledger.ts'
+import type { RuleContext } from '../node/jobs/rules.ts'
+import { fixedScore } from '../node/jobs/scored-rules.ts'
+import { generateSealingKey } from '../node/sdk/index.ts'
+import { combineBuyerShares, openBuyerShares } from '../node/sdk/threshold-result.ts'
+import { memberRelease, releaseKey, setsContaining } from '../node/threshold/release-shares.ts'
+import {
+  addressOfPrivateKey,
+  type Block,
+  blockHash,
+  type Eip712Domain,
+  generatePrivateKey,
+  type Hex32,
+  jobIdOf,
+  outcomeLeaves,
+  resultLeaf,
+  type ScoreShare,
+  signJobRequest,
+  signResultAttestation,
+  signScoreShare,
+  specHash,
+  type ThresholdRelease,
+  thresholdReleaseCodec,
+  toHex,
+  ZERO_HASH,
+} from '../protocol/index.ts'
+import { rotateAndSumSteps } from '../sandbox/he/profiles.ts'
+import {
+  type Circuit,
+  compile,
+  DEFAULT_LIMITS,
+  DEFAULT_SMUDGING_BITS,
+  encodePoly,
+  evaluateCircuit,
+  finish,
+  heContext,
+  loadEvaluationKeys,
+  parseSpec,
+  plaintextOutputs,
+  readCiphertext,
+  scoreFromStats,
+  scoreStats,
+  type VaultManifest,
+} from '../sandbox/index.ts'
+import { OPEN_POLICY } from '../sandbox/testing/fixtures.ts'
+import { REGRESSION_SCHEMA, REGRESSION_SPEC } from '../sandbox/testing/regression.ts'
+import {
+  committeeEvaluationKeys,
+  decryptWith,
+  type TestCommittee,
+  testCommittee,
+} from '../sandbox/testing/threshold-committee.ts'
+import { THRESHOLD_CSV, THRESHOLD_ROWS, thresholdVault } from '../sandbox/testing/threshold-vault.ts'
+
+/**
+ * A threshold release on real SEAL: a 4-member committee's vault, the job evaluated with the
+ * committee's keys, members 1, 2 and 4 release (member 3 is gone), the block carries their signed
+ * score shares and every validator recombines them into the score; the buyer opens its sealed
+ * shares and gets the outputs. Then the block section's attacks: a forged share, a non-member,
+ * a member twice, fewer than t, a score the shares do not give.
+ */
+const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
+const validatorKeys = Array.from({ length: 4 }, generatePrivateKey)
+const members = validatorKeys.map((k) => addressOfPrivateKey(k).toLowerCase() as Hex32)
+const validators = new ValidatorSet(validatorKeys.map((k) => ({ address: addressOfPrivateKey(k), power: 1 })))
+const buyerKey = generatePrivateKey()
+const sealing = generateSealingKey()
+const hex32 = () => `0x${randomBytes(32).toString('hex')}` as Hex32
+const keyHash = hex32()
+
+const rows = THRESHOLD_ROWS
+const csv = THRESHOLD_CSV
+const SPEC_INPUT = {
+  ...REGRESSION_SPEC,
+  expect: { minRecords: 200, maxMissingRate: 0.1, minR2: 0.999, ranges: { mean_x: [40, 60] } },
+}
+const spec = parseSpec(SPEC_INPUT)
+
+let tc: TestCommittee
+let manifest: VaultManifest
+let circuit: Circuit
+let cts: Uint8Array[]
+let oracle: number[]
+let primes: readonly bigint[]
+
+beforeAll(async () => {
+  const ctx = await heContext('ckks-8192')
+  tc = testCommittee(ctx, 4, 'release')
+  const evk = committeeEvaluationKeys(tc, rotateAndSumSteps(ctx.profile.slotCount))
+  const vault = await thresholdVault(tc, csv, REGRESSION_SCHEMA, OPEN_POLICY, evk, {
+    mode: 'committee',
+    epoch: 1,
+    keyHash,
+  })
+  manifest = vault.manifest
+  circuit = compile(spec, manifest)
+  const keys = loadEvaluationKeys(
+    ctx,
+    {
+      relinKeys: vault.blobs.get(manifest.keys.relinKeys)!,
+      galoisKeys: vault.blobs.get(manifest.keys.galoisKeys)!,
+    },
+    manifest.keys,
+  )
+  const sk = tc.collectiveSecretKey()
+  try {
+    cts = evaluateCircuit(ctx, keys, {
+      circuit,
+      columns: new Map(manifest.columns.map((c) => [c.name, c.chunks])),
+      chunkCount: manifest.chunkCount,
+      readBlob: (id) => vault.blobs.get(id as Hex32)!,
+    })
+    // The oracle: the collective secret no party holds. Every slot holds the statistic's total.
+    oracle = cts.map((ct) => {
+      const slots = decryptWith(ctx, sk, ct)
+      return slots.reduce((a, b) => a + b, 0) / slots.length
+    })
+  } finally {
+    keys.delete()
+    sk.delete()
+  }
+  primes = tc.basis.primes
+}, 180_000)
+
+const chain = (): ChainFacts => ({
+  number: 0,
+  timestamp: 0n,
+  escrow: () => ({
+    status: 'open',
+    buyer: addressOfPrivateKey(buyerKey),
+    vaultId: manifest.vaultId as Hex32,
+    amount: 10n,
+    expiresAt: 10n ** 12n,
+    minQuality: 0,
+  }),
+  vault: () => ({ owner: `0x${'33'.repeat(20)}`, active: true, price: 1n }),
+})
+
+function context(ledger: Ledger): RuleContext {
+  return {
+    height: ledger.height + 1,
+    validators,
+    ledger,
+    domain,
+    manifest: (id) => (id === manifest.vaultId ? manifest : undefined),
+    chain: chain(),
+    escrowTerms: DEFAULT_ESCROW_TERMS,
+    limits: DEFAULT_LIMITS,
+    committee: (h) => (h === keyHash ? { members, threshold: 3 } : undefined),
+    primes: (profile) => (profile === manifest.profile ? primes : undefined),
+  }
+}
+
+const frame = (ledger: Ledger) => ({
+  height: ledger.height + 1,
+  epoch: 1,
+  parentHash: ledger.headHash,
+  chainBlock: 0,
+})
+const proposer = () => validators.validators[0]!.address
+
+function propose(ledger: Ledger, sources: Partial<Parameters<typeof buildBlock>[3]> = {}): Block {
+  return buildBlock(context(ledger), frame(ledger), proposer(), {
+    pending: [],
+    attestations: new AttestationPool(),
+    releases: [],
+    ...sources,
+  })
+}
+
+function apply(ledger: Ledger, block: Block): void {
+  expect(validateBlock(context(ledger), frame(ledger), block)).toEqual({ ok: true })
+  ledger.apply(block, blockHash(block))
+}
+
+let jobRequest: ReturnType<typeof signJobRequest> | undefined
+const resultHash = hex32()
+const execEnvHash = hex32()
+
+/** The job admitted and certified, on a fresh ledger each call: the state a release is judged against. */
+function certified(): { ledger: Ledger; jobId: Hex32; resultHash: Hex32 } {
+  const ledger = new Ledger(ZERO_HASH)
+  jobRequest ??= signJobRequest(domain, buyerKey, {
+    version: 1,
+    vaultId: manifest.vaultId as Hex32,
+    algorithm: { specHash: specHash(SPEC_INPUT), spec: SPEC_INPUT as never },
+    buyer: addressOfPrivateKey(buyerKey),
+    maxPrice: '10',
+    deadline: 100,
+    nonce: hex32(),
+    sealingPublicKey: sealing.publicKey,
+  })
+  apply(ledger, propose(ledger, { pending: [jobRequest] }))
+  const jobId = jobIdOf(jobRequest.request)
+  const pool = new AttestationPool()
+  for (const key of validatorKeys)
+    pool.add(signResultAttestation(domain, key, { jobId, resultHash, execEnvHash }))
+  const block = propose(ledger, { attestations: pool })
+  expect(block.certified).toHaveLength(1)
+  apply(ledger, block)
+  return { ledger, jobId, resultHash }
+}
+
+function release(member: number, jobId: Hex32, resultHash: Hex32): ThresholdRelease {
+  // The key as a node holds it: its Shamir share, encoded as the keyring stores it.
+  const key = releaseKey(
+    tc.basis,
+    { keyHash, member, share: toHex(encodePoly(tc.keys[member - 1]!.share)) },
+    4,
+    validatorKeys[member - 1]!,
+  )
+  return memberRelease({
+    domain,
+    validatorKey: validatorKeys[member - 1]!,
+    validator: members[member - 1]! as never,
+    basis: tc.basis,
+    key,
+    keyHash,
+    jobId,
+    resultHash,
+    stats: cts,
+    scoreIndices: scoreStats(circuit, manifest, spec.expect),
+    buyerKey: sealing.publicKey,
+  })
+}
+
+describe('threshold release of a committee vault job (n = 4, t = 3, member 3 offline)', () => {
+  let job: ReturnType<typeof certified>
+  let releases: ThresholdRelease[]
+  let candidate: ScoredCandidate
+
+  beforeAll(() => {
+    job = certified()
+    releases = [1, 2, 4].map((m) => release(m, job.jobId, job.resultHash))
+    candidate = {
+      jobId: job.jobId,
+      resultHash: job.resultHash,
+      participants: [1, 2, 4],
+      shares: releases.map((r) => r.share),
+    }
+  }, 120_000)
+
+  it('compiles unpacked, and each member shares for the 3 sets of 3 that contain it', () => {
+    expect(circuit.packs.every((p) => p.classes === 1)).toBe(true)
+    expect(cts).toHaveLength(circuit.stats.length)
+    expect(setsContaining(4, 3, 3)).toEqual([
+      [1, 2, 3],
+      [1, 3, 4],
+      [2, 3, 4],
+    ])
+    expect(releases[0]!.share.sets.map((s) => s.participants)).toEqual(setsContaining(4, 3, 1))
+    // The score reads fewer statistics than the buyer's outputs use.
+    expect(releases[0]!.share.constants.length).toBeLessThan(circuit.stats.length)
+  })
+
+  it('the proposer puts the score in the block; every validator recombines it; the leaf carries it', () => {
+    const { ledger } = job
+    const block = propose(ledger, { scored: [candidate] })
+    expect(block.scored).toHaveLength(1)
+    const scored = block.scored![0]!
+    const truth = fixedScore(
+      scoreFromStats(
+        manifest,
+        circuit,
+        spec.expect,
+        scoreStats(circuit, manifest, spec.expect),
+        scoreStats(circuit, manifest, spec.expect).map((i) => oracle[i]!),
+      ),
+    )
+    // Within smudging of the score from the oracle's exact statistics (fixed point: 1e6 = 1).
+    expect(Math.abs(scored.qualityScore - truth.qualityScore)).toBeLessThanOrEqual(1000)
+    expect(scored.components.sampleSize).toBe(truth.components.sampleSize)
+    expect(scored.components.completeness).toBe(truth.components.completeness)
+    console.log('threshold score', scored.qualityScore, scored.components, 'oracle', truth.qualityScore)
+    // A second validator with its own ledger judges the same block alike.
+    apply(ledger, block)
+    expect(ledger.job(job.jobId)?.released?.qualityScore).toBe(scored.qualityScore)
+    expect(outcomeLeaves(block)).toContain(resultLeaf(job.jobId, job.resultHash, scored.qualityScore))
+  })
+
+  it('the buyer opens its sealed shares and gets every statistic within the stated error, and the outputs', () => {
+    const opened = openBuyerShares(releases, sealing.privateKey, job)
+    const { participants, stats } = combineBuyerShares(primes, opened, 3)
+    expect(participants).toEqual([1, 2, 4])
+    // 7.5 sigma of t uniform smudging terms in one coefficient, over the ciphertext's scale
+    stats.forEach((v, i) => {
+      const { scale } = readCiphertext(tc.basis, cts[i]!)
+      const bound = (7.5 * 2 ** DEFAULT_SMUDGING_BITS * Math.sqrt(3 / 3)) / scale
+      expect(Math.abs(v - oracle[i]!), `stat ${i}`).toBeLessThan(bound)
+    })
+    const finished = finish(circuit, stats, OPEN_POLICY.minAggregation)
+    const truth = plaintextOutputs(rows, REGRESSION_SCHEMA, spec)
+    const mean = finished.outputs.mean_x!
+    expect('value' in mean && Math.abs(mean.value - (truth.mean_x as number))).toBeLessThan(1e-3)
+    // Another key opens nothing.
+    expect(() => openBuyerShares(releases, generateSealingKey().privateKey, job)).toThrow(/do not open/)
+  })
+
+  it('a member recomputing its release (after a restart) gets the same bytes: no fresh noise for one opening', () => {
+    const again = release(1, job.jobId, job.resultHash)
+    expect(thresholdReleaseCodec.encode(again)).toEqual(thresholdReleaseCodec.encode(releases[0]!))
+  })
+
+  describe('the block section refuses', () => {
+    const zero = fixedScore({
+      score: 0,
+      components: { sampleSize: 0, completeness: 0, plausibility: 0, fitness: 0 },
+      details: [],
+    })
+    const verdict = (shares: ScoreShare[], participants = [1, 2, 4], score = zero) => {
+      const { ledger } = certified()
+      const block = propose(ledger)
+      const entry = { jobId: job.jobId, resultHash: job.resultHash, participants, ...score, shares }
+      return validateBlock(context(ledger), frame(ledger), { ...block, scored: [entry] })
+    }
+    const honest = () => releases.map((r) => r.share)
+    const resign = (member: number, share: ScoreShare, key = validatorKeys[member - 1]!): ScoreShare => {
+      const { signature: _s, ...unsigned } = share
+      return signScoreShare(domain, key, unsigned)
+    }
+
+    it('a forged share: statistics changed after the member signed', () => {
+      const [a, b, c] = honest()
+      const forged = { ...a!, sets: a!.sets.map((s) => ({ ...s, stats: s.stats.map(() => ['1']) })) }
+      expect(verdict([forged, b!, c!])).toMatchObject({ ok: false, code: 'BAD_SIGNATURE' })
+    })
+
+    it("a share from a non-member, under its own address or a member's", () => {
+      const [a, b] = honest()
+      const outsider = generatePrivateKey()
+      const asItself = resign(3, { ...a!, member: 3, validator: addressOfPrivateKey(outsider) }, outsider)
+      expect(verdict([a!, b!, asItself], [1, 2, 3])).toMatchObject({ ok: false, code: 'NOT_A_MEMBER' })
+      const asMember = resign(3, { ...a!, member: 3, validator: members[2]! as never }, outsider)
+      expect(verdict([a!, b!, asMember], [1, 2, 3])).toMatchObject({ ok: false, code: 'BAD_SIGNATURE' })
+    })
+
+    it('a member counted twice', () => {
+      const [a, b] = honest()
+      expect(verdict([a!, a!, b!])).toMatchObject({ ok: false, code: 'DUPLICATE_MEMBER' })
+    })
+
+    it('fewer than t shares, and more', () => {
+      const [a, b, c] = honest()
+      expect(verdict([a!, b!], [1, 2])).toMatchObject({ ok: false, code: 'WRONG_SHARE_COUNT' })
+      expect(verdict([a!, b!], [1, 2, 4])).toMatchObject({ ok: false, code: 'WRONG_SHARE_COUNT' })
+      const d = release(3, job.jobId, job.resultHash).share
+      expect(verdict([a!, b!, d, c!], [1, 2, 3, 4])).toMatchObject({ ok: false, code: 'WRONG_SHARE_COUNT' })
+    })
+
+    it("a member's share of another job, re-signed", () => {
+      const [a, b, c] = honest()
+      const elsewhere = resign(1, { ...a!, jobId: hex32() })
+      expect(verdict([elsewhere, b!, c!])).toMatchObject({ ok: false, code: 'SHARE_ELSEWHERE' })
+    })
+
+    it('a score the shares do not combine to', () => {
+      expect(verdict(honest())).toMatchObject({ ok: false, code: 'SCORE_MISMATCH' })
+    })
+  })
+})
