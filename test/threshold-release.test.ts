@@ -7,6 +7,7 @@ import { type ChainFacts, DEFAULT_ESCROW_TERMS } from '../node/jobs/chain-facts.
 import { Ledger } from '../node/jobs/ledger.ts'
 import type { RuleContext } from '../node/jobs/rules.ts'
 import { fixedScore } from '../node/jobs/scored-rules.ts'
+import { paidChain } from '../node/jobs/testing/paid-chain.ts'
 import { generateSealingKey } from '../node/sdk/index.ts'
 import { combineBuyerShares, openBuyerShares } from '../node/sdk/threshold-result.ts'
 import { memberRelease, releaseKey, setsContaining } from '../node/threshold/release-shares.ts'
@@ -128,19 +129,8 @@ beforeAll(async () => {
   primes = tc.basis.primes
 }, 180_000)
 
-const chain = (): ChainFacts => ({
-  number: 0,
-  timestamp: 0n,
-  escrow: () => ({
-    status: 'open',
-    buyer: addressOfPrivateKey(buyerKey),
-    vaultId: manifest.vaultId as Hex32,
-    amount: 10n,
-    expiresAt: 10n ** 12n,
-    minQuality: 0,
-  }),
-  vault: () => ({ owner: `0x${'33'.repeat(20)}`, active: true, price: 1n }),
-})
+const chain = (): ChainFacts =>
+  paidChain({ buyer: addressOfPrivateKey(buyerKey), vaultId: manifest.vaultId as Hex32 })
 
 function context(ledger: Ledger): RuleContext {
   return {

@@ -24,6 +24,7 @@ import { jobPrivacy, vaultBudget } from './budget.ts'
 import { type ChainFacts, DEFAULT_ESCROW_TERMS } from './chain-facts.ts'
 import { Ledger } from './ledger.ts'
 import { checkAdmission, type RuleContext } from './rules.ts'
+import { paidChain as openEscrows } from './testing/paid-chain.ts'
 
 const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
 const validatorKeys = Array.from({ length: 4 }, generatePrivateKey)
@@ -51,20 +52,8 @@ function request(spec: unknown, deadline = 10): JobRequest {
 
 const meanSpec = { version: 1, outputs: { m: { op: 'mean', of: 'x' } } }
 
-/** A chain on which every job has an open escrow from the buyer for the vault, and the vault is active. */
-const paidChain = (): ChainFacts => ({
-  number: 0,
-  timestamp: 0n,
-  escrow: () => ({
-    status: 'open',
-    buyer: addressOfPrivateKey(buyerKey),
-    vaultId: manifest.vaultId as Hex32,
-    amount: 10n,
-    expiresAt: 10n ** 12n,
-    minQuality: 0,
-  }),
-  vault: () => ({ owner: `0x${'33'.repeat(20)}`, active: true, price: 1n }),
-})
+const paidChain = (): ChainFacts =>
+  openEscrows({ buyer: addressOfPrivateKey(buyerKey), vaultId: manifest.vaultId as Hex32 })
 
 function context(ledger: Ledger, height: number): RuleContext {
   return {

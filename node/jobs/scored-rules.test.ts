@@ -23,6 +23,7 @@ import { buildBlock, validateBlock } from './block.ts'
 import { type ChainFacts, DEFAULT_ESCROW_TERMS } from './chain-facts.ts'
 import { Ledger } from './ledger.ts'
 import type { RuleContext } from './rules.ts'
+import { paidChain } from './testing/paid-chain.ts'
 
 /**
  * Threshold releases in blocks: a committee vault's job is released by t members' signed score
@@ -42,19 +43,12 @@ beforeAll(async () => {
   committeeVault = { ...withHolder, vaultId: vaultIdOf(withHolder) }
 })
 
-const chain = (): ChainFacts => ({
-  number: 0,
-  timestamp: 0n,
-  escrow: () => ({
-    status: 'open',
+const chain = (): ChainFacts =>
+  paidChain({
     buyer: addressOfPrivateKey(buyerKey),
     vaultId: committeeVault.vaultId as Hex32,
-    amount: 10n,
-    expiresAt: 10n ** 12n,
-    minQuality: 0,
-  }),
-  vault: () => ({ owner: addressOfPrivateKey(ownerKey).toLowerCase() as Hex32, active: true, price: 1n }),
-})
+    owner: addressOfPrivateKey(ownerKey).toLowerCase() as Hex32,
+  })
 
 function context(ledger: Ledger, height: number): RuleContext {
   return {
