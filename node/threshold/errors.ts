@@ -10,6 +10,10 @@ export type ThresholdNodeErrorCode =
   | 'BLOB_UNAVAILABLE'
   /** an instance cannot go on (too few qualified dealers, a deadline missed): the next round starts */
   | 'DKG_FAILED'
+  /** a reshare names a committee key this node does not have */
+  | 'KEY_UNKNOWN'
+  /** a reshare instance cannot go on (a dealer convicted or silent): the next round drops it */
+  | 'RESHARE_FAILED'
 
 /** A committee-key or threshold-release failure inside the daemon. */
 export class ThresholdNodeError extends CodedError<ThresholdNodeErrorCode> {}
