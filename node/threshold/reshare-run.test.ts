@@ -10,6 +10,7 @@ import {
   type Eip712Domain,
   generatePrivateKey,
   type Hex32,
+  signCommitteeKey,
 } from '../../protocol/index.ts'
 import {
   galoisElement,
@@ -112,7 +113,12 @@ afterAll(async () => {
 })
 
 /** Every validator's run of one reshare round of the epoch-1 key to the epoch-2 set. */
-async function reshareRound(round: number, dealers: number[], corrupt?: { dealer: number; to: number }) {
+async function reshareRound(
+  round: number,
+  dealers: number[],
+  corrupt?: { dealer: number; to: number },
+  openOnly = false,
+) {
   const runs: ReshareRun[] = []
   for (let k = 0; k < 5; k++) {
     runs.push(
@@ -139,6 +145,7 @@ async function reshareRound(round: number, dealers: number[], corrupt?: { dealer
     )
   }
   const newcomers = runs.filter((r) => r.newIndex !== undefined)
+  if (openOnly) return runs
   await pumpRuns(
     () => runs,
     () =>
@@ -186,6 +193,19 @@ describe('proactive resharing of a committee key at an epoch change (4 validator
         signatures.map((s) => s.signer as Address),
       ),
     ).toBe(true)
+    // attack: a signature "by" a new member (validator 2), made with another key, must not count toward the quorum
+    const watcher = (await reshareRound(1, [1, 3, 4], undefined, true))[4]!
+    const forger = generatePrivateKey()
+    watcher.receive({
+      kind: 'CollectiveKeySignature',
+      body: {
+        ...signatures[0]!,
+        signer: addresses[1]!,
+        signature: signCommitteeKey(anchorDomain, forger, { epoch: 2, setHash: newSet.setHash, keyHash }),
+      },
+    })
+    // validator 5 reopened its round: it holds its own signature from its journal, and only that
+    expect([...watcher.signatures.keys()]).toEqual([addresses[4]!.toLowerCase()])
     // ... registration of keyHash for epoch 2 happens here on chain; then every node hands over
     for (const r of runs) await r.handOver()
 
