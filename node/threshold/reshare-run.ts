@@ -18,6 +18,8 @@ import {
   sealDealing,
   signCommitteeKey,
   toHex,
+  verifyCommitteeKeySignature,
+  verifyDkgMessage,
 } from '../../protocol/index.ts'
 import {
   bftCommittee,
@@ -230,19 +232,12 @@ export class ReshareRun {
 
   #index(body: DkgGossipBody): void {
     const id = dkgBodyId(body)
-    if (this.#received.has(id)) return
+    if (this.#received.has(id) || !this.#authentic(body)) return
+    this.#received.set(id, body)
     if (body.kind === 'CollectiveKeySignature') {
-      const b = body.body
-      if (
-        b.keyHash === this.#init.key.keyHash &&
-        this.#init.newMembers.some((m) => m.toLowerCase() === b.signer.toLowerCase())
-      )
-        this.#signatures.set(b.signer.toLowerCase() as Address, b)
-      this.#received.set(id, body)
+      this.#signatures.set(body.body.signer.toLowerCase() as Address, body.body)
       return
     }
-    if (body.body.instance.instanceId !== this.instance.instanceId) return
-    this.#received.set(id, body)
     switch (body.kind) {
       case 'DkgCommitments':
         if (this.#commitments.has(body.body.dealer)) {
@@ -260,6 +255,38 @@ export class ReshareRun {
       case 'DkgRoundShare':
         return
     }
+  }
+
+  /**
+   * Signed by the participant it names, for this instance (a signature on the key: by a new member,
+   * for the new epoch and set). The run checks this itself: the topic's validator knows the epoch's
+   * DKG set, not the union of two sets a reshare runs in.
+   */
+  #authentic(body: DkgGossipBody): boolean {
+    const signer = body.body.signer.toLowerCase() as Address
+    if (body.kind === 'CollectiveKeySignature') {
+      const b = body.body
+      return (
+        b.keyHash === this.#init.key.keyHash &&
+        this.#init.newMembers.some((m) => m.toLowerCase() === signer) &&
+        verifyCommitteeKeySignature(
+          this.#init.anchorDomain,
+          { epoch: this.instance.epoch, setHash: this.instance.setHash, keyHash: b.keyHash as Hex32 },
+          b.signature,
+          signer,
+        )
+      )
+    }
+    if (body.body.instance.instanceId !== this.instance.instanceId) return false
+    const claimed =
+      body.kind === 'DkgComplaint'
+        ? body.body.complainant
+        : body.kind === 'DkgRoundShare'
+          ? body.body.member
+          : body.body.dealer
+    return (
+      this.participants[claimed - 1] === signer && verifyDkgMessage(this.#init.domain, body.kind, body.body)
+    )
   }
 
   async #advance(): Promise<void> {
