@@ -6,10 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type Address,
   addressOfPrivateKey,
+  DKG_BODY_CODECS,
+  type DkgGossipBody,
   dkgInstance,
   type Eip712Domain,
   generatePrivateKey,
   type Hex32,
+  type MessageCodec,
   signCommitteeKey,
 } from '../../protocol/index.ts'
 import {
@@ -48,6 +51,7 @@ const newSet = epochCommittee(
   2,
   [0, 1, 2, 4].map((k) => ({ address: addresses[k]!, stake })),
 )
+const encode = (b: DkgGossipBody) => (DKG_BODY_CODECS[b.kind] as MessageCodec<unknown>).encode(b.body)
 const log = pino({ level: process.env.TCF_TEST_LOG ?? 'silent' })
 
 let ctx: HeContext
@@ -117,35 +121,47 @@ async function reshareRound(
   round: number,
   dealers: number[],
   corrupt?: { dealer: number; to: number },
-  openOnly = false,
+  how: 'run' | 'open' | 'restart-validator-1' = 'run',
 ) {
+  const open = (k: number) =>
+    ReshareRun.open({
+      basis,
+      domain,
+      anchorDomain,
+      validatorKey: keys[k]!,
+      seed: seeds[k]!,
+      key: record,
+      instance: dkgInstance(2, newSet.setHash, RESHARE_ROUND_BASE + round),
+      dealers,
+      newMembers: newSet.members,
+      self: addresses[k]!,
+      journal: dkgJournalStore(stores[k]!),
+      blobs: storeBlobs(stores[k]!, () => stores),
+      keyring: createKeyring(stores[k]!),
+      publish: async () => {},
+      timing: { dealMs: 120_000, complaintWindowMs: 300 },
+      now: Date.now,
+      corruptShareTo: corrupt?.dealer === k + 1 ? corrupt.to : undefined,
+      log: log.child({ validator: k + 1 }),
+    })
   const runs: ReshareRun[] = []
-  for (let k = 0; k < 5; k++) {
-    runs.push(
-      await ReshareRun.open({
-        basis,
-        domain,
-        anchorDomain,
-        validatorKey: keys[k]!,
-        seed: seeds[k]!,
-        key: record,
-        instance: dkgInstance(2, newSet.setHash, RESHARE_ROUND_BASE + round),
-        dealers,
-        newMembers: newSet.members,
-        self: addresses[k]!,
-        journal: dkgJournalStore(stores[k]!),
-        blobs: storeBlobs(stores[k]!, () => stores),
-        keyring: createKeyring(stores[k]!),
-        publish: async () => {},
-        timing: { dealMs: 120_000, complaintWindowMs: 300 },
-        now: Date.now,
-        corruptShareTo: corrupt?.dealer === k + 1 ? corrupt.to : undefined,
-        log: log.child({ validator: k + 1 }),
-      }),
-    )
-  }
+  for (let k = 0; k < 5; k++) runs.push(await open(k))
   const newcomers = runs.filter((r) => r.newIndex !== undefined)
-  if (openOnly) return runs
+  if (how === 'open') return runs
+  if (how === 'restart-validator-1') {
+    // validator 1 dealt, then restarts: it re-sends what it stored, byte for byte, and carries on
+    await pumpRuns(
+      () => runs,
+      () => runs[0]!.sent.some((b) => b.kind === 'DkgDealing'),
+    )
+    const before = runs[0]!.sent.map(encode)
+    runs[0] = await open(0)
+    const after = runs[0].sent.map(encode)
+    expect(after.length).toBe(before.length)
+    after.forEach((bytes, i) => {
+      expect(Buffer.from(bytes).equals(before[i]!)).toBe(true)
+    })
+  }
   await pumpRuns(
     () => runs,
     () =>
@@ -165,7 +181,7 @@ async function sharesOf(validators: number[]): Promise<Map<number, HeldShare>> {
 }
 
 describe('proactive resharing of a committee key at an epoch change (4 validators, one replaced)', () => {
-  it('a dealer whose reshare does not open its commitment is named, the round fails, and the next round without it completes; then t new members open an old vault and old shares are gone', async () => {
+  it('a dealer whose reshare does not open its commitment is named, the round fails, and the next round without it completes (a dealer restarting re-sends identical bytes); then t new members open an old vault and old shares are gone', async () => {
     const oldShares = await sharesOf([1, 2, 3, 4])
     expect(oldShares.size).toBe(4)
 
@@ -184,7 +200,7 @@ describe('proactive resharing of a committee key at an epoch change (4 validator
 
     // round 1 leaves the convicted dealer out: three old members (t = 3) deal
     const started = Date.now()
-    const runs = await reshareRound(1, [1, 3, 4])
+    const runs = await reshareRound(1, [1, 3, 4], undefined, 'restart-validator-1')
     const dealt = runs[0]!.sent.flatMap((b) =>
       b.kind === 'DkgDealing' ? [b.body.sealed.ciphertext.size] : [],
     )
@@ -201,7 +217,7 @@ describe('proactive resharing of a committee key at an epoch change (4 validator
       ),
     ).toBe(true)
     // attack: a signature "by" a new member (validator 2), made with another key, must not count toward the quorum
-    const watcher = (await reshareRound(1, [1, 3, 4], undefined, true))[4]!
+    const watcher = (await reshareRound(1, [1, 3, 4], undefined, 'open'))[4]!
     const forger = generatePrivateKey()
     watcher.receive({
       kind: 'CollectiveKeySignature',
