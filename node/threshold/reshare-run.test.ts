@@ -120,7 +120,7 @@ afterAll(async () => {
 async function reshareRound(
   round: number,
   dealers: number[],
-  corrupt?: { dealer: number; to: number },
+  corrupt?: { dealer: number; to?: number },
   how: 'run' | 'open' | 'restart-validator-1' = 'run',
 ) {
   const open = (k: number) =>
@@ -142,6 +142,7 @@ async function reshareRound(
       timing: { dealMs: 120_000, complaintWindowMs: 300 },
       now: Date.now,
       corruptShareTo: corrupt?.dealer === k + 1 ? corrupt.to : undefined,
+      dealWrongValue: corrupt?.dealer === k + 1 && corrupt.to === undefined,
       log: log.child({ validator: k + 1 }),
     })
   const runs: ReshareRun[] = []
@@ -273,4 +274,29 @@ describe('proactive resharing of a committee key at an epoch change (4 validator
     console.log(`old 1,2 + new 4: max error ${mixedError.toExponential(2)}`)
     expect(mixedError).toBeGreaterThan(1e3)
   }, 600_000)
+
+  // Open finding, kept as a failing-today test: hash commitments cannot tie a dealt polynomial to the
+  // dealer's old share. The secure outcome (the round refuses hand-over) needs a known-answer opening
+  // by the new members before hand-over, which is not built; see docs/threshold.md.
+  it.fails('attack: an old dealer that deals a consistent sharing of a wrong value is caught before hand-over', async () => {
+    // After the hand-over above validators 1–3 hold epoch-2 shares at the same points 1–3, which
+    // reshare the same s when they deal as old members 1–3.
+    const runs = await reshareRound(7, [1, 2, 3], { dealer: 3 })
+    for (const r of runs) expect(r.failed).toBeUndefined()
+    // the attack today: every new member signed the same keyHash, and their new shares open nothing
+    const next = new Map<number, HeldShare>()
+    for (const v of [1, 2, 3, 5]) {
+      const share = (await createKeyring(stores[v - 1]!).getNextShare(keyHash, 2))!
+      next.set(share.member, share)
+    }
+    const error = maxAbsDiff(
+      thresholdOpen(ctx, basis, { n: 4, t: 3 }, next, ciphertext, [1, 2, 4]),
+      values,
+      values.length,
+    )
+    console.log(`wrong-value reshare, new 1,2,4: max error ${error.toExponential(2)}`)
+    expect(error).toBeGreaterThan(1e3)
+    // the secure assertion: hand-over must refuse a sharing that does not open the key (it does not today)
+    await expect(runs[0]!.handOver()).rejects.toThrow()
+  }, 300_000)
 })

@@ -82,6 +82,11 @@ export interface ReshareRunInit {
   readonly now: () => number
   /** Test-only misbehaviour: deal this new member (new-set index) a share that does not open its commitment. */
   readonly corruptShareTo?: number | undefined
+  /**
+   * Test-only misbehaviour: deal a consistent sharing of something other than λ_i·sh_i (the old
+   * share off by one), which no commitment can catch.
+   */
+  readonly dealWrongValue?: boolean | undefined
   readonly log: Logger
 }
 
@@ -351,7 +356,8 @@ export class ReshareRun {
       from: [...this.#init.dealers],
       to: this.#newCommittee,
     }
-    this.#dealing = reshareDeal(basis, { member, share }, inst)
+    const dealt = this.#init.dealWrongValue === true ? corruptedShare(basis, share) : share
+    this.#dealing = reshareDeal(basis, { member, share: dealt }, inst)
     return this.#dealing
   }
 
