@@ -381,7 +381,7 @@ export class DkgRun {
       this.#shareBad.add(dealer)
       this.#session.exclude(dealer)
       this.#convicted.add(dealer)
-      await this.#send([complaintAgainst(this.#init, dealing, commitments, share !== undefined)])
+      await this.#send([complaintAgainst(this.#init, dealing, commitments, share !== undefined, 'DKG')])
     }
   }
 

@@ -128,6 +128,8 @@ export function complaintAgainst(
   dealing: DkgDealing,
   commitments: DkgCommitments,
   decrypted: boolean,
+  /** the log line's prefix: operators (and the e2e) find a DKG's complaints by it */
+  what: 'DKG' | 'reshare',
 ): DkgGossipBody {
   const complaint = signDkgBody<DkgComplaint>(wire, 'DkgComplaint', {
     version: 1,
@@ -138,6 +140,9 @@ export function complaintAgainst(
     commitments,
     openings: [openingOf(dealing, wire.validatorKey)],
   })
-  wire.log.warn({ dealer: dealing.dealer, kind: complaint.kind }, 'dealt share does not hold; complaining')
+  wire.log.warn(
+    { dealer: dealing.dealer, kind: complaint.kind },
+    `${what}: dealt share does not hold; complaining`,
+  )
   return { kind: 'DkgComplaint', body: complaint }
 }

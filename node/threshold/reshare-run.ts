@@ -439,7 +439,7 @@ export class ReshareRun {
         continue
       }
       this.#convicted.add(dealer)
-      await this.#send([complaintAgainst(this.#init, dealing, commitments, share !== undefined)])
+      await this.#send([complaintAgainst(this.#init, dealing, commitments, share !== undefined, 'reshare')])
     }
   }
 
