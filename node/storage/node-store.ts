@@ -93,6 +93,8 @@ export interface NodeStore {
   putMeta(key: string, value: JsonValue): Promise<void>
   /** A meta value checked against the schema the caller expects (CORRUPT_RECORD if it does not fit). */
   getMeta<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined>
+  /** Removes a meta value (a retired secret share); a missing key is no error. */
+  delMeta(key: string): Promise<void>
 }
 
 /** A decided record as the blob it is served as: `id` is the sha256 of `bytes`. */
@@ -311,6 +313,9 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
       await write([{ type: 'put', sublevel: state().database.meta, key, value: JSON.stringify(value) }])
     },
     getMeta: (key, schema) => readJson(state().database.meta, key, schema, 'meta'),
+    async delMeta(key) {
+      await write([{ type: 'del', sublevel: state().database.meta, key }])
+    },
   }
 }
 

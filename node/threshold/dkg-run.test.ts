@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   type Address,
   addressOfPrivateKey,
-  blobIdOf,
   collectiveKeyHash,
   DKG_BODY_CODECS,
   type DkgGossipBody,
@@ -31,6 +30,7 @@ import { epochCommittee } from './committee-set.ts'
 import { dkgJournalStore } from './dkg-journal.ts'
 import { DkgRun } from './dkg-run.ts'
 import { createKeyring, type HeldShare } from './keyring.ts'
+import { pumpRuns, storeBlobs } from './testing/in-process.ts'
 import { thresholdOpen } from './testing/threshold-open.ts'
 
 /**
@@ -103,24 +103,7 @@ async function openRun(
     members: committee.members,
     self: committee.members[m.index - 1]! as Address,
     journal: dkgJournalStore(m.store),
-    blobs: {
-      get: (id) => m.store.blobs.get(id),
-      put: async (bytes) => {
-        const id = blobIdOf(bytes)
-        await m.store.blobs.put(id, bytes)
-        return id
-      },
-      fetch: async (id) => {
-        for (const s of [m.store, ...all.map((o) => o.store)]) {
-          const bytes = await s.blobs.get(id)
-          if (bytes !== undefined) {
-            await m.store.blobs.put(id, bytes)
-            return bytes
-          }
-        }
-        throw new Error(`blob ${id} nowhere`)
-      },
-    },
+    blobs: storeBlobs(m.store, () => all.map((o) => o.store)),
     keyring: createKeyring(m.store),
     publish: async (body) => {
       published.push(body)
@@ -159,15 +142,8 @@ async function committeeOf(
   return members
 }
 
-/** Gossip, in-process: every member hands everything it sent to the others, then all advance. */
-async function pump(members: Member[], until: () => boolean, maxRounds = 400): Promise<void> {
-  for (let r = 0; r < maxRounds && !until(); r++) {
-    for (const from of members)
-      for (const body of from.run.sent) for (const to of members) if (to !== from) to.run.receive(body)
-    for (const m of members) await m.run.advance()
-    if (r % 5 === 4) await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
+const pump = (members: Member[], until: () => boolean, maxRounds?: number) =>
+  pumpRuns(() => members.map((m) => m.run), until, maxRounds)
 
 async function heldShares(members: Member[], keyHash: Hex32): Promise<Map<number, HeldShare>> {
   const held = new Map<number, HeldShare>()

@@ -13,19 +13,14 @@ import {
   type DkgRoundShare,
   dkgBodyId,
   dkgCommitmentsCodec,
-  dkgMessageDigest,
   type Eip712Domain,
   fromHex,
   type Hex,
   type Hex32,
   type OpenedComplaint,
   openComplaint,
-  openingOf,
-  openOwnDealing,
-  recoverPublicKey,
   sealDealing,
   signCommitteeKey,
-  signDkgMessage,
   toHex,
 } from '../../protocol/index.ts'
 import {
@@ -51,6 +46,16 @@ import {
   verifyComplaint,
 } from '../../sandbox/index.ts'
 import type { DkgJournalStore, Journal } from './dkg-journal.ts'
+import {
+  commitmentsPublicKey,
+  complaintAgainst,
+  corruptedShare,
+  fetchIfServed,
+  openDealtShare,
+  persistThenPublish,
+  type SignedDkgKind,
+  signDkgBody,
+} from './dkg-wire.ts'
 import { ThresholdNodeError } from './errors.ts'
 import type { Keyring } from './keyring.ts'
 import { dealingRandomness, instanceMember } from './member-seed.ts'
@@ -291,30 +296,12 @@ export class DkgRun {
     }
   }
 
-  /**
-   * A blob a message names, or undefined while no peer serves it. A withheld blob must not stop the
-   * run: the step that needs it waits, and the deadlines (deal, keygen) still fall.
-   */
-  async #fetch(id: Hex32): Promise<Uint8Array | undefined> {
-    try {
-      return await this.#init.blobs.fetch(id)
-    } catch (err) {
-      this.#init.log.debug({ err, blobId: id }, 'DKG blob not available yet')
-      return undefined
-    }
+  #fetch(id: Hex32): Promise<Uint8Array | undefined> {
+    return fetchIfServed(this.#init, id)
   }
 
-  /** Persist, then publish: a body is in the journal before any peer can see it. */
   async #send(bodies: readonly DkgGossipBody[]): Promise<void> {
-    if (bodies.length === 0) return
-    this.#journal = { ...this.#journal, sent: [...this.#journal.sent, ...bodies] }
-    await this.#init.journal.save(this.#journal)
-    for (const body of bodies) {
-      this.#index(body)
-      await this.#init.publish(body).catch((err: unknown) => {
-        this.#init.log.debug({ err }, 'DKG publish failed; the re-send will carry it')
-      })
-    }
+    this.#journal = await persistThenPublish(this.#init, this.#journal, bodies, (b) => this.#index(b))
   }
 
   async #save(patch: Partial<Journal>): Promise<void> {
@@ -328,15 +315,10 @@ export class DkgRun {
   }
 
   #sign<T extends { signer: Address; signature: Hex }>(
-    kind: 'DkgCommitments' | 'DkgDealing' | 'DkgRoundShare' | 'DkgComplaint',
+    kind: SignedDkgKind,
     body: Omit<T, 'signer' | 'signature'>,
   ): T {
-    return signDkgMessage<T & { instance: DkgInstance }>(
-      this.#init.domain,
-      kind,
-      this.#init.validatorKey,
-      body as Omit<T & { instance: DkgInstance }, 'signer' | 'signature'>,
-    )
+    return signDkgBody<T>(this.#init, kind, body)
   }
 
   // ---- dealing ------------------------------------------------------------------------------
@@ -352,11 +334,8 @@ export class DkgRun {
     await this.#send([{ kind: 'DkgCommitments', body: commitments }])
   }
 
-  /** A recipient's public key, from the signature on its own commitments: its address is all the chain holds. */
   #publicKeyOf(member: number): Uint8Array | undefined {
-    const c = this.#commitments.get(member)
-    if (c === undefined) return undefined
-    return recoverPublicKey(dkgMessageDigest(this.#init.domain, 'DkgCommitments', c), c.signature)
+    return commitmentsPublicKey(this.#init.domain, this.#commitments.get(member))
   }
 
   async #sendDealings(): Promise<void> {
@@ -372,7 +351,7 @@ export class DkgRun {
       const publicKey = this.#publicKeyOf(recipient)
       if (publicKey === undefined) continue
       let share = this.#dealing.shares[recipient - 1]!
-      if (this.#init.corruptShareTo === recipient) share = corrupted(this.#init.basis, share)
+      if (this.#init.corruptShareTo === recipient) share = corruptedShare(this.#init.basis, share)
       const { dealing, ciphertext } = sealDealing(this.#init.domain, this.#init.validatorKey, {
         instance: this.instance,
         dealer: this.index,
@@ -392,19 +371,9 @@ export class DkgRun {
     for (const [dealer, dealing] of this.#dealingsToMe) {
       if (this.#shareOk.has(dealer) || this.#shareBad.has(dealer)) continue
       const commitments = this.#commitments.get(dealer)
-      if (commitments === undefined || dkgCommitmentsCodec.id(commitments) !== dealing.commitmentsId) continue
-      const ciphertext = await this.#fetch(dealing.sealed.ciphertext.blobId)
-      if (ciphertext === undefined) continue
-      const plain = openOwnDealing(dealing, ciphertext, this.#init.validatorKey)
-      let share: RnsPoly | undefined
-      try {
-        share =
-          plain === undefined
-            ? undefined
-            : decodePoly(this.#init.basis, plain, this.#init.basis.primes.length, `share of ${dealer}`)
-      } catch {
-        share = undefined
-      }
+      const opened = await openDealtShare(this.#init, dealing, commitments)
+      if (opened === undefined || commitments === undefined) continue
+      const { share } = opened
       if (share !== undefined && this.#session.onShare(dealer, share) === undefined) {
         this.#shareOk.add(dealer)
         continue
@@ -412,17 +381,7 @@ export class DkgRun {
       this.#shareBad.add(dealer)
       this.#session.exclude(dealer)
       this.#convicted.add(dealer)
-      const complaint = this.#sign<DkgComplaint>('DkgComplaint', {
-        version: 1,
-        instance: this.instance,
-        kind: share === undefined ? 'UNDECRYPTABLE' : 'MISMATCH',
-        complainant: this.index,
-        accused: dealer,
-        commitments,
-        openings: [openingOf(dealing, this.#init.validatorKey)],
-      })
-      this.#init.log.warn({ dealer, kind: complaint.kind }, 'DKG: dealt share does not hold; complaining')
-      await this.#send([{ kind: 'DkgComplaint', body: complaint }])
+      await this.#send([complaintAgainst(this.#init, dealing, commitments, share !== undefined, 'DKG')])
     }
   }
 
@@ -781,11 +740,4 @@ function slotOf(b: DkgGossipBody): string {
     case 'CollectiveKeySignature':
       return `signature/${b.body.signer.toLowerCase()}`
   }
-}
-
-/** A share off by one in one coefficient: it no longer opens the dealer's commitment. */
-function corrupted(basis: RnsBasis, share: RnsPoly): RnsPoly {
-  const limbs = share.limbs.map((l) => l.slice())
-  limbs[0]![0] = (limbs[0]![0]! + 1n) % basis.primes[0]!
-  return { limbs }
 }

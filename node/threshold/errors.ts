@@ -12,8 +12,10 @@ export type ThresholdNodeErrorCode =
   | 'DKG_FAILED'
   /** a member's threshold release does not verify against the certified job or its committee */
   | 'RELEASE_INVALID'
-  /** no committee key with that hash or epoch is held here */
+  /** no committee key with that hash or epoch is held here (a reshare names one this node lacks) */
   | 'KEY_UNKNOWN'
+  /** a reshare instance cannot go on (a dealer convicted or silent): the next round drops it */
+  | 'RESHARE_FAILED'
 
 /** A committee-key or threshold-release failure inside the daemon. */
 export class ThresholdNodeError extends CodedError<ThresholdNodeErrorCode> {}

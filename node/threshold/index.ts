@@ -17,6 +17,8 @@ export {
   createKeyring,
   type HeldShare,
   heldShareSchema,
+  type KeyHolders,
   type Keyring,
 } from './keyring.ts'
 export { dealingRandomness, instanceMember, loadOrCreateMemberSeed, MEMBER_SEED_FILE } from './member-seed.ts'
+export { RESHARE_ROUND_BASE, ReshareRun, type ReshareRunInit, type ReshareTiming } from './reshare-run.ts'

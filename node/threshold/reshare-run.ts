@@ -1,0 +1,535 @@
+import type { Logger } from 'pino'
+import {
+  type Address,
+  type CollectiveKeySignature,
+  type DkgCommitments,
+  type DkgComplaint,
+  type DkgDealing,
+  DkgEvidenceError,
+  type DkgGossipBody,
+  type DkgInstance,
+  dkgBodyId,
+  dkgCommitmentsCodec,
+  type Eip712Domain,
+  fromHex,
+  type Hex,
+  type Hex32,
+  openComplaint,
+  sealDealing,
+  signCommitteeKey,
+  toHex,
+  verifyCommitteeKeySignature,
+  verifyDkgMessage,
+} from '../../protocol/index.ts'
+import {
+  bftCommittee,
+  type Committee,
+  decodePoly,
+  encodePoly,
+  type ReshareInstance,
+  type RnsBasis,
+  type RnsPoly,
+  reshareDeal,
+  reshareReceive,
+  shareCommitment,
+} from '../../sandbox/index.ts'
+import type { DkgJournalStore, Journal } from './dkg-journal.ts'
+import type { DkgBlobs } from './dkg-run.ts'
+import {
+  commitmentsPublicKey,
+  complaintAgainst,
+  corruptedShare,
+  fetchIfServed,
+  openDealtShare,
+  persistThenPublish,
+  type SignedDkgKind,
+  signDkgBody,
+} from './dkg-wire.ts'
+import { ThresholdNodeError } from './errors.ts'
+import type { CommitteeKeyRecord, Keyring } from './keyring.ts'
+import { dealingRandomness, instanceMember } from './member-seed.ts'
+
+export interface ReshareTiming {
+  /** from the instance's start: if some dealer's verified share is still missing, the round fails naming it */
+  readonly dealMs: number
+  /**
+   * Once this member's shares all hold, how long it waits for complaints from other new members
+   * before it signs. Complaints are still judged after, until hand-over.
+   */
+  readonly complaintWindowMs: number
+}
+
+export interface ReshareRunInit {
+  readonly basis: RnsBasis
+  readonly domain: Eip712Domain
+  readonly anchorDomain: Eip712Domain
+  readonly validatorKey: Hex32
+  readonly seed: Uint8Array
+  /** the key as the old committee holds it (keyring.keyOfEpoch of the old epoch) */
+  readonly key: CommitteeKeyRecord
+  /** dkgInstance(new epoch, new set hash, round): what every message and signature binds to */
+  readonly instance: DkgInstance
+  /** the old members who deal (their indices in key.members, ascending, at least key.threshold) */
+  readonly dealers: readonly number[]
+  /** the new epoch's set in set order */
+  readonly newMembers: readonly Address[]
+  readonly self: Address
+  readonly journal: DkgJournalStore
+  readonly blobs: DkgBlobs
+  readonly keyring: Keyring
+  readonly publish: (body: DkgGossipBody) => Promise<void>
+  readonly timing: ReshareTiming
+  readonly now: () => number
+  /** Test-only misbehaviour: deal this new member (new-set index) a share that does not open its commitment. */
+  readonly corruptShareTo?: number | undefined
+  /**
+   * Test-only misbehaviour: deal a consistent sharing of something other than λ_i·sh_i (the old
+   * share off by one), which no commitment can catch.
+   */
+  readonly dealWrongValue?: boolean | undefined
+  readonly log: Logger
+}
+
+/** Round numbers of reshare instances start here, so they never share an id with the epoch's own DKG rounds. */
+export const RESHARE_ROUND_BASE = 2 ** 31
+
+const NO_SHARE = `0x${'00'.repeat(32)}` as Hex32
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/**
+ * One participant's run of a proactive reshare of a committee key to the next epoch's set, over the
+ * `dkg` topic with the DKG's own signed message types. Participants are the old set followed by the
+ * new members not in it (a message's member index is the position in that list, so an old member's
+ * index is its old Shamir point). Every participant broadcasts DkgCommitments (its signature is how
+ * peers learn the public key to seal to); a dealer's also commits, per new member, to the share of
+ * λ_i·sh_i it deals them. Dealings are sealed to each new member; a new member checks each share
+ * against the commitment, complains with the DKG's evidence if it does not open, and once every
+ * dealer's share holds, sums them into its new Shamir share (kept aside in the keyring) and signs
+ * the unchanged keyHash for the new epoch. Lagrange coefficients depend on the dealer set, so it is
+ * fixed per instance: a convicted or silent dealer fails the round, and the next round leaves it out.
+ * `handOver` (after the new epoch's registration) swaps in the new share and deletes the old one.
+ *
+ * The persist-before-send rule is the DKG's: bodies go through the journal, and every dealing is
+ * deterministic in (seed, instance), so a restart re-sends the same bytes.
+ */
+export class ReshareRun {
+  readonly instance: DkgInstance
+  /** the participants: old set, then new members not in it */
+  readonly participants: readonly Address[]
+  /** this node's participant index */
+  readonly index: number
+  readonly #init: ReshareRunInit
+  readonly #oldCommittee: Committee
+  readonly #newCommittee: Committee
+  /** participant index → new-set index (the new Shamir point) */
+  readonly #newIndex = new Map<number, number>()
+  #journal: Journal
+  readonly #received = new Map<Hex32, DkgGossipBody>()
+  readonly #commitments = new Map<number, DkgCommitments>()
+  readonly #dealingsToMe = new Map<number, DkgDealing>()
+  readonly #sharesOk = new Map<number, RnsPoly>()
+  readonly #complaints = new Map<Hex32, DkgComplaint>()
+  readonly #judged = new Set<Hex32>()
+  readonly #convicted = new Set<number>()
+  readonly #signatures = new Map<Address, CollectiveKeySignature>()
+  readonly #startedAt: number
+  #allSharesAt: number | undefined
+  #busy: Promise<void> = Promise.resolve()
+
+  private constructor(init: ReshareRunInit, journal: Journal) {
+    this.#init = init
+    this.instance = init.instance
+    const old = init.key.members.map((m) => m.toLowerCase() as Address)
+    const fresh = init.newMembers.map((m) => m.toLowerCase() as Address)
+    this.participants = [...old, ...fresh.filter((m) => !old.includes(m))]
+    this.participants.forEach((p, k) => {
+      const j = fresh.indexOf(p)
+      if (j >= 0) this.#newIndex.set(k + 1, j + 1)
+    })
+    this.index = this.participants.indexOf(init.self.toLowerCase() as Address) + 1
+    if (this.index === 0) throw new ThresholdNodeError('RESHARE_FAILED', `${init.self} is in neither set`)
+    this.#oldCommittee = bftCommittee(old.length)
+    this.#newCommittee = bftCommittee(fresh.length)
+    if (init.dealers.length < init.key.threshold || init.dealers.some((d) => d < 1 || d > old.length)) {
+      throw new ThresholdNodeError(
+        'RESHARE_FAILED',
+        `dealers ${init.dealers} are not at least ${init.key.threshold} members of the old set`,
+      )
+    }
+    this.#journal = journal
+    this.#startedAt = init.now()
+  }
+
+  static async open(init: ReshareRunInit): Promise<ReshareRun> {
+    const run = new ReshareRun(init, await init.journal.load(init.instance.instanceId))
+    for (const body of run.#journal.sent) run.#index(body)
+    return run
+  }
+
+  get sent(): readonly DkgGossipBody[] {
+    return this.#journal.sent
+  }
+
+  get failed(): string | undefined {
+    return this.#journal.failed ?? undefined
+  }
+
+  /** Dealers this run convicted: the next round's dealer set leaves them out. */
+  get convicted(): number[] {
+    return [...this.#convicted].sort((a, b) => a - b)
+  }
+
+  /** The new member's index in the new set, or undefined for an old member leaving. */
+  get newIndex(): number | undefined {
+    return this.#newIndex.get(this.index)
+  }
+
+  /** Whether this node has its reshared share and has signed (always true of a leaving member's view: it has nothing to sum). */
+  get signed(): boolean {
+    return this.#journal.keyHash !== null
+  }
+
+  /** The new members' signatures on the key for the new epoch, by signer. */
+  get signatures(): ReadonlyMap<Address, CollectiveKeySignature> {
+    return this.#signatures
+  }
+
+  receive(body: DkgGossipBody): void {
+    this.#index(body)
+  }
+
+  advance(): Promise<void> {
+    this.#busy = this.#busy.then(() =>
+      this.#advance().catch((err: unknown) => {
+        this.#init.log.warn({ err, instance: this.instance.instanceId }, 'reshare step failed; will retry')
+      }),
+    )
+    return this.#busy
+  }
+
+  /**
+   * After the new epoch's committee registered the key (or, with no chain, a quorum of it signed):
+   * the key record names the new holders, and this node's old share is replaced by its reshared one
+   * or deleted.
+   */
+  async handOver(): Promise<void> {
+    if (this.#journal.failed !== null) {
+      throw new ThresholdNodeError(
+        'RESHARE_FAILED',
+        `round ${this.instance.round} failed: ${this.#journal.failed}`,
+      )
+    }
+    const { key, keyring, blobs } = this.#init
+    const keyHash = key.keyHash as Hex32
+    if ((await keyring.getKey(keyHash)) === undefined) {
+      // a newcomer: the key's public objects join its store, as the DKG's members hold them
+      for (const ref of [key.key.publicKey, key.key.relinKeys, key.key.galoisKeys])
+        await blobs.fetch(ref.blobId)
+      await keyring.putKey(key)
+    }
+    await this.#init.keyring.putHolders(keyHash, {
+      epoch: this.instance.epoch,
+      members: [...this.#init.newMembers],
+      threshold: this.#newCommittee.t,
+    })
+    await this.#init.keyring.handOver(keyHash, this.instance.epoch)
+  }
+
+  #index(body: DkgGossipBody): void {
+    const id = dkgBodyId(body)
+    if (this.#received.has(id) || !this.#authentic(body)) return
+    this.#received.set(id, body)
+    if (body.kind === 'CollectiveKeySignature') {
+      this.#signatures.set(body.body.signer.toLowerCase() as Address, body.body)
+      return
+    }
+    switch (body.kind) {
+      case 'DkgCommitments':
+        if (this.#commitments.has(body.body.dealer)) {
+          // a second, different broadcast is equivocation
+          this.#convicted.add(body.body.dealer)
+        } else this.#commitments.set(body.body.dealer, body.body)
+        return
+      case 'DkgDealing':
+        if (body.body.recipient === this.index && !this.#dealingsToMe.has(body.body.dealer))
+          this.#dealingsToMe.set(body.body.dealer, body.body)
+        return
+      case 'DkgComplaint':
+        this.#complaints.set(id, body.body)
+        return
+      case 'DkgRoundShare':
+        return
+    }
+  }
+
+  /**
+   * Signed by the participant it names, for this instance (a signature on the key: by a new member,
+   * for the new epoch and set). The run checks this itself: the topic's validator knows the epoch's
+   * DKG set, not the union of two sets a reshare runs in.
+   */
+  #authentic(body: DkgGossipBody): boolean {
+    const signer = body.body.signer.toLowerCase() as Address
+    if (body.kind === 'CollectiveKeySignature') {
+      const b = body.body
+      return (
+        b.keyHash === this.#init.key.keyHash &&
+        this.#init.newMembers.some((m) => m.toLowerCase() === signer) &&
+        verifyCommitteeKeySignature(
+          this.#init.anchorDomain,
+          { epoch: this.instance.epoch, setHash: this.instance.setHash, keyHash: b.keyHash as Hex32 },
+          b.signature,
+          signer,
+        )
+      )
+    }
+    if (body.body.instance.instanceId !== this.instance.instanceId) return false
+    const claimed =
+      body.kind === 'DkgComplaint'
+        ? body.body.complainant
+        : body.kind === 'DkgRoundShare'
+          ? body.body.member
+          : body.body.dealer
+    return (
+      this.participants[claimed - 1] === signer && verifyDkgMessage(this.#init.domain, body.kind, body.body)
+    )
+  }
+
+  async #advance(): Promise<void> {
+    if (this.#journal.failed !== null) return
+    await this.#sendCommitments()
+    await this.#sendDealings()
+    await this.#verifyDealings()
+    // judged even after signing: a dealer convicted late still fails the round, and hand-over refuses
+    await this.#judgeComplaints()
+    const bad = this.#init.dealers.filter((d) => this.#convicted.has(d))
+    if (bad.length > 0) {
+      await this.#fail(`dealers ${bad} convicted: the next round leaves them out`)
+      return
+    }
+    if (this.newIndex === undefined || this.#journal.keyHash !== null) return
+    if (this.#init.dealers.every((d) => this.#sharesOk.has(d))) {
+      this.#allSharesAt ??= this.#init.now()
+      if (this.#init.now() - this.#allSharesAt >= this.#init.timing.complaintWindowMs)
+        await this.#sumAndSign()
+      return
+    }
+    if (this.#init.now() - this.#startedAt > this.#init.timing.dealMs) {
+      const missing = this.#init.dealers.filter((d) => !this.#sharesOk.has(d))
+      await this.#fail(`no verified share from dealers ${missing} before the deadline`)
+    }
+  }
+
+  async #send(bodies: readonly DkgGossipBody[]): Promise<void> {
+    this.#journal = await persistThenPublish(this.#init, this.#journal, bodies, (b) => this.#index(b))
+  }
+
+  async #fail(reason: string): Promise<void> {
+    this.#init.log.warn({ instance: this.instance, reason }, 'reshare instance failed')
+    this.#journal = { ...this.#journal, failed: reason }
+    await this.#init.journal.save(this.#journal)
+  }
+
+  #sign<T extends { signer: Address; signature: Hex }>(
+    kind: SignedDkgKind,
+    body: Omit<T, 'signer' | 'signature'>,
+  ): T {
+    return signDkgBody<T>(this.#init, kind, body)
+  }
+
+  get #isDealer(): boolean {
+    return this.#init.dealers.includes(this.index)
+  }
+
+  /** This dealer's shares of λ_i·sh_i, by new-set index; deterministic in (seed, instance, dealer set). */
+  #dealing: RnsPoly[] | undefined
+  async #deal(): Promise<RnsPoly[]> {
+    if (this.#dealing !== undefined) return this.#dealing
+    const { basis, keyring, key } = this.#init
+    const held = await keyring.getShare(key.keyHash as Hex32)
+    if (held === undefined || held.member !== this.index) {
+      throw new ThresholdNodeError('KEY_UNKNOWN', `no share of ${key.keyHash} as old member ${this.index}`)
+    }
+    const share = decodePoly(basis, fromHex(held.share as Hex), basis.primes.length, 'own old share')
+    const member = instanceMember(this.#init.seed, this.#oldCommittee, this.index, this.instance.instanceId)
+    const inst: ReshareInstance = {
+      id: this.instance.instanceId,
+      from: [...this.#init.dealers],
+      to: this.#newCommittee,
+    }
+    const dealt = this.#init.dealWrongValue === true ? corruptedShare(basis, share) : share
+    this.#dealing = reshareDeal(basis, { member, share: dealt }, inst)
+    return this.#dealing
+  }
+
+  #commitment(dealer: number, newIndex: number, share: RnsPoly): Hex32 {
+    return toHex(
+      shareCommitment(`reshare-deal/${dealer}`, this.instance.instanceId, newIndex, [share]),
+    ) as Hex32
+  }
+
+  async #sendCommitments(): Promise<void> {
+    if (this.#commitments.has(this.index)) return
+    if (!this.#isDealer && this.newIndex === undefined) return
+    const dealing = this.#isDealer ? await this.#deal() : undefined
+    const perRecipient = this.participants.map((_, k) => {
+      const j = this.#newIndex.get(k + 1)
+      return dealing === undefined || j === undefined
+        ? NO_SHARE
+        : this.#commitment(this.index, j, dealing[j - 1]!)
+    })
+    const commitments = this.#sign<DkgCommitments>('DkgCommitments', {
+      version: 1,
+      instance: this.instance,
+      dealer: this.index,
+      perRecipient,
+    })
+    await this.#send([{ kind: 'DkgCommitments', body: commitments }])
+  }
+
+  async #sendDealings(): Promise<void> {
+    const own = this.#commitments.get(this.index)
+    if (!this.#isDealer || own === undefined) return
+    const dealt = new Set(
+      this.#journal.sent.flatMap((b) => (b.kind === 'DkgDealing' ? [b.body.recipient] : [])),
+    )
+    const dealing = await this.#deal()
+    const commitmentsId = dkgCommitmentsCodec.id(own)
+    const out: DkgGossipBody[] = []
+    for (const [recipient, j] of this.#newIndex) {
+      if (dealt.has(recipient)) continue
+      const publicKey = commitmentsPublicKey(this.#init.domain, this.#commitments.get(recipient))
+      if (publicKey === undefined) continue
+      let share = dealing[j - 1]!
+      if (this.#init.corruptShareTo === j) share = corruptedShare(this.#init.basis, share)
+      const { dealing: body, ciphertext } = sealDealing(this.#init.domain, this.#init.validatorKey, {
+        instance: this.instance,
+        dealer: this.index,
+        recipient,
+        recipientPublicKey: toHex(publicKey),
+        commitmentsId,
+        share: encodePoly(share),
+        randomness: dealingRandomness(this.#init.seed, this.instance.instanceId, recipient),
+      })
+      await this.#init.blobs.put(ciphertext)
+      out.push({ kind: 'DkgDealing', body })
+      await yieldToLoop()
+    }
+    await this.#send(out)
+  }
+
+  #fetch(id: Hex32): Promise<Uint8Array | undefined> {
+    return fetchIfServed(this.#init, id)
+  }
+
+  async #verifyDealings(): Promise<void> {
+    const j = this.newIndex
+    if (j === undefined) return
+    for (const [dealer, dealing] of this.#dealingsToMe) {
+      if (this.#sharesOk.has(dealer) || this.#convicted.has(dealer) || !this.#init.dealers.includes(dealer))
+        continue
+      const commitments = this.#commitments.get(dealer)
+      const opened = await openDealtShare(this.#init, dealing, commitments)
+      if (opened === undefined || commitments === undefined) continue
+      const { share } = opened
+      if (
+        share !== undefined &&
+        this.#commitment(dealer, j, share) === commitments.perRecipient[this.index - 1]
+      ) {
+        this.#sharesOk.set(dealer, share)
+        continue
+      }
+      this.#convicted.add(dealer)
+      await this.#send([complaintAgainst(this.#init, dealing, commitments, share !== undefined, 'reshare')])
+    }
+  }
+
+  #decode(bytes: Uint8Array): RnsPoly | undefined {
+    try {
+      return decodePoly(this.#init.basis, bytes, this.#init.basis.primes.length, 'reshared share')
+    } catch {
+      return undefined
+    }
+  }
+
+  /** Another participant's complaint: convicts the dealer when the evidence shows its share does not open. */
+  async #judgeComplaints(): Promise<void> {
+    for (const [id, complaint] of this.#complaints) {
+      if (this.#judged.has(id) || complaint.complainant === this.index) continue
+      const blobs = new Map<Hex32, Uint8Array>()
+      for (const o of complaint.openings) {
+        const bytes = await this.#fetch(o.dealing.sealed.ciphertext.blobId)
+        if (bytes !== undefined) blobs.set(o.dealing.sealed.ciphertext.blobId, bytes)
+      }
+      try {
+        const opened = openComplaint(
+          this.#init.domain,
+          { instance: this.instance, members: this.participants },
+          complaint,
+          (blobId) => blobs.get(blobId),
+        )
+        this.#judged.add(id)
+        const [[recipient, bytes]] = [...opened.shares] as [[number, Uint8Array | undefined]]
+        const j = this.#newIndex.get(recipient)
+        const share = bytes === undefined ? undefined : this.#decode(bytes)
+        const holds =
+          opened.kind !== 'DEGREE' &&
+          j !== undefined &&
+          share !== undefined &&
+          this.#commitment(opened.accused, j, share) === toHex(opened.perRecipient[recipient - 1]!)
+        if (holds)
+          this.#init.log.warn({ complainant: complaint.complainant }, 'reshare: complaint does not hold')
+        else {
+          this.#convicted.add(opened.accused)
+          this.#init.log.warn(
+            { accused: opened.accused, by: complaint.complainant },
+            'reshare: dealer convicted',
+          )
+        }
+      } catch (error) {
+        if (!(error instanceof DkgEvidenceError)) throw error
+        if (error.code === 'BLOB_MISSING') continue
+        this.#judged.add(id)
+        this.#init.log.warn(
+          { complainant: complaint.complainant, code: error.code },
+          'reshare: forged complaint',
+        )
+      }
+    }
+  }
+
+  async #sumAndSign(): Promise<void> {
+    const j = this.newIndex!
+    const { basis, key, keyring } = this.#init
+    const inst: ReshareInstance = {
+      id: this.instance.instanceId,
+      from: [...this.#init.dealers],
+      to: this.#newCommittee,
+    }
+    const member = instanceMember(this.#init.seed, this.#newCommittee, j, this.instance.instanceId)
+    const mine = reshareReceive(
+      basis,
+      member,
+      inst,
+      this.#init.dealers.map((d) => this.#sharesOk.get(d)!),
+    )
+    const keyHash = key.keyHash as Hex32
+    await keyring.putNextShare(
+      { keyHash, member: j, share: toHex(encodePoly(mine.share)) },
+      this.instance.epoch,
+    )
+    this.#journal = { ...this.#journal, qualified: [...this.#init.dealers], keyHash }
+    const signature: CollectiveKeySignature = {
+      version: 1,
+      key: key.key,
+      keyHash,
+      signer: this.#init.self.toLowerCase() as Address,
+      signature: signCommitteeKey(this.#init.anchorDomain, this.#init.validatorKey, {
+        epoch: this.instance.epoch,
+        setHash: this.instance.setHash,
+        keyHash,
+      }),
+    }
+    this.#init.log.info({ keyHash, epoch: this.instance.epoch, member: j }, 'reshare: new share formed')
+    await this.#send([{ kind: 'CollectiveKeySignature', body: signature }])
+  }
+}
