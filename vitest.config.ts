@@ -6,6 +6,10 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     pool: 'forks',
+    // The epoch committee's DKG (threshold mode) costs every daemon a minute of gossip and BigInt
+    // maths at start. Tests that do not use a committee key run without it; the ones that do set
+    // TCF_DKG=true for their nodes (test/dkg.test.ts) or give the nodes a key.
+    env: { TCF_DKG: 'false' },
     testTimeout: 120_000,
     hookTimeout: 120_000,
     projects: [

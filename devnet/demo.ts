@@ -10,7 +10,16 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { formatEther } from 'ethers'
-import { Client, type JobResult, type JobSettlement, table } from '../node/index.ts'
+import {
+  Client,
+  ClientError,
+  committeeVaultKeys,
+  fetchCommitteeKey,
+  type JobResult,
+  type JobSettlement,
+  table,
+  thresholdResult,
+} from '../node/index.ts'
 import { type Hex32, writeKeystoreFile } from '../protocol/index.ts'
 import {
   createVault,
@@ -36,7 +45,10 @@ export interface Check {
   readonly op: string
   readonly tcf: string
   readonly plaintext: string
-  /** |released - plaintext| / the release's stated 95% error, worst field */
+  /**
+   * Worst field's |released - plaintext| over its allowance: the release's stated 95% error (owner
+   * mode), or THRESHOLD_TOLERANCE of the plaintext (committee mode: smudging noise only).
+   */
   readonly error: number
   readonly ok: boolean
 }
@@ -85,6 +97,62 @@ export async function prepareSeller(options: {
 }
 
 /**
+ * Committee mode: waits until the validators' DKG has registered the epoch's committee key on chain,
+ * then encrypts the demo CSV under it (checked against the Anchor by the SDK) and publishes the
+ * vault. The seller holds no HE secret key and runs no agent.
+ */
+export async function prepareCommitteeSeller(options: {
+  readonly dir: string
+  readonly nodeUrl: string
+  readonly sellerKey: Hex32
+  readonly say: Say
+  readonly elapsed: () => string
+  readonly timeoutMs?: number
+}): Promise<{ readonly vaultId: Hex32; readonly recordCount: number }> {
+  const { dir, say, elapsed } = options
+  await mkdir(dir, { recursive: true })
+  const client = new Client({ url: options.nodeUrl, key: options.sellerKey })
+  try {
+    say(`[${elapsed()}] waiting for the validators' DKG to register the committee key on chain`)
+    const deadline = Date.now() + (options.timeoutMs ?? 600_000)
+    for (;;) {
+      try {
+        await client.committeeKey()
+        break
+      } catch (e) {
+        // Not formed or not registered yet: the DKG is a few rounds of gossip and one transaction.
+        const pending =
+          e instanceof ClientError &&
+          (e.code === 'COMMITTEE_KEY_UNAVAILABLE' || e.code === 'COMMITTEE_KEY_INVALID')
+        if (!pending || Date.now() > deadline) throw e
+        await new Promise((ok) => setTimeout(ok, 1000))
+      }
+    }
+    const material = await fetchCommitteeKey(client)
+    say(`[${elapsed()}] committee key ${material.keyHash} of epoch ${material.epoch} registered and checked`)
+    const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(DATA('schema.json'), 'utf8')))
+    const policy = PolicySchema.parse(JSON.parse(await readFile(DATA('policy.json'), 'utf8')))
+    const vault = join(dir, 'vault')
+    const manifest = await createVault({
+      csv: DATA('heart.csv'),
+      schema,
+      policy,
+      committee: committeeVaultKeys(material),
+      outDir: vault,
+    })
+    say(`[${elapsed()}] seller encrypted ${manifest.recordCount} records under the committee key`)
+    await client.publishVault(vault)
+    say(`[${elapsed()}] seller registered the vault on chain and published it; no agent runs`)
+    return { vaultId: manifest.vaultId as Hex32, recordCount: manifest.recordCount }
+  } finally {
+    await client.close()
+  }
+}
+
+/** Committee mode's allowance: t members' smudging noise on each statistic (docs/threshold.md). */
+export const THRESHOLD_TOLERANCE = 1e-3
+
+/**
  * The escrow's settlement as the chain reports it; `byNode`: the validators settled it unasked.
  * `rejected`: the certified score was below the spec's minQuality, so `buyer` got the escrow back less
  * the validators' evaluation fee.
@@ -105,7 +173,12 @@ export interface DemoReport {
   readonly jobId: Hex32
   readonly vaultId: Hex32
   readonly checks: readonly Check[]
-  readonly quality: JobResult['quality']
+  /** owner mode: the released score with its components; committee mode: the score the block agreed */
+  readonly quality: {
+    readonly score: number
+    readonly components: Readonly<Record<string, number>>
+    readonly details: readonly string[]
+  }
   readonly heights: JobResult['heights']
   readonly anchorTx: JobResult['anchorTx']
   readonly settlement: Settlement
@@ -124,6 +197,8 @@ export async function runDemoJob(options: {
   readonly say: Say
   readonly elapsed: () => string
   readonly timeoutMs?: number
+  /** a committee vault: the buyer combines the members' sealed shares instead of unsealing the owner's release */
+  readonly threshold?: boolean
 }): Promise<DemoReport> {
   const { say, elapsed } = options
   const specText = await readFile(DATA('algo.json'), 'utf8')
@@ -148,7 +223,9 @@ export async function runDemoJob(options: {
       anchored = await buyerClient.job(job.jobId)
     }
     Object.assign(stages, record.stages, anchored.stages)
-    const result = await buyerClient.result(job.jobId, job.sealingKey.privateKey)
+    const result = options.threshold
+      ? await committeeResult(buyerClient, job.jobId, job.sealingKey.privateKey)
+      : await buyerClient.result(job.jobId, job.sealingKey.privateKey)
     // The validators settle the escrow once the release's block is anchored; nobody asks them to.
     for (const deadline = Date.now() + 60_000; !anchored.settlement && Date.now() < deadline; ) {
       await new Promise((ok) => setTimeout(ok, 250))
@@ -173,7 +250,9 @@ export async function runDemoJob(options: {
     const truth = plaintextOutputs(readCsvRows(DATA('heart.csv')), schema, spec)
     // Each released value against the truth, within three times the 95% error its release states.
     const checks = Object.entries(result.outputs).map(([name, out]) =>
-      check(name, out, truth[name], policy.minAggregation),
+      options.threshold
+        ? closeTo(name, out, truth[name])
+        : check(name, out, truth[name], policy.minAggregation),
     )
     const ok =
       checks.every((c) => c.ok) &&
@@ -285,4 +364,58 @@ export function stageTimings(stages: Record<string, string>): { stage: string; s
     ...span('release (certified -> released)', 'certified', 'released'),
     ...span('total (submitted -> released)', 'pending', 'released'),
   ]
+}
+
+/**
+ * A committee vault's result as the devnet reports it: the members' sealed shares combined by the
+ * buyer; the score is the one the committee agreed in the block (its components stay with the
+ * committee), the heights and anchor come from the job record.
+ */
+async function committeeResult(
+  client: Client,
+  jobId: Hex32,
+  sealingKey: Uint8Array,
+): Promise<Pick<JobResult, 'outputs' | 'heights' | 'anchorTx'> & Pick<DemoReport, 'quality'>> {
+  const opened = await thresholdResult(client, jobId, sealingKey)
+  const record = await client.job(jobId)
+  const score = (opened.qualityScore ?? 0) / 1e6
+  return {
+    outputs: opened.outputs,
+    quality: {
+      score,
+      components: {},
+      details: [`agreed by members ${opened.participants.join(', ')} of the committee in the block`],
+    },
+    heights: {
+      admitted: record.admittedHeight,
+      certified: record.certifiedHeight ?? 0,
+      released: record.releasedHeight,
+    },
+    anchorTx: record.anchorTx,
+  }
+}
+
+/** Committee mode's check: every released number within THRESHOLD_TOLERANCE of the plaintext. */
+function closeTo(output: string, out: OutputValue | Withheld, expected: PlainValue | undefined): Check {
+  const pairs: [number, number][] = []
+  const shown = (v: unknown) => JSON.stringify(v)
+  if ('value' in out && typeof expected === 'number') pairs.push([out.value, expected])
+  else if ('buckets' in out && expected !== undefined && typeof expected === 'object') {
+    const want = expected as Record<string, number>
+    for (const [k, v] of Object.entries(out.buckets)) if (v !== null) pairs.push([v, want[k] ?? Number.NaN])
+  } else if ('r2' in out && expected !== undefined && typeof expected === 'object' && 'r2' in expected) {
+    pairs.push([out.r2, expected.r2], [out.sse, expected.sse], [out.sst, expected.sst])
+  }
+  const worst = Math.max(
+    ...pairs.map(([got, want]) => Math.abs(got - want) / (Math.max(Math.abs(want), 1) * THRESHOLD_TOLERANCE)),
+  )
+  const ok = pairs.length > 0 && Number.isFinite(worst) && worst <= 1
+  return {
+    output,
+    op: out.op,
+    tcf: 'withheld' in out ? `withheld: ${out.withheld}` : shown('value' in out ? out.value : out),
+    plaintext: shown(expected),
+    error: pairs.length > 0 ? worst : Number.NaN,
+    ok,
+  }
 }

@@ -6,8 +6,11 @@
  * statistics computed in plaintext, and its escrow settled on chain by the
  * validators on their own (owner and validators credited).
  *
- *   npm run devnet [-- --validators 4] [--keep] [--headless] [--dir DIR]
+ *   npm run devnet [-- --validators 4] [--keep] [--headless] [--threshold] [--dir DIR]
  *
+ * --threshold: threshold mode. The validators run the DKG, the vault is encrypted under the
+ * committee's key (no seller key, no vault agent), the committee releases the result to the buyer
+ * and agrees the quality score in a block.
  * --keep leaves the network running (until Ctrl-C) and prints the endpoints
  * for the CLIs; --headless prints JSON and exits non-zero if a check fails.
  */
@@ -19,7 +22,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { Hex32 } from '../protocol/index.ts'
 import { CLUSTER_PASSPHRASE, type Cluster, startCluster } from './cluster.ts'
-import { prepareSeller, printReport, runDemoJob } from './demo.ts'
+import { prepareCommitteeSeller, prepareSeller, printReport, runDemoJob } from './demo.ts'
 import { apiPort, CHAIN_RPC_PORT, LOCAL, p2pPort, validatorEnv } from './topology.ts'
 
 const { values: args } = parseArgs({
@@ -27,6 +30,7 @@ const { values: args } = parseArgs({
     validators: { type: 'string', default: '4' },
     keep: { type: 'boolean', default: false },
     headless: { type: 'boolean', default: false },
+    threshold: { type: 'boolean', default: false },
     dir: { type: 'string', default: 'devnet/.run' },
   },
 })
@@ -44,6 +48,44 @@ let agent: ChildProcess | undefined
 async function shutdown(): Promise<void> {
   agent?.kill('SIGTERM')
   await cluster?.stop()
+}
+
+/** Owner mode: the seller's HE keys, the encrypted vault, its publication, and the vault agent. */
+async function ownerSeller(cluster: Cluster, dir: string, sellerKey: Hex32): Promise<Hex32> {
+  const sellerDir = join(dir, 'seller')
+  const passphraseFile = join(dir, 'passphrase')
+  const seller = await prepareSeller({
+    dir: sellerDir,
+    nodeUrl: cluster.nodes[0]!.apiUrl,
+    sellerKey,
+    passphrase: CLUSTER_PASSPHRASE,
+    say,
+    elapsed,
+  })
+
+  const agentLog = createWriteStream(join(sellerDir, 'agent.log'))
+  agent = spawn(
+    process.execPath,
+    [
+      BIN,
+      'vault',
+      'serve',
+      '--vault',
+      seller.vault,
+      '--keys',
+      seller.keys,
+      ...cluster.nodes.flatMap((n) => ['--node', n.apiUrl]),
+      '--owner-key',
+      seller.ownerKey,
+      '--passphrase-file',
+      passphraseFile,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TCF_SCRYPT_N: '1024' } },
+  )
+  agent.stdout?.pipe(agentLog)
+  agent.stderr?.pipe(agentLog)
+  say(`[${elapsed()}] vault agent running (log ${join(sellerDir, 'agent.log')})`)
+  return seller.vaultId
 }
 
 process.once('SIGINT', () => {
@@ -72,48 +114,26 @@ try {
   for (const n of cluster.nodes) say(`    validator ${n.index} ${n.address} api ${n.apiUrl}`)
   say(`    web app ${cluster.nodes[0]!.apiUrl}/ (every validator serves it, once npm run build:web built it)`)
 
-  // The seller: HE keys, the encrypted vault, its publication.
-  const sellerDir = join(dir, 'seller')
-  const passphraseFile = join(dir, 'passphrase')
-  const seller = await prepareSeller({
-    dir: sellerDir,
-    nodeUrl: cluster.nodes[0]!.apiUrl,
-    sellerKey: sellerWallet.privateKey as Hex32,
-    passphrase: CLUSTER_PASSPHRASE,
-    say,
-    elapsed,
-  })
-
-  const agentLog = createWriteStream(join(sellerDir, 'agent.log'))
-  agent = spawn(
-    process.execPath,
-    [
-      BIN,
-      'vault',
-      'serve',
-      '--vault',
-      seller.vault,
-      '--keys',
-      seller.keys,
-      ...cluster.nodes.flatMap((n) => ['--node', n.apiUrl]),
-      '--owner-key',
-      seller.ownerKey,
-      '--passphrase-file',
-      passphraseFile,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TCF_SCRYPT_N: '1024' } },
-  )
-  agent.stdout?.pipe(agentLog)
-  agent.stderr?.pipe(agentLog)
-  say(`[${elapsed()}] vault agent running (log ${join(sellerDir, 'agent.log')})`)
+  const vaultId = args.threshold
+    ? (
+        await prepareCommitteeSeller({
+          dir: join(dir, 'seller'),
+          nodeUrl: cluster.nodes[0]!.apiUrl,
+          sellerKey: sellerWallet.privateKey as Hex32,
+          say,
+          elapsed,
+        })
+      ).vaultId
+    : await ownerSeller(cluster, dir, sellerWallet.privateKey as Hex32)
 
   // The buyer: the demo spec, escrow, submission, the sealed result checked against plaintext.
   const report = await runDemoJob({
     nodeUrl: cluster.nodes[1]!.apiUrl,
     buyerKey: buyer.privateKey as Hex32,
-    vaultId: seller.vaultId,
+    vaultId,
     say,
     elapsed,
+    threshold: args.threshold,
   })
   if (args.headless) console.log(JSON.stringify(report))
   else printReport(report, say, elapsed)

@@ -160,16 +160,12 @@ export class Daemon {
       gcIntervalMs: config.uploads.gcIntervalSeconds * 1000,
       logger: log,
       onEpochStarted: (epoch) => void followPeers(epoch),
-      ...(config.threshold.dkg
-        ? {
-            committeeChain: {
-              committeeKeyHash: (epoch: number) => chain.committeeKeyHash(epoch),
-              registerCommitteeKey: (call: Parameters<ChainClient['registerCommitteeKey']>[0]) =>
-                chain.registerCommitteeKey(call),
-            },
-          }
-        : {}),
-      ...(options.dkg ? { dkg: options.dkg } : {}),
+      committeeChain: {
+        committeeKeyHash: (epoch: number) => chain.committeeKeyHash(epoch),
+        registerCommitteeKey: (call: Parameters<ChainClient['registerCommitteeKey']>[0]) =>
+          chain.registerCommitteeKey(call),
+      },
+      dkg: { ...options.dkg, run: config.threshold.dkg },
     })
     // Anchored before a restart but not settled: pick up where it stopped, behind any peer in line.
     for (const height of unsettledHeights(await store.listJobs({}))) void settleHeight(height, false)

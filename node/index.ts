@@ -15,5 +15,13 @@ export { type DaemonInfo, INFO_FILE } from './daemon.ts'
 export { initHome } from './home.ts'
 export { TRACE_MARKS, TRACE_MSG, type TraceMark } from './jobs/trace.ts'
 export { generatePeerKey, peerIdOf } from './p2p/index.ts'
-export { Client, type JobResult, type JobSettlement } from './sdk/index.ts'
+export {
+  Client,
+  ClientError,
+  committeeVaultKeys,
+  fetchCommitteeKey,
+  type JobResult,
+  type JobSettlement,
+  thresholdResult,
+} from './sdk/index.ts'
 export type { JobRecord, StoredBlock } from './storage/index.ts'

@@ -57,7 +57,12 @@ export interface TcfNodeInit {
   /** the Anchor's committee keys: with it, the node runs its epoch committee's DKG (node/threshold) */
   readonly committeeChain?: CommitteeChain
   /** DKG pacing, and a misbehaviour only the Byzantine e2e sets (a bad share dealt to one member) */
-  readonly dkg?: { readonly timing?: Partial<DkgServiceTiming>; readonly corruptShareTo?: number }
+  readonly dkg?: {
+    readonly timing?: Partial<DkgServiceTiming>
+    readonly corruptShareTo?: number
+    /** false: serve the committee key from the keyring, take no part in DKGs (config threshold.dkg) */
+    readonly run?: boolean
+  }
 }
 
 /** The state a node restores from its store and the chain before anything else runs. */

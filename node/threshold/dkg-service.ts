@@ -81,6 +81,12 @@ export interface DkgServiceInit {
   readonly keyring: Keyring
   readonly profile?: ProfileName
   readonly timing?: Partial<DkgServiceTiming>
+  /**
+   * Whether this node takes part in its epochs' DKG (config threshold.dkg). When false the service
+   * only answers what this node's keyring and the chain say (`info`): a node given its share
+   * another way still serves the committee key.
+   */
+  readonly run?: boolean
   /** test-only: see DkgRunInit.corruptShareTo */
   readonly corruptShareTo?: number | undefined
   readonly logger: Logger
@@ -133,6 +139,7 @@ export class DkgService {
 
   async start(): Promise<void> {
     this.#stopped = false
+    if (this.#init.run === false) return
     this.#seed = await loadOrCreateMemberSeed(this.#init.home, this.#init.validatorKey)
     const ctx = await heContext(this.#init.profile ?? DEFAULT_PROFILE)
     this.#basis = rnsBasis(ctx)
@@ -262,6 +269,17 @@ export class DkgService {
     }
     // A key formed before a restart belongs to its round; a later journal round is a retry after it.
     const record = await this.#init.keyring.keyOfEpoch(epoch)
+    if (record !== undefined && this.#open === undefined) {
+      // A key this node holds but did not form by this DKG (given to it, or handed over by a reshare)
+      // and that the chain registered: it has nothing to re-send, and running the instance would
+      // form a second key for the epoch.
+      const journal = await this.#journal.load(record.key.instance.instanceId)
+      if (
+        journal.sent.length === 0 &&
+        (await this.#init.committeeChain.committeeKeyHash(epoch)) === record.keyHash
+      )
+        return
+    }
     const journalRound = await this.#journal.round(epoch)
     const round =
       record !== undefined && record.key.instance.round >= journalRound
