@@ -15,7 +15,7 @@ import { ChainError } from './errors.ts'
 
 /** An anchored block whose releases and failures are to be settled on chain. */
 export interface SettleWork extends AnchorRequest {
-  readonly block: Pick<Block, 'released' | 'failed' | 'certified'>
+  readonly block: Pick<Block, 'released' | 'failed' | 'certified' | 'scored'>
   /** Whether this validator sent the anchor transaction: it then settles at once, the others later. */
   readonly byUs: boolean
 }
@@ -77,8 +77,9 @@ export function createSettler(init: SettlerInit): Settler {
       const anchored = await chain.anchorTx(height)
       if (anchored === undefined) throw new ChainError('RPC_UNAVAILABLE', `no Anchored log for ${height} yet`)
       const leaves = outcomeLeaves(work.block)
+      // In the leaves' order (outcomeLeaves): owner releases, threshold releases, failures.
       const outcomes: { jobId: Hex32; outcome: ProvenOutcome }[] = [
-        ...work.block.released.map((r) => ({
+        ...[...work.block.released, ...(work.block.scored ?? [])].map((r) => ({
           jobId: r.jobId,
           outcome: { kind: 'released', resultHash: r.resultHash, qualityScore: r.qualityScore } as const,
         })),
@@ -148,7 +149,8 @@ export function createSettler(init: SettlerInit): Settler {
     submit(work) {
       const height = work.header.height
       if (stopped || queued.has(height)) return
-      if (work.block.released.length === 0 && work.block.failed.length === 0) return
+      const { released, scored = [], failed } = work.block
+      if (released.length === 0 && scored.length === 0 && failed.length === 0) return
       queued.add(height)
       const rank = work.byUs ? 0 : takeoverRank(work, chain.address) + 1
       schedule(work, rank * takeoverDelayMs, 1)

@@ -93,6 +93,7 @@ export class JobBook {
       const jobs = [
         ...block.certified.map((c) => c.jobId),
         ...block.released.map((r) => r.jobId),
+        ...(block.scored ?? []).map((r) => r.jobId),
         ...block.failed,
       ]
       for (const jobId of jobs) {

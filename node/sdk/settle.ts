@@ -60,20 +60,22 @@ export async function settleJob(source: SettleSource, jobId: Hex32): Promise<Job
     if (decided === undefined)
       throw new ClientError('BAD_RESPONSE', `the node does not serve block ${height}`)
     const { block } = decided
-    const released = block.released.findIndex((r) => r.jobId === jobId)
+    // In the leaves' order (outcomeLeaves): owner releases, threshold releases, failures.
+    const releases = [...block.released, ...(block.scored ?? [])]
+    const released = releases.findIndex((r) => r.jobId === jobId)
     const failed = block.failed.indexOf(jobId)
     if (released === -1 && failed === -1) {
       throw new ClientError('BAD_RESPONSE', `block ${height} does not close job ${jobId}`)
     }
     const leaves = outcomeLeaves(block)
-    const index = released !== -1 ? released : block.released.length + failed
+    const index = released !== -1 ? released : releases.length + failed
     const proof = {
       height,
       epoch: anchored.epoch,
       signers: anchored.signers,
       path: merkleProof(leaves, index),
     }
-    const release = block.released[released]
+    const release = releases[released]
     const sent = await send(source, () =>
       release !== undefined
         ? chain.market.settle(jobId, release.resultHash, release.qualityScore, proof)
