@@ -49,6 +49,7 @@ import type { DkgJournalStore, Journal } from './dkg-journal.ts'
 import {
   commitmentsPublicKey,
   complaintAgainst,
+  complaintBlobs,
   corruptedShare,
   fetchIfServed,
   openDealtShare,
@@ -390,12 +391,7 @@ export class DkgRun {
   async #judgeComplaints(): Promise<void> {
     for (const [id, complaint] of this.#complaints) {
       if (this.#judged.has(id) || complaint.complainant === this.index) continue
-      const blobs = new Map<Hex32, Uint8Array>()
-      for (const o of complaint.openings) {
-        const blobId = o.dealing.sealed.ciphertext.blobId
-        const bytes = await this.#fetch(blobId)
-        if (bytes !== undefined) blobs.set(blobId, bytes)
-      }
+      const blobs = await complaintBlobs(this.#init, complaint)
       let opened: OpenedComplaint
       try {
         opened = openComplaint(

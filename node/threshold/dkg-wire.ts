@@ -86,6 +86,20 @@ export async function fetchIfServed(
   }
 }
 
+/** The sealed dealings a complaint opens, by blob id: those no peer serves yet are left out. */
+export async function complaintBlobs(
+  wire: Pick<DkgWire, 'blobs' | 'log'>,
+  complaint: DkgComplaint,
+): Promise<Map<Hex32, Uint8Array>> {
+  const blobs = new Map<Hex32, Uint8Array>()
+  for (const o of complaint.openings) {
+    const blobId = o.dealing.sealed.ciphertext.blobId
+    const bytes = await fetchIfServed(wire, blobId)
+    if (bytes !== undefined) blobs.set(blobId, bytes)
+  }
+  return blobs
+}
+
 /** A member's public key, from the signature on its own commitments: its address is all the chain holds. */
 export const commitmentsPublicKey = (
   domain: Eip712Domain,

@@ -38,8 +38,8 @@ import type { DkgBlobs } from './dkg-run.ts'
 import {
   commitmentsPublicKey,
   complaintAgainst,
+  complaintBlobs,
   corruptedShare,
-  fetchIfServed,
   openDealtShare,
   persistThenPublish,
   type SignedDkgKind,
@@ -417,10 +417,6 @@ export class ReshareRun {
     await this.#send(out)
   }
 
-  #fetch(id: Hex32): Promise<Uint8Array | undefined> {
-    return fetchIfServed(this.#init, id)
-  }
-
   async #verifyDealings(): Promise<void> {
     const j = this.newIndex
     if (j === undefined) return
@@ -455,11 +451,7 @@ export class ReshareRun {
   async #judgeComplaints(): Promise<void> {
     for (const [id, complaint] of this.#complaints) {
       if (this.#judged.has(id) || complaint.complainant === this.index) continue
-      const blobs = new Map<Hex32, Uint8Array>()
-      for (const o of complaint.openings) {
-        const bytes = await this.#fetch(o.dealing.sealed.ciphertext.blobId)
-        if (bytes !== undefined) blobs.set(o.dealing.sealed.ciphertext.blobId, bytes)
-      }
+      const blobs = await complaintBlobs(this.#init, complaint)
       try {
         const opened = openComplaint(
           this.#init.domain,
