@@ -11,6 +11,8 @@ export type Address = Hex
 
 /** The all-zero 32-byte value: the blockHash of a nil vote. */
 export const ZERO_HASH: Hex32 = `0x${'0'.repeat(64)}`
+/** The all-zero address: the owner of an unregistered vault, the owner JobPaid names for a pool. */
+export const ZERO_ADDRESS: Address = `0x${'0'.repeat(40)}`
 
 // Lowercase only, so that every value has exactly one spelling and canonical bytes are unique.
 const hexMatching = (pattern: RegExp, message: string) =>

@@ -29,6 +29,8 @@ export {
   JOB_STATUS,
   type JobStatus,
   jobRecordOf,
+  type PayoutClaim,
+  type PoolHold,
 } from './chain/jobMarket.ts'
 export { type Credit, type SettlementCredits, settlementCredits } from './chain/settlement.ts'
 export { ContractRevertError } from './chain/transact.ts'
@@ -127,6 +129,7 @@ export {
   signatureSchema,
   toHex,
   weiSchema,
+  ZERO_ADDRESS,
   ZERO_HASH,
 } from './hex.ts'
 export {
@@ -254,6 +257,14 @@ export {
   vaultManifestCodec,
   vaultManifestSchema,
 } from './messages/vaultManifest.ts'
+export {
+  type PayoutLeaf,
+  type PoolPayouts,
+  payoutLeaf,
+  payoutProof,
+  poolPayouts,
+  poolResultHash,
+} from './pools/payouts.ts'
 export type {
   ConsensusSigner,
   Proposal,

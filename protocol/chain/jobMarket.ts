@@ -1,5 +1,5 @@
 import type { ContractRunner } from 'ethers'
-import type { Address, Hex32 } from '../hex.ts'
+import { type Address, type Hex32, ZERO_ADDRESS, ZERO_HASH } from '../hex.ts'
 import { type OutcomeProof, outcomeProofArg } from './anchor.ts'
 import { boundContract } from './transact.ts'
 
@@ -36,10 +36,13 @@ export type EscrowClosing =
       readonly status: 'paid'
       readonly txHash: Hex32
       readonly blockNumber: number
+      /** The zero address when the vault is a pool: the owner share is then held for its contributors. */
       readonly owner: Address
       readonly ownerAmount: bigint
       /** Credited to each validator the anchoring proof named. */
       readonly perValidator: bigint
+      /** Set for a pool: `ownerAmount` is held by JobMarket, claimed by the contributors (claimPayout). */
+      readonly heldForContributors?: true
     }
   | {
       readonly status: 'rejected'
@@ -61,6 +64,27 @@ export type EscrowClosing =
       readonly buyer: Address
       readonly amount: bigint
     }
+
+/** What a settled pool job holds for its contributors (JobMarket.poolHolds). */
+export interface PoolHold {
+  /** The anchored result hash the job settled with: poolResultHash(bundleHash, payouts). */
+  readonly resultHash: Hex32
+  /** Wei held: the owner share of the escrow. */
+  readonly amount: bigint
+  /** Contributions whose contributors have claimed so far, of the snapshot's total. */
+  readonly claimedContributions: bigint
+}
+
+/** A contributor's claim on a pool job: the payouts tree of the job's snapshot and its leaf's proof. */
+export interface PayoutClaim {
+  readonly jobId: Hex32
+  readonly bundleHash: Hex32
+  readonly root: Hex32
+  readonly total: number
+  readonly contributor: Address
+  readonly contributions: number
+  readonly proof: readonly Hex32[]
+}
 
 /** A JobMarket.jobs(jobId) answer, as ethers decodes the struct's fields in declaration order. */
 export function jobRecordOf(fields: unknown): JobRecord {
@@ -95,6 +119,32 @@ export function connectJobMarket(address: string, runner: ContractRunner) {
       c.send('refundFailed', [jobId, outcomeProofArg(proof)]),
     refundExpired: (jobId: Hex32) => c.send('refundExpired', [jobId]),
     withdraw: () => c.send('withdraw', []),
+    /**
+     * Credits `claim.contributor` its share of a settled pool job: anyone may send it (a relayer, the
+     * curator), the contract pays only the contributor the proof names, once.
+     */
+    claimPayout: (claim: PayoutClaim) =>
+      c.send('claimPayout', [
+        claim.jobId,
+        claim.bundleHash,
+        claim.root,
+        claim.total,
+        claim.contributor,
+        claim.contributions,
+        claim.proof,
+      ]),
+    /** What a settled pool job holds for its contributors; undefined for any other job. */
+    poolHold: async (jobId: Hex32): Promise<PoolHold | undefined> => {
+      const [resultHash, amount, claimedContributions] = (await c.read('poolHolds', jobId)) as [
+        Hex32,
+        bigint,
+        bigint,
+      ]
+      if (resultHash === ZERO_HASH) return undefined
+      return { resultHash, amount, claimedContributions }
+    },
+    payoutClaimed: async (jobId: Hex32, contributor: Address) =>
+      (await c.read('payoutClaimed', jobId, contributor)) as boolean,
     balance: async (who: Address) => (await c.read('balances', who)) as bigint,
     settlementGrace: async () => (await c.read('settlementGrace')) as bigint,
     escrowOf: async (jobId: Hex32): Promise<EscrowBinding> => {
@@ -125,12 +175,15 @@ export function connectJobMarket(address: string, runner: ContractRunner) {
       if (parsed === null) return undefined
       const at = { txHash: log.transactionHash as Hex32, blockNumber: log.blockNumber }
       if (parsed.name === 'JobPaid') {
+        const owner = (parsed.args.owner as string).toLowerCase() as Address
         return {
           status: 'paid',
           ...at,
-          owner: (parsed.args.owner as string).toLowerCase() as Address,
+          owner,
           ownerAmount: parsed.args.ownerAmount as bigint,
           perValidator: parsed.args.perValidator as bigint,
+          // JobPaid names no owner exactly when settle held the owner share for a pool's contributors.
+          ...(owner === ZERO_ADDRESS ? { heldForContributors: true as const } : {}),
         }
       }
       if (parsed.name === 'JobRejected') {

@@ -25,6 +25,9 @@ export function connectVaultRegistry(address: string, runner: ContractRunner) {
     update: (vaultId: Hex32, t: VaultTerms) =>
       c.send('update', [vaultId, t.manifestHash, t.policyHash, t.price]),
     deactivate: (vaultId: Hex32) => c.send('deactivate', [vaultId]),
+    /** The owner (a pool's curator) declares the vault a pool, once: JobMarket then holds its owner share for the contributors. */
+    markPool: (vaultId: Hex32) => c.send('markPool', [vaultId]),
+    isPool: async (vaultId: Hex32) => (await c.read('isPool', vaultId)) as boolean,
     vault: async (vaultId: Hex32): Promise<VaultRecord> => {
       const [owner, active, manifestHash, policyHash, price] = (await c.read('vaults', vaultId)) as [
         string,
