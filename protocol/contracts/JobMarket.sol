@@ -47,13 +47,27 @@ contract JobMarket {
     /// for them, so a release anchored by the expiry is always settled before the buyer can refund.
     uint256 public immutable settlementGrace;
 
+    /// @notice The owner share of a paid job on a pool, held for the contributors of the snapshot it
+    /// read. `resultHash` is the anchored one, keccak256(abi.encode(bundleHash, payoutsRoot, total)),
+    /// so it fixes the payouts tree; `claimedContributions` counts the contributions paid so far.
+    struct PoolHold {
+        bytes32 resultHash;
+        uint128 amount;
+        uint128 claimedContributions;
+    }
+
     mapping(bytes32 => Job) public jobs;
     /// @notice Pull payments: a payee that cannot receive ETH must not block a settlement.
     mapping(address => uint256) public balances;
+    mapping(bytes32 => PoolHold) public poolHolds;
+    /// @notice jobId => contributor => whether its payout was credited.
+    mapping(bytes32 => mapping(address => bool)) public payoutClaimed;
 
     event JobOpened(
         bytes32 indexed jobId, bytes32 indexed vaultId, address indexed buyer, uint256 escrow, uint32 minQuality
     );
+    /// @param owner the zero address when the vault is a pool: `ownerAmount` is then held for its
+    /// contributors (PoolShareHeld), claimed with claimPayout
     /// @param perValidator credited to each validator named by the proof's signers bitmap
     event JobPaid(
         bytes32 indexed jobId,
@@ -75,6 +89,10 @@ contract JobMarket {
         uint256 perValidator
     );
     event JobRefunded(bytes32 indexed jobId, address buyer, uint256 amount);
+    event PoolShareHeld(bytes32 indexed jobId, bytes32 indexed vaultId, uint256 amount);
+    event PayoutClaimed(
+        bytes32 indexed jobId, address indexed contributor, uint256 contributions, uint256 amount
+    );
     event Withdrawal(address indexed payee, uint256 amount);
 
     error JobExists();
@@ -87,6 +105,11 @@ contract JobMarket {
     error NotExpired();
     error NothingToWithdraw();
     error TransferFailed();
+    error JobNotPaid();
+    error NotPoolJob();
+    error PayoutNotBound();
+    error InvalidPayoutProof();
+    error AlreadyClaimed();
 
     constructor(
         Anchor anchor_,
@@ -120,7 +143,8 @@ contract JobMarket {
     }
 
     /// @notice Settles a release proven on the Anchor by its certified quality score: at or above the
-    /// escrow's minimum, pays the vault owner and the certifying validators; below it, pays the
+    /// escrow's minimum, pays the vault owner (for a pool: holds its share for the contributors,
+    /// claimPayout) and the certifying validators; below it, pays the
     /// validators the same (their evaluation fee) and refunds the rest to the buyer. The score comes
     /// from the proven leaf, so whoever sends this cannot choose the branch.
     function settle(bytes32 jobId, bytes32 resultHash, uint32 qualityScore, Anchor.OutcomeProof calldata proof)
@@ -134,7 +158,12 @@ contract JobMarket {
         (uint256 each, uint256 credited) = creditValidators(evaluationFeeOf(job.escrow), proof);
         // Rounding dust stays with the remainder, so the escrow is paid out exactly.
         uint256 rest = job.escrow - credited;
-        if (reached) {
+        if (reached && vaults.isPool(job.vaultId)) {
+            // An escrow is below the ether supply, far below 2^128 wei: the cast cannot truncate.
+            poolHolds[jobId] = PoolHold(resultHash, uint128(rest), 0);
+            emit PoolShareHeld(jobId, job.vaultId, rest);
+            emit JobPaid(jobId, resultHash, qualityScore, address(0), rest, each);
+        } else if (reached) {
             (address owner,,,,) = vaults.vaults(job.vaultId);
             balances[owner] += rest;
             emit JobPaid(jobId, resultHash, qualityScore, owner, rest, each);
@@ -142,6 +171,45 @@ contract JobMarket {
             balances[job.buyer] += rest;
             emit JobRejected(jobId, resultHash, qualityScore, job.minQuality, job.buyer, rest, each);
         }
+    }
+
+    /// @notice Credits `contributor` its share of a paid pool job: the held owner share times its
+    /// contributions over the snapshot's total. The payouts tree (root, total) must be the one the
+    /// settled result hash binds with `bundleHash`, and the leaf
+    /// keccak256(keccak256(abi.encode(contributor, contributions))) must be in it (sorted-pair path).
+    /// Anyone may send it, a relayer or the curator: only the named contributor is credited, once.
+    function claimPayout(
+        bytes32 jobId,
+        bytes32 bundleHash,
+        bytes32 root,
+        uint256 total,
+        address contributor,
+        uint256 contributions,
+        bytes32[] calldata proof
+    ) external {
+        if (jobs[jobId].status != Status.Paid) revert JobNotPaid();
+        PoolHold storage hold = poolHolds[jobId];
+        if (hold.resultHash == 0) revert NotPoolJob();
+        if (keccak256(abi.encode(bundleHash, root, total)) != hold.resultHash) revert PayoutNotBound();
+        if (payoutClaimed[jobId][contributor]) revert AlreadyClaimed();
+        bytes32 node = keccak256(bytes.concat(keccak256(abi.encode(contributor, contributions))));
+        for (uint256 i; i < proof.length; ++i) {
+            bytes32 sibling = proof[i];
+            node = node < sibling
+                ? keccak256(abi.encodePacked(node, sibling))
+                : keccak256(abi.encodePacked(sibling, node));
+        }
+        uint256 before = hold.claimedContributions;
+        // A tree whose counts exceed its total could pay more than is held; an honest one never does.
+        if (node != root || contributions == 0 || before + contributions > total) revert InvalidPayoutProof();
+        payoutClaimed[jobId][contributor] = true;
+        // Paid on the running count, so the floors telescope: once every contributor has claimed,
+        // exactly the held amount is paid out, no dust left; each share is within one wei of pro rata.
+        uint256 amount =
+            (uint256(hold.amount) * (before + contributions)) / total - (uint256(hold.amount) * before) / total;
+        hold.claimedContributions = uint128(before + contributions);
+        balances[contributor] += amount;
+        emit PayoutClaimed(jobId, contributor, contributions, amount);
     }
 
     /// @notice Refund on a failure the network anchored: the deadline passed without a release.

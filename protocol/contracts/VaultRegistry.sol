@@ -13,15 +13,21 @@ contract VaultRegistry {
     }
 
     mapping(bytes32 => Vault) public vaults;
+    /// @notice Pools (issue #14): vaults whose owner share JobMarket holds for the contributors of the
+    /// snapshot a job read, instead of crediting the owner (the curator). Apart from the struct so
+    /// that readers of `vaults` keep its shape.
+    mapping(bytes32 => bool) public isPool;
 
     event VaultRegistered(bytes32 indexed vaultId, address indexed owner, bytes32 manifestHash, uint256 price);
     event VaultUpdated(bytes32 indexed vaultId, bytes32 manifestHash, bytes32 policyHash, uint256 price);
     event VaultDeactivated(bytes32 indexed vaultId);
+    event PoolMarked(bytes32 indexed vaultId, address indexed curator);
 
     error VaultExists();
     error NotVaultOwner();
     error VaultInactive();
     error ZeroVaultId();
+    error AlreadyPool();
 
     function register(bytes32 vaultId, bytes32 manifestHash, bytes32 policyHash, uint256 price) external {
         if (vaultId == 0) revert ZeroVaultId();
@@ -42,6 +48,15 @@ contract VaultRegistry {
     function deactivate(bytes32 vaultId) external {
         ownedActive(vaultId).active = false;
         emit VaultDeactivated(vaultId);
+    }
+
+    /// @notice The owner declares its vault a pool, once and for good: there is no way back, so a
+    /// curator cannot take the contributors' share of jobs already opened on the pool.
+    function markPool(bytes32 vaultId) external {
+        ownedActive(vaultId);
+        if (isPool[vaultId]) revert AlreadyPool();
+        isPool[vaultId] = true;
+        emit PoolMarked(vaultId, msg.sender);
     }
 
     function ownedActive(bytes32 vaultId) private view returns (Vault storage vault) {
