@@ -22,6 +22,8 @@ export interface JobSettlement {
   /** Whether this call sent that transaction; false when the job was already settled. */
   readonly sentNow: boolean
   readonly owner?: Credit
+  /** Paid on a pool: the owner share (wei, decimal) JobMarket holds for the contributors to claim. */
+  readonly heldForContributors?: string
   readonly validators?: readonly Credit[]
   readonly buyer?: Credit
   /** Rejected only: the certified score and the minimum it fell short of, fixed point (QUALITY_SCALE). */

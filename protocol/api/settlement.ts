@@ -19,6 +19,8 @@ export const settlementSchema = z.strictObject({
   /** The anchored block whose outcome proof closed the escrow. */
   height: heightSchema,
   owner: creditSchema.optional(),
+  /** Paid on a pool: the owner share JobMarket holds for the snapshot's contributors (they claim it). */
+  heldForContributors: weiSchema.optional(),
   validators: z.array(creditSchema).max(256).optional(),
   buyer: creditSchema.optional(),
   /** Rejected only: the certified score and the minimum it fell short of, fixed point (QUALITY_SCALE). */

@@ -1,15 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { type Signer, Wallet } from 'ethers'
 import { describe, expect, it } from 'vitest'
-import { DEV_PRIVATE_KEYS } from '../devchain/devChain.ts'
-import { signRelease } from '../eip712/messageSigning.ts'
 import { type Address, type Hex32, toHex } from '../hex.ts'
-import { merkleProof } from '../merkle.ts'
-import { type Block, blockHeader, outcomeLeaves } from '../messages/block.ts'
 import { type PoolPayouts, payoutProof, poolPayouts, poolResultHash } from '../pools/payouts.ts'
+import { anchorRelease } from '../testing/anchoredRelease.ts'
 import { expectRevert, revertEachTest, useTestChain } from '../testing/test-chain.ts'
-import { precommitBitmap } from './anchor.ts'
 import type { PayoutClaim } from './jobMarket.ts'
+import { settlementCredits } from './settlement.ts'
 
 /**
  * Issue #14: a pool's earnings belong to its contributors, pro rata to their contributions in the
@@ -46,38 +43,9 @@ async function poolJob(options: { pool?: boolean; minQuality?: number; escrow?: 
   return { vaultId, jobId }
 }
 
-/** Anchors a block releasing `jobId` with `resultHash` and settles it; returns what settle emitted. */
+/** Anchors a block releasing `jobId` with `resultHash` and settles it. */
 async function releaseAndSettle(jobId: Hex32, resultHash: Hex32, qualityScore = 800_000) {
-  const release = signRelease(t.net.domain, DEV_PRIVATE_KEYS[1], {
-    jobId,
-    resultHash,
-    qualityScore,
-    components: { sampleSize: 1e6, completeness: 1e6, plausibility: 1e6, fitness: 1e6 },
-    sealedHash: randomHash(),
-  })
-  const block: Block = {
-    version: 1,
-    height: ++height,
-    epoch: t.net.epoch,
-    parentHash: randomHash(),
-    chainBlock: 0,
-    proposer: release.owner,
-    admitted: [],
-    certified: [],
-    released: [release],
-    failed: [],
-  }
-  const header = blockHeader(block)
-  const precommits = t.net.precommit(header, 0)
-  await t.net
-    .connect(t.chain.wallet(0))
-    .anchor.anchor({ header, round: 0, validatorSet: t.net.validatorSet, precommits })
-  const proof = {
-    height: block.height,
-    epoch: block.epoch,
-    signers: precommitBitmap(t.net.validatorSet, precommits).signers,
-    path: merkleProof(outcomeLeaves(block), 0),
-  }
+  const proof = await anchorRelease(t.chain, t.net, { jobId, resultHash, qualityScore, height: ++height })
   return market().settle(jobId, resultHash, qualityScore, proof)
 }
 
@@ -121,6 +89,12 @@ describe('pool payouts: the owner share of a pool job goes to its contributors',
     })
     const closing = await market().closing(jobId)
     expect(closing).toMatchObject({ status: 'paid', ownerAmount: held, heldForContributors: true })
+    // What nodes, the SDK and the explorer report: held for the contributors, no owner credited.
+    expect(settlementCredits(closing!, [], 0n)).toEqual({
+      status: 'paid',
+      heldForContributors: String(held),
+      validators: [],
+    })
 
     for (const c of s.contributors) await market().claimPayout(claimOf(jobId, s.bundleHash, s.payouts, c))
     const paid = await Promise.all(s.contributors.map((c) => market().balance(c)))

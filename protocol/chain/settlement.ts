@@ -9,7 +9,14 @@ export interface Credit {
 }
 
 export type SettlementCredits =
-  | { readonly status: 'paid'; readonly owner: Credit; readonly validators: Credit[] }
+  | {
+      readonly status: 'paid'
+      /** absent for a pool: the owner share is held for its contributors instead */
+      readonly owner?: Credit
+      /** a pool's owner share (wei, decimal), held by JobMarket until each contributor claims its part */
+      readonly heldForContributors?: string
+      readonly validators: Credit[]
+    }
   | {
       readonly status: 'rejected'
       /** the certified score and the escrow's minimum it fell short of, fixed point (QUALITY_SCALE) */
@@ -23,7 +30,8 @@ export type SettlementCredits =
   | { readonly status: 'refunded'; readonly buyer: Credit }
 
 /**
- * Who JobMarket credited when it closed an escrow: the owner (paid) or the buyer (rejected, below the
+ * Who JobMarket credited when it closed an escrow: the owner (paid; for a pool, the owner share held for
+ * its contributors, who claim it one by one) or the buyer (rejected, below the
  * minimum quality) and each validator the proof's signers bitmap named over the epoch's set (the
  * event gives the per-validator amount, not the names), or only the buyer (refunded). The amounts are
  * the event's, so this describes what the chain did, not what it should do.
@@ -47,6 +55,9 @@ export function settlementCredits(
       buyer: { address: closing.buyer, amount: String(closing.refund) },
       validators,
     }
+  }
+  if (closing.heldForContributors) {
+    return { status: 'paid', heldForContributors: String(closing.ownerAmount), validators }
   }
   return {
     status: 'paid',

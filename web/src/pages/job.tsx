@@ -168,7 +168,13 @@ function SettlementView({ job }: { job: JobRecord }) {
       <Table
         caption="credited"
         head={['to', 'address', 'amount']}
-        rows={credits.map(([role, c]) => [role, <Hash value={c.address} key="a" />, eth(c.amount)])}
+        rows={[
+          ...credits.map(([role, c]) => [role, <Hash value={c.address} key="a" />, eth(c.amount)]),
+          // A pool's owner share stays in JobMarket until each contributor claims its part.
+          ...(s.heldForContributors
+            ? [['held for contributors', 'claimed one by one', eth(s.heldForContributors)]]
+            : []),
+        ]}
       />
     </>
   )

@@ -25,10 +25,14 @@ export async function settleHandler(args: SettleArgs): Promise<void> {
       ...(s.validators ?? []).map((v) => ['validator', v] as const),
       ...(s.buyer ? [['buyer', s.buyer] as const] : []),
     ]
+    const held = s.heldForContributors
     console.log(
       table(
         ['credited', 'address', 'ETH'],
-        credits.map(([role, c]) => [role, c.address, formatEther(c.amount)]),
+        [
+          ...credits.map(([role, c]) => [role, c.address, formatEther(c.amount)]),
+          ...(held ? [['held for contributors', '(tcf pool claim)', formatEther(held)]] : []),
+        ],
       ),
     )
   } finally {

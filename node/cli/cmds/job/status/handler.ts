@@ -1,3 +1,4 @@
+import { formatEther } from 'ethers'
 import { QUALITY_SCALE } from '../../../../../protocol/index.ts'
 import { Client, JOB_STAGES } from '../../../../sdk/index.ts'
 import { table } from '../../../table.ts'
@@ -25,6 +26,8 @@ export async function jobStatusHandler(args: JobStatusArgs): Promise<void> {
     console.log(`quality score ${(job.qualityScore / QUALITY_SCALE).toFixed(4)}`)
   if (job.settlement) {
     console.log(`escrow ${job.settlement.status} in tx ${job.settlement.txHash}`)
+    const held = job.settlement.heldForContributors
+    if (held) console.log(`${formatEther(held)} ETH held for the pool's contributors (tcf pool claim)`)
     const why = rejectionReason(job.settlement)
     if (why) console.log(why)
   }
