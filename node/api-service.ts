@@ -7,6 +7,7 @@ import {
   DecodeError,
   type Eip712Domain,
   type Hex32,
+  type JobPayouts,
   jobIdOf,
   type MessageCodec,
   manifestBlob,
@@ -35,6 +36,7 @@ import { MalformedRequest, NotPermitted, Refused, StateConflict, Unauthenticated
 import { vaultBudget } from './jobs/budget.ts'
 import type { JobBook } from './jobs/job-book.ts'
 import type { Ledger } from './jobs/ledger.ts'
+import { jobPayouts, type PayoutsOf } from './jobs/payouts.ts'
 import type { ReleasePool } from './jobs/releases.ts'
 import type { ResultBundles } from './jobs/result-bundles.ts'
 import type { Verdict } from './jobs/rules.ts'
@@ -74,6 +76,8 @@ export interface ApiServiceDeps {
   readonly round: () => number
   /** the p2p network once started: before, nothing is published and no peer is known */
   readonly network: () => NodeNetwork | undefined
+  /** a pool job's snapshot counts and bundle hash, from the pool log (none until pools are wired in) */
+  readonly payoutsOf?: PayoutsOf
   /** the DKG service's view of an epoch's committee key */
   readonly committee: (epoch?: number) => Promise<CommitteeInfo | undefined>
   readonly logger: Logger
@@ -283,6 +287,12 @@ export class ApiService implements NodeService {
 
   async thresholdReleases(jobId: Hex32): Promise<{ releases: ThresholdRelease[] }> {
     return { releases: (await this.#deps.thresholdReleases?.releasesOf(jobId)) ?? [] }
+  }
+
+  async payouts(jobId: Hex32): Promise<JobPayouts | undefined> {
+    const snapshot = await this.#deps.payoutsOf?.(jobId)
+    if (snapshot === undefined) return undefined
+    return jobPayouts(jobId, snapshot, (await this.#deps.book.get(jobId))?.resultHash)
   }
 
   async #publish<K extends TopicName>(topic: K, message: TopicMessages[K]): Promise<void> {

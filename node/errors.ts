@@ -12,6 +12,8 @@ export type NodeErrorCode =
   | 'MANIFEST_MISMATCH'
   /** An admitted job came back from its executor unevaluated: a bug, not an input. */
   | 'EVALUATION_SKIPPED'
+  /** The payouts a node would serve for a pool job do not hash to its certified result: a bug. */
+  | 'PAYOUTS_MISMATCH'
 
 export class NodeError extends CodedError<NodeErrorCode> {}
 

@@ -26,12 +26,14 @@ export {
   connectJobMarket,
   type EscrowBinding,
   type EscrowClosing,
+  type HeldPoolShare,
   JOB_STATUS,
   type JobStatus,
   jobRecordOf,
   type PayoutClaim,
   type PoolHold,
 } from './chain/jobMarket.ts'
+export { markAsPool } from './chain/poolFlag.ts'
 export { type Credit, type SettlementCredits, settlementCredits } from './chain/settlement.ts'
 export { ContractRevertError } from './chain/transact.ts'
 export {

@@ -208,6 +208,7 @@ export class ApiServer {
       job: ({ params }) => service.job(params.id),
       sealed: ({ params }) => service.sealed(params.id),
       thresholdReleases: ({ params }) => service.thresholdReleases(params.id),
+      payouts: ({ params }) => service.payouts(params.id),
       release: ({ body }) => service.submitRelease(body),
       block: ({ params }) => service.block(params.height),
       committee: () => service.committee(),

@@ -3,6 +3,7 @@ import {
   type CommitteeInfo,
   type DecidedBlock,
   type Hex32,
+  type JobPayouts,
   type JobPreview,
   type JobRecord,
   type JobStage,
@@ -47,6 +48,8 @@ export interface NodeService {
   committee(epoch?: number): Promise<CommitteeInfo | undefined>
   /** the member releases of a committee-vault job held here (none for an owner-mode job) */
   thresholdReleases(jobId: Hex32): Promise<{ releases: ThresholdRelease[] }>
+  /** a pool job's payouts tree and bundle hash; undefined for a job that is not an evaluated pool job here */
+  payouts(jobId: Hex32): Promise<JobPayouts | undefined>
 }
 
 /** A refusal the caller can act on: stable code, message, and the status to answer with. */

@@ -23,6 +23,10 @@ import { nodeStartHandler } from './cmds/node/start/handler.ts'
 import { nodeStartOptions } from './cmds/node/start/options.ts'
 import { nodeStatusHandler } from './cmds/node/status/handler.ts'
 import { nodeStatusOptions } from './cmds/node/status/options.ts'
+import { claimHandler } from './cmds/pool/claim/handler.ts'
+import { claimOptions } from './cmds/pool/claim/options.ts'
+import { earningsHandler } from './cmds/pool/earnings/handler.ts'
+import { earningsOptions } from './cmds/pool/earnings/options.ts'
 import { runHandler } from './cmds/sandbox/run/handler.ts'
 import { runOptions } from './cmds/sandbox/run/options.ts'
 import { createHandler } from './cmds/vault/create/handler.ts'
@@ -93,6 +97,19 @@ export function buildCli(argv: string[]): Argv {
           "close a job's escrow on chain from its anchored outcome (idempotent)",
           settleOptions,
           (a) => settleHandler(a),
+        )
+        .demandCommand(1),
+    )
+    .command('pool', 'contributor: pooled vaults and their payouts', (y) =>
+      y
+        .command('claim', "claim a contributor's share of a settled pool job", claimOptions, (a) =>
+          claimHandler(a),
+        )
+        .command(
+          'earnings',
+          "a contributor's shares of pool jobs, claimed or not, and its withdrawable balance",
+          earningsOptions,
+          (a) => earningsHandler(a),
         )
         .demandCommand(1),
     )

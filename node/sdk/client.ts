@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js'
 import type { ValidatorSet } from '../../consensus/index.ts'
 import {
+  type Address,
   blobIdOf,
   collectiveKeyHash,
   computePolicyHash,
@@ -10,12 +11,14 @@ import {
   type DecidedBlock,
   type Hex,
   type Hex32,
+  type JobPayouts,
   type JobPreview,
   type JobRecord,
   type JobRequest,
   type JobStage,
   jobIdOf,
   manifestBlob,
+  markAsPool,
   type NodeStatus,
   ROUTES,
   type SealedResult,
@@ -37,6 +40,13 @@ import {
 import { type ChainContext, connectChain, onChain } from './chain.ts'
 import { ClientError } from './errors.ts'
 import { NodeApi } from './http.ts'
+import {
+  claimPayout,
+  type PayoutClaimed,
+  type PayoutSource,
+  type PoolEarnings,
+  poolEarnings,
+} from './payouts.ts'
 import { openResult } from './result.ts'
 import { generateSealingKey, type SealingKeyPair, sealingPublicKeyOf } from './sealing.ts'
 import { type JobSettlement, settleJob } from './settle.ts'
@@ -374,6 +384,59 @@ export class Client {
       },
       jobId,
     )
+  }
+
+  /**
+   * Curator: marks a registered vault a pool on chain (once; a vault already marked sends nothing),
+   * so that its jobs' owner share goes to the contributors. The transaction hash when one was sent.
+   */
+  async markPool(vaultId: Hex32): Promise<Hex32 | undefined> {
+    this.#requireKey('mark a pool')
+    const chain = await this.chain()
+    return this.#transact('mark the pool', () => markAsPool(chain.vaults, vaultId))
+  }
+
+  /** A pool job's payouts as this node serves them, unchecked (claimPayout checks them against the chain). */
+  payouts(jobId: Hex32): Promise<JobPayouts | undefined> {
+    return this.api.maybe(ROUTES.payouts, { params: { id: jobId } })
+  }
+
+  /**
+   * Contributor: credits its share of a settled pool job to `contributor` (this client's address by
+   * default) in JobMarket, from the payouts this node serves, checked against the chain first.
+   */
+  async claimPayout(jobId: Hex32, contributor?: Address): Promise<PayoutClaimed> {
+    return claimPayout(await this.#payoutSource(), jobId, contributor)
+  }
+
+  /** Contributor: its shares of pool jobs, claimed or not, and its withdrawable balance. */
+  async poolEarnings(
+    contributor?: Address,
+    options: { readonly vaultId?: Hex32 } = {},
+  ): Promise<PoolEarnings> {
+    const source = await this.#payoutSource()
+    const who = contributor ?? (source.chain.wallet?.address as Address | undefined)
+    if (who === undefined) throw new ClientError('KEY_REQUIRED', 'name a contributor or give a key')
+    return poolEarnings(source, who, options)
+  }
+
+  /** Any payee (contributor, owner, validator, buyer): withdraws its JobMarket balance; the wei sent. */
+  async withdraw(): Promise<bigint> {
+    this.#requireKey('withdraw')
+    const chain = await this.chain()
+    const who = chain.wallet!.address.toLowerCase() as Address
+    const amount = await onChain('read the balance', () => chain.market.balance(who))
+    if (amount === 0n) return 0n
+    await this.#transact('withdraw', () => chain.market.withdraw())
+    return amount
+  }
+
+  async #payoutSource(): Promise<PayoutSource> {
+    return {
+      chain: await this.chain(),
+      payouts: (id) => this.payouts(id),
+      transact: (what, send) => this.#transact(what, send),
+    }
   }
 
   /** Vault owner: hands a signed, sealed release to the network. */

@@ -30,6 +30,12 @@ export type ClientErrorCode =
   | 'RESULT_MISMATCH'
   /** fewer than t members' shares of a threshold release are here yet */
   | 'RESULT_INCOMPLETE'
+  /** the job holds nothing for contributors: not settled, not paid, or not on a pool */
+  | 'NOT_CLAIMABLE'
+  /** the node serves no payouts for a settled pool job (it did not evaluate it, or lost its log) */
+  | 'PAYOUTS_UNAVAILABLE'
+  /** the address has no contribution in the snapshot the job read */
+  | 'NOT_A_CONTRIBUTOR'
 
 export class ClientError extends TcfError {
   override name = 'ClientError'

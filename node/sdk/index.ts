@@ -13,6 +13,14 @@ export { type CommitteeKeyMaterial, committeeVaultKeys, fetchCommitteeKey } from
 export { ClientError, type ClientErrorCode } from './errors.ts'
 export { decodePayload, encodePayload, type ResultPayload } from './payload.ts'
 export {
+  claimPayout,
+  type PayoutClaimed,
+  type PayoutSource,
+  type PoolEarning,
+  type PoolEarnings,
+  poolEarnings,
+} from './payouts.ts'
+export {
   generateSealingKey,
   SEALING_INFO,
   SEALING_SCHEME,

@@ -10,6 +10,7 @@ export {
 } from './committee.ts'
 export { type ApiErrorBody, apiErrorBodySchema } from './errors.ts'
 export { JOB_STAGES, type JobRecord, type JobStage, jobRecordSchema, jobStageSchema } from './jobRecord.ts'
+export { type JobPayouts, jobPayoutsSchema } from './payouts.ts'
 export {
   type BodyOf,
   type BodySpec,

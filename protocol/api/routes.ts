@@ -7,6 +7,7 @@ import { vaultManifestCodec } from '../messages/vaultManifest.ts'
 import { decidedBlockSchema } from './blocks.ts'
 import { committeeInfoSchema } from './committee.ts'
 import { JOB_STAGES, jobRecordSchema, jobStageSchema } from './jobRecord.ts'
+import { jobPayoutsSchema } from './payouts.ts'
 import { type ParamSpec, route } from './route.ts'
 import { nodeStatusSchema } from './status.ts'
 import {
@@ -182,6 +183,15 @@ export const ROUTES = {
     summary: "A committee-vault job's member releases: signed score shares and shares sealed to the buyer",
     params: { id: id('job id') },
     response: ok(z.strictObject({ releases: z.array(thresholdReleaseCodec.schema) }), 'ThresholdReleases'),
+  }),
+  payouts: route({
+    method: 'GET',
+    path: '/v1/jobs/:id/payouts',
+    summary:
+      "A pool job's payouts: the contributors and counts of the snapshot it read, the payouts root and total, and the bundle hash its result hash binds them with",
+    params: { id: id('job id') },
+    response: ok(jobPayoutsSchema, 'JobPayouts'),
+    absent: { code: 'NO_PAYOUTS', message: (p) => `job ${p.id} is not an evaluated pool job here` },
   }),
   release: route({
     method: 'POST',

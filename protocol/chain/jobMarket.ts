@@ -75,6 +75,14 @@ export interface PoolHold {
   readonly claimedContributions: bigint
 }
 
+/** A PoolShareHeld event: settle kept a pool job's owner share for its contributors. */
+export interface HeldPoolShare {
+  readonly jobId: Hex32
+  readonly vaultId: Hex32
+  readonly amount: bigint
+  readonly blockNumber: number
+}
+
 /** A contributor's claim on a pool job: the payouts tree of the job's snapshot and its leaf's proof. */
 export interface PayoutClaim {
   readonly jobId: Hex32
@@ -142,6 +150,25 @@ export function connectJobMarket(address: string, runner: ContractRunner) {
       ]
       if (resultHash === ZERO_HASH) return undefined
       return { resultHash, amount, claimedContributions }
+    },
+    /** Every job whose owner share settle held for a pool's contributors (PoolShareHeld), oldest first. */
+    poolJobs: async (filter: { vaultId?: Hex32; fromBlock?: number } = {}): Promise<HeldPoolShare[]> => {
+      const logs = await c.contract.queryFilter(
+        c.contract.filters.PoolShareHeld!(null, filter.vaultId ?? null),
+        filter.fromBlock ?? 0,
+      )
+      return logs.flatMap((log) => {
+        const parsed = c.contract.interface.parseLog(log)
+        if (parsed === null) return []
+        return [
+          {
+            jobId: parsed.args.jobId as Hex32,
+            vaultId: parsed.args.vaultId as Hex32,
+            amount: parsed.args.amount as bigint,
+            blockNumber: log.blockNumber,
+          },
+        ]
+      })
     },
     payoutClaimed: async (jobId: Hex32, contributor: Address) =>
       (await c.read('payoutClaimed', jobId, contributor)) as boolean,
