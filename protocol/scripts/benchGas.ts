@@ -7,9 +7,11 @@ import { startTestNetwork } from '../devchain/network.ts'
 import { addressOfPrivateKey } from '../eip712/ecdsa.ts'
 import { signCommitteeKey } from '../eip712/messageSigning.ts'
 import { TcfError } from '../errors.ts'
-import { type Hex32, toHex } from '../hex.ts'
+import { type Address, type Hex32, toHex } from '../hex.ts'
 import { merkleProof, merkleRoot, resultLeaf } from '../merkle.ts'
 import type { BlockHeader } from '../messages/block.ts'
+import { type PayoutLeaf, payoutProof, poolPayouts, poolResultHash } from '../pools/payouts.ts'
+import { anchorRelease } from '../testing/anchoredRelease.ts'
 
 // npm run bench:gas: gas to anchor one block's commit certificate and results root, per validator
 // count, signer count and job count. Anchoring stores one slot per block, so the job count only
@@ -50,9 +52,24 @@ interface CommitteeKeyRow {
   registerCommitteeKeyGas: number
 }
 
+/** A pool job's settlement and its contributors' claims (issue #14). */
+interface PoolRow {
+  contributors: number
+  proofLength: number
+  markPoolGas: number
+  settlePoolGas: number
+  /** the job's first claim: a fresh running count, a fresh claimed flag, a fresh balance */
+  firstClaimGas: number
+  /** a later claim on the same job */
+  claimGas: number | null
+}
+
+const POOL_CONTRIBUTORS = [1, 10, 1000, 100_000]
+
 const chain = await startDevChain()
 const rows: Row[] = []
 const committeeKeyRows: CommitteeKeyRow[] = []
+const poolRows: PoolRow[] = []
 try {
   for (const validators of VALIDATOR_COUNTS) {
     const net = await startTestNetwork(chain, { validators })
@@ -144,14 +161,70 @@ try {
       }
     }
   }
+  poolRows.push(...(await benchPoolPayouts()))
 } finally {
   await chain.stop()
 }
 
+/**
+ * Issue #14: settling a job on a pool (the owner share held, not credited) and a contributor's
+ * claim, by the size of the snapshot's payouts tree: the proof grows with log2 of the contributors.
+ * The first claim of a job also starts its running count; later ones only update it.
+ */
+async function benchPoolPayouts(): Promise<PoolRow[]> {
+  const net = await startTestNetwork(chain, { validators: 4 })
+  const curator = net.connect(chain.wallet(1))
+  const out: PoolRow[] = []
+  let height = 1
+  for (const contributors of POOL_CONTRIBUTORS) {
+    const vaultId = randomHash()
+    await curator.vaults.register(vaultId, { manifestHash: vaultId, policyHash: randomHash(), price: PRICE })
+    const marked = await curator.vaults.markPool(vaultId)
+    const jobId = randomHash()
+    const now = BigInt((await chain.provider.getBlock('latest'))!.timestamp)
+    await net.connect(chain.wallet(2)).market.openJob(jobId, vaultId, now + 7200n, PRICE)
+    const counts = new Map<Address, number>(
+      Array.from({ length: contributors }, (_, i) => [toHex(randomBytes(20)) as Address, 1 + (i % 5)]),
+    )
+    const payouts = poolPayouts(counts)
+    const bundleHash = randomHash()
+    const resultHash = poolResultHash(bundleHash, payouts)
+    const proof = await anchorRelease(chain, net, {
+      jobId,
+      resultHash,
+      qualityScore: QUALITY,
+      height: height++,
+    })
+    const settled = await curator.market.settle(jobId, resultHash, QUALITY, proof)
+    const claim = (leaf: PayoutLeaf) =>
+      net.connect(chain.wallet(3)).market.claimPayout({
+        jobId,
+        bundleHash,
+        root: payouts.root,
+        total: payouts.total,
+        contributor: leaf.contributor,
+        contributions: leaf.contributions,
+        proof: payoutProof(payouts, leaf.contributor),
+      })
+    const first = await claim(payouts.leaves[0]!)
+    const later = contributors < 2 ? undefined : await claim(payouts.leaves[contributors - 1]!)
+    out.push({
+      contributors,
+      proofLength: payoutProof(payouts, payouts.leaves[0]!.contributor).length,
+      markPoolGas: Number(marked.gasUsed),
+      settlePoolGas: Number(settled.gasUsed),
+      firstClaimGas: Number(first.gasUsed),
+      claimGas: later === undefined ? null : Number(later.gasUsed),
+    })
+  }
+  return out
+}
+
 console.table(rows)
 console.table(committeeKeyRows)
+console.table(poolRows)
 mkdirSync('bench-results', { recursive: true })
 writeFileSync(
   'bench-results/gas.json',
-  `${JSON.stringify({ measuredAt: new Date().toISOString(), rows, committeeKeyRows }, null, 2)}\n`,
+  `${JSON.stringify({ measuredAt: new Date().toISOString(), rows, committeeKeyRows, poolRows }, null, 2)}\n`,
 )
