@@ -36,7 +36,7 @@ import { MalformedRequest, NotPermitted, Refused, StateConflict, Unauthenticated
 import { vaultBudget } from './jobs/budget.ts'
 import type { JobBook } from './jobs/job-book.ts'
 import type { Ledger } from './jobs/ledger.ts'
-import { jobPayouts, type PayoutsOf } from './jobs/payouts.ts'
+import { type PayoutsOf, servedPayouts } from './jobs/payouts.ts'
 import type { ReleasePool } from './jobs/releases.ts'
 import type { ResultBundles } from './jobs/result-bundles.ts'
 import type { Verdict } from './jobs/rules.ts'
@@ -91,8 +91,15 @@ export interface ApiServiceDeps {
 export class ApiService implements NodeService {
   readonly #deps: ApiServiceDeps
 
+  readonly #payouts: (jobId: Hex32) => Promise<JobPayouts | undefined>
+
   constructor(deps: ApiServiceDeps) {
     this.#deps = deps
+    const { payoutsOf } = deps
+    this.#payouts =
+      payoutsOf === undefined
+        ? async () => undefined
+        : servedPayouts(payoutsOf, async (jobId) => (await deps.book.get(jobId))?.resultHash)
   }
 
   async status(): Promise<NodeStatus> {
@@ -289,10 +296,8 @@ export class ApiService implements NodeService {
     return { releases: (await this.#deps.thresholdReleases?.releasesOf(jobId)) ?? [] }
   }
 
-  async payouts(jobId: Hex32): Promise<JobPayouts | undefined> {
-    const snapshot = await this.#deps.payoutsOf?.(jobId)
-    if (snapshot === undefined) return undefined
-    return jobPayouts(jobId, snapshot, (await this.#deps.book.get(jobId))?.resultHash)
+  payouts(jobId: Hex32): Promise<JobPayouts | undefined> {
+    return this.#payouts(jobId)
   }
 
   async #publish<K extends TopicName>(topic: K, message: TopicMessages[K]): Promise<void> {

@@ -40,3 +40,32 @@ export function jobPayouts(jobId: Hex32, snapshot: PoolJobSnapshot, certified?: 
     leaves: payouts.leaves.map((l) => ({ ...l })),
   }
 }
+
+/**
+ * `jobPayouts` served once per job: building the tree is CPU-bound (about 8 s for 100,000
+ * contributors on the reference machine), and a job's payouts never change once it is evaluated,
+ * so an unauthenticated caller repeating the request must not repeat the work. Concurrent requests
+ * share one build; an answer of no payouts is not kept (the job may be evaluated later).
+ */
+export function servedPayouts(
+  payoutsOf: PayoutsOf,
+  certifiedOf: (jobId: Hex32) => Promise<Hex32 | undefined>,
+  keep = 32,
+): (jobId: Hex32) => Promise<JobPayouts | undefined> {
+  const built = new Map<Hex32, Promise<JobPayouts | undefined>>()
+  return (jobId) => {
+    const cached = built.get(jobId)
+    if (cached !== undefined) return cached
+    const answer = (async () => {
+      const snapshot = await payoutsOf(jobId)
+      return snapshot === undefined ? undefined : jobPayouts(jobId, snapshot, await certifiedOf(jobId))
+    })()
+    built.set(jobId, answer)
+    if (built.size > keep) built.delete(built.keys().next().value as Hex32)
+    answer.then(
+      (a) => a === undefined && built.delete(jobId),
+      () => built.delete(jobId),
+    )
+    return answer
+  }
+}
