@@ -104,4 +104,29 @@ describe('settler', () => {
     expect(rejected.validators).toHaveLength(4)
     expect((await t.net.connect(t.chain.wallet(0)).market.job(jobId)).status).toBe('rejected')
   })
+
+  it('records a pool job as paid with the owner share held for its contributors, no owner credited', async () => {
+    const { jobId, vaultId } = await openEscrow(t.chain, t.net, PRICE)
+    // openEscrow's vault, marked a pool by its owner (dev account 1) after the escrow was opened.
+    await t.net.connect(t.chain.wallet(1)).vaults.markPool(vaultId)
+    const market = t.net.connect(t.chain.wallet(0)).market
+    const curator = t.chain.wallet(1).address.toLowerCase() as Hex32
+    const curatorBefore = await market.balance(curator)
+    const release = releaseOf(t.net, jobId, 700_000)
+    const decided = decidedBlock(t.net, 5, { released: [release], failed: [], signers: [0, 1, 2, 3] })
+    const chain = await clientFor(3)
+    await chain.anchorBlock(decided)
+    const settled = new Map<Hex32, Settlement>()
+    const settler = createSettler({ chain, onSettled: (id, s) => settled.set(id, s) })
+    settler.submit({ ...decided, block: { released: [release], failed: [], certified: [] }, byUs: true })
+    const paid = await until(() => settled.get(jobId))
+    await settler.stop()
+
+    const each = (PRICE * 2000n) / 10_000n / 4n
+    expect(paid).toMatchObject({ status: 'paid', heldForContributors: String(PRICE - 4n * each) })
+    expect(paid.owner).toBeUndefined()
+    expect(paid.validators).toHaveLength(4)
+    // The earlier tests paid dev account 1 as an owner; this job added nothing to it.
+    expect(await market.balance(curator)).toBe(curatorBefore)
+  })
 })

@@ -20,7 +20,7 @@ export async function openEscrow(
   net: TestNetwork,
   price: bigint,
   minQuality = 0,
-): Promise<{ jobId: Hex32; expiresAt: bigint; now: bigint }> {
+): Promise<{ jobId: Hex32; vaultId: Hex32; expiresAt: bigint; now: bigint }> {
   const vaultId = randomHash()
   await net.connect(chain.wallet(1)).vaults.register(vaultId, {
     manifestHash: vaultId,
@@ -31,7 +31,7 @@ export async function openEscrow(
   const now = BigInt((await chain.provider.getBlock('latest'))!.timestamp)
   const expiresAt = now + 7200n
   await net.connect(chain.wallet(2)).market.openJob(jobId, vaultId, expiresAt, price, minQuality)
-  return { jobId, expiresAt, now }
+  return { jobId, vaultId, expiresAt, now }
 }
 
 /** The vault owner's (dev account 1) release of a made-up result of `jobId`. */
