@@ -30,6 +30,8 @@ export type ClientErrorCode =
   | 'RESULT_MISMATCH'
   /** fewer than t members' shares of a threshold release are here yet */
   | 'RESULT_INCOMPLETE'
+  /** the job's certified quality score is below the minimum it pays for: refunded, and no outputs exist */
+  | 'BELOW_MIN_QUALITY'
 
 export class ClientError extends TcfError {
   override name = 'ClientError'

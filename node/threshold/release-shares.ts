@@ -1,21 +1,13 @@
 import { createHash } from 'node:crypto'
 import {
   type Address,
-  BUYER_SHARES_INFO,
-  type BuyerShares,
-  buyerSharesCodec,
   type Eip712Domain,
-  eciesSeal,
   fromHex,
-  type Hex,
   type Hex32,
-  type SealedPayload,
   type ShareSet,
   type StatConstant,
-  sealedHashOf,
   signScoreShare,
   type ThresholdRelease,
-  toHex,
 } from '../../protocol/index.ts'
 import {
   bftCommittee,
@@ -65,7 +57,8 @@ export function setsContaining(n: number, t: number, member: number): number[][]
   return out
 }
 
-export interface MemberReleaseInput {
+/** Who opens which certified result: a member's signing key, committee key share and the ciphertexts. */
+export interface MemberOpening {
   readonly domain: Eip712Domain
   readonly validatorKey: Hex32
   readonly validator: Address
@@ -76,19 +69,19 @@ export interface MemberReleaseInput {
   readonly resultHash: Hex32
   /** the certified result: one uncompressed SEAL ciphertext per statistic (committee vaults do not pack) */
   readonly stats: readonly Uint8Array[]
-  /** the statistics the quality score reads (sandbox scoreStats) */
-  readonly scoreIndices: readonly number[]
-  /** the request's sealingPublicKey */
-  readonly buyerKey: Hex
   readonly smudgingBits?: number
 }
 
+export interface MemberReleaseInput extends MemberOpening {
+  /** the statistics the quality score reads (sandbox scoreStats) */
+  readonly scoreIndices: readonly number[]
+}
+
 /**
- * One member's whole release of one job: for every set of t members containing it, a smudged
- * one-coefficient share of every statistic sealed to the buyer, and of the score's statistics
- * signed in the clear for the block. The buyer's shares and the committee's are separate openings
- * (separate instances, independent noise). The caller persists the result before sending it and
- * only ever re-sends those bytes.
+ * Phase 1 of a member's release of one job: for every set of t members containing it, a smudged
+ * one-coefficient share of the score's statistics, signed in the clear for the block. Nothing for
+ * the buyer yet: that waits for the block that fixes the set and the score (output-shares.ts).
+ * The caller persists the result before sending it and only ever re-sends those bytes.
  */
 export function memberRelease(input: MemberReleaseInput): ThresholdRelease {
   const { basis, key, jobId, resultHash } = input
@@ -101,77 +94,31 @@ export function memberRelease(input: MemberReleaseInput): ThresholdRelease {
       `score statistics ${input.scoreIndices} outside the result`,
     )
   }
-  const shareSets = (audience: string, indices: readonly number[]): ShareSet[] =>
-    sets.map((participants) => ({
-      participants,
-      stats: indices.map((i) =>
-        statShare(basis, key, {
-          id: `${jobId}/${resultHash}/${audience}/${i}`,
-          ciphertext: input.stats[i]!,
-          participants,
-          smudgingBits,
-        }).map(String),
-      ),
-    }))
-  const constants: StatConstant[] = input.stats.map((ct) => {
-    const c = statConstant(basis, ct)
-    return { c0: c.c0.map(String), scale: c.scale }
-  })
-  const all = input.stats.map((_, i) => i)
-  const buyer: BuyerShares = {
-    version: 1,
-    jobId,
-    resultHash,
-    member: key.member.index,
-    sets: shareSets('buyer', all),
-    constants,
-  }
-  const sealed = sealToBuyer(
-    buyerSharesCodec.encode(buyer),
-    input.buyerKey,
-    key.member.seed,
-    `${jobId}/${resultHash}`,
-  )
+  const shareSets: ShareSet[] = sets.map((participants) => ({
+    participants,
+    stats: input.scoreIndices.map((i) =>
+      statShare(basis, key, {
+        id: `${jobId}/${resultHash}/score/${i}`,
+        ciphertext: input.stats[i]!,
+        participants,
+        smudgingBits,
+      }).map(String),
+    ),
+  }))
   const share = signScoreShare(input.domain, input.validatorKey, {
     jobId,
     resultHash,
     keyHash: input.keyHash,
     member: key.member.index,
     validator: input.validator,
-    sets: shareSets('score', input.scoreIndices),
-    constants: input.scoreIndices.map((i) => constants[i]!),
-    sealedHash: sealedHashOf(sealed),
+    sets: shareSets,
+    constants: input.scoreIndices.map((i) => statConstantOf(basis, input.stats[i]!)),
   })
-  return { version: 1, share, sealed, attempt: 0 }
+  return { version: 1, share, attempt: 0 }
 }
 
-/**
- * The ephemeral key and nonce derive from the member's seed and the opening, like a DKG dealing's:
- * recomputed after a restart the whole release is byte-identical, and one (key, nonce) only ever
- * seals these same shares.
- */
-function sealToBuyer(plaintext: Uint8Array, buyerKey: Hex, seed: Uint8Array, opening: string): SealedPayload {
-  const derive = (what: string) =>
-    new Uint8Array(
-      createHash('sha256')
-        .update(`tcf/threshold/buyer-seal/${what}/v1`)
-        .update(seed)
-        .update(opening)
-        .digest(),
-    )
-  const parts = eciesSeal(
-    plaintext,
-    fromHex(buyerKey),
-    { info: BUYER_SHARES_INFO },
-    {
-      ephemeralKey: derive('key'),
-      nonce: derive('nonce').subarray(0, 12),
-    },
-  )
-  return {
-    scheme: 'secp256k1-hkdf-sha256-aes256gcm',
-    ephemeralPublicKey: toHex(parts.ephemeralPublicKey),
-    nonce: toHex(parts.nonce),
-    ciphertext: toHex(parts.ciphertext),
-  }
+/** What combining a statistic needs of its ciphertext besides the shares, as the wire carries it. */
+export function statConstantOf(basis: RnsBasis, ciphertext: Uint8Array): StatConstant {
+  const c = statConstant(basis, ciphertext)
+  return { c0: c.c0.map(String), scale: c.scale }
 }

@@ -1,14 +1,25 @@
 import { beforeAll, describe, expect, it } from 'vitest'
+import type { LedgerJob } from '../../node/jobs/ledger.ts'
+import { fixedScore } from '../../node/jobs/scored-rules.ts'
 import { generateSealingKey } from '../../node/sdk/index.ts'
-import { combineBuyerShares, openBuyerShares } from '../../node/sdk/threshold-result.ts'
-import { memberRelease, releaseKey } from '../../node/threshold/release-shares.ts'
-import type { Hex32 } from '../../protocol/index.ts'
+import { combineBuyerShares, finishThreshold, openBuyerShares } from '../../node/sdk/threshold-result.ts'
+import { memberOutputs, releasableSet } from '../../node/threshold/output-shares.ts'
+import { memberRelease } from '../../node/threshold/release-shares.ts'
+import {
+  addressOfPrivateKey,
+  generatePrivateKey,
+  type Hex32,
+  signJobRequest,
+  specHash,
+  type ThresholdRelease,
+} from '../../protocol/index.ts'
 import type { OutputValue, Withheld } from '../../sandbox/decrypt/finish.ts'
 import {
   combineStatResidues,
-  finish,
   parseSpec,
+  planPrivacy,
   reachesMinQuality,
+  SystemRandom,
   scoreFromStats,
   scoreStats,
 } from '../../sandbox/index.ts'
@@ -49,42 +60,95 @@ beforeAll(async () => {
   h = await committeeJobHarness(csv(), schema, { ...OPEN_POLICY, minAggregation: 50 }, 'attacks')
 }, 240_000)
 
-/** Everything the buyer can combine once members 1, 2 and 4 have released the job. */
-function buyerView(k: number, specInput: unknown) {
+const S = [1, 2, 4]
+
+/** Phase 1 of members 1, 2 and 4's release: what the committee gossips before any block fixes S. */
+function scoreShares(k: number, specInput: unknown) {
   const spec = parseSpec(specInput)
-  const { circuit, cts, oracle } = h.evaluate(spec)
+  const { circuit, cts } = h.evaluate(spec)
   const scoreIndices = scoreStats(circuit, h.manifest, spec.expect)
-  const releases = [1, 2, 4].map((m) =>
-    memberRelease({
-      domain: h.domain,
-      validatorKey: h.validatorKeys[m - 1]!,
-      validator: h.members[m - 1]! as never,
-      basis: h.tc.basis,
-      key: releaseKey(h.tc.basis, h.held(m), 4, h.validatorKeys[m - 1]!),
-      keyHash: h.keyHash,
-      jobId: jobId(k),
-      resultHash: jobId(1000 + k),
-      stats: cts,
-      scoreIndices,
-      buyerKey: sealing.publicKey,
-    }),
+  const releases = S.map((m) =>
+    memberRelease({ ...h.opening(m, jobId(k), jobId(1000 + k), cts), scoreIndices }),
   )
-  return { spec, circuit, oracle, scoreIndices, releases, resultHash: jobId(1000 + k) }
+  return { spec, specInput, circuit, cts, scoreIndices, releases, resultHash: jobId(1000 + k) }
+}
+
+/** Phase 2 as the members of S run it once the block released the job: gated on the block, then shares with noise. */
+function outputShares(job: LedgerJob, view: ReturnType<typeof scoreShares>): ThresholdRelease[] {
+  const set = releasableSet(job)
+  if (!set) return view.releases
+  return view.releases.map((r) => {
+    const m = r.share.member
+    const outputs = memberOutputs({
+      ...h.opening(m, job.jobId, view.resultHash, view.cts),
+      participants: set,
+      plan: planPrivacy(view.spec, view.circuit, h.manifest),
+      buyerKey: sealing.publicKey,
+      random: new SystemRandom(),
+    })
+    return { ...r, outputs }
+  })
+}
+
+/** The score exactly as the block combines it: members 1, 2, 4's signed score shares for {1, 2, 4}. */
+function blockScore(view: ReturnType<typeof scoreShares>) {
+  const set = view.releases.map((r) => r.share.sets.find((s) => s.participants.join() === S.join())!)
+  const constants = view.releases[0]!.share.constants
+  const opened = view.scoreIndices.map((_, k) =>
+    combineStatResidues(
+      h.tc.basis.primes,
+      { c0: constants[k]!.c0.map(BigInt), scale: constants[k]!.scale },
+      set.map((s) => s.stats[k]!.map(BigInt)),
+    ),
+  )
+  return scoreFromStats(h.manifest, view.circuit, view.spec.expect, view.scoreIndices, opened)
+}
+
+/** The job as every validator's ledger holds it once the block with its scored entry is decided. */
+function releasedJob(k: number, view: ReturnType<typeof scoreShares>): LedgerJob {
+  const buyer = generatePrivateKey()
+  const request = signJobRequest(h.domain, buyer, {
+    version: 1,
+    vaultId: h.manifest.vaultId as Hex32,
+    algorithm: { specHash: specHash(view.specInput), spec: view.specInput as never },
+    buyer: addressOfPrivateKey(buyer),
+    maxPrice: '10',
+    deadline: 100,
+    nonce: jobId(k),
+    sealingPublicKey: sealing.publicKey,
+  })
+  return {
+    jobId: jobId(k),
+    request,
+    admittedHeight: 1,
+    certified: { height: 2, resultHash: view.resultHash, execEnvHash: jobId(7) },
+    released: {
+      height: 3,
+      qualityScore: fixedScore(blockScore(view)).qualityScore,
+      sealedHash: jobId(8),
+      participants: S,
+    },
+  }
+}
+
+/** What the buyer combines from everything the members sent. */
+function buyerOutputs(job: LedgerJob, view: ReturnType<typeof scoreShares>) {
+  const opened = openBuyerShares(outputShares(job, view), sealing.privateKey, {
+    jobId: job.jobId,
+    resultHash: view.resultHash,
+  })
+  const { stats, participants } = combineBuyerShares(h.tc.basis.primes, opened, 3)
+  return finishThreshold(h.manifest, view.spec, stats, participants.length).outputs
 }
 
 describe('threshold release attacks (n = 4, t = 3)', () => {
   it('a differencing buyer: two jobs differing by one record recover its value', () => {
     const outputs = (k: number, weights: Record<string, number>) => {
-      const v = buyerView(k, {
+      const view = scoreShares(k, {
         version: 1,
         outputs: { s: { op: 'weighted_sum', weights, significantDigits: 12 } },
       })
-      const opened = openBuyerShares(v.releases, sealing.privateKey, {
-        jobId: jobId(k),
-        resultHash: v.resultHash,
-      })
-      const { stats } = combineBuyerShares(h.tc.basis.primes, opened, 3)
-      return finish(v.circuit, stats, 50).outputs.s as Released
+      return buyerOutputs(releasedJob(k, view), view).s as Released
     }
     const all = outputs(1, { age: 1 })
     // bmi is missing only in record 0, so this sums every age but the target's
@@ -105,31 +169,19 @@ describe('threshold release attacks (n = 4, t = 3)', () => {
 
   it('a job certified below its minQuality: the buyer must not get its outputs', () => {
     // 120 records where the buyer asks for at least 10,000: the sample-size component sinks the score.
-    const v = buyerView(3, {
+    const view = scoreShares(3, {
       version: 1,
       outputs: { mean_age: { op: 'mean', of: 'age' } },
       expect: { minRecords: 10_000, minQuality: 0.9 },
     })
-    // The score exactly as the block combines it: members 1, 2, 4's signed score shares for {1, 2, 4}.
-    const set = v.releases.map((r) => r.share.sets.find((s) => s.participants.join() === '1,2,4')!)
-    const constants = v.releases[0]!.share.constants
-    const opened = v.scoreIndices.map((_, k) =>
-      combineStatResidues(
-        h.tc.basis.primes,
-        { c0: constants[k]!.c0.map(BigInt), scale: constants[k]!.scale },
-        set.map((s) => s.stats[k]!.map(BigInt)),
-      ),
-    )
-    const score = scoreFromStats(h.manifest, v.circuit, v.spec.expect, v.scoreIndices, opened)
-    expect(reachesMinQuality(score.score, v.spec.expect)).toBe(false)
+    const score = blockScore(view)
+    expect(reachesMinQuality(score.score, view.spec.expect)).toBe(false)
+    const job = releasedJob(3, view)
+    // No member of S may produce output shares for it, so the buyer has nothing to combine.
+    expect(releasableSet(job)).toBeUndefined()
     let leaked: Released | undefined
     try {
-      const shares = openBuyerShares(v.releases, sealing.privateKey, {
-        jobId: jobId(3),
-        resultHash: v.resultHash,
-      })
-      const { stats } = combineBuyerShares(h.tc.basis.primes, shares, 3)
-      leaked = finish(v.circuit, stats, 50).outputs.mean_age as Released
+      leaked = buyerOutputs(job, view).mean_age as Released
     } catch (e) {
       console.log('rejected job: the buyer gets', (e as Error).message)
     }

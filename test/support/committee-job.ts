@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { HeldShare } from '../../node/threshold/keyring.ts'
+import { type MemberOpening, releaseKey } from '../../node/threshold/release-shares.ts'
 import {
   addressOfPrivateKey,
   type Eip712Domain,
@@ -45,6 +46,8 @@ export interface CommitteeJobHarness {
   evaluate(spec: AlgorithmSpec): { circuit: Circuit; cts: Uint8Array[]; oracle: number[] }
   /** member m's key as its keyring holds it */
   held(member: number): HeldShare
+  /** what member m opens a certified result with, as its releaser assembles it */
+  opening(member: number, jobId: Hex32, resultHash: Hex32, stats: readonly Uint8Array[]): MemberOpening
 }
 
 export async function committeeJobHarness(
@@ -60,11 +63,17 @@ export async function committeeJobHarness(
   const vault = await thresholdVault(tc, csv, schema, policy, evk, { mode: 'committee', epoch: 1, keyHash })
   const manifest = vault.manifest
   const validatorKeys = Array.from({ length: 4 }, generatePrivateKey)
+  const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
+  const held = (member: number): HeldShare => ({
+    keyHash,
+    member,
+    share: toHex(encodePoly(tc.keys[member - 1]!.share)),
+  })
   return {
     tc,
     manifest,
     keyHash,
-    domain: { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` },
+    domain,
     validatorKeys,
     members: validatorKeys.map((k) => addressOfPrivateKey(k).toLowerCase() as Hex32),
     evaluate(spec) {
@@ -95,6 +104,17 @@ export async function committeeJobHarness(
         sk.delete()
       }
     },
-    held: (member) => ({ keyHash, member, share: toHex(encodePoly(tc.keys[member - 1]!.share)) }),
+    held,
+    opening: (member, jobId, resultHash, stats) => ({
+      domain,
+      validatorKey: validatorKeys[member - 1]!,
+      validator: addressOfPrivateKey(validatorKeys[member - 1]!),
+      basis: tc.basis,
+      key: releaseKey(tc.basis, held(member), 4, validatorKeys[member - 1]!),
+      keyHash,
+      jobId,
+      resultHash,
+      stats,
+    }),
   }
 }
