@@ -23,7 +23,7 @@ export {
 export { coefficientNoise, committeePlan, onStatGrid } from './dp/committee-noise.ts'
 export { MICROS, type OutputPrivacy, type PrivacyPlan, planPrivacy, type StatNoise } from './dp/plan.ts'
 export { type PrivacyPreview, privacyPreview } from './dp/preview.ts'
-export { type RandomSource, SystemRandom } from './dp/random.ts'
+export { KeyedRandom, type RandomSource, SystemRandom } from './dp/random.ts'
 export {
   type NoisyReleaseInput,
   type ReleasedResult,

@@ -153,9 +153,29 @@ export interface ThresholdJobResult {
  * holds, each signed by a validator of the committee's epoch on chain for the certified result,
  * opened with the request's sealing key and combined, then released like an owner's result (the
  * stated errors count the t members' noises). A job whose score in the block is below its
- * minQuality has no outputs: `BELOW_MIN_QUALITY`.
+ * minQuality has no outputs: `BELOW_MIN_QUALITY`. The output shares follow the releasing block by
+ * a moment (the members of S compute them once it is decided): `waitMs` keeps asking meanwhile.
  */
 export async function thresholdResult(
+  client: Client,
+  jobId: Hex32,
+  sealingKey: Uint8Array,
+  options: { readonly waitMs?: number } = {},
+): Promise<ThresholdJobResult> {
+  const until = Date.now() + (options.waitMs ?? 0)
+  for (;;) {
+    try {
+      return await thresholdResultNow(client, jobId, sealingKey)
+    } catch (e) {
+      const pending =
+        e instanceof ClientError && (e.code === 'RESULT_INCOMPLETE' || e.code === 'NOT_RELEASED')
+      if (!pending || Date.now() >= until) throw e
+      await new Promise((r) => setTimeout(r, 500))
+    }
+  }
+}
+
+async function thresholdResultNow(
   client: Client,
   jobId: Hex32,
   sealingKey: Uint8Array,

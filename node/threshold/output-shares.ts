@@ -11,19 +11,10 @@ import {
   signOutputShares,
   toHex,
 } from '../../protocol/index.ts'
-import {
-  coefficientNoise,
-  DEFAULT_SMUDGING_BITS,
-  minQualityOf,
-  type PrivacyPlan,
-  parseSpec,
-  type RandomSource,
-  readCiphertext,
-  statShare,
-} from '../../sandbox/index.ts'
+import { minQualityOf, type PrivacyPlan, parseSpec } from '../../sandbox/index.ts'
 import type { LedgerJob } from '../jobs/ledger.ts'
 import { ThresholdNodeError } from './errors.ts'
-import { type MemberOpening, statConstantOf } from './release-shares.ts'
+import { type MemberOpening, noisyShare, statConstantOf } from './release-shares.ts'
 
 /**
  * The set S whose members may open a job's outputs to the buyer, from the decided blocks alone:
@@ -45,19 +36,17 @@ export interface MemberOutputsInput extends MemberOpening {
   readonly plan: PrivacyPlan
   /** the request's sealingPublicKey */
   readonly buyerKey: Hex
-  /** the noise's randomness; the caller persists the result, so it is drawn once per job */
-  readonly random: RandomSource
 }
 
 /**
  * Phase 2 of a member's release: for the set S the decided block fixed, its share of every
  * statistic, each carrying its own full-scale discrete Laplace noise from the job's privacy plan
- * (sandbox committeeNoise), sealed to the buyer and signed. Any one honest member of S makes every
+ * (the same sample its score shares carry: noisyShare), sealed to the buyer and signed. Any one honest member of S makes every
  * statistic as private as owner mode's release. Only for S: a member's shares for two sets would
  * give the buyer two openings whose difference removes the common members' noise.
  *
  * The caller checks the block first (the score reaches the buyer's minimum) and persists what this
- * returns before sending it: the noise is drawn here once and never again for this job.
+ * returns before sending it.
  */
 export function memberOutputs(input: MemberOutputsInput): OutputShares {
   const { basis, key, jobId, resultHash, participants, plan } = input
@@ -72,28 +61,7 @@ export function memberOutputs(input: MemberOutputsInput): OutputShares {
       `participants ${participants.join(',')} are not an ascending set of ${t} containing member ${key.member.index}`,
     )
   }
-  if (plan.stats.length !== input.stats.length) {
-    throw new ThresholdNodeError(
-      'RELEASE_INVALID',
-      `${plan.stats.length} noise plans for ${input.stats.length} statistics`,
-    )
-  }
-  const smudgingBits = input.smudgingBits ?? DEFAULT_SMUDGING_BITS
-  const stats = input.stats.map((ciphertext, i) => {
-    const noise = plan.stats[i]!
-    const share = statShare(basis, key, {
-      id: `${jobId}/${resultHash}/buyer/${i}`,
-      ciphertext,
-      participants,
-      smudgingBits,
-    })
-    // A statistic no output releases is not opened at all: a zero share, which says nothing.
-    if (noise.epsilon === 0) return share.map(() => '0')
-    const primes = basis.primes.slice(0, share.length)
-    const modulus = primes.reduce((a, q) => a * q, 1n)
-    const z = coefficientNoise(noise, readCiphertext(basis, ciphertext).scale, modulus, t, input.random)
-    return share.map((v, j) => String((((v + z) % primes[j]!) + primes[j]!) % primes[j]!))
-  })
+  const stats = input.stats.map((_, i) => noisyShare(input, plan, i, participants, 'buyer'))
   const buyer: BuyerShares = {
     version: 1,
     jobId,

@@ -11,10 +11,14 @@ import {
 } from '../../protocol/index.ts'
 import {
   bftCommittee,
+  coefficientNoise,
   DEFAULT_SMUDGING_BITS,
   decodePoly,
+  KeyedRandom,
   type MemberKey,
+  type PrivacyPlan,
   type RnsBasis,
+  readCiphertext,
   statConstant,
   statShare,
 } from '../../sandbox/index.ts'
@@ -75,18 +79,20 @@ export interface MemberOpening {
 export interface MemberReleaseInput extends MemberOpening {
   /** the statistics the quality score reads (sandbox scoreStats) */
   readonly scoreIndices: readonly number[]
+  /** the job's privacy plan (the one admission charged), whose noise each member adds in full */
+  readonly plan: PrivacyPlan
 }
 
 /**
- * Phase 1 of a member's release of one job: for every set of t members containing it, a smudged
- * one-coefficient share of the score's statistics, signed in the clear for the block. Nothing for
- * the buyer yet: that waits for the block that fixes the set and the score (output-shares.ts).
- * The caller persists the result before sending it and only ever re-sends those bytes.
+ * Phase 1 of a member's release of one job: for every set of t members containing it, its share
+ * of the score's statistics, each with its privacy noise, signed in the clear for the block.
+ * Nothing else for the buyer yet: that waits for the block that fixes the set and the score
+ * (output-shares.ts). Deterministic: recomputed after a restart it is byte-identical, and the
+ * caller persists it before sending it anyway.
  */
 export function memberRelease(input: MemberReleaseInput): ThresholdRelease {
   const { basis, key, jobId, resultHash } = input
   const { n, t } = key.member.committee
-  const smudgingBits = input.smudgingBits ?? DEFAULT_SMUDGING_BITS
   const sets = setsContaining(n, t, key.member.index)
   if (input.scoreIndices.some((i) => !Number.isInteger(i) || i < 0 || i >= input.stats.length)) {
     throw new ThresholdNodeError(
@@ -96,14 +102,7 @@ export function memberRelease(input: MemberReleaseInput): ThresholdRelease {
   }
   const shareSets: ShareSet[] = sets.map((participants) => ({
     participants,
-    stats: input.scoreIndices.map((i) =>
-      statShare(basis, key, {
-        id: `${jobId}/${resultHash}/score/${i}`,
-        ciphertext: input.stats[i]!,
-        participants,
-        smudgingBits,
-      }).map(String),
-    ),
+    stats: input.scoreIndices.map((i) => noisyShare(input, input.plan, i, participants, 'score')),
   }))
   const share = signScoreShare(input.domain, input.validatorKey, {
     jobId,
@@ -115,6 +114,50 @@ export function memberRelease(input: MemberReleaseInput): ThresholdRelease {
     constants: input.scoreIndices.map((i) => statConstantOf(basis, input.stats[i]!)),
   })
   return { version: 1, share, attempt: 0 }
+}
+
+/**
+ * A member's share of statistic i for one participant set, carrying its privacy noise Z (sandbox
+ * coefficientNoise): one sample per (member, job, statistic), drawn from a stream keyed by the
+ * member's secret release seed, so the score shares of every set and the output shares carry the
+ * same Z. Fresh Z per set would give a colluding buyer independent noisy copies of the statistic;
+ * the same Z keeps what any one set reveals at one sample of each member's noise.
+ */
+export function noisyShare(
+  input: MemberOpening,
+  plan: PrivacyPlan,
+  i: number,
+  participants: readonly number[],
+  audience: 'score' | 'buyer',
+): string[] {
+  const { basis, key, jobId, resultHash } = input
+  const ciphertext = input.stats[i]!
+  const noise = plan.stats[i]
+  if (!noise || plan.stats.length !== input.stats.length) {
+    throw new ThresholdNodeError(
+      'RELEASE_INVALID',
+      `${plan.stats.length} noise plans for ${input.stats.length} statistics`,
+    )
+  }
+  const share = statShare(basis, key, {
+    id: `${jobId}/${resultHash}/${audience}/${i}`,
+    ciphertext,
+    participants,
+    smudgingBits: input.smudgingBits ?? DEFAULT_SMUDGING_BITS,
+  })
+  // A statistic no output releases is not opened at all: a zero share, which says nothing.
+  if (noise.epsilon === 0) return share.map(() => '0')
+  const primes = basis.primes.slice(0, share.length)
+  const modulus = primes.reduce((a, q) => a * q, 1n)
+  const random = new KeyedRandom(key.member.seed, `tcf/threshold/dp-noise/v1/${jobId}/${resultHash}/${i}`)
+  const z = coefficientNoise(
+    noise,
+    readCiphertext(basis, ciphertext).scale,
+    modulus,
+    key.member.committee.t,
+    random,
+  )
+  return share.map((v, j) => String((((v + z) % primes[j]!) + primes[j]!) % primes[j]!))
 }
 
 /** What combining a statistic needs of its ciphertext besides the shares, as the wire carries it. */

@@ -15,9 +15,7 @@ import {
   isProfileName,
   parseSpec,
   planPrivacy,
-  type RandomSource,
   rnsBasis,
-  SystemRandom,
   scoreStats,
   uncompressedCiphertext,
   type VaultManifest,
@@ -59,8 +57,6 @@ export interface ReleaserDeps {
   readonly pool: Pick<ThresholdReleasePool, 'keep'>
   readonly publish: (release: ThresholdRelease) => Promise<void>
   readonly logger: Logger
-  /** the privacy noise's randomness (the OS's CSPRNG unless a test seeds it) */
-  readonly random?: RandomSource
 }
 
 /**
@@ -149,7 +145,6 @@ export class ThresholdReleaser {
       participants,
       plan: planPrivacy(spec, circuit, opening.manifest),
       buyerKey: job.request.request.sealingPublicKey,
-      random: deps.random ?? new SystemRandom(),
     })
     // Persisted before it is ever sent: the noise in it is drawn once for this job.
     await deps.store.putMeta(outputsKey(job.jobId), outputs)
@@ -214,6 +209,7 @@ export class ThresholdReleaser {
     const release = memberRelease({
       ...opening.input,
       scoreIndices: scoreStats(circuit, opening.manifest, spec.expect),
+      plan: planPrivacy(spec, circuit, opening.manifest),
     })
     // Persisted before it is ever sent: what goes out is always these bytes.
     await deps.store.putMeta(ownKey(job.jobId), release as unknown as JsonValue)

@@ -19,7 +19,6 @@ import {
   parseSpec,
   planPrivacy,
   reachesMinQuality,
-  SystemRandom,
   scoreFromStats,
   scoreStats,
 } from '../../sandbox/index.ts'
@@ -68,7 +67,11 @@ function scoreShares(k: number, specInput: unknown) {
   const { circuit, cts } = h.evaluate(spec)
   const scoreIndices = scoreStats(circuit, h.manifest, spec.expect)
   const releases = S.map((m) =>
-    memberRelease({ ...h.opening(m, jobId(k), jobId(1000 + k), cts), scoreIndices }),
+    memberRelease({
+      ...h.opening(m, jobId(k), jobId(1000 + k), cts),
+      scoreIndices,
+      plan: planPrivacy(spec, circuit, h.manifest),
+    }),
   )
   return { spec, specInput, circuit, cts, scoreIndices, releases, resultHash: jobId(1000 + k) }
 }
@@ -84,7 +87,6 @@ function outputShares(job: LedgerJob, view: ReturnType<typeof scoreShares>): Thr
       participants: set,
       plan: planPrivacy(view.spec, view.circuit, h.manifest),
       buyerKey: sealing.publicKey,
-      random: new SystemRandom(),
     })
     return { ...r, outputs }
   })
