@@ -48,36 +48,49 @@ export class SystemRandom implements RandomSource {
   }
 }
 
-/**
- * A stream keyed by a secret: HMAC-SHA256(key, label / counter). For a committee member's privacy
- * noise, keyed by its secret release seed and the opening: the noise is one fixed sample per
- * (member, job, statistic), the same in the score shares and the output shares, the same after a
- * restart, and unpredictable to anyone without the member's seed.
- */
-export class KeyedRandom implements RandomSource {
-  readonly #key: Uint8Array
-  readonly #label: string
+/** Uniform integers from a deterministic stream of 32-byte blocks (`block(counter)`). */
+export abstract class BlockStreamRandom implements RandomSource {
   #counter = 0
   #block: Uint8Array = new Uint8Array(0)
   #at = 0
 
-  constructor(key: Uint8Array, label: string) {
-    if (key.length < 32) throw new RangeError(`a keyed stream needs a key of 32 bytes or more, got ${key.length}`)
-    this.#key = key
-    this.#label = label
-  }
+  protected abstract block(counter: number): Uint8Array
 
   uniform(bound: bigint): bigint {
     return uniformFromBytes(bound, (n) => {
       const out = new Uint8Array(n)
       for (let i = 0; i < n; i++) {
         if (this.#at >= this.#block.length) {
-          this.#block = createHmac('sha256', this.#key).update(`${this.#label}/${this.#counter++}`).digest()
+          this.#block = this.block(this.#counter++)
           this.#at = 0
         }
         out[i] = this.#block[this.#at++]!
       }
       return out
     })
+  }
+}
+
+/**
+ * A stream keyed by a secret: HMAC-SHA256(key, label / counter). For a committee member's privacy
+ * noise, keyed by its secret release seed and the opening: the noise is one fixed sample per
+ * (member, job, statistic), the same in the score shares and the output shares, the same after a
+ * restart, and unpredictable to anyone without the member's seed.
+ */
+export class KeyedRandom extends BlockStreamRandom {
+  readonly #key: Uint8Array
+  readonly #label: string
+
+  constructor(key: Uint8Array, label: string) {
+    super()
+    if (key.length < 32) {
+      throw new RangeError(`a keyed stream needs a key of 32 bytes or more, got ${key.length}`)
+    }
+    this.#key = key
+    this.#label = label
+  }
+
+  protected block(counter: number): Uint8Array {
+    return createHmac('sha256', this.#key).update(`${this.#label}/${counter}`).digest()
   }
 }
