@@ -16,11 +16,13 @@ import {
 import type { OutputValue, Withheld } from '../../sandbox/decrypt/finish.ts'
 import {
   combineStatResidues,
+  DEFAULT_SMUDGING_BITS,
   parseSpec,
   planPrivacy,
   reachesMinQuality,
   scoreFromStats,
   scoreStats,
+  statShare,
 } from '../../sandbox/index.ts'
 import { OPEN_POLICY } from '../../sandbox/testing/fixtures.ts'
 import type { VaultSchema } from '../../sandbox/vault/schema.ts'
@@ -191,5 +193,60 @@ describe('threshold release attacks (n = 4, t = 3)', () => {
       `rejected job: score ${score.score} < minQuality 0.9; the buyer combined mean_age = ${leaked && 'value' in leaked ? leaked.value : 'nothing'} (plaintext ${TRUE_MEAN_AGE})`,
     )
     expect(leaked).toBeUndefined()
+  })
+
+  it('a buyer colluding with one member cannot cancel the honest noises across the score sets', () => {
+    // Every member's phase-1 score shares, for all four sets of three (n = 4, t = 3).
+    const spec = parseSpec({ version: 1, outputs: { mean_age: { op: 'mean', of: 'age' } } })
+    const { circuit, cts, oracle } = h.evaluate(spec)
+    const scoreIndices = scoreStats(circuit, h.manifest, spec.expect)
+    const plan = planPrivacy(spec, circuit, h.manifest)
+    const releases = [1, 2, 3, 4].map((m) =>
+      memberRelease({ ...h.opening(m, jobId(9), jobId(1009), cts), scoreIndices, plan }),
+    )
+    const k = 0
+    const stat = scoreIndices[k]!
+    const constants = releases[0]!.share.constants[k]!
+    const primes = h.tc.basis.primes.slice(0, constants.c0.length)
+    const opening = (set: number[], drop: number[] = []) =>
+      combineStatResidues(
+        primes,
+        { c0: constants.c0.map(BigInt), scale: constants.scale },
+        set
+          .filter((m) => !drop.includes(m))
+          .map(
+            (m) => releases[m - 1]!.share.sets.find((x) => x.participants.join() === set.join())!.stats[k]!,
+          )
+          .map((r) => r.map(BigInt)),
+      )
+    // Member 1 colludes: it knows its own share of each set without the noise (its key and seed).
+    const own = (set: number[]) =>
+      statShare(h.tc.basis, h.opening(1, jobId(9), jobId(1009), cts).key, {
+        id: `${jobId(9)}/${jobId(1009)}/score/${stat}`,
+        ciphertext: cts[stat]!,
+        participants: set,
+        smudgingBits: DEFAULT_SMUDGING_BITS,
+      })
+    const withOwn = (set: number[]) =>
+      combineStatResidues(primes, { c0: constants.c0.map(BigInt), scale: constants.scale }, [
+        own(set),
+        ...set
+          .filter((m) => m !== 1)
+          .map(
+            (m) => releases[m - 1]!.share.sets.find((x) => x.participants.join() === set.join())!.stats[k]!,
+          )
+          .map((r) => r.map(BigInt)),
+      ])
+    // Were each member's noise one sample for all its sets, a + b + c - 2d would be x exactly.
+    const a = withOwn([1, 2, 3])
+    const b = withOwn([1, 2, 4])
+    const c = withOwn([1, 3, 4])
+    const d = opening([2, 3, 4])
+    const estimate = a + b + c - 2 * d
+    const smudging = (7.5 * 2 ** DEFAULT_SMUDGING_BITS) / constants.scale
+    console.log(
+      `collusion across score sets: estimate ${estimate}, exact ${oracle[stat]}, off by ${Math.abs(estimate - oracle[stat]!)} (smudging bound ${smudging})`,
+    )
+    expect(Math.abs(estimate - oracle[stat]!)).toBeGreaterThan(100 * smudging)
   })
 })
