@@ -41,7 +41,7 @@ export interface MemberOutputsInput extends MemberOpening {
 /**
  * Phase 2 of a member's release: for the set S the decided block fixed, its share of every
  * statistic, each carrying its own full-scale discrete Laplace noise from the job's privacy plan
- * (the same sample its score shares carry: noisyShare), sealed to the buyer and signed. Any one honest member of S makes every
+ * (noisyShare), sealed to the buyer and signed. Any one honest member of S makes every
  * statistic as private as owner mode's release. Only for S: a member's shares for two sets would
  * give the buyer two openings whose difference removes the common members' noise.
  *

@@ -19,6 +19,7 @@ import {
   type PrivacyPlan,
   type RnsBasis,
   readCiphertext,
+  type StatNoise,
   statConstant,
   statShare,
 } from '../../sandbox/index.ts'
@@ -85,7 +86,8 @@ export interface MemberReleaseInput extends MemberOpening {
 
 /**
  * Phase 1 of a member's release of one job: for every set of t members containing it, its share
- * of the score's statistics, each with its privacy noise, signed in the clear for the block.
+ * of the score's statistics, each with its privacy noise (noisyShare), signed in the clear for the
+ * block.
  * Nothing else for the buyer yet: that waits for the block that fixes the set and the score
  * (output-shares.ts). Deterministic: recomputed after a restart it is byte-identical, and the
  * caller persists it before sending it anyway.
@@ -117,11 +119,18 @@ export function memberRelease(input: MemberReleaseInput): ThresholdRelease {
 }
 
 /**
- * A member's share of statistic i for one participant set, carrying its privacy noise Z (sandbox
- * coefficientNoise): one sample per (member, job, statistic), drawn from a stream keyed by the
- * member's secret release seed, so the score shares of every set and the output shares carry the
- * same Z. Fresh Z per set would give a colluding buyer independent noisy copies of the statistic;
- * the same Z keeps what any one set reveals at one sample of each member's noise.
+ * A member's share of statistic i for one participant set, carrying its own privacy noise Z
+ * (sandbox coefficientNoise), a fresh sample per (member, job, audience, set, statistic) from a
+ * stream keyed by the member's secret release seed: the same after a restart, unpredictable to
+ * anyone else.
+ *
+ * Why fresh per set: a member reusing one Z in several sets lets anyone who knows another member's
+ * Z (that member, colluding) combine the sets' openings so the honest noises cancel: at n = 4,
+ * (x+Z2+Z4) + (x+Z3+Z4) + (x+Z2+Z3) - 2(x+Z2+Z3+Z4) = x exactly. With fresh noise each set's
+ * opening is one more independent release, so the score audience, opened for all C(n, t) sets at
+ * once, gets each member's noise C(n, t) times wider: by basic composition the score statistics
+ * then cost the stat's epsilon over all sets together, as long as one member of each set is
+ * honest. The buyer's audience is opened for the block's set S only, at full scale.
  */
 export function noisyShare(
   input: MemberOpening,
@@ -132,8 +141,8 @@ export function noisyShare(
 ): string[] {
   const { basis, key, jobId, resultHash } = input
   const ciphertext = input.stats[i]!
-  const noise = plan.stats[i]
-  if (!noise || plan.stats.length !== input.stats.length) {
+  const planned = plan.stats[i]
+  if (!planned || plan.stats.length !== input.stats.length) {
     throw new ThresholdNodeError(
       'RELEASE_INVALID',
       `${plan.stats.length} noise plans for ${input.stats.length} statistics`,
@@ -146,18 +155,32 @@ export function noisyShare(
     smudgingBits: input.smudgingBits ?? DEFAULT_SMUDGING_BITS,
   })
   // A statistic no output releases is not opened at all: a zero share, which says nothing.
-  if (noise.epsilon === 0) return share.map(() => '0')
+  if (planned.epsilon === 0) return share.map(() => '0')
+  const { n, t } = key.member.committee
+  const noise = audience === 'score' ? widened(planned, binomial(n, t)) : planned
   const primes = basis.primes.slice(0, share.length)
   const modulus = primes.reduce((a, q) => a * q, 1n)
-  const random = new KeyedRandom(key.member.seed, `tcf/threshold/dp-noise/v1/${jobId}/${resultHash}/${i}`)
+  const label = `tcf/threshold/dp-noise/v1/${jobId}/${resultHash}/${audience}/${participants.join(',')}/${i}`
   const z = coefficientNoise(
     noise,
     readCiphertext(basis, ciphertext).scale,
     modulus,
-    key.member.committee.t,
-    random,
+    t,
+    new KeyedRandom(key.member.seed, label),
   )
   return share.map((v, j) => String((((v + z) % primes[j]!) + primes[j]!) % primes[j]!))
+}
+
+/** A stat's noise for one of `sets` openings that together spend its epsilon. */
+function widened(noise: StatNoise, sets: number): StatNoise {
+  return { ...noise, epsilon: noise.epsilon / sets, scale: noise.scale * sets, std: noise.std * sets }
+}
+
+/** C(n, k): the participant sets a committee can open with. */
+export function binomial(n: number, k: number): number {
+  let c = 1
+  for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i
+  return Math.round(c)
 }
 
 /** What combining a statistic needs of its ciphertext besides the shares, as the wire carries it. */

@@ -73,9 +73,8 @@ export abstract class BlockStreamRandom implements RandomSource {
 
 /**
  * A stream keyed by a secret: HMAC-SHA256(key, label / counter). For a committee member's privacy
- * noise, keyed by its secret release seed and the opening: the noise is one fixed sample per
- * (member, job, statistic), the same in the score shares and the output shares, the same after a
- * restart, and unpredictable to anyone without the member's seed.
+ * noise, keyed by its secret release seed and labelled by the opening: one fixed sample per
+ * opening, the same after a restart, unpredictable to anyone without the member's seed.
  */
 export class KeyedRandom extends BlockStreamRandom {
   readonly #key: Uint8Array
