@@ -123,6 +123,14 @@ describe('threshold mode on 4 daemons: committee vault, release with a validator
       )
       expect(released.releasedHeight).toBeGreaterThan(0)
       releasedHeight = released.releasedHeight!
+      // Phase 2: the output shares of the block's set follow the releasing block.
+      const asked = performance.now()
+      const early = await thresholdResult(buyer, jobId, sealingKey, { waitMs: 20_000 }).catch((e) => e)
+      console.log(
+        'participants' in early
+          ? `output shares of members ${early.participants} complete ${((performance.now() - asked) / 1000).toFixed(1)} s after the releasing block was seen`
+          : `output shares incomplete (${(early as Error).message}): the killed member is in the block's set`,
+      )
     } finally {
       await buyer.close()
     }
@@ -222,6 +230,13 @@ describe('threshold mode on 4 daemons: committee vault, release with a validator
       )
       expect(error).toMatchObject({ code: 'BELOW_MIN_QUALITY' })
       console.log(`the buyer gets: ${(error as Error).message}`)
+      // Each job spent its outputs' epsilon (10) and its score statistics' again (they are opened twice).
+      const budget = await cluster.nodes[0]!.api<{ spent: number; jobs: number }>(
+        `/v1/vaults/${vaultId}/budget`,
+      )
+      console.log('vault budget after two committee jobs', JSON.stringify(budget.body))
+      expect(budget.body.jobs).toBe(2)
+      expect(budget.body.spent).toBeGreaterThan(20)
       // Long enough for phase 2 to have happened had any member started it (the first job's took seconds).
       await new Promise((r) => setTimeout(r, 15_000))
       for (const node of cluster.nodes) {

@@ -144,7 +144,7 @@ export interface ThresholdJobResult {
   readonly outputs: FinishedOutputs['outputs']
   /** the committee's score, as the block released it (fixed point, 1e6 = 1) */
   readonly qualityScore: number
-  /** the job's epsilon, charged to the vault at admission */
+  /** what the outputs spend (the vault is charged the score statistics' epsilon once more: node/jobs/budget.ts) */
   readonly epsilon: number
 }
 

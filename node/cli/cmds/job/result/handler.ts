@@ -57,7 +57,7 @@ async function printThreshold(
   )
   console.log(outputsTable(result.outputs))
   console.log(
-    `\nprivacy: epsilon ${result.epsilon} charged to the vault; each of the ${result.participants.length} members added its own noise, and the errors count all ${result.participants.length}`,
+    `\nprivacy: the outputs spend epsilon ${result.epsilon}; each of the ${result.participants.length} members added its own noise, and the errors count all ${result.participants.length}`,
   )
   console.log(`quality score (the committee's, in the block): ${(result.qualityScore / 1e6).toFixed(6)}`)
 }
