@@ -47,7 +47,7 @@ export interface Check {
   readonly plaintext: string
   /**
    * Worst field's |released - plaintext| over its allowance: the release's stated 95% error (owner
-   * mode), or THRESHOLD_TOLERANCE of the plaintext (committee mode: smudging noise only).
+   * mode, and committee mode, whose stated errors count the t members' noises).
    */
   readonly error: number
   readonly ok: boolean
@@ -149,9 +149,6 @@ export async function prepareCommitteeSeller(options: {
   }
 }
 
-/** Committee mode's allowance: t members' smudging noise on each statistic (docs/threshold.md). */
-export const THRESHOLD_TOLERANCE = 1e-3
-
 /**
  * The escrow's settlement as the chain reports it; `byNode`: the validators settled it unasked.
  * `rejected`: the certified score was below the spec's minQuality, so `buyer` got the escrow back less
@@ -250,9 +247,7 @@ export async function runDemoJob(options: {
     const truth = plaintextOutputs(readCsvRows(DATA('heart.csv')), schema, spec)
     // Each released value against the truth, within three times the 95% error its release states.
     const checks = Object.entries(result.outputs).map(([name, out]) =>
-      options.threshold
-        ? closeTo(name, out, truth[name])
-        : check(name, out, truth[name], policy.minAggregation),
+      check(name, out, truth[name], policy.minAggregation),
     )
     const ok =
       checks.every((c) => c.ok) &&
@@ -376,9 +371,9 @@ async function committeeResult(
   jobId: Hex32,
   sealingKey: Uint8Array,
 ): Promise<Pick<JobResult, 'outputs' | 'heights' | 'anchorTx'> & Pick<DemoReport, 'quality'>> {
-  const opened = await thresholdResult(client, jobId, sealingKey)
+  const opened = await thresholdResult(client, jobId, sealingKey, { waitMs: 60_000 })
   const record = await client.job(jobId)
-  const score = (opened.qualityScore ?? 0) / 1e6
+  const score = opened.qualityScore / 1e6
   return {
     outputs: opened.outputs,
     quality: {
@@ -392,30 +387,5 @@ async function committeeResult(
       released: record.releasedHeight,
     },
     anchorTx: record.anchorTx,
-  }
-}
-
-/** Committee mode's check: every released number within THRESHOLD_TOLERANCE of the plaintext. */
-function closeTo(output: string, out: OutputValue | Withheld, expected: PlainValue | undefined): Check {
-  const pairs: [number, number][] = []
-  const shown = (v: unknown) => JSON.stringify(v)
-  if ('value' in out && typeof expected === 'number') pairs.push([out.value, expected])
-  else if ('buckets' in out && expected !== undefined && typeof expected === 'object') {
-    const want = expected as Record<string, number>
-    for (const [k, v] of Object.entries(out.buckets)) if (v !== null) pairs.push([v, want[k] ?? Number.NaN])
-  } else if ('r2' in out && expected !== undefined && typeof expected === 'object' && 'r2' in expected) {
-    pairs.push([out.r2, expected.r2], [out.sse, expected.sse], [out.sst, expected.sst])
-  }
-  const worst = Math.max(
-    ...pairs.map(([got, want]) => Math.abs(got - want) / (Math.max(Math.abs(want), 1) * THRESHOLD_TOLERANCE)),
-  )
-  const ok = pairs.length > 0 && Number.isFinite(worst) && worst <= 1
-  return {
-    output,
-    op: out.op,
-    tcf: 'withheld' in out ? `withheld: ${out.withheld}` : shown('value' in out ? out.value : out),
-    plaintext: shown(expected),
-    error: pairs.length > 0 ? worst : Number.NaN,
-    ok,
   }
 }

@@ -186,7 +186,8 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     execute: (jobId) => void runner.run(jobId),
     onApplied: (changes) => {
       for (const c of changes) if (c.kind === 'released') thresholdPool.released(c.job.jobId)
-      if (changes.some((c) => c.kind === 'certified')) void releaser.nudge()
+      // certified: phase 1 of a threshold release; released: phase 2, the output shares of set S
+      if (changes.some((c) => c.kind === 'certified' || c.kind === 'released')) void releaser.nudge()
     },
     logger: log,
     trace,

@@ -242,13 +242,18 @@ export {
   BUYER_SHARES_INFO,
   type BuyerShares,
   buyerSharesCodec,
+  type OutputShares,
+  outputSharesSchema,
+  outputSharesSigner,
   type ScoreShare,
   type ShareSet,
   type StatConstant,
   scoreShareSigner,
+  signOutputShares,
   signScoreShare,
   type ThresholdRelease,
   thresholdReleaseCodec,
+  type UnsignedOutputShares,
   type UnsignedScoreShare,
 } from './messages/thresholdShare.ts'
 export { manifestBlob, vaultBlobIds } from './messages/vaultBlobs.ts'

@@ -44,6 +44,8 @@ export type SandboxErrorCode =
   | 'ZERO_WEIGHT'
   | 'EPSILON_EXCEEDED'
   | 'BUDGET_EXHAUSTED'
+  /** a committee member's privacy noise would not fit the result ciphertext's modulus */
+  | 'NOISE_TOO_WIDE'
 
 export class SandboxError extends TcfError {
   override name = 'SandboxError'

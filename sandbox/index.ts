@@ -20,10 +20,17 @@ export {
   chargeBudgetFile,
   readBudgetFile,
 } from './dp/budget-file.ts'
+export { coefficientNoise, committeePlan, onStatGrid } from './dp/committee-noise.ts'
 export { MICROS, type OutputPrivacy, type PrivacyPlan, planPrivacy, type StatNoise } from './dp/plan.ts'
 export { type PrivacyPreview, privacyPreview } from './dp/preview.ts'
-export { type RandomSource, SystemRandom } from './dp/random.ts'
-export { type ReleasedResult, type ReleaseInput, releaseOutputs } from './dp/release.ts'
+export { KeyedRandom, type RandomSource, SystemRandom } from './dp/random.ts'
+export {
+  type NoisyReleaseInput,
+  type ReleasedResult,
+  type ReleaseInput,
+  releaseNoisy,
+  releaseOutputs,
+} from './dp/release.ts'
 export {
   CompileError,
   CsvError,

@@ -3,6 +3,8 @@ import {
   type Address,
   addressOfPrivateKey,
   type Hex32,
+  type OutputShares,
+  signOutputShares,
   signScoreShare,
   type ThresholdRelease,
 } from '../../protocol/index.ts'
@@ -23,7 +25,7 @@ const certified: LedgerJob = {
 }
 const committeeVault = { keyHolder: { mode: 'committee', epoch: 1, keyHash } } as VaultManifest
 
-/** Only the signed share is read here; the sealed payload is the buyer's to open. */
+/** Only the signed shares are read here; the sealed payload is the buyer's to open. */
 function releaseBy(
   key: Hex32,
   member: number,
@@ -37,10 +39,45 @@ function releaseBy(
     validator: addressOfPrivateKey(key),
     sets: [{ participants: [1, 2, 3], stats: [['5']] }],
     constants: [{ c0: ['7'], scale: 2 ** 40 }],
-    sealedHash: h(4),
     ...over,
   })
-  return { version: 1, share, sealed: {} as ThresholdRelease['sealed'], attempt: 0 }
+  return { version: 1, share, attempt: 0 }
+}
+
+/** Phase 2: the same member's output shares for `participants`. */
+function outputsBy(key: Hex32, member: number, participants: number[], signer = key): ThresholdRelease {
+  const release = releaseBy(key, member)
+  const outputs: OutputShares = signOutputShares(domain, signer, {
+    jobId: certified.jobId,
+    resultHash: h(2),
+    keyHash,
+    member,
+    validator: addressOfPrivateKey(key),
+    participants,
+    sealed: {} as OutputShares['sealed'],
+  })
+  return { ...release, outputs }
+}
+
+/** The job once a block's scored entry released it with set `participants` and `score` (1e6 = 1). */
+function releasedJob(participants: number[], score: number, minQuality?: number): LedgerJob {
+  const request = signedRequest(1)
+  const spec = request.request.algorithm.spec as Record<string, unknown>
+  const withMinimum =
+    minQuality === undefined
+      ? request
+      : {
+          ...request,
+          request: {
+            ...request.request,
+            algorithm: { ...request.request.algorithm, spec: { ...spec, expect: { minQuality } } },
+          },
+        }
+  return {
+    ...certified,
+    request: withMinimum,
+    released: { height: 3, qualityScore: score, sealedHash: h(7), participants },
+  }
 }
 
 function gossip(job: LedgerJob | null = certified) {
@@ -49,7 +86,7 @@ function gossip(job: LedgerJob | null = certified) {
     job: (id) => (job !== null && id === job.jobId ? job : undefined),
     manifest: async () => committeeVault,
     committee: async (k) => (k === keyHash ? { members, threshold: 3 } : undefined),
-    pool: { has: () => false, keep: async () => undefined },
+    pool: { has: () => false, hasOutputs: () => false, keep: async () => undefined },
   })
 }
 
@@ -70,5 +107,25 @@ describe('the shares topic', () => {
   it('ignores what it cannot judge yet: a job not certified here, another key', async () => {
     expect(await gossip(null).validate(releaseBy(keys[1]!, 2))).toBe('ignore')
     expect(await gossip().validate(releaseBy(keys[1]!, 2, { keyHash: h(6) }))).toBe('ignore')
+  })
+
+  it("phase 2: accepts a member's output shares for the block's set, once the block released the job", async () => {
+    expect(
+      await gossip(releasedJob([1, 2, 4], 900_000, 0.5)).validate(outputsBy(keys[1]!, 2, [1, 2, 4])),
+    ).toBe('accept')
+    // before this node applied the block: nothing to judge them by yet
+    expect(await gossip().validate(outputsBy(keys[1]!, 2, [1, 2, 4]))).toBe('ignore')
+    // and a late score share of a released job is old news
+    expect(await gossip(releasedJob([1, 2, 4], 900_000)).validate(releaseBy(keys[1]!, 2))).toBe('ignore')
+  })
+
+  it('phase 2 rejects output shares for another set, from a member outside the set, of a rejected job, or signed by another', async () => {
+    const job = releasedJob([1, 2, 4], 900_000, 0.5)
+    expect(await gossip(job).validate(outputsBy(keys[1]!, 2, [1, 2, 3]))).toBe('reject')
+    expect(await gossip(job).validate(outputsBy(keys[2]!, 3, [1, 2, 4]))).toBe('reject')
+    // the block's score 0.4 is below the 0.5 the buyer pays for: no member of S may open the outputs
+    const rejected = releasedJob([1, 2, 4], 400_000, 0.5)
+    expect(await gossip(rejected).validate(outputsBy(keys[1]!, 2, [1, 2, 4]))).toBe('reject')
+    expect(await gossip(job).validate(outputsBy(keys[1]!, 2, [1, 2, 4], keys[0]!))).toBe('reject')
   })
 })

@@ -7,6 +7,7 @@ import {
   parseSpec,
   planPrivacy,
   privacyOf,
+  scoreStats,
   type VaultManifest,
 } from '../../sandbox/index.ts'
 
@@ -14,6 +15,11 @@ import {
  * The epsilon a job spends on its vault, as every validator computes it:
  * a pure function of the signed spec and the content-addressed manifest.
  * Throws the sandbox's CompileError for a spec that does not compile.
+ *
+ * A committee vault's job opens the statistics its score reads twice, with
+ * independent noise: to everyone in the score shares, and to the buyer in
+ * the output shares (docs/threshold.md). So it is charged their epsilon a
+ * second time, on top of the outputs' epsilon.
  */
 export function jobPrivacy(
   request: SignedJobRequest,
@@ -21,7 +27,12 @@ export function jobPrivacy(
   limits: CompileLimits,
 ): PrivacyPlan {
   const spec = parseSpec(request.request.algorithm.spec)
-  return planPrivacy(spec, compile(spec, manifest, limits), manifest)
+  const circuit = compile(spec, manifest, limits)
+  const plan = planPrivacy(spec, circuit, manifest)
+  if (manifest.keyHolder?.mode !== 'committee') return plan
+  const score = scoreStats(circuit, manifest, spec.expect).reduce((a, i) => a + plan.stats[i]!.epsilon, 0)
+  const epsilon = plan.epsilon + score
+  return { ...plan, epsilon, epsilonMicros: Math.ceil(epsilon * MICROS - 1e-6) }
 }
 
 export function vaultBudget(

@@ -12,7 +12,13 @@ export interface LedgerJob {
   readonly request: SignedJobRequest
   readonly admittedHeight: number
   readonly certified?: { readonly height: number; readonly resultHash: Hex32; readonly execEnvHash: Hex32 }
-  readonly released?: { readonly height: number; readonly qualityScore: number; readonly sealedHash: Hex32 }
+  readonly released?: {
+    readonly height: number
+    readonly qualityScore: number
+    readonly sealedHash: Hex32
+    /** a committee vault's release: the set S whose score shares the block combined, who alone open the outputs */
+    readonly participants?: readonly number[]
+  }
   readonly failedHeight?: number
   /** millionths of epsilon charged to the vault's budget at admission */
   readonly epsilonMicros?: number
@@ -89,6 +95,13 @@ export class Ledger {
     return [...this.#jobs.values()].filter((j) => !j.released && j.failedHeight === undefined)
   }
 
+  /** Jobs a committee released (a block's scored entry) at `height` or later: phase 2 of their release. */
+  scoredSince(height: number): LedgerJob[] {
+    return [...this.#jobs.values()].filter(
+      (j) => j.released?.participants !== undefined && j.released.height >= height,
+    )
+  }
+
   /** Re-installs a job from storage after a restart. */
   restore(job: LedgerJob, height: number, headHash: Hex32): void {
     if (!this.#jobs.has(job.jobId)) this.#addSpend(job)
@@ -156,6 +169,7 @@ export class Ledger {
               height: block.height,
               qualityScore: r.qualityScore,
               sealedHash: scoredReleaseHash(r),
+              participants: r.participants,
             },
           },
         })

@@ -36,6 +36,8 @@ export type ClientErrorCode =
   | 'PAYOUTS_UNAVAILABLE'
   /** the address has no contribution in the snapshot the job read */
   | 'NOT_A_CONTRIBUTOR'
+  /** the job's certified quality score is below the minimum it pays for: refunded, and no outputs exist */
+  | 'BELOW_MIN_QUALITY'
 
 export class ClientError extends TcfError {
   override name = 'ClientError'

@@ -5,27 +5,34 @@ import {
   eciesOpen,
   fromHex,
   type Hex32,
+  outputSharesSigner,
   ROUTES,
   scoreShareSigner,
   type ThresholdRelease,
 } from '../../protocol/index.ts'
 import {
+  type AlgorithmSpec,
   combineStatResidues,
+  committeePlan,
   compile,
   type FinishedOutputs,
-  finish,
   heContext,
+  minQualityOf,
+  onStatGrid,
   parseSpec,
+  planPrivacy,
+  releaseNoisy,
   rnsBasis,
+  type VaultManifest,
 } from '../../sandbox/index.ts'
 import type { Client } from './client.ts'
 import { ClientError } from './errors.ts'
 import { validatorSetAt } from './validators.ts'
 
 /**
- * The buyer's side of a threshold release: open each member's sealed shares with the sealing key
- * the request named, then combine t of them. No validator or relay could: every share is sealed to
- * the buyer, and each alone is a smudged residue of the member's key share.
+ * The buyer's side of a threshold release: open each member's sealed output shares with the
+ * sealing key the request named. No validator or relay could: they are sealed to the buyer, and
+ * each alone is a residue of the member's key share under its smudging and privacy noise.
  */
 export function openBuyerShares(
   releases: readonly ThresholdRelease[],
@@ -34,32 +41,35 @@ export function openBuyerShares(
 ): BuyerShares[] {
   const opened = new Map<number, BuyerShares>()
   for (const r of releases) {
+    const outputs = r.outputs
+    if (!outputs) continue
     let shares: BuyerShares
     try {
       const bytes = eciesOpen(
         {
-          ephemeralPublicKey: fromHex(r.sealed.ephemeralPublicKey),
-          nonce: fromHex(r.sealed.nonce),
-          ciphertext: fromHex(r.sealed.ciphertext),
+          ephemeralPublicKey: fromHex(outputs.sealed.ephemeralPublicKey),
+          nonce: fromHex(outputs.sealed.nonce),
+          ciphertext: fromHex(outputs.sealed.ciphertext),
         },
         sealingKey,
         { info: BUYER_SHARES_INFO },
       )
       shares = buyerSharesCodec.decode(bytes)
     } catch (cause) {
-      throw new ClientError('UNSEAL_FAILED', `member ${r.share.member}'s shares do not open with this key`, {
+      throw new ClientError('UNSEAL_FAILED', `member ${outputs.member}'s shares do not open with this key`, {
         cause,
       })
     }
-    // The sealed shares must be the member's, for this job and result, as its signed share says.
+    // The sealed shares must be the member's, for this job, result and set, as its signature says.
     if (
-      shares.member !== r.share.member ||
+      shares.member !== outputs.member ||
       shares.jobId !== job.jobId ||
-      shares.resultHash !== job.resultHash
+      shares.resultHash !== job.resultHash ||
+      shares.participants.join(',') !== outputs.participants.join(',')
     ) {
       throw new ClientError(
         'RESULT_MISMATCH',
-        `member ${r.share.member} sealed shares of another job or result`,
+        `member ${outputs.member} sealed shares of another job, result or set`,
       )
     }
     opened.set(shares.member, shares)
@@ -68,8 +78,8 @@ export function openBuyerShares(
 }
 
 /**
- * Every statistic, from the first set of t members (in the members' lexicographic order) whose
- * shares are all here. Members of the set must state the same ciphertext constants.
+ * Every statistic, from the one set S whose t members' output shares are all here (honest members
+ * share for the block's S only). It adds no noise: each member's share already carries its own.
  */
 export function combineBuyerShares(
   primes: readonly bigint[],
@@ -77,15 +87,28 @@ export function combineBuyerShares(
   threshold: number,
 ): { readonly participants: readonly number[]; readonly stats: number[] } {
   const byMember = new Map(shares.map((s) => [s.member, s]))
-  const candidates = shares
-    .flatMap((s) => s.sets.map((x) => x.participants))
-    .filter((p) => p.length === threshold && p.every((m) => byMember.has(m)))
-    .sort((a, b) => a.join(',').localeCompare(b.join(',')))
-  const participants = candidates[0]
+  const complete = [
+    ...new Set(
+      shares
+        .map((s) => s.participants)
+        .filter(
+          (p) =>
+            p.length === threshold && p.every((m) => byMember.get(m)?.participants.join(',') === p.join(',')),
+        )
+        .map((p) => p.join(',')),
+    ),
+  ]
+  if (complete.length > 1) {
+    throw new ClientError(
+      'RESULT_MISMATCH',
+      `members shared for more than one set: ${complete.join(' and ')}`,
+    )
+  }
+  const participants = complete[0]?.split(',').map(Number)
   if (!participants) {
     throw new ClientError(
       'RESULT_INCOMPLETE',
-      `shares from members ${[...byMember.keys()].join(', ')}: no set of ${threshold} is complete yet`,
+      `output shares from members ${[...byMember.keys()].join(', ') || 'none'}: the ${threshold} of the block's set are not all here yet`,
     )
   }
   const members = participants.map((m) => byMember.get(m)!)
@@ -96,39 +119,63 @@ export function combineBuyerShares(
       `members ${participants.join(', ')} state different result constants`,
     )
   }
-  const sets = members.map((m) => m.sets.find((x) => x.participants.join(',') === participants.join(','))!)
-  if (sets.some((s) => s.stats.length !== constants.length)) {
+  if (members.some((m) => m.stats.length !== constants.length)) {
     throw new ClientError('RESULT_MISMATCH', 'a member shares another number of statistics')
   }
   const stats = constants.map((c, i) =>
     combineStatResidues(
       primes,
       { c0: c.c0.map(BigInt), scale: c.scale },
-      sets.map((s) => s.stats[i]!.map(BigInt)),
+      members.map((m) => m.stats[i]!.map(BigInt)),
     ),
   )
   return { participants, stats }
 }
 
-/** What the buyer gets of a committee-vault job: the outputs from t members' shares. */
+/** What the buyer gets of a committee-vault job: the outputs from t members' noisy shares. */
 export interface ThresholdJobResult {
   readonly jobId: Hex32
   readonly resultHash: Hex32
-  /** the members whose shares were combined */
+  /** the members whose shares were combined: the set S the releasing block fixed */
   readonly participants: readonly number[]
-  /** every statistic of the circuit, opened (smudging error only) */
+  /** every statistic of the circuit as opened, each carrying t members' privacy noise, on its grid */
   readonly stats: readonly number[]
+  /** finished from the noisy statistics, each field with its epsilon and 95% error (t noises) */
   readonly outputs: FinishedOutputs['outputs']
-  /** the committee's score, as the block released it (fixed point, 1e6 = 1), once released */
-  readonly qualityScore: number | undefined
+  /** the committee's score, as the block released it (fixed point, 1e6 = 1) */
+  readonly qualityScore: number
+  /** what the outputs spend (the vault is charged the score statistics' epsilon once more: node/jobs/budget.ts) */
+  readonly epsilon: number
 }
 
 /**
- * The buyer's result of a job on a committee vault, from any node: the member releases it holds,
- * each signed by a validator of the committee's epoch on chain and naming the certified result,
- * opened with the request's sealing key and combined, then finished like any result.
+ * The buyer's result of a job on a committee vault, from any node: the members' output shares it
+ * holds, each signed by a validator of the committee's epoch on chain for the certified result,
+ * opened with the request's sealing key and combined, then released like an owner's result (the
+ * stated errors count the t members' noises). A job whose score in the block is below its
+ * minQuality has no outputs: `BELOW_MIN_QUALITY`. The output shares follow the releasing block by
+ * a moment (the members of S compute them once it is decided): `waitMs` keeps asking meanwhile.
  */
 export async function thresholdResult(
+  client: Client,
+  jobId: Hex32,
+  sealingKey: Uint8Array,
+  options: { readonly waitMs?: number } = {},
+): Promise<ThresholdJobResult> {
+  const until = Date.now() + (options.waitMs ?? 0)
+  for (;;) {
+    try {
+      return await thresholdResultNow(client, jobId, sealingKey)
+    } catch (e) {
+      const pending =
+        e instanceof ClientError && (e.code === 'RESULT_INCOMPLETE' || e.code === 'NOT_RELEASED')
+      if (!pending || Date.now() >= until) throw e
+      await new Promise((r) => setTimeout(r, 500))
+    }
+  }
+}
+
+async function thresholdResultNow(
   client: Client,
   jobId: Hex32,
   sealingKey: Uint8Array,
@@ -139,6 +186,16 @@ export async function thresholdResult(
   const manifest = await client.vault(record.request.request.vaultId)
   const holder = manifest.keyHolder
   if (!holder) throw new ClientError('BAD_RELEASE', `job ${jobId} is on an owner-mode vault: use result()`)
+  const spec = parseSpec(record.request.request.algorithm.spec)
+  if (record.qualityScore === undefined) {
+    throw new ClientError('NOT_RELEASED', `job ${jobId}: the committee's score is not in a block yet`)
+  }
+  if (record.qualityScore < minQualityOf(spec)) {
+    throw new ClientError(
+      'BELOW_MIN_QUALITY',
+      `job ${jobId} was certified with quality score ${record.qualityScore / 1e6}, below the minQuality ${spec.expect.minQuality} it pays for: the job is refunded (less the evaluation fee) and no member releases its outputs`,
+    )
+  }
   const committee = await client.api.maybe(ROUTES.committeeOfEpoch, { params: { epoch: holder.epoch } })
   if (!committee || committee.keyHash !== holder.keyHash) {
     throw new ClientError(
@@ -149,35 +206,52 @@ export async function thresholdResult(
   const chain = await client.chain()
   const validators = await validatorSetAt(chain, holder.epoch)
   const { releases } = await client.api.call(ROUTES.thresholdReleases, { params: { id: jobId } })
-  // Only shares a validator of the epoch signed for this result count; anything else is dropped.
+  // Only output shares a validator of the epoch signed, as the member it is, for this result count.
   const genuine = releases.filter((r) => {
-    const signer = scoreShareSigner(chain.domain, r.share)
+    const signer = r.outputs && outputSharesSigner(chain.domain, r.outputs)
     return (
       signer !== undefined &&
-      signer === r.share.validator.toLowerCase() &&
+      signer === scoreShareSigner(chain.domain, r.share) &&
+      signer === r.outputs!.validator.toLowerCase() &&
       validators.has(signer) &&
-      committee.members[r.share.member - 1]?.toLowerCase() === signer &&
-      r.share.resultHash === resultHash &&
-      r.share.keyHash === holder.keyHash
+      committee.members[r.outputs!.member - 1]?.toLowerCase() === signer &&
+      r.outputs!.resultHash === resultHash &&
+      r.outputs!.keyHash === holder.keyHash
     )
   })
   const opened = openBuyerShares(genuine, sealingKey, { jobId, resultHash })
   const primes = rnsBasis(await heContext(manifest.profile)).primes
   const { participants, stats } = combineBuyerShares(primes, opened, committee.threshold)
-  const circuit = compile(parseSpec(record.request.request.algorithm.spec), manifest)
+  const circuit = compile(spec, manifest)
   if (stats.length !== circuit.stats.length) {
     throw new ClientError(
       'RESULT_MISMATCH',
       `${stats.length} statistics opened, the circuit has ${circuit.stats.length}`,
     )
   }
-  const finished = finish(circuit, stats, manifest.policy.minAggregation)
-  return {
-    jobId,
-    resultHash,
-    participants,
-    stats,
-    outputs: finished.outputs,
-    qualityScore: record.qualityScore,
-  }
+  const finished = finishThreshold(manifest, spec, stats, participants.length)
+  return { jobId, resultHash, participants, qualityScore: record.qualityScore, ...finished }
+}
+
+/**
+ * The outputs of combined statistics that already carry `members` full-scale noises: each stat on
+ * its grid (post-processing), then the one release path with the plan's deviations √members wider.
+ */
+export function finishThreshold(
+  manifest: VaultManifest,
+  spec: AlgorithmSpec,
+  stats: readonly number[],
+  members: number,
+): Pick<ThresholdJobResult, 'stats' | 'outputs' | 'epsilon'> {
+  const circuit = compile(spec, manifest)
+  const plan = planPrivacy(spec, circuit, manifest)
+  const noisy = stats.map((v, i) => onStatGrid(v, plan.stats[i]!))
+  const released = releaseNoisy({
+    manifest,
+    circuit,
+    plan: committeePlan(plan, members),
+    expect: spec.expect,
+    noisy: [...noisy],
+  })
+  return { stats: noisy, outputs: released.finished.outputs, epsilon: plan.epsilon }
 }

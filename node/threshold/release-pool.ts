@@ -1,19 +1,21 @@
 import { z } from 'zod'
 import { type Hex32, type ThresholdRelease, thresholdReleaseCodec } from '../../protocol/index.ts'
 import type { ScoredCandidate } from '../jobs/block.ts'
-import type { NodeStore } from '../storage/index.ts'
+import type { JsonValue, NodeStore } from '../storage/index.ts'
 
 const releasesKey = (jobId: Hex32) => `threshold/releases/${jobId}`
 const storedReleases = z.array(thresholdReleaseCodec.schema)
 
 /**
  * The members' threshold releases this node has seen, per job and member: persisted, because the
- * buyer fetches its sealed shares from any node, after the block too. The proposer takes its
- * candidates from here.
+ * buyer fetches its sealed output shares from any node, long after the block. The proposer takes
+ * its phase-1 candidates from memory; phase-2 output shares arrive after the job left it.
  */
 export class ThresholdReleasePool {
   readonly #store: Pick<NodeStore, 'putMeta' | 'getMeta'>
   readonly #byJob = new Map<Hex32, Map<number, ThresholdRelease>>()
+  /** `${jobId}/${member}` of every output share kept, so gossip ignores repeats without a read */
+  readonly #outputs = new Set<string>()
   #writes: Promise<unknown> = Promise.resolve()
 
   constructor(store: Pick<NodeStore, 'putMeta' | 'getMeta'>) {
@@ -24,24 +26,50 @@ export class ThresholdReleasePool {
     return this.#byJob.get(jobId)?.has(member) ?? false
   }
 
-  /** Keeps a checked release (the first of each member: a member's release never changes). */
+  hasOutputs(jobId: Hex32, member: number): boolean {
+    return this.#outputs.has(`${jobId}/${member}`)
+  }
+
+  /**
+   * Keeps a checked release: a member's first score share, and later its output shares (a member's
+   * score share never changes; its output shares come once, for the block's set).
+   */
   keep(release: ThresholdRelease): Promise<void> {
     const { jobId, member } = release.share
-    const held = this.#byJob.get(jobId) ?? new Map<number, ThresholdRelease>()
-    this.#byJob.set(jobId, held)
-    if (held.has(member)) return this.#writes.then(() => undefined)
-    held.set(member, release)
-    const snapshot = [...held.values()]
-    const write = this.#writes.then(() => this.#store.putMeta(releasesKey(jobId), snapshot))
+    if (release.outputs) {
+      if (this.hasOutputs(jobId, member)) return this.#writes.then(() => undefined)
+      this.#outputs.add(`${jobId}/${member}`)
+    } else if (!this.has(jobId, member)) {
+      const held = this.#byJob.get(jobId) ?? new Map<number, ThresholdRelease>()
+      this.#byJob.set(jobId, held)
+      held.set(member, release)
+    } else {
+      return this.#writes.then(() => undefined)
+    }
+    const write = this.#writes.then(() => this.#merge(jobId, release))
     this.#writes = write.catch(() => undefined)
     return write
   }
 
-  /** Every release of the job held here, in memory or from before a restart. */
+  /** One writer at a time: a member's entry is added, or gains its output shares, never loses them. */
+  async #merge(jobId: Hex32, release: ThresholdRelease): Promise<void> {
+    const stored = (await this.#store.getMeta(releasesKey(jobId), storedReleases)) ?? []
+    const at = stored.findIndex((r) => r.share.member === release.share.member)
+    if (at < 0) stored.push(release)
+    else if (release.outputs && !stored[at]!.outputs)
+      stored[at] = { ...stored[at]!, outputs: release.outputs }
+    else return
+    // An absent `outputs` is absent, never undefined: the codec's schema reads it back as written.
+    await this.#store.putMeta(releasesKey(jobId), stored as unknown as JsonValue)
+  }
+
+  /** Every release of the job held here, with the output shares of those that sent them. */
   async releasesOf(jobId: Hex32): Promise<ThresholdRelease[]> {
-    const held = this.#byJob.get(jobId)
-    if (held) return [...held.values()]
-    return (await this.#store.getMeta(releasesKey(jobId), storedReleases)) ?? []
+    await this.#writes
+    const stored = (await this.#store.getMeta(releasesKey(jobId), storedReleases)) ?? []
+    const members = new Set(stored.map((r) => r.share.member))
+    const held = [...(this.#byJob.get(jobId)?.values() ?? [])].filter((r) => !members.has(r.share.member))
+    return [...stored, ...held]
   }
 
   /**

@@ -1,28 +1,25 @@
 import { createHash } from 'node:crypto'
 import {
   type Address,
-  BUYER_SHARES_INFO,
-  type BuyerShares,
-  buyerSharesCodec,
   type Eip712Domain,
-  eciesSeal,
   fromHex,
-  type Hex,
   type Hex32,
-  type SealedPayload,
   type ShareSet,
   type StatConstant,
-  sealedHashOf,
   signScoreShare,
   type ThresholdRelease,
-  toHex,
 } from '../../protocol/index.ts'
 import {
   bftCommittee,
+  coefficientNoise,
   DEFAULT_SMUDGING_BITS,
   decodePoly,
+  KeyedRandom,
   type MemberKey,
+  type PrivacyPlan,
   type RnsBasis,
+  readCiphertext,
+  type StatNoise,
   statConstant,
   statShare,
 } from '../../sandbox/index.ts'
@@ -65,7 +62,8 @@ export function setsContaining(n: number, t: number, member: number): number[][]
   return out
 }
 
-export interface MemberReleaseInput {
+/** Who opens which certified result: a member's signing key, committee key share and the ciphertexts. */
+export interface MemberOpening {
   readonly domain: Eip712Domain
   readonly validatorKey: Hex32
   readonly validator: Address
@@ -76,24 +74,27 @@ export interface MemberReleaseInput {
   readonly resultHash: Hex32
   /** the certified result: one uncompressed SEAL ciphertext per statistic (committee vaults do not pack) */
   readonly stats: readonly Uint8Array[]
-  /** the statistics the quality score reads (sandbox scoreStats) */
-  readonly scoreIndices: readonly number[]
-  /** the request's sealingPublicKey */
-  readonly buyerKey: Hex
   readonly smudgingBits?: number
 }
 
+export interface MemberReleaseInput extends MemberOpening {
+  /** the statistics the quality score reads (sandbox scoreStats) */
+  readonly scoreIndices: readonly number[]
+  /** the job's privacy plan (the one admission charged), whose noise each member adds in full */
+  readonly plan: PrivacyPlan
+}
+
 /**
- * One member's whole release of one job: for every set of t members containing it, a smudged
- * one-coefficient share of every statistic sealed to the buyer, and of the score's statistics
- * signed in the clear for the block. The buyer's shares and the committee's are separate openings
- * (separate instances, independent noise). The caller persists the result before sending it and
- * only ever re-sends those bytes.
+ * Phase 1 of a member's release of one job: for every set of t members containing it, its share
+ * of the score's statistics, each with its privacy noise (noisyShare), signed in the clear for the
+ * block.
+ * Nothing else for the buyer yet: that waits for the block that fixes the set and the score
+ * (output-shares.ts). Deterministic: recomputed after a restart it is byte-identical, and the
+ * caller persists it before sending it anyway.
  */
 export function memberRelease(input: MemberReleaseInput): ThresholdRelease {
   const { basis, key, jobId, resultHash } = input
   const { n, t } = key.member.committee
-  const smudgingBits = input.smudgingBits ?? DEFAULT_SMUDGING_BITS
   const sets = setsContaining(n, t, key.member.index)
   if (input.scoreIndices.some((i) => !Number.isInteger(i) || i < 0 || i >= input.stats.length)) {
     throw new ThresholdNodeError(
@@ -101,77 +102,89 @@ export function memberRelease(input: MemberReleaseInput): ThresholdRelease {
       `score statistics ${input.scoreIndices} outside the result`,
     )
   }
-  const shareSets = (audience: string, indices: readonly number[]): ShareSet[] =>
-    sets.map((participants) => ({
-      participants,
-      stats: indices.map((i) =>
-        statShare(basis, key, {
-          id: `${jobId}/${resultHash}/${audience}/${i}`,
-          ciphertext: input.stats[i]!,
-          participants,
-          smudgingBits,
-        }).map(String),
-      ),
-    }))
-  const constants: StatConstant[] = input.stats.map((ct) => {
-    const c = statConstant(basis, ct)
-    return { c0: c.c0.map(String), scale: c.scale }
-  })
-  const all = input.stats.map((_, i) => i)
-  const buyer: BuyerShares = {
-    version: 1,
-    jobId,
-    resultHash,
-    member: key.member.index,
-    sets: shareSets('buyer', all),
-    constants,
-  }
-  const sealed = sealToBuyer(
-    buyerSharesCodec.encode(buyer),
-    input.buyerKey,
-    key.member.seed,
-    `${jobId}/${resultHash}`,
-  )
+  const shareSets: ShareSet[] = sets.map((participants) => ({
+    participants,
+    stats: input.scoreIndices.map((i) => noisyShare(input, input.plan, i, participants, 'score')),
+  }))
   const share = signScoreShare(input.domain, input.validatorKey, {
     jobId,
     resultHash,
     keyHash: input.keyHash,
     member: key.member.index,
     validator: input.validator,
-    sets: shareSets('score', input.scoreIndices),
-    constants: input.scoreIndices.map((i) => constants[i]!),
-    sealedHash: sealedHashOf(sealed),
+    sets: shareSets,
+    constants: input.scoreIndices.map((i) => statConstantOf(basis, input.stats[i]!)),
   })
-  return { version: 1, share, sealed, attempt: 0 }
+  return { version: 1, share, attempt: 0 }
 }
 
 /**
- * The ephemeral key and nonce derive from the member's seed and the opening, like a DKG dealing's:
- * recomputed after a restart the whole release is byte-identical, and one (key, nonce) only ever
- * seals these same shares.
+ * A member's share of statistic i for one participant set, carrying its own privacy noise Z
+ * (sandbox coefficientNoise), a fresh sample per (member, job, audience, set, statistic) from a
+ * stream keyed by the member's secret release seed: the same after a restart, unpredictable to
+ * anyone else.
+ *
+ * Why fresh per set: a member reusing one Z in several sets lets anyone who knows another member's
+ * Z (that member, colluding) combine the sets' openings so the honest noises cancel: at n = 4,
+ * (x+Z2+Z4) + (x+Z3+Z4) + (x+Z2+Z3) - 2(x+Z2+Z3+Z4) = x exactly. With fresh noise each set's
+ * opening is one more independent release, so the score audience, opened for all C(n, t) sets at
+ * once, gets each member's noise C(n, t) times wider: by basic composition the score statistics
+ * then cost the stat's epsilon over all sets together, as long as one member of each set is
+ * honest. The buyer's audience is opened for the block's set S only, at full scale.
  */
-function sealToBuyer(plaintext: Uint8Array, buyerKey: Hex, seed: Uint8Array, opening: string): SealedPayload {
-  const derive = (what: string) =>
-    new Uint8Array(
-      createHash('sha256')
-        .update(`tcf/threshold/buyer-seal/${what}/v1`)
-        .update(seed)
-        .update(opening)
-        .digest(),
+export function noisyShare(
+  input: MemberOpening,
+  plan: PrivacyPlan,
+  i: number,
+  participants: readonly number[],
+  audience: 'score' | 'buyer',
+): string[] {
+  const { basis, key, jobId, resultHash } = input
+  const ciphertext = input.stats[i]!
+  const planned = plan.stats[i]
+  if (!planned || plan.stats.length !== input.stats.length) {
+    throw new ThresholdNodeError(
+      'RELEASE_INVALID',
+      `${plan.stats.length} noise plans for ${input.stats.length} statistics`,
     )
-  const parts = eciesSeal(
-    plaintext,
-    fromHex(buyerKey),
-    { info: BUYER_SHARES_INFO },
-    {
-      ephemeralKey: derive('key'),
-      nonce: derive('nonce').subarray(0, 12),
-    },
-  )
-  return {
-    scheme: 'secp256k1-hkdf-sha256-aes256gcm',
-    ephemeralPublicKey: toHex(parts.ephemeralPublicKey),
-    nonce: toHex(parts.nonce),
-    ciphertext: toHex(parts.ciphertext),
   }
+  const share = statShare(basis, key, {
+    id: `${jobId}/${resultHash}/${audience}/${i}`,
+    ciphertext,
+    participants,
+    smudgingBits: input.smudgingBits ?? DEFAULT_SMUDGING_BITS,
+  })
+  // A statistic no output releases is not opened at all: a zero share, which says nothing.
+  if (planned.epsilon === 0) return share.map(() => '0')
+  const { n, t } = key.member.committee
+  const noise = audience === 'score' ? widened(planned, binomial(n, t)) : planned
+  const primes = basis.primes.slice(0, share.length)
+  const modulus = primes.reduce((a, q) => a * q, 1n)
+  const label = `tcf/threshold/dp-noise/v1/${jobId}/${resultHash}/${audience}/${participants.join(',')}/${i}`
+  const z = coefficientNoise(
+    noise,
+    readCiphertext(basis, ciphertext).scale,
+    modulus,
+    t,
+    new KeyedRandom(key.member.seed, label),
+  )
+  return share.map((v, j) => String((((v + z) % primes[j]!) + primes[j]!) % primes[j]!))
+}
+
+/** A stat's noise for one of `sets` openings that together spend its epsilon. */
+function widened(noise: StatNoise, sets: number): StatNoise {
+  return { ...noise, epsilon: noise.epsilon / sets, scale: noise.scale * sets, std: noise.std * sets }
+}
+
+/** C(n, k): the participant sets a committee can open with. */
+export function binomial(n: number, k: number): number {
+  let c = 1
+  for (let i = 1; i <= k; i++) c = (c * (n - k + i)) / i
+  return Math.round(c)
+}
+
+/** What combining a statistic needs of its ciphertext besides the shares, as the wire carries it. */
+export function statConstantOf(basis: RnsBasis, ciphertext: Uint8Array): StatConstant {
+  const c = statConstant(basis, ciphertext)
+  return { c0: c.c0.map(String), scale: c.scale }
 }

@@ -3,6 +3,7 @@ import {
   type Address,
   type Eip712Domain,
   type Hex32,
+  outputSharesSchema,
   type ThresholdRelease,
   thresholdReleaseCodec,
 } from '../../protocol/index.ts'
@@ -13,21 +14,36 @@ import {
   heContext,
   isProfileName,
   parseSpec,
+  planPrivacy,
   rnsBasis,
   scoreStats,
   uncompressedCiphertext,
   type VaultManifest,
 } from '../../sandbox/index.ts'
 import type { Ledger, LedgerJob } from '../jobs/ledger.ts'
-import type { JobRecord, NodeStore } from '../storage/index.ts'
+import type { JobRecord, JsonValue, NodeStore } from '../storage/index.ts'
 import type { Keyring } from './keyring.ts'
+import { memberOutputs, releasableSet } from './output-shares.ts'
 import type { ThresholdReleasePool } from './release-pool.ts'
-import { memberRelease, releaseKey } from './release-shares.ts'
+import { type MemberOpening, memberRelease, releaseKey } from './release-shares.ts'
 
 /** How often a member re-sends its (persisted, identical) release of a job not yet released. */
 const RESEND_MS = 5000
+/**
+ * How many blocks after the release a member of S keeps re-sending its output shares (and computes
+ * them, if it was down when the block was decided). Nodes that missed them catch up meanwhile;
+ * the buyer fetches them from any node afterwards.
+ */
+export const OUTPUT_RESEND_BLOCKS = 120
 
 const ownKey = (jobId: Hex32) => `threshold/own/${jobId}`
+const outputsKey = (jobId: Hex32) => `threshold/outputs/${jobId}`
+
+/** A job on a committee vault, ready to open: its manifest, and this member's key and evaluation. */
+interface Opening {
+  readonly manifest: VaultManifest
+  readonly input: MemberOpening
+}
 
 export interface ReleaserDeps {
   readonly domain: Eip712Domain
@@ -35,7 +51,7 @@ export interface ReleaserDeps {
   readonly address: Address
   readonly keyring: Pick<Keyring, 'getKey' | 'getShare'>
   readonly store: Pick<NodeStore, 'putMeta' | 'getMeta' | 'blobs'>
-  readonly ledger: Pick<Ledger, 'openJobs'>
+  readonly ledger: Pick<Ledger, 'openJobs' | 'scoredSince' | 'height'>
   readonly record: (jobId: Hex32) => Promise<JobRecord | undefined>
   readonly manifest: (vaultId: Hex32) => Promise<VaultManifest | undefined>
   readonly pool: Pick<ThresholdReleasePool, 'keep'>
@@ -44,11 +60,14 @@ export interface ReleaserDeps {
 }
 
 /**
- * This node's part in threshold releases. Each tick it looks at the certified, unreleased jobs on
- * committee vaults whose key it holds a share of: once its own evaluation of the certified result
- * is here it computes its release, persists it, and only then sends it; after that it re-sends the
- * persisted bytes until a block releases the job. A release is never recomputed once stored, so
- * no retry, restart or new participant set ever sends fresh noise for the same opening.
+ * This node's part in threshold releases, in two phases. Phase 1: for the certified, unreleased
+ * jobs on committee vaults whose key it holds a share of, once its own evaluation of the certified
+ * result is here, it computes its score shares, persists them, and only then sends them; it
+ * re-sends the persisted bytes until a block releases the job. Phase 2: once a decided block's
+ * scored entry names a set S containing this member and a score that reaches the buyer's minimum,
+ * it computes its output shares for S (with its privacy noise), persists them, sends them, and
+ * re-sends the stored bytes for OUTPUT_RESEND_BLOCKS blocks. Nothing is recomputed once stored, so
+ * no retry, restart or other set ever sends fresh noise for the same opening.
  */
 export class ThresholdReleaser {
   readonly #deps: ReleaserDeps
@@ -79,24 +98,71 @@ export class ThresholdReleaser {
 
   async #pass(): Promise<void> {
     const attempt = this.#attempts++
-    for (const job of this.#deps.ledger.openJobs()) {
-      if (!job.certified) continue
-      try {
-        const release = await this.#releaseOf(job)
-        if (!release) continue
-        await this.#deps.pool.keep(release)
-        await this.#deps.publish({ ...release, attempt }).catch(() => undefined)
-      } catch (err) {
-        this.#deps.logger.warn({ err, jobId: job.jobId }, 'threshold release failed')
-      }
+    const { ledger } = this.#deps
+    const certified = ledger.openJobs().filter((j) => j.certified)
+    const scored = ledger.scoredSince(Math.max(0, ledger.height - OUTPUT_RESEND_BLOCKS))
+    for (const job of certified) await this.#send(job, attempt, 'score', (j) => this.#releaseOf(j))
+    for (const job of scored) await this.#send(job, attempt, 'outputs', (j) => this.#outputsOf(j))
+  }
+
+  /** Keeps and gossips this member's stored (or newly computed and stored) release of one job. */
+  async #send(
+    job: LedgerJob,
+    attempt: number,
+    phase: 'score' | 'outputs',
+    releaseOf: (job: LedgerJob) => Promise<ThresholdRelease | undefined>,
+  ): Promise<void> {
+    try {
+      const release = await releaseOf(job)
+      if (!release) return
+      await this.#deps.pool.keep(release)
+      await this.#deps.publish({ ...release, attempt }).catch(() => undefined)
+    } catch (err) {
+      this.#deps.logger.warn({ err, jobId: job.jobId, phase }, 'threshold release failed')
     }
   }
 
-  /** The stored release, or a new one computed and stored now; undefined when this node has no part yet. */
-  async #releaseOf(job: LedgerJob): Promise<ThresholdRelease | undefined> {
+  /**
+   * Phase 2: the stored output shares, or new ones computed and stored now; undefined when this
+   * member is not in the block's set, or the block's score is below what the buyer pays for (then
+   * no member of S ever produces them).
+   */
+  async #outputsOf(job: LedgerJob): Promise<ThresholdRelease | undefined> {
     const deps = this.#deps
-    const stored = await deps.store.getMeta(ownKey(job.jobId), thresholdReleaseCodec.schema)
-    if (stored) return stored
+    const participants = releasableSet(job)
+    if (!participants) return undefined
+    const own = await deps.store.getMeta(ownKey(job.jobId), thresholdReleaseCodec.schema)
+    if (!own || !participants.includes(own.share.member)) return undefined
+    const spec = parseSpec(job.request.request.algorithm.spec)
+    const stored = await deps.store.getMeta(outputsKey(job.jobId), outputSharesSchema)
+    if (stored) return { ...own, outputs: stored }
+    const opening = await this.#opening(job)
+    if (!opening || opening.input.resultHash !== own.share.resultHash) return undefined
+    const started = performance.now()
+    const circuit = compile(spec, opening.manifest, DEFAULT_LIMITS)
+    const outputs = memberOutputs({
+      ...opening.input,
+      participants,
+      plan: planPrivacy(spec, circuit, opening.manifest),
+      buyerKey: job.request.request.sealingPublicKey,
+    })
+    // Persisted before it is ever sent: the noise in it is drawn once for this job.
+    await deps.store.putMeta(outputsKey(job.jobId), outputs)
+    deps.logger.info(
+      {
+        jobId: job.jobId,
+        member: own.share.member,
+        participants,
+        ms: Math.round(performance.now() - started),
+      },
+      'threshold output shares computed',
+    )
+    return { ...own, outputs }
+  }
+
+  /** This member's key and its own evaluation of the certified result, once both are here. */
+  async #opening(job: LedgerJob): Promise<Opening | undefined> {
+    const deps = this.#deps
     const manifest = await deps.manifest(job.request.request.vaultId)
     const holder = manifest?.keyHolder
     if (!manifest || !holder || !isProfileName(manifest.profile)) return undefined
@@ -107,33 +173,48 @@ export class ThresholdReleaser {
     ])
     if (!held || !key) return undefined
     // Only the result the network certified, and only once this node evaluated it itself.
-    if (!record?.resultBlob || record.resultHash !== job.certified!.resultHash) return undefined
+    if (!record?.resultBlob || record.resultHash !== job.certified?.resultHash) return undefined
     const bytes = await deps.store.blobs.get(record.resultBlob as Hex32)
     if (!bytes) return undefined
     const bundle = decodeBundle(bytes)
-    if (bundle.resultHash !== job.certified!.resultHash) return undefined
+    if (bundle.resultHash !== record.resultHash) return undefined
     const ctx = await heContext(manifest.profile)
     const basis = rnsBasis(ctx)
+    return {
+      manifest,
+      input: {
+        domain: deps.domain,
+        validatorKey: deps.validatorKey,
+        validator: deps.address,
+        basis,
+        key: releaseKey(basis, held, key.members.length, deps.validatorKey),
+        keyHash: holder.keyHash,
+        jobId: job.jobId,
+        resultHash: bundle.resultHash,
+        stats: bundle.stats.map((s) => uncompressedCiphertext(ctx, s)),
+      },
+    }
+  }
+
+  /** The stored release, or a new one computed and stored now; undefined when this node has no part yet. */
+  async #releaseOf(job: LedgerJob): Promise<ThresholdRelease | undefined> {
+    const deps = this.#deps
+    const stored = await deps.store.getMeta(ownKey(job.jobId), thresholdReleaseCodec.schema)
+    if (stored) return stored
+    const opening = await this.#opening(job)
+    if (!opening) return undefined
     const spec = parseSpec(job.request.request.algorithm.spec)
-    const circuit = compile(spec, manifest, DEFAULT_LIMITS)
+    const circuit = compile(spec, opening.manifest, DEFAULT_LIMITS)
     const started = performance.now()
     const release = memberRelease({
-      domain: deps.domain,
-      validatorKey: deps.validatorKey,
-      validator: deps.address,
-      basis,
-      key: releaseKey(basis, held, key.members.length, deps.validatorKey),
-      keyHash: holder.keyHash,
-      jobId: job.jobId,
-      resultHash: bundle.resultHash,
-      stats: bundle.stats.map((s) => uncompressedCiphertext(ctx, s)),
-      scoreIndices: scoreStats(circuit, manifest, spec.expect),
-      buyerKey: job.request.request.sealingPublicKey,
+      ...opening.input,
+      scoreIndices: scoreStats(circuit, opening.manifest, spec.expect),
+      plan: planPrivacy(spec, circuit, opening.manifest),
     })
     // Persisted before it is ever sent: what goes out is always these bytes.
-    await deps.store.putMeta(ownKey(job.jobId), release)
+    await deps.store.putMeta(ownKey(job.jobId), release as unknown as JsonValue)
     deps.logger.info(
-      { jobId: job.jobId, member: held.member, ms: Math.round(performance.now() - started) },
+      { jobId: job.jobId, member: release.share.member, ms: Math.round(performance.now() - started) },
       'threshold release computed',
     )
     return release

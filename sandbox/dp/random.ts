@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
 
 /**
  * Where a sampler's randomness comes from: uniform integers, drawn without
@@ -45,5 +45,51 @@ export class SystemRandom implements RandomSource {
     const out = this.#pool.subarray(this.#at, this.#at + n)
     this.#at += n
     return out
+  }
+}
+
+/** Uniform integers from a deterministic stream of 32-byte blocks (`block(counter)`). */
+export abstract class BlockStreamRandom implements RandomSource {
+  #counter = 0
+  #block: Uint8Array = new Uint8Array(0)
+  #at = 0
+
+  protected abstract block(counter: number): Uint8Array
+
+  uniform(bound: bigint): bigint {
+    return uniformFromBytes(bound, (n) => {
+      const out = new Uint8Array(n)
+      for (let i = 0; i < n; i++) {
+        if (this.#at >= this.#block.length) {
+          this.#block = this.block(this.#counter++)
+          this.#at = 0
+        }
+        out[i] = this.#block[this.#at++]!
+      }
+      return out
+    })
+  }
+}
+
+/**
+ * A stream keyed by a secret: HMAC-SHA256(key, label / counter). For a committee member's privacy
+ * noise, keyed by its secret release seed and labelled by the opening: one fixed sample per
+ * opening, the same after a restart, unpredictable to anyone without the member's seed.
+ */
+export class KeyedRandom extends BlockStreamRandom {
+  readonly #key: Uint8Array
+  readonly #label: string
+
+  constructor(key: Uint8Array, label: string) {
+    super()
+    if (key.length < 32) {
+      throw new RangeError(`a keyed stream needs a key of 32 bytes or more, got ${key.length}`)
+    }
+    this.#key = key
+    this.#label = label
+  }
+
+  protected block(counter: number): Uint8Array {
+    return createHmac('sha256', this.#key).update(`${this.#label}/${counter}`).digest()
   }
 }

@@ -42,7 +42,7 @@ export interface ReleasedResult {
  * the CKKS error can show more than the noise allows.
  */
 export function releaseOutputs(input: ReleaseInput): ReleasedResult {
-  const { circuit, plan, manifest } = input
+  const { circuit, plan } = input
   if (input.stats.length !== circuit.stats.length || plan.stats.length !== circuit.stats.length) {
     throw new SandboxError(
       'RESULT_INVALID',
@@ -50,6 +50,39 @@ export function releaseOutputs(input: ReleaseInput): ReleasedResult {
     )
   }
   const noisy = input.stats.map((x, i) => noisyStat(x, plan.stats[i]!, input.random))
+  const released = releaseNoisy({ ...input, noisy })
+  const { finished, quality } = released
+  // The buyer defines both the score (its expect) and the least it pays for: below that, released
+  // outputs would be the data for the validators' evaluation fee alone, so only the score goes out.
+  if (reachesMinQuality(quality.score, input.expect)) return released
+  const withheld = `the quality score ${quality.score} is below the minimum of ${input.expect.minQuality} the buyer pays for`
+  const outputs = Object.fromEntries(circuit.outputs.map((o) => [o.name, { op: o.op, withheld }]))
+  return { finished: { ...finished, outputs }, quality }
+}
+
+export interface NoisyReleaseInput {
+  readonly manifest: VaultManifest
+  readonly circuit: Circuit
+  /** the plan the noise was drawn from; its `std` and preview errors are those of the noise `noisy` carries */
+  readonly plan: PrivacyPlan
+  readonly expect: Expect
+  /** statistics that already carry their privacy noise (owner release, or a committee's combined shares) */
+  readonly noisy: number[]
+}
+
+/**
+ * Everything after the noise: n, withholding, means, variances, correlations, R^2, the quality
+ * score and the stated errors, from the noisy stats only. It adds no noise; it zeroes `noisy` once
+ * the release is built.
+ */
+export function releaseNoisy(input: NoisyReleaseInput): ReleasedResult {
+  const { circuit, plan, manifest, noisy } = input
+  if (noisy.length !== circuit.stats.length || plan.stats.length !== circuit.stats.length) {
+    throw new SandboxError(
+      'RESULT_INVALID',
+      `expected ${circuit.stats.length} noisy stats and noise plans, got ${noisy.length} and ${plan.stats.length}`,
+    )
+  }
   const minAggregation = manifest.policy.minAggregation
   const outputs: Record<string, OutputValue | Withheld> = {}
   const counts: Record<string, number> = {}
@@ -83,12 +116,6 @@ export function releaseOutputs(input: ReleaseInput): ReleasedResult {
   const finished = { outputs, counts }
   noisy.fill(0)
   const quality = qualityScore(manifest, circuit, finished, input.expect)
-  // The buyer defines both the score (its expect) and the least it pays for: below that, released
-  // outputs would be the data for the validators' evaluation fee alone, so only the score goes out.
-  if (!reachesMinQuality(quality.score, input.expect)) {
-    const withheld = `the quality score ${quality.score} is below the minimum of ${input.expect.minQuality} the buyer pays for`
-    for (const output of circuit.outputs) outputs[output.name] = { op: output.op, withheld }
-  }
   return { finished, quality }
 }
 

@@ -1,33 +1,19 @@
 import { createHash } from 'node:crypto'
-import { type RandomSource, uniformFromBytes } from '../dp/random.ts'
+import { BlockStreamRandom } from '../dp/random.ts'
 
 /**
  * A reproducible stream for sampler tests only: SHA-256 of seed and counter.
- * Releases never use it; they draw from SystemRandom.
+ * Releases never use it; they draw from SystemRandom (owner mode) or a member's KeyedRandom.
  */
-export class SeededRandom implements RandomSource {
+export class SeededRandom extends BlockStreamRandom {
   readonly #seed: string
-  #counter = 0
-  #block = new Uint8Array(0)
-  #at = 0
 
   constructor(seed: string) {
+    super()
     this.#seed = seed
   }
 
-  uniform(bound: bigint): bigint {
-    return uniformFromBytes(bound, (n) => {
-      const out = new Uint8Array(n)
-      for (let i = 0; i < n; i++) {
-        if (this.#at >= this.#block.length) {
-          this.#block = createHash('sha256')
-            .update(`${this.#seed}/${this.#counter++}`)
-            .digest()
-          this.#at = 0
-        }
-        out[i] = this.#block[this.#at++]!
-      }
-      return out
-    })
+  protected block(counter: number): Uint8Array {
+    return createHash('sha256').update(`${this.#seed}/${counter}`).digest()
   }
 }

@@ -45,7 +45,8 @@ async function printThreshold(
   sealingKey: Uint8Array,
   json: boolean,
 ): Promise<void> {
-  const result = await thresholdResult(client, jobId, sealingKey)
+  // The output shares follow the releasing block by a moment: wait for them a little.
+  const result = await thresholdResult(client, jobId, sealingKey, { waitMs: 30_000 })
   if (json) {
     console.log(JSON.stringify(result))
     return
@@ -56,8 +57,7 @@ async function printThreshold(
   )
   console.log(outputsTable(result.outputs))
   console.log(
-    `\nquality score (the committee's, in the block): ${
-      result.qualityScore === undefined ? 'not released yet' : (result.qualityScore / 1e6).toFixed(6)
-    }`,
+    `\nprivacy: the outputs spend epsilon ${result.epsilon}; each of the ${result.participants.length} members added its own noise, and the errors count all ${result.participants.length}`,
   )
+  console.log(`quality score (the committee's, in the block): ${(result.qualityScore / 1e6).toFixed(6)}`)
 }

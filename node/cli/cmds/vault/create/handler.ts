@@ -79,11 +79,6 @@ async function vaultKeys(
       throw new CliError('ARGUMENT_INVALID', '--committee and --keys exclude each other')
     if (args.node === undefined)
       throw new CliError('ARGUMENT_INVALID', '--committee needs --node, to fetch the committee key')
-    // Said on every run until threshold releases carry the privacy noise (docs/threshold.md).
-    process.stderr.write(
-      'warning: committee vaults are experimental: buyers get their outputs without the ' +
-        'differential-privacy noise owner mode adds (docs/threshold.md, "Not built yet")\n',
-    )
     const client = new Client({ url: args.node })
     try {
       return { committee: committeeVaultKeys(await fetchCommitteeKey(client, args.epoch)) }
