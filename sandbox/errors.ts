@@ -44,6 +44,8 @@ export type SandboxErrorCode =
   | 'ZERO_WEIGHT'
   | 'EPSILON_EXCEEDED'
   | 'BUDGET_EXHAUSTED'
+  /** a pool snapshot's contribution counts that no snapshot can have, or a circuit compiled for another snapshot */
+  | 'SNAPSHOT_INVALID'
 
 export class SandboxError extends TcfError {
   override name = 'SandboxError'

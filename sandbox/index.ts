@@ -21,6 +21,16 @@ export {
   readBudgetFile,
 } from './dp/budget-file.ts'
 export { MICROS, type OutputPrivacy, type PrivacyPlan, planPrivacy, type StatNoise } from './dp/plan.ts'
+export {
+  DEFAULT_FALSE_RELEASE,
+  GATE_SHARE,
+  type GateNoise,
+  type PoolPlanInput,
+  type PoolPrivacyPlan,
+  planPoolRelease,
+  poolRecordBound,
+} from './dp/pool-plan.ts'
+export { type PoolReleaseInput, releasePool } from './dp/pool-release.ts'
 export { type PrivacyPreview, privacyPreview } from './dp/preview.ts'
 export { type RandomSource, SystemRandom } from './dp/random.ts'
 export { type ReleasedResult, type ReleaseInput, releaseOutputs } from './dp/release.ts'

@@ -4,6 +4,9 @@ import { PROFILES, type ProfileName } from '../he/profiles.ts'
 import { storedColumns } from '../vault/layout.ts'
 import type { VaultSchema } from '../vault/schema.ts'
 import { ContributionError } from './errors.ts'
+import { CONTRIBUTORS, gatesOf } from './gates.ts'
+
+export { CONTRIBUTORS, contributorsOf } from './gates.ts'
 
 /**
  * How a pool's contributions fill their slots. Slot i of a contribution
@@ -43,14 +46,6 @@ export interface PoolLayoutInput {
   readonly maxRecords: number
   /** defaults to the profile's scale */
   readonly scaleBits?: number
-}
-
-/** The prefix of a slot that counts contributors rather than records. */
-export const CONTRIBUTORS = 'contributors:'
-
-/** The slot key counting the contributors with at least one record in `monomial` (a stat key). */
-export function contributorsOf(monomial: string): string {
-  return `${CONTRIBUTORS}${monomial}`
 }
 
 /** The least scale a layout may use: 2^-20 resolution per slot before any noise. */
@@ -131,9 +126,14 @@ export function layoutIdOf(layout: PoolLayout): Hex32 {
   return blobIdOf(canonicalBytes(layout))
 }
 
-/** The monomials a circuit's stats need: compile the pool's ops on the pool's schema and take these. */
-export function monomialsOf(circuit: Pick<Circuit, 'stats'>): string[] {
-  return circuit.stats.map((s) => s.key)
+/**
+ * The monomials a circuit's stats need, and a `contributors:` slot for each
+ * released number the pool's minimum of contributors applies to (gates.ts):
+ * compile the pool's ops on the pool's schema and take these.
+ */
+export function monomialsOf(circuit: Pick<Circuit, 'stats' | 'outputs'>): string[] {
+  const keys = circuit.stats.map((s) => s.key)
+  return [...new Set([...keys, ...gatesOf(circuit).map((g) => g.key)])]
 }
 
 /**
@@ -166,8 +166,13 @@ export function poolStats(
 
 /** One slot of an aggregate's decrypted slots by its key (a stat key, or contributorsOf one). */
 export function poolSlot(layout: PoolLayout, key: string, slots: ArrayLike<number>): number {
+  return slots[poolSlotIndex(layout, key)]!
+}
+
+/** Where a key's slot is in the layout; a key it has no slot for is refused, naming it. */
+export function poolSlotIndex(layout: PoolLayout, key: string): number {
   const i = layout.monomials.indexOf(key)
   if (i < 0)
     throw new ContributionError('MONOMIAL_MISSING', `stats.${key}`, 'the pool layout has no slot for this')
-  return slots[i]!
+  return i
 }

@@ -6,7 +6,6 @@ import { PoolAggregate } from '../../sandbox/contribution/aggregate.ts'
 import { Contributor } from '../../sandbox/contribution/contributor.ts'
 import type { PoolRecord } from '../../sandbox/contribution/encode.ts'
 import {
-  contributorsOf,
   monomialsOf,
   type PoolLayout,
   poolLayout,
@@ -14,8 +13,9 @@ import {
   poolStats,
 } from '../../sandbox/contribution/layout.ts'
 import type { OutputValue, Withheld } from '../../sandbox/decrypt/finish.ts'
-import { type PrivacyPlan, planPrivacy } from '../../sandbox/dp/plan.ts'
-import { releaseOutputs } from '../../sandbox/dp/release.ts'
+import { planPrivacy, type StatNoise } from '../../sandbox/dp/plan.ts'
+import { planPoolRelease, poolRecordBound } from '../../sandbox/dp/pool-plan.ts'
+import { releasePool } from '../../sandbox/dp/pool-release.ts'
 import type { HeContext } from '../../sandbox/he/seal.ts'
 import { heContext } from '../../sandbox/he/seal.ts'
 import { parseSpec } from '../../sandbox/spec/parse.ts'
@@ -35,8 +35,10 @@ import type { VaultSchema } from '../../sandbox/vault/schema.ts'
  * A buyer of a pool's heatmap against one contributor, the vehicle X. The
  * pool is real: each vehicle's trips encrypted by a `Contributor` under a
  * 4-member test committee's key, summed by a `PoolAggregate`, opened by
- * threshold decryption (3 of 4). X sends K = 3 contributions of 8 trips,
- * all in cell c3 between 18h and 24h, where no other vehicle drives.
+ * threshold decryption (3 of 4). X sends K = 2 contributions of 2 trips,
+ * all in cell c3 between 18h and 24h, where no other vehicle drives; 400
+ * other vehicles send one contribution each, most of them through cell
+ * c0 between 6h and 12h.
  */
 const schema: VaultSchema = {
   columns: [
@@ -48,44 +50,46 @@ const schema: VaultSchema = {
 const spec = parseSpec({
   version: 1,
   outputs: {
-    trips: { op: 'histogram2d', of: ['cell', 'hour'], epsilon: 0.5 },
-    speed: { op: 'group_mean', of: 'speed', by: 'cell', epsilon: 0.5 },
+    trips: { op: 'histogram2d', of: ['cell', 'hour'], epsilon: 4 },
+    speed: { op: 'group_mean', of: 'speed', by: 'cell', epsilon: 4 },
   },
 })
-const MAX_RECORDS = 8
-const K = 3
-const BACKGROUND = 40
+const MAX_RECORDS = 2
+const K = 2
+const BACKGROUND = 400
+const MIN_CONTRIBUTORS = 3
 const keyId = `0x${'5e'.repeat(32)}` as Hex32
-/** X's cell: c3 (row 3), hours [18,24) (column 3) */
+/** X's cell: c3 (row 3), hours [18,24) (column 3); the busy cell: c0 (row 0), hours [6,12) (column 1) */
 const ROW = 3
 const COL = 3
 
 const background = (v: number): PoolRecord[] =>
-  Array.from({ length: 1 + (v % 4) }, (_, t) => ({
-    cell: `c${(v + t) % 3}`,
-    hour: (v * 5 + t * 7) % 24,
-    speed: 20 + ((v * 13 + t * 29) % 100),
-  }))
+  Array.from({ length: 1 + (v % 2) }, (_, t) =>
+    v % 8 < 5
+      ? { cell: 'c0', hour: 6 + ((v + t) % 6), speed: 20 + ((v * 13 + t * 29) % 100) }
+      : { cell: `c${(v + t) % 3}`, hour: (v * 5 + t * 7) % 24, speed: 20 + ((v * 7 + t) % 100) },
+  )
 const targetDay: PoolRecord[] = Array.from({ length: MAX_RECORDS }, (_, t) => ({
   cell: 'c3',
-  hour: 18 + (t % 6),
+  hour: 18 + t,
   speed: 30,
 }))
 
 type Released = OutputValue | Withheld
 
-function heatCell(out: Released | undefined): number | null {
-  if (!out || 'withheld' in out || out.op !== 'histogram2d') return null
-  return out.cells[ROW]![COL]!
+function heat(out: Released | undefined): ReadonlyArray<ReadonlyArray<number | null>> {
+  if (!out || 'withheld' in out || out.op !== 'histogram2d')
+    throw new Error(`no heatmap: ${JSON.stringify(out)}`)
+  return out.cells
 }
 
 /**
- * The release's exact privacy loss between two snapshots: each stat is released as
- * grid·(round(x/grid) + Z), Z discrete Laplace of scale b steps, so the log-likelihood
+ * The release's exact privacy loss between two snapshots: each stat (and gate) is released
+ * as grid·(round(x/grid) + Z), Z discrete Laplace of scale b steps, so the log-likelihood
  * ratio of any output is at most Σ |round(x/grid) − round(x'/grid)| / b, and that is reached.
  */
-function privacyLoss(plan: PrivacyPlan, a: readonly number[], b: readonly number[]): number {
-  return plan.stats.reduce(
+function privacyLoss(noise: readonly StatNoise[], a: readonly number[], b: readonly number[]): number {
+  return noise.reduce(
     (loss, s, i) =>
       s.epsilon === 0
         ? loss
@@ -94,19 +98,21 @@ function privacyLoss(plan: PrivacyPlan, a: readonly number[], b: readonly number
   )
 }
 
-describe('attacks on a pool: one contributor against the per-record calibration', () => {
+describe('attacks on a pool: one contributor against its own privacy', () => {
   let ctx: HeContext
   let committee: TestCommittee
   let layout: PoolLayout
   let withX: Float64Array
   let withoutX: Float64Array
-  const policy: Policy = {
+  const pool: Policy = {
     allowedOps: ['histogram2d', 'group_mean'],
-    minAggregation: 5,
+    minAggregation: 1,
     price: '0',
-    privacy: { epsilon: 10, maxEpsilonPerJob: 1, unit: 'record' },
+    privacy: { epsilon: 100, maxEpsilonPerJob: 8, unit: 'contributor' },
   }
-  const records = { with: 0, without: 0 }
+  /** the same pool released as if it were a vault of records: the calibration before the contributor unit */
+  const perRecord: Policy = { ...pool, privacy: { epsilon: 100, maxEpsilonPerJob: 8, unit: 'record' } }
+  const counts = new Map<string, number>()
 
   /** The pool's aggregate opened by 3 of the committee's 4 members. */
   function open(aggregate: PoolAggregate, id: string): Float64Array {
@@ -118,116 +124,104 @@ describe('attacks on a pool: one contributor against the per-record calibration'
     return decodePlaintext(ctx, combineDecryption(committee.basis, sum, shares))
   }
 
-  const circuitFor = (recordCount: number): Circuit =>
-    compile(spec, testManifest(schema, recordCount, policy))
+  const circuitFor = (policy: Policy): Circuit =>
+    compile(spec, testManifest(schema, poolRecordBound(layout, counts), policy))
+  const poolPlan = (circuit: Circuit) =>
+    planPoolRelease({ spec, circuit, layout, policy: pool, minContributors: MIN_CONTRIBUTORS, counts })
+  const release = (circuit: Circuit, slots: Float64Array, seed: string) =>
+    releasePool({
+      manifest: testManifest(schema, circuit.recordCount, pool),
+      circuit,
+      plan: poolPlan(circuit),
+      layout,
+      expect: {},
+      slots,
+      random: new SeededRandom(seed),
+    })
 
   beforeAll(async () => {
     ctx = await heContext('ckks-8192')
     committee = testCommittee(ctx, 4, 'pool-attacks')
-    const circuit = circuitFor(1000)
-    // The heatmap cells' contributor slots, to show how many contributors a released cell describes.
-    const cellKeys = Object.entries(circuit.outputs[0]!.sums)
-      .filter(([label]) => label.startsWith('cell:'))
-      .map(([, form]) => circuit.stats[form[0]![0]]!.key)
+    // The layout adds a contributors slot for every heatmap cell and group by itself.
     layout = poolLayout({
       profile: 'ckks-8192',
       schema,
-      monomials: [...monomialsOf(circuit), ...cellKeys.map(contributorsOf)],
+      monomials: monomialsOf(compile(spec, testManifest(schema, 1000, pool))),
       maxRecords: MAX_RECORDS,
     })
     const contributor = new Contributor(ctx, layout, { id: keyId, publicKey: committee.publicKey })
     const a = new PoolAggregate(ctx, layout, keyId)
     const b = new PoolAggregate(ctx, layout, keyId)
     for (let v = 0; v < BACKGROUND; v++) {
-      const day = background(v)
-      const bytes = contributor.encrypt(day)
+      const bytes = contributor.encrypt(background(v))
       a.add(bytes)
       b.add(bytes)
-      records.with += day.length
-      records.without += day.length
+      counts.set(`vehicle-${v}`, 1)
     }
-    for (let k = 0; k < K; k++) {
-      a.add(contributor.encrypt(targetDay))
-      records.with += targetDay.length
-    }
+    for (let k = 0; k < K; k++) a.add(contributor.encrypt(targetDay))
+    counts.set('vehicle-x', K)
     withX = open(a, 'with-x')
     withoutX = open(b, 'without-x')
     for (const o of [a, b, contributor]) o.delete()
-  }, 120_000)
+  }, 300_000)
 
-  it('(a) a differencing buyer tells whether X contributed, far beyond the epsilon the job was charged', () => {
-    const circuit = circuitFor(records.with)
-    const manifest = testManifest(schema, records.with, policy)
-    const plan = planPrivacy(spec, circuit, manifest)
-    const stats = poolStats(layout, circuit, withX)
-    const statsWithout = poolStats(layout, circuit, withoutX)
-    const loss = privacyLoss(plan, stats, statsWithout)
-    // The buyer's test: "the heatmap shows cell (c3, 18-24h) at 12 trips or more".
-    const draws = 200
-    let hitsWith = 0
-    let hitsWithout = 0
-    for (let d = 0; d < draws; d++) {
-      for (const [snapshot, count] of [
-        [stats, () => hitsWith++],
-        [statsWithout, () => hitsWithout++],
-      ] as const) {
-        const released = releaseOutputs({
-          manifest,
-          circuit,
-          plan,
-          expect: {},
-          stats: [...snapshot],
-          random: new SeededRandom(`draw/${d}/${snapshot === stats}`),
-        })
-        const cell = heatCell(released.finished.outputs.trips)
-        if (cell !== null && cell >= 12) count()
-      }
-    }
-    // rule of three: with no hit in n draws, the probability is below 3/n at 95% confidence
-    const pWith = hitsWith / draws
-    const pWithout = Math.max(hitsWithout, 3) / draws
-    const observed = Math.log(pWith / pWithout)
-    console.log(
-      `(a) charged epsilon ${plan.epsilon}; exact privacy loss of X's ${K}×${MAX_RECORDS} trips: ${loss.toFixed(2)}; ` +
-        `the buyer's test fires in ${hitsWith}/${draws} releases with X, ${hitsWithout}/${draws} without: ` +
-        `ln ratio >= ${observed.toFixed(2)}`,
+  it('(a) differencing with and without X: the per-record plan loses far more than it charges, the contributor plan at most its epsilon', () => {
+    const old = circuitFor(perRecord)
+    const oldPlan = planPrivacy(spec, old, testManifest(schema, old.recordCount, perRecord))
+    const oldLoss = privacyLoss(
+      oldPlan.stats,
+      poolStats(layout, old, withX),
+      poolStats(layout, old, withoutX),
     )
-    // Differential privacy promises both at most the epsilon charged.
+
+    const circuit = circuitFor(pool)
+    const plan = poolPlan(circuit)
+    const gateSlots = (slots: Float64Array) => plan.gates.map((g) => poolSlot(layout, g.key, slots))
+    const loss =
+      privacyLoss(plan.stats, poolStats(layout, circuit, withX), poolStats(layout, circuit, withoutX)) +
+      privacyLoss(
+        plan.gates.map((g) => g.noise),
+        gateSlots(withX),
+        gateSlots(withoutX),
+      )
+    console.log(
+      `(a) X: ${K} contributions of ${MAX_RECORDS} trips; charged epsilon ${plan.epsilon}; exact privacy loss ` +
+        `${oldLoss.toFixed(2)} with the per-record plan, ${loss.toFixed(3)} with the contributor plan`,
+    )
+    expect(oldLoss).toBeGreaterThan(oldPlan.epsilon)
     expect(loss).toBeLessThanOrEqual(plan.epsilon * (1 + 1e-9))
-    expect(observed).toBeLessThanOrEqual(plan.epsilon)
+    // a planner that counts records refuses a pool's policy rather than under-noise it
+    expect(() => planPrivacy(spec, circuit, testManifest(schema, circuit.recordCount, pool))).toThrow(
+      /protects each contributor/,
+    )
   })
 
-  it('(b) a heatmap cell that only X drove through is released', () => {
-    const circuit = circuitFor(records.with)
-    const manifest = testManifest(schema, records.with, policy)
-    const plan = planPrivacy(spec, circuit, manifest)
-    const cellKey = circuit.stats[circuit.outputs[0]!.sums[`cell:${ROW},${COL}`]![0]![0]]!.key
-    // The contributor slot of the cell opens to K: X's K contributions, one contributor.
-    const contributions = Math.round(poolSlot(layout, contributorsOf(cellKey), withX))
-    let released = 0
-    const draws = 50
-    const values: number[] = []
+  it('(b) a heatmap cell that only X drove through is never released; the busy cell is', () => {
+    const circuit = circuitFor(pool)
+    const plan = poolPlan(circuit)
+    const gate = plan.gates.find((g) => g.label === `cell:${ROW},${COL}`)!
+    // The cell's contributor slot opens to K: X's K contributions, one contributor.
+    expect(Math.round(poolSlot(layout, gate.key, withX))).toBe(K)
+    const draws = 200
+    let lone = 0
+    let busy = 0
     for (let d = 0; d < draws; d++) {
-      const out = releaseOutputs({
-        manifest,
-        circuit,
-        plan,
-        expect: {},
-        stats: poolStats(layout, circuit, withX),
-        random: new SeededRandom(`lone/${d}`),
-      })
-      const cell = heatCell(out.finished.outputs.trips)
-      if (cell !== null) {
-        released++
-        values.push(cell)
-      }
+      const out = release(circuit, withX, `lone/${d}`)
+      const cells = heat(out.finished.outputs.trips)
+      if (cells[ROW]![COL] !== null) lone++
+      if (cells[0]![1] !== null) busy++
+      const speed = out.finished.outputs.speed!
+      if (!('withheld' in speed) && speed.op === 'group_mean') expect(speed.groups.c3).toBeNull()
     }
-    console.log(
-      `(b) cell (c3, 18-24h): ${contributions} contributions, all from X (at most ${Math.ceil(contributions / K)} contributor); ` +
-        `released in ${released}/${draws} releases, values ${Math.min(...values)}..${Math.max(...values)} (truth ${K * MAX_RECORDS})`,
+    const busyContributors = Math.round(
+      poolSlot(layout, plan.gates.find((g) => g.label === 'cell:0,1')!.key, withX),
     )
-    expect(contributions).toBe(K)
-    // Never release a number that fewer than the pool's minimum of contributors describe.
-    expect(released).toBe(0)
+    console.log(
+      `(b) gate threshold ${gate.threshold.toFixed(1)} contributions (minimum ${MIN_CONTRIBUTORS} contributors of ` +
+        `at most ${K} contributions each, noise sd ${gate.noise.std.toFixed(1)}, false release <= ${plan.falseRelease}); ` +
+        `X's cell released ${lone}/${draws}, the busy cell (${busyContributors} contributions) ${busy}/${draws}`,
+    )
+    expect(lone).toBe(0)
+    expect(busy).toBeGreaterThan(draws * 0.9)
   })
 })
