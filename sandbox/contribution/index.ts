@@ -18,5 +18,6 @@ export {
   poolLayout,
   poolSlot,
   poolStats,
+  readPoolLayout,
 } from './layout.ts'
 export { type ContributionTarget, contributionBytes, readContribution } from './wire.ts'

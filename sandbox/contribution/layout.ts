@@ -1,8 +1,9 @@
+import { z } from 'zod'
 import { blobIdOf, canonicalBytes, type Hex32 } from '../../protocol/vocabulary.ts'
 import type { Circuit } from '../compiler/circuit.ts'
-import { PROFILES, type ProfileName } from '../he/profiles.ts'
+import { isProfileName, PROFILES, type ProfileName } from '../he/profiles.ts'
 import { storedColumns } from '../vault/layout.ts'
-import type { VaultSchema } from '../vault/schema.ts'
+import { type VaultSchema, VaultSchemaSchema } from '../vault/schema.ts'
 import { ContributionError } from './errors.ts'
 import { CONTRIBUTORS, gatesOf } from './gates.ts'
 
@@ -119,6 +120,32 @@ export function poolLayout(input: PoolLayoutInput): PoolLayout {
     maxRecords: input.maxRecords,
     scaleBits,
   }
+}
+
+const PoolLayoutJson = z.object({
+  version: z.literal(1),
+  profile: z.string(),
+  schema: VaultSchemaSchema,
+  monomials: z.array(z.string()),
+  maxRecords: z.number(),
+  scaleBits: z.number(),
+})
+
+/**
+ * A layout as published (its JSON, e.g. from the pool's manifest), checked
+ * again as poolLayout checks one: a contributor encrypts only under a
+ * layout it has verified, and names it by the id of what it verified.
+ */
+export function readPoolLayout(value: unknown): PoolLayout {
+  const parsed = PoolLayoutJson.safeParse(value)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    throw new ContributionError('LAYOUT_INVALID', issue.path.join('.') || 'layout', issue.message)
+  }
+  const { profile, ...rest } = parsed.data
+  if (!isProfileName(profile))
+    throw new ContributionError('LAYOUT_INVALID', 'profile', `unknown profile ${profile}`)
+  return poolLayout({ ...rest, profile })
 }
 
 /** What contributions name their layout by: sha256 of its canonical JSON. */

@@ -21,13 +21,11 @@ import { heContext } from '../../sandbox/he/seal.ts'
 import { parseSpec } from '../../sandbox/spec/parse.ts'
 import { testManifest } from '../../sandbox/testing/manifest.ts'
 import { SeededRandom } from '../../sandbox/testing/seeded-random.ts'
-import { type TestCommittee, testCommittee } from '../../sandbox/testing/threshold-committee.ts'
 import {
-  combineDecryption,
-  DEFAULT_SMUDGING_BITS,
-  decodePlaintext,
-  decryptionShare,
-} from '../../sandbox/threshold/decrypt.ts'
+  type TestCommittee,
+  testCommittee,
+  thresholdOpen,
+} from '../../sandbox/testing/threshold-committee.ts'
 import type { Policy } from '../../sandbox/vault/policy.ts'
 import type { VaultSchema } from '../../sandbox/vault/schema.ts'
 
@@ -115,14 +113,8 @@ describe('attacks on a pool: one contributor against its own privacy', () => {
   const counts = new Map<string, number>()
 
   /** The pool's aggregate opened by 3 of the committee's 4 members. */
-  function open(aggregate: PoolAggregate, id: string): Float64Array {
-    const sum = aggregate.toBytes()
-    const inst = { id, ciphertext: sum, participants: [1, 2, 3], smudgingBits: DEFAULT_SMUDGING_BITS }
-    const shares = inst.participants.map((i) =>
-      decryptionShare(committee.basis, committee.keys[i - 1]!, inst),
-    )
-    return decodePlaintext(ctx, combineDecryption(committee.basis, sum, shares))
-  }
+  const open = (aggregate: PoolAggregate, id: string) =>
+    thresholdOpen(committee, aggregate.toBytes(), [1, 2, 3], id)
 
   const circuitFor = (policy: Policy): Circuit =>
     compile(spec, testManifest(schema, poolRecordBound(layout, counts), policy))
