@@ -4,7 +4,7 @@ import { CompileError } from '../errors.ts'
 /** The prefix of a slot that counts contributors rather than records. */
 export const CONTRIBUTORS = 'contributors:'
 
-/** The slot key counting the contributors with at least one record in `monomial` (a stat key). */
+/** The slot key counting the contributions with at least one record in `monomial` (a stat key): a contributor with K of them counts K times. */
 export function contributorsOf(monomial: string): string {
   return `${CONTRIBUTORS}${monomial}`
 }

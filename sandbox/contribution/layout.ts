@@ -26,7 +26,8 @@ export interface PoolLayout {
   /**
    * each slot's monomial: stored column names, sorted, joined by `*` (a
    * circuit stat's key); or `contributors:` and a 0/1 monomial, which counts
-   * the contributors with at least one record in it, not the records
+   * the contributions with at least one record in it, not the records (so
+   * at least total / K contributors, K the most any one of them sent)
    */
   readonly monomials: readonly string[]
   /** the most records one contribution holds: each of its slots is within ±maxRecords */
