@@ -18,18 +18,22 @@ export function contributorsOf(monomial: string): string {
  */
 export interface Gate {
   readonly output: string
-  /** the label of its count in the output's sums: `cell:3,7`, `bucket:30-39`, `count:g7` */
+  /** the label of its count in the output's sums: `cell:3,7`, `bucket:30-39`, `count:g7`, `filtered:g7` */
   readonly label: string
   readonly stat: number
   readonly key: string
 }
 
-/** The sums each pool op releases a number per, by label prefix. */
-const GATED: Partial<Record<OutputPlan['op'], string>> = {
-  histogram: 'bucket:',
-  quantiles: 'bucket:',
-  histogram2d: 'cell:',
-  group_mean: 'count:',
+/**
+ * The sums each pool op releases a number per, by label prefix. A group
+ * mean's `filtered:` count (the group's records a boolean in its term
+ * selects) is gated too: the mean's numerator describes only those.
+ */
+const GATED: Partial<Record<OutputPlan['op'], readonly string[]>> = {
+  histogram: ['bucket:'],
+  quantiles: ['bucket:'],
+  histogram2d: ['cell:'],
+  group_mean: ['count:', 'filtered:'],
 }
 
 /** The ops a pool's jobs may use: those whose every released number is gated. */
@@ -39,10 +43,10 @@ export const POOL_OPS = Object.keys(GATED) as ReadonlyArray<OutputPlan['op']>
 export function gatesOf(circuit: Pick<Circuit, 'stats' | 'outputs'>): Gate[] {
   const gates: Gate[] = []
   for (const output of circuit.outputs) {
-    const prefix = GATED[output.op]
-    if (prefix === undefined) continue
+    const prefixes = GATED[output.op]
+    if (prefixes === undefined) continue
     for (const [label, form] of Object.entries(output.sums)) {
-      if (!label.startsWith(prefix)) continue
+      if (!prefixes.some((p) => label.startsWith(p))) continue
       const [term, ...rest] = form
       const stat = term?.[0]
       if (stat === undefined || stat < 0 || term![1] !== 1 || rest.length > 0) {

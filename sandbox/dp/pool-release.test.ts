@@ -12,12 +12,13 @@ import { releasePool } from './pool-release.ts'
 
 // The release's gates on every pool op, from an aggregate's slots as the committee would open them
 // (here summed in plaintext: what is tested is the release, not the encryption). 8 contributors in
-// bucket/group "rare", 500 in "busy"; the minimum is 10 contributors.
+// bucket/group "rare", 500 in "busy" (5 of them with the alarm); the minimum is 10 contributors.
 const schema: VaultSchema = {
   columns: [
     { name: 'kind', type: 'categorical', categories: ['rare', 'busy'], nullable: false },
     { name: 'load', type: 'bucketed', edges: [0, 10, 20], nullable: false },
     { name: 'temp', type: 'number', min: -20, max: 60, nullable: false },
+    { name: 'alarm', type: 'boolean', nullable: false },
   ],
 }
 const spec = parseSpec({
@@ -26,13 +27,14 @@ const spec = parseSpec({
     kinds: { op: 'histogram', of: 'kind', epsilon: 4 },
     loads: { op: 'quantiles', of: 'load', q: [0.004, 0.5], epsilon: 4 },
     temp: { op: 'group_mean', of: 'temp', by: 'kind', epsilon: 4 },
+    alarmed: { op: 'group_mean', of: 'alarm*temp', by: 'kind', epsilon: 4 },
   },
 })
 const policy: Policy = {
   allowedOps: ['histogram', 'quantiles', 'group_mean'],
   minAggregation: 1,
   price: '0',
-  privacy: { epsilon: 100, maxEpsilonPerJob: 12, unit: 'contributor' },
+  privacy: { epsilon: 100, maxEpsilonPerJob: 16, unit: 'contributor' },
 }
 
 describe('releasePool', () => {
@@ -44,8 +46,10 @@ describe('releasePool', () => {
       maxRecords: 1,
     })
     const devices: PoolRecord[][] = [
-      ...Array.from({ length: 8 }, () => [{ kind: 'rare', load: 5, temp: 30 }]),
-      ...Array.from({ length: 500 }, (_, i) => [{ kind: 'busy', load: 10 + (i % 10), temp: 10 + (i % 20) }]),
+      ...Array.from({ length: 8 }, () => [{ kind: 'rare', load: 5, temp: 30, alarm: true }]),
+      ...Array.from({ length: 500 }, (_, i) => [
+        { kind: 'busy', load: 10 + (i % 10), temp: 10 + (i % 20), alarm: i < 5 },
+      ]),
     ]
     const slots = new Float64Array(4096)
     const counts = new Map<string, number>()
@@ -81,6 +85,10 @@ describe('releasePool', () => {
       expect(temp.groups.rare).toBeNull()
       expect(temp.error95?.['mean:rare']).toBeUndefined()
       expect(temp.groups.busy?.mean).toBeGreaterThan(10)
+      // 500 busy devices, but the alarm filters the mean's sum down to 5 of them: not said
+      const alarmed = finished.outputs.alarmed!
+      if ('withheld' in alarmed || alarmed.op !== 'group_mean') throw new Error(JSON.stringify(alarmed))
+      expect(alarmed.groups.busy).toBeNull()
     }
   })
 })

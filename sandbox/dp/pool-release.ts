@@ -78,7 +78,9 @@ function gated(
       return { ...out, cells }
     }
     case 'group_mean': {
-      const dropped = Object.keys(out.groups).filter((g) => fail.has(`count:${g}`))
+      const dropped = Object.keys(out.groups).filter(
+        (g) => fail.has(`count:${g}`) || fail.has(`filtered:${g}`),
+      )
       const groups = Object.fromEntries(
         Object.entries(out.groups).map(([g, v]) => [g, dropped.includes(g) ? null : v]),
       )
@@ -92,14 +94,17 @@ function gated(
       }
     }
     case 'quantiles': {
-      // A quantile is read off the bucket it falls in: that bucket must reach the minimum.
-      const bucketOf = (v: number) => {
-        let k = 0
-        while (k < categories.length - 1 && v >= edges[k + 1]!) k++
-        return categories[k]!
+      // A quantile is read off the bucket it falls in: that bucket must reach the minimum. At an edge
+      // (a bucket's top is its neighbour's bottom) or within half its rounding grid of one, it may
+      // have come from either side, so both must.
+      const fails = (q: string, v: number) => {
+        const half = (out.grid?.[q] ?? 0) / 2
+        return categories.some(
+          (c, k) => v >= edges[k]! - half && v <= edges[k + 1]! + half && fail.has(`bucket:${c}`),
+        )
       }
       const dropped = Object.entries(out.quantiles)
-        .filter(([, v]) => v !== null && fail.has(`bucket:${bucketOf(v)}`))
+        .filter(([q, v]) => v !== null && fails(q, v))
         .map(([q]) => q)
       const quantiles = Object.fromEntries(
         Object.entries(out.quantiles).map(([q, v]) => [q, dropped.includes(q) ? null : v]),
