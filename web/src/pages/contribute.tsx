@@ -1,5 +1,5 @@
 import sealWasmUrl from 'tcf-seal-wasm?url'
-import { useState } from 'preact/hooks'
+import { useEffect, useMemo, useState } from 'preact/hooks'
 import { addressOfPrivateKey, blobIdOf, type Hex32 } from '../../../protocol/index.ts'
 import type { PoolRecord } from '../../../sandbox/contribution/browser.ts'
 import { Facts, Hash, Section } from '../components/ui.tsx'
@@ -193,9 +193,12 @@ export function ContributePage() {
 }
 
 function Contribution({ made, poolId }: { made: Made; poolId: string }) {
-  const download = URL.createObjectURL(
-    new Blob([made.bytes as BlobPart], { type: 'application/octet-stream' }),
+  // One object URL per contribution, released when the page shows another or leaves.
+  const download = useMemo(
+    () => URL.createObjectURL(new Blob([made.bytes as BlobPart], { type: 'application/octet-stream' })),
+    [made],
   )
+  useEffect(() => () => URL.revokeObjectURL(download), [download])
   return (
     <section aria-label="contribution">
       <Facts
@@ -214,7 +217,13 @@ function Contribution({ made, poolId }: { made: Made; poolId: string }) {
           download the contribution
         </a>
       </p>
-      <textarea data-testid="contribution" readOnly rows={3} value={toBase64(made.bytes)} />
+      <textarea
+        data-testid="contribution"
+        aria-label="the contribution, base64"
+        readOnly
+        rows={3}
+        value={toBase64(made.bytes)}
+      />
     </section>
   )
 }
