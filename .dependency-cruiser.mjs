@@ -45,8 +45,8 @@ const LAYERS = {
   },
   bin: { may: ['node/cli'], why: 'Entry points; what they run lives in node/cli/, the composition root.' },
   web: {
-    may: ['protocol', 'node/sdk', 'sandbox/spec'],
-    why: 'The web app runs in a browser: the API contract, the SDK and the spec language, nothing of the daemon.',
+    may: ['protocol', 'node/sdk', 'sandbox/spec', 'sandbox/contribution'],
+    why: "The web app runs in a browser: the API contract, the SDK, the spec language and a contributor's encryption, nothing of the daemon.",
   },
 }
 
@@ -62,6 +62,7 @@ const WEB_ENTRIES = [
   '^protocol/chain/compile\\.ts$',
   '^node/sdk/index\\.ts$',
   '^sandbox/spec/index\\.ts$',
+  '^sandbox/contribution/browser\\.ts$',
 ]
 
 /**

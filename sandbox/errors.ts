@@ -46,6 +46,8 @@ export type SandboxErrorCode =
   | 'BUDGET_EXHAUSTED'
   /** a committee member's privacy noise would not fit the result ciphertext's modulus */
   | 'NOISE_TOO_WIDE'
+  /** a pool snapshot's contribution counts that no snapshot can have, or a circuit compiled for another snapshot */
+  | 'SNAPSHOT_INVALID'
 
 export class SandboxError extends TcfError {
   override name = 'SandboxError'

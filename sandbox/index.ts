@@ -22,6 +22,16 @@ export {
 } from './dp/budget-file.ts'
 export { coefficientNoise, committeePlan, onStatGrid } from './dp/committee-noise.ts'
 export { MICROS, type OutputPrivacy, type PrivacyPlan, planPrivacy, type StatNoise } from './dp/plan.ts'
+export {
+  DEFAULT_FALSE_RELEASE,
+  GATE_SHARE,
+  type GateNoise,
+  type PoolPlanInput,
+  type PoolPrivacyPlan,
+  planPoolRelease,
+  poolRecordBound,
+} from './dp/pool-plan.ts'
+export { type PoolReleaseInput, releasePool } from './dp/pool-release.ts'
 export { type PrivacyPreview, privacyPreview } from './dp/preview.ts'
 export { KeyedRandom, type RandomSource, SystemRandom } from './dp/random.ts'
 export {

@@ -33,6 +33,11 @@ export default defineConfig({
   // The repository's sources are TypeScript with .ts extensions; the app's own are .tsx with Preact.
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   plugins: [browserSubstitutes()],
+  // node-seal's WASM, which the contributor page fetches and hands to SEAL itself (the package's
+  // exports name no path to it, and its own loader looks beside a script the bundle no longer has).
+  resolve: {
+    alias: [{ find: /^tcf-seal-wasm/, replacement: here('../node_modules/node-seal/dist/seal_throws.wasm') }],
+  },
   build: {
     outDir: here('./dist'),
     emptyOutDir: true,

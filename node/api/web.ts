@@ -9,8 +9,9 @@ export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../web/dist/', import.
 /**
  * The page's Content Security Policy: scripts and styles only from this node's own files (no inline
  * script, no eval), and connections only to this node and the chain RPC it reports, so a script
- * that got in anyway could not send the buyer's sealing key elsewhere. `wasm-unsafe-eval` is
- * absent: the app runs no WebAssembly today.
+ * that got in anyway could not send the buyer's sealing key elsewhere. `wasm-unsafe-eval` lets
+ * the contributor page compile node-seal's WebAssembly (from this node's own file); it allows no
+ * evaluation of JavaScript strings, which `unsafe-eval` would.
  */
 export function contentSecurityPolicy(chainRpcUrl: string | undefined): string {
   let rpcOrigin = ''
@@ -21,7 +22,7 @@ export function contentSecurityPolicy(chainRpcUrl: string | undefined): string {
   }
   return [
     "default-src 'none'",
-    "script-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
     "style-src 'self'",
     "img-src 'self' data:",
     "font-src 'self'",

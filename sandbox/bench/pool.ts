@@ -8,10 +8,13 @@
  * serialized after every contribution), and the heatmap job's latency for
  * 1k, 10k and 100k contributors (threshold decryption of the aggregate by a
  * 3-of-4 committee, then the private release), with the decryption's error
- * against the plaintext totals. Prints a table and writes
- * bench-results/pool.json.
+ * against the plaintext totals. The release is made twice: sized per record
+ * (as a vault's, what a pool must not use) and with the contributor as the
+ * unit (planPoolRelease, releasePool: each vehicle one contribution, cells
+ * gated by their contributor counts), to state what the contributor unit
+ * costs per cell. Prints a table and writes bench-results/pool.json.
  *
- *   npm run bench:pool [-- --contributors 1000,10000,100000 --trips 10 --cells 100]
+ *   npm run bench:pool [-- --contributors 1000,10000,100000 --trips 10 --cells 80]
  */
 
 import { mkdir, writeFile } from 'node:fs/promises'
@@ -21,9 +24,12 @@ import { compile } from '../compiler/compile.ts'
 import { PoolAggregate } from '../contribution/aggregate.ts'
 import { Contributor } from '../contribution/contributor.ts'
 import { encodeContribution, type PoolRecord } from '../contribution/encode.ts'
-import { monomialsOf, type PoolLayout, poolLayout, poolStats } from '../contribution/layout.ts'
+import { gatesOf } from '../contribution/gates.ts'
+import { monomialsOf, type PoolLayout, poolLayout, poolSlot, poolStats } from '../contribution/layout.ts'
 import { ENVELOPE_BYTES } from '../contribution/wire.ts'
 import { planPrivacy } from '../dp/plan.ts'
+import { planPoolRelease, poolRecordBound } from '../dp/pool-plan.ts'
+import { releasePool } from '../dp/pool-release.ts'
 import { SystemRandom } from '../dp/random.ts'
 import { releaseOutputs } from '../dp/release.ts'
 import { packCiphertext } from '../he/packed.ts'
@@ -32,14 +38,8 @@ import { loadInto } from '../he/serialize.ts'
 import { parseSpec } from '../spec/parse.ts'
 import { testManifest } from '../testing/manifest.ts'
 import { SeededRandom } from '../testing/seeded-random.ts'
-import { testCommittee } from '../testing/threshold-committee.ts'
-import {
-  combineDecryption,
-  DEFAULT_SMUDGING_BITS,
-  decodePlaintext,
-  decryptionShare,
-  smudgingErrorBound,
-} from '../threshold/decrypt.ts'
+import { testCommittee, thresholdOpen } from '../testing/threshold-committee.ts'
+import { DEFAULT_SMUDGING_BITS, smudgingErrorBound } from '../threshold/decrypt.ts'
 import { storedColumns } from '../vault/layout.ts'
 import type { VaultSchema } from '../vault/schema.ts'
 import { BenchSelfCheckError } from './errors.ts'
@@ -48,7 +48,8 @@ const { values: args } = parseArgs({
   options: {
     contributors: { type: 'string', default: '1000,10000,100000' },
     trips: { type: 'string', default: '10' },
-    cells: { type: 'string', default: '100' },
+    cells: { type: 'string', default: '80' },
+    'min-contributors': { type: 'string', default: '10' },
     samples: { type: 'string', default: '200' },
     out: { type: 'string', default: 'bench-results/pool.json' },
   },
@@ -57,6 +58,7 @@ const sizes = args.contributors.split(',').map(Number)
 const trips = Number(args.trips)
 const cellCount = Number(args.cells)
 const samples = Number(args.samples)
+const minContributors = Number(args['min-contributors'])
 
 const schema: VaultSchema = {
   columns: [
@@ -78,6 +80,7 @@ const spec = parseSpec({
   },
 })
 const policy = { allowedOps: ['histogram2d' as const, 'group_mean' as const], minAggregation: 1, price: '0' }
+const poolPolicy = { ...policy, privacy: { epsilon: 10, maxEpsilonPerJob: 1, unit: 'contributor' as const } }
 const keyId = `0x${'7c'.repeat(32)}` as Hex32
 
 const ms = (start: number) => performance.now() - start
@@ -114,6 +117,15 @@ function day(): PoolRecord[] {
       speed: uniform() < 0.05 ? null : Math.round((rush ? 25 : 45) + uniform() * 40),
     }
   })
+}
+
+/** The mean plaintext contributor count over an output's gates: how full a cell is on average. */
+function meanGate(output: string, plain: Float64Array): number {
+  const circuit = compile(spec, testManifest(schema, 1e6, policy))
+  const keys = gatesOf(circuit)
+    .filter((g) => g.output === output)
+    .map((g) => g.key)
+  return keys.reduce((a, k) => a + poolSlot(layout, k, plain), 0) / keys.length
 }
 
 // 1. The contributor's side.
@@ -215,14 +227,7 @@ for (const size of sizes) {
   // The job: threshold decryption (3 of 4), the circuit's stats from the slots, the private release.
   const jobStart = performance.now()
   const sum = aggregate.toBytes()
-  const inst = {
-    id: `pool/${size}`,
-    ciphertext: sum,
-    participants: [1, 2, 3],
-    smudgingBits: DEFAULT_SMUDGING_BITS,
-  }
-  const shares = inst.participants.map((i) => decryptionShare(committee.basis, committee.keys[i - 1]!, inst))
-  const slots = decodePlaintext(ctx, combineDecryption(committee.basis, sum, shares))
+  const slots = thresholdOpen(committee, sum, [1, 2, 3], `pool/${size}`)
   const manifest = testManifest(schema, size * trips, policy)
   const circuit = compile(spec, manifest)
   const plan = planPrivacy(spec, circuit, manifest)
@@ -235,6 +240,26 @@ for (const size of sizes) {
     random: new SystemRandom(),
   })
   const jobMs = ms(jobStart)
+  // The same job with the contributor as the unit: each vehicle one contribution in this snapshot.
+  const counts = new Map(Array.from({ length: size }, (_, i) => [`vehicle-${i}`, 1]))
+  const poolCircuit = compile(spec, testManifest(schema, poolRecordBound(layout, counts), poolPolicy))
+  const poolPlan = planPoolRelease({
+    spec,
+    circuit: poolCircuit,
+    layout,
+    policy: poolPolicy,
+    minContributors,
+    counts,
+  })
+  const pooled = releasePool({
+    manifest: testManifest(schema, poolCircuit.recordCount, poolPolicy),
+    circuit: poolCircuit,
+    plan: poolPlan,
+    layout,
+    expect: {},
+    slots,
+    random: new SystemRandom(),
+  })
   let worst = 0
   for (let j = 0; j < layout.monomials.length; j++) worst = Math.max(worst, Math.abs(slots[j]! - truth[j]!))
   const bound = smudgingErrorBound(n, 3, DEFAULT_SMUDGING_BITS, 2 ** scaleBits)
@@ -243,6 +268,16 @@ for (const size of sizes) {
   }
   const heat = released.finished.outputs.trips!
   if ('withheld' in heat) throw new BenchSelfCheckError('the heatmap was withheld')
+  const poolHeat = pooled.finished.outputs.trips!
+  if ('withheld' in poolHeat || poolHeat.op !== 'histogram2d')
+    throw new BenchSelfCheckError('the pool heatmap was withheld')
+  const poolSpeed = pooled.finished.outputs.speed!
+  const cellGate = poolPlan.gates.find((g) => g.output === 'trips')!
+  const cellsReleased = poolHeat.cells.flat().filter((c) => c !== null).length
+  const groupsReleased =
+    'withheld' in poolSpeed || poolSpeed.op !== 'group_mean'
+      ? 0
+      : Object.values(poolSpeed.groups).filter((g) => g !== null).length
   rows.push({
     contributors: size,
     records: size * trips,
@@ -250,6 +285,12 @@ for (const size of sizes) {
     jobMs,
     slotError: worst,
     cellError95: heat.error95?.cell ?? 0,
+    contributorCellError95: poolPlan.outputs[0]!.error95.cell ?? 0,
+    gateThreshold: cellGate.threshold,
+    meanContributorsPerCell: meanGate(cellGate.output, truth),
+    cellsReleased,
+    cells: poolHeat.cells.flat().length,
+    groupsReleased,
   })
 }
 const checkpointMs = (() => {
@@ -279,7 +320,7 @@ const summary = {
 }
 
 console.log(
-  `\nlayout: ${layout.monomials.length} monomials (${cellCount} cells × 24 hours + count and speed sum per cell + n),`,
+  `\nlayout: ${layout.monomials.length} monomials (${cellCount} cells × 24 hours, count and speed sum per cell, n; a contributors slot per heatmap cell and per cell),`,
 )
 console.log(`        ${trips} trips per contribution, scale 2^${scaleBits}\n`)
 console.log('contribution (one vehicle, one day)')
@@ -298,18 +339,43 @@ console.log(`  ${fmt(perContributionMs, 3)} ms each: ${fmt(1000 / perContributio
 console.log(
   `  aggregate serialized after every one (+${fmt(checkpointMs, 3)} ms): ${fmt(summary.ingestion.perSecondWithCheckpointEach, 0)}/s\n`,
 )
-const header = ['contributors', 'records', 'ingest/s (so far)', 'job ms', 'max slot error', 'cell ±95%']
-const table = rows.map((r) => [
-  fmt(r.contributors as number, 0),
-  fmt(r.records as number, 0),
-  fmt(r.ingestPerSec as number, 0),
-  fmt(r.jobMs as number, 0),
-  fmt(r.slotError as number, 4),
-  fmt(r.cellError95 as number, 2),
-])
-const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)))
-console.log(header.map((h, i) => h.padStart(widths[i]!)).join('  '))
-for (const r of table) console.log(r.map((c, i) => c.padStart(widths[i]!)).join('  '))
+const printTable = (header: string[], table: string[][]) => {
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)))
+  console.log(header.map((h, i) => h.padStart(widths[i]!)).join('  '))
+  for (const r of table) console.log(r.map((c, i) => c.padStart(widths[i]!)).join('  '))
+}
+printTable(
+  ['contributors', 'records', 'ingest/s (so far)', 'job ms', 'max slot error', 'cell ±95% per record'],
+  rows.map((r) => [
+    fmt(r.contributors as number, 0),
+    fmt(r.records as number, 0),
+    fmt(r.ingestPerSec as number, 0),
+    fmt(r.jobMs as number, 0),
+    fmt(r.slotError as number, 4),
+    fmt(r.cellError95 as number, 2),
+  ]),
+)
+console.log(
+  `\nthe contributor as the unit (each vehicle 1 contribution of ≤ ${trips} trips; minimum ${minContributors} contributors per released number, false release ≤ 2^-20)`,
+)
+printTable(
+  [
+    'contributors',
+    'cell ±95%',
+    'gate (contributors)',
+    'mean contributors/cell',
+    'cells released',
+    'speed groups released',
+  ],
+  rows.map((r) => [
+    fmt(r.contributors as number, 0),
+    fmt(r.contributorCellError95 as number, 1),
+    fmt(r.gateThreshold as number, 0),
+    fmt(r.meanContributorsPerCell as number, 1),
+    `${fmt(r.cellsReleased as number, 0)} of ${fmt(r.cells as number, 0)}`,
+    `${r.groupsReleased} of ${cellCount}`,
+  ]),
+)
 
 await mkdir('bench-results', { recursive: true })
 await writeFile(args.out, `${JSON.stringify(summary, null, 2)}\n`)

@@ -1,6 +1,6 @@
 import { CsvError } from '../errors.ts'
 import { PROFILES } from '../he/profiles.ts'
-import { recordEncoder } from '../vault/csv.ts'
+import { recordEncoder } from '../vault/cell-encoder.ts'
 import { storedColumns } from '../vault/layout.ts'
 import { ContributionError } from './errors.ts'
 import { CONTRIBUTORS, type PoolLayout } from './layout.ts'

@@ -7,6 +7,7 @@ export { PoolAggregate } from './aggregate.ts'
 export { Contributor, type PoolKey } from './contributor.ts'
 export { encodeContribution, type PoolRecord } from './encode.ts'
 export { ContributionError, type ContributionErrorCode } from './errors.ts'
+export { type Gate, gatesOf, POOL_OPS } from './gates.ts'
 export {
   capacityOf,
   contributorsOf,
@@ -17,5 +18,6 @@ export {
   poolLayout,
   poolSlot,
   poolStats,
+  readPoolLayout,
 } from './layout.ts'
 export { type ContributionTarget, contributionBytes, readContribution } from './wire.ts'

@@ -1,9 +1,13 @@
+import { z } from 'zod'
 import { blobIdOf, canonicalBytes, type Hex32 } from '../../protocol/vocabulary.ts'
 import type { Circuit } from '../compiler/circuit.ts'
-import { PROFILES, type ProfileName } from '../he/profiles.ts'
+import { isProfileName, PROFILES, type ProfileName } from '../he/profiles.ts'
 import { storedColumns } from '../vault/layout.ts'
-import type { VaultSchema } from '../vault/schema.ts'
+import { type VaultSchema, VaultSchemaSchema } from '../vault/schema.ts'
 import { ContributionError } from './errors.ts'
+import { CONTRIBUTORS, gatesOf } from './gates.ts'
+
+export { CONTRIBUTORS, contributorsOf } from './gates.ts'
 
 /**
  * How a pool's contributions fill their slots. Slot i of a contribution
@@ -22,7 +26,8 @@ export interface PoolLayout {
   /**
    * each slot's monomial: stored column names, sorted, joined by `*` (a
    * circuit stat's key); or `contributors:` and a 0/1 monomial, which counts
-   * the contributors with at least one record in it, not the records
+   * the contributions with at least one record in it, not the records (so
+   * at least total / K contributors, K the most any one of them sent)
    */
   readonly monomials: readonly string[]
   /** the most records one contribution holds: each of its slots is within ±maxRecords */
@@ -43,14 +48,6 @@ export interface PoolLayoutInput {
   readonly maxRecords: number
   /** defaults to the profile's scale */
   readonly scaleBits?: number
-}
-
-/** The prefix of a slot that counts contributors rather than records. */
-export const CONTRIBUTORS = 'contributors:'
-
-/** The slot key counting the contributors with at least one record in `monomial` (a stat key). */
-export function contributorsOf(monomial: string): string {
-  return `${CONTRIBUTORS}${monomial}`
 }
 
 /** The least scale a layout may use: 2^-20 resolution per slot before any noise. */
@@ -126,14 +123,45 @@ export function poolLayout(input: PoolLayoutInput): PoolLayout {
   }
 }
 
+const PoolLayoutJson = z.object({
+  version: z.literal(1),
+  profile: z.string(),
+  schema: VaultSchemaSchema,
+  monomials: z.array(z.string()),
+  maxRecords: z.number(),
+  scaleBits: z.number(),
+})
+
+/**
+ * A layout as published (its JSON, e.g. from the pool's manifest), checked
+ * again as poolLayout checks one: a contributor encrypts only under a
+ * layout it has verified, and names it by the id of what it verified.
+ */
+export function readPoolLayout(value: unknown): PoolLayout {
+  const parsed = PoolLayoutJson.safeParse(value)
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!
+    throw new ContributionError('LAYOUT_INVALID', issue.path.join('.') || 'layout', issue.message)
+  }
+  const { profile, ...rest } = parsed.data
+  if (!isProfileName(profile))
+    throw new ContributionError('LAYOUT_INVALID', 'profile', `unknown profile ${profile}`)
+  return poolLayout({ ...rest, profile })
+}
+
 /** What contributions name their layout by: sha256 of its canonical JSON. */
 export function layoutIdOf(layout: PoolLayout): Hex32 {
   return blobIdOf(canonicalBytes(layout))
 }
 
-/** The monomials a circuit's stats need: compile the pool's ops on the pool's schema and take these. */
-export function monomialsOf(circuit: Pick<Circuit, 'stats'>): string[] {
-  return circuit.stats.map((s) => s.key)
+/**
+ * The monomials a circuit's stats need, and a `contributors:` slot for each
+ * released number the pool's minimum of contributors applies to (gates.ts):
+ * compile the pool's ops on the pool's schema and take these.
+ */
+export function monomialsOf(circuit: Pick<Circuit, 'stats' | 'outputs'>): string[] {
+  const keys = circuit.stats.map((s) => s.key)
+  return [...new Set([...keys, ...gatesOf(circuit).map((g) => g.key)])]
 }
 
 /**
@@ -166,8 +194,13 @@ export function poolStats(
 
 /** One slot of an aggregate's decrypted slots by its key (a stat key, or contributorsOf one). */
 export function poolSlot(layout: PoolLayout, key: string, slots: ArrayLike<number>): number {
+  return slots[poolSlotIndex(layout, key)]!
+}
+
+/** Where a key's slot is in the layout; a key it has no slot for is refused, naming it. */
+export function poolSlotIndex(layout: PoolLayout, key: string): number {
   const i = layout.monomials.indexOf(key)
   if (i < 0)
     throw new ContributionError('MONOMIAL_MISSING', `stats.${key}`, 'the pool layout has no slot for this')
-  return slots[i]!
+  return i
 }

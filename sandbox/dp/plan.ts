@@ -1,9 +1,10 @@
 import { type Circuit, type OutputPlan, RECORD_COUNT } from '../compiler/circuit.ts'
 import { CompileError } from '../errors.ts'
 import type { AlgorithmSpec, OutputSpec } from '../spec/schema.ts'
+import type { StoredColumn } from '../vault/layout.ts'
 import type { VaultManifest } from '../vault/manifest.ts'
 import { type PrivacyPolicy, privacyOf } from '../vault/policy.ts'
-import { categoriesOf } from '../vault/schema.ts'
+import { categoriesOf, type VaultSchema } from '../vault/schema.ts'
 import { accuracyOf, fieldsOf } from './accuracy.ts'
 import { discreteLaplaceVariance } from './discrete-laplace.ts'
 
@@ -22,7 +23,8 @@ import { discreteLaplaceVariance } from './discrete-laplace.ts'
  * epsilon makes the stat epsilon-DP.
  */
 export interface StatNoise {
-  readonly sensitivity: 1 | 2
+  /** how far one privacy unit moves the stat: 1 or 2 per record, times the records one unit holds */
+  readonly sensitivity: number
   readonly grid: number
   readonly steps: number
   readonly epsilon: number
@@ -65,6 +67,49 @@ export const MICROS = 1_000_000
  */
 export function planPrivacy(spec: AlgorithmSpec, circuit: Circuit, manifest: VaultManifest): PrivacyPlan {
   const policy = privacyOf(manifest.policy)
+  // Sized per record, a plan would protect a contributor's many records as if they were one.
+  if (policy.unit !== 'record') {
+    throw new CompileError(
+      'POLICY_INVALID',
+      `policy.privacy.unit: the vault protects each ${policy.unit}; plan its jobs with planPoolRelease and the snapshot's contributions`,
+      { field: 'policy.privacy.unit' },
+    )
+  }
+  return planStats({
+    spec,
+    circuit,
+    schema: manifest.schema,
+    columns: manifest.columns,
+    policy,
+    unitRecords: 1,
+  })
+}
+
+/** What planStats needs besides the spec and circuit: the data's shape and the unit it protects. */
+export interface PlanInput {
+  readonly spec: AlgorithmSpec
+  readonly circuit: Circuit
+  readonly schema: VaultSchema
+  readonly columns: readonly Pick<StoredColumn, 'name' | 'kind' | 'source'>[]
+  readonly policy: PrivacyPolicy
+  /**
+   * The most records one privacy unit adds to the stats: 1 when the unit is a
+   * record; a contributor's most contributions in the snapshot times the
+   * records one contribution may hold when it is a contributor.
+   */
+  readonly unitRecords: number
+  /** the share of each output's epsilon its stats get (1 when absent); a pool spends the rest on its contributor gates */
+  readonly statShare?: number
+}
+
+/**
+ * planPrivacy for any unit: a stat's sensitivity is its per-record one times
+ * `unitRecords`, and a family of disjoint stats (parallel composition) is
+ * sized for the most stats one unit can move at once. With unitRecords 1 it
+ * is planPrivacy exactly.
+ */
+export function planStats(input: PlanInput): PrivacyPlan {
+  const { spec, circuit, policy } = input
   const statsOf = circuit.outputs.map((o) => statsRead(o))
   const explicit = circuit.outputs.map((o, i) =>
     statsOf[i]!.length === 0 ? 0 : spec.outputs[o.name]?.epsilon,
@@ -81,9 +126,9 @@ export function planPrivacy(spec: AlgorithmSpec, circuit: Circuit, manifest: Vau
   }
   const epsilons = explicit.map((e) => e ?? left / open)
 
-  const columns = new Map(manifest.schema.columns.map((c) => [c.name, c]))
-  const stored = new Map(manifest.columns.map((c) => [c.name, c]))
-  const sensitivities = circuit.stats.map((stat): 1 | 2 => {
+  const columns = new Map(input.schema.columns.map((c) => [c.name, c]))
+  const stored = new Map(input.columns.map((c) => [c.name, c]))
+  const perRecord = circuit.stats.map((stat): 1 | 2 => {
     const counts = new Map<string, number>()
     for (const f of stat.factors) counts.set(f, (counts.get(f) ?? 0) + 1)
     const signed = [...counts].some(([f, k]) => {
@@ -92,26 +137,21 @@ export function planPrivacy(spec: AlgorithmSpec, circuit: Circuit, manifest: Vau
     })
     return signed ? 2 : 1
   })
-  const reference = referenceStats(circuit, manifest)
+  const sensitivities = perRecord.map((s) => s * input.unitRecords)
+  const steps = sensitivities.map((s) => statSteps(s, circuit.recordCount))
+  const reference = referenceStats(circuit, input.schema, stored)
   const perStat = new Array<number>(circuit.stats.length).fill(0)
+  const share = input.statShare ?? 1
   for (const [i, stats] of statsOf.entries()) {
     const output = circuit.outputs[i]!
     const disjointBy = partitioningColumns(spec.outputs[output.name])
     const shares = disjointBy
-      ? disjointShares(disjointBy, stats, circuit, stored)
+      ? disjointShares(disjointBy, stats, circuit, stored, input.unitRecords, steps)
       : splitWeights(output, stats, reference, sensitivities, circuit.recordCount)
-    for (const [j, s] of stats.entries()) perStat[s]! += epsilons[i]! * shares[j]!
+    for (const [j, s] of stats.entries()) perStat[s]! += epsilons[i]! * share * shares[j]!
   }
-  const noise = circuit.stats.map((_, i): StatNoise => {
-    const sensitivity = sensitivities[i]!
-    const grid = sensitivity / GRID_STEPS
-    const steps =
-      GRID_STEPS + 1 + Math.ceil((2 * CKKS_ERROR_PER_RECORD * Math.max(1, manifest.recordCount)) / grid)
-    // A stat no output reads (none today) is never released: it gets no noise budget but stays sized.
-    const epsilon = perStat[i]!
-    const scale = epsilon > 0 ? steps / epsilon : Number.POSITIVE_INFINITY
-    return { sensitivity, grid, steps, epsilon, scale, std: grid * Math.sqrt(discreteLaplaceVariance(scale)) }
-  })
+  // A stat no output reads (none today) is never released: it gets no noise budget but stays sized.
+  const noise = circuit.stats.map((_, i) => statNoise(sensitivities[i]!, steps[i]!, perStat[i]!))
 
   // What the ledgers charge: the outputs' epsilons as the spec and policy set them, not the float sum
   // of the per-stat split (equal up to rounding), so the charge depends on nothing but spec and policy.
@@ -212,6 +252,8 @@ function disjointShares(
   stats: readonly number[],
   circuit: Circuit,
   stored: ReadonlyMap<string, { readonly kind: string; readonly source: string }>,
+  unitRecords: number,
+  steps: readonly number[],
 ): number[] {
   const familyOf = stats.map((s) => {
     const selects: string[] = []
@@ -225,11 +267,40 @@ function disjointShares(
   })
   const sizes = new Map<string, number>()
   for (const key of familyOf) sizes.set(key, (sizes.get(key) ?? 0) + 1)
-  return familyOf.map((key) => {
+  return familyOf.map((key, j) => {
     const size = sizes.get(key)!
-    const moved = key.startsWith('|') || size === 1 ? 1 : 2
-    return 1 / sizes.size / moved
+    const single = key.startsWith('|') || size === 1
+    return 1 / sizes.size / movedShare(single ? 1 : size, unitRecords, steps[stats[j]!]!)
   })
+}
+
+/**
+ * How many stats' worth of a family's epsilon one of its stats must get so
+ * that the family costs at most its part. One unit of `unitRecords` records
+ * replaced moves the family's stats by at most 2 × unitRecords records in
+ * all (GRID_STEPS grid steps per unitRecords) and moves at most
+ * min(2 × unitRecords, size) of them, each by one more step of rounding and
+ * its CKKS allowance: every stat's scale is that total over the family's
+ * epsilon. A record (unitRecords 1) moves two stats: 2 exactly, as the
+ * family of a vault always had; a lone stat: 1.
+ */
+function movedShare(size: number, unitRecords: number, statSteps: number): number {
+  if (size === 1) return 1
+  const moved = Math.min(2 * unitRecords, size)
+  return (2 * GRID_STEPS + moved * (statSteps - GRID_STEPS)) / statSteps
+}
+
+/** Grid steps a stat of this sensitivity moves between neighbours: GRID_STEPS, 1 of rounding, the CKKS allowance. */
+export function statSteps(sensitivity: number, recordBound: number): number {
+  const grid = sensitivity / GRID_STEPS
+  return GRID_STEPS + 1 + Math.ceil((2 * CKKS_ERROR_PER_RECORD * Math.max(1, recordBound)) / grid)
+}
+
+/** The noise of a stat given its epsilon (see StatNoise). */
+export function statNoise(sensitivity: number, steps: number, epsilon: number): StatNoise {
+  const grid = sensitivity / GRID_STEPS
+  const scale = epsilon > 0 ? steps / epsilon : Number.POSITIVE_INFINITY
+  return { sensitivity, grid, steps, epsilon, scale, std: grid * Math.sqrt(discreteLaplaceVariance(scale)) }
 }
 
 /** Every stat an output's released values (and its withholding) depend on. */
@@ -252,9 +323,12 @@ export function statsRead(output: OutputPlan): number[] {
  * correlations, R^2) noisier than the preview says; the release states
  * the error again from the noisy data.
  */
-function referenceStats(circuit: Circuit, manifest: VaultManifest): number[] {
-  const columns = new Map(manifest.schema.columns.map((c) => [c.name, c]))
-  const stored = new Map(manifest.columns.map((c) => [c.name, c]))
+function referenceStats(
+  circuit: Circuit,
+  schema: VaultSchema,
+  stored: ReadonlyMap<string, Pick<StoredColumn, 'kind' | 'source'>>,
+): number[] {
+  const columns = new Map(schema.columns.map((c) => [c.name, c]))
   return circuit.stats.map((stat) => {
     const counts = new Map<string, number>()
     for (const f of stat.factors) counts.set(f, (counts.get(f) ?? 0) + 1)
@@ -267,7 +341,7 @@ function referenceStats(circuit: Circuit, manifest: VaultManifest): number[] {
       else if (entry?.kind === 'value')
         expected *= k % 2 === 1 ? 0 : doubleFactorial(k - 1) / REFERENCE_SPREAD ** k
     }
-    return manifest.recordCount * expected
+    return circuit.recordCount * expected
   })
 }
 

@@ -120,7 +120,7 @@ export function releaseNoisy(input: NoisyReleaseInput): ReleasedResult {
 }
 
 /** (round(x / grid) + Laplace) * grid: the grid hides the CKKS error's low bits before the noise goes on. */
-function noisyStat(x: number, noise: StatNoise, random: RandomSource): number {
+export function noisyStat(x: number, noise: StatNoise, random: RandomSource): number {
   if (!Number.isFinite(x)) throw new SandboxError('RESULT_INVALID', 'a stat decrypted to a non-number')
   if (noise.epsilon === 0) return 0
   const { t, s } = scaleFraction(noise.scale)

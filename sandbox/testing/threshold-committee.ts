@@ -3,6 +3,12 @@ import type { HeContext } from '../he/seal.ts'
 import { loadInto } from '../he/serialize.ts'
 import { type CrsInstance, ckgCombine, ckgCommitment, ckgShare } from '../threshold/ckg.ts'
 import { bftCommittee, type Committee } from '../threshold/committee.ts'
+import {
+  combineDecryption,
+  DEFAULT_SMUDGING_BITS,
+  decodePlaintext,
+  decryptionShare,
+} from '../threshold/decrypt.ts'
 import { dealKeyShares, type MemberKey, memberKey } from '../threshold/key-share.ts'
 import { galoisElement } from '../threshold/kswitch.ts'
 import { type MemberSecret, newMemberSecret, secretPoly } from '../threshold/member.ts'
@@ -75,6 +81,22 @@ export function testCommittee(ctx: HeContext, n: number, label = 'test'): TestCo
       return encryptUnder(ctx, publicKey, values)
     },
   }
+}
+
+/**
+ * A ciphertext (uncompressed SEAL bytes) opened as the committee opens one:
+ * smudged decryption shares of `participants` (member indices, a threshold
+ * of them) combined and decoded to slots.
+ */
+export function thresholdOpen(
+  tc: TestCommittee,
+  ciphertext: Uint8Array,
+  participants: readonly number[],
+  id = 'test/open',
+): Float64Array {
+  const inst = { id, ciphertext, participants: [...participants], smudgingBits: DEFAULT_SMUDGING_BITS }
+  const shares = inst.participants.map((i) => decryptionShare(tc.basis, tc.keys[i - 1]!, inst))
+  return decodePlaintext(tc.ctx, combineDecryption(tc.basis, ciphertext, shares))
 }
 
 /** SEAL's own public-key encryption of `values` under `publicKey`, as uncompressed bytes. */

@@ -1,6 +1,7 @@
 import type { Hex32 } from '../../protocol/index.ts'
 import { BlockPage, BlocksPage } from './pages/blocks.tsx'
 import { BuyerPage } from './pages/buyer.tsx'
+import { ContributePage } from './pages/contribute.tsx'
 import { HomePage, JobsPanel } from './pages/home.tsx'
 import { JobPage } from './pages/job.tsx'
 import { HealthPanel, ValidatorsPage } from './pages/network.tsx'
@@ -19,6 +20,7 @@ const NAV: readonly (readonly [string, string, string])[] = [
   ['validators', href.validators(), 'Validators'],
   ['buyer', href.buyer(), 'Buy'],
   ['seller', href.seller(), 'Sell'],
+  ['contribute', href.contribute(), 'Contribute'],
   ['operator', href.operator(), 'Operate'],
 ]
 
@@ -56,6 +58,8 @@ function Page({ route }: { route: Route }) {
       return <SellerPage route={route} />
     case 'operator':
       return <OperatorPage />
+    case 'contribute':
+      return <ContributePage />
     default:
       return <NotFound what={`page ${page}`} />
   }

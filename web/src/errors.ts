@@ -8,6 +8,11 @@ export type WebErrorCode =
   | 'NO_SIGNER'
   /** a pasted key or sealing key is not 32 bytes of hex */
   | 'BAD_KEY'
+  /** a file the page fetches from its node (node-seal's WASM) did not arrive */
+  | 'BAD_RESPONSE'
+  /** a contributor's pasted pool layout or records that cannot be read at all */
+  | 'BAD_LAYOUT'
+  | 'BAD_RECORDS'
 
 export class WebError extends CodedError<WebErrorCode> {
   override name = 'WebError'

@@ -40,4 +40,5 @@ export const href = {
   buyer: (vault?: string) => (vault ? `#/buyer?vault=${vault}` : '#/buyer'),
   seller: (owner?: string) => (owner ? `#/seller?owner=${owner}` : '#/seller'),
   operator: () => '#/operator',
+  contribute: () => '#/contribute',
 }

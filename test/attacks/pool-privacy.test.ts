@@ -1,0 +1,236 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import type { Hex32 } from '../../protocol/vocabulary.ts'
+import type { Circuit } from '../../sandbox/compiler/circuit.ts'
+import { compile } from '../../sandbox/compiler/compile.ts'
+import { PoolAggregate } from '../../sandbox/contribution/aggregate.ts'
+import { Contributor } from '../../sandbox/contribution/contributor.ts'
+import type { PoolRecord } from '../../sandbox/contribution/encode.ts'
+import {
+  monomialsOf,
+  type PoolLayout,
+  poolLayout,
+  poolSlot,
+  poolStats,
+} from '../../sandbox/contribution/layout.ts'
+import type { OutputValue, Withheld } from '../../sandbox/decrypt/finish.ts'
+import { planPrivacy, type StatNoise } from '../../sandbox/dp/plan.ts'
+import { planPoolRelease, poolRecordBound } from '../../sandbox/dp/pool-plan.ts'
+import { releasePool } from '../../sandbox/dp/pool-release.ts'
+import type { HeContext } from '../../sandbox/he/seal.ts'
+import { heContext } from '../../sandbox/he/seal.ts'
+import { parseSpec } from '../../sandbox/spec/parse.ts'
+import { testManifest } from '../../sandbox/testing/manifest.ts'
+import { SeededRandom } from '../../sandbox/testing/seeded-random.ts'
+import {
+  type TestCommittee,
+  testCommittee,
+  thresholdOpen,
+} from '../../sandbox/testing/threshold-committee.ts'
+import type { Policy } from '../../sandbox/vault/policy.ts'
+import type { VaultSchema } from '../../sandbox/vault/schema.ts'
+
+/**
+ * A buyer of a pool's heatmap against one contributor, the vehicle X. The
+ * pool is real: each vehicle's trips encrypted by a `Contributor` under a
+ * 4-member test committee's key, summed by a `PoolAggregate`, opened by
+ * threshold decryption (3 of 4). X sends K = 2 contributions of 2 trips,
+ * all in cell c3 between 18h and 24h, where no other vehicle drives; 400
+ * other vehicles send one contribution each, most of them through cell
+ * c0 between 6h and 12h.
+ */
+const schema: VaultSchema = {
+  columns: [
+    { name: 'cell', type: 'categorical', categories: ['c0', 'c1', 'c2', 'c3'], nullable: false },
+    { name: 'hour', type: 'bucketed', edges: [0, 6, 12, 18, 24], nullable: false },
+    { name: 'speed', type: 'number', min: 0, max: 130, nullable: true },
+  ],
+}
+const spec = parseSpec({
+  version: 1,
+  outputs: {
+    trips: { op: 'histogram2d', of: ['cell', 'hour'], epsilon: 4 },
+    speed: { op: 'group_mean', of: 'speed', by: 'cell', epsilon: 4 },
+  },
+})
+const MAX_RECORDS = 2
+const K = 2
+const BACKGROUND = 400
+const MIN_CONTRIBUTORS = 3
+const keyId = `0x${'5e'.repeat(32)}` as Hex32
+/** X's cell: c3 (row 3), hours [18,24) (column 3); the busy cell: c0 (row 0), hours [6,12) (column 1) */
+const ROW = 3
+const COL = 3
+
+const background = (v: number): PoolRecord[] =>
+  Array.from({ length: 1 + (v % 2) }, (_, t) =>
+    v % 8 < 5
+      ? { cell: 'c0', hour: 6 + ((v + t) % 6), speed: 20 + ((v * 13 + t * 29) % 100) }
+      : { cell: `c${(v + t) % 3}`, hour: (v * 5 + t * 7) % 24, speed: 20 + ((v * 7 + t) % 100) },
+  )
+const targetDay: PoolRecord[] = Array.from({ length: MAX_RECORDS }, (_, t) => ({
+  cell: 'c3',
+  hour: 18 + t,
+  speed: 30,
+}))
+
+/** X's trips had it driven with everyone else: cell c0, 6h to 12h, at another speed */
+const elsewhereDay: PoolRecord[] = Array.from({ length: MAX_RECORDS }, (_, t) => ({
+  cell: 'c0',
+  hour: 7 + t,
+  speed: 110,
+}))
+
+type Released = OutputValue | Withheld
+
+function heat(out: Released | undefined): ReadonlyArray<ReadonlyArray<number | null>> {
+  if (!out || 'withheld' in out || out.op !== 'histogram2d')
+    throw new Error(`no heatmap: ${JSON.stringify(out)}`)
+  return out.cells
+}
+
+/**
+ * The release's exact privacy loss between two snapshots: each stat (and gate) is released
+ * as grid·(round(x/grid) + Z), Z discrete Laplace of scale b steps, so the log-likelihood
+ * ratio of any output is at most Σ |round(x/grid) − round(x'/grid)| / b, and that is reached.
+ */
+function privacyLoss(noise: readonly StatNoise[], a: readonly number[], b: readonly number[]): number {
+  return noise.reduce(
+    (loss, s, i) =>
+      s.epsilon === 0
+        ? loss
+        : loss + Math.abs(Math.round(a[i]! / s.grid) - Math.round(b[i]! / s.grid)) / s.scale,
+    0,
+  )
+}
+
+describe('attacks on a pool: one contributor against its own privacy', () => {
+  let ctx: HeContext
+  let committee: TestCommittee
+  let layout: PoolLayout
+  let withX: Float64Array
+  let withoutX: Float64Array
+  /** X's same number of contributions with other trips: the neighbour when who contributed is public */
+  let xElsewhere: Float64Array
+  const pool: Policy = {
+    allowedOps: ['histogram2d', 'group_mean'],
+    minAggregation: 1,
+    price: '0',
+    privacy: { epsilon: 100, maxEpsilonPerJob: 8, unit: 'contributor' },
+  }
+  /** the same pool released as if it were a vault of records: the calibration before the contributor unit */
+  const perRecord: Policy = { ...pool, privacy: { epsilon: 100, maxEpsilonPerJob: 8, unit: 'record' } }
+  const counts = new Map<string, number>()
+
+  /** The pool's aggregate opened by 3 of the committee's 4 members. */
+  const open = (aggregate: PoolAggregate, id: string) =>
+    thresholdOpen(committee, aggregate.toBytes(), [1, 2, 3], id)
+
+  const circuitFor = (policy: Policy): Circuit =>
+    compile(spec, testManifest(schema, poolRecordBound(layout, counts), policy))
+  const poolPlan = (circuit: Circuit) =>
+    planPoolRelease({ spec, circuit, layout, policy: pool, minContributors: MIN_CONTRIBUTORS, counts })
+  const release = (circuit: Circuit, slots: Float64Array, seed: string) =>
+    releasePool({
+      manifest: testManifest(schema, circuit.recordCount, pool),
+      circuit,
+      plan: poolPlan(circuit),
+      layout,
+      expect: {},
+      slots,
+      random: new SeededRandom(seed),
+    })
+
+  beforeAll(async () => {
+    ctx = await heContext('ckks-8192')
+    committee = testCommittee(ctx, 4, 'pool-attacks')
+    // The layout adds a contributors slot for every heatmap cell and group by itself.
+    layout = poolLayout({
+      profile: 'ckks-8192',
+      schema,
+      monomials: monomialsOf(compile(spec, testManifest(schema, 1000, pool))),
+      maxRecords: MAX_RECORDS,
+    })
+    const contributor = new Contributor(ctx, layout, { id: keyId, publicKey: committee.publicKey })
+    const a = new PoolAggregate(ctx, layout, keyId)
+    const b = new PoolAggregate(ctx, layout, keyId)
+    const c = new PoolAggregate(ctx, layout, keyId)
+    for (let v = 0; v < BACKGROUND; v++) {
+      const bytes = contributor.encrypt(background(v))
+      for (const agg of [a, b, c]) agg.add(bytes)
+      counts.set(`vehicle-${v}`, 1)
+    }
+    for (let k = 0; k < K; k++) {
+      a.add(contributor.encrypt(targetDay))
+      c.add(contributor.encrypt(elsewhereDay))
+    }
+    counts.set('vehicle-x', K)
+    withX = open(a, 'with-x')
+    withoutX = open(b, 'without-x')
+    xElsewhere = open(c, 'x-elsewhere')
+    for (const o of [a, b, c, contributor]) o.delete()
+  }, 300_000)
+
+  it('(a) differencing with and without X: the per-record plan loses far more than it charges, the contributor plan at most its epsilon', () => {
+    const old = circuitFor(perRecord)
+    const oldPlan = planPrivacy(spec, old, testManifest(schema, old.recordCount, perRecord))
+    const oldLoss = privacyLoss(
+      oldPlan.stats,
+      poolStats(layout, old, withX),
+      poolStats(layout, old, withoutX),
+    )
+
+    const circuit = circuitFor(pool)
+    const plan = poolPlan(circuit)
+    const gateSlots = (slots: Float64Array) => plan.gates.map((g) => poolSlot(layout, g.key, slots))
+    const lossBetween = (x: Float64Array, y: Float64Array) =>
+      privacyLoss(plan.stats, poolStats(layout, circuit, x), poolStats(layout, circuit, y)) +
+      privacyLoss(
+        plan.gates.map((g) => g.noise),
+        gateSlots(x),
+        gateSlots(y),
+      )
+    const loss = lossBetween(withX, withoutX)
+    const replaced = lossBetween(withX, xElsewhere)
+    console.log(
+      `(a) X: ${K} contributions of ${MAX_RECORDS} trips; charged epsilon ${plan.epsilon}; exact privacy loss ` +
+        `${oldLoss.toFixed(2)} with the per-record plan, ${loss.toFixed(3)} with the contributor plan ` +
+        `(${replaced.toFixed(3)} against X's trips driven elsewhere)`,
+    )
+    expect(oldLoss).toBeGreaterThan(oldPlan.epsilon)
+    expect(loss).toBeLessThanOrEqual(plan.epsilon * (1 + 1e-9))
+    expect(replaced).toBeLessThanOrEqual(plan.epsilon * (1 + 1e-9))
+    // a planner that counts records refuses a pool's policy rather than under-noise it
+    expect(() => planPrivacy(spec, circuit, testManifest(schema, circuit.recordCount, pool))).toThrow(
+      /protects each contributor/,
+    )
+  })
+
+  it('(b) a heatmap cell that only X drove through is never released; the busy cell is', () => {
+    const circuit = circuitFor(pool)
+    const plan = poolPlan(circuit)
+    const gate = plan.gates.find((g) => g.label === `cell:${ROW},${COL}`)!
+    // The cell's contributor slot opens to K: X's K contributions, one contributor.
+    expect(Math.round(poolSlot(layout, gate.key, withX))).toBe(K)
+    const draws = 200
+    let lone = 0
+    let busy = 0
+    for (let d = 0; d < draws; d++) {
+      const out = release(circuit, withX, `lone/${d}`)
+      const cells = heat(out.finished.outputs.trips)
+      if (cells[ROW]![COL] !== null) lone++
+      if (cells[0]![1] !== null) busy++
+      const speed = out.finished.outputs.speed!
+      if (!('withheld' in speed) && speed.op === 'group_mean') expect(speed.groups.c3).toBeNull()
+    }
+    const busyContributors = Math.round(
+      poolSlot(layout, plan.gates.find((g) => g.label === 'cell:0,1')!.key, withX),
+    )
+    console.log(
+      `(b) gate threshold ${gate.threshold.toFixed(1)} contributions (minimum ${MIN_CONTRIBUTORS} contributors of ` +
+        `at most ${K} contributions each, noise sd ${gate.noise.std.toFixed(1)}, false release <= ${plan.falseRelease}); ` +
+        `X's cell released ${lone}/${draws}, the busy cell (${busyContributors} contributions) ${busy}/${draws}`,
+    )
+    expect(lone).toBe(0)
+    expect(busy).toBeGreaterThan(draws * 0.9)
+  })
+})
