@@ -139,7 +139,12 @@ export async function thresholdResult(
   const manifest = await client.vault(record.request.request.vaultId)
   const holder = manifest.keyHolder
   if (!holder) throw new ClientError('BAD_RELEASE', `job ${jobId} is on an owner-mode vault: use result()`)
-  const committee = await client.api.maybe(ROUTES.committeeOfEpoch, { params: { epoch: holder.epoch } })
+  // A reshare hands the key to later epochs' sets: the current holders release, if the key is theirs.
+  const current = await client.api.maybe(ROUTES.committee, {})
+  const committee =
+    current?.keyHash === holder.keyHash && current.epoch >= holder.epoch
+      ? current
+      : await client.api.maybe(ROUTES.committeeOfEpoch, { params: { epoch: holder.epoch } })
   if (!committee || committee.keyHash !== holder.keyHash) {
     throw new ClientError(
       'COMMITTEE_KEY_INVALID',
@@ -147,7 +152,7 @@ export async function thresholdResult(
     )
   }
   const chain = await client.chain()
-  const validators = await validatorSetAt(chain, holder.epoch)
+  const validators = await validatorSetAt(chain, committee.epoch)
   const { releases } = await client.api.call(ROUTES.thresholdReleases, { params: { id: jobId } })
   // Only shares a validator of the epoch signed for this result count; anything else is dropped.
   const genuine = releases.filter((r) => {

@@ -86,6 +86,12 @@ export interface ReshareRunInit {
   readonly dealers: readonly number[]
   /** the new epoch's set in set order */
   readonly newMembers: readonly Address[]
+  /**
+   * The epoch (and its set hash) whose committee holds the key now. An old member re-states the
+   * key's registration for it, signed, with the key record: a newcomer has no record of the key,
+   * and takes this one because its hash is what the chain holds for that epoch.
+   */
+  readonly holders?: { readonly epoch: number; readonly setHash: Hex32 } | undefined
   readonly self: Address
   readonly journal: DkgJournalStore
   readonly blobs: DkgBlobs
@@ -144,6 +150,8 @@ export class ReshareRun {
   readonly #complaints = new Map<Hex32, DkgComplaint>()
   readonly #judged = new Set<Hex32>()
   readonly #convicted = new Set<number>()
+  /** dealers whose verified share was still missing at the deadline */
+  readonly #silent = new Set<number>()
   readonly #signatures = new Map<Address, CollectiveKeySignature>()
   /** new-set index → its check round share, and once fetched, its openings (candidate, set, prime) */
   readonly #checks = new Map<number, DkgRoundShare>()
@@ -195,6 +203,16 @@ export class ReshareRun {
   /** Dealers this run convicted: the next round's dealer set leaves them out. */
   get convicted(): number[] {
     return [...this.#convicted].sort((a, b) => a - b)
+  }
+
+  /** Dealers the next round leaves out: convicted, or silent until this round's deadline. */
+  get dropped(): number[] {
+    return [...new Set([...this.#convicted, ...this.#silent])].sort((a, b) => a - b)
+  }
+
+  /** Whether a body is already held (gossip ignores what a node has). */
+  holds(body: DkgGossipBody): boolean {
+    return this.#received.has(dkgBodyId(body))
   }
 
   /** The new member's index in the new set, or undefined for an old member leaving. */
@@ -345,6 +363,7 @@ export class ReshareRun {
     }
     if (this.#init.now() - this.#startedAt > this.#init.timing.dealMs) {
       const missing = this.#init.dealers.filter((d) => !this.#sharesOk.has(d))
+      for (const d of missing) this.#silent.add(d)
       await this.#fail(`no verified share from dealers ${missing} before the deadline`)
     }
   }
@@ -413,7 +432,25 @@ export class ReshareRun {
       dealer: this.index,
       perRecipient,
     })
-    await this.#send([{ kind: 'DkgCommitments', body: commitments }])
+    const bodies: DkgGossipBody[] = [{ kind: 'DkgCommitments', body: commitments }]
+    const { holders, key } = this.#init
+    if (holders !== undefined && this.index <= this.#oldCommittee.n) {
+      bodies.push({
+        kind: 'CollectiveKeySignature',
+        body: {
+          version: 1,
+          key: key.key,
+          keyHash: key.keyHash as Hex32,
+          signer: this.#init.self.toLowerCase() as Address,
+          signature: signCommitteeKey(this.#init.anchorDomain, this.#init.validatorKey, {
+            epoch: holders.epoch,
+            setHash: holders.setHash,
+            keyHash: key.keyHash as Hex32,
+          }),
+        },
+      })
+    }
+    await this.#send(bodies)
   }
 
   async #sendDealings(): Promise<void> {
