@@ -120,8 +120,9 @@ interface Target {
   /** the key as its current holders hold it */
   readonly key: CommitteeKeyRecord
   readonly set: ReturnType<typeof epochCommittee>
-  /** the validators (0-based key indices) in either set */
+  /** the validators (0-based key indices) in either set that run (one left out refuses to take part) */
   readonly validators: readonly number[]
+  readonly dealMs?: number
 }
 
 /** Every validator's run of one reshare round of the key to a later epoch's set (by default epoch 1's to epoch 2's). */
@@ -148,7 +149,7 @@ async function reshareRound(
       blobs: storeBlobs(stores[k]!, () => stores),
       keyring: createKeyring(stores[k]!),
       publish: async () => {},
-      timing: { dealMs: 120_000, complaintWindowMs: 300 },
+      timing: { dealMs: target.dealMs ?? 120_000, complaintWindowMs: 300 },
       now: Date.now,
       corruptShareTo: corrupt?.dealer === k + 1 ? corrupt.to : undefined,
       dealWrongValue: corrupt?.dealer === k + 1 && corrupt.to === undefined,
@@ -327,5 +328,28 @@ describe('proactive resharing of a committee key at an epoch change (4 validator
       )
       expect(error).toBeLessThan(0.5)
     }
+  }, 300_000)
+
+  it('an old member who refuses to reshare is named at the deal deadline, and the next round goes on with t old members and t new signatures', async () => {
+    // epoch 3's holders (validators 1, 2, 3, 5) reshare to epoch 4's (the same); validator 2 runs nothing
+    const epoch3 = (await createKeyring(stores[4]!).keyOfEpoch(3))!
+    const epoch4 = epochCommittee(
+      4,
+      [0, 1, 2, 4].map((k) => ({ address: addressOfPrivateKey(keys[k]!), stake })),
+    )
+    const target: Target = { key: epoch3, set: epoch4, validators: [0, 2, 4], dealMs: 4_000 }
+    const stalled = await reshareRound(0, [1, 2, 3, 4], undefined, 'run', target)
+    await pumpRuns(
+      () => stalled,
+      () => stalled.every((r) => r.failed !== undefined),
+      200,
+    )
+    for (const r of stalled) {
+      expect(r.failed).toMatch(/no verified share from dealers 2 /)
+      expect(r.dropped).toEqual([2])
+    }
+    const runs = await reshareRound(1, [1, 3, 4], undefined, 'run', { ...target, dealMs: 120_000 })
+    for (const r of runs) expect(r.failed).toBeUndefined()
+    expect(hasQuorum(epoch4, [...runs[0]!.signatures.keys()])).toBe(true)
   }, 300_000)
 })
