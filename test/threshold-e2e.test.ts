@@ -2,13 +2,19 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Cluster, startCluster } from '../devnet/cluster.ts'
+import type { Cluster } from '../devnet/cluster.ts'
 import { Client, thresholdResult } from '../node/sdk/index.ts'
 import { DEV_PRIVATE_KEYS, type Hex32 } from '../protocol/index.ts'
 import { parseSpec, VaultSchemaSchema } from '../sandbox/index.ts'
 import { plaintextOutputs, readCsvRows } from '../sandbox/reference/plaintext.ts'
 import { tcf, tcfJson } from './support/cli.ts'
-import { registerCommitteeKey, type SeededCommittee, seedCommittee } from './support/seed-committee.ts'
+import {
+  createCommitteeVault,
+  DEMO_DATA,
+  startSeededCluster,
+  writeHeartCsv,
+} from './support/committee-vault.ts'
+import type { SeededCommittee } from './support/seed-committee.ts'
 
 /**
  * Threshold mode end to end on four validator daemons and a real chain, with no vault agent and
@@ -18,7 +24,6 @@ import { registerCommitteeKey, type SeededCommittee, seedCommittee } from './sup
  * nodes, and the buyer's result from t members' shares, checked against the plaintext.
  * Run under the machine-wide lock: flock /tmp/tcf-e2e.lock npx vitest run test/threshold-e2e.test.ts
  */
-const DATA = new URL('../devnet/data/', import.meta.url).pathname
 const RECORDS = 600
 const ENV = { TCF_SCRYPT_N: '1024', TCF_LOG_LEVEL: 'info' }
 const SPEC = {
@@ -43,19 +48,8 @@ describe('threshold mode on 4 daemons: committee vault, release with a validator
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tcf-threshold-'))
-    cluster = await startCluster({
-      dir: join(dir, 'cluster'),
-      validators: 4,
-      beforeStart: async (nodes, net, chain) => {
-        seeded = await seedCommittee(nodes, net, chain)
-      },
-    })
-    await registerCommitteeKey(cluster.chain, cluster.network, seeded)
-    const csv = (await readFile(join(DATA, 'heart.csv'), 'utf8'))
-      .split('\n')
-      .slice(0, RECORDS + 1)
-      .join('\n')
-    await writeFile(files('data.csv'), `${csv}\n`)
+    ;({ cluster, seeded } = await startSeededCluster(join(dir, 'cluster'), 4))
+    await writeHeartCsv(files('data.csv'), RECORDS)
   }, 300_000)
 
   afterAll(async () => {
@@ -65,24 +59,10 @@ describe('threshold mode on 4 daemons: committee vault, release with a validator
   })
 
   it('seller: `tcf vault create --committee` encrypts under the on-chain committee key, no secret key; the SDK publishes it', async () => {
-    const created = await tcfJson<{
-      manifest: { vaultId: Hex32; keyHolder?: unknown; keys: { publicKey: Hex32 } }
-    }>(
-      [
-        'vault',
-        'create',
-        files('data.csv'),
-        '--schema',
-        join(DATA, 'schema.json'),
-        '--policy',
-        join(DATA, 'policy.json'),
-        '--committee',
-        '--node',
-        cluster.nodes[0]!.apiUrl,
-        '--out',
-        files('vault'),
-        '--json',
-      ],
+    const created = await createCommitteeVault(
+      cluster.nodes[0]!.apiUrl,
+      files('data.csv'),
+      files('vault'),
       ENV,
     )
     expect(created.manifest.keyHolder).toEqual({
@@ -163,7 +143,9 @@ describe('threshold mode on 4 daemons: committee vault, release with a validator
       const result = await thresholdResult(buyer, jobId, sealingKey)
       console.log('buyer combined members', result.participants)
       expect(result.participants).toHaveLength(3)
-      const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(join(DATA, 'schema.json'), 'utf8')))
+      const schema = VaultSchemaSchema.parse(
+        JSON.parse(await readFile(join(DEMO_DATA, 'schema.json'), 'utf8')),
+      )
       const rows = readCsvRows(files('data.csv'))
       const truth = plaintextOutputs(rows, schema, parseSpec(SPEC))
       console.log('threshold outputs', JSON.stringify(result.outputs), 'plaintext', JSON.stringify(truth))

@@ -30,6 +30,8 @@ import {
   DEFAULT_SMUDGING_BITS,
   decodePoly,
   encodePoly,
+  heContext,
+  isProfileName,
   RESHARE_CHECK_BOUND,
   type ReshareChallenge,
   type ReshareInstance,
@@ -41,6 +43,7 @@ import {
   reshareDeal,
   reshareReceive,
   shareCommitment,
+  uncompressedPublicKey,
 } from '../../sandbox/index.ts'
 import type { DkgJournalStore, Journal } from './dkg-journal.ts'
 import type { DkgBlobs } from './dkg-run.ts'
@@ -575,8 +578,13 @@ export class ReshareRun {
       if (c === undefined) return undefined
       ids.push(dkgCommitmentsCodec.id(c))
     }
-    const publicKey = await fetchIfServed(this.#init, this.#init.key.key.publicKey.blobId as Hex32)
-    if (publicKey === undefined) return undefined
+    const stored = await fetchIfServed(this.#init, this.#init.key.key.publicKey.blobId as Hex32)
+    if (stored === undefined) return undefined
+    const profile = this.#init.key.key.profile
+    if (!isProfileName(profile))
+      throw new ThresholdNodeError('KEY_UNKNOWN', `key ${this.#init.key.keyHash} names profile ${profile}`)
+    // a key's blob may be SEAL's zstd form (as vaults store it); the maths reads the plain one
+    const publicKey = uncompressedPublicKey(await heContext(profile), stored)
     const seed = fromHex(
       sha256(Buffer.from(`tcf/reshare-check/v1\0${this.instance.instanceId}\0${ids.join(',')}`)),
     )
