@@ -285,6 +285,8 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
             )
           },
           keyring: createKeyring(store),
+          // a reshared key has new holders: the block rules and the share topic read them afresh
+          onHandOver: (keyHash) => directory.forget(keyHash),
           ...(init.dkg ?? {}),
           logger: log,
         })
@@ -319,6 +321,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       },
       epoch: () => dkg?.epoch,
       committee: async (epoch) => dkg?.committee(epoch),
+      reshare: (epoch) => dkg?.reshareSets(epoch),
       round: (epoch) => dkg?.currentRound(epoch),
       holds: (body) => dkg?.holds(body) ?? false,
       deliver: (body) => dkg?.deliver(body),

@@ -87,7 +87,7 @@ export {
   rotateAndSumSteps,
 } from './he/profiles.ts'
 export { type HeContext, heContext, loadSeal } from './he/seal.ts'
-export { uncompressedCiphertext } from './he/serialize.ts'
+export { uncompressedCiphertext, uncompressedPublicKey } from './he/serialize.ts'
 export { type PlainValue, plaintextOutputs, readCsvRows } from './reference/plaintext.ts'
 export { withinStatedError } from './reference/within-error.ts'
 export { type TrustedRunOptions, type TrustedRunResult, trustedRun } from './run.ts'

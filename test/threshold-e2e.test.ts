@@ -2,13 +2,19 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Cluster, startCluster } from '../devnet/cluster.ts'
+import type { Cluster } from '../devnet/cluster.ts'
 import { Client, thresholdResult } from '../node/sdk/index.ts'
 import { DEV_PRIVATE_KEYS, type Hex32 } from '../protocol/index.ts'
 import { parseSpec, VaultSchemaSchema } from '../sandbox/index.ts'
 import { plaintextOutputs, readCsvRows } from '../sandbox/reference/plaintext.ts'
 import { tcf, tcfJson } from './support/cli.ts'
-import { registerCommitteeKey, type SeededCommittee, seedCommittee } from './support/seed-committee.ts'
+import {
+  createCommitteeVault,
+  DEMO_DATA,
+  startSeededCluster,
+  writeHeartCsv,
+} from './support/committee-vault.ts'
+import type { SeededCommittee } from './support/seed-committee.ts'
 
 /**
  * Threshold mode end to end on four validator daemons and a real chain, with no vault agent and
@@ -19,7 +25,6 @@ import { registerCommitteeKey, type SeededCommittee, seedCommittee } from './sup
  * plaintext within its stated error, and a job below its minQuality whose outputs no member sends.
  * Run under the machine-wide lock: flock /tmp/tcf-e2e.lock npx vitest run test/threshold-e2e.test.ts
  */
-const DATA = new URL('../devnet/data/', import.meta.url).pathname
 const RECORDS = 600
 const ENV = { TCF_SCRYPT_N: '1024', TCF_LOG_LEVEL: 'info' }
 const SPEC = {
@@ -44,19 +49,8 @@ describe('threshold mode on 4 daemons: committee vault, release with a validator
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tcf-threshold-'))
-    cluster = await startCluster({
-      dir: join(dir, 'cluster'),
-      validators: 4,
-      beforeStart: async (nodes, net, chain) => {
-        seeded = await seedCommittee(nodes, net, chain)
-      },
-    })
-    await registerCommitteeKey(cluster.chain, cluster.network, seeded)
-    const csv = (await readFile(join(DATA, 'heart.csv'), 'utf8'))
-      .split('\n')
-      .slice(0, RECORDS + 1)
-      .join('\n')
-    await writeFile(files('data.csv'), `${csv}\n`)
+    ;({ cluster, seeded } = await startSeededCluster(join(dir, 'cluster'), 4))
+    await writeHeartCsv(files('data.csv'), RECORDS)
   }, 300_000)
 
   afterAll(async () => {
@@ -66,24 +60,10 @@ describe('threshold mode on 4 daemons: committee vault, release with a validator
   })
 
   it('seller: `tcf vault create --committee` encrypts under the on-chain committee key, no secret key; the SDK publishes it', async () => {
-    const created = await tcfJson<{
-      manifest: { vaultId: Hex32; keyHolder?: unknown; keys: { publicKey: Hex32 } }
-    }>(
-      [
-        'vault',
-        'create',
-        files('data.csv'),
-        '--schema',
-        join(DATA, 'schema.json'),
-        '--policy',
-        join(DATA, 'policy.json'),
-        '--committee',
-        '--node',
-        cluster.nodes[0]!.apiUrl,
-        '--out',
-        files('vault'),
-        '--json',
-      ],
+    const created = await createCommitteeVault(
+      cluster.nodes[0]!.apiUrl,
+      files('data.csv'),
+      files('vault'),
       ENV,
     )
     expect(created.manifest.keyHolder).toEqual({
@@ -176,7 +156,9 @@ describe('threshold mode on 4 daemons: committee vault, release with a validator
         `buyer combined members ${result.participants} ${((performance.now() - started) / 1000).toFixed(1)} s after asking`,
       )
       expect(result.participants).toHaveLength(3)
-      const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(join(DATA, 'schema.json'), 'utf8')))
+      const schema = VaultSchemaSchema.parse(
+        JSON.parse(await readFile(join(DEMO_DATA, 'schema.json'), 'utf8')),
+      )
       const rows = readCsvRows(files('data.csv'))
       const truth = plaintextOutputs(rows, schema, parseSpec(SPEC))
       console.log('threshold outputs', JSON.stringify(result.outputs), 'plaintext', JSON.stringify(truth))

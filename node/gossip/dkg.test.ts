@@ -15,6 +15,7 @@ import {
 } from '../../protocol/index.ts'
 import { sampleCollectiveKey } from '../../protocol/testing/dkgSamples.ts'
 import { epochCommittee } from '../threshold/committee-set.ts'
+import { RESHARE_ROUND_BASE } from '../threshold/reshare-run.ts'
 import { dkgGossip } from './dkg.ts'
 import { domain, keys, outsider } from './testing/epoch.ts'
 
@@ -37,7 +38,17 @@ const commitments = (key: Hex32, dealer: number, inst = instance): DkgGossipBody
 })
 const envelope = (message: DkgGossipBody, resend = 0): DkgGossip => ({ version: 1, resend, message })
 
-function handler(opts: { held?: Set<string>; round?: number } = {}) {
+/** Epoch 1's set: a validator who leaves at epoch 2 and three who stay; keys[3] joins at epoch 2. */
+const leaver = generatePrivateKey()
+const oldSet = epochCommittee(
+  1,
+  [leaver, keys[0]!, keys[1]!, keys[2]!].map((k) => ({ address: addressOfPrivateKey(k), stake: 1n })),
+)
+const reshareKey = { ...sampleCollectiveKey, instance: dkgInstance(1, oldSet.setHash, 0) }
+const reshareKeyHash = collectiveKeyHash(reshareKey)
+const reshareInstance = dkgInstance(2, committee.setHash, RESHARE_ROUND_BASE)
+
+function handler(opts: { held?: Set<string>; round?: number; reshare?: boolean } = {}) {
   const delivered: DkgGossipBody[] = []
   const gossip = dkgGossip({
     domain,
@@ -45,6 +56,13 @@ function handler(opts: { held?: Set<string>; round?: number } = {}) {
     epoch: () => 2,
     committee: async (epoch) => (epoch === 2 ? committee : undefined),
     round: () => opts.round,
+    reshare: (epoch) =>
+      opts.reshare === true && epoch === 2
+        ? {
+            old: { epoch: 1, members: oldSet.members, setHash: oldSet.setHash },
+            keyHash: reshareKeyHash,
+          }
+        : undefined,
     holds: (b) => opts.held?.has(JSON.stringify(b)) === true,
     deliver: (b) => delivered.push(b),
   })
@@ -136,5 +154,55 @@ describe('dkg gossip', () => {
     expect(await gossip.validate(envelope(far))).toBe('ignore')
     const next = commitments(keys[1]!, 2, dkgInstance(2, committee.setHash, 1))
     expect(await gossip.validate(envelope(next))).toBe('accept')
+  })
+
+  describe('a reshare of epoch 1 key to epoch 2 set (participants: the old set, then the newcomer)', () => {
+    const signKey = (k: Hex32, epoch: number, setHash: Hex32): DkgGossipBody => ({
+      kind: 'CollectiveKeySignature',
+      body: {
+        version: 1,
+        key: reshareKey,
+        keyHash: reshareKeyHash,
+        signer: addressOfPrivateKey(k),
+        signature: signCommitteeKey(anchorDomain, k, { epoch, setHash, keyHash: reshareKeyHash }),
+      },
+    })
+
+    it('admits an old member who is no longer a validator, for the reshare instance only, and the newcomer at its place after the old set', async () => {
+      const { gossip } = handler({ reshare: true, round: RESHARE_ROUND_BASE })
+      expect(await gossip.validate(envelope(commitments(leaver, 1, reshareInstance)))).toBe('accept')
+      expect(await gossip.validate(envelope(commitments(keys[3]!, 5, reshareInstance)))).toBe('accept')
+      // the same member in the epoch's own DKG rounds: not a validator of epoch 2
+      expect(
+        await handler({ reshare: true, round: 0 }).gossip.validate(envelope(commitments(leaver, 1))),
+      ).toBe('reject')
+      // indices are places in the participants' list, not in the new set
+      expect(await gossip.validate(envelope(commitments(keys[3]!, 4, reshareInstance)))).toBe('reject')
+      expect(await gossip.validate(envelope(commitments(outsider, 5, reshareInstance)))).toBe('reject')
+    })
+
+    it("counts a key signature for the new epoch's set by a new member, and an old member's re-statement of the old registration; nothing else", async () => {
+      const { gossip } = handler({ reshare: true, round: RESHARE_ROUND_BASE })
+      expect(await gossip.validate(envelope(signKey(keys[3]!, 2, committee.setHash)))).toBe('accept')
+      expect(await gossip.validate(envelope(signKey(leaver, 1, oldSet.setHash)))).toBe('accept')
+      // a leaving member signing for the new epoch, a newcomer re-stating an epoch it was not in
+      expect(await gossip.validate(envelope(signKey(leaver, 2, committee.setHash)))).toBe('reject')
+      expect(await gossip.validate(envelope(signKey(keys[3]!, 1, oldSet.setHash)))).toBe('reject')
+    })
+
+    it("attack: replays of an old epoch's messages, and an old member's messages after its round, are not taken", async () => {
+      const { gossip } = handler({ reshare: true, round: RESHARE_ROUND_BASE + 1 })
+      // a member of both sets replays its epoch-1 DKG commitments
+      expect(
+        await gossip.validate(envelope(commitments(keys[0]!, 2, dkgInstance(1, oldSet.setHash, 0)))),
+      ).toBe('ignore')
+      // the leaver's message of the round that is over
+      expect(await gossip.validate(envelope(commitments(leaver, 1, reshareInstance)))).toBe('ignore')
+      expect(
+        await gossip.validate(
+          envelope(commitments(leaver, 1, dkgInstance(2, committee.setHash, RESHARE_ROUND_BASE + 1))),
+        ),
+      ).toBe('accept')
+    })
   })
 })

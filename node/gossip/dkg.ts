@@ -3,10 +3,12 @@ import {
   type DkgGossip,
   type DkgGossipBody,
   type Eip712Domain,
+  type Hex32,
   verifyCommitteeKeySignature,
   verifyDkgMessage,
 } from '../../protocol/index.ts'
 import type { GossipHandler, GossipVerdict } from '../ports.ts'
+import { RESHARE_ROUND_BASE } from '../threshold/reshare-run.ts'
 
 export interface DkgGossipDeps {
   /** DKG messages are signed under the network's domain */
@@ -19,6 +21,20 @@ export interface DkgGossipDeps {
   readonly committee: (
     epoch: number,
   ) => Promise<{ readonly members: readonly Address[]; readonly setHash: string } | undefined>
+  /**
+   * When the epoch reshares the previous epoch's key instead of running a DKG: the old set (whose
+   * members deal, even those no longer validators) and the key's hash.
+   */
+  readonly reshare?: (epoch: number) =>
+    | {
+        readonly old: {
+          readonly epoch: number
+          readonly members: readonly Address[]
+          readonly setHash: Hex32
+        }
+        readonly keyHash: Hex32
+      }
+    | undefined
   /** the round this node runs for the epoch, if any: older rounds are over */
   readonly round: (epoch: number) => number | undefined
   /** whether the signed body is held already (the envelope is a re-send of something we have) */
@@ -54,6 +70,12 @@ function claimedIndex(m: DkgGossipBody): number | undefined {
 export function dkgGossip(deps: DkgGossipDeps): GossipHandler<DkgGossip> {
   return {
     async validate({ message: m }): Promise<GossipVerdict> {
+      const current = deps.epoch()
+      const reshare = current === undefined ? undefined : deps.reshare?.(current)
+      if (reshare !== undefined && current !== undefined) {
+        const verdict = await validateReshare(deps, current, reshare, m)
+        if (verdict !== undefined) return verdict
+      }
       const instance = m.kind === 'CollectiveKeySignature' ? m.body.key.instance : m.body.instance
       if (instance.epoch !== deps.epoch()) return 'ignore'
       const committee = await deps.committee(instance.epoch)
@@ -82,4 +104,62 @@ export function dkgGossip(deps: DkgGossipDeps): GossipHandler<DkgGossip> {
     },
     deliver: ({ message }) => deps.deliver(message),
   }
+}
+
+type ReshareView = NonNullable<ReturnType<NonNullable<DkgGossipDeps['reshare']>>>
+
+/**
+ * A message of the current epoch's reshare, or undefined for one that is not (the DKG's checks
+ * apply). Participants are the old set, then the new members not in it, so an old member who is no
+ * longer a validator still deals; each message's index must be its signer's place in that list, and
+ * only in the reshare's own rounds. A signature on the key counts for the new epoch's set (a new
+ * member's), or re-states the old epoch's registration (an old member's announcement, which carries
+ * the key record to newcomers); any other signer or statement is refused.
+ */
+async function validateReshare(
+  deps: DkgGossipDeps,
+  epoch: number,
+  reshare: ReshareView,
+  m: DkgGossipBody,
+): Promise<GossipVerdict | undefined> {
+  const committee = await deps.committee(epoch)
+  if (committee === undefined) return undefined
+  const signer = m.body.signer.toLowerCase() as Address
+  if (m.kind === 'CollectiveKeySignature') {
+    if (m.body.keyHash !== reshare.keyHash) return undefined
+    const asNew =
+      committee.members.includes(signer) &&
+      verifyCommitteeKeySignature(
+        deps.anchorDomain,
+        { epoch, setHash: committee.setHash as Hex32, keyHash: m.body.keyHash },
+        m.body.signature,
+        signer,
+      )
+    const asOld =
+      reshare.old.members.includes(signer) &&
+      verifyCommitteeKeySignature(
+        deps.anchorDomain,
+        { epoch: reshare.old.epoch, setHash: reshare.old.setHash, keyHash: m.body.keyHash },
+        m.body.signature,
+        signer,
+      )
+    if (!asNew && !asOld) return 'reject'
+    return deps.holds(m) ? 'ignore' : 'accept'
+  }
+  const { instance } = m.body
+  if (instance.round < RESHARE_ROUND_BASE) return undefined
+  if (instance.epoch !== epoch || instance.setHash !== committee.setHash) return 'ignore'
+  const participants = [
+    ...reshare.old.members,
+    ...committee.members.filter((a) => !reshare.old.members.includes(a)),
+  ]
+  const index = participants.indexOf(signer) + 1
+  if (index === 0) return 'reject'
+  if (claimedIndex(m) !== index) return 'reject'
+  if (!verifyDkgMessage(deps.domain, m.kind, m.body)) return 'reject'
+  if (m.kind === 'DkgDealing' && !committee.members.includes(participants[m.body.recipient - 1]!))
+    return 'reject'
+  const round = deps.round(epoch) ?? RESHARE_ROUND_BASE
+  if (instance.round < round || instance.round > round + MAX_ROUNDS_AHEAD) return 'ignore'
+  return deps.holds(m) ? 'ignore' : 'accept'
 }

@@ -196,7 +196,12 @@ async function thresholdResultNow(
       `job ${jobId} was certified with quality score ${record.qualityScore / 1e6}, below the minQuality ${spec.expect.minQuality} it pays for: the job is refunded (less the evaluation fee) and no member releases its outputs`,
     )
   }
-  const committee = await client.api.maybe(ROUTES.committeeOfEpoch, { params: { epoch: holder.epoch } })
+  // A reshare hands the key to later epochs' sets: the current holders release, if the key is theirs.
+  const current = await client.api.maybe(ROUTES.committee, {})
+  const committee =
+    current?.keyHash === holder.keyHash && current.epoch >= holder.epoch
+      ? current
+      : await client.api.maybe(ROUTES.committeeOfEpoch, { params: { epoch: holder.epoch } })
   if (!committee || committee.keyHash !== holder.keyHash) {
     throw new ClientError(
       'COMMITTEE_KEY_INVALID',
@@ -204,7 +209,7 @@ async function thresholdResultNow(
     )
   }
   const chain = await client.chain()
-  const validators = await validatorSetAt(chain, holder.epoch)
+  const validators = await validatorSetAt(chain, committee.epoch)
   const { releases } = await client.api.call(ROUTES.thresholdReleases, { params: { id: jobId } })
   // Only output shares a validator of the epoch signed, as the member it is, for this result count.
   const genuine = releases.filter((r) => {

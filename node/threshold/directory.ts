@@ -25,6 +25,11 @@ export class ThresholdDirectory {
     return this.#primes.get(profile)
   }
 
+  /** Drops what is loaded of a key: a reshare handed it to another epoch's holders. */
+  forget(keyHash: Hex32): void {
+    this.#committees.delete(keyHash)
+  }
+
   /** The committee of a key, from the keyring if it is not loaded yet. */
   async loadCommittee(keyHash: Hex32): Promise<CommitteeView | undefined> {
     const known = this.#committees.get(keyHash)

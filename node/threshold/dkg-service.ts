@@ -27,10 +27,12 @@ import type { NodeChain } from '../ports.ts'
 import type { NodeStore } from '../storage/index.ts'
 import { type EpochCommittee, epochCommittee, hasQuorum } from './committee-set.ts'
 import { dkgJournalStore } from './dkg-journal.ts'
-import { DkgRun, type DkgTiming } from './dkg-run.ts'
+import { type DkgBlobs, DkgRun, type DkgTiming } from './dkg-run.ts'
 import { ThresholdNodeError } from './errors.ts'
 import type { Keyring } from './keyring.ts'
 import { loadOrCreateMemberSeed } from './member-seed.ts'
+import { RESHARE_ROUND_BASE } from './reshare-run.ts'
+import { ReshareService, type ReshareSets } from './reshare-service.ts'
 
 /** The Anchor's committee-key side, as the DKG needs it. */
 export interface CommitteeChain {
@@ -89,6 +91,10 @@ export interface DkgServiceInit {
   readonly run?: boolean
   /** test-only: see DkgRunInit.corruptShareTo */
   readonly corruptShareTo?: number | undefined
+  /** test-only: as an old member of a reshare, deal a consistent sharing of a wrong value */
+  readonly reshareWrongValue?: boolean | undefined
+  /** told once this node handed a reshared key to the new epoch's holders */
+  readonly onHandOver?: (keyHash: Hex32) => void
   readonly logger: Logger
 }
 
@@ -129,12 +135,34 @@ export class DkgService {
   #resend = 0
   #epoch: number | undefined
   #stopped = false
+  readonly #reshare: ReshareService
 
   constructor(init: DkgServiceInit) {
     this.#init = init
     this.#timing = { ...DEFAULT_DKG_TIMING, ...init.timing }
     this.#journal = dkgJournalStore(init.store)
     this.#log = init.logger.child({ module: 'dkg' })
+    this.#reshare = new ReshareService({
+      validatorKey: init.validatorKey,
+      self: init.self,
+      domain: init.domain,
+      anchorDomain: init.anchorDomain,
+      committeeChain: init.committeeChain,
+      committee: (epoch) => this.committee(epoch),
+      store: init.store,
+      journal: this.#journal,
+      keyring: init.keyring,
+      blobs: this.#blobs(),
+      context: () =>
+        this.#seed === undefined || this.#basis === undefined
+          ? undefined
+          : { seed: this.#seed, basis: this.#basis },
+      publish: (body, resend) => this.#publish(body, resend),
+      timing: this.#timing,
+      onHandOver: init.onHandOver,
+      dealWrongValue: init.reshareWrongValue,
+      log: this.#log,
+    })
   }
 
   async start(): Promise<void> {
@@ -175,8 +203,14 @@ export class DkgService {
     return this.#epoch
   }
 
+  /** The current epoch's reshare (its old set and key), when it reshares instead of running a DKG. */
+  reshareSets(epoch: number): ReshareSets | undefined {
+    return this.#reshare.sets(epoch)
+  }
+
   /** Whether a body is already held by the open instance (gossip ignores what it has). */
   holds(body: DkgGossipBody): boolean {
+    if (this.#isReshare(body)) return this.#reshare.holds(body)
     const open = this.#open
     if (open === undefined) return false
     if (body.kind === 'CollectiveKeySignature') {
@@ -187,12 +221,27 @@ export class DkgService {
 
   /** The round this node runs for an epoch: gossip ignores older rounds. */
   currentRound(epoch: number): number | undefined {
+    if (this.#reshare.sets(epoch) !== undefined) return this.#reshare.currentRound(epoch)
     const open = this.#open
     return open?.committee.epoch === epoch ? open.run.instance.round : undefined
   }
 
+  /** A body of the current epoch's reshare: a round of the reshare range, or a signature on the key it hands over. */
+  #isReshare(body: DkgGossipBody): boolean {
+    const sets = this.#epoch === undefined ? undefined : this.#reshare.sets(this.#epoch)
+    if (sets === undefined) return false
+    return body.kind === 'CollectiveKeySignature'
+      ? body.body.keyHash === sets.keyHash
+      : body.body.instance.round >= RESHARE_ROUND_BASE
+  }
+
   /** An accepted message from the topic. */
   deliver(body: DkgGossipBody): void {
+    if (this.#isReshare(body)) {
+      this.#reshare.deliver(body)
+      this.#schedule()
+      return
+    }
     const open = this.#open
     if (body.kind === 'CollectiveKeySignature') {
       if (open && body.body.key.instance.epoch === open.committee.epoch) {
@@ -263,6 +312,13 @@ export class DkgService {
     const epoch = await this.#init.chain.currentEpoch()
     this.#epoch = epoch
     const committee = await this.committee(epoch)
+    // The previous epoch's committee holds a key: this epoch gets it by a reshare, not a fresh DKG.
+    const previous = committee === undefined ? undefined : await this.#reshare.previousKey(epoch)
+    if (committee !== undefined && previous !== undefined) {
+      this.#open = undefined
+      await this.#reshare.tick(epoch, committee, previous)
+      return
+    }
     if (committee === undefined || !committee.members.includes(this.#init.self.toLowerCase() as Address)) {
       this.#open = undefined
       return
@@ -313,24 +369,7 @@ export class DkgService {
       members: committee.members,
       self: this.#init.self,
       journal: this.#journal,
-      blobs: {
-        get: (id) => this.#init.store.blobs.get(id),
-        put: async (bytes) => {
-          const id = blobIdOf(bytes)
-          await this.#init.store.blobs.put(id, bytes)
-          return id
-        },
-        fetch: async (id) => {
-          const held = await this.#init.store.blobs.get(id)
-          if (held !== undefined) return held
-          const network = this.#init.network()
-          if (network === undefined)
-            throw new ThresholdNodeError('BLOB_UNAVAILABLE', `no network to fetch ${id}`)
-          const bytes = await network.fetchBlob(id)
-          await this.#init.store.blobs.put(id, bytes)
-          return bytes
-        },
-      },
+      blobs: this.#blobs(),
       keyring: this.#init.keyring,
       publish: (body) => this.#publish(body, 0),
       timing: this.#timing,
@@ -361,6 +400,28 @@ export class DkgService {
     }
   }
 
+  /** The node's blob store, and the network behind it for blobs peers hold. */
+  #blobs(): DkgBlobs {
+    return {
+      get: (id) => this.#init.store.blobs.get(id),
+      put: async (bytes) => {
+        const id = blobIdOf(bytes)
+        await this.#init.store.blobs.put(id, bytes)
+        return id
+      },
+      fetch: async (id) => {
+        const held = await this.#init.store.blobs.get(id)
+        if (held !== undefined) return held
+        const network = this.#init.network()
+        if (network === undefined)
+          throw new ThresholdNodeError('BLOB_UNAVAILABLE', `no network to fetch ${id}`)
+        const bytes = await network.fetchBlob(id)
+        await this.#init.store.blobs.put(id, bytes)
+        return bytes
+      },
+    }
+  }
+
   async #publish(body: DkgGossipBody, resend: number): Promise<void> {
     await this.#init.network()?.publish({ version: 1, resend, message: body })
   }
@@ -371,6 +432,12 @@ export class DkgService {
    * registered and every member's signature is in (every member then holds the key).
    */
   async #resendAll(): Promise<void> {
+    if (this.#stopped) return
+    if (this.#epoch !== undefined && this.#reshare.sets(this.#epoch) !== undefined) {
+      this.#resend = (this.#resend % 999_999) + 1
+      await this.#reshare.resend(this.#resend)
+      return
+    }
     const open = this.#open
     if (open === undefined || this.#stopped || open.run.failed !== undefined) return
     const everyoneSigned = open.committee.members.every((m) => open.signatures.has(m))

@@ -116,12 +116,22 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-/** Every validator's run of one reshare round of the epoch-1 key to the epoch-2 set. */
+interface Target {
+  /** the key as its current holders hold it */
+  readonly key: CommitteeKeyRecord
+  readonly set: ReturnType<typeof epochCommittee>
+  /** the validators (0-based key indices) in either set that run (one left out refuses to take part) */
+  readonly validators: readonly number[]
+  readonly dealMs?: number
+}
+
+/** Every validator's run of one reshare round of the key to a later epoch's set (by default epoch 1's to epoch 2's). */
 async function reshareRound(
   round: number,
   dealers: number[],
   corrupt?: { dealer: number; to?: number },
   how: 'run' | 'open' | 'restart-validator-1' = 'run',
+  target: Target = { key: record, set: newSet, validators: [0, 1, 2, 3, 4] },
 ) {
   const open = (k: number) =>
     ReshareRun.open({
@@ -130,23 +140,23 @@ async function reshareRound(
       anchorDomain,
       validatorKey: keys[k]!,
       seed: seeds[k]!,
-      key: record,
-      instance: dkgInstance(2, newSet.setHash, RESHARE_ROUND_BASE + round),
+      key: target.key,
+      instance: dkgInstance(target.set.epoch, target.set.setHash, RESHARE_ROUND_BASE + round),
       dealers,
-      newMembers: newSet.members,
+      newMembers: target.set.members,
       self: addresses[k]!,
       journal: dkgJournalStore(stores[k]!),
       blobs: storeBlobs(stores[k]!, () => stores),
       keyring: createKeyring(stores[k]!),
       publish: async () => {},
-      timing: { dealMs: 120_000, complaintWindowMs: 300 },
+      timing: { dealMs: target.dealMs ?? 120_000, complaintWindowMs: 300 },
       now: Date.now,
       corruptShareTo: corrupt?.dealer === k + 1 ? corrupt.to : undefined,
       dealWrongValue: corrupt?.dealer === k + 1 && corrupt.to === undefined,
       log: log.child({ validator: k + 1 }),
     })
   const runs: ReshareRun[] = []
-  for (let k = 0; k < 5; k++) runs.push(await open(k))
+  for (const k of target.validators) runs.push(await open(k))
   const newcomers = runs.filter((r) => r.newIndex !== undefined)
   if (how === 'open') return runs
   if (how === 'restart-validator-1') {
@@ -275,28 +285,71 @@ describe('proactive resharing of a committee key at an epoch change (4 validator
     expect(mixedError).toBeGreaterThan(1e3)
   }, 600_000)
 
-  // Open finding, kept as a failing-today test: hash commitments cannot tie a dealt polynomial to the
-  // dealer's old share. The secure outcome (the round refuses hand-over) needs a known-answer opening
-  // by the new members before hand-over, which is not built; see docs/threshold.md.
-  it.fails('attack: an old dealer that deals a consistent sharing of a wrong value is caught before hand-over', async () => {
-    // After the hand-over above validators 1–3 hold epoch-2 shares at the same points 1–3, which
-    // reshare the same s when they deal as old members 1–3.
-    const runs = await reshareRound(7, [1, 2, 3], { dealer: 3 })
-    for (const r of runs) expect(r.failed).toBeUndefined()
-    // the attack today: every new member signed the same keyHash, and their new shares open nothing
-    const next = new Map<number, HeldShare>()
-    for (const v of [1, 2, 3, 5]) {
-      const share = (await createKeyring(stores[v - 1]!).getNextShare(keyHash, 2))!
-      next.set(share.member, share)
-    }
-    const error = maxAbsDiff(
-      thresholdOpen(ctx, basis, { n: 4, t: 3 }, next, ciphertext, [1, 2, 4]),
-      values,
-      values.length,
+  // The attack test (it.fails before the check: every new member signed and t new shares opened
+  // nothing, max error 6.46e+31) is the regression now: the known-answer check catches the dealer.
+  it('attack: an old dealer that deals a consistent sharing of a wrong value is named by the check, hand-over refuses, and the next round without it opens the old vault', async () => {
+    // epoch 2's holders (validators 1, 2, 3, 5 at points 1–4) reshare to epoch 3's set (the same validators)
+    const epoch2 = (await createKeyring(stores[4]!).keyOfEpoch(2))!
+    const epoch3 = epochCommittee(
+      3,
+      [0, 1, 2, 4].map((k) => ({ address: addresses[k]!, stake })),
     )
-    console.log(`wrong-value reshare, new 1,2,4: max error ${error.toExponential(2)}`)
-    expect(error).toBeGreaterThan(1e3)
-    // the secure assertion: hand-over must refuse a sharing that does not open the key (it does not today)
-    await expect(runs[0]!.handOver()).rejects.toThrow()
+    const target: Target = { key: epoch2, set: epoch3, validators: [0, 1, 2, 4] }
+    const before = await sharesOf([1, 2, 3, 5])
+    const bad = await reshareRound(0, [1, 2, 3, 4], { dealer: 3 }, 'run', target)
+    await pumpRuns(
+      () => bad,
+      () => bad.every((r) => r.failed !== undefined),
+      100,
+    )
+    for (const r of bad) {
+      console.log(`wrong-value reshare, participant ${r.index}: ${r.failed}`)
+      expect(r.failed).toMatch(/reshare check: .* without dealers 3, convicted/)
+      expect(r.convicted).toEqual([3])
+    }
+    await expect(bad[0]!.handOver()).rejects.toThrow(/reshare check/)
+
+    const runs = await reshareRound(1, [1, 2, 4], undefined, 'run', target)
+    for (const r of runs) expect(r.failed).toBeUndefined()
+    for (const r of runs) await r.handOver()
+    const held = await sharesOf([1, 2, 3, 5])
+    for (const j of [1, 2, 3, 4]) expect(held.get(j)!.share).not.toBe(before.get(j)!.share)
+    for (const subset of [
+      [1, 2, 4],
+      [2, 3, 4],
+    ]) {
+      const error = maxAbsDiff(
+        thresholdOpen(ctx, basis, { n: 4, t: 3 }, held, ciphertext, subset),
+        values,
+        values.length,
+      )
+      console.log(
+        `epoch-3 ${subset.join(',')} opening of the epoch-1 vault: max error ${error.toExponential(2)}`,
+      )
+      expect(error).toBeLessThan(0.5)
+    }
+  }, 300_000)
+
+  it('an old member who refuses to reshare is named at the deal deadline, and the next round goes on with t old members and t new signatures', async () => {
+    // epoch 3's holders (validators 1, 2, 3, 5) reshare to epoch 4's (the same); validator 2 runs nothing
+    const epoch3 = (await createKeyring(stores[4]!).keyOfEpoch(3))!
+    const epoch4 = epochCommittee(
+      4,
+      [0, 1, 2, 4].map((k) => ({ address: addressOfPrivateKey(keys[k]!), stake })),
+    )
+    const target: Target = { key: epoch3, set: epoch4, validators: [0, 2, 4], dealMs: 4_000 }
+    const stalled = await reshareRound(0, [1, 2, 3, 4], undefined, 'run', target)
+    await pumpRuns(
+      () => stalled,
+      () => stalled.every((r) => r.failed !== undefined),
+      200,
+    )
+    for (const r of stalled) {
+      expect(r.failed).toMatch(/no verified share from dealers 2 /)
+      expect(r.dropped).toEqual([2])
+    }
+    const runs = await reshareRound(1, [1, 3, 4], undefined, 'run', { ...target, dealMs: 120_000 })
+    for (const r of runs) expect(r.failed).toBeUndefined()
+    expect(hasQuorum(epoch4, [...runs[0]!.signatures.keys()])).toBe(true)
   }, 300_000)
 })

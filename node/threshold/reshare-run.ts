@@ -8,6 +8,7 @@ import {
   DkgEvidenceError,
   type DkgGossipBody,
   type DkgInstance,
+  type DkgRoundShare,
   dkgBodyId,
   dkgCommitmentsCodec,
   type Eip712Domain,
@@ -16,6 +17,7 @@ import {
   type Hex32,
   openComplaint,
   sealDealing,
+  sha256,
   signCommitteeKey,
   toHex,
   verifyCommitteeKeySignature,
@@ -24,14 +26,24 @@ import {
 import {
   bftCommittee,
   type Committee,
+  candidateShare,
+  DEFAULT_SMUDGING_BITS,
   decodePoly,
   encodePoly,
+  heContext,
+  isProfileName,
+  RESHARE_CHECK_BOUND,
+  type ReshareChallenge,
   type ReshareInstance,
   type RnsBasis,
   type RnsPoly,
+  reshareChallenge,
+  reshareCheckOpen,
+  reshareCheckShares,
   reshareDeal,
   reshareReceive,
   shareCommitment,
+  uncompressedPublicKey,
 } from '../../sandbox/index.ts'
 import type { DkgJournalStore, Journal } from './dkg-journal.ts'
 import type { DkgBlobs } from './dkg-run.ts'
@@ -40,6 +52,7 @@ import {
   complaintAgainst,
   complaintBlobs,
   corruptedShare,
+  fetchIfServed,
   openDealtShare,
   persistThenPublish,
   type SignedDkgKind,
@@ -48,13 +61,16 @@ import {
 import { ThresholdNodeError } from './errors.ts'
 import type { CommitteeKeyRecord, Keyring } from './keyring.ts'
 import { dealingRandomness, instanceMember } from './member-seed.ts'
+import { setsContaining } from './release-shares.ts'
+import { decodeReshareCheck, encodeReshareCheck } from './reshare-check-blob.ts'
 
 export interface ReshareTiming {
   /** from the instance's start: if some dealer's verified share is still missing, the round fails naming it */
   readonly dealMs: number
   /**
    * Once this member's shares all hold, how long it waits for complaints from other new members
-   * before it signs. Complaints are still judged after, until hand-over.
+   * before it opens the check; then how long it waits for every new member's check before it
+   * judges the t-sets it has. Complaints and late checks are still judged after, until hand-over.
    */
   readonly complaintWindowMs: number
 }
@@ -73,6 +89,12 @@ export interface ReshareRunInit {
   readonly dealers: readonly number[]
   /** the new epoch's set in set order */
   readonly newMembers: readonly Address[]
+  /**
+   * The epoch (and its set hash) whose committee holds the key now. An old member re-states the
+   * key's registration for it, signed, with the key record: a newcomer has no record of the key,
+   * and takes this one because its hash is what the chain holds for that epoch.
+   */
+  readonly holders?: { readonly epoch: number; readonly setHash: Hex32 } | undefined
   readonly self: Address
   readonly journal: DkgJournalStore
   readonly blobs: DkgBlobs
@@ -131,7 +153,14 @@ export class ReshareRun {
   readonly #complaints = new Map<Hex32, DkgComplaint>()
   readonly #judged = new Set<Hex32>()
   readonly #convicted = new Set<number>()
+  /** dealers whose verified share was still missing at the deadline */
+  readonly #silent = new Set<number>()
   readonly #signatures = new Map<Address, CollectiveKeySignature>()
+  /** new-set index → its check round share, and once fetched, its openings (candidate, set, prime) */
+  readonly #checks = new Map<number, DkgRoundShare>()
+  readonly #openings = new Map<number, bigint[][][]>()
+  #challenge: ReshareChallenge | undefined
+  #checkSentAt: number | undefined
   readonly #startedAt: number
   #allSharesAt: number | undefined
   #busy: Promise<void> = Promise.resolve()
@@ -177,6 +206,16 @@ export class ReshareRun {
   /** Dealers this run convicted: the next round's dealer set leaves them out. */
   get convicted(): number[] {
     return [...this.#convicted].sort((a, b) => a - b)
+  }
+
+  /** Dealers the next round leaves out: convicted, or silent until this round's deadline. */
+  get dropped(): number[] {
+    return [...new Set([...this.#convicted, ...this.#silent])].sort((a, b) => a - b)
+  }
+
+  /** Whether a body is already held (gossip ignores what a node has). */
+  holds(body: DkgGossipBody): boolean {
+    return this.#received.has(dkgBodyId(body))
   }
 
   /** The new member's index in the new set, or undefined for an old member leaving. */
@@ -257,8 +296,12 @@ export class ReshareRun {
       case 'DkgComplaint':
         this.#complaints.set(id, body.body)
         return
-      case 'DkgRoundShare':
+      case 'DkgRoundShare': {
+        const j = this.#newIndex.get(body.body.member)
+        if (body.body.step === 'reshare-check' && j !== undefined && !this.#checks.has(j))
+          this.#checks.set(j, body.body)
         return
+      }
     }
   }
 
@@ -306,15 +349,24 @@ export class ReshareRun {
       await this.#fail(`dealers ${bad} convicted: the next round leaves them out`)
       return
     }
+    // every participant judges the checks: a leaving member must refuse hand-over of a bad sharing too
+    const verdict = await this.#judgeChecks()
+    if (verdict.failed !== undefined) {
+      for (const d of verdict.convicted) this.#convicted.add(d)
+      await this.#fail(verdict.failed)
+      return
+    }
     if (this.newIndex === undefined || this.#journal.keyHash !== null) return
     if (this.#init.dealers.every((d) => this.#sharesOk.has(d))) {
       this.#allSharesAt ??= this.#init.now()
-      if (this.#init.now() - this.#allSharesAt >= this.#init.timing.complaintWindowMs)
-        await this.#sumAndSign()
+      if (this.#init.now() - this.#allSharesAt < this.#init.timing.complaintWindowMs) return
+      await this.#sendCheck()
+      if (verdict.passed) await this.#sumAndSign()
       return
     }
     if (this.#init.now() - this.#startedAt > this.#init.timing.dealMs) {
       const missing = this.#init.dealers.filter((d) => !this.#sharesOk.has(d))
+      for (const d of missing) this.#silent.add(d)
       await this.#fail(`no verified share from dealers ${missing} before the deadline`)
     }
   }
@@ -383,7 +435,25 @@ export class ReshareRun {
       dealer: this.index,
       perRecipient,
     })
-    await this.#send([{ kind: 'DkgCommitments', body: commitments }])
+    const bodies: DkgGossipBody[] = [{ kind: 'DkgCommitments', body: commitments }]
+    const { holders, key } = this.#init
+    if (holders !== undefined && this.index <= this.#oldCommittee.n) {
+      bodies.push({
+        kind: 'CollectiveKeySignature',
+        body: {
+          version: 1,
+          key: key.key,
+          keyHash: key.keyHash as Hex32,
+          signer: this.#init.self.toLowerCase() as Address,
+          signature: signCommitteeKey(this.#init.anchorDomain, this.#init.validatorKey, {
+            epoch: holders.epoch,
+            setHash: holders.setHash,
+            keyHash: key.keyHash as Hex32,
+          }),
+        },
+      })
+    }
+    await this.#send(bodies)
   }
 
   async #sendDealings(): Promise<void> {
@@ -487,6 +557,139 @@ export class ReshareRun {
         )
       }
     }
+  }
+
+  /** S, then (when S has more than the old t) S without each dealer in turn: the sets a check opens. */
+  get #candidates(): number[][] {
+    const S = [...this.#init.dealers]
+    if (S.length <= this.#init.key.threshold) return [S]
+    return [S, ...S.map((d) => S.filter((i) => i !== d))]
+  }
+
+  /**
+   * The challenge, once every dealer's signed commitments are in: its seed hashes them, so it is
+   * fixed only after each dealer fixed what it deals.
+   */
+  async #challengeOf(): Promise<ReshareChallenge | undefined> {
+    if (this.#challenge !== undefined) return this.#challenge
+    const ids: string[] = []
+    for (const d of this.#init.dealers) {
+      const c = this.#commitments.get(d)
+      if (c === undefined) return undefined
+      ids.push(dkgCommitmentsCodec.id(c))
+    }
+    const stored = await fetchIfServed(this.#init, this.#init.key.key.publicKey.blobId as Hex32)
+    if (stored === undefined) return undefined
+    const profile = this.#init.key.key.profile
+    if (!isProfileName(profile))
+      throw new ThresholdNodeError('KEY_UNKNOWN', `key ${this.#init.key.keyHash} names profile ${profile}`)
+    // a key's blob may be SEAL's zstd form (as vaults store it); the maths reads the plain one
+    const publicKey = uncompressedPublicKey(await heContext(profile), stored)
+    const seed = fromHex(
+      sha256(Buffer.from(`tcf/reshare-check/v1\0${this.instance.instanceId}\0${ids.join(',')}`)),
+    )
+    this.#challenge = reshareChallenge(this.#init.basis, publicKey, seed)
+    return this.#challenge
+  }
+
+  /** This new member's openings of the challenge with every candidate sharing, signed and persisted. */
+  async #sendCheck(): Promise<void> {
+    const j = this.newIndex!
+    if (this.#checks.has(j)) return
+    const challenge = await this.#challengeOf()
+    if (challenge === undefined) return
+    const { basis } = this.#init
+    const member = instanceMember(this.#init.seed, this.#newCommittee, j, this.instance.instanceId)
+    const sets = setsContaining(this.#newCommittee.n, this.#newCommittee.t, j)
+    const candidates = this.#candidates
+    const openings = candidates.map((T) =>
+      reshareCheckShares(
+        basis,
+        member,
+        candidateShare(basis, this.#oldCommittee, this.#init.dealers, T, this.#sharesOk),
+        challenge,
+        sets,
+        T.join(','),
+        DEFAULT_SMUDGING_BITS,
+      ),
+    )
+    const bytes = encodeReshareCheck(candidates, sets, openings)
+    const blobId = await this.#init.blobs.put(bytes)
+    const check = this.#sign<Extract<DkgRoundShare, { phase: 'reveal' }>>('DkgRoundShare', {
+      version: 1,
+      instance: this.instance,
+      step: 'reshare-check',
+      galoisElement: null,
+      member: this.index,
+      commitment: blobId,
+      phase: 'reveal',
+      share: { blobId, size: bytes.length },
+    })
+    this.#checkSentAt = this.#init.now()
+    this.#openings.set(j, openings)
+    await this.#send([{ kind: 'DkgRoundShare', body: check }])
+  }
+
+  /**
+   * Whether the sharing of S opens the challenge in every t-set of new members whose checks are in.
+   * Decided once every new member's check is in, or a window after this member's own with at least
+   * one complete set. A set that opens to noise fails the round (also after signing: hand-over then
+   * refuses), naming each dealer d for which S \ {d} opens in every complete set.
+   */
+  async #judgeChecks(): Promise<{ passed: boolean; failed?: string; convicted: number[] }> {
+    const pending = { passed: false, convicted: [] }
+    const challenge = this.#checks.size === 0 ? undefined : await this.#challengeOf()
+    if (challenge === undefined) return pending
+    const { basis } = this.#init
+    const candidates = this.#candidates
+    // after a restart the own check comes back from the journal: its window starts again now
+    if (this.newIndex !== undefined && this.#checks.has(this.newIndex)) this.#checkSentAt ??= this.#init.now()
+    for (const [j, check] of this.#checks) {
+      if (this.#openings.has(j) || check.phase !== 'reveal') continue
+      const bytes = await fetchIfServed(this.#init, check.share.blobId as Hex32)
+      if (bytes === undefined) continue
+      const sets = setsContaining(this.#newCommittee.n, this.#newCommittee.t, j)
+      const openings = decodeReshareCheck(basis, bytes, { candidates, sets })
+      if (openings === undefined) {
+        this.#init.log.warn({ member: j }, 'reshare: a check that is not the one owed; left out')
+        continue
+      }
+      this.#openings.set(j, openings)
+    }
+    const n = this.#newCommittee.n
+    const allSets = new Map<string, number[]>()
+    for (let m = 1; m <= n; m++)
+      for (const U of setsContaining(n, this.#newCommittee.t, m)) allSets.set(U.join(), U)
+    const complete = [...allSets.values()].filter((U) => U.every((j) => this.#openings.has(j)))
+    if (complete.length === 0) return pending
+    const opens = (c: number) =>
+      complete.every((U) => {
+        const value = reshareCheckOpen(
+          basis,
+          challenge,
+          U.map((j) => {
+            const mine = setsContaining(n, this.#newCommittee.t, j)
+            return this.#openings.get(j)![c]![mine.findIndex((s) => s.join() === U.join())]!
+          }),
+        )
+        return (value < 0n ? -value : value) < RESHARE_CHECK_BOUND
+      })
+    if (!opens(0)) {
+      const convicted = candidates.length === 1 ? [] : this.#init.dealers.filter((_, k) => opens(k + 1))
+      return {
+        passed: false,
+        convicted,
+        failed:
+          convicted.length > 0
+            ? `reshare check: the sharing does not open the key; it does without dealers ${convicted}, convicted`
+            : `reshare check: the sharing of dealers ${this.#init.dealers} does not open the key`,
+      }
+    }
+    const everyone = this.#openings.size === n
+    const waited =
+      this.#checkSentAt !== undefined &&
+      this.#init.now() - this.#checkSentAt >= this.#init.timing.complaintWindowMs
+    return { passed: everyone || waited, convicted: [] }
   }
 
   async #sumAndSign(): Promise<void> {

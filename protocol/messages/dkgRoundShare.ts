@@ -14,7 +14,8 @@ import { uintSchema, versionSchema } from './primitives.ts'
 const base = {
   version: versionSchema,
   instance: dkgInstanceSchema,
-  step: z.enum(['ckg', 'rkg1', 'rkg2', 'rtg']),
+  /** `reshare-check`: a new member's openings of a reshare's challenge (node/threshold/reshare-check-blob.ts) */
+  step: z.enum(['ckg', 'rkg1', 'rkg2', 'rtg', 'reshare-check']),
   /** the Galois element of an RTG step; null for every other step */
   galoisElement: uintSchema.nullable(),
   member: memberIndexSchema,

@@ -103,3 +103,13 @@ export function uncompressedCiphertext(ctx: HeContext, bytes: Uint8Array): Uint8
     ct.delete()
   }
 }
+
+/** A public key's stored bytes (zstd or not) as SEAL's uncompressed form, for the threshold maths. */
+export function uncompressedPublicKey(ctx: HeContext, bytes: Uint8Array): Uint8Array {
+  const pk = loadInto(ctx, () => new ctx.seal.PublicKey(), bytes, 'public key', 'KEY_INVALID')
+  try {
+    return asBytes(pk.saveToArray(ctx.seal.ComprModeType.none))
+  } finally {
+    pk.delete()
+  }
+}

@@ -33,6 +33,14 @@ export { type MemberSecret, newMemberSecret } from './member.ts'
 export { type PcksInstance, type PcksShare, pcksCombine, pcksShare } from './pcks.ts'
 export { decodePoly, encodePoly } from './poly-codec.ts'
 export { type ReshareInstance, reshareDeal, reshareReceive } from './reshare.ts'
+export {
+  candidateShare,
+  RESHARE_CHECK_BOUND,
+  type ReshareChallenge,
+  reshareChallenge,
+  reshareCheckOpen,
+  reshareCheckShares,
+} from './reshare-check.ts'
 export { type RkgRound1, rkgAggregate, rkgCombine, rkgRound1, rkgRound2 } from './rkg.ts'
 export { type RnsBasis, type RnsPoly, rnsBasis } from './rns.ts'
 export { galoisKeysBytes, rtgCombine, rtgShare } from './rtg.ts'

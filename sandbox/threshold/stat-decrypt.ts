@@ -86,7 +86,8 @@ export function combineStatResidues(
   return Number(centredCrt(primes.slice(0, limbCount), residues)) / constant.scale
 }
 
-function centredCrt(primes: readonly bigint[], residues: readonly bigint[]): bigint {
+/** The residues' integer in (−Q/2, Q/2], Q the product of `primes`. */
+export function centredCrt(primes: readonly bigint[], residues: readonly bigint[]): bigint {
   const modulus = primes.reduce((a, q) => a * q, 1n)
   let x = 0n
   primes.forEach((q, j) => {
