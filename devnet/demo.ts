@@ -288,12 +288,16 @@ export function printReport(report: DemoReport, say: Say, elapsed: () => string)
     ),
   )
   say(`\nquality score ${report.quality.score.toFixed(4)}`)
-  say(
-    table(
-      ['component', 'value'],
-      Object.entries(report.quality.components).map(([k, v]) => [k, v.toFixed(4)]),
-    ),
-  )
+  // A committee's score comes out of the block as one number: there are no components to list.
+  const components = Object.entries(report.quality.components)
+  if (components.length > 0) {
+    say(
+      table(
+        ['component', 'value'],
+        components.map(([k, v]) => [k, v.toFixed(4)]),
+      ),
+    )
+  }
   for (const d of report.quality.details) say(`  ${d}`)
   say(
     `\nblocks: admitted at ${report.heights.admitted}, certified at ${report.heights.certified}, released at ${report.heights.released}`,
