@@ -85,7 +85,12 @@ export function compile(
   }
   // A committee vault's result is opened one statistic at a time, as its constant coefficient
   // (docs/threshold.md): a pack mixes its statistics in that coefficient, so nothing packs there.
-  const packs = planPacks(profile, stats, (options.pack ?? true) && manifest.keyHolder === undefined)
+  const packs = planPacks(
+    profile,
+    stats,
+    (options.pack ?? true) && manifest.keyHolder === undefined,
+    manifest.recordCount,
+  )
   const cost = estimateCost(profile, manifest.chunkCount, stats, packs)
   const maxCost = Math.min(limits.maxCostMs, manifest.policy.maxCost ?? Number.POSITIVE_INFINITY)
   if (cost.estimatedMs > maxCost) {
