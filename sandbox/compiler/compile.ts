@@ -30,6 +30,8 @@ export interface CompileOptions {
    * benchmarks run both side by side.
    */
   readonly pack?: boolean
+  /** Pack stats with no level to spare by integer masks (the default; off: each leaves alone, as before). */
+  readonly integerMasks?: boolean
 }
 
 const DEFAULT_SIGNIFICANT_DIGITS = 6
@@ -90,6 +92,7 @@ export function compile(
     stats,
     (options.pack ?? true) && manifest.keyHolder === undefined,
     manifest.recordCount,
+    options.integerMasks ?? true,
   )
   const cost = estimateCost(profile, manifest.chunkCount, stats, packs)
   const maxCost = Math.min(limits.maxCostMs, manifest.policy.maxCost ?? Number.POSITIVE_INFINITY)

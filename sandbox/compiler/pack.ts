@@ -26,6 +26,7 @@ export function planPacks(
   stats: readonly StatPlan[],
   pack: boolean,
   recordCount: number,
+  integerMasks = true,
 ): PackPlan[] {
   const dataPrimes = profile.coeffModulusBits.length - 1
   const packable: number[] = []
@@ -40,7 +41,7 @@ export function planPacks(
     window: 1,
     level: stats[i]!.resultLevel,
   })
-  const rest = pack ? integerPacks(profile, stats, alone, recordCount) : alone.map(single)
+  const rest = pack && integerMasks ? integerPacks(profile, stats, alone, recordCount) : alone.map(single)
   if (packable.length < 2) {
     const singles = packable.map(single)
     return [...singles, ...rest].sort((a, b) => a.stats[0]! - b.stats[0]!)
