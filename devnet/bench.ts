@@ -75,7 +75,9 @@ const policy = PolicySchema.parse({
 
 for (const validators of args.validators.split(',').map(Number)) {
   const dir = await mkdtemp(join(tmpdir(), 'tcf-bench-devnet-'))
-  const cluster = await startCluster({ dir, validators })
+  // The demo vault is the seller's (owner mode): the epoch's DKG would only compete with the first
+  // jobs for the cores (tens of seconds of key generation on every validator at start).
+  const cluster = await startCluster({ dir, validators, env: { TCF_DKG: 'false' } })
   const abort = new AbortController()
   let agent: VaultAgent | undefined
   try {

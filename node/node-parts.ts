@@ -17,6 +17,7 @@ import { CatchUp } from './consensus/catch-up.ts'
 import { Committer } from './consensus/committer.ts'
 import { ConsensusDriver } from './consensus/driver.ts'
 import { EquivocationReports } from './consensus/equivocation.ts'
+import { HeightPace } from './consensus/pace.ts'
 import { type GossipHandlers, gossipHandlers } from './gossip/index.ts'
 import { admissible } from './jobs/admission.ts'
 import { AttestationPool } from './jobs/attestation-pool.ts'
@@ -139,8 +140,15 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     trace,
   })
   // A waiting request's work starts now (see Executor.start), so its admission finds it done or under way.
+  // The next height starts at once when a request or a certificate waits for it.
+  const pace = new HeightPace(() =>
+    ledger
+      .openJobs()
+      .some((j) => !j.certified && attestations.certificateFor(j.jobId, epochs.current.validators)),
+  )
   const onPending = (jobId: Hex32, signed: SignedJobRequest) => {
     trace(jobId, 'received')
+    pace.arrived()
     vaults
       .manifest(signed.request.vaultId)
       .then((manifest) => executor.start(jobId, signed, manifest))
@@ -246,6 +254,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
         return publish('votes', message)
       },
       onEvidence: (a, b) => void reports.report(a, b),
+      startNextHeightNow: () => pace.startNow(),
     },
     blockIntervalMs: init.blockIntervalMs,
     logger: log.child({ module: 'consensus' }),

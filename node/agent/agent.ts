@@ -54,6 +54,9 @@ export interface RoundReport {
   readonly pending: number
 }
 
+/** Jobs one poll serves concurrently. */
+const RELEASES_AT_ONCE = 4
+
 /** Stages in which a job has a certified result and awaits its owner's release. */
 const AWAITING_RELEASE = ['certified', 'anchored'] as const
 
@@ -123,8 +126,11 @@ export class VaultAgent {
     const released: Hex32[] = []
     const refused: { jobId: Hex32; code: string; message: string }[] = []
     let pending = 0
-    for (const job of lists.flat()) {
-      if (this.#done.has(job.jobId)) continue
+    // A job listed under both stages (it moved between the two reads) is served once.
+    const todo = [...new Map(lists.flat().map((job) => [job.jobId, job])).values()].filter(
+      (job) => !this.#done.has(job.jobId),
+    )
+    const serveOne = async (job: JobRecord) => {
       const log = this.#log.child({ jobId: job.jobId, certifiedHeight: job.certifiedHeight })
       try {
         await this.#serve(job, log)
@@ -141,6 +147,14 @@ export class VaultAgent {
         }
       }
     }
+    // Jobs are served a few at a time: most of serving one is waiting on nodes and the chain (the
+    // certifying block, the bundle, the escrow), which one after another made a burst's releases
+    // queue behind each other. Decryption itself is synchronous and still runs one job at a time.
+    let next = 0
+    const lane = async () => {
+      while (next < todo.length) await serveOne(todo[next++]!)
+    }
+    await Promise.all(Array.from({ length: Math.min(RELEASES_AT_ONCE, todo.length) }, lane))
     return { released, refused, pending }
   }
 

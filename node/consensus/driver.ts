@@ -32,6 +32,8 @@ export interface DriverApp {
   broadcastProposal(signed: SignedProposal, block: Block): Promise<void>
   broadcastVote(signed: SignedVote): Promise<void>
   onEvidence?(first: SignedVote, second: SignedVote): void
+  /** Asked once per decided height: true to start the next without the block interval (see pace.ts). */
+  startNextHeightNow?(): boolean
 }
 
 export interface DriverInit {
@@ -235,10 +237,11 @@ export class ConsensusDriver {
           return
         }
         await app.decide(effect.height, block, effect.certificate)
+        const pause = app.startNextHeightNow?.() ? 0 : this.#init.blockIntervalMs
         const timer = setTimeout(() => {
           this.#timers.delete(timer)
           if (!this.#stopped && this.#height === effect.height) this.#startHeight(effect.height + 1)
-        }, this.#init.blockIntervalMs)
+        }, pause)
         this.#timers.add(timer)
         return
       }

@@ -17,7 +17,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Hex32 } from '../../protocol/index.ts'
 import type { Circuit } from '../compiler/circuit.ts'
-import { compile } from '../compiler/compile.ts'
+import { type CompileOptions, compile } from '../compiler/compile.ts'
 import { decryptStats } from '../decrypt/decrypt.ts'
 import { circuitIdOf, resultHashOf } from '../evaluator/bundle.ts'
 import { evaluateCircuit } from '../evaluator/evaluate.ts'
@@ -48,7 +48,13 @@ const { values: args } = parseArgs({
   },
 })
 const sizes = args.sizes.split(',').map(Number)
-const layouts = args.compare === 'true' ? [false, true] : [true]
+/** Layouts side by side: one ciphertext per stat, packs by 0/1 masks only (the previous round), and packed. */
+const LAYOUTS: Record<string, CompileOptions> = {
+  ', unpacked': { pack: false },
+  ', 0/1 packs only': { integerMasks: false },
+  '': {},
+}
+const layouts = args.compare === 'true' ? Object.keys(LAYOUTS) : ['']
 const workers = Number(args.workers)
 
 const schema: VaultSchema = {
@@ -193,10 +199,10 @@ async function measure(
   vaultDir: string,
   manifest: VaultManifest,
   spec: AlgorithmSpec,
-  pack: boolean,
+  options: CompileOptions,
 ): Promise<Omit<Row, 'records' | 'op' | 'encryptValuesPerSec' | 'plainMs' | 'ratio'>> {
   const blobDir = join(vaultDir, BLOB_DIR)
-  const circuit = compile(spec, manifest, undefined, { pack })
+  const circuit = compile(spec, manifest, undefined, options)
   const inputs = new Set(circuit.stats.flatMap((s) => s.factors))
   // First run loads the vault's Galois keys into the worker and expands its blobs; time the second.
   await evaluator.evaluate(circuit, manifest, blobDir)
@@ -313,19 +319,17 @@ try {
   if (args.demo === 'true') {
     const demo = await demoJob()
     const { vaultDir, manifest, valuesPerSec } = await encrypt('demo', demo.csv, demo.schema, demo.policy)
-    for (const pack of layouts) {
-      const m = await measure(evaluator, work, vaultDir, manifest, demo.spec, pack)
+    for (const layout of layouts) {
+      const m = await measure(evaluator, work, vaultDir, manifest, demo.spec, LAYOUTS[layout]!)
       rows.push({
         records: manifest.recordCount,
-        op: pack ? 'demo job' : 'demo job, unpacked',
+        op: `demo job${layout}`,
         encryptValuesPerSec: valuesPerSec,
         plainMs: Number.NaN,
         ratio: Number.NaN,
         ...m,
       })
-      console.error(
-        `  demo job${pack ? '' : ', unpacked'}: ${m.evalMs.toFixed(0)} ms, ${m.rotations} rotations`,
-      )
+      console.error(`  demo job${layout}: ${m.evalMs.toFixed(0)} ms, ${m.rotations} rotations`)
     }
     // A later job over the same vault reading its stats back from the cache: what reuse saves.
     const cached = new Evaluator({ workers: 1, statCache: { dir: join(work, 'stat-cache') } })
@@ -352,14 +356,14 @@ try {
     const data = await writeCsv(csv, records)
     const { vaultDir, manifest, valuesPerSec } = await encrypt(String(records), csv, schema)
     for (const [op, spec] of Object.entries(specs))
-      for (const pack of layouts) {
-        const m = await measure(evaluator, work, vaultDir, manifest, spec, pack)
+      for (const layout of layouts) {
+        const m = await measure(evaluator, work, vaultDir, manifest, spec, LAYOUTS[layout]!)
         const fn = plain[op]!
         const reps = Math.max(1, Math.round(2e6 / records))
         const p0 = performance.now()
         for (let i = 0; i < reps; i++) fn(data.x, data.y, data.z)
         const plainMs = (performance.now() - p0) / reps
-        const label = pack ? op : `${op}, unpacked`
+        const label = `${op}${layout}`
         rows.push({
           records,
           op: label,

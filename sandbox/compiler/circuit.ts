@@ -64,6 +64,12 @@ export interface PackPlan {
   readonly window: number
   /** data primes the result keeps; packed stats are masked one level above it */
   readonly level: number
+  /**
+   * `integer`: the stats are weighted by integer-coefficient masks at their
+   * own level (integer-masks.ts), for stats with no level to spare: every
+   * slot i holds Σ_k M_k(i)·S_k, a fixed combination of the pack's totals.
+   */
+  readonly masks?: 'integer'
 }
 
 export interface CircuitCost {

@@ -86,14 +86,21 @@ describe('compile', () => {
     expect(circuit.outputs[0]?.sums.tt).toEqual([[0, 1]])
   })
 
-  it('leaves a stat with no level to spare for its mask out of the pack', () => {
-    const circuit = compile(parseSpec(spec({ c: { op: 'correlation', of: ['bmi', 'hr'] } })), manifest())
+  it('packs stats with no level to spare for a 0/1 mask by integer masks, where their headroom allows', () => {
+    const corr = parseSpec(spec({ c: { op: 'correlation', of: ['bmi', 'hr'] } }))
+    const circuit = compile(corr, manifest())
     const deep = circuit.stats.flatMap((s, i) => (s.depth === 2 ? [i] : []))
-    expect(deep.length).toBeGreaterThan(0)
-    for (const i of deep)
-      expect(circuit.packs).toContainEqual({ stats: [i], classes: 1, window: 1, level: 1 })
-    const packed = circuit.packs.filter((p) => p.classes > 1).flatMap((p) => p.stats)
+    expect(deep.length).toBeGreaterThan(1)
+    const integer = circuit.packs.filter((p) => p.masks === 'integer')
+    expect(integer.flatMap((p) => p.stats).sort()).toEqual(deep.sort())
+    for (const p of integer)
+      expect(new Set(p.stats.map((i) => circuit.stats[i]!.factors.length)).size).toBe(1)
+    const packed = circuit.packs.filter((p) => p.classes > 1 && p.masks === undefined).flatMap((p) => p.stats)
     expect(packed.sort()).toEqual(circuit.stats.flatMap((s, i) => (s.depth < 2 ? [i] : [])).sort())
+    // 2^18 records fill the one prime left: even two classes (up to 2.41 times a total) do not fit.
+    const big = compile(corr, manifest({ recordCount: 2 ** 18 }))
+    for (const i of big.stats.flatMap((s, i) => (s.depth === 2 ? [i] : [])))
+      expect(big.packs).toContainEqual({ stats: [i], classes: 1, window: 1, level: 1 })
   })
 
   it('masks pairwise stats by the other column and computes depth from the factor count', () => {

@@ -30,6 +30,8 @@ export interface CompileOptions {
    * benchmarks run both side by side.
    */
   readonly pack?: boolean
+  /** Pack stats with no level to spare by integer masks (the default; off: each leaves alone, as before). */
+  readonly integerMasks?: boolean
 }
 
 const DEFAULT_SIGNIFICANT_DIGITS = 6
@@ -85,7 +87,13 @@ export function compile(
   }
   // A committee vault's result is opened one statistic at a time, as its constant coefficient
   // (docs/threshold.md): a pack mixes its statistics in that coefficient, so nothing packs there.
-  const packs = planPacks(profile, stats, (options.pack ?? true) && manifest.keyHolder === undefined)
+  const packs = planPacks(
+    profile,
+    stats,
+    (options.pack ?? true) && manifest.keyHolder === undefined,
+    manifest.recordCount,
+    options.integerMasks ?? true,
+  )
   const cost = estimateCost(profile, manifest.chunkCount, stats, packs)
   const maxCost = Math.min(limits.maxCostMs, manifest.policy.maxCost ?? Number.POSITIVE_INFINITY)
   if (cost.estimatedMs > maxCost) {

@@ -72,13 +72,15 @@ export function packMs(profile: HeProfile, pack: PackPlan): number {
   const scale = profile.polyModulusDegree / 8192
   const all = Math.log2(profile.slotCount)
   if (pack.classes === 1) return scale * all * MS_8192.rotatePerPrime * pack.level
-  const maskLevel = pack.level + 1
+  // Integer masks work at the result level and need no rescale.
+  const integer = pack.masks === 'integer'
+  const maskLevel = integer ? pack.level : pack.level + 1
   const diagonals = pack.classes / pack.window
   const k = pack.stats.length
   const ms =
     k * Math.log2(pack.window) * MS_8192.rotatePerPrime * maskLevel +
     k * diagonals * (MS_8192.multiplyPlainPerPrime * maskLevel + MS_8192.add) +
-    diagonals * MS_8192.rescale +
+    (integer ? 0 : diagonals * MS_8192.rescale) +
     (diagonals - 1 + all - Math.log2(pack.classes)) * MS_8192.rotatePerPrime * pack.level
   return scale * ms
 }

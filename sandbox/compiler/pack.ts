@@ -1,6 +1,7 @@
 import type { HeProfile } from '../he/profiles.ts'
 import type { PackPlan, StatPlan } from './circuit.ts'
 import { packMs } from './cost.ts'
+import { integerMaskGain } from './integer-masks.ts'
 
 /**
  * Plans how a circuit's stats leave the evaluator: as few ciphertexts as
@@ -8,8 +9,9 @@ import { packMs } from './cost.ts'
  *
  * A stat packs if a level is left below it for the masks: its product tree
  * leaves it at `dataPrimes - depth` primes, the masks take one, and the
- * result must keep `resultLevel`. Stats without that room each leave alone,
- * with every slot holding its total (a full rotate-and-sum), as before.
+ * result must keep `resultLevel`. Stats without that room pack with integer
+ * masks where their headroom allows (integerPacks); the rest each leave
+ * alone, with every slot holding its total (a full rotate-and-sum).
  *
  * A pack of k stats in B = 2^b classes: each stat is first summed over a
  * window of g neighbouring slots (log2 g rotations), then masked B/g times
@@ -19,7 +21,13 @@ import { packMs } from './cost.ts'
  * classes hold 0. g trades rotations (log2 g per stat) against mask
  * multiplications (B/g per stat) and is chosen by the cost model.
  */
-export function planPacks(profile: HeProfile, stats: readonly StatPlan[], pack: boolean): PackPlan[] {
+export function planPacks(
+  profile: HeProfile,
+  stats: readonly StatPlan[],
+  pack: boolean,
+  recordCount: number,
+  integerMasks = true,
+): PackPlan[] {
   const dataPrimes = profile.coeffModulusBits.length - 1
   const packable: number[] = []
   const alone: number[] = []
@@ -33,23 +41,73 @@ export function planPacks(profile: HeProfile, stats: readonly StatPlan[], pack: 
     window: 1,
     level: stats[i]!.resultLevel,
   })
-  if (packable.length < 2) return [...packable, ...alone].sort((a, b) => a - b).map(single)
+  const rest = pack && integerMasks ? integerPacks(profile, stats, alone, recordCount) : alone.map(single)
+  if (packable.length < 2) {
+    const singles = packable.map(single)
+    return [...singles, ...rest].sort((a, b) => a.stats[0]! - b.stats[0]!)
+  }
   // A pack has one class per stat and at most a class per slot (a large heatmap needs several).
   const packs: PackPlan[] = []
   for (let at = 0; at < packable.length; at += profile.slotCount) {
     const group = packable.slice(at, at + profile.slotCount)
     packs.push(group.length === 1 ? single(group[0]!) : packOf(profile, stats, group))
   }
-  return [...packs, ...alone.map(single)]
+  return [...packs, ...rest]
+}
+
+/**
+ * Stats with no level for a 0/1 mask pack with integer masks instead
+ * (integer-masks.ts), which take no level but widen the result by up to
+ * `integerMaskGain(B)`: B is the most classes whose widened bound still fits
+ * the stats' result level. Stats pack only with stats of the same factor
+ * count and level, whose results share a scale.
+ */
+function integerPacks(
+  profile: HeProfile,
+  stats: readonly StatPlan[],
+  alone: readonly number[],
+  recordCount: number,
+): PackPlan[] {
+  const groups = new Map<string, number[]>()
+  for (const i of alone) {
+    const key = `${stats[i]!.factors.length}:${stats[i]!.resultLevel}`
+    groups.set(key, [...(groups.get(key) ?? []), i])
+  }
+  const levelBits = (level: number) => profile.coeffModulusBits.slice(0, level).reduce((a, b) => a + b, 0)
+  const packs: PackPlan[] = []
+  for (const group of groups.values()) {
+    const level = stats[group[0]!]!.resultLevel
+    let classes = 2 ** Math.ceil(Math.log2(Math.max(1, group.length)))
+    const fits = (b: number) =>
+      Math.ceil(Math.log2(Math.max(2, recordCount * integerMaskGain(b)))) + profile.scaleBits + 2 <=
+      levelBits(level)
+    while (classes > 1 && !fits(classes)) classes /= 2
+    for (let at = 0; at < group.length; at += Math.max(1, classes)) {
+      const members = group.slice(at, at + classes)
+      if (members.length === 1 || level < 1) {
+        for (const i of members)
+          packs.push({ stats: [i], classes: 1, window: 1, level: stats[i]!.resultLevel })
+        continue
+      }
+      const b = 2 ** Math.ceil(Math.log2(members.length))
+      packs.push(cheapest(profile, { stats: members, classes: b, window: 1, level, masks: 'integer' }))
+    }
+  }
+  return packs
 }
 
 function packOf(profile: HeProfile, stats: readonly StatPlan[], packable: number[]): PackPlan {
   const classes = 2 ** Math.ceil(Math.log2(packable.length))
   const level = stats[packable[0]!]!.resultLevel
+  return cheapest(profile, { stats: packable, classes, window: 1, level })
+}
+
+/** The window the cost model finds cheapest for a pack. */
+function cheapest(profile: HeProfile, base: PackPlan): PackPlan {
   let best: PackPlan | undefined
   let bestMs = Number.POSITIVE_INFINITY
-  for (let window = 1; window <= classes; window *= 2) {
-    const plan: PackPlan = { stats: packable, classes, window, level }
+  for (let window = 1; window <= base.classes; window *= 2) {
+    const plan: PackPlan = { ...base, window }
     const ms = packMs(profile, plan)
     // Within 5% of the cheapest, the fewer rotations (smaller window) win: they are the steadier cost.
     if (ms < bestMs * 0.95) {

@@ -1,5 +1,6 @@
 import type { SecretKey } from 'node-seal'
 import type { Circuit, PackPlan } from '../compiler/circuit.ts'
+import { integerMaskTotals } from '../compiler/integer-masks.ts'
 import { SandboxError } from '../errors.ts'
 import type { ResultBundle } from '../evaluator/bundle.ts'
 import type { HeContext } from '../he/seal.ts'
@@ -56,9 +57,14 @@ export function unpackSlots(pack: PackPlan, slots: ArrayLike<number>, into: numb
   if (slots.length % classes !== 0) {
     throw new SandboxError('RESULT_INVALID', `${slots.length} slots do not split into ${classes} classes`)
   }
-  pack.stats.forEach((stat, c) => {
+  const means = Array.from({ length: classes }, (_, c) => {
     let sum = 0
     for (let i = c; i < slots.length; i += classes) sum += slots[i]!
-    into[stat] = sum / (slots.length / classes)
+    return sum / (slots.length / classes)
+  })
+  // Integer masks leave a combination of the totals in each class (integer-masks.ts).
+  const totals = pack.masks === 'integer' ? integerMaskTotals(means, pack.stats.length) : means
+  pack.stats.forEach((stat, c) => {
+    into[stat] = totals[c]!
   })
 }

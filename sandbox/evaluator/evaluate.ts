@@ -1,5 +1,6 @@
 import type { Ciphertext, ParmsIdType, Plaintext } from 'node-seal'
 import type { Circuit, PackPlan } from '../compiler/circuit.ts'
+import { integerMaskValue } from '../compiler/integer-masks.ts'
 import { EvaluationError, SandboxError } from '../errors.ts'
 import { EVALUATOR_VERSION } from '../he/exec-env.ts'
 import type { EvaluationKeys } from '../he/keys.ts'
@@ -196,10 +197,10 @@ function rotateAndSum(ctx: HeContext, keys: EvaluationKeys, acc: Ciphertext, fro
 
 /**
  * Packs stats into one ciphertext (see planPacks): each stat summed over a
- * window of `window` slots, then its B/window diagonals masked one level
- * above the result, so that the class mask is the only thing that ever
- * separates stats; the diagonals are combined and the sum finished across
- * classes. Every slot ends holding one stat's total, or 0.
+ * window of `window` slots, then masked once per diagonal (B/window of them),
+ * the diagonals combined and the sum finished across classes. The masks are
+ * the only thing that ever separates stats (0/1 class masks, or integer
+ * masks for stats with no level to spare).
  */
 function reducePacked(
   ctx: HeContext,
@@ -208,38 +209,101 @@ function reducePacked(
   accumulators: ReadonlyArray<Ciphertext | undefined>,
   levels: readonly ParmsIdType[],
 ): Ciphertext {
-  const { evaluator } = ctx
+  const masks = pack.masks === 'integer' ? integerMasks(ctx, pack, levels) : zeroOneMasks(ctx, pack, levels)
+  return reduceDiagonals(ctx, keys, pack, accumulators, masks)
+}
+
+/**
+ * 0/1 masks one level above the result: every slot ends holding one stat's
+ * total, or 0.
+ */
+function zeroOneMasks(ctx: HeContext, pack: PackPlan, levels: readonly ParmsIdType[]): DiagonalMasks {
   const maskLevel = levels[pack.level]
   if (!maskLevel || pack.level < 1) throw new EvaluationError('RESULT_INVALID', `no level ${pack.level + 1}`)
-  const diagonals = pack.classes / pack.window
   // Products of a stat and its mask all land on this scale, so that diagonals of stats of any depth add up.
   const target = ctx.scale * ctx.scale
+  return {
+    prepare: (acc) => ctx.evaluator.cipherModSwitchToInplace(acc, maskLevel),
+    mask: (acc, c, j) =>
+      classMask(
+        ctx,
+        maskLevel,
+        pack.level + 1,
+        pack.classes,
+        (c + pack.window * j) % pack.classes,
+        target / acc.scale(),
+      ),
+    // The scales agree to the last bit or two of a double; SEAL adds only equal scales.
+    fix: (masked) => masked.setScale(target),
+    rescale: true,
+  }
+}
+
+/**
+ * Integer masks (see integer-masks.ts) at the stats' own result level, each
+ * shifted back by its diagonal's rotation, encoded at scale 1: no rescale,
+ * no level spent. Every slot i ends holding Σ_k M_k(i)·S_k.
+ */
+function integerMasks(ctx: HeContext, pack: PackPlan, levels: readonly ParmsIdType[]): DiagonalMasks {
+  const target = levels[pack.level - 1]
+  if (!target) throw new EvaluationError('RESULT_INVALID', `no level ${pack.level}`)
+  let scale: number | undefined
+  return {
+    prepare: (acc) => {
+      ctx.evaluator.cipherModSwitchToInplace(acc, target)
+      // Stats of one factor count share their product tree's scale up to a double's last bits.
+      if (scale === undefined) scale = acc.scale()
+      else if (Math.abs(acc.scale() / scale - 1) > 1e-9)
+        throw new EvaluationError('RESULT_INVALID', `stats of pack ${pack.stats.join(',')} differ in scale`)
+      else acc.setScale(scale)
+    },
+    mask: (_acc, k, j) => {
+      const shift = pack.window * j
+      return cachedMask(ctx, target, `int:${pack.level}:${pack.classes}:${k}:${shift}`, 1, (i) =>
+        integerMaskValue(pack.classes, k, i + pack.classes - shift),
+      )
+    },
+    rescale: false,
+  }
+}
+
+interface DiagonalMasks {
+  /** brings a stat's accumulator to where its masks apply */
+  prepare(acc: Ciphertext, c: number): void
+  /** the mask of stat c (its index in the pack) for diagonal j */
+  mask(acc: Ciphertext, c: number, j: number): Plaintext
+  fix?(masked: Ciphertext): void
+  /** whether the masked diagonals are rescaled (0/1 masks carry a scale) */
+  readonly rescale: boolean
+}
+
+/** The shared skeleton of both packings: windows, masked diagonals, their combination, the finishing sum. */
+function reduceDiagonals(
+  ctx: HeContext,
+  keys: EvaluationKeys,
+  pack: PackPlan,
+  accumulators: ReadonlyArray<Ciphertext | undefined>,
+  masks: DiagonalMasks,
+): Ciphertext {
+  const { evaluator } = ctx
+  const diagonals = pack.classes / pack.window
   const sums: Array<Ciphertext | undefined> = Array.from({ length: diagonals }, () => undefined)
   const masked = new ctx.seal.Ciphertext()
   let out: Ciphertext | undefined
   try {
     pack.stats.forEach((statIndex, c) => {
       const acc = accumulators[statIndex]!
-      evaluator.cipherModSwitchToInplace(acc, maskLevel)
+      masks.prepare(acc, c)
       rotateAndSum(ctx, keys, acc, 1, pack.window)
       for (let j = 0; j < diagonals; j++) {
-        const mask = classMask(
-          ctx,
-          maskLevel,
-          pack.level + 1,
-          pack.classes,
-          (c + pack.window * j) % pack.classes,
-          target / acc.scale(),
-        )
-        evaluator.multiplyPlain(acc, mask, masked)
-        // The scales agree to the last bit or two of a double; SEAL adds only equal scales.
-        masked.setScale(target)
+        evaluator.multiplyPlain(acc, masks.mask(acc, c, j), masked)
+        masks.fix?.(masked)
         const sum = sums[j]
         if (sum) evaluator.addInplace(sum, masked)
         else sums[j] = masked.copy()
       }
     })
-    for (const sum of sums) evaluator.rescaleToNextInplace(sum!)
+    if (masks.rescale) for (const sum of sums) evaluator.rescaleToNextInplace(sum!)
     // Horner over the diagonals: Σ_j rot(sum_j, window * j).
     out = sums[diagonals - 1]!
     sums[diagonals - 1] = undefined
@@ -260,8 +324,7 @@ function reducePacked(
 
 /**
  * The plaintext mask of slots i with i mod classes = c, at a level and
- * scale. SEAL's encoder is deterministic, so every node multiplies by the
- * same bytes; masks are kept per context (they hold no secret), bounded.
+ * scale.
  */
 function classMask(
   ctx: HeContext,
@@ -271,12 +334,28 @@ function classMask(
   c: number,
   scale: number,
 ): Plaintext {
+  return cachedMask(ctx, parmsId, `${level}:${classes}:${c}:${scale}`, scale, (i) =>
+    i % classes === c ? 1 : 0,
+  )
+}
+
+/**
+ * A plaintext of slot values encoded at a scale and switched to a level.
+ * SEAL's encoder is deterministic, so every node multiplies by the same
+ * bytes; masks are kept per context (they hold no secret), bounded.
+ */
+function cachedMask(
+  ctx: HeContext,
+  parmsId: ParmsIdType,
+  key: string,
+  scale: number,
+  valueAt: (slot: number) => number,
+): Plaintext {
   let cache = MASKS.get(ctx.context)
   if (!cache) {
     cache = new Map()
     MASKS.set(ctx.context, cache)
   }
-  const key = `${level}:${classes}:${c}:${scale}`
   let mask = cache.get(key)
   if (!mask) {
     if (cache.size >= MAX_MASKS) {
@@ -284,7 +363,7 @@ function classMask(
       cache.clear()
     }
     const values = new Float64Array(ctx.profile.slotCount)
-    for (let i = c; i < values.length; i += classes) values[i] = 1
+    for (let i = 0; i < values.length; i++) values[i] = valueAt(i)
     mask = new ctx.seal.Plaintext()
     ctx.encoder.encode(values, scale, mask)
     ctx.evaluator.plainModSwitchToInplace(mask, parmsId)

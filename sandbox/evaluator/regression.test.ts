@@ -49,7 +49,7 @@ describe('deterministic evaluation', () => {
     const { circuit, ctx, keys, input: full } = await regressionEvaluation()
     // Two small stats, packed: the masks and diagonals are exercised too.
     const stats = circuit.stats.filter((s) => s.factors.length <= 2).slice(0, 2)
-    const packs = planPacks(PROFILES[circuit.profile], stats, true)
+    const packs = planPacks(PROFILES[circuit.profile], stats, true, 300)
     expect(packs).toHaveLength(1)
     const input = { ...full, circuit: { ...circuit, stats, packs } }
     for (let i = 0; i < 10; i++) evaluateCircuit(ctx, keys, input)

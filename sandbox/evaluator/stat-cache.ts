@@ -38,11 +38,15 @@ export function statKey(
  */
 export function packKey(
   version: number,
-  pack: Pick<PackPlan, 'classes' | 'window' | 'level'>,
+  pack: Pick<PackPlan, 'classes' | 'window' | 'level' | 'masks'>,
   statKeys: readonly string[],
 ): string {
   const h = createHash('sha256')
-  h.update(`tcf-pack/${version}\n${pack.classes},${pack.window},${pack.level}\n${statKeys.join('\n')}`)
+  // The masks change the result bytes; 0/1-masked packs keep the keys they had before integer masks.
+  const masks = pack.masks ? `,${pack.masks}` : ''
+  h.update(
+    `tcf-pack/${version}\n${pack.classes},${pack.window},${pack.level}${masks}\n${statKeys.join('\n')}`,
+  )
   return h.digest('hex')
 }
 
