@@ -18,4 +18,13 @@ export {
   poolSlot,
   poolStats,
 } from './layout.ts'
+export {
+  type PoolManifestInput,
+  type PoolSection,
+  poolKeyId,
+  poolLayoutOf,
+  poolManifest,
+  snapshotManifest,
+  writePool,
+} from './pool-manifest.ts'
 export { type ContributionTarget, contributionBytes, readContribution } from './wire.ts'
