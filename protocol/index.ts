@@ -173,6 +173,7 @@ export {
   blockHash,
   blockHeader,
   headerHash,
+  MAX_CONTRIBUTIONS_PER_BLOCK,
   MAX_JOBS_PER_BLOCK,
   needsAnchoring,
   outcomeLeaves,
@@ -196,9 +197,13 @@ export {
 } from './messages/consensus.ts'
 export {
   type Contribution,
+  type ContributionUpload,
   contributionCodec,
   contributionIdOf,
   contributionSchema,
+  contributionUploadCodec,
+  contributionUploadSchema,
+  MAX_CONTRIBUTION_BYTES,
   type PoolBan,
   poolBanCodec,
   poolBanSchema,

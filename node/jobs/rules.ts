@@ -52,6 +52,8 @@ export interface RuleContext {
   readonly committee?: (keyHash: Hex32) => CommitteeView | undefined
   /** the key-level RNS primes of an HE profile, once loaded */
   readonly primes?: (profile: string) => readonly bigint[] | undefined
+  /** verdicts on contribution bytes checked before the block was built or judged (none: every contribution is refused) */
+  readonly contributionBytes?: (poolId: Hex32, blobId: Hex32) => Verdict | undefined
 }
 
 export type Verdict =

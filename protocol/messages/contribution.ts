@@ -49,3 +49,29 @@ export const poolBanSchema = z.strictObject({
 })
 export type PoolBan = z.infer<typeof poolBanSchema>
 export const poolBanCodec = defineMessage('PoolBan', poolBanSchema, 512)
+
+/**
+ * The most bytes a contribution has at any profile: ckks-16384's one-prime ciphertext
+ * (72-byte TCFP header, SEAL header, 2 x 16,384 x 8 bytes). The exact length per profile is
+ * sandbox/contribution's contributionBytes; this only bounds the wire before any HE work.
+ */
+export const MAX_CONTRIBUTION_BYTES = 72 + 113 + 2 * 16384 * 8
+
+/**
+ * A claim with its TCFP bytes, as the contribution API takes it and the `contributions` gossip
+ * topic carries it (hex, as canonical JSON has no bytes). Blocks carry the claim alone.
+ */
+export const contributionUploadSchema = z.strictObject({
+  version: versionSchema,
+  claim: signedContributionSchema,
+  bytes: z
+    .string()
+    .max(2 + 2 * MAX_CONTRIBUTION_BYTES)
+    .regex(/^0x(?:[0-9a-f]{2})*$/, 'lowercase hex bytes'),
+})
+export type ContributionUpload = z.infer<typeof contributionUploadSchema>
+export const contributionUploadCodec = defineMessage(
+  'ContributionUpload',
+  contributionUploadSchema,
+  2 * MAX_CONTRIBUTION_BYTES + 2048,
+)

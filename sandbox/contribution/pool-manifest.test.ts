@@ -1,26 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import type { Address, Hex32 } from '../../protocol/vocabulary.ts'
-import { parseSpec } from '../spec/parse.ts'
+import { TRAFFIC_TEST_SCHEMA, TRAFFIC_TEST_SPEC } from '../testing/pool.ts'
 import { parseManifest } from '../vault/manifest.ts'
-import type { VaultSchema } from '../vault/schema.ts'
 import { ContributionError } from './errors.ts'
 import { layoutIdOf } from './layout.ts'
 import { poolKeyId, poolLayoutOf, poolManifest, snapshotManifest } from './pool-manifest.ts'
 
-const schema: VaultSchema = {
-  columns: [
-    { name: 'cell', type: 'categorical', categories: ['c0', 'c1', 'c2'], nullable: false },
-    { name: 'hour', type: 'bucketed', edges: [0, 12, 24], nullable: false },
-    { name: 'speed', type: 'number', min: 0, max: 130, nullable: true },
-  ],
-}
-const spec = parseSpec({
-  version: 1,
-  outputs: {
-    trips: { op: 'histogram2d', of: ['cell', 'hour'] },
-    speed: { op: 'group_mean', of: 'speed', by: 'cell' },
-  },
-})
+const schema = TRAFFIC_TEST_SCHEMA
+const spec = TRAFFIC_TEST_SPEC
 const keyHash = `0x${'ab'.repeat(32)}` as Hex32
 const curator = '0x00000000000000000000000000000000000000C1' as Address
 
