@@ -246,6 +246,7 @@ function gossipSpecs(node: TcfNode): GossipSpecs {
     releases: spec('releases'),
     dkg: spec('dkg'),
     shares: spec('shares'),
+    contributions: spec('contributions'),
   }
 }
 

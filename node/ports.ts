@@ -1,5 +1,7 @@
 import {
   type Address,
+  type ContributionUpload,
+  contributionUploadCodec,
   type DkgGossip,
   type DuplicateVoteEvidence,
   dkgGossipCodec,
@@ -36,6 +38,8 @@ export interface TopicMessages {
   readonly dkg: DkgGossip
   /** a committee member's release of a job: signed score shares and shares sealed to the buyer */
   readonly shares: ThresholdRelease
+  /** a contribution to a pool with its bytes (~131 KB at ckks-8192): they are checked before any block names them */
+  readonly contributions: ContributionUpload
 }
 export type TopicName = keyof TopicMessages
 
@@ -48,6 +52,7 @@ export const TOPIC_CODECS: { readonly [K in TopicName]: MessageCodec<TopicMessag
   releases: sealedResultCodec,
   dkg: dkgGossipCodec,
   shares: thresholdReleaseCodec,
+  contributions: contributionUploadCodec,
 }
 
 export type GossipVerdict = 'accept' | 'reject' | 'ignore'

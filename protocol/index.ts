@@ -277,6 +277,14 @@ export {
   vaultManifestCodec,
   vaultManifestSchema,
 } from './messages/vaultManifest.ts'
+export {
+  type PayoutLeaf,
+  type PoolPayouts,
+  payoutLeaf,
+  payoutProof,
+  poolPayouts,
+  poolResultHash,
+} from './pools/payouts.ts'
 export type {
   ConsensusSigner,
   Proposal,

@@ -7,6 +7,8 @@ import {
   type JobRecord,
   type JobStage,
   type NodeStatus,
+  type PoolInfo,
+  type PoolSnapshotView,
   type SealedResult,
   TcfError,
   type ThresholdRelease,
@@ -47,6 +49,10 @@ export interface NodeService {
   committee(epoch?: number): Promise<CommitteeInfo | undefined>
   /** the member releases of a committee-vault job held here (none for an owner-mode job) */
   thresholdReleases(jobId: Hex32): Promise<{ releases: ThresholdRelease[] }>
+  /** a contributor's signed claim and its bytes, for the pool `poolId` */
+  submitContribution(poolId: Hex32, upload: unknown): Promise<{ contributionId: Hex32; blobId: Hex32 }>
+  pool(poolId: Hex32): Promise<PoolInfo | undefined>
+  poolSnapshot(poolId: Hex32, height: number): Promise<PoolSnapshotView | undefined>
 }
 
 /** A refusal the caller can act on: stable code, message, and the status to answer with. */

@@ -3,6 +3,7 @@
 
 import type { GossipHandler, TopicMessages, TopicName } from '../ports.ts'
 import { type AttestationGossipDeps, attestationGossip } from './attestation.ts'
+import { type ContributionGossipDeps, contributionGossip } from './contribution.ts'
 import { type DkgGossipDeps, dkgGossip } from './dkg.ts'
 import { type JobGossipDeps, jobGossip } from './job.ts'
 import { type ProposalGossipDeps, proposalGossip } from './proposal.ts'
@@ -22,6 +23,7 @@ export interface GossipDeps {
   readonly releases: ReleaseGossipDeps
   readonly dkg: DkgGossipDeps
   readonly shares: ThresholdReleaseGossipDeps
+  readonly contributions: ContributionGossipDeps
 }
 
 export function gossipHandlers(deps: GossipDeps): GossipHandlers {
@@ -34,5 +36,6 @@ export function gossipHandlers(deps: GossipDeps): GossipHandlers {
     releases: releaseGossip(deps.releases),
     dkg: dkgGossip(deps.dkg),
     shares: thresholdReleaseGossip(deps.shares),
+    contributions: contributionGossip(deps.contributions),
   }
 }

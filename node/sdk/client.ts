@@ -17,6 +17,8 @@ import {
   jobIdOf,
   manifestBlob,
   type NodeStatus,
+  type PoolInfo,
+  type PoolSnapshotView,
   ROUTES,
   type SealedResult,
   type SignedJobRequest,
@@ -29,12 +31,14 @@ import {
   BLOB_DIR,
   isSandboxError,
   minQualityOf,
+  type PoolRecord,
   parseManifest,
   parseSpec,
   readManifest,
   type VaultManifest,
 } from '../../sandbox/index.ts'
 import { type ChainContext, connectChain, onChain } from './chain.ts'
+import { type ContributeOptions, PoolContributor, type SubmittedContribution } from './contribute.ts'
 import { ClientError } from './errors.ts'
 import { NodeApi } from './http.ts'
 import { openResult } from './result.ts'
@@ -250,6 +254,33 @@ export class Client {
       if (isSandboxError(cause)) throw new ClientError('BAD_RESPONSE', cause.message, { cause })
       throw cause
     }
+  }
+
+  /** Contributor: encrypts `records` under the pool's committee key, signs with `signer` and submits. */
+  async contribute(
+    poolId: Hex32,
+    records: readonly PoolRecord[],
+    signer: Hex32,
+    options: ContributeOptions = {},
+  ): Promise<SubmittedContribution> {
+    const contributor = await PoolContributor.open(this, poolId)
+    try {
+      return await contributor.contribute(records, signer, options)
+    } finally {
+      contributor.close()
+    }
+  }
+
+  /** A pool's terms, size, contributors and log head, as this node knows them. */
+  async pool(poolId: Hex32): Promise<PoolInfo> {
+    const info = await this.api.maybe(ROUTES.pool, { params: { id: poolId } })
+    if (!info) throw new ClientError('NOT_A_POOL', `${this.api.url} knows no pool ${poolId}`)
+    return info
+  }
+
+  /** A pool as of a height: the aggregate's blob id, the counts per contributor, the payouts root. */
+  poolSnapshot(poolId: Hex32, height: number): Promise<PoolSnapshotView | undefined> {
+    return this.api.maybe(ROUTES.poolSnapshot, { params: { id: poolId, height } })
   }
 
   /** A vault's privacy budget: epsilon total, spent and remaining at the node's height. */

@@ -30,6 +30,10 @@ export type ClientErrorCode =
   | 'RESULT_MISMATCH'
   /** fewer than t members' shares of a threshold release are here yet */
   | 'RESULT_INCOMPLETE'
+  /** the vault named is not a pool, or the pool's terms and committee key do not agree */
+  | 'NOT_A_POOL'
+  /** a contributor's records do not fit the pool (schema, count); the sandbox's field is named */
+  | 'CONTRIBUTION_INVALID'
 
 export class ClientError extends TcfError {
   override name = 'ClientError'
