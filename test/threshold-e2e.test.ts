@@ -2,13 +2,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Cluster, startCluster } from '../devnet/cluster.ts'
+import type { Cluster } from '../devnet/cluster.ts'
 import { Client, thresholdResult } from '../node/sdk/index.ts'
 import { DEV_PRIVATE_KEYS, type Hex32 } from '../protocol/index.ts'
 import { parseSpec, VaultSchemaSchema } from '../sandbox/index.ts'
 import { plaintextOutputs, readCsvRows } from '../sandbox/reference/plaintext.ts'
 import { tcf, tcfJson } from './support/cli.ts'
-import { registerCommitteeKey, type SeededCommittee, seedCommittee } from './support/seed-committee.ts'
+import { type SeededCommittee, startSeededCluster } from './support/seed-committee.ts'
 
 /**
  * Threshold mode end to end on four validator daemons and a real chain, with no vault agent and
@@ -43,14 +43,7 @@ describe('threshold mode on 4 daemons: committee vault, release with a validator
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tcf-threshold-'))
-    cluster = await startCluster({
-      dir: join(dir, 'cluster'),
-      validators: 4,
-      beforeStart: async (nodes, net, chain) => {
-        seeded = await seedCommittee(nodes, net, chain)
-      },
-    })
-    await registerCommitteeKey(cluster.chain, cluster.network, seeded)
+    ;({ cluster, seeded } = await startSeededCluster(join(dir, 'cluster')))
     const csv = (await readFile(join(DATA, 'heart.csv'), 'utf8'))
       .split('\n')
       .slice(0, RECORDS + 1)

@@ -23,6 +23,10 @@ import { nodeStartHandler } from './cmds/node/start/handler.ts'
 import { nodeStartOptions } from './cmds/node/start/options.ts'
 import { nodeStatusHandler } from './cmds/node/status/handler.ts'
 import { nodeStatusOptions } from './cmds/node/status/options.ts'
+import { poolContributeHandler } from './cmds/pool/contribute/handler.ts'
+import { poolContributeOptions } from './cmds/pool/contribute/options.ts'
+import { poolCreateHandler } from './cmds/pool/create/handler.ts'
+import { poolCreateOptions } from './cmds/pool/create/options.ts'
 import { runHandler } from './cmds/sandbox/run/handler.ts'
 import { runOptions } from './cmds/sandbox/run/options.ts'
 import { createHandler } from './cmds/vault/create/handler.ts'
@@ -67,6 +71,22 @@ export function buildCli(argv: string[]): Argv {
           'release certified results of your vault, sealed to their buyers',
           serveOptions,
           (a) => serveHandler(a),
+        )
+        .demandCommand(1),
+    )
+    .command('pool', 'curator and contributor: pooled vaults', (y) =>
+      y
+        .command(
+          'create',
+          'create a pool under the committee key and register it on chain',
+          poolCreateOptions,
+          (a) => poolCreateHandler(a),
+        )
+        .command(
+          'contribute',
+          'encrypt your records to a pool, sign and submit them',
+          poolContributeOptions,
+          (a) => poolContributeHandler(a),
         )
         .demandCommand(1),
     )

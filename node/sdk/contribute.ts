@@ -55,6 +55,8 @@ export class PoolContributor {
   }
 
   static async open(client: Client, poolId: Hex32): Promise<PoolContributor> {
+    // Asking for the pool makes the node load it (from the chain's manifest hash and its peers).
+    await client.pool(poolId)
     const manifest = await client.vault(poolId)
     const holder = manifest.keyHolder
     if (!manifest.pool || !holder || !isProfileName(manifest.profile))

@@ -13,6 +13,7 @@ export { type CommitteeKeyMaterial, committeeVaultKeys, fetchCommitteeKey } from
 export { type ContributeOptions, PoolContributor, type SubmittedContribution } from './contribute.ts'
 export { ClientError, type ClientErrorCode } from './errors.ts'
 export { decodePayload, encodePayload, type ResultPayload } from './payload.ts'
+export { type CreatedPool, type CreatePoolOptions, createPool } from './pool.ts'
 export {
   generateSealingKey,
   SEALING_INFO,

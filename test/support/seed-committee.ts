@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { pino } from 'pino'
-import type { ClusterNode } from '../../devnet/cluster.ts'
+import { type Cluster, type ClusterNode, startCluster } from '../../devnet/cluster.ts'
 import { HOME_FILES } from '../../node/home.ts'
 import { createNodeStore } from '../../node/storage/index.ts'
 import { type CommitteeKeyRecord, createKeyring } from '../../node/threshold/index.ts'
@@ -113,4 +113,20 @@ export async function registerCommitteeKey(
       signature: signCommitteeKey(domain, k, { epoch: seeded.epoch, setHash, keyHash: seeded.keyHash }),
     })),
   })
+}
+
+/** Four validator daemons started with a seeded committee whose key is registered on chain. */
+export async function startSeededCluster(
+  dir: string,
+): Promise<{ cluster: Cluster; seeded: SeededCommittee }> {
+  let seeded: SeededCommittee | undefined
+  const cluster = await startCluster({
+    dir,
+    validators: 4,
+    beforeStart: async (nodes, net, chain) => {
+      seeded = await seedCommittee(nodes, net, chain)
+    },
+  })
+  await registerCommitteeKey(cluster.chain, cluster.network, seeded!)
+  return { cluster, seeded: seeded! }
 }
