@@ -144,7 +144,7 @@ export async function runTrafficScenario(options: TrafficOptions): Promise<Traff
         if ((v + 1) % 100 === 0) say(`[${elapsed()}] ${v + 1} vehicles contributed`)
       }
     }
-    await Promise.all(Array.from({ length: Math.min(4, contributors.length) }, worker))
+    await Promise.all(Array.from({ length: 2 * contributors.length }, worker))
     const submitSeconds = (performance.now() - submitStarted) / 1000
     say(`[${elapsed()}] ${keys.length} contributions accepted by the nodes in ${submitSeconds.toFixed(1)} s`)
 

@@ -1,11 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Cluster } from '../devnet/cluster.ts'
 import { printTrafficReport, runTrafficScenario, type TrafficReport } from '../devnet/traffic.ts'
 import { Client } from '../node/sdk/index.ts'
-import { DEV_PRIVATE_KEYS, type Hex32 } from '../protocol/index.ts'
+import { DEV_PRIVATE_KEYS, generatePrivateKey, type Hex32, writeKeystoreFile } from '../protocol/index.ts'
+import { TRAFFIC_TEST_SCHEMA, TRAFFIC_TEST_SPEC } from '../sandbox/testing/pool.ts'
+import { tcf } from './support/cli.ts'
 import { startSeededCluster } from './support/seed-committee.ts'
 
 /**
@@ -17,6 +19,7 @@ import { startSeededCluster } from './support/seed-committee.ts'
  * Run under the machine-wide lock: flock /tmp/tcf-e2e.lock npx vitest run test/pool-traffic-e2e.test.ts
  */
 const VEHICLES = 60
+const CLI_ENV = { TCF_SCRYPT_N: '1024' }
 
 describe('pools on 4 daemons: the traffic scenario, headless', () => {
   let dir: string
@@ -54,6 +57,92 @@ describe('pools on 4 daemons: the traffic scenario, headless', () => {
       root: report.payoutsRoot,
     })
   }, 600_000)
+
+  it('curator and contributor CLIs: `tcf pool create`, then `tcf pool contribute` of a CSV, admitted into the log', async () => {
+    const file = (name: string) => join(dir, name)
+    await writeFile(file('schema.json'), JSON.stringify(TRAFFIC_TEST_SCHEMA))
+    await writeFile(file('heatmap.json'), JSON.stringify(TRAFFIC_TEST_SPEC))
+    await writeFile(
+      file('policy.json'),
+      JSON.stringify({ allowedOps: ['histogram2d', 'group_mean'], minAggregation: 1, price: '1000' }),
+    )
+    await writeFile(file('pass'), 'pool-test-pass')
+    await writeKeystoreFile(file('curator.json'), DEV_PRIVATE_KEYS[3] as Hex32, 'pool-test-pass')
+    await writeKeystoreFile(file('vehicle.json'), generatePrivateKey(), 'pool-test-pass')
+    await writeFile(file('trips.csv'), 'cell,hour,speed\nc0,8,31\nc2,17,\nc1,23,64\n')
+    const node = cluster.nodes[3]!.apiUrl
+    const common = ['--node', node, '--passphrase-file', file('pass')]
+    const created = await tcf(
+      [
+        'pool',
+        'create',
+        '--schema',
+        file('schema.json'),
+        '--ops',
+        file('heatmap.json'),
+        '--policy',
+        file('policy.json'),
+        '--max-records',
+        '5',
+        '--per-window',
+        '2',
+        '--min-contributors',
+        '3',
+        '--curator-key',
+        file('curator.json'),
+        '--out',
+        file('city-pool'),
+        ...common,
+      ],
+      CLI_ENV,
+    )
+    console.log(`$ tcf pool create ...\n${created.stdout}`)
+    const poolId = /pool (0x[0-9a-f]{64})/.exec(created.stdout)![1] as Hex32
+    const sent = await tcf(
+      [
+        'pool',
+        'contribute',
+        '--pool',
+        poolId,
+        '--records',
+        file('trips.csv'),
+        '--key',
+        file('vehicle.json'),
+        ...common,
+      ],
+      CLI_ENV,
+    )
+    console.log(`$ tcf pool contribute ...\n${sent.stdout}`)
+    const client = new Client({ url: cluster.nodes[0]!.apiUrl })
+    try {
+      const deadline = Date.now() + 60_000
+      while ((await client.pool(poolId)).size < 1) {
+        if (Date.now() > deadline) throw new Error('the CLI contribution was not admitted in 60 s')
+        await new Promise((ok) => setTimeout(ok, 500))
+      }
+      expect((await client.pool(poolId)).contributors).toBe(1)
+      // Not a CSV of the schema: a typed refusal on the contributor's side, nothing sent.
+      await writeFile(file('bad.csv'), 'cell,hour,speed\nc9,8,31\n')
+      await expect(
+        tcf(
+          [
+            'pool',
+            'contribute',
+            '--pool',
+            poolId,
+            '--records',
+            file('bad.csv'),
+            '--key',
+            file('vehicle.json'),
+            ...common,
+          ],
+          CLI_ENV,
+        ),
+      ).rejects.toThrow(/CONTRIBUTION_INVALID/)
+    } finally {
+      await client.close()
+    }
+  }, 180_000)
 
   it('bad contributions are refused at the API with their code, and the pool does not change', async () => {
     const client = new Client({ url: cluster.nodes[2]!.apiUrl })

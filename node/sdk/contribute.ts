@@ -22,6 +22,8 @@ import {
 import type { Client } from './client.ts'
 import { ClientError } from './errors.ts'
 
+const INFO_TTL_MS = 5000
+
 export interface ContributeOptions {
   /** the contributor's own counter in the pool; default: random (a replay of one is refused) */
   readonly sequence?: number
@@ -47,6 +49,7 @@ export class PoolContributor {
   readonly #client: Client
   readonly #manifest: VaultManifest
   readonly #contributor: Contributor
+  #info: { readonly at: number; readonly info: Promise<PoolInfo> } | undefined
 
   private constructor(client: Client, manifest: VaultManifest, contributor: Contributor) {
     this.#client = client
@@ -92,7 +95,7 @@ export class PoolContributor {
         throw new ClientError('CONTRIBUTION_INVALID', e.message, { cause: e })
       throw e
     }
-    const info = await this.info()
+    const info = await this.#recentInfo()
     const claim: Contribution = {
       version: 1,
       poolId: this.poolId,
@@ -117,6 +120,21 @@ export class PoolContributor {
 
   info(): Promise<PoolInfo> {
     return this.#client.pool(this.poolId)
+  }
+
+  /**
+   * The pool's info, asked again after INFO_TTL_MS: a contribution only needs the window, which
+   * moves once per windowBlocks heights, so a fleet sending from one process need not ask per send.
+   */
+  #recentInfo(): Promise<PoolInfo> {
+    if (!this.#info || Date.now() - this.#info.at > INFO_TTL_MS) {
+      const info = this.info()
+      this.#info = { at: Date.now(), info }
+      info.catch(() => {
+        this.#info = undefined
+      })
+    }
+    return this.#info.info
   }
 
   close(): void {
