@@ -1,0 +1,156 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import {
+  addressOfPrivateKey,
+  blobIdOf,
+  type ContributionUpload,
+  type Eip712Domain,
+  generatePrivateKey,
+  type Hex32,
+  signContribution,
+  toHex,
+  ZERO_HASH,
+} from '../../protocol/index.ts'
+import {
+  Contributor,
+  contributionBytes,
+  type HeContext,
+  heContext,
+  poolLayoutOf,
+  poolManifest,
+  type VaultManifest,
+} from '../../sandbox/index.ts'
+import { TRAFFIC_TEST_SCHEMA, TRAFFIC_TEST_SPEC } from '../../sandbox/testing/pool.ts'
+import { testCommittee } from '../../sandbox/testing/threshold-committee.ts'
+import { contributionGossip } from '../gossip/contribution.ts'
+import { Ledger } from '../jobs/ledger.ts'
+import { ContributionChecks } from './contribution-checks.ts'
+import { ContributionIntake } from './intake.ts'
+import { PendingContributions } from './pending.ts'
+
+const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
+const keyHash = `0x${'c0'.repeat(32)}` as Hex32
+
+let ctx: HeContext
+let pool: VaultManifest
+let contributor: Contributor
+
+beforeAll(async () => {
+  ctx = await heContext('ckks-8192')
+  const committee = testCommittee(ctx, 4, 'intake')
+  pool = poolManifest({
+    schema: TRAFFIC_TEST_SCHEMA,
+    specs: [TRAFFIC_TEST_SPEC],
+    policy: { allowedOps: ['histogram2d', 'group_mean'], minAggregation: 1, price: '0' },
+    committee: {
+      profile: 'ckks-8192',
+      publicKey: committee.publicKey,
+      relinKeys: Uint8Array.of(1),
+      galoisKeys: Uint8Array.of(2),
+      keyHolder: { mode: 'committee', epoch: 1, keyHash },
+    },
+    maxRecords: 3,
+    bound: { perWindow: 2, windowBlocks: 100 },
+    minContributors: 2,
+    curator: addressOfPrivateKey(generatePrivateKey()),
+  })
+  contributor = new Contributor(ctx, poolLayoutOf(pool), { id: keyHash, publicKey: committee.publicKey })
+})
+
+function node() {
+  const pending = new PendingContributions()
+  const stored = new Map<Hex32, Uint8Array>()
+  let sealChecks = 0
+  const checks = new ContributionChecks(async () => {
+    sealChecks++
+    return ctx
+  })
+  const intake = new ContributionIntake({
+    domain,
+    ledger: new Ledger(ZERO_HASH),
+    manifest: async (id) => {
+      if (id !== pool.vaultId) throw new RangeError(`no vault ${id}`)
+      return pool
+    },
+    cached: (id) => (id === pool.vaultId ? pool : undefined),
+    checks,
+    pending,
+    putBlob: async (id, bytes) => void stored.set(id, bytes),
+  })
+  return { intake, pending, stored, gossip: contributionGossip({ intake }), sealChecks: () => sealChecks }
+}
+
+function upload(
+  key: Hex32,
+  sequence: number,
+  bytes: Uint8Array,
+  blobId = blobIdOf(bytes),
+): ContributionUpload {
+  const claim = signContribution(domain, key, {
+    version: 1,
+    poolId: pool.vaultId as Hex32,
+    contributor: addressOfPrivateKey(key),
+    window: 0,
+    sequence,
+    blobId,
+  })
+  return { version: 1, claim, bytes: toHex(bytes) }
+}
+
+describe('contribution intake (API and gossip)', () => {
+  it('a spammer past its bound costs no HE work: the bound counts the claims already waiting', async () => {
+    const { intake, pending, gossip, sealChecks } = node()
+    const key = generatePrivateKey()
+    for (const sequence of [0, 1]) {
+      const u = upload(key, sequence, contributor.encrypt([{ cell: 'c0', hour: 3, speed: 40 }]))
+      expect(await gossip.validate(u)).toBe('accept')
+      expect(await intake.keep(u)).toBe(true)
+    }
+    expect(pending.size).toBe(2)
+    const checked = sealChecks()
+    // Right length, garbage inside: if it reached SEAL it would be MALFORMED.
+    const junk = new Uint8Array(contributionBytes(ctx)).fill(7)
+    const flood = await Promise.all([2, 3, 4, 5].map((s) => intake.judge(upload(key, s, junk))))
+    expect(flood.map((v) => (v.ok ? 'ok' : v.code))).toEqual([
+      'OVER_BOUND',
+      'OVER_BOUND',
+      'OVER_BOUND',
+      'OVER_BOUND',
+    ])
+    expect(sealChecks()).toBe(checked)
+    // Over the bound is only this node's view (another's log may differ): ignored, not punished.
+    expect(await gossip.validate(upload(key, 6, junk))).toBe('ignore')
+  })
+
+  it("forged, mismatched and malformed contributions are the sender's fault: rejected, nothing stored", async () => {
+    const { intake, stored, pending, gossip } = node()
+    const key = generatePrivateKey()
+    const good = contributor.encrypt([{ cell: 'c1', hour: 13, speed: 50 }])
+    const forged = upload(key, 0, good)
+    forged.claim.contribution.contributor = addressOfPrivateKey(generatePrivateKey())
+    const cases: Array<[string, ContributionUpload]> = [
+      ['BAD_SIGNATURE', forged],
+      ['BLOB_MISMATCH', upload(key, 0, good, `0x${'ab'.repeat(32)}`)],
+      ['MALFORMED', upload(key, 0, new Uint8Array(contributionBytes(ctx)).fill(7))],
+      ['SIZE_INVALID', upload(key, 0, good.subarray(0, 1000))],
+    ]
+    for (const [code, u] of cases) {
+      const verdict = await intake.judge(u)
+      expect(verdict.ok ? 'ok' : verdict.code, code).toBe(code)
+      expect(await gossip.validate(u), code).toBe('reject')
+    }
+    expect(stored.size).toBe(0)
+    expect(pending.size).toBe(0)
+    const unknown = await intake.judge({
+      ...upload(key, 0, good),
+      claim: signContribution(domain, key, {
+        version: 1,
+        poolId: `0x${'99'.repeat(32)}`,
+        contributor: addressOfPrivateKey(key),
+        window: 0,
+        sequence: 0,
+        blobId: blobIdOf(good),
+      }),
+    })
+    expect(unknown.ok ? 'ok' : unknown.code).toBe('POOL_UNKNOWN')
+  })
+})
