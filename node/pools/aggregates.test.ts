@@ -16,10 +16,9 @@ import {
   heContext,
   type PoolRecord,
   poolLayoutOf,
-  poolManifest,
   type VaultManifest,
 } from '../../sandbox/index.ts'
-import { TRAFFIC_TEST_SCHEMA, TRAFFIC_TEST_SPEC } from '../../sandbox/testing/pool.ts'
+import { testPool } from '../../sandbox/testing/pool.ts'
 import { decryptWith, maxAbsDiff } from '../../sandbox/testing/threshold-committee.ts'
 import { useTempStore } from '../storage/testing/temp-store.ts'
 import { PoolAggregates } from './aggregates.ts'
@@ -41,21 +40,13 @@ beforeAll(async () => {
   keygen = new ctx.seal.KeyGenerator(ctx.context)
   secretKey = keygen.secretKey()
   const publicKey = keygen.createPublicKey().saveToArray(ctx.seal.ComprModeType.none) as Uint8Array
-  pool = poolManifest({
-    schema: TRAFFIC_TEST_SCHEMA,
-    specs: [TRAFFIC_TEST_SPEC],
-    policy: { allowedOps: ['histogram2d', 'group_mean'], minAggregation: 1, price: '0' },
-    committee: {
-      profile: 'ckks-8192',
-      publicKey,
-      relinKeys: Uint8Array.of(1),
-      galoisKeys: Uint8Array.of(2),
-      keyHolder: { mode: 'committee', epoch: 1, keyHash },
-    },
-    maxRecords: 4,
-    bound: { perWindow: 5, windowBlocks: 100 },
-    minContributors: 2,
+  pool = testPool({
+    publicKey,
+    keyHash,
     curator: addressOfPrivateKey(generatePrivateKey()),
+    maxRecords: 4,
+    perWindow: 5,
+    windowBlocks: 100,
   })
   contributor = new Contributor(ctx, poolLayoutOf(pool), { id: keyHash, publicKey })
 })

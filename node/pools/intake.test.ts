@@ -16,10 +16,9 @@ import {
   type HeContext,
   heContext,
   poolLayoutOf,
-  poolManifest,
   type VaultManifest,
 } from '../../sandbox/index.ts'
-import { TRAFFIC_TEST_SCHEMA, TRAFFIC_TEST_SPEC } from '../../sandbox/testing/pool.ts'
+import { testPool } from '../../sandbox/testing/pool.ts'
 import { testCommittee } from '../../sandbox/testing/threshold-committee.ts'
 import { contributionGossip } from '../gossip/contribution.ts'
 import { Ledger } from '../jobs/ledger.ts'
@@ -37,21 +36,13 @@ let contributor: Contributor
 beforeAll(async () => {
   ctx = await heContext('ckks-8192')
   const committee = testCommittee(ctx, 4, 'intake')
-  pool = poolManifest({
-    schema: TRAFFIC_TEST_SCHEMA,
-    specs: [TRAFFIC_TEST_SPEC],
-    policy: { allowedOps: ['histogram2d', 'group_mean'], minAggregation: 1, price: '0' },
-    committee: {
-      profile: 'ckks-8192',
-      publicKey: committee.publicKey,
-      relinKeys: Uint8Array.of(1),
-      galoisKeys: Uint8Array.of(2),
-      keyHolder: { mode: 'committee', epoch: 1, keyHash },
-    },
-    maxRecords: 3,
-    bound: { perWindow: 2, windowBlocks: 100 },
-    minContributors: 2,
+  pool = testPool({
+    publicKey: committee.publicKey,
+    keyHash,
     curator: addressOfPrivateKey(generatePrivateKey()),
+    maxRecords: 3,
+    perWindow: 2,
+    windowBlocks: 100,
   })
   contributor = new Contributor(ctx, poolLayoutOf(pool), { id: keyHash, publicKey: committee.publicKey })
 })

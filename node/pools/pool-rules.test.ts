@@ -21,11 +21,10 @@ import {
   type HeContext,
   heContext,
   poolLayoutOf,
-  poolManifest,
   readManifest,
   type VaultManifest,
 } from '../../sandbox/index.ts'
-import { TRAFFIC_TEST_SCHEMA, TRAFFIC_TEST_SPEC } from '../../sandbox/testing/pool.ts'
+import { testPool } from '../../sandbox/testing/pool.ts'
 import { REGRESSION_VAULT } from '../../sandbox/testing/regression.ts'
 import { type TestCommittee, testCommittee } from '../../sandbox/testing/threshold-committee.ts'
 import { AttestationPool } from '../jobs/attestation-pool.ts'
@@ -43,9 +42,6 @@ const curatorKey = generatePrivateKey()
 const keyHash = `0x${'c0'.repeat(32)}` as Hex32
 const WINDOW = 10
 
-const schema = TRAFFIC_TEST_SCHEMA
-const spec = TRAFFIC_TEST_SPEC
-
 let ctx: HeContext
 let committee: TestCommittee
 let pool: VaultManifest
@@ -57,21 +53,13 @@ let checks: ContributionChecks
 const contributors = Array.from({ length: 4 }, generatePrivateKey)
 
 function makePool(maxRecords: number, keyHolderHash = keyHash): VaultManifest {
-  return poolManifest({
-    schema,
-    specs: [spec],
-    policy: { allowedOps: ['histogram2d', 'group_mean'], minAggregation: 1, price: '0' },
-    committee: {
-      profile: 'ckks-8192',
-      publicKey: committee.publicKey,
-      relinKeys: Uint8Array.of(1),
-      galoisKeys: Uint8Array.of(2),
-      keyHolder: { mode: 'committee', epoch: 1, keyHash: keyHolderHash },
-    },
-    maxRecords,
-    bound: { perWindow: 2, windowBlocks: WINDOW },
-    minContributors: 2,
+  return testPool({
+    publicKey: committee.publicKey,
+    keyHash: keyHolderHash,
     curator: addressOfPrivateKey(curatorKey),
+    maxRecords,
+    perWindow: 2,
+    windowBlocks: WINDOW,
   })
 }
 

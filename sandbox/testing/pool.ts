@@ -1,4 +1,7 @@
+import type { Address, Hex32 } from '../../protocol/vocabulary.ts'
+import { poolManifest } from '../contribution/pool-manifest.ts'
 import { parseSpec } from '../spec/parse.ts'
+import type { VaultManifest } from '../vault/manifest.ts'
 import type { VaultSchema } from '../vault/schema.ts'
 
 /** A small traffic pool for tests: 3 grid cells, 2 hour buckets, a speed. */
@@ -18,3 +21,33 @@ export const TRAFFIC_TEST_SPEC = parseSpec({
     speed: { op: 'group_mean', of: 'speed', by: 'cell' },
   },
 })
+
+export interface TestPoolOptions {
+  /** the committee public key's SEAL bytes contributions are encrypted under */
+  readonly publicKey: Uint8Array
+  readonly keyHash: Hex32
+  readonly curator: Address
+  readonly maxRecords: number
+  readonly perWindow: number
+  readonly windowBlocks: number
+}
+
+/** A traffic test pool: the committee's evaluation keys are placeholders, only hashed into the manifest. */
+export function testPool(o: TestPoolOptions): VaultManifest {
+  return poolManifest({
+    schema: TRAFFIC_TEST_SCHEMA,
+    specs: [TRAFFIC_TEST_SPEC],
+    policy: { allowedOps: ['histogram2d', 'group_mean'], minAggregation: 1, price: '0' },
+    committee: {
+      profile: 'ckks-8192',
+      publicKey: o.publicKey,
+      relinKeys: Uint8Array.of(1),
+      galoisKeys: Uint8Array.of(2),
+      keyHolder: { mode: 'committee', epoch: 1, keyHash: o.keyHash },
+    },
+    maxRecords: o.maxRecords,
+    bound: { perWindow: o.perWindow, windowBlocks: o.windowBlocks },
+    minContributors: 2,
+    curator: o.curator,
+  })
+}
