@@ -12,7 +12,9 @@ import {
   type Hex32,
   type SignedContribution,
   signContribution,
+  signJobRequest,
   signPoolBan,
+  specHash,
   ZERO_HASH,
 } from '../../protocol/index.ts'
 import {
@@ -31,7 +33,7 @@ import { AttestationPool } from '../jobs/attestation-pool.ts'
 import { buildBlock, validateBlock } from '../jobs/block.ts'
 import { DEFAULT_ESCROW_TERMS, noChainFacts } from '../jobs/chain-facts.ts'
 import { Ledger } from '../jobs/ledger.ts'
-import type { RuleContext } from '../jobs/rules.ts'
+import { checkAdmission, type RuleContext } from '../jobs/rules.ts'
 import { ContributionChecks } from './contribution-checks.ts'
 
 const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
@@ -284,5 +286,23 @@ describe('contributions admitted by consensus', () => {
     ).toBe(true)
     const counts: ReadonlyMap<Address, number> = ledger.pools.snapshot(pool.vaultId as Hex32, WINDOW)!.counts
     expect(counts.get(addressOfPrivateKey(key).toLowerCase() as Address)).toBe(2)
+  })
+
+  it('a job on a pool is refused with its own code until jobs on snapshots exist', () => {
+    const ledger = new Ledger(ZERO_HASH)
+    const spec = { version: 1, outputs: { trips: { op: 'histogram2d', of: ['cell', 'hour'] } } }
+    const buyer = generatePrivateKey()
+    const signed = signJobRequest(domain, buyer, {
+      version: 1,
+      vaultId: pool.vaultId as Hex32,
+      algorithm: { specHash: specHash(spec), spec },
+      buyer: addressOfPrivateKey(buyer),
+      maxPrice: '10',
+      deadline: 10,
+      nonce: `0x${'12'.repeat(32)}`,
+      sealingPublicKey: `0x02${'ab'.repeat(32)}`,
+    })
+    const verdict = checkAdmission(context(ledger, 1), signed)
+    expect(verdict.ok ? 'ok' : verdict.code).toBe('POOL_JOB_UNSUPPORTED')
   })
 })
