@@ -13,6 +13,7 @@ import {
   manifestBlob,
   type PoolInfo,
   type PoolSnapshotView,
+  poolBanCodec,
   type SealedResult,
   type SignedJobRequest,
   sealedResultCodec,
@@ -301,6 +302,10 @@ export class ApiService implements NodeService {
   submitContribution(poolId: Hex32, body: unknown): Promise<{ contributionId: Hex32; blobId: Hex32 }> {
     const upload = decodeBody(contributionUploadCodec, body, 'a contribution')
     return this.#pools().submit(poolId, upload)
+  }
+
+  banContributor(poolId: Hex32, body: unknown): Promise<{ poolId: Hex32; contributor: Address }> {
+    return this.#pools().ban(poolId, decodeBody(poolBanCodec, body, 'a pool ban'))
   }
 
   pool(poolId: Hex32): Promise<PoolInfo | undefined> {

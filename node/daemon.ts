@@ -247,6 +247,7 @@ function gossipSpecs(node: TcfNode): GossipSpecs {
     dkg: spec('dkg'),
     shares: spec('shares'),
     contributions: spec('contributions'),
+    poolbans: spec('poolbans'),
   }
 }
 

@@ -42,7 +42,7 @@ import type { RestoredState, TcfNodeInit } from './node.ts'
 import { PoolAggregates } from './pools/aggregates.ts'
 import { ContributionChecks } from './pools/contribution-checks.ts'
 import { ContributionIntake } from './pools/intake.ts'
-import { PendingContributions } from './pools/pending.ts'
+import { PendingBans, PendingContributions } from './pools/pending.ts'
 import { PoolApi } from './pools/pool-api.ts'
 import type { NodeNetwork, TopicMessages, TopicName } from './ports.ts'
 import { ThresholdDirectory } from './threshold/directory.ts'
@@ -130,6 +130,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
   }
   const poolChecks = new ContributionChecks(poolContext)
   const pendingContributions = new PendingContributions()
+  const pendingBans = new PendingBans()
   const intake = new ContributionIntake({
     domain,
     ledger,
@@ -240,6 +241,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     },
     onCommitted: (block) => {
       pendingContributions.forget(block, (claim) => intake.stale(claim, block.height + 1))
+      pendingBans.forget((ban) => ledger.pools.banned(ban.poolId, ban.contributor))
       const touched = new Set((block.contributions ?? []).map((c) => c.contribution.poolId))
       if (touched.size > 0) void aggregates.follow([...touched], block.height)
     },
@@ -263,6 +265,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
         return holder && directory.committee(holder.keyHash)?.threshold
       }),
     contributions: () => pendingContributions.list(),
+    poolBans: () => pendingBans.list(),
     preparePools,
     prepareThreshold: () =>
       directory.prepare(ledger.openJobs().map((j) => vaults.cached(j.request.request.vaultId))),
@@ -387,6 +390,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       pool: thresholdPool,
     },
     contributions: { intake },
+    poolbans: { intake, pending: pendingBans },
   })
   const service = new ApiService({
     address,
@@ -414,8 +418,10 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       manifest: (id) => vaults.manifest(id).catch(() => undefined),
       intake,
       pending: pendingContributions,
+      bans: pendingBans,
       aggregates,
       publish: (upload) => publish('contributions', upload),
+      publishBan: (ban) => publish('poolbans', ban),
     }),
     logger: log,
   })

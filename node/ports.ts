@@ -7,7 +7,9 @@ import {
   dkgGossipCodec,
   type Hex32,
   type MessageCodec,
+  type PoolBan,
   type ProposalMessage,
+  poolBanCodec,
   proposalMessageCodec,
   type ResultAttestation,
   resultAttestationCodec,
@@ -40,6 +42,8 @@ export interface TopicMessages {
   readonly shares: ThresholdRelease
   /** a contribution to a pool with its bytes (~131 KB at ckks-8192): they are checked before any block names them */
   readonly contributions: ContributionUpload
+  /** a pool curator's signed ban of a contributor key */
+  readonly poolbans: PoolBan
 }
 export type TopicName = keyof TopicMessages
 
@@ -53,6 +57,7 @@ export const TOPIC_CODECS: { readonly [K in TopicName]: MessageCodec<TopicMessag
   dkg: dkgGossipCodec,
   shares: thresholdReleaseCodec,
   contributions: contributionUploadCodec,
+  poolbans: poolBanCodec,
 }
 
 export type GossipVerdict = 'accept' | 'reject' | 'ignore'

@@ -51,6 +51,8 @@ export interface NodeService {
   thresholdReleases(jobId: Hex32): Promise<{ releases: ThresholdRelease[] }>
   /** a contributor's signed claim and its bytes, for the pool `poolId` */
   submitContribution(poolId: Hex32, upload: unknown): Promise<{ contributionId: Hex32; blobId: Hex32 }>
+  /** a curator's signed ban of a contributor key */
+  banContributor(poolId: Hex32, ban: unknown): Promise<{ poolId: Hex32; contributor: Address }>
   pool(poolId: Hex32): Promise<PoolInfo | undefined>
   poolSnapshot(poolId: Hex32, height: number): Promise<PoolSnapshotView | undefined>
 }

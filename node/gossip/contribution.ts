@@ -1,5 +1,5 @@
 import type { ContributionUpload } from '../../protocol/index.ts'
-import type { ContributionIntake } from '../pools/intake.ts'
+import { type ContributionIntake, gossipVerdictOf } from '../pools/intake.ts'
 import type { GossipHandler, GossipVerdict } from '../ports.ts'
 
 export interface ContributionGossipDeps {
@@ -14,11 +14,7 @@ export interface ContributionGossipDeps {
  */
 export function contributionGossip(deps: ContributionGossipDeps): GossipHandler<ContributionUpload> {
   return {
-    async validate(upload): Promise<GossipVerdict> {
-      const verdict = await deps.intake.judge(upload)
-      if (verdict.ok) return 'accept'
-      return verdict.senderFault ? 'reject' : 'ignore'
-    },
+    validate: async (upload): Promise<GossipVerdict> => gossipVerdictOf(await deps.intake.judge(upload)),
     deliver(upload) {
       void deps.intake.keep(upload).catch(() => undefined)
     },

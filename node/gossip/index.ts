@@ -6,6 +6,7 @@ import { type AttestationGossipDeps, attestationGossip } from './attestation.ts'
 import { type ContributionGossipDeps, contributionGossip } from './contribution.ts'
 import { type DkgGossipDeps, dkgGossip } from './dkg.ts'
 import { type JobGossipDeps, jobGossip } from './job.ts'
+import { type PoolBanGossipDeps, poolBanGossip } from './pool-ban.ts'
 import { type ProposalGossipDeps, proposalGossip } from './proposal.ts'
 import { type ReleaseGossipDeps, releaseGossip } from './release.ts'
 import { statusGossip } from './status.ts'
@@ -24,6 +25,7 @@ export interface GossipDeps {
   readonly dkg: DkgGossipDeps
   readonly shares: ThresholdReleaseGossipDeps
   readonly contributions: ContributionGossipDeps
+  readonly poolbans: PoolBanGossipDeps
 }
 
 export function gossipHandlers(deps: GossipDeps): GossipHandlers {
@@ -37,5 +39,6 @@ export function gossipHandlers(deps: GossipDeps): GossipHandlers {
     dkg: dkgGossip(deps.dkg),
     shares: thresholdReleaseGossip(deps.shares),
     contributions: contributionGossip(deps.contributions),
+    poolbans: poolBanGossip(deps.poolbans),
   }
 }

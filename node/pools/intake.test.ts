@@ -7,6 +7,7 @@ import {
   generatePrivateKey,
   type Hex32,
   signContribution,
+  signPoolBan,
   toHex,
   ZERO_HASH,
 } from '../../protocol/index.ts'
@@ -28,6 +29,7 @@ import { PendingContributions } from './pending.ts'
 
 const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
 const keyHash = `0x${'c0'.repeat(32)}` as Hex32
+const curatorKey = generatePrivateKey()
 
 let ctx: HeContext
 let pool: VaultManifest
@@ -39,7 +41,7 @@ beforeAll(async () => {
   pool = testPool({
     publicKey: committee.publicKey,
     keyHash,
-    curator: addressOfPrivateKey(generatePrivateKey()),
+    curator: addressOfPrivateKey(curatorKey),
     maxRecords: 3,
     perWindow: 2,
     windowBlocks: 100,
@@ -143,5 +145,14 @@ describe('contribution intake (API and gossip)', () => {
       }),
     })
     expect(unknown.ok ? 'ok' : unknown.code).toBe('POOL_UNKNOWN')
+  })
+
+  it("a curator's ban is taken; a ban signed by anyone else is rejected", async () => {
+    const { intake } = node()
+    const target = addressOfPrivateKey(generatePrivateKey())
+    const fields = { poolId: pool.vaultId as Hex32, contributor: target }
+    expect(await intake.judgeBan(signPoolBan(domain, curatorKey, fields))).toEqual({ ok: true })
+    const forged = await intake.judgeBan(signPoolBan(domain, generatePrivateKey(), fields))
+    expect(forged.ok ? 'ok' : [forged.code, forged.senderFault]).toEqual(['BAD_SIGNATURE', true])
   })
 })

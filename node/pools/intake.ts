@@ -5,15 +5,17 @@ import {
   fromHex,
   type Hex,
   type Hex32,
+  type PoolBan,
   type SignedContribution,
   verifyContribution,
 } from '../../protocol/index.ts'
 import type { VaultManifest } from '../../sandbox/index.ts'
 import type { Ledger } from '../jobs/ledger.ts'
 import type { Verdict } from '../jobs/rules.ts'
+import type { GossipVerdict } from '../ports.ts'
 import type { ContributionChecks } from './contribution-checks.ts'
 import type { PendingContributions } from './pending.ts'
-import { BlockPools, checkContribution, windowAt } from './rules.ts'
+import { BlockPools, checkContribution, checkPoolBan, windowAt } from './rules.ts'
 
 export interface IntakeDeps {
   readonly domain: Eip712Domain
@@ -42,6 +44,10 @@ const SENDER_FAULTS = new Set([
   'WRONG_KEY',
   'WRONG_PARAMS',
 ])
+
+/** Gossip's answer to an intake verdict: a sender's fault costs its peer score, a difference of view does not. */
+export const gossipVerdictOf = (verdict: IntakeVerdict): GossipVerdict =>
+  verdict.ok ? 'accept' : verdict.senderFault ? 'reject' : 'ignore'
 
 const refuse = (code: string, message: string): IntakeVerdict => ({
   ok: false,
@@ -101,6 +107,33 @@ export class ContributionIntake {
     const verdict = await deps.checks.check(manifest, c.blobId, bytes)
     if (!verdict.ok) return refuse(verdict.code, verdict.message)
     return { ok: true }
+  }
+
+  /** A curator's ban as the block rules would judge it, and not already in effect. */
+  async judgeBan(ban: PoolBan): Promise<IntakeVerdict> {
+    const manifest = await this.#deps.manifest(ban.poolId).catch(() => undefined)
+    const verdict = checkPoolBan(
+      { ...this.#ruleContext(), manifest: (id) => (id === ban.poolId ? manifest : undefined) },
+      ban,
+    )
+    if (!verdict.ok) return refuse(verdict.code, verdict.message)
+    if (this.#deps.ledger.pools.banned(ban.poolId, ban.contributor))
+      return {
+        ok: false,
+        code: 'BANNED',
+        message: `${ban.contributor} is banned already`,
+        senderFault: false,
+      }
+    return { ok: true }
+  }
+
+  #ruleContext() {
+    return {
+      height: this.#deps.ledger.height + 1,
+      domain: this.#deps.domain,
+      log: this.#deps.ledger.pools,
+      bytes: () => undefined,
+    }
   }
 
   /** Keeps an accepted contribution: its bytes in the store, its claim waiting for a block. */

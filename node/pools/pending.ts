@@ -3,6 +3,7 @@ import {
   type Block,
   contributionIdOf,
   type Hex32,
+  type PoolBan,
   type SignedContribution,
 } from '../../protocol/index.ts'
 
@@ -63,3 +64,25 @@ export class PendingContributions {
 
 const windowKey = (poolId: Hex32, contributor: Address, window: number) =>
   `${poolId}/${contributor.toLowerCase()}/${window}`
+
+/** Curators' bans waiting for a block, one per (pool, contributor). */
+export class PendingBans {
+  readonly #bans = new Map<string, PoolBan>()
+
+  add(ban: PoolBan): boolean {
+    if (this.#bans.size >= MAX_PENDING_BANS) return false
+    this.#bans.set(`${ban.poolId}/${ban.contributor.toLowerCase()}`, ban)
+    return true
+  }
+
+  list(): PoolBan[] {
+    return [...this.#bans.values()]
+  }
+
+  /** Drops the bans in effect (the block's and any the log holds already). */
+  forget(banned: (ban: PoolBan) => boolean): void {
+    for (const [key, ban] of this.#bans) if (banned(ban)) this.#bans.delete(key)
+  }
+}
+
+const MAX_PENDING_BANS = 10_000

@@ -3,6 +3,7 @@ import {
   type ContributionUpload,
   contributionIdOf,
   type Hex32,
+  type PoolBan,
   type PoolInfo,
   type PoolSnapshotView,
 } from '../../protocol/index.ts'
@@ -12,15 +13,17 @@ import type { Ledger } from '../jobs/ledger.ts'
 import type { PoolAggregates } from './aggregates.ts'
 import { poolTerms } from './contribution-checks.ts'
 import type { ContributionIntake } from './intake.ts'
-import type { PendingContributions } from './pending.ts'
+import type { PendingBans, PendingContributions } from './pending.ts'
 
 export interface PoolApiDeps {
   readonly ledger: Pick<Ledger, 'height' | 'pools'>
   readonly manifest: (poolId: Hex32) => Promise<VaultManifest | undefined>
-  readonly intake: Pick<ContributionIntake, 'judge' | 'keep'>
+  readonly intake: Pick<ContributionIntake, 'judge' | 'keep' | 'judgeBan'>
   readonly pending: Pick<PendingContributions, 'size'>
+  readonly bans: Pick<PendingBans, 'add'>
   readonly aggregates: Pick<PoolAggregates, 'snapshot'>
   readonly publish: (upload: ContributionUpload) => Promise<void>
+  readonly publishBan: (ban: PoolBan) => Promise<void>
 }
 
 /** The pools' part of the node API: take a contribution, describe a pool and its snapshots. */
@@ -48,6 +51,21 @@ export class PoolApi {
       )
     await this.#deps.publish(upload)
     return { contributionId: contributionIdOf(c), blobId: c.blobId }
+  }
+
+  /** A curator's ban of a contributor key in `poolId`: refused with the rule's code, or gossiped and queued for a block. */
+  async ban(poolId: Hex32, ban: PoolBan): Promise<{ poolId: Hex32; contributor: Address }> {
+    if (ban.poolId !== poolId)
+      throw new MalformedRequest('POOL_MISMATCH', `the ban is for pool ${ban.poolId}, posted to ${poolId}`)
+    const verdict = await this.#deps.intake.judgeBan(ban)
+    if (!verdict.ok) {
+      if (verdict.code === 'BAD_SIGNATURE') throw new Unauthenticated(verdict.code, verdict.message)
+      throw new Refused(verdict.code, verdict.message)
+    }
+    if (!this.#deps.bans.add(ban))
+      throw new NodeBusy('PENDING_FULL', 'this node holds as many waiting bans as it keeps')
+    await this.#deps.publishBan(ban)
+    return { poolId, contributor: ban.contributor }
   }
 
   async pool(poolId: Hex32): Promise<PoolInfo | undefined> {

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { bytesToHex, randomBytes } from '@noble/hashes/utils.js'
 import type { ValidatorSet } from '../../consensus/index.ts'
 import {
+  type Address,
   blobIdOf,
   collectiveKeyHash,
   computePolicyHash,
@@ -23,6 +24,7 @@ import {
   type SealedResult,
   type SignedJobRequest,
   signJobRequest,
+  signPoolBan,
   specHash,
   type VaultBudget,
   type VaultSummary,
@@ -269,6 +271,13 @@ export class Client {
     } finally {
       contributor.close()
     }
+  }
+
+  /** Curator: bans a contributor key from the pool (signed with the client's key, the pool's curator). */
+  async banContributor(poolId: Hex32, contributor: Address): Promise<void> {
+    const key = this.#requireKey('ban a contributor')
+    const ban = signPoolBan((await this.chain()).domain, key, { poolId, contributor })
+    await this.api.call(ROUTES.banContributor, { params: { id: poolId }, body: ban })
   }
 
   /** A pool's terms, size, contributors and log head, as this node knows them. */

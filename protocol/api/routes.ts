@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { type Hex32, hex32Schema } from '../hex.ts'
-import { contributionUploadCodec } from '../messages/contribution.ts'
+import { addressSchema, type Hex32, hex32Schema } from '../hex.ts'
+import { contributionUploadCodec, poolBanCodec } from '../messages/contribution.ts'
 import { signedJobRequestCodec } from '../messages/jobRequest.ts'
 import { sealedResultCodec } from '../messages/sealedResult.ts'
 import { thresholdReleaseCodec } from '../messages/thresholdShare.ts'
@@ -228,6 +228,20 @@ export const ROUTES = {
     params: { id: id('pool id') },
     body: { kind: 'json', schema: contributionUploadCodec.schema, name: 'ContributionUpload' },
     response: { kind: 'json', status: 202, schema: contributionAcceptedSchema },
+    signing: 'body',
+  }),
+  banContributor: route({
+    method: 'POST',
+    path: '/v1/pools/:id/bans',
+    summary:
+      "The pool curator's signed ban of a contributor key: admitted by a block, then the key's contributions are refused",
+    params: { id: id('pool id') },
+    body: { kind: 'json', schema: poolBanCodec.schema, name: 'PoolBan' },
+    response: {
+      kind: 'json',
+      status: 202,
+      schema: z.strictObject({ poolId: hex32Schema, contributor: addressSchema }),
+    },
     signing: 'body',
   }),
   pool: route({
