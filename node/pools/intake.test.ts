@@ -57,10 +57,12 @@ function node() {
     sealChecks++
     return ctx
   })
+  let lookups = 0
   const intake = new ContributionIntake({
     domain,
     ledger: new Ledger(ZERO_HASH),
     manifest: async (id) => {
+      lookups++
       if (id !== pool.vaultId) throw new RangeError(`no vault ${id}`)
       return pool
     },
@@ -69,7 +71,14 @@ function node() {
     pending,
     putBlob: async (id, bytes) => void stored.set(id, bytes),
   })
-  return { intake, pending, stored, gossip: contributionGossip({ intake }), sealChecks: () => sealChecks }
+  return {
+    intake,
+    pending,
+    stored,
+    gossip: contributionGossip({ intake }),
+    sealChecks: () => sealChecks,
+    lookups: () => lookups,
+  }
 }
 
 function upload(
@@ -115,9 +124,19 @@ describe('contribution intake (API and gossip)', () => {
   })
 
   it("forged, mismatched and malformed contributions are the sender's fault: rejected, nothing stored", async () => {
-    const { intake, stored, pending, gossip } = node()
+    const { intake, stored, pending, gossip, lookups } = node()
     const key = generatePrivateKey()
     const good = contributor.encrypt([{ cell: 'c1', hour: 13, speed: 50 }])
+    /** A claim on these bytes for a pool no one knows. */
+    const elsewhere = (sequence: number) =>
+      signContribution(domain, key, {
+        version: 1,
+        poolId: `0x${'99'.repeat(32)}`,
+        contributor: addressOfPrivateKey(key),
+        window: 0,
+        sequence,
+        blobId: blobIdOf(good),
+      })
     const forged = upload(key, 0, good)
     forged.claim.contribution.contributor = addressOfPrivateKey(generatePrivateKey())
     const cases: Array<[string, ContributionUpload]> = [
@@ -135,16 +154,17 @@ describe('contribution intake (API and gossip)', () => {
     expect(pending.size).toBe(0)
     const unknown = await intake.judge({
       ...upload(key, 0, good),
-      claim: signContribution(domain, key, {
-        version: 1,
-        poolId: `0x${'99'.repeat(32)}`,
-        contributor: addressOfPrivateKey(key),
-        window: 0,
-        sequence: 0,
-        blobId: blobIdOf(good),
-      }),
+      claim: elsewhere(0),
     })
     expect(unknown.ok ? 'ok' : unknown.code).toBe('POOL_UNKNOWN')
+    // A flood naming the same made-up pool: one lookup, not one per claim.
+    const before = lookups()
+    const again = await intake.judge({
+      ...upload(key, 1, good),
+      claim: elsewhere(1),
+    })
+    expect(again.ok ? 'ok' : again.code).toBe('POOL_UNKNOWN')
+    expect(lookups()).toBe(before)
   })
 
   it("a curator's ban is taken; a ban signed by anyone else is rejected", async () => {

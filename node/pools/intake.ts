@@ -49,6 +49,9 @@ const SENDER_FAULTS = new Set([
 export const gossipVerdictOf = (verdict: IntakeVerdict): GossipVerdict =>
   verdict.ok ? 'accept' : verdict.senderFault ? 'reject' : 'ignore'
 
+const UNKNOWN_TTL_MS = 60_000
+const MAX_UNKNOWN = 10_000
+
 const refuse = (code: string, message: string): IntakeVerdict => ({
   ok: false,
   code,
@@ -64,6 +67,11 @@ const refuse = (code: string, message: string): IntakeVerdict => ({
  */
 export class ContributionIntake {
   readonly #deps: IntakeDeps
+  /**
+   * Pool ids found unknown, with when: a flood of claims naming made-up pools (fresh keys sign for
+   * free) costs one registry read and peer fetch per id per UNKNOWN_TTL_MS, not one per claim.
+   */
+  readonly #unknown = new Map<Hex32, number>()
 
   constructor(deps: IntakeDeps) {
     this.#deps = deps
@@ -78,12 +86,8 @@ export class ContributionIntake {
       return refuse('BLOB_MISMATCH', `the bytes hash to ${blobIdOf(bytes)}, not the claim's ${c.blobId}`)
     if (!verifyContribution(deps.domain, claim))
       return refuse('BAD_SIGNATURE', `the claim is not signed by its contributor ${c.contributor}`)
-    let manifest: VaultManifest
-    try {
-      manifest = await deps.manifest(c.poolId)
-    } catch (e) {
-      return refuse('POOL_UNKNOWN', `pool ${c.poolId}: ${e instanceof Error ? e.message : String(e)}`)
-    }
+    const manifest = await this.#pool(c.poolId)
+    if (typeof manifest === 'string') return refuse('POOL_UNKNOWN', `pool ${c.poolId}: ${manifest}`)
     const height = deps.ledger.height + 1
     const ctx = {
       height,
@@ -109,9 +113,25 @@ export class ContributionIntake {
     return { ok: true }
   }
 
+  /** A pool's manifest, or why it is not known (remembered for a while). */
+  async #pool(poolId: Hex32): Promise<VaultManifest | string> {
+    const seen = this.#unknown.get(poolId)
+    if (seen !== undefined && Date.now() - seen < UNKNOWN_TTL_MS) return 'not known here (recently looked up)'
+    try {
+      const manifest = await this.#deps.manifest(poolId)
+      this.#unknown.delete(poolId)
+      return manifest
+    } catch (e) {
+      if (this.#unknown.size >= MAX_UNKNOWN) this.#unknown.delete(this.#unknown.keys().next().value!)
+      this.#unknown.set(poolId, Date.now())
+      return e instanceof Error ? e.message : String(e)
+    }
+  }
+
   /** A curator's ban as the block rules would judge it, and not already in effect. */
   async judgeBan(ban: PoolBan): Promise<IntakeVerdict> {
-    const manifest = await this.#deps.manifest(ban.poolId).catch(() => undefined)
+    const found = await this.#pool(ban.poolId)
+    const manifest = typeof found === 'string' ? undefined : found
     const verdict = checkPoolBan(
       { ...this.#ruleContext(), manifest: (id) => (id === ban.poolId ? manifest : undefined) },
       ban,
