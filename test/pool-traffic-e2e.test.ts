@@ -98,20 +98,22 @@ describe('pools on 4 daemons: the traffic scenario, headless', () => {
     )
     console.log(`$ tcf pool create ...\n${created.stdout}`)
     const poolId = /pool (0x[0-9a-f]{64})/.exec(created.stdout)![1] as Hex32
-    const sent = await tcf(
-      [
-        'pool',
-        'contribute',
-        '--pool',
-        poolId,
-        '--records',
-        file('trips.csv'),
-        '--key',
-        file('vehicle.json'),
-        ...common,
-      ],
-      CLI_ENV,
-    )
+    const contribute = (records: string) =>
+      tcf(
+        [
+          'pool',
+          'contribute',
+          '--pool',
+          poolId,
+          '--records',
+          records,
+          '--key',
+          file('vehicle.json'),
+          ...common,
+        ],
+        CLI_ENV,
+      )
+    const sent = await contribute(file('trips.csv'))
     console.log(`$ tcf pool contribute ...\n${sent.stdout}`)
     const client = new Client({ url: cluster.nodes[0]!.apiUrl })
     try {
@@ -121,24 +123,29 @@ describe('pools on 4 daemons: the traffic scenario, headless', () => {
         await new Promise((ok) => setTimeout(ok, 500))
       }
       expect((await client.pool(poolId)).contributors).toBe(1)
+      // The curator bans the vehicle: once a block carries the ban, its next contribution is refused.
+      const vehicle = (await client.poolSnapshot(poolId, (await client.pool(poolId)).head!))!.counts[0]!
+        .contributor
+      const curator = new Client({ url: cluster.nodes[1]!.apiUrl, key: DEV_PRIVATE_KEYS[3] as Hex32 })
+      try {
+        await curator.banContributor(poolId, vehicle)
+      } finally {
+        await curator.close()
+      }
+      let refusal = ''
+      while (!refusal.includes('BANNED')) {
+        if (Date.now() > deadline + 60_000) throw new Error(`the ban was not in effect in time: ${refusal}`)
+        await new Promise((ok) => setTimeout(ok, 1000))
+        refusal = await contribute(file('trips.csv')).then(
+          () => 'accepted',
+          (e: Error) => e.message,
+        )
+        // A second contribution within the bound (2) is accepted until the ban is in: then BANNED.
+        if (refusal === 'accepted') refusal = ''
+      }
       // Not a CSV of the schema: a typed refusal on the contributor's side, nothing sent.
       await writeFile(file('bad.csv'), 'cell,hour,speed\nc9,8,31\n')
-      await expect(
-        tcf(
-          [
-            'pool',
-            'contribute',
-            '--pool',
-            poolId,
-            '--records',
-            file('bad.csv'),
-            '--key',
-            file('vehicle.json'),
-            ...common,
-          ],
-          CLI_ENV,
-        ),
-      ).rejects.toThrow(/CONTRIBUTION_INVALID/)
+      await expect(contribute(file('bad.csv'))).rejects.toThrow(/CONTRIBUTION_INVALID/)
     } finally {
       await client.close()
     }

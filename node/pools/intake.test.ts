@@ -58,9 +58,10 @@ function node() {
     return ctx
   })
   let lookups = 0
+  const ledger = new Ledger(ZERO_HASH)
   const intake = new ContributionIntake({
     domain,
-    ledger: new Ledger(ZERO_HASH),
+    ledger,
     manifest: async (id) => {
       lookups++
       if (id !== pool.vaultId) throw new RangeError(`no vault ${id}`)
@@ -73,6 +74,7 @@ function node() {
   })
   return {
     intake,
+    ledger,
     pending,
     stored,
     gossip: contributionGossip({ intake }),
@@ -174,5 +176,20 @@ describe('contribution intake (API and gossip)', () => {
     expect(await intake.judgeBan(signPoolBan(domain, curatorKey, fields))).toEqual({ ok: true })
     const forged = await intake.judgeBan(signPoolBan(domain, generatePrivateKey(), fields))
     expect(forged.ok ? 'ok' : [forged.code, forged.senderFault]).toEqual(['BAD_SIGNATURE', true])
+  })
+
+  it('a claim that lost the race for its bound leaves the queue once the log holds the bound', async () => {
+    const { intake, pending, ledger } = node()
+    const key = generatePrivateKey()
+    const claims = [0, 1, 2].map((sequence) =>
+      upload(key, sequence, contributor.encrypt([{ cell: 'c2', hour: 1, speed: 9 }])),
+    )
+    for (const u of claims.slice(0, 2)) expect(await intake.keep(u)).toBe(true)
+    // A third, accepted by another node before it saw these two, arrives by gossip: kept there too.
+    pending.add(claims[2]!.claim)
+    const admitted = { height: 1, contributions: [claims[0]!.claim, claims[1]!.claim] }
+    ledger.pools.apply(admitted)
+    pending.forget(admitted, (c) => intake.stale(c, 2))
+    expect(pending.size).toBe(0)
   })
 })

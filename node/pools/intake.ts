@@ -163,12 +163,21 @@ export class ContributionIntake {
     return this.#deps.pending.add(claim)
   }
 
-  /** Whether a waiting claim can no longer be admitted at `height`: in the log already, or its window passed. */
+  /**
+   * Whether a waiting claim can no longer be admitted at `height`: in the log already, its window
+   * passed, its contributor banned, or the log holding its contributor's bound for the window (the
+   * other of two claims sent to two nodes at once, once one is admitted).
+   */
   stale(claim: SignedContribution, height: number): boolean {
     const c = claim.contribution
     const log = this.#deps.ledger.pools
     if (log.hasSequence(c.poolId, c.contributor, c.sequence) || log.hasBlob(c.blobId)) return true
+    if (log.banned(c.poolId, c.contributor)) return true
     const bound = this.#deps.cached(c.poolId)?.pool?.bound
-    return bound !== undefined && c.window < windowAt(height, bound.windowBlocks)
+    if (!bound) return false
+    return (
+      c.window < windowAt(height, bound.windowBlocks) ||
+      log.inWindow(c.poolId, c.contributor, c.window) >= bound.perWindow
+    )
   }
 }
