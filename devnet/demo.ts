@@ -101,6 +101,30 @@ export async function prepareSeller(options: {
  * then encrypts the demo CSV under it (checked against the Anchor by the SDK) and publishes the
  * vault. The seller holds no HE secret key and runs no agent.
  */
+/** Waits until the validators' DKG has registered the committee key on chain and the node serves it. */
+export async function awaitCommitteeKey(
+  client: Client,
+  say: Say,
+  elapsed: () => string,
+  timeoutMs = 600_000,
+): Promise<void> {
+  say(`[${elapsed()}] waiting for the validators' DKG to register the committee key on chain`)
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      await client.committeeKey()
+      return
+    } catch (e) {
+      // Not formed or not registered yet: the DKG is a few rounds of gossip and one transaction.
+      const pending =
+        e instanceof ClientError &&
+        (e.code === 'COMMITTEE_KEY_UNAVAILABLE' || e.code === 'COMMITTEE_KEY_INVALID')
+      if (!pending || Date.now() > deadline) throw e
+      await new Promise((ok) => setTimeout(ok, 1000))
+    }
+  }
+}
+
 export async function prepareCommitteeSeller(options: {
   readonly dir: string
   readonly nodeUrl: string
@@ -113,21 +137,7 @@ export async function prepareCommitteeSeller(options: {
   await mkdir(dir, { recursive: true })
   const client = new Client({ url: options.nodeUrl, key: options.sellerKey })
   try {
-    say(`[${elapsed()}] waiting for the validators' DKG to register the committee key on chain`)
-    const deadline = Date.now() + (options.timeoutMs ?? 600_000)
-    for (;;) {
-      try {
-        await client.committeeKey()
-        break
-      } catch (e) {
-        // Not formed or not registered yet: the DKG is a few rounds of gossip and one transaction.
-        const pending =
-          e instanceof ClientError &&
-          (e.code === 'COMMITTEE_KEY_UNAVAILABLE' || e.code === 'COMMITTEE_KEY_INVALID')
-        if (!pending || Date.now() > deadline) throw e
-        await new Promise((ok) => setTimeout(ok, 1000))
-      }
-    }
+    await awaitCommitteeKey(client, say, elapsed, options.timeoutMs)
     const material = await fetchCommitteeKey(client)
     say(`[${elapsed()}] committee key ${material.keyHash} of epoch ${material.epoch} registered and checked`)
     const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(DATA('schema.json'), 'utf8')))

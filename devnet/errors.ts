@@ -12,5 +12,9 @@ export type DevnetErrorCode =
   | 'UNKNOWN_PROPOSER'
   /** A listening socket reported no TCP port to hand out. */
   | 'NO_PORT'
+  /** A scenario's contributions did not all reach every node's log in time. */
+  | 'SCENARIO_TIMEOUT'
+  /** A scenario ended without what it checks (a snapshot, say). */
+  | 'SCENARIO_FAILED'
 
 export class DevnetError extends CodedError<DevnetErrorCode> {}

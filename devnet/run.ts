@@ -7,10 +7,14 @@
  * validators on their own (owner and validators credited).
  *
  *   npm run devnet [-- --validators 4] [--keep] [--headless] [--threshold] [--dir DIR]
+ *   npm run devnet -- --scenario traffic [--vehicles 1000]
  *
  * --threshold: threshold mode. The validators run the DKG, the vault is encrypted under the
  * committee's key (no seller key, no vault agent), the committee releases the result to the buyer
  * and agrees the quality score in a block.
+ * --scenario traffic: a city's pool under the committee key, --vehicles simulated vehicles each
+ * contributing a day of trips with their own key, admitted by consensus; the snapshot compared on
+ * every validator (devnet/traffic.ts).
  * --keep leaves the network running (until Ctrl-C) and prints the endpoints
  * for the CLIs; --headless prints JSON and exits non-zero if a check fails.
  */
@@ -24,6 +28,7 @@ import type { Hex32 } from '../protocol/index.ts'
 import { CLUSTER_PASSPHRASE, type Cluster, startCluster } from './cluster.ts'
 import { prepareCommitteeSeller, prepareSeller, printReport, runDemoJob } from './demo.ts'
 import { apiPort, CHAIN_RPC_PORT, LOCAL, p2pPort, validatorEnv } from './topology.ts'
+import { printTrafficReport, runTrafficScenario } from './traffic.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -31,6 +36,8 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     headless: { type: 'boolean', default: false },
     threshold: { type: 'boolean', default: false },
+    scenario: { type: 'string' },
+    vehicles: { type: 'string', default: '1000' },
     dir: { type: 'string', default: 'devnet/.run' },
   },
 })
@@ -113,6 +120,25 @@ try {
   )
   for (const n of cluster.nodes) say(`    validator ${n.index} ${n.address} api ${n.apiUrl}`)
   say(`    web app ${cluster.nodes[0]!.apiUrl}/ (every validator serves it, once npm run build:web built it)`)
+
+  if (args.scenario !== undefined) {
+    if (args.scenario !== 'traffic')
+      throw new RangeError(`unknown scenario ${args.scenario}; there is: traffic`)
+    const report = await runTrafficScenario({
+      dir: join(dir, 'traffic'),
+      nodeUrls: cluster.nodes.map((n) => n.apiUrl),
+      curatorKey: sellerWallet.privateKey as Hex32,
+      vehicles: Number(args.vehicles),
+      say,
+      elapsed,
+    })
+    if (args.headless) console.log(JSON.stringify(report))
+    else printTrafficReport(report, say)
+    const ok =
+      report.sameOnAllNodes && report.admitted === report.vehicles + 1 && report.overBound.admitted === 1
+    await shutdown()
+    process.exit(ok ? 0 : 1)
+  }
 
   const vaultId = args.threshold
     ? (

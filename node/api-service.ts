@@ -4,6 +4,7 @@ import {
   blobIdOf,
   type CommitteeInfo,
   canonicalBytes,
+  contributionUploadCodec,
   DecodeError,
   type Eip712Domain,
   type Hex32,
@@ -11,6 +12,9 @@ import {
   jobIdOf,
   type MessageCodec,
   manifestBlob,
+  type PoolInfo,
+  type PoolSnapshotView,
+  poolBanCodec,
   type SealedResult,
   type SignedJobRequest,
   sealedResultCodec,
@@ -32,7 +36,14 @@ import {
 } from '../sandbox/index.ts'
 import type { ChainInfo, NodeService, NodeStatus, VaultSummary } from './api/index.ts'
 import type { Epochs } from './consensus/epochs.ts'
-import { MalformedRequest, NotPermitted, Refused, StateConflict, Unauthenticated } from './errors.ts'
+import {
+  MalformedRequest,
+  NodeBusy,
+  NotPermitted,
+  Refused,
+  StateConflict,
+  Unauthenticated,
+} from './errors.ts'
 import { vaultBudget } from './jobs/budget.ts'
 import type { JobBook } from './jobs/job-book.ts'
 import type { Ledger } from './jobs/ledger.ts'
@@ -40,6 +51,7 @@ import { type PayoutsOf, servedPayouts } from './jobs/payouts.ts'
 import type { ReleasePool } from './jobs/releases.ts'
 import type { ResultBundles } from './jobs/result-bundles.ts'
 import type { Verdict } from './jobs/rules.ts'
+import type { PoolApi } from './pools/pool-api.ts'
 import type { NodeNetwork, TopicMessages, TopicName } from './ports.ts'
 import type { JobPreview, VaultBudget } from './sdk/types.ts'
 import type { JobRecord, NodeStore, StoredBlock } from './storage/index.ts'
@@ -51,6 +63,8 @@ import type { VaultUploads } from './vault-uploads.ts'
 export const NODE_VERSION = '0.1.0'
 
 export interface ApiServiceDeps {
+  /** the pools' API (node/pools/pool-api.ts) */
+  readonly pools?: PoolApi
   readonly address: Address
   readonly chainInfo: ChainInfo
   readonly domain: Eip712Domain
@@ -300,13 +314,35 @@ export class ApiService implements NodeService {
     return this.#payouts(jobId)
   }
 
+  submitContribution(poolId: Hex32, body: unknown): Promise<{ contributionId: Hex32; blobId: Hex32 }> {
+    const upload = decodeBody(contributionUploadCodec, body, 'a contribution')
+    return this.#pools().submit(poolId, upload)
+  }
+
+  banContributor(poolId: Hex32, body: unknown): Promise<{ poolId: Hex32; contributor: Address }> {
+    return this.#pools().ban(poolId, decodeBody(poolBanCodec, body, 'a pool ban'))
+  }
+
+  pool(poolId: Hex32): Promise<PoolInfo | undefined> {
+    return this.#pools().pool(poolId)
+  }
+
+  poolSnapshot(poolId: Hex32, height: number): Promise<PoolSnapshotView | undefined> {
+    return this.#pools().snapshot(poolId, height)
+  }
+
+  #pools(): PoolApi {
+    if (!this.#deps.pools) throw new NodeBusy('POOLS_UNAVAILABLE', 'this node takes no pool requests')
+    return this.#deps.pools
+  }
+
   async #publish<K extends TopicName>(topic: K, message: TopicMessages[K]): Promise<void> {
     await this.#deps.network()?.publish(topic, message)
   }
 }
 
 /** A JSON body checked like wire bytes: the codec's schema, size limit and content checks. */
-function decodeBody<T>(codec: MessageCodec<T>, body: unknown, what: string): T {
+export function decodeBody<T>(codec: MessageCodec<T>, body: unknown, what: string): T {
   try {
     return codec.decode(canonicalBytes(body))
   } catch (e) {

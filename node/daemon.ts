@@ -246,6 +246,8 @@ function gossipSpecs(node: TcfNode): GossipSpecs {
     releases: spec('releases'),
     dkg: spec('dkg'),
     shares: spec('shares'),
+    contributions: spec('contributions'),
+    poolbans: spec('poolbans'),
   }
 }
 

@@ -19,9 +19,11 @@ export {
   Client,
   ClientError,
   committeeVaultKeys,
+  createPool,
   fetchCommitteeKey,
   type JobResult,
   type JobSettlement,
+  PoolContributor,
   thresholdResult,
 } from './sdk/index.ts'
 export type { JobRecord, StoredBlock } from './storage/index.ts'

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { createConsensus, toWireCertificate } from '../consensus/index.ts'
 import {
   type Address,
+  type Block,
   blobIdOf,
   blockHash,
   type Hex32,
@@ -10,7 +11,14 @@ import {
   type SignedJobRequest,
   type VoteMessage,
 } from '../protocol/index.ts'
-import { type CompileLimits, DEFAULT_LIMITS, Evaluator } from '../sandbox/index.ts'
+import {
+  type CompileLimits,
+  DEFAULT_LIMITS,
+  Evaluator,
+  heContext,
+  isProfileName,
+  type VaultManifest,
+} from '../sandbox/index.ts'
 import { ApiService } from './api-service.ts'
 import { BlockBuilder } from './consensus/block-builder.ts'
 import { CatchUp } from './consensus/catch-up.ts'
@@ -32,6 +40,11 @@ import type { RuleSources } from './jobs/rule-context.ts'
 import { jobTrace } from './jobs/trace.ts'
 import { NodeMetrics } from './metrics.ts'
 import type { RestoredState, TcfNodeInit } from './node.ts'
+import { PoolAggregates } from './pools/aggregates.ts'
+import { ContributionChecks } from './pools/contribution-checks.ts'
+import { ContributionIntake } from './pools/intake.ts'
+import { PendingBans, PendingContributions } from './pools/pending.ts'
+import { PoolApi } from './pools/pool-api.ts'
 import type { NodeNetwork, TopicMessages, TopicName } from './ports.ts'
 import { ThresholdDirectory } from './threshold/directory.ts'
 import { createKeyring, DkgService } from './threshold/index.ts'
@@ -58,6 +71,8 @@ export interface NodeParts {
   /** the epoch committee's DKG; absent when the node was given no way to register keys on chain */
   readonly dkg: DkgService | undefined
   readonly releaser: ThresholdReleaser
+  /** pools: contributions arriving here, and the aggregates at each snapshot */
+  readonly pools: { readonly intake: ContributionIntake; readonly aggregates: PoolAggregates }
 }
 
 /** What an admitted job spends of its vault's budget: the same compile and plan admission ran. */
@@ -109,6 +124,41 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
   const keyring = createKeyring(store)
   const directory = new ThresholdDirectory(keyring)
   const thresholdPool = new ThresholdReleasePool(store)
+  // Pools: contributions checked on arrival (bytes by SEAL), queued for blocks, summed per snapshot.
+  const poolContext = (manifest: VaultManifest) => {
+    if (!isProfileName(manifest.profile)) throw new RangeError(`unknown profile ${manifest.profile}`)
+    return heContext(manifest.profile)
+  }
+  const poolChecks = new ContributionChecks(poolContext)
+  const pendingContributions = new PendingContributions()
+  const pendingBans = new PendingBans()
+  const intake = new ContributionIntake({
+    domain,
+    ledger,
+    manifest: (id) => vaults.manifest(id),
+    cached: (id) => vaults.cached(id),
+    checks: poolChecks,
+    pending: pendingContributions,
+    putBlob: (id, bytes) => store.blobs.put(id, bytes),
+  })
+  const aggregates = new PoolAggregates({
+    store,
+    blob: (id) => vaults.fetch(id),
+    log: ledger.pools,
+    manifest: (id) => vaults.manifest(id),
+    context: poolContext,
+    logger: log.child({ module: 'pools' }),
+  })
+  const preparePools = async (block: Block) => {
+    for (const claim of block.contributions ?? []) {
+      const { poolId, blobId } = claim.contribution
+      if (poolChecks.verdict(poolId, blobId)) continue
+      const manifest = await vaults.manifest(poolId).catch(() => undefined)
+      if (!manifest?.pool) continue
+      await poolChecks.check(manifest, blobId, await vaults.fetch(blobId))
+    }
+    await Promise.all((block.poolBans ?? []).map((b) => vaults.manifest(b.poolId).catch(() => undefined)))
+  }
   const rules: RuleSources = {
     validators: () => epochs.current.validators,
     ledger,
@@ -117,6 +167,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     escrowTerms: init.escrowTerms,
     committee: (keyHash) => directory.committee(keyHash),
     primes: (profile) => directory.primes(profile),
+    contributionBytes: (poolId, blobId) => poolChecks.verdict(poolId, blobId),
   }
   const admit = (signed: SignedJobRequest) =>
     admissible({ rules, chain, manifest: (id) => vaults.manifest(id), limits: init.limits }, signed)
@@ -197,6 +248,12 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       // certified: phase 1 of a threshold release; released: phase 2, the output shares of set S
       if (changes.some((c) => c.kind === 'certified' || c.kind === 'released')) void releaser.nudge()
     },
+    onCommitted: (block) => {
+      pendingContributions.forget(block, (claim) => intake.stale(claim, block.height + 1))
+      pendingBans.forget((ban) => ledger.pools.banned(ban.poolId, ban.contributor))
+      const touched = new Set((block.contributions ?? []).map((c) => c.contribution.poolId))
+      if (touched.size > 0) void aggregates.follow([...touched], block.height)
+    },
     logger: log,
     trace,
   })
@@ -216,6 +273,9 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
         const holder = job && vaults.cached(job.request.request.vaultId)?.keyHolder
         return holder && directory.committee(holder.keyHash)?.threshold
       }),
+    contributions: () => pendingContributions.list(),
+    poolBans: () => pendingBans.list(),
+    preparePools,
     prepareThreshold: () =>
       directory.prepare(ledger.openJobs().map((j) => vaults.cached(j.request.request.vaultId))),
     logger: log,
@@ -342,6 +402,8 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       committee: (keyHash) => directory.loadCommittee(keyHash),
       pool: thresholdPool,
     },
+    contributions: { intake },
+    poolbans: { intake, pending: pendingBans },
   })
   const service = new ApiService({
     address,
@@ -364,7 +426,30 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     round: () => driver.round,
     network: () => wire.network,
     committee: (epoch) => dkg?.info(epoch) ?? Promise.resolve(undefined),
+    pools: new PoolApi({
+      ledger,
+      manifest: (id) => vaults.manifest(id).catch(() => undefined),
+      intake,
+      pending: pendingContributions,
+      bans: pendingBans,
+      aggregates,
+      publish: (upload) => publish('contributions', upload),
+      publishBan: (ban) => publish('poolbans', ban),
+    }),
     logger: log,
   })
-  return { metrics, evaluator, book, runner, committer, driver, catchUp, gossip, service, dkg, releaser }
+  return {
+    metrics,
+    evaluator,
+    book,
+    runner,
+    committer,
+    driver,
+    catchUp,
+    gossip,
+    service,
+    dkg,
+    releaser,
+    pools: { intake, aggregates },
+  }
 }

@@ -1,11 +1,15 @@
 import {
   type Address,
+  type ContributionUpload,
+  contributionUploadCodec,
   type DkgGossip,
   type DuplicateVoteEvidence,
   dkgGossipCodec,
   type Hex32,
   type MessageCodec,
+  type PoolBan,
   type ProposalMessage,
+  poolBanCodec,
   proposalMessageCodec,
   type ResultAttestation,
   resultAttestationCodec,
@@ -36,6 +40,10 @@ export interface TopicMessages {
   readonly dkg: DkgGossip
   /** a committee member's release of a job: signed score shares and shares sealed to the buyer */
   readonly shares: ThresholdRelease
+  /** a contribution to a pool with its bytes (~131 KB at ckks-8192): they are checked before any block names them */
+  readonly contributions: ContributionUpload
+  /** a pool curator's signed ban of a contributor key */
+  readonly poolbans: PoolBan
 }
 export type TopicName = keyof TopicMessages
 
@@ -48,6 +56,8 @@ export const TOPIC_CODECS: { readonly [K in TopicName]: MessageCodec<TopicMessag
   releases: sealedResultCodec,
   dkg: dkgGossipCodec,
   shares: thresholdReleaseCodec,
+  contributions: contributionUploadCodec,
+  poolbans: poolBanCodec,
 }
 
 export type GossipVerdict = 'accept' | 'reject' | 'ignore'

@@ -90,18 +90,24 @@ export {
   type CommitteeKeyFields,
   jobRequestFields,
   signCommitteeKey,
+  signContribution,
   signJobRequest,
+  signPoolBan,
   signRelease,
   signResultAttestation,
   verifyCommitteeKeySignature,
+  verifyContribution,
   verifyJobRequest,
+  verifyPoolBan,
   verifyRelease,
   verifyResultAttestation,
 } from './eip712/messageSigning.ts'
 export {
   COMMITTEE_KEY_TYPES,
+  CONTRIBUTION_TYPES,
   DKG_MESSAGE_TYPES,
   JOB_REQUEST_TYPES,
+  POOL_BAN_TYPES,
   PROPOSAL_TYPES,
   RELEASE_TYPES,
   RESULT_ATTESTATION_TYPES,
@@ -172,6 +178,7 @@ export {
   blockHash,
   blockHeader,
   headerHash,
+  MAX_CONTRIBUTIONS_PER_BLOCK,
   MAX_JOBS_PER_BLOCK,
   needsAnchoring,
   outcomeLeaves,
@@ -193,6 +200,22 @@ export {
   type VoteMessage,
   voteMessageCodec,
 } from './messages/consensus.ts'
+export {
+  type Contribution,
+  type ContributionUpload,
+  contributionCodec,
+  contributionIdOf,
+  contributionSchema,
+  contributionUploadCodec,
+  contributionUploadSchema,
+  MAX_CONTRIBUTION_BYTES,
+  type PoolBan,
+  poolBanCodec,
+  poolBanSchema,
+  type SignedContribution,
+  signedContributionCodec,
+  signedContributionSchema,
+} from './messages/contribution.ts'
 export { type DkgCommitments, dkgCommitmentsCodec } from './messages/dkgCommitments.ts'
 export { type DkgComplaint, type DkgOpening, dkgComplaintCodec } from './messages/dkgComplaint.ts'
 export { type DkgDealing, dkgDealingCodec, dkgShareContext } from './messages/dkgDealing.ts'

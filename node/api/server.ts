@@ -213,6 +213,10 @@ export class ApiServer {
       block: ({ params }) => service.block(params.height),
       committee: () => service.committee(),
       committeeOfEpoch: ({ params }) => service.committee(params.epoch),
+      submitContribution: ({ params, body }) => service.submitContribution(params.id, body),
+      banContributor: ({ params, body }) => service.banContributor(params.id, body),
+      pool: ({ params }) => service.pool(params.id),
+      poolSnapshot: ({ params }) => service.poolSnapshot(params.id, params.height),
     }
   }
 

@@ -8,6 +8,8 @@ import {
   type JobRecord,
   type JobStage,
   type NodeStatus,
+  type PoolInfo,
+  type PoolSnapshotView,
   type SealedResult,
   TcfError,
   type ThresholdRelease,
@@ -50,6 +52,12 @@ export interface NodeService {
   thresholdReleases(jobId: Hex32): Promise<{ releases: ThresholdRelease[] }>
   /** a pool job's payouts tree and bundle hash; undefined for a job that is not an evaluated pool job here */
   payouts(jobId: Hex32): Promise<JobPayouts | undefined>
+  /** a contributor's signed claim and its bytes, for the pool `poolId` */
+  submitContribution(poolId: Hex32, upload: unknown): Promise<{ contributionId: Hex32; blobId: Hex32 }>
+  /** a curator's signed ban of a contributor key */
+  banContributor(poolId: Hex32, ban: unknown): Promise<{ poolId: Hex32; contributor: Address }>
+  pool(poolId: Hex32): Promise<PoolInfo | undefined>
+  poolSnapshot(poolId: Hex32, height: number): Promise<PoolSnapshotView | undefined>
 }
 
 /** A refusal the caller can act on: stable code, message, and the status to answer with. */

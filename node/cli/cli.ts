@@ -25,6 +25,10 @@ import { nodeStatusHandler } from './cmds/node/status/handler.ts'
 import { nodeStatusOptions } from './cmds/node/status/options.ts'
 import { claimHandler } from './cmds/pool/claim/handler.ts'
 import { claimOptions } from './cmds/pool/claim/options.ts'
+import { poolContributeHandler } from './cmds/pool/contribute/handler.ts'
+import { poolContributeOptions } from './cmds/pool/contribute/options.ts'
+import { poolCreateHandler } from './cmds/pool/create/handler.ts'
+import { poolCreateOptions } from './cmds/pool/create/options.ts'
 import { earningsHandler } from './cmds/pool/earnings/handler.ts'
 import { earningsOptions } from './cmds/pool/earnings/options.ts'
 import { runHandler } from './cmds/sandbox/run/handler.ts'
@@ -74,6 +78,31 @@ export function buildCli(argv: string[]): Argv {
         )
         .demandCommand(1),
     )
+    .command('pool', 'curator and contributor: pooled vaults, contributions and payouts', (y) =>
+      y
+        .command(
+          'create',
+          'create a pool under the committee key and register it on chain',
+          poolCreateOptions,
+          (a) => poolCreateHandler(a),
+        )
+        .command(
+          'contribute',
+          'encrypt your records to a pool, sign and submit them',
+          poolContributeOptions,
+          (a) => poolContributeHandler(a),
+        )
+        .command('claim', "claim a contributor's share of a settled pool job", claimOptions, (a) =>
+          claimHandler(a),
+        )
+        .command(
+          'earnings',
+          "a contributor's shares of pool jobs, claimed or not, and its withdrawable balance",
+          earningsOptions,
+          (a) => earningsHandler(a),
+        )
+        .demandCommand(1),
+    )
     .command('algo', 'buyer: algorithm specs', (y) =>
       y
         .command(
@@ -97,19 +126,6 @@ export function buildCli(argv: string[]): Argv {
           "close a job's escrow on chain from its anchored outcome (idempotent)",
           settleOptions,
           (a) => settleHandler(a),
-        )
-        .demandCommand(1),
-    )
-    .command('pool', 'contributor: pooled vaults and their payouts', (y) =>
-      y
-        .command('claim', "claim a contributor's share of a settled pool job", claimOptions, (a) =>
-          claimHandler(a),
-        )
-        .command(
-          'earnings',
-          "a contributor's shares of pool jobs, claimed or not, and its withdrawable balance",
-          earningsOptions,
-          (a) => earningsHandler(a),
         )
         .demandCommand(1),
     )

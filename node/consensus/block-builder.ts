@@ -4,7 +4,9 @@ import {
   type Block,
   type Hex32,
   jobIdOf,
+  type PoolBan,
   type Release,
+  type SignedContribution,
   type SignedJobRequest,
 } from '../../protocol/index.ts'
 import type { AttestationPool } from '../jobs/attestation-pool.ts'
@@ -38,6 +40,11 @@ export interface BlockBuilderDeps {
   readonly scored?: () => ScoredCandidate[]
   /** loads what the threshold rules read (committee keys, primes) before a block is built or judged */
   readonly prepareThreshold?: () => Promise<void>
+  /** contribution claims waiting for a block, their bytes checked (none without pools) */
+  readonly contributions?: () => SignedContribution[]
+  readonly poolBans?: () => PoolBan[]
+  /** loads the pools a block names and checks its contributions' bytes (fetched from peers if need be) */
+  readonly preparePools?: (block: Block) => Promise<void>
   readonly logger: Logger
   readonly trace?: JobTrace
 }
@@ -75,6 +82,8 @@ export class BlockBuilder {
       attestations: this.#deps.attestations,
       releases,
       scored: this.#deps.scored?.() ?? [],
+      contributions: this.#deps.contributions?.() ?? [],
+      poolBans: this.#deps.poolBans?.() ?? [],
     })
     for (const r of block.admitted) this.#deps.trace?.(jobIdOf(r.request), 'proposed', { height })
     return block
@@ -94,6 +103,12 @@ export class BlockBuilder {
       block.admitted.map((r) => this.#deps.loadManifest(r.request.vaultId).catch(() => undefined)),
     )
     if (block.scored) await this.#prepareThreshold(height)
+    if (block.contributions || block.poolBans) {
+      // Unchecked bytes are refused by the rules (BYTES_UNAVAILABLE): failing here only means a nil vote.
+      await this.#deps
+        .preparePools?.(block)
+        .catch((err: unknown) => this.#deps.logger.warn({ err, height }, 'pool contributions not checked'))
+    }
     const frame = this.#frame(height)
     let facts: ChainFacts
     const judging = performance.now()

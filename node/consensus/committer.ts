@@ -37,6 +37,8 @@ export interface CommitterDeps {
   readonly execute: (jobId: Hex32) => void
   /** told of each applied block's changes once it is stored (threshold releases follow certifications) */
   readonly onApplied?: (changes: readonly LedgerChange[]) => void
+  /** told of each applied block once it is stored (pools follow their contributions) */
+  readonly onCommitted?: (block: Block) => void
   readonly logger: Logger
   readonly trace?: JobTrace
 }
@@ -109,5 +111,6 @@ export class Committer {
     if (needsAnchoring(header)) deps.chain.anchor({ header, certificate })
     for (const change of changes) if (change.kind === 'admitted') deps.execute(change.job.jobId)
     deps.onApplied?.(changes)
+    deps.onCommitted?.(block)
   }
 }

@@ -3,8 +3,10 @@
 
 import type { GossipHandler, TopicMessages, TopicName } from '../ports.ts'
 import { type AttestationGossipDeps, attestationGossip } from './attestation.ts'
+import { type ContributionGossipDeps, contributionGossip } from './contribution.ts'
 import { type DkgGossipDeps, dkgGossip } from './dkg.ts'
 import { type JobGossipDeps, jobGossip } from './job.ts'
+import { type PoolBanGossipDeps, poolBanGossip } from './pool-ban.ts'
 import { type ProposalGossipDeps, proposalGossip } from './proposal.ts'
 import { type ReleaseGossipDeps, releaseGossip } from './release.ts'
 import { statusGossip } from './status.ts'
@@ -22,6 +24,8 @@ export interface GossipDeps {
   readonly releases: ReleaseGossipDeps
   readonly dkg: DkgGossipDeps
   readonly shares: ThresholdReleaseGossipDeps
+  readonly contributions: ContributionGossipDeps
+  readonly poolbans: PoolBanGossipDeps
 }
 
 export function gossipHandlers(deps: GossipDeps): GossipHandlers {
@@ -34,5 +38,7 @@ export function gossipHandlers(deps: GossipDeps): GossipHandlers {
     releases: releaseGossip(deps.releases),
     dkg: dkgGossip(deps.dkg),
     shares: thresholdReleaseGossip(deps.shares),
+    contributions: contributionGossip(deps.contributions),
+    poolbans: poolBanGossip(deps.poolbans),
   }
 }

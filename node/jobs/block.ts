@@ -3,10 +3,14 @@ import {
   type Block,
   type Hex32,
   jobIdOf,
+  MAX_CONTRIBUTIONS_PER_BLOCK,
+  type PoolBan,
   type Release,
   type ScoredRelease,
+  type SignedContribution,
   type SignedJobRequest,
 } from '../../protocol/index.ts'
+import { BlockPools, checkContribution, checkPoolBan, type PoolRuleContext } from '../pools/rules.ts'
 import type { AttestationPool } from './attestation-pool.ts'
 import {
   checkAdmission,
@@ -66,7 +70,31 @@ export function validateBlock(outer: RuleContext, frame: BlockFrame, block: Bloc
     const verdict = check()
     if (!verdict.ok) return verdict
   }
+  // An empty section is written absent: a block must have one spelling, hence one hash.
+  if (block.contributions?.length === 0) return bad('EMPTY_SECTION', 'contributions is empty, not absent')
+  if (block.poolBans?.length === 0) return bad('EMPTY_SECTION', 'poolBans is empty, not absent')
+  const pools = poolContext(ctx)
+  const admitted = new BlockPools()
+  for (const claim of block.contributions ?? []) {
+    const verdict = checkContribution(pools, admitted, claim)
+    if (!verdict.ok) return verdict
+  }
+  for (const ban of block.poolBans ?? []) {
+    const verdict = checkPoolBan(pools, ban)
+    if (!verdict.ok) return verdict
+  }
   return { ok: true }
+}
+
+/** The pool rules' view of the rule context. */
+export function poolContext(ctx: RuleContext): PoolRuleContext {
+  return {
+    height: ctx.height,
+    domain: ctx.domain,
+    log: ctx.ledger.pools,
+    manifest: ctx.manifest,
+    bytes: ctx.contributionBytes ?? (() => undefined),
+  }
 }
 
 /** The threshold-release rule's view of the rule context. */
@@ -96,6 +124,10 @@ export interface BlockSources {
    * here, best first. The first set that combines is taken.
    */
   readonly scored?: readonly ScoredCandidate[]
+  /** contribution claims waiting for a block, oldest first, their bytes checked */
+  readonly contributions?: readonly SignedContribution[]
+  /** curators' bans waiting for a block */
+  readonly poolBans?: readonly PoolBan[]
 }
 
 export type ScoredCandidate = Pick<ScoredRelease, 'jobId' | 'resultHash' | 'participants' | 'shares'>
@@ -147,6 +179,25 @@ export function buildBlock(
     const certificate = sources.attestations.certificateFor(job.jobId, ctx.validators)
     if (certificate && checkCertificate(ctx, certificate).ok) certified.push(certificate)
   }
+  const pools = poolContext(ctx)
+  const admittedPools = new BlockPools()
+  const contributions: SignedContribution[] = []
+  for (const claim of sources.contributions ?? []) {
+    if (contributions.length >= MAX_CONTRIBUTIONS_PER_BLOCK / 2) break
+    if (checkContribution(pools, admittedPools, claim).ok) contributions.push(claim)
+  }
+  const banned = new Set<string>()
+  const poolBans = (sources.poolBans ?? []).filter((ban) => {
+    const key = `${ban.poolId}/${ban.contributor.toLowerCase()}`
+    if (
+      banned.has(key) ||
+      ctx.ledger.pools.banned(ban.poolId, ban.contributor) ||
+      !checkPoolBan(pools, ban).ok
+    )
+      return false
+    banned.add(key)
+    return true
+  })
   return {
     version: 1,
     height: frame.height,
@@ -159,5 +210,7 @@ export function buildBlock(
     released,
     failed,
     ...(scored.length > 0 ? { scored } : {}),
+    ...(contributions.length > 0 ? { contributions } : {}),
+    ...(poolBans.length > 0 ? { poolBans } : {}),
   }
 }

@@ -5,6 +5,7 @@ import {
   type SignedJobRequest,
   scoredReleaseHash,
 } from '../../protocol/index.ts'
+import { PoolLog } from '../pools/pool-log.ts'
 
 /** A job as every validator records it: only decided blocks change it, so all agree. */
 export interface LedgerJob {
@@ -45,6 +46,8 @@ export class Ledger {
   readonly #jobs = new Map<Hex32, LedgerJob>()
   readonly #spent = new Map<Hex32, { micros: number; jobs: number }>()
   readonly #charge: PrivacyCharge | undefined
+  /** the pools' append-only logs: replicated like the jobs, by the same blocks */
+  readonly pools = new PoolLog()
   #height = 0
   #headHash: Hex32
   #chainBlock = 0
@@ -179,6 +182,7 @@ export class Ledger {
       const job = this.#jobs.get(jobId)
       if (job) put({ kind: 'failed', job: { ...job, failedHeight: block.height } })
     }
+    this.pools.apply(block)
     this.#height = block.height
     this.#headHash = blockHash
     this.#chainBlock = block.chainBlock

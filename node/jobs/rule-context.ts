@@ -3,7 +3,7 @@ import type { Eip712Domain, Hex32 } from '../../protocol/index.ts'
 import { DEFAULT_LIMITS, type VaultManifest } from '../../sandbox/index.ts'
 import type { ChainFacts, EscrowTerms } from './chain-facts.ts'
 import type { Ledger } from './ledger.ts'
-import type { RuleContext } from './rules.ts'
+import type { RuleContext, Verdict } from './rules.ts'
 import type { CommitteeView } from './scored-rules.ts'
 
 /** What the block rules read besides the chain: the replicated state this node holds. */
@@ -17,6 +17,8 @@ export interface RuleSources {
   /** committee keys and HE primes loaded for threshold releases (node/threshold/directory.ts) */
   readonly committee?: (keyHash: Hex32) => CommitteeView | undefined
   readonly primes?: (profile: string) => readonly bigint[] | undefined
+  /** verdicts on contribution bytes (node/pools/contribution-checks.ts) */
+  readonly contributionBytes?: (poolId: Hex32, blobId: Hex32) => Verdict | undefined
 }
 
 /** The rules' view of height `height` with the chain as `chain` says. */
@@ -31,6 +33,7 @@ export function ruleContext(sources: RuleSources, height: number, chain: ChainFa
     escrowTerms: sources.escrowTerms,
     ...(sources.committee ? { committee: sources.committee } : {}),
     ...(sources.primes ? { primes: sources.primes } : {}),
+    ...(sources.contributionBytes ? { contributionBytes: sources.contributionBytes } : {}),
     // The network's limits, never this node's: honest nodes must judge a block alike.
     limits: DEFAULT_LIMITS,
   }

@@ -52,6 +52,8 @@ export interface RuleContext {
   readonly committee?: (keyHash: Hex32) => CommitteeView | undefined
   /** the key-level RNS primes of an HE profile, once loaded */
   readonly primes?: (profile: string) => readonly bigint[] | undefined
+  /** verdicts on contribution bytes checked before the block was built or judged (none: every contribution is refused) */
+  readonly contributionBytes?: (poolId: Hex32, blobId: Hex32) => Verdict | undefined
 }
 
 export type Verdict =
@@ -78,6 +80,14 @@ export function checkAdmission(ctx: RuleContext, signed: SignedJobRequest): Verd
     return no('VAULT_UNKNOWN', `job ${jobId}: vault ${request.vaultId} is not known to the network`)
   if (request.algorithm.spec === undefined)
     return no('SPEC_MISSING', `job ${jobId}: the request carries no spec`)
+  // A pool job reads a snapshot of the pool's log (docs/pools.md); until that evaluation and its
+  // release exist, say so rather than let the compiler refuse a chunkless vault's record count.
+  if (manifest.pool) {
+    return no(
+      'POOL_JOB_UNSUPPORTED',
+      `job ${jobId}: vault ${request.vaultId} is a pool; jobs on pool snapshots are not built yet`,
+    )
+  }
   let privacy: PrivacyPlan
   try {
     privacy = jobPrivacy(signed, manifest, ctx.limits)

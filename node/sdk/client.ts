@@ -20,10 +20,13 @@ import {
   manifestBlob,
   markAsPool,
   type NodeStatus,
+  type PoolInfo,
+  type PoolSnapshotView,
   ROUTES,
   type SealedResult,
   type SignedJobRequest,
   signJobRequest,
+  signPoolBan,
   specHash,
   type VaultBudget,
   type VaultSummary,
@@ -32,12 +35,14 @@ import {
   BLOB_DIR,
   isSandboxError,
   minQualityOf,
+  type PoolRecord,
   parseManifest,
   parseSpec,
   readManifest,
   type VaultManifest,
 } from '../../sandbox/index.ts'
 import { type ChainContext, connectChain, onChain } from './chain.ts'
+import { type ContributeOptions, PoolContributor, type SubmittedContribution } from './contribute.ts'
 import { ClientError } from './errors.ts'
 import { NodeApi } from './http.ts'
 import {
@@ -260,6 +265,40 @@ export class Client {
       if (isSandboxError(cause)) throw new ClientError('BAD_RESPONSE', cause.message, { cause })
       throw cause
     }
+  }
+
+  /** Contributor: encrypts `records` under the pool's committee key, signs with `signer` and submits. */
+  async contribute(
+    poolId: Hex32,
+    records: readonly PoolRecord[],
+    signer: Hex32,
+    options: ContributeOptions = {},
+  ): Promise<SubmittedContribution> {
+    const contributor = await PoolContributor.open(this, poolId)
+    try {
+      return await contributor.contribute(records, signer, options)
+    } finally {
+      contributor.close()
+    }
+  }
+
+  /** Curator: bans a contributor key from the pool (signed with the client's key, the pool's curator). */
+  async banContributor(poolId: Hex32, contributor: Address): Promise<void> {
+    const key = this.#requireKey('ban a contributor')
+    const ban = signPoolBan((await this.chain()).domain, key, { poolId, contributor })
+    await this.api.call(ROUTES.banContributor, { params: { id: poolId }, body: ban })
+  }
+
+  /** A pool's terms, size, contributors and log head, as this node knows them. */
+  async pool(poolId: Hex32): Promise<PoolInfo> {
+    const info = await this.api.maybe(ROUTES.pool, { params: { id: poolId } })
+    if (!info) throw new ClientError('NOT_A_POOL', `${this.api.url} knows no pool ${poolId}`)
+    return info
+  }
+
+  /** A pool as of a height: the aggregate's blob id, the counts per contributor, the payouts root. */
+  poolSnapshot(poolId: Hex32, height: number): Promise<PoolSnapshotView | undefined> {
+    return this.api.maybe(ROUTES.poolSnapshot, { params: { id: poolId, height } })
   }
 
   /** A vault's privacy budget: epsilon total, spent and remaining at the node's height. */

@@ -38,6 +38,10 @@ export type ClientErrorCode =
   | 'NOT_A_CONTRIBUTOR'
   /** the job's certified quality score is below the minimum it pays for: refunded, and no outputs exist */
   | 'BELOW_MIN_QUALITY'
+  /** the vault named is not a pool, or the pool's terms and committee key do not agree */
+  | 'NOT_A_POOL'
+  /** a contributor's records do not fit the pool (schema, count); the sandbox's field is named */
+  | 'CONTRIBUTION_INVALID'
 
 export class ClientError extends TcfError {
   override name = 'ClientError'

@@ -10,6 +10,7 @@ export {
   type SubmittedJob,
 } from './client.ts'
 export { type CommitteeKeyMaterial, committeeVaultKeys, fetchCommitteeKey } from './committee.ts'
+export { type ContributeOptions, PoolContributor, type SubmittedContribution } from './contribute.ts'
 export { ClientError, type ClientErrorCode } from './errors.ts'
 export { decodePayload, encodePayload, type ResultPayload } from './payload.ts'
 export {
@@ -20,6 +21,7 @@ export {
   type PoolEarnings,
   poolEarnings,
 } from './payouts.ts'
+export { type CreatedPool, type CreatePoolOptions, createPool } from './pool.ts'
 export {
   generateSealingKey,
   SEALING_INFO,

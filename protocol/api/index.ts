@@ -12,6 +12,15 @@ export { type ApiErrorBody, apiErrorBodySchema } from './errors.ts'
 export { JOB_STAGES, type JobRecord, type JobStage, jobRecordSchema, jobStageSchema } from './jobRecord.ts'
 export { type JobPayouts, jobPayoutsSchema } from './payouts.ts'
 export {
+  contributionAcceptedSchema,
+  type PoolInfo,
+  type PoolSnapshotRecord,
+  type PoolSnapshotView,
+  poolInfoSchema,
+  poolSnapshotSchema,
+  poolSnapshotViewSchema,
+} from './pools.ts'
+export {
   type BodyOf,
   type BodySpec,
   type HttpMethod,

@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { type Hex32, hex32Schema } from '../hex.ts'
+import { addressSchema, type Hex32, hex32Schema } from '../hex.ts'
+import { contributionUploadCodec, poolBanCodec } from '../messages/contribution.ts'
 import { signedJobRequestCodec } from '../messages/jobRequest.ts'
 import { sealedResultCodec } from '../messages/sealedResult.ts'
 import { thresholdReleaseCodec } from '../messages/thresholdShare.ts'
@@ -8,6 +9,7 @@ import { decidedBlockSchema } from './blocks.ts'
 import { committeeInfoSchema } from './committee.ts'
 import { JOB_STAGES, jobRecordSchema, jobStageSchema } from './jobRecord.ts'
 import { jobPayoutsSchema } from './payouts.ts'
+import { contributionAcceptedSchema, poolInfoSchema, poolSnapshotViewSchema } from './pools.ts'
 import { type ParamSpec, route } from './route.ts'
 import { nodeStatusSchema } from './status.ts'
 import {
@@ -227,6 +229,50 @@ export const ROUTES = {
     params: { epoch },
     response: ok(committeeInfoSchema, 'CommitteeInfo'),
     absent: { code: 'COMMITTEE_NOT_FOUND', message: (p) => `no committee known for epoch ${p.epoch}` },
+  }),
+  submitContribution: route({
+    method: 'POST',
+    path: '/v1/pools/:id/contributions',
+    summary:
+      "A contributor's signed claim with its TCFP bytes (hex): checked as the block rules would, then gossiped and admitted by consensus into the pool's log",
+    params: { id: id('pool id') },
+    body: { kind: 'json', schema: contributionUploadCodec.schema, name: 'ContributionUpload' },
+    response: { kind: 'json', status: 202, schema: contributionAcceptedSchema },
+    signing: 'body',
+  }),
+  banContributor: route({
+    method: 'POST',
+    path: '/v1/pools/:id/bans',
+    summary:
+      "The pool curator's signed ban of a contributor key: admitted by a block, then the key's contributions are refused",
+    params: { id: id('pool id') },
+    body: { kind: 'json', schema: poolBanCodec.schema, name: 'PoolBan' },
+    response: {
+      kind: 'json',
+      status: 202,
+      schema: z.strictObject({ poolId: hex32Schema, contributor: addressSchema }),
+    },
+    signing: 'body',
+  }),
+  pool: route({
+    method: 'GET',
+    path: '/v1/pools/:id',
+    summary: "A pool: its terms, size, contributors and the height of its log's head",
+    params: { id: id('pool id') },
+    response: ok(poolInfoSchema, 'PoolInfo'),
+    absent: { code: 'POOL_NOT_FOUND', message: (p) => `no pool ${p.id}` },
+  }),
+  poolSnapshot: route({
+    method: 'GET',
+    path: '/v1/pools/:id/snapshots/:height',
+    summary:
+      "The pool as of a height (its latest change at or below it): the aggregate's blob id, the counts per contributor and their payouts root",
+    params: { id: id('pool id'), height },
+    response: ok(poolSnapshotViewSchema, 'PoolSnapshot'),
+    absent: {
+      code: 'SNAPSHOT_NOT_FOUND',
+      message: (p) => `pool ${p.id} has no contribution at or below height ${p.height}`,
+    },
   }),
 } as const
 

@@ -1,12 +1,20 @@
 import type { TypedDataField } from 'ethers'
 import type { Address, Hex, Hex32 } from '../hex.ts'
 import type { ResultAttestation } from '../messages/attestation.ts'
+import type { Contribution, PoolBan, SignedContribution } from '../messages/contribution.ts'
 import type { JobRequest, SignedJobRequest } from '../messages/jobRequest.ts'
 import type { Release } from '../messages/release.ts'
 import { typedDataDigest } from './digests.ts'
 import type { Eip712Domain } from './domain.ts'
 import { addressOfPrivateKey, recoverAddress, signDigest } from './ecdsa.ts'
-import { COMMITTEE_KEY_TYPES, JOB_REQUEST_TYPES, RELEASE_TYPES, RESULT_ATTESTATION_TYPES } from './structs.ts'
+import {
+  COMMITTEE_KEY_TYPES,
+  CONTRIBUTION_TYPES,
+  JOB_REQUEST_TYPES,
+  POOL_BAN_TYPES,
+  RELEASE_TYPES,
+  RESULT_ATTESTATION_TYPES,
+} from './structs.ts'
 
 /** One signed message kind: how to sign its fields and whose signature it must carry. */
 function typedSigning<Fields extends Record<string, unknown>>(types: Record<string, TypedDataField[]>) {
@@ -126,3 +134,57 @@ export const verifyCommitteeKeySignature = (
   signature: Hex,
   member: Address,
 ): boolean => committeeKeySigning.signedBy(domain, committeeKeyStruct(fields), signature, member)
+
+const contributionSigning = typedSigning<Omit<Contribution, 'version'>>(CONTRIBUTION_TYPES)
+const contributionStruct = (c: Contribution) => ({
+  poolId: c.poolId,
+  contributor: c.contributor,
+  window: c.window,
+  sequence: c.sequence,
+  blobId: c.blobId,
+})
+
+export function signContribution(
+  domain: Eip712Domain,
+  contributorKey: Hex32,
+  contribution: Contribution,
+): SignedContribution {
+  return {
+    version: 1,
+    contribution,
+    signature: contributionSigning.sign(domain, contributorKey, contributionStruct(contribution)),
+  }
+}
+
+export const verifyContribution = (domain: Eip712Domain, signed: SignedContribution): boolean =>
+  contributionSigning.signedBy(
+    domain,
+    contributionStruct(signed.contribution),
+    signed.signature,
+    signed.contribution.contributor,
+  )
+
+const poolBanSigning = typedSigning<Pick<PoolBan, 'poolId' | 'contributor'>>(POOL_BAN_TYPES)
+
+export function signPoolBan(
+  domain: Eip712Domain,
+  curatorKey: Hex32,
+  fields: Pick<PoolBan, 'poolId' | 'contributor'>,
+): PoolBan {
+  const { poolId, contributor } = fields
+  return {
+    version: 1,
+    poolId,
+    contributor,
+    signature: poolBanSigning.sign(domain, curatorKey, { poolId, contributor }),
+  }
+}
+
+/** Whether `curator` signed the ban (the caller reads the curator from the pool's manifest). */
+export const verifyPoolBan = (domain: Eip712Domain, ban: PoolBan, curator: Address): boolean =>
+  poolBanSigning.signedBy(
+    domain,
+    { poolId: ban.poolId, contributor: ban.contributor },
+    ban.signature,
+    curator,
+  )

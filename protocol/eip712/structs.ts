@@ -87,6 +87,28 @@ export const DKG_MESSAGE_TYPES: Record<string, TypedDataField[]> = {
   ],
 }
 
+/**
+ * A contributor's claim on a contribution to a pool (protocol/messages/contribution.ts). poolId is
+ * signed so that a claim is never valid in another pool.
+ */
+export const CONTRIBUTION_TYPES: Record<string, TypedDataField[]> = {
+  Contribution: [
+    { name: 'poolId', type: 'bytes32' },
+    { name: 'contributor', type: 'address' },
+    { name: 'window', type: 'uint64' },
+    { name: 'sequence', type: 'uint64' },
+    { name: 'blobId', type: 'bytes32' },
+  ],
+}
+
+/** A pool curator's ban of a contributor key. */
+export const POOL_BAN_TYPES: Record<string, TypedDataField[]> = {
+  PoolBan: [
+    { name: 'poolId', type: 'bytes32' },
+    { name: 'contributor', type: 'address' },
+  ],
+}
+
 export const VOTE_TYPE_CODE = { prevote: 1, precommit: 2 } as const satisfies Record<VoteType, number>
 
 /** 'Vote(uint8 voteType,...)': the EIP-712 encodeType string of a single-struct type set. */

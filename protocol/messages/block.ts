@@ -5,12 +5,15 @@ import { defineMessage } from '../codec.ts'
 import { type Address, addressSchema, type Hex32, hex32Schema, keccak256, ZERO_HASH } from '../hex.ts'
 import { certifiedLeaf, failedLeaf, merkleRoot, resultLeaf } from '../merkle.ts'
 import { resultCertificateSchema } from './attestation.ts'
+import { poolBanSchema, signedContributionSchema } from './contribution.ts'
 import { signedJobRequestSchema } from './jobRequest.ts'
 import { epochSchema, heightSchema, versionSchema } from './primitives.ts'
 import { releaseSchema } from './release.ts'
 import { scoredReleaseSchema } from './scoredRelease.ts'
 
 export const MAX_JOBS_PER_BLOCK = 1024
+/** ~370 bytes of canonical JSON each: 1,024 stay well inside the block's 512 KiB. */
+export const MAX_CONTRIBUTIONS_PER_BLOCK = 1024
 
 /** A block has no round: the same block can be re-proposed in a later round and keep its hash. */
 export const blockSchema = z.strictObject({
@@ -40,6 +43,13 @@ export const blockSchema = z.strictObject({
    * they combine to. Absent (not empty) when there are none, so blocks without keep their hash.
    */
   scored: z.array(scoredReleaseSchema).max(MAX_JOBS_PER_BLOCK).optional(),
+  /**
+   * Contributions admitted into pools' logs (claims only: the ciphertexts are blobs). Absent when
+   * there are none, so blocks without keep their hash.
+   */
+  contributions: z.array(signedContributionSchema).max(MAX_CONTRIBUTIONS_PER_BLOCK).optional(),
+  /** Curators' bans of contributor keys, effective from the next block. Absent when none. */
+  poolBans: z.array(poolBanSchema).max(MAX_JOBS_PER_BLOCK).optional(),
 })
 export type Block = z.infer<typeof blockSchema>
 export const blockCodec = defineMessage('Block', blockSchema, 512 * 1024)
@@ -52,7 +62,7 @@ export interface BlockHeader {
   readonly proposer: Address
   /** Merkle root of the block's job outcomes (merkle.ts). */
   readonly resultsRoot: Hex32
-  /** keccak256 of the canonical {chainBlock, admitted, certified, released, failed[, scored]}. */
+  /** keccak256 of the canonical {chainBlock, admitted, certified, released, failed[, scored][, contributions][, poolBans]}. */
   readonly bodyHash: Hex32
 }
 
@@ -79,7 +89,7 @@ export const needsAnchoring = (header: Pick<BlockHeader, 'resultsRoot'>): boolea
   header.resultsRoot !== ZERO_HASH
 
 export function blockHeader(block: Block): BlockHeader {
-  const { chainBlock, admitted, certified, released, failed, scored } = block
+  const { chainBlock, admitted, certified, released, failed, scored, contributions, poolBans } = block
   return {
     height: block.height,
     epoch: block.epoch,
@@ -88,7 +98,16 @@ export function blockHeader(block: Block): BlockHeader {
     resultsRoot: merkleRoot(outcomeLeaves(block)),
     // chainBlock sits in the body hash, not the header: the Anchor's header layout stays as it is.
     bodyHash: keccak256(
-      canonicalBytes({ chainBlock, admitted, certified, released, failed, ...(scored ? { scored } : {}) }),
+      canonicalBytes({
+        chainBlock,
+        admitted,
+        certified,
+        released,
+        failed,
+        ...(scored ? { scored } : {}),
+        ...(contributions ? { contributions } : {}),
+        ...(poolBans ? { poolBans } : {}),
+      }),
     ),
   }
 }

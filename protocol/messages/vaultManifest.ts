@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { canonicalBytes } from '../canonicalJson.ts'
 import { defineMessage } from '../codec.ts'
-import { type Hex32, hex32Schema, keccak256, weiSchema } from '../hex.ts'
+import { addressSchema, type Hex32, hex32Schema, keccak256, weiSchema } from '../hex.ts'
 import { uintSchema, versionSchema } from './primitives.ts'
 
 const nameSchema = z.string().min(1).max(128)
@@ -53,6 +53,28 @@ export const vaultManifestSchema = z.strictObject({
       mode: z.literal('committee'),
       epoch: z.int().min(0),
       keyHash: hex32Schema,
+    })
+    .optional(),
+  /**
+   * A pool (issue #14): a committee vault with no chunks of its own, filled by many contributors'
+   * contributions admitted by consensus (docs/pools.md). Absent on every other vault, so their ids
+   * are unchanged. The layout is sandbox/contribution's poolLayout of the manifest's profile and
+   * schema with these monomials, maxRecords and scaleBits; layoutId names it, and contributions
+   * carry it.
+   */
+  pool: z
+    .strictObject({
+      layoutId: hex32Schema,
+      monomials: z.array(z.string().min(1).max(1024)).min(1).max(16384),
+      scaleBits: z.int().min(1).max(60),
+      /** the most records one contribution holds */
+      maxRecords: z.int().min(1),
+      /** a contributor's contributions admitted per window of `windowBlocks` heights, at most */
+      bound: z.strictObject({ perWindow: z.int().min(1), windowBlocks: z.int().min(1) }),
+      /** the least number of contributors a released number may describe */
+      minContributors: z.int().min(1),
+      /** who created the pool and may ban contributor keys; the vault's owner on chain */
+      curator: addressSchema,
     })
     .optional(),
   columns: z.array(encodedColumnSchema).min(1).max(2048),

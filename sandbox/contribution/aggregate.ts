@@ -1,7 +1,7 @@
 import type { Ciphertext } from 'node-seal'
 import type { Hex32 } from '../../protocol/vocabulary.ts'
 import type { HeContext } from '../he/seal.ts'
-import { canonicalBytes } from '../he/serialize.ts'
+import { canonicalBytes, loadInto } from '../he/serialize.ts'
 import { ContributionError } from './errors.ts'
 import { capacityOf, layoutIdOf, type PoolLayout } from './layout.ts'
 import { type ContributionTarget, readContribution } from './wire.ts'
@@ -25,6 +25,23 @@ export class PoolAggregate {
     this.#ctx = ctx
     this.#target = { layoutId: layoutIdOf(layout), keyId, scale: 2 ** layout.scaleBits }
     this.capacity = capacityOf(layout)
+  }
+
+  /**
+   * An aggregate resumed from its persisted bytes (toBytes of one holding `count` contributions),
+   * so a node adds a block's contributions to the previous snapshot instead of summing the log again.
+   */
+  static resume(
+    ctx: HeContext,
+    layout: PoolLayout,
+    keyId: Hex32,
+    bytes: Uint8Array,
+    count: number,
+  ): PoolAggregate {
+    const aggregate = new PoolAggregate(ctx, layout, keyId)
+    aggregate.#sum = loadInto(ctx, () => new ctx.seal.Ciphertext(), bytes, 'aggregate', 'CIPHERTEXT_INVALID')
+    aggregate.#count = count
+    return aggregate
   }
 
   get count(): number {

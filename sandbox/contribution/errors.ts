@@ -27,6 +27,8 @@ export type ContributionErrorCode =
   | 'AGGREGATE_EMPTY'
   /** a job's stat that is no slot of the pool's layout */
   | 'MONOMIAL_MISSING'
+  /** a vault that is not a pool (no pool section or no committee key) where a pool is needed */
+  | 'NOT_A_POOL'
 
 export class ContributionError extends CodedError<ContributionErrorCode> {
   override readonly name = 'ContributionError'

@@ -20,4 +20,13 @@ export {
   poolStats,
   readPoolLayout,
 } from './layout.ts'
+export {
+  type PoolManifestInput,
+  type PoolSection,
+  poolKeyId,
+  poolLayoutOf,
+  poolManifest,
+  snapshotManifest,
+  writePool,
+} from './pool-manifest.ts'
 export { type ContributionTarget, contributionBytes, readContribution } from './wire.ts'

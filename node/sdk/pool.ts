@@ -1,0 +1,62 @@
+import type { Address } from '../../protocol/index.ts'
+import {
+  type AlgorithmSpec,
+  type Policy,
+  type PoolSection,
+  poolManifest,
+  type VaultManifest,
+  type VaultSchema,
+  writePool,
+} from '../../sandbox/index.ts'
+import type { Client } from './client.ts'
+import { committeeVaultKeys, fetchCommitteeKey } from './committee.ts'
+import type { PublishedVault } from './types.ts'
+
+export interface CreatePoolOptions {
+  readonly schema: VaultSchema
+  /** the specs buyers will run: the layout holds exactly their monomials */
+  readonly specs: readonly AlgorithmSpec[]
+  readonly policy: Policy
+  readonly maxRecords: number
+  readonly scaleBits?: number
+  readonly bound: PoolSection['bound']
+  readonly minContributors: number
+  /** the committee's epoch (default: the chain's current one) */
+  readonly epoch?: number
+  /** the pool directory to write (must not exist) */
+  readonly out: string
+}
+
+export interface CreatedPool {
+  readonly manifest: VaultManifest
+  readonly published: PublishedVault
+}
+
+/**
+ * Curator: a pool under the committee's key (fetched from the client's node and checked against
+ * the hash on chain, as `tcf vault create --committee` does), written as a vault directory and
+ * published: registered on chain like a vault, owned by the curator (the client's key).
+ */
+export async function createPool(
+  client: Client,
+  curator: Address,
+  options: CreatePoolOptions,
+): Promise<CreatedPool> {
+  const committee = committeeVaultKeys(await fetchCommitteeKey(client, options.epoch))
+  const manifest = poolManifest({
+    schema: options.schema,
+    specs: options.specs,
+    policy: options.policy,
+    committee,
+    maxRecords: options.maxRecords,
+    ...(options.scaleBits === undefined ? {} : { scaleBits: options.scaleBits }),
+    bound: options.bound,
+    minContributors: options.minContributors,
+    curator,
+  })
+  await writePool(manifest, committee, options.out)
+  // Registered like any vault. The on-chain pool flag (JobMarket paying the contributors, not the
+  // curator) belongs to the chain side of #14: its call goes right after this one.
+  const published = await client.publishVault(options.out)
+  return { manifest, published }
+}
