@@ -76,7 +76,8 @@ let keyHash: Hex32
 let tc: TestCommittee
 let manifest: VaultManifest
 let circuit: Circuit
-let cts: Uint8Array[]
+let cts: readonly Uint8Array[]
+let coefficients: readonly number[]
 let oracle: number[]
 let primes: readonly bigint[]
 
@@ -84,7 +85,7 @@ beforeAll(async () => {
   h = await committeeJobHarness(THRESHOLD_CSV, REGRESSION_SCHEMA, OPEN_POLICY, 'release')
   ;({ domain, validatorKeys, members, keyHash, tc, manifest } = h)
   validators = new ValidatorSet(validatorKeys.map((k) => ({ address: addressOfPrivateKey(k), power: 1 })))
-  ;({ circuit, cts, oracle } = h.evaluate(spec))
+  ;({ circuit, cts, coefficients, oracle } = h.evaluate(spec))
   primes = tc.basis.primes
 }, 180_000)
 
@@ -159,7 +160,7 @@ function certified(): { ledger: Ledger; jobId: Hex32; resultHash: Hex32 } {
 function release(member: number, jobId: Hex32, resultHash: Hex32): ThresholdRelease {
   return memberRelease({
     // The key as a node holds it: its Shamir share, encoded as the keyring stores it.
-    ...h.opening(member, jobId, resultHash, cts),
+    ...h.opening(member, jobId, resultHash, cts, coefficients),
     scoreIndices: scoreStats(circuit, manifest, spec.expect),
     plan: planPrivacy(spec, circuit, manifest),
   })
@@ -168,7 +169,7 @@ function release(member: number, jobId: Hex32, resultHash: Hex32): ThresholdRele
 /** Phase 2: member m's output shares for set S. */
 function outputs(member: number, jobId: Hex32, resultHash: Hex32, participants: number[]) {
   return memberOutputs({
-    ...h.opening(member, jobId, resultHash, cts),
+    ...h.opening(member, jobId, resultHash, cts, coefficients),
     participants,
     plan: planPrivacy(spec, circuit, manifest),
     buyerKey: sealing.publicKey,
@@ -191,8 +192,11 @@ describe('threshold release of a committee vault job (n = 4, t = 3, member 3 off
     }
   }, 120_000)
 
-  it('compiles unpacked, and each member shares for the 3 sets of 3 that contain it', () => {
-    expect(circuit.packs.every((p) => p.classes === 1)).toBe(true)
+  it('packs by integer masks only, and each member shares for the 3 sets of 3 that contain it', () => {
+    // Each stat is one coefficient of its pack (sandbox statLocations), which the members open alone.
+    expect(circuit.packs.every((p) => p.classes === 1 || p.masks === 'integer')).toBe(true)
+    expect(circuit.packs.length).toBeLessThan(circuit.stats.length)
+    expect(coefficients.some((k) => k > 0)).toBe(true)
     expect(cts).toHaveLength(circuit.stats.length)
     expect(setsContaining(4, 3, 3)).toEqual([
       [1, 2, 3],

@@ -14,7 +14,7 @@ import {
 import { minQualityOf, type PrivacyPlan, parseSpec } from '../../sandbox/index.ts'
 import type { LedgerJob } from '../jobs/ledger.ts'
 import { ThresholdNodeError } from './errors.ts'
-import { type MemberOpening, noisyShare, statConstantOf } from './release-shares.ts'
+import { coefficientOf, type MemberOpening, noisyShare, statConstantOf } from './release-shares.ts'
 
 /**
  * The set S whose members may open a job's outputs to the buyer, from the decided blocks alone:
@@ -69,7 +69,7 @@ export function memberOutputs(input: MemberOutputsInput): OutputShares {
     member: key.member.index,
     participants: [...participants],
     stats,
-    constants: input.stats.map((ct) => statConstantOf(basis, ct)),
+    constants: input.stats.map((ct, i) => statConstantOf(basis, ct, coefficientOf(input, i))),
   }
   const plaintext = buyerSharesCodec.encode(buyer)
   return signOutputShares(input.domain, input.validatorKey, {

@@ -16,11 +16,13 @@ import {
   decodePoly,
   KeyedRandom,
   type MemberKey,
+  type PackPlan,
   type PrivacyPlan,
   type RnsBasis,
   readCiphertext,
   type StatNoise,
   statConstant,
+  statLocations,
   statShare,
 } from '../../sandbox/index.ts'
 import { ThresholdNodeError } from './errors.ts'
@@ -72,8 +74,13 @@ export interface MemberOpening {
   readonly keyHash: Hex32
   readonly jobId: Hex32
   readonly resultHash: Hex32
-  /** the certified result: one uncompressed SEAL ciphertext per statistic (committee vaults do not pack) */
+  /**
+   * the certified result, per statistic: the uncompressed SEAL ciphertext that holds it (stats an
+   * integer-mask pack holds share one), and in `coefficients` the index of its one coefficient
+   * (0 for all when absent: a stat alone; sandbox statLocations)
+   */
   readonly stats: readonly Uint8Array[]
+  readonly coefficients?: readonly number[]
   readonly smudgingBits?: number
 }
 
@@ -113,7 +120,7 @@ export function memberRelease(input: MemberReleaseInput): ThresholdRelease {
     member: key.member.index,
     validator: input.validator,
     sets: shareSets,
-    constants: input.scoreIndices.map((i) => statConstantOf(basis, input.stats[i]!)),
+    constants: input.scoreIndices.map((i) => statConstantOf(basis, input.stats[i]!, coefficientOf(input, i))),
   })
   return { version: 1, share, attempt: 0 }
 }
@@ -148,12 +155,17 @@ export function noisyShare(
       `${plan.stats.length} noise plans for ${input.stats.length} statistics`,
     )
   }
-  const share = statShare(basis, key, {
-    id: `${jobId}/${resultHash}/${audience}/${i}`,
-    ciphertext,
-    participants,
-    smudgingBits: input.smudgingBits ?? DEFAULT_SMUDGING_BITS,
-  })
+  const share = statShare(
+    basis,
+    key,
+    {
+      id: `${jobId}/${resultHash}/${audience}/${i}`,
+      ciphertext,
+      participants,
+      smudgingBits: input.smudgingBits ?? DEFAULT_SMUDGING_BITS,
+    },
+    coefficientOf(input, i),
+  )
   // A statistic no output releases is not opened at all: a zero share, which says nothing.
   if (planned.epsilon === 0) return share.map(() => '0')
   const { n, t } = key.member.committee
@@ -184,7 +196,42 @@ export function binomial(n: number, k: number): number {
 }
 
 /** What combining a statistic needs of its ciphertext besides the shares, as the wire carries it. */
-export function statConstantOf(basis: RnsBasis, ciphertext: Uint8Array): StatConstant {
-  const c = statConstant(basis, ciphertext)
+export function statConstantOf(basis: RnsBasis, ciphertext: Uint8Array, coefficient = 0): StatConstant {
+  const c = statConstant(basis, ciphertext, coefficient)
   return { c0: c.c0.map(String), scale: c.scale }
+}
+
+/** Statistic i's coefficient in its ciphertext; a stat packed with integer masks sits at ks, not 0. */
+export function coefficientOf(input: MemberOpening, i: number): number {
+  if (!input.coefficients) return 0
+  if (input.coefficients.length !== input.stats.length) {
+    throw new ThresholdNodeError(
+      'RELEASE_INVALID',
+      `${input.coefficients.length} coefficients for ${input.stats.length} statistics`,
+    )
+  }
+  return input.coefficients[i]!
+}
+
+/**
+ * A member's opening per statistic from the certified result's ciphertexts (one per pack): each
+ * statistic's ciphertext and its coefficient, where the circuit's packs put it.
+ */
+export function statOpenings(
+  results: readonly Uint8Array[],
+  packs: readonly PackPlan[],
+  statCount: number,
+  slotCount: number,
+): Pick<MemberOpening, 'stats' | 'coefficients'> {
+  if (results.length !== packs.length) {
+    throw new ThresholdNodeError(
+      'RELEASE_INVALID',
+      `the result holds ${results.length} ciphertexts, the circuit packs its stats into ${packs.length}`,
+    )
+  }
+  const locations = statLocations(packs, statCount, slotCount)
+  return {
+    stats: locations.map((l) => results[l.result]!),
+    coefficients: locations.map((l) => l.coefficient),
+  }
 }

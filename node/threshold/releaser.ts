@@ -8,6 +8,7 @@ import {
   thresholdReleaseCodec,
 } from '../../protocol/index.ts'
 import {
+  type Circuit,
   compile,
   DEFAULT_LIMITS,
   decodeBundle,
@@ -25,7 +26,7 @@ import type { JobRecord, JsonValue, NodeStore } from '../storage/index.ts'
 import type { Keyring } from './keyring.ts'
 import { memberOutputs, releasableSet } from './output-shares.ts'
 import type { ThresholdReleasePool } from './release-pool.ts'
-import { type MemberOpening, memberRelease, releaseKey } from './release-shares.ts'
+import { type MemberOpening, memberRelease, releaseKey, statOpenings } from './release-shares.ts'
 
 /** How often a member re-sends its (persisted, identical) release of a job not yet released. */
 const RESEND_MS = 5000
@@ -42,6 +43,7 @@ const outputsKey = (jobId: Hex32) => `threshold/outputs/${jobId}`
 /** A job on a committee vault, ready to open: its manifest, and this member's key and evaluation. */
 interface Opening {
   readonly manifest: VaultManifest
+  readonly circuit: Circuit
   readonly input: MemberOpening
 }
 
@@ -139,7 +141,7 @@ export class ThresholdReleaser {
     const opening = await this.#opening(job)
     if (!opening || opening.input.resultHash !== own.share.resultHash) return undefined
     const started = performance.now()
-    const circuit = compile(spec, opening.manifest, DEFAULT_LIMITS)
+    const { circuit } = opening
     const outputs = memberOutputs({
       ...opening.input,
       participants,
@@ -180,8 +182,11 @@ export class ThresholdReleaser {
     if (bundle.resultHash !== record.resultHash) return undefined
     const ctx = await heContext(manifest.profile)
     const basis = rnsBasis(ctx)
+    const circuit = compile(parseSpec(job.request.request.algorithm.spec), manifest, DEFAULT_LIMITS)
+    const results = bundle.stats.map((s) => uncompressedCiphertext(ctx, s))
     return {
       manifest,
+      circuit,
       input: {
         domain: deps.domain,
         validatorKey: deps.validatorKey,
@@ -191,7 +196,7 @@ export class ThresholdReleaser {
         keyHash: holder.keyHash,
         jobId: job.jobId,
         resultHash: bundle.resultHash,
-        stats: bundle.stats.map((s) => uncompressedCiphertext(ctx, s)),
+        ...statOpenings(results, circuit.packs, circuit.stats.length, ctx.profile.slotCount),
       },
     }
   }
@@ -204,7 +209,7 @@ export class ThresholdReleaser {
     const opening = await this.#opening(job)
     if (!opening) return undefined
     const spec = parseSpec(job.request.request.algorithm.spec)
-    const circuit = compile(spec, opening.manifest, DEFAULT_LIMITS)
+    const { circuit } = opening
     const started = performance.now()
     const release = memberRelease({
       ...opening.input,

@@ -18,9 +18,10 @@ import { versionSchema } from './primitives.ts'
 import { sealedPayloadSchema } from './sealedResult.ts'
 
 /**
- * Threshold release of a certified job on a committee vault (docs/threshold.md). Every result
- * ciphertext of such a job holds one statistic, its total in every slot, so opening it needs only
- * the constant coefficient: a member's share of a statistic is one smudged residue per prime of the
+ * Threshold release of a certified job on a committee vault (docs/threshold.md). Every statistic
+ * of such a job is one coefficient of its result ciphertext (the constant one for a stat alone,
+ * X^(ks) for the k-th of an integer-mask pack: sandbox statLocations), so opening it needs only
+ * that coefficient: a member's share of a statistic is one smudged residue per prime of the
  * ciphertext (sandbox statShare), 8 bytes each.
  *
  * The release has two phases. Phase 1, the score: a member shares the statistics the quality score
@@ -49,7 +50,7 @@ export const shareSetSchema = z.strictObject({
 })
 export type ShareSet = z.infer<typeof shareSetSchema>
 
-/** What an opening adds to the shares: the constant coefficient of c0 and the ciphertext's scale. */
+/** What an opening adds to the shares: the statistic's coefficient of c0 and the ciphertext's scale. */
 export const statConstantSchema = z.strictObject({
   c0: statResiduesSchema,
   scale: z.number().positive(),

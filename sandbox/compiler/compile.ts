@@ -85,14 +85,15 @@ export function compile(
       )
     }
   }
-  // A committee vault's result is opened one statistic at a time, as its constant coefficient
-  // (docs/threshold.md): a pack mixes its statistics in that coefficient, so nothing packs there.
+  // A committee vault's result is opened one statistic at a time, as one coefficient
+  // (docs/threshold.md): only integer masks keep each statistic in a coefficient of its own.
   const packs = planPacks(
     profile,
     stats,
-    (options.pack ?? true) && manifest.keyHolder === undefined,
+    options.pack ?? true,
     manifest.recordCount,
     options.integerMasks ?? true,
+    manifest.keyHolder === undefined,
   )
   const cost = estimateCost(profile, manifest.chunkCount, stats, packs)
   const maxCost = Math.min(limits.maxCostMs, manifest.policy.maxCost ?? Number.POSITIVE_INFINITY)

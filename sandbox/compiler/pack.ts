@@ -20,6 +20,11 @@ import { integerMaskGain } from './integer-masks.ts'
  * so every slot i holds the total of the stat of class i mod B; unused
  * classes hold 0. g trades rotations (log2 g per stat) against mask
  * multiplications (B/g per stat) and is chosen by the cost model.
+ *
+ * `zeroOneMasks` false (committee vaults) packs with integer masks only:
+ * their result polynomial holds each stat as one coefficient, which a
+ * threshold release opens alone (sandbox/threshold/stat-coefficients.ts);
+ * a 0/1 mask spreads every stat over all coefficients.
  */
 export function planPacks(
   profile: HeProfile,
@@ -27,12 +32,13 @@ export function planPacks(
   pack: boolean,
   recordCount: number,
   integerMasks = true,
+  zeroOneMasks = true,
 ): PackPlan[] {
   const dataPrimes = profile.coeffModulusBits.length - 1
   const packable: number[] = []
   const alone: number[] = []
   stats.forEach((s, i) => {
-    const room = s.resultLevel > 0 && dataPrimes - s.depth >= s.resultLevel + 1
+    const room = zeroOneMasks && s.resultLevel > 0 && dataPrimes - s.depth >= s.resultLevel + 1
     ;(pack && room ? packable : alone).push(i)
   })
   const single = (i: number): PackPlan => ({

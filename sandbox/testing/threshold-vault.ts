@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream'
 import { blobIdOf, type Hex32 } from '../../protocol/index.ts'
+import { type EvaluationKeys, loadEvaluationKeys } from '../he/keys.ts'
 import { rotateAndSumSteps } from '../he/profiles.ts'
+import type { HeContext } from '../he/seal.ts'
 import { loadInto, type SealObject, wireBytes } from '../he/serialize.ts'
 import { readCsv } from '../vault/csv.ts'
 import { storedColumns } from '../vault/layout.ts'
@@ -86,4 +88,16 @@ function toWire<T extends SealObject>(tc: TestCommittee, bytes: Uint8Array, make
   } finally {
     obj.delete()
   }
+}
+
+/** The vault's relinearization and Galois keys, loaded for evaluation (the caller deletes them). */
+export function thresholdVaultKeys(ctx: HeContext, vault: ThresholdVault): EvaluationKeys {
+  return loadEvaluationKeys(
+    ctx,
+    {
+      relinKeys: vault.blobs.get(vault.manifest.keys.relinKeys)!,
+      galoisKeys: vault.blobs.get(vault.manifest.keys.galoisKeys)!,
+    },
+    vault.manifest.keys,
+  )
 }

@@ -56,6 +56,7 @@ export {
   writePlaintext,
 } from './seal-format.ts'
 export { lagrangeAtZero, shamirReconstruct, shamirShares } from './shamir.ts'
+export { type StatLocation, statLocations } from './stat-coefficients.ts'
 export {
   combineStat,
   combineStatResidues,

@@ -14,29 +14,49 @@ import { mul, type RnsBasis, toCoeffs } from './rns.ts'
  * one noisy linear equation in the key instead of N (the smudging argument
  * in docs/threshold.md improves by a factor N), and the share is 8 bytes per
  * prime instead of 64 KiB per prime. For the quality statistics the
- * committee opens to itself.
+ * committee opens to itself. A stat packed with integer masks is one
+ * coefficient too, at another index (stat-coefficients.ts): the same holds
+ * there, with `coefficient` in place of 0.
  */
 export type StatShare = readonly bigint[]
 
-export function statShare(basis: RnsBasis, key: MemberKey, inst: DecryptionInstance): StatShare {
+export function statShare(
+  basis: RnsBasis,
+  key: MemberKey,
+  inst: DecryptionInstance,
+  coefficient = 0,
+): StatShare {
   const ct = freshCiphertext(basis, inst.ciphertext, 'ciphertext')
+  checkCoefficient(basis, coefficient)
   const limbCount = ct.polys[0]!.limbs.length
   const s = additiveShare(basis, key, inst.participants, limbCount)
   const prg = instancePrg(key, 'stat', inst)
   const e = prg.smudging(inst.smudgingBits, 1)[0]!
   return toCoeffs(basis, mul(basis, ct.polys[1]!, s)).map((limb, j) => {
     const q = basis.primes[j]!
-    return (((limb[0]! + e) % q) + q) % q
+    return (((limb[coefficient]! + e) % q) + q) % q
   })
 }
 
-/** c0[0] + Σ d_i, lifted from RNS to a centred integer and divided by the scale: the stat's value. */
-export function combineStat(basis: RnsBasis, ciphertext: Uint8Array, shares: readonly StatShare[]): number {
-  return combineStatResidues(basis.primes, statConstant(basis, ciphertext), shares)
+/** A packed stat sits at another coefficient (stat-coefficients.ts); any index of the ring is one. */
+function checkCoefficient(basis: RnsBasis, coefficient: number): void {
+  if (!Number.isInteger(coefficient) || coefficient < 0 || coefficient >= basis.n) {
+    throw new ThresholdError('PARAMS_INVALID', 'coefficient', `${coefficient} is not in 0..${basis.n - 1}`)
+  }
+}
+
+/** c0[k] + Σ d_i, lifted from RNS to a centred integer and divided by the scale: the stat's value. */
+export function combineStat(
+  basis: RnsBasis,
+  ciphertext: Uint8Array,
+  shares: readonly StatShare[],
+  coefficient = 0,
+): number {
+  return combineStatResidues(basis.primes, statConstant(basis, ciphertext, coefficient), shares)
 }
 
 /**
- * What combining needs of the ciphertext besides the shares: the constant coefficient of c0 (one
+ * What combining needs of the ciphertext besides the shares: the stat's coefficient of c0 (one
  * residue per prime it keeps) and its scale. Public, and small, so a combiner needs no ciphertext.
  */
 export interface StatConstant {
@@ -44,9 +64,10 @@ export interface StatConstant {
   readonly scale: number
 }
 
-export function statConstant(basis: RnsBasis, ciphertext: Uint8Array): StatConstant {
+export function statConstant(basis: RnsBasis, ciphertext: Uint8Array, coefficient = 0): StatConstant {
   const ct = freshCiphertext(basis, ciphertext, 'ciphertext')
-  return { c0: toCoeffs(basis, ct.polys[0]!).map((limb) => limb[0]!), scale: ct.scale }
+  checkCoefficient(basis, coefficient)
+  return { c0: toCoeffs(basis, ct.polys[0]!).map((limb) => limb[coefficient]!), scale: ct.scale }
 }
 
 /** The combination itself, over the key-level `primes` of the profile. */

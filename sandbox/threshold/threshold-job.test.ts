@@ -4,7 +4,6 @@ import { compile } from '../compiler/compile.ts'
 import { unpackSlots } from '../decrypt/decrypt.ts'
 import { finish } from '../decrypt/finish.ts'
 import { evaluateCircuit } from '../evaluator/evaluate.ts'
-import { loadEvaluationKeys } from '../he/keys.ts'
 import { rotateAndSumSteps } from '../he/profiles.ts'
 import { heContext } from '../he/seal.ts'
 import { plaintextOutputs } from '../reference/plaintext.ts'
@@ -16,10 +15,16 @@ import {
   type TestCommittee,
   testCommittee,
 } from '../testing/threshold-committee.ts'
-import { THRESHOLD_CSV, THRESHOLD_ROWS, thresholdVault } from '../testing/threshold-vault.ts'
+import {
+  THRESHOLD_CSV,
+  THRESHOLD_ROWS,
+  thresholdVault,
+  thresholdVaultKeys,
+} from '../testing/threshold-vault.ts'
 import { combineDecryption, DEFAULT_SMUDGING_BITS, decodePlaintext, decryptionShare } from './decrypt.ts'
 import { pcksCombine, pcksShare } from './pcks.ts'
 import { readCiphertext } from './seal-format.ts'
+import { statLocations } from './stat-coefficients.ts'
 import { combineStat, statShare } from './stat-decrypt.ts'
 
 /**
@@ -38,6 +43,8 @@ let tc: TestCommittee
 let packed: Evaluated
 /** one ciphertext per statistic, as the committee opens quality statistics one coefficient each */
 let single: Evaluated
+/** a committee vault's layout: integer-mask packs, each statistic one coefficient of its pack */
+let committee: Evaluated
 const participants = [1, 2, 4]
 
 interface Evaluated {
@@ -53,14 +60,7 @@ beforeAll(async () => {
   tc = testCommittee(ctx, 4, 'job')
   const evk = committeeEvaluationKeys(tc, rotateAndSumSteps(ctx.profile.slotCount))
   const vault = await thresholdVault(tc, csv, REGRESSION_SCHEMA, OPEN_POLICY, evk)
-  const keys = loadEvaluationKeys(
-    ctx,
-    {
-      relinKeys: vault.blobs.get(vault.manifest.keys.relinKeys)!,
-      galoisKeys: vault.blobs.get(vault.manifest.keys.galoisKeys)!,
-    },
-    vault.manifest.keys,
-  )
+  const keys = thresholdVaultKeys(ctx, vault)
   const sk = tc.collectiveSecretKey()
   const evaluate = (circuit: Circuit): Evaluated => {
     const cts = evaluateCircuit(ctx, keys, {
@@ -81,6 +81,8 @@ beforeAll(async () => {
   try {
     packed = evaluate(compile(REGRESSION_SPEC, vault.manifest))
     single = evaluate(compile(REGRESSION_SPEC, vault.manifest, undefined, { pack: false }))
+    const keyHolder = { mode: 'committee' as const, epoch: 1, keyHash: `0x${'ab'.repeat(32)}` as const }
+    committee = evaluate(compile(REGRESSION_SPEC, { ...vault.manifest, keyHolder }))
   } finally {
     keys.delete()
     sk.delete()
@@ -172,6 +174,50 @@ describe('a job on a threshold vault (n = 4, t = 3), compiler + evaluator + comm
       finish(single.circuit, opened, OPEN_POLICY.minAggregation),
       plaintextOutputs(rows, REGRESSION_SCHEMA, REGRESSION_SPEC),
     )
+  })
+
+  it('a committee vault packs by integer masks only, and each stat opens as its one coefficient', () => {
+    const { circuit, cts } = committee
+    expect(circuit.packs.every((p) => p.classes === 1 || p.masks === 'integer')).toBe(true)
+    expect(cts.length).toBeLessThan(circuit.stats.length)
+    const at = statLocations(circuit.packs, circuit.stats.length, tc.ctx.profile.slotCount)
+    expect(at.some((l) => l.coefficient > 0)).toBe(true)
+    const opened = at.map(({ result, coefficient }, i) => {
+      const ct = cts[result]!
+      const inst = {
+        id: `job/committee/${i}`,
+        ciphertext: ct,
+        participants,
+        smudgingBits: DEFAULT_SMUDGING_BITS,
+      }
+      const shares = participants.map((p) => statShare(tc.basis, tc.keys[p - 1]!, inst, coefficient))
+      return combineStat(tc.basis, ct, shares, coefficient)
+    })
+    // One coefficient each, at the ciphertext's scale: a lone stat's error, not a pack's averaged one.
+    opened.forEach((v, i) => {
+      const { scale } = readCiphertext(tc.basis, cts[at[i]!.result]!)
+      const bound = (7.5 * 2 ** DEFAULT_SMUDGING_BITS * Math.sqrt(participants.length / 3)) / scale
+      expect(Math.abs(v - committee.oracle[i]!), `stat ${i}`).toBeLessThan(bound)
+    })
+    expectOutputsClose(
+      finish(circuit, opened, OPEN_POLICY.minAggregation),
+      plaintextOutputs(rows, REGRESSION_SCHEMA, REGRESSION_SPEC),
+    )
+    // The constant coefficient of a pack is its first stat only: reading every stat there would be wrong.
+    const first = at.findIndex((l) => l.coefficient > 0)
+    const wrong = combineStat(
+      tc.basis,
+      cts[at[first]!.result]!,
+      participants.map((p) =>
+        statShare(tc.basis, tc.keys[p - 1]!, {
+          id: 'job/committee/wrong',
+          ciphertext: cts[at[first]!.result]!,
+          participants,
+          smudgingBits: DEFAULT_SMUDGING_BITS,
+        }),
+      ),
+    )
+    expect(Math.abs(wrong - committee.oracle[first]!)).toBeGreaterThan(1e-3)
   })
 
   it("public-key switching releases the result to the buyer's SEAL key alone", () => {

@@ -66,16 +66,16 @@ const S = [1, 2, 4]
 /** Phase 1 of members 1, 2 and 4's release: what the committee gossips before any block fixes S. */
 function scoreShares(k: number, specInput: unknown) {
   const spec = parseSpec(specInput)
-  const { circuit, cts } = h.evaluate(spec)
+  const { circuit, cts, coefficients } = h.evaluate(spec)
   const scoreIndices = scoreStats(circuit, h.manifest, spec.expect)
   const releases = S.map((m) =>
     memberRelease({
-      ...h.opening(m, jobId(k), jobId(1000 + k), cts),
+      ...h.opening(m, jobId(k), jobId(1000 + k), cts, coefficients),
       scoreIndices,
       plan: planPrivacy(spec, circuit, h.manifest),
     }),
   )
-  return { spec, specInput, circuit, cts, scoreIndices, releases, resultHash: jobId(1000 + k) }
+  return { spec, specInput, circuit, cts, coefficients, scoreIndices, releases, resultHash: jobId(1000 + k) }
 }
 
 /** Phase 2 as the members of S run it once the block released the job: gated on the block, then shares with noise. */
@@ -85,7 +85,7 @@ function outputShares(job: LedgerJob, view: ReturnType<typeof scoreShares>): Thr
   return view.releases.map((r) => {
     const m = r.share.member
     const outputs = memberOutputs({
-      ...h.opening(m, job.jobId, view.resultHash, view.cts),
+      ...h.opening(m, job.jobId, view.resultHash, view.cts, view.coefficients),
       participants: set,
       plan: planPrivacy(view.spec, view.circuit, h.manifest),
       buyerKey: sealing.publicKey,
@@ -198,11 +198,11 @@ describe('threshold release attacks (n = 4, t = 3)', () => {
   it('a buyer colluding with one member cannot cancel the honest noises across the score sets', () => {
     // Every member's phase-1 score shares, for all four sets of three (n = 4, t = 3).
     const spec = parseSpec({ version: 1, outputs: { mean_age: { op: 'mean', of: 'age' } } })
-    const { circuit, cts, oracle } = h.evaluate(spec)
+    const { circuit, cts, coefficients, oracle } = h.evaluate(spec)
     const scoreIndices = scoreStats(circuit, h.manifest, spec.expect)
     const plan = planPrivacy(spec, circuit, h.manifest)
     const releases = [1, 2, 3, 4].map((m) =>
-      memberRelease({ ...h.opening(m, jobId(9), jobId(1009), cts), scoreIndices, plan }),
+      memberRelease({ ...h.opening(m, jobId(9), jobId(1009), cts, coefficients), scoreIndices, plan }),
     )
     const k = 0
     const stat = scoreIndices[k]!
@@ -221,12 +221,17 @@ describe('threshold release attacks (n = 4, t = 3)', () => {
       )
     // Member 1 colludes: it knows its own share of each set without the noise (its key and seed).
     const own = (set: number[]) =>
-      statShare(h.tc.basis, h.opening(1, jobId(9), jobId(1009), cts).key, {
-        id: `${jobId(9)}/${jobId(1009)}/score/${stat}`,
-        ciphertext: cts[stat]!,
-        participants: set,
-        smudgingBits: DEFAULT_SMUDGING_BITS,
-      })
+      statShare(
+        h.tc.basis,
+        h.opening(1, jobId(9), jobId(1009), cts, coefficients).key,
+        {
+          id: `${jobId(9)}/${jobId(1009)}/score/${stat}`,
+          ciphertext: cts[stat]!,
+          participants: set,
+          smudgingBits: DEFAULT_SMUDGING_BITS,
+        },
+        coefficients[stat],
+      )
     const withOwn = (set: number[]) =>
       combineStatResidues(primes, { c0: constants.c0.map(BigInt), scale: constants.scale }, [
         own(set),

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { HeldShare } from '../../node/threshold/keyring.ts'
-import { type MemberOpening, releaseKey } from '../../node/threshold/release-shares.ts'
+import { type MemberOpening, releaseKey, statOpenings } from '../../node/threshold/release-shares.ts'
 import {
   addressOfPrivateKey,
   type Eip712Domain,
@@ -17,6 +17,7 @@ import {
   evaluateCircuit,
   heContext,
   loadEvaluationKeys,
+  unpackSlots,
   type VaultManifest,
 } from '../../sandbox/index.ts'
 import {
@@ -42,12 +43,28 @@ export interface CommitteeJobHarness {
   readonly validatorKeys: readonly Hex32[]
   /** member i + 1's validator address, lowercase */
   readonly members: readonly Hex32[]
-  /** the certified result of a spec: one ciphertext per statistic, and the oracle's exact stats */
-  evaluate(spec: AlgorithmSpec): { circuit: Circuit; cts: Uint8Array[]; oracle: number[] }
+  /**
+   * the certified result of a spec, per statistic: the ciphertext that holds it and its coefficient
+   * there (integer-mask packs share a ciphertext), as a releaser reads them; and the oracle's exact
+   * stats
+   */
+  evaluate(spec: AlgorithmSpec): {
+    circuit: Circuit
+    cts: readonly Uint8Array[]
+    coefficients: readonly number[]
+    results: Uint8Array[]
+    oracle: number[]
+  }
   /** member m's key as its keyring holds it */
   held(member: number): HeldShare
   /** what member m opens a certified result with, as its releaser assembles it */
-  opening(member: number, jobId: Hex32, resultHash: Hex32, stats: readonly Uint8Array[]): MemberOpening
+  opening(
+    member: number,
+    jobId: Hex32,
+    resultHash: Hex32,
+    stats: readonly Uint8Array[],
+    coefficients: readonly number[],
+  ): MemberOpening
 }
 
 export async function committeeJobHarness(
@@ -88,24 +105,25 @@ export async function committeeJobHarness(
       )
       const sk = tc.collectiveSecretKey()
       try {
-        const cts = evaluateCircuit(ctx, keys, {
+        const results = evaluateCircuit(ctx, keys, {
           circuit,
           columns: new Map(manifest.columns.map((c) => [c.name, c.chunks])),
           chunkCount: manifest.chunkCount,
           readBlob: (id) => vault.blobs.get(id as Hex32)!,
         })
-        const oracle = cts.map((ct) => {
-          const slots = decryptWith(ctx, sk, ct)
-          return slots.reduce((a, b) => a + b, 0) / slots.length
+        const oracle: number[] = new Array<number>(circuit.stats.length).fill(Number.NaN)
+        results.forEach((ct, i) => {
+          unpackSlots(circuit.packs[i]!, decryptWith(ctx, sk, ct), oracle)
         })
-        return { circuit, cts, oracle }
+        const at = statOpenings(results, circuit.packs, circuit.stats.length, ctx.profile.slotCount)
+        return { circuit, cts: at.stats, coefficients: at.coefficients ?? [], results, oracle }
       } finally {
         keys.delete()
         sk.delete()
       }
     },
     held,
-    opening: (member, jobId, resultHash, stats) => ({
+    opening: (member, jobId, resultHash, stats, coefficients) => ({
       domain,
       validatorKey: validatorKeys[member - 1]!,
       validator: addressOfPrivateKey(validatorKeys[member - 1]!),
@@ -115,6 +133,7 @@ export async function committeeJobHarness(
       jobId,
       resultHash,
       stats,
+      coefficients,
     }),
   }
 }
