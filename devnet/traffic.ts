@@ -19,7 +19,7 @@ import { type PoolRecord, parseSpec, type VaultSchema } from '../sandbox/index.t
 import { awaitCommitteeKey, type Say } from './demo.ts'
 import { DevnetError } from './errors.ts'
 
-export const TRAFFIC_CELLS = 100
+export const TRAFFIC_CELLS = 80
 export const TRIPS_PER_DAY = 10
 const HOURS = 24
 

@@ -37,13 +37,15 @@ describe('pools on 4 daemons: the traffic scenario, headless', () => {
   })
 
   it('60 vehicles contribute; every validator holds the same snapshot and payouts root; the bound holds', async () => {
+    const started = performance.now()
     report = await runTrafficScenario({
       dir,
       nodeUrls: cluster.nodes.map((n) => n.apiUrl),
       curatorKey: DEV_PRIVATE_KEYS[1] as Hex32,
       vehicles: VEHICLES,
-      say: () => {},
-      elapsed: () => '',
+      // The scenario's progress lines go to the test's log: where a run stalls is then visible.
+      say: console.log,
+      elapsed: () => `${((performance.now() - started) / 1000).toFixed(1)}s`,
       timeoutMs: 180_000,
     })
     printTrafficReport(report, console.log)

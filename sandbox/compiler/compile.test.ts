@@ -193,4 +193,31 @@ describe('compile', () => {
     expect(e.code).toBe('HEADROOM_EXCEEDED')
     expect(e.field).toBe('outputs.c')
   })
+  it('plans a committee vault heatmap of 4,096 cells in integer packs of at most 256 classes', () => {
+    // Attack found by the pool e2e: with no cap, the planner's headroom check for one 4,096-class
+    // pack is O(B^3) work, so one buyer's spec stalled every validator's compile.
+    const cells = Array.from({ length: 64 }, (_, i) => `c${i}`)
+    const grid: VaultSchema = {
+      columns: [
+        { name: 'x', type: 'categorical', categories: cells, nullable: false },
+        { name: 'y', type: 'categorical', categories: cells, nullable: false },
+      ],
+    }
+    const heatmapPolicy: Policy = { allowedOps: ['histogram2d'], minAggregation: 1, price: '0' }
+    const m = manifest({
+      schema: grid,
+      policy: heatmapPolicy,
+      columns: storedColumns(grid).map((c) => ({ ...c, chunks: [blob, blob, blob] })),
+      keyHolder: { mode: 'committee', epoch: 1, keyHash: blob },
+    })
+    const circuit = compile(parseSpec(spec({ h: { op: 'histogram2d', of: ['x', 'y'] } })), m, {
+      maxCostMs: Number.MAX_SAFE_INTEGER,
+      maxMemoryBytes: Number.MAX_SAFE_INTEGER,
+    })
+    expect(circuit.stats.length).toBeGreaterThanOrEqual(64 * 64)
+    expect(Math.max(...circuit.packs.map((p) => p.classes))).toBeLessThanOrEqual(256)
+    expect(circuit.packs.flatMap((p) => p.stats).sort((a, b) => a - b)).toEqual(
+      circuit.stats.map((_, i) => i),
+    )
+  })
 })

@@ -25,14 +25,21 @@ export function integerMaskValue(classes: number, k: number, slot: number): numb
 
 /** The largest |Σ_k M_k(j)·S_k| over slots when every |S_k| ≤ 1: how much headroom B classes take. */
 export function integerMaskGain(classes: number): number {
+  const known = gains.get(classes)
+  if (known !== undefined) return known
   let worst = 0
   for (let r = 0; r < classes; r++) {
     let row = 0
     for (let k = 0; k < classes; k++) row += Math.abs(integerMaskValue(classes, k, r))
     worst = Math.max(worst, row)
   }
+  gains.set(classes, worst)
   return worst
 }
+
+// O(B²) per class count, and the planner asks for each power of two down from the stats' count:
+// a spec with a 2,000-cell heatmap must not cost every validator seconds per compile.
+const gains = new Map<number, number>()
 
 /** The totals S_0 … S_(count−1) from the mean of each class r of slots (the slots j with j mod B = r). */
 export function integerMaskTotals(classMeans: ArrayLike<number>, count: number): number[] {
@@ -44,8 +51,13 @@ export function integerMaskTotals(classMeans: ArrayLike<number>, count: number):
   })
 }
 
+// Square and multiply: the exponent is a slot index, up to the ring's slot count.
 function powMod(base: number, exp: number, mod: number): number {
   let out = 1
-  for (let i = 0; i < exp; i++) out = (out * base) % mod
+  let b = base % mod
+  for (let e = exp; e > 0; e >>= 1) {
+    if (e & 1) out = (out * b) % mod
+    b = (b * b) % mod
+  }
   return out
 }

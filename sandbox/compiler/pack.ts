@@ -68,6 +68,13 @@ export function planPacks(
  * the stats' result level. Stats pack only with stats of the same factor
  * count and level, whose results share a scale.
  */
+/**
+ * The most classes an integer-mask pack may have. A pack's headroom grows about as 1.3·B, so a
+ * larger B never fits a result level at the profiles' scales; capping it keeps the planner's
+ * O(B²) headroom check cheap for a spec with thousands of heatmap cells.
+ */
+const MAX_INTEGER_CLASSES = 256
+
 function integerPacks(
   profile: HeProfile,
   stats: readonly StatPlan[],
@@ -83,7 +90,7 @@ function integerPacks(
   const packs: PackPlan[] = []
   for (const group of groups.values()) {
     const level = stats[group[0]!]!.resultLevel
-    let classes = 2 ** Math.ceil(Math.log2(Math.max(1, group.length)))
+    let classes = Math.min(MAX_INTEGER_CLASSES, 2 ** Math.ceil(Math.log2(Math.max(1, group.length))))
     const fits = (b: number) =>
       Math.ceil(Math.log2(Math.max(2, recordCount * integerMaskGain(b)))) + profile.scaleBits + 2 <=
       levelBits(level)

@@ -58,10 +58,11 @@ export function poolManifest(input: PoolManifestInput): VaultManifest {
     createdAt: new Date().toISOString(),
   }
   // Compiled as if the pool were full: the layout must hold every stat the specs can ask for.
+  // Only the stats matter here (monomialsOf): no result packing to plan.
   const full = { ...base, recordCount: headroom(committee.profile, scaleBits), vaultId: ZERO }
   const monomials = new Set<string>()
   input.specs.forEach((spec) => {
-    for (const m of monomialsOf(compile(spec, full))) monomials.add(m)
+    for (const m of monomialsOf(compile(spec, full, undefined, { pack: false }))) monomials.add(m)
   })
   const layout = poolLayout({
     profile: committee.profile,
