@@ -116,7 +116,10 @@ describe('resharing at an epoch change on 5 daemons: an old committee vault decr
       const submitted = await buyer.submitJob({ vaultId, spec: SPEC, deadlineHeights: 400 })
       const released = await buyer.waitForJob(submitted.jobId, ['released'], { timeoutMs: 300_000 })
       expect(released.qualityScore).toBeGreaterThan(0)
-      const result = await thresholdResult(buyer, submitted.jobId, submitted.sealingKey.privateKey)
+      // The output shares follow the releasing block (the two-phase release): wait for them.
+      const result = await thresholdResult(buyer, submitted.jobId, submitted.sealingKey.privateKey, {
+        waitMs: 120_000,
+      })
       console.log('buyer combined new members', result.participants, JSON.stringify(result.outputs))
       expect(result.participants).toHaveLength(3)
       const { releases } = (
