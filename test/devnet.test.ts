@@ -21,7 +21,11 @@ describe('npm run devnet -- --headless', () => {
           timeout: 300_000,
           maxBuffer: 16 * 2 ** 20,
         }),
-      )
+      ).catch((e: { message: string; stdout?: string; stderr?: string }) => {
+        // The devnet's own account of what went wrong, not only "Command failed".
+        const tail = (text = '') => text.trim().split('\n').slice(-25).join('\n')
+        throw new Error(`${e.message}\n--- stdout\n${tail(e.stdout)}\n--- stderr\n${tail(e.stderr)}`)
+      })
       const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
         ok: boolean
         checks: { output: string; ok: boolean }[]
