@@ -16,6 +16,7 @@ import type { OutputValue, Withheld } from '../../sandbox/decrypt/finish.ts'
 import { planPrivacy, type StatNoise } from '../../sandbox/dp/plan.ts'
 import { planPoolRelease, poolRecordBound } from '../../sandbox/dp/pool-plan.ts'
 import { releasePool } from '../../sandbox/dp/pool-release.ts'
+import { poolSlotNoise } from '../../sandbox/dp/pool-slot-noise.ts'
 import type { HeContext } from '../../sandbox/he/seal.ts'
 import { heContext } from '../../sandbox/he/seal.ts'
 import { parseSpec } from '../../sandbox/spec/parse.ts'
@@ -27,6 +28,8 @@ import {
   testCommittee,
   thresholdOpen,
 } from '../../sandbox/testing/threshold-committee.ts'
+import { combinePoolShares } from '../../sandbox/threshold/pool-open.ts'
+import { poolOutputShare } from '../../sandbox/threshold/pool-share.ts'
 import type { Policy } from '../../sandbox/vault/policy.ts'
 import type { VaultSchema } from '../../sandbox/vault/schema.ts'
 
@@ -257,9 +260,33 @@ describe('attacks on a pool: one contributor against its own privacy', () => {
   const normalizedRms = (opened: ArrayLike<number>, std: readonly number[]): number =>
     Math.sqrt(std.reduce((acc, s, j) => acc + ((opened[j]! - withXExact[j]!) / s) ** 2, 0) / std.length)
 
-  /** How the buyer of a pool job opens the aggregate from the t = 3 members' shares of set {1, 2, 3}. */
-  const buyerOpens = (bytes: Uint8Array, label: string): Float64Array =>
-    thresholdOpen(committee, bytes, [1, 2, 3], label)
+  /** The t = 3 members' slot-release shares of set {1, 2, 3} for one opening of the aggregate. */
+  const sharesOf = (bytes: Uint8Array, label: string, circuit: Circuit) => {
+    const plan = poolPlan(circuit)
+    const opening = {
+      aggregate: bytes,
+      participants: [1, 2, 3],
+      label,
+      slotNoise: poolSlotNoise(plan, layout, circuit),
+      recordBound: circuit.recordCount,
+    }
+    return [1, 2, 3].map((i) => poolOutputShare(ctx, committee.keys[i - 1]!, opening))
+  }
+  /** How the buyer of a pool job opens the aggregate from those shares. */
+  const buyerOpens = (bytes: Uint8Array, label: string): Float64Array => {
+    const circuit = circuitFor(pool)
+    const shares = sharesOf(bytes, label, circuit)
+    const plan = poolPlan(circuit)
+    return combinePoolShares({
+      ctx,
+      aggregate: bytes,
+      participants: [1, 2, 3],
+      shares,
+      plan,
+      layout,
+      circuit,
+    })
+  }
 
   it("(c) the slot release: t full-polynomial shares open every slot, and X's lone cell only under its noise", () => {
     const circuit = circuitFor(pool)
