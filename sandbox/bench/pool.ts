@@ -98,8 +98,9 @@ const ctx = await heContext('ckks-8192')
 const { seal } = ctx
 const committee = testCommittee(ctx, 4, 'bench-pool')
 const largest = Math.max(...sizes)
-// The largest scale whose aggregate still holds every record-slot of the largest pool.
-const scaleBits = Math.min(ctx.profile.scaleBits, 58 - Math.ceil(Math.log2(largest * trips)))
+// The largest scale whose aggregate still holds every record-slot of the largest pool, and as much
+// again for the slot release's privacy noise (checkSlotCapacity): one bit below what the records need.
+const scaleBits = Math.min(ctx.profile.scaleBits, 57 - Math.ceil(Math.log2(largest * trips)))
 const layout: PoolLayout = poolLayout({
   profile: 'ckks-8192',
   schema,
