@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { defineConfig } from 'vitest/config'
 
 // Unit tests sit beside the code they test; test/ holds the cross-module
@@ -18,6 +19,11 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{protocol,sandbox,consensus,node,devnet,bin}/**/*.test.ts'],
+          // Vitest's default is one worker per core but one, which on a 2-core CI machine runs every
+          // file in turn. Unit files each hold one core (SEAL, BigInt maths) and pick free ports, so
+          // they take every core, before the integration files start (groupOrder).
+          maxWorkers: availableParallelism(),
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -25,6 +31,10 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          // One file at a time: a file's four or five daemons already load every core (their
+          // timeouts assume it), and some use the devnet's fixed ports.
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

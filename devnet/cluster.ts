@@ -189,6 +189,27 @@ export class ClusterNode {
   async log(): Promise<string> {
     return readFile(this.logFile, 'utf8').catch(() => '')
   }
+
+  /**
+   * What a failing test prints of this node: its last `lines` log lines, and before them the last
+   * lines that mention `about` (a job id, say), which the tail alone has often scrolled past.
+   */
+  async logTail(lines: number, about?: string): Promise<string> {
+    const all = (await this.log()).trimEnd().split('\n')
+    const tail = all.slice(-lines)
+    const mentions =
+      about === undefined
+        ? []
+        : all
+            .slice(0, -lines)
+            .filter((l) => l.includes(about))
+            .slice(-lines)
+    return [
+      `--- node ${this.index} (${this.running ? 'running' : 'not running'}) ${this.logFile}`,
+      ...(mentions.length > 0 ? [`[last lines naming ${about}]`, ...mentions, '[last lines]'] : []),
+      ...tail,
+    ].join('\n')
+  }
 }
 
 export interface Cluster {

@@ -11,6 +11,7 @@ import {
   createChainState,
   createSettler,
   type Settler,
+  unanchoredHeights,
   unsettledHeights,
 } from './chain/index.ts'
 import { loadConfig } from './config/index.ts'
@@ -168,7 +169,8 @@ export class Daemon {
       dkg: { ...options.dkg, run: config.threshold.dkg },
     })
     // Anchored before a restart but not settled: pick up where it stopped, behind any peer in line.
-    for (const height of unsettledHeights(await store.listJobs({}))) void settleHeight(height, false)
+    const records = await store.listJobs({})
+    for (const height of unsettledHeights(records)) void settleHeight(height, false)
     p2p = await createP2PNetwork({
       privateKey: peerKey,
       listen: config.p2p.listen,
@@ -185,6 +187,13 @@ export class Daemon {
     await p2p.start()
     const network = networkPort(p2p)
     await node.start(options.wrapNetwork ? options.wrapNetwork(network, node) : network)
+    // Committed before a restart but its anchor never recorded (killed inside the takeover delay):
+    // catch-up will not replay a stored block, so the anchorer is handed it again. It finds the
+    // anchor on chain, or sends it in its turn if no one did.
+    for (const height of unanchoredHeights(records)) {
+      const stored = await store.getBlock(height)
+      if (stored) anchorer.submit({ header: blockHeader(stored.block), certificate: stored.certificate })
+    }
     const api = new ApiServer({
       host: config.api.host,
       port: config.api.port,

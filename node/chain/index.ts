@@ -28,4 +28,5 @@ export { type ChainState, type ChainStateInit, createChainState } from './chain-
 export { ChainError, type ChainErrorCode } from './errors.ts'
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.ts'
 export { createSettler, type Settler, type SettlerInit, type SettleWork } from './settler.ts'
+export { unanchoredHeights } from './unanchored.ts'
 export { unsettledHeights } from './unsettled.ts'

@@ -1,12 +1,8 @@
-import { randomBytes } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ValidatorSet } from '../../consensus/index.ts'
 import {
   addressOfPrivateKey,
   type Block,
   blockHash,
-  type Eip712Domain,
-  generatePrivateKey,
   type Hex32,
   type JobRequest,
   jobIdOf,
@@ -21,16 +17,15 @@ import { REGRESSION_VAULT } from '../../sandbox/testing/regression.ts'
 import { AttestationPool } from './attestation-pool.ts'
 import { buildBlock, validateBlock } from './block.ts'
 import { jobPrivacy, vaultBudget } from './budget.ts'
-import { type ChainFacts, DEFAULT_ESCROW_TERMS } from './chain-facts.ts'
+import type { ChainFacts } from './chain-facts.ts'
 import { Ledger } from './ledger.ts'
 import { checkAdmission, type RuleContext } from './rules.ts'
 import { paidChain as openEscrows } from './testing/paid-chain.ts'
+import { blockFrame, randomHex32, ruleContext, testValidators } from './testing/validator-set.ts'
 
-const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
-const validatorKeys = Array.from({ length: 4 }, generatePrivateKey)
-const validators = new ValidatorSet(validatorKeys.map((k) => ({ address: addressOfPrivateKey(k), power: 1 })))
-const buyerKey = generatePrivateKey()
-const hex32 = () => `0x${randomBytes(32).toString('hex')}` as Hex32
+const net = testValidators()
+const { domain, validatorKeys, validators, buyerKey } = net
+const hex32 = randomHex32
 
 let manifest: VaultManifest
 beforeAll(async () => {
@@ -55,25 +50,10 @@ const meanSpec = { version: 1, outputs: { m: { op: 'mean', of: 'x' } } }
 const paidChain = (): ChainFacts =>
   openEscrows({ buyer: addressOfPrivateKey(buyerKey), vaultId: manifest.vaultId as Hex32 })
 
-function context(ledger: Ledger, height: number): RuleContext {
-  return {
-    height,
-    validators,
-    ledger,
-    domain,
-    manifest: (id) => (id === manifest.vaultId ? manifest : undefined),
-    chain: paidChain(),
-    escrowTerms: DEFAULT_ESCROW_TERMS,
-    limits: DEFAULT_LIMITS,
-  }
-}
+const context = (ledger: Ledger, height: number): RuleContext =>
+  ruleContext(net, ledger, height, manifest, paidChain())
 
-const frame = (ledger: Ledger, height: number) => ({
-  height,
-  epoch: 1,
-  parentHash: ledger.headHash,
-  chainBlock: 0,
-})
+const frame = blockFrame
 
 describe('blocks', () => {
   it('admits valid requests, certifies on a quorum of attestations, fails jobs past their deadline', () => {

@@ -1,11 +1,8 @@
-import { randomBytes } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { ValidatorSet } from '../../consensus/index.ts'
 import {
   addressOfPrivateKey,
   type Block,
   blockHash,
-  type Eip712Domain,
   generatePrivateKey,
   type Hex32,
   jobIdOf,
@@ -16,25 +13,24 @@ import {
   specHash,
   ZERO_HASH,
 } from '../../protocol/index.ts'
-import { DEFAULT_LIMITS, readManifest, type VaultManifest, vaultIdOf } from '../../sandbox/index.ts'
+import { readManifest, type VaultManifest, vaultIdOf } from '../../sandbox/index.ts'
 import { REGRESSION_SPEC, REGRESSION_VAULT } from '../../sandbox/testing/regression.ts'
 import { AttestationPool } from './attestation-pool.ts'
 import { buildBlock, validateBlock } from './block.ts'
-import { type ChainFacts, DEFAULT_ESCROW_TERMS } from './chain-facts.ts'
+import type { ChainFacts } from './chain-facts.ts'
 import { Ledger } from './ledger.ts'
 import type { RuleContext } from './rules.ts'
 import { paidChain } from './testing/paid-chain.ts'
+import { blockFrame, randomHex32, ruleContext, testValidators } from './testing/validator-set.ts'
 
 /**
  * Threshold releases in blocks: a committee vault's job is released by t members' signed score
  * shares, never by its owner.
  */
-const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
-const validatorKeys = Array.from({ length: 4 }, generatePrivateKey)
-const validators = new ValidatorSet(validatorKeys.map((k) => ({ address: addressOfPrivateKey(k), power: 1 })))
-const buyerKey = generatePrivateKey()
+const net = testValidators()
+const { domain, validatorKeys, validators, buyerKey } = net
 const ownerKey = generatePrivateKey()
-const hex32 = () => `0x${randomBytes(32).toString('hex')}` as Hex32
+const hex32 = randomHex32
 
 let committeeVault: VaultManifest
 beforeAll(async () => {
@@ -50,25 +46,10 @@ const chain = (): ChainFacts =>
     owner: addressOfPrivateKey(ownerKey).toLowerCase() as Hex32,
   })
 
-function context(ledger: Ledger, height: number): RuleContext {
-  return {
-    height,
-    validators,
-    ledger,
-    domain,
-    manifest: (id) => (id === committeeVault.vaultId ? committeeVault : undefined),
-    chain: chain(),
-    escrowTerms: DEFAULT_ESCROW_TERMS,
-    limits: DEFAULT_LIMITS,
-  }
-}
+const context = (ledger: Ledger, height: number): RuleContext =>
+  ruleContext(net, ledger, height, committeeVault, chain())
 
-const frame = (ledger: Ledger) => ({
-  height: ledger.height + 1,
-  epoch: 1,
-  parentHash: ledger.headHash,
-  chainBlock: 0,
-})
+const frame = (ledger: Ledger) => blockFrame(ledger)
 
 function step(ledger: Ledger, pool: AttestationPool, pending: SignedJobRequest[] = []): Block {
   const block = buildBlock(

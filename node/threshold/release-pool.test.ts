@@ -4,19 +4,18 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   addressOfPrivateKey,
-  generatePrivateKey,
   type Hex32,
   type SealedPayload,
   signOutputShares,
   signScoreShare,
   type ThresholdRelease,
 } from '../../protocol/index.ts'
+import { testValidators } from '../jobs/testing/validator-set.ts'
 import { createNodeStore, type NodeStore } from '../storage/index.ts'
 import { ThresholdReleasePool } from './release-pool.ts'
 
 const h = (n: number): Hex32 => `0x${n.toString(16).padStart(64, '0')}`
-const domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` } as const
-const keys = Array.from({ length: 4 }, generatePrivateKey)
+const { domain, validatorKeys: keys } = testValidators()
 const jobId = h(1)
 const sealed = (n: number): SealedPayload => ({
   scheme: 'secp256k1-hkdf-sha256-aes256gcm',
