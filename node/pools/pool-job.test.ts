@@ -33,11 +33,12 @@ const options = { curator, maxRecords: 2, perWindow: 5, windowBlocks: 1000 }
 // Only hashed into the manifests: admission reads the log's public counts, never the bytes.
 const pool = testPool({ ...options, publicKey: Uint8Array.of(1), keyHash: `0x${'c1'.repeat(32)}` })
 const otherPool = testPool({ ...options, publicKey: Uint8Array.of(2), keyHash: `0x${'c2'.repeat(32)}` })
+type JobSpec = SignedJobRequest['request']['algorithm']['spec'] & object
 const heatmap = { trips: { op: 'histogram2d', of: ['cell', 'hour'], epsilon: 0.5 } }
 const buyerKey = generatePrivateKey()
 const buyer = addressOfPrivateKey(buyerKey)
 
-function request(vaultId: string, spec: object, nonce = 1): SignedJobRequest {
+function request(vaultId: string, spec: JobSpec, nonce = 1): SignedJobRequest {
   return signJobRequest(domain, buyerKey, {
     version: 1,
     vaultId: vaultId as Hex32,
