@@ -48,6 +48,8 @@ export type SandboxErrorCode =
   | 'NOISE_TOO_WIDE'
   /** a pool snapshot's contribution counts that no snapshot can have, or a circuit compiled for another snapshot */
   | 'SNAPSHOT_INVALID'
+  /** a pool job that leaves a slot of the layout unnoised: its threshold release opens every slot (dp/pool-slot-noise.ts) */
+  | 'SLOT_UNCOVERED'
 
 export class SandboxError extends TcfError {
   override name = 'SandboxError'

@@ -31,7 +31,13 @@ export {
   planPoolRelease,
   poolRecordBound,
 } from './dp/pool-plan.ts'
-export { type PoolReleaseInput, releasePool } from './dp/pool-release.ts'
+export {
+  type PoolNoisyReleaseInput,
+  type PoolReleaseInput,
+  releasePool,
+  releasePoolNoisy,
+} from './dp/pool-release.ts'
+export { checkSlotCapacity, committeePoolPlan, poolSlotNoise } from './dp/pool-slot-noise.ts'
 export { type PrivacyPreview, privacyPreview } from './dp/preview.ts'
 export { KeyedRandom, type RandomSource, SystemRandom } from './dp/random.ts'
 export {

@@ -7,6 +7,7 @@ import type { AlgorithmSpec } from '../spec/schema.ts'
 import { storedColumns } from '../vault/layout.ts'
 import type { Policy } from '../vault/policy.ts'
 import { GRID_STEPS, type PrivacyPlan, planStats, type StatNoise, statNoise, statSteps } from './plan.ts'
+import { poolSlotNoise } from './pool-slot-noise.ts'
 
 /** What part of an output's epsilon its gates (the contributor counts deciding suppression) get. */
 export const GATE_SHARE = 0.25
@@ -153,7 +154,7 @@ export function planPoolRelease(input: PoolPlanInput): PoolPrivacyPlan {
       noise.grid * (Math.ceil(noise.scale * Math.log(1 / falseRelease)) + (steps - GRID_STEPS) + 0.5)
     return { ...gate, noise, threshold: perContributor * (min - 1) + margin }
   })
-  return {
+  const pool = {
     ...plan,
     perContributor,
     unitRecords,
@@ -161,4 +162,7 @@ export function planPoolRelease(input: PoolPlanInput): PoolPrivacyPlan {
     falseRelease,
     gates: gateNoise,
   }
+  // The committee opens the aggregate whole: a job that leaves a slot unnoised is refused here.
+  poolSlotNoise(pool, layout, circuit)
+  return pool
 }

@@ -3,9 +3,10 @@ import { type PoolLayout, poolSlot, poolStats } from '../contribution/layout.ts'
 import type { OutputValue, Withheld } from '../decrypt/finish.ts'
 import type { Expect } from '../spec/schema.ts'
 import type { VaultManifest } from '../vault/manifest.ts'
+import { onStatGrid } from './committee-noise.ts'
 import type { PoolPrivacyPlan } from './pool-plan.ts'
 import type { RandomSource } from './random.ts'
-import { noisyStat, type ReleasedResult, releaseOutputs } from './release.ts'
+import { noisyStat, type ReleasedResult, releaseNoisy, releaseOutputs } from './release.ts'
 
 export interface PoolReleaseInput {
   /** the pool's manifest: its policy's minAggregation (records) applies too, and the quality score reads it */
@@ -28,15 +29,8 @@ export interface PoolReleaseInput {
  */
 export function releasePool(input: PoolReleaseInput): ReleasedResult {
   const { plan, layout, slots, random, circuit } = input
-  const failing = new Map<string, Set<string>>()
   const gateValues = plan.gates.map((g) => noisyStat(poolSlot(layout, g.key, slots), g.noise, random))
-  plan.gates.forEach((g, i) => {
-    if (gateValues[i]! >= g.threshold) return
-    const set = failing.get(g.output) ?? new Set<string>()
-    set.add(g.label)
-    failing.set(g.output, set)
-  })
-  gateValues.fill(0)
+  const failing = failingGates(plan, gateValues)
   const released = releaseOutputs({
     manifest: input.manifest,
     circuit,
@@ -45,6 +39,46 @@ export function releasePool(input: PoolReleaseInput): ReleasedResult {
     stats: poolStats(layout, circuit, slots),
     random,
   })
+  return suppressed(released, failing, circuit)
+}
+
+export type PoolNoisyReleaseInput = Omit<PoolReleaseInput, 'random'>
+
+/**
+ * releasePool for slots that already carry their privacy noise (a committee's slot release, each
+ * member's noise in its share): each slot goes on its grid, post-processing, and the gates and
+ * outputs are read from those values. `plan` is the one the noise was drawn from, as the buyer
+ * sees it (committeePoolPlan: t noises, smudging, widened gate thresholds). As with the
+ * committee's release of a vault, the quality score is the block's, so outputs are not withheld
+ * for it here.
+ */
+export function releasePoolNoisy(input: PoolNoisyReleaseInput): ReleasedResult {
+  const { plan, layout, slots, circuit } = input
+  const gateValues = plan.gates.map((g) => onStatGrid(poolSlot(layout, g.key, slots), g.noise))
+  const failing = failingGates(plan, gateValues)
+  const noisy = poolStats(layout, circuit, slots).map((v, i) => onStatGrid(v, plan.stats[i]!))
+  const released = releaseNoisy({ manifest: input.manifest, circuit, plan, expect: input.expect, noisy })
+  return suppressed(released, failing, circuit)
+}
+
+/** The labels of each output's gates whose noisy count is under their threshold; zeroes the values. */
+function failingGates(plan: PoolPrivacyPlan, gateValues: number[]): Map<string, Set<string>> {
+  const failing = new Map<string, Set<string>>()
+  plan.gates.forEach((g, i) => {
+    if (gateValues[i]! >= g.threshold) return
+    const set = failing.get(g.output) ?? new Set<string>()
+    set.add(g.label)
+    failing.set(g.output, set)
+  })
+  gateValues.fill(0)
+  return failing
+}
+
+function suppressed(
+  released: ReleasedResult,
+  failing: ReadonlyMap<string, ReadonlySet<string>>,
+  circuit: Circuit,
+): ReleasedResult {
   const outputs: Record<string, OutputValue | Withheld> = {}
   for (const [name, out] of Object.entries(released.finished.outputs)) {
     const fail = failing.get(name)

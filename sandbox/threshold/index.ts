@@ -32,6 +32,8 @@ export { galoisElement } from './kswitch.ts'
 export { type MemberSecret, newMemberSecret } from './member.ts'
 export { type PcksInstance, type PcksShare, pcksCombine, pcksShare } from './pcks.ts'
 export { decodePoly, encodePoly } from './poly-codec.ts'
+export { combinePoolShares, openPoolRelease, type PoolOpenInput } from './pool-open.ts'
+export { type PoolOpening, poolOutputShare, readPoolOutputShare } from './pool-share.ts'
 export { type ReshareInstance, reshareDeal, reshareReceive } from './reshare.ts'
 export {
   candidateShare,

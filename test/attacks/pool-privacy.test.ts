@@ -16,16 +16,20 @@ import type { OutputValue, Withheld } from '../../sandbox/decrypt/finish.ts'
 import { planPrivacy, type StatNoise } from '../../sandbox/dp/plan.ts'
 import { planPoolRelease, poolRecordBound } from '../../sandbox/dp/pool-plan.ts'
 import { releasePool } from '../../sandbox/dp/pool-release.ts'
+import { poolSlotNoise } from '../../sandbox/dp/pool-slot-noise.ts'
 import type { HeContext } from '../../sandbox/he/seal.ts'
 import { heContext } from '../../sandbox/he/seal.ts'
 import { parseSpec } from '../../sandbox/spec/parse.ts'
 import { testManifest } from '../../sandbox/testing/manifest.ts'
 import { SeededRandom } from '../../sandbox/testing/seeded-random.ts'
 import {
+  decryptWith,
   type TestCommittee,
   testCommittee,
   thresholdOpen,
 } from '../../sandbox/testing/threshold-committee.ts'
+import { combinePoolShares } from '../../sandbox/threshold/pool-open.ts'
+import { poolOutputShare } from '../../sandbox/threshold/pool-share.ts'
 import type { Policy } from '../../sandbox/vault/policy.ts'
 import type { VaultSchema } from '../../sandbox/vault/schema.ts'
 
@@ -111,6 +115,10 @@ describe('attacks on a pool: one contributor against its own privacy', () => {
   let withoutX: Float64Array
   /** X's same number of contributions with other trips: the neighbour when who contributed is public */
   let xElsewhere: Float64Array
+  /** the aggregate with X, as the committee holds it: what a pool job's slot release opens */
+  let withXBytes: Uint8Array
+  /** the same decrypted with the collective secret key (the test oracle no party holds) */
+  let withXExact: Float64Array
   const pool: Policy = {
     allowedOps: ['histogram2d', 'group_mean'],
     minAggregation: 1,
@@ -165,6 +173,10 @@ describe('attacks on a pool: one contributor against its own privacy', () => {
     }
     counts.set('vehicle-x', K)
     withX = open(a, 'with-x')
+    withXBytes = a.toBytes()
+    const secret = committee.collectiveSecretKey()
+    withXExact = decryptWith(ctx, secret, withXBytes)
+    secret.delete()
     withoutX = open(b, 'without-x')
     xElsewhere = open(c, 'x-elsewhere')
     for (const o of [a, b, c, contributor]) o.delete()
@@ -232,5 +244,62 @@ describe('attacks on a pool: one contributor against its own privacy', () => {
     )
     expect(lone).toBe(0)
     expect(busy).toBeGreaterThan(draws * 0.9)
+  })
+
+  /**
+   * Each layout slot's planned noise deviation: the stat's or the gate's it holds. A pool job's
+   * release opens the whole aggregate, so every slot is what the buyer reads.
+   */
+  const plannedStd = (circuit: Circuit, plan: ReturnType<typeof poolPlan>): number[] =>
+    layout.monomials.map((key) => {
+      const stat = circuit.stats.findIndex((s) => s.key === key)
+      if (stat >= 0) return plan.stats[stat]!.std
+      return plan.gates.find((g) => g.key === key)!.noise.std
+    })
+  /** Root mean square over the layout's slots of (opened − exact) / planned deviation. */
+  const normalizedRms = (opened: ArrayLike<number>, std: readonly number[]): number =>
+    Math.sqrt(std.reduce((acc, s, j) => acc + ((opened[j]! - withXExact[j]!) / s) ** 2, 0) / std.length)
+
+  /** The t = 3 members' slot-release shares of set {1, 2, 3} for one opening of the aggregate. */
+  const sharesOf = (bytes: Uint8Array, label: string, circuit: Circuit) => {
+    const plan = poolPlan(circuit)
+    const opening = {
+      aggregate: bytes,
+      participants: [1, 2, 3],
+      label,
+      slotNoise: poolSlotNoise(plan, layout, circuit),
+      recordBound: circuit.recordCount,
+    }
+    return [1, 2, 3].map((i) => poolOutputShare(ctx, committee.keys[i - 1]!, opening))
+  }
+  /** How the buyer of a pool job opens the aggregate from those shares. */
+  const buyerOpens = (bytes: Uint8Array, label: string): Float64Array => {
+    const circuit = circuitFor(pool)
+    const shares = sharesOf(bytes, label, circuit)
+    const plan = poolPlan(circuit)
+    return combinePoolShares({
+      ctx,
+      aggregate: bytes,
+      participants: [1, 2, 3],
+      shares,
+      plan,
+      layout,
+      circuit,
+    })
+  }
+
+  it("(c) the slot release: t full-polynomial shares open every slot, and X's lone cell only under its noise", () => {
+    const circuit = circuitFor(pool)
+    const plan = poolPlan(circuit)
+    const std = plannedStd(circuit, plan)
+    const cell = layout.monomials.indexOf(`cell=c3*hour=[18,24]`)
+    const opened = buyerOpens(withXBytes, 'job-1/result-1')
+    const rms = normalizedRms(opened, std)
+    console.log(
+      `(c) X's cell opened to ${opened[cell]!.toFixed(4)} (exact ${withXExact[cell]!.toFixed(4)}, planned noise sd ` +
+        `${std[cell]!.toFixed(1)}); over the ${std.length} slots, (opened − exact) / planned sd has rms ${rms.toFixed(4)}`,
+    )
+    // Every slot must carry at least its planned noise: t members' noises give rms about √t.
+    expect(rms).toBeGreaterThan(1)
   })
 })
