@@ -12,6 +12,7 @@ import {
   type VoteMessage,
 } from '../protocol/index.ts'
 import {
+  type AlgorithmSpec,
   type CompileLimits,
   DEFAULT_LIMITS,
   decodeBundle,
@@ -173,6 +174,9 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     primes: (profile) => directory.primes(profile),
     contributionBytes: (poolId, blobId) => poolChecks.verdict(poolId, blobId),
   }
+  // A job on a pool snapshot, from the replicated log at this node's head (admission checked the height).
+  const poolJobOf = (manifest: VaultManifest, spec: AlgorithmSpec) =>
+    poolJob(manifest, spec, { log: ledger.pools, head: ledger.height }, DEFAULT_LIMITS)
   const admit = (signed: SignedJobRequest) =>
     admissible({ rules, chain, manifest: (id) => vaults.manifest(id), limits: init.limits }, signed)
   const executor = new Executor({
@@ -307,6 +311,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     pool: thresholdPool,
     publish: (release) => publish('shares', release),
     logger: log.child({ module: 'threshold' }),
+    poolJob: poolJobOf,
   })
   const reports = new EquivocationReports({ chain, epoch: () => epochs.current.number, logger: log })
   const driver = new ConsensusDriver({

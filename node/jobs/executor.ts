@@ -4,10 +4,10 @@ import type { Logger } from 'pino'
 import {
   type Eip712Domain,
   type Hex32,
+  POOL_EXEC_ENV,
   poolResultHash,
   type ResultAttestation,
   type SignedJobRequest,
-  sha256,
   signResultAttestation,
 } from '../../protocol/index.ts'
 import {
@@ -57,12 +57,6 @@ export interface PoolEvaluation {
   /** the snapshot's aggregate ciphertext: the same bytes on every validator */
   aggregate(poolId: Hex32, height: number): Promise<Uint8Array>
 }
-
-/**
- * The execution environment a pool job's bundle names: no homomorphic evaluation, the snapshot's
- * running sum itself is the result.
- */
-export const POOL_EXEC_ENV = sha256(new TextEncoder().encode('tcf/pool-aggregate/v1'))
 
 export interface Execution {
   readonly attestation: ResultAttestation

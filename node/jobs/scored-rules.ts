@@ -166,7 +166,7 @@ function poolScored(
   const { jobId } = entry
   for (const share of entry.shares) {
     const set = share.sets.find((x) => sameSet(x.participants, entry.participants))
-    if (!set || set.stats.length !== 0 || share.constants.length !== 0) {
+    if (set?.stats.length !== 0 || share.constants.length !== 0) {
       return no(
         'SHARE_SHAPE',
         `job ${jobId}: member ${share.member} opens statistics of a pool job, whose score reads none`,

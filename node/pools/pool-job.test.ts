@@ -34,7 +34,10 @@ const options = { curator, maxRecords: 2, perWindow: 5, windowBlocks: 1000 }
 const pool = testPool({ ...options, publicKey: Uint8Array.of(1), keyHash: `0x${'c1'.repeat(32)}` })
 const otherPool = testPool({ ...options, publicKey: Uint8Array.of(2), keyHash: `0x${'c2'.repeat(32)}` })
 type JobSpec = SignedJobRequest['request']['algorithm']['spec'] & object
-const heatmap = { trips: { op: 'histogram2d', of: ['cell', 'hour'], epsilon: 0.5 } }
+const heatmap = {
+  trips: { op: 'histogram2d', of: ['cell', 'hour'], epsilon: 0.5 },
+  speed: { op: 'group_mean', of: 'speed', by: 'cell', epsilon: 0.25 },
+}
 const buyerKey = generatePrivateKey()
 const buyer = addressOfPrivateKey(buyerKey)
 
@@ -156,8 +159,8 @@ describe('jobs on a pool snapshot: admission', () => {
     const job = request(pool.vaultId, { version: 1, outputs: heatmap, snapshot: 3 })
     expect(code(checkAdmission(context(ledger, paidChain([job], true)), job))).toBe('ok')
     apply(ledger, [], [job])
-    // 0.5 for the heatmap, and nothing more: the score reads no statistic.
-    expect(ledger.spent(pool.vaultId as Hex32).micros).toBe(0.5 * MICROS)
+    // 0.5 for the heatmap, 0.25 for the speeds, and nothing more: the score reads no statistic.
+    expect(ledger.spent(pool.vaultId as Hex32).micros).toBe(0.75 * MICROS)
   })
 
   it('refuses a pool job naming no snapshot, a snapshot above the head, or another pool\u2019s height', () => {
@@ -179,6 +182,12 @@ describe('jobs on a pool snapshot: admission', () => {
     expect(code(checkAdmission(context(ledger, paidChain([small], true)), small))).toBe(
       'AGGREGATION_TOO_SMALL',
     )
+  })
+
+  it('refuses a pool job that leaves a slot of the layout unread (the release opens them all)', () => {
+    const ledger = populated()
+    const job = request(pool.vaultId, { version: 1, outputs: { trips: heatmap.trips }, snapshot: 3 })
+    expect(code(checkAdmission(context(ledger, paidChain([job], true)), job))).toBe('SLOT_UNCOVERED')
   })
 
   it('refuses a snapshot named on an ordinary vault', async () => {

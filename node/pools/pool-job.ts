@@ -8,6 +8,8 @@ import {
   type PoolPrivacyPlan,
   planPoolRelease,
   poolLayoutOf,
+  poolSlotNoise,
+  type StatNoise,
   snapshotManifest,
   type VaultManifest,
 } from '../../sandbox/index.ts'
@@ -26,6 +28,8 @@ export interface PoolJob {
   readonly layout: PoolLayout
   readonly circuit: Circuit
   readonly plan: PoolPrivacyPlan
+  /** every layout slot's noise: the release opens the aggregate whole (sandbox poolSlotNoise) */
+  readonly slotNoise: readonly StatNoise[]
   readonly payouts: PoolPayouts
 }
 
@@ -39,7 +43,8 @@ export interface PoolJobSources {
 /**
  * The job `spec` asks of `manifest` on a pool: refused with a typed error when it names no
  * snapshot, one above the head, or a height at which this pool did not change (another pool's, or
- * none); the sandbox's CompileError when the plan refuses (AGGREGATION_TOO_SMALL, OP_NOT_ALLOWED…).
+ * none); the sandbox's CompileError when the plan refuses (AGGREGATION_TOO_SMALL, OP_NOT_ALLOWED,
+ * SLOT_UNCOVERED for a spec that leaves a slot of the layout unread…).
  */
 export function poolJob(
   manifest: VaultManifest,
@@ -84,5 +89,15 @@ export function poolJob(
     minContributors: pool.minContributors,
     counts: snapshot.counts,
   })
-  return { snapshot, manifest: atSnapshot, layout, circuit, plan, payouts: poolPayouts(snapshot.counts) }
+  // Refused here (SLOT_UNCOVERED) rather than at the release: the release opens every slot.
+  const slotNoise = poolSlotNoise(plan, layout, circuit)
+  return {
+    snapshot,
+    manifest: atSnapshot,
+    layout,
+    circuit,
+    plan,
+    slotNoise,
+    payouts: poolPayouts(snapshot.counts),
+  }
 }
