@@ -13,17 +13,19 @@ import {
   type SignedJobRequest,
   signContribution,
   signJobRequest,
+  signScoreShare,
   specHash,
   ZERO_HASH,
 } from '../../protocol/index.ts'
 import { DEFAULT_LIMITS, MICROS, readManifest, type VaultManifest } from '../../sandbox/index.ts'
 import { testPool } from '../../sandbox/testing/pool.ts'
 import { REGRESSION_VAULT } from '../../sandbox/testing/regression.ts'
-import { validateBlock } from '../jobs/block.ts'
+import { scoredContext, validateBlock } from '../jobs/block.ts'
 import { jobPrivacy } from '../jobs/budget.ts'
 import { type ChainFacts, chainFacts, DEFAULT_ESCROW_TERMS, type VaultFact } from '../jobs/chain-facts.ts'
 import { Ledger } from '../jobs/ledger.ts'
 import { checkAdmission, type RuleContext } from '../jobs/rules.ts'
+import { checkScored, combineScored, fixedScore } from '../jobs/scored-rules.ts'
 
 const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
 const validatorKey = generatePrivateKey()
@@ -229,5 +231,89 @@ describe('jobs on a pool snapshot: admission', () => {
       expect(code(validateBlock(context(ledger, paidChain([job], true)), frame, block))).toBe(expected)
     }
     expect(ledger.height).toBe(3)
+  })
+})
+
+describe('jobs on a pool snapshot: the committee score', () => {
+  const memberKeys = Array.from({ length: 4 }, generatePrivateKey)
+  const members = memberKeys.map((k) => addressOfPrivateKey(k).toLowerCase() as Address)
+  const resultHash = `0x${'5e'.repeat(32)}` as Hex32
+
+  /** A certified pool job on snapshot 3 (5 contributors there: 1 + 2 of `populated`, none of otherPool). */
+  function certifiedJob(expect?: { minRecords: number }) {
+    const ledger = populated()
+    const job = request(pool.vaultId, {
+      version: 1,
+      outputs: heatmap,
+      snapshot: 3,
+      ...(expect ? { expect } : {}),
+    })
+    apply(ledger, [], [job])
+    const jobId = jobIdOf(job.request)
+    const block: Block = {
+      version: 1,
+      height: ledger.height + 1,
+      epoch: 1,
+      parentHash: ledger.headHash,
+      proposer: addressOfPrivateKey(validatorKey),
+      chainBlock: 0,
+      admitted: [],
+      certified: [{ jobId, resultHash, execEnvHash: resultHash, attestations: [] }],
+      released: [],
+      failed: [],
+    }
+    ledger.apply(block, blockHash(block))
+    const ctx: RuleContext = {
+      ...context(ledger, paidChain([], true)),
+      committee: () => ({ members, threshold: 3 }),
+      primes: () => [1n],
+    }
+    return { ledger, jobId, ctx }
+  }
+
+  const shareBy = (jobId: Hex32, member: number, stats: string[][] = []) =>
+    signScoreShare(domain, memberKeys[member - 1]!, {
+      jobId,
+      resultHash,
+      keyHash: pool.keyHolder!.keyHash as Hex32,
+      member,
+      validator: members[member - 1]!,
+      sets: [{ participants: [1, 2, 3], stats }],
+      constants: stats.map(() => ({ c0: ['7'], scale: 2 ** 40 })),
+    })
+
+  it("is the snapshot's counts: the members open nothing, every validator computes the same score", () => {
+    const { jobId, ctx } = certifiedJob({ minRecords: 10 })
+    const entry = {
+      jobId,
+      resultHash,
+      participants: [1, 2, 3],
+      shares: [1, 2, 3].map((m) => shareBy(jobId, m)),
+    }
+    const combined = combineScored(scoredContext(ctx), entry)
+    if (!combined.ok) throw new Error(combined.message)
+    // 3 contributors at height 3 of the 10 the buyer expects: sampleSize 0.3, the score its fourth root.
+    expect(combined.score.components.sampleSize).toBe(0.3)
+    expect(combined.score.score).toBeCloseTo(0.3 ** 0.25, 6)
+    expect(code(checkScored(scoredContext(ctx), { ...entry, ...fixedScore(combined.score) }))).toBe('ok')
+  })
+
+  it("a Byzantine proposer's scored entry is refused: a score other than the counts', or shares that open statistics", () => {
+    const { jobId, ctx } = certifiedJob()
+    const honest = {
+      jobId,
+      resultHash,
+      participants: [1, 2, 3],
+      shares: [1, 2, 3].map((m) => shareBy(jobId, m)),
+    }
+    const combined = combineScored(scoredContext(ctx), honest)
+    if (!combined.ok) throw new Error(combined.message)
+    const inflated = { ...honest, ...fixedScore(combined.score), qualityScore: 1_000_000 - 1 }
+    expect(code(checkScored(scoredContext(ctx), inflated))).toBe('SCORE_MISMATCH')
+    // A member's share that opens a statistic of the aggregate to everyone is no pool score share.
+    const opening = { ...honest, shares: [shareBy(jobId, 1, [['5']]), shareBy(jobId, 2), shareBy(jobId, 3)] }
+    expect(code(combineScored(scoredContext(ctx), opening))).toBe('SHARE_SHAPE')
+    const elsewhere = { ...honest, resultHash: `0x${'66'.repeat(32)}` as Hex32 }
+    expect(code(combineScored(scoredContext(ctx), elsewhere))).toBe('RESULT_MISMATCH')
   })
 })
