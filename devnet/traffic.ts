@@ -25,7 +25,7 @@ import { buyHeatmap, heatmapLines, printPurchase, type TrafficPurchase } from '.
  * A released number must describe at least `minContributors` vehicles, with a false-release
  * probability of 2^-20; that gate's margin grows with the trips one vehicle may add
  * (`tripsPerDay`) over the epsilon the heatmap spends. So the scenario sells a coarse heatmap
- * (6 zones × 4 parts of the day), a commute of 2 trips per vehicle, at epsilon 4 for the heatmap
+ * (6 zones × 4 parts of the day), a commute of 2 trips per vehicle, at epsilon 8 for the heatmap
  * and 2 for the speeds (docs/pools.md, "The traffic scenario").
  */
 export interface TrafficGrid {
@@ -42,7 +42,7 @@ export const DEFAULT_TRAFFIC_GRID: TrafficGrid = {
   hourEdges: [0, 8, 12, 17, 24],
   tripsPerDay: 2,
   minContributors: 10,
-  epsilon: { trips: 4, speed: 2 },
+  epsilon: { trips: 8, speed: 2 },
 }
 const HOURS = 24
 

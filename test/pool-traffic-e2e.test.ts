@@ -31,7 +31,7 @@ const GRID = {
   hourEdges: [0, 12, 24],
   tripsPerDay: 2,
   minContributors: 5,
-  epsilon: { trips: 4, speed: 2 },
+  epsilon: { trips: 16, speed: 4 },
 }
 const CLI_ENV = { TCF_SCRYPT_N: '1024' }
 

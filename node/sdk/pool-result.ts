@@ -9,9 +9,12 @@ import {
 } from '../../protocol/index.ts'
 import {
   circuitIdOf,
+  committeePoolPlan,
   compile,
   DEFAULT_LIMITS,
+  DEFAULT_SMUDGING_BITS,
   type FinishedOutputs,
+  type HeContext,
   heContext,
   isProfileName,
   minQualityOf,
@@ -20,7 +23,10 @@ import {
   parseSpec,
   planPoolRelease,
   poolLayoutOf,
+  readCiphertext,
   resultHashOf,
+  rnsBasis,
+  smudgingErrorBound,
   snapshotManifest,
 } from '../../sandbox/index.ts'
 import type { Client } from './client.ts'
@@ -46,7 +52,7 @@ export interface PoolJobResult {
   readonly qualityScore: number
   /** what the outputs spend of the pool's budget, for every contributor in the snapshot */
   readonly epsilon: number
-  /** the plan the members drew their noise from (gates, per-contributor bound) */
+  /** the plan the release used: each member's noise summed over S, and each gate's threshold for that sum */
   readonly plan: PoolPrivacyPlan
 }
 
@@ -123,8 +129,9 @@ async function poolResultNow(client: Client, jobId: Hex32, sealingKey: Uint8Arra
   })
   const { committee, genuine } = await memberOutputsOf(client, jobId, holder, resultHash)
   const { participants, shares } = oneSet(openPoolShares(genuine, sealingKey), committee.threshold)
+  const ctx = await heContext(manifest.profile)
   const released = openPoolRelease({
-    ctx: await heContext(manifest.profile),
+    ctx,
     aggregate,
     participants,
     shares,
@@ -143,8 +150,25 @@ async function poolResultNow(client: Client, jobId: Hex32, sealingKey: Uint8Arra
     outputs: released.finished.outputs,
     qualityScore: record.qualityScore,
     epsilon: plan.epsilon,
-    plan,
+    plan: releasedPlan(ctx, aggregate, plan, participants.length),
   }
+}
+
+/** The plan as openPoolRelease released by it: t members' noises and the smudging in every deviation and gate. */
+function releasedPlan(
+  ctx: HeContext,
+  aggregate: Uint8Array,
+  plan: PoolPrivacyPlan,
+  members: number,
+): PoolPrivacyPlan {
+  const basis = rnsBasis(ctx)
+  const bound = smudgingErrorBound(
+    basis.n,
+    members,
+    DEFAULT_SMUDGING_BITS,
+    readCiphertext(basis, aggregate).scale,
+  )
+  return committeePoolPlan(plan, members, bound / 7.5, bound)
 }
 
 interface OpenedShare {
