@@ -59,6 +59,8 @@ export interface BuyOptions {
   readonly say: Say
   readonly elapsed: () => string
   readonly timeoutMs?: number
+  /** the planner's sealing key (default: a fresh one), so that `tcf job result` can open it again */
+  readonly sealingKey?: Uint8Array
 }
 
 export async function buyHeatmap(options: BuyOptions): Promise<TrafficPurchase> {
@@ -66,7 +68,11 @@ export async function buyHeatmap(options: BuyOptions): Promise<TrafficPurchase> 
   const buyer = new Client({ url: options.nodeUrl, key: options.buyerKey })
   const relayer = new Client({ url: options.nodeUrl, key: options.relayerKey })
   try {
-    const job = await buyer.submitJob({ vaultId: options.poolId, spec: options.spec })
+    const job = await buyer.submitJob({
+      vaultId: options.poolId,
+      spec: options.spec,
+      ...(options.sealingKey ? { sealingKey: options.sealingKey } : {}),
+    })
     say(
       `[${elapsed()}] city planner opened escrow and submitted job ${job.jobId} on snapshot ${options.snapshot}`,
     )

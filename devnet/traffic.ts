@@ -167,6 +167,8 @@ export interface TrafficOptions {
   readonly grid?: TrafficGrid
   /** the city planner's key: it buys the heatmap on the snapshot, then the contributors are paid */
   readonly buyerKey?: Hex32
+  /** the planner's sealing key (default: a fresh one) */
+  readonly sealingKey?: Uint8Array
 }
 
 export async function runTrafficScenario(options: TrafficOptions): Promise<TrafficReport> {
@@ -290,6 +292,7 @@ export async function runTrafficScenario(options: TrafficOptions): Promise<Traff
           say,
           elapsed,
           ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+          ...(options.sealingKey ? { sealingKey: options.sealingKey } : {}),
         })
       : undefined
     const sorted = [...encryptMs].sort((a, b) => a - b)

@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Cluster } from '../devnet/cluster.ts'
 import { printTrafficReport, runTrafficScenario, type TrafficReport } from '../devnet/traffic.ts'
 import { Client } from '../node/sdk/index.ts'
-import { DEV_PRIVATE_KEYS, generatePrivateKey, type Hex32, writeKeystoreFile } from '../protocol/index.ts'
+import {
+  DEV_PRIVATE_KEYS,
+  fromHex,
+  generatePrivateKey,
+  type Hex32,
+  writeKeystoreFile,
+} from '../protocol/index.ts'
 import { TRAFFIC_TEST_SCHEMA, TRAFFIC_TEST_SPEC } from '../sandbox/testing/pool.ts'
 import { tcf } from './support/cli.ts'
 import { startSeededCluster } from './support/committee-vault.ts'
@@ -34,6 +40,7 @@ const GRID = {
   epsilon: { trips: 16, speed: 4 },
 }
 const CLI_ENV = { TCF_SCRYPT_N: '1024' }
+const SEALING_KEY = `0x${'5a'.repeat(32)}` as const
 
 describe('pools on 4 daemons: the traffic scenario, headless', () => {
   let dir: string
@@ -57,6 +64,7 @@ describe('pools on 4 daemons: the traffic scenario, headless', () => {
       nodeUrls: cluster.nodes.map((n) => n.apiUrl),
       curatorKey: DEV_PRIVATE_KEYS[1] as Hex32,
       buyerKey: DEV_PRIVATE_KEYS[2] as Hex32,
+      sealingKey: fromHex(SEALING_KEY),
       vehicles: VEHICLES,
       grid: GRID,
       // The scenario's progress lines go to the test's log: where a run stalls is then visible.
@@ -87,6 +95,22 @@ describe('pools on 4 daemons: the traffic scenario, headless', () => {
     expect(claim.txHash).toMatch(/^0x[0-9a-f]{64}$/)
     expect(BigInt(claim.amount)).toBeGreaterThan(0n)
     expect(BigInt(claim.balance)).toBeGreaterThanOrEqual(BigInt(claim.amount))
+    // The planner's CLI opens the same release again, from another node.
+    await writeFile(join(dir, 'sealing.key'), SEALING_KEY)
+    const shown = await tcf(
+      [
+        'job',
+        'result',
+        bought.jobId,
+        '--node',
+        cluster.nodes[2]!.apiUrl,
+        '--sealing-key',
+        join(dir, 'sealing.key'),
+      ],
+      CLI_ENV,
+    )
+    console.log(`$ tcf job result ${bought.jobId} ...\n${shown.stdout}`)
+    expect(shown.stdout).toContain(`result ${bought.resultHash}`)
   }, 900_000)
 
   it('curator and contributor CLIs: `tcf pool create`, then `tcf pool contribute` of a CSV, admitted into the log', async () => {
