@@ -13,6 +13,7 @@ import {
 } from '../../protocol/index.ts'
 import {
   type CompileLimits,
+  ContributionError,
   isSandboxError,
   MICROS,
   minQualityOf,
@@ -86,7 +87,8 @@ export function checkAdmission(ctx: RuleContext, signed: SignedJobRequest): Verd
     // A pool job reads the snapshot its spec names, at most the committed head (ctx.height - 1).
     privacy = jobPrivacy(signed, manifest, ctx.limits, { log: ctx.ledger.pools, head: ctx.height - 1 })
   } catch (e) {
-    if (isSandboxError(e) || e instanceof PoolError) return no(e.code, e.message)
+    if (isSandboxError(e) || e instanceof PoolError || e instanceof ContributionError)
+      return no(e.code, e.message)
     throw e
   }
   if (BigInt(request.maxPrice) < BigInt(manifest.policy.price)) {

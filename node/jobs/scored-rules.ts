@@ -9,6 +9,7 @@ import {
 } from '../../protocol/index.ts'
 import {
   type CompileLimits,
+  ContributionError,
   combineStatResidues,
   compile,
   isSandboxError,
@@ -179,7 +180,8 @@ function poolScored(
     const pool = poolJob(manifest, spec, ctx.pools, ctx.limits)
     return { ok: true, score: poolScore(pool.snapshot, spec.expect) }
   } catch (e) {
-    if (isSandboxError(e) || e instanceof PoolError) return no(e.code, `job ${jobId}: ${e.message}`)
+    if (isSandboxError(e) || e instanceof PoolError || e instanceof ContributionError)
+      return no(e.code, `job ${jobId}: ${e.message}`)
     throw e
   }
 }
