@@ -132,14 +132,14 @@ function judged(
   let released = 0
   let withinError = 0
   let underMinimum = 0
-  trips.cells.forEach((row, c) =>
-    row.forEach((v, b) => {
-      if (v === null) return
+  for (const [c, row] of trips.cells.entries()) {
+    for (const [b, v] of row.entries()) {
+      if (v === null) continue
       released++
       if (Math.abs(v - truth.trips[c]![b]!) <= 3 * tripsError95) withinError++
       if (truth.vehiclesPerCell[c]![b]! < minimum) underMinimum++
-    }),
-  )
+    }
+  }
   const means = truth.speed.map((_, c) => speed.groups[`g${c}`]?.mean ?? null)
   const speedReleased = means.filter((m) => m !== null).length
   const speedWithinError = means.filter((m, c) => {
