@@ -188,6 +188,7 @@ export class Daemon {
     const api = new ApiServer({
       host: config.api.host,
       port: config.api.port,
+      ...(config.api.webRoot === undefined ? {} : { webRoot: config.api.webRoot }),
       service: node.service,
       logger: log,
       metrics: node.metrics,

@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -19,14 +16,13 @@ import { testManifest } from '../sandbox/testing/manifest.ts'
 import { type TestCommittee, testCommittee, thresholdOpen } from '../sandbox/testing/threshold-committee.ts'
 import { DEFAULT_SMUDGING_BITS, smudgingErrorBound } from '../sandbox/threshold/decrypt.ts'
 import type { VaultSchema } from '../sandbox/vault/schema.ts'
+import { buildWebApp, CHROMIUM } from './support/web-build.ts'
 
 // The contributor's page in a real browser (Debian's chromium, driven by playwright-core), served by
 // the node's own web server (its CSP included) from a fresh build of web/: the browser encrypts
 // a contribution with node-seal's WASM; Node checks the bytes and a 3-of-4 threshold decryption.
 
-const run = promisify(execFile)
 const repo = new URL('..', import.meta.url).pathname
-const CHROMIUM = process.env.TCF_CHROMIUM ?? '/usr/bin/chromium'
 const SHOTS = join(repo, 'test/.screenshots')
 
 const schema: VaultSchema = {
@@ -62,23 +58,7 @@ let dist: string | undefined
 
 beforeAll(async () => {
   await mkdir(SHOTS, { recursive: true })
-  // its own build, so that web/dist, which other suites' nodes serve, is never rebuilt under them
-  dist = await mkdtemp(join(tmpdir(), 'tcf-web-'))
-  await run(
-    'npx',
-    [
-      'vite',
-      'build',
-      '--config',
-      'web/vite.config.ts',
-      '--logLevel',
-      'error',
-      '--outDir',
-      dist,
-      '--emptyOutDir',
-    ],
-    { cwd: repo },
-  )
+  dist = await buildWebApp()
   ctx = await heContext('ckks-8192')
   committee = testCommittee(ctx, 4, 'web-contribute')
   layout = poolLayout({
@@ -117,7 +97,6 @@ describe("the contributor's page, in chromium", () => {
       if (m.type() === 'error') problems.push(m.text())
     })
     await page.goto(`${url}/#/contribute`)
-    await page.fill('input[name=pool]', `0x${'ab'.repeat(32)}`)
     await page.fill('textarea[name=layout]', JSON.stringify(layout))
     await page.fill('input[name=key-id]', keyId)
     await page.fill('textarea[name=public-key]', Buffer.from(committee.publicKey).toString('base64'))

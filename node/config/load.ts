@@ -25,6 +25,7 @@ export const ENV_OVERRIDES: ReadonlyArray<
   ['TCF_P2P_BOOTSTRAP', ['p2p', 'bootstrap'], list],
   ['TCF_API_HOST', ['api', 'host'], text],
   ['TCF_API_PORT', ['api', 'port'], int],
+  ['TCF_WEB_ROOT', ['api', 'webRoot'], text],
   ['TCF_BLOCK_INTERVAL_MS', ['consensus', 'blockIntervalMs'], int],
   ['TCF_SANDBOX_WORKERS', ['sandbox', 'workers'], int],
   ['TCF_ANCHOR_TAKEOVER_MS', ['anchor', 'takeoverDelayMs'], int],

@@ -48,6 +48,8 @@ export const NodeConfigSchema = z.strictObject({
     .strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.int().min(0).max(65535).default(7700),
+      /** the built web app the API serves beside it; web/dist of this checkout when absent */
+      webRoot: z.string().min(1).optional(),
     })
     .prefault({}),
   consensus: z

@@ -95,27 +95,7 @@ export class PoolContributor {
         throw new ClientError('CONTRIBUTION_INVALID', e.message, { cause: e })
       throw e
     }
-    const info = await this.#recentInfo()
-    const claim: Contribution = {
-      version: 1,
-      poolId: this.poolId,
-      contributor: addressOfPrivateKey(key),
-      window: Math.floor((info.height + 1) / info.bound.windowBlocks),
-      sequence: options.sequence ?? randomSequence(),
-      blobId: blobIdOf(bytes),
-    }
-    const signed = signContribution((await this.#client.chain()).domain, key, claim)
-    const accepted = await this.#client.api.call(ROUTES.submitContribution, {
-      params: { id: this.poolId },
-      body: { version: 1, claim: signed, bytes: toHex(bytes) },
-    })
-    return {
-      ...accepted,
-      contributor: claim.contributor,
-      window: claim.window,
-      sequence: claim.sequence,
-      bytes: bytes.length,
-    }
+    return submitContribution(this.#client, this.poolId, bytes, key, options, await this.#recentInfo())
   }
 
   info(): Promise<PoolInfo> {
@@ -146,4 +126,42 @@ export class PoolContributor {
 function randomSequence(): number {
   const words = crypto.getRandomValues(new Uint32Array(2))
   return (words[0]! % 0x10000) * 2 ** 32 + words[1]!
+}
+
+/**
+ * Signs the claim on a contribution's bytes (EIP-712 `Contribution` under the chain's domain, for the
+ * window the node's next block is in) and submits claim and bytes to the node: what
+ * `PoolContributor.contribute` does after encrypting, and what a browser page that encrypted the
+ * bytes itself calls. The node's refusal is a ClientError whose `apiCode` is the intake's code
+ * (OVER_BOUND, REPLAYED_SEQUENCE, WRONG_KEY, ...). `info` saves asking the node for the pool again.
+ */
+export async function submitContribution(
+  client: Client,
+  poolId: Hex32,
+  bytes: Uint8Array,
+  key: Hex32,
+  options: ContributeOptions = {},
+  info?: PoolInfo,
+): Promise<SubmittedContribution> {
+  const pool = info ?? (await client.pool(poolId))
+  const claim: Contribution = {
+    version: 1,
+    poolId,
+    contributor: addressOfPrivateKey(key),
+    window: Math.floor((pool.height + 1) / pool.bound.windowBlocks),
+    sequence: options.sequence ?? randomSequence(),
+    blobId: blobIdOf(bytes),
+  }
+  const signed = signContribution((await client.chain()).domain, key, claim)
+  const accepted = await client.api.call(ROUTES.submitContribution, {
+    params: { id: poolId },
+    body: { version: 1, claim: signed, bytes: toHex(bytes) },
+  })
+  return {
+    ...accepted,
+    contributor: claim.contributor,
+    window: claim.window,
+    sequence: claim.sequence,
+    bytes: bytes.length,
+  }
 }

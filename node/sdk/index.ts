@@ -10,7 +10,12 @@ export {
   type SubmittedJob,
 } from './client.ts'
 export { type CommitteeKeyMaterial, committeeVaultKeys, fetchCommitteeKey } from './committee.ts'
-export { type ContributeOptions, PoolContributor, type SubmittedContribution } from './contribute.ts'
+export {
+  type ContributeOptions,
+  PoolContributor,
+  type SubmittedContribution,
+  submitContribution,
+} from './contribute.ts'
 export { ClientError, type ClientErrorCode } from './errors.ts'
 export { decodePayload, encodePayload, type ResultPayload } from './payload.ts'
 export {

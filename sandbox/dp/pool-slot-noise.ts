@@ -124,6 +124,10 @@ export function committeePoolPlan(
  * function is the continuous one's to that precision; b is taken a millionth wider to cover it.
  */
 export function sumTail(b: number, members: number, p: number): number {
+  // A heatmap's gates share one noise: the bound is computed once per (b, members, p).
+  const key = `${b}/${members}/${p}`
+  const hit = tails.get(key)
+  if (hit !== undefined) return hit
   const scale = b * (1 + 1e-6)
   let best = Number.POSITIVE_INFINITY
   for (let k = 1; k < 4096; k++) {
@@ -131,5 +135,9 @@ export function sumTail(b: number, members: number, p: number): number {
     const m = (scale * (Math.log(1 / p) - members * Math.log(1 - x * x))) / x
     if (m < best) best = m
   }
+  if (tails.size > 1024) tails.clear()
+  tails.set(key, best)
   return best
 }
+
+const tails = new Map<string, number>()

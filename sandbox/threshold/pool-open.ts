@@ -44,14 +44,19 @@ export function openPoolRelease(input: PoolOpenInput): ReleasedResult {
   const basis = rnsBasis(input.ctx)
   const scale = lowestLevel(basis, input.aggregate).scale
   const bound = smudgingErrorBound(basis.n, t, bits, scale)
-  return releasePoolNoisy({
-    manifest: input.manifest,
-    circuit: input.circuit,
-    plan: committeePoolPlan(input.plan, t, bound / 7.5, bound),
-    layout: input.layout,
-    expect: input.expect,
-    slots,
-  })
+  try {
+    return releasePoolNoisy({
+      manifest: input.manifest,
+      circuit: input.circuit,
+      plan: committeePoolPlan(input.plan, t, bound / 7.5, bound),
+      layout: input.layout,
+      expect: input.expect,
+      slots,
+    })
+  } finally {
+    // the opened totals, exact up to the members' noise, do not outlive the release
+    slots.fill(0)
+  }
 }
 
 /**

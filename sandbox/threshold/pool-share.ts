@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto'
 import { coefficientNoise } from '../dp/committee-noise.ts'
 import type { StatNoise } from '../dp/plan.ts'
 import { checkSlotCapacity } from '../dp/pool-slot-noise.ts'
-import { KeyedRandom } from '../dp/random.ts'
+import { type RandomSource, uniformFromBytes } from '../dp/random.ts'
 import type { HeContext } from '../he/seal.ts'
 import { canonicalBytes } from '../he/serialize.ts'
 import { DEFAULT_SMUDGING_BITS, decryptionShare, freshCiphertext } from './decrypt.ts'
 import { ThresholdError } from './errors.ts'
 import type { MemberKey } from './key-share.ts'
+import { sharePrg } from './member.ts'
 import { decodePoly, encodePoly } from './poly-codec.ts'
 import { add, type RnsBasis, type RnsPoly, rnsBasis } from './rns.ts'
 import { readPlaintext } from './seal-format.ts'
@@ -58,11 +59,15 @@ export function poolOutputShare(ctx: HeContext, key: MemberKey, opening: PoolOpe
     participants: [...opening.participants],
     smudgingBits,
   })
+  // AES-CTR from the member's seed (sharePrg), not KeyedRandom's HMAC per 32 bytes: 4,096 exact
+  // samples take a quarter of the time. Bound to the opening, the set and the aggregate's bytes.
   const aggregateHash = createHash('sha256').update(opening.aggregate).digest('hex')
-  const random = new KeyedRandom(
-    key.member.seed,
-    `tcf/threshold/pool-noise/v1/${opening.label}/${opening.participants.join(',')}/${aggregateHash}`,
-  )
+  const prg = sharePrg(key.member, 'pool-noise/v1', [
+    opening.label,
+    opening.participants.join(','),
+    aggregateHash,
+  ])
+  const random: RandomSource = { uniform: (bound) => uniformFromBytes(bound, (n) => prg.bytes(n)) }
   const prime = basis.primes[0]!
   const values = new Float64Array(basis.n / 2)
   opening.slotNoise.forEach((noise, j) => {

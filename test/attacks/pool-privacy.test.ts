@@ -17,6 +17,7 @@ import { planPrivacy, type StatNoise } from '../../sandbox/dp/plan.ts'
 import { planPoolRelease, poolRecordBound } from '../../sandbox/dp/pool-plan.ts'
 import { releasePool } from '../../sandbox/dp/pool-release.ts'
 import { poolSlotNoise } from '../../sandbox/dp/pool-slot-noise.ts'
+import { CompileError } from '../../sandbox/errors.ts'
 import type { HeContext } from '../../sandbox/he/seal.ts'
 import { heContext } from '../../sandbox/he/seal.ts'
 import { parseSpec } from '../../sandbox/spec/parse.ts'
@@ -28,8 +29,14 @@ import {
   testCommittee,
   thresholdOpen,
 } from '../../sandbox/testing/threshold-committee.ts'
-import { combinePoolShares } from '../../sandbox/threshold/pool-open.ts'
-import { poolOutputShare } from '../../sandbox/threshold/pool-share.ts'
+import {
+  combineDecryption,
+  DEFAULT_SMUDGING_BITS,
+  decodePlaintext,
+  decryptionShare,
+} from '../../sandbox/threshold/decrypt.ts'
+import { combinePoolShares, openPoolRelease } from '../../sandbox/threshold/pool-open.ts'
+import { poolOutputShare, readPoolOutputShare } from '../../sandbox/threshold/pool-share.ts'
 import type { Policy } from '../../sandbox/vault/policy.ts'
 import type { VaultSchema } from '../../sandbox/vault/schema.ts'
 
@@ -301,5 +308,93 @@ describe('attacks on a pool: one contributor against its own privacy', () => {
     )
     // Every slot must carry at least its planned noise: t members' noises give rms about √t.
     expect(rms).toBeGreaterThan(1)
+  })
+
+  it("(d) a buyer colluding with members of S cannot cancel the honest members' noise: one honest member's alone is the planned noise", () => {
+    const circuit = circuitFor(pool)
+    const plan = poolPlan(circuit)
+    const std = plannedStd(circuit, plan)
+    const label = 'job-1/result-1'
+    const shares = sharesOf(withXBytes, label, circuit).map((b) => readPoolOutputShare(committee.basis, b))
+    // A colluding member hands the buyer its share without its noise: the same smudged key share
+    // (its instance is public), so the buyer holds the other members' noise and nothing else.
+    const bare = (i: number) =>
+      decryptionShare(committee.basis, committee.keys[i - 1]!, {
+        id: `tcf/pool-output/${label}`,
+        ciphertext: withXBytes,
+        participants: [1, 2, 3],
+        smudgingBits: DEFAULT_SMUDGING_BITS,
+      })
+    const open = (polys: Parameters<typeof combineDecryption>[2]) =>
+      decodePlaintext(ctx, combineDecryption(committee.basis, withXBytes, polys))
+    const oneColludes = normalizedRms(open([bare(1), shares[1]!, shares[2]!]), std)
+    const twoCollude = normalizedRms(open([bare(1), bare(2), shares[2]!]), std)
+    const allCollude = normalizedRms(open([bare(1), bare(2), bare(3)]), std)
+    console.log(
+      `(d) rms of (opened − exact) / planned sd over the ${std.length} slots: member 1 colluding ${oneColludes.toFixed(2)} ` +
+        `(√2 = 1.41), members 1 and 2 ${twoCollude.toFixed(2)} (1), all three (t, out of scope) ${allCollude.toFixed(4)}`,
+    )
+    // each honest member's noise alone is the planned deviation per slot
+    expect(oneColludes).toBeGreaterThan(1)
+    expect(twoCollude).toBeGreaterThan(0.6)
+    expect(allCollude).toBeLessThan(0.1)
+  })
+
+  it("(e) the threshold release suppresses X's lone cell and X's group too; the busy cell is released", () => {
+    const circuit = circuitFor(pool)
+    const plan = poolPlan(circuit)
+    const draws = 8
+    let lone = 0
+    let busy = 0
+    for (let d = 0; d < draws; d++) {
+      const label = `job-${d}/result-${d}`
+      const out = openPoolRelease({
+        ctx,
+        aggregate: withXBytes,
+        participants: [1, 2, 3],
+        shares: sharesOf(withXBytes, label, circuit),
+        manifest: testManifest(schema, circuit.recordCount, pool),
+        circuit,
+        plan,
+        layout,
+        expect: {},
+      })
+      const cells = heat(out.finished.outputs.trips)
+      if (cells[ROW]![COL] !== null) lone++
+      if (cells[0]![1] !== null) busy++
+      const speed = out.finished.outputs.speed!
+      if (!('withheld' in speed) && speed.op === 'group_mean') expect(speed.groups.c3).toBeNull()
+    }
+    const gate = plan.gates.find((g) => g.label === `cell:${ROW},${COL}`)!
+    console.log(
+      `(e) threshold release, ${draws} openings by {1, 2, 3}: X's cell released ${lone}/${draws}, the busy cell ${busy}/${draws} ` +
+        `(one member's gate threshold ${gate.threshold.toFixed(1)} contributions)`,
+    )
+    expect(lone).toBe(0)
+    expect(busy).toBe(draws)
+  })
+
+  it('(f) a job that does not read every slot of the layout is refused: no slot is opened without its charged noise', () => {
+    const heatOnly = parseSpec({
+      version: 1,
+      outputs: { trips: { op: 'histogram2d', of: ['cell', 'hour'], epsilon: 4 } },
+    })
+    const circuit = compile(heatOnly, testManifest(schema, poolRecordBound(layout, counts), pool))
+    let refused: unknown
+    try {
+      planPoolRelease({
+        spec: heatOnly,
+        circuit,
+        layout,
+        policy: pool,
+        minContributors: MIN_CONTRIBUTORS,
+        counts,
+      })
+    } catch (e) {
+      refused = e
+    }
+    expect(refused).toBeInstanceOf(CompileError)
+    expect((refused as CompileError).code).toBe('SLOT_UNCOVERED')
+    console.log(`(f) a heatmap-only job on the pool: ${(refused as CompileError).message}`)
   })
 })

@@ -1,10 +1,11 @@
 import sealWasmUrl from 'tcf-seal-wasm?url'
 import { useEffect, useMemo, useState } from 'preact/hooks'
+import { submitContribution } from '../../../node/sdk/index.ts'
 import { addressOfPrivateKey, blobIdOf, type Hex32 } from '../../../protocol/index.ts'
 import type { PoolRecord } from '../../../sandbox/contribution/browser.ts'
 import { Facts, Hash, Section } from '../components/ui.tsx'
 import { WebError } from '../errors.ts'
-import { messageOf } from '../node.ts'
+import { client, messageOf } from '../node.ts'
 
 const HEX32 = /^0x[0-9a-f]{64}$/
 
@@ -41,6 +42,17 @@ function readRecords(csv: string): PoolRecord[] {
   })
 }
 
+/** What the node answered to the signed contribution: its ids, or its refusal's code and message. */
+type Answer =
+  | {
+      readonly accepted: {
+        readonly contributionId: Hex32
+        readonly window: number
+        readonly sequence: number
+      }
+    }
+  | { readonly refused: string }
+
 interface Made {
   readonly bytes: Uint8Array
   readonly blobId: Hex32
@@ -65,11 +77,14 @@ export function ContributePage() {
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState<string | undefined>()
   const [made, setMade] = useState<Made | undefined>()
+  const [answer, setAnswer] = useState<Answer | undefined>()
+  const sending = HEX32.test(poolId) && signingKey.trim() !== ''
 
   const encrypt = async () => {
     setBusy(true)
     setError(undefined)
     setMade(undefined)
+    setAnswer(undefined)
     try {
       if (!HEX32.test(keyId))
         throw new WebError('BAD_KEY', 'the committee key id is not 0x and 64 hex digits')
@@ -94,8 +109,9 @@ export function ContributePage() {
         id: keyId as Hex32,
         publicKey: fromBase64(publicKey),
       })
+      let bytes: Uint8Array
       try {
-        const bytes = contributor.encrypt(records)
+        bytes = contributor.encrypt(records)
         setMade({
           bytes,
           blobId: blobIdOf(bytes),
@@ -107,9 +123,18 @@ export function ContributePage() {
       } finally {
         contributor.delete()
       }
+      // Signed here with the key the page holds (EIP-712, the chain's domain) and sent to the node that
+      // served the page; the key never leaves the page, only the claim's signature does.
+      if (sending) {
+        try {
+          const sent = await submitContribution(client(), poolId as Hex32, bytes, key as Hex32)
+          setAnswer({ accepted: sent })
+        } catch (e) {
+          setAnswer({ refused: refusalOf(e) })
+        }
+      }
     } catch (e) {
-      const code = e instanceof Error && 'code' in e && typeof e.code === 'string' ? `${e.code}: ` : ''
-      setError(`${code}${messageOf(e)}`)
+      setError(refusalOf(e))
     } finally {
       setBusy(false)
     }
@@ -169,7 +194,7 @@ export function ContributePage() {
           <textarea name="records" rows={6} value={csv} onInput={(e) => setCsv(e.currentTarget.value)} />
         </label>
         <label>
-          signing key (kept in this page, never sent; names you as the contributor)
+          signing key (kept in this page, never sent; signs the claim that names you as the contributor)
           <input
             name="signing-key"
             type="password"
@@ -179,7 +204,7 @@ export function ContributePage() {
           />
         </label>
         <button type="submit" disabled={busy}>
-          {busy ? 'encrypting…' : 'encrypt'}
+          {busy ? 'encrypting…' : sending ? 'encrypt, sign and send' : 'encrypt'}
         </button>
       </form>
       {error ? (
@@ -187,8 +212,34 @@ export function ContributePage() {
           {error}
         </p>
       ) : null}
+      {answer ? <NodeAnswer answer={answer} /> : null}
       {made ? <Contribution made={made} poolId={poolId} /> : null}
     </Section>
+  )
+}
+
+/** A typed error as `CODE: message`; the node's own code (its intake's) where it gave one. */
+function refusalOf(e: unknown): string {
+  const fields = e instanceof Error ? (e as Error & { apiCode?: unknown; code?: unknown }) : undefined
+  const code =
+    typeof fields?.apiCode === 'string' ? fields.apiCode : typeof fields?.code === 'string' ? fields.code : ''
+  return `${code ? `${code}: ` : ''}${messageOf(e)}`
+}
+
+function NodeAnswer({ answer }: { answer: Answer }) {
+  if ('refused' in answer) {
+    return (
+      <p class="error" role="alert" data-testid="node-answer">
+        the node refused the contribution: {answer.refused}
+      </p>
+    )
+  }
+  const { contributionId, window, sequence } = answer.accepted
+  return (
+    <p data-testid="node-answer">
+      accepted by the node: contribution <Hash value={contributionId} />, window {window}, sequence {sequence}
+      . It joins the pool's log once a block admits it.
+    </p>
   )
 }
 
