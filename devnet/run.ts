@@ -14,7 +14,8 @@
  * and agrees the quality score in a block.
  * --scenario traffic: a city's pool under the committee key, --vehicles simulated vehicles each
  * contributing a day of trips with their own key, admitted by consensus; the snapshot compared on
- * every validator (devnet/traffic.ts).
+ * every validator; a city planner buys the heatmap on it, and the contributors are paid
+ * (devnet/traffic.ts).
  * --keep leaves the network running (until Ctrl-C) and prints the endpoints
  * for the CLIs; --headless prints JSON and exits non-zero if a check fails.
  */
@@ -128,14 +129,23 @@ try {
       dir: join(dir, 'traffic'),
       nodeUrls: cluster.nodes.map((n) => n.apiUrl),
       curatorKey: sellerWallet.privateKey as Hex32,
+      buyerKey: buyer.privateKey as Hex32,
       vehicles: Number(args.vehicles),
       say,
       elapsed,
     })
     if (args.headless) console.log(JSON.stringify(report))
     else printTrafficReport(report, say)
+    const bought = report.purchase
     const ok =
-      report.sameOnAllNodes && report.admitted === report.vehicles + 1 && report.overBound.admitted === 1
+      report.sameOnAllNodes &&
+      report.admitted === report.vehicles + 1 &&
+      report.overBound.admitted === 1 &&
+      bought !== undefined &&
+      bought.checks.underMinimum === 0 &&
+      bought.checks.withinError === bought.checks.released &&
+      bought.settlement.status === 'paid'
+
     await shutdown()
     process.exit(ok ? 0 : 1)
   }

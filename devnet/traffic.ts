@@ -15,40 +15,63 @@ import {
   type PoolSnapshotView,
   poolPayouts,
 } from '../protocol/index.ts'
-import { type PoolRecord, parseSpec, type VaultSchema } from '../sandbox/index.ts'
+import { type AlgorithmSpec, type PoolRecord, parseSpec, type VaultSchema } from '../sandbox/index.ts'
 import { awaitCommitteeKey, type Say } from './demo.ts'
 import { DevnetError } from './errors.ts'
+import { buyHeatmap, heatmapLines, printPurchase, type TrafficPurchase } from './traffic-buy.ts'
 
-export const TRAFFIC_CELLS = 80
-export const TRIPS_PER_DAY = 10
+/**
+ * The pool's terms: what a 1,000-vehicle run can release with the contributor as the privacy unit.
+ * A released number must describe at least `minContributors` vehicles, with a false-release
+ * probability of 2^-20; that gate's margin grows with the trips one vehicle may add
+ * (`tripsPerDay`) over the epsilon the heatmap spends. So the scenario sells a coarse heatmap
+ * (6 zones × 4 parts of the day), a commute of 2 trips per vehicle, at epsilon 8 for the heatmap
+ * and 2 for the speeds (docs/pools.md, "The traffic scenario").
+ */
+export interface TrafficGrid {
+  readonly cells: number
+  /** the hour buckets' edges, 0 to 24 */
+  readonly hourEdges: readonly number[]
+  readonly tripsPerDay: number
+  readonly minContributors: number
+  readonly epsilon: { readonly trips: number; readonly speed: number }
+}
+
+export const DEFAULT_TRAFFIC_GRID: TrafficGrid = {
+  cells: 6,
+  hourEdges: [0, 8, 12, 17, 24],
+  tripsPerDay: 2,
+  minContributors: 10,
+  epsilon: { trips: 8, speed: 2 },
+}
 const HOURS = 24
 
-export const TRAFFIC_SCHEMA: VaultSchema = {
-  columns: [
-    {
-      name: 'cell',
-      type: 'categorical',
-      categories: Array.from({ length: TRAFFIC_CELLS }, (_, i) => `g${i}`),
-      nullable: false,
-    },
-    {
-      name: 'hour',
-      type: 'bucketed',
-      edges: Array.from({ length: HOURS + 1 }, (_, i) => i),
-      nullable: false,
-    },
-    { name: 'speed', type: 'number', min: 0, max: 130, nullable: true },
-  ],
+export function trafficSchema(grid: TrafficGrid): VaultSchema {
+  return {
+    columns: [
+      {
+        name: 'cell',
+        type: 'categorical',
+        categories: Array.from({ length: grid.cells }, (_, i) => `g${i}`),
+        nullable: false,
+      },
+      { name: 'hour', type: 'bucketed', edges: [...grid.hourEdges], nullable: false },
+      { name: 'speed', type: 'number', min: 0, max: 130, nullable: true },
+    ],
+  }
 }
 
 /** What the city planner buys: trips per cell and hour, and the mean speed per cell. */
-export const TRAFFIC_SPEC = parseSpec({
-  version: 1,
-  outputs: {
-    trips: { op: 'histogram2d', of: ['cell', 'hour'], epsilon: 0.5 },
-    speed: { op: 'group_mean', of: 'speed', by: 'cell', epsilon: 0.5 },
-  },
-})
+export function trafficSpec(grid: TrafficGrid, snapshot?: number): AlgorithmSpec {
+  return parseSpec({
+    version: 1,
+    outputs: {
+      trips: { op: 'histogram2d', of: ['cell', 'hour'], epsilon: grid.epsilon.trips },
+      speed: { op: 'group_mean', of: 'speed', by: 'cell', epsilon: grid.epsilon.speed },
+    },
+    ...(snapshot === undefined ? {} : { snapshot }),
+  })
+}
 
 /** A small deterministic generator (mulberry32): the same fleet on every run. */
 function generator(seed: number): () => number {
@@ -63,12 +86,12 @@ function generator(seed: number): () => number {
 }
 
 /** A vehicle's day: trips around its home cell, mostly at commuting hours, slower at rush hour. */
-export function vehicleDay(vehicle: number): PoolRecord[] {
+export function vehicleDay(vehicle: number, grid: TrafficGrid = DEFAULT_TRAFFIC_GRID): PoolRecord[] {
   const random = generator(vehicle + 1)
-  const home = Math.floor(random() * TRAFFIC_CELLS)
-  return Array.from({ length: TRIPS_PER_DAY }, () => {
+  const home = Math.floor(random() * grid.cells)
+  return Array.from({ length: grid.tripsPerDay }, () => {
     const hour = random() < 0.6 ? [7, 8, 17, 18][Math.floor(random() * 4)]! : Math.floor(random() * HOURS)
-    const cell = (home + Math.floor(random() * 3)) % TRAFFIC_CELLS
+    const cell = (home + Math.floor(random() * 3)) % grid.cells
     const rush = hour === 8 || hour === 17
     return {
       cell: `g${cell}`,
@@ -76,6 +99,38 @@ export function vehicleDay(vehicle: number): PoolRecord[] {
       speed: random() < 0.05 ? null : Math.round((rush ? 25 : 45) + random() * 40),
     }
   })
+}
+
+/** The plaintext truth of the planner's job over the vehicles' days: trips per cell and hour bucket, speed per cell. */
+export interface TrafficTruth {
+  readonly trips: number[][]
+  /** per cell: vehicles with a trip there (what a released number must describe at least minContributors of) */
+  readonly vehiclesPerCell: number[][]
+  readonly speed: Array<{ readonly sum: number; readonly count: number }>
+}
+
+export function trafficTruth(days: readonly PoolRecord[][], grid: TrafficGrid): TrafficTruth {
+  const buckets = grid.hourEdges.length - 1
+  const trips = Array.from({ length: grid.cells }, () => Array.from({ length: buckets }, () => 0))
+  const vehiclesPerCell = Array.from({ length: grid.cells }, () => Array.from({ length: buckets }, () => 0))
+  const speed = Array.from({ length: grid.cells }, () => ({ sum: 0, count: 0 }))
+  for (const day of days) {
+    const seen = new Set<string>()
+    for (const trip of day) {
+      const cell = Number(String(trip.cell).slice(1))
+      const bucket = grid.hourEdges.findIndex(
+        (e, i) => Number(trip.hour) >= e && Number(trip.hour) < grid.hourEdges[i + 1]!,
+      )
+      trips[cell]![bucket]!++
+      if (!seen.has(`${cell}/${bucket}`)) vehiclesPerCell[cell]![bucket]!++
+      seen.add(`${cell}/${bucket}`)
+      if (trip.speed !== null) {
+        speed[cell]!.sum += Number(trip.speed)
+        speed[cell]!.count++
+      }
+    }
+  }
+  return { trips, vehiclesPerCell, speed }
 }
 
 export interface TrafficReport {
@@ -94,8 +149,11 @@ export interface TrafficReport {
   readonly submitSeconds: number
   readonly admitSeconds: number
   readonly payouts: { readonly leaves: number; readonly total: number; readonly root: Hex32 }
-  /** plaintext truth: trips per cell, over every vehicle's day */
-  readonly tripsPerCell: readonly number[]
+  readonly grid: TrafficGrid
+  /** plaintext truth over every admitted vehicle's day */
+  readonly truth: TrafficTruth
+  /** the city planner's purchase of the heatmap on the snapshot, when a buyer was given */
+  readonly purchase?: TrafficPurchase
 }
 
 export interface TrafficOptions {
@@ -106,27 +164,43 @@ export interface TrafficOptions {
   readonly say: Say
   readonly elapsed: () => string
   readonly timeoutMs?: number
+  readonly grid?: TrafficGrid
+  /** the city planner's key: it buys the heatmap on the snapshot, then the contributors are paid */
+  readonly buyerKey?: Hex32
+  /** the planner's sealing key (default: a fresh one) */
+  readonly sealingKey?: Uint8Array
 }
 
 export async function runTrafficScenario(options: TrafficOptions): Promise<TrafficReport> {
   const { say, elapsed, nodeUrls } = options
+  const grid = options.grid ?? DEFAULT_TRAFFIC_GRID
   const curator = new Client({ url: nodeUrls[0]!, key: options.curatorKey })
   const clients = nodeUrls.map((url) => new Client({ url }))
   const contributors: PoolContributor[] = []
   try {
     await awaitCommitteeKey(curator, say, elapsed, options.timeoutMs)
-    const { manifest, published } = await createPool(curator, addressOfPrivateKey(options.curatorKey), {
-      schema: TRAFFIC_SCHEMA,
-      specs: [TRAFFIC_SPEC],
-      policy: { allowedOps: ['histogram2d', 'group_mean'], minAggregation: 1, price: '1000000000000000' },
-      maxRecords: TRIPS_PER_DAY,
+    const marked = await createPool(curator, addressOfPrivateKey(options.curatorKey), {
+      schema: trafficSchema(grid),
+      specs: [trafficSpec(grid)],
+      policy: {
+        allowedOps: ['histogram2d', 'group_mean'],
+        minAggregation: 1,
+        price: '1000000000000000',
+        privacy: {
+          epsilon: 10 * (grid.epsilon.trips + grid.epsilon.speed),
+          maxEpsilonPerJob: grid.epsilon.trips + grid.epsilon.speed,
+          unit: 'contributor',
+        },
+      },
+      maxRecords: grid.tripsPerDay,
       bound: { perWindow: 1, windowBlocks: 100_000 },
-      minContributors: 10,
+      minContributors: grid.minContributors,
       out: join(options.dir, 'pool'),
     })
+    const { manifest, published } = marked
     const poolId = manifest.vaultId as Hex32
     say(
-      `[${elapsed()}] city curated pool ${poolId}: ${manifest.pool!.monomials.length} slots, registered on chain${published.registeredTx ? ` (tx ${published.registeredTx})` : ''}`,
+      `[${elapsed()}] city curated pool ${poolId}: ${manifest.pool!.monomials.length} slots, registered on chain${published.registeredTx ? ` (tx ${published.registeredTx})` : ''}, marked a pool${marked.markedTx ? ` (tx ${marked.markedTx})` : ''}`,
     )
     for (const client of clients) contributors.push(await PoolContributor.open(client, poolId))
 
@@ -139,7 +213,9 @@ export async function runTrafficScenario(options: TrafficOptions): Promise<Traff
       while (next < keys.length) {
         const v = next++
         const started = performance.now()
-        await contributors[v % contributors.length]!.contribute(vehicleDay(v), keys[v]!, { sequence: 0 })
+        await contributors[v % contributors.length]!.contribute(vehicleDay(v, grid), keys[v]!, {
+          sequence: 0,
+        })
         encryptMs.push(performance.now() - started)
         if ((v + 1) % 100 === 0) say(`[${elapsed()}] ${v + 1} vehicles contributed`)
       }
@@ -152,7 +228,7 @@ export async function runTrafficScenario(options: TrafficOptions): Promise<Traff
     const greedy = generatePrivateKey()
     const attempts = await Promise.allSettled(
       [0, 1].map((i) =>
-        contributors[i % contributors.length]!.contribute(vehicleDay(keys.length + i), greedy, {
+        contributors[i % contributors.length]!.contribute(vehicleDay(keys.length + i, grid), greedy, {
           sequence: i,
         }),
       ),
@@ -197,9 +273,28 @@ export async function runTrafficScenario(options: TrafficOptions): Promise<Traff
     const counts = new Map(first.counts.map((c) => [c.contributor as Address, c.contributions]))
     const payouts = poolPayouts(counts)
     const greedyAdmitted = counts.get(addressOfPrivateKey(greedy).toLowerCase() as Address) ?? 0
-    const tripsPerCell = Array.from({ length: TRAFFIC_CELLS }, () => 0)
-    for (let v = 0; v < keys.length; v++)
-      for (const trip of vehicleDay(v)) tripsPerCell[Number(String(trip.cell).slice(1))]!++
+    const days = keys.map((_, v) => vehicleDay(v, grid))
+    // The greedy vehicle's admitted contribution is one of its two days: whichever the log kept.
+    const greedyDays = attempts.flatMap((a, i) =>
+      a.status === 'fulfilled' ? [vehicleDay(keys.length + i, grid)] : [],
+    )
+    const truth = trafficTruth([...days, ...greedyDays.slice(0, greedyAdmitted)], grid)
+    const purchase = options.buyerKey
+      ? await buyHeatmap({
+          nodeUrl: nodeUrls[0]!,
+          buyerKey: options.buyerKey,
+          relayerKey: options.curatorKey,
+          poolId,
+          snapshot: first.height,
+          spec: trafficSpec(grid, first.height),
+          truth,
+          claimFor: keys.slice(0, 3).map((k) => addressOfPrivateKey(k)),
+          say,
+          elapsed,
+          ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+          ...(options.sealingKey ? { sealingKey: options.sealingKey } : {}),
+        })
+      : undefined
     const sorted = [...encryptMs].sort((a, b) => a - b)
     return {
       poolId,
@@ -215,7 +310,9 @@ export async function runTrafficScenario(options: TrafficOptions): Promise<Traff
       submitSeconds,
       admitSeconds,
       payouts: { leaves: payouts.leaves.length, total: payouts.total, root: payouts.root },
-      tripsPerCell,
+      grid,
+      truth,
+      ...(purchase ? { purchase } : {}),
     }
   } finally {
     for (const c of contributors) c.close()
@@ -223,9 +320,7 @@ export async function runTrafficScenario(options: TrafficOptions): Promise<Traff
   }
 }
 
-const SHADES = ' .:-=+*#%@'
-
-/** The report as the devnet prints it, with the plaintext trips per cell as a 10 x 10 grid. */
+/** The report as the devnet prints it, with the planner's heatmap beside the plaintext truth. */
 export function printTrafficReport(report: TrafficReport, say: Say): void {
   say('')
   say(`pool ${report.poolId}`)
@@ -243,15 +338,9 @@ export function printTrafficReport(report: TrafficReport, say: Say): void {
   say(
     `  payouts tree: ${report.payouts.leaves} leaves, ${report.payouts.total} contributions in all, root ${report.payouts.root}`,
   )
-  const max = Math.max(...report.tripsPerCell)
-  say('\n  plaintext truth, trips per grid cell (10 x 10):')
-  for (let row = 0; row < 10; row++) {
-    const cells = report.tripsPerCell.slice(row * 10, row * 10 + 10)
-    say(
-      `    ${cells.map((n) => SHADES[Math.min(SHADES.length - 1, Math.floor((n / max) * (SHADES.length - 1)))]!.repeat(2)).join('')}   ${cells.map((n) => String(n).padStart(4)).join('')}`,
-    )
+  if (report.purchase) printPurchase(report.purchase, report.grid, report.truth, say)
+  else {
+    say('\n  plaintext truth, trips per cell and hour:')
+    for (const line of heatmapLines(report.truth.trips, report.grid)) say(`    ${line}`)
   }
-  say(
-    "\n  the planner's heatmap job on this snapshot (threshold release of the aggregate) is not built yet: docs/pools.md",
-  )
 }

@@ -24,6 +24,8 @@ export {
   type JobResult,
   type JobSettlement,
   PoolContributor,
+  type PoolJobResult,
+  poolResult,
   thresholdResult,
 } from './sdk/index.ts'
 export type { JobRecord, StoredBlock } from './storage/index.ts'

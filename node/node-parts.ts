@@ -12,11 +12,14 @@ import {
   type VoteMessage,
 } from '../protocol/index.ts'
 import {
+  type AlgorithmSpec,
   type CompileLimits,
   DEFAULT_LIMITS,
+  decodeBundle,
   Evaluator,
   heContext,
   isProfileName,
+  parseSpec,
   type VaultManifest,
 } from '../sandbox/index.ts'
 import { ApiService } from './api-service.ts'
@@ -42,9 +45,11 @@ import { NodeMetrics } from './metrics.ts'
 import type { RestoredState, TcfNodeInit } from './node.ts'
 import { PoolAggregates } from './pools/aggregates.ts'
 import { ContributionChecks } from './pools/contribution-checks.ts'
+import { PoolError } from './pools/errors.ts'
 import { ContributionIntake } from './pools/intake.ts'
 import { PendingBans, PendingContributions } from './pools/pending.ts'
 import { PoolApi } from './pools/pool-api.ts'
+import { poolJob } from './pools/pool-job.ts'
 import type { NodeNetwork, TopicMessages, TopicName } from './ports.ts'
 import { ThresholdDirectory } from './threshold/directory.ts'
 import { createKeyring, DkgService } from './threshold/index.ts'
@@ -77,14 +82,14 @@ export interface NodeParts {
 
 /** What an admitted job spends of its vault's budget: the same compile and plan admission ran. */
 export function privacyCharge(vaults: Pick<VaultDirectory, 'cached'>, limits: CompileLimits): PrivacyCharge {
-  return (request: SignedJobRequest) => {
+  return (request: SignedJobRequest, pools) => {
     const manifest = vaults.cached(request.request.vaultId)
     if (!manifest)
       throw new JobStateError(
         'VAULT_NOT_LOADED',
         `vault ${request.request.vaultId} of an admitted job is not loaded`,
       )
-    return jobPrivacy(request, manifest, limits).epsilonMicros
+    return jobPrivacy(request, manifest, limits, pools).epsilonMicros
   }
 }
 
@@ -169,6 +174,9 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     primes: (profile) => directory.primes(profile),
     contributionBytes: (poolId, blobId) => poolChecks.verdict(poolId, blobId),
   }
+  // A job on a pool snapshot, from the replicated log at this node's head (admission checked the height).
+  const poolJobOf = (manifest: VaultManifest, spec: AlgorithmSpec) =>
+    poolJob(manifest, spec, { log: ledger.pools, head: ledger.height }, DEFAULT_LIMITS)
   const admit = (signed: SignedJobRequest) =>
     admissible({ rules, chain, manifest: (id) => vaults.manifest(id), limits: init.limits }, signed)
   const executor = new Executor({
@@ -189,6 +197,16 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     limits: DEFAULT_LIMITS,
     logger: log,
     trace,
+    pools: {
+      job: (manifest, spec) =>
+        poolJob(manifest, spec, { log: ledger.pools, head: ledger.height }, DEFAULT_LIMITS),
+      aggregate: async (poolId, height) => {
+        const record = await aggregates.snapshot(poolId, height)
+        if (record?.height !== height)
+          throw new PoolError('SNAPSHOT_UNKNOWN', `pool ${poolId} has no snapshot at height ${height}`)
+        return aggregates.aggregateBytes(record)
+      },
+    },
   })
   // A waiting request's work starts now (see Executor.start), so its admission finds it done or under way.
   // The next height starts at once when a request or a certificate waits for it.
@@ -293,6 +311,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     pool: thresholdPool,
     publish: (release) => publish('shares', release),
     logger: log.child({ module: 'threshold' }),
+    poolJob: poolJobOf,
   })
   const reports = new EquivocationReports({ chain, epoch: () => epochs.current.number, logger: log })
   const driver = new ConsensusDriver({
@@ -436,6 +455,17 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       publish: (upload) => publish('contributions', upload),
       publishBan: (ban) => publish('poolbans', ban),
     }),
+    payoutsOf: async (jobId) => {
+      const job = ledger.job(jobId)
+      const record = await book.get(jobId)
+      if (!job || !record?.resultBlob) return undefined
+      const height = parseSpec(job.request.request.algorithm.spec).snapshot
+      if (height === undefined) return undefined
+      const snapshot = ledger.pools.snapshot(job.request.request.vaultId, height)
+      const bytes = await store.blobs.get(record.resultBlob as Hex32)
+      if (snapshot?.height !== height || !bytes) return undefined
+      return { bundleHash: decodeBundle(bytes).resultHash, counts: snapshot.counts }
+    },
     logger: log,
   })
   return {

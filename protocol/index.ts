@@ -289,6 +289,7 @@ export {
 } from './messages/vaultManifest.ts'
 export {
   type PayoutLeaf,
+  POOL_EXEC_ENV,
   type PoolPayouts,
   payoutLeaf,
   payoutProof,

@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Cluster } from '../devnet/cluster.ts'
 import { printTrafficReport, runTrafficScenario, type TrafficReport } from '../devnet/traffic.ts'
 import { Client } from '../node/sdk/index.ts'
-import { DEV_PRIVATE_KEYS, generatePrivateKey, type Hex32, writeKeystoreFile } from '../protocol/index.ts'
+import {
+  DEV_PRIVATE_KEYS,
+  fromHex,
+  generatePrivateKey,
+  type Hex32,
+  writeKeystoreFile,
+} from '../protocol/index.ts'
 import { TRAFFIC_TEST_SCHEMA, TRAFFIC_TEST_SPEC } from '../sandbox/testing/pool.ts'
 import { tcf } from './support/cli.ts'
 import { startSeededCluster } from './support/committee-vault.ts'
@@ -15,11 +21,26 @@ import { startSeededCluster } from './support/committee-vault.ts'
  * under the seeded committee key, 60 vehicles each contributing a day of trips with its own key to
  * one of the four nodes, admitted by consensus; the snapshot (aggregate bytes and counts) and the
  * payouts root equal on every validator; a vehicle over its bound kept to one contribution; bad
- * contributions refused at the API with their code.
+ * contributions refused at the API with their code. Then a city planner buys the heatmap on the
+ * snapshot: released to the planner alone by the committee, every released cell within 3× its
+ * stated 95% error of the plaintext, none describing fewer than the minimum of vehicles; the escrow
+ * paid with the owner share held for the contributors, and a contributor's payout claimed on chain.
  * Run under the machine-wide lock: flock /tmp/tcf-e2e.lock npx vitest run test/pool-traffic-e2e.test.ts
  */
-const VEHICLES = 60
+const VEHICLES = 100
+/**
+ * A grid 100 vehicles can release: 2 cells by 2 half-days. The scenario's own (6 × 4) needs its
+ * 1,000 vehicles for the gates' minimum; the checks here are the same.
+ */
+const GRID = {
+  cells: 2,
+  hourEdges: [0, 12, 24],
+  tripsPerDay: 2,
+  minContributors: 5,
+  epsilon: { trips: 16, speed: 4 },
+}
 const CLI_ENV = { TCF_SCRYPT_N: '1024' }
+const SEALING_KEY = `0x${'5a'.repeat(32)}` as const
 
 describe('pools on 4 daemons: the traffic scenario, headless', () => {
   let dir: string
@@ -36,13 +57,16 @@ describe('pools on 4 daemons: the traffic scenario, headless', () => {
     if (dir && !process.env.TCF_KEEP_TEST_DIR) await rm(dir, { recursive: true, force: true })
   })
 
-  it('60 vehicles contribute; every validator holds the same snapshot and payouts root; the bound holds', async () => {
+  it('100 vehicles contribute; every validator holds the same snapshot; the bound holds; the planner buys the heatmap and the contributors are paid', async () => {
     const started = performance.now()
     report = await runTrafficScenario({
       dir,
       nodeUrls: cluster.nodes.map((n) => n.apiUrl),
       curatorKey: DEV_PRIVATE_KEYS[1] as Hex32,
+      buyerKey: DEV_PRIVATE_KEYS[2] as Hex32,
+      sealingKey: fromHex(SEALING_KEY),
       vehicles: VEHICLES,
+      grid: GRID,
       // The scenario's progress lines go to the test's log: where a run stalls is then visible.
       say: console.log,
       elapsed: () => `${((performance.now() - started) / 1000).toFixed(1)}s`,
@@ -58,7 +82,36 @@ describe('pools on 4 daemons: the traffic scenario, headless', () => {
       total: VEHICLES + 1,
       root: report.payoutsRoot,
     })
-  }, 600_000)
+    const bought = report.purchase!
+    expect(bought.checks.released).toBeGreaterThan(0)
+    expect(bought.checks.withinError).toBe(bought.checks.released)
+    expect(bought.checks.underMinimum).toBe(0)
+    expect(bought.participants).toHaveLength(3)
+    expect(bought.settlement.status).toBe('paid')
+    // JobMarket held the owner share for the contributors: the curator is credited nothing.
+    expect(BigInt(bought.settlement.heldForContributors ?? '0')).toBeGreaterThan(0n)
+    expect(bought.settlement.owner).toBeUndefined()
+    const claim = bought.claims[0]!
+    expect(claim.txHash).toMatch(/^0x[0-9a-f]{64}$/)
+    expect(BigInt(claim.amount)).toBeGreaterThan(0n)
+    expect(BigInt(claim.balance)).toBeGreaterThanOrEqual(BigInt(claim.amount))
+    // The planner's CLI opens the same release again, from another node.
+    await writeFile(join(dir, 'sealing.key'), SEALING_KEY)
+    const shown = await tcf(
+      [
+        'job',
+        'result',
+        bought.jobId,
+        '--node',
+        cluster.nodes[2]!.apiUrl,
+        '--sealing-key',
+        join(dir, 'sealing.key'),
+      ],
+      CLI_ENV,
+    )
+    console.log(`$ tcf job result ${bought.jobId} ...\n${shown.stdout}`)
+    expect(shown.stdout).toContain(`result ${bought.resultHash}`)
+  }, 900_000)
 
   it('curator and contributor CLIs: `tcf pool create`, then `tcf pool contribute` of a CSV, admitted into the log', async () => {
     const file = (name: string) => join(dir, name)

@@ -118,7 +118,9 @@ export function createChainState(init: ChainStateInit): ChainState {
           .getFunction('vaults')
           .staticCall(vaultId, { blockTag: number })) as unknown as [string, boolean, Hex32, Hex32, bigint]
         if (owner === ZERO_ADDRESS) return null
-        return { owner: owner.toLowerCase() as Address, active, price }
+        // Whether settlement holds the owner share for a pool's contributors (VaultRegistry.markPool).
+        const pool = (await vaults.getFunction('isPool').staticCall(vaultId, { blockTag: number })) as boolean
+        return { owner: owner.toLowerCase() as Address, active, price, pool }
       },
     )
 

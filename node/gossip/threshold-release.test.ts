@@ -80,11 +80,11 @@ function releasedJob(participants: number[], score: number, minQuality?: number)
   }
 }
 
-function gossip(job: LedgerJob | null = certified) {
+function gossip(job: LedgerJob | null = certified, vault: VaultManifest = committeeVault) {
   return thresholdReleaseGossip({
     domain,
     job: (id) => (job !== null && id === job.jobId ? job : undefined),
-    manifest: async () => committeeVault,
+    manifest: async () => vault,
     committee: async (k) => (k === keyHash ? { members, threshold: 3 } : undefined),
     pool: { has: () => false, hasOutputs: () => false, keep: async () => undefined },
   })
@@ -127,5 +127,14 @@ describe('the shares topic', () => {
     const rejected = releasedJob([1, 2, 4], 400_000, 0.5)
     expect(await gossip(rejected).validate(outputsBy(keys[1]!, 2, [1, 2, 4]))).toBe('reject')
     expect(await gossip(job).validate(outputsBy(keys[1]!, 2, [1, 2, 4], keys[0]!))).toBe('reject')
+  })
+
+  it("a pool job: a member's share of the aggregate for a set other than the block's is rejected", async () => {
+    // Two sets' openings of one aggregate would let their difference cancel the common members' noise.
+    const pool = { ...committeeVault, pool: { minContributors: 10 } } as VaultManifest
+    const job = releasedJob([1, 2, 4], 900_000)
+    expect(await gossip(job, pool).validate(outputsBy(keys[1]!, 2, [1, 2, 3]))).toBe('reject')
+    expect(await gossip(job, pool).validate(outputsBy(keys[3]!, 4, [2, 3, 4]))).toBe('reject')
+    expect(await gossip(job, pool).validate(outputsBy(keys[3]!, 4, [1, 2, 4]))).toBe('accept')
   })
 })

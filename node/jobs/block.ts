@@ -106,6 +106,7 @@ export function scoredContext(ctx: RuleContext): ScoredRuleContext {
     manifest: ctx.manifest,
     committee: ctx.committee ?? (() => undefined),
     primes: ctx.primes ?? (() => undefined),
+    pools: { log: ctx.ledger.pools, head: ctx.height - 1 },
   }
 }
 

@@ -10,6 +10,8 @@ import {
   scoreStats,
   type VaultManifest,
 } from '../../sandbox/index.ts'
+import { PoolError } from '../pools/errors.ts'
+import { type PoolJobSources, poolJob } from '../pools/pool-job.ts'
 
 /**
  * The epsilon a job spends on its vault, as every validator computes it:
@@ -25,8 +27,25 @@ export function jobPrivacy(
   request: SignedJobRequest,
   manifest: VaultManifest,
   limits: CompileLimits,
+  pools?: PoolJobSources,
 ): PrivacyPlan {
   const spec = parseSpec(request.request.algorithm.spec)
+  // A pool job's score reads only the snapshot's public counts (docs/pools.md), so nothing is
+  // opened twice: it is charged its outputs' epsilon, which every contributor in the snapshot spends.
+  if (manifest.pool) {
+    if (!pools)
+      throw new PoolError(
+        'SNAPSHOT_MISSING',
+        `pool ${manifest.vaultId}: no pool log to read its snapshot from`,
+      )
+    return poolJob(manifest, spec, pools, limits).plan
+  }
+  if (spec.snapshot !== undefined) {
+    throw new PoolError(
+      'SNAPSHOT_NOT_A_POOL',
+      `vault ${manifest.vaultId} is not a pool: a spec names a snapshot only for a job on a pool`,
+    )
+  }
   const circuit = compile(spec, manifest, limits)
   const plan = planPrivacy(spec, circuit, manifest)
   if (manifest.keyHolder?.mode !== 'committee') return plan

@@ -17,6 +17,8 @@ export interface VaultFact {
   readonly owner: Address
   readonly active: boolean
   readonly price: bigint
+  /** marked a pool (VaultRegistry.isPool): settlement holds the owner share for the contributors */
+  readonly pool?: boolean
 }
 
 /**

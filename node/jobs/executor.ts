@@ -4,21 +4,28 @@ import type { Logger } from 'pino'
 import {
   type Eip712Domain,
   type Hex32,
+  POOL_EXEC_ENV,
+  poolResultHash,
   type ResultAttestation,
   type SignedJobRequest,
   signResultAttestation,
 } from '../../protocol/index.ts'
 import {
+  type AlgorithmSpec,
   type CompileLimits,
+  circuitIdOf,
   compile,
   type Evaluator,
   encodeBundle,
   expandedDirOf,
   isExpanded,
   parseSpec,
+  type ResultBundle,
+  resultHashOf,
   type VaultManifest,
 } from '../../sandbox/index.ts'
 import { NodeError } from '../errors.ts'
+import type { PoolJob } from '../pools/pool-job.ts'
 import type { JobTrace } from './trace.ts'
 
 /** Where blobs live for the executor: the node's store, backed by peers for what it lacks. */
@@ -39,6 +46,16 @@ export interface ExecutorInit {
   readonly limits: CompileLimits
   readonly logger: Logger
   readonly trace?: JobTrace
+  /** jobs on pool snapshots; absent, such a job fails here */
+  readonly pools?: PoolEvaluation
+}
+
+/** What evaluating a job on a pool snapshot reads: replicated state and the snapshot's aggregate. */
+export interface PoolEvaluation {
+  /** the job on the snapshot its spec names (node/pools/pool-job.ts) */
+  job(manifest: VaultManifest, spec: AlgorithmSpec): PoolJob
+  /** the snapshot's aggregate ciphertext: the same bytes on every validator */
+  aggregate(poolId: Hex32, height: number): Promise<Uint8Array>
 }
 
 export interface Execution {
@@ -89,6 +106,8 @@ export class Executor {
     manifest: VaultManifest,
     admitted = false,
   ): Promise<Evaluated | undefined> {
+    // A pool job's evaluation is a snapshot that exists already: nothing to start early.
+    if (manifest.pool) return Promise.resolve(undefined)
     let early = this.#early.get(jobId)
     if (!early) {
       const run = this.#evaluate(jobId, request, manifest, admitted)
@@ -125,6 +144,7 @@ export class Executor {
   }
 
   async execute(jobId: Hex32, request: SignedJobRequest, manifest: VaultManifest): Promise<Execution> {
+    if (manifest.pool) return this.#executePool(jobId, request, manifest)
     const started = performance.now()
     const { blobs, logger } = this.#init
     const early = await this.start(jobId, request, manifest, true)
@@ -141,6 +161,40 @@ export class Executor {
       execEnvHash: bundle.execEnvHash,
     })
     logger.info({ jobId, resultHash: bundle.resultHash, evalMs: Math.round(timing.ms) }, 'job evaluated')
+    return { attestation, bundleId, ms: performance.now() - started }
+  }
+
+  /**
+   * A job on a pool snapshot: the snapshot's aggregate is the evaluation (one ciphertext holding
+   * every slot of the layout), bundled with the circuit it is read by. The attested result hash
+   * binds it to the snapshot's payouts tree (poolResultHash), so the settled hash fixes who is paid.
+   */
+  async #executePool(jobId: Hex32, request: SignedJobRequest, manifest: VaultManifest): Promise<Execution> {
+    const started = performance.now()
+    const pools = this.#init.pools
+    if (!pools)
+      throw new NodeError('EVALUATION_SKIPPED', `job ${jobId} is on a pool; this node evaluates none`)
+    const job = pools.job(manifest, parseSpec(request.request.algorithm.spec))
+    const aggregate = await pools.aggregate(manifest.vaultId as Hex32, job.snapshot.height)
+    const circuitId = circuitIdOf(job.circuit)
+    const bundle: ResultBundle = {
+      circuitId,
+      execEnvHash: POOL_EXEC_ENV,
+      stats: [aggregate],
+      resultHash: resultHashOf(circuitId, POOL_EXEC_ENV, [aggregate]),
+    }
+    const bundleId = await this.#init.blobs.put(encodeBundle(bundle))
+    const resultHash = poolResultHash(bundle.resultHash, job.payouts)
+    const attestation = signResultAttestation(this.#init.domain, this.#init.validatorKey, {
+      jobId,
+      resultHash,
+      execEnvHash: POOL_EXEC_ENV,
+    })
+    this.#init.trace?.(jobId, 'evaluated', { ms: Math.round(performance.now() - started) })
+    this.#init.logger.info(
+      { jobId, resultHash, snapshot: job.snapshot.height, contributions: job.snapshot.count },
+      'pool job evaluated',
+    )
     return { attestation, bundleId, ms: performance.now() - started }
   }
 

@@ -5,6 +5,7 @@ import {
   type SignedJobRequest,
   scoredReleaseHash,
 } from '../../protocol/index.ts'
+import type { PoolJobSources } from '../pools/pool-job.ts'
 import { PoolLog } from '../pools/pool-log.ts'
 
 /** A job as every validator records it: only decided blocks change it, so all agree. */
@@ -26,7 +27,8 @@ export interface LedgerJob {
 }
 
 /** The epsilon (in millionths) an admitted request spends; must be a pure function of replicated state. */
-export type PrivacyCharge = (request: SignedJobRequest) => number
+/** `pools`: the pool logs and head as the block's validators judged it (a pool job's plan reads its snapshot). */
+export type PrivacyCharge = (request: SignedJobRequest, pools: PoolJobSources) => number
 
 /** What a block did to a job; a certification or release carries what was certified or released. */
 export type LedgerChange =
@@ -132,7 +134,9 @@ export class Ledger {
         jobId: jobIdOf(request.request),
         request,
         admittedHeight: block.height,
-        ...(this.#charge ? { epsilonMicros: this.#charge(request) } : {}),
+        ...(this.#charge
+          ? { epsilonMicros: this.#charge(request, { log: this.pools, head: this.#height }) }
+          : {}),
       }
       this.#addSpend(job)
       put({ kind: 'admitted', job })

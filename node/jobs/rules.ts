@@ -13,6 +13,7 @@ import {
 } from '../../protocol/index.ts'
 import {
   type CompileLimits,
+  ContributionError,
   isSandboxError,
   MICROS,
   minQualityOf,
@@ -21,6 +22,7 @@ import {
   privacyOf,
   type VaultManifest,
 } from '../../sandbox/index.ts'
+import { PoolError } from '../pools/errors.ts'
 import { jobPrivacy } from './budget.ts'
 import type { ChainFacts, EscrowTerms } from './chain-facts.ts'
 import type { Ledger } from './ledger.ts'
@@ -80,19 +82,13 @@ export function checkAdmission(ctx: RuleContext, signed: SignedJobRequest): Verd
     return no('VAULT_UNKNOWN', `job ${jobId}: vault ${request.vaultId} is not known to the network`)
   if (request.algorithm.spec === undefined)
     return no('SPEC_MISSING', `job ${jobId}: the request carries no spec`)
-  // A pool job reads a snapshot of the pool's log (docs/pools.md); until that evaluation and its
-  // release exist, say so rather than let the compiler refuse a chunkless vault's record count.
-  if (manifest.pool) {
-    return no(
-      'POOL_JOB_UNSUPPORTED',
-      `job ${jobId}: vault ${request.vaultId} is a pool; jobs on pool snapshots are not built yet`,
-    )
-  }
   let privacy: PrivacyPlan
   try {
-    privacy = jobPrivacy(signed, manifest, ctx.limits)
+    // A pool job reads the snapshot its spec names, at most the committed head (ctx.height - 1).
+    privacy = jobPrivacy(signed, manifest, ctx.limits, { log: ctx.ledger.pools, head: ctx.height - 1 })
   } catch (e) {
-    if (isSandboxError(e)) return no(e.code, e.message)
+    if (isSandboxError(e) || e instanceof PoolError || e instanceof ContributionError)
+      return no(e.code, e.message)
     throw e
   }
   if (BigInt(request.maxPrice) < BigInt(manifest.policy.price)) {
@@ -104,6 +100,14 @@ export function checkAdmission(ctx: RuleContext, signed: SignedJobRequest): Verd
   // Paid for before it is charged: a refused job must not spend the block's budget.
   const paid = checkEscrow(ctx, signed)
   if (!paid.ok) return paid
+  // Settlement holds a pool job's owner share for the contributors only on a marked pool; on an
+  // unmarked one the curator would take it, so no job runs there.
+  if (manifest.pool && ctx.chain.vault(request.vaultId)?.pool !== true) {
+    return no(
+      'POOL_NOT_MARKED',
+      `job ${jobId}: pool ${request.vaultId} is not marked a pool on chain (VaultRegistry.markPool) at chain block ${ctx.chain.number}: its curator would be paid, not its contributors`,
+    )
+  }
   const spent = ctx.ledger.spent(request.vaultId).micros + (ctx.blockSpend?.get(request.vaultId) ?? 0)
   const remaining = Math.max(0, Math.round(privacyOf(manifest.policy).epsilon * MICROS) - spent)
   if (privacy.epsilonMicros > remaining) {

@@ -9,6 +9,7 @@ import {
 } from '../../protocol/index.ts'
 import {
   type CompileLimits,
+  ContributionError,
   combineStatResidues,
   compile,
   isSandboxError,
@@ -19,6 +20,9 @@ import {
   ThresholdError,
   type VaultManifest,
 } from '../../sandbox/index.ts'
+import { PoolError } from '../pools/errors.ts'
+import { type PoolJobSources, poolJob } from '../pools/pool-job.ts'
+import { poolScore } from '../pools/pool-score.ts'
 import type { LedgerJob } from './ledger.ts'
 
 /** The committee of a collective key, as this node holds it (node/threshold keyring). */
@@ -38,6 +42,8 @@ export interface ScoredRuleContext {
   readonly committee: (keyHash: Hex32) => CommitteeView | undefined
   /** the key-level RNS primes of an HE profile */
   readonly primes: (profile: string) => readonly bigint[] | undefined
+  /** the pool logs at the block's parent, for jobs on pool snapshots (none: such jobs are refused) */
+  readonly pools?: PoolJobSources
 }
 
 export type ScoredVerdict =
@@ -104,6 +110,8 @@ export function combineScored(
     seen.add(share.member)
   }
 
+  if (manifest.pool) return poolScored(ctx, manifest, job, entry)
+
   let spec: ReturnType<typeof parseSpec>
   let indices: number[]
   let circuit: ReturnType<typeof compile>
@@ -141,6 +149,39 @@ export function combineScored(
   } catch (e) {
     if (e instanceof ThresholdError || isSandboxError(e))
       return no('SHARE_INVALID', `job ${jobId}: ${e.message}`)
+    throw e
+  }
+}
+
+/**
+ * A job on a pool snapshot: its score reads only the snapshot's public counts (poolScore), so the
+ * members' shares open nothing; they only say that t members hold their key and the certified
+ * result, which fixes the set S that later opens the aggregate to the buyer.
+ */
+function poolScored(
+  ctx: ScoredRuleContext,
+  manifest: VaultManifest,
+  job: LedgerJob,
+  entry: Pick<ScoredRelease, 'jobId' | 'participants' | 'shares'>,
+): ScoredVerdict {
+  const { jobId } = entry
+  for (const share of entry.shares) {
+    const set = share.sets.find((x) => sameSet(x.participants, entry.participants))
+    if (set?.stats.length !== 0 || share.constants.length !== 0) {
+      return no(
+        'SHARE_SHAPE',
+        `job ${jobId}: member ${share.member} opens statistics of a pool job, whose score reads none`,
+      )
+    }
+  }
+  if (!ctx.pools) return no('POOL_UNKNOWN', `job ${jobId}: no pool log to read its snapshot from`)
+  try {
+    const spec = parseSpec(job.request.request.algorithm.spec)
+    const pool = poolJob(manifest, spec, ctx.pools, ctx.limits)
+    return { ok: true, score: poolScore(pool.snapshot, spec.expect) }
+  } catch (e) {
+    if (isSandboxError(e) || e instanceof PoolError || e instanceof ContributionError)
+      return no(e.code, `job ${jobId}: ${e.message}`)
     throw e
   }
 }

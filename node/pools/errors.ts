@@ -25,5 +25,12 @@ export type PoolErrorCode =
   /** a snapshot height above the committed head, or with no contribution */
   | 'SNAPSHOT_AHEAD'
   | 'SNAPSHOT_EMPTY'
+  /** a job on a pool names no snapshot; a job on a vault names one */
+  | 'SNAPSHOT_MISSING'
+  | 'SNAPSHOT_NOT_A_POOL'
+  /** a job names a height at which its pool did not change (another pool's snapshot, or none) */
+  | 'SNAPSHOT_UNKNOWN'
+  /** a pool the chain does not mark as one: settlement would pay its curator, not its contributors */
+  | 'POOL_NOT_MARKED'
 
 export class PoolError extends CodedError<PoolErrorCode> {}

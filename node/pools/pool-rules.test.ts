@@ -288,7 +288,7 @@ describe('contributions admitted by consensus', () => {
     expect(counts.get(addressOfPrivateKey(key).toLowerCase() as Address)).toBe(2)
   })
 
-  it('a job on a pool is refused with its own code until jobs on snapshots exist', () => {
+  it('a job on a pool that names no snapshot is refused with its own code', () => {
     const ledger = new Ledger(ZERO_HASH)
     const spec = { version: 1, outputs: { trips: { op: 'histogram2d', of: ['cell', 'hour'] } } }
     const buyer = generatePrivateKey()
@@ -303,6 +303,6 @@ describe('contributions admitted by consensus', () => {
       sealingPublicKey: `0x02${'ab'.repeat(32)}`,
     })
     const verdict = checkAdmission(context(ledger, 1), signed)
-    expect(verdict.ok ? 'ok' : verdict.code).toBe('POOL_JOB_UNSUPPORTED')
+    expect(verdict.ok ? 'ok' : verdict.code).toBe('SNAPSHOT_MISSING')
   })
 })

@@ -27,6 +27,7 @@ export {
   poolEarnings,
 } from './payouts.ts'
 export { type CreatedPool, type CreatePoolOptions, createPool } from './pool.ts'
+export { type PoolJobResult, poolResult } from './pool-result.ts'
 export {
   generateSealingKey,
   SEALING_INFO,

@@ -1,4 +1,4 @@
-import type { Address } from '../../protocol/index.ts'
+import type { Address, Hex32 } from '../../protocol/index.ts'
 import {
   type AlgorithmSpec,
   type Policy,
@@ -30,6 +30,8 @@ export interface CreatePoolOptions {
 export interface CreatedPool {
   readonly manifest: VaultManifest
   readonly published: PublishedVault
+  /** the markPool transaction, when one was sent (a retried create finds the pool marked) */
+  readonly markedTx?: Hex32
 }
 
 /**
@@ -55,8 +57,10 @@ export async function createPool(
     curator,
   })
   await writePool(manifest, committee, options.out)
-  // Registered like any vault. The on-chain pool flag (JobMarket paying the contributors, not the
-  // curator) belongs to the chain side of #14: its call goes right after this one.
+  // Registered like any vault, then marked: JobMarket holds the owner share of its jobs for the
+  // contributors (pool jobs attest poolResultHash, so the settled hash fixes their payouts), and
+  // the nodes refuse jobs on a pool the chain does not mark (POOL_NOT_MARKED).
   const published = await client.publishVault(options.out)
-  return { manifest, published }
+  const markedTx = await client.markPool(manifest.vaultId as Hex32)
+  return { manifest, published, ...(markedTx ? { markedTx } : {}) }
 }

@@ -2,9 +2,11 @@ import {
   BUYER_SHARES_INFO,
   type BuyerShares,
   buyerSharesCodec,
+  type CommitteeInfo,
   eciesOpen,
   fromHex,
   type Hex32,
+  type OutputShares,
   outputSharesSigner,
   ROUTES,
   scoreShareSigner,
@@ -45,16 +47,7 @@ export function openBuyerShares(
     if (!outputs) continue
     let shares: BuyerShares
     try {
-      const bytes = eciesOpen(
-        {
-          ephemeralPublicKey: fromHex(outputs.sealed.ephemeralPublicKey),
-          nonce: fromHex(outputs.sealed.nonce),
-          ciphertext: fromHex(outputs.sealed.ciphertext),
-        },
-        sealingKey,
-        { info: BUYER_SHARES_INFO },
-      )
-      shares = buyerSharesCodec.decode(bytes)
+      shares = buyerSharesCodec.decode(unsealOutputs(outputs, sealingKey))
     } catch (cause) {
       throw new ClientError('UNSEAL_FAILED', `member ${outputs.member}'s shares do not open with this key`, {
         cause,
@@ -75,6 +68,19 @@ export function openBuyerShares(
     opened.set(shares.member, shares)
   }
   return [...opened.values()]
+}
+
+/** A member's sealed output shares opened with the request's sealing key; throws if they do not open. */
+export function unsealOutputs(outputs: OutputShares, sealingKey: Uint8Array): Uint8Array {
+  return eciesOpen(
+    {
+      ephemeralPublicKey: fromHex(outputs.sealed.ephemeralPublicKey),
+      nonce: fromHex(outputs.sealed.nonce),
+      ciphertext: fromHex(outputs.sealed.ciphertext),
+    },
+    sealingKey,
+    { info: BUYER_SHARES_INFO },
+  )
 }
 
 /**
@@ -162,10 +168,15 @@ export async function thresholdResult(
   sealingKey: Uint8Array,
   options: { readonly waitMs?: number } = {},
 ): Promise<ThresholdJobResult> {
-  const until = Date.now() + (options.waitMs ?? 0)
+  return whileIncomplete(options.waitMs ?? 0, () => thresholdResultNow(client, jobId, sealingKey))
+}
+
+/** Asks again every half second while the shares are not all here or the job is not released yet. */
+export async function whileIncomplete<T>(waitMs: number, attempt: () => Promise<T>): Promise<T> {
+  const until = Date.now() + waitMs
   for (;;) {
     try {
-      return await thresholdResultNow(client, jobId, sealingKey)
+      return await attempt()
     } catch (e) {
       const pending =
         e instanceof ClientError && (e.code === 'RESULT_INCOMPLETE' || e.code === 'NOT_RELEASED')
@@ -196,6 +207,32 @@ async function thresholdResultNow(
       `job ${jobId} was certified with quality score ${record.qualityScore / 1e6}, below the minQuality ${spec.expect.minQuality} it pays for: the job is refunded (less the evaluation fee) and no member releases its outputs`,
     )
   }
+  const { committee, genuine } = await memberOutputsOf(client, jobId, holder, resultHash)
+  const opened = openBuyerShares(genuine, sealingKey, { jobId, resultHash })
+  const primes = rnsBasis(await heContext(manifest.profile)).primes
+  const { participants, stats } = combineBuyerShares(primes, opened, committee.threshold)
+  const circuit = compile(spec, manifest)
+  if (stats.length !== circuit.stats.length) {
+    throw new ClientError(
+      'RESULT_MISMATCH',
+      `${stats.length} statistics opened, the circuit has ${circuit.stats.length}`,
+    )
+  }
+  const finished = finishThreshold(manifest, spec, stats, participants.length)
+  return { jobId, resultHash, participants, qualityScore: record.qualityScore, ...finished }
+}
+
+/**
+ * The committee that holds a vault's key now, and the output shares any node holds for a job that
+ * a validator of its epoch signed, as the member it is, for this certified result and key: the
+ * only ones a buyer combines.
+ */
+export async function memberOutputsOf(
+  client: Client,
+  jobId: Hex32,
+  holder: NonNullable<VaultManifest['keyHolder']>,
+  resultHash: Hex32,
+): Promise<{ readonly committee: CommitteeInfo; readonly genuine: ThresholdRelease[] }> {
   // A reshare hands the key to later epochs' sets: the current holders release, if the key is theirs.
   const current = await client.api.maybe(ROUTES.committee, {})
   const committee =
@@ -224,18 +261,7 @@ async function thresholdResultNow(
       r.outputs!.keyHash === holder.keyHash
     )
   })
-  const opened = openBuyerShares(genuine, sealingKey, { jobId, resultHash })
-  const primes = rnsBasis(await heContext(manifest.profile)).primes
-  const { participants, stats } = combineBuyerShares(primes, opened, committee.threshold)
-  const circuit = compile(spec, manifest)
-  if (stats.length !== circuit.stats.length) {
-    throw new ClientError(
-      'RESULT_MISMATCH',
-      `${stats.length} statistics opened, the circuit has ${circuit.stats.length}`,
-    )
-  }
-  const finished = finishThreshold(manifest, spec, stats, participants.length)
-  return { jobId, resultHash, participants, qualityScore: record.qualityScore, ...finished }
+  return { committee, genuine }
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   signOutputShares,
   toHex,
 } from '../../protocol/index.ts'
-import { minQualityOf, type PrivacyPlan, parseSpec } from '../../sandbox/index.ts'
+import { type MemberKey, minQualityOf, type PrivacyPlan, parseSpec } from '../../sandbox/index.ts'
 import type { LedgerJob } from '../jobs/ledger.ts'
 import { ThresholdNodeError } from './errors.ts'
 import { coefficientOf, type MemberOpening, noisyShare, statConstantOf } from './release-shares.ts'
@@ -50,17 +50,7 @@ export interface MemberOutputsInput extends MemberOpening {
  */
 export function memberOutputs(input: MemberOutputsInput): OutputShares {
   const { basis, key, jobId, resultHash, participants, plan } = input
-  const { t } = key.member.committee
-  if (
-    participants.length !== t ||
-    !participants.includes(key.member.index) ||
-    participants.some((p, i) => i > 0 && p <= participants[i - 1]!)
-  ) {
-    throw new ThresholdNodeError(
-      'RELEASE_INVALID',
-      `participants ${participants.join(',')} are not an ascending set of ${t} containing member ${key.member.index}`,
-    )
-  }
+  checkParticipants(key, participants)
   const stats = input.stats.map((_, i) => noisyShare(input, plan, i, participants, 'buyer'))
   const buyer: BuyerShares = {
     version: 1,
@@ -83,12 +73,32 @@ export function memberOutputs(input: MemberOutputsInput): OutputShares {
   })
 }
 
+/** S must be an ascending set of exactly t members containing this member. */
+export function checkParticipants(key: MemberKey, participants: readonly number[]): void {
+  const { t } = key.member.committee
+  if (
+    participants.length !== t ||
+    !participants.includes(key.member.index) ||
+    participants.some((p, i) => i > 0 && p <= participants[i - 1]!)
+  ) {
+    throw new ThresholdNodeError(
+      'RELEASE_INVALID',
+      `participants ${participants.join(',')} are not an ascending set of ${t} containing member ${key.member.index}`,
+    )
+  }
+}
+
 /**
  * The ephemeral key and nonce derive from the member's seed, the opening and the plaintext itself,
  * so one (key, nonce) only ever seals one plaintext: even a member that crashed after computing
  * and before persisting, and drew new noise on restart, never reuses a nonce for other bytes.
  */
-function sealToBuyer(plaintext: Uint8Array, buyerKey: Hex, seed: Uint8Array, opening: string): SealedPayload {
+export function sealToBuyer(
+  plaintext: Uint8Array,
+  buyerKey: Hex,
+  seed: Uint8Array,
+  opening: string,
+): SealedPayload {
   const digest = createHash('sha256').update(plaintext).digest()
   const derive = (what: string) =>
     new Uint8Array(

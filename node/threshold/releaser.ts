@@ -4,14 +4,17 @@ import {
   type Eip712Domain,
   type Hex32,
   outputSharesSchema,
+  poolResultHash,
   type ThresholdRelease,
   thresholdReleaseCodec,
 } from '../../protocol/index.ts'
 import {
+  type AlgorithmSpec,
   type Circuit,
   compile,
   DEFAULT_LIMITS,
   decodeBundle,
+  type HeContext,
   heContext,
   isProfileName,
   parseSpec,
@@ -22,9 +25,11 @@ import {
   type VaultManifest,
 } from '../../sandbox/index.ts'
 import type { Ledger, LedgerJob } from '../jobs/ledger.ts'
+import type { PoolJob } from '../pools/pool-job.ts'
 import type { JobRecord, JsonValue, NodeStore } from '../storage/index.ts'
 import type { Keyring } from './keyring.ts'
 import { memberOutputs, releasableSet } from './output-shares.ts'
+import { memberPoolOutputs } from './pool-output-shares.ts'
 import type { ThresholdReleasePool } from './release-pool.ts'
 import { type MemberOpening, memberRelease, releaseKey, statOpenings } from './release-shares.ts'
 
@@ -45,6 +50,8 @@ interface Opening {
   readonly manifest: VaultManifest
   readonly circuit: Circuit
   readonly input: MemberOpening
+  /** a job on a pool snapshot: its plan, and the aggregate it opens whole */
+  readonly pool?: { readonly job: PoolJob; readonly ctx: HeContext; readonly aggregate: Uint8Array }
 }
 
 export interface ReleaserDeps {
@@ -59,6 +66,8 @@ export interface ReleaserDeps {
   readonly pool: Pick<ThresholdReleasePool, 'keep'>
   readonly publish: (release: ThresholdRelease) => Promise<void>
   readonly logger: Logger
+  /** a job on a pool snapshot, from the replicated pool log (absent: pool jobs are not released here) */
+  readonly poolJob?: (manifest: VaultManifest, spec: AlgorithmSpec) => PoolJob
 }
 
 /**
@@ -141,13 +150,24 @@ export class ThresholdReleaser {
     const opening = await this.#opening(job)
     if (!opening || opening.input.resultHash !== own.share.resultHash) return undefined
     const started = performance.now()
-    const { circuit } = opening
-    const outputs = memberOutputs({
-      ...opening.input,
-      participants,
-      plan: planPrivacy(spec, circuit, opening.manifest),
-      buyerKey: job.request.request.sealingPublicKey,
-    })
+    const { circuit, pool } = opening
+    const buyerKey = job.request.request.sealingPublicKey
+    const outputs = pool
+      ? memberPoolOutputs({
+          ...opening.input,
+          ctx: pool.ctx,
+          aggregate: pool.aggregate,
+          participants,
+          slotNoise: pool.job.slotNoise,
+          recordBound: circuit.recordCount,
+          buyerKey,
+        })
+      : memberOutputs({
+          ...opening.input,
+          participants,
+          plan: planPrivacy(spec, circuit, opening.manifest),
+          buyerKey,
+        })
     // Persisted before it is ever sent: the noise in it is drawn once for this job.
     await deps.store.putMeta(outputsKey(job.jobId), outputs)
     deps.logger.info(
@@ -168,34 +188,50 @@ export class ThresholdReleaser {
     const manifest = await deps.manifest(job.request.request.vaultId)
     const holder = manifest?.keyHolder
     if (!manifest || !holder || !isProfileName(manifest.profile)) return undefined
-    const [record, held, key] = await Promise.all([
+    const [record, held, committee] = await Promise.all([
       deps.record(job.jobId),
       deps.keyring.getShare(holder.keyHash),
       deps.keyring.getKey(holder.keyHash),
     ])
-    if (!held || !key) return undefined
+    if (!held || !committee) return undefined
     // Only the result the network certified, and only once this node evaluated it itself.
     if (!record?.resultBlob || record.resultHash !== job.certified?.resultHash) return undefined
     const bytes = await deps.store.blobs.get(record.resultBlob as Hex32)
     if (!bytes) return undefined
     const bundle = decodeBundle(bytes)
-    if (bundle.resultHash !== record.resultHash) return undefined
+    const spec = parseSpec(job.request.request.algorithm.spec)
+    // A pool job's certified hash binds the bundle to the snapshot's payouts (poolResultHash).
+    const pool = manifest.pool ? deps.poolJob?.(manifest, spec) : undefined
+    if (manifest.pool && !pool) return undefined
+    const certified = pool ? poolResultHash(bundle.resultHash, pool.payouts) : bundle.resultHash
+    if (certified !== record.resultHash) return undefined
     const ctx = await heContext(manifest.profile)
     const basis = rnsBasis(ctx)
-    const circuit = compile(parseSpec(job.request.request.algorithm.spec), manifest, DEFAULT_LIMITS)
+    const key = releaseKey(basis, held, committee.members.length, deps.validatorKey)
+    const common = {
+      domain: deps.domain,
+      validatorKey: deps.validatorKey,
+      validator: deps.address,
+      basis,
+      key,
+      keyHash: holder.keyHash,
+      jobId: job.jobId,
+      resultHash: certified,
+    }
+    if (pool) {
+      const aggregate = bundle.stats[0]
+      if (bundle.stats.length !== 1 || !aggregate) return undefined
+      // The score opens nothing (poolScore): the pass-through stats are never read by phase 1.
+      const input = { ...common, stats: [aggregate] }
+      return { manifest: pool.manifest, circuit: pool.circuit, input, pool: { job: pool, ctx, aggregate } }
+    }
+    const circuit = compile(spec, manifest, DEFAULT_LIMITS)
     const results = bundle.stats.map((s) => uncompressedCiphertext(ctx, s))
     return {
       manifest,
       circuit,
       input: {
-        domain: deps.domain,
-        validatorKey: deps.validatorKey,
-        validator: deps.address,
-        basis,
-        key: releaseKey(basis, held, key.members.length, deps.validatorKey),
-        keyHash: holder.keyHash,
-        jobId: job.jobId,
-        resultHash: bundle.resultHash,
+        ...common,
         ...statOpenings(results, circuit.packs, circuit.stats.length, ctx.profile.slotCount),
       },
     }
@@ -211,10 +247,11 @@ export class ThresholdReleaser {
     const spec = parseSpec(job.request.request.algorithm.spec)
     const { circuit } = opening
     const started = performance.now()
+    // A pool job's score reads the snapshot's public counts only: its shares open no statistic.
     const release = memberRelease({
       ...opening.input,
-      scoreIndices: scoreStats(circuit, opening.manifest, spec.expect),
-      plan: planPrivacy(spec, circuit, opening.manifest),
+      scoreIndices: opening.pool ? [] : scoreStats(circuit, opening.manifest, spec.expect),
+      plan: opening.pool ? opening.pool.job.plan : planPrivacy(spec, circuit, opening.manifest),
     })
     // Persisted before it is ever sent: what goes out is always these bytes.
     await deps.store.putMeta(ownKey(job.jobId), release as unknown as JsonValue)

@@ -5,8 +5,11 @@ import { compressedPublicKeySchema, fixedHexSchema, hexBytesSchema, keccak256 } 
 import { versionSchema } from './primitives.ts'
 import { releaseSchema } from './release.ts'
 
-/** Largest sealed plaintext: rounded aggregates, never ciphertexts. */
-const MAX_SEALED_BYTES = 64 * 1024
+/**
+ * Largest sealed plaintext: rounded aggregates, a vault's output shares, or a member's one-limb
+ * decryption share of a pool's aggregate (65,546 bytes at N = 8192), never ciphertexts.
+ */
+const MAX_SEALED_BYTES = 96 * 1024
 
 /** ECIES to the buyer's sealingPublicKey: ECDH on secp256k1, HKDF-SHA256, AES-256-GCM. */
 export const sealedPayloadSchema = z.strictObject({

@@ -138,7 +138,7 @@ export type ThresholdRelease = z.infer<typeof thresholdReleaseSchema>
 export const thresholdReleaseCodec = defineMessage(
   'ThresholdRelease',
   thresholdReleaseSchema,
-  // 128 KiB of sealed shares (sealedPayloadSchema's own bound is 64 KiB) and the score share.
+  // 192 KiB of sealed shares as hex (sealedPayloadSchema's own bound is 96 KiB) and the score share.
   256 * 1024,
   (m) =>
     !m.outputs ||

@@ -1,5 +1,5 @@
 import { addressWord, bytes32Word, hashWords, uintWord } from '../abiWords.ts'
-import { type Address, fromHex, type Hex32, keccak256 } from '../hex.ts'
+import { type Address, fromHex, type Hex32, keccak256, sha256 } from '../hex.ts'
 import { merkleProof, merkleRoot } from '../merkle.ts'
 
 /**
@@ -67,3 +67,10 @@ export function payoutProof(payouts: PoolPayouts, contributor: Address): Hex32[]
  */
 export const poolResultHash = (bundleHash: Hex32, payouts: Pick<PoolPayouts, 'root' | 'total'>): Hex32 =>
   hashWords(bytes32Word(bundleHash), bytes32Word(payouts.root), uintWord(payouts.total))
+
+/**
+ * The execution environment a pool job's result bundle names: no homomorphic evaluation, the
+ * snapshot's running sum itself is the result (one ciphertext). The buyer rebuilds the bundle hash
+ * from the aggregate's bytes with it, and checks it against the certified result hash.
+ */
+export const POOL_EXEC_ENV: Hex32 = sha256(new TextEncoder().encode('tcf/pool-aggregate/v1'))

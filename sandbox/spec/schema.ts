@@ -141,5 +141,11 @@ export const AlgorithmSpecSchema = z.strictObject({
     .refine((o) => Object.keys(o).length > 0, 'a spec has at least one output')
     .refine((o) => Object.keys(o).length <= 64, 'a spec has at most 64 outputs'),
   expect: ExpectSchema.default({}),
+  /**
+   * A job on a pool reads the pool as of this height (a height at which its log changed, not above
+   * the committed head), so every validator evaluates the same snapshot. Required for a pool, refused
+   * for a vault; optional, so every other spec keeps its hash.
+   */
+  snapshot: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
 })
 export type AlgorithmSpec = z.infer<typeof AlgorithmSpecSchema>

@@ -17,7 +17,7 @@ export async function poolCreateHandler(args: PoolCreateArgs): Promise<void> {
   const key = await readKeystoreFile(args.curatorKey, await readPassphrase(args))
   const client = new Client({ url: args.node, key })
   try {
-    const { manifest, published } = await createPool(client, addressOfPrivateKey(key), {
+    const { manifest, published, markedTx } = await createPool(client, addressOfPrivateKey(key), {
       schema,
       specs,
       policy,
@@ -30,7 +30,7 @@ export async function poolCreateHandler(args: PoolCreateArgs): Promise<void> {
     })
     const pool = manifest.pool!
     if (args.json) {
-      console.log(JSON.stringify({ poolId: manifest.vaultId, dir: args.out, manifest, published }))
+      console.log(JSON.stringify({ poolId: manifest.vaultId, dir: args.out, manifest, published, markedTx }))
       return
     }
     console.log(`pool ${manifest.vaultId}\n`)
@@ -51,6 +51,7 @@ export async function poolCreateHandler(args: PoolCreateArgs): Promise<void> {
             'on chain',
             published.registeredTx ? `registered in tx ${published.registeredTx}` : 'already registered',
           ],
+          ['pool flag', markedTx ? `marked in tx ${markedTx}` : 'already marked'],
         ],
       ),
     )
