@@ -23,8 +23,8 @@ export interface EvaluationInput {
 
 /**
  * Evaluates a circuit: for each chunk, each stat's product tree, summed
- * slot-wise across chunks; then per stat one relinearization and rescale,
- * a switch down to the stat's result level and a rotate-and-sum. SEAL is
+ * slot-wise across chunks; then per stat one rescale, a switch down to the
+ * level its pack works at, one relinearization there and a rotate-and-sum. SEAL is
  * single-threaded exact integer arithmetic, so the canonical bytes returned
  * are identical on every node. Every SEAL object made here is freed.
  */
@@ -116,10 +116,8 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
       if (!needed.has(i)) continue
       const acc = accumulators[i]
       if (!acc) throw new SandboxError('BLOB_MISSING', 'the vault has no chunks to aggregate')
-      if (acc.size() > 2) {
-        evaluator.relinearizeInplace(acc, keys.relinKeys)
-        evaluator.rescaleToNextInplace(acc)
-      }
+      // Relinearized later, at the level the pack's masks or rotations use (see relinearizeLow).
+      if (acc.size() > 2) evaluator.rescaleToNextInplace(acc)
       if (acc.coeffModulusSize() < stat.resultLevel) {
         throw new EvaluationError('RESULT_INVALID', `stat ${stat.key} has no level ${stat.resultLevel}`)
       }
@@ -178,8 +176,21 @@ function reduceAlone(
   const target = levels[level - 1]
   if (!target) throw new EvaluationError('RESULT_INVALID', `no level ${level}`)
   evaluator.cipherModSwitchToInplace(acc, target)
+  relinearizeLow(ctx, keys, acc)
   rotateAndSum(ctx, keys, acc, 1, ctx.profile.slotCount)
   return acc
+}
+
+/**
+ * Relinearizes a ciphertext once it has been rescaled and switched down to
+ * where it is used next, not before: a key switch costs about the square of
+ * the primes it runs over (at ckks-8192, 3 primes cost ~1.7x 2 primes and
+ * ~3x 1 prime). SEAL rescales and switches a size-3 ciphertext like any
+ * other; the extra rounding noise, times s², is ~2^-26 of a total at this
+ * scale, far below the release's stated errors.
+ */
+function relinearizeLow(ctx: HeContext, keys: EvaluationKeys, ct: Ciphertext): void {
+  if (ct.size() > 2) ctx.evaluator.relinearizeInplace(ct, keys.relinKeys)
 }
 
 /** acc += rot(acc, step) for step = from, 2 from, ... below `to`: slot i sums slots i .. i + to - from. */
@@ -294,6 +305,7 @@ function reduceDiagonals(
     pack.stats.forEach((statIndex, c) => {
       const acc = accumulators[statIndex]!
       masks.prepare(acc, c)
+      relinearizeLow(ctx, keys, acc)
       rotateAndSum(ctx, keys, acc, 1, pack.window)
       for (let j = 0; j < diagonals; j++) {
         evaluator.multiplyPlain(acc, masks.mask(acc, c, j), masked)
@@ -378,8 +390,8 @@ const MAX_MASKS = 256
 
 /**
  * The product of the leaves as a balanced tree (depth ceil(log2 n)). Inner
- * nodes are relinearized and rescaled; the root is left at size 3 so that
- * chunks can be summed first and relinearized once.
+ * nodes are rescaled, then relinearized one prime lower; the root is left at
+ * size 3 so that chunks can be summed first and relinearized once.
  */
 function productTree(
   ctx: HeContext,
@@ -402,8 +414,8 @@ function productTree(
     const out = new ctx.seal.Ciphertext()
     evaluator.multiply(left, right, out)
     if (!root) {
-      evaluator.relinearizeInplace(out, keys.relinKeys)
       evaluator.rescaleToNextInplace(out)
+      relinearizeLow(ctx, keys, out)
     }
     return out
   } finally {
