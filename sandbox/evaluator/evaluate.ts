@@ -46,14 +46,9 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
   )
   const finished = packKeys.map((k, p) => {
     const bytes = cache?.read(k)
-    if (!bytes) return undefined
-    try {
-      // SEAL's checks on load: a truncated or foreign entry is a miss, not a result.
-      loadInto(ctx, () => new ctx.seal.Ciphertext(), bytes, `cached pack ${p}`, 'CIPHERTEXT_INVALID').delete()
-      return bytes
-    } catch {
-      return undefined
-    }
+    const loaded = loadCached(ctx, bytes, `cached pack ${p}`)
+    loaded?.delete()
+    return loaded && bytes
   })
   // A stat an earlier job made ready for a pack like this one's (another spec, say) needs no accumulation.
   const preparedKeys = new Map<number, string>()
@@ -63,20 +58,8 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
     for (const i of pack.stats) preparedKeys.set(i, preparedKey(keyOf(i), maskLevelOf(pack), pack.window))
   }
   for (const [i, key] of preparedKeys) {
-    const bytes = cache?.read(key)
-    if (!bytes) continue
-    try {
-      accumulators[i] = loadInto(
-        ctx,
-        () => new ctx.seal.Ciphertext(),
-        bytes,
-        `prepared stat ${i}`,
-        'CIPHERTEXT_INVALID',
-      )
-      prepared.add(i)
-    } catch {
-      // An unreadable entry is a miss.
-    }
+    accumulators[i] = loadCached(ctx, cache?.read(key), `prepared stat ${i}`)
+    if (accumulators[i]) prepared.add(i)
   }
   const needed = new Set(
     circuit.packs.flatMap((pack, p) => (finished[p] ? [] : pack.stats.filter((i) => !prepared.has(i)))),
@@ -98,22 +81,8 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
     // Stats an earlier job accumulated over the same ciphertexts are read back, not recomputed.
     const todo = circuit.stats.flatMap((_, i) => {
       if (!needed.has(i)) return []
-      const bytes = cache?.read(keyOf(i))
-      if (bytes) {
-        try {
-          accumulators[i] = loadInto(
-            ctx,
-            () => new ctx.seal.Ciphertext(),
-            bytes,
-            `cached stat ${i}`,
-            'CIPHERTEXT_INVALID',
-          )
-          return []
-        } catch {
-          // An unreadable entry is a miss.
-        }
-      }
-      return [i]
+      accumulators[i] = loadCached(ctx, cache?.read(keyOf(i)), `cached stat ${i}`)
+      return accumulators[i] ? [] : [i]
     })
     for (let chunk = 0; chunk < input.chunkCount && todo.length > 0; chunk++) {
       const loaded = new Map<string, Ciphertext>()
@@ -199,6 +168,16 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
     })
   } finally {
     for (const acc of accumulators) acc?.delete()
+  }
+}
+
+/** A cache entry as SEAL loads it, its checks making a truncated or foreign entry a miss, not a result. */
+function loadCached(ctx: HeContext, bytes: Uint8Array | undefined, label: string): Ciphertext | undefined {
+  if (!bytes) return undefined
+  try {
+    return loadInto(ctx, () => new ctx.seal.Ciphertext(), bytes, label, 'CIPHERTEXT_INVALID')
+  } catch {
+    return undefined
   }
 }
 
