@@ -23,8 +23,8 @@ export interface EvaluationInput {
 
 /**
  * Evaluates a circuit: for each chunk, each stat's product tree, summed
- * slot-wise across chunks; then per stat one rescale, a switch down to the
- * level its pack works at, one relinearization there and a rotate-and-sum. SEAL is
+ * slot-wise across chunks; then per stat one relinearization and rescale,
+ * a switch down to the stat's result level and a rotate-and-sum. SEAL is
  * single-threaded exact integer arithmetic, so the canonical bytes returned
  * are identical on every node. Every SEAL object made here is freed.
  */
@@ -64,14 +64,13 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
   const needed = new Set(
     circuit.packs.flatMap((pack, p) => (finished[p] ? [] : pack.stats.filter((i) => !prepared.has(i)))),
   )
-  /** Stat i of `pack` ready for its masks: from the cache, or rescaled, switched, relinearized and windowed now. */
+  /** Stat i of `pack` ready for its masks: from the cache, or (relinearized and rescaled) switched and windowed now. */
   const ready = (pack: PackPlan, i: number): Ciphertext => {
     const acc = accumulators[i]!
     if (prepared.has(i)) return acc
     const level = levels[maskLevelOf(pack) - 1]
     if (!level) throw new EvaluationError('RESULT_INVALID', `no level ${maskLevelOf(pack)}`)
     evaluator.cipherModSwitchToInplace(acc, level)
-    relinearizeLow(ctx, keys, acc)
     rotateAndSum(ctx, keys, acc, 1, pack.window)
     const key = preparedKeys.get(i)
     if (cache && key) cache.write(key, canonicalBytes(ctx, acc))
@@ -123,8 +122,10 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
       if (!needed.has(i)) continue
       const acc = accumulators[i]
       if (!acc) throw new SandboxError('BLOB_MISSING', 'the vault has no chunks to aggregate')
-      // Relinearized later, at the level the pack's masks or rotations use (see relinearizeLow).
-      if (acc.size() > 2) evaluator.rescaleToNextInplace(acc)
+      if (acc.size() > 2) {
+        evaluator.relinearizeInplace(acc, keys.relinKeys)
+        evaluator.rescaleToNextInplace(acc)
+      }
       if (acc.coeffModulusSize() < stat.resultLevel) {
         throw new EvaluationError('RESULT_INVALID', `stat ${stat.key} has no level ${stat.resultLevel}`)
       }
@@ -193,21 +194,8 @@ function reduceAlone(
   const target = levels[level - 1]
   if (!target) throw new EvaluationError('RESULT_INVALID', `no level ${level}`)
   evaluator.cipherModSwitchToInplace(acc, target)
-  relinearizeLow(ctx, keys, acc)
   rotateAndSum(ctx, keys, acc, 1, ctx.profile.slotCount)
   return acc
-}
-
-/**
- * Relinearizes a ciphertext once it has been rescaled and switched down to
- * where it is used next, not before: a key switch costs about the square of
- * the primes it runs over (at ckks-8192, 3 primes cost ~1.7x 2 primes and
- * ~3x 1 prime). SEAL rescales and switches a size-3 ciphertext like any
- * other; the extra rounding noise, times s², is ~2^-26 of a total at this
- * scale, far below the release's stated errors.
- */
-function relinearizeLow(ctx: HeContext, keys: EvaluationKeys, ct: Ciphertext): void {
-  if (ct.size() > 2) ctx.evaluator.relinearizeInplace(ct, keys.relinKeys)
 }
 
 /** acc += rot(acc, step) for step = from, 2 from, ... below `to`: slot i sums slots i .. i + to - from. */
@@ -409,8 +397,9 @@ const MAX_MASKS = 256
 
 /**
  * The product of the leaves as a balanced tree (depth ceil(log2 n)). Inner
- * nodes are rescaled, then relinearized one prime lower; the root is left at
- * size 3 so that chunks can be summed first and relinearized once.
+ * nodes are relinearized, then rescaled (the other order costs precision: a
+ * size-3 rescale's rounding is multiplied by s² at decryption); the root is
+ * left at size 3 so that chunks can be summed first and relinearized once.
  */
 function productTree(
   ctx: HeContext,
@@ -433,8 +422,8 @@ function productTree(
     const out = new ctx.seal.Ciphertext()
     evaluator.multiply(left, right, out)
     if (!root) {
+      evaluator.relinearizeInplace(out, keys.relinKeys)
       evaluator.rescaleToNextInplace(out)
-      relinearizeLow(ctx, keys, out)
     }
     return out
   } finally {

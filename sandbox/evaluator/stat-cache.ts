@@ -51,9 +51,8 @@ export function packKey(
 }
 
 /**
- * What a packed stat is made ready as: its accumulator rescaled, switched down to the `level`
- * (data primes) where its pack's masks apply, relinearized there and summed over the pack's
- * `window`. A later job packing the stat with other stats, at the same level and window, starts
+ * What a packed stat is made ready as: its accumulator relinearized and rescaled, switched down
+ * to the `level` (data primes) where its pack's masks apply and summed over the pack's `window`. A later job packing the stat with other stats, at the same level and window, starts
  * its pack from these bytes, which are the ones it would have computed.
  */
 export function preparedKey(statKey: string, level: number, window: number): string {
