@@ -269,7 +269,7 @@ function integerMasks(ctx: HeContext, pack: PackPlan, levels: readonly ParmsIdTy
   if (!target) throw new EvaluationError('RESULT_INVALID', `no level ${pack.level}`)
   let scale: number | undefined
   return {
-    // Relinearization and rotations carry the scale through untouched: setting it after them is the same.
+    // Rotations carry the scale through untouched: setting it after the window is summed is the same.
     normalize: (acc) => {
       // Stats of one factor count share their product tree's scale up to a double's last bits.
       if (scale === undefined) scale = acc.scale()
