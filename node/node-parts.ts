@@ -218,6 +218,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
   const onPending = (jobId: Hex32, signed: SignedJobRequest) => {
     trace(jobId, 'received')
     pace.arrived()
+    driver.wake()
     vaults
       .manifest(signed.request.vaultId)
       .then((manifest) => executor.start(jobId, signed, manifest))
@@ -232,6 +233,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       quorumSeen.add(jobId)
       if (quorumSeen.size > 10_000) quorumSeen.delete(quorumSeen.values().next().value as Hex32)
       trace(jobId, 'quorum')
+      driver.wake()
     }
     return added
   }
@@ -334,6 +336,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       },
       onEvidence: (a, b) => void reports.report(a, b),
       startNextHeightNow: () => pace.startNow(),
+      wakeNow: () => pace.wakeNow(),
     },
     blockIntervalMs: init.blockIntervalMs,
     logger: log.child({ module: 'consensus' }),

@@ -58,7 +58,7 @@ interface Harness {
   make(i: number, wal: RecordingWal): ConsensusDriver
 }
 
-function network(): Harness {
+function network(pace: { blockIntervalMs?: number; wakeNow?: () => boolean } = {}): Harness {
   const heads: Hex32[] = keys.map(() => ZERO_HASH)
   const h: Harness = {
     drivers: [],
@@ -83,7 +83,7 @@ function network(): Harness {
           params,
         }),
         wal,
-        blockIntervalMs: 10,
+        blockIntervalMs: pace.blockIntervalMs ?? 10,
         logger: pino({ level: 'silent' }),
         app: {
           validators: () => validators,
@@ -114,6 +114,7 @@ function network(): Harness {
             h.sent[i]!.push(signed)
             deliver((d) => d.onVote(signed))
           },
+          ...(pace.wakeNow ? { wakeNow: pace.wakeNow } : {}),
         },
       })
       h.drivers[i] = driver
@@ -152,6 +153,22 @@ describe('ConsensusDriver', () => {
     for (let height = 1; height <= 5; height++) {
       expect(new Set(h.decided.map((d) => d.get(height))).size).toBe(1)
     }
+    await Promise.all(h.drivers.map((d) => d.stop()))
+  })
+
+  it('ends the block interval when woken for work, and only when the app agrees', async () => {
+    let agree = false
+    const h = network({ blockIntervalMs: 60_000, wakeNow: () => agree })
+    for (const d of h.drivers) d.start(1)
+    await until(() => h.decided.every((d) => d.size >= 1), 20_000)
+    // Every node now waits out a minute before height 2; a wake the app refuses changes nothing.
+    for (const d of h.drivers) d.wake()
+    await new Promise((r) => setTimeout(r, 300))
+    expect(h.drivers.map((d) => d.height)).toEqual([1, 1, 1, 1])
+    agree = true
+    for (const d of h.drivers) d.wake()
+    await until(() => h.decided.every((d) => d.size >= 2), 20_000)
+    expect(new Set(h.decided.map((d) => d.get(2))).size).toBe(1)
     await Promise.all(h.drivers.map((d) => d.stop()))
   })
 

@@ -34,6 +34,8 @@ export interface DriverApp {
   onEvidence?(first: SignedVote, second: SignedVote): void
   /** Asked once per decided height: true to start the next without the block interval (see pace.ts). */
   startNextHeightNow?(): boolean
+  /** Asked when `wake` is called during the block interval: true to end it now (see pace.ts). */
+  wakeNow?(): boolean
 }
 
 export interface DriverInit {
@@ -64,6 +66,8 @@ export class ConsensusDriver {
   readonly #candidates = new Map<Hex32, Block>()
   /** Messages for heights not reached yet. */
   #future: Array<{ height: number; input: Input; block?: Block }> = []
+  /** The block interval under way after a decided height, if any. */
+  #pause: { height: number; timer: NodeJS.Timeout } | undefined
   #stopped = true
 
   constructor(init: DriverInit) {
@@ -90,6 +94,16 @@ export class ConsensusDriver {
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
     await this.#queue
+  }
+
+  /**
+   * Work arrived (a request, a certificate's quorum): if the block interval after a decided height
+   * is under way and the app agrees, the next height starts now instead of when it ends.
+   */
+  wake(): void {
+    const pause = this.#pause
+    if (!pause || this.#stopped || this.#height !== pause.height || !this.#init.app.wakeNow?.()) return
+    this.#startHeight(pause.height + 1)
   }
 
   /** Jumps to a later height after catching up on decided blocks from peers. */
@@ -124,6 +138,11 @@ export class ConsensusDriver {
   }
 
   #startHeight(height: number): void {
+    if (this.#pause) {
+      clearTimeout(this.#pause.timer)
+      this.#timers.delete(this.#pause.timer)
+      this.#pause = undefined
+    }
     this.#height = height
     this.#candidates.clear()
     const recovered = this.#init.wal.entries(height)
@@ -240,9 +259,11 @@ export class ConsensusDriver {
         const pause = app.startNextHeightNow?.() ? 0 : this.#init.blockIntervalMs
         const timer = setTimeout(() => {
           this.#timers.delete(timer)
+          if (this.#pause?.timer === timer) this.#pause = undefined
           if (!this.#stopped && this.#height === effect.height) this.#startHeight(effect.height + 1)
         }, pause)
         this.#timers.add(timer)
+        if (pause > 0) this.#pause = { height: effect.height, timer }
         return
       }
       case 'evidence':

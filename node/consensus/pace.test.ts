@@ -20,4 +20,23 @@ describe('HeightPace', () => {
     ready = false
     expect(pace.startNow()).toBe(false)
   })
+
+  it('ends a pause for work that arrives during it, within the same cap', () => {
+    let ready = false
+    const pace = new HeightPace(() => ready)
+    expect(pace.startNow()).toBe(false)
+    // Nothing arrived: the pause goes on.
+    expect(pace.wakeNow()).toBe(false)
+    pace.arrived()
+    expect(pace.wakeNow()).toBe(true)
+    // The request goes into the height that starts now: it does not also skip the next pause.
+    expect(pace.startNow()).toBe(false)
+    // A certificate that stays ready ends pauses only up to the cap of heights in a row.
+    ready = true
+    const starts = [
+      pace.wakeNow(),
+      ...Array.from({ length: MAX_HEIGHTS_WITHOUT_PAUSE }, () => pace.startNow()),
+    ]
+    expect(starts).toEqual([...Array<boolean>(MAX_HEIGHTS_WITHOUT_PAUSE).fill(true), false])
+  })
 })

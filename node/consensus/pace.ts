@@ -36,4 +36,18 @@ export class HeightPace {
     this.#skipped = 0
     return false
   }
+
+  /**
+   * Asked when work arrives during the pause after a decided height (a request, a quorum of
+   * attestations first held): true to end the pause now. The pause was for requests to gather, and
+   * these would only wait it out. Counted as a height without pause, so the cap above still holds;
+   * only new events ask, so a condition that stays true never ends a pause by itself.
+   */
+  wakeNow(): boolean {
+    const work = this.#arrived || this.#certificateReady()
+    if (!work || this.#skipped >= MAX_HEIGHTS_WITHOUT_PAUSE) return false
+    this.#arrived = false
+    this.#skipped++
+    return true
+  }
 }

@@ -6,7 +6,7 @@ import { EVALUATOR_VERSION } from '../he/exec-env.ts'
 import type { EvaluationKeys } from '../he/keys.ts'
 import type { HeContext } from '../he/seal.ts'
 import { canonicalBytes, describe, loadCiphertext, loadInto } from '../he/serialize.ts'
-import { packKey, type StatCache, statKey } from './stat-cache.ts'
+import { packKey, preparedKey, type StatCache, statKey } from './stat-cache.ts'
 
 export interface EvaluationInput {
   readonly circuit: Circuit
@@ -46,36 +46,42 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
   )
   const finished = packKeys.map((k, p) => {
     const bytes = cache?.read(k)
-    if (!bytes) return undefined
-    try {
-      // SEAL's checks on load: a truncated or foreign entry is a miss, not a result.
-      loadInto(ctx, () => new ctx.seal.Ciphertext(), bytes, `cached pack ${p}`, 'CIPHERTEXT_INVALID').delete()
-      return bytes
-    } catch {
-      return undefined
-    }
+    const loaded = loadCached(ctx, bytes, `cached pack ${p}`)
+    loaded?.delete()
+    return loaded && bytes
   })
-  const needed = new Set(circuit.packs.flatMap((pack, p) => (finished[p] ? [] : pack.stats)))
+  // A stat an earlier job made ready for a pack like this one's (another spec, say) needs no accumulation.
+  const preparedKeys = new Map<number, string>()
+  const prepared = new Set<number>()
+  for (const [p, pack] of circuit.packs.entries()) {
+    if (finished[p] || pack.classes === 1) continue
+    for (const i of pack.stats) preparedKeys.set(i, preparedKey(keyOf(i), maskLevelOf(pack), pack.window))
+  }
+  for (const [i, key] of preparedKeys) {
+    accumulators[i] = loadCached(ctx, cache?.read(key), `prepared stat ${i}`)
+    if (accumulators[i]) prepared.add(i)
+  }
+  const needed = new Set(
+    circuit.packs.flatMap((pack, p) => (finished[p] ? [] : pack.stats.filter((i) => !prepared.has(i)))),
+  )
+  /** Stat i of `pack` ready for its masks: from the cache, or (relinearized and rescaled) switched and windowed now. */
+  const ready = (pack: PackPlan, i: number): Ciphertext => {
+    const acc = accumulators[i]!
+    if (prepared.has(i)) return acc
+    const level = levels[maskLevelOf(pack) - 1]
+    if (!level) throw new EvaluationError('RESULT_INVALID', `no level ${maskLevelOf(pack)}`)
+    evaluator.cipherModSwitchToInplace(acc, level)
+    rotateAndSum(ctx, keys, acc, 1, pack.window)
+    const key = preparedKeys.get(i)
+    if (cache && key) cache.write(key, canonicalBytes(ctx, acc))
+    return acc
+  }
   try {
     // Stats an earlier job accumulated over the same ciphertexts are read back, not recomputed.
     const todo = circuit.stats.flatMap((_, i) => {
       if (!needed.has(i)) return []
-      const bytes = cache?.read(keyOf(i))
-      if (bytes) {
-        try {
-          accumulators[i] = loadInto(
-            ctx,
-            () => new ctx.seal.Ciphertext(),
-            bytes,
-            `cached stat ${i}`,
-            'CIPHERTEXT_INVALID',
-          )
-          return []
-        } catch {
-          // An unreadable entry is a miss.
-        }
-      }
-      return [i]
+      accumulators[i] = loadCached(ctx, cache?.read(keyOf(i)), `cached stat ${i}`)
+      return accumulators[i] ? [] : [i]
     })
     for (let chunk = 0; chunk < input.chunkCount && todo.length > 0; chunk++) {
       const loaded = new Map<string, Ciphertext>()
@@ -131,7 +137,7 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
       const result =
         pack.classes === 1
           ? reduceAlone(ctx, keys, accumulators[pack.stats[0]!]!, pack.level, levels)
-          : reducePacked(ctx, keys, pack, accumulators, levels)
+          : reducePacked(ctx, keys, pack, (i) => ready(pack, i), levels)
       try {
         if (result.isTransparent()) {
           const keys = pack.stats.map((s) => circuit.stats[s]?.key).join(', ')
@@ -163,6 +169,16 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
     })
   } finally {
     for (const acc of accumulators) acc?.delete()
+  }
+}
+
+/** A cache entry as SEAL loads it, its checks making a truncated or foreign entry a miss, not a result. */
+function loadCached(ctx: HeContext, bytes: Uint8Array | undefined, label: string): Ciphertext | undefined {
+  if (!bytes) return undefined
+  try {
+    return loadInto(ctx, () => new ctx.seal.Ciphertext(), bytes, label, 'CIPHERTEXT_INVALID')
+  } catch {
+    return undefined
   }
 }
 
@@ -206,11 +222,16 @@ function reducePacked(
   ctx: HeContext,
   keys: EvaluationKeys,
   pack: PackPlan,
-  accumulators: ReadonlyArray<Ciphertext | undefined>,
+  ready: (statIndex: number) => Ciphertext,
   levels: readonly ParmsIdType[],
 ): Ciphertext {
   const masks = pack.masks === 'integer' ? integerMasks(ctx, pack, levels) : zeroOneMasks(ctx, pack, levels)
-  return reduceDiagonals(ctx, keys, pack, accumulators, masks)
+  return reduceDiagonals(ctx, keys, pack, ready, masks)
+}
+
+/** Data primes a pack's masks apply at: 0/1 masks one above the result (they are rescaled), integer masks at it. */
+function maskLevelOf(pack: PackPlan): number {
+  return pack.masks === 'integer' ? pack.level : pack.level + 1
 }
 
 /**
@@ -223,7 +244,6 @@ function zeroOneMasks(ctx: HeContext, pack: PackPlan, levels: readonly ParmsIdTy
   // Products of a stat and its mask all land on this scale, so that diagonals of stats of any depth add up.
   const target = ctx.scale * ctx.scale
   return {
-    prepare: (acc) => ctx.evaluator.cipherModSwitchToInplace(acc, maskLevel),
     mask: (acc, c, j) =>
       classMask(
         ctx,
@@ -249,8 +269,8 @@ function integerMasks(ctx: HeContext, pack: PackPlan, levels: readonly ParmsIdTy
   if (!target) throw new EvaluationError('RESULT_INVALID', `no level ${pack.level}`)
   let scale: number | undefined
   return {
-    prepare: (acc) => {
-      ctx.evaluator.cipherModSwitchToInplace(acc, target)
+    // Rotations carry the scale through untouched: setting it after the window is summed is the same.
+    normalize: (acc) => {
       // Stats of one factor count share their product tree's scale up to a double's last bits.
       if (scale === undefined) scale = acc.scale()
       else if (Math.abs(acc.scale() / scale - 1) > 1e-9)
@@ -268,8 +288,8 @@ function integerMasks(ctx: HeContext, pack: PackPlan, levels: readonly ParmsIdTy
 }
 
 interface DiagonalMasks {
-  /** brings a stat's accumulator to where its masks apply */
-  prepare(acc: Ciphertext, c: number): void
+  /** makes a ready stat's scale the pack's own */
+  normalize?(acc: Ciphertext): void
   /** the mask of stat c (its index in the pack) for diagonal j */
   mask(acc: Ciphertext, c: number, j: number): Plaintext
   fix?(masked: Ciphertext): void
@@ -282,7 +302,7 @@ function reduceDiagonals(
   ctx: HeContext,
   keys: EvaluationKeys,
   pack: PackPlan,
-  accumulators: ReadonlyArray<Ciphertext | undefined>,
+  ready: (statIndex: number) => Ciphertext,
   masks: DiagonalMasks,
 ): Ciphertext {
   const { evaluator } = ctx
@@ -292,9 +312,8 @@ function reduceDiagonals(
   let out: Ciphertext | undefined
   try {
     pack.stats.forEach((statIndex, c) => {
-      const acc = accumulators[statIndex]!
-      masks.prepare(acc, c)
-      rotateAndSum(ctx, keys, acc, 1, pack.window)
+      const acc = ready(statIndex)
+      masks.normalize?.(acc)
       for (let j = 0; j < diagonals; j++) {
         evaluator.multiplyPlain(acc, masks.mask(acc, c, j), masked)
         masks.fix?.(masked)
@@ -378,8 +397,9 @@ const MAX_MASKS = 256
 
 /**
  * The product of the leaves as a balanced tree (depth ceil(log2 n)). Inner
- * nodes are relinearized and rescaled; the root is left at size 3 so that
- * chunks can be summed first and relinearized once.
+ * nodes are relinearized, then rescaled (the other order costs precision: a
+ * size-3 rescale's rounding is multiplied by s² at decryption); the root is
+ * left at size 3 so that chunks can be summed first and relinearized once.
  */
 function productTree(
   ctx: HeContext,

@@ -10,7 +10,7 @@ import { REGRESSION_SPEC, REGRESSION_VAULT, regressionEvaluation } from '../test
 import { BLOB_DIR, readManifest } from '../vault/manifest.ts'
 import { evaluateCircuit } from './evaluate.ts'
 import { Evaluator } from './evaluator.ts'
-import { DirStatCache, statKey } from './stat-cache.ts'
+import { DirStatCache, packKey, statKey } from './stat-cache.ts'
 
 let dir: string
 beforeAll(async () => {
@@ -25,7 +25,10 @@ describe('the accumulated-stat cache', () => {
       const uncached = evaluateCircuit(ctx, keys, input)
       const cache = new DirStatCache(join(dir, 'inproc'))
       const first = evaluateCircuit(ctx, keys, { ...input, statCache: cache })
-      expect(cache).toMatchObject({ hits: 0, misses: circuit.packs.length + circuit.stats.length })
+      // Every pack, every packed stat made ready for its masks, and every stat: all missing at first.
+      expect(packedStats(circuit).length).toBeGreaterThan(1)
+      const firstMisses = circuit.packs.length + packedStats(circuit).length + circuit.stats.length
+      expect(cache).toMatchObject({ hits: 0, misses: firstMisses })
       // The same statistics again: every pack is read back finished, no stat is touched.
       const second = evaluateCircuit(ctx, keys, { ...input, statCache: cache })
       expect(cache.hits).toBe(circuit.packs.length)
@@ -41,7 +44,25 @@ describe('the accumulated-stat cache', () => {
       const cold = new DirStatCache(join(dir, 'inproc'))
       expect(evaluateCircuit(ctx, keys, { ...input, statCache: cold })).toEqual(uncached)
       expect(cold.misses).toBe(0)
-      // Finished packs gone (say, evicted): the stats are read back and the packs finished again.
+      // Finished packs gone (say, evicted), their stats made ready kept: the packs are finished again from
+      // those alone, and no packed stat's accumulator is read.
+      const readyOnly = new DirStatCache(join(dir, 'ready-only'))
+      evaluateCircuit(ctx, keys, { ...input, statCache: readyOnly })
+      const packFiles = new Set(
+        circuit.packs.map((pack) =>
+          packKey(
+            EVALUATOR_VERSION,
+            pack,
+            pack.stats.map((i) => statKeyOf(circuit, input.columns, i)),
+          ),
+        ),
+      )
+      for (const file of packFiles) await rm(join(dir, 'ready-only', file))
+      const fromReady = new DirStatCache(join(dir, 'ready-only'))
+      expect(evaluateCircuit(ctx, keys, { ...input, statCache: fromReady })).toEqual(uncached)
+      const alone = circuit.stats.length - packedStats(circuit).length
+      expect(fromReady).toMatchObject({ hits: packedStats(circuit).length + alone, misses: packFiles.size })
+      // Finished packs and ready stats gone: the stats are read back and the packs finished again.
       const statsOnly = new DirStatCache(join(dir, 'stats-only'))
       evaluateCircuit(ctx, keys, { ...input, statCache: statsOnly })
       for (const file of await readdir(join(dir, 'stats-only'))) {
@@ -50,7 +71,10 @@ describe('the accumulated-stat cache', () => {
       }
       const packsAgain = new DirStatCache(join(dir, 'stats-only'))
       expect(evaluateCircuit(ctx, keys, { ...input, statCache: packsAgain })).toEqual(uncached)
-      expect(packsAgain).toMatchObject({ hits: circuit.stats.length, misses: circuit.packs.length })
+      expect(packsAgain).toMatchObject({
+        hits: circuit.stats.length,
+        misses: circuit.packs.length + packedStats(circuit).length,
+      })
       // Another spec over the same vault reuses the stats it shares.
       const other = compile(parseSpec({ version: 1, outputs: { m: { op: 'mean', of: 'x' } } }), manifest)
       const before = cache.hits
@@ -98,7 +122,9 @@ describe('the accumulated-stat cache', () => {
       for (let i = 0; i < 2; i++) {
         expect((await cached.evaluate(circuit, manifest, blobDir)).bundle.resultHash).toBe(expected)
       }
-      expect((await readdir(join(dir, 'pool'))).length).toBe(circuit.stats.length + circuit.packs.length)
+      expect((await readdir(join(dir, 'pool'))).length).toBe(
+        circuit.stats.length + circuit.packs.length + packedStats(circuit).length,
+      )
     } finally {
       await Promise.all([plain.stop(), cached.stop()])
     }
@@ -107,4 +133,9 @@ describe('the accumulated-stat cache', () => {
 
 function statKeyOf(circuit: Circuit, columns: ReadonlyMap<string, readonly string[]>, i: number): string {
   return statKey(circuit.profile, EVALUATOR_VERSION, circuit.stats[i]!, (f) => columns.get(f) ?? [])
+}
+
+/** Stats that share a pack with others: each is also cached made ready for its pack's masks. */
+function packedStats(circuit: Circuit): number[] {
+  return circuit.packs.flatMap((pack) => (pack.classes > 1 ? pack.stats : []))
 }

@@ -5,7 +5,7 @@ import type { PackPlan, StatPlan } from '../compiler/circuit.ts'
 import type { ProfileName } from '../he/profiles.ts'
 
 /**
- * Accumulated stats, and finished packs of them, kept across jobs. A stat's accumulator (Σ over the
+ * Accumulated stats, stats made ready for a pack, and finished packs, kept across jobs. A stat's accumulator (Σ over the
  * vault's chunks of its product, before any relinearization) depends only
  * on its factors' ciphertexts, which are immutable and content-addressed,
  * and SEAL is deterministic, so a later job reading it back continues with
@@ -48,6 +48,15 @@ export function packKey(
     `tcf-pack/${version}\n${pack.classes},${pack.window},${pack.level}${masks}\n${statKeys.join('\n')}`,
   )
   return h.digest('hex')
+}
+
+/**
+ * What a packed stat is made ready as: its accumulator relinearized and rescaled, switched down
+ * to the `level` (data primes) where its pack's masks apply and summed over the pack's `window`. A later job packing the stat with other stats, at the same level and window, starts
+ * its pack from these bytes, which are the ones it would have computed.
+ */
+export function preparedKey(statKey: string, level: number, window: number): string {
+  return createHash('sha256').update(`tcf-prepared/${statKey}\n${level},${window}`).digest('hex')
 }
 
 export interface DirStatCacheLimits {
