@@ -4,6 +4,7 @@ import { packCiphertext } from '../he/packed.ts'
 import { heContext } from '../he/seal.ts'
 import { loadInto, wireBytes } from '../he/serialize.ts'
 import { serveTasks } from '../pool/serve.ts'
+import { complexPairs } from './complex-pairs.ts'
 import { encodeBlock } from './csv.ts'
 import type { EncryptRequest, EncryptResult, EncryptWorkerData } from './encrypt-task.ts'
 
@@ -12,10 +13,13 @@ const {
   secretKey: secretKeyBytes,
   publicKey: publicKeyBytes,
   schema,
+  valuesPerSlot,
 } = workerData as EncryptWorkerData
 const ctx = await heContext(profile)
 const encrypt = encryptorOf(secretKeyBytes, publicKeyBytes)
 const plain = new ctx.seal.Plaintext()
+const slots = ctx.profile.slotCount
+const pairs = valuesPerSlot === 2 ? complexPairs(ctx) : undefined
 
 const decoder = new TextDecoder()
 
@@ -27,10 +31,11 @@ serveTasks<EncryptRequest, EncryptResult>(
       schema,
       header,
       firstLine,
-      ctx.profile.slotCount,
+      slots * valuesPerSlot,
     )
     const blobs = columns.map((values) => {
-      ctx.encoder.encode(values, ctx.scale, plain)
+      if (pairs) pairs.encode(values.subarray(0, slots), values.subarray(slots), plain)
+      else ctx.encoder.encode(values, ctx.scale, plain)
       return encrypt(plain)
     })
     return { blobs, count }

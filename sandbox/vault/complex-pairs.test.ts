@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest'
+import { heContext } from '../he/seal.ts'
+import { complexPairs } from './complex-pairs.ts'
+
+describe('two values per complex slot', () => {
+  it('separates the real and imaginary halves into ordinary ciphertexts of each chunk', async () => {
+    const ctx = await heContext('ckks-8192')
+    const { seal } = ctx
+    const keygen = new seal.KeyGenerator(ctx.context)
+    const sk = keygen.secretKey()
+    const galois = keygen.createGaloisKeysWithSteps(Int32Array.of(0))
+    const encryptor = new seal.Encryptor(ctx.context, keygen.createPublicKey(), sk)
+    const decryptor = new seal.Decryptor(ctx.context, sk)
+    const slots = ctx.profile.slotCount
+    const x = Float64Array.from({ length: slots }, (_, j) => Math.sin(j) * 0.9)
+    const y = Float64Array.from({ length: slots }, (_, j) => ((j * 7919) % 201) / 100 - 1)
+    const plain = new seal.Plaintext()
+    complexPairs(ctx).encode(x, y, plain)
+    const pair = new seal.Ciphertext()
+    encryptor.encryptSymmetric(plain, pair)
+    const [re, im] = complexPairs(ctx).split(pair, galois)
+    const out = new seal.Plaintext()
+    const open = (ct: typeof re) => {
+      decryptor.decrypt(ct, out)
+      return ctx.encoder.decodeFloat64(out) as Float64Array
+    }
+    const gotX = open(re)
+    const gotY = open(im)
+    let worst = 0
+    for (let j = 0; j < slots; j++) {
+      worst = Math.max(worst, Math.abs(gotX[j]! - x[j]!), Math.abs(gotY[j]! - y[j]!))
+    }
+    expect(worst).toBeLessThan(1e-6)
+    expect(re.scale()).toBe(ctx.scale)
+    expect(im.scale()).toBe(ctx.scale)
+    expect(re.coeffModulusSize()).toBe(ctx.profile.coeffModulusBits.length - 1)
+    for (const o of [re, im, pair, plain, out, encryptor, decryptor, galois, sk, keygen]) o.delete()
+  })
+})
