@@ -36,4 +36,30 @@ describe('two values per complex slot', () => {
     expect(re.coeffModulusSize()).toBe(ctx.profile.coeffModulusBits.length - 1)
     for (const o of [re, im, pair, plain, out, encryptor, decryptor, galois, sk, keygen]) o.delete()
   })
+
+  it('holds a chunk with an empty second half (a vault whose last ciphertext is half full)', async () => {
+    const ctx = await heContext('ckks-8192')
+    const { seal } = ctx
+    const keygen = new seal.KeyGenerator(ctx.context)
+    const sk = keygen.secretKey()
+    const galois = keygen.createGaloisKeysWithSteps(Int32Array.of(0))
+    const encryptor = new seal.Encryptor(ctx.context, keygen.createPublicKey(), sk)
+    const decryptor = new seal.Decryptor(ctx.context, sk)
+    const x = Float64Array.from({ length: 40 }, (_, j) => (j % 10) / 10)
+    const plain = new seal.Plaintext()
+    complexPairs(ctx).encode(x, new Float64Array(ctx.profile.slotCount), plain)
+    const pair = new seal.Ciphertext()
+    encryptor.encryptSymmetric(plain, pair)
+    const halves = complexPairs(ctx).split(pair, galois)
+    const out = new seal.Plaintext()
+    const [gotX, gotY] = halves.map((ct) => {
+      decryptor.decrypt(ct, out)
+      return ctx.encoder.decodeFloat64(out) as Float64Array
+    })
+    for (let j = 0; j < ctx.profile.slotCount; j++) {
+      expect(Math.abs(gotX![j]! - (x[j] ?? 0))).toBeLessThan(1e-6)
+      expect(Math.abs(gotY![j]!)).toBeLessThan(1e-6)
+    }
+    for (const o of [...halves, pair, plain, out, encryptor, decryptor, galois, sk, keygen]) o.delete()
+  })
 })

@@ -203,7 +203,13 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
     if (inFlight.size >= size * 2) await Promise.race(inFlight)
   }
 
+  let keyCopy: Promise<Hex32[]> | undefined
   try {
+    // Copied while the workers start (most of a small vault's time), not after the last chunk.
+    keyCopy = source
+      .evaluationKeys()
+      .then((keys) => Promise.all(keys.map((bytes) => putBlob(blobDir, bytes))))
+    keyCopy.catch(() => undefined) // awaited below; a failure before then is handled there
     const input = csvFile ? csvFile.createReadStream() : (options.csv as Readable)
     const path = csvFile ? (options.csv as string) : 'the CSV stream'
     const blocks = blocksOf(input, profile.slotCount * valuesPerSlot, path)
@@ -216,9 +222,7 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
     )
     for await (const block of blocks) await flush(block, header)
     await Promise.all(inFlight)
-    const keyBlobs = await Promise.all(
-      (await source.evaluationKeys()).map((bytes) => putBlob(blobDir, bytes)),
-    )
+    const keyBlobs = await keyCopy
     if (keyBlobs[0] !== source.keys.relinKeys || keyBlobs[1] !== source.keys.galoisKeys) {
       throw new SandboxError('KEY_MISMATCH', `the key files in ${options.keysDir} do not match its keys.json`)
     }
@@ -244,7 +248,7 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
     await syncDir(parent)
     return manifest
   } catch (thrown) {
-    await Promise.allSettled(inFlight)
+    await Promise.allSettled([...inFlight, keyCopy])
     await rm(scratch, { recursive: true, force: true })
     const e = failures.sort((a, b) => a.index - b.index)[0]?.error ?? thrown
     if (e instanceof SandboxError) throw e
