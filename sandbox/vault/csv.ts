@@ -140,6 +140,7 @@ function simpleRecords(text: string): Array<{ record: string[]; info: { lines: n
 }
 
 /** A double quote, a carriage return not before a line feed, or a control character other than the line feed. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
 const UNSIMPLE = /["\x00-\x09\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/
 
 const LF_ALONE = /(?:^|[^\r])\n/

@@ -63,7 +63,8 @@ const create = (name: string, valuesPerSlot?: 1 | 2, keysDir = ws.keysDir) =>
 async function storedBytes(name: string, manifest: VaultManifest): Promise<number> {
   const ids = new Set(manifest.columns.flatMap((c) => c.chunks))
   let total = 0
-  for (const id of ids) total += (await stat(blobPath(join(ws.dir, name, BLOB_DIR), id as `0x${string}`))).size
+  for (const id of ids)
+    total += (await stat(blobPath(join(ws.dir, name, BLOB_DIR), id as `0x${string}`))).size
   return total
 }
 
@@ -133,9 +134,10 @@ describe('two values per slot', () => {
       return undefined
     }
     expect(reject({ valuesPerSlot: 3 })).toEqual({ code: 'MANIFEST_INVALID', field: 'valuesPerSlot' })
-    expect(
-      reject({ keyHolder: { mode: 'committee', epoch: 1, keyHash: `0x${'11'.repeat(32)}` } }),
-    ).toEqual({ code: 'MANIFEST_INVALID', field: 'valuesPerSlot' })
+    expect(reject({ keyHolder: { mode: 'committee', epoch: 1, keyHash: `0x${'11'.repeat(32)}` } })).toEqual({
+      code: 'MANIFEST_INVALID',
+      field: 'valuesPerSlot',
+    })
     const [a, , c] = two.columns[0]!.chunks
     const unpaired = [{ ...two.columns[0]!, chunks: [a, c, c] }, ...two.columns.slice(1)]
     expect(reject({ columns: unpaired })).toEqual({ code: 'MANIFEST_INVALID', field: 'columns.0.chunks' })
@@ -162,7 +164,10 @@ describe('two values per slot', () => {
     await writeMeta(withoutConjugation)
     const plain = await create('old-one', undefined, old)
     expect(plain.valuesPerSlot).toBeUndefined()
-    await expect(create('old-two', 2, old)).rejects.toMatchObject({ code: 'KEY_INVALID', field: 'valuesPerSlot' })
+    await expect(create('old-two', 2, old)).rejects.toMatchObject({
+      code: 'KEY_INVALID',
+      field: 'valuesPerSlot',
+    })
     // keys.json claiming a conjugation its Galois keys lack: the vault is made, its jobs fail typed.
     await writeMeta({ ...withoutConjugation, conjugation: true })
     const lying = await create('old-lying', undefined, old)
