@@ -204,6 +204,13 @@ interface EncryptRow {
   valuesPerSec: number
   /** the same after the first ciphertexts came back: the rate a long file runs at */
   marginalValuesPerSec: number
+  /** CPU time of the whole run, every thread of this process (the workers are threads) */
+  cpuSeconds: number
+  /**
+   * values per CPU-second, times two: the rate two cores of their own would give if the work
+   * spread over both. On a shared machine the wall-clock rates measure the neighbours' load.
+   */
+  twoCoreValuesPerSec: number
   bytesPerValue: number
 }
 
@@ -217,6 +224,7 @@ async function encryptOnce(
   const vaultDir = join(work, `vault-encrypt-${valuesPerSlot}`)
   const progress: Array<{ at: number; records: number }> = []
   const started = performance.now()
+  const cpu = process.cpuUsage()
   const manifest = await createVault({
     csv,
     schema: vaultSchema,
@@ -229,6 +237,8 @@ async function encryptOnce(
     onProgress: (records) => progress.push({ at: performance.now(), records }),
   })
   const seconds = (performance.now() - started) / 1000
+  const used = process.cpuUsage(cpu)
+  const cpuSeconds = (used.user + used.system) / 1e6
   const stored = manifest.columns.length
   const first = progress[0]
   const last = progress.at(-1)
@@ -246,6 +256,8 @@ async function encryptOnce(
     seconds,
     valuesPerSec: (manifest.recordCount * stored) / seconds,
     marginalValuesPerSec: marginal,
+    cpuSeconds,
+    twoCoreValuesPerSec: (2 * manifest.recordCount * stored) / cpuSeconds,
     bytesPerValue: bytes / (manifest.recordCount * stored),
   }
 }
@@ -504,7 +516,17 @@ const table = (head: string[], cells: string[][]) => {
 if (encryptRows.length > 0) {
   console.log(`encryption, ${workers} workers (values: records x stored columns):`)
   table(
-    ['records', 'values/slot', 'round', 'seconds', 'values/s', 'marginal values/s', 'B/value'],
+    [
+      'records',
+      'values/slot',
+      'round',
+      'seconds',
+      'values/s',
+      'marginal values/s',
+      'CPU s',
+      '2 x values/CPU-s',
+      'B/value',
+    ],
     encryptRows.map((r) => [
       fmt(r.records),
       String(r.valuesPerSlot),
@@ -512,6 +534,8 @@ if (encryptRows.length > 0) {
       fmt(r.seconds, 2),
       fmt(r.valuesPerSec),
       fmt(r.marginalValuesPerSec),
+      fmt(r.cpuSeconds, 2),
+      fmt(r.twoCoreValuesPerSec),
       fmt(r.bytesPerValue, 1),
     ]),
   )
@@ -543,7 +567,8 @@ What bounds each figure:
   rotations     key switches of the rotate-and-sum, counted as the job ran; each costs about a relinearization
   B/value       bytes of the input ciphertexts as stored and sent, per encrypted value
   values/s      the seller's whole createVault (workers' start, the key's opening, keys copied in);
-                marginal: from the first ciphertexts back to the last, the rate a long file runs at`)
+                marginal: from the first ciphertexts back to the last, the rate a long file runs at;
+                2 x values/CPU-s: the CPU time every thread spent, as the rate of two idle cores`)
 await mkdir('bench-results', { recursive: true })
 await writeFile(
   args.out,

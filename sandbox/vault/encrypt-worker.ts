@@ -1,7 +1,8 @@
 import { workerData } from 'node:worker_threads'
 import { SandboxError } from '../errors.ts'
 import { packCiphertext } from '../he/packed.ts'
-import { heContext } from '../he/seal.ts'
+import { PROFILES } from '../he/profiles.ts'
+import { buildContext, loadSeal } from '../he/seal.ts'
 import { loadInto, wireBytes } from '../he/serialize.ts'
 import { serveTasks } from '../pool/serve.ts'
 import { complexPairs } from './complex-pairs.ts'
@@ -15,7 +16,8 @@ const {
   schema,
   valuesPerSlot,
 } = workerData as EncryptWorkerData
-const ctx = await heContext(profile)
+// Encryption needs the first level only (see buildContext).
+const ctx = buildContext(await loadSeal(), PROFILES[profile], { encryptionOnly: true })
 const encrypt = encryptorOf(secretKeyBytes, publicKeyBytes)
 const plain = new ctx.seal.Plaintext()
 const slots = ctx.profile.slotCount
