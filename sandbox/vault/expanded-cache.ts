@@ -48,7 +48,10 @@ export class ExpandedCache {
     try {
       return readFileSync(path(half))
     } catch {
-      const pair = loadCiphertext(ctx, getBlobSync(this.#blobDir, id), id)
+      // The pair as a host may have expanded it at ingestion, else its wire blob (not expanded again).
+      const whole = join(this.#dir, id.slice(2))
+      const bytes = existsSync(whole) ? readFileSync(whole) : getBlobSync(this.#blobDir, id)
+      const pair = loadCiphertext(ctx, bytes, id)
       try {
         const halves = complexPairs(ctx).split(pair, galoisKeys)
         try {
