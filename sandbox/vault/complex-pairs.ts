@@ -113,6 +113,14 @@ function build(ctx: HeContext): ComplexPairs {
       load(ctx, out, plainBytes, 'the pair plaintext')
     },
     split(pair, galoisKeys) {
+      // Galois element 2N - 1 is the conjugation.
+      if (!galoisKeys.hasKey(2 * n - 1)) {
+        throw new SandboxError(
+          'KEY_INVALID',
+          "the vault's Galois keys have no conjugation: its two-values-per-slot ciphertexts cannot be separated",
+          { field: 'keys.galoisKeys' },
+        )
+      }
       const conj = new seal.Ciphertext()
       const re = new seal.Ciphertext()
       const im = new seal.Ciphertext()
@@ -126,8 +134,8 @@ function build(ctx: HeContext): ComplexPairs {
         re.delete()
         im.delete()
         throw new SandboxError(
-          'KEY_INVALID',
-          `cannot separate a two-values-per-slot ciphertext: ${describe(cause, seal)} (do the vault's Galois keys include the conjugation?)`,
+          'CIPHERTEXT_INVALID',
+          `cannot separate a two-values-per-slot ciphertext: ${describe(cause, seal)}`,
           { cause },
         )
       } finally {
