@@ -77,6 +77,13 @@ export const vaultManifestSchema = z.strictObject({
       curator: addressSchema,
     })
     .optional(),
+  /**
+   * How many values a chunk ciphertext's slot holds. Absent: one (every vault made before the field
+   * keeps its id). 2: two chunks per ciphertext, the second in the slots' imaginary parts, and a
+   * column's chunk i is half i mod 2 of the ciphertext `chunks[i]` names (docs/sandbox.md). A value
+   * this version does not know is refused, not misread.
+   */
+  valuesPerSlot: z.literal(2).optional(),
   columns: z.array(encodedColumnSchema).min(1).max(2048),
   policy: z.strictObject({
     allowedOps: z.array(z.string().min(1).max(64)).max(64),

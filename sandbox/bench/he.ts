@@ -29,6 +29,7 @@ import { parseSpec } from '../spec/parse.ts'
 import type { AlgorithmSpec } from '../spec/schema.ts'
 import { OPEN_POLICY, TEST_PASSPHRASE, TEST_SCRYPT } from '../testing/fixtures.ts'
 import { blobPath, getBlobSync } from '../vault/blob-dir.ts'
+import { chunkRefs } from '../vault/chunk-refs.ts'
 import { createVault } from '../vault/create.ts'
 import { ExpandedCache } from '../vault/expanded-cache.ts'
 import { BLOB_DIR, type VaultManifest } from '../vault/manifest.ts'
@@ -45,6 +46,10 @@ const { values: args } = parseArgs({
     demo: { type: 'string', default: 'true' },
     // Also run every job with one result ciphertext per stat (the layout before packing), side by side.
     compare: { type: 'string', default: 'true' },
+    // The jobs; false measures the sellers' encryption alone.
+    jobs: { type: 'string', default: 'true' },
+    // Encryption of each size at one and at two values per slot, alternating, side by side.
+    encrypt: { type: 'string', default: 'true' },
   },
 })
 const sizes = args.sizes.split(',').map(Number)
@@ -156,7 +161,8 @@ async function blobBytes(manifest: VaultManifest, dir: string, names: Set<string
   let total = 0
   for (const c of manifest.columns) {
     if (!names.has(c.name)) continue
-    for (const id of c.chunks) total += (await stat(blobPath(join(dir, BLOB_DIR), id))).size
+    // A ciphertext of two values per slot is named by both its chunks: count it once.
+    for (const id of new Set(c.chunks)) total += (await stat(blobPath(join(dir, BLOB_DIR), id))).size
   }
   return total
 }
@@ -187,6 +193,74 @@ interface Row {
 }
 
 const keysDir = (work: string) => join(work, 'keys')
+
+/** One `createVault` of a size at one or two values per slot. */
+interface EncryptRow {
+  records: number
+  valuesPerSlot: 1 | 2
+  round: number
+  seconds: number
+  /** stored values (records × stored columns) over the whole run, workers' start and keys included */
+  valuesPerSec: number
+  /** the same after the first ciphertexts came back: the rate a long file runs at */
+  marginalValuesPerSec: number
+  /** CPU time of the whole run, every thread of this process (the workers are threads) */
+  cpuSeconds: number
+  /**
+   * values per CPU-second, times two: the rate two cores of their own would give if the work
+   * spread over both. On a shared machine the wall-clock rates measure the neighbours' load.
+   */
+  twoCoreValuesPerSec: number
+  bytesPerValue: number
+}
+
+async function encryptOnce(
+  work: string,
+  csv: string,
+  vaultSchema: VaultSchema,
+  valuesPerSlot: 1 | 2,
+  round: number,
+): Promise<EncryptRow> {
+  const vaultDir = join(work, `vault-encrypt-${valuesPerSlot}`)
+  const progress: Array<{ at: number; records: number }> = []
+  const started = performance.now()
+  const cpu = process.cpuUsage()
+  const manifest = await createVault({
+    csv,
+    schema: vaultSchema,
+    policy: OPEN_POLICY,
+    keysDir: keysDir(work),
+    passphrase: TEST_PASSPHRASE,
+    outDir: vaultDir,
+    workers,
+    valuesPerSlot,
+    onProgress: (records) => progress.push({ at: performance.now(), records }),
+  })
+  const seconds = (performance.now() - started) / 1000
+  const used = process.cpuUsage(cpu)
+  const cpuSeconds = (used.user + used.system) / 1e6
+  const stored = manifest.columns.length
+  const first = progress[0]
+  const last = progress.at(-1)
+  const marginal =
+    first && last && last.at > first.at
+      ? ((last.records - first.records) * stored) / ((last.at - first.at) / 1000)
+      : Number.NaN
+  const names = new Set(manifest.columns.map((c) => c.name))
+  const bytes = await blobBytes(manifest, vaultDir, names)
+  await rm(vaultDir, { recursive: true, force: true })
+  return {
+    records: manifest.recordCount,
+    valuesPerSlot,
+    round,
+    seconds,
+    valuesPerSec: (manifest.recordCount * stored) / seconds,
+    marginalValuesPerSec: marginal,
+    cpuSeconds,
+    twoCoreValuesPerSec: (2 * manifest.recordCount * stored) / cpuSeconds,
+    bytesPerValue: bytes / (manifest.recordCount * stored),
+  }
+}
 
 /**
  * One job measured twice: whole, in an evaluator worker as a node runs it;
@@ -252,9 +326,9 @@ async function essential(
     const started = performance.now()
     const stats = evaluateCircuit(timedContext(ctx, tally), evalKeys, {
       circuit,
-      columns: new Map(manifest.columns.map((c) => [c.name, c.chunks])),
+      columns: new Map(manifest.columns.map((c) => [c.name, chunkRefs(manifest, c.chunks)])),
       chunkCount: manifest.chunkCount,
-      readBlob: (id) => cache.read(ctx, id as Hex32),
+      readBlob: (ref) => cache.readChunk(ctx, evalKeys.galoisKeys, ref),
     })
     const circuitId = circuitIdOf(circuit)
     const envHash = await execEnvHash(manifest.profile)
@@ -293,8 +367,25 @@ async function demoJob(): Promise<{
 const work = await mkdtemp(join(tmpdir(), 'tcf-bench-he-'))
 const rows: Row[] = []
 const cacheRows: Array<{ op: string; firstMs: number; cachedMs: number }> = []
+const encryptRows: EncryptRow[] = []
 try {
   await writeKeyDir(keysDir(work), await generateKeys('ckks-8192', TEST_PASSPHRASE, TEST_SCRYPT))
+  if (args.encrypt === 'true') {
+    for (const records of sizes) {
+      const csv = join(work, `encrypt-${records}.csv`)
+      await writeCsv(csv, records)
+      // Alternating, so that the machine's load falls on both alike.
+      for (const round of [1, 2])
+        for (const valuesPerSlot of [1, 2] as const) {
+          const row = await encryptOnce(work, csv, schema, valuesPerSlot, round)
+          encryptRows.push(row)
+          console.error(
+            `  encrypt ${records} at ${valuesPerSlot} per slot: ${row.valuesPerSec.toFixed(0)} values/s, ${row.bytesPerValue.toFixed(1)} B/value`,
+          )
+        }
+      await rm(csv, { force: true })
+    }
+  }
   const evaluator = new Evaluator({ workers: 1 })
   evaluator.start()
   const encrypt = async (name: string, csv: string, vaultSchema: VaultSchema, policy = OPEN_POLICY) => {
@@ -316,7 +407,7 @@ try {
       valuesPerSec: (manifest.recordCount * manifest.schema.columns.length) / seconds,
     }
   }
-  if (args.demo === 'true') {
+  if (args.jobs === 'true' && args.demo === 'true') {
     const demo = await demoJob()
     const { vaultDir, manifest, valuesPerSec } = await encrypt('demo', demo.csv, demo.schema, demo.policy)
     for (const layout of layouts) {
@@ -361,7 +452,7 @@ try {
     }
     await rm(vaultDir, { recursive: true, force: true })
   }
-  for (const records of sizes) {
+  for (const records of args.jobs === 'true' ? sizes : []) {
     const csv = join(work, `data-${records}.csv`)
     const data = await writeCsv(csv, records)
     const { vaultDir, manifest, valuesPerSec } = await encrypt(String(records), csv, schema)
@@ -426,10 +517,41 @@ const body = rows.map((r) => [
   fmt(r.bytesPerValue, 1),
   fmt(r.sealHeapMiB),
 ])
-const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
-const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i]!)).join('  ')
-console.log(line(header))
-for (const b of body) console.log(line(b))
+const table = (head: string[], cells: string[][]) => {
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((b) => b[i]!.length)))
+  const line = (row: string[]) => row.map((c, i) => c.padStart(widths[i]!)).join('  ')
+  console.log(line(head))
+  for (const b of cells) console.log(line(b))
+}
+if (encryptRows.length > 0) {
+  console.log(`encryption, ${workers} workers (values: records x stored columns):`)
+  table(
+    [
+      'records',
+      'values/slot',
+      'round',
+      'seconds',
+      'values/s',
+      'marginal values/s',
+      'CPU s',
+      '2 x values/CPU-s',
+      'B/value',
+    ],
+    encryptRows.map((r) => [
+      fmt(r.records),
+      String(r.valuesPerSlot),
+      String(r.round),
+      fmt(r.seconds, 2),
+      fmt(r.valuesPerSec),
+      fmt(r.marginalValuesPerSec),
+      fmt(r.cpuSeconds, 2),
+      fmt(r.twoCoreValuesPerSec),
+      fmt(r.bytesPerValue, 1),
+    ]),
+  )
+  console.log('')
+}
+if (body.length > 0) table(header, body)
 console.log(`
 essential ms per op kind (count):`)
 for (const r of rows) {
@@ -453,10 +575,13 @@ What bounds each figure:
   efficiency    essential / replay, from the same replay: the rest is loads, copies, JS glue and waits
   plain ms      the same statistic over in-memory Float64Arrays: the floor with no encryption at all
   rotations     key switches of the rotate-and-sum, counted as the job ran; each costs about a relinearization
-  B/value       bytes of the input ciphertexts as stored and sent, per encrypted value`)
+  B/value       bytes of the input ciphertexts as stored and sent, per encrypted value
+  values/s      the seller's whole createVault (workers' start, the key's opening, keys copied in);
+                marginal: from the first ciphertexts back to the last, the rate a long file runs at;
+                2 x values/CPU-s: the CPU time every thread spent, as the rate of two idle cores`)
 await mkdir('bench-results', { recursive: true })
 await writeFile(
   args.out,
-  `${JSON.stringify({ bench: 'he', profile: 'ckks-8192', encryptWorkers: workers, evalWorkers: 1, date: new Date().toISOString(), rows, statCache: cacheRows }, null, 2)}\n`,
+  `${JSON.stringify({ bench: 'he', profile: 'ckks-8192', encryptWorkers: workers, evalWorkers: 1, date: new Date().toISOString(), rows, statCache: cacheRows, encryption: encryptRows }, null, 2)}\n`,
 )
 console.log(`\nwrote ${args.out}`)

@@ -79,6 +79,7 @@ export class Evaluator {
           circuit,
           columns,
           chunkCount: manifest.chunkCount,
+          ...(manifest.valuesPerSlot ? { valuesPerSlot: manifest.valuesPerSlot } : {}),
           blobDir,
           keys: { relinKeys: manifest.keys.relinKeys, galoisKeys: manifest.keys.galoisKeys },
           memoryCapBytes: this.#memoryCapBytes,

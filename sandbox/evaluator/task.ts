@@ -6,6 +6,8 @@ export interface EvaluateRequest {
   readonly circuit: Circuit
   readonly columns: ReadonlyArray<readonly [name: string, chunks: readonly Hex32[]]>
   readonly chunkCount: number
+  /** the manifest's: 2 when each ciphertext holds two chunks (vault/complex-pairs.ts) */
+  readonly valuesPerSlot?: 2
   /** content-addressed blob directory holding the ciphertexts and key material */
   readonly blobDir: string
   readonly keys: { readonly relinKeys: Hex32; readonly galoisKeys: Hex32 }

@@ -1,9 +1,9 @@
-import type { Hex32 } from '../../protocol/index.ts'
 import { EvaluationError } from '../errors.ts'
 import { type EvaluationKeys, loadEvaluationKeys } from '../he/keys.ts'
 import { heContext } from '../he/seal.ts'
 import { serveTasks } from '../pool/serve.ts'
 import { getBlobSync } from '../vault/blob-dir.ts'
+import { chunkRefs } from '../vault/chunk-refs.ts'
 import { ExpandedCache } from '../vault/expanded-cache.ts'
 import { evaluateCircuit } from './evaluate.ts'
 import { DirStatCache } from './stat-cache.ts'
@@ -28,15 +28,16 @@ serveTasks<EvaluateRequest, EvaluateResult>(
       cachedKeys = { id: keyId, keys: loadEvaluationKeys(ctx, wire, request.keys) }
     }
     const cache = new ExpandedCache(request.blobDir)
+    const { galoisKeys } = cachedKeys.keys
     const reuse = request.statCache
     if (reuse && statCache?.dir !== reuse.dir)
       statCache = { dir: reuse.dir, cache: new DirStatCache(reuse.dir, reuse) }
     const results = evaluateCircuit(ctx, cachedKeys.keys, {
       ...(reuse && statCache ? { statCache: statCache.cache } : {}),
       circuit: request.circuit,
-      columns: new Map(request.columns),
+      columns: new Map(request.columns.map(([name, chunks]) => [name, chunkRefs(request, chunks)])),
       chunkCount: request.chunkCount,
-      readBlob: (id) => cache.read(ctx, id as Hex32),
+      readBlob: (ref) => cache.readChunk(ctx, galoisKeys, ref),
       checkpoint: () => {
         const heap = ctx.heapBytes()
         if (heap > request.memoryCapBytes) {

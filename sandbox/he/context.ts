@@ -74,8 +74,18 @@ export interface HeContext {
   heapBytes(): number
 }
 
-/** The context of `profile` on a runtime. */
-export function buildContext(rt: SealRuntime, profile: HeProfile): HeContext {
+/**
+ * The context of `profile` on a runtime. `encryptionOnly` leaves out the levels below the first
+ * (SEAL builds NTT tables for every prime of every level, ~1 s of WASM for the whole chain at
+ * N=8192): enough to encode and encrypt, the same ciphertext bytes (a level's parms id depends on
+ * its parameters alone), and a third cheaper for an encryption worker to start. Its lastParmsId is
+ * the first level's.
+ */
+export function buildContext(
+  rt: SealRuntime,
+  profile: HeProfile,
+  options: { encryptionOnly?: boolean } = {},
+): HeContext {
   const { seal } = rt
   const parms = new seal.EncryptionParameters(seal.SchemeType.ckks)
   parms.setPolyModulusDegree(profile.polyModulusDegree)
@@ -85,7 +95,7 @@ export function buildContext(rt: SealRuntime, profile: HeProfile): HeContext {
   )
   parms.setCoeffModulus(moduli)
   moduli.delete()
-  const context = new seal.SEALContext(parms, true, seal.SecLevelType.tc128)
+  const context = new seal.SEALContext(parms, options.encryptionOnly !== true, seal.SecLevelType.tc128)
   parms.delete()
   if (!context.parametersSet()) {
     throw new SandboxError('PROFILE_UNKNOWN', `SEAL rejected the parameters of profile ${profile.name}`)

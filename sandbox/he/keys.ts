@@ -29,6 +29,12 @@ export const KeyMetaSchema = z.object({
   relinKeys: hex32Schema,
   galoisKeys: hex32Schema,
   galoisSteps: z.array(z.number().int().positive()),
+  /**
+   * The Galois keys also hold the conjugation, which separates the two values of a complex slot
+   * (vault/complex-pairs.ts). Absent in key directories made before it: their vaults keep one
+   * value per slot.
+   */
+  conjugation: z.literal(true).optional(),
   createdAt: z.string(),
 })
 export type KeyMeta = z.infer<typeof KeyMetaSchema>
@@ -57,7 +63,8 @@ export async function generateKeys(
   const serializables = [
     keygen.createPublicKeySerializable(),
     keygen.createRelinKeysSerializable(),
-    keygen.createGaloisKeysSerializableWithSteps(Int32Array.from(steps)),
+    // Step 0 is SEAL's conjugation (Galois element 2N - 1).
+    keygen.createGaloisKeysSerializableWithSteps(Int32Array.from([0, ...steps])),
   ] as const
   try {
     const [publicKey, relinKeys, galoisKeys] = serializables.map((s) => wireBytes(seal, s)) as [
@@ -73,6 +80,7 @@ export async function generateKeys(
       relinKeys: blobIdOf(relinKeys),
       galoisKeys: blobIdOf(galoisKeys),
       galoisSteps: steps,
+      conjugation: true,
       createdAt: new Date().toISOString(),
     }
     const secret = wireBytes(seal, secretKey)

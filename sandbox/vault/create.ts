@@ -28,6 +28,11 @@ export interface CreateVaultOptions {
   readonly outDir: string
   /** encryption workers; defaults to every core */
   readonly workers?: number
+  /**
+   * Values per slot: 2 (two chunks per ciphertext, half the bytes) where the owner's keys include
+   * the conjugation, else 1; committee vaults always 1. Asking for 2 without the key is refused.
+   */
+  readonly valuesPerSlot?: 1 | 2
   /** called with the running record count after each encrypted chunk */
   readonly onProgress?: (records: number) => void
 }
@@ -49,6 +54,8 @@ interface KeySource {
   readonly evaluationKeys: () => Promise<readonly [Uint8Array, Uint8Array]>
   readonly keys: Omit<VaultManifest['keys'], 'galoisSteps'> & { galoisSteps: readonly number[] }
   readonly keyHolder?: VaultManifest['keyHolder']
+  /** the Galois keys hold the conjugation that separates a complex slot's two values */
+  readonly conjugation: boolean
 }
 
 /** Owner mode reads the seller's key directory; committee mode takes the committee's keys as given. */
@@ -66,6 +73,7 @@ async function keySource(options: CreateVaultOptions): Promise<KeySource> {
         galoisSteps: rotateAndSumSteps(PROFILES[c.profile].slotCount),
       },
       keyHolder: c.keyHolder,
+      conjugation: false,
     }
   }
   if (options.keysDir === undefined || options.passphrase === undefined) {
@@ -86,7 +94,23 @@ async function keySource(options: CreateVaultOptions): Promise<KeySource> {
       galoisKeys: meta.galoisKeys,
       galoisSteps: meta.galoisSteps,
     },
+    conjugation: meta.conjugation === true,
   }
+}
+
+/** Two values per slot where the keys allow it, unless the caller asked for one. */
+function valuesPerSlotOf(options: CreateVaultOptions, source: KeySource): 1 | 2 {
+  const asked = options.valuesPerSlot
+  if (asked === 2 && !source.conjugation) {
+    throw new SandboxError(
+      'KEY_INVALID',
+      source.keyHolder
+        ? 'a committee vault holds one value per slot: the committee keys have no conjugation'
+        : `the keys in ${options.keysDir} have no conjugation key (made before it was added): generate keys again for two values per slot`,
+      { field: 'valuesPerSlot' },
+    )
+  }
+  return asked ?? (source.conjugation ? 2 : 1)
 }
 
 /**
@@ -103,6 +127,7 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
   const source = await keySource(options)
   const profile = PROFILES[source.profile]
   const layout = storedColumns(options.schema)
+  const valuesPerSlot = valuesPerSlotOf(options, source)
   await ensureFreshTarget(options.outDir)
   // Opened before anything is written: a missing CSV leaves nothing behind.
   const csvFile =
@@ -134,6 +159,7 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
     profile: source.profile,
     ...source.worker,
     schema: options.schema,
+    valuesPerSlot,
   }
   const size = Math.max(1, options.workers ?? availableParallelism())
   const pool = new WorkerPool<EncryptRequest, EncryptResult>({
@@ -159,8 +185,10 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
       )
       .then(async ({ blobs, count }) => {
         const ids = await Promise.all(blobs.map((b) => putBlob(blobDir, b)))
+        // A ciphertext of two values per slot is named by both its chunks (the second only if it has records).
+        const halves = count > profile.slotCount ? 2 : 1
         ids.forEach((id, c) => {
-          chunks[c]![index] = id
+          for (let h = 0; h < halves; h++) chunks[c]![index * valuesPerSlot + h] = id
         })
         records += count
         options.onProgress?.(records)
@@ -175,10 +203,16 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
     if (inFlight.size >= size * 2) await Promise.race(inFlight)
   }
 
+  let keyCopy: Promise<Hex32[]> | undefined
   try {
+    // Copied while the workers start (most of a small vault's time), not after the last chunk.
+    keyCopy = source
+      .evaluationKeys()
+      .then((keys) => Promise.all(keys.map((bytes) => putBlob(blobDir, bytes))))
+    keyCopy.catch(() => undefined) // awaited below; a failure before then is handled there
     const input = csvFile ? csvFile.createReadStream() : (options.csv as Readable)
     const path = csvFile ? (options.csv as string) : 'the CSV stream'
-    const blocks = blocksOf(input, profile.slotCount, path)
+    const blocks = blocksOf(input, profile.slotCount * valuesPerSlot, path)
     const first = await blocks.next()
     if (first.done) throw new CsvError('the file is empty: expected a header line', 1)
     const header = readHeader(
@@ -188,9 +222,7 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
     )
     for await (const block of blocks) await flush(block, header)
     await Promise.all(inFlight)
-    const keyBlobs = await Promise.all(
-      (await source.evaluationKeys()).map((bytes) => putBlob(blobDir, bytes)),
-    )
+    const keyBlobs = await keyCopy
     if (keyBlobs[0] !== source.keys.relinKeys || keyBlobs[1] !== source.keys.galoisKeys) {
       throw new SandboxError('KEY_MISMATCH', `the key files in ${options.keysDir} do not match its keys.json`)
     }
@@ -199,13 +231,14 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
       profile: source.profile,
       schema: options.schema,
       recordCount: records,
-      chunkCount: chunkIndex,
+      chunkCount: chunks[0]!.length,
       slotCount: profile.slotCount,
       keys: { ...source.keys, galoisSteps: [...source.keys.galoisSteps] },
       columns: layout.map((s, i) => ({ ...s, chunks: chunks[i]! })),
       policy: options.policy,
       createdAt: new Date().toISOString(),
       ...(source.keyHolder ? { keyHolder: source.keyHolder } : {}),
+      ...(valuesPerSlot === 2 ? { valuesPerSlot } : {}),
     }
     const manifest: VaultManifest = { ...withoutId, vaultId: vaultIdOf(withoutId) }
     await writeSynced(join(scratch, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`)
@@ -215,7 +248,7 @@ export async function createVault(options: CreateVaultOptions): Promise<VaultMan
     await syncDir(parent)
     return manifest
   } catch (thrown) {
-    await Promise.allSettled(inFlight)
+    await Promise.allSettled([...inFlight, keyCopy])
     await rm(scratch, { recursive: true, force: true })
     const e = failures.sort((a, b) => a.index - b.index)[0]?.error ?? thrown
     if (e instanceof SandboxError) throw e

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { CsvError } from '../errors.ts'
-import { readCsv } from './csv.ts'
+import { encodeBlock, readCsv } from './csv.ts'
 import { storedColumns } from './layout.ts'
 import type { VaultSchema } from './schema.ts'
 
@@ -101,5 +101,33 @@ describe('readCsv', () => {
     const e = await failure(`${header}\n54,20,true,"F,7500\n`)
     expect(e.code).toBe('CSV_INVALID')
     expect(e.message).toMatch(/malformed CSV/)
+  })
+
+  it('reads a block without quotes as csv-parse does: spaces trimmed, CRLF, empty lines, line numbers', () => {
+    const fields = header.split(',')
+    // The same records twice: plain (the fast split) and with one field quoted (csv-parse).
+    const plain = ' 54 , 32.5,true ,M,7500\n\n18,,no,F, 30000\n\n60,NA,1,M,0'
+    const quoted = plain.replace('true', '"true"')
+    const a = encodeBlock(plain, schema, fields, 2, 8)
+    expect(a.count).toBe(3)
+    expect(a).toEqual(encodeBlock(quoted, schema, fields, 2, 8))
+    const crlf = plain.replaceAll('\n', '\r\n')
+    expect(encodeBlock(crlf, schema, fields, 2, 8)).toEqual(a)
+    expect(encodeBlock(crlf.replace('true', '"true"'), schema, fields, 2, 8)).toEqual(a)
+    // Mixed endings: csv-parse's reading (the first line's ending only), whichever it is.
+    const mixed = plain.replace('\n', '\r\n')
+    expect(() => encodeBlock(mixed, schema, fields, 2, 8)).toThrow('expected 5 fields, found 9')
+    // A bad cell names the same file line on either path (line 2 is the block's first).
+    const bad = (text: string) => {
+      try {
+        encodeBlock(text, schema, fields, 2, 8)
+      } catch (e) {
+        return (e as CsvError).field
+      }
+      return undefined
+    }
+    expect(bad(plain.replace('60,', '91,'))).toBe('line 6, column age')
+    expect(bad(quoted.replace('60,', '91,'))).toBe('line 6, column age')
+    expect(bad(plain.replace('18,,', '18,'))).toBe(bad(quoted.replace('18,,', '18,')))
   })
 })

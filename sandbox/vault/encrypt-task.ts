@@ -8,9 +8,11 @@ export interface EncryptWorkerData {
   /** or a committee's public key (stored bytes): public-key encryption, no secret anywhere */
   readonly publicKey?: Uint8Array
   readonly schema: VaultSchema
+  /** 2: each ciphertext holds two chunks, the second in the slots' imaginary parts (complex-pairs.ts) */
+  readonly valuesPerSlot: 1 | 2
 }
 
-/** One chunk: up to slotCount CSV records as UTF-8 text, parsed and encrypted by the worker. */
+/** One ciphertext's records: up to slotCount × valuesPerSlot CSV records as UTF-8 text, parsed and encrypted by the worker. */
 export interface EncryptRequest {
   readonly text: Uint8Array
   /** the file's line number of the text's first line, for errors */

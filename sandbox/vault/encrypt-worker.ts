@@ -1,9 +1,11 @@
 import { workerData } from 'node:worker_threads'
 import { SandboxError } from '../errors.ts'
 import { packCiphertext } from '../he/packed.ts'
-import { heContext } from '../he/seal.ts'
+import { PROFILES } from '../he/profiles.ts'
+import { buildContext, loadSeal } from '../he/seal.ts'
 import { loadInto, wireBytes } from '../he/serialize.ts'
 import { serveTasks } from '../pool/serve.ts'
+import { complexPairs } from './complex-pairs.ts'
 import { encodeBlock } from './csv.ts'
 import type { EncryptRequest, EncryptResult, EncryptWorkerData } from './encrypt-task.ts'
 
@@ -12,10 +14,14 @@ const {
   secretKey: secretKeyBytes,
   publicKey: publicKeyBytes,
   schema,
+  valuesPerSlot,
 } = workerData as EncryptWorkerData
-const ctx = await heContext(profile)
+// Encryption needs the first level only (see buildContext).
+const ctx = buildContext(await loadSeal(), PROFILES[profile], { encryptionOnly: true })
 const encrypt = encryptorOf(secretKeyBytes, publicKeyBytes)
 const plain = new ctx.seal.Plaintext()
+const slots = ctx.profile.slotCount
+const pairs = valuesPerSlot === 2 ? complexPairs(ctx) : undefined
 
 const decoder = new TextDecoder()
 
@@ -27,10 +33,11 @@ serveTasks<EncryptRequest, EncryptResult>(
       schema,
       header,
       firstLine,
-      ctx.profile.slotCount,
+      slots * valuesPerSlot,
     )
     const blobs = columns.map((values) => {
-      ctx.encoder.encode(values, ctx.scale, plain)
+      if (pairs) pairs.encode(values.subarray(0, slots), values.subarray(slots), plain)
+      else ctx.encoder.encode(values, ctx.scale, plain)
       return encrypt(plain)
     })
     return { blobs, count }

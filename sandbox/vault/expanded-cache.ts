@@ -1,9 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { GaloisKeys } from 'node-seal'
 import type { Hex32 } from '../../protocol/index.ts'
 import type { HeContext } from '../he/seal.ts'
 import { canonicalBytes, loadCiphertext } from '../he/serialize.ts'
 import { getBlobSync } from './blob-dir.ts'
+import { type ChunkRef, parseChunkRef } from './chunk-refs.ts'
+import { complexPairs } from './complex-pairs.ts'
 
 /**
  * Expanded ciphertexts, derived from verified blobs. A wire blob is seeded
@@ -31,6 +34,46 @@ export class ExpandedCache {
       return expandInto(ctx, this.#dir, id, getBlobSync(this.#blobDir, id))
     }
   }
+
+  /**
+   * A chunk's expanded bytes (chunk-refs.ts): a whole ciphertext as `read`, or one half of a pair,
+   * both halves separated (one conjugation) and kept on first use, so a validator pays the key
+   * switch once per ciphertext, not once per job. The separation is deterministic: every node
+   * keeps the same bytes.
+   */
+  readChunk(ctx: HeContext, galoisKeys: GaloisKeys, ref: ChunkRef): Uint8Array {
+    const { id, half } = parseChunkRef(ref)
+    if (half === undefined) return this.read(ctx, id)
+    const path = (h: number) => join(this.#dir, `${id.slice(2)}.${h}`)
+    try {
+      return readFileSync(path(half))
+    } catch {
+      // The pair as a host may have expanded it at ingestion, else its wire blob (not expanded again).
+      const whole = join(this.#dir, id.slice(2))
+      const bytes = existsSync(whole) ? readFileSync(whole) : getBlobSync(this.#blobDir, id)
+      const pair = loadCiphertext(ctx, bytes, id)
+      try {
+        const halves = complexPairs(ctx).split(pair, galoisKeys)
+        try {
+          const bytes = halves.map((ct) => canonicalBytes(ctx, ct))
+          bytes.forEach((b, h) => {
+            writeAtomic(path(h), b)
+          })
+          return bytes[half]!
+        } finally {
+          for (const ct of halves) ct.delete()
+        }
+      } finally {
+        pair.delete()
+      }
+    }
+  }
+}
+
+function writeAtomic(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
+  writeFileSync(tmp, bytes)
+  renameSync(tmp, path)
 }
 
 /** Where an evaluation over `blobDir` keeps its expanded ciphertexts. */
@@ -51,11 +94,8 @@ export function expandInto(ctx: HeContext, dir: string, id: Hex32, wire: Uint8Ar
   const ct = loadCiphertext(ctx, wire, id)
   try {
     const bytes = canonicalBytes(ctx, ct)
-    const path = join(dir, id.slice(2))
-    const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`
     mkdirSync(dir, { recursive: true })
-    writeFileSync(tmp, bytes)
-    renameSync(tmp, path)
+    writeAtomic(join(dir, id.slice(2)), bytes)
     return bytes
   } finally {
     ct.delete()

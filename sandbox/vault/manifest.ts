@@ -39,6 +39,25 @@ export const VaultManifestSchema = wireManifestSchema
           message: 'expected a positive step',
         })
     })
+    if (manifest.valuesPerSlot === 2) {
+      // A committee's keys have no conjugation to separate the halves (see complex-pairs.ts).
+      if (manifest.keyHolder)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['valuesPerSlot'],
+          message: 'two values per slot is for owner-mode vaults only',
+        })
+      manifest.columns.forEach((column, c) => {
+        const { chunks } = column
+        const paired = chunks.every((id, i) => i % 2 === 0 || id === chunks[i - 1])
+        if (chunks.length !== manifest.chunkCount || !paired)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['columns', c, 'chunks'],
+            message: `expected ${manifest.chunkCount} chunk ids, each ciphertext named by its two chunks in turn`,
+          })
+      })
+    }
   })
 export type VaultManifest = z.infer<typeof VaultManifestSchema>
 /** One encoded column: blob ids of its ciphertexts, chunk i holding records [i*slotCount, (i+1)*slotCount). */

@@ -47,7 +47,8 @@ export async function createHandler(args: CreateArgs): Promise<void> {
       console.log(JSON.stringify({ dir: args.out, seconds, manifest }))
       return
     }
-    const ciphertexts = manifest.columns.reduce((a, c) => a + c.chunks.length, 0)
+    // Two values per slot: one ciphertext is named by two chunks.
+    const ciphertexts = manifest.columns.reduce((a, c) => a + new Set(c.chunks).size, 0)
     console.log(`vault ${manifest.vaultId}`)
     console.log(`written to ${args.out} in ${seconds.toFixed(1)} s\n`)
     console.log(

@@ -32,7 +32,7 @@ export async function keygenHandler(args: KeygenArgs): Promise<void> {
         [
           KEY_FILES.galoisKeys,
           formatBytes(keys.galoisKeys.length),
-          `Galois keys for steps ${keys.meta.galoisSteps[0]}..${keys.meta.galoisSteps.at(-1)} (shared with nodes)`,
+          `Galois keys for steps ${keys.meta.galoisSteps[0]}..${keys.meta.galoisSteps.at(-1)}${keys.meta.conjugation ? ' and the conjugation' : ''} (shared with nodes)`,
         ],
         [
           KEY_FILES.secret,
