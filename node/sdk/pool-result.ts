@@ -17,10 +17,8 @@ import {
   type HeContext,
   heContext,
   isProfileName,
-  minQualityOf,
   openPoolRelease,
   type PoolPrivacyPlan,
-  parseSpec,
   planPoolRelease,
   poolLayoutOf,
   readCiphertext,
@@ -31,7 +29,7 @@ import {
 } from '../../sandbox/index.ts'
 import type { Client } from './client.ts'
 import { ClientError } from './errors.ts'
-import { memberOutputsOf, unsealOutputs, whileIncomplete } from './threshold-result.ts'
+import { memberOutputsOf, releasedCommitteeJob, unsealOutputs, whileIncomplete } from './threshold-result.ts'
 
 /** What the buyer gets of a job on a pool snapshot. */
 export interface PoolJobResult {
@@ -73,24 +71,14 @@ export function poolResult(
 }
 
 async function poolResultNow(client: Client, jobId: Hex32, sealingKey: Uint8Array): Promise<PoolJobResult> {
-  const record = await client.job(jobId)
-  if (!record.resultHash) throw new ClientError('NOT_RELEASED', `job ${jobId} has no certified result yet`)
-  const resultHash = record.resultHash as Hex32
+  const { record, resultHash, manifest, holder, spec, qualityScore } = await releasedCommitteeJob(
+    client,
+    jobId,
+    'no member releases its outputs',
+  )
   const poolId = record.request.request.vaultId
-  const manifest = await client.vault(poolId)
-  const holder = manifest.keyHolder
-  if (!manifest.pool || !holder || !isProfileName(manifest.profile)) {
+  if (!manifest.pool || !isProfileName(manifest.profile)) {
     throw new ClientError('NOT_A_POOL', `job ${jobId} is on vault ${poolId}, which is not a pool`)
-  }
-  const spec = parseSpec(record.request.request.algorithm.spec)
-  if (record.qualityScore === undefined) {
-    throw new ClientError('NOT_RELEASED', `job ${jobId}: the committee's score is not in a block yet`)
-  }
-  if (record.qualityScore < minQualityOf(spec)) {
-    throw new ClientError(
-      'BELOW_MIN_QUALITY',
-      `job ${jobId} was certified with quality score ${record.qualityScore / 1e6}, below the minQuality ${spec.expect.minQuality} it pays for: no member releases its outputs`,
-    )
   }
   const height = spec.snapshot
   const view = height === undefined ? undefined : await client.poolSnapshot(poolId, height)
@@ -148,7 +136,7 @@ async function poolResultNow(client: Client, jobId: Hex32, sealingKey: Uint8Arra
     snapshot: { height, count: view.count, contributors: view.contributors },
     participants,
     outputs: released.finished.outputs,
-    qualityScore: record.qualityScore,
+    qualityScore,
     epsilon: plan.epsilon,
     plan: releasedPlan(ctx, aggregate, plan, participants.length),
   }

@@ -6,6 +6,7 @@ import {
   eciesOpen,
   fromHex,
   type Hex32,
+  type JobRecord,
   type OutputShares,
   outputSharesSigner,
   ROUTES,
@@ -186,11 +187,25 @@ export async function whileIncomplete<T>(waitMs: number, attempt: () => Promise<
   }
 }
 
-async function thresholdResultNow(
+/** What every committee result starts from: a job with a certified result and a score in a block. */
+export interface ReleasedCommitteeJob {
+  readonly record: JobRecord
+  readonly resultHash: Hex32
+  readonly manifest: VaultManifest
+  readonly holder: NonNullable<VaultManifest['keyHolder']>
+  readonly spec: AlgorithmSpec
+  readonly qualityScore: number
+}
+
+/**
+ * The job as any node reports it, checked to be on a committee vault, certified, scored in a
+ * block, and at or above the minQuality it pays for (else BELOW_MIN_QUALITY, saying `belowMin`).
+ */
+export async function releasedCommitteeJob(
   client: Client,
   jobId: Hex32,
-  sealingKey: Uint8Array,
-): Promise<ThresholdJobResult> {
+  belowMin: string,
+): Promise<ReleasedCommitteeJob> {
   const record = await client.job(jobId)
   if (!record.resultHash) throw new ClientError('NOT_RELEASED', `job ${jobId} has no certified result yet`)
   const resultHash = record.resultHash as Hex32
@@ -198,15 +213,29 @@ async function thresholdResultNow(
   const holder = manifest.keyHolder
   if (!holder) throw new ClientError('BAD_RELEASE', `job ${jobId} is on an owner-mode vault: use result()`)
   const spec = parseSpec(record.request.request.algorithm.spec)
-  if (record.qualityScore === undefined) {
+  const qualityScore = record.qualityScore
+  if (qualityScore === undefined) {
     throw new ClientError('NOT_RELEASED', `job ${jobId}: the committee's score is not in a block yet`)
   }
-  if (record.qualityScore < minQualityOf(spec)) {
+  if (qualityScore < minQualityOf(spec)) {
     throw new ClientError(
       'BELOW_MIN_QUALITY',
-      `job ${jobId} was certified with quality score ${record.qualityScore / 1e6}, below the minQuality ${spec.expect.minQuality} it pays for: the job is refunded (less the evaluation fee) and no member releases its outputs`,
+      `job ${jobId} was certified with quality score ${qualityScore / 1e6}, below the minQuality ${spec.expect.minQuality} it pays for: ${belowMin}`,
     )
   }
+  return { record, resultHash, manifest, holder, spec, qualityScore }
+}
+
+async function thresholdResultNow(
+  client: Client,
+  jobId: Hex32,
+  sealingKey: Uint8Array,
+): Promise<ThresholdJobResult> {
+  const { resultHash, manifest, holder, spec, qualityScore } = await releasedCommitteeJob(
+    client,
+    jobId,
+    'the job is refunded (less the evaluation fee) and no member releases its outputs',
+  )
   const { committee, genuine } = await memberOutputsOf(client, jobId, holder, resultHash)
   const opened = openBuyerShares(genuine, sealingKey, { jobId, resultHash })
   const primes = rnsBasis(await heContext(manifest.profile)).primes
@@ -219,7 +248,7 @@ async function thresholdResultNow(
     )
   }
   const finished = finishThreshold(manifest, spec, stats, participants.length)
-  return { jobId, resultHash, participants, qualityScore: record.qualityScore, ...finished }
+  return { jobId, resultHash, participants, qualityScore, ...finished }
 }
 
 /**
