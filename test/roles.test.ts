@@ -280,8 +280,26 @@ describe('seller, buyer and operator through the CLI', () => {
 
       const log = agent.output()
       expect(log).toMatch(/"msg":"released"/)
-      // The agent's log carries ids and scores, never a released value.
-      expect(log).not.toContain(String((result.outputs.mean_hr as { value: number }).value))
+      // The agent's log carries ids and scores, never a released value. Matched as a JSON value,
+      // not a substring: a released 73 must not be found inside a hex id.
+      const released = (result.outputs.mean_hr as { value: number }).value
+      const fields = log
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .flatMap((line) => Object.entries(JSON.parse(line) as Record<string, unknown>))
+      const named = new Set([
+        'level',
+        'time',
+        'pid',
+        'certifiedHeight',
+        'epoch',
+        'attestations',
+        'qualityScore',
+      ])
+      expect(fields.filter(([k, v]) => !named.has(k) && (v === released || v === String(released)))).toEqual(
+        [],
+      )
+      expect(fields.map(([k]) => k)).not.toContain('outputs')
     } finally {
       await agent.stop()
     }

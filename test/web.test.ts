@@ -243,7 +243,12 @@ describe('the web app, in chromium, against a 4-validator devnet', () => {
       .poll(
         async () => {
           record = await get<JobRecord>(`${node}/v1/jobs/${boughtJob}`)
-          return record.anchorTx !== undefined && record.settlement !== undefined
+          // anchorTx names the last anchored block: wait for the releasing block's, not the certificate's.
+          return (
+            record.releasedHeight !== undefined &&
+            record.anchorTx?.height === record.releasedHeight &&
+            record.settlement !== undefined
+          )
         },
         { timeout: 120_000, interval: 1000 },
       )
