@@ -112,6 +112,12 @@ describe('JobBook', () => {
       anchorTx: { height: 2, txHash: hash(11) },
     })
     expect(observed).toEqual(['admission', 'admission', 'certification', 'anchoring'])
+    // Anchors complete out of order: a later block's (the release's) may be recorded before the
+    // certificate's. The older one arriving last must not take the record back to it.
+    const released = await jobs.get(certifiedId)
+    await temp.store.putJob(certifiedId, { ...released!, anchorTx: { height: 7, txHash: hash(13) } })
+    await jobs.anchored(2, hash(14))
+    expect((await jobs.get(certifiedId))?.anchorTx).toEqual({ height: 7, txHash: hash(13) })
     expect(await jobs.list({ stage: 'anchored' })).toHaveLength(1)
     expect(await jobs.list({ vault: hash(99) })).toEqual([])
   })

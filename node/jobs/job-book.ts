@@ -100,7 +100,9 @@ export class JobBook {
         const record = await this.#store.getJob(jobId)
         if (!record) continue
         const stage = block.certified.some((c) => c.jobId === jobId) ? 'anchored' : record.stage
-        const next = advance(record, stage, { anchorTx: { height, txHash } })
+        // Anchors complete out of order; the record names the latest anchored block carrying the job.
+        const newer = record.anchorTx !== undefined && record.anchorTx.height > height
+        const next = advance(record, stage, newer ? {} : { anchorTx: { height, txHash } })
         await this.#store.putJob(jobId, next)
         if (next.stage !== record.stage) this.#observed(next)
       }
