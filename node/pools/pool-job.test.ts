@@ -26,6 +26,7 @@ import { type ChainFacts, chainFacts, DEFAULT_ESCROW_TERMS, type VaultFact } fro
 import { Ledger } from '../jobs/ledger.ts'
 import { checkAdmission, type RuleContext } from '../jobs/rules.ts'
 import { checkScored, combineScored, fixedScore } from '../jobs/scored-rules.ts'
+import { blockFrame } from '../jobs/testing/validator-set.ts'
 
 const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
 const validatorKey = generatePrivateKey()
@@ -116,24 +117,24 @@ function claims(on: VaultManifest, keys: Hex32[]): SignedContribution[] {
   )
 }
 
+/** The block after the ledger's head, proposed by the test validator, with `fields` and nothing else. */
+const nextBlock = (ledger: Ledger, fields: Partial<Block>): Block => ({
+  version: 1,
+  ...blockFrame(ledger),
+  proposer: addressOfPrivateKey(validatorKey),
+  admitted: [],
+  certified: [],
+  released: [],
+  failed: [],
+  ...fields,
+})
+
 function apply(
   ledger: Ledger,
   contributions: SignedContribution[],
   admitted: SignedJobRequest[] = [],
 ): Block {
-  const block: Block = {
-    version: 1,
-    height: ledger.height + 1,
-    epoch: 1,
-    parentHash: ledger.headHash,
-    proposer: addressOfPrivateKey(validatorKey),
-    chainBlock: 0,
-    admitted,
-    certified: [],
-    released: [],
-    failed: [],
-    ...(contributions.length > 0 ? { contributions } : {}),
-  }
+  const block = nextBlock(ledger, { admitted, ...(contributions.length > 0 ? { contributions } : {}) })
   ledger.apply(block, blockHash(block))
   return block
 }
@@ -250,18 +251,9 @@ describe('jobs on a pool snapshot: the committee score', () => {
     })
     apply(ledger, [], [job])
     const jobId = jobIdOf(job.request)
-    const block: Block = {
-      version: 1,
-      height: ledger.height + 1,
-      epoch: 1,
-      parentHash: ledger.headHash,
-      proposer: addressOfPrivateKey(validatorKey),
-      chainBlock: 0,
-      admitted: [],
+    const block = nextBlock(ledger, {
       certified: [{ jobId, resultHash, execEnvHash: resultHash, attestations: [] }],
-      released: [],
-      failed: [],
-    }
+    })
     ledger.apply(block, blockHash(block))
     const ctx: RuleContext = {
       ...context(ledger, paidChain([], true)),
@@ -282,14 +274,17 @@ describe('jobs on a pool snapshot: the committee score', () => {
       constants: stats.map(() => ({ c0: ['7'], scale: 2 ** 40 })),
     })
 
+  /** The honest scored entry: members 1, 2 and 3 share the job's score for the set {1, 2, 3}. */
+  const scoredEntry = (jobId: Hex32) => ({
+    jobId,
+    resultHash,
+    participants: [1, 2, 3],
+    shares: [1, 2, 3].map((m) => shareBy(jobId, m)),
+  })
+
   it("is the snapshot's counts: the members open nothing, every validator computes the same score", () => {
     const { jobId, ctx } = certifiedJob({ minRecords: 10 })
-    const entry = {
-      jobId,
-      resultHash,
-      participants: [1, 2, 3],
-      shares: [1, 2, 3].map((m) => shareBy(jobId, m)),
-    }
+    const entry = scoredEntry(jobId)
     const combined = combineScored(scoredContext(ctx), entry)
     if (!combined.ok) throw new Error(combined.message)
     // 3 contributors at height 3 of the 10 the buyer expects: sampleSize 0.3, the score its fourth root.
@@ -300,12 +295,7 @@ describe('jobs on a pool snapshot: the committee score', () => {
 
   it("a Byzantine proposer's scored entry is refused: a score other than the counts', or shares that open statistics", () => {
     const { jobId, ctx } = certifiedJob()
-    const honest = {
-      jobId,
-      resultHash,
-      participants: [1, 2, 3],
-      shares: [1, 2, 3].map((m) => shareBy(jobId, m)),
-    }
+    const honest = scoredEntry(jobId)
     const combined = combineScored(scoredContext(ctx), honest)
     if (!combined.ok) throw new Error(combined.message)
     const inflated = { ...honest, ...fixedScore(combined.score), qualityScore: 1_000_000 - 1 }

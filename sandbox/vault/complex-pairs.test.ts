@@ -2,15 +2,21 @@ import { describe, expect, it } from 'vitest'
 import { heContext } from '../he/seal.ts'
 import { complexPairs } from './complex-pairs.ts'
 
+/** One seller's keys: a secret key, the conjugation (Galois step 0), and a symmetric encryptor. */
+async function singleKey() {
+  const ctx = await heContext('ckks-8192')
+  const { seal } = ctx
+  const keygen = new seal.KeyGenerator(ctx.context)
+  const sk = keygen.secretKey()
+  const galois = keygen.createGaloisKeysWithSteps(Int32Array.of(0))
+  const encryptor = new seal.Encryptor(ctx.context, keygen.createPublicKey(), sk)
+  const decryptor = new seal.Decryptor(ctx.context, sk)
+  return { ctx, seal, keygen, sk, galois, encryptor, decryptor }
+}
+
 describe('two values per complex slot', () => {
   it('separates the real and imaginary halves into ordinary ciphertexts of each chunk', async () => {
-    const ctx = await heContext('ckks-8192')
-    const { seal } = ctx
-    const keygen = new seal.KeyGenerator(ctx.context)
-    const sk = keygen.secretKey()
-    const galois = keygen.createGaloisKeysWithSteps(Int32Array.of(0))
-    const encryptor = new seal.Encryptor(ctx.context, keygen.createPublicKey(), sk)
-    const decryptor = new seal.Decryptor(ctx.context, sk)
+    const { ctx, seal, keygen, sk, galois, encryptor, decryptor } = await singleKey()
     const slots = ctx.profile.slotCount
     const x = Float64Array.from({ length: slots }, (_, j) => Math.sin(j) * 0.9)
     const y = Float64Array.from({ length: slots }, (_, j) => ((j * 7919) % 201) / 100 - 1)
@@ -40,13 +46,7 @@ describe('two values per complex slot', () => {
   })
 
   it('holds a chunk with an empty second half (a vault whose last ciphertext is half full)', async () => {
-    const ctx = await heContext('ckks-8192')
-    const { seal } = ctx
-    const keygen = new seal.KeyGenerator(ctx.context)
-    const sk = keygen.secretKey()
-    const galois = keygen.createGaloisKeysWithSteps(Int32Array.of(0))
-    const encryptor = new seal.Encryptor(ctx.context, keygen.createPublicKey(), sk)
-    const decryptor = new seal.Decryptor(ctx.context, sk)
+    const { ctx, seal, keygen, sk, galois, encryptor, decryptor } = await singleKey()
     const x = Float64Array.from({ length: 40 }, (_, j) => (j % 10) / 10)
     const plain = new seal.Plaintext()
     complexPairs(ctx).encode(x, new Float64Array(ctx.profile.slotCount), plain)
