@@ -61,15 +61,30 @@ export function memberOutputs(input: MemberOutputsInput): OutputShares {
     stats,
     constants: input.stats.map((ct, i) => statConstantOf(basis, ct, coefficientOf(input, i))),
   }
-  const plaintext = buyerSharesCodec.encode(buyer)
-  return signOutputShares(input.domain, input.validatorKey, {
-    jobId,
-    resultHash,
-    keyHash: input.keyHash,
-    member: key.member.index,
-    validator: input.validator,
+  return signSealedShares(input, participants, buyerSharesCodec.encode(buyer), `${jobId}/${resultHash}`)
+}
+
+/** Who signs and seals a member's output shares, and for which job and buyer. */
+export type OutputSharesSigner = Pick<
+  MemberOutputsInput,
+  'domain' | 'validatorKey' | 'validator' | 'key' | 'keyHash' | 'jobId' | 'resultHash' | 'buyerKey'
+>
+
+/** A member's share bytes for the set S, sealed to the buyer under the opening's label and signed. */
+export function signSealedShares(
+  signer: OutputSharesSigner,
+  participants: readonly number[],
+  plaintext: Uint8Array,
+  opening: string,
+): OutputShares {
+  return signOutputShares(signer.domain, signer.validatorKey, {
+    jobId: signer.jobId,
+    resultHash: signer.resultHash,
+    keyHash: signer.keyHash,
+    member: signer.key.member.index,
+    validator: signer.validator,
     participants: [...participants],
-    sealed: sealToBuyer(plaintext, input.buyerKey, key.member.seed, `${jobId}/${resultHash}`),
+    sealed: sealToBuyer(plaintext, signer.buyerKey, signer.key.member.seed, opening),
   })
 }
 
@@ -93,12 +108,7 @@ export function checkParticipants(key: MemberKey, participants: readonly number[
  * so one (key, nonce) only ever seals one plaintext: even a member that crashed after computing
  * and before persisting, and drew new noise on restart, never reuses a nonce for other bytes.
  */
-export function sealToBuyer(
-  plaintext: Uint8Array,
-  buyerKey: Hex,
-  seed: Uint8Array,
-  opening: string,
-): SealedPayload {
+function sealToBuyer(plaintext: Uint8Array, buyerKey: Hex, seed: Uint8Array, opening: string): SealedPayload {
   const digest = createHash('sha256').update(plaintext).digest()
   const derive = (what: string) =>
     new Uint8Array(

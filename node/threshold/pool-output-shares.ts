@@ -1,13 +1,6 @@
-import {
-  type Address,
-  type Eip712Domain,
-  type Hex,
-  type Hex32,
-  type OutputShares,
-  signOutputShares,
-} from '../../protocol/index.ts'
+import type { Address, Eip712Domain, Hex, Hex32, OutputShares } from '../../protocol/index.ts'
 import { type HeContext, type MemberKey, poolOutputShare, type StatNoise } from '../../sandbox/index.ts'
-import { checkParticipants, sealToBuyer } from './output-shares.ts'
+import { checkParticipants, signSealedShares } from './output-shares.ts'
 
 export interface MemberPoolOutputsInput {
   readonly domain: Eip712Domain
@@ -50,13 +43,5 @@ export function memberPoolOutputs(input: MemberPoolOutputsInput): OutputShares {
     slotNoise: input.slotNoise,
     recordBound: input.recordBound,
   })
-  return signOutputShares(input.domain, input.validatorKey, {
-    jobId,
-    resultHash,
-    keyHash: input.keyHash,
-    member: key.member.index,
-    validator: input.validator,
-    participants: [...participants],
-    sealed: sealToBuyer(share, input.buyerKey, key.member.seed, `${opening}/pool`),
-  })
+  return signSealedShares(input, participants, share, `${opening}/pool`)
 }
