@@ -6,6 +6,7 @@ import { EVALUATOR_VERSION } from '../he/exec-env.ts'
 import type { EvaluationKeys } from '../he/keys.ts'
 import type { HeContext } from '../he/seal.ts'
 import { canonicalBytes, describe, loadCiphertext, loadInto } from '../he/serialize.ts'
+import { ChunkProducts, productOrders } from './products.ts'
 import { packKey, preparedKey, type StatCache, statKey } from './stat-cache.ts'
 
 export interface EvaluationInput {
@@ -34,8 +35,10 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
   const accumulators: Array<Ciphertext | undefined> = circuit.stats.map(() => undefined)
   const levels = parmsIdsByLevel(ctx)
   const cache = input.statCache
+  const orders = productOrders(circuit.stats)
+  // The tree's order changes the accumulator's bytes, so it is part of what the cache key names.
   const keyOf = (i: number) =>
-    statKey(circuit.profile, EVALUATOR_VERSION, circuit.stats[i]!, (f) => input.columns.get(f) ?? [])
+    statKey(circuit.profile, EVALUATOR_VERSION, { factors: orders[i]! }, (f) => input.columns.get(f) ?? [])
   // A pack an earlier job finished over the same ciphertexts is its result: no stat of it is needed.
   const packKeys = circuit.packs.map((pack) =>
     packKey(
@@ -95,21 +98,26 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
             loaded.set(factor, loadCiphertext(ctx, input.readBlob(id), `${factor}[${chunk}]`))
           }
         }
-        for (const i of todo) {
-          const leaves = circuit.stats[i]!.factors.map((f) => loaded.get(f)!)
-          const acc = accumulators[i]
-          if (leaves.length === 1) {
-            if (acc) evaluator.addInplace(acc, leaves[0]!)
-            else accumulators[i] = leaves[0]!.copy()
-            continue
+        const products = new ChunkProducts(
+          ctx,
+          keys,
+          (f) => loaded.get(f)!,
+          todo.map((i) => orders[i]!),
+        )
+        try {
+          for (const i of todo) {
+            const order = orders[i]!
+            const acc = accumulators[i]
+            if (order.length === 1) {
+              const leaf = loaded.get(order[0]!)!
+              if (acc) evaluator.addInplace(acc, leaf)
+              else accumulators[i] = leaf.copy()
+              continue
+            }
+            accumulators[i] = products.addRoot(order, acc) ?? acc
           }
-          const product = productTree(ctx, keys, leaves, true)
-          if (acc) {
-            evaluator.addInplace(acc, product)
-            product.delete()
-          } else {
-            accumulators[i] = product
-          }
+        } finally {
+          products.delete()
         }
       } finally {
         for (const ct of loaded.values()) ct.delete()
@@ -394,43 +402,6 @@ function cachedMask(
 const MASKS = new WeakMap<object, Map<string, Plaintext>>()
 /** 256 masks at N=8192 and two primes are 32 MiB of SEAL heap. */
 const MAX_MASKS = 256
-
-/**
- * The product of the leaves as a balanced tree (depth ceil(log2 n)). Inner
- * nodes are relinearized, then rescaled (the other order costs precision: a
- * size-3 rescale's rounding is multiplied by s² at decryption); the root is
- * left at size 3 so that chunks can be summed first and relinearized once.
- */
-function productTree(
-  ctx: HeContext,
-  keys: EvaluationKeys,
-  leaves: readonly Ciphertext[],
-  root: boolean,
-): Ciphertext {
-  // copy(), not clone(): an embind clone is a second handle to the same object.
-  if (leaves.length === 1) return leaves[0]!.copy()
-  const mid = Math.ceil(leaves.length / 2)
-  const left = productTree(ctx, keys, leaves.slice(0, mid), false)
-  const right = productTree(ctx, keys, leaves.slice(mid), false)
-  try {
-    const { evaluator } = ctx
-    // Operands from subtrees of different depth sit at different levels.
-    const lc = left.coeffModulusSize()
-    const rc = right.coeffModulusSize()
-    if (lc > rc) evaluator.cipherModSwitchToInplace(left, right.parmsId())
-    else if (rc > lc) evaluator.cipherModSwitchToInplace(right, left.parmsId())
-    const out = new ctx.seal.Ciphertext()
-    evaluator.multiply(left, right, out)
-    if (!root) {
-      evaluator.relinearizeInplace(out, keys.relinKeys)
-      evaluator.rescaleToNextInplace(out)
-    }
-    return out
-  } finally {
-    left.delete()
-    right.delete()
-  }
-}
 
 /** parms ids indexed by level - 1, where a level is the number of data primes kept. */
 function parmsIdsByLevel(ctx: HeContext): ParmsIdType[] {
