@@ -4,9 +4,10 @@ import { integerMaskValue } from '../compiler/integer-masks.ts'
 import { EvaluationError, SandboxError } from '../errors.ts'
 import { EVALUATOR_VERSION } from '../he/exec-env.ts'
 import type { EvaluationKeys } from '../he/keys.ts'
+import { PROFILES } from '../he/profiles.ts'
 import type { HeContext } from '../he/seal.ts'
 import { canonicalBytes, describe, loadCiphertext, loadInto } from '../he/serialize.ts'
-import { ChunkProducts, productOrders } from './products.ts'
+import { ChunkProducts, type ProductTree, productOrders } from './products.ts'
 import { packKey, preparedKey, type StatCache, statKey } from './stat-cache.ts'
 
 export interface EvaluationInput {
@@ -35,10 +36,9 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
   const accumulators: Array<Ciphertext | undefined> = circuit.stats.map(() => undefined)
   const levels = parmsIdsByLevel(ctx)
   const cache = input.statCache
-  const orders = productOrders(circuit.stats)
-  // The tree's order changes the accumulator's bytes, so it is part of what the cache key names.
-  const keyOf = (i: number) =>
-    statKey(circuit.profile, EVALUATOR_VERSION, { factors: orders[i]! }, (f) => input.columns.get(f) ?? [])
+  const trees = productTrees(circuit, levels.length)
+  const statKeys = statKeysOf(circuit, (f) => input.columns.get(f) ?? [])
+  const keyOf = (i: number) => statKeys[i]!
   // A pack an earlier job finished over the same ciphertexts is its result: no stat of it is needed.
   const packKeys = circuit.packs.map((pack) =>
     packKey(
@@ -98,26 +98,41 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
             loaded.set(factor, loadCiphertext(ctx, input.readBlob(id), `${factor}[${chunk}]`))
           }
         }
+        // A factor switched down to a tree's level once per chunk, however many trees take it there.
+        const switched = new Map<string, Ciphertext>()
+        const leaf = (f: string, level: number): Ciphertext => {
+          const top = loaded.get(f)!
+          if (level >= levels.length) return top
+          const key = `${level}:${f}`
+          let ct = switched.get(key)
+          if (!ct) {
+            ct = new ctx.seal.Ciphertext()
+            evaluator.cipherModSwitchTo(top, levels[level - 1]!, ct)
+            switched.set(key, ct)
+          }
+          return ct
+        }
         const products = new ChunkProducts(
           ctx,
           keys,
-          (f) => loaded.get(f)!,
-          todo.map((i) => orders[i]!),
+          leaf,
+          todo.map((i) => trees[i]!),
         )
         try {
           for (const i of todo) {
-            const order = orders[i]!
+            const tree = trees[i]!
             const acc = accumulators[i]
-            if (order.length === 1) {
-              const leaf = loaded.get(order[0]!)!
-              if (acc) evaluator.addInplace(acc, leaf)
-              else accumulators[i] = leaf.copy()
+            if (tree.names.length === 1) {
+              const one = loaded.get(tree.names[0]!)!
+              if (acc) evaluator.addInplace(acc, one)
+              else accumulators[i] = one.copy()
               continue
             }
-            accumulators[i] = products.addRoot(order, acc) ?? acc
+            accumulators[i] = products.addRoot(tree, acc) ?? acc
           }
         } finally {
           products.delete()
+          for (const ct of switched.values()) ct.delete()
         }
       } finally {
         for (const ct of loaded.values()) ct.delete()
@@ -178,6 +193,42 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
   } finally {
     for (const acc of accumulators) acc?.delete()
   }
+}
+
+/**
+ * Each stat's product tree: its factors' order (productOrders) and the level its leaves are taken
+ * at. A tree spends a level per multiplication depth and its stat is used at its pack's mask level
+ * (or, alone, at its result level), so the leaves need only that many primes: a 2-factor stat of an
+ * integer pack at one prime multiplies, relinearizes and rescales over two primes instead of three.
+ */
+function productTrees(circuit: Circuit, dataPrimes: number): ProductTree[] {
+  const orders = productOrders(circuit.stats)
+  const target = new Map<number, number>()
+  for (const pack of circuit.packs)
+    for (const i of pack.stats) target.set(i, pack.classes === 1 ? pack.level : maskLevelOf(pack))
+  return circuit.stats.map((stat, i) => ({
+    names: orders[i]!,
+    level:
+      stat.factors.length < 2 ? dataPrimes : Math.min(dataPrimes, (target.get(i) ?? dataPrimes) + stat.depth),
+  }))
+}
+
+/**
+ * The stat cache's key of each stat's accumulator. The tree's order and level change the
+ * accumulator's bytes, so they are part of what the key names (a stat taken at every prime keeps
+ * the key it had before).
+ */
+export function statKeysOf(circuit: Circuit, chunksOf: (factor: string) => readonly string[]): string[] {
+  const dataPrimes = PROFILES[circuit.profile].coeffModulusBits.length - 1
+  return productTrees(circuit, dataPrimes).map((tree) =>
+    statKey(
+      circuit.profile,
+      EVALUATOR_VERSION,
+      { factors: tree.names },
+      chunksOf,
+      tree.level < dataPrimes ? tree.level : undefined,
+    ),
+  )
 }
 
 /** A cache entry as SEAL loads it, its checks making a truncated or foreign entry a miss, not a result. */

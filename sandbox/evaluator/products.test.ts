@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { emptyTally, timedContext } from '../bench/op-timer.ts'
 import { canonicalBytes, loadCiphertext } from '../he/serialize.ts'
 import { regressionEvaluation } from '../testing/regression.ts'
-import { ChunkProducts, productOrders } from './products.ts'
+import { ChunkProducts, type ProductTree, productOrders } from './products.ts'
 
 describe('productOrders', () => {
   it("multiplies first the pair most of the circuit's 3-factor stats share", () => {
@@ -54,8 +54,8 @@ describe('ChunkProducts', () => {
       ['x', 'x#present'],
       ['g=p', 'y', 'x', 'x#present'],
       ['y', 'y'],
-    ]
-    const rootBytes = (products: ChunkProducts, tree: readonly string[]): Uint8Array => {
+    ].map((names) => ({ names, level: 3 }))
+    const rootBytes = (products: ChunkProducts, tree: ProductTree): Uint8Array => {
       const root = products.addRoot(tree, undefined)!
       try {
         expect(root.size()).toBe(3)

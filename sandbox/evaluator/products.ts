@@ -43,6 +43,16 @@ function pairsOf(f: readonly string[]): Array<readonly [string, string]> {
   ]
 }
 
+/** A stat's product: its factors in tree order, and the level (data primes) its leaves are taken at. */
+export interface ProductTree {
+  readonly names: readonly string[]
+  readonly level: number
+}
+
+function nodeKey(kind: 'raw' | 'inner', names: readonly string[], level: number): string {
+  return `${kind}:${level}:${names.join('*')}`
+}
+
 /**
  * One chunk's products, each sub-product computed once however many stats'
  * trees contain it. Inner nodes are relinearized, then rescaled (the other
@@ -54,26 +64,27 @@ function pairsOf(f: readonly string[]): Array<readonly [string, string]> {
 export class ChunkProducts {
   readonly #ctx: HeContext
   readonly #keys: EvaluationKeys
-  readonly #leaf: (factor: string) => Ciphertext
-  /** uses still to come of each kept node, by `raw:`/`inner:` and its leaves in order */
+  readonly #leaf: (factor: string, level: number) => Ciphertext
+  /** uses still to come of each kept node, by `raw:`/`inner:`, its leaves' level and its leaves in order */
   readonly #uses = new Map<string, number>()
   readonly #kept = new Map<string, Ciphertext>()
 
+  /** `leaf(factor, level)`: the chunk's ciphertext of a factor at a level (data primes); the caller frees it. */
   constructor(
     ctx: HeContext,
     keys: EvaluationKeys,
-    leaf: (factor: string) => Ciphertext,
-    trees: readonly (readonly string[])[],
+    leaf: (factor: string, level: number) => Ciphertext,
+    trees: readonly ProductTree[],
   ) {
     this.#ctx = ctx
     this.#keys = keys
     this.#leaf = leaf
-    for (const tree of trees) if (tree.length > 1) this.#count(tree, true)
+    for (const tree of trees) if (tree.names.length > 1) this.#count(tree.names, tree.level, true)
   }
 
   /** Adds the tree's size-3 product into `acc`, or returns a new ciphertext of it when there is none. */
-  addRoot(names: readonly string[], acc: Ciphertext | undefined): Ciphertext | undefined {
-    const raw = this.#raw(names)
+  addRoot(tree: ProductTree, acc: Ciphertext | undefined): Ciphertext | undefined {
+    const raw = this.#raw(tree.names, tree.level)
     try {
       if (acc) {
         this.#ctx.evaluator.addInplace(acc, raw.ct)
@@ -91,17 +102,17 @@ export class ChunkProducts {
     this.#kept.clear()
   }
 
-  #count(names: readonly string[], root: boolean): void {
-    const key = `${root ? 'raw' : 'inner'}:${names.join('*')}`
+  #count(names: readonly string[], level: number, root: boolean): void {
+    const key = nodeKey(root ? 'raw' : 'inner', names, level)
     const n = (this.#uses.get(key) ?? 0) + 1
     this.#uses.set(key, n)
     // A node's children are counted once, when it is first computed.
     if (n > 1) return
-    if (!root) this.#count(names, true)
+    if (!root) this.#count(names, level, true)
     else {
       const mid = Math.ceil(names.length / 2)
       for (const half of [names.slice(0, mid), names.slice(mid)])
-        if (half.length > 1) this.#count(half, false)
+        if (half.length > 1) this.#count(half, level, false)
     }
   }
 
@@ -119,11 +130,11 @@ export class ChunkProducts {
     return { ct, owned: true }
   }
 
-  #raw(names: readonly string[]): { ct: Ciphertext; owned: boolean } {
-    return this.#take(`raw:${names.join('*')}`, () => {
+  #raw(names: readonly string[], level: number): { ct: Ciphertext; owned: boolean } {
+    return this.#take(nodeKey('raw', names, level), () => {
       const mid = Math.ceil(names.length / 2)
-      const left = this.#operand(names.slice(0, mid))
-      const right = this.#operand(names.slice(mid))
+      const left = this.#operand(names.slice(0, mid), level)
+      const right = this.#operand(names.slice(mid), level)
       try {
         const { evaluator } = this.#ctx
         // Operands from subtrees of different depth sit at different levels: the higher is switched down, in a copy.
@@ -149,10 +160,10 @@ export class ChunkProducts {
   }
 
   /** A subtree as an operand: a leaf (never owned: the chunk's loads are freed by the caller), or an inner node. */
-  #operand(names: readonly string[]): { ct: Ciphertext; owned: boolean } {
-    if (names.length === 1) return { ct: this.#leaf(names[0]!), owned: false }
-    return this.#take(`inner:${names.join('*')}`, () => {
-      const raw = this.#raw(names)
+  #operand(names: readonly string[], level: number): { ct: Ciphertext; owned: boolean } {
+    if (names.length === 1) return { ct: this.#leaf(names[0]!, level), owned: false }
+    return this.#take(nodeKey('inner', names, level), () => {
+      const raw = this.#raw(names, level)
       const out = raw.owned ? raw.ct : raw.ct.copy()
       this.#ctx.evaluator.relinearizeInplace(out, this.#keys.relinKeys)
       this.#ctx.evaluator.rescaleToNextInplace(out)
