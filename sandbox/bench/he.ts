@@ -53,10 +53,14 @@ const { values: args } = parseArgs({
   },
 })
 const sizes = args.sizes.split(',').map(Number)
-/** Layouts side by side: one ciphertext per stat, packs by 0/1 masks only (the previous round), and packed. */
+/**
+ * Layouts side by side: one ciphertext per stat, packs by 0/1 masks only, integer masks only for
+ * stats with no level to spare (the fifth pass), and packed.
+ */
 const LAYOUTS: Record<string, CompileOptions> = {
   ', unpacked': { pack: false },
   ', 0/1 packs only': { integerMasks: false },
+  ', 0/1 where a level is spare': { preferIntegerMasks: false },
   '': {},
 }
 const layouts = args.compare === 'true' ? Object.keys(LAYOUTS) : ['']

@@ -88,7 +88,9 @@ describe('compile', () => {
 
   it('packs stats with no level to spare for a 0/1 mask by integer masks, where their headroom allows', () => {
     const corr = parseSpec(spec({ c: { op: 'correlation', of: ['bmi', 'hr'] } }))
-    const circuit = compile(corr, manifest())
+    // The stats with a level to spare keep their 0/1 pack here (see the next test for the default).
+    const zeroOne = { preferIntegerMasks: false }
+    const circuit = compile(corr, manifest(), undefined, zeroOne)
     const deep = circuit.stats.flatMap((s, i) => (s.depth === 2 ? [i] : []))
     expect(deep.length).toBeGreaterThan(1)
     const integer = circuit.packs.filter((p) => p.masks === 'integer')
@@ -101,6 +103,23 @@ describe('compile', () => {
     const big = compile(corr, manifest({ recordCount: 2 ** 18 }))
     for (const i of big.stats.flatMap((s, i) => (s.depth === 2 ? [i] : [])))
       expect(big.packs).toContainEqual({ stats: [i], classes: 1, window: 1, level: 1 })
+  })
+
+  it('packs stats with a level to spare by integer masks too where that is cheaper and splits no group', () => {
+    const corr = parseSpec(spec({ c: { op: 'correlation', of: ['bmi', 'hr'] } }))
+    const circuit = compile(corr, manifest())
+    const before = compile(corr, manifest(), undefined, { preferIntegerMasks: false })
+    expect(circuit.stats).toEqual(before.stats)
+    // One integer pack per factor count, each at the result level: masks and window rotations over one
+    // prime instead of two, no rescale.
+    expect(circuit.packs.every((p) => p.masks === 'integer' && p.level === 1)).toBe(true)
+    for (const p of circuit.packs)
+      expect(new Set(p.stats.map((i) => circuit.stats[i]!.factors.length)).size).toBe(1)
+    expect(circuit.packs.flatMap((p) => p.stats).sort()).toEqual(circuit.stats.map((_, i) => i))
+    expect(circuit.cost.estimatedMs).toBeLessThan(before.cost.estimatedMs)
+    // Over 100,000 records the headroom leaves integer packs 2 classes: the 0/1 pack stays.
+    const many = compile(corr, manifest({ recordCount: 100_000 }))
+    expect(many.packs.some((p) => p.classes > 2 && p.masks === undefined)).toBe(true)
   })
 
   it('masks pairwise stats by the other column and computes depth from the factor count', () => {

@@ -32,6 +32,11 @@ export interface CompileOptions {
   readonly pack?: boolean
   /** Pack stats with no level to spare by integer masks (the default; off: each leaves alone, as before). */
   readonly integerMasks?: boolean
+  /**
+   * Pack stats that have a level to spare by integer masks too where the cost model finds it
+   * cheaper (the default; off: 0/1 masks for them, the layout before issue #17's sixth pass).
+   */
+  readonly preferIntegerMasks?: boolean
 }
 
 const DEFAULT_SIGNIFICANT_DIGITS = 6
@@ -94,6 +99,7 @@ export function compile(
     manifest.recordCount,
     options.integerMasks ?? true,
     manifest.keyHolder === undefined,
+    options.preferIntegerMasks ?? true,
   )
   const cost = estimateCost(profile, manifest.chunkCount, stats, packs)
   const maxCost = Math.min(limits.maxCostMs, manifest.policy.maxCost ?? Number.POSITIVE_INFINITY)

@@ -21,6 +21,12 @@ import { integerMaskGain } from './integer-masks.ts'
  * classes hold 0. g trades rotations (log2 g per stat) against mask
  * multiplications (B/g per stat) and is chosen by the cost model.
  *
+ * Stats that have a level for a 0/1 mask pack by integer masks instead
+ * when the cost model finds that cheaper (`preferInteger`, the default):
+ * a pack then works at the result level, its masks and window rotations
+ * over one prime fewer and no rescale, at the price of fewer classes per
+ * pack (their headroom) and one pack per factor count.
+ *
  * `zeroOneMasks` false (committee vaults) packs with integer masks only:
  * their result polynomial holds each stat as one coefficient, which a
  * threshold release opens alone (sandbox/threshold/stat-coefficients.ts);
@@ -33,6 +39,7 @@ export function planPacks(
   recordCount: number,
   integerMasks = true,
   zeroOneMasks = true,
+  preferInteger = true,
 ): PackPlan[] {
   const dataPrimes = profile.coeffModulusBits.length - 1
   const packable: number[] = []
@@ -58,7 +65,25 @@ export function planPacks(
     const group = packable.slice(at, at + profile.slotCount)
     packs.push(group.length === 1 ? single(group[0]!) : packOf(profile, stats, group))
   }
+  // Integer masks work a level lower (half the primes for masks and window rotations, no rescale)
+  // but cap the classes by headroom: over few records they are the cheaper layout. Over many, the
+  // cap splits a group into packs of a few classes each, each with its own finishing rotations and
+  // result ciphertext: then the 0/1 pack stays, whatever the model says.
+  if (integerMasks && preferInteger) {
+    const integer = integerPacks(profile, stats, packable, recordCount)
+    const groups = new Set(packable.map((i) => `${stats[i]!.factors.length}:${stats[i]!.resultLevel}`))
+    if (
+      integer.length <= groups.size &&
+      integer.every((p) => p.classes > 1) &&
+      totalMs(profile, integer) < totalMs(profile, packs)
+    )
+      return [...integer, ...rest]
+  }
   return [...packs, ...rest]
+}
+
+function totalMs(profile: HeProfile, packs: readonly PackPlan[]): number {
+  return packs.reduce((ms, p) => ms + packMs(profile, p), 0)
 }
 
 /**

@@ -4,8 +4,10 @@ import { integerMaskValue } from '../compiler/integer-masks.ts'
 import { EvaluationError, SandboxError } from '../errors.ts'
 import { EVALUATOR_VERSION } from '../he/exec-env.ts'
 import type { EvaluationKeys } from '../he/keys.ts'
+import { PROFILES } from '../he/profiles.ts'
 import type { HeContext } from '../he/seal.ts'
 import { canonicalBytes, describe, loadCiphertext, loadInto } from '../he/serialize.ts'
+import { ChunkProducts, type ProductTree, productOrders } from './products.ts'
 import { packKey, preparedKey, type StatCache, statKey } from './stat-cache.ts'
 
 export interface EvaluationInput {
@@ -34,8 +36,9 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
   const accumulators: Array<Ciphertext | undefined> = circuit.stats.map(() => undefined)
   const levels = parmsIdsByLevel(ctx)
   const cache = input.statCache
-  const keyOf = (i: number) =>
-    statKey(circuit.profile, EVALUATOR_VERSION, circuit.stats[i]!, (f) => input.columns.get(f) ?? [])
+  const trees = productTrees(circuit, levels.length)
+  const statKeys = statKeysOf(circuit, (f) => input.columns.get(f) ?? [])
+  const keyOf = (i: number) => statKeys[i]!
   // A pack an earlier job finished over the same ciphertexts is its result: no stat of it is needed.
   const packKeys = circuit.packs.map((pack) =>
     packKey(
@@ -95,21 +98,41 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
             loaded.set(factor, loadCiphertext(ctx, input.readBlob(id), `${factor}[${chunk}]`))
           }
         }
-        for (const i of todo) {
-          const leaves = circuit.stats[i]!.factors.map((f) => loaded.get(f)!)
-          const acc = accumulators[i]
-          if (leaves.length === 1) {
-            if (acc) evaluator.addInplace(acc, leaves[0]!)
-            else accumulators[i] = leaves[0]!.copy()
-            continue
+        // A factor switched down to a tree's level once per chunk, however many trees take it there.
+        const switched = new Map<string, Ciphertext>()
+        const leaf = (f: string, level: number): Ciphertext => {
+          const top = loaded.get(f)!
+          if (level >= levels.length) return top
+          const key = `${level}:${f}`
+          let ct = switched.get(key)
+          if (!ct) {
+            ct = new ctx.seal.Ciphertext()
+            evaluator.cipherModSwitchTo(top, levels[level - 1]!, ct)
+            switched.set(key, ct)
           }
-          const product = productTree(ctx, keys, leaves, true)
-          if (acc) {
-            evaluator.addInplace(acc, product)
-            product.delete()
-          } else {
-            accumulators[i] = product
+          return ct
+        }
+        const products = new ChunkProducts(
+          ctx,
+          keys,
+          leaf,
+          todo.map((i) => trees[i]!),
+        )
+        try {
+          for (const i of todo) {
+            const tree = trees[i]!
+            const acc = accumulators[i]
+            if (tree.names.length === 1) {
+              const one = loaded.get(tree.names[0]!)!
+              if (acc) evaluator.addInplace(acc, one)
+              else accumulators[i] = one.copy()
+              continue
+            }
+            accumulators[i] = products.addRoot(tree, acc) ?? acc
           }
+        } finally {
+          products.delete()
+          for (const ct of switched.values()) ct.delete()
         }
       } finally {
         for (const ct of loaded.values()) ct.delete()
@@ -170,6 +193,42 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
   } finally {
     for (const acc of accumulators) acc?.delete()
   }
+}
+
+/**
+ * Each stat's product tree: its factors' order (productOrders) and the level its leaves are taken
+ * at. A tree spends a level per multiplication depth and its stat is used at its pack's mask level
+ * (or, alone, at its result level), so the leaves need only that many primes: a 2-factor stat of an
+ * integer pack at one prime multiplies, relinearizes and rescales over two primes instead of three.
+ */
+function productTrees(circuit: Circuit, dataPrimes: number): ProductTree[] {
+  const orders = productOrders(circuit.stats)
+  const target = new Map<number, number>()
+  for (const pack of circuit.packs)
+    for (const i of pack.stats) target.set(i, pack.classes === 1 ? pack.level : maskLevelOf(pack))
+  return circuit.stats.map((stat, i) => ({
+    names: orders[i]!,
+    level:
+      stat.factors.length < 2 ? dataPrimes : Math.min(dataPrimes, (target.get(i) ?? dataPrimes) + stat.depth),
+  }))
+}
+
+/**
+ * The stat cache's key of each stat's accumulator. The tree's order and level change the
+ * accumulator's bytes, so they are part of what the key names (a stat taken at every prime keeps
+ * the key it had before).
+ */
+export function statKeysOf(circuit: Circuit, chunksOf: (factor: string) => readonly string[]): string[] {
+  const dataPrimes = PROFILES[circuit.profile].coeffModulusBits.length - 1
+  return productTrees(circuit, dataPrimes).map((tree) =>
+    statKey(
+      circuit.profile,
+      EVALUATOR_VERSION,
+      { factors: tree.names },
+      chunksOf,
+      tree.level < dataPrimes ? tree.level : undefined,
+    ),
+  )
 }
 
 /** A cache entry as SEAL loads it, its checks making a truncated or foreign entry a miss, not a result. */
@@ -394,43 +453,6 @@ function cachedMask(
 const MASKS = new WeakMap<object, Map<string, Plaintext>>()
 /** 256 masks at N=8192 and two primes are 32 MiB of SEAL heap. */
 const MAX_MASKS = 256
-
-/**
- * The product of the leaves as a balanced tree (depth ceil(log2 n)). Inner
- * nodes are relinearized, then rescaled (the other order costs precision: a
- * size-3 rescale's rounding is multiplied by s² at decryption); the root is
- * left at size 3 so that chunks can be summed first and relinearized once.
- */
-function productTree(
-  ctx: HeContext,
-  keys: EvaluationKeys,
-  leaves: readonly Ciphertext[],
-  root: boolean,
-): Ciphertext {
-  // copy(), not clone(): an embind clone is a second handle to the same object.
-  if (leaves.length === 1) return leaves[0]!.copy()
-  const mid = Math.ceil(leaves.length / 2)
-  const left = productTree(ctx, keys, leaves.slice(0, mid), false)
-  const right = productTree(ctx, keys, leaves.slice(mid), false)
-  try {
-    const { evaluator } = ctx
-    // Operands from subtrees of different depth sit at different levels.
-    const lc = left.coeffModulusSize()
-    const rc = right.coeffModulusSize()
-    if (lc > rc) evaluator.cipherModSwitchToInplace(left, right.parmsId())
-    else if (rc > lc) evaluator.cipherModSwitchToInplace(right, left.parmsId())
-    const out = new ctx.seal.Ciphertext()
-    evaluator.multiply(left, right, out)
-    if (!root) {
-      evaluator.relinearizeInplace(out, keys.relinKeys)
-      evaluator.rescaleToNextInplace(out)
-    }
-    return out
-  } finally {
-    left.delete()
-    right.delete()
-  }
-}
 
 /** parms ids indexed by level - 1, where a level is the number of data primes kept. */
 function parmsIdsByLevel(ctx: HeContext): ParmsIdType[] {

@@ -69,7 +69,8 @@ describe('packed results', () => {
           f: { op: 'linear_model_fit', model: { weights: { x: 3, 'x*y': 0.01 }, bias: 100 }, label: 'y' },
         },
       })
-      const packed = compile(spec, manifest)
+      // Stats with a level to spare keep 0/1 masks here; the next test packs them by integer masks too.
+      const packed = compile(spec, manifest, undefined, { preferIntegerMasks: false })
       const alone = compile(spec, manifest, undefined, { pack: false })
       const integer = packed.packs.filter((p) => p.masks === 'integer')
       expect(integer.map((p) => p.stats.map((i) => packed.stats[i]!.key))).toEqual([
@@ -98,33 +99,37 @@ describe('packed results', () => {
     const { manifest, ctx, keys, input } = await regressionEvaluation()
     const secretKey = await loadSecretKey(ctx, REGRESSION_KEYS, TEST_PASSPHRASE, manifest.keys.publicKey)
     try {
-      const packed = compile(REGRESSION_SPEC, manifest)
-      const alone = compile(REGRESSION_SPEC, manifest, undefined, { pack: false })
-      expect(packed.stats).toEqual(alone.stats)
-      expect(packed.packs.length).toBeLessThan(alone.packs.length)
-      const packedCts = evaluateCircuit(ctx, keys, { ...input, circuit: packed })
-      const aloneCts = evaluateCircuit(ctx, keys, { ...input, circuit: alone })
-      expect(packedCts).toHaveLength(packed.packs.length)
-      const values = decryptStats(ctx, secretKey, bundleOf(packedCts), packed)
-      const before = decryptStats(ctx, secretKey, bundleOf(aloneCts), alone)
-      for (const [i, v] of before.entries())
-        expect(Math.abs(values[i]! - v)).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)))
+      // Integer masks (the default over 300 records) and 0/1 masks (the layout over many records).
+      for (const preferIntegerMasks of [true, false]) {
+        const packed = compile(REGRESSION_SPEC, manifest, undefined, { preferIntegerMasks })
+        expect(packed.packs.some((p) => p.classes > 1 && p.masks === undefined)).toBe(!preferIntegerMasks)
+        const alone = compile(REGRESSION_SPEC, manifest, undefined, { pack: false })
+        expect(packed.stats).toEqual(alone.stats)
+        expect(packed.packs.length).toBeLessThan(alone.packs.length)
+        const packedCts = evaluateCircuit(ctx, keys, { ...input, circuit: packed })
+        const aloneCts = evaluateCircuit(ctx, keys, { ...input, circuit: alone })
+        expect(packedCts).toHaveLength(packed.packs.length)
+        const values = decryptStats(ctx, secretKey, bundleOf(packedCts), packed)
+        const before = decryptStats(ctx, secretKey, bundleOf(aloneCts), alone)
+        for (const [i, v] of before.entries())
+          expect(Math.abs(values[i]! - v)).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)))
 
-      // What a threshold decryption would open: slot by slot, each must be its class's total or 0,
-      // never a partial sum of some records (those differ from the total by whole record values).
-      const decryptor = new ctx.seal.Decryptor(ctx.context, secretKey)
-      const plain = new ctx.seal.Plaintext()
-      try {
-        for (const [k, pack] of packed.packs.entries()) {
-          const ct = loadCiphertext(ctx, packedCts[k]!, `pack ${k}`)
-          decryptor.decrypt(ct, plain)
-          ct.delete()
-          const slots = ctx.encoder.decodeFloat64(plain) as Float64Array
-          expect(worstSlot(pack, slots, values)).toBeLessThan(1e-3)
+        // What a threshold decryption would open: slot by slot, each must be its class's total or 0,
+        // never a partial sum of some records (those differ from the total by whole record values).
+        const decryptor = new ctx.seal.Decryptor(ctx.context, secretKey)
+        const plain = new ctx.seal.Plaintext()
+        try {
+          for (const [k, pack] of packed.packs.entries()) {
+            const ct = loadCiphertext(ctx, packedCts[k]!, `pack ${k}`)
+            decryptor.decrypt(ct, plain)
+            ct.delete()
+            const slots = ctx.encoder.decodeFloat64(plain) as Float64Array
+            expect(worstSlot(pack, slots, values)).toBeLessThan(1e-3)
+          }
+        } finally {
+          plain.delete()
+          decryptor.delete()
         }
-      } finally {
-        plain.delete()
-        decryptor.delete()
       }
     } finally {
       secretKey.delete()

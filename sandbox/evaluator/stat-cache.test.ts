@@ -8,9 +8,9 @@ import { EVALUATOR_VERSION } from '../he/exec-env.ts'
 import { parseSpec } from '../spec/parse.ts'
 import { REGRESSION_SPEC, REGRESSION_VAULT, regressionEvaluation } from '../testing/regression.ts'
 import { BLOB_DIR, readManifest } from '../vault/manifest.ts'
-import { evaluateCircuit } from './evaluate.ts'
+import { evaluateCircuit, statKeysOf } from './evaluate.ts'
 import { Evaluator } from './evaluator.ts'
-import { DirStatCache, packKey, statKey } from './stat-cache.ts'
+import { DirStatCache, packKey } from './stat-cache.ts'
 
 let dir: string
 beforeAll(async () => {
@@ -132,7 +132,7 @@ describe('the accumulated-stat cache', () => {
 })
 
 function statKeyOf(circuit: Circuit, columns: ReadonlyMap<string, readonly string[]>, i: number): string {
-  return statKey(circuit.profile, EVALUATOR_VERSION, circuit.stats[i]!, (f) => columns.get(f) ?? [])
+  return statKeysOf(circuit, (f) => columns.get(f) ?? [])[i]!
 }
 
 /** Stats that share a pack with others: each is also cached made ready for its pack's masks. */

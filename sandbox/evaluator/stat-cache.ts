@@ -18,15 +18,20 @@ export interface StatCache {
   write(key: string, bytes: Uint8Array): void
 }
 
-/** What an accumulator is made of: profile, evaluator version, factors and every chunk's blob id. */
+/**
+ * What an accumulator is made of: profile, evaluator version, factors (in its product tree's order),
+ * every chunk's blob id, and the level its product was taken at when below the top.
+ */
 export function statKey(
   profile: ProfileName,
   version: number,
   stat: Pick<StatPlan, 'factors'>,
   chunksOf: (factor: string) => readonly string[],
+  level?: number,
 ): string {
   const h = createHash('sha256')
   h.update(`tcf-stat/${version}\n${profile}\n`)
+  if (level !== undefined) h.update(`level ${level}\n`)
   for (const f of stat.factors) h.update(`${f}\n${chunksOf(f).join(',')}\n`)
   return h.digest('hex')
 }
