@@ -14,6 +14,7 @@ import { LongestFirstSequencer } from './test/support/sequencer.ts'
  */
 const IN_PROCESS = [
   'test/attacks/**/*.test.ts',
+  'test/support/**/*.test.ts',
   'test/api-contract.test.ts',
   'test/cli.test.ts',
   'test/client-imports.test.ts',
