@@ -1,9 +1,31 @@
 import { availableParallelism } from 'node:os'
 import { defineConfig } from 'vitest/config'
+import { LongestFirstSequencer } from './test/support/sequencer.ts'
 
 // Unit tests sit beside the code they test; test/ holds the cross-module
 // integration, e2e and chaos suites. Forks (not threads) because SEAL, LevelDB
 // and libp2p own native or WASM state that is happiest one process per file.
+
+/**
+ * The test/ files that start no daemon, devnet, cluster or container: each runs in its own
+ * process like a unit file (an in-process node, a hardhat chain, chromium against an in-process
+ * server), so they share the unit group's two workers instead of holding the serial group, where
+ * one of the two cores sat idle under them.
+ */
+const IN_PROCESS = [
+  'test/attacks/**/*.test.ts',
+  'test/support/**/*.test.ts',
+  'test/api-contract.test.ts',
+  'test/cli.test.ts',
+  'test/client-imports.test.ts',
+  'test/dkg-complaint.test.ts',
+  'test/dkg-resend-attack.test.ts',
+  'test/layers.test.ts',
+  'test/pool-payouts.test.ts',
+  'test/threshold-release.test.ts',
+  'test/web-contribute.test.ts',
+]
+
 export default defineConfig({
   test: {
     pool: 'forks',
@@ -13,6 +35,8 @@ export default defineConfig({
     env: { TCF_DKG: 'false' },
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // Longest first within each group, also on a fresh clone (CI) where vitest has no timings.
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       {
         extends: true,
@@ -29,8 +53,19 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          name: 'in-process',
+          include: IN_PROCESS,
+          // With the unit files (same group, same workers): each holds one core and picks free ports.
+          maxWorkers: availableParallelism(),
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          exclude: IN_PROCESS,
           // One file at a time: a file's four or five daemons already load every core (their
           // timeouts assume it), and some use the devnet's fixed ports.
           maxWorkers: 1,
