@@ -16,5 +16,7 @@ export type DevnetErrorCode =
   | 'SCENARIO_TIMEOUT'
   /** A scenario ended without what it checks (a snapshot, say). */
   | 'SCENARIO_FAILED'
+  /** A command-line option names something the tool does not have (a bench mode, say). */
+  | 'BAD_OPTION'
 
 export class DevnetError extends CodedError<DevnetErrorCode> {}

@@ -23,6 +23,7 @@ import {
   type ChainContext,
   Client,
   ClientError,
+  type DecidedBlock,
   type JobRecord,
   validatorSetAt,
   verifyCertifiedResult,
@@ -56,6 +57,8 @@ export interface RoundReport {
 
 /** Jobs one poll serves concurrently. */
 const RELEASES_AT_ONCE = 4
+/** Certifying blocks kept: a burst's jobs are certified a few dozen at a time in a few blocks. */
+const BLOCKS_KEPT = 32
 
 /** Stages in which a job has a certified result and awaits its owner's release. */
 const AWAITING_RELEASE = ['certified', 'anchored'] as const
@@ -75,6 +78,8 @@ export class VaultAgent {
   /** jobs this process released or refused: not tried again */
   readonly #done = new Map<Hex32, 'released' | 'refused'>()
   readonly #validatorSets = new Map<number, ValidatorSet>()
+  /** certifying blocks by height (decided blocks never change; one that fails a check is dropped) */
+  readonly #blocks = new Map<number, Promise<DecidedBlock>>()
   #vault: { manifest: VaultManifest; he: HeContext; secretKey: SecretKey; chain: ChainContext } | undefined
 
   constructor(init: VaultAgentInit) {
@@ -181,11 +186,17 @@ export class VaultAgent {
     const request = job.request.request
     const expected = { jobId: job.jobId, resultHash: job.resultHash, height: job.certifiedHeight }
 
-    const decided = await this.#firstAnswer('the certifying block', (c) => c.block(expected.height))
+    const decided = await this.#block(expected.height)
     const validators = await this.#validators(decided.certificate.epoch)
-    const certified = asAgentRefusal(() =>
-      verifyCertifiedResult(decided, expected, validators, vault.chain.domain),
-    )
+    const certified = asAgentRefusal(() => {
+      try {
+        return verifyCertifiedResult(decided, expected, validators, vault.chain.domain)
+      } catch (e) {
+        // The job's refusal stands; the block is not kept, so another job at its height asks again.
+        this.#blocks.delete(expected.height)
+        throw e
+      }
+    })
     log.info(
       { epoch: certified.epoch, attestations: certified.certificate.attestations.length },
       'certificate verified',
@@ -276,6 +287,22 @@ export class VaultAgent {
       this.#validatorSets.set(epoch, set)
     }
     return set
+  }
+
+  /**
+   * The block decided at `height`, fetched once for all the jobs it certifies (a burst's dozens):
+   * each fetch is the whole block, its requests and certificates, read and parsed again. A block is
+   * still verified for every job; one that fails is dropped from the cache by the caller.
+   */
+  #block(height: number): Promise<DecidedBlock> {
+    let block = this.#blocks.get(height)
+    if (!block) {
+      block = this.#firstAnswer('the certifying block', (c) => c.block(height))
+      this.#blocks.set(height, block)
+      block.catch(() => this.#blocks.delete(height))
+      if (this.#blocks.size > BLOCKS_KEPT) this.#blocks.delete(this.#blocks.keys().next().value as number)
+    }
+    return block
   }
 
   /** Asks each node in turn; the first defined answer wins. */

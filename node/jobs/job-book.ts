@@ -53,8 +53,10 @@ export class JobBook {
   }
 
   async list(filter: { readonly vault?: Hex32; readonly stage?: JobStage }): Promise<JobRecord[]> {
-    const records = await this.#store.listJobs(filter.stage ? { stage: filter.stage } : {})
-    return filter.vault ? records.filter((r) => r.request.request.vaultId === filter.vault) : records
+    return this.#store.listJobs({
+      ...(filter.stage ? { stage: filter.stage } : {}),
+      ...(filter.vault ? { vault: filter.vault } : {}),
+    })
   }
 
   /**

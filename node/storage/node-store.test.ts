@@ -79,6 +79,21 @@ describe('vaults, jobs and meta', () => {
     expect(await t.store.listJobs()).toEqual([])
   })
 
+  it('lists by stage and vault, and still reports a damaged record the listing would return', async () => {
+    const certified = jobRecord(signedRequest(1), 'certified')
+    const pending = jobRecord(signedRequest(2), 'pending')
+    await t.store.putJob(certified.jobId, certified)
+    await t.store.putJob(pending.jobId, pending)
+    expect(await t.store.listJobs({ stage: 'certified', vault: manifest.vaultId })).toEqual([certified])
+    expect(await t.store.listJobs({ vault: `0x${'ab'.repeat(32)}` })).toEqual([])
+    // A certified record whose request is damaged: skipping it would hide the damage from the poll.
+    await tamper('jobs', certified.jobId, JSON.stringify({ ...certified, request: { damaged: true } }))
+    await expect(t.store.listJobs({ stage: 'certified', vault: manifest.vaultId })).rejects.toMatchObject({
+      code: 'CORRUPT_RECORD',
+    })
+    expect(await t.store.listJobs({ stage: 'pending' })).toEqual([pending])
+  })
+
   it('turns malformed stored data into CORRUPT_RECORD', async () => {
     const record = jobRecord(signedRequest(1), 'admitted')
     await tamper('jobs', record.jobId, '{"jobId":')

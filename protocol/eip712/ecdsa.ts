@@ -15,10 +15,27 @@ export function signDigest(privateKey: Hex32, digest: Hex32): Hex {
 
 const HALF_ORDER = secp256k1.Point.CURVE().n / 2n
 
+/**
+ * Recovered signers kept, most recent last. A validator checks the same signature several times
+ * (a request on arrival, again in each block that proposes it; an attestation on arrival, again in
+ * each certificate; a precommit on arrival, again in the commit certificate), and a recovery is
+ * ~1-2 ms of JS: a quarter of a validator's CPU in a burst. Bounded: a spammer's distinct signatures
+ * only evict entries, and a miss recomputes the same answer.
+ */
+const RECOVERED_MAX = 4096
+const recovered = new Map<string, Address | undefined>()
+
 /** The signer of a digest, or undefined for anything ecrecover would not accept from an honest signer. */
 export function recoverAddress(digest: Hex32, signature: Hex): Address | undefined {
+  if (!wellFormed(digest, signature)) return undefined
+  // Both parts are of fixed length, so the key is the whole input: a hit is what recovery would give.
+  const key = `${digest}${signature}`
+  if (recovered.has(key)) return recovered.get(key)
   const publicKey = recoverPublicKey(digest, signature)
-  return publicKey === undefined ? undefined : publicKeyToAddress(publicKey)
+  const address = publicKey === undefined ? undefined : publicKeyToAddress(publicKey)
+  recovered.set(key, address)
+  if (recovered.size > RECOVERED_MAX) recovered.delete(recovered.keys().next().value as string)
+  return address
 }
 
 /**
@@ -26,7 +43,7 @@ export function recoverAddress(digest: Hex32, signature: Hex): Address | undefin
  * peer seal to a validator whose only published identity is its address (the DKG's dealings).
  */
 export function recoverPublicKey(digest: Hex32, signature: Hex): Uint8Array | undefined {
-  if (!/^0x[0-9a-fA-F]{130}$/.test(signature) || !/^0x[0-9a-fA-F]{64}$/.test(digest)) return undefined
+  if (!wellFormed(digest, signature)) return undefined
   const bytes = fromHex(signature)
   const v = bytes[64]!
   if (v !== 27 && v !== 28) return undefined
@@ -43,6 +60,9 @@ export function recoverPublicKey(digest: Hex32, signature: Hex): Uint8Array | un
     return undefined
   }
 }
+
+const wellFormed = (digest: string, signature: string): boolean =>
+  /^0x[0-9a-fA-F]{130}$/.test(signature) && /^0x[0-9a-fA-F]{64}$/.test(digest)
 
 /** Ethereum address of an uncompressed (65-byte) or compressed (33-byte) secp256k1 public key. */
 export function publicKeyToAddress(publicKey: Uint8Array): Address {
