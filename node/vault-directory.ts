@@ -108,6 +108,9 @@ export class VaultDirectory {
       } catch (e) {
         if (attempt >= FETCH_ATTEMPTS) throw e
         await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt))
+        // Published here meanwhile (a vault's manifest is stored at its publication, after its registration).
+        const arrived = await this.#store.blobs.get(id)
+        if (arrived) return arrived
       }
     }
   }

@@ -60,6 +60,14 @@ async function allAt(
   }
 }
 
+/** Blob bytes a node has fetched from peers since it started (its /metrics). */
+async function fetchedBytes(node: ClusterNode): Promise<number> {
+  const text = await (await fetch(`${node.apiUrl}/metrics`)).text()
+  const line = /^tcf_blob_bytes\{direction="fetched"\} (\d+)/m.exec(text)
+  if (!line) throw new Error(`node ${node.index} reports no fetched blob bytes`)
+  return Number(line[1])
+}
+
 async function blocksAgree(nodes: readonly ClusterNode[], from: number, to: number): Promise<void> {
   for (let h = from; h <= to; h++) {
     const blocks = await Promise.all(nodes.map((n) => n.api<StoredBlock>(`/v1/blocks/${h}`)))
@@ -147,6 +155,48 @@ describe('a network of four validator daemons', () => {
     expect(Object.keys(first!.stages)).toEqual(
       expect.arrayContaining(['pending', 'admitted', 'executing', 'attested', 'certified', 'anchored']),
     )
+  })
+
+  it('fetches and warms a vault on every validator when it is published, so its first job fetches nothing', async () => {
+    const csv = `p,q\n${Array.from({ length: 40 }, (_, i) => `${i % 7},${(i * 3) % 11}`).join('\n')}\n`
+    const fresh = await ws.vault(
+      'fresh',
+      csv,
+      {
+        columns: [
+          { name: 'p', type: 'integer', min: 0, max: 6, nullable: false },
+          { name: 'q', type: 'integer', min: 0, max: 10, nullable: false },
+        ],
+      },
+      { ...OPEN_POLICY, allowedOps: ['mean'] },
+    )
+    const manifest = await publishVault(
+      cluster.nodes[3]!,
+      fresh.dir,
+      cluster.chain.wallet(1),
+      cluster.network.addresses,
+    )
+    // Every validator learns of it from the chain (node 3 also from the publication) and readies it.
+    const warmed = new RegExp(`"vaultId":"${manifest.vaultId}".*"msg":"vault warmed"`)
+    await waitFor(
+      'the vault warmed on every validator',
+      async () =>
+        (await Promise.all(cluster.nodes.map(async (n) => warmed.test(await n.log())))).every(Boolean)
+          ? true
+          : undefined,
+      JOB_TIMEOUT,
+    )
+    const before = await Promise.all(cluster.nodes.map(fetchedBytes))
+    expect(before.slice(0, 3).every((b) => b > 0)).toBe(true) // nodes 0-2 fetched it from node 3
+    const submission = await submit(cluster.nodes[0]!, manifest, {
+      version: 1,
+      outputs: { m: { op: 'mean', of: 'p' } },
+    })
+    expect(submission.status).toBe(202)
+    const records = await allAt(cluster.nodes, submission.jobId, 'certified')
+    expect(new Set(records.map((r) => r.resultHash)).size).toBe(1)
+    // The job read only what the warming had fetched: no validator fetched a byte for it.
+    expect(await Promise.all(cluster.nodes.map(fetchedBytes))).toEqual(before)
   })
 
   it('does not serve a result bundle over the blob protocol to a stranger peer', async () => {
