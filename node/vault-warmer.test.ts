@@ -137,6 +137,28 @@ describe('VaultWarmer', () => {
     warmer.stop()
   })
 
+  it('warms at most its hourly ciphertexts, however many vaults are registered', async () => {
+    const h = harness()
+    for (let i = 1; i <= 12; i++) h.vaults.set(idOf(i), manifestOf(idOf(i), 4))
+    let now = 0
+    const warmer = new VaultWarmer({
+      ...h.deps,
+      now: () => now,
+      limits: { ...h.deps.limits, maxQueued: 100, maxCiphertextsPerHour: 10 },
+    })
+    warmer.start()
+    for (let i = 1; i <= 6; i++) warmer.offer(idOf(i))
+    await sleep(100)
+    // 4 + 4 ciphertexts fit in the hour's 10; the other four vaults are left to their first job.
+    expect(h.warmed).toEqual([idOf(1), idOf(2)])
+    now += 60 * 60_000
+    for (let i = 7; i <= 12; i++) warmer.offer(idOf(i))
+    await until(() => h.warmed.length === 4, 'the next hour')
+    await sleep(50)
+    expect(h.warmed.slice(2)).toEqual([idOf(7), idOf(8)])
+    warmer.stop()
+  })
+
   it('warms only while no job waits for a worker', async () => {
     const h = harness()
     h.vaults.set(idOf(1), manifestOf(idOf(1)))

@@ -22,7 +22,14 @@ export interface WarmLimits {
   readonly pollMs: number
   /** vault ids remembered as offered, so a vault is warmed once (oldest forgotten first) */
   readonly maxRemembered: number
+  /**
+   * ciphertexts warmed in any hour, all vaults together: a registration costs only gas, and a job
+   * (which pays) was the only way to make this node fetch before; past it, vaults wait for a job
+   */
+  readonly maxCiphertextsPerHour: number
 }
+
+const HOUR_MS = 60 * 60_000
 
 export const DEFAULT_WARM_LIMITS: WarmLimits = {
   maxQueued: 8,
@@ -31,6 +38,7 @@ export const DEFAULT_WARM_LIMITS: WarmLimits = {
   attempts: 4,
   pollMs: 1000,
   maxRemembered: 4096,
+  maxCiphertextsPerHour: 4096,
 }
 
 export interface VaultWarmerDeps {
@@ -44,6 +52,7 @@ export interface VaultWarmerDeps {
   readonly limits?: Partial<WarmLimits>
   /** backoff unit between a vault's tries, ms */
   readonly retryMs?: number
+  readonly now?: () => number
 }
 
 export type WarmOffer = 'queued' | 'known' | 'full'
@@ -60,6 +69,8 @@ export class VaultWarmer {
   readonly #queue: Array<{ vaultId: Hex32; attempt: number }> = []
   readonly #offered = new Set<Hex32>()
   readonly #timers = new Set<NodeJS.Timeout>()
+  /** ciphertexts warmed, by when: the last hour's count against maxCiphertextsPerHour */
+  readonly #spent: Array<{ at: number; ciphertexts: number }> = []
   #nextBlock: number | undefined
   #draining = false
   #stopped = true
@@ -182,6 +193,17 @@ export class VaultWarmer {
         `vault ${vaultId} has ${ciphertexts} ciphertexts, over the warming cap of ${this.#limits.maxCiphertexts}`,
       )
     }
+    const now = (this.#deps.now ?? Date.now)()
+    while (this.#spent.length > 0 && this.#spent[0]!.at <= now - HOUR_MS) this.#spent.shift()
+    const spent = this.#spent.reduce((n, s) => n + s.ciphertexts, 0)
+    if (spent + ciphertexts > this.#limits.maxCiphertextsPerHour) {
+      throw new NodeError(
+        'WARM_DECLINED',
+        `${spent} ciphertexts warmed in the last hour; vault ${vaultId}'s ${ciphertexts} would pass the ${this.#limits.maxCiphertextsPerHour} an hour allows`,
+      )
+    }
+    // Charged before the fetch, so a vault that fails still counts: a failing spammer is bounded too.
+    this.#spent.push({ at: now, ciphertexts })
     return manifest
   }
 
