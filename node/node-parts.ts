@@ -216,6 +216,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     manifest: (id) => vaults.manifest(id),
     warm: (manifest, idle) => executor.warm(manifest, idle),
     jobsWaiting: () => evaluator.queueDepth > 0,
+    stored: async () => (await store.listVaults()).map((v) => v.manifest.vaultId as Hex32),
     logger: log,
   })
   // A waiting request's work starts now (see Executor.start), so its admission finds it done or under way.

@@ -97,6 +97,16 @@ describe('VaultWarmer', () => {
     }
   })
 
+  it('readies the vaults it held before its start', async () => {
+    const h = harness()
+    h.vaults.set(idOf(7), manifestOf(idOf(7)))
+    const warmer = new VaultWarmer({ ...h.deps, stored: async () => [idOf(7)] })
+    warmer.start()
+    await until(() => h.warmed.length === 1, 'the stored vault warmed')
+    expect(h.warmed).toEqual([idOf(7)])
+    warmer.stop()
+  })
+
   it('a spammer registering many vaults gets at most the queue warmed, one at a time', async () => {
     const h = harness()
     for (let i = 1; i <= 100; i++) h.vaults.set(idOf(i), manifestOf(idOf(i)))

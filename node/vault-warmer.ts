@@ -48,6 +48,8 @@ export interface VaultWarmerDeps {
   readonly warm: (manifest: VaultManifest, idle: () => Promise<void>) => Promise<VaultWarmth>
   /** whether an evaluation waits for a worker now */
   readonly jobsWaiting: () => boolean
+  /** the vaults this node holds from before its start: their workers' keys and SEAL are readied too */
+  readonly stored?: () => Promise<readonly Hex32[]>
   readonly logger: Logger
   readonly limits?: Partial<WarmLimits>
   /** backoff unit between a vault's tries, ms */
@@ -60,7 +62,8 @@ export type WarmOffer = 'queued' | 'known' | 'full'
 /**
  * Makes a vault ready on this node when it is published, before any job on it: a vault's first
  * job otherwise pays its blobs' fetch and the worker's cold costs (seconds). Learns of vaults from
- * the chain (VaultRegistered/VaultUpdated) and from publications to this node. A vault it misses
+ * the chain (VaultRegistered/VaultUpdated), from publications to this node and, at start, from its
+ * store (a restarted worker has no SEAL context and no keys loaded). A vault it misses
  * (published while the node was down, dropped by a bound) is fetched by its first job, as before.
  */
 export class VaultWarmer {
@@ -86,6 +89,12 @@ export class VaultWarmer {
     this.#stopped = false
     this.#schedulePoll(0)
     void this.#drain()
+    this.#deps
+      .stored?.()
+      .then((ids) => {
+        for (const id of ids) this.offer(id)
+      })
+      .catch((e: unknown) => this.#deps.logger.warn({ err: e }, 'listing stored vaults to warm failed'))
   }
 
   stop(): void {
