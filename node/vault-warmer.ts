@@ -30,6 +30,7 @@ export interface WarmLimits {
 }
 
 const HOUR_MS = 60 * 60_000
+const MAX_LOG_BLOCKS = 5000
 
 export const DEFAULT_WARM_LIMITS: WarmLimits = {
   maxQueued: 8,
@@ -135,7 +136,8 @@ export class VaultWarmer {
     try {
       const latest = await this.#deps.chain.latestBlock()
       // Vaults registered before this node started are fetched by their first job.
-      const from = this.#nextBlock ?? latest + 1
+      // After a long chain outage only the latest blocks are scanned: RPC nodes cap a log query's range.
+      const from = Math.max(this.#nextBlock ?? latest + 1, latest - MAX_LOG_BLOCKS)
       if (latest >= from) {
         for (const vaultId of await this.#deps.chain.vaultsChanged(from, latest)) this.offer(vaultId)
       }
