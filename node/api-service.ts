@@ -84,6 +84,8 @@ export interface ApiServiceDeps {
   readonly admissible: (signed: SignedJobRequest) => Promise<Verdict>
   /** told of a request newly waiting here, so its vault's blobs can be made ready before admission */
   readonly onPending?: (jobId: Hex32, signed: SignedJobRequest) => void
+  /** a vault was published here: its blobs are all here, so this node can ready it before any job */
+  readonly onPublished?: (vaultId: Hex32) => void
   /** what this node is willing to take on (previews are priced by it) */
   readonly limits: CompileLimits
   /** the consensus round at the current height */
@@ -195,6 +197,7 @@ export class ApiService implements NodeService {
     vaults.remember(manifest)
     this.#deps.uploads.published(vaultId)
     this.#deps.logger.info({ vaultId, manifestHash: blob.id }, 'vault published')
+    this.#deps.onPublished?.(vaultId)
     return { vaultId, manifestHash: blob.id }
   }
 

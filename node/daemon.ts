@@ -317,6 +317,7 @@ export function chainPort(chain: ChainClient, state: ChainState, anchorer: Ancho
     },
     anchor: (decided) => anchorer.submit(decided),
     latestBlock: () => state.latestBlock(),
+    vaultsChanged: (from, to) => chain.vaultsChanged(from, to),
     factsAt: (number, needs) => state.factsAt(number, needs),
     epochAt: (number) => state.epochAt(number),
     slashDuplicateVote: async (evidence) => (await chain.slashDuplicateVote(evidence)).status === 'slashed',

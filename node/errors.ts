@@ -14,6 +14,8 @@ export type NodeErrorCode =
   | 'EVALUATION_SKIPPED'
   /** The payouts a node would serve for a pool job do not hash to its certified result: a bug. */
   | 'PAYOUTS_MISMATCH'
+  /** A vault is not warmed before its jobs (deactivated, a pool, over the warming size cap): its jobs fetch at admission. */
+  | 'WARM_DECLINED'
 
 export class NodeError extends CodedError<NodeErrorCode> {}
 

@@ -56,6 +56,7 @@ import { createKeyring, DkgService } from './threshold/index.ts'
 import { ThresholdReleasePool } from './threshold/release-pool.ts'
 import { ThresholdReleaser } from './threshold/releaser.ts'
 import type { VaultDirectory } from './vault-directory.ts'
+import { VaultWarmer } from './vault-warmer.ts'
 
 /** The p2p network, there once the node is started; a node that only serves the API never has one. */
 export interface Wire {
@@ -66,6 +67,8 @@ export interface Wire {
 export interface NodeParts {
   readonly metrics: NodeMetrics
   readonly evaluator: Evaluator
+  /** readies vaults when they are published, before any job on them */
+  readonly warmer: VaultWarmer
   readonly book: JobBook
   readonly runner: JobRunner
   readonly committer: Committer
@@ -207,6 +210,14 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
         return aggregates.aggregateBytes(record)
       },
     },
+  })
+  const warmer = new VaultWarmer({
+    chain,
+    manifest: (id) => vaults.manifest(id),
+    warm: (manifest, idle) => executor.warm(manifest, idle),
+    jobsWaiting: () => evaluator.queueDepth > 0,
+    stored: async () => (await store.listVaults()).map((v) => v.manifest.vaultId as Hex32),
+    logger: log,
   })
   // A waiting request's work starts now (see Executor.start), so its admission finds it done or under way.
   // The next height starts at once when a request or a certificate waits for it.
@@ -444,6 +455,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     uploads,
     admissible: admit,
     onPending,
+    onPublished: (vaultId) => warmer.offer(vaultId),
     limits: init.limits,
     round: () => driver.round,
     network: () => wire.network,
@@ -474,6 +486,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
   return {
     metrics,
     evaluator,
+    warmer,
     book,
     runner,
     committer,

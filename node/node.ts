@@ -171,6 +171,7 @@ export class TcfNode {
   async start(network: NodeNetwork): Promise<void> {
     this.#state.wire.network = network
     this.#parts.evaluator.start()
+    this.#parts.warmer.start()
     void this.#startConsensus(network)
     this.#parts.catchUp.start(STATUS_INTERVAL_MS)
     const gcEvery = this.#init.gcIntervalMs ?? GC_INTERVAL_MS
@@ -194,6 +195,7 @@ export class TcfNode {
     this.#parts.catchUp.stop()
     await this.#parts.dkg?.stop()
     this.#parts.releaser.stop()
+    this.#parts.warmer.stop()
     clearInterval(this.#gcTimer)
     await this.#parts.driver.stop()
     await this.#parts.committer.idle()

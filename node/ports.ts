@@ -113,6 +113,8 @@ export interface NodeChain {
   anchor(decided: AnchorRequest): void
   /** The chain's latest block number. */
   latestBlock(): Promise<number>
+  /** Vaults registered or given new terms in chain blocks `fromBlock`..`toBlock` (node/vault-warmer.ts). */
+  vaultsChanged(fromBlock: number, toBlock: number): Promise<Hex32[]>
   /** Escrows and vaults at a block number, for the block rules (node/jobs/chain-facts.ts). */
   factsAt(number: number, needs: ChainNeeds): Promise<ChainFacts>
   /** ValidatorRegistry.currentEpoch at a block number. */

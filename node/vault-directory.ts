@@ -21,6 +21,8 @@ export class VaultDirectory {
   readonly #manifests = new Map<Hex32, VaultManifest>()
   readonly #owners = new Map<Hex32, Address>()
   readonly #ownerAddresses = new Set<Address>()
+  /** fetches under way: a job and the vault's warming (vault-warmer.ts) wanting one blob fetch it once */
+  readonly #inFlight = new Map<Hex32, Promise<Uint8Array>>()
 
   constructor(init: { store: NodeStore; chain: NodeChain; network: () => NodeNetwork | undefined }) {
     this.#store = init.store
@@ -87,6 +89,15 @@ export class VaultDirectory {
   async fetch(id: Hex32): Promise<Uint8Array> {
     const local = await this.#store.blobs.get(id)
     if (local) return local
+    let flight = this.#inFlight.get(id)
+    if (!flight) {
+      flight = this.#fetchFromPeers(id).finally(() => this.#inFlight.delete(id))
+      this.#inFlight.set(id, flight)
+    }
+    return flight
+  }
+
+  async #fetchFromPeers(id: Hex32): Promise<Uint8Array> {
     const network = this.#network()
     if (!network) throw new NodeError('NOT_STARTED', `blob ${id} is not here and the network is not started`)
     for (let attempt = 1; ; attempt++) {
@@ -97,6 +108,9 @@ export class VaultDirectory {
       } catch (e) {
         if (attempt >= FETCH_ATTEMPTS) throw e
         await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** attempt))
+        // Published here meanwhile (a vault's manifest is stored at its publication, after its registration).
+        const arrived = await this.#store.blobs.get(id)
+        if (arrived) return arrived
       }
     }
   }

@@ -70,6 +70,7 @@ export {
   type DirStatCacheLimits,
   type StatCache,
 } from './evaluator/stat-cache.ts'
+export type { WarmResult } from './evaluator/task.ts'
 export { EVALUATOR_VERSION, execEnvHash } from './he/exec-env.ts'
 export {
   type EvaluationKeys,
@@ -100,6 +101,7 @@ export { type TrustedRunOptions, type TrustedRunResult, trustedRun } from './run
 export * from './spec/index.ts'
 export * from './threshold/index.ts'
 export { getBlob, putBlob } from './vault/blob-dir.ts'
+export { type ChunkRef, chunkRefs } from './vault/chunk-refs.ts'
 export { type CommitteeKeys, type CreateVaultOptions, createVault } from './vault/create.ts'
 export { readCsv } from './vault/csv.ts'
 export { expandedDirOf, expandInto, isExpanded } from './vault/expanded-cache.ts'

@@ -60,6 +60,14 @@ async function allAt(
   }
 }
 
+/** Blob bytes a node has fetched from peers since it started (its /metrics). */
+async function fetchedBytes(node: ClusterNode): Promise<number> {
+  const text = await (await fetch(`${node.apiUrl}/metrics`)).text()
+  const line = /^tcf_blob_bytes\{direction="fetched"\} (\d+)/m.exec(text)
+  if (!line) throw new Error(`node ${node.index} reports no fetched blob bytes`)
+  return Number(line[1])
+}
+
 async function blocksAgree(nodes: readonly ClusterNode[], from: number, to: number): Promise<void> {
   for (let h = from; h <= to; h++) {
     const blocks = await Promise.all(nodes.map((n) => n.api<StoredBlock>(`/v1/blocks/${h}`)))
@@ -147,6 +155,43 @@ describe('a network of four validator daemons', () => {
     expect(Object.keys(first!.stages)).toEqual(
       expect.arrayContaining(['pending', 'admitted', 'executing', 'attested', 'certified', 'anchored']),
     )
+  })
+
+  it('fetches and warms a vault on every validator when it is published, so its first job fetches nothing', async () => {
+    // The narrow vault was published to node 1 after the validators started, and no job has named it.
+    const manifest = narrowVault
+    // Every validator learns of it from the chain (node 1 also from the publication) and readies it.
+    const warmed = new RegExp(`"vaultId":"${manifest.vaultId}".*"msg":"vault warmed"`)
+    await waitFor(
+      'the vault warmed on every validator',
+      async () =>
+        (await Promise.all(cluster.nodes.map(async (n) => warmed.test(await n.log())))).every(Boolean)
+          ? true
+          : undefined,
+      JOB_TIMEOUT,
+    )
+    const before = await Promise.all(cluster.nodes.map(fetchedBytes))
+    expect([0, 2, 3].every((i) => before[i]! > 0)).toBe(true) // they fetched it from node 1
+    const submission = await submit(cluster.nodes[0]!, manifest, {
+      version: 1,
+      outputs: { m: { op: 'mean', of: 'a' } },
+    })
+    expect(submission.status).toBe(202)
+    // Certified and anchored at once (no stage to poll between them): anchored is the one that stays.
+    const records = await allAt(cluster.nodes, submission.jobId, 'anchored')
+    expect(new Set(records.map((r) => r.resultHash)).size).toBe(1)
+    // The job read only what the warming had fetched: no validator fetched one of its ciphertexts
+    // for it (other blobs still move meanwhile: the epoch's DKG shares, a few KB).
+    const read = manifest.columns.find((c) => c.name === 'a')!.chunks
+    const sizes = await Promise.all(
+      read.map(
+        async (id) =>
+          (await (await fetch(`${cluster.nodes[1]!.apiUrl}/v1/blobs/${id}`)).arrayBuffer()).byteLength,
+      ),
+    )
+    const after = await Promise.all(cluster.nodes.map(fetchedBytes))
+    for (const [i, bytes] of after.entries())
+      expect(bytes - before[i]!, `node ${i} fetched during the job`).toBeLessThan(Math.min(...sizes))
   })
 
   it('does not serve a result bundle over the blob protocol to a stranger peer', async () => {

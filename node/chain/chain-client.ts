@@ -155,6 +155,8 @@ export interface ChainClient {
   settleJob(request: SettleRequest): Promise<SettleOutcome>
   /** The JobPaid or JobRefunded event that closed a job's escrow, searched from `fromBlock`. */
   escrowClosing(jobId: Hex32, fromBlock: number): Promise<EscrowClosing | undefined>
+  /** Vaults registered or given new terms in chain blocks `fromBlock`..`toBlock`, in order, each once. */
+  vaultsChanged(fromBlock: number, toBlock: number): Promise<Hex32[]>
   /** Anchor.committeeKeys(epoch): the registered collective key hash, undefined when none. */
   committeeKeyHash(epoch: number): Promise<Hex32 | undefined>
   /**
@@ -413,6 +415,20 @@ export function createChainClient(init: ChainClientInit): ChainClient {
     },
 
     escrowClosing: (jobId, fromBlock) => read('escrow closing', (s) => s.market.closing(jobId, fromBlock)),
+
+    async vaultsChanged(fromBlock, toBlock) {
+      const logs = await read('vault logs', async (s) => {
+        const { VaultRegistered, VaultUpdated } = s.vaults.contract.filters
+        if (VaultRegistered === undefined || VaultUpdated === undefined)
+          throw new ChainError('ABI_MISMATCH', 'VaultRegistry ABI has no VaultRegistered/VaultUpdated event')
+        const found = await Promise.all([
+          s.vaults.contract.queryFilter(VaultRegistered(), fromBlock, toBlock),
+          s.vaults.contract.queryFilter(VaultUpdated(), fromBlock, toBlock),
+        ])
+        return found.flat().sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)
+      })
+      return [...new Set(logs.map((log) => log.topics[1] as Hex32))]
+    },
 
     committeeKeyHash,
 

@@ -18,6 +18,7 @@ import {
 } from '../../protocol/index.ts'
 import {
   BLOB_DIR,
+  chunkRefs,
   DEFAULT_LIMITS,
   Evaluator,
   encodeBundle,
@@ -132,6 +133,19 @@ describe('the executor', () => {
     const done = await x.execute(waiting.jobId, waiting.request, manifest)
     const others = await Promise.all(running)
     expect(done.attestation.resultHash).toBe(others[0]!.attestation.resultHash)
+  })
+
+  it('warms a vault before any job: every blob ingested and expanded, and a job after it gives the pinned result', async () => {
+    const x = executor('warmed', [])
+    const warmth = await x.warm(manifest, async () => {})
+    const ciphertexts = manifest.columns.flatMap((c) => c.chunks)
+    expect(warmth.ciphertexts).toBe(ciphertexts.length)
+    const refs = manifest.columns.flatMap((c) => chunkRefs(manifest, c.chunks))
+    const expanded = await readdir(join(dir, 'warmed', 'expanded'))
+    for (const ref of refs) expect(expanded).toContain(ref.slice(2).replace('#', '.'))
+    const regression = signed(JSON.parse(JSON.stringify(REGRESSION_SPEC)))
+    const r = await x.execute(regression.jobId, regression.request, manifest)
+    expect(r.attestation.resultHash).toBe(await regressionResultHash())
   })
 
   it('reproduces the pinned regression result through the node path', async () => {

@@ -13,6 +13,7 @@ import {
 import {
   type AlgorithmSpec,
   type CompileLimits,
+  chunkRefs,
   circuitIdOf,
   compile,
   type Evaluator,
@@ -23,6 +24,7 @@ import {
   type ResultBundle,
   resultHashOf,
   type VaultManifest,
+  type WarmResult,
 } from '../../sandbox/index.ts'
 import { NodeError } from '../errors.ts'
 import type { PoolJob } from '../pools/pool-job.ts'
@@ -74,6 +76,16 @@ const MAX_EARLY = 16
  * say) must not pile up work in front of admitted jobs. Past it, a waiting job is only fetched.
  */
 const EARLY_QUEUE_LIMIT = 2
+
+/** What warming a vault took here, by cold cost. */
+export interface VaultWarmth {
+  readonly fetchMs: number
+  readonly ingestMs: number
+  readonly contextMs: number
+  readonly keysMs: number
+  readonly chunksMs: number
+  readonly ciphertexts: number
+}
 
 type Evaluated = Awaited<ReturnType<Evaluator['evaluate']>>
 
@@ -141,6 +153,40 @@ export class Executor {
     const evaluated = await this.#init.evaluator.evaluate(circuit, manifest, this.#blobDir)
     this.#init.trace?.(jobId, 'evaluated', { ms: Math.round(evaluated.timing.ms) })
     return evaluated
+  }
+
+  /**
+   * Readies this node for a vault's first job before any job: every blob its jobs can read
+   * fetched and ingested, then the worker's cold costs paid column by column (SEAL's context, the
+   * keys, expansion and pair separation). Each column waits until no evaluation waits for a
+   * worker, so a job queues behind one column's warming at most.
+   */
+  async warm(manifest: VaultManifest, idle: () => Promise<void>): Promise<VaultWarmth> {
+    const started = performance.now()
+    const keys = [manifest.keys.relinKeys, manifest.keys.galoisKeys]
+    const ciphertexts = manifest.columns.flatMap((c) => c.chunks)
+    await this.#init.blobs.ensure([...keys, ...ciphertexts])
+    const fetched = performance.now()
+    await this.#ingest(keys, ciphertexts)
+    const ingested = performance.now()
+    const worker = { contextMs: 0, keysMs: 0, chunksMs: 0 }
+    for (const column of manifest.columns) {
+      await idle()
+      const r: WarmResult = await this.#init.evaluator.warm(
+        manifest,
+        this.#blobDir,
+        chunkRefs(manifest, column.chunks),
+      )
+      worker.contextMs += r.contextMs
+      worker.keysMs += r.keysMs
+      worker.chunksMs += r.chunksMs
+    }
+    return {
+      fetchMs: fetched - started,
+      ingestMs: ingested - fetched,
+      ...worker,
+      ciphertexts: ciphertexts.length,
+    }
   }
 
   async execute(jobId: Hex32, request: SignedJobRequest, manifest: VaultManifest): Promise<Execution> {

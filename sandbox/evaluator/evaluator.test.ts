@@ -1,4 +1,4 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -8,6 +8,8 @@ import { loadCiphertext, wireBytes } from '../he/serialize.ts'
 import { parseSpec } from '../spec/parse.ts'
 import { REGRESSION_SPEC, REGRESSION_VAULT } from '../testing/regression.ts'
 import { getBlobSync, putBlob } from '../vault/blob-dir.ts'
+import { chunkRefs } from '../vault/chunk-refs.ts'
+import { expandedDirOf } from '../vault/expanded-cache.ts'
 import { BLOB_DIR, readManifest, type VaultManifest } from '../vault/manifest.ts'
 import { Evaluator } from './evaluator.ts'
 
@@ -98,5 +100,47 @@ describe('Evaluator limits', () => {
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('Evaluator warm', () => {
+  let manifest: VaultManifest
+  let evaluator: Evaluator
+  const dirs: string[] = []
+  const freshCopy = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tcf-warm-'))
+    dirs.push(dir)
+    await cp(blobDir, join(dir, 'blobs'), { recursive: true })
+    return join(dir, 'blobs')
+  }
+  beforeAll(async () => {
+    manifest = await readManifest(REGRESSION_VAULT)
+    evaluator = new Evaluator({ workers: 1 })
+    evaluator.start()
+  })
+  afterAll(async () => {
+    await evaluator.stop()
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true })
+  })
+
+  it('expands every chunk before any job, and a job on the warmed vault gives the cold bytes', async () => {
+    const circuit = compile(REGRESSION_SPEC, manifest)
+    const cold = await evaluator.evaluate(circuit, manifest, await freshCopy())
+    const warmDir = await freshCopy()
+    const refs = manifest.columns.flatMap((c) => chunkRefs(manifest, c.chunks))
+    const warmed = await evaluator.warm(manifest, warmDir, refs)
+    expect(warmed.kind).toBe('warm')
+    // Each chunk is kept in its expanded form (a pair's halves apart), so a job reads without expanding.
+    const expanded = await readdir(expandedDirOf(warmDir))
+    for (const ref of refs) expect(expanded).toContain(ref.slice(2).replace('#', '.'))
+    const hot = await evaluator.evaluate(circuit, manifest, warmDir)
+    expect(hot.bundle.resultHash).toBe(cold.bundle.resultHash)
+    expect(hot.bundle.stats).toEqual(cold.bundle.stats)
+  })
+
+  it('reports a chunk it cannot find as BLOB_MISSING', async () => {
+    await expect(evaluator.warm(manifest, await freshCopy(), [`0x${'00'.repeat(32)}`])).rejects.toMatchObject(
+      { code: 'BLOB_MISSING' },
+    )
   })
 })

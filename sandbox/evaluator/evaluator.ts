@@ -1,12 +1,14 @@
 import { availableParallelism } from 'node:os'
 import type { Hex32 } from '../../protocol/index.ts'
 import type { Circuit } from '../compiler/circuit.ts'
+import { SandboxError } from '../errors.ts'
 import { execEnvHash } from '../he/exec-env.ts'
 import { WorkerPool } from '../pool/worker-pool.ts'
+import type { ChunkRef } from '../vault/chunk-refs.ts'
 import type { VaultManifest } from '../vault/manifest.ts'
 import { circuitIdOf, type ResultBundle, resultHashOf } from './bundle.ts'
 import { DEFAULT_STAT_CACHE_LIMITS, type DirStatCacheLimits } from './stat-cache.ts'
-import type { EvaluateRequest, EvaluateResult } from './task.ts'
+import type { EvaluateResult, WarmResult, WorkerRequest, WorkerResult } from './task.ts'
 
 export interface EvaluatorInit {
   /** worker threads, one SEAL instance each; defaults to every core */
@@ -34,7 +36,7 @@ export interface JobTiming {
  * dies, rejects with an EvaluationError; the evaluator keeps serving.
  */
 export class Evaluator {
-  readonly #pool: WorkerPool<EvaluateRequest, EvaluateResult>
+  readonly #pool: WorkerPool<WorkerRequest, WorkerResult>
   readonly #deadlineMs: number
   readonly #memoryCapBytes: number
   readonly #statCache: ({ readonly dir: string } & DirStatCacheLimits) | undefined
@@ -74,7 +76,7 @@ export class Evaluator {
       .filter((c) => needed.has(c.name))
       .map((c) => [c.name, c.chunks as Hex32[]] as const)
     const [result, envHash] = await Promise.all([
-      this.#pool.run(
+      this.#run(
         {
           circuit,
           columns,
@@ -97,5 +99,35 @@ export class Evaluator {
       resultHash: resultHashOf(circuitId, envHash, result.stats),
     }
     return { bundle, timing: { ms: result.ms, heapBytes: result.heapBytes } }
+  }
+
+  /**
+   * Readies a worker for jobs on a vault: SEAL's context, the vault's keys and `chunks` expanded.
+   * Queued like a job, so the caller sends a vault in small pieces and only while no job waits.
+   */
+  async warm(
+    manifest: Pick<VaultManifest, 'profile' | 'keys'>,
+    blobDir: string,
+    chunks: readonly ChunkRef[],
+  ): Promise<WarmResult> {
+    const result = await this.#pool.run(
+      {
+        kind: 'warm',
+        profile: manifest.profile,
+        blobDir,
+        keys: { relinKeys: manifest.keys.relinKeys, galoisKeys: manifest.keys.galoisKeys },
+        chunks,
+      },
+      { deadlineMs: this.#deadlineMs },
+    )
+    if (result.kind !== 'warm') throw new SandboxError('WORKER_CRASHED', 'a warm task got an evaluation back')
+    return result
+  }
+
+  async #run(request: WorkerRequest, options: { deadlineMs: number }): Promise<EvaluateResult> {
+    const result = await this.#pool.run(request, options)
+    if (result.kind === 'warm')
+      throw new SandboxError('WORKER_CRASHED', 'an evaluation got a warm result back')
+    return result
   }
 }

@@ -1,8 +1,10 @@
 import type { Hex32 } from '../../protocol/index.ts'
 import type { Circuit } from '../compiler/circuit.ts'
+import type { ChunkRef } from '../vault/chunk-refs.ts'
 import type { DirStatCacheLimits } from './stat-cache.ts'
 
 export interface EvaluateRequest {
+  readonly kind?: undefined
   readonly circuit: Circuit
   readonly columns: ReadonlyArray<readonly [name: string, chunks: readonly Hex32[]]>
   readonly chunkCount: number
@@ -18,7 +20,32 @@ export interface EvaluateRequest {
 }
 
 export interface EvaluateResult {
+  readonly kind?: undefined
   readonly stats: readonly Uint8Array[]
   readonly heapBytes: number
   readonly ms: number
 }
+
+/**
+ * Readies a worker for a vault's jobs, whatever their spec: SEAL's context, the vault's keys
+ * loaded and kept, and these chunks expanded (pairs separated) in the expanded cache.
+ */
+export interface WarmRequest {
+  readonly kind: 'warm'
+  readonly profile: string
+  readonly blobDir: string
+  readonly keys: { readonly relinKeys: Hex32; readonly galoisKeys: Hex32 }
+  readonly chunks: readonly ChunkRef[]
+}
+
+export interface WarmResult {
+  readonly kind: 'warm'
+  readonly ms: number
+  /** what each cold cost took in this worker: 0 for what it had already */
+  readonly contextMs: number
+  readonly keysMs: number
+  readonly chunksMs: number
+}
+
+export type WorkerRequest = EvaluateRequest | WarmRequest
+export type WorkerResult = EvaluateResult | WarmResult
