@@ -9,7 +9,15 @@ import { VaultWarmer, type VaultWarmerDeps } from './vault-warmer.ts'
 
 const logger = pino({ level: 'silent' })
 const idOf = (i: number) => `0x${i.toString(16).padStart(64, '0')}` as Hex32
-const WARMTH: VaultWarmth = { fetchMs: 1, ingestMs: 1, contextMs: 0, keysMs: 0, chunksMs: 1, ciphertexts: 2 }
+const WARMTH: VaultWarmth = {
+  fetchMs: 1,
+  ingestMs: 1,
+  contextMs: 0,
+  keysMs: 0,
+  chunksMs: 1,
+  ciphertexts: 2,
+  workers: 1,
+}
 
 /** A vault of `ciphertexts` chunks in one column: only the fields the warmer reads. */
 function manifestOf(vaultId: Hex32, ciphertexts = 2, pool = false): VaultManifest {

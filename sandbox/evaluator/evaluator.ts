@@ -8,7 +8,7 @@ import type { ChunkRef } from '../vault/chunk-refs.ts'
 import type { VaultManifest } from '../vault/manifest.ts'
 import { circuitIdOf, type ResultBundle, resultHashOf } from './bundle.ts'
 import { DEFAULT_STAT_CACHE_LIMITS, type DirStatCacheLimits } from './stat-cache.ts'
-import type { EvaluateResult, WarmResult, WorkerRequest, WorkerResult } from './task.ts'
+import type { EvaluateResult, WarmRequest, WarmResult, WorkerRequest, WorkerResult } from './task.ts'
 
 export interface EvaluatorInit {
   /** worker threads, one SEAL instance each; defaults to every core */
@@ -28,6 +28,8 @@ export interface EvaluatorInit {
 export interface JobTiming {
   readonly ms: number
   readonly heapBytes: number
+  /** whether the job's worker had to load the vault's keys (it was not warmed for this vault) */
+  readonly keysLoaded: boolean
 }
 
 /**
@@ -98,7 +100,7 @@ export class Evaluator {
       stats: result.stats,
       resultHash: resultHashOf(circuitId, envHash, result.stats),
     }
-    return { bundle, timing: { ms: result.ms, heapBytes: result.heapBytes } }
+    return { bundle, timing: { ms: result.ms, heapBytes: result.heapBytes, keysLoaded: result.keysLoaded } }
   }
 
   /**
@@ -110,18 +112,23 @@ export class Evaluator {
     blobDir: string,
     chunks: readonly ChunkRef[],
   ): Promise<WarmResult> {
-    const result = await this.#pool.run(
-      {
-        kind: 'warm',
-        profile: manifest.profile,
-        blobDir,
-        keys: { relinKeys: manifest.keys.relinKeys, galoisKeys: manifest.keys.galoisKeys },
-        chunks,
-      },
-      { deadlineMs: this.#deadlineMs },
+    return warmResultOf(
+      await this.#pool.run(warmRequest(manifest, blobDir, chunks), { deadlineMs: this.#deadlineMs }),
     )
-    if (result.kind !== 'warm') throw new SandboxError('WORKER_CRASHED', 'a warm task got an evaluation back')
-    return result
+  }
+
+  /**
+   * Readies every worker for jobs on a vault: SEAL's context and the vault's keys, which each
+   * worker keeps for itself (a job lands on any worker). Each worker runs it after its current
+   * task, before queued ones; a worker spawned later to replace one runs it too. Expanded chunks
+   * are shared on disk: `warm` expands them once.
+   */
+  async warmEvery(manifest: Pick<VaultManifest, 'profile' | 'keys'>, blobDir: string): Promise<WarmResult[]> {
+    const results = await this.#pool.broadcast(warmRequest(manifest, blobDir, []), {
+      deadlineMs: this.#deadlineMs,
+      replay: true,
+    })
+    return results.map(warmResultOf)
   }
 
   async #run(request: WorkerRequest, options: { deadlineMs: number }): Promise<EvaluateResult> {
@@ -130,4 +137,18 @@ export class Evaluator {
       throw new SandboxError('WORKER_CRASHED', 'an evaluation got a warm result back')
     return result
   }
+}
+
+function warmRequest(
+  manifest: Pick<VaultManifest, 'profile' | 'keys'>,
+  blobDir: string,
+  chunks: readonly ChunkRef[],
+): WarmRequest {
+  const { relinKeys, galoisKeys } = manifest.keys
+  return { kind: 'warm', profile: manifest.profile, blobDir, keys: { relinKeys, galoisKeys }, chunks }
+}
+
+function warmResultOf(result: WorkerResult): WarmResult {
+  if (result.kind !== 'warm') throw new SandboxError('WORKER_CRASHED', 'a warm task got an evaluation back')
+  return result
 }

@@ -24,6 +24,10 @@ export interface EvaluateResult {
   readonly stats: readonly Uint8Array[]
   readonly heapBytes: number
   readonly ms: number
+  /** whether this job loaded the vault's keys (the worker held another vault's, or none) */
+  readonly keysLoaded: boolean
+  /** the worker thread's id */
+  readonly worker: number
 }
 
 /**
@@ -45,6 +49,11 @@ export interface WarmResult {
   readonly contextMs: number
   readonly keysMs: number
   readonly chunksMs: number
+  /** whether this task built SEAL's context / loaded the keys, or the worker had them */
+  readonly contextBuilt: boolean
+  readonly keysLoaded: boolean
+  /** the worker thread's id */
+  readonly worker: number
 }
 
 export type WorkerRequest = EvaluateRequest | WarmRequest

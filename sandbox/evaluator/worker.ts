@@ -1,3 +1,4 @@
+import { threadId } from 'node:worker_threads'
 import { EvaluationError } from '../errors.ts'
 import { type EvaluationKeys, loadEvaluationKeys } from '../he/keys.ts'
 import { type HeContext, heContext } from '../he/seal.ts'
@@ -19,25 +20,31 @@ import type {
 // Loading Galois keys costs hundreds of ms (8.6 MiB at ckks-8192); a worker keeps the last vault's.
 let cachedKeys: { id: string; keys: EvaluationKeys } | undefined
 let statCache: { dir: string; cache: DirStatCache } | undefined
+/** profiles whose SEAL context this worker has built (heContext keeps them) */
+const contextsBuilt = new Set<string>()
 
-function keysFor(ctx: HeContext, profile: string, request: WarmRequest | EvaluateRequest): EvaluationKeys {
+function keysFor(
+  ctx: HeContext,
+  profile: string,
+  request: WarmRequest | EvaluateRequest,
+): { keys: EvaluationKeys; loaded: boolean } {
   const keyId = `${profile}:${request.keys.relinKeys}:${request.keys.galoisKeys}`
-  if (cachedKeys?.id !== keyId) {
-    cachedKeys?.keys.delete()
-    cachedKeys = undefined
-    const wire = {
-      relinKeys: getBlobSync(request.blobDir, request.keys.relinKeys),
-      galoisKeys: getBlobSync(request.blobDir, request.keys.galoisKeys),
-    }
-    cachedKeys = { id: keyId, keys: loadEvaluationKeys(ctx, wire, request.keys) }
+  if (cachedKeys?.id === keyId) return { keys: cachedKeys.keys, loaded: false }
+  cachedKeys?.keys.delete()
+  cachedKeys = undefined
+  const wire = {
+    relinKeys: getBlobSync(request.blobDir, request.keys.relinKeys),
+    galoisKeys: getBlobSync(request.blobDir, request.keys.galoisKeys),
   }
-  return cachedKeys.keys
+  cachedKeys = { id: keyId, keys: loadEvaluationKeys(ctx, wire, request.keys) }
+  return { keys: cachedKeys.keys, loaded: true }
 }
 
 async function evaluate(request: EvaluateRequest): Promise<EvaluateResult> {
   const started = performance.now()
   const ctx = await heContext(request.circuit.profile)
-  const keys = keysFor(ctx, request.circuit.profile, request)
+  contextsBuilt.add(request.circuit.profile)
+  const { keys, loaded } = keysFor(ctx, request.circuit.profile, request)
   const cache = new ExpandedCache(request.blobDir)
   const { galoisKeys } = keys
   const reuse = request.statCache
@@ -59,15 +66,23 @@ async function evaluate(request: EvaluateRequest): Promise<EvaluateResult> {
       }
     },
   })
-  return { stats: results, heapBytes: ctx.heapBytes(), ms: performance.now() - started }
+  return {
+    stats: results,
+    heapBytes: ctx.heapBytes(),
+    ms: performance.now() - started,
+    keysLoaded: loaded,
+    worker: threadId,
+  }
 }
 
 /** A first job's costs that do not depend on its spec, paid before any job (node/vault-warmer.ts). */
 async function warm(request: WarmRequest): Promise<WarmResult> {
   const started = performance.now()
+  const contextBuilt = !contextsBuilt.has(request.profile)
   const ctx = await heContext(request.profile)
+  contextsBuilt.add(request.profile)
   const contextDone = performance.now()
-  const keys = keysFor(ctx, request.profile, request)
+  const { keys, loaded } = keysFor(ctx, request.profile, request)
   const keysDone = performance.now()
   const cache = new ExpandedCache(request.blobDir)
   for (const ref of request.chunks) cache.readChunk(ctx, keys.galoisKeys, ref)
@@ -78,6 +93,9 @@ async function warm(request: WarmRequest): Promise<WarmResult> {
     contextMs: contextDone - started,
     keysMs: keysDone - contextDone,
     chunksMs: done - keysDone,
+    contextBuilt,
+    keysLoaded: loaded,
+    worker: threadId,
   }
 }
 

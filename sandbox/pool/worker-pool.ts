@@ -16,17 +16,28 @@ export interface RunOptions {
   readonly transfer?: readonly Transferable[]
 }
 
+export interface BroadcastOptions {
+  /** wall-clock limit for each worker's run, as in `run` */
+  readonly deadlineMs?: number
+  /** also run it on every worker spawned later to replace one (only the last such broadcast is kept) */
+  readonly replay?: boolean
+}
+
 interface Task<Req, Res> {
   readonly request: Req
   readonly options: RunOptions
   resolve(value: Res): void
   reject(error: Error): void
+  /** a replayed broadcast: if it fails, it is not replayed again (no crash loop) */
+  readonly replayed?: true
 }
 
 interface Slot<Req, Res> {
   worker: Worker
   task?: Task<Req, Res>
   timer?: NodeJS.Timeout
+  /** tasks for this worker alone (broadcasts), run before the shared queue's */
+  readonly pinned: Task<Req, Res>[]
 }
 
 export type TaskReply<Res> =
@@ -46,6 +57,7 @@ export class WorkerPool<Req, Res> {
   readonly #init: WorkerPoolInit
   readonly #slots: Slot<Req, Res>[] = []
   readonly #queue: Task<Req, Res>[] = []
+  #replay: { readonly request: Req; readonly options: RunOptions } | undefined
   #stopped = true
 
   constructor(init: WorkerPoolInit) {
@@ -60,12 +72,15 @@ export class WorkerPool<Req, Res> {
 
   async stop(): Promise<void> {
     this.#stopped = true
+    this.#replay = undefined
     for (const task of this.#queue.splice(0))
       task.reject(new EvaluationError('WORKER_CRASHED', 'the pool was stopped'))
     await Promise.all(
       this.#slots.splice(0).map((slot) => {
         clearTimeout(slot.timer)
         slot.task?.reject(new EvaluationError('WORKER_CRASHED', 'the pool was stopped'))
+        for (const task of slot.pinned.splice(0))
+          task.reject(new EvaluationError('WORKER_CRASHED', 'the pool was stopped'))
         return slot.worker.terminate()
       }),
     )
@@ -84,12 +99,31 @@ export class WorkerPool<Req, Res> {
     })
   }
 
-  #spawn(): Slot<Req, Res> {
+  /**
+   * Runs `request` on every live worker, each after the task it has now, before any queued task:
+   * for what each worker keeps for later tasks (SEAL's context, keys). Each run has the deadline
+   * and recycling of `run`; a worker replaced meanwhile runs it too. Resolves with each worker's result.
+   */
+  broadcast(request: Req, options: BroadcastOptions = {}): Promise<Res[]> {
+    if (this.#stopped) return Promise.reject(new EvaluationError('WORKER_CRASHED', 'the pool is not started'))
+    const runOptions: RunOptions = options.deadlineMs === undefined ? {} : { deadlineMs: options.deadlineMs }
+    if (options.replay) this.#replay = { request, options: runOptions }
+    const runs = this.#slots.map(
+      (slot) =>
+        new Promise<Res>((resolve, reject) => {
+          slot.pinned.push({ request, options: runOptions, resolve, reject })
+        }),
+    )
+    this.#dispatch()
+    return Promise.all(runs)
+  }
+
+  #spawn(pinned: Task<Req, Res>[] = []): Slot<Req, Res> {
     const worker = new Worker(this.#init.script, {
       workerData: this.#init.workerData,
       ...(this.#init.resourceLimits ? { resourceLimits: this.#init.resourceLimits } : {}),
     })
-    const slot: Slot<Req, Res> = { worker }
+    const slot: Slot<Req, Res> = { worker, pinned }
     worker.on('message', (reply: TaskReply<Res>) => {
       const task = this.#finish(slot)
       if (!task) return
@@ -101,14 +135,14 @@ export class WorkerPool<Req, Res> {
           e.message,
           e.field === undefined ? undefined : { field: e.field },
         )
-        if (RECYCLE.has(e.code)) this.#replace(slot)
+        if (RECYCLE.has(e.code)) this.#replace(slot, task)
         task.reject(error)
       }
       this.#dispatch()
     })
     const crashed = (why: string) => {
       const task = this.#finish(slot)
-      this.#replace(slot)
+      this.#replace(slot, task)
       task?.reject(new EvaluationError('WORKER_CRASHED', `the worker died: ${why}`))
       this.#dispatch()
     }
@@ -128,25 +162,34 @@ export class WorkerPool<Req, Res> {
     return task
   }
 
-  #replace(slot: Slot<Req, Res>): void {
+  /** Replaces a worker that failed `failed`: its replacement inherits the broadcasts it had not run yet. */
+  #replace(slot: Slot<Req, Res>, failed?: Task<Req, Res>): void {
     const i = this.#slots.indexOf(slot)
     if (i < 0) return
     this.#slots.splice(i, 1)
     void slot.worker.terminate()
-    if (!this.#stopped) this.#slots.push(this.#spawn())
+    if (failed?.replayed) this.#replay = undefined
+    if (this.#stopped) return
+    const pinned = slot.pinned.splice(0)
+    const replay = this.#replay
+    if (replay && !pinned.some((t) => t.request === replay.request)) {
+      // Nobody awaits a replay: its result only stays in the worker.
+      pinned.unshift({ ...replay, resolve: () => {}, reject: () => {}, replayed: true })
+    }
+    this.#slots.push(this.#spawn(pinned))
   }
 
   #dispatch(): void {
     for (const slot of this.#slots) {
       if (slot.task) continue
-      const task = this.#queue.shift()
-      if (!task) return
+      const task = slot.pinned.shift() ?? this.#queue.shift()
+      if (!task) continue
       slot.task = task
       const { deadlineMs, transfer } = task.options
       if (deadlineMs !== undefined) {
         slot.timer = setTimeout(() => {
           const late = this.#finish(slot)
-          this.#replace(slot)
+          this.#replace(slot, late)
           late?.reject(
             new EvaluationError('DEADLINE_EXCEEDED', `the job ran past its deadline of ${deadlineMs} ms`),
           )
