@@ -15,15 +15,9 @@ import { parseArgs } from 'node:util'
 import pino from 'pino'
 import { Client, type JobRecord, table, VaultAgent } from '../node/index.ts'
 import type { Hex32 } from '../protocol/index.ts'
-import {
-  createVault,
-  generateKeys,
-  PolicySchema,
-  privacyOf,
-  VaultSchemaSchema,
-  writeKeyDir,
-} from '../sandbox/index.ts'
+import { PolicySchema, privacyOf, VaultSchemaSchema } from '../sandbox/index.ts'
 import { CLUSTER_PASSPHRASE, startCluster } from './cluster.ts'
+import { createDemoVault } from './demo-vault.ts'
 import { DevnetError } from './errors.ts'
 import { parseLog, type TraceReport, traceReport } from './trace-report.ts'
 import { type NodeWarmth, vaultWarmed } from './warm-report.ts'
@@ -103,17 +97,7 @@ for (const validators of args.validators.split(',').map(Number)) {
   const abort = new AbortController()
   let agent: VaultAgent | undefined
   try {
-    const keysDir = join(dir, 'keys')
-    await writeKeyDir(keysDir, await generateKeys('ckks-8192', CLUSTER_PASSPHRASE, { N: 1024, r: 8, p: 1 }))
-    const vaultDir = join(dir, 'vault')
-    const manifest = await createVault({
-      csv: DATA('heart.csv'),
-      schema,
-      policy,
-      keysDir,
-      passphrase: CLUSTER_PASSPHRASE,
-      outDir: vaultDir,
-    })
+    const { manifest, keysDir, vaultDir } = await createDemoVault(dir, schema, policy)
     const seller = new Client({
       url: cluster.nodes[0]!.apiUrl,
       key: cluster.chain.wallet(1).privateKey as Hex32,

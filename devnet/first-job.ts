@@ -19,15 +19,12 @@ import {
   BLOB_DIR,
   chunkRefs,
   compile,
-  createVault,
   Evaluator,
-  generateKeys,
   PolicySchema,
   parseSpec,
   VaultSchemaSchema,
-  writeKeyDir,
 } from '../sandbox/index.ts'
-import { CLUSTER_PASSPHRASE } from './cluster.ts'
+import { createDemoVault } from './demo-vault.ts'
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } })
 const DATA = (f: string) => fileURLToPath(new URL(`./data/${f}`, import.meta.url))
@@ -52,17 +49,11 @@ interface Round {
 
 const dir = await mkdtemp(join(tmpdir(), 'tcf-first-job-'))
 try {
-  const keysDir = join(dir, 'keys')
-  await writeKeyDir(keysDir, await generateKeys('ckks-8192', CLUSTER_PASSPHRASE, { N: 1024, r: 8, p: 1 }))
-  const vaultDir = join(dir, 'vault')
-  const manifest = await createVault({
-    csv: DATA('heart.csv'),
-    schema: VaultSchemaSchema.parse(JSON.parse(await readFile(DATA('schema.json'), 'utf8'))),
-    policy: PolicySchema.parse(JSON.parse(await readFile(DATA('policy.json'), 'utf8'))),
-    keysDir,
-    passphrase: CLUSTER_PASSPHRASE,
-    outDir: vaultDir,
-  })
+  const { manifest, vaultDir } = await createDemoVault(
+    dir,
+    VaultSchemaSchema.parse(JSON.parse(await readFile(DATA('schema.json'), 'utf8'))),
+    PolicySchema.parse(JSON.parse(await readFile(DATA('policy.json'), 'utf8'))),
+  )
   const blobDir = join(vaultDir, BLOB_DIR)
   const circuit = compile(parseSpec(JSON.parse(await readFile(DATA('algo.json'), 'utf8'))), manifest)
 
