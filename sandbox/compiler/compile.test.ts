@@ -8,6 +8,7 @@ import type { Policy } from '../vault/policy.ts'
 import type { VaultSchema } from '../vault/schema.ts'
 import { RECORD_COUNT } from './circuit.ts'
 import { compile } from './compile.ts'
+import { MAX_LONE_RESULTS } from './pack.ts'
 
 const schema: VaultSchema = {
   columns: [
@@ -70,14 +71,32 @@ describe('compile', () => {
     expect(circuit.stats.map((s) => s.key)).toEqual(['bmi#present', 'bmi', 'bmi*bmi'])
     expect(circuit.outputs.find((o) => o.name === 'n')?.sums.n).toEqual([[RECORD_COUNT, 1]])
     expect(circuit.cost.depth).toBe(1)
-    // Packed: 3 stats in 4 classes, 3 rotations combine the diagonals, 10 finish the sum.
-    expect(circuit.packs).toEqual([{ stats: [0, 1, 2], classes: 4, window: 1, level: 1 }])
-    expect(circuit.cost.rotations).toBe(3 + 10)
-    const unpacked = compile(parseSpec(spec({ v: { op: 'variance', of: 'bmi' } })), manifest(), undefined, {
-      pack: false,
-    })
-    expect(unpacked.packs.map((p) => p.stats)).toEqual([[0], [1], [2]])
-    expect(unpacked.cost.rotations).toBe(3 * 12)
+    // Three stats leave alone: their totals are their constant coefficients, no rotation.
+    expect(circuit.packs.map((p) => p.stats)).toEqual([[0], [1], [2]])
+    expect(circuit.cost.rotations).toBe(0)
+    // Packed (the layout for more than MAX_LONE_RESULTS stats): 3 stats in 4 classes, 3 rotations
+    // combine the diagonals, 10 finish the sum.
+    const packed = compile(
+      parseSpec(spec({ m: { op: 'mean', of: 'bmi' }, v: { op: 'variance', of: 'bmi' }, n: { op: 'count' } })),
+      manifest(),
+      undefined,
+      { maxLoneResults: 0 },
+    )
+    expect(packed.packs).toEqual([{ stats: [0, 1, 2], classes: 4, window: 1, level: 1 }])
+    expect(packed.cost.rotations).toBe(3 + 10)
+    expect(circuit.cost.estimatedMs).toBeLessThan(packed.cost.estimatedMs)
+  })
+
+  it('packs the stats of a circuit with more than MAX_LONE_RESULTS of them', () => {
+    const columns = ['age', 'bmi', 'hr', 'sbp', 'smoker']
+    const pairs = columns.flatMap((a, i) => columns.slice(i + 1).map((b) => [a, b]))
+    const outputs = Object.fromEntries(
+      pairs.map(([a, b]) => [`${a}_${b}`, { op: 'correlation', of: [a, b] }]),
+    )
+    const many = compile(parseSpec(spec(outputs)), manifest())
+    expect(many.stats.length).toBeGreaterThan(MAX_LONE_RESULTS)
+    expect(many.packs.length).toBeLessThan(many.stats.length)
+    expect(many.packs.flatMap((p) => p.stats).sort((a, b) => a - b)).toEqual(many.stats.map((_, i) => i))
   })
 
   it('takes a 0/1 column as its own square', () => {
@@ -89,7 +108,7 @@ describe('compile', () => {
   it('packs stats with no level to spare for a 0/1 mask by integer masks, where their headroom allows', () => {
     const corr = parseSpec(spec({ c: { op: 'correlation', of: ['bmi', 'hr'] } }))
     // The stats with a level to spare keep their 0/1 pack here (see the next test for the default).
-    const zeroOne = { preferIntegerMasks: false }
+    const zeroOne = { preferIntegerMasks: false, maxLoneResults: 0 }
     const circuit = compile(corr, manifest(), undefined, zeroOne)
     const deep = circuit.stats.flatMap((s, i) => (s.depth === 2 ? [i] : []))
     expect(deep.length).toBeGreaterThan(1)
@@ -100,15 +119,15 @@ describe('compile', () => {
     const packed = circuit.packs.filter((p) => p.classes > 1 && p.masks === undefined).flatMap((p) => p.stats)
     expect(packed.sort()).toEqual(circuit.stats.flatMap((s, i) => (s.depth < 2 ? [i] : [])).sort())
     // 2^18 records fill the one prime left: even two classes (up to 2.41 times a total) do not fit.
-    const big = compile(corr, manifest({ recordCount: 2 ** 18 }))
+    const big = compile(corr, manifest({ recordCount: 2 ** 18 }), undefined, { maxLoneResults: 0 })
     for (const i of big.stats.flatMap((s, i) => (s.depth === 2 ? [i] : [])))
       expect(big.packs).toContainEqual({ stats: [i], classes: 1, window: 1, level: 1 })
   })
 
   it('packs stats with a level to spare by integer masks too where that is cheaper and splits no group', () => {
     const corr = parseSpec(spec({ c: { op: 'correlation', of: ['bmi', 'hr'] } }))
-    const circuit = compile(corr, manifest())
-    const before = compile(corr, manifest(), undefined, { preferIntegerMasks: false })
+    const circuit = compile(corr, manifest(), undefined, { maxLoneResults: 0 })
+    const before = compile(corr, manifest(), undefined, { preferIntegerMasks: false, maxLoneResults: 0 })
     expect(circuit.stats).toEqual(before.stats)
     // One integer pack per factor count, each at the result level: masks and window rotations over one
     // prime instead of two, no rescale.
@@ -118,7 +137,7 @@ describe('compile', () => {
     expect(circuit.packs.flatMap((p) => p.stats).sort()).toEqual(circuit.stats.map((_, i) => i))
     expect(circuit.cost.estimatedMs).toBeLessThan(before.cost.estimatedMs)
     // Over 100,000 records the headroom leaves integer packs 2 classes: the 0/1 pack stays.
-    const many = compile(corr, manifest({ recordCount: 100_000 }))
+    const many = compile(corr, manifest({ recordCount: 100_000 }), undefined, { maxLoneResults: 0 })
     expect(many.packs.some((p) => p.classes > 2 && p.masks === undefined)).toBe(true)
   })
 

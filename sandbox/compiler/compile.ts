@@ -6,7 +6,7 @@ import type { StoredColumnEntry, VaultManifest } from '../vault/manifest.ts'
 import { type Column, categoriesOf } from '../vault/schema.ts'
 import { type Circuit, type LinearForm, type OutputPlan, RECORD_COUNT, type StatPlan } from './circuit.ts'
 import { estimateCost } from './cost.ts'
-import { planPacks } from './pack.ts'
+import { MAX_LONE_RESULTS, planPacks } from './pack.ts'
 import { add, affine, constant, monomialFactors, multiply, type Poly, withoutConstant } from './poly.ts'
 
 /** What a node is willing to spend on one job. */
@@ -37,6 +37,11 @@ export interface CompileOptions {
    * cheaper (the default; off: 0/1 masks for them, the layout before issue #17's sixth pass).
    */
   readonly preferIntegerMasks?: boolean
+  /**
+   * A circuit of at most this many stats leaves as lone stats, which need no rotation (default
+   * MAX_LONE_RESULTS; 0: packed whatever the count, the layout before issue #17's eighth pass).
+   */
+  readonly maxLoneResults?: number
 }
 
 const DEFAULT_SIGNIFICANT_DIGITS = 6
@@ -100,6 +105,7 @@ export function compile(
     options.integerMasks ?? true,
     manifest.keyHolder === undefined,
     options.preferIntegerMasks ?? true,
+    options.maxLoneResults ?? MAX_LONE_RESULTS,
   )
   const cost = estimateCost(profile, manifest.chunkCount, stats, packs)
   const maxCost = Math.min(limits.maxCostMs, manifest.policy.maxCost ?? Number.POSITIVE_INFINITY)

@@ -60,10 +60,10 @@ export function estimateCost(
   }
 }
 
-/** Rotations a pack's rotate-and-sum performs (see planPacks). */
+/** Rotations a pack's reduction performs (see planPacks); a stat alone needs none. */
 export function packRotations(profile: HeProfile, pack: PackPlan): number {
   const all = Math.log2(profile.slotCount)
-  if (pack.classes === 1) return all
+  if (pack.classes === 1) return 0
   const diagonals = pack.classes / pack.window
   return pack.stats.length * Math.log2(pack.window) + (diagonals - 1) + (all - Math.log2(pack.classes))
 }
@@ -72,7 +72,7 @@ export function packRotations(profile: HeProfile, pack: PackPlan): number {
 export function packMs(profile: HeProfile, pack: PackPlan): number {
   const scale = profile.polyModulusDegree / 8192
   const all = Math.log2(profile.slotCount)
-  if (pack.classes === 1) return scale * all * MS_8192.rotatePerPrime * pack.level
+  if (pack.classes === 1) return scale * MS_8192.multiplyPlainPerPrime * pack.level
   // Integer masks work at the result level and need no rescale.
   const integer = pack.masks === 'integer'
   const maskLevel = integer ? pack.level : pack.level + 1

@@ -113,7 +113,15 @@ describe('the market ops in the compiler', () => {
   })
 
   it('makes a heatmap of one-hot products that pack into one ciphertext', () => {
-    const circuit = compile(parseSpec(one({ op: 'histogram2d', of: ['cell', 'hour'] })), manifest())
+    // 30 stats leave alone by default (MAX_LONE_RESULTS); packed, they fit one ciphertext.
+    const circuit = compile(
+      parseSpec(one({ op: 'histogram2d', of: ['cell', 'hour'] })),
+      manifest(),
+      undefined,
+      {
+        maxLoneResults: 0,
+      },
+    )
     expect(circuit.stats).toHaveLength(30)
     expect(circuit.stats.every((s) => s.factors.length === 2 && s.depth === 1)).toBe(true)
     expect(circuit.packs).toHaveLength(1)

@@ -4,8 +4,15 @@ import { packMs } from './cost.ts'
 import { integerMaskGain } from './integer-masks.ts'
 
 /**
- * Plans how a circuit's stats leave the evaluator: as few ciphertexts as
- * possible, each stat's total spread over its own residue class of slots.
+ * Plans how a circuit's stats leave the evaluator.
+ *
+ * A stat alone costs no rotation (evaluate.ts reduceAlone: its total is its
+ * constant coefficient already) but is a ciphertext of its own in the
+ * result. So a circuit of at most `maxLone` (MAX_LONE_RESULTS) stats leaves as lone
+ * stats: the demo's 29 are 29 ciphertexts at one prime (3.7 MB) and no
+ * rotation, against 3 ciphertexts and 70 rotations packed. Beyond that the
+ * result's size wins, and the stats pack: as few ciphertexts as possible,
+ * each stat's total spread over its own residue class of slots.
  *
  * A stat packs if a level is left below it for the masks: its product tree
  * leaves it at `dataPrimes - depth` primes, the masks take one, and the
@@ -40,19 +47,21 @@ export function planPacks(
   integerMasks = true,
   zeroOneMasks = true,
   preferInteger = true,
+  maxLone = MAX_LONE_RESULTS,
 ): PackPlan[] {
+  const single = (i: number): PackPlan => ({
+    stats: [i],
+    classes: 1,
+    window: 1,
+    level: stats[i]!.resultLevel,
+  })
+  if (stats.length <= maxLone) return stats.map((_, i) => single(i))
   const dataPrimes = profile.coeffModulusBits.length - 1
   const packable: number[] = []
   const alone: number[] = []
   stats.forEach((s, i) => {
     const room = zeroOneMasks && s.resultLevel > 0 && dataPrimes - s.depth >= s.resultLevel + 1
     ;(pack && room ? packable : alone).push(i)
-  })
-  const single = (i: number): PackPlan => ({
-    stats: [i],
-    classes: 1,
-    window: 1,
-    level: stats[i]!.resultLevel,
   })
   const rest = pack && integerMasks ? integerPacks(profile, stats, alone, recordCount) : alone.map(single)
   if (packable.length < 2) {
@@ -81,6 +90,12 @@ export function planPacks(
   }
   return [...packs, ...rest]
 }
+
+/**
+ * The most stats that leave as lone ciphertexts: a result of at most 32 ciphertexts, 4 MiB at one
+ * prime, which every validator hashes and a vault agent fetches once per job.
+ */
+export const MAX_LONE_RESULTS = 32
 
 function totalMs(profile: HeProfile, packs: readonly PackPlan[]): number {
   return packs.reduce((ms, p) => ms + packMs(profile, p), 0)

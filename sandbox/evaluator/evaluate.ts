@@ -26,7 +26,8 @@ export interface EvaluationInput {
 /**
  * Evaluates a circuit: for each chunk, each stat's product tree, summed
  * slot-wise across chunks; then per stat one relinearization and rescale,
- * a switch down to the stat's result level and a rotate-and-sum. SEAL is
+ * a switch down to the stat's result level, and its pack's reduction
+ * (reduceAlone for a stat alone, reducePacked for several). SEAL is
  * single-threaded exact integer arithmetic, so the canonical bytes returned
  * are identical on every node. Every SEAL object made here is freed.
  */
@@ -159,7 +160,7 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
       if (done) return done.slice()
       const result =
         pack.classes === 1
-          ? reduceAlone(ctx, keys, accumulators[pack.stats[0]!]!, pack.level, levels)
+          ? reduceAlone(ctx, accumulators[pack.stats[0]!]!, pack.level, levels)
           : reducePacked(ctx, keys, pack, (i) => ready(pack, i), levels)
       try {
         if (result.isTransparent()) {
@@ -241,10 +242,24 @@ function loadCached(ctx: HeContext, bytes: Uint8Array | undefined, label: string
   }
 }
 
-/** A stat alone: switched down to its result level, every slot summed into every slot. */
+/**
+ * A stat alone: switched down to its result level and multiplied by N/2, with no rotation.
+ *
+ * What a decryption reads of a lone stat is its total in the constant coefficient (a threshold
+ * opening reveals that coefficient and nothing else, stat-decrypt.ts) or in the mean of the
+ * decoded slots (decryptStats); both are the same number. The sum over all N roots of unity of a
+ * polynomial m is N·m_0, and SEAL's N/2 slots with their conjugates are those roots, so for real
+ * slots m_0 = (2/N)·Δ·Σ_j z_j: the constant coefficient already holds the total, at scale 2Δ/N.
+ * A rotate-and-sum over every slot (12 key switches at N = 8192) multiplies m_0 by N/2 (each
+ * automorphism fixes the constant coefficient) and zeroes the rest; a plain multiplication by the
+ * integer N/2 restores the same scale Δ at the cost of one NTT-domain product, and leaves the other
+ * coefficients holding slot-wise sums. No bound is widened: every coefficient of the product is at
+ * most Δ·Σ_records|x| (|m_k| ≤ (2Δ/N)·Σ_j|z_j|), the bound the compiler already gives the total.
+ * A lone stat is therefore only for an opening that reads coefficient 0 or the mean of all slots,
+ * which is every opening of an evaluator result; the slots alone are the holder's own partial sums.
+ */
 function reduceAlone(
   ctx: HeContext,
-  keys: EvaluationKeys,
   acc: Ciphertext,
   level: number,
   levels: readonly ParmsIdType[],
@@ -253,8 +268,14 @@ function reduceAlone(
   const target = levels[level - 1]
   if (!target) throw new EvaluationError('RESULT_INVALID', `no level ${level}`)
   evaluator.cipherModSwitchToInplace(acc, target)
-  rotateAndSum(ctx, keys, acc, 1, ctx.profile.slotCount)
+  evaluator.multiplyPlainInplace(acc, halfDegree(ctx, target, level))
   return acc
+}
+
+/** The constant N/2 at scale 1 (exactly the integer polynomial N/2), at a level, kept per context. */
+function halfDegree(ctx: HeContext, parmsId: ParmsIdType, level: number): Plaintext {
+  const n = ctx.profile.polyModulusDegree
+  return cachedMask(ctx, parmsId, `half-degree:${level}`, 1, () => n / 2)
 }
 
 /** acc += rot(acc, step) for step = from, 2 from, ... below `to`: slot i sums slots i .. i + to - from. */

@@ -6,10 +6,13 @@ import { integerMaskValue } from '../compiler/integer-masks.ts'
 import { decryptStats } from '../decrypt/decrypt.ts'
 import { loadSecretKey } from '../he/keys.ts'
 import type { HeContext } from '../he/seal.ts'
-import { loadCiphertext } from '../he/serialize.ts'
+import { canonicalBytes, loadCiphertext } from '../he/serialize.ts'
 import { parseSpec } from '../spec/parse.ts'
 import { TEST_PASSPHRASE } from '../testing/fixtures.ts'
 import { REGRESSION_KEYS, REGRESSION_SPEC, regressionEvaluation } from '../testing/regression.ts'
+import { rnsBasis, toCoeffs } from '../threshold/rns.ts'
+import { readPlaintext } from '../threshold/seal-format.ts'
+import { centredCrt } from '../threshold/stat-decrypt.ts'
 import { evaluateCircuit } from './evaluate.ts'
 
 const bundleOf = (stats: Uint8Array[]) => ({
@@ -70,13 +73,13 @@ describe('packed results', () => {
         },
       })
       // Stats with a level to spare keep 0/1 masks here; the next test packs them by integer masks too.
-      const packed = compile(spec, manifest, undefined, { preferIntegerMasks: false })
+      const packed = compile(spec, manifest, undefined, { preferIntegerMasks: false, maxLoneResults: 0 })
       const alone = compile(spec, manifest, undefined, { pack: false })
       const integer = packed.packs.filter((p) => p.masks === 'integer')
       expect(integer.map((p) => p.stats.map((i) => packed.stats[i]!.key))).toEqual([
         ['x*x*y', 'x*y*y', 'x#present*y*y'],
       ])
-      expect(packed.cost.rotations).toBeLessThan(alone.cost.rotations)
+      expect(alone.cost.rotations).toBe(0)
       const packedCts = evaluateCircuit(ctx, keys, { ...input, circuit: packed })
       const values = decryptStats(ctx, secretKey, bundleOf(packedCts), packed)
       const before = decryptStats(
@@ -88,7 +91,8 @@ describe('packed results', () => {
       for (const [i, v] of before.entries())
         expect(Math.abs(values[i]! - v)).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)))
       for (const [k, pack] of packed.packs.entries())
-        expect(worstSlot(pack, decryptSlots(ctx, secretKey, packedCts[k]!), values)).toBeLessThan(1e-3)
+        if (pack.classes > 1)
+          expect(worstSlot(pack, decryptSlots(ctx, secretKey, packedCts[k]!), values)).toBeLessThan(1e-3)
     } finally {
       secretKey.delete()
       keys.delete()
@@ -101,7 +105,10 @@ describe('packed results', () => {
     try {
       // Integer masks (the default over 300 records) and 0/1 masks (the layout over many records).
       for (const preferIntegerMasks of [true, false]) {
-        const packed = compile(REGRESSION_SPEC, manifest, undefined, { preferIntegerMasks })
+        const packed = compile(REGRESSION_SPEC, manifest, undefined, {
+          preferIntegerMasks,
+          maxLoneResults: 0,
+        })
         expect(packed.packs.some((p) => p.classes > 1 && p.masks === undefined)).toBe(!preferIntegerMasks)
         const alone = compile(REGRESSION_SPEC, manifest, undefined, { pack: false })
         expect(packed.stats).toEqual(alone.stats)
@@ -114,12 +121,14 @@ describe('packed results', () => {
         for (const [i, v] of before.entries())
           expect(Math.abs(values[i]! - v)).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)))
 
-        // What a threshold decryption would open: slot by slot, each must be its class's total or 0,
+        // What a decryption of a pack's slots opens: slot by slot, each must be its class's total or 0,
         // never a partial sum of some records (those differ from the total by whole record values).
+        // (A lone stat is opened at its constant coefficient alone: the next test.)
         const decryptor = new ctx.seal.Decryptor(ctx.context, secretKey)
         const plain = new ctx.seal.Plaintext()
         try {
           for (const [k, pack] of packed.packs.entries()) {
+            if (pack.classes === 1) continue
             const ct = loadCiphertext(ctx, packedCts[k]!, `pack ${k}`)
             decryptor.decrypt(ct, plain)
             ct.delete()
@@ -130,6 +139,55 @@ describe('packed results', () => {
           plain.delete()
           decryptor.delete()
         }
+      }
+    } finally {
+      secretKey.delete()
+      keys.delete()
+    }
+  })
+
+  it("leave a stat alone with no rotation: its constant coefficient and its slots' mean are its total", async () => {
+    const { manifest, ctx, keys, input } = await regressionEvaluation()
+    const secretKey = await loadSecretKey(ctx, REGRESSION_KEYS, TEST_PASSPHRASE, manifest.keys.publicKey)
+    const basis = rnsBasis(ctx)
+    try {
+      const lone = compile(REGRESSION_SPEC, manifest)
+      expect(lone.packs.every((p) => p.classes === 1)).toBe(true)
+      expect(lone.cost.rotations).toBe(0)
+      const packed = compile(REGRESSION_SPEC, manifest, undefined, { maxLoneResults: 0 })
+      expect(packed.cost.rotations).toBeGreaterThan(0)
+      const loneCts = evaluateCircuit(ctx, keys, { ...input, circuit: lone })
+      const totals = decryptStats(
+        ctx,
+        secretKey,
+        bundleOf(evaluateCircuit(ctx, keys, { ...input, circuit: packed })),
+        packed,
+      )
+      // The slots' mean (what decryptStats reads) is the total the packed layout gives.
+      const means = decryptStats(ctx, secretKey, bundleOf(loneCts), lone)
+      for (const [i, v] of totals.entries())
+        expect(Math.abs(means[i]! - v)).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)))
+      const decryptor = new ctx.seal.Decryptor(ctx.context, secretKey)
+      const plain = new ctx.seal.Plaintext()
+      try {
+        for (const [k, pack] of lone.packs.entries()) {
+          const ct = loadCiphertext(ctx, loneCts[k]!, `stat ${k}`)
+          decryptor.decrypt(ct, plain)
+          ct.delete()
+          // The constant coefficient, which a threshold opening reveals alone, is the total too.
+          const pt = readPlaintext(basis, canonicalBytes(ctx, plain))
+          const residues = toCoeffs(basis, pt.poly).map((limb) => limb[0]!)
+          const constant = Number(centredCrt(basis.primes.slice(0, residues.length), residues)) / pt.scale
+          const total = totals[pack.stats[0]!]!
+          expect(Math.abs(constant - total)).toBeLessThan(1e-6 * Math.max(1, Math.abs(total)))
+          // The slots themselves are the holder's slot-wise sums, not the total in each.
+          const slots = ctx.encoder.decodeFloat64(plain) as Float64Array
+          if (Math.abs(total) > 1)
+            expect(Math.max(...slots.map((x) => Math.abs(x - total)))).toBeGreaterThan(1)
+        }
+      } finally {
+        plain.delete()
+        decryptor.delete()
       }
     } finally {
       secretKey.delete()

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import type { Hex32 } from '../../protocol/index.ts'
-import { compile } from '../compiler/compile.ts'
+import { type CompileOptions, compile } from '../compiler/compile.ts'
 import { circuitIdOf, resultHashOf } from '../evaluator/bundle.ts'
 import { evaluateCircuit } from '../evaluator/evaluate.ts'
 import { execEnvHash } from '../he/exec-env.ts'
@@ -82,10 +82,10 @@ if (import.meta.main) {
  * circuit, a SEAL context, its evaluation keys (the caller deletes them) and
  * the evaluation input.
  */
-export async function regressionEvaluation() {
+export async function regressionEvaluation(options?: CompileOptions) {
   const blobDir = join(REGRESSION_VAULT, BLOB_DIR)
   const manifest = await readManifest(REGRESSION_VAULT)
-  const circuit = compile(REGRESSION_SPEC, manifest)
+  const circuit = compile(REGRESSION_SPEC, manifest, undefined, options)
   const ctx = await heContext(manifest.profile)
   const keys = loadEvaluationKeys(
     ctx,
