@@ -81,9 +81,9 @@ beforeAll(async () => {
   try {
     // Packed as a circuit of more than MAX_LONE_RESULTS stats is; `single` is the default, lone stats.
     const packs = { maxLoneResults: 0 }
-    packed = evaluate(compile(REGRESSION_SPEC, vault.manifest, undefined, packs))
-    single = evaluate(compile(REGRESSION_SPEC, vault.manifest))
     const keyHolder = { mode: 'committee' as const, epoch: 1, keyHash: `0x${'ab'.repeat(32)}` as const }
+    packed = evaluate(compile(REGRESSION_SPEC, vault.manifest, undefined, packs))
+    single = evaluate(compile(REGRESSION_SPEC, { ...vault.manifest, keyHolder }))
     committee = evaluate(compile(REGRESSION_SPEC, { ...vault.manifest, keyHolder }, undefined, packs))
   } finally {
     keys.delete()
