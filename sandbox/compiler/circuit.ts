@@ -4,8 +4,8 @@ import type { OpName } from '../spec/schema.ts'
 
 /**
  * A stat is one homomorphic aggregate: the sum over all records of the
- * product of some stored columns, reduced to a single number by
- * rotate-and-sum. Results carry one ciphertext per pack (see PackPlan), in
+ * product of some stored columns, a single number in its result's constant
+ * coefficient (a lone stat) or in its pack's slots. Results carry one ciphertext per pack (see PackPlan), in
  * circuit order.
  */
 export interface StatPlan {
@@ -52,9 +52,12 @@ export interface OutputPlan {
 }
 
 /**
- * One result ciphertext: stat `stats[c]`'s total sits in every slot i with
- * i mod `classes` = c; slots of unused classes hold 0. No slot ever holds a
- * partial sum, so a (threshold) decryption opens only finished totals.
+ * One result ciphertext. A pack of several stats: stat `stats[c]`'s total
+ * sits in every slot i with i mod `classes` = c; slots of unused classes
+ * hold 0, and no slot holds a partial sum. A stat alone (`classes` 1): its
+ * total is the constant coefficient and the mean of the slots, which hold
+ * slot-wise sums; a threshold opening reveals only that coefficient
+ * (sandbox/threshold/stat-decrypt.ts).
  */
 export interface PackPlan {
   readonly stats: readonly number[]

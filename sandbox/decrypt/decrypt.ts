@@ -10,7 +10,8 @@ import { loadInto } from '../he/serialize.ts'
  * Decrypts a bundle into one number per stat of its circuit, in circuit
  * order. Each result ciphertext is a pack (see PackPlan): every slot of a
  * stat's class holds the same total with independent noise, so their mean
- * is the estimate.
+ * is the estimate. A lone stat's slots hold slot-wise sums, N/2 times
+ * over, whose mean is its total exactly as well (evaluate.ts reduceAlone).
  */
 export function decryptStats(
   ctx: HeContext,

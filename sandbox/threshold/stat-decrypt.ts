@@ -5,11 +5,11 @@ import { invMod } from './ntt.ts'
 import { mul, type RnsBasis, toCoeffs } from './rns.ts'
 
 /**
- * Opening one statistic, not a whole polynomial. After rotate-and-sum every
- * slot of a stat holds the same total, and the mean of the decoded slots
- * (what decryptStats takes) is exactly the constant coefficient of
- * c0 + c1·s divided by the scale. So a member need only reveal that one
- * coefficient: d_i = (c1·λ_i·sh_i)[0] + E_i, one smudged integer per
+ * Opening one statistic, not a whole polynomial. A lone stat's total is
+ * the constant coefficient of c0 + c1·s divided by the scale (and the mean
+ * of its decoded slots, what decryptStats takes; evaluate.ts reduceAlone),
+ * while its other coefficients hold slot-wise partial sums. So a member
+ * reveals that one coefficient and nothing else: d_i = (c1·λ_i·sh_i)[0] + E_i, one smudged integer per
  * prime of the ciphertext. Against a full decryption share this reveals
  * one noisy linear equation in the key instead of N (the smudging argument
  * in docs/threshold.md improves by a factor N), and the share is 8 bytes per
