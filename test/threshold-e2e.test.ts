@@ -7,6 +7,7 @@ import { Client, thresholdResult } from '../node/sdk/index.ts'
 import { DEV_PRIVATE_KEYS, type Hex32 } from '../protocol/index.ts'
 import { parseSpec, VaultSchemaSchema } from '../sandbox/index.ts'
 import { plaintextOutputs, readCsvRows } from '../sandbox/reference/plaintext.ts'
+import { HEART_JOB_SPEC } from '../sandbox/testing/heart-job.ts'
 import { tcf, tcfJson } from './support/cli.ts'
 import {
   createCommitteeVault,
@@ -27,15 +28,7 @@ import type { SeededCommittee } from './support/seed-committee.ts'
  */
 const RECORDS = 600
 const ENV = { TCF_SCRYPT_N: '1024', TCF_LOG_LEVEL: 'info' }
-const SPEC = {
-  version: 1,
-  outputs: {
-    records: { op: 'count' },
-    mean_hr: { op: 'mean', of: 'resting_hr' },
-    var_sbp: { op: 'variance', of: 'systolic_bp' },
-  },
-  expect: { minRecords: 300, maxMissingRate: 0.05, ranges: { mean_hr: [55, 95] } },
-}
+const SPEC = HEART_JOB_SPEC
 
 describe('threshold mode on 4 daemons: committee vault, release with a validator killed, score by consensus', () => {
   let dir: string
@@ -188,6 +181,8 @@ describe('threshold mode on 4 daemons: committee vault, release with a validator
         )
         // The privacy noise of three members is there, and the stated error covers it (three times
         // the 95% bound, as every release check in the suite: sandbox/reference/within-error.ts).
+        // That the bound holds as claimed, over 2,000 releases of this job, is for the unit test
+        // (node/sdk/threshold-result.test.ts): one run here cannot tell a 1% miss from none.
         expect(error95, name).toBeGreaterThan(0)
         expect(off, name).toBeLessThan(3 * error95)
       }

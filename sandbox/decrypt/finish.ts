@@ -102,40 +102,57 @@ export function finish(circuit: Circuit, stats: readonly number[], minAggregatio
   return { outputs, counts }
 }
 
-/** One output from its sums (exact or noisy), rounded by `round`; what the release and its accuracy share. */
+/**
+ * One output from its sums (exact or noisy), rounded by `round`; what the release and its accuracy
+ * share. `n` is the record count the output states and its withholding judges (rounded, and in a
+ * release clamped to the public record count). Every ratio divides by the count sum itself,
+ * unrounded: a sum of a column off the centre of its range carries centre × that count sum (the
+ * compiler's affine map), which only that divisor cancels. Divided by a rounded or clamped count,
+ * a noisy release's mean moved by centre × (count sum - n) / n, outside its stated error.
+ *
+ * `clamped` false gives the estimators before their clamps to what the truth can be (a variance or
+ * an SSE at least 0, a correlation within ±1; a square root taken with its sign): what the stated
+ * error reads slopes from. A clamp only moves a value towards the truth's range, so the
+ * unclamped estimator's error bounds the released one's; its slope at a clamped point is not flat.
+ */
 export function finishOutput(
   plan: OutputPlan,
   sum: (label: string) => number,
   n: number,
   round: (v: number) => number,
   minAggregation: number,
+  clamped = true,
 ): OutputValue | Withheld {
-  const centered = (a: string, b: string, ab: string) => sum(ab) - (sum(a) * sum(b)) / n
+  const records = sum('n')
+  const atLeast0 = (v: number) => (clamped ? Math.max(0, v) : v)
+  const root = (v: number) => (clamped ? Math.sqrt(Math.max(0, v)) : Math.sign(v) * Math.sqrt(Math.abs(v)))
+  const centered = (a: string, b: string, ab: string) => sum(ab) - (sum(a) * sum(b)) / records
   switch (plan.op) {
     case 'count':
       return { op: plan.op, value: n, n }
     case 'sum':
       return { op: plan.op, value: round(sum('t')), n }
     case 'mean':
-      return { op: plan.op, value: round(sum('t') / n), n }
+      return { op: plan.op, value: round(sum('t') / records), n }
     case 'weighted_sum':
       return { op: plan.op, value: round(sum('w')), n }
     case 'variance':
     case 'stddev': {
       if (n < 2) return { op: plan.op, withheld: 'needs at least 2 records' }
-      const variance = Math.max(0, centered('t', 't', 'tt') / (n - 1))
-      return { op: plan.op, value: round(plan.op === 'variance' ? variance : Math.sqrt(variance)), n }
+      const variance = centered('t', 't', 'tt') / (records - 1)
+      return { op: plan.op, value: round(plan.op === 'variance' ? atLeast0(variance) : root(variance)), n }
     }
     case 'covariance':
     case 'correlation': {
       if (n < 2) return { op: plan.op, withheld: 'needs at least 2 records' }
       const cov = centered('t', 'u', 'tu')
-      if (plan.op === 'covariance') return { op: plan.op, value: round(cov / (n - 1)), n }
+      if (plan.op === 'covariance') return { op: plan.op, value: round(cov / (records - 1)), n }
       const denominator = Math.sqrt(
         Math.max(0, centered('t', 't', 'tt')) * Math.max(0, centered('u', 'u', 'uu')),
       )
       if (denominator === 0) return { op: plan.op, withheld: 'a column is constant over these records' }
-      return { op: plan.op, value: round(Math.max(-1, Math.min(1, cov / denominator))), n }
+      const r = cov / denominator
+      return { op: plan.op, value: round(clamped ? Math.max(-1, Math.min(1, r)) : r), n }
     }
     case 'histogram': {
       const buckets: Record<string, number | null> = {}
@@ -154,13 +171,14 @@ export function finishOutput(
     case 'group_mean': {
       const groups: Record<string, { mean: number; count: number } | null> = {}
       for (const group of plan.categories ?? []) {
-        const count = Math.round(sum(`count:${group}`))
+        const counted = sum(`count:${group}`)
+        const count = Math.round(counted)
         const filtered = plan.sums[`filtered:${group}`] ? Math.round(sum(`filtered:${group}`)) : count
         // Unlike a count, a mean of an empty group is no number at all: under the minimum, nothing is said.
         groups[group] =
           Math.min(count, filtered) < Math.max(1, minAggregation)
             ? null
-            : { mean: round(sum(`sum:${group}`) / count), count }
+            : { mean: round(sum(`sum:${group}`) / counted), count }
       }
       return { op: plan.op, groups, n }
     }
@@ -168,7 +186,7 @@ export function finishOutput(
       return { op: plan.op, quantiles: quantilesOf(plan, sum, n, round, minAggregation), n }
     case 'linear_model_fit': {
       if (n < 2) return { op: plan.op, withheld: 'needs at least 2 records' }
-      const sse = Math.max(0, sum('e2'))
+      const sse = atLeast0(sum('e2'))
       const sst = Math.max(0, centered('y', 'y', 'yy'))
       if (sst === 0) return { op: plan.op, withheld: 'the label is constant over these records' }
       return {
@@ -176,7 +194,7 @@ export function finishOutput(
         r2: round(1 - sse / sst),
         sse: round(sse),
         sst: round(sst),
-        rmse: round(Math.sqrt(sse / n)),
+        rmse: round(root(sse / records)),
         n,
       }
     }

@@ -80,7 +80,8 @@ export function fieldsOf(
   recordCount: number,
 ): Record<string, number> | undefined {
   const sum = (label: string) => evaluate(output.sums[label], stats, recordCount)
-  const out: OutputValue | Withheld = finishOutput(output, sum, sum('n'), (v) => v, 0)
+  // Unclamped: at a released value its clamp holds at (a variance of 0), the slope is still there.
+  const out: OutputValue | Withheld = finishOutput(output, sum, sum('n'), (v) => v, 0, false)
   if ('withheld' in out) return undefined
   if ('value' in out) return Number.isFinite(out.value) ? { value: out.value } : undefined
   if ('r2' in out) return { r2: out.r2, sse: out.sse, sst: out.sst, rmse: out.rmse }

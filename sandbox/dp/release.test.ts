@@ -139,6 +139,26 @@ describe('releaseOutputs', () => {
     expect(inside / runs).toBeLessThan(1)
   })
 
+  it('keeps a mean of a nullable column within its error where the noisy count passes the record count', () => {
+    // Every hr present (its count sum is the record count, so its noise crosses it half the time) and
+    // the mean off the centre of hr's range (72 of [40, 120]): the numerator carries 80 × the count sum.
+    const spec = parseSpec({ version: 1, outputs: { hr: { op: 'mean', of: 'hr' } } })
+    const c = compile(spec, m)
+    const p = planPrivacy(spec, c, m)
+    const exact = c.stats.map((s) => (s.key === 'hr' ? -0.2 * 1000 : 1000))
+    const random = new SeededRandom('nullable mean')
+    let beyond = 0
+    const runs = 400
+    for (let i = 0; i < runs; i++) {
+      const out = releaseOutputs({ manifest: m, circuit: c, plan: p, expect: {}, stats: exact, random })
+        .finished.outputs.hr!
+      if (!('value' in out)) throw new Error('mean withheld')
+      if (Math.abs(out.value - 72) > out.error95!.value!) beyond++
+    }
+    console.log(`owner mode, mean of a nullable column: ${beyond} of ${runs} beyond the stated 95% error`)
+    expect(beyond / runs).toBeLessThan(0.09)
+  })
+
   it('puts values on a grid a tenth of their error, whatever significantDigits asks', () => {
     const finished = release(new SeededRandom('grid'))
     const out = finished.outputs.mean!

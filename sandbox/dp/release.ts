@@ -104,8 +104,8 @@ export function releaseNoisy(input: NoisyReleaseInput): ReleasedResult {
       outputs[output.name] = out
       continue
     }
-    // The slope at the noisy point is flat where a field is clamped (SSE at 0 makes R^2 exactly 1):
-    // the stated error is never below the preview's, which the buyer saw before paying.
+    // Slopes come from the unclamped estimators (accuracy.ts), so a clamped field (a variance at 0)
+    // still states its noise; and never below the preview's, which the buyer saw before paying.
     const local = accuracyOf(output, noisy, plan.stats, circuit.recordCount)
     const previewed = plan.outputs[i]?.error95 ?? {}
     const error95 = Object.fromEntries(
