@@ -54,13 +54,14 @@ const { values: args } = parseArgs({
 })
 const sizes = args.sizes.split(',').map(Number)
 /**
- * Layouts side by side: one ciphertext per stat, packs by 0/1 masks only, integer masks only for
- * stats with no level to spare (the fifth pass), and packed.
+ * Layouts side by side: packs by 0/1 masks only, integer masks only for stats with no level to
+ * spare (the fifth pass), packed as the sixth pass chose, and lone stats with no rotation (the
+ * eighth pass, the default for at most MAX_LONE_RESULTS stats).
  */
 const LAYOUTS: Record<string, CompileOptions> = {
-  ', unpacked': { pack: false },
-  ', 0/1 packs only': { integerMasks: false },
-  ', 0/1 where a level is spare': { preferIntegerMasks: false },
+  ', 0/1 packs only': { integerMasks: false, maxLoneResults: 0 },
+  ', 0/1 where a level is spare': { preferIntegerMasks: false, maxLoneResults: 0 },
+  ', packed': { maxLoneResults: 0 },
   '': {},
 }
 const layouts = args.compare === 'true' ? Object.keys(LAYOUTS) : ['']
