@@ -78,6 +78,8 @@ export default defineConfig({
           // timeouts assume it), and some use the devnet's fixed ports.
           maxWorkers: 1,
           sequence: { groupOrder: 1 },
+          // A directory for this run, where a file leaves what the next can reuse (a seeded committee).
+          globalSetup: ['test/support/run-cache.ts'],
         },
       },
     ],
