@@ -1,4 +1,5 @@
-import { availableParallelism } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { defineConfig } from 'vitest/config'
 import { LongestFirstSequencer } from './test/support/sequencer.ts'
 
@@ -25,6 +26,13 @@ const IN_PROCESS = [
   'test/threshold-release.test.ts',
   'test/web-contribute.test.ts',
 ]
+
+// Node's on-disk compile cache (type-stripped TypeScript and V8 code) for every process the suite
+// starts: test workers, and the daemons, CLI calls and hardhat chains they spawn inherit it. The
+// suite starts a few hundred processes that load the same modules; with it a 4-node cluster starts
+// on about 4 CPU-seconds less. Node checks each entry against its module's source, so a cache left
+// by an older checkout is never used for changed code. Set before any worker is forked.
+process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), 'tcf-node-compile-cache')
 
 export default defineConfig({
   test: {
@@ -70,6 +78,8 @@ export default defineConfig({
           // timeouts assume it), and some use the devnet's fixed ports.
           maxWorkers: 1,
           sequence: { groupOrder: 1 },
+          // A directory for this run, where a file leaves what the next can reuse (a seeded committee).
+          globalSetup: ['test/support/run-cache.ts'],
         },
       },
     ],
