@@ -220,7 +220,9 @@ async function awaitReleased(
   }
 }
 
-const sumCpu = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1e6
+function sumCpu(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6
+}
 
 /** Released jobs per second between the first and the last release (NaN for fewer than two). */
 function steadyRate(records: readonly JobRecord[]): number {
