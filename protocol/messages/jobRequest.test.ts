@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { canonicalBytes } from '../canonicalJson.ts'
 import { DecodeError } from '../errors.ts'
 import { sampleJobRequest } from '../testing/samples.ts'
-import { type JobRequest, jobIdOf, jobRequestCodec, specHash } from './jobRequest.ts'
+import { type JobRequest, jobIdOf, jobIdOfParsed, jobRequestCodec, specHash } from './jobRequest.ts'
 
 const spec = { version: 1, outputs: { mean: { mean: 'age' } } }
 const withSpec = (s: unknown, hash = specHash(s)): JobRequest => ({
@@ -29,5 +29,14 @@ describe('a request binds its spec by hash, remembered or not', () => {
     expect(jobIdOf(request)).toBe(id)
     expect(jobIdOf(decode(request))).toBe(id)
     expect(jobIdOf({ ...request, nonce: `0x${'77'.repeat(32)}` })).not.toBe(id)
+  })
+
+  it('names a parsed request by its JSON text as its canonical bytes would', () => {
+    const request = withSpec(spec)
+    expect(jobIdOfParsed(decode(request))).toBe(jobIdOf(request))
+    expect(jobIdOfParsed(decode(request))).toBe(jobIdOf(request))
+    const other = decode({ ...request, maxPrice: '11' })
+    expect(jobIdOfParsed(other)).toBe(jobIdOf({ ...request, maxPrice: '11' }))
+    expect(jobIdOfParsed(other)).not.toBe(jobIdOf(request))
   })
 })

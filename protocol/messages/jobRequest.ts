@@ -93,3 +93,24 @@ export function jobIdOf(request: JobRequest): Hex32 {
   }
   return id
 }
+
+/**
+ * The id of a request a schema has just accepted, remembered by its JSON text: a node's job
+ * records are read and checked (their id against their request) at every stage a job passes, each
+ * read a new object. Only for parsed JSON data, where equal JSON text is equal content (key order
+ * aside, which only misses); bounded, so a flood of requests only evicts.
+ */
+const JOB_IDS_BY_TEXT_MAX = 4096
+const jobIdsByText = new Map<string, Hex32>()
+
+export function jobIdOfParsed(request: JobRequest): Hex32 {
+  const text = JSON.stringify(request)
+  let id = jobIdsByText.get(text)
+  if (id === undefined) {
+    id = jobIdOf(request)
+    jobIdsByText.set(text, id)
+    if (jobIdsByText.size > JOB_IDS_BY_TEXT_MAX)
+      jobIdsByText.delete(jobIdsByText.keys().next().value as string)
+  }
+  return id
+}
