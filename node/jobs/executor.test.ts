@@ -173,6 +173,11 @@ describe('the executor', () => {
     const b = await x.execute(second.jobId, second.request, manifest)
     expect(counted).toEqual(after)
     expect(b.attestation.resultHash).toBe(a.attestation.resultHash)
+    // Its circuit was kept for the spec, never for another: a regression job on it gives the pinned result.
+    const regression = signed(JSON.parse(JSON.stringify(REGRESSION_SPEC)))
+    const r = await x.execute(regression.jobId, regression.request, manifest)
+    expect(r.attestation.resultHash).toBe(await regressionResultHash())
+    expect(r.attestation.resultHash).not.toBe(a.attestation.resultHash)
   })
 
   it('reproduces the pinned regression result through the node path', async () => {

@@ -12,6 +12,7 @@ import {
 } from '../../protocol/index.ts'
 import {
   type AlgorithmSpec,
+  type Circuit,
   type CompileLimits,
   chunkRefs,
   circuitIdOf,
@@ -78,6 +79,8 @@ const MAX_EARLY = 16
 const EARLY_QUEUE_LIMIT = 2
 /** Blob ids remembered as ingested (a few tens of thousands of short strings at most). */
 const MAX_INGESTED_REMEMBERED = 65_536
+/** Circuits kept per vault, by spec; the oldest goes first. */
+const CIRCUITS_PER_VAULT = 64
 
 /** What warming a vault took here, by cold cost. */
 export interface VaultWarmth {
@@ -109,6 +112,7 @@ export class Executor {
    * LevelDB and file lookups a job, ~10 ms of a validator's main thread in a burst.
    */
   readonly #ingested = new Set<Hex32>()
+  readonly #circuits = new WeakMap<VaultManifest, Map<string, Circuit>>()
 
   constructor(init: ExecutorInit) {
     this.#init = init
@@ -150,7 +154,7 @@ export class Executor {
     admitted: boolean,
   ): Promise<Evaluated | undefined> {
     const started = performance.now()
-    const circuit = compile(parseSpec(request.request.algorithm.spec), manifest, this.#init.limits)
+    const circuit = this.#compile(request, manifest)
     const factors = new Set(circuit.stats.flatMap((s) => s.factors))
     const ciphertexts = manifest.columns.filter((c) => factors.has(c.name)).flatMap((c) => c.chunks)
     const keys = [manifest.keys.relinKeys, manifest.keys.galoisKeys]
@@ -284,6 +288,25 @@ export class Executor {
       if (this.#ingested.size >= MAX_INGESTED_REMEMBERED) this.#ingested.clear()
       this.#ingested.add(id)
     }
+  }
+
+  /**
+   * A spec's circuit on a vault, compiled once: every job of a repeated spec compiled it again
+   * (~10 ms of a validator's main thread a job in a burst). Compilation is a pure function of the
+   * spec, the manifest (loaded once and kept, so keyed by object) and this node's limits; the
+   * circuit is only read (sent to a worker, hashed). A spec that fails to compile is not kept.
+   */
+  #compile(request: SignedJobRequest, manifest: VaultManifest): Circuit {
+    const text = JSON.stringify(request.request.algorithm.spec) ?? ''
+    const bySpec = this.#circuits.get(manifest) ?? new Map<string, Circuit>()
+    this.#circuits.set(manifest, bySpec)
+    let circuit = bySpec.get(text)
+    if (!circuit) {
+      circuit = compile(parseSpec(request.request.algorithm.spec), manifest, this.#init.limits)
+      bySpec.set(text, circuit)
+      if (bySpec.size > CIRCUITS_PER_VAULT) bySpec.delete(bySpec.keys().next().value as string)
+    }
+    return circuit
   }
 
   async #must(id: Hex32): Promise<Uint8Array> {
