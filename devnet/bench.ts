@@ -13,10 +13,11 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
-import { Client, type JobRecord, table, VaultAgent } from '../node/index.ts'
+import { Client, type JobRecord, table, useNativeSecp256k1, VaultAgent } from '../node/index.ts'
 import type { Hex32 } from '../protocol/index.ts'
 import { PolicySchema, privacyOf, VaultSchemaSchema } from '../sandbox/index.ts'
 import { CLUSTER_PASSPHRASE, startCluster } from './cluster.ts'
+import { cpuSeconds } from './cpu-time.ts'
 import { createDemoVault } from './demo-vault.ts'
 import { DevnetError } from './errors.ts'
 import { parseLog, type TraceReport, traceReport } from './trace-report.ts'
@@ -72,7 +73,16 @@ interface Run {
   readonly stages: Record<string, { p50: number; p95: number; p99: number; n: number }>
   /** where the time between submit and certified went, from every validator's job trace */
   readonly trace: TraceReport
+  /**
+   * CPU seconds each validator process used during the run (its workers included), then the
+   * bench's own process (the buyers and the vault agent); empty where /proc is not there.
+   */
+  readonly cpu: { readonly validators: number[]; readonly bench: number }
 }
+
+// The buyers and the vault agent run in this process: they sign and check certificates as the
+// CLI's commands do, with the addon.
+useNativeSecp256k1()
 
 const runs: Run[] = []
 /** per network size: the demo vault readied on each validator after its publication, before any job */
@@ -123,7 +133,12 @@ for (const validators of args.validators.split(',').map(Number)) {
       (w) => new Client({ url: cluster.nodes[0]!.apiUrl, key: cluster.chain.wallet(w).privateKey as Hex32 }),
     )
     const buyer = buyers[0]!
+    const cpuNow = () => ({
+      validators: cluster.nodes.map((n) => cpuSeconds(n.pid)),
+      bench: process.cpuUsage(),
+    })
     const burst = async (mode: Run['mode'], count: number) => {
+      const cpuBefore = cpuNow()
       const started = Date.now()
       const budget = started + Number(args['budget-s']) * 1000
       const ids = await Promise.all(
@@ -147,6 +162,14 @@ for (const validators of args.validators.split(',').map(Number)) {
       )
       const trace = traceReport(logs.flat(), submitted, { from: started, to: Date.now() })
       const released = records.filter((r) => r.stage === 'released').length
+      const cpuAfter = cpuNow()
+      const cpu = {
+        validators: cpuAfter.validators.flatMap((after, i) => {
+          const before = cpuBefore.validators[i]
+          return after === undefined || before === undefined ? [] : [after - before]
+        }),
+        bench: sumCpu(process.cpuUsage(cpuBefore.bench)),
+      }
       runs.push({
         validators,
         mode,
@@ -158,6 +181,7 @@ for (const validators of args.validators.split(',').map(Number)) {
         steadyJobsPerSecond: steadyRate(records),
         stages: percentiles(records),
         trace,
+        cpu,
       })
       console.error(
         `  ${validators} validators, ${mode}: ${released}/${count} released in ${seconds.toFixed(1)} s (submitted in ${submittedIn.toFixed(1)} s)`,
@@ -194,6 +218,10 @@ async function awaitReleased(
     if ((mine.length === ids.size && done === ids.size) || Date.now() >= budget) return mine
     await new Promise((resolve) => setTimeout(resolve, POLL_MS))
   }
+}
+
+function sumCpu(usage: NodeJS.CpuUsage): number {
+  return (usage.user + usage.system) / 1e6
 }
 
 /** Released jobs per second between the first and the last release (NaN for fewer than two). */
@@ -284,6 +312,23 @@ console.log(
       r.jobsPerSecond.toFixed(3),
       r.steadyJobsPerSecond.toFixed(3),
     ]),
+  ),
+)
+console.log()
+console.log(
+  table(
+    ['validators', 'run', 'validator CPU s (each)', 'per job ms (median)', 'bench CPU s'],
+    runs.map((r) => {
+      const sorted = [...r.cpu.validators].sort((a, b) => a - b)
+      const median = sorted[Math.floor((sorted.length - 1) / 2)]
+      return [
+        String(r.validators),
+        r.mode,
+        r.cpu.validators.map((s) => s.toFixed(1)).join(' ') || '-',
+        median === undefined ? '-' : String(Math.round((median * 1000) / r.submitted)),
+        r.cpu.bench.toFixed(1),
+      ]
+    }),
   ),
 )
 for (const w of warms) {

@@ -17,6 +17,7 @@ import {
 import { loadConfig } from './config/index.ts'
 import { HOME_FILES, loadHome } from './home.ts'
 import { createLogger, type Logger } from './log.ts'
+import { useNativeSecp256k1 } from './native-secp256k1.ts'
 import { TcfNode, type TcfNodeInit } from './node.ts'
 import {
   BLOB_REFUSED,
@@ -82,6 +83,8 @@ export class Daemon {
     const { home } = options
     const { config, validatorKey, peerKey } = await loadHome(home, options.passphrase, options.env)
     const log = options.logger ?? createLogger({ level: config.log.level })
+    const curve = useNativeSecp256k1()
+    if ('reason' in curve) log.warn(curve, 'signatures recovered in JS, ~25x slower')
     const store = createNodeStore({ dir: join(home, HOME_FILES.database), logger: log })
     await store.open()
     const chain = createChainClient({

@@ -65,6 +65,7 @@ export {
   createEip712Verifier,
   SignerMismatchError,
 } from './eip712/consensusSigner.ts'
+export { type CurveEngine, curveEngine, nobleEngine, useCurveEngine } from './eip712/curve-engine.ts'
 export { createDigester, typedDataDigest } from './eip712/digests.ts'
 export {
   type DkgMessageKind,

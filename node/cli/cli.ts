@@ -1,5 +1,6 @@
 import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
+import { useNativeSecp256k1 } from '../native-secp256k1.ts'
 import { checkHandler } from './cmds/algo/check/handler.ts'
 import { checkOptions } from './cmds/algo/check/options.ts'
 import { deployOptions } from './cmds/devnet/deploy/options.ts'
@@ -189,6 +190,9 @@ export function buildCli(argv: string[]): Argv {
 /** Runs the CLI; typed errors print their code and message and exit 1, never a stack trace. */
 export async function main(argv = hideBin(process.argv)): Promise<void> {
   const json = argv.includes('--json')
+  // Every command signs or checks signatures (the agent checks each certificate's); where the addon
+  // cannot load, JS does the same work slower, and the daemon says so in its log.
+  useNativeSecp256k1()
   try {
     await buildCli(argv).parseAsync()
   } catch (e) {

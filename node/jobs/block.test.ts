@@ -258,3 +258,24 @@ describe('the privacy budget in the replicated ledger', () => {
     })
   })
 })
+
+describe("a job's privacy plan, remembered", () => {
+  it("is the plan made afresh, for the same spec, and never another spec's", () => {
+    const spec = { version: 1, outputs: { m: { op: 'mean', of: 'x' }, s: { op: 'sum', of: 'x' } } }
+    const signed = () => signJobRequest(domain, buyerKey, request(structuredClone(spec)))
+    const first = jobPrivacy(signed(), manifest, DEFAULT_LIMITS)
+    // Another request (nonce) with the same spec, parsed afresh: the remembered plan, equal to a fresh one.
+    expect(jobPrivacy(signed(), manifest, DEFAULT_LIMITS)).toBe(first)
+    expect(jobPrivacy(signed(), manifest, { ...DEFAULT_LIMITS })).toEqual(first)
+    const fewer = jobPrivacy(signJobRequest(domain, buyerKey, request(meanSpec)), manifest, DEFAULT_LIMITS)
+    expect(fewer).not.toEqual(first)
+    // A spec that does not compile is refused every time, not remembered as anything.
+    const bad = signJobRequest(
+      domain,
+      buyerKey,
+      request({ version: 1, outputs: { m: { op: 'mean', of: 'nope' } } }),
+    )
+    expect(() => jobPrivacy(bad, manifest, DEFAULT_LIMITS)).toThrow()
+    expect(() => jobPrivacy(bad, manifest, DEFAULT_LIMITS)).toThrow()
+  })
+})

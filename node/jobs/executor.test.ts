@@ -27,7 +27,7 @@ import {
 } from '../../sandbox/index.ts'
 import { REGRESSION_SPEC, REGRESSION_VAULT, regressionResultHash } from '../../sandbox/testing/regression.ts'
 import { createNodeStore, type NodeStore } from '../storage/index.ts'
-import { Executor } from './executor.ts'
+import { Executor, type ExecutorInit } from './executor.ts'
 import type { TraceMark } from './trace.ts'
 
 const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'11'.repeat(20)}` }
@@ -64,16 +64,22 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true })
 })
 
-function executor(home: string, marks: TraceMark[]): Executor {
+function executor(
+  home: string,
+  marks: TraceMark[],
+  reads: Pick<ExecutorInit['blobs'], 'get' | 'ensure'> = {
+    get: (id) => store.blobs.get(id),
+    ensure: async () => {},
+  },
+): Executor {
   return new Executor({
     blobs: {
-      get: (id) => store.blobs.get(id),
+      ...reads,
       put: async (bytes) => {
         const id = blobIdOf(bytes)
         await store.blobs.put(id, bytes)
         return id
       },
-      ensure: async () => {},
     },
     evaluator,
     cacheDir: join(dir, home),
@@ -146,6 +152,32 @@ describe('the executor', () => {
     const regression = signed(JSON.parse(JSON.stringify(REGRESSION_SPEC)))
     const r = await x.execute(regression.jobId, regression.request, manifest)
     expect(r.attestation.resultHash).toBe(await regressionResultHash())
+  })
+
+  it('reads a vault from the store once: a later job on it finds its blobs where the worker reads them', async () => {
+    // The same store, its reads and fetches counted.
+    const counted = { gets: 0, ensures: 0 }
+    const x = executor('once', [], {
+      get: (id) => {
+        counted.gets++
+        return store.blobs.get(id)
+      },
+      ensure: async () => void counted.ensures++,
+    })
+    const first = signed()
+    const a = await x.execute(first.jobId, first.request, manifest)
+    expect(counted.ensures).toBe(1)
+    expect(counted.gets).toBeGreaterThan(2)
+    const after = { ...counted }
+    const second = signed()
+    const b = await x.execute(second.jobId, second.request, manifest)
+    expect(counted).toEqual(after)
+    expect(b.attestation.resultHash).toBe(a.attestation.resultHash)
+    // Its circuit was kept for the spec, never for another: a regression job on it gives the pinned result.
+    const regression = signed(JSON.parse(JSON.stringify(REGRESSION_SPEC)))
+    const r = await x.execute(regression.jobId, regression.request, manifest)
+    expect(r.attestation.resultHash).toBe(await regressionResultHash())
+    expect(r.attestation.resultHash).not.toBe(a.attestation.resultHash)
   })
 
   it('reproduces the pinned regression result through the node path', async () => {

@@ -94,6 +94,18 @@ describe('vaults, jobs and meta', () => {
     expect(await t.store.listJobs({ stage: 'pending' })).toEqual([pending])
   })
 
+  it('refuses a record filed under another job, with both requests read and remembered before', async () => {
+    const one = jobRecord(signedRequest(1), 'admitted')
+    const two = jobRecord(signedRequest(2), 'admitted')
+    await t.store.putJob(one.jobId, one)
+    await t.store.putJob(two.jobId, two)
+    expect(await t.store.getJob(one.jobId)).toEqual(one)
+    expect(await t.store.getJob(two.jobId)).toEqual(two)
+    // Job two's request under job one's id: each request's id is remembered, neither is the other's.
+    await tamper('jobs', one.jobId, JSON.stringify({ ...one, request: two.request }))
+    await expect(t.store.getJob(one.jobId)).rejects.toMatchObject({ code: 'CORRUPT_RECORD' })
+  })
+
   it('turns malformed stored data into CORRUPT_RECORD', async () => {
     const record = jobRecord(signedRequest(1), 'admitted')
     await tamper('jobs', record.jobId, '{"jobId":')

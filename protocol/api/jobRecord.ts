@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { hex32Schema } from '../hex.ts'
-import { jobIdOf, signedJobRequestCodec } from '../messages/jobRequest.ts'
+import { jobIdOfParsed, signedJobRequestCodec } from '../messages/jobRequest.ts'
 import { heightSchema } from '../messages/primitives.ts'
 import { settlementSchema } from './settlement.ts'
 
@@ -49,7 +49,7 @@ export const jobRecordSchema = z
     refusal: z.strictObject({ code: z.string().max(64), message: z.string().max(1024) }).optional(),
   })
   // A record filed under the wrong id would make lookups by id lie.
-  .refine((r) => jobIdOf(r.request.request) === r.jobId, {
+  .refine((r) => jobIdOfParsed(r.request.request) === r.jobId, {
     message: 'jobId is not the id of request',
     path: ['jobId'],
   })

@@ -4,6 +4,7 @@ import { bytes32Word, hashWords, intWord, uintWord } from '../abiWords.ts'
 import { type Hex32, keccak256, ZERO_HASH } from '../hex.ts'
 import type { VoteType } from '../signer.ts'
 import { domainSeparator, type Eip712Domain, ethersDomain } from './domain.ts'
+import { flatStructDigest } from './flat-digest.ts'
 import { encodeType, PROPOSAL_TYPES, VOTE_TYPE_CODE, VOTE_TYPES } from './structs.ts'
 
 export interface VoteDigestFields {
@@ -61,9 +62,11 @@ export function createDigester(domain: Eip712Domain) {
   }
 }
 
-/** Digest of any of the typed structs, for the messages off the consensus hot path. */
+/** Digest of any of the typed structs: word by word where that is certain, else by ethers. */
 export const typedDataDigest = (
   domain: Eip712Domain,
   types: Record<string, TypedDataField[]>,
   value: Record<string, unknown>,
-): Hex32 => TypedDataEncoder.hash(ethersDomain(domain), types, value) as Hex32
+): Hex32 =>
+  flatStructDigest(domain, types, value) ??
+  (TypedDataEncoder.hash(ethersDomain(domain), types, value) as Hex32)

@@ -2,18 +2,17 @@ import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { concatBytes } from '@noble/hashes/utils.js'
 import { type Address, fromHex, type Hex, type Hex32, toHex } from '../hex.ts'
+import { curveEngine } from './curve-engine.ts'
 
 /** Signs a 32-byte digest: r || s || v with v in {27, 28} and low s, as ecrecover and OpenZeppelin accept. */
 export function signDigest(privateKey: Hex32, digest: Hex32): Hex {
-  const recovered = secp256k1.sign(fromHex(digest), fromHex(privateKey), {
-    prehash: false,
-    format: 'recovered',
-  })
-  // noble puts the recovery id first; Ethereum puts v = 27 + id last.
-  return toHex(concatBytes(recovered.subarray(1), Uint8Array.of(27 + recovered[0]!)))
+  const { compact, recoveryId } = curveEngine().sign(fromHex(digest), fromHex(privateKey))
+  // Ethereum puts v = 27 + recovery id last.
+  return toHex(concatBytes(compact, Uint8Array.of(27 + recoveryId)))
 }
 
-const HALF_ORDER = secp256k1.Point.CURVE().n / 2n
+const ORDER = secp256k1.Point.CURVE().n
+const HALF_ORDER = ORDER / 2n
 
 /**
  * Recovered signers kept, most recent last. A validator checks the same signature several times
@@ -31,7 +30,7 @@ export function recoverAddress(digest: Hex32, signature: Hex): Address | undefin
   // Both parts are of fixed length, so the key is the whole input: a hit is what recovery would give.
   const key = `${digest}${signature}`
   if (recovered.has(key)) return recovered.get(key)
-  const publicKey = recoverPublicKey(digest, signature)
+  const publicKey = recoverKey(digest, signature, false)
   const address = publicKey === undefined ? undefined : publicKeyToAddress(publicKey)
   recovered.set(key, address)
   if (recovered.size > RECOVERED_MAX) recovered.delete(recovered.keys().next().value as string)
@@ -42,21 +41,27 @@ export function recoverAddress(digest: Hex32, signature: Hex): Address | undefin
  * The compressed public key that made a signature, under the same rules as recoverAddress. Lets a
  * peer seal to a validator whose only published identity is its address (the DKG's dealings).
  */
-export function recoverPublicKey(digest: Hex32, signature: Hex): Uint8Array | undefined {
+export const recoverPublicKey = (digest: Hex32, signature: Hex): Uint8Array | undefined =>
+  recoverKey(digest, signature, true)
+
+/**
+ * Every acceptance rule is here, before the engine computes, so a native and the JS engine accept
+ * exactly the same signatures. Uncompressed for an address: decompressing a key again is a square
+ * root in JS.
+ */
+function recoverKey(digest: Hex32, signature: Hex, compressed: boolean): Uint8Array | undefined {
   if (!wellFormed(digest, signature)) return undefined
   const bytes = fromHex(signature)
   const v = bytes[64]!
   if (v !== 27 && v !== 28) return undefined
-  const compact = bytes.subarray(0, 64)
+  const r = BigInt(`0x${signature.slice(2, 66)}`)
+  const s = BigInt(`0x${signature.slice(66, 130)}`)
+  // High s is the malleable twin of a valid signature; refusing it keeps one signature per vote.
+  if (r === 0n || r >= ORDER || s === 0n || s > HALF_ORDER) return undefined
   try {
-    const parsed = secp256k1.Signature.fromBytes(compact, 'compact')
-    // High s is the malleable twin of a valid signature; refusing it keeps one signature per vote.
-    if (parsed.s > HALF_ORDER) return undefined
-    return parsed
-      .addRecoveryBit(v - 27)
-      .recoverPublicKey(fromHex(digest))
-      .toBytes(true)
+    return curveEngine().recover(bytes.subarray(0, 64), v - 27, fromHex(digest), compressed)
   } catch {
+    // No curve point has r as its x: nothing recovers.
     return undefined
   }
 }

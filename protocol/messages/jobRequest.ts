@@ -4,6 +4,7 @@ import { defineMessage } from '../codec.ts'
 import {
   addressSchema,
   compressedPublicKeySchema,
+  type Hex32,
   hex32Schema,
   keccak256,
   signatureSchema,
@@ -17,13 +18,34 @@ import { heightSchema, versionSchema } from './primitives.ts'
  */
 export const algorithmSchema = z
   .strictObject({ specHash: hex32Schema, spec: z.json().optional() })
-  .refine((a) => a.spec === undefined || specHash(a.spec) === a.specHash, {
+  .refine((a) => a.spec === undefined || specHashOfJson(a.spec) === a.specHash, {
     message: 'specHash does not hash spec',
     path: ['specHash'],
   })
 
 /** keccak256 of the canonical spec. */
 export const specHash = (spec: unknown) => keccak256(canonicalBytes(spec))
+
+/**
+ * Hashes of specs seen lately, by their JSON text. Every parse of a request checks its spec's hash
+ * (each gossip, API call and stored record read: tens of times per job on a validator), and the
+ * canonical form and keccak in JS are ~0.4 ms of a ~1 KB spec against ~3 µs for JSON.stringify.
+ * Only for values z.json() accepted: for JSON values, equal JSON text means equal content (key order
+ * aside, which only misses), hence the same canonical bytes; a flood of distinct specs only evicts.
+ */
+const SPEC_HASHES_MAX = 512
+const specHashes = new Map<string, Hex32>()
+
+function specHashOfJson(spec: unknown): Hex32 {
+  const text = JSON.stringify(spec)
+  let hash = specHashes.get(text)
+  if (hash === undefined) {
+    hash = specHash(spec)
+    specHashes.set(text, hash)
+    if (specHashes.size > SPEC_HASHES_MAX) specHashes.delete(specHashes.keys().next().value as string)
+  }
+  return hash
+}
 
 export const jobRequestSchema = z.strictObject({
   version: versionSchema,
@@ -56,4 +78,39 @@ export const signedJobRequestCodec = defineMessage(
   16 * 1024 + 256,
 )
 
-export const jobIdOf = (request: JobRequest) => jobRequestCodec.id(request)
+/**
+ * Ids of requests this process already named, by object: one request is named at its gossip, its
+ * admission, each block that carries it, its records, its attestations. Requests are parsed data
+ * and never mutated; a request parsed again is a new object and is hashed again.
+ */
+const jobIds = new WeakMap<JobRequest, Hex32>()
+
+export function jobIdOf(request: JobRequest): Hex32 {
+  let id = jobIds.get(request)
+  if (id === undefined) {
+    id = jobRequestCodec.id(request)
+    jobIds.set(request, id)
+  }
+  return id
+}
+
+/**
+ * The id of a request a schema has just accepted, remembered by its JSON text: a node's job
+ * records are read and checked (their id against their request) at every stage a job passes, each
+ * read a new object. Only for parsed JSON data, where equal JSON text is equal content (key order
+ * aside, which only misses); bounded, so a flood of requests only evicts.
+ */
+const JOB_IDS_BY_TEXT_MAX = 4096
+const jobIdsByText = new Map<string, Hex32>()
+
+export function jobIdOfParsed(request: JobRequest): Hex32 {
+  const text = JSON.stringify(request)
+  let id = jobIdsByText.get(text)
+  if (id === undefined) {
+    id = jobIdOf(request)
+    jobIdsByText.set(text, id)
+    if (jobIdsByText.size > JOB_IDS_BY_TEXT_MAX)
+      jobIdsByText.delete(jobIdsByText.keys().next().value as string)
+  }
+  return id
+}
