@@ -187,7 +187,8 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       get: (id) => store.blobs.get(id),
       put: async (bytes) => {
         const id = blobIdOf(bytes)
-        await store.blobs.put(id, bytes)
+        // A repeated job's bundle is the bytes an earlier one stored (MiBs of lone stats): not again.
+        if (!(await store.blobs.has(id))) await store.blobs.put(id, bytes)
         return id
       },
       ensure: (ids) => vaults.ensure(ids),

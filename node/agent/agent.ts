@@ -16,6 +16,7 @@ import {
   minQualityOf,
   parseSpec,
   planPrivacy,
+  type ResultBundle,
   readManifest,
   type VaultManifest,
 } from '../../sandbox/index.ts'
@@ -59,6 +60,8 @@ export interface RoundReport {
 const RELEASES_AT_ONCE = 4
 /** Certifying blocks kept: a burst's jobs are certified a few dozen at a time in a few blocks. */
 const BLOCKS_KEPT = 32
+/** Certified bundles kept by result hash: ~4 MiB each at 32 lone stats. */
+const MAX_BUNDLES = 4
 
 /** Stages in which a job has a certified result and awaits its owner's release. */
 const AWAITING_RELEASE = ['certified', 'anchored'] as const
@@ -80,6 +83,11 @@ export class VaultAgent {
   readonly #validatorSets = new Map<number, ValidatorSet>()
   /** certifying blocks by height (decided blocks never change; one that fails a check is dropped) */
   readonly #blocks = new Map<number, Promise<DecidedBlock>>()
+  /**
+   * The last certified bundles by result hash (ciphertexts only: decrypted stats never outlive a
+   * release): a burst of jobs with one circuit has one result, MiBs of lone stats, fetched once.
+   */
+  readonly #bundles = new Map<Hex32, ResultBundle>()
   #vault: { manifest: VaultManifest; he: HeContext; secretKey: SecretKey; chain: ChainContext } | undefined
 
   constructor(init: VaultAgentInit) {
@@ -204,12 +212,14 @@ export class VaultAgent {
 
     const { spec, circuit, privacy } = this.#recheckPolicy(job, vault.manifest)
 
-    const bundle = await this.#firstAnswer('the result bundle', async (c) => {
-      const record = await c.job(job.jobId).catch(() => undefined)
-      return record?.resultBlob
-        ? c.blob(record.resultBlob).then((b) => (b ? decodeBundle(b) : undefined))
-        : undefined
-    })
+    const bundle =
+      this.#bundles.get(expected.resultHash) ??
+      (await this.#firstAnswer('the result bundle', async (c) => {
+        const record = await c.job(job.jobId).catch(() => undefined)
+        return record?.resultBlob
+          ? c.blob(record.resultBlob).then((b) => (b ? decodeBundle(b) : undefined))
+          : undefined
+      }))
     if (bundle.resultHash !== expected.resultHash) {
       throw new AgentError(
         'RESULT_MISMATCH',
@@ -225,6 +235,9 @@ export class VaultAgent {
         'the certified result is not of this spec’s circuit or environment',
       )
     }
+    this.#bundles.delete(bundle.resultHash)
+    this.#bundles.set(bundle.resultHash, bundle)
+    if (this.#bundles.size > MAX_BUNDLES) this.#bundles.delete(this.#bundles.keys().next().value as Hex32)
 
     // Last, right before the result is sealed to the buyer: the escrow must still pay for it, and the
     // release must still have time to be decided (a release after the deadline fails the job, which

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pino from 'pino'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   addressOfPrivateKey,
   blobIdOf,
@@ -178,6 +178,32 @@ describe('the executor', () => {
     const r = await x.execute(regression.jobId, regression.request, manifest)
     expect(r.attestation.resultHash).toBe(await regressionResultHash())
     expect(r.attestation.resultHash).not.toBe(a.attestation.resultHash)
+  })
+
+  it('serves a repeated circuit from its last result: no evaluation, no second write, the same bundle', async () => {
+    // Spies that call through: the real evaluator and store, their calls counted.
+    const evaluations = vi.spyOn(evaluator, 'evaluate')
+    const puts = vi.spyOn(store.blobs, 'put')
+    try {
+      const x = executor('repeat', [])
+      const first = signed()
+      const a = await x.execute(first.jobId, first.request, manifest)
+      expect(evaluations).toHaveBeenCalledTimes(1)
+      const second = signed()
+      const b = await x.execute(second.jobId, second.request, manifest)
+      expect(evaluations).toHaveBeenCalledTimes(1)
+      expect(b.bundleId).toBe(a.bundleId)
+      expect(b.attestation.resultHash).toBe(a.attestation.resultHash)
+      expect(puts.mock.calls.map(([id]) => id)).toEqual([a.bundleId])
+      // What it serves is what an evaluation from scratch gives, byte for byte.
+      const fresh = signed()
+      const c = await executor('repeat-fresh', []).execute(fresh.jobId, fresh.request, manifest)
+      expect(evaluations).toHaveBeenCalledTimes(2)
+      expect(c.bundleId).toBe(a.bundleId)
+    } finally {
+      evaluations.mockRestore()
+      puts.mockRestore()
+    }
   })
 
   it('reproduces the pinned regression result through the node path', async () => {
