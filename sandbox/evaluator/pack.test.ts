@@ -1,12 +1,12 @@
-import type { SecretKey } from 'node-seal'
+import type { Plaintext, SecretKey } from 'node-seal'
 import { describe, expect, it } from 'vitest'
-import type { PackPlan } from '../compiler/circuit.ts'
+import type { Circuit, PackPlan } from '../compiler/circuit.ts'
 import { compile } from '../compiler/compile.ts'
 import { integerMaskValue } from '../compiler/integer-masks.ts'
 import { decryptStats } from '../decrypt/decrypt.ts'
 import { loadSecretKey } from '../he/keys.ts'
 import type { HeContext } from '../he/seal.ts'
-import { canonicalBytes, loadCiphertext, loadInto } from '../he/serialize.ts'
+import { canonicalBytes, loadInto } from '../he/serialize.ts'
 import { parseSpec } from '../spec/parse.ts'
 import { TEST_PASSPHRASE } from '../testing/fixtures.ts'
 import { REGRESSION_KEYS, REGRESSION_SPEC, regressionEvaluation } from '../testing/regression.ts'
@@ -44,18 +44,53 @@ function worstSlot(pack: PackPlan, slots: Float64Array, values: readonly number[
   return worst
 }
 
-function decryptSlots(ctx: HeContext, secretKey: SecretKey, bytes: Uint8Array): Float64Array {
+/** Decrypts one result ciphertext (two polynomials, or three with its s² term) and reads its plaintext. */
+function decrypted<T>(
+  ctx: HeContext,
+  secretKey: SecretKey,
+  bytes: Uint8Array,
+  read: (plain: Plaintext) => T,
+): T {
   const decryptor = new ctx.seal.Decryptor(ctx.context, secretKey)
   const plain = new ctx.seal.Plaintext()
-  const ct = loadCiphertext(ctx, bytes, 'pack')
+  const ct = loadInto(ctx, () => new ctx.seal.Ciphertext(), bytes, 'result', 'CIPHERTEXT_INVALID')
   try {
     decryptor.decrypt(ct, plain)
-    return ctx.encoder.decodeFloat64(plain) as Float64Array
+    return read(plain)
   } finally {
     ct.delete()
     plain.delete()
     decryptor.delete()
   }
+}
+
+function decryptSlots(ctx: HeContext, secretKey: SecretKey, bytes: Uint8Array): Float64Array {
+  return decrypted(ctx, secretKey, bytes, (plain) => ctx.encoder.decodeFloat64(plain) as Float64Array)
+}
+
+type Evaluation = Pick<Awaited<ReturnType<typeof regressionEvaluation>>, 'ctx' | 'keys' | 'input'>
+
+/**
+ * Both layouts evaluated and decrypted: the same stats, and in every slot of a pack its class's
+ * total or 0, never a partial sum of some records (those differ from the total by whole record
+ * values). A lone stat is opened at its constant coefficient alone (the last test).
+ */
+function expectPackedLikeAlone(ev: Evaluation, secretKey: SecretKey, packed: Circuit, alone: Circuit): void {
+  const { ctx, keys, input } = ev
+  const packedCts = evaluateCircuit(ctx, keys, { ...input, circuit: packed })
+  expect(packedCts).toHaveLength(packed.packs.length)
+  const values = decryptStats(ctx, secretKey, bundleOf(packedCts), packed)
+  const aloneCts = evaluateCircuit(ctx, keys, { ...input, circuit: alone })
+  expectSameStats(values, decryptStats(ctx, secretKey, bundleOf(aloneCts), alone))
+  for (const [k, pack] of packed.packs.entries())
+    if (pack.classes > 1)
+      expect(worstSlot(pack, decryptSlots(ctx, secretKey, packedCts[k]!), values)).toBeLessThan(1e-3)
+}
+
+/** Each stat within 1e-6 (relative) of the reference layout's. */
+function expectSameStats(values: readonly number[], reference: readonly number[]): void {
+  for (const [i, v] of reference.entries())
+    expect(Math.abs(values[i]! - v), `stat ${i}`).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)))
 }
 
 describe('packed results', () => {
@@ -80,19 +115,7 @@ describe('packed results', () => {
         ['x*x*y', 'x*y*y', 'x#present*y*y'],
       ])
       expect(alone.cost.rotations).toBe(0)
-      const packedCts = evaluateCircuit(ctx, keys, { ...input, circuit: packed })
-      const values = decryptStats(ctx, secretKey, bundleOf(packedCts), packed)
-      const before = decryptStats(
-        ctx,
-        secretKey,
-        bundleOf(evaluateCircuit(ctx, keys, { ...input, circuit: alone })),
-        alone,
-      )
-      for (const [i, v] of before.entries())
-        expect(Math.abs(values[i]! - v)).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)))
-      for (const [k, pack] of packed.packs.entries())
-        if (pack.classes > 1)
-          expect(worstSlot(pack, decryptSlots(ctx, secretKey, packedCts[k]!), values)).toBeLessThan(1e-3)
+      expectPackedLikeAlone({ ctx, keys, input }, secretKey, packed, alone)
     } finally {
       secretKey.delete()
       keys.delete()
@@ -113,32 +136,7 @@ describe('packed results', () => {
         const alone = compile(REGRESSION_SPEC, manifest, undefined, { pack: false })
         expect(packed.stats).toEqual(alone.stats)
         expect(packed.packs.length).toBeLessThan(alone.packs.length)
-        const packedCts = evaluateCircuit(ctx, keys, { ...input, circuit: packed })
-        const aloneCts = evaluateCircuit(ctx, keys, { ...input, circuit: alone })
-        expect(packedCts).toHaveLength(packed.packs.length)
-        const values = decryptStats(ctx, secretKey, bundleOf(packedCts), packed)
-        const before = decryptStats(ctx, secretKey, bundleOf(aloneCts), alone)
-        for (const [i, v] of before.entries())
-          expect(Math.abs(values[i]! - v)).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)))
-
-        // What a decryption of a pack's slots opens: slot by slot, each must be its class's total or 0,
-        // never a partial sum of some records (those differ from the total by whole record values).
-        // (A lone stat is opened at its constant coefficient alone: the next test.)
-        const decryptor = new ctx.seal.Decryptor(ctx.context, secretKey)
-        const plain = new ctx.seal.Plaintext()
-        try {
-          for (const [k, pack] of packed.packs.entries()) {
-            if (pack.classes === 1) continue
-            const ct = loadCiphertext(ctx, packedCts[k]!, `pack ${k}`)
-            decryptor.decrypt(ct, plain)
-            ct.delete()
-            const slots = ctx.encoder.decodeFloat64(plain) as Float64Array
-            expect(worstSlot(pack, slots, values)).toBeLessThan(1e-3)
-          }
-        } finally {
-          plain.delete()
-          decryptor.delete()
-        }
+        expectPackedLikeAlone({ ctx, keys, input }, secretKey, packed, alone)
       }
     } finally {
       secretKey.delete()
@@ -165,37 +163,32 @@ describe('packed results', () => {
       )
       // The slots' mean (what decryptStats reads) is the total the packed layout gives.
       const means = decryptStats(ctx, secretKey, bundleOf(loneCts), lone)
-      for (const [i, v] of totals.entries())
-        expect(Math.abs(means[i]! - v)).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)))
-      const decryptor = new ctx.seal.Decryptor(ctx.context, secretKey)
-      const plain = new ctx.seal.Plaintext()
-      try {
-        for (const [k, pack] of lone.packs.entries()) {
-          // A product stat of an owner vault keeps its s² term: three polynomials, which the key decrypts.
-          const ct = loadInto(
-            ctx,
-            () => new ctx.seal.Ciphertext(),
-            loneCts[k]!,
-            `stat ${k}`,
-            'CIPHERTEXT_INVALID',
-          )
-          expect(ct.size()).toBe(lone.stats[pack.stats[0]!]!.factors.length > 1 ? 3 : 2)
-          decryptor.decrypt(ct, plain)
-          ct.delete()
+      expectSameStats(means, totals)
+      for (const [k, pack] of lone.packs.entries()) {
+        const total = totals[pack.stats[0]!]!
+        decrypted(ctx, secretKey, loneCts[k]!, (plain) => {
           // The constant coefficient, which a threshold opening reveals alone, is the total too.
           const pt = readPlaintext(basis, canonicalBytes(ctx, plain))
           const residues = toCoeffs(basis, pt.poly).map((limb) => limb[0]!)
-          const constant = Number(centredCrt(basis.primes.slice(0, residues.length), residues)) / pt.scale
-          const total = totals[pack.stats[0]!]!
-          expect(Math.abs(constant - total)).toBeLessThan(1e-6 * Math.max(1, Math.abs(total)))
+          expectSameStats(
+            [Number(centredCrt(basis.primes.slice(0, residues.length), residues)) / pt.scale],
+            [total],
+          )
           // The slots themselves are the holder's slot-wise sums, not the total in each.
           const slots = ctx.encoder.decodeFloat64(plain) as Float64Array
           if (Math.abs(total) > 1)
             expect(Math.max(...slots.map((x) => Math.abs(x - total)))).toBeGreaterThan(1)
-        }
-      } finally {
-        plain.delete()
-        decryptor.delete()
+        })
+        // A product stat of an owner vault keeps its s² term: three polynomials, which the key decrypts.
+        const ct = loadInto(
+          ctx,
+          () => new ctx.seal.Ciphertext(),
+          loneCts[k]!,
+          `stat ${k}`,
+          'CIPHERTEXT_INVALID',
+        )
+        expect(ct.size()).toBe(lone.stats[pack.stats[0]!]!.factors.length > 1 ? 3 : 2)
+        ct.delete()
       }
     } finally {
       secretKey.delete()
