@@ -70,7 +70,7 @@ export interface Execution {
 
 /** Evaluations started before admission, by job; past this many the oldest is forgotten (its job evaluates again if admitted). */
 const MAX_EARLY = 16
-/** Results kept for repeated circuits: at most 8 bundles, ~34 MiB at 32 lone stats with s² terms. */
+/** Results kept for repeated circuits: at most 8 bundles, ~28 MiB at 32 lone stats. */
 const MAX_RESULTS = 8
 
 /**

@@ -73,12 +73,6 @@ export interface PackPlan {
    * slot i holds Σ_k M_k(i)·S_k, a fixed combination of the pack's totals.
    */
   readonly masks?: 'integer'
-  /**
-   * A lone product stat of an owner vault leaves with its s² term (three polynomials): the owner's
-   * secret key decrypts it as it is, so the relinearization, a key switch, is saved. A committee
-   * vault's stats are relinearized: a threshold opening needs c0 + c1·s alone.
-   */
-  readonly unrelinearized?: true
 }
 
 export interface CircuitCost {

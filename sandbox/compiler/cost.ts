@@ -32,17 +32,15 @@ export function estimateCost(
   let relinearizations = 0
   let rotations = 0
   let ms = inputs.size * chunkCount * MS_8192.load
-  const unrelinearized = new Set(packs.flatMap((p) => (p.unrelinearized ? p.stats : [])))
-  for (const [i, stat] of stats.entries()) {
+  for (const stat of stats) {
     const products = Math.max(0, stat.factors.length - 1)
     // Inner products of the tree are relinearized per chunk; the root's
     // products are summed unrelinearized and relinearized once.
     const inner = Math.max(0, products - 1)
     multiplications += products * chunkCount
-    const root = products > 0 && !unrelinearized.has(i) ? 1 : 0
-    relinearizations += inner * chunkCount + root
+    relinearizations += inner * chunkCount + (products > 0 ? 1 : 0)
     ms += chunkCount * (products * MS_8192.multiply + inner * MS_8192.relinearizeRescale + MS_8192.add)
-    ms += products > 0 ? (root ? MS_8192.relinearizeRescale : MS_8192.rescale) : 0
+    ms += products > 0 ? MS_8192.relinearizeRescale : 0
   }
   for (const pack of packs) {
     rotations += packRotations(profile, pack)

@@ -10,8 +10,7 @@ import { integerMaskGain } from './integer-masks.ts'
  * constant coefficient already) but is a ciphertext of its own in the
  * result. So a circuit of at most `maxLone` (MAX_LONE_RESULTS) stats leaves as lone
  * stats: the demo's 28 are 28 ciphertexts at one prime and no rotation,
- * against 3 ciphertexts and 70 rotations packed. In an owner vault a lone
- * product stat also skips its relinearization (PackPlan.unrelinearized). Beyond that the
+ * against 3 ciphertexts and 70 rotations packed. Beyond that the
  * result's size wins, and the stats pack: as few ciphertexts as possible,
  * each stat's total spread over its own residue class of slots.
  *
@@ -56,12 +55,7 @@ export function planPacks(
     window: 1,
     level: stats[i]!.resultLevel,
   })
-  if (stats.length <= maxLone) {
-    // An owner vault (the one that may use 0/1 masks) decrypts with its own key: see PackPlan.
-    return stats.map((s, i) =>
-      zeroOneMasks && s.factors.length > 1 ? { ...single(i), unrelinearized: true } : single(i),
-    )
-  }
+  if (stats.length <= maxLone) return stats.map((_, i) => single(i))
   const dataPrimes = profile.coeffModulusBits.length - 1
   const packable: number[] = []
   const alone: number[] = []

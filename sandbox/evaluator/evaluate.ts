@@ -142,15 +142,12 @@ export function evaluateCircuit(ctx: HeContext, keys: EvaluationKeys, input: Eva
     }
     if (cache)
       for (const i of todo) if (accumulators[i]) cache.write(keyOf(i), canonicalBytes(ctx, accumulators[i]))
-    const unrelinearized = new Set(
-      circuit.packs.flatMap((pack) => (pack.unrelinearized && pack.classes === 1 ? pack.stats : [])),
-    )
     for (const [i, stat] of circuit.stats.entries()) {
       if (!needed.has(i)) continue
       const acc = accumulators[i]
       if (!acc) throw new SandboxError('BLOB_MISSING', 'the vault has no chunks to aggregate')
       if (acc.size() > 2) {
-        if (!unrelinearized.has(i)) evaluator.relinearizeInplace(acc, keys.relinKeys)
+        evaluator.relinearizeInplace(acc, keys.relinKeys)
         evaluator.rescaleToNextInplace(acc)
       }
       if (acc.coeffModulusSize() < stat.resultLevel) {

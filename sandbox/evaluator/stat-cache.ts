@@ -43,15 +43,14 @@ export function statKey(
  */
 export function packKey(
   version: number,
-  pack: Pick<PackPlan, 'classes' | 'window' | 'level' | 'masks' | 'unrelinearized'>,
+  pack: Pick<PackPlan, 'classes' | 'window' | 'level' | 'masks'>,
   statKeys: readonly string[],
 ): string {
   const h = createHash('sha256')
   // The masks change the result bytes; 0/1-masked packs keep the keys they had before integer masks.
   const masks = pack.masks ? `,${pack.masks}` : ''
-  const square = pack.unrelinearized ? ',unrelinearized' : ''
   h.update(
-    `tcf-pack/${version}\n${pack.classes},${pack.window},${pack.level}${masks}${square}\n${statKeys.join('\n')}`,
+    `tcf-pack/${version}\n${pack.classes},${pack.window},${pack.level}${masks}\n${statKeys.join('\n')}`,
   )
   return h.digest('hex')
 }

@@ -3,7 +3,7 @@ import { PROFILES, type ProfileName } from './profiles.ts'
 import { nodeSealVersion } from './seal.ts'
 
 /** Bumped whenever the evaluator's sequence of SEAL operations changes. */
-export const EVALUATOR_VERSION = 7
+export const EVALUATOR_VERSION = 8
 
 /**
  * What two nodes must share for their results to be byte-identical: the
