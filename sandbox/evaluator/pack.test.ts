@@ -93,11 +93,26 @@ function expectSameStats(values: readonly number[], reference: readonly number[]
     expect(Math.abs(values[i]! - v), `stat ${i}`).toBeLessThan(1e-6 * Math.max(1, Math.abs(v)))
 }
 
-describe('packed results', () => {
-  it('pack stats with no level to spare by integer masks: same numbers, only totals in any slot', async () => {
-    const { manifest, ctx, keys, input } = await regressionEvaluation()
-    const secretKey = await loadSecretKey(ctx, REGRESSION_KEYS, TEST_PASSPHRASE, manifest.keys.publicKey)
+/** The regression vault's evaluation and its owner's secret key for one test, freed after it. */
+function withRegressionKeys(
+  test: (r: Awaited<ReturnType<typeof regressionEvaluation>> & { secretKey: SecretKey }) => Promise<void>,
+): () => Promise<void> {
+  return async () => {
+    const r = await regressionEvaluation()
+    const secretKey = await loadSecretKey(r.ctx, REGRESSION_KEYS, TEST_PASSPHRASE, r.manifest.keys.publicKey)
     try {
+      await test({ ...r, secretKey })
+    } finally {
+      secretKey.delete()
+      r.keys.delete()
+    }
+  }
+}
+
+describe('packed results', () => {
+  it(
+    'pack stats with no level to spare by integer masks: same numbers, only totals in any slot',
+    withRegressionKeys(async ({ manifest, ctx, keys, input, secretKey }) => {
       // x*x*y, x*y*y and x#present*y*y: three 3-factor stats, whose products use both 40-bit primes.
       const spec = parseSpec({
         version: 1,
@@ -116,16 +131,12 @@ describe('packed results', () => {
       ])
       expect(alone.cost.rotations).toBe(0)
       expectPackedLikeAlone({ ctx, keys, input }, secretKey, packed, alone)
-    } finally {
-      secretKey.delete()
-      keys.delete()
-    }
-  })
+    }),
+  )
 
-  it('change the layout, not the numbers, and hold only finished totals in every slot', async () => {
-    const { manifest, ctx, keys, input } = await regressionEvaluation()
-    const secretKey = await loadSecretKey(ctx, REGRESSION_KEYS, TEST_PASSPHRASE, manifest.keys.publicKey)
-    try {
+  it(
+    'change the layout, not the numbers, and hold only finished totals in every slot',
+    withRegressionKeys(async ({ manifest, ctx, keys, input, secretKey }) => {
       // Integer masks (the default over 300 records) and 0/1 masks (the layout over many records).
       for (const preferIntegerMasks of [true, false]) {
         const packed = compile(REGRESSION_SPEC, manifest, undefined, {
@@ -138,17 +149,13 @@ describe('packed results', () => {
         expect(packed.packs.length).toBeLessThan(alone.packs.length)
         expectPackedLikeAlone({ ctx, keys, input }, secretKey, packed, alone)
       }
-    } finally {
-      secretKey.delete()
-      keys.delete()
-    }
-  })
+    }),
+  )
 
-  it("leave a stat alone with no rotation: its constant coefficient and its slots' mean are its total", async () => {
-    const { manifest, ctx, keys, input } = await regressionEvaluation()
-    const secretKey = await loadSecretKey(ctx, REGRESSION_KEYS, TEST_PASSPHRASE, manifest.keys.publicKey)
-    const basis = rnsBasis(ctx)
-    try {
+  it(
+    "leave a stat alone with no rotation: its constant coefficient and its slots' mean are its total",
+    withRegressionKeys(async ({ manifest, ctx, keys, input, secretKey }) => {
+      const basis = rnsBasis(ctx)
       const lone = compile(REGRESSION_SPEC, manifest)
       expect(lone.packs.every((p) => p.classes === 1)).toBe(true)
       expect(lone.cost.rotations).toBe(0)
@@ -180,9 +187,6 @@ describe('packed results', () => {
             expect(Math.max(...slots.map((x) => Math.abs(x - total)))).toBeGreaterThan(1)
         })
       }
-    } finally {
-      secretKey.delete()
-      keys.delete()
-    }
-  })
+    }),
+  )
 })
