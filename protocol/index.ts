@@ -30,6 +30,8 @@ export {
   JOB_STATUS,
   type JobStatus,
   jobRecordOf,
+  type MarketOutcome,
+  marketOutcomeArg,
   type PayoutClaim,
   type PoolHold,
 } from './chain/jobMarket.ts'

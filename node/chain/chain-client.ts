@@ -16,6 +16,7 @@ import {
   type Hex32,
   headerHash,
   type JobStatus,
+  marketOutcomeArg,
   needsAnchoring,
   type OutcomeProof,
   outcomeProofArg,
@@ -115,7 +116,13 @@ export interface SettleRequest {
 }
 
 export type SettleOutcome =
-  | { readonly status: 'settled'; readonly txHash: Hex32; readonly blockNumber: number }
+  | {
+      readonly status: 'settled'
+      readonly txHash: Hex32
+      readonly blockNumber: number
+      /** The closing this transaction recorded, from its receipt (settleJobs); absent from settleJob. */
+      readonly closing?: EscrowClosing
+    }
   /** The escrow was not open (closed by someone else first, or never opened). */
   | { readonly status: 'not-open' }
 
@@ -153,6 +160,13 @@ export interface ChainClient {
    * refundFailed for a failure. Idempotent: an escrow that is not open gives `not-open`.
    */
   settleJob(request: SettleRequest): Promise<SettleOutcome>
+  /**
+   * Settles several outcomes in one JobMarket.settleMany transaction, one answer per request in
+   * its order: `settled` with the closing read from the receipt for each escrow the transaction
+   * closed, `not-open` for the others (closed first by someone else). One refused outcome (an
+   * invalid proof) reverts the whole transaction: REVERTED, and nothing is closed.
+   */
+  settleJobs(requests: readonly SettleRequest[]): Promise<SettleOutcome[]>
   /** The JobPaid or JobRefunded event that closed a job's escrow, searched from `fromBlock`. */
   escrowClosing(jobId: Hex32, fromBlock: number): Promise<EscrowClosing | undefined>
   /** Vaults registered or given new terms in chain blocks `fromBlock`..`toBlock`, in order, each once. */
@@ -412,6 +426,42 @@ export function createChainClient(init: ChainClientInit): ChainClient {
       if (sent === undefined) return { status: 'not-open' }
       log?.info({ jobId, method, txHash: sent.hash, gasUsed: String(sent.gasUsed) }, 'escrow closed')
       return { status: 'settled', txHash: sent.hash as Hex32, blockNumber: sent.blockNumber }
+    },
+
+    async settleJobs(requests) {
+      const s = state()
+      const openNow = async () =>
+        Promise.all(
+          requests.map(async (r) => (await read('job', (st) => st.market.job(r.jobId))).status === 'open'),
+        )
+      const wasOpen = await openNow()
+      const toClose = requests.filter((_, i) => wasOpen[i])
+      if (toClose.length === 0) return requests.map(() => ({ status: 'not-open' }) as const)
+      const iface = s.market.contract.interface
+      const data = iface.encodeFunctionData('settleMany', [
+        toClose.map((r) => marketOutcomeArg({ jobId: r.jobId, proof: r.proof, ...r.outcome })),
+      ])
+      const sent = await submit({
+        what: `JobMarket.settleMany(${toClose.length} jobs)`,
+        to: init.addresses.jobMarket,
+        data,
+        iface,
+        // settleMany skips a job closed first by someone else: it reverts on a refused proof only.
+        lostRace: 'JobNotOpen',
+        done: async () => (await openNow()).every((o) => !o),
+      })
+      if (sent === undefined) return requests.map(() => ({ status: 'not-open' }) as const)
+      const closed = s.market.closingsIn(sent)
+      log?.info(
+        { jobs: toClose.length, closed: closed.size, txHash: sent.hash, gasUsed: String(sent.gasUsed) },
+        'escrows closed',
+      )
+      return requests.map((r) => {
+        const closing = closed.get(r.jobId.toLowerCase() as Hex32)
+        return closing === undefined
+          ? ({ status: 'not-open' } as const)
+          : { status: 'settled', txHash: sent.hash as Hex32, blockNumber: sent.blockNumber, closing }
+      })
     },
 
     escrowClosing: (jobId, fromBlock) => read('escrow closing', (s) => s.market.closing(jobId, fromBlock)),

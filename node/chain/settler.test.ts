@@ -3,6 +3,7 @@ import type { Hex32 } from '../../protocol/index.ts'
 import { useTestChain } from '../../protocol/testing/test-chain.ts'
 import type { Settlement } from '../storage/index.ts'
 import { type ChainClient, createChainClient } from './chain-client.ts'
+import { ChainError } from './errors.ts'
 import { createSettler } from './settler.ts'
 import { decidedBlock } from './testing/decided.ts'
 import { openEscrow, randomHash, releaseOf, until } from './testing/escrow.ts'
@@ -71,6 +72,8 @@ describe('settler', () => {
       byUs: true,
       buyer: { address: t.chain.wallet(2).address.toLowerCase(), amount: String(PRICE) },
     })
+    // The block's outcomes closed in one transaction (JobMarket.settleMany).
+    expect(settled[0]!.get(failed)!.txHash).toBe(paid.txHash)
     // The validator in line after it found both closed: same transactions, not its own.
     expect(settled[1]!.get(released)).toEqual({ ...paid, byUs: false })
     expect(settled[1]!.get(failed)).toEqual({ ...settled[0]!.get(failed)!, byUs: false })
@@ -79,6 +82,32 @@ describe('settler', () => {
     const market = t.net.connect(t.chain.wallet(0)).market
     expect((await market.job(released)).status).toBe('paid')
     expect((await market.job(failed)).status).toBe('refunded')
+  })
+
+  it('settles job by job when the block at once is refused, so one refused outcome holds up no other', async () => {
+    const first = (await openEscrow(t.chain, t.net, PRICE)).jobId
+    const second = (await openEscrow(t.chain, t.net, PRICE)).jobId
+    const releases = [releaseOf(t.net, first, 700_000), releaseOf(t.net, second, 800_000)]
+    const decided = decidedBlock(t.net, 7, { released: releases, failed: [], signers: [0, 1, 2] })
+    const real = await clientFor(0)
+    await real.anchorBlock(decided)
+    // The chain client is real; only its settleMany answer is replaced by the refusal a forged proof gets.
+    const refusing: ChainClient = {
+      ...real,
+      settleJobs: async () => {
+        throw new ChainError('REVERTED', 'JobMarket.settleMany reverts: InvalidProof', {
+          reason: 'InvalidProof',
+        })
+      },
+    }
+    const settled = new Map<Hex32, Settlement>()
+    const settler = createSettler({ chain: refusing, onSettled: (jobId, s) => settled.set(jobId, s) })
+    settler.submit({ ...decided, block: { released: releases, failed: [], certified: [] }, byUs: true })
+    await until(() => (settled.size === 2 ? true : undefined))
+    await settler.stop()
+    expect(settled.get(first)).toMatchObject({ status: 'paid', byUs: true })
+    expect(settled.get(second)).toMatchObject({ status: 'paid', byUs: true })
+    expect(settled.get(first)!.txHash).not.toBe(settled.get(second)!.txHash)
   })
 
   it('records a release below the escrow’s minimum quality as rejected: the buyer refunded less the fee', async () => {

@@ -10,7 +10,14 @@ import {
 } from '../../protocol/index.ts'
 import type { Settlement } from '../storage/index.ts'
 import { takeoverRank } from './anchorer.ts'
-import type { AnchorRequest, AnchorTx, ChainClient, ProvenOutcome } from './chain-client.ts'
+import type {
+  AnchorRequest,
+  AnchorTx,
+  ChainClient,
+  ProvenOutcome,
+  SettleOutcome,
+  SettleRequest,
+} from './chain-client.ts'
 import { ChainError } from './errors.ts'
 
 /** An anchored block whose releases and failures are to be settled on chain. */
@@ -21,7 +28,10 @@ export interface SettleWork extends AnchorRequest {
 }
 
 export interface SettlerInit {
-  readonly chain: Pick<ChainClient, 'address' | 'anchorTx' | 'settleJob' | 'escrowClosing' | 'validatorSet'>
+  readonly chain: Pick<
+    ChainClient,
+    'address' | 'anchorTx' | 'settleJob' | 'settleJobs' | 'escrowClosing' | 'validatorSet'
+  >
   /** Takeover step, as for anchoring: the k-th validator in line waits k times this; default 5 s. */
   readonly takeoverDelayMs?: number
   /** Pause before retrying after the RPC was unavailable or a transaction timed out; default 2 s. */
@@ -85,6 +95,7 @@ export function createSettler(init: SettlerInit): Settler {
         })),
         ...work.block.failed.map((jobId) => ({ jobId, outcome: { kind: 'failed' } as const })),
       ]
+      const requests: SettleRequest[] = []
       for (const [index, { jobId, outcome }] of outcomes.entries()) {
         if (stopped) return
         if (await init.isSettled?.(jobId)) continue
@@ -94,20 +105,16 @@ export function createSettler(init: SettlerInit): Settler {
           signers: anchored.signers,
           path: merkleProof(leaves, index),
         }
-        let sent: Awaited<ReturnType<typeof chain.settleJob>>
-        try {
-          sent = await chain.settleJob({ jobId, outcome, proof })
-        } catch (error) {
-          // One job the chain refuses (say, InvalidProof) must not hold up the others in the block.
-          if (error instanceof ChainError && error.code === 'REVERTED') {
-            log?.error({ jobId, height, reason: error.reason }, 'settling a job reverted')
-            init.onFailed?.(height, error)
-            continue
-          }
-          throw error
-        }
+        requests.push({ jobId, outcome, proof })
+      }
+      if (stopped || requests.length === 0) return
+      for (const [i, sent] of (await settleAll(requests, height)).entries()) {
+        if (stopped) return
+        const { jobId } = requests[i]!
+        if (sent === undefined) continue
         const from = sent.status === 'settled' ? sent.blockNumber : anchored.blockNumber
-        const closing = await chain.escrowClosing(jobId, from)
+        const closing =
+          (sent.status === 'settled' ? sent.closing : undefined) ?? (await chain.escrowClosing(jobId, from))
         // Not open and not closed since the anchor: never escrowed, or refunded before this block was anchored.
         if (closing === undefined) {
           log?.warn({ jobId, height }, 'no open escrow to settle')
@@ -127,6 +134,44 @@ export function createSettler(init: SettlerInit): Settler {
       log?.error({ height, attempt, error: err.message }, 'settling failed')
       init.onFailed?.(height, err)
     }
+  }
+
+  /**
+   * A block's outcomes in one settleMany transaction; when the chain refuses it (one outcome's
+   * proof, say), each job on its own, so that job alone is left unsettled (undefined) and logged.
+   */
+  const settleAll = async (
+    requests: readonly SettleRequest[],
+    height: number,
+  ): Promise<Array<SettleOutcome | undefined>> => {
+    if (requests.length > 1) {
+      try {
+        return await chain.settleJobs(requests)
+      } catch (error) {
+        if (!(error instanceof ChainError && error.code === 'REVERTED')) throw error
+        log?.warn(
+          { height, reason: error.reason },
+          'settling the block at once reverted; settling job by job',
+        )
+      }
+    }
+    const answers: Array<SettleOutcome | undefined> = []
+    for (const request of requests) {
+      if (stopped) break
+      try {
+        answers.push(await chain.settleJob(request))
+      } catch (error) {
+        // One job the chain refuses (say, InvalidProof) must not hold up the others in the block.
+        if (error instanceof ChainError && error.code === 'REVERTED') {
+          log?.error({ jobId: request.jobId, height, reason: error.reason }, 'settling a job reverted')
+          init.onFailed?.(height, error)
+          answers.push(undefined)
+          continue
+        }
+        throw error
+      }
+    }
+    return answers
   }
 
   /** The settlement record: JobMarket's own figures, with the validators the proof's bitmap named. */

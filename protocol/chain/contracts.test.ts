@@ -284,6 +284,16 @@ async function openJob(
   return { jobId, vaultId, expiresAt }
 }
 
+/** Two escrowed jobs and an anchored block at `height` that releases the first and fails the second. */
+async function anchoredPair(height: number, qualityScore: number) {
+  const released = await openJob()
+  const failed = await openJob()
+  const resultHash = randomHash()
+  const block = blockAt(height, released.jobId, failed.jobId, resultHash, qualityScore)
+  const { signers } = await anchorBlock(block)
+  return { released, failed, resultHash, block, signers }
+}
+
 describe('JobMarket', () => {
   it('pays the vault owner and the certifying validators once', async () => {
     const { jobId } = await openJob()
@@ -392,6 +402,86 @@ describe('JobMarket', () => {
       buyer: buyer().address.toLowerCase(),
       amount: price,
     })
+  })
+
+  it('settles a block at once: a release paid and a failure refunded in one transaction, as one by one', async () => {
+    const { released, failed, resultHash, block, signers } = await anchoredPair(24, 750_000)
+    const market = net.connect(reporter()).market
+    const receipt = await market.settleMany([
+      {
+        kind: 'released',
+        jobId: released.jobId,
+        resultHash,
+        qualityScore: 750_000,
+        proof: proofFor(block, 0, signers),
+      },
+      { kind: 'failed', jobId: failed.jobId, proof: proofFor(block, 1, signers) },
+    ])
+    const each = (price * 2000n) / 10_000n / 4n
+    const closed = market.closingsIn(receipt)
+    expect(closed.get(released.jobId)).toEqual({
+      status: 'paid',
+      txHash: receipt.hash,
+      blockNumber: receipt.blockNumber,
+      owner: owner().address.toLowerCase(),
+      ownerAmount: price - 4n * each,
+      perValidator: each,
+    })
+    expect(closed.get(failed.jobId)).toEqual(await market.closing(failed.jobId))
+    expect(closed.get(failed.jobId)).toMatchObject({
+      status: 'refunded',
+      txHash: receipt.hash,
+      amount: price,
+    })
+    expect(await market.balance(owner().address.toLowerCase() as Hex32)).toBe(price - 4n * each)
+    expect(await market.balance(buyer().address.toLowerCase() as Hex32)).toBe(price)
+  })
+
+  it('pays a job listed twice, or settled already, once: settleMany skips an escrow that is not open', async () => {
+    const { jobId } = await openJob()
+    const resultHash = randomHash()
+    const block = blockAt(25, jobId, randomHash(), resultHash, 750_000)
+    const { signers } = await anchorBlock(block)
+    const outcome = {
+      kind: 'released',
+      jobId,
+      resultHash,
+      qualityScore: 750_000,
+      proof: proofFor(block, 0, signers),
+    } as const
+    // A greedy validator lists its block's release twice, then sends it again: one payment.
+    const market = net.connect(validator(0)).market
+    const twice = await market.settleMany([outcome, outcome])
+    expect(market.closingsIn(twice).size).toBe(1)
+    const each = (price * 2000n) / 10_000n / 4n
+    const ownerBalance = () => market.balance(owner().address.toLowerCase() as Hex32)
+    expect(await ownerBalance()).toBe(price - 4n * each)
+    const again = await market.settleMany([outcome])
+    expect(market.closingsIn(again).size).toBe(0)
+    await expectRevert(market.settle(jobId, resultHash, 750_000, outcome.proof), 'JobNotOpen')
+    expect(await ownerBalance()).toBe(price - 4n * each)
+    expect(await market.balance(validator(0).address.toLowerCase() as Hex32)).toBe(each)
+  })
+
+  it('refuses a batch with one forged outcome whole: nothing in it closes', async () => {
+    const { released, failed, resultHash, block, signers } = await anchoredPair(26, 400_000)
+    const market = net.connect(buyer()).market
+    await expectRevert(
+      market.settleMany([
+        { kind: 'failed', jobId: failed.jobId, proof: proofFor(block, 1, signers) },
+        // the buyer raises nothing but lowers the score it pays for: refused
+        {
+          kind: 'released',
+          jobId: released.jobId,
+          resultHash,
+          qualityScore: 1,
+          proof: proofFor(block, 0, signers),
+        },
+      ]),
+      'InvalidProof',
+    )
+    expect((await market.job(released.jobId)).status).toBe('open')
+    expect((await market.job(failed.jobId)).status).toBe('open')
   })
 
   it('refuses escrow below the price, short expiries, minimums above a score of 1 and inactive vaults', async () => {

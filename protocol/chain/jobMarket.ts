@@ -1,4 +1,4 @@
-import type { ContractRunner } from 'ethers'
+import type { ContractRunner, Interface } from 'ethers'
 import { type Address, type Hex32, ZERO_ADDRESS, ZERO_HASH } from '../hex.ts'
 import { type OutcomeProof, outcomeProofArg } from './anchor.ts'
 import { boundContract } from './transact.ts'
@@ -94,6 +94,85 @@ export interface PayoutClaim {
   readonly proof: readonly Hex32[]
 }
 
+/** The parts of a log (ethers' Log, or a receipt's) an escrow closing is read from. */
+export interface ClosingLog {
+  readonly address: string
+  readonly topics: readonly string[]
+  readonly data: string
+  readonly transactionHash: string
+  readonly blockNumber: number
+}
+
+/** A JobPaid, JobRejected or JobRefunded log as the closing it records; undefined for any other log. */
+function closingOfLog(
+  iface: Interface,
+  log: ClosingLog,
+): { readonly jobId: Hex32; readonly closing: EscrowClosing } | undefined {
+  const parsed = iface.parseLog({ topics: [...log.topics], data: log.data })
+  if (parsed === null) return undefined
+  const jobId = (parsed.args.jobId as string).toLowerCase() as Hex32
+  const at = { txHash: log.transactionHash as Hex32, blockNumber: log.blockNumber }
+  if (parsed.name === 'JobPaid') {
+    const owner = (parsed.args.owner as string).toLowerCase() as Address
+    return {
+      jobId,
+      closing: {
+        status: 'paid',
+        ...at,
+        owner,
+        ownerAmount: parsed.args.ownerAmount as bigint,
+        perValidator: parsed.args.perValidator as bigint,
+        // JobPaid names no owner exactly when settle held the owner share for a pool's contributors.
+        ...(owner === ZERO_ADDRESS ? { heldForContributors: true as const } : {}),
+      },
+    }
+  }
+  if (parsed.name === 'JobRejected') {
+    return {
+      jobId,
+      closing: {
+        status: 'rejected',
+        ...at,
+        qualityScore: Number(parsed.args.qualityScore),
+        minQuality: Number(parsed.args.minQuality),
+        buyer: (parsed.args.buyer as string).toLowerCase() as Address,
+        refund: parsed.args.refund as bigint,
+        perValidator: parsed.args.perValidator as bigint,
+      },
+    }
+  }
+  if (parsed.name === 'JobRefunded') {
+    return {
+      jobId,
+      closing: {
+        status: 'refunded',
+        ...at,
+        buyer: (parsed.args.buyer as string).toLowerCase() as Address,
+        amount: parsed.args.amount as bigint,
+      },
+    }
+  }
+  return undefined
+}
+
+/** One proven outcome for JobMarket.settleMany: a release with its result, or a failure. */
+export type MarketOutcome = {
+  readonly jobId: Hex32
+  readonly proof: OutcomeProof
+} & (
+  | { readonly kind: 'released'; readonly resultHash: Hex32; readonly qualityScore: number }
+  | { readonly kind: 'failed' }
+)
+
+/** JobMarket.Outcome as the ABI takes it. */
+export const marketOutcomeArg = (o: MarketOutcome) => ({
+  jobId: o.jobId,
+  released: o.kind === 'released',
+  resultHash: o.kind === 'released' ? o.resultHash : ZERO_HASH,
+  qualityScore: o.kind === 'released' ? o.qualityScore : 0,
+  proof: outcomeProofArg(o.proof),
+})
+
 /** A JobMarket.jobs(jobId) answer, as ethers decodes the struct's fields in declaration order. */
 export function jobRecordOf(fields: unknown): JobRecord {
   const [buyer, expiresAt, status, minQuality, vaultId, escrow] = fields as [
@@ -125,6 +204,9 @@ export function connectJobMarket(address: string, runner: ContractRunner) {
       c.send('settle', [jobId, resultHash, qualityScore, outcomeProofArg(proof)]),
     refundFailed: (jobId: Hex32, proof: OutcomeProof) =>
       c.send('refundFailed', [jobId, outcomeProofArg(proof)]),
+    /** Closes many proven outcomes in one transaction; a job not open any more is skipped. */
+    settleMany: (outcomes: readonly MarketOutcome[]) =>
+      c.send('settleMany', [outcomes.map(marketOutcomeArg)]),
     refundExpired: (jobId: Hex32) => c.send('refundExpired', [jobId]),
     withdraw: () => c.send('withdraw', []),
     /**
@@ -197,39 +279,20 @@ export function connectJobMarket(address: string, runner: ContractRunner) {
         c.contract.queryFilter(c.contract.filters.JobRefunded!(jobId), fromBlock),
       ])
       const log = paid[0] ?? rejected[0] ?? refunded[0]
-      if (log === undefined) return undefined
-      const parsed = c.contract.interface.parseLog(log)
-      if (parsed === null) return undefined
-      const at = { txHash: log.transactionHash as Hex32, blockNumber: log.blockNumber }
-      if (parsed.name === 'JobPaid') {
-        const owner = (parsed.args.owner as string).toLowerCase() as Address
-        return {
-          status: 'paid',
-          ...at,
-          owner,
-          ownerAmount: parsed.args.ownerAmount as bigint,
-          perValidator: parsed.args.perValidator as bigint,
-          // JobPaid names no owner exactly when settle held the owner share for a pool's contributors.
-          ...(owner === ZERO_ADDRESS ? { heldForContributors: true as const } : {}),
-        }
+      return log === undefined ? undefined : closingOfLog(c.contract.interface, log)?.closing
+    },
+    /**
+     * The escrows a transaction closed, by job id, from its receipt's logs (JobPaid, JobRejected,
+     * JobRefunded of this JobMarket; any other log is passed over).
+     */
+    closingsIn: (receipt: { readonly logs: readonly ClosingLog[] }): Map<Hex32, EscrowClosing> => {
+      const closed = new Map<Hex32, EscrowClosing>()
+      for (const log of receipt.logs) {
+        if (log.address.toLowerCase() !== address.toLowerCase()) continue
+        const found = closingOfLog(c.contract.interface, log)
+        if (found !== undefined) closed.set(found.jobId, found.closing)
       }
-      if (parsed.name === 'JobRejected') {
-        return {
-          status: 'rejected',
-          ...at,
-          qualityScore: Number(parsed.args.qualityScore),
-          minQuality: Number(parsed.args.minQuality),
-          buyer: (parsed.args.buyer as string).toLowerCase() as Address,
-          refund: parsed.args.refund as bigint,
-          perValidator: parsed.args.perValidator as bigint,
-        }
-      }
-      return {
-        status: 'refunded',
-        ...at,
-        buyer: (parsed.args.buyer as string).toLowerCase() as Address,
-        amount: parsed.args.amount as bigint,
-      }
+      return closed
     },
     job: async (jobId: Hex32): Promise<JobRecord> => jobRecordOf(await c.read('jobs', jobId)),
     contract: c.contract,

@@ -56,6 +56,16 @@ contract JobMarket {
         uint128 claimedContributions;
     }
 
+    /// @notice One outcome of an anchored block, for settleMany: a release (settle) or a failure
+    /// (refundFailed, when `released` is false; `resultHash` and `qualityScore` are then unused).
+    struct Outcome {
+        bytes32 jobId;
+        bool released;
+        bytes32 resultHash;
+        uint32 qualityScore;
+        Anchor.OutcomeProof proof;
+    }
+
     mapping(bytes32 => Job) public jobs;
     /// @notice Pull payments: a payee that cannot receive ETH must not block a settlement.
     mapping(address => uint256) public balances;
@@ -150,7 +160,35 @@ contract JobMarket {
     function settle(bytes32 jobId, bytes32 resultHash, uint32 qualityScore, Anchor.OutcomeProof calldata proof)
         external
     {
-        Job storage job = openJobOf(jobId);
+        settleOpen(jobId, openJobOf(jobId), resultHash, qualityScore, proof);
+    }
+
+    /// @notice Closes the escrows of many proven outcomes in one transaction, as settle and
+    /// refundFailed would one by one: a validator settles a whole anchored block with it. A job not
+    /// open any more (closed by another validator's transaction first, or listed twice) is skipped,
+    /// never paid twice; any invalid proof reverts the whole call, as it would alone.
+    /// @return closed how many escrows this call closed
+    function settleMany(Outcome[] calldata outcomes) external returns (uint256 closed) {
+        for (uint256 i; i < outcomes.length; ++i) {
+            Outcome calldata o = outcomes[i];
+            Job storage job = jobs[o.jobId];
+            if (job.status != Status.Open) continue;
+            if (o.released) {
+                settleOpen(o.jobId, job, o.resultHash, o.qualityScore, o.proof);
+            } else {
+                refundFailedOpen(o.jobId, job, o.proof);
+            }
+            ++closed;
+        }
+    }
+
+    function settleOpen(
+        bytes32 jobId,
+        Job storage job,
+        bytes32 resultHash,
+        uint32 qualityScore,
+        Anchor.OutcomeProof calldata proof
+    ) private {
         if (!anchor.verifyResult(jobId, resultHash, qualityScore, proof)) revert InvalidProof();
         bool reached = qualityScore >= job.minQuality;
         job.status = reached ? Status.Paid : Status.Rejected;
@@ -214,7 +252,10 @@ contract JobMarket {
 
     /// @notice Refund on a failure the network anchored: the deadline passed without a release.
     function refundFailed(bytes32 jobId, Anchor.OutcomeProof calldata proof) external {
-        Job storage job = openJobOf(jobId);
+        refundFailedOpen(jobId, openJobOf(jobId), proof);
+    }
+
+    function refundFailedOpen(bytes32 jobId, Job storage job, Anchor.OutcomeProof calldata proof) private {
         if (!anchor.verifyFailure(jobId, proof)) revert InvalidProof();
         refund(jobId, job);
     }

@@ -66,10 +66,37 @@ interface PoolRow {
 
 const POOL_CONTRIBUTORS = [1, 10, 1000, 100_000]
 
+/** A block at `height` releasing `jobs` random results with the bench's score, and its leaves. */
+function benchBlock(height: number, epoch: number, jobs: number) {
+  const results = Array.from({ length: jobs }, () => ({ jobId: randomHash(), resultHash: randomHash() }))
+  const leaves = results.map((r) => resultLeaf(r.jobId, r.resultHash, QUALITY))
+  const header: BlockHeader = {
+    height,
+    epoch,
+    parentHash: randomHash(),
+    proposer: `0x${'ab'.repeat(20)}`,
+    resultsRoot: merkleRoot(leaves),
+    bodyHash: randomHash(),
+  }
+  return { results, leaves, header }
+}
+
+/** Closing a block's N escrows one settle at a time against one settleMany (issue #17). */
+interface SettleManyRow {
+  jobs: number
+  /** N settle transactions, their gas summed over N */
+  settleGasPerJob: number
+  settleManyGas: number
+  settleManyGasPerJob: number
+}
+
+const SETTLE_MANY_JOBS = [1, 4, 16, 64]
+
 const chain = await startDevChain()
 const rows: Row[] = []
 const committeeKeyRows: CommitteeKeyRow[] = []
 const poolRows: PoolRow[] = []
+const settleManyRows: SettleManyRow[] = []
 try {
   for (const validators of VALIDATOR_COUNTS) {
     const net = await startTestNetwork(chain, { validators })
@@ -98,19 +125,7 @@ try {
     let height = 1
     for (const signers of [...new Set([quorum, validators])]) {
       for (const jobs of JOB_COUNTS) {
-        const results = Array.from({ length: jobs }, () => ({
-          jobId: randomHash(),
-          resultHash: randomHash(),
-        }))
-        const leaves = results.map((r) => resultLeaf(r.jobId, r.resultHash, QUALITY))
-        const header: BlockHeader = {
-          height: height++,
-          epoch: net.epoch,
-          parentHash: randomHash(),
-          proposer: `0x${'ab'.repeat(20)}`,
-          resultsRoot: merkleRoot(leaves),
-          bodyHash: randomHash(),
-        }
+        const { results, leaves, header } = benchBlock(height++, net.epoch, jobs)
         const precommits = net.precommit(header, 0, net.validatorKeys.slice(0, signers))
         const { anchor } = net.connect(chain.wallet(0))
         const last = results[jobs - 1]!
@@ -162,6 +177,7 @@ try {
     }
   }
   poolRows.push(...(await benchPoolPayouts()))
+  settleManyRows.push(...(await benchSettleMany()))
 } finally {
   await chain.stop()
 }
@@ -220,11 +236,63 @@ async function benchPoolPayouts(): Promise<PoolRow[]> {
   return out
 }
 
+/**
+ * Issue #17: a validator settles an anchored block's releases in one settleMany transaction. Two
+ * blocks of N released jobs each, one closed by N settle transactions, the other by one settleMany.
+ */
+async function benchSettleMany(): Promise<SettleManyRow[]> {
+  const net = await startTestNetwork(chain, { validators: 4 })
+  const owner = net.connect(chain.wallet(1))
+  const vaultId = randomHash()
+  await owner.vaults.register(vaultId, { manifestHash: vaultId, policyHash: randomHash(), price: PRICE })
+  const out: SettleManyRow[] = []
+  let height = 1
+  const anchoredBlock = async (jobs: number) => {
+    const { results, leaves, header } = benchBlock(height++, net.epoch, jobs)
+    const now = BigInt((await chain.provider.getBlock('latest'))!.timestamp)
+    for (const r of results)
+      await net.connect(chain.wallet(2)).market.openJob(r.jobId, vaultId, now + 7200n, PRICE)
+    const precommits = net.precommit(header, 0)
+    await net
+      .connect(chain.wallet(0))
+      .anchor.anchor({ header, round: 0, validatorSet: net.validatorSet, precommits })
+    const signers = precommitBitmap(net.validatorSet, precommits).signers
+    return results.map((r, i) => ({
+      kind: 'released' as const,
+      ...r,
+      qualityScore: QUALITY,
+      proof: { height: header.height, epoch: net.epoch, signers, path: merkleProof(leaves, i) },
+    }))
+  }
+  // One job settled first: the owner's and validators' balances are then warm in both columns.
+  for (const o of await anchoredBlock(1))
+    await owner.market.settle(o.jobId, o.resultHash, o.qualityScore, o.proof)
+  for (const jobs of SETTLE_MANY_JOBS) {
+    let oneByOne = 0
+    for (const o of await anchoredBlock(jobs)) {
+      oneByOne += Number((await owner.market.settle(o.jobId, o.resultHash, o.qualityScore, o.proof)).gasUsed)
+    }
+    const many = await anchoredBlock(jobs)
+    const receipt = await owner.market.settleMany(many)
+    if (owner.market.closingsIn(receipt).size !== jobs) {
+      throw new BenchProofError(`settleMany closed fewer than the ${jobs} jobs of its block`)
+    }
+    out.push({
+      jobs,
+      settleGasPerJob: Math.round(oneByOne / jobs),
+      settleManyGas: Number(receipt.gasUsed),
+      settleManyGasPerJob: Math.round(Number(receipt.gasUsed) / jobs),
+    })
+  }
+  return out
+}
+
 console.table(rows)
 console.table(committeeKeyRows)
 console.table(poolRows)
+console.table(settleManyRows)
 mkdirSync('bench-results', { recursive: true })
 writeFileSync(
   'bench-results/gas.json',
-  `${JSON.stringify({ measuredAt: new Date().toISOString(), rows, committeeKeyRows, poolRows }, null, 2)}\n`,
+  `${JSON.stringify({ measuredAt: new Date().toISOString(), rows, committeeKeyRows, poolRows, settleManyRows }, null, 2)}\n`,
 )
