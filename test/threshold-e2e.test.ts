@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Cluster } from '../devnet/cluster.ts'
+import { waitFor } from '../devnet/testing/actors.ts'
 import { Client, thresholdResult } from '../node/sdk/index.ts'
+import { THRESHOLD_OUTPUTS_WITHHELD } from '../node/threshold/releaser.ts'
 import { DEV_PRIVATE_KEYS, type Hex32 } from '../protocol/index.ts'
 import { parseSpec, VaultSchemaSchema } from '../sandbox/index.ts'
 import { plaintextOutputs, readCsvRows } from '../sandbox/reference/plaintext.ts'
@@ -214,8 +216,19 @@ describe('threshold mode on 4 daemons: committee vault, release with a validator
       console.log('vault budget after two committee jobs', JSON.stringify(budget.body))
       expect(budget.body.jobs).toBe(2)
       expect(budget.body.spent).toBeGreaterThan(20)
-      // Long enough for phase 2 to have happened had any member started it (the first job's took seconds).
-      await new Promise((r) => setTimeout(r, 15_000))
+      // Waits for each node's releaser to reach phase 2 for this job and decide to withhold (its log
+      // line, once per job), where a fixed 15 s sleep stood. A member that computed output shares
+      // instead keeps them in its own pool before it sends them, so the pools read below show them.
+      for (const node of cluster.nodes) {
+        await waitFor(
+          `node ${node.index} withholding the outputs of ${rejected.jobId}`,
+          async () =>
+            (await node.log())
+              .split('\n')
+              .find((l) => l.includes(`"msg":"${THRESHOLD_OUTPUTS_WITHHELD}"`) && l.includes(rejected.jobId)),
+          60_000,
+        )
+      }
       for (const node of cluster.nodes) {
         const got = await node.api<{ releases: { outputs?: unknown }[] }>(
           `/v1/jobs/${rejected.jobId}/threshold-releases`,
