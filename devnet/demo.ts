@@ -255,7 +255,7 @@ export async function runDemoJob(options: {
     const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(DATA('schema.json'), 'utf8')))
     const policy = PolicySchema.parse(JSON.parse(await readFile(DATA('policy.json'), 'utf8')))
     const truth = plaintextOutputs(readCsvRows(DATA('heart.csv')), schema, spec)
-    // Each released value against the truth, within three times the 95% error its release states.
+    // Each released value against the truth, within RELEASE_ERROR_FACTOR times the 95% error its release states.
     const checks = Object.entries(result.outputs).map(([name, out]) =>
       check(name, out, truth[name], policy.minAggregation),
     )

@@ -5,7 +5,7 @@
  */
 import { Client, type JobSettlement, type PoolJobResult, poolResult } from '../node/index.ts'
 import type { Address, Hex32 } from '../protocol/index.ts'
-import type { AlgorithmSpec } from '../sandbox/index.ts'
+import { type AlgorithmSpec, RELEASE_ERROR_FACTOR } from '../sandbox/index.ts'
 import type { Say } from './demo.ts'
 import { DevnetError } from './errors.ts'
 import type { TrafficGrid, TrafficTruth } from './traffic.ts'
@@ -27,7 +27,7 @@ export interface TrafficPurchase {
   readonly checks: {
     readonly released: number
     readonly cells: number
-    /** released cells within three times the stated 95% error of the truth */
+    /** released cells within RELEASE_ERROR_FACTOR times the stated 95% error of the truth */
     readonly withinError: number
     /** released cells with fewer vehicles than the pool's minimum: must be 0 */
     readonly underMinimum: number
@@ -111,7 +111,10 @@ export async function buyHeatmap(options: BuyOptions): Promise<TrafficPurchase> 
   }
 }
 
-/** The release against the plaintext truth: each released number within 3× its stated 95% error. */
+/**
+ * The release against the plaintext truth: each released number within RELEASE_ERROR_FACTOR times its
+ * stated 95% error (sandbox/reference/within-error.ts says why that factor).
+ */
 function judged(
   result: PoolJobResult,
   truth: TrafficTruth,
@@ -136,7 +139,7 @@ function judged(
     for (const [b, v] of row.entries()) {
       if (v === null) continue
       released++
-      if (Math.abs(v - truth.trips[c]![b]!) <= 3 * tripsError95) withinError++
+      if (Math.abs(v - truth.trips[c]![b]!) <= RELEASE_ERROR_FACTOR * tripsError95) withinError++
       if (truth.vehiclesPerCell[c]![b]! < minimum) underMinimum++
     }
   }
@@ -144,7 +147,7 @@ function judged(
   const speedReleased = means.filter((m) => m !== null).length
   const speedWithinError = means.filter((m, c) => {
     const t = truth.speed[c]!
-    return m !== null && t.count > 0 && Math.abs(m - t.sum / t.count) <= 3 * speedError95
+    return m !== null && t.count > 0 && Math.abs(m - t.sum / t.count) <= RELEASE_ERROR_FACTOR * speedError95
   }).length
   return {
     resultHash: result.resultHash,
@@ -207,7 +210,7 @@ export function printPurchase(p: TrafficPurchase, grid: TrafficGrid, truth: Traf
   say('  plaintext truth:')
   for (const line of heatmapLines(truth.trips, grid)) say(`    ${line}`)
   say(
-    `  ${c.released} of ${c.cells} cells released, ${c.withinError} within 3x the stated error of the truth; released cells with fewer than ${grid.minContributors} vehicles: ${c.underMinimum}`,
+    `  ${c.released} of ${c.cells} cells released, ${c.withinError} within ${RELEASE_ERROR_FACTOR}x the stated error of the truth; released cells with fewer than ${grid.minContributors} vehicles: ${c.underMinimum}`,
   )
   say(`  mean speed per cell (tcf ±${p.speedError95.toFixed(1)} km/h | truth):`)
   say(

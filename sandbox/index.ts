@@ -96,7 +96,7 @@ export {
 export { type HeContext, heContext, loadSeal } from './he/seal.ts'
 export { uncompressedCiphertext, uncompressedPublicKey } from './he/serialize.ts'
 export { type PlainValue, plaintextOutputs, readCsvRows } from './reference/plaintext.ts'
-export { withinStatedError } from './reference/within-error.ts'
+export { RELEASE_ERROR_FACTOR, withinStatedError } from './reference/within-error.ts'
 export { type TrustedRunOptions, type TrustedRunResult, trustedRun } from './run.ts'
 export * from './spec/index.ts'
 export * from './threshold/index.ts'

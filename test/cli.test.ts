@@ -77,7 +77,12 @@ describe('tcf CLI', () => {
         )
       ).stdout,
     )
-    expect(result.quality.score).toBe(1)
+    // The fit's noisy R^2 sits near the spec's minR2 (0.3): in 5,000 simulated releases of this job
+    // the fitness fell below 1 in 4 (8e-4 of runs, where this once asserted a score of 1), the score
+    // never below 0.96. The other components are 1 far from their limits (9,700 records of
+    // 5,000, 2.9% missing of 5%, 6 of 6 ranges); one of them broken puts the score at 0.84 or less.
+    expect(result.quality.components).toMatchObject({ sampleSize: 1, completeness: 1, plausibility: 1 })
+    expect(result.quality.score).toBeGreaterThan(0.9)
     const spec = parseSpecJson(await readFile(data('algo.json'), 'utf8'))
     const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(data('schema.json'), 'utf8')))
     const truth = plaintextOutputs(readCsvRows(data('heart.csv')), schema, spec)

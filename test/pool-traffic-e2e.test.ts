@@ -22,7 +22,7 @@ import { startSeededCluster } from './support/committee-vault.ts'
  * one of the four nodes, admitted by consensus; the snapshot (aggregate bytes and counts) and the
  * payouts root equal on every validator; a vehicle over its bound kept to one contribution; bad
  * contributions refused at the API with their code. Then a city planner buys the heatmap on the
- * snapshot: released to the planner alone by the committee, every released cell within 3× its
+ * snapshot: released to the planner alone by the committee, every released cell within 6× its
  * stated 95% error of the plaintext, none describing fewer than the minimum of vehicles; the escrow
  * paid with the owner share held for the contributors, and a contributor's payout claimed on chain.
  * Run under the machine-wide lock: flock /tmp/tcf-e2e.lock npx vitest run test/pool-traffic-e2e.test.ts

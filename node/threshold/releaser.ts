@@ -42,6 +42,9 @@ const RESEND_MS = 5000
  */
 export const OUTPUT_RESEND_BLOCKS = 120
 
+/** The log line of a node that withholds a scored job's outputs: its score is below the buyer's minQuality. */
+export const THRESHOLD_OUTPUTS_WITHHELD = 'threshold outputs withheld: score below minQuality'
+
 const ownKey = (jobId: Hex32) => `threshold/own/${jobId}`
 const outputsKey = (jobId: Hex32) => `threshold/outputs/${jobId}`
 
@@ -85,6 +88,8 @@ export class ThresholdReleaser {
   #timer: NodeJS.Timeout | undefined
   #tick: Promise<void> = Promise.resolve()
   #attempts = 0
+  /** The scored jobs whose outputs this node withholds and has said so, once each (pruned with `scored`). */
+  readonly #withheld = new Set<Hex32>()
 
   constructor(deps: ReleaserDeps) {
     this.#deps = deps
@@ -114,6 +119,8 @@ export class ThresholdReleaser {
     const scored = ledger.scoredSince(Math.max(0, ledger.height - OUTPUT_RESEND_BLOCKS))
     for (const job of certified) await this.#send(job, attempt, 'score', (j) => this.#releaseOf(j))
     for (const job of scored) await this.#send(job, attempt, 'outputs', (j) => this.#outputsOf(j))
+    const window = new Set(scored.map((j) => j.jobId))
+    for (const id of this.#withheld) if (!window.has(id)) this.#withheld.delete(id)
   }
 
   /** Keeps and gossips this member's stored (or newly computed and stored) release of one job. */
@@ -141,7 +148,18 @@ export class ThresholdReleaser {
   async #outputsOf(job: LedgerJob): Promise<ThresholdRelease | undefined> {
     const deps = this.#deps
     const participants = releasableSet(job)
-    if (!participants) return undefined
+    if (!participants) {
+      // The pass that would have computed this job's output shares decided not to: said once, so a
+      // watcher (test/threshold-e2e.test.ts) knows phase 2 is over for the job on this node.
+      if (job.released && !this.#withheld.has(job.jobId)) {
+        this.#withheld.add(job.jobId)
+        deps.logger.info(
+          { jobId: job.jobId, qualityScore: job.released.qualityScore },
+          THRESHOLD_OUTPUTS_WITHHELD,
+        )
+      }
+      return undefined
+    }
     const own = await deps.store.getMeta(ownKey(job.jobId), thresholdReleaseCodec.schema)
     if (!own || !participants.includes(own.share.member)) return undefined
     const spec = parseSpec(job.request.request.algorithm.spec)

@@ -5,10 +5,22 @@ import type { PlainValue } from './plaintext.ts'
  * How a differentially private release is judged against the plaintext
  * truth: each released field within `factor` times the 95% error the
  * release states for it. One field misses its own 95% bound one time in
- * twenty, so end-to-end checks over dozens of fields use factor 3: a
- * discrete Laplace value lands outside three times its 95% bound about one
- * time in 8,000 (20^-3), so a real mismatch fails and noise does not.
+ * twenty, and a discrete Laplace value misses f times it about 20^-f of the
+ * time, so a whole release (dozens of fields, ratios of noisy sums with
+ * heavier tails) needs a wide factor. At 3 (this check's first factor) a
+ * correct release of the suite's jobs failed it in 7e-4 (the demo job, cli
+ * and devnet tests), 8.5e-4 (roles) and 1.3e-3 (the ops market job) of
+ * simulated runs, about one CI run in a hundred over all of them. At 5,
+ * 2 of 140,000 demo-job releases still failed; at 6, none of 140,000 demo,
+ * 45,000 roles and 20,000 market releases. What this check is for, a
+ * mismatch (a statistic of another column or scale, a lost ciphertext of
+ * records, a misplaced output), puts fields tens to thousands of stated errors off and
+ * fails it at 6 as at 3. That the stated errors hold as claimed (about 5%
+ * beyond 1×) is for the seeded unit tests: sandbox/dp/release.test.ts,
+ * node/sdk/threshold-result.test.ts.
  */
+export const RELEASE_ERROR_FACTOR = 6
+
 export interface ErrorCheck {
   readonly ok: boolean
   /** the worst |released - truth| / stated 95% error over the output's fields (0 when both are exact) */
@@ -21,7 +33,7 @@ export function withinStatedError(
   out: OutputValue | Withheld,
   truth: PlainValue | undefined,
   minAggregation: number,
-  factor = 3,
+  factor = RELEASE_ERROR_FACTOR,
 ): ErrorCheck {
   const released = 'withheld' in out ? `withheld: ${out.withheld}` : ''
   if ('withheld' in out || truth === undefined) {

@@ -196,62 +196,62 @@ describe('threshold release attacks (n = 4, t = 3)', () => {
   })
 
   it('a buyer colluding with one member cannot cancel the honest noises across the score sets', () => {
-    // Every member's phase-1 score shares, for all four sets of three (n = 4, t = 3).
     const spec = parseSpec({ version: 1, outputs: { mean_age: { op: 'mean', of: 'age' } } })
     const { circuit, cts, coefficients, oracle } = h.evaluate(spec)
     const scoreIndices = scoreStats(circuit, h.manifest, spec.expect)
     const plan = planPrivacy(spec, circuit, h.manifest)
-    const releases = [1, 2, 3, 4].map((m) =>
-      memberRelease({ ...h.opening(m, jobId(9), jobId(1009), cts, coefficients), scoreIndices, plan }),
-    )
-    const k = 0
-    const stat = scoreIndices[k]!
-    const constants = releases[0]!.share.constants[k]!
-    const primes = h.tc.basis.primes.slice(0, constants.c0.length)
-    const opening = (set: number[], drop: number[] = []) =>
-      combineStatResidues(
-        primes,
-        { c0: constants.c0.map(BigInt), scale: constants.scale },
-        set
-          .filter((m) => !drop.includes(m))
-          .map(
-            (m) => releases[m - 1]!.share.sets.find((x) => x.participants.join() === set.join())!.stats[k]!,
-          )
-          .map((r) => r.map(BigInt)),
+    // With fresh noise per set the attack's error is a sum of nine members' score noises (the stat's
+    // planned deviation widened for the four sets): measured 1.0 to 57 a stat, rms 25-31. One attempt
+    // fell within 100 smudging bounds (0.73) of the exact value in 1-2.5% of runs (4·10⁶ simulated sums
+    // at that rms; one real run here saw 1.0), so the check takes the rms of five jobs' attempts,
+    // below 0.73 with odds under 1e-7. Were each member's noise one sample for all its sets, every
+    // attempt would cancel to the smudging (at most 12 bounds, 0.09) and the rms would fail.
+    const JOBS = 5
+    const errors: number[] = []
+    let smudging = 0
+    for (let j = 0; j < JOBS; j++) {
+      const job = jobId(40 + j)
+      const result = jobId(1040 + j)
+      // Every member's phase-1 score shares, for all four sets of three (n = 4, t = 3).
+      const releases = [1, 2, 3, 4].map((m) =>
+        memberRelease({ ...h.opening(m, job, result, cts, coefficients), scoreIndices, plan }),
       )
-    // Member 1 colludes: it knows its own share of each set without the noise (its key and seed).
-    const own = (set: number[]) =>
-      statShare(
-        h.tc.basis,
-        h.opening(1, jobId(9), jobId(1009), cts, coefficients).key,
-        {
-          id: `${jobId(9)}/${jobId(1009)}/score/${stat}`,
-          ciphertext: cts[stat]!,
-          participants: set,
-          smudgingBits: DEFAULT_SMUDGING_BITS,
-        },
-        coefficients[stat],
-      )
-    const withOwn = (set: number[]) =>
-      combineStatResidues(primes, { c0: constants.c0.map(BigInt), scale: constants.scale }, [
-        own(set),
-        ...set
-          .filter((m) => m !== 1)
-          .map(
-            (m) => releases[m - 1]!.share.sets.find((x) => x.participants.join() === set.join())!.stats[k]!,
+      scoreIndices.forEach((stat, k) => {
+        const constants = releases[0]!.share.constants[k]!
+        smudging = Math.max(smudging, (7.5 * 2 ** DEFAULT_SMUDGING_BITS) / constants.scale)
+        const primes = h.tc.basis.primes.slice(0, constants.c0.length)
+        const shareOf = (m: number, set: number[]) =>
+          releases[m - 1]!.share.sets.find((x) => x.participants.join() === set.join())!.stats[k]!.map(BigInt)
+        const combine = (residues: Parameters<typeof combineStatResidues>[2]) =>
+          combineStatResidues(primes, { c0: constants.c0.map(BigInt), scale: constants.scale }, residues)
+        // Member 1 colludes: it knows its own share of each set without the noise (its key and seed).
+        const own = (set: number[]) =>
+          statShare(
+            h.tc.basis,
+            h.opening(1, job, result, cts, coefficients).key,
+            {
+              id: `${job}/${result}/score/${stat}`,
+              ciphertext: cts[stat]!,
+              participants: set,
+              smudgingBits: DEFAULT_SMUDGING_BITS,
+            },
+            coefficients[stat],
           )
-          .map((r) => r.map(BigInt)),
-      ])
-    // Were each member's noise one sample for all its sets, a + b + c - 2d would be x exactly.
-    const a = withOwn([1, 2, 3])
-    const b = withOwn([1, 2, 4])
-    const c = withOwn([1, 3, 4])
-    const d = opening([2, 3, 4])
-    const estimate = a + b + c - 2 * d
-    const smudging = (7.5 * 2 ** DEFAULT_SMUDGING_BITS) / constants.scale
+        const withOwn = (set: number[]) =>
+          combine([own(set), ...set.filter((m) => m !== 1).map((m) => shareOf(m, set))])
+        // Were each member's noise one sample for all its sets, a + b + c - 2d would be x exactly.
+        const a = withOwn([1, 2, 3])
+        const b = withOwn([1, 2, 4])
+        const c = withOwn([1, 3, 4])
+        const d = combine([2, 3, 4].map((m) => shareOf(m, [2, 3, 4])))
+        errors.push(a + b + c - 2 * d - oracle[stat]!)
+      })
+    }
+    const rms = Math.sqrt(errors.reduce((acc, e) => acc + e * e, 0) / errors.length)
     console.log(
-      `collusion across score sets: estimate ${estimate}, exact ${oracle[stat]}, off by ${Math.abs(estimate - oracle[stat]!)} (smudging bound ${smudging})`,
+      `collusion across score sets, ${errors.length} attempts: off by ${errors.map((e) => e.toFixed(2)).join(', ')}; ` +
+        `rms ${rms.toFixed(2)} (smudging bound ${smudging})`,
     )
-    expect(Math.abs(estimate - oracle[stat]!)).toBeGreaterThan(100 * smudging)
+    expect(rms).toBeGreaterThan(100 * smudging)
   })
 })
