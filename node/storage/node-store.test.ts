@@ -106,6 +106,40 @@ describe('vaults, jobs and meta', () => {
     await expect(t.store.getJob(one.jobId)).rejects.toMatchObject({ code: 'CORRUPT_RECORD' })
   })
 
+  it('serves a record it wrote from memory, frozen, and never what a caller changed or a refused write held', async () => {
+    const admitted = jobRecord(signedRequest(1), 'admitted', { admittedHeight: 1 })
+    await t.store.putJob(admitted.jobId, admitted)
+    const read = await t.store.getJob(admitted.jobId)
+    expect(read).toEqual(admitted)
+    expect(await t.store.getJob(admitted.jobId)).toBe(read)
+    // The writer's object is its own: changing it after the write changes nothing stored.
+    expect(Object.isFrozen(admitted)).toBe(false)
+    ;(admitted as { stage: string }).stage = 'released'
+    expect((await t.store.getJob(admitted.jobId))?.stage).toBe('admitted')
+    // Nor can a reader change it for the next one.
+    expect(() => {
+      ;(read as { stage: string }).stage = 'released'
+    }).toThrow(TypeError)
+    expect(() => {
+      ;(read?.request.request as { vaultId: string }).vaultId = `0x${'ab'.repeat(32)}`
+    }).toThrow(TypeError)
+    // A forged update is refused and the last good record is still what is read.
+    const forged = {
+      ...jobRecord(signedRequest(1), 'certified'),
+      jobId: jobRecord(signedRequest(2), 'pending').jobId,
+    }
+    await expect(t.store.putJob(read!.jobId, forged)).rejects.toMatchObject({ code: 'INVALID_RECORD' })
+    expect((await t.store.getJob(read!.jobId))?.stage).toBe('admitted')
+    // A block's update replaces it, and a reopened store reads the same from disk.
+    const r1 = signedRequest(1)
+    const b1 = block(1, { admitted: [r1] })
+    await t.store.commitBlock(1, b1, certificate(b1), [jobRecord(r1, 'certified', { certifiedHeight: 1 })])
+    expect((await t.store.getJob(read!.jobId))?.stage).toBe('certified')
+    const cached = await t.store.getJob(read!.jobId)
+    await t.reopen()
+    expect(await t.store.getJob(read!.jobId)).toEqual(cached)
+  })
+
   it('turns malformed stored data into CORRUPT_RECORD', async () => {
     const record = jobRecord(signedRequest(1), 'admitted')
     await tamper('jobs', record.jobId, '{"jobId":')
