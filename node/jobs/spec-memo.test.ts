@@ -10,7 +10,11 @@ const spec = { stats: [{ op: 'sum', column: 'a' }] }
 function counted(perVault = 4) {
   const memo = new SpecMemo<{ column: string }>(perVault)
   let calls = 0
-  const get = (s: { stats: { op?: string; column: string }[] }, m = manifest, limits: CompileLimits = DEFAULT_LIMITS) =>
+  const get = (
+    s: { stats: { op?: string; column: string }[] },
+    m = manifest,
+    limits: CompileLimits = DEFAULT_LIMITS,
+  ) =>
     memo.get(m, limits, s, () => {
       calls++
       return { column: s.stats[0]!.column }
