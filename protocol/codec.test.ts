@@ -114,6 +114,16 @@ describe.each(SAMPLES.map(([codec, sample]) => [codec.kind, codec, sample] as co
 describe('decode errors', () => {
   const request = () => JSON.parse(canonicalJson(sampleJobRequest)) as Record<string, unknown>
 
+  it('carries nothing of a refused message into the next: the UTF-8 decoder is shared', () => {
+    const valid = jobRequestCodec.encode(sampleJobRequest)
+    // Ends inside a three-byte sequence: a streaming decoder would hold those bytes for the next call.
+    const truncated = Uint8Array.of(...utf8('{"a":"'), 0xe2, 0x82)
+    expect(decodeError(() => jobRequestCodec.decode(truncated)).code).toBe('MALFORMED')
+    expect(jobRequestCodec.decode(valid)).toEqual(sampleJobRequest)
+    expect(decodeError(() => jobRequestCodec.decode(Uint8Array.of(0xff)))).toBeInstanceOf(DecodeError)
+    expect(jobRequestCodec.decode(valid)).toEqual(sampleJobRequest)
+  })
+
   it('names the code and the field path', () => {
     expect(decodeError(() => jobRequestCodec.decode(new Uint8Array(20_000))).code).toBe('OVERSIZED')
     expect(decodeError(() => jobRequestCodec.decode(Uint8Array.of(0xff, 0xfe))).code).toBe('MALFORMED')
