@@ -140,6 +140,30 @@ describe('vaults, jobs and meta', () => {
     expect(await t.store.getJob(read!.jobId)).toEqual(cached)
   })
 
+  it("takes a kept record's frozen request as checked, and checks everything else in full", async () => {
+    const pending = jobRecord(signedRequest(1), 'pending')
+    await t.store.putJob(pending.jobId, pending)
+    const kept = (await t.store.getJob(pending.jobId))!
+    // The next stage over the same frozen request: written, and read back as written.
+    await t.store.putJob(kept.jobId, { ...kept, stage: 'admitted', admittedHeight: 1 })
+    expect(await t.store.getJob(kept.jobId)).toMatchObject({ stage: 'admitted', request: pending.request })
+    // A copy of that request with its spec changed under the same specHash is not the checked object.
+    const forged = structuredClone(kept.request) as typeof kept.request
+    ;(forged.request.algorithm as { spec: unknown }).spec = { forged: true }
+    await expect(t.store.putJob(kept.jobId, { ...kept, request: forged })).rejects.toMatchObject({
+      code: 'INVALID_RECORD',
+    })
+    // The checked request filed under another job's id is still refused, and so is a bad field beside it.
+    const other = jobRecord(signedRequest(2), 'pending')
+    await expect(t.store.putJob(other.jobId, { ...kept, jobId: other.jobId })).rejects.toMatchObject({
+      code: 'INVALID_RECORD',
+    })
+    await expect(t.store.putJob(kept.jobId, { ...kept, admittedHeight: 0 })).rejects.toMatchObject({
+      code: 'INVALID_RECORD',
+    })
+    expect((await t.store.getJob(kept.jobId))?.stage).toBe('admitted')
+  })
+
   it('turns malformed stored data into CORRUPT_RECORD', async () => {
     const record = jobRecord(signedRequest(1), 'admitted')
     await tamper('jobs', record.jobId, '{"jobId":')

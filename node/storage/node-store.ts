@@ -17,6 +17,7 @@ import {
 import { type BlobStore, createBlobStore } from './blob-store.ts'
 import { type BatchOp, type Database, openDatabase } from './database.ts'
 import { StorageError } from './errors.ts'
+import { checkJobRecord, rememberCheckedRequest } from './job-record-check.ts'
 import { numberKey, parseNumberKey } from './keys.ts'
 import { type DurableWal, LevelWal } from './level-wal.ts'
 import { RecordCache } from './record-cache.ts'
@@ -120,7 +121,7 @@ const JOB_RECORDS_CACHED = 2048
 export function createNodeStore(init: NodeStoreInit): NodeStore {
   const log = init.logger?.child({ module: 'storage' })
   const writes = new WriteQueue()
-  const jobRecords = new RecordCache<JobRecord>(JOB_RECORDS_CACHED)
+  const jobRecords = new RecordCache<JobRecord>(JOB_RECORDS_CACHED, rememberCheckedRequest)
   let opened: Opened | undefined
 
   const state = (): Opened => {
@@ -227,7 +228,7 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
     },
 
     async putJob(jobId, record) {
-      const checked = checkRecord(jobRecordSchema, record, `job ${jobId}`)
+      const checked = checkJobRecord(record, `job ${jobId}`)
       if (checked.jobId !== jobId)
         throw new StorageError('INVALID_RECORD', `job ${jobId}: record is for ${checked.jobId}`)
       const text = JSON.stringify(checked)
@@ -261,7 +262,7 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
         certificate,
         `certificate ${height}`,
       )
-      const jobs = jobUpdates.map((r) => checkRecord(jobRecordSchema, r, `job ${r.jobId}`))
+      const jobs = jobUpdates.map((r) => checkJobRecord(r, `job ${r.jobId}`))
       const hash = blockHash(checkedBlock)
       const mismatch = blockMismatch(height, checkedBlock, checkedCertificate, hash)
       if (mismatch !== undefined) throw new StorageError('BLOCK_MISMATCH', `height ${height}: ${mismatch}`)

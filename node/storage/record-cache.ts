@@ -10,12 +10,15 @@
  */
 export class RecordCache<T> {
   readonly #max: number
+  readonly #onFrozen: ((value: T) => void) | undefined
   readonly #entries = new Map<string, T>()
   /** Counts landed writes: a read that raced one must not put back what the write replaced. */
   #writes = 0
 
-  constructor(max: number) {
+  /** `onFrozen` is told of each value once it is deeply frozen, before any caller is handed it. */
+  constructor(max: number, onFrozen?: (value: T) => void) {
     this.#max = max
+    this.#onFrozen = onFrozen
   }
 
   get size(): number {
@@ -34,7 +37,7 @@ export class RecordCache<T> {
   /** Remembers what was just written under `key`: `text` is the JSON that landed on disk. */
   wrote(key: string, text: string): void {
     this.#writes++
-    this.#remember(key, deepFreeze(JSON.parse(text) as T))
+    this.#remember(key, this.#freeze(JSON.parse(text) as T))
   }
 
   /**
@@ -47,7 +50,7 @@ export class RecordCache<T> {
     const writes = this.#writes
     const value = await read()
     if (value === undefined) return undefined
-    const frozen = deepFreeze(value)
+    const frozen = this.#freeze(value)
     if (writes === this.#writes) this.#remember(key, frozen)
     return frozen
   }
@@ -55,6 +58,12 @@ export class RecordCache<T> {
   clear(): void {
     this.#entries.clear()
     this.#writes++
+  }
+
+  #freeze(value: T): T {
+    const frozen = deepFreeze(value)
+    this.#onFrozen?.(frozen)
+    return frozen
   }
 
   #remember(key: string, value: T): void {
