@@ -13,7 +13,7 @@ export type KeccakBinding = new () => KeccakState
 
 /**
  * The Keccak team's C code through the `keccak` package's prebuilt addon (linux-x64 glibc and musl,
- * darwin, win32): ~4x noble on 1 KB and ~16x on a 50 KB block body, measured here under load.
+ * darwin, win32): ~4x noble on 1 KB and ~16x on 10 KB, measured here under load.
  */
 function nativeEngine(Binding: KeccakBinding): KeccakEngine {
   // One state for the process: a hash is one synchronous call, so no two ever interleave.
