@@ -17,6 +17,7 @@ import {
 import { loadConfig } from './config/index.ts'
 import { HOME_FILES, loadHome } from './home.ts'
 import { createLogger, type Logger } from './log.ts'
+import { useNativeKeccak } from './native-keccak.ts'
 import { useNativeSecp256k1 } from './native-secp256k1.ts'
 import { TcfNode, type TcfNodeInit } from './node.ts'
 import {
@@ -85,6 +86,8 @@ export class Daemon {
     const log = options.logger ?? createLogger({ level: config.log.level })
     const curve = useNativeSecp256k1()
     if ('reason' in curve) log.warn(curve, 'signatures recovered in JS, ~25x slower')
+    const keccak = useNativeKeccak()
+    if ('reason' in keccak) log.warn(keccak, 'keccak256 in JS, ~4-16x slower')
     const store = createNodeStore({ dir: join(home, HOME_FILES.database), logger: log })
     await store.open()
     const chain = createChainClient({

@@ -30,6 +30,31 @@ describe('canonical JSON', () => {
     expect(() => canonicalJson(1n)).toThrow('bigint')
     expect(() => canonicalJson(Number.NaN)).toThrow('non-finite')
   })
+
+  it('spells every value as the plain definition does: sorted entries, undefined members dropped', () => {
+    // The definition, written for clarity rather than speed, against the loops canonicalJson uses.
+    const reference = (value: unknown): string => {
+      if (typeof value !== 'object' || value === null) return JSON.stringify(value)
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`
+      const entries = Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${reference(v)}`).join(',')}}`
+    }
+    const members = fc.dictionary(fc.string(), fc.option(fc.jsonValue(), { nil: undefined }))
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), members, fc.array(members)), (value) => {
+        expect(canonicalJson(value)).toBe(reference(value))
+      }),
+      { numRuns: 500 },
+    )
+    for (const [, sample] of SAMPLES) expect(canonicalJson(sample)).toBe(reference(sample))
+    // Keys that sort differently by code unit than by code point, and an array's hole.
+    const holed = [1, 2, 3]
+    delete holed[1]
+    const tricky = { '\u{1f600}': 1, '\uff61': 2, a: holed, '': { z: undefined, y: null } }
+    expect(canonicalJson(tricky)).toBe(reference(tricky))
+  })
 })
 
 describe.each(SAMPLES.map(([codec, sample]) => [codec.kind, codec, sample] as const))(
@@ -88,6 +113,16 @@ describe.each(SAMPLES.map(([codec, sample]) => [codec.kind, codec, sample] as co
 
 describe('decode errors', () => {
   const request = () => JSON.parse(canonicalJson(sampleJobRequest)) as Record<string, unknown>
+
+  it('carries nothing of a refused message into the next: the UTF-8 decoder is shared', () => {
+    const valid = jobRequestCodec.encode(sampleJobRequest)
+    // Ends inside a three-byte sequence: a streaming decoder would hold those bytes for the next call.
+    const truncated = Uint8Array.of(...utf8('{"a":"'), 0xe2, 0x82)
+    expect(decodeError(() => jobRequestCodec.decode(truncated)).code).toBe('MALFORMED')
+    expect(jobRequestCodec.decode(valid)).toEqual(sampleJobRequest)
+    expect(decodeError(() => jobRequestCodec.decode(Uint8Array.of(0xff)))).toBeInstanceOf(DecodeError)
+    expect(jobRequestCodec.decode(valid)).toEqual(sampleJobRequest)
+  })
 
   it('names the code and the field path', () => {
     expect(decodeError(() => jobRequestCodec.decode(new Uint8Array(20_000))).code).toBe('OVERSIZED')

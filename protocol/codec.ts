@@ -49,7 +49,7 @@ export function defineMessage<T>(
     if (bytes.length > maxBytes) throw fail('OVERSIZED', [], `${bytes.length} bytes exceeds ${maxBytes}`)
     let json: unknown
     try {
-      json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes))
+      json = JSON.parse(utf8.decode(bytes))
     } catch (error) {
       throw fail('MALFORMED', [], error instanceof Error ? error.message : 'not UTF-8 JSON')
     }
@@ -81,6 +81,9 @@ export function defineMessage<T>(
 
   return { kind, maxBytes, schema, encode, decode, id: (value) => keccak256(encode(value)) }
 }
+
+/** One decoder for every message: a non-streaming decode keeps no state between calls. */
+const utf8 = new TextDecoder('utf-8', { fatal: true })
 
 /** Iterative, so hostile nesting cannot overflow the stack. */
 function nestingDepth(root: unknown): number {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import { keccak_256 } from '@noble/hashes/sha3.js'
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js'
 import { z } from 'zod'
+import { keccakEngine } from './keccak-engine.ts'
 
 export type Hex = `0x${string}`
 /** 32 bytes, lowercase hex: hashes and ids. */
@@ -54,6 +54,6 @@ function isUint256Decimal(value: string): boolean {
 
 export const toHex = (bytes: Uint8Array): Hex => `0x${bytesToHex(bytes)}`
 export const fromHex = (hex: Hex): Uint8Array => hexToBytes(hex.slice(2))
-export const keccak256 = (bytes: Uint8Array): Hex32 => toHex(keccak_256(bytes))
+export const keccak256 = (bytes: Uint8Array): Hex32 => toHex(keccakEngine().keccak256(bytes))
 // node:crypto rather than @noble: blobs run to tens of MB (Galois keys), and OpenSSL hashes them ~10x faster.
 export const sha256 = (bytes: Uint8Array): Hex32 => `0x${createHash('sha256').update(bytes).digest('hex')}`

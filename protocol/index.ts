@@ -143,6 +143,7 @@ export {
   ZERO_ADDRESS,
   ZERO_HASH,
 } from './hex.ts'
+export { type KeccakEngine, keccakEngine, nobleKeccak, useKeccakEngine } from './keccak-engine.ts'
 export {
   decryptKeystore,
   encryptKeystore,

@@ -1,10 +1,7 @@
 import { isError, JsonRpcProvider } from 'ethers'
 import {
-  type Address,
   type ContractAddresses,
-  connectJobMarket,
   connectValidatorRegistry,
-  connectVaultRegistry,
   type Hex32,
   jobRecordOf,
 } from '../../protocol/index.ts'
@@ -17,6 +14,7 @@ import {
 } from '../jobs/chain-facts.ts'
 import { ChainError } from './errors.ts'
 import { type RetryPolicy, withRetry } from './retry.ts'
+import { ViewCall } from './view-call.ts'
 
 export interface ChainStateInit {
   readonly rpcUrl: string
@@ -55,8 +53,9 @@ export function createChainState(init: ChainStateInit): ChainState {
   const limit = init.cacheEntries ?? 20_000
   // A fresh read every time: ethers would otherwise serve identical calls from a 250 ms cache.
   const provider = new JsonRpcProvider(init.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 })
-  const market = connectJobMarket(init.addresses.jobMarket, provider).contract
-  const vaults = connectVaultRegistry(init.addresses.vaultRegistry, provider).contract
+  const jobs = new ViewCall(init.addresses.jobMarket, 'jobs(bytes32)')
+  const vaults = new ViewCall(init.addresses.vaultRegistry, 'vaults(bytes32)')
+  const isPool = new ViewCall(init.addresses.vaultRegistry, 'isPool(bytes32)')
   const registry = connectValidatorRegistry(init.addresses.validatorRegistry, provider).contract
   const cache = new Map<string, Promise<unknown>>()
 
@@ -97,7 +96,17 @@ export function createChainState(init: ChainStateInit): ChainState {
 
   const escrowAt = (number: number, jobId: Hex32) =>
     cached(`${number}:job:${jobId}`, `escrow ${jobId} at ${number}`, async (): Promise<EscrowFact | null> => {
-      const job = jobRecordOf(await market.getFunction('jobs').staticCall(jobId, { blockTag: number }))
+      // JobMarket.Job in declaration order: buyer, expiresAt (uint64), status (an enum: uint8),
+      // minQuality (uint24), vaultId, escrow.
+      const w = await jobs.words(provider, jobId, number, 6)
+      const job = jobRecordOf([
+        w.address(0),
+        w.uint(1, 64),
+        w.uint(2, 8),
+        w.uint(3, 24),
+        w.bytes32(4),
+        w.uint(5, 256),
+      ])
       if (job.status === 'none') return null
       return {
         status: job.status,
@@ -114,13 +123,13 @@ export function createChainState(init: ChainStateInit): ChainState {
       `${number}:vault:${vaultId}`,
       `vault ${vaultId} at ${number}`,
       async (): Promise<VaultFact | null> => {
-        const [owner, active, , , price] = (await vaults
-          .getFunction('vaults')
-          .staticCall(vaultId, { blockTag: number })) as unknown as [string, boolean, Hex32, Hex32, bigint]
+        // VaultRegistry.Vault: owner, active, manifestHash, policyHash, price.
+        const w = await vaults.words(provider, vaultId, number, 5)
+        const owner = w.address(0)
         if (owner === ZERO_ADDRESS) return null
         // Whether settlement holds the owner share for a pool's contributors (VaultRegistry.markPool).
-        const pool = (await vaults.getFunction('isPool').staticCall(vaultId, { blockTag: number })) as boolean
-        return { owner: owner.toLowerCase() as Address, active, price, pool }
+        const pool = (await isPool.words(provider, vaultId, number, 1)).bool(0)
+        return { owner, active: w.bool(1), price: w.uint(4, 256), pool }
       },
     )
 

@@ -10,6 +10,7 @@ import type { NodeChain } from '../ports.ts'
 import type { ChainFacts } from './chain-facts.ts'
 import { type RuleSources, ruleContext } from './rule-context.ts'
 import { checkAdmission, type Verdict } from './rules.ts'
+import { SpecMemo } from './spec-memo.ts'
 
 /** How far ahead of the next height a request's deadline must be for this node to take it. */
 const MIN_DEADLINE_MARGIN = 2
@@ -69,12 +70,22 @@ function withinLocalCapacity(
 ): Verdict {
   // A pool job decrypts the snapshot's running sum: no homomorphic evaluation to take on.
   if (manifest.pool) return { ok: true }
-  try {
-    compile(parseSpec(signed.request.algorithm.spec), manifest, limits)
-    return { ok: true }
-  } catch (e) {
-    if (isSandboxError(e) && e.code === 'COST_EXCEEDED')
-      return { ok: false, code: 'OVER_LOCAL_CAPACITY', message: `this node takes no such job: ${e.message}` }
-    throw e
-  }
+  const { spec } = signed.request.algorithm
+  return capacities.get(manifest, limits, spec, () => {
+    try {
+      compile(parseSpec(spec), manifest, limits)
+      return { ok: true }
+    } catch (e) {
+      if (isSandboxError(e) && e.code === 'COST_EXCEEDED')
+        return {
+          ok: false,
+          code: 'OVER_LOCAL_CAPACITY',
+          message: `this node takes no such job: ${e.message}`,
+        }
+      throw e
+    }
+  })
 }
+
+/** Verdicts already reached (256 a vault): compiling is pure in the spec, the manifest and the limits. */
+const capacities = new SpecMemo<Verdict>(256)

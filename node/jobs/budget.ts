@@ -12,6 +12,7 @@ import {
 } from '../../sandbox/index.ts'
 import { PoolError } from '../pools/errors.ts'
 import { type PoolJobSources, poolJob } from '../pools/pool-job.ts'
+import { SpecMemo } from './spec-memo.ts'
 
 /**
  * The epsilon a job spends on its vault, as every validator computes it:
@@ -31,28 +32,13 @@ export function jobPrivacy(
 ): PrivacyPlan {
   // A pool's plan reads its snapshot, which moves with the pool log: never remembered.
   if (manifest.pool) return planJob(request, manifest, limits, pools)
-  const text = JSON.stringify(request.request.algorithm.spec) ?? ''
-  const known = planned.get(manifest)?.get(limits)?.get(text)
-  if (known) return known
-  const plan = Object.freeze(planJob(request, manifest, limits, pools))
-  const byLimits = planned.get(manifest) ?? new WeakMap<CompileLimits, Map<string, PrivacyPlan>>()
-  planned.set(manifest, byLimits)
-  const bySpec = byLimits.get(limits) ?? new Map<string, PrivacyPlan>()
-  byLimits.set(limits, bySpec)
-  bySpec.set(text, plan)
-  if (bySpec.size > PLANS_PER_VAULT) bySpec.delete(bySpec.keys().next().value as string)
-  return plan
+  return planned.get(manifest, limits, request.request.algorithm.spec, () =>
+    planJob(request, manifest, limits, pools),
+  )
 }
 
-/**
- * Plans already made, by manifest and limits (objects: a vault's manifest is loaded once and kept)
- * and the spec's JSON text (for a JSON value, equal text is equal content). A request is planned at
- * its gossip, its admission check, each block that proposes it and its charge: compiling the spec
- * each time was ~10 ms of a burst's job per validator. A plan is the same pure function's answer;
- * a spec that fails to compile is not remembered and fails again.
- */
-const PLANS_PER_VAULT = 256
-const planned = new WeakMap<VaultManifest, WeakMap<CompileLimits, Map<string, PrivacyPlan>>>()
+/** Plans already made (256 a vault): the same pure function's answers. */
+const planned = new SpecMemo<PrivacyPlan>(256)
 
 function planJob(
   request: SignedJobRequest,

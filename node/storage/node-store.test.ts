@@ -106,6 +106,64 @@ describe('vaults, jobs and meta', () => {
     await expect(t.store.getJob(one.jobId)).rejects.toMatchObject({ code: 'CORRUPT_RECORD' })
   })
 
+  it('serves a record it wrote from memory, frozen, and never what a caller changed or a refused write held', async () => {
+    const admitted = jobRecord(signedRequest(1), 'admitted', { admittedHeight: 1 })
+    await t.store.putJob(admitted.jobId, admitted)
+    const read = await t.store.getJob(admitted.jobId)
+    expect(read).toEqual(admitted)
+    expect(await t.store.getJob(admitted.jobId)).toBe(read)
+    // The writer's object is its own: changing it after the write changes nothing stored.
+    expect(Object.isFrozen(admitted)).toBe(false)
+    ;(admitted as { stage: string }).stage = 'released'
+    expect((await t.store.getJob(admitted.jobId))?.stage).toBe('admitted')
+    // Nor can a reader change it for the next one.
+    expect(() => {
+      ;(read as { stage: string }).stage = 'released'
+    }).toThrow(TypeError)
+    expect(() => {
+      ;(read?.request.request as { vaultId: string }).vaultId = `0x${'ab'.repeat(32)}`
+    }).toThrow(TypeError)
+    // A forged update is refused and the last good record is still what is read.
+    const forged = {
+      ...jobRecord(signedRequest(1), 'certified'),
+      jobId: jobRecord(signedRequest(2), 'pending').jobId,
+    }
+    await expect(t.store.putJob(read!.jobId, forged)).rejects.toMatchObject({ code: 'INVALID_RECORD' })
+    expect((await t.store.getJob(read!.jobId))?.stage).toBe('admitted')
+    // A block's update replaces it, and a reopened store reads the same from disk.
+    const r1 = signedRequest(1)
+    const b1 = block(1, { admitted: [r1] })
+    await t.store.commitBlock(1, b1, certificate(b1), [jobRecord(r1, 'certified', { certifiedHeight: 1 })])
+    expect((await t.store.getJob(read!.jobId))?.stage).toBe('certified')
+    const cached = await t.store.getJob(read!.jobId)
+    await t.reopen()
+    expect(await t.store.getJob(read!.jobId)).toEqual(cached)
+  })
+
+  it("takes a kept record's frozen request as checked, and checks everything else in full", async () => {
+    const pending = jobRecord(signedRequest(1), 'pending')
+    await t.store.putJob(pending.jobId, pending)
+    const kept = (await t.store.getJob(pending.jobId))!
+    // The next stage over the same frozen request: written, and read back as written.
+    await t.store.putJob(kept.jobId, { ...kept, stage: 'admitted', admittedHeight: 1 })
+    expect(await t.store.getJob(kept.jobId)).toMatchObject({ stage: 'admitted', request: pending.request })
+    // A copy of that request with its spec changed under the same specHash is not the checked object.
+    const forged = structuredClone(kept.request) as typeof kept.request
+    ;(forged.request.algorithm as { spec: unknown }).spec = { forged: true }
+    await expect(t.store.putJob(kept.jobId, { ...kept, request: forged })).rejects.toMatchObject({
+      code: 'INVALID_RECORD',
+    })
+    // The checked request filed under another job's id is still refused, and so is a bad field beside it.
+    const other = jobRecord(signedRequest(2), 'pending')
+    await expect(t.store.putJob(other.jobId, { ...kept, jobId: other.jobId })).rejects.toMatchObject({
+      code: 'INVALID_RECORD',
+    })
+    await expect(t.store.putJob(kept.jobId, { ...kept, admittedHeight: 0 })).rejects.toMatchObject({
+      code: 'INVALID_RECORD',
+    })
+    expect((await t.store.getJob(kept.jobId))?.stage).toBe('admitted')
+  })
+
   it('turns malformed stored data into CORRUPT_RECORD', async () => {
     const record = jobRecord(signedRequest(1), 'admitted')
     await tamper('jobs', record.jobId, '{"jobId":')

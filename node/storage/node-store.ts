@@ -17,8 +17,10 @@ import {
 import { type BlobStore, createBlobStore } from './blob-store.ts'
 import { type BatchOp, type Database, openDatabase } from './database.ts'
 import { StorageError } from './errors.ts'
+import { checkJobRecord, rememberCheckedRequest } from './job-record-check.ts'
 import { numberKey, parseNumberKey } from './keys.ts'
 import { type DurableWal, LevelWal } from './level-wal.ts'
+import { RecordCache } from './record-cache.ts'
 import {
   type StoredBlock,
   type StoredUpload,
@@ -113,9 +115,13 @@ interface Opened {
   latestHeight: number
 }
 
+/** Job records kept decoded (a few KB each): more than the jobs in flight on a busy node. */
+const JOB_RECORDS_CACHED = 2048
+
 export function createNodeStore(init: NodeStoreInit): NodeStore {
   const log = init.logger?.child({ module: 'storage' })
   const writes = new WriteQueue()
+  const jobRecords = new RecordCache<JobRecord>(JOB_RECORDS_CACHED, rememberCheckedRequest)
   let opened: Opened | undefined
 
   const state = (): Opened => {
@@ -133,9 +139,15 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
     return text === undefined ? undefined : parseStored(schema, text, `${where} ${key}`)
   }
 
-  /** Single-key and multi-key writes alike go through the queue and the WAL's batch, so all stay ordered. */
-  const write = (ops: readonly BatchOp[], walPruneBelow?: number) =>
-    writes.run(() => state().wal.writeBatch(ops, walPruneBelow))
+  /**
+   * Single-key and multi-key writes alike go through the queue and the WAL's batch, so all stay
+   * ordered; `landed` runs inside the queue once the batch is on disk, before any later write.
+   */
+  const write = (ops: readonly BatchOp[], landed?: () => void) =>
+    writes.run(async () => {
+      await state().wal.writeBatch(ops)
+      landed?.()
+    })
 
   const readLatestHeight = async (database: Database): Promise<number> => {
     const [key] = await database.blocks.keys({ reverse: true, limit: 1 }).all()
@@ -152,6 +164,7 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
     async open() {
       if (opened !== undefined) return
       const database = openDatabase(init.dir)
+      jobRecords.clear()
       await database.db.open()
       try {
         const wal = await LevelWal.load(database, writes)
@@ -174,6 +187,7 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
       // Let queued writes land (or fail) before the handle goes away.
       await writes.run(() => wal.sync()).catch(() => undefined)
       opened = undefined
+      jobRecords.clear()
       await database.db.close()
       log?.info({ dir: init.dir }, 'store closed')
     },
@@ -214,14 +228,16 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
     },
 
     async putJob(jobId, record) {
-      const checked = checkRecord(jobRecordSchema, record, `job ${jobId}`)
+      const checked = checkJobRecord(record, `job ${jobId}`)
       if (checked.jobId !== jobId)
         throw new StorageError('INVALID_RECORD', `job ${jobId}: record is for ${checked.jobId}`)
-      await write([
-        { type: 'put', sublevel: state().database.jobs, key: jobId, value: JSON.stringify(checked) },
-      ])
+      const text = JSON.stringify(checked)
+      await write([{ type: 'put', sublevel: state().database.jobs, key: jobId, value: text }], () =>
+        jobRecords.wrote(jobId, text),
+      )
     },
-    getJob: (jobId) => readJson(state().database.jobs, jobId, jobRecordSchema, 'job'),
+    getJob: (jobId) =>
+      jobRecords.through(jobId, () => readJson(state().database.jobs, jobId, jobRecordSchema, 'job')),
 
     async listJobs(filter = {}) {
       const records: JobRecord[] = []
@@ -246,7 +262,7 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
         certificate,
         `certificate ${height}`,
       )
-      const jobs = jobUpdates.map((r) => checkRecord(jobRecordSchema, r, `job ${r.jobId}`))
+      const jobs = jobUpdates.map((r) => checkJobRecord(r, `job ${r.jobId}`))
       const hash = blockHash(checkedBlock)
       const mismatch = blockMismatch(height, checkedBlock, checkedCertificate, hash)
       if (mismatch !== undefined) throw new StorageError('BLOCK_MISMATCH', `height ${height}: ${mismatch}`)
@@ -276,16 +292,16 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
                 { type: 'put', sublevel: blobs, key: head.id, value: head.bytes },
                 { type: 'put', sublevel: meta, key: HEAD_KEY, value: JSON.stringify(head.id) },
               ]
+        const jobTexts = jobs.map((r) => [r.jobId, JSON.stringify(r)] as const)
         await current.wal.writeBatch(
           [
             { type: 'put', sublevel: blocks, key: numberKey(height), value: JSON.stringify(entry) },
-            ...jobs.map(
-              (r): BatchOp => ({ type: 'put', sublevel: jobLevel, key: r.jobId, value: JSON.stringify(r) }),
-            ),
+            ...jobTexts.map(([key, value]): BatchOp => ({ type: 'put', sublevel: jobLevel, key, value })),
             ...headOps,
           ],
           walPruneBelow,
         )
+        for (const [key, text] of jobTexts) jobRecords.wrote(key, text)
         current.latestHeight = height
       })
       log?.debug({ height, blockHash: hash, jobs: jobs.length }, 'block committed')

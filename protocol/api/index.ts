@@ -9,7 +9,15 @@ export {
   dkgStatusSchema,
 } from './committee.ts'
 export { type ApiErrorBody, apiErrorBodySchema } from './errors.ts'
-export { JOB_STAGES, type JobRecord, type JobStage, jobRecordSchema, jobStageSchema } from './jobRecord.ts'
+export {
+  JOB_STAGES,
+  type JobRecord,
+  type JobStage,
+  jobRecordFields,
+  jobRecordSchema,
+  jobStageSchema,
+  withJobIdCheck,
+} from './jobRecord.ts'
 export { type JobPayouts, jobPayoutsSchema } from './payouts.ts'
 export {
   contributionAcceptedSchema,

@@ -1,4 +1,5 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { keccak_256 } from '@noble/hashes/sha3.js'
 import { describe, expect, it } from 'vitest'
 import { fromHex, type Hex, type Hex32, toHex } from '../hex.ts'
 import { addressOfPrivateKey, recoverAddress, signDigest } from './ecdsa.ts'
@@ -49,5 +50,27 @@ describe('recoverAddress, remembered', () => {
     expect(recoverAddress(digest, first)).toBe(signer)
     for (let i = 0; i < 4200; i++) recoverAddress(digest, `0x${i.toString(16).padStart(130, '0')}` as Hex)
     expect(recoverAddress(digest, first)).toBe(signer)
+  })
+})
+
+describe('addressOfPrivateKey, remembered', () => {
+  const derived = (k: Hex32) =>
+    toHex(keccak_256(secp256k1.getPublicKey(fromHex(k), false).subarray(1)).subarray(12))
+
+  it('gives each key its own address, again after many other keys have evicted it', () => {
+    expect(addressOfPrivateKey(key)).toBe(derived(key))
+    expect(addressOfPrivateKey(key)).toBe(derived(key))
+    expect(addressOfPrivateKey(other)).toBe(derived(other))
+    const many = Array.from({ length: 40 }, () => toHex(secp256k1.utils.randomSecretKey()) as Hex32)
+    for (const k of many) expect(addressOfPrivateKey(k)).toBe(derived(k))
+    // Evicted, recomputed, and still the same; the late keys still their own.
+    expect(addressOfPrivateKey(key)).toBe(derived(key))
+    for (const k of many.slice(-8)) expect(addressOfPrivateKey(k)).toBe(derived(k))
+  })
+
+  it('refuses an invalid key every time: a failure is never remembered as an answer', () => {
+    const zero = `0x${'0'.repeat(64)}` as Hex32
+    expect(() => addressOfPrivateKey(zero)).toThrow()
+    expect(() => addressOfPrivateKey(zero)).toThrow()
   })
 })

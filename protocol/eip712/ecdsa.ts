@@ -76,5 +76,21 @@ export function publicKeyToAddress(publicKey: Uint8Array): Address {
   return toHex(keccak_256(uncompressed.subarray(1)).subarray(12))
 }
 
-export const addressOfPrivateKey = (privateKey: Hex32): Address =>
-  publicKeyToAddress(secp256k1.getPublicKey(fromHex(privateKey), false))
+/**
+ * Addresses of the keys this process signs with. A validator names itself in every attestation,
+ * vote and release it signs, and deriving the public key is a JS point multiplication (~3-5 ms):
+ * several ms of every job on each validator. Keys are local, never from the network; a handful is
+ * all a process holds, and a miss recomputes the same answer.
+ */
+const ADDRESSES_MAX = 16
+const addresses = new Map<string, Address>()
+
+export function addressOfPrivateKey(privateKey: Hex32): Address {
+  const known = addresses.get(privateKey)
+  if (known !== undefined) return known
+  // Thrown for an invalid key before anything is remembered.
+  const address = publicKeyToAddress(secp256k1.getPublicKey(fromHex(privateKey), false))
+  addresses.set(privateKey, address)
+  if (addresses.size > ADDRESSES_MAX) addresses.delete(addresses.keys().next().value as string)
+  return address
+}

@@ -88,7 +88,38 @@ export const outcomeLeaves = (
 export const needsAnchoring = (header: Pick<BlockHeader, 'resultsRoot'>): boolean =>
   header.resultsRoot !== ZERO_HASH
 
+/**
+ * Headers of the blocks hashed lately, by the block's JSON text. A validator hashes each block at its
+ * proposal, its commit, the store's check, its anchoring and its settlement, and each time
+ * canonicalised every request in it and hashed the lot with keccak in JS. Blocks are JSON data
+ * (decoded, or built from decoded parts), where equal JSON text is equal content (key order aside,
+ * which only misses), hence the same canonical body and header; a block changed since is other
+ * text. Bounded by count and by text length, so a flood of blocks only evicts.
+ */
+const HEADERS_MAX = 32
+const HEADER_TEXT_CHARS_MAX = 4 * 2 ** 20
+const headers = new Map<string, BlockHeader>()
+let headerTextChars = 0
+
 export function blockHeader(block: Block): BlockHeader {
+  const text = JSON.stringify(block)
+  const known = headers.get(text)
+  // A copy: a caller may not change what the next one is given.
+  if (known !== undefined) return { ...known }
+  const header = computeHeader(block)
+  if (text.length <= HEADER_TEXT_CHARS_MAX) {
+    headers.set(text, header)
+    headerTextChars += text.length
+    while (headers.size > HEADERS_MAX || headerTextChars > HEADER_TEXT_CHARS_MAX) {
+      const oldest = headers.keys().next().value as string
+      headers.delete(oldest)
+      headerTextChars -= oldest.length
+    }
+  }
+  return { ...header }
+}
+
+function computeHeader(block: Block): BlockHeader {
   const { chainBlock, admitted, certified, released, failed, scored, contributions, poolBans } = block
   return {
     height: block.height,

@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto'
+import { type ContractRunner, hexlify, type Interface } from 'ethers'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  connectJobMarket,
+  connectVaultRegistry,
+  type DevChain,
+  type Hex32,
+  startDevChain,
+  startTestNetwork,
+  type TestNetwork,
+} from '../../protocol/index.ts'
+import { createChainState } from './chain-state.ts'
+import { AbiWords } from './view-call.ts'
+
+const hex32 = (n: number): Hex32 => `0x${n.toString(16).padStart(64, '0')}`
+const word = (hex: string) => hex.slice(2).padStart(64, '0')
+
+/** Words of every kind a hostile or broken node could answer: zero, small, high bits set, all ones. */
+function hostileWord(i: number): string {
+  const kinds = [
+    () => '0'.repeat(64),
+    () => '1'.padStart(64, '0'),
+    () => word(hexlify(randomBytes(20))),
+    () => word(hexlify(randomBytes(32))),
+    () => 'f'.repeat(64),
+    () => `${'0'.repeat(56)}${hexlify(randomBytes(4)).slice(2)}`,
+  ]
+  return kinds[i % kinds.length]!()
+}
+
+/** What ethers decodes from `data`, lowercased, or the fact that it refused. */
+function byEthers(iface: Interface, fn: string, data: string): unknown {
+  try {
+    return [...iface.decodeFunctionResult(fn, data)].map((v) => (typeof v === 'string' ? v.toLowerCase() : v))
+  } catch {
+    return 'refused'
+  }
+}
+
+function byWords(count: number, data: string, read: (w: AbiWords) => unknown[]): unknown {
+  try {
+    return read(new AbiWords(data, count, 'test'))
+  } catch {
+    return 'refused'
+  }
+}
+
+describe('AbiWords', () => {
+  // Interfaces only: no call is made through these contracts.
+  const market = connectJobMarket(hex32(1).slice(0, 42), null as unknown as ContractRunner).contract.interface
+  const registry = connectVaultRegistry(hex32(2).slice(0, 42), null as unknown as ContractRunner).contract
+    .interface
+
+  it('decodes jobs, vaults and isPool answers exactly as ethers does, and refuses what it refuses', () => {
+    for (let i = 0; i < 300; i++) {
+      const words = Array.from({ length: 6 }, (_, k) => hostileWord(i + k * 7 + Math.floor(i / 6)))
+      const data = `0x${words.join('')}`
+      expect(
+        byWords(6, data, (w) => [
+          w.address(0),
+          w.uint(1, 64),
+          w.uint(2, 8),
+          w.uint(3, 24),
+          w.bytes32(4),
+          w.uint(5, 256),
+        ]),
+      ).toEqual(byEthers(market, 'jobs', data))
+      expect(
+        byWords(5, data, (w) => [w.address(0), w.bool(1), w.bytes32(2), w.bytes32(3), w.uint(4, 256)]),
+      ).toEqual(byEthers(registry, 'vaults', data))
+      expect(byWords(1, data, (w) => [w.bool(0)])).toEqual(byEthers(registry, 'isPool', data))
+    }
+    // Too short, empty (no code at the address), not hex: refused by both.
+    for (const data of ['0x', `0x${'00'.repeat(100)}`, `0x${'zz'.repeat(192)}`]) {
+      expect(byWords(6, data, (w) => [w.uint(0, 8)])).toBe('refused')
+      expect(byEthers(market, 'jobs', data)).toBe('refused')
+    }
+  })
+})
+
+describe('chain state reads through raw calls', () => {
+  let chain: DevChain
+  let network: TestNetwork
+  beforeAll(async () => {
+    chain = await startDevChain()
+    network = await startTestNetwork(chain, { validators: 1 })
+  })
+  afterAll(async () => {
+    await chain?.stop()
+  })
+
+  it('gives the escrows and vaults an ethers contract reads, at each block', async () => {
+    const seller = network.connect(chain.wallet(1))
+    const vaultId = hex32(0xabc)
+    await seller.vaults.register(vaultId, { manifestHash: hex32(1), policyHash: hex32(2), price: 1000n })
+    const buyer = network.connect(chain.wallet(2))
+    const jobId = hex32(0x10b)
+    const now = BigInt((await chain.provider.getBlock('latest'))!.timestamp)
+    await buyer.market.openJob(jobId, vaultId, now + 7200n, 1500n, 250_000)
+    const number = await chain.provider.getBlockNumber()
+    const state = createChainState({ rpcUrl: chain.rpcUrl, addresses: network.addresses })
+    try {
+      const facts = await state.factsAt(number, {
+        jobs: [jobId, hex32(0xdead)],
+        vaults: [vaultId, hex32(0xfee)],
+      })
+      expect(facts.escrow(jobId)).toEqual({
+        status: 'open',
+        buyer: chain.wallet(2).address.toLowerCase(),
+        vaultId,
+        amount: 1500n,
+        expiresAt: now + 7200n,
+        minQuality: 250_000,
+      })
+      expect(facts.escrow(hex32(0xdead))).toBeUndefined()
+      expect(facts.vault(vaultId)).toEqual({
+        owner: chain.wallet(1).address.toLowerCase(),
+        active: true,
+        price: 1000n,
+        pool: false,
+      })
+      expect(facts.vault(hex32(0xfee))).toBeUndefined()
+      // Before the escrow was opened, the same job reads as absent.
+      expect((await state.factsAt(number - 1, { jobs: [jobId], vaults: [] })).escrow(jobId)).toBeUndefined()
+    } finally {
+      state.stop()
+    }
+  })
+})
