@@ -16,6 +16,7 @@ export {
   type SubmittedContribution,
   submitContribution,
 } from './contribute.ts'
+export { type EcdhEngine, ecdhEngine, nobleEcdh, nodeEcdh } from './ecdh.ts'
 export { ClientError, type ClientErrorCode } from './errors.ts'
 export { decodePayload, encodePayload, type ResultPayload } from './payload.ts'
 export {
@@ -30,6 +31,7 @@ export { type CreatedPool, type CreatePoolOptions, createPool } from './pool.ts'
 export { type PoolJobResult, poolResult } from './pool-result.ts'
 export {
   generateSealingKey,
+  isSealingPublicKey,
   SEALING_INFO,
   SEALING_SCHEME,
   type SealingKeyPair,
