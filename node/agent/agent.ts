@@ -33,6 +33,7 @@ import { AgentError } from './errors.ts'
 import { checkEscrow, DEFAULT_MIN_DEADLINE_HEIGHTS, DEFAULT_MIN_ESCROW_LOCK_SECONDS } from './escrow.ts'
 import { buildRelease } from './release.ts'
 import { checkSignedRequest } from './request.ts'
+import { StatsMemo } from './stats-memo.ts'
 
 export interface VaultAgentInit {
   readonly vaultDir: string
@@ -47,6 +48,8 @@ export interface VaultAgentInit {
   readonly minEscrowLockSeconds?: number
   /** Least heights between the network's height and the job's deadline when sealing; default 5. */
   readonly minDeadlineHeights?: number
+  /** Where decrypted results are kept for the next jobs on them; default a StatsMemo of 4 results for a minute. */
+  readonly memo?: StatsMemo
 }
 
 export interface RoundReport {
@@ -88,6 +91,8 @@ export class VaultAgent {
    * release): a burst of jobs with one circuit has one result, MiBs of lone stats, fetched once.
    */
   readonly #bundles = new Map<Hex32, ResultBundle>()
+  /** exact statistics of the last results released from, read only after a job's own checks */
+  readonly #memo: StatsMemo
   #vault: { manifest: VaultManifest; he: HeContext; secretKey: SecretKey; chain: ChainContext } | undefined
 
   constructor(init: VaultAgentInit) {
@@ -95,6 +100,7 @@ export class VaultAgent {
     this.#init = init
     this.#clients = init.nodes.map((url) => new Client({ url, key: init.ownerKey }))
     this.#log = init.logger.child({ module: 'vault-agent' })
+    this.#memo = init.memo ?? new StatsMemo()
   }
 
   get #primary(): Client {
@@ -124,6 +130,7 @@ export class VaultAgent {
   }
 
   async stop(): Promise<void> {
+    this.#memo.clear()
     this.#vault?.secretKey.delete()
     this.#vault = undefined
     await Promise.all(this.#clients.map((c) => c.close()))
@@ -269,6 +276,7 @@ export class VaultAgent {
       secretKey: vault.secretKey,
       ownerKey: this.#init.ownerKey,
       domain: vault.chain.domain,
+      memo: this.#memo,
     })
     await this.#primary.release(sealed).catch((e: unknown) => {
       // Released already (e.g. before a restart): nothing left to do.
