@@ -16,7 +16,6 @@ export {
   type SubmittedContribution,
   submitContribution,
 } from './contribute.ts'
-export { type EcdhEngine, ecdhEngine, nobleEcdh, nodeEcdh } from './ecdh.ts'
 export { ClientError, type ClientErrorCode } from './errors.ts'
 export { decodePayload, encodePayload, type ResultPayload } from './payload.ts'
 export {
@@ -39,6 +38,7 @@ export {
   sealingPublicKeyOf,
   unseal,
 } from './sealing.ts'
+export { nobleSealing, nodeSealing, type SealingEngine, sealingEngine } from './sealing-engine.ts'
 export type { JobSettlement } from './settle.ts'
 export {
   combineBuyerShares,

@@ -1,11 +1,8 @@
-import { gcm } from '@noble/ciphers/aes.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
-import { hkdf } from '@noble/hashes/hkdf.js'
-import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js'
 import { compressedPublicKeySchema, type Hex, type SealedPayload } from '../../protocol/index.ts'
-import { type EcdhEngine, ecdhEngine } from './ecdh.ts'
 import { ClientError } from './errors.ts'
+import { type SealingEngine, sealingEngine } from './sealing-engine.ts'
 
 /**
  * The result sealing scheme `secp256k1-hkdf-sha256-aes256gcm` (ECIES):
@@ -37,14 +34,14 @@ export function generateSealingKey(): SealingKeyPair {
   return { privateKey, publicKey: sealingPublicKeyOf(privateKey) }
 }
 
-export const sealingPublicKeyOf = (privateKey: Uint8Array, engine: EcdhEngine = ecdhEngine): Hex =>
+export const sealingPublicKeyOf = (privateKey: Uint8Array, engine: SealingEngine = sealingEngine): Hex =>
   toHex(engine.publicKeyOf(privateKey))
 
 /**
  * Whether `publicKey` is a point results can be sealed to: the request schema checks only its
  * form, and a key with no point behind it would fail every seal, after the decryption.
  */
-export function isSealingPublicKey(publicKey: string, engine: EcdhEngine = ecdhEngine): boolean {
+export function isSealingPublicKey(publicKey: string, engine: SealingEngine = sealingEngine): boolean {
   return compressedPublicKeySchema.safeParse(publicKey).success && engine.isPoint(fromHex(publicKey))
 }
 
@@ -52,17 +49,17 @@ export function isSealingPublicKey(publicKey: string, engine: EcdhEngine = ecdhE
 export function seal(
   plaintext: Uint8Array,
   recipientPublicKey: Hex,
-  engine: EcdhEngine = ecdhEngine,
+  engine: SealingEngine = sealingEngine,
 ): SealedPayload {
   const recipient = fromHex(recipientPublicKey)
   const ephemeral = engine.ephemeral(recipient)
-  const key = deriveKey(ephemeral.sharedX, ephemeral.publicKey, recipient)
+  const key = deriveKey(engine, ephemeral.sharedX, ephemeral.publicKey, recipient)
   const nonce = randomBytes(NONCE_BYTES)
   return {
     scheme: SEALING_SCHEME,
     ephemeralPublicKey: toHex(ephemeral.publicKey),
     nonce: toHex(nonce),
-    ciphertext: toHex(gcm(key, nonce).encrypt(plaintext)),
+    ciphertext: toHex(engine.gcmSeal(key, nonce, plaintext)),
   }
 }
 
@@ -70,15 +67,15 @@ export function seal(
 export function unseal(
   payload: SealedPayload,
   privateKey: Uint8Array,
-  engine: EcdhEngine = ecdhEngine,
+  engine: SealingEngine = sealingEngine,
 ): Uint8Array {
   try {
     if (payload.scheme !== SEALING_SCHEME)
       throw new ClientError('UNSEAL_FAILED', `unknown scheme ${String(payload.scheme)}`)
     const ephemeralPublic = fromHex(payload.ephemeralPublicKey)
     const recipient = engine.publicKeyOf(privateKey)
-    const key = deriveKey(engine.sharedX(privateKey, ephemeralPublic), ephemeralPublic, recipient)
-    return gcm(key, fromHex(payload.nonce)).decrypt(fromHex(payload.ciphertext))
+    const key = deriveKey(engine, engine.sharedX(privateKey, ephemeralPublic), ephemeralPublic, recipient)
+    return engine.gcmOpen(key, fromHex(payload.nonce), fromHex(payload.ciphertext))
   } catch (cause) {
     throw new ClientError(
       'UNSEAL_FAILED',
@@ -91,11 +88,16 @@ export function unseal(
 }
 
 /** The shared secret is the x-coordinate of the ECDH point. */
-function deriveKey(sharedX: Uint8Array, ephemeralPublic: Uint8Array, recipient: Uint8Array): Uint8Array {
+function deriveKey(
+  engine: SealingEngine,
+  sharedX: Uint8Array,
+  ephemeralPublic: Uint8Array,
+  recipient: Uint8Array,
+): Uint8Array {
   const salt = new Uint8Array(ephemeralPublic.length + recipient.length)
   salt.set(ephemeralPublic, 0)
   salt.set(recipient, ephemeralPublic.length)
-  return hkdf(sha256, sharedX, salt, SEALING_INFO, 32)
+  return engine.hkdfSha256(sharedX, salt, SEALING_INFO, 32)
 }
 
 // @noble rather than Buffer: the web app unseals results in the browser, where Buffer does not exist.

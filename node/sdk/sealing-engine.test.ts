@@ -1,14 +1,14 @@
 import * as crypto from 'node:crypto'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { describe, expect, it } from 'vitest'
-import { type EcdhEngine, ecdhEngine, nobleEcdh, nodeEcdh } from './ecdh.ts'
 import { ClientError } from './errors.ts'
 import { generateSealingKey, isSealingPublicKey, seal, unseal } from './sealing.ts'
+import { nobleSealing, nodeSealing, type SealingEngine, sealingEngine } from './sealing-engine.ts'
 
-const native = nodeEcdh(crypto)
-const ENGINES: readonly (readonly [EcdhEngine, EcdhEngine])[] = [
-  [native, nobleEcdh],
-  [nobleEcdh, native],
+const native = nodeSealing(crypto)
+const ENGINES: readonly (readonly [SealingEngine, SealingEngine])[] = [
+  [native, nobleSealing],
+  [nobleSealing, native],
 ]
 const text = new TextEncoder().encode('{"mean_hr":73.4354}')
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
@@ -26,8 +26,8 @@ function notPoints(): Uint8Array[] {
   const compressed = (x: bigint, prefix = 2) =>
     Uint8Array.from([prefix, ...Buffer.from(x.toString(16).padStart(64, '0'), 'hex')])
   let x = 1n
-  while (nobleEcdh.isPoint(compressed(x))) x++
-  const g = nobleEcdh.publicKeyOf(scalar(1n))
+  while (nobleSealing.isPoint(compressed(x))) x++
+  const g = nobleSealing.publicKeyOf(scalar(1n))
   return [
     compressed(x),
     compressed(x, 3),
@@ -51,17 +51,17 @@ const code = (run: () => unknown): string => {
 
 describe('the two ECDH engines of sealing agree', () => {
   it('runs on node:crypto in Node', () => {
-    expect(ecdhEngine.name).toBe('node:crypto')
+    expect(sealingEngine.name).toBe('node:crypto')
   })
 
   it('gives the same public key and shared x on boundary and random secrets', () => {
     for (const a of SECRETS) {
-      expect(hex(native.publicKeyOf(a))).toBe(hex(nobleEcdh.publicKeyOf(a)))
+      expect(hex(native.publicKeyOf(a))).toBe(hex(nobleSealing.publicKeyOf(a)))
       for (const b of SECRETS.slice(0, 6)) {
-        const point = nobleEcdh.publicKeyOf(b)
+        const point = nobleSealing.publicKeyOf(b)
         const x = native.sharedX(a, point)
         expect(x).toHaveLength(32)
-        expect(hex(x)).toBe(hex(nobleEcdh.sharedX(a, point)))
+        expect(hex(x)).toBe(hex(nobleSealing.sharedX(a, point)))
       }
     }
   })
@@ -72,6 +72,29 @@ describe('the two ECDH engines of sealing agree', () => {
       const e = sealer.ephemeral(opener.publicKeyOf(secret))
       expect(hex(opener.sharedX(secret, e.publicKey))).toBe(hex(e.sharedX))
     }
+  })
+
+  it('derives and encrypts to the same bytes, and refuses the same tampering', () => {
+    const key = crypto.randomBytes(32)
+    const nonce = crypto.randomBytes(12)
+    for (const length of [0, 1, 15, 16, 17, 4096]) {
+      const plaintext = crypto.randomBytes(length)
+      const sealed = native.gcmSeal(key, nonce, plaintext)
+      expect(hex(sealed)).toBe(hex(nobleSealing.gcmSeal(key, nonce, plaintext)))
+      expect(sealed).toHaveLength(length + 16)
+      for (const engine of [native, nobleSealing]) {
+        expect(hex(engine.gcmOpen(key, nonce, sealed))).toBe(hex(plaintext))
+        const flipped = Uint8Array.from(sealed)
+        flipped[flipped.length - 1]! ^= 1
+        expect(() => engine.gcmOpen(key, nonce, flipped)).toThrow()
+        expect(() => engine.gcmOpen(key, nonce, sealed.subarray(0, 15))).toThrow()
+      }
+    }
+    const salt = crypto.randomBytes(66)
+    const info = new TextEncoder().encode('info')
+    expect(hex(native.hkdfSha256(key, salt, info, 32))).toBe(
+      hex(nobleSealing.hkdfSha256(key, salt, info, 32)),
+    )
   })
 
   it('seals with one engine and unseals with the other', () => {
@@ -86,7 +109,7 @@ describe('the two ECDH engines of sealing agree', () => {
   it('refuses what is no point, and secrets out of range, with the same typed error', () => {
     const secret = secp256k1.utils.randomSecretKey()
     const badSecrets = [scalar(0n), scalar(ORDER), scalar(2n ** 256n - 1n), secret.subarray(1)]
-    for (const engine of [native, nobleEcdh]) {
+    for (const engine of [native, nobleSealing]) {
       for (const point of notPoints()) {
         expect(engine.isPoint(point)).toBe(false)
         expect(code(() => engine.sharedX(secret, point))).toBe('SEALING_KEY_INVALID')
@@ -94,7 +117,7 @@ describe('the two ECDH engines of sealing agree', () => {
       }
       for (const bad of badSecrets) {
         expect(code(() => engine.publicKeyOf(bad))).toBe('SEALING_KEY_INVALID')
-        expect(code(() => engine.sharedX(bad, nobleEcdh.publicKeyOf(secret)))).toBe('SEALING_KEY_INVALID')
+        expect(code(() => engine.sharedX(bad, nobleSealing.publicKeyOf(secret)))).toBe('SEALING_KEY_INVALID')
       }
     }
   })
@@ -103,9 +126,9 @@ describe('the two ECDH engines of sealing agree', () => {
     const [offCurve] = notPoints()
     const key = `0x${hex(offCurve!)}` as const
     expect(isSealingPublicKey(key)).toBe(false)
-    expect(isSealingPublicKey(key, nobleEcdh)).toBe(false)
+    expect(isSealingPublicKey(key, nobleSealing)).toBe(false)
     expect(isSealingPublicKey(generateSealingKey().publicKey)).toBe(true)
-    for (const engine of [native, nobleEcdh])
+    for (const engine of [native, nobleSealing])
       expect(code(() => seal(text, key, engine))).toBe('SEALING_KEY_INVALID')
   })
 })

@@ -1,14 +1,18 @@
+import { gcm } from '@noble/ciphers/aes.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { hkdf } from '@noble/hashes/hkdf.js'
+import { sha256 } from '@noble/hashes/sha2.js'
 import { ClientError } from './errors.ts'
 
 /**
- * The secp256k1 arithmetic of result sealing, in one of two engines that give the same bytes:
- * OpenSSL through node:crypto where the SDK runs in Node (a seal costs two scalar multiplications,
- * ~12 ms in JS, well under one in OpenSSL: the vault agent seals every release), and @noble/curves
- * in the browser, where node:crypto does not exist. Points are compressed (33 bytes), secrets 32
- * bytes; anything else, or a point not on the curve, is SEALING_KEY_INVALID in both engines.
+ * The primitives of result sealing (sealing.ts), in one of two engines that give the same bytes:
+ * OpenSSL through node:crypto where the SDK runs in Node, and @noble in the browser, where
+ * node:crypto does not exist. The vault agent seals every release: in JS its two scalar
+ * multiplications are ~14 ms and AES-GCM of a few KiB another ~2, several times what OpenSSL takes.
+ * Points are compressed (33 bytes), secrets 32 bytes; anything else, or a point not on the curve,
+ * is SEALING_KEY_INVALID in both engines.
  */
-export interface EcdhEngine {
+export interface SealingEngine {
   readonly name: 'node:crypto' | 'noble'
   /** the compressed public key of a 32-byte secret */
   publicKeyOf(secret: Uint8Array): Uint8Array
@@ -18,7 +22,14 @@ export interface EcdhEngine {
   ephemeral(point: Uint8Array): { readonly publicKey: Uint8Array; readonly sharedX: Uint8Array }
   /** whether `point` is a compressed point of the curve */
   isPoint(point: Uint8Array): boolean
+  hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array
+  /** AES-256-GCM without AAD, the 16-byte tag appended */
+  gcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array
+  /** the inverse of gcmSeal; throws on a wrong key, nonce or tag */
+  gcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Uint8Array
 }
+
+const TAG_BYTES = 16
 
 const POINT_BYTES = 33
 const SECRET_BYTES = 32
@@ -44,7 +55,7 @@ function refusing<T>(what: string, step: () => T): T {
   }
 }
 
-export const nobleEcdh: EcdhEngine = {
+export const nobleSealing: SealingEngine = {
   name: 'noble',
   publicKeyOf(secret) {
     checkForm(secret, undefined)
@@ -60,7 +71,7 @@ export const nobleEcdh: EcdhEngine = {
     refusing('compressed public key', () => secp256k1.Point.fromBytes(point))
     const secret = secp256k1.utils.randomSecretKey()
     try {
-      return { publicKey: secp256k1.getPublicKey(secret, true), sharedX: nobleEcdh.sharedX(secret, point) }
+      return { publicKey: secp256k1.getPublicKey(secret, true), sharedX: nobleSealing.sharedX(secret, point) }
     } finally {
       secret.fill(0)
     }
@@ -74,11 +85,14 @@ export const nobleEcdh: EcdhEngine = {
       return false
     }
   },
+  hkdfSha256: (ikm, salt, info, length) => hkdf(sha256, ikm, salt, info, length),
+  gcmSeal: (key, nonce, plaintext) => gcm(key, nonce).encrypt(plaintext),
+  gcmOpen: (key, nonce, sealed) => gcm(key, nonce).decrypt(sealed),
 }
 
 type NodeCrypto = typeof import('node:crypto')
 
-export function nodeEcdh(crypto: NodeCrypto): EcdhEngine {
+export function nodeSealing(crypto: NodeCrypto): SealingEngine {
   const curve = 'secp256k1'
   const withSecret = (secret: Uint8Array) => {
     checkForm(secret, undefined)
@@ -113,6 +127,20 @@ export function nodeEcdh(crypto: NodeCrypto): EcdhEngine {
         return false
       }
     },
+    hkdfSha256: (ikm, salt, info, length) =>
+      new Uint8Array(crypto.hkdfSync('sha256', ikm, salt, info, length)),
+    gcmSeal(key, nonce, plaintext) {
+      const cipher = crypto.createCipheriv('aes-256-gcm', key, nonce)
+      return new Uint8Array(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]))
+    },
+    gcmOpen(key, nonce, sealed) {
+      if (sealed.length < TAG_BYTES) throw new ClientError('UNSEAL_FAILED', 'shorter than its tag')
+      const decipher = crypto.createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES })
+      decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES))
+      return new Uint8Array(
+        Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES)), decipher.final()]),
+      )
+    },
   }
 }
 
@@ -120,10 +148,10 @@ export function nodeEcdh(crypto: NodeCrypto): EcdhEngine {
  * node:crypto when this runs in Node, found at run time rather than imported: the web app bundles
  * this file, and a static import of node:crypto would not resolve in the browser.
  */
-function defaultEngine(): EcdhEngine {
+function defaultEngine(): SealingEngine {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
   const crypto = proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined
-  return crypto?.createECDH ? nodeEcdh(crypto) : nobleEcdh
+  return crypto?.createECDH ? nodeSealing(crypto) : nobleSealing
 }
 
-export const ecdhEngine: EcdhEngine = defaultEngine()
+export const sealingEngine: SealingEngine = defaultEngine()
