@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { ValidatorSet } from '../../consensus/index.ts'
 import type { Hex32 } from '../../protocol/index.ts'
 import {
+  type AlgorithmSpec,
   type Circuit,
   circuitIdOf,
   compile,
@@ -14,6 +15,7 @@ import {
   isSandboxError,
   loadSecretKey,
   minQualityOf,
+  type PrivacyPlan,
   parseSpec,
   planPrivacy,
   type ResultBundle,
@@ -65,6 +67,8 @@ const RELEASES_AT_ONCE = 4
 const BLOCKS_KEPT = 32
 /** Certified bundles kept by result hash: ~4 MiB each at 32 lone stats. */
 const MAX_BUNDLES = 4
+/** Specs whose policy check is kept: a distinct burst has a few dozen. */
+const MAX_POLICIES = 64
 
 /** Stages in which a job has a certified result and awaits its owner's release. */
 const AWAITING_RELEASE = ['certified', 'anchored'] as const
@@ -93,6 +97,8 @@ export class VaultAgent {
   readonly #bundles = new Map<Hex32, ResultBundle>()
   /** exact statistics of the last results released from, read only after a job's own checks */
   readonly #memo: StatsMemo
+  /** the policy check of the last specs, by their JSON as the request carries it */
+  readonly #policies = new Map<string, PolicyCheck>()
   #vault: { manifest: VaultManifest; he: HeContext; secretKey: SecretKey; chain: ChainContext } | undefined
 
   constructor(init: VaultAgentInit) {
@@ -217,7 +223,7 @@ export class VaultAgent {
       'certificate verified',
     )
 
-    const { spec, circuit, privacy } = this.#recheckPolicy(job, vault.manifest)
+    const { spec, circuit, circuitId, privacy } = this.#recheckPolicy(job, vault.manifest)
 
     const bundle =
       this.#bundles.get(expected.resultHash) ??
@@ -233,10 +239,7 @@ export class VaultAgent {
         `the bundle hashes to ${bundle.resultHash}, certified ${expected.resultHash}`,
       )
     }
-    if (
-      bundle.circuitId !== circuitIdOf(circuit) ||
-      bundle.execEnvHash !== certified.certificate.execEnvHash
-    ) {
+    if (bundle.circuitId !== circuitId || bundle.execEnvHash !== certified.certificate.execEnvHash) {
       throw new AgentError(
         'RESULT_MISMATCH',
         'the certified result is not of this spec’s circuit or environment',
@@ -270,6 +273,7 @@ export class VaultAgent {
       manifest: vault.manifest,
       spec,
       circuit,
+      circuitId,
       privacy,
       bundle,
       he: vault.he,
@@ -289,12 +293,26 @@ export class VaultAgent {
   /**
    * The vault's policy, once more on the owner's side: a spec the owner's compiler refuses is never
    * decrypted. DEFAULT_LIMITS are the network's limits, the ones every node's block rules apply.
+   * Parsing, compiling and planning are pure in the spec's JSON (the manifest and limits are this
+   * process's), so a burst's jobs of one spec compile it once; a refusal is not kept.
    */
-  #recheckPolicy(job: JobRecord, manifest: VaultManifest) {
+  #recheckPolicy(job: JobRecord, manifest: VaultManifest): PolicyCheck {
+    const key = JSON.stringify(job.request.request.algorithm.spec)
+    const kept = this.#policies.get(key)
+    if (kept) return kept
     try {
       const spec = parseSpec(job.request.request.algorithm.spec)
       const circuit: Circuit = compile(spec, manifest, DEFAULT_LIMITS)
-      return { spec, circuit, privacy: planPrivacy(spec, circuit, manifest) }
+      const check = {
+        spec,
+        circuit,
+        circuitId: circuitIdOf(circuit),
+        privacy: planPrivacy(spec, circuit, manifest),
+      }
+      this.#policies.set(key, check)
+      if (this.#policies.size > MAX_POLICIES)
+        this.#policies.delete(this.#policies.keys().next().value as string)
+      return check
     } catch (e) {
       if (isSandboxError(e)) throw new AgentError('POLICY_REFUSED', `${e.code}: ${e.message}`, { cause: e })
       throw e
@@ -339,6 +357,14 @@ export class VaultAgent {
     if (!this.#vault) throw new AgentError('NOT_STARTED', 'the agent is not started')
     return this.#vault
   }
+}
+
+/** A spec the vault's policy admits: its circuit on this vault and the noise the network charged for. */
+interface PolicyCheck {
+  readonly spec: AlgorithmSpec
+  readonly circuit: Circuit
+  readonly circuitId: Hex32
+  readonly privacy: PrivacyPlan
 }
 
 /** The SDK's certificate refusal, as the agent's final refusal of the job. */

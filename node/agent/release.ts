@@ -29,6 +29,8 @@ export interface ReleaseInput {
   readonly manifest: VaultManifest
   readonly spec: AlgorithmSpec
   readonly circuit: Circuit
+  /** circuitIdOf(circuit), which the caller checked the bundle names */
+  readonly circuitId: Hex32
   /** the noise each stat gets, as the network charged it to the vault's budget */
   readonly privacy: PrivacyPlan
   /** the certified result bundle (its resultHash already checked) */
@@ -50,7 +52,7 @@ export interface ReleaseInput {
  */
 export function buildRelease(input: ReleaseInput): SealedResult {
   const stats = input.memo
-    ? input.memo.statsOf(input.he, input.secretKey, input.bundle, input.circuit)
+    ? input.memo.statsOf(input.he, input.secretKey, input.bundle, input.circuit, input.circuitId)
     : decryptStats(input.he, input.secretKey, input.bundle, input.circuit)
   const { finished, quality } = releaseOutputs({
     manifest: input.manifest,

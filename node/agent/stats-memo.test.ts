@@ -89,6 +89,7 @@ function release(memo: StatsMemo, spec: AlgorithmSpec, result = bundle, jobCircu
     manifest,
     spec,
     circuit: jobCircuit,
+    circuitId: circuitIdOf(jobCircuit),
     privacy: planPrivacy(spec, jobCircuit, manifest),
     bundle: result,
     he,
@@ -146,7 +147,7 @@ describe('the agent decrypts a result once', () => {
     const { decrypt, calls } = counted()
     const memo = new StatsMemo({ decrypt })
     release(memo, REGRESSION_SPEC)
-    expect(() => memo.statsOf(he, secretKey, bundle, fewer)).toThrow(AgentError)
+    expect(() => memo.statsOf(he, secretKey, bundle, fewer, circuitIdOf(fewer))).toThrow(AgentError)
     expect(calls()).toBe(1)
   })
 
@@ -154,18 +155,18 @@ describe('the agent decrypts a result once', () => {
     let now = 0
     const { decrypt, calls } = counted()
     const memo = new StatsMemo({ decrypt, entries: 2, ttlMs: 1000, now: () => now })
-    const a = memo.statsOf(he, secretKey, renamed('a'), circuit)
+    const a = memo.statsOf(he, secretKey, renamed('a'), circuit, bundle.circuitId)
     expect(a.some((x) => x !== 0)).toBe(true)
-    memo.statsOf(he, secretKey, renamed('b'), circuit)
-    memo.statsOf(he, secretKey, renamed('c'), circuit)
+    memo.statsOf(he, secretKey, renamed('b'), circuit, bundle.circuitId)
+    memo.statsOf(he, secretKey, renamed('c'), circuit, bundle.circuitId)
     expect(memo.size).toBe(2)
     expect(a.every((x) => x === 0)).toBe(true)
-    const c = memo.statsOf(he, secretKey, renamed('c'), circuit)
+    const c = memo.statsOf(he, secretKey, renamed('c'), circuit, bundle.circuitId)
     expect(calls()).toBe(3)
     now = 1000
     expect(memo.size).toBe(0)
     expect(c.every((x) => x === 0)).toBe(true)
-    memo.statsOf(he, secretKey, renamed('c'), circuit)
+    memo.statsOf(he, secretKey, renamed('c'), circuit, bundle.circuitId)
     expect(calls()).toBe(4)
     memo.clear()
     expect(memo.size).toBe(0)

@@ -1,11 +1,6 @@
 import type { SecretKey } from 'node-seal'
-import {
-  type Circuit,
-  circuitIdOf,
-  decryptStats,
-  type HeContext,
-  type ResultBundle,
-} from '../../sandbox/index.ts'
+import type { Hex32 } from '../../protocol/index.ts'
+import { type Circuit, decryptStats, type HeContext, type ResultBundle } from '../../sandbox/index.ts'
 import { AgentError } from './errors.ts'
 
 /** Results whose exact statistics are kept: a burst's jobs share one or a few results. */
@@ -63,10 +58,16 @@ export class StatsMemo {
    * The exact statistics of `bundle` under `circuit`, decrypted now or kept from an earlier job on
    * the same result. The caller must not change them and must not keep them past its release.
    */
-  statsOf(he: HeContext, secretKey: SecretKey, bundle: ResultBundle, circuit: Circuit): readonly number[] {
+  statsOf(
+    he: HeContext,
+    secretKey: SecretKey,
+    bundle: ResultBundle,
+    circuit: Pick<Circuit, 'stats' | 'packs'>,
+    /** circuitIdOf(circuit), computed by the caller from the circuit itself, never read from the bundle */
+    circuitId: Hex32,
+  ): readonly number[] {
     // The bundle names the circuit it was evaluated under and its hash covers that name; the
     // circuit given must be that one, or its packs would unpack another circuit's ciphertexts.
-    const circuitId = circuitIdOf(circuit)
     if (bundle.circuitId !== circuitId) {
       throw new AgentError(
         'RESULT_MISMATCH',
