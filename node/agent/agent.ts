@@ -28,8 +28,10 @@ import {
   ClientError,
   type DecidedBlock,
   type JobRecord,
+  type VerifiedBlock,
   validatorSetAt,
-  verifyCertifiedResult,
+  verifyCertifiedJob,
+  verifyDecidedBlock,
 } from '../sdk/index.ts'
 import { AgentError } from './errors.ts'
 import { checkEscrow, DEFAULT_MIN_DEADLINE_HEIGHTS, DEFAULT_MIN_ESCROW_LOCK_SECONDS } from './escrow.ts'
@@ -90,6 +92,12 @@ export class VaultAgent {
   readonly #validatorSets = new Map<number, ValidatorSet>()
   /** certifying blocks by height (decided blocks never change; one that fails a check is dropped) */
   readonly #blocks = new Map<number, Promise<DecidedBlock>>()
+  /**
+   * Each kept block's hash and commit certificate, checked once under its epoch's validator set: a
+   * burst's dozens of jobs in one block hashed it and checked its precommits again each. Every job
+   * still has its own result certificate checked against the block.
+   */
+  readonly #verifiedBlocks = new WeakMap<DecidedBlock, VerifiedBlock>()
   /**
    * The last certified bundles by result hash (ciphertexts only: decrypted stats never outlive a
    * release): a burst of jobs with one circuit has one result, MiBs of lone stats, fetched once.
@@ -211,7 +219,12 @@ export class VaultAgent {
     const validators = await this.#validators(decided.certificate.epoch)
     const certified = asAgentRefusal(() => {
       try {
-        return verifyCertifiedResult(decided, expected, validators, vault.chain.domain)
+        let verified = this.#verifiedBlocks.get(decided)
+        if (verified?.validators !== validators) {
+          verified = verifyDecidedBlock(decided, expected.height, validators, vault.chain.domain, job.jobId)
+          this.#verifiedBlocks.set(decided, verified)
+        }
+        return verifyCertifiedJob(verified, expected)
       } catch (e) {
         // The job's refusal stands; the block is not kept, so another job at its height asks again.
         this.#blocks.delete(expected.height)

@@ -1,7 +1,13 @@
 // The public surface of the tcf SDK: `import { Client } from 'tcf'`.
 
 export { JOB_STAGES } from '../../protocol/index.ts'
-export { type CertifiedResult, verifyCertifiedResult } from './certificate.ts'
+export {
+  type CertifiedResult,
+  type VerifiedBlock,
+  verifyCertifiedJob,
+  verifyCertifiedResult,
+  verifyDecidedBlock,
+} from './certificate.ts'
 export type { ChainContext } from './chain.ts'
 export {
   Client,
