@@ -1,4 +1,5 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { computeAddress } from 'ethers'
 import { describe, expect, it } from 'vitest'
 import { fromHex, type Hex, type Hex32, toHex } from '../hex.ts'
 import { addressOfPrivateKey, recoverAddress, signDigest } from './ecdsa.ts'
@@ -49,5 +50,17 @@ describe('recoverAddress, remembered', () => {
     expect(recoverAddress(digest, first)).toBe(signer)
     for (let i = 0; i < 4200; i++) recoverAddress(digest, `0x${i.toString(16).padStart(130, '0')}` as Hex)
     expect(recoverAddress(digest, first)).toBe(signer)
+  })
+})
+
+describe('addressOfPrivateKey, remembered', () => {
+  it("gives each key its own address, from memory or not, past the memory's bound", () => {
+    const keys = Array.from({ length: 40 }, () => toHex(secp256k1.utils.randomSecretKey()) as Hex32)
+    const fresh = keys.map((k) => computeAddress(k).toLowerCase())
+    for (let round = 0; round < 2; round++) {
+      expect(keys.map(addressOfPrivateKey)).toEqual(fresh)
+      expect(keys.toReversed().map(addressOfPrivateKey)).toEqual(fresh.toReversed())
+    }
+    expect(() => addressOfPrivateKey(`0x${'00'.repeat(32)}`)).toThrow()
   })
 })
