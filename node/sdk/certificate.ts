@@ -82,7 +82,7 @@ export function verifyDecidedBlock(
   if (!verifyCommitCertificate(fromWireCertificate(c), validators, verifier)) {
     throw refuse('the commit certificate lacks valid precommits of more than 2/3 of the stake')
   }
-  const verified = { block: b, validators, domain }
+  const verified = Object.freeze({ block: b, validators, domain })
   VERIFIED.add(verified)
   return verified
 }
