@@ -15,7 +15,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import pino from 'pino'
-import { Client, type JobRecord, table, useNativeSecp256k1, VaultAgent } from '../node/index.ts'
+import {
+  Client,
+  type JobRecord,
+  table,
+  useNativeSealing,
+  useNativeSecp256k1,
+  VaultAgent,
+} from '../node/index.ts'
 import type { Hex32 } from '../protocol/index.ts'
 import { PolicySchema, privacyOf, VaultSchemaSchema } from '../sandbox/index.ts'
 import { CLUSTER_PASSPHRASE, startCluster } from './cluster.ts'
@@ -96,9 +103,10 @@ interface Run {
   }
 }
 
-// The buyers and the vault agent run in this process: they sign and check certificates as the
-// CLI's commands do, with the addon.
+// The buyers and the vault agent run in this process: they sign, check certificates and seal as
+// the CLI's commands do, with the addon.
 useNativeSecp256k1()
+useNativeSealing()
 
 const runs: Run[] = []
 /** per network size: the demo vault readied on each validator after its publication, before any job */

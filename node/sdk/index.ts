@@ -44,7 +44,15 @@ export {
   sealingPublicKeyOf,
   unseal,
 } from './sealing.ts'
-export { nobleSealing, nodeSealing, type SealingEngine, sealingEngine } from './sealing-engine.ts'
+export {
+  type EcdhBinding,
+  libsecp256k1Sealing,
+  nobleSealing,
+  nodeSealing,
+  type SealingEngine,
+  sealingEngine,
+  useSealingEngine,
+} from './sealing-engine.ts'
 export type { JobSettlement } from './settle.ts'
 export {
   combineBuyerShares,

@@ -1,15 +1,25 @@
 import * as crypto from 'node:crypto'
+import { createRequire } from 'node:module'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { describe, expect, it } from 'vitest'
 import { ClientError } from './errors.ts'
 import { generateSealingKey, isSealingPublicKey, seal, unseal } from './sealing.ts'
-import { nobleSealing, nodeSealing, type SealingEngine, sealingEngine } from './sealing-engine.ts'
+import {
+  type EcdhBinding,
+  libsecp256k1Sealing,
+  nobleSealing,
+  nodeSealing,
+  sealingEngine,
+} from './sealing-engine.ts'
 
 const native = nodeSealing(crypto)
-const ENGINES: readonly (readonly [SealingEngine, SealingEngine])[] = [
-  [native, nobleSealing],
-  [nobleSealing, native],
-]
+// The daemon-side engine node/native-sealing.ts installs, on the addon that package ships here.
+const libsecp = libsecp256k1Sealing(
+  createRequire(import.meta.url)('secp256k1/bindings') as EcdhBinding,
+  crypto,
+)
+const ALL = [native, nobleSealing, libsecp]
+const ENGINES = ALL.flatMap((a) => ALL.filter((b) => b !== a).map((b) => [a, b] as const))
 const text = new TextEncoder().encode('{"mean_hr":73.4354}')
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const scalar = (n: bigint) => Uint8Array.from(Buffer.from(n.toString(16).padStart(64, '0'), 'hex'))
@@ -51,17 +61,19 @@ const code = (run: () => unknown): string => {
 
 describe('the two ECDH engines of sealing agree', () => {
   it('runs on node:crypto in Node', () => {
-    expect(sealingEngine.name).toBe('node:crypto')
+    expect(sealingEngine().name).toBe('node:crypto')
   })
 
   it('gives the same public key and shared x on boundary and random secrets', () => {
     for (const a of SECRETS) {
       expect(hex(native.publicKeyOf(a))).toBe(hex(nobleSealing.publicKeyOf(a)))
+      expect(hex(libsecp.publicKeyOf(a))).toBe(hex(nobleSealing.publicKeyOf(a)))
       for (const b of SECRETS.slice(0, 6)) {
         const point = nobleSealing.publicKeyOf(b)
         const x = native.sharedX(a, point)
         expect(x).toHaveLength(32)
         expect(hex(x)).toBe(hex(nobleSealing.sharedX(a, point)))
+        expect(hex(libsecp.sharedX(a, point))).toBe(hex(x))
       }
     }
   })
@@ -82,7 +94,7 @@ describe('the two ECDH engines of sealing agree', () => {
       const sealed = native.gcmSeal(key, nonce, plaintext)
       expect(hex(sealed)).toBe(hex(nobleSealing.gcmSeal(key, nonce, plaintext)))
       expect(sealed).toHaveLength(length + 16)
-      for (const engine of [native, nobleSealing]) {
+      for (const engine of ALL) {
         expect(hex(engine.gcmOpen(key, nonce, sealed))).toBe(hex(plaintext))
         const flipped = Uint8Array.from(sealed)
         flipped[flipped.length - 1]! ^= 1
@@ -109,7 +121,7 @@ describe('the two ECDH engines of sealing agree', () => {
   it('refuses what is no point, and secrets out of range, with the same typed error', () => {
     const secret = secp256k1.utils.randomSecretKey()
     const badSecrets = [scalar(0n), scalar(ORDER), scalar(2n ** 256n - 1n), secret.subarray(1)]
-    for (const engine of [native, nobleSealing]) {
+    for (const engine of ALL) {
       for (const point of notPoints()) {
         expect(engine.isPoint(point)).toBe(false)
         expect(code(() => engine.sharedX(secret, point))).toBe('SEALING_KEY_INVALID')
@@ -127,8 +139,8 @@ describe('the two ECDH engines of sealing agree', () => {
     const key = `0x${hex(offCurve!)}` as const
     expect(isSealingPublicKey(key)).toBe(false)
     expect(isSealingPublicKey(key, nobleSealing)).toBe(false)
+    expect(isSealingPublicKey(key, libsecp)).toBe(false)
     expect(isSealingPublicKey(generateSealingKey().publicKey)).toBe(true)
-    for (const engine of [native, nobleSealing])
-      expect(code(() => seal(text, key, engine))).toBe('SEALING_KEY_INVALID')
+    for (const engine of ALL) expect(code(() => seal(text, key, engine))).toBe('SEALING_KEY_INVALID')
   })
 })

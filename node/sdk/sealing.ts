@@ -34,14 +34,14 @@ export function generateSealingKey(): SealingKeyPair {
   return { privateKey, publicKey: sealingPublicKeyOf(privateKey) }
 }
 
-export const sealingPublicKeyOf = (privateKey: Uint8Array, engine: SealingEngine = sealingEngine): Hex =>
+export const sealingPublicKeyOf = (privateKey: Uint8Array, engine: SealingEngine = sealingEngine()): Hex =>
   toHex(engine.publicKeyOf(privateKey))
 
 /**
  * Whether `publicKey` is a point results can be sealed to: the request schema checks only its
  * form, and a key with no point behind it would fail every seal, after the decryption.
  */
-export function isSealingPublicKey(publicKey: string, engine: SealingEngine = sealingEngine): boolean {
+export function isSealingPublicKey(publicKey: string, engine: SealingEngine = sealingEngine()): boolean {
   return compressedPublicKeySchema.safeParse(publicKey).success && engine.isPoint(fromHex(publicKey))
 }
 
@@ -49,7 +49,7 @@ export function isSealingPublicKey(publicKey: string, engine: SealingEngine = se
 export function seal(
   plaintext: Uint8Array,
   recipientPublicKey: Hex,
-  engine: SealingEngine = sealingEngine,
+  engine: SealingEngine = sealingEngine(),
 ): SealedPayload {
   const recipient = fromHex(recipientPublicKey)
   const ephemeral = engine.ephemeral(recipient)
@@ -67,7 +67,7 @@ export function seal(
 export function unseal(
   payload: SealedPayload,
   privateKey: Uint8Array,
-  engine: SealingEngine = sealingEngine,
+  engine: SealingEngine = sealingEngine(),
 ): Uint8Array {
   try {
     if (payload.scheme !== SEALING_SCHEME)
