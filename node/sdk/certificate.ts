@@ -14,7 +14,7 @@ import {
   type Eip712Domain,
   type Hex32,
   type ResultCertificate,
-  verifyResultAttestation,
+  verifyResultAttestations,
 } from '../../protocol/index.ts'
 import { ClientError } from './errors.ts'
 import type { DecidedBlock } from './types.ts'
@@ -110,19 +110,9 @@ export function verifyCertifiedJob(
     throw refuse(`the block certifies ${certificate.resultHash}, not ${expected.resultHash}`)
   }
   const attesters = new Set<Address>()
-  for (const a of certificate.attestations) {
-    const attestation = {
-      version: 1 as const,
-      jobId: certificate.jobId,
-      resultHash: certificate.resultHash,
-      execEnvHash: certificate.execEnvHash,
-      ...a,
-    }
-    if (
-      attesters.has(a.validator) ||
-      !validators.has(a.validator) ||
-      !verifyResultAttestation(domain, attestation)
-    ) {
+  const signed = verifyResultAttestations(domain, certificate, certificate.attestations)
+  for (const [i, a] of certificate.attestations.entries()) {
+    if (attesters.has(a.validator) || !validators.has(a.validator) || !signed[i]) {
       throw refuse(`attestation by ${a.validator} is duplicated, not by a validator, or not validly signed`)
     }
     attesters.add(a.validator)
