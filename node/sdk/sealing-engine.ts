@@ -5,12 +5,12 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { ClientError } from './errors.ts'
 
 /**
- * The primitives of result sealing (sealing.ts), in one of two engines that give the same bytes:
- * OpenSSL through node:crypto where the SDK runs in Node, and @noble in the browser, where
- * node:crypto does not exist. The vault agent seals every release: in JS its two scalar
- * multiplications are ~14 ms and AES-GCM of a few KiB another ~2, several times what OpenSSL takes.
- * Points are compressed (33 bytes), secrets 32 bytes; anything else, or a point not on the curve,
- * is SEALING_KEY_INVALID in both engines.
+ * The primitives of result sealing (sealing.ts), in engines that give the same bytes: OpenSSL
+ * through node:crypto where the SDK runs in Node, @noble in the browser, where node:crypto does
+ * not exist, and libsecp256k1 for the curve where a daemon-side process installs it. The vault
+ * agent seals every release: in JS its two scalar multiplications are ~14 ms and AES-GCM of a few
+ * KiB another ~2. Points are compressed (33 bytes), secrets 32 bytes; anything else, or a point
+ * not on the curve, is SEALING_KEY_INVALID in every engine.
  */
 export interface SealingEngine {
   /** 'noble', 'node:crypto', or what a process installed with useSealingEngine (node/native-sealing.ts) */
