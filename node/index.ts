@@ -15,6 +15,7 @@ export { type DaemonInfo, INFO_FILE } from './daemon.ts'
 export { initHome } from './home.ts'
 export { TRACE_MARKS, TRACE_MSG, type TraceMark } from './jobs/trace.ts'
 export { useNativeKeccak } from './native-keccak.ts'
+export { useNativeSealing } from './native-sealing.ts'
 export { useNativeSecp256k1 } from './native-secp256k1.ts'
 export { generatePeerKey, peerIdOf } from './p2p/index.ts'
 export {

@@ -104,6 +104,7 @@ export {
   verifyPoolBan,
   verifyRelease,
   verifyResultAttestation,
+  verifyResultAttestations,
 } from './eip712/messageSigning.ts'
 export {
   COMMITTEE_KEY_TYPES,

@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { ValidatorSet } from '../../consensus/index.ts'
 import type { Hex32 } from '../../protocol/index.ts'
 import {
+  type AlgorithmSpec,
   type Circuit,
   circuitIdOf,
   compile,
@@ -14,6 +15,7 @@ import {
   isSandboxError,
   loadSecretKey,
   minQualityOf,
+  type PrivacyPlan,
   parseSpec,
   planPrivacy,
   type ResultBundle,
@@ -26,13 +28,16 @@ import {
   ClientError,
   type DecidedBlock,
   type JobRecord,
+  type VerifiedBlock,
   validatorSetAt,
-  verifyCertifiedResult,
+  verifyCertifiedJob,
+  verifyDecidedBlock,
 } from '../sdk/index.ts'
 import { AgentError } from './errors.ts'
 import { checkEscrow, DEFAULT_MIN_DEADLINE_HEIGHTS, DEFAULT_MIN_ESCROW_LOCK_SECONDS } from './escrow.ts'
 import { buildRelease } from './release.ts'
 import { checkSignedRequest } from './request.ts'
+import { StatsMemo } from './stats-memo.ts'
 
 export interface VaultAgentInit {
   readonly vaultDir: string
@@ -47,6 +52,8 @@ export interface VaultAgentInit {
   readonly minEscrowLockSeconds?: number
   /** Least heights between the network's height and the job's deadline when sealing; default 5. */
   readonly minDeadlineHeights?: number
+  /** Where decrypted results are kept for the next jobs on them; default a StatsMemo of 4 results for a minute. */
+  readonly memo?: StatsMemo
 }
 
 export interface RoundReport {
@@ -62,6 +69,8 @@ const RELEASES_AT_ONCE = 4
 const BLOCKS_KEPT = 32
 /** Certified bundles kept by result hash: ~4 MiB each at 32 lone stats. */
 const MAX_BUNDLES = 4
+/** Specs whose policy check is kept: a distinct burst has a few dozen. */
+const MAX_POLICIES = 64
 
 /** Stages in which a job has a certified result and awaits its owner's release. */
 const AWAITING_RELEASE = ['certified', 'anchored'] as const
@@ -84,10 +93,20 @@ export class VaultAgent {
   /** certifying blocks by height (decided blocks never change; one that fails a check is dropped) */
   readonly #blocks = new Map<number, Promise<DecidedBlock>>()
   /**
+   * Each kept block's hash and commit certificate, checked once under its epoch's validator set: a
+   * burst's dozens of jobs in one block hashed it and checked its precommits again each. Every job
+   * still has its own result certificate checked against the block.
+   */
+  readonly #verifiedBlocks = new WeakMap<DecidedBlock, VerifiedBlock>()
+  /**
    * The last certified bundles by result hash (ciphertexts only: decrypted stats never outlive a
    * release): a burst of jobs with one circuit has one result, MiBs of lone stats, fetched once.
    */
   readonly #bundles = new Map<Hex32, ResultBundle>()
+  /** exact statistics of the last results released from, read only after a job's own checks */
+  readonly #memo: StatsMemo
+  /** the policy check of the last specs, by their JSON as the request carries it */
+  readonly #policies = new Map<string, PolicyCheck>()
   #vault: { manifest: VaultManifest; he: HeContext; secretKey: SecretKey; chain: ChainContext } | undefined
 
   constructor(init: VaultAgentInit) {
@@ -95,6 +114,7 @@ export class VaultAgent {
     this.#init = init
     this.#clients = init.nodes.map((url) => new Client({ url, key: init.ownerKey }))
     this.#log = init.logger.child({ module: 'vault-agent' })
+    this.#memo = init.memo ?? new StatsMemo()
   }
 
   get #primary(): Client {
@@ -124,6 +144,7 @@ export class VaultAgent {
   }
 
   async stop(): Promise<void> {
+    this.#memo.clear()
     this.#vault?.secretKey.delete()
     this.#vault = undefined
     await Promise.all(this.#clients.map((c) => c.close()))
@@ -198,7 +219,12 @@ export class VaultAgent {
     const validators = await this.#validators(decided.certificate.epoch)
     const certified = asAgentRefusal(() => {
       try {
-        return verifyCertifiedResult(decided, expected, validators, vault.chain.domain)
+        let verified = this.#verifiedBlocks.get(decided)
+        if (verified?.validators !== validators) {
+          verified = verifyDecidedBlock(decided, expected.height, validators, vault.chain.domain, job.jobId)
+          this.#verifiedBlocks.set(decided, verified)
+        }
+        return verifyCertifiedJob(verified, expected)
       } catch (e) {
         // The job's refusal stands; the block is not kept, so another job at its height asks again.
         this.#blocks.delete(expected.height)
@@ -210,7 +236,7 @@ export class VaultAgent {
       'certificate verified',
     )
 
-    const { spec, circuit, privacy } = this.#recheckPolicy(job, vault.manifest)
+    const { spec, circuit, circuitId, privacy } = this.#recheckPolicy(job, vault.manifest)
 
     const bundle =
       this.#bundles.get(expected.resultHash) ??
@@ -226,10 +252,7 @@ export class VaultAgent {
         `the bundle hashes to ${bundle.resultHash}, certified ${expected.resultHash}`,
       )
     }
-    if (
-      bundle.circuitId !== circuitIdOf(circuit) ||
-      bundle.execEnvHash !== certified.certificate.execEnvHash
-    ) {
+    if (bundle.circuitId !== circuitId || bundle.execEnvHash !== certified.certificate.execEnvHash) {
       throw new AgentError(
         'RESULT_MISMATCH',
         'the certified result is not of this spec’s circuit or environment',
@@ -263,12 +286,14 @@ export class VaultAgent {
       manifest: vault.manifest,
       spec,
       circuit,
+      circuitId,
       privacy,
       bundle,
       he: vault.he,
       secretKey: vault.secretKey,
       ownerKey: this.#init.ownerKey,
       domain: vault.chain.domain,
+      memo: this.#memo,
     })
     await this.#primary.release(sealed).catch((e: unknown) => {
       // Released already (e.g. before a restart): nothing left to do.
@@ -281,12 +306,26 @@ export class VaultAgent {
   /**
    * The vault's policy, once more on the owner's side: a spec the owner's compiler refuses is never
    * decrypted. DEFAULT_LIMITS are the network's limits, the ones every node's block rules apply.
+   * Parsing, compiling and planning are pure in the spec's JSON (the manifest and limits are this
+   * process's), so a burst's jobs of one spec compile it once; a refusal is not kept.
    */
-  #recheckPolicy(job: JobRecord, manifest: VaultManifest) {
+  #recheckPolicy(job: JobRecord, manifest: VaultManifest): PolicyCheck {
+    const key = JSON.stringify(job.request.request.algorithm.spec)
+    const kept = this.#policies.get(key)
+    if (kept) return kept
     try {
       const spec = parseSpec(job.request.request.algorithm.spec)
       const circuit: Circuit = compile(spec, manifest, DEFAULT_LIMITS)
-      return { spec, circuit, privacy: planPrivacy(spec, circuit, manifest) }
+      const check = {
+        spec,
+        circuit,
+        circuitId: circuitIdOf(circuit),
+        privacy: planPrivacy(spec, circuit, manifest),
+      }
+      this.#policies.set(key, check)
+      if (this.#policies.size > MAX_POLICIES)
+        this.#policies.delete(this.#policies.keys().next().value as string)
+      return check
     } catch (e) {
       if (isSandboxError(e)) throw new AgentError('POLICY_REFUSED', `${e.code}: ${e.message}`, { cause: e })
       throw e
@@ -331,6 +370,14 @@ export class VaultAgent {
     if (!this.#vault) throw new AgentError('NOT_STARTED', 'the agent is not started')
     return this.#vault
   }
+}
+
+/** A spec the vault's policy admits: its circuit on this vault and the noise the network charged for. */
+interface PolicyCheck {
+  readonly spec: AlgorithmSpec
+  readonly circuit: Circuit
+  readonly circuitId: Hex32
+  readonly privacy: PrivacyPlan
 }
 
 /** The SDK's certificate refusal, as the agent's final refusal of the job. */

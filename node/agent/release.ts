@@ -20,6 +20,7 @@ import {
   type VaultManifest,
 } from '../../sandbox/index.ts'
 import { encodePayload, type ResultPayload, seal } from '../sdk/index.ts'
+import type { StatsMemo } from './stats-memo.ts'
 
 export interface ReleaseInput {
   readonly request: JobRequest
@@ -28,6 +29,8 @@ export interface ReleaseInput {
   readonly manifest: VaultManifest
   readonly spec: AlgorithmSpec
   readonly circuit: Circuit
+  /** circuitIdOf(circuit), which the caller checked the bundle names */
+  readonly circuitId: Hex32
   /** the noise each stat gets, as the network charged it to the vault's budget */
   readonly privacy: PrivacyPlan
   /** the certified result bundle (its resultHash already checked) */
@@ -36,16 +39,21 @@ export interface ReleaseInput {
   readonly secretKey: SecretKey
   readonly ownerKey: Hex32
   readonly domain: Eip712Domain
+  /** where the exact statistics of results already decrypted are kept; without it, each release decrypts */
+  readonly memo?: StatsMemo
 }
 
 /**
  * Decrypts a certified result, passes the exact stats through the one
  * differentially private release (sandbox/dp), and seals only its noisy
  * outputs and score to the buyer, under a release signed by the vault
- * owner. The decrypted stats never leave this function.
+ * owner. The decrypted stats never leave this function but into the memo
+ * (stats-memo.ts says why that is safe); the noise is drawn here, per job.
  */
 export function buildRelease(input: ReleaseInput): SealedResult {
-  const stats = decryptStats(input.he, input.secretKey, input.bundle, input.circuit)
+  const stats = input.memo
+    ? input.memo.statsOf(input.he, input.secretKey, input.bundle, input.circuit, input.circuitId)
+    : decryptStats(input.he, input.secretKey, input.bundle, input.circuit)
   const { finished, quality } = releaseOutputs({
     manifest: input.manifest,
     circuit: input.circuit,
@@ -54,7 +62,7 @@ export function buildRelease(input: ReleaseInput): SealedResult {
     stats,
     random: new SystemRandom(),
   })
-  stats.fill(0)
+  if (!input.memo) (stats as number[]).fill(0)
   const payload: ResultPayload = {
     version: 1,
     jobId: input.jobId,

@@ -7,7 +7,7 @@ import {
   jobIdOf,
   signJobRequest,
 } from '../../protocol/index.ts'
-import { generateSealingKey } from '../sdk/index.ts'
+import { generateSealingKey, seal } from '../sdk/index.ts'
 import { checkSignedRequest } from './request.ts'
 
 const domain: Eip712Domain = { chainId: 31337n, verifyingContract: `0x${'5f'.repeat(20)}` }
@@ -48,5 +48,29 @@ describe("the agent seals only to the job's own signed request", () => {
     const other = generatePrivateKey()
     const forged = signJobRequest(domain, other, request)
     expect(code(() => checkSignedRequest(domain, jobId, forged))).toBe('REQUEST_INVALID')
+  })
+})
+
+/** The first compressed key with an x that no point of secp256k1 has: the schema's pattern admits it. */
+function offCurveSealingKey(): `0x${string}` {
+  for (let x = 1n; ; x++) {
+    const key = `0x02${x.toString(16).padStart(64, '0')}` as const
+    try {
+      seal(new Uint8Array(1), key)
+    } catch {
+      return key
+    }
+  }
+}
+
+describe('a sealing key that is no point', () => {
+  // Attack: a buyer signs a request whose sealingPublicKey has the form of a compressed key but no
+  // point behind it. Admission's schema takes it, the network evaluates, and the agent decrypts,
+  // then fails to seal with an untyped error, which it takes for a passing failure: it retried the
+  // job every poll, decrypting it again each time, for as long as it ran.
+  it('refuses the request, finally, before anything is decrypted', () => {
+    const bad = { ...request, sealingPublicKey: offCurveSealingKey() }
+    const badSigned = signJobRequest(domain, buyerKey, bad)
+    expect(code(() => checkSignedRequest(domain, jobIdOf(bad), badSigned))).toBe('REQUEST_INVALID')
   })
 })

@@ -1,5 +1,6 @@
 import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
+import { useNativeSealing } from '../native-sealing.ts'
 import { useNativeSecp256k1 } from '../native-secp256k1.ts'
 import { checkHandler } from './cmds/algo/check/handler.ts'
 import { checkOptions } from './cmds/algo/check/options.ts'
@@ -191,8 +192,10 @@ export function buildCli(argv: string[]): Argv {
 export async function main(argv = hideBin(process.argv)): Promise<void> {
   const json = argv.includes('--json')
   // Every command signs or checks signatures (the agent checks each certificate's); where the addon
-  // cannot load, JS does the same work slower, and the daemon says so in its log.
+  // cannot load, JS does the same work slower, and the daemon says so in its log. The agent seals
+  // every release: its ECDH on the addon too where it loads, on node:crypto where not.
   useNativeSecp256k1()
+  useNativeSealing()
   try {
     await buildCli(argv).parseAsync()
   } catch (e) {

@@ -12,7 +12,7 @@ import {
   signResultAttestation,
   ZERO_HASH,
 } from '../../protocol/index.ts'
-import { verifyCertifiedResult } from './certificate.ts'
+import { verifyCertifiedJob, verifyCertifiedResult, verifyDecidedBlock } from './certificate.ts'
 import { ClientError } from './errors.ts'
 import type { DecidedBlock } from './types.ts'
 
@@ -118,5 +118,29 @@ describe('the check of a result certificate (buyer and vault agent)', () => {
   it('refuses too few result attestations, or another result', () => {
     expect(refusal(decided({ attesters: keys.slice(0, 2) }))).toMatch(/attestations/)
     expect(refusal(decided(), { ...expected, resultHash: `0x${'dd'.repeat(32)}` })).toMatch(/certifies/)
+  })
+
+  it('checks a block once for many jobs, and each job against it still', () => {
+    const verified = verifyDecidedBlock(decided(), HEIGHT, validators, domain)
+    expect(verifyCertifiedJob(verified, expected).certificate.resultHash).toBe(resultHash)
+    const message = (run: () => unknown) => {
+      try {
+        run()
+      } catch (e) {
+        if (e instanceof ClientError && e.code === 'CERTIFICATE_INVALID') return e.message
+        throw e
+      }
+      throw new Error('expected CERTIFICATE_INVALID')
+    }
+    expect(
+      message(() => verifyCertifiedJob(verified, { ...expected, jobId: `0x${'ee'.repeat(32)}` })),
+    ).toMatch(/certifies no result/)
+    expect(
+      message(() => verifyCertifiedJob(verified, { ...expected, resultHash: `0x${'dd'.repeat(32)}` })),
+    ).toMatch(/certifies/)
+    expect(message(() => verifyCertifiedJob(verified, { ...expected, height: HEIGHT + 1 }))).toMatch(/height/)
+    // A block that never went through verifyDecidedBlock, shaped like one that did: refused.
+    const forged = { ...verified, block: { ...verified.block, parentHash: `0x${'01'.repeat(32)}` as Hex32 } }
+    expect(message(() => verifyCertifiedJob(forged, expected))).toMatch(/not verified/)
   })
 })

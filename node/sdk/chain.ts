@@ -9,6 +9,7 @@ import {
   type Hex32,
 } from '../../protocol/index.ts'
 import { ClientError } from './errors.ts'
+import { EngineSigningKey } from './signing-key.ts'
 import type { ChainInfo } from './types.ts'
 
 /** The chain a node reports, connected: typed contract clients and the EIP-712 domain it signs under. */
@@ -31,7 +32,7 @@ export function connectChain(info: ChainInfo, key: Hex32 | undefined, rpcUrl = i
     staticNetwork: true,
     cacheTimeout: -1,
   })
-  const wallet = key ? new Wallet(key, provider) : undefined
+  const wallet = key ? new Wallet(new EngineSigningKey(key), provider) : undefined
   const runner = wallet ?? provider
   return {
     info,

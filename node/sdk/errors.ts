@@ -18,6 +18,8 @@ export type ClientErrorCode =
   /** the block, its commit certificate or the job's result certificate does not check out against the chain */
   | 'CERTIFICATE_INVALID'
   | 'UNSEAL_FAILED'
+  /** a sealing key that is not a secp256k1 key: a public key with no point behind it, a secret out of range */
+  | 'SEALING_KEY_INVALID'
   /** no escrow was ever opened for the job */
   | 'NO_ESCROW'
   /** the job's escrow is open and nothing yet proves how to close it (not released, failed or expired) */

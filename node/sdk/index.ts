@@ -1,7 +1,13 @@
 // The public surface of the tcf SDK: `import { Client } from 'tcf'`.
 
 export { JOB_STAGES } from '../../protocol/index.ts'
-export { type CertifiedResult, verifyCertifiedResult } from './certificate.ts'
+export {
+  type CertifiedResult,
+  type VerifiedBlock,
+  verifyCertifiedJob,
+  verifyCertifiedResult,
+  verifyDecidedBlock,
+} from './certificate.ts'
 export type { ChainContext } from './chain.ts'
 export {
   Client,
@@ -30,6 +36,7 @@ export { type CreatedPool, type CreatePoolOptions, createPool } from './pool.ts'
 export { type PoolJobResult, poolResult } from './pool-result.ts'
 export {
   generateSealingKey,
+  isSealingPublicKey,
   SEALING_INFO,
   SEALING_SCHEME,
   type SealingKeyPair,
@@ -37,6 +44,15 @@ export {
   sealingPublicKeyOf,
   unseal,
 } from './sealing.ts'
+export {
+  type EcdhBinding,
+  libsecp256k1Sealing,
+  nobleSealing,
+  nodeSealing,
+  type SealingEngine,
+  sealingEngine,
+  useSealingEngine,
+} from './sealing-engine.ts'
 export type { JobSettlement } from './settle.ts'
 export {
   combineBuyerShares,

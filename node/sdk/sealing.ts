@@ -1,10 +1,8 @@
-import { gcm } from '@noble/ciphers/aes.js'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
-import { hkdf } from '@noble/hashes/hkdf.js'
-import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js'
-import type { Hex, SealedPayload } from '../../protocol/index.ts'
+import { compressedPublicKeySchema, type Hex, type SealedPayload } from '../../protocol/index.ts'
 import { ClientError } from './errors.ts'
+import { type SealingEngine, sealingEngine } from './sealing-engine.ts'
 
 /**
  * The result sealing scheme `secp256k1-hkdf-sha256-aes256gcm` (ECIES):
@@ -36,37 +34,48 @@ export function generateSealingKey(): SealingKeyPair {
   return { privateKey, publicKey: sealingPublicKeyOf(privateKey) }
 }
 
-export const sealingPublicKeyOf = (privateKey: Uint8Array): Hex =>
-  toHex(secp256k1.getPublicKey(privateKey, true))
+export const sealingPublicKeyOf = (privateKey: Uint8Array, engine: SealingEngine = sealingEngine()): Hex =>
+  toHex(engine.publicKeyOf(privateKey))
 
-export function seal(plaintext: Uint8Array, recipientPublicKey: Hex): SealedPayload {
+/**
+ * Whether `publicKey` is a point results can be sealed to: the request schema checks only its
+ * form, and a key with no point behind it would fail every seal, after the decryption.
+ */
+export function isSealingPublicKey(publicKey: string, engine: SealingEngine = sealingEngine()): boolean {
+  return compressedPublicKeySchema.safeParse(publicKey).success && engine.isPoint(fromHex(publicKey))
+}
+
+/** Seals to `recipientPublicKey`; a key that is no point of the curve is SEALING_KEY_INVALID. */
+export function seal(
+  plaintext: Uint8Array,
+  recipientPublicKey: Hex,
+  engine: SealingEngine = sealingEngine(),
+): SealedPayload {
   const recipient = fromHex(recipientPublicKey)
-  const ephemeral = secp256k1.utils.randomSecretKey()
-  const ephemeralPublic = secp256k1.getPublicKey(ephemeral, true)
-  const key = deriveKey(secp256k1.getSharedSecret(ephemeral, recipient, true), ephemeralPublic, recipient)
-  ephemeral.fill(0)
+  const ephemeral = engine.ephemeral(recipient)
+  const key = deriveKey(engine, ephemeral.sharedX, ephemeral.publicKey, recipient)
   const nonce = randomBytes(NONCE_BYTES)
   return {
     scheme: SEALING_SCHEME,
-    ephemeralPublicKey: toHex(ephemeralPublic),
+    ephemeralPublicKey: toHex(ephemeral.publicKey),
     nonce: toHex(nonce),
-    ciphertext: toHex(gcm(key, nonce).encrypt(plaintext)),
+    ciphertext: toHex(engine.gcmSeal(key, nonce, plaintext)),
   }
 }
 
 /** Opens a payload sealed to privateKey's public key; anything else (wrong key, tampering) is UNSEAL_FAILED. */
-export function unseal(payload: SealedPayload, privateKey: Uint8Array): Uint8Array {
+export function unseal(
+  payload: SealedPayload,
+  privateKey: Uint8Array,
+  engine: SealingEngine = sealingEngine(),
+): Uint8Array {
   try {
     if (payload.scheme !== SEALING_SCHEME)
       throw new ClientError('UNSEAL_FAILED', `unknown scheme ${String(payload.scheme)}`)
     const ephemeralPublic = fromHex(payload.ephemeralPublicKey)
-    const recipient = secp256k1.getPublicKey(privateKey, true)
-    const key = deriveKey(
-      secp256k1.getSharedSecret(privateKey, ephemeralPublic, true),
-      ephemeralPublic,
-      recipient,
-    )
-    return gcm(key, fromHex(payload.nonce)).decrypt(fromHex(payload.ciphertext))
+    const recipient = engine.publicKeyOf(privateKey)
+    const key = deriveKey(engine, engine.sharedX(privateKey, ephemeralPublic), ephemeralPublic, recipient)
+    return engine.gcmOpen(key, fromHex(payload.nonce), fromHex(payload.ciphertext))
   } catch (cause) {
     throw new ClientError(
       'UNSEAL_FAILED',
@@ -78,12 +87,17 @@ export function unseal(payload: SealedPayload, privateKey: Uint8Array): Uint8Arr
   }
 }
 
-function deriveKey(sharedPoint: Uint8Array, ephemeralPublic: Uint8Array, recipient: Uint8Array): Uint8Array {
+/** The shared secret is the x-coordinate of the ECDH point. */
+function deriveKey(
+  engine: SealingEngine,
+  sharedX: Uint8Array,
+  ephemeralPublic: Uint8Array,
+  recipient: Uint8Array,
+): Uint8Array {
   const salt = new Uint8Array(ephemeralPublic.length + recipient.length)
   salt.set(ephemeralPublic, 0)
   salt.set(recipient, ephemeralPublic.length)
-  // Drop the compressed point's prefix byte: the shared secret is the x-coordinate.
-  return hkdf(sha256, sharedPoint.subarray(1), salt, SEALING_INFO, 32)
+  return engine.hkdfSha256(sharedX, salt, SEALING_INFO, 32)
 }
 
 // @noble rather than Buffer: the web app unseals results in the browser, where Buffer does not exist.

@@ -23,6 +23,8 @@ export interface DevChain {
   readonly rpcUrl: string
   readonly chainId: bigint
   readonly provider: JsonRpcProvider
+  /** the `hardhat node` process when this one started it (benchmarks read its CPU time) */
+  readonly pid?: number | undefined
   /** Funded signer for DEV_PRIVATE_KEYS[index]. */
   wallet(index: number): Wallet
   stop(): Promise<void>
@@ -73,6 +75,7 @@ export async function startDevChain(options: DevChainOptions = {}): Promise<DevC
       rpcUrl,
       chainId,
       provider,
+      pid: child.pid,
       wallet: (index) => {
         const key = DEV_PRIVATE_KEYS[index]
         if (key === undefined) throw new RangeError(`no dev account ${index}`)

@@ -1,7 +1,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { concatBytes } from '@noble/hashes/utils.js'
-import { type Address, fromHex, type Hex, type Hex32, toHex } from '../hex.ts'
+import { type Address, fromHex, type Hex, type Hex32, keccak256, toHex } from '../hex.ts'
 import { curveEngine } from './curve-engine.ts'
 
 /** Signs a 32-byte digest: r || s || v with v in {27, 28} and low s, as ecrecover and OpenZeppelin accept. */
@@ -77,20 +77,28 @@ export function publicKeyToAddress(publicKey: Uint8Array): Address {
 }
 
 /**
- * Addresses of the keys this process signs with. A validator names itself in every attestation,
- * vote and release it signs, and deriving the public key is a JS point multiplication (~3-5 ms):
- * several ms of every job on each validator. Keys are local, never from the network; a handful is
- * all a process holds, and a miss recomputes the same answer.
+ * Addresses of the keys this process signs with, by the key's hash (the secret itself is not
+ * kept): a validator names itself in every attestation, vote and release it signs, a vault owner
+ * in each release, and deriving the public key is a JS point multiplication (~3-5 ms). Keys are
+ * local, never from the network; a handful is all a process holds, and a miss recomputes the
+ * same answer.
  */
 const ADDRESSES_MAX = 16
 const addresses = new Map<string, Address>()
 
 export function addressOfPrivateKey(privateKey: Hex32): Address {
-  const known = addresses.get(privateKey)
-  if (known !== undefined) return known
-  // Thrown for an invalid key before anything is remembered.
-  const address = publicKeyToAddress(secp256k1.getPublicKey(fromHex(privateKey), false))
-  addresses.set(privateKey, address)
-  if (addresses.size > ADDRESSES_MAX) addresses.delete(addresses.keys().next().value as string)
-  return address
+  const secret = fromHex(privateKey)
+  try {
+    const key = keccak256(secret)
+    let address = addresses.get(key)
+    if (address === undefined) {
+      // Thrown for an invalid key before anything is remembered.
+      address = publicKeyToAddress(secp256k1.getPublicKey(secret, false))
+      addresses.set(key, address)
+      if (addresses.size > ADDRESSES_MAX) addresses.delete(addresses.keys().next().value as string)
+    }
+    return address
+  } finally {
+    secret.fill(0)
+  }
 }

@@ -23,6 +23,15 @@ function typedSigning<Fields extends Record<string, unknown>>(types: Record<stri
       signDigest(privateKey, typedDataDigest(domain, types, fields)),
     signedBy: (domain: Eip712Domain, fields: Fields, signature: Hex, expected: Address): boolean =>
       recoverAddress(typedDataDigest(domain, types, fields), signature) === expected.toLowerCase(),
+    /** signedBy for each of many signatures of the same fields: the digest computed once */
+    eachSignedBy(
+      domain: Eip712Domain,
+      fields: Fields,
+      signed: readonly { readonly signature: Hex; readonly signer: Address }[],
+    ): boolean[] {
+      const digest = typedDataDigest(domain, types, fields)
+      return signed.map((s) => recoverAddress(digest, s.signature) === s.signer.toLowerCase())
+    },
   }
 }
 
@@ -77,6 +86,21 @@ export const verifyResultAttestation = (domain: Eip712Domain, a: ResultAttestati
     { jobId: a.jobId, resultHash: a.resultHash, execEnvHash: a.execEnvHash },
     a.signature,
     a.validator,
+  )
+
+/**
+ * verifyResultAttestation for every attestation of one result certificate: they all sign the same
+ * fields, so the EIP-712 digest (JS keccak over the typed data) is computed once, not per attester.
+ */
+export const verifyResultAttestations = (
+  domain: Eip712Domain,
+  fields: Pick<ResultAttestation, 'jobId' | 'resultHash' | 'execEnvHash'>,
+  attestations: readonly Pick<ResultAttestation, 'validator' | 'signature'>[],
+): boolean[] =>
+  attestationSigning.eachSignedBy(
+    domain,
+    { jobId: fields.jobId, resultHash: fields.resultHash, execEnvHash: fields.execEnvHash },
+    attestations.map((a) => ({ signature: a.signature, signer: a.validator })),
   )
 
 export function signRelease(
