@@ -152,9 +152,16 @@ describe('a network of four validator daemons', () => {
     expect(certified.certificate.precommits.length).toBeGreaterThanOrEqual(3)
     const receipt = await cluster.chain.provider.getTransactionReceipt(first!.anchorTx!.txHash)
     expect(receipt?.status).toBe(1)
-    expect(Object.keys(first!.stages)).toEqual(
-      expect.arrayContaining(['pending', 'admitted', 'executing', 'attested', 'certified', 'anchored']),
-    )
+    for (const record of records) {
+      expect(Object.keys(record.stages)).toEqual(
+        expect.arrayContaining(['pending', 'admitted', 'executing', 'certified', 'anchored']),
+      )
+    }
+    // A node records `attested` when its own attestation is out, and a record never moves back: the
+    // slowest of the four may finish after the other three certified the job, and then keeps no
+    // `attested` stage (a CI run saw it). The certificate needed three attestations, each written
+    // a height or more before the block that certified it.
+    expect(records.filter((r) => r.stages.attested !== undefined).length).toBeGreaterThanOrEqual(3)
   })
 
   it('fetches and warms a vault on every validator when it is published, so its first job fetches nothing', async () => {
