@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module'
 import { dirname } from 'node:path'
 import { type KeccakEngine, keccakEngine, nobleKeccak, useKeccakEngine } from '../protocol/index.ts'
+import { type EngineChoice, installNative, sameBytes } from './native-engine.ts'
 
 /** The sponge the `keccak` package's addon exports: one state, reset by each `initialize`. */
 interface KeccakState {
@@ -50,9 +51,7 @@ const PROBES: readonly Uint8Array[] = [0, 1, 135, 136, 137, 272, 5000].map((n) =
   Uint8Array.from({ length: n }, (_, i) => (i * 31 + n) & 0xff),
 )
 
-const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(b)
-
-export type KeccakChoice = { engine: string } | { engine: 'noble'; reason: string }
+export type KeccakChoice = EngineChoice<'noble'>
 
 /**
  * Makes this process hash keccak256 with the addon, after checking on probes that it gives noble's
@@ -61,17 +60,14 @@ export type KeccakChoice = { engine: string } | { engine: 'noble'; reason: strin
  */
 export function useNativeKeccak(load: () => KeccakBinding = loadBinding): KeccakChoice {
   if (keccakEngine().name !== nobleKeccak.name) return { engine: keccakEngine().name }
-  let engine: KeccakEngine
-  try {
-    engine = nativeEngine(load())
-    // A view into a larger buffer, as hashing a subarray does.
-    const framed = new Uint8Array(300).fill(7).subarray(50, 250)
-    if (![...PROBES, framed].every((p) => same(engine.keccak256(p), nobleKeccak.keccak256(p)))) {
-      return { engine: 'noble', reason: 'the keccak addon disagreed with noble on the probes' }
-    }
-  } catch (e) {
-    return { engine: 'noble', reason: `the keccak addon did not load: ${(e as Error).message}` }
-  }
-  useKeccakEngine(engine)
-  return { engine: engine.name }
+  // A view into a larger buffer, as hashing a subarray does.
+  const framed = new Uint8Array(300).fill(7).subarray(50, 250)
+  return installNative({
+    addon: 'keccak',
+    reference: 'noble',
+    build: () => nativeEngine(load()),
+    agrees: (engine) =>
+      [...PROBES, framed].every((p) => sameBytes(engine.keccak256(p), nobleKeccak.keccak256(p))),
+    install: useKeccakEngine,
+  })
 }

@@ -1,5 +1,6 @@
 import * as crypto from 'node:crypto'
 import { createRequire } from 'node:module'
+import { type EngineChoice, installNative, sameBytes } from './native-engine.ts'
 import { type EcdhBinding, libsecp256k1Sealing, nodeSealing, useSealingEngine } from './sdk/index.ts'
 
 /** The addon itself, not the package's entry, which would fall back to pure JS unseen. */
@@ -11,7 +12,7 @@ function loadBinding(): EcdhBinding {
 const PROBE_SECRET = new Uint8Array(32).fill(0x22)
 const PROBE_PEER = new Uint8Array(32).fill(0x5a)
 
-export type SealingChoice = { engine: string } | { engine: 'node:crypto'; reason: string }
+export type SealingChoice = EngineChoice<'node:crypto'>
 
 /**
  * Makes this process's result sealing (the vault agent seals every release) do its curve
@@ -21,19 +22,14 @@ export type SealingChoice = { engine: string } | { engine: 'node:crypto'; reason
  */
 export function useNativeSealing(load: () => EcdhBinding = loadBinding): SealingChoice {
   const reference = nodeSealing(crypto)
-  try {
-    const engine = libsecp256k1Sealing(load(), crypto)
-    const peer = reference.publicKeyOf(PROBE_PEER)
-    const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(b)
-    if (
-      !same(engine.publicKeyOf(PROBE_SECRET), reference.publicKeyOf(PROBE_SECRET)) ||
-      !same(engine.sharedX(PROBE_SECRET, peer), reference.sharedX(PROBE_SECRET, peer))
-    ) {
-      return { engine: 'node:crypto', reason: 'the secp256k1 addon disagreed with node:crypto on the probe' }
-    }
-    useSealingEngine(engine)
-    return { engine: engine.name }
-  } catch (e) {
-    return { engine: 'node:crypto', reason: `the secp256k1 addon did not load: ${(e as Error).message}` }
-  }
+  const peer = reference.publicKeyOf(PROBE_PEER)
+  return installNative({
+    addon: 'secp256k1',
+    reference: 'node:crypto',
+    build: () => libsecp256k1Sealing(load(), crypto),
+    agrees: (engine) =>
+      sameBytes(engine.publicKeyOf(PROBE_SECRET), reference.publicKeyOf(PROBE_SECRET)) &&
+      sameBytes(engine.sharedX(PROBE_SECRET, peer), reference.sharedX(PROBE_SECRET, peer)),
+    install: useSealingEngine,
+  })
 }

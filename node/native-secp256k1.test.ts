@@ -101,7 +101,7 @@ describe('the native secp256k1 engine', () => {
     }
     expect(useNativeSecp256k1(() => broken)).toEqual({
       engine: 'noble',
-      reason: 'the secp256k1 addon disagreed with noble on the probe',
+      reason: 'the secp256k1 addon disagreed with noble on the probes',
     })
     expect(curveEngine()).toBe(nobleEngine)
     expect(fromHex(signDigest(random32(), random32())).length).toBe(65)

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module'
 import { type CurveEngine, curveEngine, nobleEngine, useCurveEngine } from '../protocol/index.ts'
+import { type EngineChoice, installNative, sameBytes } from './native-engine.ts'
 
 type Binding = typeof import('secp256k1')
 
@@ -32,20 +33,18 @@ function loadBinding(): Binding {
 const PROBE_KEY = new Uint8Array(32).fill(0x11)
 const PROBE_DIGEST = new Uint8Array(32).fill(0xa5)
 
-const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(b)
-
 function agreesWithNoble(engine: CurveEngine): boolean {
   const want = nobleEngine.sign(PROBE_DIGEST, PROBE_KEY)
   const got = engine.sign(PROBE_DIGEST, PROBE_KEY)
   const signer = (e: CurveEngine) => e.recover(want.compact, want.recoveryId, PROBE_DIGEST, false)
   return (
-    same(got.compact, want.compact) &&
+    sameBytes(got.compact, want.compact) &&
     got.recoveryId === want.recoveryId &&
-    same(signer(engine), signer(nobleEngine))
+    sameBytes(signer(engine), signer(nobleEngine))
   )
 }
 
-export type CurveChoice = { engine: string } | { engine: 'noble'; reason: string }
+export type CurveChoice = EngineChoice<'noble'>
 
 /**
  * Makes this process sign and recover with libsecp256k1, after checking on a probe that it signs
@@ -54,15 +53,11 @@ export type CurveChoice = { engine: string } | { engine: 'noble'; reason: string
  */
 export function useNativeSecp256k1(load: () => Binding = loadBinding): CurveChoice {
   if (curveEngine().name !== nobleEngine.name) return { engine: curveEngine().name }
-  let engine: CurveEngine
-  try {
-    engine = nativeEngine(load())
-    if (!agreesWithNoble(engine)) {
-      return { engine: 'noble', reason: 'the secp256k1 addon disagreed with noble on the probe' }
-    }
-  } catch (e) {
-    return { engine: 'noble', reason: `the secp256k1 addon did not load: ${(e as Error).message}` }
-  }
-  useCurveEngine(engine)
-  return { engine: engine.name }
+  return installNative({
+    addon: 'secp256k1',
+    reference: 'noble',
+    build: () => nativeEngine(load()),
+    agrees: agreesWithNoble,
+    install: useCurveEngine,
+  })
 }

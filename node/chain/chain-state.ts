@@ -14,7 +14,7 @@ import {
 } from '../jobs/chain-facts.ts'
 import { ChainError } from './errors.ts'
 import { type RetryPolicy, withRetry } from './retry.ts'
-import { ViewCall } from './view-call.ts'
+import { jobWords, ViewCall, vaultWords } from './view-call.ts'
 
 export interface ChainStateInit {
   readonly rpcUrl: string
@@ -96,17 +96,7 @@ export function createChainState(init: ChainStateInit): ChainState {
 
   const escrowAt = (number: number, jobId: Hex32) =>
     cached(`${number}:job:${jobId}`, `escrow ${jobId} at ${number}`, async (): Promise<EscrowFact | null> => {
-      // JobMarket.Job in declaration order: buyer, expiresAt (uint64), status (an enum: uint8),
-      // minQuality (uint24), vaultId, escrow.
-      const w = await jobs.words(provider, jobId, number, 6)
-      const job = jobRecordOf([
-        w.address(0),
-        w.uint(1, 64),
-        w.uint(2, 8),
-        w.uint(3, 24),
-        w.bytes32(4),
-        w.uint(5, 256),
-      ])
+      const job = jobRecordOf(jobWords(await jobs.words(provider, jobId, number, 6)))
       if (job.status === 'none') return null
       return {
         status: job.status,
@@ -123,13 +113,11 @@ export function createChainState(init: ChainStateInit): ChainState {
       `${number}:vault:${vaultId}`,
       `vault ${vaultId} at ${number}`,
       async (): Promise<VaultFact | null> => {
-        // VaultRegistry.Vault: owner, active, manifestHash, policyHash, price.
-        const w = await vaults.words(provider, vaultId, number, 5)
-        const owner = w.address(0)
+        const [owner, active, , , price] = vaultWords(await vaults.words(provider, vaultId, number, 5))
         if (owner === ZERO_ADDRESS) return null
         // Whether settlement holds the owner share for a pool's contributors (VaultRegistry.markPool).
         const pool = (await isPool.words(provider, vaultId, number, 1)).bool(0)
-        return { owner, active: w.bool(1), price: w.uint(4, 256), pool }
+        return { owner, active, price, pool }
       },
     )
 

@@ -11,7 +11,7 @@ import {
   type TestNetwork,
 } from '../../protocol/index.ts'
 import { createChainState } from './chain-state.ts'
-import { AbiWords } from './view-call.ts'
+import { AbiWords, jobWords, vaultWords } from './view-call.ts'
 
 const hex32 = (n: number): Hex32 => `0x${n.toString(16).padStart(64, '0')}`
 const word = (hex: string) => hex.slice(2).padStart(64, '0')
@@ -56,19 +56,8 @@ describe('AbiWords', () => {
     for (let i = 0; i < 300; i++) {
       const words = Array.from({ length: 6 }, (_, k) => hostileWord(i + k * 7 + Math.floor(i / 6)))
       const data = `0x${words.join('')}`
-      expect(
-        byWords(6, data, (w) => [
-          w.address(0),
-          w.uint(1, 64),
-          w.uint(2, 8),
-          w.uint(3, 24),
-          w.bytes32(4),
-          w.uint(5, 256),
-        ]),
-      ).toEqual(byEthers(market, 'jobs', data))
-      expect(
-        byWords(5, data, (w) => [w.address(0), w.bool(1), w.bytes32(2), w.bytes32(3), w.uint(4, 256)]),
-      ).toEqual(byEthers(registry, 'vaults', data))
+      expect(byWords(6, data, (w) => [...jobWords(w)])).toEqual(byEthers(market, 'jobs', data))
+      expect(byWords(5, data, (w) => [...vaultWords(w)])).toEqual(byEthers(registry, 'vaults', data))
       expect(byWords(1, data, (w) => [w.bool(0)])).toEqual(byEthers(registry, 'isPool', data))
     }
     // Too short, empty (no code at the address), not hex: refused by both.

@@ -71,3 +71,14 @@ export class AbiWords {
     return word
   }
 }
+
+/**
+ * JobMarket.jobs(jobId) as ethers decodes it, in declaration order: buyer, expiresAt (uint64),
+ * status (an enum: uint8), minQuality (uint24), vaultId, escrow. Six words.
+ */
+export const jobWords = (w: AbiWords) =>
+  [w.address(0), w.uint(1, 64), w.uint(2, 8), w.uint(3, 24), w.bytes32(4), w.uint(5, 256)] as const
+
+/** VaultRegistry.vaults(vaultId): owner, active, manifestHash, policyHash, price. Five words. */
+export const vaultWords = (w: AbiWords) =>
+  [w.address(0), w.bool(1), w.bytes32(2), w.bytes32(3), w.uint(4, 256)] as const

@@ -284,6 +284,19 @@ async function openJob(
   return { jobId, vaultId, expiresAt }
 }
 
+/** The closing of a job at `price` paid in `receipt`, its block anchored by all four validators. */
+function paidByAllFour(receipt: { hash: string; blockNumber: number }) {
+  const each = (price * 2000n) / 10_000n / 4n
+  return {
+    status: 'paid',
+    txHash: receipt.hash,
+    blockNumber: receipt.blockNumber,
+    owner: owner().address.toLowerCase(),
+    ownerAmount: price - 4n * each,
+    perValidator: each,
+  }
+}
+
 /** Two escrowed jobs and an anchored block at `height` that releases the first and fails the second. */
 async function anchoredPair(height: number, qualityScore: number) {
   const released = await openJob()
@@ -373,16 +386,7 @@ describe('JobMarket', () => {
     const receipt = await net
       .connect(reporter())
       .market.settle(jobId, resultHash, 1, proofFor(block, 0, signers))
-    const closing = await market.closing(jobId, receipt.blockNumber)
-    const each = (price * 2000n) / 10_000n / 4n
-    expect(closing).toEqual({
-      status: 'paid',
-      txHash: receipt.hash,
-      blockNumber: receipt.blockNumber,
-      owner: owner().address.toLowerCase(),
-      ownerAmount: price - 4n * each,
-      perValidator: each,
-    })
+    expect(await market.closing(jobId, receipt.blockNumber)).toEqual(paidByAllFour(receipt))
     await chain.provider.send('evm_increaseTime', [Number(await market.settlementGrace())])
     await expectRevert(market.refundExpired(jobId), 'JobNotOpen')
     expect(await market.balance(buyer().address.toLowerCase() as Hex32)).toBe(0n)
@@ -417,23 +421,17 @@ describe('JobMarket', () => {
       },
       { kind: 'failed', jobId: failed.jobId, proof: proofFor(block, 1, signers) },
     ])
-    const each = (price * 2000n) / 10_000n / 4n
     const closed = market.closingsIn(receipt)
-    expect(closed.get(released.jobId)).toEqual({
-      status: 'paid',
-      txHash: receipt.hash,
-      blockNumber: receipt.blockNumber,
-      owner: owner().address.toLowerCase(),
-      ownerAmount: price - 4n * each,
-      perValidator: each,
-    })
+    expect(closed.get(released.jobId)).toEqual(paidByAllFour(receipt))
     expect(closed.get(failed.jobId)).toEqual(await market.closing(failed.jobId))
     expect(closed.get(failed.jobId)).toMatchObject({
       status: 'refunded',
       txHash: receipt.hash,
       amount: price,
     })
-    expect(await market.balance(owner().address.toLowerCase() as Hex32)).toBe(price - 4n * each)
+    expect(await market.balance(owner().address.toLowerCase() as Hex32)).toBe(
+      paidByAllFour(receipt).ownerAmount,
+    )
     expect(await market.balance(buyer().address.toLowerCase() as Hex32)).toBe(price)
   })
 
