@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
@@ -12,7 +11,13 @@ import {
   type NodeConfigInput,
   peerIdOf,
 } from '../node/index.ts'
-import { type DevChain, startDevChain, startTestNetwork, type TestNetwork } from '../protocol/index.ts'
+import {
+  type DevChain,
+  freePorts,
+  startDevChain,
+  startTestNetwork,
+  type TestNetwork,
+} from '../protocol/index.ts'
 import { DevnetError } from './errors.ts'
 import { DEVNET_PASSPHRASE } from './topology.ts'
 
@@ -147,8 +152,15 @@ export class ClusterNode {
     this.#process = child
     const deadline = Date.now() + timeoutMs
     for (;;) {
-      if (!this.running)
-        throw new DevnetError('NODE_EXITED', `node ${this.index} exited while starting; see ${this.logFile}`)
+      if (!this.running) {
+        // The log's last lines in the error itself: a CI run keeps the message, not the node's home.
+        await new Promise<void>((resolve) => log.end(resolve))
+        const tail = (await this.log()).trimEnd().split('\n').slice(-20).join('\n')
+        throw new DevnetError(
+          'NODE_EXITED',
+          `node ${this.index} exited while starting (code ${child.exitCode}, signal ${child.signalCode}); ${this.logFile} ends:\n${tail}`,
+        )
+      }
       if (await this.#answers()) return
       if (Date.now() > deadline)
         throw new DevnetError(
@@ -231,8 +243,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await writeFile(passphraseFile, CLUSTER_PASSPHRASE, { mode: 0o600 })
     const peerKeys = network.validatorKeys.map(() => generatePeerKey())
     const indices = Array.from({ length: options.validators }, (_, i) => i)
-    const p2pPorts = options.ports ? indices.map(options.ports.p2p) : await freePorts(options.validators)
-    const apiPorts = options.ports ? indices.map(options.ports.api) : await freePorts(options.validators)
+    // One call for both kinds: two calls could each find the same port free.
+    const free = options.ports ? [] : await freePorts(2 * options.validators)
+    const p2pPorts = options.ports ? indices.map(options.ports.p2p) : free.slice(0, options.validators)
+    const apiPorts = options.ports ? indices.map(options.ports.api) : free.slice(options.validators)
     const multiaddr = (i: number) => `/ip4/127.0.0.1/tcp/${p2pPorts[i]}/p2p/${peerIdOf(peerKeys[i]!)}`
     const nodes: ClusterNode[] = []
     for (let i = 0; i < options.validators; i++) {
@@ -293,28 +307,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await chain.stop()
     throw e
   }
-}
-
-/** Ports the OS reports free on 127.0.0.1 now (a tiny race with other processes is accepted). */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: count },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const server = createServer()
-          server.once('error', reject)
-          server.listen(0, '127.0.0.1', () => resolve(server))
-        }),
-    ),
-  )
-  const ports = servers.map((s) => {
-    const address = s.address()
-    if (typeof address !== 'object' || address === null) throw new DevnetError('NO_PORT', 'no port')
-    return address.port
-  })
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
-  return ports
 }
 
 function sleep(ms: number): Promise<void> {

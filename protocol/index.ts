@@ -58,6 +58,7 @@ export {
   eciesSharedPoint,
 } from './crypto/ecies.ts'
 export { DEV_PRIVATE_KEYS, type DevChain, DevChainError, startDevChain } from './devchain/devChain.ts'
+export { freePorts, NoFreePortError } from './devchain/free-ports.ts'
 export { startTestNetwork, type TestNetwork } from './devchain/network.ts'
 export { type DkgCommittee, type OpenedComplaint, openComplaint } from './dkg/complaint.ts'
 export { type DealingInput, openingOf, openOwnDealing, sealDealing } from './dkg/dealing.ts'

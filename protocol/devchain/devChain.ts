@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { JsonRpcProvider, Wallet } from 'ethers'
 import { TcfError } from '../errors.ts'
+import { freePorts } from './free-ports.ts'
 
 /** The first accounts of hardhat's default mnemonic, funded with 10,000 ETH each on every dev chain. */
 export const DEV_PRIVATE_KEYS = [
@@ -47,7 +47,7 @@ const hardhatCli = (): string => createRequire(import.meta.url).resolve('hardhat
 
 /** Starts `hardhat node` on 127.0.0.1 and resolves once it answers JSON-RPC. */
 export async function startDevChain(options: DevChainOptions = {}): Promise<DevChain> {
-  const port = options.port ?? (await freePort())
+  const port = options.port ?? (await freePorts(1))[0]!
   const rpcUrl = `http://127.0.0.1:${port}`
   const child = spawn(
     process.execPath,
@@ -117,19 +117,5 @@ function killChild(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     child.once('exit', () => resolve())
     child.kill('SIGTERM')
-  })
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => {
-        if (address !== null && typeof address === 'object') resolve(address.port)
-        else reject(new DevChainError('could not allocate a port'))
-      })
-    })
   })
 }
