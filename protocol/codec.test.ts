@@ -1,9 +1,17 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { canonicalJson } from './canonicalJson.ts'
-import { DecodeError } from './errors.ts'
+import { DecodeError, EncodeError } from './errors.ts'
+import type { Hex32 } from './hex.ts'
 import { blockCodec } from './messages/block.ts'
-import { jobRequestCodec } from './messages/jobRequest.ts'
+import {
+  type CommitCertificate,
+  commitCertificateCodec,
+  type ProposalMessage,
+  proposalMessageCodec,
+} from './messages/consensus.ts'
+import { jobRequestCodec, signedJobRequestCodec } from './messages/jobRequest.ts'
+import { decidedRecordCodec, encodeDecidedRecord } from './messages/status.ts'
 import { vaultManifestCodec } from './messages/vaultManifest.ts'
 import { SAMPLES, sampleBlock, sampleJobRequest, sampleManifest } from './testing/samples.ts'
 
@@ -160,5 +168,66 @@ describe('decode errors', () => {
     const crowded = { ...sampleBlock, failed: Array.from({ length: 1025 }, () => sampleBlock.failed[0]!) }
     const error = decodeError(() => blockCodec.decode(utf8(canonicalJson(crowded))))
     expect([error.code, error.path]).toEqual(['SCHEMA', ['failed']])
+  })
+})
+
+describe('values a codec checked once', () => {
+  const commitCertificate = SAMPLES.find(
+    ([codec]) => codec === commitCertificateCodec,
+  )![1] as CommitCertificate
+
+  it('decodes to a frozen value whose encoding and id are the bytes it came from, computed once', () => {
+    const bytes = blockCodec.encode(sampleBlock)
+    const block = blockCodec.decode(bytes)
+    expect(Object.isFrozen(block)).toBe(true)
+    expect(Object.isFrozen(block.admitted[0]!.request.algorithm)).toBe(true)
+    expect(blockCodec.knows(block)).toBe(true)
+    expect(blockCodec.encode(block)).toEqual(bytes)
+    expect(blockCodec.id(block)).toBe(blockCodec.id(sampleBlock))
+    expect(() => {
+      ;(block as { height: number }).height = 13
+    }).toThrow(TypeError)
+  })
+
+  it('adopts the parts other codecs hash: the requests of a decoded proposal', () => {
+    const proposal = SAMPLES.find(([codec]) => codec === proposalMessageCodec)![1] as ProposalMessage
+    const decoded = proposalMessageCodec.decode(proposalMessageCodec.encode(proposal))
+    const signed = decoded.block.admitted[0]!
+    expect(blockCodec.knows(decoded.block)).toBe(true)
+    expect(signedJobRequestCodec.knows(signed)).toBe(true)
+    expect(jobRequestCodec.knows(signed.request)).toBe(true)
+    expect(jobRequestCodec.id(signed.request)).toBe(jobRequestCodec.id(sampleJobRequest))
+  })
+
+  it('adopts only frozen values, and knows nothing it was merely asked to encode', () => {
+    const loose = structuredClone(sampleJobRequest)
+    jobRequestCodec.adopt(loose)
+    jobRequestCodec.encode(loose)
+    expect(jobRequestCodec.knows(loose)).toBe(false)
+    // Still checked in full: a value changed after an encode is encoded as it is now, or refused.
+    ;(loose as { vaultId: string }).vaultId = 'not a hash'
+    expect(() => jobRequestCodec.encode(loose)).toThrow(EncodeError)
+  })
+
+  it('check returns a frozen, known copy of a valid value and refuses an invalid one', () => {
+    const built = structuredClone(sampleBlock)
+    const checked = blockCodec.check(built)
+    expect(checked).toEqual(sampleBlock)
+    expect(Object.isFrozen(checked)).toBe(true)
+    expect(Object.isFrozen(built)).toBe(false)
+    expect(blockCodec.knows(checked)).toBe(true)
+    expect(blockCodec.encode(checked)).toEqual(blockCodec.encode(sampleBlock))
+    expect(() => blockCodec.check({ ...sampleBlock, height: -1 })).toThrow(EncodeError)
+  })
+
+  it('encodes a decided record over a checked block exactly as the codec does, and still checks the rest', () => {
+    const block = blockCodec.check(structuredClone(sampleBlock))
+    const record = { version: 1, block, certificate: commitCertificate, prev: null } as const
+    expect(encodeDecidedRecord(record)).toEqual(decidedRecordCodec.encode(record))
+    const unchecked = { ...record, block: structuredClone(sampleBlock) }
+    expect(encodeDecidedRecord(unchecked)).toEqual(decidedRecordCodec.encode(record))
+    const badCertificate = { ...record, certificate: { ...commitCertificate, precommits: [] } }
+    expect(() => encodeDecidedRecord(badCertificate)).toThrow(EncodeError)
+    expect(() => encodeDecidedRecord({ ...record, prev: '0x12' as Hex32 })).toThrow(EncodeError)
   })
 })

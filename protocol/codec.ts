@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import { canonicalBytes } from './canonicalJson.ts'
+import { deepFreeze } from './deep-freeze.ts'
 import { DecodeError, EncodeError } from './errors.ts'
 import { type Hex32, keccak256 } from './hex.ts'
 
@@ -22,6 +23,18 @@ export interface MessageCodec<T> {
   decode(bytes: Uint8Array): T
   /** keccak256 of the canonical bytes. */
   id(value: T): Hex32
+  /** Whether `value` is one this codec decoded or adopted: checked and frozen. */
+  knows(value: unknown): boolean
+  /**
+   * Takes a frozen value another codec's decode already checked against this codec's schema (a
+   * request inside a block, say) as checked here too; an unfrozen value is ignored.
+   */
+  adopt(value: T): void
+  /**
+   * Checks a value this process built, as encode does, and returns the checked copy frozen and
+   * known: encoding, hashing or storing it later does not walk it again.
+   */
+  check(value: T): T
 }
 
 export function defineMessage<T>(
@@ -29,17 +42,53 @@ export function defineMessage<T>(
   schema: z.ZodType<T>,
   maxBytes: number,
   checkContent?: ContentCheck<T>,
+  /** Adopts the parts of a checked message that other codecs encode or hash on their own. */
+  parts?: (value: T) => void,
 ): MessageCodec<T> {
-  const encode = (value: T): Uint8Array => {
-    const parsed = schema.safeParse(value)
-    if (!parsed.success) {
-      throw new EncodeError('SCHEMA', `${kind}: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
-    }
-    const bytes = canonicalBytes(parsed.data)
+  /**
+   * What decode returned, frozen, with its canonical bytes and, once asked, its id. A validator
+   * encodes a received message again to hash it, store it or pass it on (a job request's id at
+   * admission, in the block, in its record): each time the schema walk and the canonical JSON
+   * again, a tenth of its CPU in a burst. A frozen value cannot have changed since it was checked.
+   */
+  const known = new WeakMap<object, { bytes?: Uint8Array; id?: Hex32 }>()
+  const knownEntry = (value: unknown) =>
+    typeof value === 'object' && value !== null ? known.get(value) : undefined
+  const remember = (value: T, bytes?: Uint8Array) => {
+    if (typeof value !== 'object' || value === null || !Object.isFrozen(value) || known.has(value)) return
+    known.set(value, bytes === undefined ? {} : { bytes })
+    parts?.(value)
+  }
+
+  const sized = (bytes: Uint8Array): Uint8Array => {
     if (bytes.length > maxBytes) {
       throw new EncodeError('OVERSIZED', `${kind}: ${bytes.length} bytes exceeds ${maxBytes}`)
     }
     return bytes
+  }
+
+  const checked = (value: T): T => {
+    const parsed = schema.safeParse(value)
+    if (!parsed.success) {
+      throw new EncodeError('SCHEMA', `${kind}: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+    }
+    return parsed.data
+  }
+
+  const encode = (value: T): Uint8Array => {
+    const entry = knownEntry(value)
+    if (entry !== undefined) {
+      entry.bytes ??= sized(canonicalBytes(value))
+      return entry.bytes
+    }
+    return sized(canonicalBytes(checked(value)))
+  }
+
+  const check = (value: T): T => {
+    if (knownEntry(value) !== undefined) return value
+    const copy = deepFreeze(checked(value))
+    remember(copy, sized(canonicalBytes(copy)))
+    return copy
   }
 
   const decode = (bytes: Uint8Array): T => {
@@ -76,10 +125,29 @@ export function defineMessage<T>(
     if (!sameBytes(canonical, bytes)) throw fail('NON_CANONICAL', [], 'bytes are not in canonical form')
     const problem = checkContent?.(parsed.data)
     if (problem !== undefined) throw fail('BAD_CONTENT_HASH', problem.path, problem.detail)
-    return parsed.data
+    const value = deepFreeze(parsed.data)
+    remember(value, canonical)
+    return value
   }
 
-  return { kind, maxBytes, schema, encode, decode, id: (value) => keccak256(encode(value)) }
+  const id = (value: T): Hex32 => {
+    const entry = knownEntry(value)
+    if (entry === undefined) return keccak256(encode(value))
+    entry.id ??= keccak256(encode(value))
+    return entry.id
+  }
+
+  return {
+    kind,
+    maxBytes,
+    schema,
+    encode,
+    decode,
+    id,
+    knows: (value) => knownEntry(value) !== undefined,
+    adopt: (value) => remember(value),
+    check,
+  }
 }
 
 /** One decoder for every message: a non-streaming decode keeps no state between calls. */

@@ -57,6 +57,7 @@ export {
   eciesSeal,
   eciesSharedPoint,
 } from './crypto/ecies.ts'
+export { deepFreeze } from './deep-freeze.ts'
 export { DEV_PRIVATE_KEYS, type DevChain, DevChainError, startDevChain } from './devchain/devChain.ts'
 export { freePorts, NoFreePortError } from './devchain/free-ports.ts'
 export { startTestNetwork, type TestNetwork } from './devchain/network.ts'
@@ -264,6 +265,7 @@ export {
 export {
   type DecidedRecord,
   decidedRecordCodec,
+  encodeDecidedRecord,
   type StatusMessage,
   statusMessageCodec,
 } from './messages/status.ts'

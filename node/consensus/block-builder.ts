@@ -2,6 +2,7 @@ import type { Logger } from 'pino'
 import {
   type Address,
   type Block,
+  blockCodec,
   type Hex32,
   jobIdOf,
   type PoolBan,
@@ -77,7 +78,8 @@ export class BlockBuilder {
       this.#deps.logger.warn({ err: e, height }, 'chain unreadable: proposing without admissions or releases')
       facts = noChainFacts(frame.chainBlock)
     }
-    const block = buildBlock(ruleContext(this.#deps.rules, height, facts), frame, this.#deps.proposer, {
+    // Checked once here, frozen: the proposal's encoding, the commit and the store take it as it is.
+    const built = buildBlock(ruleContext(this.#deps.rules, height, facts), frame, this.#deps.proposer, {
       pending,
       attestations: this.#deps.attestations,
       releases,
@@ -85,6 +87,7 @@ export class BlockBuilder {
       contributions: this.#deps.contributions?.() ?? [],
       poolBans: this.#deps.poolBans?.() ?? [],
     })
+    const block = blockCodec.check(built)
     for (const r of block.admitted) this.#deps.trace?.(jobIdOf(r.request), 'proposed', { height })
     return block
   }

@@ -6,7 +6,7 @@ import {
   blockHeader,
   type CommitCertificate,
   type DecidedRecord,
-  decidedRecordCodec,
+  encodeDecidedRecord,
   type Hex32,
   needsAnchoring,
   type SignedJobRequest,
@@ -82,7 +82,7 @@ export class Committer {
     await deps.loadAdmittedVaults(block)
     const changes = deps.ledger.apply(block, blockHash(block))
     const record: DecidedRecord = { version: 1, block, certificate, prev: this.#head }
-    const bytes = decidedRecordCodec.encode(record)
+    const bytes = encodeDecidedRecord(record)
     const recordId = blobIdOf(bytes) as Hex32
     await deps.book.commit({ block, certificate, head: { id: recordId, bytes } }, changes, (jobId) =>
       deps.releases.sealedBlob(jobId),

@@ -256,7 +256,10 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
     },
 
     async commitBlock(height, block, certificate, jobUpdates, walPruneBelow, head) {
-      const checkedBlock = checkRecord(blockCodec.schema, block, `block ${height}`)
+      // A block its codec checked (every decided one: a proposal's, or its proposer's) is frozen.
+      const checkedBlock = blockCodec.knows(block)
+        ? block
+        : checkRecord(blockCodec.schema, block, `block ${height}`)
       const checkedCertificate = checkRecord(
         commitCertificateCodec.schema,
         certificate,

@@ -1,3 +1,5 @@
+import { deepFreeze } from '../../protocol/index.ts'
+
 /**
  * The last records a store wrote or read, decoded, by key. A validator reads each job's record
  * back at every stage it passes (gossip, admission, execution, each block's commit), and every read
@@ -71,13 +73,4 @@ export class RecordCache<T> {
     this.#entries.set(key, value)
     if (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value as string)
   }
-}
-
-/** Freezes a parsed JSON value and everything in it. */
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const member of Object.values(value)) deepFreeze(member)
-  }
-  return value
 }

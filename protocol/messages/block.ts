@@ -6,7 +6,7 @@ import { type Address, addressSchema, type Hex32, hex32Schema, keccak256, ZERO_H
 import { certifiedLeaf, failedLeaf, merkleRoot, resultLeaf } from '../merkle.ts'
 import { resultCertificateSchema } from './attestation.ts'
 import { poolBanSchema, signedContributionSchema } from './contribution.ts'
-import { signedJobRequestSchema } from './jobRequest.ts'
+import { signedJobRequestCodec, signedJobRequestSchema } from './jobRequest.ts'
 import { epochSchema, heightSchema, versionSchema } from './primitives.ts'
 import { releaseSchema } from './release.ts'
 import { scoredReleaseSchema } from './scoredRelease.ts'
@@ -52,7 +52,9 @@ export const blockSchema = z.strictObject({
   poolBans: z.array(poolBanSchema).max(MAX_JOBS_PER_BLOCK).optional(),
 })
 export type Block = z.infer<typeof blockSchema>
-export const blockCodec = defineMessage('Block', blockSchema, 512 * 1024)
+export const blockCodec = defineMessage('Block', blockSchema, 512 * 1024, undefined, (block) => {
+  for (const signed of block.admitted) signedJobRequestCodec.adopt(signed)
+})
 
 /** What the Anchor contract sees of a block. blockHash = keccak256(abi.encode(header fields in this order)). */
 export interface BlockHeader {

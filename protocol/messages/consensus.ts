@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { defineMessage } from '../codec.ts'
 import { addressSchema, hex32Schema, signatureSchema } from '../hex.ts'
 import { MAX_VALIDATORS, validatorSignatureSchema } from './attestation.ts'
-import { blockSchema } from './block.ts'
+import { blockCodec, blockSchema } from './block.ts'
 import { epochSchema, heightSchema, roundSchema, versionSchema } from './primitives.ts'
 
 export const voteSchema = z.strictObject({
@@ -47,7 +47,13 @@ export const proposalMessageSchema = z.strictObject({
 })
 export type ProposalMessage = z.infer<typeof proposalMessageSchema>
 export const MAX_BLOCK_BYTES = 512 * 1024
-export const proposalMessageCodec = defineMessage('Proposal', proposalMessageSchema, MAX_BLOCK_BYTES + 1024)
+export const proposalMessageCodec = defineMessage(
+  'Proposal',
+  proposalMessageSchema,
+  MAX_BLOCK_BYTES + 1024,
+  undefined,
+  (proposal) => blockCodec.adopt(proposal.block),
+)
 
 /** The precommits that decided blockHash: what the Anchor contract verifies. */
 export const commitCertificateSchema = z.strictObject({

@@ -76,6 +76,8 @@ export const signedJobRequestCodec = defineMessage(
   'SignedJobRequest',
   signedJobRequestSchema,
   16 * 1024 + 256,
+  undefined,
+  (signed) => jobRequestCodec.adopt(signed.request),
 )
 
 /**
@@ -104,6 +106,8 @@ const JOB_IDS_BY_TEXT_MAX = 4096
 const jobIdsByText = new Map<string, Hex32>()
 
 export function jobIdOfParsed(request: JobRequest): Hex32 {
+  const named = jobIds.get(request)
+  if (named !== undefined) return named
   const text = JSON.stringify(request)
   let id = jobIdsByText.get(text)
   if (id === undefined) {
