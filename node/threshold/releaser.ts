@@ -258,6 +258,9 @@ export class ThresholdReleaser {
   /** The stored release, or a new one computed and stored now; undefined when this node has no part yet. */
   async #releaseOf(job: LedgerJob): Promise<ThresholdRelease | undefined> {
     const deps = this.#deps
+    // Most certified jobs are on vaults their owners release: asked first, from the vault cache, so
+    // a pass over a burst's certified jobs does not read the store once for each of them.
+    if (!(await deps.manifest(job.request.request.vaultId))?.keyHolder) return undefined
     const stored = await deps.store.getMeta(ownKey(job.jobId), thresholdReleaseCodec.schema)
     if (stored) return stored
     const opening = await this.#opening(job)
