@@ -191,6 +191,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
         if (!(await store.blobs.has(id))) await store.blobs.put(id, bytes)
         return id
       },
+      has: (id) => store.blobs.has(id),
       ensure: (ids) => vaults.ensure(ids),
     },
     evaluator,

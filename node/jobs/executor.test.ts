@@ -71,6 +71,7 @@ function executor(
     get: (id) => store.blobs.get(id),
     ensure: async () => {},
   },
+  has: (id: Hex32) => Promise<boolean> = (id) => store.blobs.has(id),
 ): Executor {
   return new Executor({
     blobs: {
@@ -80,6 +81,7 @@ function executor(
         await store.blobs.put(id, bytes)
         return id
       },
+      has,
     },
     evaluator,
     cacheDir: join(dir, home),
@@ -200,6 +202,31 @@ describe('the executor', () => {
       const c = await executor('repeat-fresh', []).execute(fresh.jobId, fresh.request, manifest)
       expect(evaluations).toHaveBeenCalledTimes(2)
       expect(c.bundleId).toBe(a.bundleId)
+    } finally {
+      evaluations.mockRestore()
+      puts.mockRestore()
+    }
+  })
+
+  it('stores a result once when jobs evaluated side by side bring it back as new objects, and again once its blob is gone', async () => {
+    const evaluations = vi.spyOn(evaluator, 'evaluate')
+    const puts = vi.spyOn(store.blobs, 'put')
+    try {
+      const x = executor('side-by-side', [])
+      const jobs = [signed(), signed(), signed()]
+      // Started together: none finds another's result yet, so each is evaluated on its own.
+      const started = await Promise.all(jobs.map((j) => x.start(j.jobId, j.request, manifest)))
+      expect(evaluations.mock.calls.length).toBeGreaterThan(1)
+      expect(new Set(started.map((e) => e?.bundle)).size).toBeGreaterThan(1)
+      const executed = []
+      for (const j of jobs) executed.push(await x.execute(j.jobId, j.request, manifest))
+      expect(new Set(executed.map((e) => e.bundleId)).size).toBe(1)
+      expect(puts).toHaveBeenCalledTimes(1)
+      // A store that lost the blob since: the remembered id is not trusted, the bundle is stored again.
+      const forgetful = executor('side-by-side-gone', [], undefined, async () => false)
+      const before = puts.mock.calls.length
+      for (const j of [signed(), signed()]) await forgetful.execute(j.jobId, j.request, manifest)
+      expect(puts.mock.calls.length).toBe(before + 2)
     } finally {
       evaluations.mockRestore()
       puts.mockRestore()

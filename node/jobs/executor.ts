@@ -31,10 +31,13 @@ import { NodeError } from '../errors.ts'
 import type { PoolJob } from '../pools/pool-job.ts'
 import type { JobTrace } from './trace.ts'
 
+const BUNDLE_IDS_KEPT = 1024
+
 /** Where blobs live for the executor: the node's store, backed by peers for what it lacks. */
 export interface ExecutorBlobs {
   get(id: Hex32): Promise<Uint8Array | undefined>
   put(bytes: Uint8Array): Promise<Hex32>
+  has(id: Hex32): Promise<boolean>
   /** Fetches from peers and stores whatever of `ids` is missing locally. */
   ensure(ids: readonly Hex32[]): Promise<void>
 }
@@ -130,6 +133,13 @@ export class Executor {
   readonly #results = new Map<string, Evaluated>()
   /** The blob id each result bundle was stored under. */
   readonly #bundleIds = new WeakMap<Evaluated['bundle'], Hex32>()
+  /**
+   * Bundle blob ids by result hash. A repeated job evaluates to a new bundle object with the same
+   * bytes, and encoding it and hashing its MiBs again was ~5% of a validator's CPU a job in a burst.
+   * The result hash covers the circuit, the environment and every statistic's bytes, the whole of
+   * what the encoding holds, so one result hash is one bundle. Bounded: the oldest go first.
+   */
+  readonly #bundleIdsByResult = new Map<Hex32, Hex32>()
 
   constructor(init: ExecutorInit) {
     this.#init = init
@@ -243,7 +253,7 @@ export class Executor {
   async execute(jobId: Hex32, request: SignedJobRequest, manifest: VaultManifest): Promise<Execution> {
     if (manifest.pool) return this.#executePool(jobId, request, manifest)
     const started = performance.now()
-    const { blobs, logger } = this.#init
+    const { logger } = this.#init
     const early = await this.start(jobId, request, manifest, true)
     this.#early.delete(jobId)
     // Fetched early but not evaluated (the queue was long then): evaluated now that it is admitted.
@@ -251,8 +261,7 @@ export class Executor {
     this.#early.delete(jobId)
     if (!evaluated) throw new NodeError('EVALUATION_SKIPPED', `job ${jobId} was admitted but not evaluated`)
     const { bundle, timing } = evaluated
-    const bundleId = this.#bundleIds.get(bundle) ?? (await blobs.put(encodeBundle(bundle)))
-    this.#bundleIds.set(bundle, bundleId)
+    const bundleId = await this.#storedBundle(bundle)
     const attestation = signResultAttestation(this.#init.domain, this.#init.validatorKey, {
       jobId,
       resultHash: bundle.resultHash,
@@ -260,6 +269,19 @@ export class Executor {
     })
     logger.info({ jobId, resultHash: bundle.resultHash, evalMs: Math.round(timing.ms) }, 'job evaluated')
     return { attestation, bundleId, ms: performance.now() - started }
+  }
+
+  async #storedBundle(bundle: Evaluated['bundle']): Promise<Hex32> {
+    const { blobs } = this.#init
+    const known = this.#bundleIds.get(bundle) ?? this.#bundleIdsByResult.get(bundle.resultHash)
+    // Checked, not assumed: the store may have dropped the blob since (a vault's deletion, say).
+    const id = known !== undefined && (await blobs.has(known)) ? known : await blobs.put(encodeBundle(bundle))
+    this.#bundleIds.set(bundle, id)
+    this.#bundleIdsByResult.delete(bundle.resultHash)
+    this.#bundleIdsByResult.set(bundle.resultHash, id)
+    if (this.#bundleIdsByResult.size > BUNDLE_IDS_KEPT)
+      this.#bundleIdsByResult.delete(this.#bundleIdsByResult.keys().next().value as Hex32)
+    return id
   }
 
   /**
