@@ -10,3 +10,11 @@ export function deepFreeze<T>(value: T): T {
   for (const member of Object.values(value)) deepFreeze(member)
   return value
 }
+
+/** Whether a value and every plain object and array in it are frozen: nothing in it can change. */
+export function isDeepFrozen(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || ArrayBuffer.isView(value)) return true
+  if (!Object.isFrozen(value)) return false
+  for (const member of Object.values(value)) if (!isDeepFrozen(member)) return false
+  return true
+}

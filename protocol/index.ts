@@ -57,7 +57,7 @@ export {
   eciesSeal,
   eciesSharedPoint,
 } from './crypto/ecies.ts'
-export { deepFreeze } from './deep-freeze.ts'
+export { deepFreeze, isDeepFrozen } from './deep-freeze.ts'
 export { DEV_PRIVATE_KEYS, type DevChain, DevChainError, startDevChain } from './devchain/devChain.ts'
 export { freePorts, NoFreePortError } from './devchain/free-ports.ts'
 export { startTestNetwork, type TestNetwork } from './devchain/network.ts'

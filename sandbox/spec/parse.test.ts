@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { deepFreeze } from '../../protocol/index.ts'
 import { SandboxError } from '../errors.ts'
 import { minQualityOf } from './min-quality.ts'
 import { parseSpec, parseSpecJson } from './parse.ts'
@@ -65,5 +66,28 @@ describe('parseSpec', () => {
 
   it('rejects text that is not JSON', () => {
     expect(() => parseSpecJson('{ version: 1')).toThrow(expect.objectContaining({ code: 'SPEC_INVALID' }))
+  })
+})
+
+describe('parseSpec of a deeply frozen spec', () => {
+  const spec = () => ({ version: 1, outputs: { mean_hr: { op: 'mean', of: 'heart_rate' } } })
+
+  it('parses it once: every later call gets the same frozen spec', () => {
+    const value = deepFreeze(spec())
+    const first = parseSpec(value)
+    expect(Object.isFrozen(first.outputs)).toBe(true)
+    expect(parseSpec(value)).toBe(first)
+    expect(first).toEqual(parseSpec(spec()))
+  })
+
+  it('parses anything that could still change every time, and refuses an invalid frozen spec every time', () => {
+    const open = spec()
+    expect(parseSpec(open)).not.toBe(parseSpec(open))
+    // Frozen on top only: its outputs could still change, so nothing is remembered.
+    const shallow = Object.freeze(spec())
+    expect(parseSpec(shallow)).not.toBe(parseSpec(shallow))
+    const invalid = deepFreeze({ version: 1, outputs: { x: { op: 'mean', of: 7 } } })
+    expect(specError(invalid).code).toBe('SPEC_INVALID')
+    expect(specError(invalid).code).toBe('SPEC_INVALID')
   })
 })
