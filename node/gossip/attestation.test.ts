@@ -75,6 +75,11 @@ describe('attestation gossip', () => {
 
   it("ignores a non-member's batch and a batch whose jobs are all certified or failed", () => {
     expect(handler([]).validate(batchOf(outsider, [h(10)]))).toBe('ignore')
-    expect(handler([]).validate(batchOf(validator, [h(11), h(12)]))).toBe('ignore')
+    const closed = batchOf(validator, [h(11), h(12)])
+    expect(handler([]).validate(closed)).toBe('ignore')
+    // nothing in it would be used, so no signature is recovered to find out who to blame
+    const [first, second] = closed.attestations
+    const forged = { ...closed, attestations: [first!, { ...second!, resultHash: h(5) }] }
+    expect(handler([]).validate(forged)).toBe('ignore')
   })
 })

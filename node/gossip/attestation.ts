@@ -22,6 +22,8 @@ export interface AttestationGossipDeps {
  * attestation a job). Only that validator can sign them, so one bad signature makes the whole batch
  * its fault or a forgery. An attestation is of use while its job waits for its certificate: once
  * the job is certified or failed it is dropped, and a batch with nothing of use is not passed on.
+ * Signatures are checked last, as they are the cost: a non-member's batch, or the slowest
+ * validator's after its jobs were certified without it, is dropped without recovering a key.
  */
 export function attestationGossip(deps: AttestationGossipDeps): GossipHandler<AttestationBatch> {
   const open = (a: ResultAttestation) => {
@@ -30,9 +32,10 @@ export function attestationGossip(deps: AttestationGossipDeps): GossipHandler<At
   }
   return {
     validate(batch): GossipVerdict {
-      for (const a of batch.attestations) if (!verifyResultAttestation(deps.domain, a)) return 'reject'
       if (!deps.validators().has(batch.validator)) return 'ignore'
-      return batch.attestations.some(open) ? 'accept' : 'ignore'
+      if (!batch.attestations.some(open)) return 'ignore'
+      for (const a of batch.attestations) if (!verifyResultAttestation(deps.domain, a)) return 'reject'
+      return 'accept'
     },
     deliver(batch) {
       for (const a of batch.attestations) if (open(a)) deps.pool.add(a)
