@@ -16,6 +16,8 @@ export type NodeErrorCode =
   | 'PAYOUTS_MISMATCH'
   /** A vault is not warmed before its jobs (deactivated, a pool, over the warming size cap): its jobs fetch at admission. */
   | 'WARM_DECLINED'
+  /** An attestation handed to this node's gossip is another validator's: a batch speaks for one. */
+  | 'FOREIGN_ATTESTATION'
 
 export class NodeError extends CodedError<NodeErrorCode> {}
 

@@ -29,6 +29,7 @@ import { Committer } from './consensus/committer.ts'
 import { ConsensusDriver } from './consensus/driver.ts'
 import { EquivocationReports } from './consensus/equivocation.ts'
 import { HeightPace } from './consensus/pace.ts'
+import { AttestationBatcher } from './gossip/attestation-batcher.ts'
 import { type GossipHandlers, gossipHandlers } from './gossip/index.ts'
 import { admissible } from './jobs/admission.ts'
 import { AttestationPool } from './jobs/attestation-pool.ts'
@@ -71,6 +72,8 @@ export interface NodeParts {
   readonly warmer: VaultWarmer
   readonly book: JobBook
   readonly runner: JobRunner
+  /** this node's own attestations, gossiped a batch at a time */
+  readonly attestationBatcher: AttestationBatcher
   readonly committer: Committer
   readonly driver: ConsensusDriver
   readonly catchUp: CatchUp
@@ -250,14 +253,18 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     }
     return added
   }
+  const attestationBatcher = new AttestationBatcher({
+    validator: address,
+    pool: { add: addAttestation },
+    publish: (batch) => publish('attestations', batch),
+  })
   const runner = new JobRunner({
     ledger,
     book,
     manifest: (vaultId) => vaults.manifest(vaultId),
     executor,
     bundles,
-    attestations: { add: addAttestation },
-    publish: (attestation) => publish('attestations', attestation),
+    attest: (attestation) => attestationBatcher.attest(attestation),
     observeSeconds: (seconds) => metrics.evaluationSeconds.observe(seconds),
     logger: log,
     trace,
@@ -491,6 +498,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     warmer,
     book,
     runner,
+    attestationBatcher,
     committer,
     driver,
     catchUp,

@@ -170,6 +170,7 @@ export class TcfNode {
   /** Starts consensus, status announcements, blob collection and the jobs left unfinished before a restart. */
   async start(network: NodeNetwork): Promise<void> {
     this.#state.wire.network = network
+    this.#parts.attestationBatcher.start()
     this.#parts.evaluator.start()
     this.#parts.warmer.start()
     void this.#startConsensus(network)
@@ -201,6 +202,8 @@ export class TcfNode {
     await this.#parts.committer.idle()
     await this.#parts.book.idle()
     await this.#parts.evaluator.stop()
+    // after the evaluator: what its last jobs attested still goes out before the network stops
+    await this.#parts.attestationBatcher.stop()
   }
 
   /** The last decided height. */

@@ -1,5 +1,7 @@
 import {
   type Address,
+  type AttestationBatch,
+  attestationBatchCodec,
   type ContributionUpload,
   contributionUploadCodec,
   type DkgGossip,
@@ -11,8 +13,6 @@ import {
   type ProposalMessage,
   poolBanCodec,
   proposalMessageCodec,
-  type ResultAttestation,
-  resultAttestationCodec,
   type SealedResult,
   type SignedJobRequest,
   type StatusMessage,
@@ -32,7 +32,8 @@ export interface TopicMessages {
   readonly jobs: SignedJobRequest
   readonly proposals: ProposalMessage
   readonly votes: VoteMessage
-  readonly attestations: ResultAttestation
+  /** each validator's attestations ready at once, one message: per-message cost dominates their own */
+  readonly attestations: AttestationBatch
   readonly status: StatusMessage
   /** an owner's release with the result sealed to the buyer (small: rounded aggregates) */
   readonly releases: SealedResult
@@ -51,7 +52,7 @@ export const TOPIC_CODECS: { readonly [K in TopicName]: MessageCodec<TopicMessag
   jobs: signedJobRequestCodec,
   proposals: proposalMessageCodec,
   votes: voteMessageCodec,
-  attestations: resultAttestationCodec,
+  attestations: attestationBatchCodec,
   status: statusMessageCodec,
   releases: sealedResultCodec,
   dkg: dkgGossipCodec,

@@ -166,6 +166,9 @@ export {
   verifyMerkleProof,
 } from './merkle.ts'
 export {
+  type AttestationBatch,
+  attestationBatchCodec,
+  MAX_BATCH_ATTESTATIONS,
   MAX_VALIDATORS,
   type ResultAttestation,
   type ResultCertificate,

@@ -1,5 +1,6 @@
 import type { ValidatorSet } from '../../consensus/index.ts'
 import {
+  type AttestationBatch,
   type Eip712Domain,
   type Hex32,
   type ResultAttestation,
@@ -17,17 +18,27 @@ export interface AttestationGossipDeps {
 }
 
 /**
- * A result attestation is signed by a validator of the set, for a job still waiting for its
- * certificate: once a job is certified or failed, further attestations are of no use.
+ * A batch is one validator's result attestations (the codec holds it to one validator and one
+ * attestation a job). Only that validator can sign them, so one bad signature makes the whole batch
+ * its fault or a forgery. An attestation is of use while its job waits for its certificate: once
+ * the job is certified or failed it is dropped, and a batch with nothing of use is not passed on.
+ * Signatures are checked last, as they are the cost: a non-member's batch, or the slowest
+ * validator's after its jobs were certified without it, is dropped without recovering a key.
  */
-export function attestationGossip(deps: AttestationGossipDeps): GossipHandler<ResultAttestation> {
+export function attestationGossip(deps: AttestationGossipDeps): GossipHandler<AttestationBatch> {
+  const open = (a: ResultAttestation) => {
+    const job = deps.job(a.jobId)
+    return !job || (!job.certified && job.failedHeight === undefined)
+  }
   return {
-    validate(a): GossipVerdict {
-      if (!verifyResultAttestation(deps.domain, a)) return 'reject'
-      if (!deps.validators().has(a.validator)) return 'ignore'
-      const job = deps.job(a.jobId)
-      return job && (job.certified || job.failedHeight !== undefined) ? 'ignore' : 'accept'
+    validate(batch): GossipVerdict {
+      if (!deps.validators().has(batch.validator)) return 'ignore'
+      if (!batch.attestations.some(open)) return 'ignore'
+      for (const a of batch.attestations) if (!verifyResultAttestation(deps.domain, a)) return 'reject'
+      return 'accept'
     },
-    deliver: (a) => deps.pool.add(a),
+    deliver(batch) {
+      for (const a of batch.attestations) if (open(a)) deps.pool.add(a)
+    },
   }
 }

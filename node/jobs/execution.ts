@@ -1,7 +1,6 @@
 import type { Logger } from 'pino'
 import type { Hex32, ResultAttestation } from '../../protocol/index.ts'
 import type { VaultManifest } from '../../sandbox/index.ts'
-import type { AttestationPool } from './attestation-pool.ts'
 import type { Executor } from './executor.ts'
 import type { JobBook } from './job-book.ts'
 import type { Ledger } from './ledger.ts'
@@ -17,8 +16,8 @@ export interface JobRunnerDeps {
   readonly manifest: (vaultId: Hex32) => Promise<VaultManifest>
   readonly executor: Pick<Executor, 'execute'>
   readonly bundles: ResultBundles
-  readonly attestations: Pick<AttestationPool, 'add'>
-  readonly publish: (attestation: ResultAttestation) => Promise<void>
+  /** counts this node's attestation in its pool and gossips it; resolves once it is out */
+  readonly attest: (attestation: ResultAttestation) => Promise<void>
   readonly observeSeconds: (seconds: number) => void
   readonly logger: Logger
   readonly trace?: JobTrace
@@ -51,8 +50,7 @@ export class JobRunner {
       deps.observeSeconds(execution.ms / 1000)
       const { attestation } = execution
       deps.bundles.restrict(execution.bundleId, job.request.request.vaultId)
-      deps.attestations.add(attestation)
-      await deps.publish(attestation)
+      await deps.attest(attestation)
       deps.trace?.(jobId, 'attested')
       await deps.book.advance(jobId, 'attested', {
         resultHash: attestation.resultHash,

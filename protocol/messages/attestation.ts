@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { defineMessage } from '../codec.ts'
+import { type ContentCheck, defineMessage } from '../codec.ts'
 import { addressSchema, hex32Schema, signatureSchema } from '../hex.ts'
 import { versionSchema } from './primitives.ts'
 
@@ -16,6 +16,48 @@ export const resultAttestationSchema = z.strictObject({
 })
 export type ResultAttestation = z.infer<typeof resultAttestationSchema>
 export const resultAttestationCodec = defineMessage('ResultAttestation', resultAttestationSchema, 512)
+
+/** Attestations one batch may carry: a burst's worth of jobs, still one modest gossip message. */
+export const MAX_BATCH_ATTESTATIONS = 256
+
+/**
+ * What the `attestations` topic carries: the attestations one validator has ready, in one gossip
+ * message. Per-message transport and validation cost a validator more CPU than the attestations
+ * themselves; each is still signed on its own, so a certificate in a block is unchanged.
+ */
+export const attestationBatchSchema = z.strictObject({
+  version: versionSchema,
+  /** the validator whose attestations these all are: the batch is its, to be answered for by it */
+  validator: addressSchema,
+  attestations: z.array(resultAttestationSchema).min(1).max(MAX_BATCH_ATTESTATIONS),
+})
+export type AttestationBatch = z.infer<typeof attestationBatchSchema>
+
+/**
+ * A batch speaks for one validator, so a forged or foreign attestation in it is its sender's fault;
+ * and one attestation a job, so a batch cannot make a receiver verify the same claim twice.
+ */
+const batchContent: ContentCheck<AttestationBatch> = (batch) => {
+  const jobs = new Set<string>()
+  for (const [i, a] of batch.attestations.entries()) {
+    if (a.validator !== batch.validator)
+      return {
+        path: ['attestations', i, 'validator'],
+        detail: `not the batch's validator ${batch.validator}`,
+      }
+    if (jobs.has(a.jobId)) return { path: ['attestations', i, 'jobId'], detail: `job ${a.jobId} twice` }
+    jobs.add(a.jobId)
+  }
+  return undefined
+}
+
+export const attestationBatchCodec = defineMessage(
+  'AttestationBatch',
+  attestationBatchSchema,
+  // each attestation as large as it may be, a comma apart, and the envelope
+  MAX_BATCH_ATTESTATIONS * (resultAttestationCodec.maxBytes + 1) + 256,
+  batchContent,
+)
 
 export const validatorSignatureSchema = z.strictObject({
   validator: addressSchema,

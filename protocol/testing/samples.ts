@@ -3,7 +3,11 @@ import { createEip712ConsensusSigner } from '../eip712/consensusSigner.ts'
 import type { Eip712Domain } from '../eip712/domain.ts'
 import { signJobRequest, signRelease, signResultAttestation } from '../eip712/messageSigning.ts'
 import type { Hex32 } from '../hex.ts'
-import { resultAttestationCodec } from '../messages/attestation.ts'
+import {
+  type AttestationBatch,
+  attestationBatchCodec,
+  resultAttestationCodec,
+} from '../messages/attestation.ts'
 import { blobRequestCodec, blobResponseCodec } from '../messages/blob.ts'
 import { type Block, blockCodec, blockHash } from '../messages/block.ts'
 import {
@@ -80,6 +84,20 @@ const attestations = SAMPLE_KEYS.slice(0, 3).map((k) =>
   signResultAttestation(SAMPLE_DOMAIN, k, { jobId, resultHash: hash(10), execEnvHash: hash(11) }),
 )
 
+/** One validator's attestations of two jobs, as the `attestations` topic carries them. */
+export const sampleAttestationBatch: AttestationBatch = {
+  version: 1,
+  validator: attestations[0]!.validator,
+  attestations: [
+    attestations[0]!,
+    signResultAttestation(SAMPLE_DOMAIN, SAMPLE_KEYS[0], {
+      jobId: hash(14),
+      resultHash: hash(15),
+      execEnvHash: hash(11),
+    }),
+  ],
+}
+
 export const sampleBlock: Block = {
   version: 1,
   height: 12,
@@ -120,6 +138,7 @@ export const SAMPLES: [MessageCodec<unknown>, unknown][] = [
   [jobRequestCodec, sampleJobRequest],
   [signedJobRequestCodec, sampleSignedJobRequest],
   [resultAttestationCodec, attestations[0]],
+  [attestationBatchCodec, sampleAttestationBatch],
   [blockCodec, sampleBlock],
   [voteMessageCodec, { version: 1, epoch: 1, ...vote(1, 'prevote', valueId) }],
   [proposalMessageCodec, { version: 1, epoch: 1, ...proposal, block: sampleBlock }],
