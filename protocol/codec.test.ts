@@ -14,18 +14,11 @@ import { jobRequestCodec, signedJobRequestCodec } from './messages/jobRequest.ts
 import { decidedRecordCodec, encodeDecidedRecord } from './messages/status.ts'
 import { vaultManifestCodec } from './messages/vaultManifest.ts'
 import { SAMPLES, sampleBlock, sampleJobRequest, sampleManifest } from './testing/samples.ts'
+import { thrown } from './testing/thrown.ts'
 
 const utf8 = (s: string) => new TextEncoder().encode(s)
 
-function decodeError(decode: () => unknown): DecodeError {
-  try {
-    decode()
-  } catch (error) {
-    if (error instanceof DecodeError) return error
-    throw new Error(`raw ${String(error)} escaped the decoder`)
-  }
-  throw new Error('decoded')
-}
+const decodeError = (decode: () => unknown) => thrown(DecodeError, decode)
 
 describe('canonical JSON', () => {
   it('sorts keys by UTF-16 code units and drops whitespace', () => {

@@ -12,6 +12,7 @@ import {
   signResultAttestation,
   ZERO_HASH,
 } from '../../protocol/index.ts'
+import { thrown } from '../../protocol/testing/thrown.ts'
 import { verifyCertifiedJob, verifyCertifiedResult, verifyDecidedBlock } from './certificate.ts'
 import { ClientError } from './errors.ts'
 import type { DecidedBlock } from './types.ts'
@@ -71,15 +72,15 @@ function decided(
 
 const expected = { jobId, resultHash, height: HEIGHT }
 
-function refusal(d: DecidedBlock, exp = expected): string {
-  try {
-    verifyCertifiedResult(d, exp, validators, domain)
-  } catch (e) {
-    if (e instanceof ClientError && e.code === 'CERTIFICATE_INVALID') return e.message
-    throw e
-  }
-  throw new Error('expected CERTIFICATE_INVALID')
+/** The message of the CERTIFICATE_INVALID refusal `run` throws. */
+function certificateRefusal(run: () => unknown): string {
+  const error = thrown(ClientError, run)
+  expect(error.code).toBe('CERTIFICATE_INVALID')
+  return error.message
 }
+
+const refusal = (d: DecidedBlock, exp = expected) =>
+  certificateRefusal(() => verifyCertifiedResult(d, exp, validators, domain))
 
 describe('the check of a result certificate (buyer and vault agent)', () => {
   it('accepts a block precommitted and attested by more than 2/3 of the stake', () => {
@@ -123,24 +124,19 @@ describe('the check of a result certificate (buyer and vault agent)', () => {
   it('checks a block once for many jobs, and each job against it still', () => {
     const verified = verifyDecidedBlock(decided(), HEIGHT, validators, domain)
     expect(verifyCertifiedJob(verified, expected).certificate.resultHash).toBe(resultHash)
-    const message = (run: () => unknown) => {
-      try {
-        run()
-      } catch (e) {
-        if (e instanceof ClientError && e.code === 'CERTIFICATE_INVALID') return e.message
-        throw e
-      }
-      throw new Error('expected CERTIFICATE_INVALID')
-    }
     expect(
-      message(() => verifyCertifiedJob(verified, { ...expected, jobId: `0x${'ee'.repeat(32)}` })),
+      certificateRefusal(() => verifyCertifiedJob(verified, { ...expected, jobId: `0x${'ee'.repeat(32)}` })),
     ).toMatch(/certifies no result/)
     expect(
-      message(() => verifyCertifiedJob(verified, { ...expected, resultHash: `0x${'dd'.repeat(32)}` })),
+      certificateRefusal(() =>
+        verifyCertifiedJob(verified, { ...expected, resultHash: `0x${'dd'.repeat(32)}` }),
+      ),
     ).toMatch(/certifies/)
-    expect(message(() => verifyCertifiedJob(verified, { ...expected, height: HEIGHT + 1 }))).toMatch(/height/)
+    expect(
+      certificateRefusal(() => verifyCertifiedJob(verified, { ...expected, height: HEIGHT + 1 })),
+    ).toMatch(/height/)
     // A block that never went through verifyDecidedBlock, shaped like one that did: refused.
     const forged = { ...verified, block: { ...verified.block, parentHash: `0x${'01'.repeat(32)}` as Hex32 } }
-    expect(message(() => verifyCertifiedJob(forged, expected))).toMatch(/not verified/)
+    expect(certificateRefusal(() => verifyCertifiedJob(forged, expected))).toMatch(/not verified/)
   })
 })

@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { sealedPayloadSchema } from '../../protocol/index.ts'
+import { thrown } from '../../protocol/testing/thrown.ts'
 import { ClientError } from './errors.ts'
 import { generateSealingKey, SEALING_SCHEME, seal, unseal } from './sealing.ts'
 
 const text = new TextEncoder().encode('{"mean_hr":73.4354}')
 
-function unsealError(run: () => unknown): ClientError {
-  try {
-    run()
-  } catch (e) {
-    if (e instanceof ClientError) return e
-    throw e
-  }
-  throw new Error('expected UNSEAL_FAILED')
-}
+const unsealError = (run: () => unknown) => thrown(ClientError, run)
 
 describe('result sealing (secp256k1-hkdf-sha256-aes256gcm)', () => {
   it('round-trips to the recipient, with a fresh ephemeral key and nonce each time', () => {

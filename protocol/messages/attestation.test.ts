@@ -4,6 +4,7 @@ import { signResultAttestation } from '../eip712/messageSigning.ts'
 import { DecodeError } from '../errors.ts'
 import type { Hex32 } from '../hex.ts'
 import { SAMPLE_DOMAIN, SAMPLE_KEYS, sampleAttestationBatch } from '../testing/samples.ts'
+import { thrown } from '../testing/thrown.ts'
 import { type AttestationBatch, attestationBatchCodec, MAX_BATCH_ATTESTATIONS } from './attestation.ts'
 
 const h = (n: number): Hex32 => `0x${n.toString(16).padStart(64, '0')}`
@@ -11,15 +12,8 @@ const attest = (key: Hex32, jobId: Hex32) =>
   signResultAttestation(SAMPLE_DOMAIN, key, { jobId, resultHash: h(1), execEnvHash: h(2) })
 const bytesOf = (value: unknown) => new TextEncoder().encode(canonicalJson(value))
 
-function decodeError(batch: unknown): DecodeError {
-  try {
-    attestationBatchCodec.decode(bytesOf(batch))
-  } catch (error) {
-    if (error instanceof DecodeError) return error
-    throw error
-  }
-  throw new Error('decoded')
-}
+const decodeError = (batch: unknown) =>
+  thrown(DecodeError, () => attestationBatchCodec.decode(bytesOf(batch)))
 
 describe('attestation batches', () => {
   it("refuse another validator's attestation: a batch speaks for its validator alone", () => {

@@ -19,6 +19,7 @@ import {
   sampleComplaint,
   sampleDealing,
 } from '../testing/dkgSamples.ts'
+import { thrown } from '../testing/thrown.ts'
 import { collectiveKeySignatureCodec } from './collectiveKey.ts'
 import { dkgCommitmentsCodec } from './dkgCommitments.ts'
 import { type DkgComplaint, dkgComplaintCodec } from './dkgComplaint.ts'
@@ -28,15 +29,7 @@ import { dkgRoundShareCodec } from './dkgRoundShare.ts'
 
 const utf8 = (v: unknown) => canonicalBytes(v)
 
-function decodeError(decode: () => unknown): DecodeError {
-  try {
-    decode()
-  } catch (error) {
-    if (error instanceof DecodeError) return error
-    throw error
-  }
-  throw new Error('decoded')
-}
+const decodeError = (decode: () => unknown) => thrown(DecodeError, decode)
 
 describe('DKG wire messages', () => {
   it('every sample round-trips within its size limit', () => {
