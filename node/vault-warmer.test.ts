@@ -2,13 +2,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import type { Hex32 } from '../protocol/index.ts'
+import { hex32Of as idOf } from '../protocol/testing/hex32.ts'
 import type { VaultManifest } from '../sandbox/index.ts'
 import type { VaultWarmth } from './jobs/executor.ts'
 import type { ChainVault } from './ports.ts'
 import { VaultWarmer, type VaultWarmerDeps } from './vault-warmer.ts'
 
 const logger = pino({ level: 'silent' })
-const idOf = (i: number) => `0x${i.toString(16).padStart(64, '0')}` as Hex32
 const WARMTH: VaultWarmth = {
   fetchMs: 1,
   ingestMs: 1,

@@ -9,6 +9,7 @@ import {
   startTestNetwork,
   type TestNetwork,
 } from '../../protocol/index.ts'
+import { hex32Of as hex32 } from '../../protocol/testing/hex32.ts'
 import { type ChainClient, type ChainClientInit, createChainClient } from './chain-client.ts'
 import { decidedBlock } from './testing/decided.ts'
 import { startTcpProxy } from './testing/tcp-proxy.ts'
@@ -39,8 +40,6 @@ afterAll(async () => {
   await Promise.all(clients.map((c) => c.stop()))
   await chain?.stop()
 })
-
-const hex32 = (n: number): `0x${string}` => `0x${n.toString(16).padStart(64, '0')}`
 
 describe('reads', () => {
   it('reads the epoch and its validator set, cached once the epoch started', async () => {

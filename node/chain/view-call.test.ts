@@ -5,15 +5,14 @@ import {
   connectJobMarket,
   connectVaultRegistry,
   type DevChain,
-  type Hex32,
   startDevChain,
   startTestNetwork,
   type TestNetwork,
 } from '../../protocol/index.ts'
+import { hex32Of as hex32 } from '../../protocol/testing/hex32.ts'
 import { createChainState } from './chain-state.ts'
 import { AbiWords, jobWords, vaultWords } from './view-call.ts'
 
-const hex32 = (n: number): Hex32 => `0x${n.toString(16).padStart(64, '0')}`
 const word = (hex: string) => hex.slice(2).padStart(64, '0')
 
 /** Words of every kind a hostile or broken node could answer: zero, small, high bits set, all ones. */

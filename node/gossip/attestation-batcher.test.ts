@@ -7,11 +7,11 @@ import {
   type ResultAttestation,
   signResultAttestation,
 } from '../../protocol/index.ts'
+import { hex32Of as h } from '../../protocol/testing/hex32.ts'
 import { NodeError } from '../errors.ts'
 import { ATTESTATION_BATCH_WINDOW_MS, AttestationBatcher } from './attestation-batcher.ts'
 import { domain, keys } from './testing/epoch.ts'
 
-const h = (n: number): Hex32 => `0x${n.toString(16).padStart(64, '0')}`
 const key = keys[0] as Hex32
 const attest = (jobId: Hex32, signer = key) =>
   signResultAttestation(domain, signer, { jobId, resultHash: h(2), execEnvHash: h(3) })

@@ -8,12 +8,12 @@ import {
   type ResultAttestation,
   signResultAttestation,
 } from '../../protocol/index.ts'
+import { hex32Of as h } from '../../protocol/testing/hex32.ts'
 import type { LedgerJob } from '../jobs/ledger.ts'
 import { TOPIC_CODECS } from '../ports.ts'
 import { attestationGossip } from './attestation.ts'
 import { domain, epoch, keys, outsider } from './testing/epoch.ts'
 
-const h = (n: number): Hex32 => `0x${n.toString(16).padStart(64, '0')}`
 const attest = (key: Hex32, jobId: Hex32) =>
   signResultAttestation(domain, key, { jobId, resultHash: h(2), execEnvHash: h(3) })
 const batchOf = (key: Hex32, jobIds: Hex32[]): AttestationBatch => ({

@@ -14,6 +14,7 @@ import {
   signDkgMessage,
 } from '../../protocol/index.ts'
 import { sampleCollectiveKey } from '../../protocol/testing/dkgSamples.ts'
+import { hex32Of as h } from '../../protocol/testing/hex32.ts'
 import { epochCommittee } from '../threshold/committee-set.ts'
 import { RESHARE_ROUND_BASE } from '../threshold/reshare-run.ts'
 import { dkgGossip } from './dkg.ts'
@@ -25,7 +26,6 @@ const committee = epochCommittee(
   keys.map((k) => ({ address: addressOfPrivateKey(k), stake: 1n })),
 )
 const instance = dkgInstance(2, committee.setHash, 0)
-const h = (n: number): Hex32 => `0x${n.toString(16).padStart(64, '0')}`
 
 const commitments = (key: Hex32, dealer: number, inst = instance): DkgGossipBody => ({
   kind: 'DkgCommitments',

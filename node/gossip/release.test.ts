@@ -6,12 +6,12 @@ import {
   type SealedResult,
   signRelease,
 } from '../../protocol/index.ts'
+import { hex32Of as h } from '../../protocol/testing/hex32.ts'
 import type { LedgerJob } from '../jobs/ledger.ts'
 import { signedRequest } from '../storage/testing/fixtures.ts'
 import { releaseGossip } from './release.ts'
 import { domain, keys, outsider } from './testing/epoch.ts'
 
-const h = (n: number): Hex32 => `0x${n.toString(16).padStart(64, '0')}`
 const ownerKey = keys[3] as Hex32
 const request = signedRequest(1)
 const certified: LedgerJob = {

@@ -8,13 +8,13 @@ import {
   signScoreShare,
   type ThresholdRelease,
 } from '../../protocol/index.ts'
+import { hex32Of as h } from '../../protocol/testing/hex32.ts'
 import type { VaultManifest } from '../../sandbox/index.ts'
 import type { LedgerJob } from '../jobs/ledger.ts'
 import { signedRequest } from '../storage/testing/fixtures.ts'
 import { domain, keys, outsider } from './testing/epoch.ts'
 import { thresholdReleaseGossip } from './threshold-release.ts'
 
-const h = (n: number): Hex32 => `0x${n.toString(16).padStart(64, '0')}`
 const keyHash = h(9)
 const members = keys.map((k) => addressOfPrivateKey(k).toLowerCase() as Address)
 const certified: LedgerJob = {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { type Address, type Hex32, poolPayouts, poolResultHash } from '../../protocol/index.ts'
+import { hex32Of as job } from '../../protocol/testing/hex32.ts'
 import { NodeError } from '../errors.ts'
 import { jobPayouts, type PoolJobSnapshot, servedPayouts } from './payouts.ts'
 
-const job = (n: number): Hex32 => `0x${n.toString(16).padStart(64, '0')}`
 const a = `0x${'aa'.repeat(20)}` as Address
 const b = `0x${'bb'.repeat(20)}` as Address
 const snapshot: PoolJobSnapshot = {

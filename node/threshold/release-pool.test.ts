@@ -4,17 +4,16 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   addressOfPrivateKey,
-  type Hex32,
   type SealedPayload,
   signOutputShares,
   signScoreShare,
   type ThresholdRelease,
 } from '../../protocol/index.ts'
+import { hex32Of as h } from '../../protocol/testing/hex32.ts'
 import { testValidators } from '../jobs/testing/validator-set.ts'
 import { createNodeStore, type NodeStore } from '../storage/index.ts'
 import { ThresholdReleasePool } from './release-pool.ts'
 
-const h = (n: number): Hex32 => `0x${n.toString(16).padStart(64, '0')}`
 const { domain, validatorKeys: keys } = testValidators()
 const jobId = h(1)
 const sealed = (n: number): SealedPayload => ({

@@ -3,11 +3,11 @@ import { canonicalJson } from '../canonicalJson.ts'
 import { signResultAttestation } from '../eip712/messageSigning.ts'
 import { DecodeError } from '../errors.ts'
 import type { Hex32 } from '../hex.ts'
+import { hex32Of as h } from '../testing/hex32.ts'
 import { SAMPLE_DOMAIN, SAMPLE_KEYS, sampleAttestationBatch } from '../testing/samples.ts'
 import { thrown } from '../testing/thrown.ts'
 import { type AttestationBatch, attestationBatchCodec, MAX_BATCH_ATTESTATIONS } from './attestation.ts'
 
-const h = (n: number): Hex32 => `0x${n.toString(16).padStart(64, '0')}`
 const attest = (key: Hex32, jobId: Hex32) =>
   signResultAttestation(SAMPLE_DOMAIN, key, { jobId, resultHash: h(1), execEnvHash: h(2) })
 const bytesOf = (value: unknown) => new TextEncoder().encode(canonicalJson(value))

@@ -15,11 +15,13 @@ import {
   specHash,
   type VaultManifest,
 } from '../../../protocol/index.ts'
+import { hex32Of } from '../../../protocol/testing/hex32.ts'
 
 const DOMAIN = { chainId: 31337n, verifyingContract: '0x5fbdb2315678afecb367f032d93f642f64180aa3' } as const
 const BUYER_KEY: Hex32 = `0x${'09'.padStart(64, '0')}`
 const VALIDATOR: Hex32 = `0x${'11'.repeat(20)}`
-export const hash = (n: number): Hex32 => `0x${n.toString(16).padStart(64, '0')}`
+
+export const hash = hex32Of
 
 const manifestContent: Omit<VaultManifest, 'vaultId'> = {
   version: 1,
