@@ -13,7 +13,6 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import pino from 'pino'
 import {
   Client,
@@ -26,37 +25,61 @@ import {
 import type { Hex32 } from '../protocol/index.ts'
 import { PolicySchema, privacyOf, VaultSchemaSchema } from '../sandbox/index.ts'
 import { CLUSTER_PASSPHRASE, startCluster } from './cluster.ts'
+import { commandLine, wholeNumber, wholeNumbers } from './command-line.ts'
 import { cpuSeconds } from './cpu-time.ts'
 import { createDemoVault } from './demo-vault.ts'
 import { DevnetError } from './errors.ts'
 import { parseLog, type TraceReport, traceReport } from './trace-report.ts'
 import { type NodeWarmth, vaultWarmed } from './warm-report.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    validators: { type: 'string', default: '4,7' },
-    jobs: { type: 'string', default: '40' },
-    /** jobs of the single run, one after another */
-    singles: { type: 'string', default: '5' },
-    'budget-s': { type: 'string', default: '240' },
-    out: { type: 'string', default: 'bench-results/devnet.json' },
-    /** which runs, in order: single, burst (the same spec), distinct (a different spec each) */
-    modes: { type: 'string', default: 'single,burst,distinct' },
-    /** keep the cluster's directory (its validators' logs) for reading after the run */
-    keep: { type: 'boolean', default: false },
+const MODES = ['single', 'burst', 'distinct'] as const
+const args = commandLine(
+  {
+    command: 'npm run bench:devnet --',
+    summary:
+      'The demo job on real validator processes: latency per stage, sustained jobs/s and CPU per job of every process.',
+    options: {
+      validators: { type: 'string', default: '4,7' },
+      jobs: { type: 'string', default: '40' },
+      singles: { type: 'string', default: '5' },
+      'budget-s': { type: 'string', default: '240' },
+      out: { type: 'string', default: 'bench-results/devnet.json' },
+      modes: { type: 'string', default: 'single,burst,distinct' },
+      keep: { type: 'boolean', default: false },
+    },
+    describe: {
+      validators: 'network sizes to run, comma-separated',
+      jobs: 'jobs in each burst',
+      singles: 'jobs of the single run, one after another',
+      'budget-s': 'give up on a run after this many seconds',
+      out: 'where the JSON goes',
+      modes: `which runs, in order: ${MODES.join(', ')}`,
+      keep: "keep the cluster's directory (its validators' logs) for reading after the run",
+    },
   },
-})
+  (values) => {
+    const modes = values.modes.split(',') as Run['mode'][]
+    for (const mode of modes) {
+      if (!MODES.includes(mode))
+        throw new DevnetError('BAD_OPTION', `--modes: no run "${mode}"; the runs are ${MODES.join(', ')}`)
+    }
+    return {
+      validators: wholeNumbers('validators', values.validators, 1, 16),
+      jobs: wholeNumber('jobs', values.jobs, 1, 10_000),
+      singles: wholeNumber('singles', values.singles, 1, 1000),
+      budgetSeconds: wholeNumber('budget-s', values['budget-s'], 1),
+      out: values.out,
+      modes,
+      keep: values.keep,
+    }
+  },
+)
 
 /** The dev chain's funded wallets the bench's buyers use (0 deploys, 1 is the seller). */
 const BUYER_WALLETS = [2, 3, 4] as const
 /** The bench's buyer polls the burst's jobs this often (one list call each time). */
 const POLL_MS = 500
-const MODES = ['single', 'burst', 'distinct'] as const
-const modes = args.modes.split(',') as Run['mode'][]
-for (const mode of modes) {
-  if (!MODES.includes(mode))
-    throw new DevnetError('BAD_OPTION', `--modes: no run "${mode}"; the runs are ${MODES.join(', ')}`)
-}
+const modes = args.modes
 const DATA = (f: string) => fileURLToPath(new URL(`./data/${f}`, import.meta.url))
 const STAGES = [
   ['admission', 'pending', 'admitted'],
@@ -119,11 +142,11 @@ const policy = PolicySchema.parse({
   ...demoPolicy,
   privacy: {
     ...privacyOf(demoPolicy),
-    epsilon: Math.min(1000, privacyOf(demoPolicy).maxEpsilonPerJob * (1 + 2 * Number(args.jobs))),
+    epsilon: Math.min(1000, privacyOf(demoPolicy).maxEpsilonPerJob * (1 + 2 * args.jobs)),
   },
 })
 
-for (const validators of args.validators.split(',').map(Number)) {
+for (const validators of args.validators) {
   const dir = await mkdtemp(join(tmpdir(), 'tcf-bench-devnet-'))
   // The demo vault is the seller's (owner mode): the epoch's DKG would only compete with the first
   // jobs for the cores (tens of seconds of key generation on every validator at start).
@@ -170,7 +193,7 @@ for (const validators of args.validators.split(',').map(Number)) {
       const ids: Hex32[] = []
       for (let i = 0; i < count && Date.now() < budget; i++) {
         // The demo's spec first, as the single run always measured; then specs the later runs never ask.
-        ids.push(await submit(i, i === 0 ? spec : variant(Number(args.jobs) + i - 1)))
+        ids.push(await submit(i, i === 0 ? spec : variant(args.jobs + i - 1)))
         await awaitReleased(buyer, vaultId, new Set(ids.slice(-1)), budget)
       }
       return ids
@@ -178,7 +201,7 @@ for (const validators of args.validators.split(',').map(Number)) {
     const burst = async (mode: Run['mode'], count: number) => {
       const cpuBefore = cpuNow()
       const started = Date.now()
-      const budget = started + Number(args['budget-s']) * 1000
+      const budget = started + args.budgetSeconds * 1000
       const ids =
         mode === 'single'
           ? await oneByOne(count, budget)
@@ -232,7 +255,7 @@ for (const validators of args.validators.split(',').map(Number)) {
       )
     }
     for (const mode of modes) {
-      await burst(mode, mode === 'single' ? Number(args.singles) : Number(args.jobs))
+      await burst(mode, mode === 'single' ? args.singles : args.jobs)
     }
     await Promise.all(buyers.map((b) => b.close()))
   } finally {

@@ -14,7 +14,6 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import {
   BLOB_DIR,
   chunkRefs,
@@ -24,9 +23,18 @@ import {
   parseSpec,
   VaultSchemaSchema,
 } from '../sandbox/index.ts'
+import { commandLine, wholeNumber } from './command-line.ts'
 import { createDemoVault } from './demo-vault.ts'
 
-const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } })
+const args = commandLine(
+  {
+    command: 'npm run bench:first-job --',
+    summary: "A vault's first job: the warm after publication, then the first results, in rounds.",
+    options: { rounds: { type: 'string', default: '3' } },
+    describe: { rounds: 'rounds of each mode' },
+  },
+  (values) => ({ rounds: wholeNumber('rounds', values.rounds, 1, 100) }),
+)
 const DATA = (f: string) => fileURLToPath(new URL(`./data/${f}`, import.meta.url))
 const MODES = ['one', 'every'] as const
 type Mode = (typeof MODES)[number]
@@ -92,7 +100,7 @@ try {
   }
 
   const rounds: Round[] = []
-  for (let i = 0; i < Number(args.rounds); i++) {
+  for (let i = 0; i < args.rounds; i++) {
     for (const mode of i % 2 === 0 ? MODES : [...MODES].reverse()) {
       const r = await round(mode)
       rounds.push(r)

@@ -24,24 +24,54 @@ import { createWriteStream } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import type { Hex32 } from '../protocol/index.ts'
 import { CLUSTER_PASSPHRASE, type Cluster, startCluster } from './cluster.ts'
+import { commandLine, wholeNumber } from './command-line.ts'
 import { prepareCommitteeSeller, prepareSeller, printReport, runDemoJob } from './demo.ts'
+import { DevnetError } from './errors.ts'
 import { apiPort, CHAIN_RPC_PORT, LOCAL, p2pPort, validatorEnv } from './topology.ts'
 import { printTrafficReport, runTrafficScenario } from './traffic.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    validators: { type: 'string', default: '4' },
-    keep: { type: 'boolean', default: false },
-    headless: { type: 'boolean', default: false },
-    threshold: { type: 'boolean', default: false },
-    scenario: { type: 'string' },
-    vehicles: { type: 'string', default: '1000' },
-    dir: { type: 'string', default: 'devnet/.run' },
+const SCENARIOS = ['traffic'] as const
+const args = commandLine(
+  {
+    command: 'npm run devnet --',
+    summary:
+      'The whole system on this machine, end to end: a dev chain, validators, the demo vault and its agent, a job, its result checked and its escrow settled.',
+    options: {
+      validators: { type: 'string', default: '4' },
+      keep: { type: 'boolean', default: false },
+      headless: { type: 'boolean', default: false },
+      threshold: { type: 'boolean', default: false },
+      scenario: { type: 'string' },
+      vehicles: { type: 'string', default: '1000' },
+      dir: { type: 'string', default: 'devnet/.run' },
+    },
+    describe: {
+      validators: 'validator processes to start',
+      keep: 'leave the network running until Ctrl-C and print its endpoints',
+      headless: 'print JSON and exit non-zero if a check fails',
+      threshold: "threshold mode: the vault is encrypted under the committee's key",
+      scenario: `run a scenario instead of the demo job: ${SCENARIOS.join(', ')}`,
+      vehicles: 'simulated vehicles of the traffic scenario',
+      dir: 'where the run keeps its files',
+    },
   },
-})
+  (values) => {
+    const scenario = values.scenario
+    if (scenario !== undefined && !(SCENARIOS as readonly string[]).includes(scenario))
+      throw new DevnetError(
+        'BAD_OPTION',
+        `--scenario: no scenario "${scenario}"; there is ${SCENARIOS.join(', ')}`,
+      )
+    return {
+      ...values,
+      scenario: scenario as (typeof SCENARIOS)[number] | undefined,
+      validators: wholeNumber('validators', values.validators, 1, 16),
+      vehicles: wholeNumber('vehicles', values.vehicles, 1, 1_000_000),
+    }
+  },
+)
 
 const BIN = fileURLToPath(new URL('../bin/tcf.ts', import.meta.url))
 const say = (line = '') => {
@@ -105,7 +135,7 @@ try {
   const dir = resolve(args.dir)
   await rm(dir, { recursive: true, force: true })
   await mkdir(dir, { recursive: true })
-  const validators = Number(args.validators)
+  const validators = args.validators
 
   say(`[${elapsed()}] starting a dev chain and ${validators} validators in ${dir}`)
   // The topology the compose file describes too: its ports, and each validator's environment.
@@ -123,14 +153,12 @@ try {
   say(`    web app ${cluster.nodes[0]!.apiUrl}/ (every validator serves it, once npm run build:web built it)`)
 
   if (args.scenario !== undefined) {
-    if (args.scenario !== 'traffic')
-      throw new RangeError(`unknown scenario ${args.scenario}; there is: traffic`)
     const report = await runTrafficScenario({
       dir: join(dir, 'traffic'),
       nodeUrls: cluster.nodes.map((n) => n.apiUrl),
       curatorKey: sellerWallet.privateKey as Hex32,
       buyerKey: buyer.privateKey as Hex32,
-      vehicles: Number(args.vehicles),
+      vehicles: args.vehicles,
       say,
       elapsed,
     })

@@ -9,17 +9,27 @@
  * --keep leaves the network running; --headless prints the report as JSON.
  * Exits non-zero if a check fails or the network does not come up.
  */
-import { parseArgs } from 'node:util'
+import { commandLine } from '../command-line.ts'
 import { apiPort, VALIDATOR_COUNT } from '../topology.ts'
 import { followDemo, prepareComposeDevnet } from './devnet.ts'
 import type { ComposeProject } from './engine.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    keep: { type: 'boolean', default: false },
-    headless: { type: 'boolean', default: false },
+const args = commandLine(
+  {
+    command: 'npm run devnet:compose --',
+    summary:
+      'The devnet in Docker containers, one per validator, from docker-compose.devnet.yml, and the demo job through it.',
+    options: {
+      keep: { type: 'boolean', default: false },
+      headless: { type: 'boolean', default: false },
+    },
+    describe: {
+      keep: 'leave the containers running',
+      headless: 'print JSON and exit non-zero if a check fails',
+    },
   },
-})
+  (values) => values,
+)
 const started = Date.now()
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`
 const say = (line = '') => {

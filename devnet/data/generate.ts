@@ -10,7 +10,7 @@
  * Run: npm run demo:data [-- --rows 10000 --seed 42 --out devnet/data/heart.csv]
  */
 import { writeFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
+import { commandLine, wholeNumber } from '../command-line.ts'
 
 export const HEADER = [
   'age',
@@ -98,13 +98,19 @@ export function generateHeartCsv(rows: number, seed: number): string {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    options: {
-      rows: { type: 'string', default: '10000' },
-      seed: { type: 'string', default: '42' },
-      out: { type: 'string', default: new URL('./heart.csv', import.meta.url).pathname },
+  const values = commandLine(
+    {
+      command: 'npm run demo:data --',
+      summary: "The demo seller's synthetic heart-health records, as CSV.",
+      options: {
+        rows: { type: 'string', default: '10000' },
+        seed: { type: 'string', default: '42' },
+        out: { type: 'string', default: new URL('./heart.csv', import.meta.url).pathname },
+      },
+      describe: { rows: 'records to write', seed: 'the generator seed', out: 'the CSV file' },
     },
-  })
-  writeFileSync(values.out, generateHeartCsv(Number(values.rows), Number(values.seed)))
+    (v) => ({ ...v, rows: wholeNumber('rows', v.rows, 1, 10_000_000), seed: wholeNumber('seed', v.seed) }),
+  )
+  writeFileSync(values.out, generateHeartCsv(values.rows, values.seed))
   console.log(`wrote ${values.rows} rows (seed ${values.seed}) to ${values.out}`)
 }
