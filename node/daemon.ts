@@ -325,6 +325,7 @@ export function chainPort(chain: ChainClient, state: ChainState, anchorer: Ancho
     latestBlock: () => state.latestBlock(),
     vaultsChanged: (from, to) => chain.vaultsChanged(from, to),
     factsAt: (number, needs) => state.factsAt(number, needs),
+    admissionFacts: (needs) => state.admissionFacts(needs),
     epochAt: (number) => state.epochAt(number),
     slashDuplicateVote: async (evidence) => (await chain.slashDuplicateVote(evidence)).status === 'slashed',
   }

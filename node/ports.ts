@@ -118,6 +118,8 @@ export interface NodeChain {
   vaultsChanged(fromBlock: number, toBlock: number): Promise<Hex32[]>
   /** Escrows and vaults at a block number, for the block rules (node/jobs/chain-facts.ts). */
   factsAt(number: number, needs: ChainNeeds): Promise<ChainFacts>
+  /** Escrows at the latest block, vaults and time at a recent one: admission's view (node/chain/chain-state.ts). */
+  admissionFacts(needs: ChainNeeds): Promise<ChainFacts>
   /** ValidatorRegistry.currentEpoch at a block number. */
   epochAt(number: number): Promise<number>
   /** Submits equivocation evidence; true if this call slashed, false if the stake was already gone. */

@@ -25,6 +25,8 @@ export interface ChainStateInit {
   readonly timeoutMs?: number
   /** Reads remembered, each keyed by (block number, what); default 20,000. */
   readonly cacheEntries?: number
+  /** How long admission reuses a block number for vaults and chain time; default 1 s. */
+  readonly recentMs?: number
 }
 
 const READ_RETRY: RetryPolicy = { attempts: 2, baseDelayMs: 100, maxDelayMs: 200 }
@@ -40,6 +42,13 @@ export interface ChainState {
   latestBlock(): Promise<number>
   /** Escrows of `needs.jobs` and vaults of `needs.vaults` at `number`, with its timestamp. */
   factsAt(number: number, needs: ChainNeeds): Promise<ChainFacts>
+  /**
+   * What admission judges a request by, for one read per request: escrows at the latest block;
+   * vaults and chain time at a block number read at most `recentMs` ago (facts.number), re-read at
+   * the latest block when a vault there is unknown or inactive. Not for block rules: those read
+   * every fact at one final number (factsAt).
+   */
+  admissionFacts(needs: ChainNeeds): Promise<ChainFacts>
   /** ValidatorRegistry.currentEpoch at `number`. */
   epochAt(number: number): Promise<number>
   stop(): void
@@ -47,8 +56,13 @@ export interface ChainState {
 
 const ZERO_ADDRESS = `0x${'0'.repeat(40)}`
 
+/** The keys whose value was found, in order. */
+const present = <T>(keys: readonly Hex32[], values: readonly (T | null)[]) =>
+  new Map(keys.flatMap((k, i) => (values[i] ? [[k, values[i] as T] as const] : [])))
+
 export function createChainState(init: ChainStateInit): ChainState {
   const retry = init.retry ?? READ_RETRY
+  const recentMs = init.recentMs ?? 1000
   const timeoutMs = init.timeoutMs ?? 2000
   const limit = init.cacheEntries ?? 20_000
   // A fresh read every time: ethers would otherwise serve identical calls from a 250 ms cache.
@@ -94,19 +108,42 @@ export function createChainState(init: ChainStateInit): ChainState {
       return BigInt(block.timestamp)
     })
 
+  const escrowRead = async (jobId: Hex32, number: number | 'latest'): Promise<EscrowFact | null> => {
+    const job = jobRecordOf(jobWords(await jobs.words(provider, jobId, number, 6)))
+    if (job.status === 'none') return null
+    return {
+      status: job.status,
+      buyer: job.buyer,
+      vaultId: job.vaultId,
+      amount: job.escrow,
+      expiresAt: job.expiresAt,
+      minQuality: job.minQuality,
+    }
+  }
+
   const escrowAt = (number: number, jobId: Hex32) =>
-    cached(`${number}:job:${jobId}`, `escrow ${jobId} at ${number}`, async (): Promise<EscrowFact | null> => {
-      const job = jobRecordOf(jobWords(await jobs.words(provider, jobId, number, 6)))
-      if (job.status === 'none') return null
-      return {
-        status: job.status,
-        buyer: job.buyer,
-        vaultId: job.vaultId,
-        amount: job.escrow,
-        expiresAt: job.expiresAt,
-        minQuality: job.minQuality,
-      }
-    })
+    cached(`${number}:job:${jobId}`, `escrow ${jobId} at ${number}`, () => escrowRead(jobId, number))
+
+  const latestBlock = () => call('latest block', () => provider.getBlockNumber())
+
+  /**
+   * A block number at most recentMs old. Every buyer transaction mines a block on a dev chain, so
+   * reading vaults and time at the latest number missed the cache on nearly every request: four
+   * calls of five per admission, on every validator.
+   */
+  let recent: { readonly number: Promise<number>; readonly at: number } | undefined
+  const recentBlock = (): Promise<number> => {
+    const now = Date.now()
+    if (recent === undefined || now - recent.at > recentMs) {
+      const number = latestBlock()
+      const entry = { number, at: now }
+      recent = entry
+      number.catch(() => {
+        if (recent === entry) recent = undefined
+      })
+    }
+    return recent.number
+  }
 
   const vaultAt = (number: number, vaultId: Hex32) =>
     cached(
@@ -121,24 +158,49 @@ export function createChainState(init: ChainStateInit): ChainState {
       },
     )
 
-  return {
-    latestBlock: () => call('latest block', () => provider.getBlockNumber()),
+  const factsAt = async (number: number, needs: ChainNeeds): Promise<ChainFacts> => {
+    const jobs = [...new Set(needs.jobs)]
+    const ids = [...new Set(needs.vaults)]
+    const [timestamp, escrows, vaultFacts] = await Promise.all([
+      timestampAt(number),
+      Promise.all(jobs.map((id) => escrowAt(number, id))),
+      Promise.all(ids.map((id) => vaultAt(number, id))),
+    ])
+    return chainFacts({
+      number,
+      timestamp,
+      escrows: present(jobs, escrows),
+      vaults: present(ids, vaultFacts),
+    })
+  }
 
-    async factsAt(number, needs) {
+  return {
+    latestBlock,
+    factsAt,
+
+    async admissionFacts(needs) {
       const jobs = [...new Set(needs.jobs)]
-      const ids = [...new Set(needs.vaults)]
-      const [timestamp, escrows, vaultFacts] = await Promise.all([
-        timestampAt(number),
-        Promise.all(jobs.map((id) => escrowAt(number, id))),
-        Promise.all(ids.map((id) => vaultAt(number, id))),
+      const vaults = [...new Set(needs.vaults)]
+      const usable = (facts: ChainFacts) => vaults.every((id) => facts.vault(id)?.active)
+      const [escrows, recentFacts] = await Promise.all([
+        Promise.all(
+          jobs.map((id) => call(`escrow ${id} at the latest block`, () => escrowRead(id, 'latest'))),
+        ),
+        recentBlock().then((number) => factsAt(number, { jobs: [], vaults })),
       ])
-      const present = <T>(keys: Hex32[], values: (T | null)[]) =>
-        new Map(keys.flatMap((k, i) => (values[i] ? [[k, values[i] as T] as const] : [])))
+      let facts = recentFacts
+      if (!usable(facts)) {
+        // Registered or reactivated since: a refusal must rest on the latest state, not a recent one.
+        const number = await latestBlock()
+        recent = { number: Promise.resolve(number), at: Date.now() }
+        facts = await factsAt(number, { jobs: [], vaults })
+      }
+      const known = vaults.map((id) => facts.vault(id) ?? null)
       return chainFacts({
-        number,
-        timestamp,
+        number: facts.number,
+        timestamp: facts.timestamp,
         escrows: present(jobs, escrows),
-        vaults: present(ids, vaultFacts),
+        vaults: present(vaults, known),
       })
     },
 

@@ -20,10 +20,16 @@ export class ViewCall {
     this.#what = signature
   }
 
-  /** The first `count` words the getter returns for `key` at block `number`. */
-  async words(provider: JsonRpcProvider, key: Hex32, number: number, count: number): Promise<AbiWords> {
+  /** The first `count` words the getter returns for `key` at block `number` (or the latest block). */
+  async words(
+    provider: JsonRpcProvider,
+    key: Hex32,
+    number: number | 'latest',
+    count: number,
+  ): Promise<AbiWords> {
     const data = `${this.#selector}${key.slice(2)}`
-    const result: unknown = await provider.send('eth_call', [{ to: this.#to, data }, toQuantity(number)])
+    const tag = number === 'latest' ? 'latest' : toQuantity(number)
+    const result: unknown = await provider.send('eth_call', [{ to: this.#to, data }, tag])
     return new AbiWords(result, count, this.#what)
   }
 }

@@ -17,7 +17,7 @@ const MIN_DEADLINE_MARGIN = 2
 
 export interface AdmissionDeps {
   readonly rules: RuleSources
-  readonly chain: Pick<NodeChain, 'latestBlock' | 'factsAt'>
+  readonly chain: Pick<NodeChain, 'admissionFacts'>
   /** loads a manifest (from the store or peers) so that the rules find it in memory */
   readonly manifest: (vaultId: Hex32) => Promise<VaultManifest>
   /** what this node is willing to take on, at most the network's limits */
@@ -46,11 +46,11 @@ export async function admissible(deps: AdmissionDeps, signed: SignedJobRequest):
       message: `deadline ${request.deadline} leaves no time after height ${next}`,
     }
   }
-  // The latest state, not a final one: an escrow opened a moment ago is admitted once blocks reach it.
+  // The latest escrow, not a final one: an escrow opened a moment ago is admitted once blocks reach
+  // it. Vault and time may be a second old: a block's rules re-read both at its final number.
   let facts: ChainFacts
   try {
-    const latest = await deps.chain.latestBlock()
-    facts = await deps.chain.factsAt(latest, { jobs: [jobId], vaults: [request.vaultId] })
+    facts = await deps.chain.admissionFacts({ jobs: [jobId], vaults: [request.vaultId] })
   } catch (e) {
     return { ok: false, code: 'CHAIN_UNAVAILABLE', message: e instanceof Error ? e.message : String(e) }
   }
