@@ -1,4 +1,4 @@
-import { JsonRpcProvider, Network, Wallet } from 'ethers'
+import { JsonRpcProvider, Network, type Wallet } from 'ethers'
 import {
   type Address,
   connectAnchor,
@@ -8,8 +8,8 @@ import {
   type Eip712Domain,
   type Hex32,
 } from '../../protocol/index.ts'
+import { EngineWallet } from './engine-wallet.ts'
 import { ClientError } from './errors.ts'
-import { EngineSigningKey } from './signing-key.ts'
 import type { ChainInfo } from './types.ts'
 
 /** The chain a node reports, connected: typed contract clients and the EIP-712 domain it signs under. */
@@ -32,7 +32,7 @@ export function connectChain(info: ChainInfo, key: Hex32 | undefined, rpcUrl = i
     staticNetwork: true,
     cacheTimeout: -1,
   })
-  const wallet = key ? new Wallet(new EngineSigningKey(key), provider) : undefined
+  const wallet = key ? new EngineWallet(key, provider) : undefined
   const runner = wallet ?? provider
   return {
     info,
