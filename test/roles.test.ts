@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Level } from 'level'
@@ -381,11 +382,12 @@ describe('seller, buyer and operator through the CLI', () => {
 
     const json = (p: string, body: string) =>
       fetch(`${node}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
-    await expectError(
-      await json('/v1/jobs', `{"padding":"${'x'.repeat(2 * 2 ** 20)}"}`),
-      413,
-      'BODY_TOO_LARGE',
-    )
+    // Declared too large: the node answers before reading a byte of the body. Sent through fetch,
+    // the 2 MiB body raced that answer, and the node's close of the socket under the client's
+    // write failed the test with EPIPE, once in three CI runs; here no body is written.
+    const oversized = await declaredOnly(node, '/v1/jobs', 2 * 2 ** 20 + 1)
+    expect(oversized.status).toBe(413)
+    expect((JSON.parse(oversized.body) as { error: { code: string } }).error.code).toBe('BODY_TOO_LARGE')
     await expectError(await json('/v1/jobs', '{"version":1,'), 400, 'MALFORMED_JSON')
     const schemaError = await json('/v1/jobs', '{"version":1,"request":{}}')
     expect([400, 422]).toContain(schemaError.status)
@@ -472,3 +474,29 @@ describe('seller, buyer and operator through the CLI', () => {
     expect(leaks).toEqual([])
   })
 })
+
+/**
+ * A POST whose headers declare `length` bytes of JSON and whose body is never sent: the status and
+ * body of the node's answer, read from a raw socket.
+ */
+function declaredOnly(base: string, path: string, length: number): Promise<{ status: number; body: string }> {
+  const url = new URL(base)
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname)
+    const chunks: Buffer[] = []
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk))
+    socket.on('error', reject)
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString()
+      const split = text.indexOf('\r\n\r\n')
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1])
+      if (split < 0 || !(status > 0))
+        reject(new Error(`no HTTP answer: ${JSON.stringify(text.slice(0, 200))}`))
+      else resolve({ status, body: text.slice(split + 4) })
+    })
+    socket.write(
+      `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${length}\r\nConnection: close\r\n\r\n`,
+    )
+  })
+}
