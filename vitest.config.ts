@@ -9,7 +9,7 @@ import { LongestFirstSequencer } from './test/support/sequencer.ts'
 
 /**
  * The test/ files that start no daemon, devnet, cluster or container: each runs in its own
- * process like a unit file (an in-process node, a hardhat chain, chromium against an in-process
+ * process like a unit file (an in-process node, an anvil dev chain, chromium against an in-process
  * server), so they share the unit group's two workers instead of holding the serial group, where
  * one of the two cores sat idle under them.
  */
@@ -28,7 +28,7 @@ const IN_PROCESS = [
 ]
 
 // Node's on-disk compile cache (type-stripped TypeScript and V8 code) for every process the suite
-// starts: test workers, and the daemons, CLI calls and hardhat chains they spawn inherit it. The
+// starts: test workers, and the daemons, CLI calls and anvil dev chains they spawn inherit it. The
 // suite starts a few hundred processes that load the same modules; with it a 4-node cluster starts
 // on about 4 CPU-seconds less. Node checks each entry against its module's source, so a cache left
 // by an older checkout is never used for changed code. Set before any worker is forked.

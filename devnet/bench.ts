@@ -114,7 +114,7 @@ interface Run {
   readonly trace: TraceReport
   /**
    * CPU seconds each validator process used during the run (its workers included), the chain's
-   * (hardhat) process, then the bench's own process (the buyers and the vault agent); validators
+   * (anvil) process, then the bench's own process (the buyers and the vault agent); validators
    * empty and chain absent where /proc is not there.
    */
   readonly cpu: {

@@ -22,7 +22,7 @@ import { DevnetError } from './errors.ts'
 import { DEVNET_PASSPHRASE } from './topology.ts'
 
 /**
- * A local tcf network of real processes: a hardhat dev chain with the
+ * A local tcf network of real processes: an anvil dev chain with the
  * contracts deployed and the validators registered with stake, and one
  * `tcf node start` process per validator, on 127.0.0.1.
  */
@@ -80,7 +80,7 @@ export const DEVNET_PACE = {
 } as const satisfies Partial<NodeConfigInput>
 
 /**
- * The dev chain is one hardhat node: a mined block is never reorganised, so the depth a real
+ * The dev chain is one anvil process: a mined block is never reorganised, so the depth a real
  * chain needs (the default 2, blocks judged 2 below latest) would only make every escrow wait two
  * more chain blocks before its job can be admitted.
  */

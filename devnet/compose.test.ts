@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import type { Options } from 'yargs'
 import { deployOptions, nodeInitOptions, nodeStartOptions, serveOptions } from '../node/index.ts'
+import { anvilArgs } from '../protocol/index.ts'
 import { CHAIN_INTERVAL_MS } from './cluster.ts'
 import {
   CHAIN_ID,
@@ -173,24 +174,17 @@ describe('docker-compose.devnet.yml', () => {
       String(VALIDATOR_COUNT),
       '--out',
       MOUNTS.shared,
-      '--interval-mining-ms',
-      String(CHAIN_INTERVAL_MS),
     ])
   })
 
-  it('runs the hardhat dev chain of the process devnet on the topology port and chain id', () => {
+  it('runs the dev chain of the process devnet: its anvil arguments, the topology port and chain id', () => {
     expect(service(CHAIN_SERVICE).image).toBe('tcf-chain:devnet')
-    expect(service(CHAIN_SERVICE).command).toEqual([
-      '--hostname',
-      '0.0.0.0',
-      '--port',
-      String(CHAIN_RPC_PORT),
-    ])
-    // The image's healthcheck asks for the chain id in hex; hardhat.config.cjs sets it.
-    expect(chainDockerfile).toContain(`'0x${CHAIN_ID.toString(16)}'`)
-    expect(readFileSync(root('protocol/devchain/hardhat.config.cjs'), 'utf8')).toContain(
-      `chainId: ${CHAIN_ID}`,
+    expect(service(CHAIN_SERVICE).command).toEqual(
+      anvilArgs({ host: '0.0.0.0', port: CHAIN_RPC_PORT, intervalMiningMs: CHAIN_INTERVAL_MS }),
     )
+    expect(service(CHAIN_SERVICE).command).toContain(String(CHAIN_ID))
+    // The image's healthcheck asks for the chain id in hex.
+    expect(chainDockerfile).toContain(`'0x${CHAIN_ID.toString(16)}'`)
   })
 })
 

@@ -10,7 +10,7 @@
  * (Node 24 directly: `npx` runs on the system's Node 20 first, which would read NODE_OPTIONS and
  * fail to import a .ts file.)
  *
- * Only `tcf` processes are profiled: the bench itself and the hardhat node are left alone.
+ * Only `tcf` processes are profiled: the bench itself and the anvil process are left alone.
  */
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector'

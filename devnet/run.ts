@@ -204,7 +204,7 @@ try {
 
   if (args.keep && !args.headless) {
     say('\nthe devnet keeps running; try:')
-    // A hardhat account the dev chain funds: public, so fit for a devnet and nothing else.
+    // A default account the dev chain funds: public, so fit for a devnet and nothing else.
     say(`  dev buyer key for its Buy page (funded, devnet only): ${buyer.privateKey}`)
     say(`  npm run tcf -- node status --node ${cluster.nodes[0]!.apiUrl}`)
     say(`  npm run tcf -- job status ${report.jobId} --node ${cluster.nodes[0]!.apiUrl}`)

@@ -1,4 +1,5 @@
 import { ENV_OVERRIDES } from '../node/index.ts'
+import { DEV_CHAIN_ID } from '../protocol/index.ts'
 
 /**
  * The devnet's shape: which services run, on which ports, with which
@@ -11,7 +12,7 @@ import { ENV_OVERRIDES } from '../node/index.ts'
  * compose devnet publish the same URLs.
  */
 export const VALIDATOR_COUNT = 4
-export const CHAIN_ID = 31337
+export const CHAIN_ID = DEV_CHAIN_ID
 export const CHAIN_RPC_PORT = 8545
 export const P2P_BASE_PORT = 7600
 export const API_BASE_PORT = 7700

@@ -58,7 +58,16 @@ export {
   eciesSharedPoint,
 } from './crypto/ecies.ts'
 export { deepFreeze, isDeepFrozen } from './deep-freeze.ts'
-export { DEV_PRIVATE_KEYS, type DevChain, DevChainError, startDevChain } from './devchain/devChain.ts'
+export {
+  type AnvilArgsOptions,
+  anvilArgs,
+  anvilBinary,
+  DEV_CHAIN_ID,
+  DEV_PRIVATE_KEYS,
+  type DevChain,
+  DevChainError,
+  startDevChain,
+} from './devchain/devChain.ts'
 export { freePorts, NoFreePortError } from './devchain/free-ports.ts'
 export { startTestNetwork, type TestNetwork } from './devchain/network.ts'
 export { type DkgCommittee, type OpenedComplaint, openComplaint } from './dkg/complaint.ts'

@@ -117,7 +117,7 @@ describe.skipIf(unavailable !== undefined && !required)('npm run devnet:compose'
         location: string
       }[]
     ).map((p) => p.location)
-    expect(devOnly).toContain('node_modules/hardhat')
+    expect(devOnly).toContain('node_modules/@foundry-rs/anvil')
     expect(await present(devOnly)).toEqual([])
     const deps = Object.keys(pkg.dependencies).map((d) => `node_modules/${d}`)
     expect(await present(deps)).toEqual(deps)

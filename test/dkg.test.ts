@@ -24,7 +24,7 @@ import { heContext, rnsBasis } from '../sandbox/index.ts'
 import { encryptUnder, maxAbsDiff } from '../sandbox/testing/threshold-committee.ts'
 
 /**
- * Four validator processes, real libp2p, real LevelDB, real SEAL, the hardhat chain. The fourth
+ * Four validator processes, real libp2p, real LevelDB, real SEAL, the anvil dev chain. The fourth
  * runs the real daemon with one misbehaviour (test/support/byzantine-daemon.ts): as a DKG dealer it
  * deals member 2 a share that does not open its commitment. Member 3 is SIGKILLed in the middle of
  * key generation and restarted. The committee must still form one key, from members 1-3, register

@@ -15,7 +15,7 @@ import { OPEN_POLICY, type Workspace, workspace } from '../sandbox/testing/fixtu
 import { REGRESSION_SPEC, REGRESSION_VAULT } from '../sandbox/testing/regression.ts'
 
 /**
- * The validator network for real: four `tcf node start` processes, a hardhat
+ * The validator network for real: four `tcf node start` processes, an anvil
  * chain, LevelDB homes and libp2p on 127.0.0.1, started and stopped here.
  */
 const JOB_TIMEOUT = 90_000

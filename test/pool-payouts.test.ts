@@ -24,7 +24,7 @@ import { type SingleNode, startSingleNode } from './support/single-node.ts'
 /**
  * A contributor is paid through the whole client path: a real node's API serves a pool job's
  * payouts (the route, the server's contract check, jobPayouts), the SDK checks them against the
- * settled result hash on a real hardhat chain and claims, and the `tcf pool` commands do the same
+ * settled result hash on a real anvil dev chain and claims, and the `tcf pool` commands do the same
  * as a user runs them. The node's pool log is not part of this branch: the job's snapshot counts
  * reach the API through the one dependency the node provides, `payoutsOf`.
  */

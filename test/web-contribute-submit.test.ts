@@ -15,7 +15,7 @@ import { buildWebApp, CHROMIUM } from './support/web-build.ts'
 
 /**
  * The contributor's page submitting to a real node: a validator daemon (one, holding a seeded
- * committee key registered on a real hardhat chain) serves a fresh build of web/ (TCF_WEB_ROOT);
+ * committee key registered on a real anvil dev chain) serves a fresh build of web/ (TCF_WEB_ROOT);
  * a curator creates a pool with the SDK; in chromium the page encrypts a day of trips, signs the
  * EIP-712 claim with the key it holds and POSTs it to the node, and shows the node's answer: accepted
  * (then admitted by consensus into the pool's log), or the intake's typed refusal.

@@ -22,7 +22,7 @@ export interface ChaosNetwork {
 }
 
 /**
- * A hardhat chain with the contracts and `count` staked validators, and one
+ * An anvil dev chain with the contracts and `count` staked validators, and one
  * daemon per validator in its own namespace. Validators reach each other only
  * through relays on the bridge (so their links can be impaired) and the chain
  * through one more relay, since the chain listens on the root namespace's loopback.

@@ -1,10 +1,11 @@
 import { execFile, spawn } from 'node:child_process'
-import { copyFile, link, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { copyFile, link, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { anvilBinary } from '../../protocol/index.ts'
 import { ComposeError, exitOf } from './engine.ts'
-import { APP_STAGE, CHAIN_STAGE, STAGE_DIR, stageDependencies } from './stage.ts'
+import { APP_STAGE, STAGE_DIR, stageDependencies } from './stage.ts'
 
 const exec = promisify(execFile)
 
@@ -144,13 +145,16 @@ export async function debianMirror(): Promise<string> {
  */
 export async function buildImages(repo: string, base: string, log: Log): Promise<Record<string, number>> {
   await stageDependencies(repo, APP_STAGE)
-  await stageDependencies(repo, CHAIN_STAGE)
   // The web app every validator serves: built here from the checkout, copied into the image.
   await exec('npm', ['run', '-s', 'build:web'], { cwd: repo }).catch((cause: unknown) => {
     throw new ComposeError('COMPOSE_FAILED', 'npm run build:web failed', { cause })
   })
-  const chainContext = join(repo, STAGE_DIR, CHAIN_STAGE.name)
-  await copyFile(join(repo, 'protocol/devchain/hardhat.config.cjs'), join(chainContext, 'hardhat.config.cjs'))
+  // The dev chain image holds one file: this checkout's anvil binary (a hard link where it can be).
+  const chainContext = join(repo, STAGE_DIR, 'chain')
+  await rm(chainContext, { recursive: true, force: true })
+  await mkdir(chainContext, { recursive: true })
+  const anvil = anvilBinary()
+  await link(anvil, join(chainContext, 'anvil')).catch(() => copyFile(anvil, join(chainContext, 'anvil')))
   const seconds: Record<string, number> = {}
   for (const [image, dockerfile, context] of [
     [APP_IMAGE, join(repo, 'Dockerfile'), repo],

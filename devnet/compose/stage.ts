@@ -25,8 +25,6 @@ export interface StagePlan {
 
 /** The tcf image: production dependencies only. */
 export const APP_STAGE: StagePlan = { name: 'app', selector: '.prod' }
-/** The dev chain image: hardhat and what it needs, nothing else. */
-export const CHAIN_STAGE: StagePlan = { name: 'chain', selector: '#hardhat, #hardhat *' }
 
 export class StageError extends TcfError {
   override readonly name = 'StageError'
@@ -77,14 +75,13 @@ interface InstalledPackage {
   readonly libc?: readonly string[]
 }
 
-/** A native build's platform suffix, as hardhat's EDR and other napi packages name them. */
+/** A native build's platform suffix, as napi packages name them. */
 const PLATFORM_SUFFIX = /-(darwin|win32|linux|freebsd|android)-(x64|arm64|ia32|arm)(-(gnu|musl|msvc))?$/
 
 /**
  * The node_modules here may hold every platform's native build of a package
- * (hardhat's EDR ships one per OS and libc, ~35 MB each, and names them
- * without os/cpu fields); the image is Debian (glibc) on this machine's CPU,
- * so only that one goes in.
+ * (some ship one per OS and libc and name them without os/cpu fields); the
+ * image is Debian (glibc) on this machine's CPU, so only that one goes in.
  */
 function runsOnLinuxGlibc(p: InstalledPackage): boolean {
   const allows = (list: readonly string[] | undefined, value: string) =>

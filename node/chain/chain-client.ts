@@ -541,7 +541,7 @@ export function createChainClient(init: ChainClientInit): ChainClient {
     try {
       receipt = await s.sender.send({ to: tx.to, data: tx.data, gasLimit: (gas * 6n) / 5n })
     } catch (error) {
-      // Some nodes (hardhat with automine) refuse a send that reverts instead of mining it as failed;
+      // Some nodes refuse a send that reverts instead of mining it as failed;
       // either way, losing the race to another validator's transaction is not a failure.
       if (await tx.done().catch(() => false)) return undefined
       throw error

@@ -164,7 +164,7 @@ export function buildCli(argv: string[]): Argv {
           'deploy the contracts to a dev chain and stake validator keys',
           deployOptions,
           async (a) => {
-            // Lazily: the deploy step needs the dev-chain helpers, which load hardhat (a dev dependency).
+            // Lazily: only a developer's dev chain is ever deployed to; a node never loads this.
             const { deployHandler } = await import('./cmds/devnet/deploy/handler.ts')
             await deployHandler(a)
           },

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
+import { dirname, join } from 'node:path'
 import { JsonRpcProvider, Wallet } from 'ethers'
 import { TcfError } from '../errors.ts'
 import { freePorts } from './free-ports.ts'
 
-/** The first accounts of hardhat's default mnemonic, funded with 10,000 ETH each on every dev chain. */
+/** The first accounts of the dev chain's default mnemonic (anvil's, hardhat's), funded with 10,000 ETH each. */
 export const DEV_PRIVATE_KEYS = [
   '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
   '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
@@ -23,7 +23,7 @@ export interface DevChain {
   readonly rpcUrl: string
   readonly chainId: bigint
   readonly provider: JsonRpcProvider
-  /** the `hardhat node` process when this one started it (benchmarks read its CPU time) */
+  /** the anvil process when this one started it (benchmarks read its CPU time) */
   readonly pid?: number | undefined
   /** Funded signer for DEV_PRIVATE_KEYS[index]. */
   wallet(index: number): Wallet
@@ -40,37 +40,82 @@ export interface DevChainOptions {
   readonly intervalMiningMs?: number
 }
 
-const CONFIG_PATH = fileURLToPath(new URL('./hardhat.config.cjs', import.meta.url))
-// Resolved when a chain starts, not when the module loads: the deploy step
-// imports DEV_PRIVATE_KEYS from here in an image without hardhat (a dev dependency).
-const hardhatCli = (): string => createRequire(import.meta.url).resolve('hardhat/internal/cli/bootstrap.js')
+/** The dev chain's id, the same in the process devnet, the compose devnet and the tests. */
+export const DEV_CHAIN_ID = 31337
 
-/** Starts `hardhat node` on 127.0.0.1 and resolves once it answers JSON-RPC. */
+export interface AnvilArgsOptions {
+  readonly host: string
+  readonly port: number
+  /** as DevChainOptions.intervalMiningMs */
+  readonly intervalMiningMs?: number | undefined
+}
+
+/**
+ * anvil's command line for a dev chain: chain id 31337 and the default funded
+ * accounts; one block per transaction and, with `intervalMiningMs`, an empty
+ * block that often when idle (`--mixed-mining`: anvil's `evm_setIntervalMining`
+ * would turn off mining per transaction). `--quiet`: anvil logs every call,
+ * and nobody reads that pipe.
+ */
+export function anvilArgs(options: AnvilArgsOptions): string[] {
+  const args = ['--host', options.host, '--port', String(options.port), '--chain-id', String(DEV_CHAIN_ID)]
+  if (options.intervalMiningMs !== undefined) {
+    if (!(options.intervalMiningMs >= 1))
+      throw new RangeError(`interval mining of ${options.intervalMiningMs} ms`)
+    args.push('--block-time', String(options.intervalMiningMs / 1000), '--mixed-mining')
+  }
+  args.push('--quiet')
+  return args
+}
+
+const ANVIL_ARCH: Readonly<Record<string, string>> = { x64: 'amd64', arm64: 'arm64' }
+
+/**
+ * The anvil binary of this platform, from `@foundry-rs/anvil`'s per-platform
+ * package (a dev dependency). Resolved when a chain starts, not when the module
+ * loads: the deploy step imports DEV_PRIVATE_KEYS from here in an image without it.
+ */
+export function anvilBinary(): string {
+  const arch = ANVIL_ARCH[process.arch]
+  const name = `@foundry-rs/anvil-${process.platform}-${arch ?? process.arch}`
+  try {
+    return join(dirname(createRequire(import.meta.url).resolve(`${name}/package.json`)), 'bin', 'anvil')
+  } catch (cause) {
+    throw new DevChainError(
+      `no anvil for ${process.platform}-${process.arch}: ${name} is not installed (npm ci)`,
+      {
+        cause,
+      },
+    )
+  }
+}
+
+/** Starts anvil on 127.0.0.1 and resolves once it answers JSON-RPC. */
 export async function startDevChain(options: DevChainOptions = {}): Promise<DevChain> {
   const port = options.port ?? (await freePorts(1))[0]!
   const rpcUrl = `http://127.0.0.1:${port}`
-  const child = spawn(
-    process.execPath,
-    [hardhatCli(), '--config', CONFIG_PATH, 'node', '--hostname', '127.0.0.1', '--port', String(port)],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true' } },
-  )
+  const args = anvilArgs({ host: '127.0.0.1', port, intervalMiningMs: options.intervalMiningMs })
+  const child = spawn(anvilBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   const collect = (chunk: Buffer): void => {
-    // Only the head matters for diagnosing a failed start; the node logs every call afterwards.
+    // Only the head matters for diagnosing a failed start.
     if (output.length < 8_000) output += chunk.toString()
   }
   child.stdout?.on('data', collect)
   child.stderr?.on('data', collect)
   try {
-    const chainId = await waitForRpc(rpcUrl, child, options.startTimeoutMs ?? 60_000)
+    // A binary that cannot run (wrong platform, not executable) fails the spawn itself.
+    const spawnFailed = new Promise<never>((_, reject) => child.once('error', reject))
+    const chainId = await Promise.race([
+      waitForRpc(rpcUrl, child, options.startTimeoutMs ?? 60_000),
+      spawnFailed,
+    ])
     const provider = new JsonRpcProvider(rpcUrl, undefined, {
       staticNetwork: true,
       pollingInterval: 50,
       // ethers caches identical calls for 250 ms, so back-to-back sends would reuse a stale nonce.
       cacheTimeout: -1,
     })
-    if (options.intervalMiningMs !== undefined)
-      await provider.send('evm_setIntervalMining', [options.intervalMiningMs])
     return {
       rpcUrl,
       chainId,
@@ -88,7 +133,7 @@ export async function startDevChain(options: DevChainOptions = {}): Promise<DevC
     }
   } catch (error) {
     await killChild(child)
-    throw new DevChainError(`hardhat node did not start on ${rpcUrl}: ${String(error)}\n${output}`)
+    throw new DevChainError(`anvil did not start on ${rpcUrl}: ${String(error)}\n${output}`)
   }
 }
 
@@ -101,6 +146,8 @@ async function waitForRpc(rpcUrl: string, child: ChildProcess, timeoutMs: number
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
+        // Something else on the port may accept and never answer.
+        signal: AbortSignal.timeout(2_000),
       })
       const body = (await response.json()) as { result?: string }
       if (typeof body.result === 'string') return BigInt(body.result)
@@ -113,7 +160,8 @@ async function waitForRpc(rpcUrl: string, child: ChildProcess, timeoutMs: number
 }
 
 function killChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve()
   return new Promise((resolve) => {
     child.once('exit', () => resolve())
     child.kill('SIGTERM')

@@ -32,7 +32,7 @@ import { DEFAULT_LIMITS, readManifest, type VaultManifest } from '../../sandbox/
 import { REGRESSION_SPEC, REGRESSION_VAULT } from '../../sandbox/testing/regression.ts'
 
 /**
- * Block validity against a real hardhat chain, without daemons: the contracts
+ * Block validity against a real anvil dev chain, without daemons: the contracts
  * deployed and staked, the regression vault registered by its seller, and the
  * real block rules judging blocks an adversary builds by hand.
  */

@@ -18,7 +18,7 @@ import { type DevChain, startDevChain, startTestNetwork, type TestNetwork } from
 import { DEFAULT_LIMITS } from '../../sandbox/index.ts'
 
 /**
- * One validator's node and API against a real hardhat chain and a real
+ * One validator's node and API against a real anvil dev chain and a real
  * LevelDB store, without consensus running: what an API client (honest or
  * not) reaches. Everything it starts, `stop` stops.
  */

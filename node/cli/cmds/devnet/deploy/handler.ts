@@ -23,7 +23,6 @@ export async function deployHandler(args: DeployArgs): Promise<void> {
     stop: async () => provider.destroy(),
   }
   try {
-    if (args.intervalMiningMs > 0) await provider.send('evm_setIntervalMining', [args.intervalMiningMs])
     const network = await startTestNetwork(chain, { validators: args.validators })
     await mkdir(args.out, { recursive: true })
     await writeFile(join(args.out, 'addresses.json'), `${JSON.stringify(network.addresses, null, 2)}\n`)

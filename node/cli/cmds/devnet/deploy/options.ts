@@ -6,7 +6,7 @@ export const deployOptions = {
   rpcUrl: {
     type: 'string',
     default: 'http://127.0.0.1:8545',
-    description: 'a dev chain whose first accounts are funded (hardhat or anvil defaults)',
+    description: 'a dev chain whose first accounts are funded (the anvil defaults)',
   },
   validators: { type: 'number', default: 4, description: 'validator keys to register with stake' },
   out: {
@@ -20,12 +20,6 @@ export const deployOptions = {
     description: 'host name of validator i in the bootstrap lists ({i} is replaced)',
   },
   p2pBasePort: { type: 'number', default: 7600, description: 'validator i listens on this port + i' },
-  intervalMiningMs: {
-    type: 'number',
-    default: 0,
-    description:
-      'also mine a block this often when idle (evm_setIntervalMining; nodes read the chain a few blocks below latest); 0 leaves the chain as it is',
-  },
 } satisfies Record<string, Options>
 
 export type DeployArgs = InferredOptionTypes<typeof deployOptions>
