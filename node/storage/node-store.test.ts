@@ -94,6 +94,24 @@ describe('vaults, jobs and meta', () => {
     expect(await t.store.listJobs({ stage: 'pending' })).toEqual([pending])
   })
 
+  it('lists records it decoded before from memory, and every later write', async () => {
+    const admitted = jobRecord(signedRequest(1), 'admitted')
+    await t.store.putJob(admitted.jobId, admitted)
+    const [listed] = await t.store.listJobs({ stage: 'admitted' })
+    // The very object a read hands out: not parsed and checked again.
+    expect(listed).toBe(await t.store.getJob(admitted.jobId))
+    expect(Object.isFrozen(listed)).toBe(true)
+    const certified = jobRecord(signedRequest(1), 'certified')
+    await t.store.putJob(certified.jobId, certified)
+    expect(await t.store.listJobs({ stage: 'admitted' })).toEqual([])
+    expect(await t.store.listJobs({ stage: 'certified' })).toEqual([certified])
+    // After a reopen the first listing reads from disk and remembers what it checked.
+    await t.reopen()
+    const [fromDisk] = await t.store.listJobs({})
+    expect(fromDisk).toEqual(certified)
+    expect(await t.store.getJob(certified.jobId)).toBe(fromDisk)
+  })
+
   it('refuses a record filed under another job, with both requests read and remembered before', async () => {
     const one = jobRecord(signedRequest(1), 'admitted')
     const two = jobRecord(signedRequest(2), 'admitted')

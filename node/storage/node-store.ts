@@ -157,6 +157,15 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
     return height
   }
 
+  /**
+   * A job record a listing read from disk, checked; remembered while the cache has room, so that a
+   * listing of more records than it holds does not push out the records in flight.
+   */
+  const readListed = (key: string, text: string, writesBefore: number): JobRecord => {
+    const value = parseStored(jobRecordSchema, text, `job ${key}`)
+    return jobRecords.size < JOB_RECORDS_CACHED ? jobRecords.read(key, { value, text }, writesBefore) : value
+  }
+
   const getBlock = (height: number) =>
     readJson(state().database.blocks, numberKey(height), storedBlockSchema, 'block')
 
@@ -237,17 +246,27 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
       )
     },
     getJob: (jobId) =>
-      jobRecords.through(jobId, () => readJson(state().database.jobs, jobId, jobRecordSchema, 'job')),
+      jobRecords.through(jobId, async () => {
+        const text = await state().database.jobs.get(jobId)
+        return text === undefined
+          ? undefined
+          : { value: parseStored(jobRecordSchema, text, `job ${jobId}`), text }
+      }),
 
     async listJobs(filter = {}) {
       const records: JobRecord[] = []
+      // Taken before the iterator's snapshot: a record read from it is remembered only if no write
+      // landed since, as a read-through would be.
+      const writesBefore = jobRecords.writes
       for await (const [key, text] of state().database.jobs.iterator()) {
         // A poll for a vault's certified jobs read and checked every job ever stored (its request's
         // hash included): a vault agent's 8 polls a second were 2 s of a 40-job burst's CPU on the
-        // node it asks. Records of other stages or vaults are skipped on their raw fields; every
-        // record returned is still checked whole.
-        if (!mayMatch(text, filter)) continue
-        const record = parseStored(jobRecordSchema, text, `job ${key}`)
+        // node it asks. A record whose bytes the cache decoded already is taken from it; others
+        // of another stage or vault are skipped on their raw fields; every other record returned
+        // is checked whole.
+        const known = jobRecords.known(key, text)
+        if (known === undefined && !mayMatch(text, filter)) continue
+        const record = known ?? readListed(key, text, writesBefore)
         if (filter.stage !== undefined && record.stage !== filter.stage) continue
         if (filter.vault !== undefined && record.request.request.vaultId !== filter.vault) continue
         records.push(record)

@@ -32,7 +32,7 @@ describe('RecordCache', () => {
     let reads = 0
     const read = async () => {
       reads++
-      return { n: 5, inner: { list: [5] } }
+      return { value: { n: 5, inner: { list: [5] } }, text: text(5) }
     }
     expect(await cache.through('b', read)).toEqual({ n: 5, inner: { list: [5] } })
     expect(await cache.through('b', read)).toEqual({ n: 5, inner: { list: [5] } })
@@ -45,11 +45,38 @@ describe('RecordCache', () => {
     const cache = new RecordCache<Rec>(4)
     let finish: (value: Rec) => void = () => undefined
     // A read of the old value from disk, slower than the write that follows it.
-    const reading = cache.through('k', () => new Promise<Rec>((resolve) => (finish = resolve)))
+    const reading = cache.through(
+      'k',
+      () =>
+        new Promise<{ value: Rec; text: string }>(
+          (resolve) => (finish = (value) => resolve({ value, text: text(value.n) })),
+        ),
+    )
     cache.wrote('k', text(2))
     finish({ n: 1, inner: { list: [1] } })
     expect((await reading)?.n).toBe(1)
     expect(cache.get('k')?.n).toBe(2)
+  })
+
+  it('knows a value only for the exact text it was decoded from', () => {
+    const cache = new RecordCache<Rec>(4)
+    cache.wrote('a', text(1))
+    expect(cache.known('a', text(1))).toBe(cache.get('a'))
+    expect(cache.known('a', text(2))).toBeUndefined()
+    expect(cache.known('b', text(1))).toBeUndefined()
+  })
+
+  it('remembers a value a scan read only if no write landed since the scan began', () => {
+    const cache = new RecordCache<Rec>(4)
+    const before = cache.writes
+    cache.wrote('k', text(2))
+    // A scan that began before the write read the old value: handed out, not remembered.
+    expect(cache.read('k', { value: { n: 1, inner: { list: [1] } }, text: text(1) }, before).n).toBe(1)
+    expect(cache.get('k')?.n).toBe(2)
+    const now = cache.writes
+    const read = cache.read('j', { value: { n: 3, inner: { list: [3] } }, text: text(3) }, now)
+    expect(Object.isFrozen(read)).toBe(true)
+    expect(cache.known('j', text(3))).toBe(read)
   })
 
   it('keeps at most its bound, dropping the least recently used', async () => {
