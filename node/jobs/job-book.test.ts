@@ -57,6 +57,33 @@ describe('JobBook', () => {
     })
   })
 
+  it('lands changes made together in one synced batch, each built on the one before', async () => {
+    const requests = [1, 2, 3].map(signedRequest)
+    const ids = requests.map((r) => jobIdOf(r.request) as Hex32)
+    const observed: string[] = []
+    const jobs = book(observed)
+    const ledger = new Ledger(hash(0))
+    await commit(jobs, ledger, block(1, { admitted: requests }))
+    const batches = countBatches()
+    // An evaluation finishing on each job, and a second change of the first job right behind its
+    // first: it must build on the first, which is not on disk yet.
+    await Promise.all([
+      ...ids.map((id, i) => jobs.advance(id, 'attested', { resultHash: hash(10 + i) })),
+      jobs.advance(ids[0]!, 'attested', { resultBlob: hash(20) }),
+    ])
+    expect(batches()).toBeLessThanOrEqual(2)
+    expect(await jobs.get(ids[0]!)).toMatchObject({
+      stage: 'attested',
+      resultHash: hash(10),
+      resultBlob: hash(20),
+    })
+    expect((await jobs.get(ids[2]!))?.resultHash).toBe(hash(12))
+    expect(observed.filter((o) => o === 'execution')).toHaveLength(3)
+    // And on disk, read back by a reopened store.
+    await temp.reopen()
+    expect(await temp.store.getJob(ids[0]!)).toMatchObject({ resultHash: hash(10), resultBlob: hash(20) })
+  })
+
   it('records an accepted request over a refusal, never over an admitted record', async () => {
     const jobs = book()
     const refused = signedRequest(2)
@@ -128,3 +155,15 @@ describe('JobBook', () => {
     expect(await jobs.get(hash(12))).toBeUndefined()
   })
 })
+
+/** Counts the synced batches the temp store's database writes from now on. */
+function countBatches(): () => number {
+  const db = (temp.store as unknown as { wal: { writeBatch: (...a: unknown[]) => Promise<void> } }).wal
+  let n = 0
+  const writeBatch = db.writeBatch.bind(db)
+  db.writeBatch = async (...args: unknown[]) => {
+    n++
+    return writeBatch(...args)
+  }
+  return () => n
+}

@@ -23,6 +23,17 @@ export interface BlockCommit {
   readonly head: DecidedRecordBlob
 }
 
+/**
+ * What a change queued, as the promise of its landing on disk. Wrapped: an async function that
+ * returned the promise itself would be awaited to its end, landing included.
+ */
+interface Queued<T> {
+  readonly landed: Promise<T>
+}
+
+/** A change that wrote nothing. */
+const LANDED: Queued<void> = { landed: Promise.resolve() }
+
 const STAGE_INTERVALS: Partial<Record<JobStage, { name: StageInterval; from: JobStage }>> = {
   admitted: { name: 'admission', from: 'pending' },
   attested: { name: 'execution', from: 'admitted' },
@@ -41,7 +52,12 @@ const STAGE_INTERVALS: Partial<Record<JobStage, { name: StageInterval; from: Job
 export class JobBook {
   readonly #store: JobBookInit['store']
   readonly #observe: StageObserver
+  /** Settles once the last change queued so far has queued its writes. */
   #writes: Promise<unknown> = Promise.resolve()
+  /** Settles once the last change queued so far has landed (writes land in the order queued). */
+  #landed: Promise<unknown> = Promise.resolve()
+  /** Records whose writes are queued in the store and not yet on disk, by job. */
+  readonly #queued = new Map<Hex32, JobRecord>()
 
   constructor(init: JobBookInit) {
     this.#store = init.store
@@ -65,19 +81,21 @@ export class JobBook {
    */
   accepted(signed: SignedJobRequest, jobId: Hex32): Promise<void> {
     return this.#serially(async () => {
-      const current = await this.#store.getJob(jobId)
-      if (!current || current.refusal) await this.#store.putJob(jobId, newJobRecord(signed, 'pending'))
+      const current = await this.#current(jobId)
+      return !current || current.refusal
+        ? { landed: this.#put(jobId, newJobRecord(signed, 'pending')) }
+        : LANDED
     })
   }
 
   /** Moves a job's record forward (never back) and merges `fields`; a job without a record is left alone. */
   advance(jobId: Hex32, stage: JobStage, fields: Partial<JobRecord> = {}): Promise<void> {
     return this.#serially(async () => {
-      const record = await this.#store.getJob(jobId)
-      if (!record) return
+      const record = await this.#current(jobId)
+      if (!record) return LANDED
       const next = advance(record, stage, fields)
-      await this.#store.putJob(jobId, next)
-      if (next.stage !== record.stage) this.#observed(next)
+      const landed = this.#put(jobId, next)
+      return { landed: next.stage === record.stage ? landed : landed.then(() => this.#observed(next)) }
     })
   }
 
@@ -90,7 +108,7 @@ export class JobBook {
   anchored(height: number, txHash: Hex32): Promise<number> {
     return this.#serially(async () => {
       const stored = await this.#store.getBlock(height)
-      if (!stored) return 0
+      if (!stored) return { landed: Promise.resolve(0) }
       const { block } = stored
       const jobs = [
         ...block.certified.map((c) => c.jobId),
@@ -98,17 +116,18 @@ export class JobBook {
         ...(block.scored ?? []).map((r) => r.jobId),
         ...block.failed,
       ]
+      const writes: Promise<void>[] = []
       for (const jobId of jobs) {
-        const record = await this.#store.getJob(jobId)
+        const record = await this.#current(jobId)
         if (!record) continue
         const stage = block.certified.some((c) => c.jobId === jobId) ? 'anchored' : record.stage
         // Anchors complete out of order; the record names the latest anchored block carrying the job.
         const newer = record.anchorTx !== undefined && record.anchorTx.height > height
         const next = advance(record, stage, newer ? {} : { anchorTx: { height, txHash } })
-        await this.#store.putJob(jobId, next)
-        if (next.stage !== record.stage) this.#observed(next)
+        const landed = this.#put(jobId, next)
+        writes.push(next.stage === record.stage ? landed : landed.then(() => this.#observed(next)))
       }
-      return jobs.length
+      return { landed: Promise.all(writes).then(() => jobs.length) }
     })
   }
 
@@ -126,23 +145,52 @@ export class JobBook {
       const updates: JobRecord[] = []
       for (const change of changes) {
         const { job } = change
-        const record = (await this.#store.getJob(job.jobId)) ?? newJobRecord(job.request, 'pending')
+        const record = (await this.#current(job.jobId)) ?? newJobRecord(job.request, 'pending')
         updates.push(advance(record, ...outcome(change, height, sealedResult)))
       }
+      // Waited for before the next change reads: a block the store refuses must leave no record
+      // behind for a later change to build on.
       await this.#store.commitBlock(height, decided.block, decided.certificate, updates, height, decided.head)
       for (const update of updates) this.#observed(update)
+      return LANDED
     })
   }
 
   /** Resolves once every write queued so far is done. */
   async idle(): Promise<void> {
     await this.#writes
+    await this.#landed
   }
 
-  #serially<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.#writes.then(work)
-    this.#writes = run.catch(() => undefined)
-    return run
+  /**
+   * Runs `change` once every change queued before it has queued its writes. A change reads records
+   * (the queued ones included, see #current), queues its writes and returns the promise of their
+   * landing; the next change starts at once, so changes made close together share one synced batch
+   * in the store (group commit) instead of each waiting for the fsync of the one before. The
+   * caller's promise resolves once the change is on disk.
+   */
+  #serially<T>(change: () => Promise<Queued<T>>): Promise<T> {
+    const queued = this.#writes.then(change)
+    this.#writes = queued.catch(() => undefined)
+    const landed = queued.then((q) => q.landed)
+    this.#landed = landed.catch(() => undefined)
+    return landed
+  }
+
+  /** A job's record as the next change must see it: its queued write if one is in flight. */
+  async #current(jobId: Hex32): Promise<JobRecord | undefined> {
+    return this.#queued.get(jobId) ?? (await this.#store.getJob(jobId))
+  }
+
+  /** Queues a record's write; resolves once it is on disk. Only inside #serially. */
+  #put(jobId: Hex32, record: JobRecord): Promise<void> {
+    const landed = this.#store.putJob(jobId, record)
+    this.#queued.set(jobId, record)
+    const settled = () => {
+      if (this.#queued.get(jobId) === record) this.#queued.delete(jobId)
+    }
+    landed.then(settled, settled)
+    return landed
   }
 
   /** The latency of the stage a record just entered, from the stage that starts it. */

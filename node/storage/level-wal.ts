@@ -4,7 +4,7 @@ import { StorageError } from './errors.ts'
 import { parseWalKey, walKey } from './keys.ts'
 import { walEntrySchema } from './schemas.ts'
 import { checkRecord, parseStored } from './stored.ts'
-import type { WriteQueue } from './write-queue.ts'
+import type { QueuedWrite, WriteQueue } from './write-queue.ts'
 
 /** How the root database's typing sees a batch (string values only). */
 type JsonBatch = Extract<BatchOp, { sublevel: JsonSublevel }>[]
@@ -132,11 +132,22 @@ export class LevelWal implements DurableWal {
     return deletions
   }
 
+  /**
+   * Writes a group of the store's queued writes and everything queued for the WAL as one synced
+   * batch, then tells each write it landed, in order. The caller must be running inside the store's
+   * WriteQueue (it is the queue's GroupWriter).
+   */
+  readonly writeGroup = async (writes: readonly QueuedWrite[]): Promise<void> => {
+    await this.writeBatch(writes.flatMap((w) => w.ops))
+    for (const w of writes) w.landed?.()
+  }
+
   #enqueue(op: BatchOp): void {
     this.#pending.set(op.key, op)
-    // The first pending op schedules a flush; later ones ride in the same batch (group commit).
+    // The first pending op schedules a flush; later ones ride in the same batch (group commit),
+    // as do the store's writes queued next to it.
     if (this.#pending.size === 1) {
-      this.#durable = this.#writes.run(() => this.writeBatch([]))
+      this.#durable = this.#writes.write({ ops: [] }, this.writeGroup)
       // sync() reports the failure to whoever waits; without a waiter it must not be an unhandled rejection.
       this.#durable.catch(() => undefined)
     }

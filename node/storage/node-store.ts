@@ -144,10 +144,7 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
    * ordered; `landed` runs inside the queue once the batch is on disk, before any later write.
    */
   const write = (ops: readonly BatchOp[], landed?: () => void) =>
-    writes.run(async () => {
-      await state().wal.writeBatch(ops)
-      landed?.()
-    })
+    writes.write(landed === undefined ? { ops } : { ops, landed }, (group) => state().wal.writeGroup(group))
 
   const readLatestHeight = async (database: Database): Promise<number> => {
     const [key] = await database.blocks.keys({ reverse: true, limit: 1 }).all()
