@@ -322,9 +322,11 @@ export class Client {
     const key = this.#requireKey('submit a job')
     const minQuality = minQualityOf(parseSpec(options.spec))
     const chain = await this.chain()
-    const [status, vault] = await Promise.all([
+    // Escrow expiry is chain time, which a dev chain may have moved away from the wall clock.
+    const [status, vault, latest] = await Promise.all([
       this.status(),
       onChain('read the vault registry', () => chain.vaults.vault(options.vaultId)),
+      onChain('read the latest block', () => chain.provider.getBlock('latest')),
     ])
     if (vault.owner === ZERO_ADDRESS || !vault.active) {
       throw new ClientError(
@@ -348,8 +350,7 @@ export class Client {
     }
     const signed = signJobRequest(chain.domain, key, request)
     const jobId = jobIdOf(request)
-    // Escrow expiry is chain time, which a dev chain may have moved away from the wall clock.
-    const now = (await chain.provider.getBlock('latest'))?.timestamp ?? Math.floor(Date.now() / 1000)
+    const now = latest?.timestamp ?? Math.floor(Date.now() / 1000)
     const expiresAt = BigInt(now + (options.escrowSeconds ?? DEFAULT_ESCROW_SECONDS))
     const escrow = await this.#transact('open the escrow', () =>
       chain.market.openJob(jobId, options.vaultId, expiresAt, vault.price, minQuality),
