@@ -33,6 +33,10 @@ RUN mkdir -p /data /shared && chown node:node /data /shared
 USER node
 VOLUME ["/data"]
 
+# Every node process of the image (daemon, agent, the compose devnet's
+# commands) runs with the V8 flags of node/runtime-flags.ts.
+ENV NODE_OPTIONS=--max-semi-space-size=32
+
 # p2p and HTTP API of a validator by default (TCF_P2P_LISTEN, TCF_API_PORT move them)
 EXPOSE 7600 7700
 

@@ -8,6 +8,7 @@ import {
   generatePeerKey,
   INFO_FILE,
   initHome,
+  NODE_RUNTIME_FLAGS,
   type NodeConfigInput,
   peerIdOf,
 } from '../node/index.ts'
@@ -141,7 +142,14 @@ export class ClusterNode {
     const log = createWriteStream(this.logFile, { flags: 'a' })
     const child = spawn(
       process.execPath,
-      [...this.#command, '--home', this.home, '--passphrase-file', this.#passphraseFile],
+      [
+        ...NODE_RUNTIME_FLAGS,
+        ...this.#command,
+        '--home',
+        this.home,
+        '--passphrase-file',
+        this.#passphraseFile,
+      ],
       {
         env: { ...process.env, ...this.#env },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -18,6 +18,7 @@ export { useNativeKeccak } from './native-keccak.ts'
 export { useNativeSealing } from './native-sealing.ts'
 export { useNativeSecp256k1 } from './native-secp256k1.ts'
 export { generatePeerKey, peerIdOf } from './p2p/index.ts'
+export { NODE_RUNTIME_FLAGS } from './runtime-flags.ts'
 export {
   Client,
   ClientError,

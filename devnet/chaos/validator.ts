@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { NODE_RUNTIME_FLAGS } from '../../node/index.ts'
 import type { ClusterNode } from '../cluster.ts'
 import { DevnetError } from '../errors.ts'
 
@@ -42,6 +43,7 @@ export class ChaosValidator {
       [
         ...args,
         process.execPath,
+        ...NODE_RUNTIME_FLAGS,
         BIN,
         'node',
         'start',
