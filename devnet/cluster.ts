@@ -206,8 +206,13 @@ export class ClusterNode {
     return { status: response.status, body: (await response.json()) as T }
   }
 
+  /**
+   * The node's log so far, whole lines only: the node writes its lines in batches (node/log.ts),
+   * and a batch may be read from the file half-written while the node runs.
+   */
   async log(): Promise<string> {
-    return readFile(this.logFile, 'utf8').catch(() => '')
+    const text = await readFile(this.logFile, 'utf8').catch(() => '')
+    return text.slice(0, text.lastIndexOf('\n') + 1)
   }
 
   /**
