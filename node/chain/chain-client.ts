@@ -1,4 +1,4 @@
-import { isCallException, JsonRpcProvider, Network, Wallet } from 'ethers'
+import { isCallException, type JsonRpcProvider, Network, Wallet } from 'ethers'
 import type { Logger } from 'pino'
 import {
   type Address,
@@ -27,6 +27,7 @@ import {
   ZERO_HASH,
 } from '../../protocol/index.ts'
 import { ChainError } from './errors.ts'
+import { NodeRpcProvider } from './node-rpc-provider.ts'
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.ts'
 import { TxSender } from './tx-sender.ts'
 
@@ -265,7 +266,7 @@ export function createChainClient(init: ChainClientInit): ChainClient {
     async start() {
       if (started !== undefined) return
       const chainId = await waitForChainId(init.rpcUrl, init.startTimeoutMs ?? 30_000)
-      const provider = new JsonRpcProvider(init.rpcUrl, Network.from(chainId), {
+      const provider = new NodeRpcProvider(init.rpcUrl, Network.from(chainId), {
         staticNetwork: Network.from(chainId),
         pollingInterval: pollMs,
         // ethers caches identical calls for 250 ms: a nonce or a commitment read must be fresh.

@@ -1,4 +1,4 @@
-import { isError, JsonRpcProvider } from 'ethers'
+import { isError } from 'ethers'
 import {
   type ContractAddresses,
   connectValidatorRegistry,
@@ -13,6 +13,7 @@ import {
   type VaultFact,
 } from '../jobs/chain-facts.ts'
 import { ChainError } from './errors.ts'
+import { NodeRpcProvider } from './node-rpc-provider.ts'
 import { type RetryPolicy, withRetry } from './retry.ts'
 import { jobWords, ViewCall, vaultWords } from './view-call.ts'
 
@@ -66,7 +67,7 @@ export function createChainState(init: ChainStateInit): ChainState {
   const timeoutMs = init.timeoutMs ?? 2000
   const limit = init.cacheEntries ?? 20_000
   // A fresh read every time: ethers would otherwise serve identical calls from a 250 ms cache.
-  const provider = new JsonRpcProvider(init.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 })
+  const provider = new NodeRpcProvider(init.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 })
   const jobs = new ViewCall(init.addresses.jobMarket, 'jobs(bytes32)')
   const vaults = new ViewCall(init.addresses.vaultRegistry, 'vaults(bytes32)')
   const isPool = new ViewCall(init.addresses.vaultRegistry, 'isPool(bytes32)')
