@@ -22,6 +22,10 @@ describe('the runtime flags', () => {
     expect(shebang).toBe(`#!/usr/bin/env -S node ${NODE_RUNTIME_FLAGS.join(' ')}`)
     const dockerfile = await readFile(root('Dockerfile'), 'utf8')
     expect(dockerfile).toContain(`ENV NODE_OPTIONS=${NODE_RUNTIME_FLAGS.join(' ')}\n`)
+    const scripts = (
+      JSON.parse(await readFile(root('package.json'), 'utf8')) as { scripts: Record<string, string> }
+    ).scripts
+    expect(scripts.tcf).toBe(`node ${NODE_RUNTIME_FLAGS.join(' ')} bin/tcf.ts`)
     for (const launcher of ['devnet/cluster.ts', 'devnet/chaos/validator.ts'])
       expect(await readFile(root(launcher), 'utf8')).toContain('...NODE_RUNTIME_FLAGS')
   })

@@ -1,6 +1,6 @@
 /**
- * The V8 flags a tcf process runs with: `bin/tcf.ts`'s shebang, the container image's NODE_OPTIONS
- * and the devnets' spawns all pass these (checked by runtime-flags.test.ts).
+ * The V8 flags a tcf process runs with: `bin/tcf.ts`'s shebang, `npm run tcf`, the container image's
+ * NODE_OPTIONS and the devnets' spawns all pass these (checked by runtime-flags.test.ts).
  *
  * `--max-semi-space-size=32`: V8 grows each of the young generation's two semi-spaces to 64 MB on
  * this Node by default. A validator allocates much that dies young (decoded messages, records,
