@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { createWriteStream } from 'node:fs'
+import { closeSync, openSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { NODE_RUNTIME_FLAGS } from '../../node/index.ts'
 import type { ClusterNode } from '../cluster.ts'
@@ -37,25 +37,29 @@ export class ChaosValidator {
   /** Spawns the daemon in its namespace and resolves once its API answers. */
   async start(timeoutMs = 60_000): Promise<void> {
     const [command, ...args] = this.#prefix
-    const log = createWriteStream(this.api.logFile, { flags: 'a' })
-    const child = spawn(
-      command!,
-      [
-        ...args,
-        process.execPath,
-        ...NODE_RUNTIME_FLAGS,
-        BIN,
-        'node',
-        'start',
-        '--home',
-        this.api.home,
-        '--passphrase-file',
-        this.#passphraseFile,
-      ],
-      { env: { ...process.env, TCF_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    )
-    child.stdout.pipe(log)
-    child.stderr.pipe(log)
+    // The node writes its log file itself, as in ClusterNode.
+    const logFd = openSync(this.api.logFile, 'a')
+    let child: ChildProcess
+    try {
+      child = spawn(
+        command!,
+        [
+          ...args,
+          process.execPath,
+          ...NODE_RUNTIME_FLAGS,
+          BIN,
+          'node',
+          'start',
+          '--home',
+          this.api.home,
+          '--passphrase-file',
+          this.#passphraseFile,
+        ],
+        { env: { ...process.env, TCF_LOG_LEVEL: 'info' }, stdio: ['ignore', logFd, logFd] },
+      )
+    } finally {
+      closeSync(logFd)
+    }
     this.#process = child
     const deadline = Date.now() + timeoutMs
     while (!(await this.answers())) {
