@@ -4,8 +4,8 @@
  *
  * `--max-semi-space-size=32`: V8 grows each of the young generation's two semi-spaces to 64 MB on
  * this Node by default. A validator allocates much that dies young (decoded messages, records,
- * JSON) and shares the cores with other processes; young semi-spaces of 32 MB cost 8-14% less CPU
- * a job in a devnet burst (docs/devnet.md, fourteenth pass), most likely because the allocation
- * area stays closer to the caches.
+ * JSON) and shares the cores with other processes; with young semi-spaces of 32 MB a devnet burst
+ * took ~10% less CPU a job in all (141 against 158 ms, the means of 10 and 11 alternated runs;
+ * docs/devnet.md, fourteenth pass). 16 MB did not help.
  */
 export const NODE_RUNTIME_FLAGS = ['--max-semi-space-size=32'] as const
