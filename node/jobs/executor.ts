@@ -140,6 +140,8 @@ export class Executor {
    * what the encoding holds, so one result hash is one bundle. Bounded: the oldest go first.
    */
   readonly #bundleIdsByResult = new Map<Hex32, Hex32>()
+  /** Stores of a result's bundle in flight, by result hash. */
+  readonly #storing = new Map<Hex32, Promise<Hex32>>()
 
   constructor(init: ExecutorInit) {
     this.#init = init
@@ -271,7 +273,20 @@ export class Executor {
     return { attestation, bundleId, ms: performance.now() - started }
   }
 
-  async #storedBundle(bundle: Evaluated['bundle']): Promise<Hex32> {
+  /**
+   * A bundle's id, its bytes stored. Jobs evaluated side by side bring the same result back at
+   * once, as new objects; each encoded, hashed and stored the MiBs again before the first put was
+   * done. One store per result hash is in flight, and the others wait for it.
+   */
+  #storedBundle(bundle: Evaluated['bundle']): Promise<Hex32> {
+    const inFlight = this.#storing.get(bundle.resultHash)
+    if (inFlight !== undefined) return inFlight
+    const stored = this.#storeBundle(bundle).finally(() => this.#storing.delete(bundle.resultHash))
+    this.#storing.set(bundle.resultHash, stored)
+    return stored
+  }
+
+  async #storeBundle(bundle: Evaluated['bundle']): Promise<Hex32> {
     const { blobs } = this.#init
     const known = this.#bundleIds.get(bundle) ?? this.#bundleIdsByResult.get(bundle.resultHash)
     // Checked, not assumed: the store may have dropped the blob since (a vault's deletion, say).
