@@ -28,7 +28,9 @@ for (const scenario of chosen) {
     const result = await runScenario(scenario, dir)
     results.push(result)
     printTable(result, Date.now() - started)
-    await rm(dir, { recursive: true, force: true })
+    // A run that broke an invariant keeps its homes and logs for a look, as one that threw does.
+    if (broken(result)) console.error(`${scenario.name}: invariants broken; logs in ${dir}`)
+    else await rm(dir, { recursive: true, force: true })
   } catch (error) {
     // The homes and logs stay for a look.
     console.error(`${scenario.name} failed: ${String(error)}; logs in ${dir}`)
@@ -38,9 +40,7 @@ for (const scenario of chosen) {
 const out = new URL('../../bench-results/chaos.json', import.meta.url)
 await mkdir(new URL('.', out), { recursive: true })
 await writeFile(out, `${JSON.stringify({ date: new Date().toISOString(), results }, null, 2)}\n`)
-const failing = results.filter(
-  (r) => r.unsettled > 0 || !r.blocksAgree || !r.recordsAgree || r.errors.length > 0,
-)
+const failing = results.filter(broken)
 if (failing.length > 0) {
   console.error(`\nchaos: invariants broken in ${failing.map((r) => r.scenario).join(', ')}`)
   process.exitCode = 1
@@ -65,4 +65,8 @@ function printTable(r: ScenarioResult, elapsedMs: number): void {
   const width = Math.max(...rows.map(([k]) => k.length))
   for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`)
   for (const e of r.errors) console.log(`  ! ${e}`)
+}
+
+function broken(r: ScenarioResult): boolean {
+  return r.unsettled > 0 || !r.blocksAgree || !r.recordsAgree || r.errors.length > 0
 }
