@@ -34,7 +34,13 @@ import {
   verifyDecidedBlock,
 } from '../sdk/index.ts'
 import { AgentError } from './errors.ts'
-import { checkEscrow, DEFAULT_MIN_DEADLINE_HEIGHTS, DEFAULT_MIN_ESCROW_LOCK_SECONDS } from './escrow.ts'
+import {
+  checkEscrow,
+  DEFAULT_MIN_DEADLINE_HEIGHTS,
+  DEFAULT_MIN_ESCROW_LOCK_SECONDS,
+  readVaultTerms,
+  type VaultTerms,
+} from './escrow.ts'
 import { buildRelease } from './release.ts'
 import { checkSignedRequest } from './request.ts'
 import { StatsMemo } from './stats-memo.ts'
@@ -63,8 +69,18 @@ export interface RoundReport {
   readonly pending: number
 }
 
-/** Jobs one poll serves concurrently. */
-const RELEASES_AT_ONCE = 4
+/**
+ * Jobs one poll serves concurrently. Serving one is mostly waiting (the certifying block, the
+ * escrow, the node taking the release); decryption is synchronous and runs one job at a time anyway.
+ */
+const RELEASES_AT_ONCE = 16
+/**
+ * How long the network's height, the vault's price and the chain's time, read for one job's last
+ * checks, also serve the jobs sealed after it: a burst's dozens of releases read them once or twice
+ * instead of three calls each. Half a second is one or two heights at the fastest pace, inside the
+ * deadline margin (DEFAULT_MIN_DEADLINE_HEIGHTS), and nothing next to the escrow's lock.
+ */
+const SEALING_FACTS_MAX_AGE_MS = 500
 /** Certifying blocks kept: a burst's jobs are certified a few dozen at a time in a few blocks. */
 const BLOCKS_KEPT = 32
 /** Certified bundles kept by result hash: ~4 MiB each at 32 lone stats. */
@@ -108,6 +124,8 @@ export class VaultAgent {
   /** the policy check of the last specs, by their JSON as the request carries it */
   readonly #policies = new Map<string, PolicyCheck>()
   #vault: { manifest: VaultManifest; he: HeContext; secretKey: SecretKey; chain: ChainContext } | undefined
+  /** the last read of the facts every sealing checks, and when it was asked for */
+  #sealingFacts: { readonly askedAt: number; readonly facts: Promise<SealingFacts> } | undefined
 
   constructor(init: VaultAgentInit) {
     if (init.nodes.length === 0) throw new AgentError('NO_NODES', 'the agent needs at least one node')
@@ -265,7 +283,8 @@ export class VaultAgent {
     // Last, right before the result is sealed to the buyer: the escrow must still pay for it, and the
     // release must still have time to be decided (a release after the deadline fails the job, which
     // refunds the buyer, and a sealed result once gossiped cannot be taken back).
-    const { height } = await this.#primary.status()
+    const facts = this.#readSealingFacts()
+    const { height } = await facts
     const margin = this.#init.minDeadlineHeights ?? DEFAULT_MIN_DEADLINE_HEIGHTS
     if (request.deadline < height + margin) {
       throw new AgentError(
@@ -278,6 +297,8 @@ export class VaultAgent {
       job.jobId,
       { vaultId: request.vaultId, buyer: request.buyer, minQuality: minQualityOf(spec) },
       this.#init.minEscrowLockSeconds ?? DEFAULT_MIN_ESCROW_LOCK_SECONDS,
+      // The terms read are this vault's; a request naming another has its own read (and is refused).
+      request.vaultId === vault.manifest.vaultId ? facts : undefined,
     )
     const sealed = buildRelease({
       request,
@@ -332,6 +353,26 @@ export class VaultAgent {
     }
   }
 
+  /**
+   * The network's height, the vault's price and the chain's time: read together and shared by the
+   * jobs sealed within SEALING_FACTS_MAX_AGE_MS of the read's start. A failed read is not kept.
+   */
+  #readSealingFacts(): Promise<SealingFacts> {
+    const now = performance.now()
+    const kept = this.#sealingFacts
+    if (kept !== undefined && now - kept.askedAt < SEALING_FACTS_MAX_AGE_MS) return kept.facts
+    const vault = this.#requireStarted()
+    const facts = Promise.all([
+      this.#primary.status(),
+      readVaultTerms(vault.chain, vault.manifest.vaultId as Hex32),
+    ]).then(([status, terms]) => ({ height: status.height, ...terms }))
+    this.#sealingFacts = { askedAt: now, facts }
+    facts.catch(() => {
+      if (this.#sealingFacts?.facts === facts) this.#sealingFacts = undefined
+    })
+    return facts
+  }
+
   async #validators(epoch: number): Promise<ValidatorSet> {
     let set = this.#validatorSets.get(epoch)
     if (!set) {
@@ -370,6 +411,12 @@ export class VaultAgent {
     if (!this.#vault) throw new AgentError('NOT_STARTED', 'the agent is not started')
     return this.#vault
   }
+}
+
+/** What a sealing checks last besides the job's own escrow. */
+interface SealingFacts extends VaultTerms {
+  /** the network's height, as the agent's node reports it */
+  readonly height: number
 }
 
 /** A spec the vault's policy admits: its circuit on this vault and the noise the network charged for. */

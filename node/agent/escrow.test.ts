@@ -4,7 +4,7 @@ import { useTestChain } from '../../protocol/testing/test-chain.ts'
 import { openEscrow, randomHash } from '../chain/testing/escrow.ts'
 import { connectChain } from '../sdk/chain.ts'
 import type { ChainContext } from '../sdk/index.ts'
-import { checkEscrow } from './escrow.ts'
+import { checkEscrow, readVaultTerms } from './escrow.ts'
 
 const PRICE = 10n ** 16n
 
@@ -91,5 +91,26 @@ describe('the agent seals only against an escrow that pays for the request', () 
     expect(await refusal(checkEscrow(ctx, jobId, { vaultId, buyer: buyer(), minQuality: 0 }, 60))).toBe(
       'sealed',
     )
+  })
+
+  it('checks against the terms a caller read once for several jobs, as read then', async () => {
+    const { jobId } = await openEscrow(t.chain, t.net, PRICE)
+    const vaultId = (await ctx.market.escrowOf(jobId)).vaultId
+    const terms = await readVaultTerms(ctx, vaultId)
+    expect(terms.price).toBe(PRICE)
+    const request = { vaultId, buyer: buyer(), minQuality: 0 }
+    expect(await refusal(checkEscrow(ctx, jobId, request, 600, Promise.resolve(terms)))).toBe('sealed')
+    // Terms the caller read later: a raised price, a chain time past the lock.
+    const raised = { ...terms, price: PRICE + 1n }
+    expect(await refusal(checkEscrow(ctx, jobId, request, 600, Promise.resolve(raised)))).toBe(
+      'ESCROW_MISMATCH',
+    )
+    const late = { ...terms, chainTime: terms.chainTime + 10n ** 6n }
+    expect(await refusal(checkEscrow(ctx, jobId, request, 600, Promise.resolve(late)))).toBe(
+      'ESCROW_EXPIRING',
+    )
+    // A failed read of the terms is the check's failure, never a pass.
+    const failed = Promise.reject(new Error('rpc down'))
+    await expect(checkEscrow(ctx, jobId, request, 600, failed)).rejects.toThrow('rpc down')
   })
 })
