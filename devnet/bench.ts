@@ -17,9 +17,11 @@ import pino from 'pino'
 import {
   Client,
   type JobRecord,
+  nodeSdkTransport,
   table,
   useNativeSealing,
   useNativeSecp256k1,
+  useSdkTransport,
   VaultAgent,
 } from '../node/index.ts'
 import type { Hex32 } from '../protocol/index.ts'
@@ -127,9 +129,10 @@ interface Run {
 }
 
 // The buyers and the vault agent run in this process: they sign, check certificates and seal as
-// the CLI's commands do, with the addon.
+// the CLI's commands do, with the addon, and reach the nodes and the chain as the CLI does.
 useNativeSecp256k1()
 useNativeSealing()
+useSdkTransport(nodeSdkTransport())
 
 const runs: Run[] = []
 /** per network size: the demo vault readied on each validator after its publication, before any job */

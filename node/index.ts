@@ -31,5 +31,7 @@ export {
   type PoolJobResult,
   poolResult,
   thresholdResult,
+  useSdkTransport,
 } from './sdk/index.ts'
+export { nodeSdkTransport } from './sdk/node-transport.ts'
 export type { JobRecord, StoredBlock } from './storage/index.ts'

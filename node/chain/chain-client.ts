@@ -26,8 +26,8 @@ import {
   type ValidatorSetMember,
   ZERO_HASH,
 } from '../../protocol/index.ts'
+import { NodeRpcProvider } from '../sdk/node-rpc-provider.ts'
 import { ChainError } from './errors.ts'
-import { NodeRpcProvider } from './node-rpc-provider.ts'
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from './retry.ts'
 import { TxSender } from './tx-sender.ts'
 

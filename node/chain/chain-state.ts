@@ -12,8 +12,8 @@ import {
   type EscrowFact,
   type VaultFact,
 } from '../jobs/chain-facts.ts'
+import { NodeRpcProvider } from '../sdk/node-rpc-provider.ts'
 import { ChainError } from './errors.ts'
-import { NodeRpcProvider } from './node-rpc-provider.ts'
 import { type RetryPolicy, withRetry } from './retry.ts'
 import { jobWords, ViewCall, vaultWords } from './view-call.ts'
 

@@ -2,6 +2,8 @@ import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { useNativeSealing } from '../native-sealing.ts'
 import { useNativeSecp256k1 } from '../native-secp256k1.ts'
+import { nodeSdkTransport } from '../sdk/node-transport.ts'
+import { useSdkTransport } from '../sdk/transport.ts'
 import { checkHandler } from './cmds/algo/check/handler.ts'
 import { checkOptions } from './cmds/algo/check/options.ts'
 import { deployOptions } from './cmds/devnet/deploy/options.ts'
@@ -196,6 +198,8 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
   // every release: its ECDH on the addon too where it loads, on node:crypto where not.
   useNativeSecp256k1()
   useNativeSealing()
+  // Buyers' and sellers' commands and the agent reach nodes and the chain on Node's http client.
+  useSdkTransport(nodeSdkTransport())
   try {
     await buildCli(argv).parseAsync()
   } catch (e) {

@@ -1,4 +1,4 @@
-import { JsonRpcProvider, Network, type Wallet } from 'ethers'
+import { type JsonRpcProvider, Network, type Wallet } from 'ethers'
 import {
   type Address,
   connectAnchor,
@@ -10,6 +10,7 @@ import {
 } from '../../protocol/index.ts'
 import { EngineWallet } from './engine-wallet.ts'
 import { ClientError } from './errors.ts'
+import { sdkTransport } from './transport.ts'
 import type { ChainInfo } from './types.ts'
 
 /** The chain a node reports, connected: typed contract clients and the EIP-712 domain it signs under. */
@@ -28,7 +29,7 @@ export interface ChainContext {
 export function connectChain(info: ChainInfo, key: Hex32 | undefined, rpcUrl = info.rpcUrl): ChainContext {
   // A static network: the node already told us the chain id, so ethers need not probe for it. No
   // response cache: a transaction count read 250 ms ago is a stale nonce for the next transaction.
-  const provider = new JsonRpcProvider(rpcUrl, Network.from(info.chainId), {
+  const provider = sdkTransport().provider(rpcUrl, Network.from(info.chainId), {
     staticNetwork: true,
     cacheTimeout: -1,
   })

@@ -10,6 +10,9 @@ import {
   urlOf,
 } from '../../protocol/index.ts'
 import { ClientError } from './errors.ts'
+import { type HttpAnswer, sdkTransport } from './transport.ts'
+
+const utf8 = new TextDecoder()
 
 /** What a call of a route sends: its path parameters, query and body, typed by the contract. */
 export type CallInput<R extends Route> = (keyof R['params'] extends never
@@ -57,15 +60,18 @@ export class NodeApi {
     return this.#read(route, path, response)
   }
 
-  async #read<R extends Route>(route: R, path: string, response: Response): Promise<ResponseOf<R>> {
+  #read<R extends Route>(route: R, path: string, response: HttpAnswer): ResponseOf<R> {
     const what = `${route.method} ${path}`
-    if (route.response.kind === 'bytes') return new Uint8Array(await response.arrayBuffer()) as ResponseOf<R>
-    if (route.response.kind === 'text') return (await response.text()) as ResponseOf<R>
-    const body: unknown = await response.json().catch((cause: unknown) => {
+    if (route.response.kind === 'bytes') return response.body as ResponseOf<R>
+    if (route.response.kind === 'text') return utf8.decode(response.body) as ResponseOf<R>
+    let body: unknown
+    try {
+      body = JSON.parse(utf8.decode(response.body))
+    } catch (cause) {
       throw new ClientError('BAD_RESPONSE', `${what}: the node answered ${response.status} without JSON`, {
         cause,
       })
-    })
+    }
     const parsed = route.response.schema.safeParse(body)
     if (!parsed.success) {
       const issue = parsed.error.issues[0]
@@ -82,7 +88,7 @@ export class NodeApi {
     input: CallInput<R>,
     options: CallOptions,
     absentIsAnswer: boolean,
-  ): Promise<{ path: string; response: Response }> {
+  ): Promise<{ path: string; response: HttpAnswer }> {
     const { method } = route
     const path = urlOf(route, input.params ?? {}, input.query)
     const headers: Record<string, string> = {}
@@ -96,16 +102,15 @@ export class NodeApi {
     }
     if (options.signWith)
       Object.assign(headers, signRequest(options.signWith, method, path, body ?? new Uint8Array()))
-    let response: Response
+    let response: HttpAnswer
     try {
-      // Typed as the DOM's BodyInit wants it too: the web app compiles this file against the DOM library.
-      const sent = body as Uint8Array<ArrayBuffer> | undefined
-      response = await fetch(`${this.url}${path}`, { method, headers, ...(sent ? { body: sent } : {}) })
+      response = await sdkTransport().http({ method, url: `${this.url}${path}`, headers, body })
     } catch (cause) {
       throw new ClientError('UNREACHABLE', `cannot reach ${this.url}: ${String(cause)}`, { cause })
     }
-    if (response.ok || (absentIsAnswer && response.status === 404)) return { path, response }
-    const text = await response.text()
+    const ok = response.status >= 200 && response.status < 300
+    if (ok || (absentIsAnswer && response.status === 404)) return { path, response }
+    const text = utf8.decode(response.body)
     let apiCode = 'HTTP_ERROR'
     let message = text.slice(0, 500)
     let details: Record<string, unknown> | undefined

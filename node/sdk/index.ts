@@ -60,6 +60,14 @@ export {
   type ThresholdJobResult,
   thresholdResult,
 } from './threshold-result.ts'
+export {
+  fetchTransport,
+  type HttpAnswer,
+  type HttpRequest,
+  type SdkTransport,
+  sdkTransport,
+  useSdkTransport,
+} from './transport.ts'
 export type {
   ChainInfo,
   CommitteeKey,

@@ -4,8 +4,8 @@ import { isError, JsonRpcProvider } from 'ethers'
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEV_CHAIN_ID, freePorts } from '../../protocol/index.ts'
 import { useTestChain } from '../../protocol/testing/test-chain.ts'
+import { isTransient } from '../chain/retry.ts'
 import { NodeRpcProvider } from './node-rpc-provider.ts'
-import { isTransient } from './retry.ts'
 
 const t = useTestChain({ validators: 1 })
 const servers: Server[] = []
