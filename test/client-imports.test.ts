@@ -50,7 +50,7 @@ function offending(modules: readonly string[]): { readonly packages: string[]; r
 }
 
 describe('what a client role loads', () => {
-  for (const entry of ['node/sdk/index.ts', 'node/agent/index.ts']) {
+  for (const entry of ['node/sdk/index.ts', 'node/sdk/node-transport.ts', 'node/agent/index.ts']) {
     it(`${entry} loads no LevelDB, no libp2p, nothing of the daemon`, async () => {
       const modules = await modulesLoadedBy(entry)
       // The recorder saw the entry itself: an empty list would prove nothing.
@@ -58,6 +58,19 @@ describe('what a client role loads', () => {
       expect(offending(modules)).toEqual({ packages: [], daemon: [] })
     })
   }
+
+  it("a Node program finds the SDK's Node transport at tcf/node-transport", async () => {
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const { nodeSdkTransport } = await import('tcf/node-transport'); console.log(nodeSdkTransport().name)",
+      ],
+      { cwd: ROOT },
+    )
+    expect(stdout.trim()).toBe('node:http')
+  })
 
   it('the recorder does see LevelDB and libp2p where the daemon loads them', async () => {
     const { packages } = offending(await modulesLoadedBy('node/daemon.ts'))
