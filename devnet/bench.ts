@@ -19,6 +19,7 @@ import {
   type JobRecord,
   nodeSdkTransport,
   table,
+  useNativeKeccak,
   useNativeSealing,
   useNativeSecp256k1,
   useSdkTransport,
@@ -132,6 +133,7 @@ interface Run {
 // the CLI's commands do, with the addon, and reach the nodes and the chain as the CLI does.
 useNativeSecp256k1()
 useNativeSealing()
+useNativeKeccak()
 useSdkTransport(nodeSdkTransport())
 
 const runs: Run[] = []

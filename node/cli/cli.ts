@@ -1,5 +1,6 @@
 import yargs, { type Argv } from 'yargs'
 import { hideBin } from 'yargs/helpers'
+import { useNativeKeccak } from '../native-keccak.ts'
 import { useNativeSealing } from '../native-sealing.ts'
 import { useNativeSecp256k1 } from '../native-secp256k1.ts'
 import { nodeSdkTransport } from '../sdk/node-transport.ts'
@@ -195,9 +196,11 @@ export async function main(argv = hideBin(process.argv)): Promise<void> {
   const json = argv.includes('--json')
   // Every command signs or checks signatures (the agent checks each certificate's); where the addon
   // cannot load, JS does the same work slower, and the daemon says so in its log. The agent seals
-  // every release: its ECDH on the addon too where it loads, on node:crypto where not.
+  // every release: its ECDH on the addon too where it loads, on node:crypto where not. Job ids,
+  // records' ids and EIP-712 digests are keccak256, on the addon where it loads.
   useNativeSecp256k1()
   useNativeSealing()
+  useNativeKeccak()
   // Buyers' and sellers' commands and the agent reach nodes and the chain on Node's http client.
   useSdkTransport(nodeSdkTransport())
   try {
