@@ -21,6 +21,7 @@ import { tcp } from '@libp2p/tcp'
 import { type Multiaddr, multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { P2PError } from './errors.ts'
+import { keyedNoiseCrypto } from './noise-crypto.ts'
 
 /** Gossipsub as the rest of node/p2p uses it: the standard PubSub interface plus peer scores. */
 export type PubSubService = PubSub & {
@@ -148,7 +149,7 @@ export async function createNetworkNode(init: NetworkNodeInit): Promise<NetworkN
     privateKey: decodePeerKey(init.privateKey),
     addresses: { listen: [...init.listen] },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: keyedNoiseCrypto() })],
     streamMuxers: [yamux()],
     services: {
       identify: identify(),
