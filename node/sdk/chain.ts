@@ -13,6 +13,14 @@ import { ClientError } from './errors.ts'
 import { sdkTransport } from './transport.ts'
 import type { ChainInfo } from './types.ts'
 
+/**
+ * How often a transaction's wait looks for its receipt once the first look found none (ethers'
+ * default is 4 s). A chain that mines on arrival has the receipt a moment after the send returns,
+ * and a wait that asked in that moment slept 4 s: a buyer's submissions, one after another, all
+ * behind it. The daemon's own transactions poll at 500 ms too (node/chain/chain-client.ts).
+ */
+export const RECEIPT_POLL_MS = 500
+
 /** The chain a node reports, connected: typed contract clients and the EIP-712 domain it signs under. */
 export interface ChainContext {
   readonly info: ChainInfo
@@ -32,6 +40,7 @@ export function connectChain(info: ChainInfo, key: Hex32 | undefined, rpcUrl = i
   const provider = sdkTransport().provider(rpcUrl, Network.from(info.chainId), {
     staticNetwork: true,
     cacheTimeout: -1,
+    pollingInterval: RECEIPT_POLL_MS,
   })
   const wallet = key ? new EngineWallet(key, provider) : undefined
   const runner = wallet ?? provider
