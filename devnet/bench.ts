@@ -142,14 +142,19 @@ const warms: Array<{ readonly validators: number; readonly nodes: NodeWarmth[] }
 const spec = JSON.parse(await readFile(DATA('algo.json'), 'utf8')) as unknown
 const schema = VaultSchemaSchema.parse(JSON.parse(await readFile(DATA('schema.json'), 'utf8')))
 const demoPolicy = PolicySchema.parse(JSON.parse(await readFile(DATA('policy.json'), 'utf8')))
-// The demo vault's budget covers ten jobs; the bench runs 1 + 2 x --jobs of them on one vault.
-const policy = PolicySchema.parse({
-  ...demoPolicy,
-  privacy: {
-    ...privacyOf(demoPolicy),
-    epsilon: Math.min(1000, privacyOf(demoPolicy).maxEpsilonPerJob * (1 + 2 * args.jobs)),
-  },
-})
+// The demo vault's budget covers ten jobs; the runs asked for submit more on one vault, and a job
+// the budget cannot pay for is never admitted (it waits for its deadline, long past --budget-s).
+const submitted = modes.reduce((n, mode) => n + (mode === 'single' ? args.singles : args.jobs), 0)
+const demoPrivacy = privacyOf(demoPolicy)
+const epsilon = demoPrivacy.maxEpsilonPerJob * submitted
+const policy = PolicySchema.safeParse({ ...demoPolicy, privacy: { ...demoPrivacy, epsilon } })
+if (!policy.success) {
+  // As a bad option is reported (devnet/command-line.ts): before anything starts.
+  console.error(
+    `npm run bench:devnet --: --modes ${modes.join(',')} submit ${submitted} jobs of epsilon ${demoPrivacy.maxEpsilonPerJob} to one vault, a budget of ${epsilon}, which a vault's policy cannot hold (${policy.error.issues[0]?.message}); ask fewer --jobs or --singles`,
+  )
+  process.exit(2)
+}
 
 for (const validators of args.validators) {
   const dir = await mkdtemp(join(tmpdir(), 'tcf-bench-devnet-'))
@@ -159,7 +164,7 @@ for (const validators of args.validators) {
   const abort = new AbortController()
   let agent: VaultAgent | undefined
   try {
-    const { manifest, keysDir, vaultDir } = await createDemoVault(dir, schema, policy)
+    const { manifest, keysDir, vaultDir } = await createDemoVault(dir, schema, policy.data)
     const seller = new Client({
       url: cluster.nodes[0]!.apiUrl,
       key: cluster.chain.wallet(1).privateKey as Hex32,
