@@ -10,15 +10,19 @@ import { sleep } from './validator.ts'
 
 const VALIDATORS = 4
 /**
- * Within the regression vault's privacy budget (the default: epsilon 10, at most 1 a job). With 20,
- * the jobs past the budget were refused (422) or, accepted before an admitted job spent the last
- * of it, never admitted: every run ended with unsettled jobs and records that disagreed.
+ * Within the regression vault's privacy budget (the default: epsilon 10, at most 1 a job), with one
+ * job to spare for a submission sent again (SUBMIT_ATTEMPTS), which the killed validator may have
+ * taken and gossiped before it died. With 20, the jobs past the budget were refused (422) or,
+ * accepted before an admitted job spent the last of it, never admitted: every run ended with
+ * unsettled jobs and records that disagreed.
  */
-const JOBS = 10
+const JOBS = 9
 /** The fault strikes once this many jobs are in. */
 const STRIKE_AFTER = 4
 /** Spreads the submissions over ~8 s, so that the fault strikes among them. */
 const SUBMIT_GAP_MS = 800
+/** Validators a job is offered to, one after another, while the one asked stops answering. */
+const SUBMIT_ATTEMPTS = 2
 const DEADLINE_HEIGHTS = 40
 /** How long the jobs, then the validators, get to settle once all are submitted. */
 const SETTLE_MS = 150_000
@@ -99,23 +103,30 @@ export async function runScenario(scenario: Scenario, dir: string): Promise<Scen
     let strike: Promise<void> | undefined
     for (let i = 0; i < JOBS; i++) {
       if (i === STRIKE_AFTER && scenario.strike) strike = scenario.strike(net)
-      const live = await liveValidators(net.validators)
-      const target = live[i % live.length]
-      if (target === undefined) throw new DevnetError('NO_VALIDATOR_ANSWERS', 'no validator answers')
-      const at = Date.now()
-      try {
-        const submission = await submitJob(target.api, {
-          buyer: who,
-          domain: net.network.domain,
-          addresses: net.network.addresses,
-          manifest,
-          spec: REGRESSION_SPEC,
-          deadline: (await height(target)) + DEADLINE_HEIGHTS,
-        })
-        if (submission.status === 202) submittedAt.set(submission.jobId, at)
-        else errors.push(`job ${i} refused by validator ${target.index}: ${submission.status}`)
-      } catch (error) {
-        errors.push(`job ${i} via validator ${target.index}: ${String(error)}`)
+      // A validator the strike kills while it takes a submission fails it, as a buyer's would; the
+      // buyer then sends the job (a new request: a fresh nonce, its own escrow) to another validator.
+      for (let attempt = 0; attempt < SUBMIT_ATTEMPTS; attempt++) {
+        const live = await liveValidators(net.validators)
+        const target = live[(i + attempt) % live.length]
+        if (target === undefined) throw new DevnetError('NO_VALIDATOR_ANSWERS', 'no validator answers')
+        const at = Date.now()
+        try {
+          const submission = await submitJob(target.api, {
+            buyer: who,
+            domain: net.network.domain,
+            addresses: net.network.addresses,
+            manifest,
+            spec: REGRESSION_SPEC,
+            deadline: (await height(target)) + DEADLINE_HEIGHTS,
+          })
+          if (submission.status === 202) submittedAt.set(submission.jobId, at)
+          else errors.push(`job ${i} refused by validator ${target.index}: ${submission.status}`)
+          break
+        } catch (error) {
+          if (attempt + 1 < SUBMIT_ATTEMPTS && !(await target.answers())) continue
+          errors.push(`job ${i} via validator ${target.index}: ${String(error)}`)
+          break
+        }
       }
       await sleep(SUBMIT_GAP_MS)
     }
