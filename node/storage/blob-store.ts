@@ -1,4 +1,5 @@
 import { blobIdOf, type Hex32 } from '../../protocol/index.ts'
+import { type BlobFiles, FILE_BLOB_MIN_BYTES } from './blob-files.ts'
 import type { Database } from './database.ts'
 import { StorageError } from './errors.ts'
 
@@ -16,26 +17,33 @@ export interface BlobStore extends BlobSource {
 }
 
 /**
- * Blobs bypass the write queue: they are immutable and content-addressed, so their writes need no
- * order. They are synced anyway: a job record may point at a blob, and must not outlive it.
+ * Small blobs are LevelDB values, large ones files (blob-files.ts); a blob is looked up in the
+ * database first, so blobs of any size a store kept there before stay readable. Blobs bypass the
+ * write queue: they are immutable and content-addressed, so their writes need no order. They are
+ * synced anyway: a job record may point at a blob, and must not outlive it.
  */
-export function createBlobStore({ db, blobs }: Pick<Database, 'db' | 'blobs'>): BlobStore {
+export function createBlobStore({ db, blobs }: Pick<Database, 'db' | 'blobs'>, files: BlobFiles): BlobStore {
   return {
     async put(id, bytes) {
       const actual = blobIdOf(bytes)
       if (actual !== id) throw new StorageError('BLOB_ID_MISMATCH', `blob ${id} hashes to ${actual}`)
+      if (bytes.length >= FILE_BLOB_MIN_BYTES) return files.write(id, bytes)
       // The root's batch is where classic-level's `sync` option is typed; one op, so atomic trivially.
       await db.batch([{ type: 'put', sublevel: blobs, key: id, value: bytes }], { sync: true })
     },
     async get(id) {
       const bytes = await blobs.get(id)
-      if (bytes === undefined) return undefined
-      // Serving damaged bytes would only make peers refuse them one by one; say so here, once.
-      if (blobIdOf(bytes) !== id)
-        throw new StorageError('CORRUPT_RECORD', `blob ${id}: stored bytes do not hash to it`)
       // LevelDB hands back a Buffer; callers get the plain Uint8Array the interface promises (no copy).
-      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      const found =
+        bytes === undefined
+          ? await files.read(id)
+          : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      if (found === undefined) return undefined
+      // Serving damaged bytes would only make peers refuse them one by one; say so here, once.
+      if (blobIdOf(found) !== id)
+        throw new StorageError('CORRUPT_RECORD', `blob ${id}: stored bytes do not hash to it`)
+      return found
     },
-    has: async (id) => (await blobs.has(id)) === true,
+    has: async (id) => (await blobs.has(id)) === true || (await files.has(id)),
   }
 }

@@ -1,16 +1,25 @@
-import { readdir, stat } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Level } from 'level'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { blobIdOf } from '../../protocol/index.ts'
+import { blobIdOf, type Hex32 } from '../../protocol/index.ts'
+import { FILE_BLOB_MIN_BYTES } from './blob-files.ts'
 import { openDatabase } from './database.ts'
 import { numberKey } from './keys.ts'
-import { createNodeStore } from './node-store.ts'
+import { BLOB_FILES_DIR, createNodeStore } from './node-store.ts'
+import type { StoredUpload } from './schemas.ts'
 import { block, certificate, jobRecord, manifest, signedRequest, voteEntry } from './testing/fixtures.ts'
 import { useTempStore } from './testing/temp-store.ts'
 
 const t = useTempStore('tcf-store-')
+
+const uploadRecord = {
+  owner: `0x${'aa'.repeat(20)}`,
+  vaultId: `0x${'11'.repeat(32)}`,
+  at: '2026-12-04T00:00:00.000Z',
+} as const satisfies Omit<StoredUpload, 'blobId' | 'bytes'>
 
 /** Writes raw bytes under a sublevel key, bypassing every check, as damage on disk would. */
 async function tamper(sublevel: string, key: string, value: string) {
@@ -35,16 +44,15 @@ describe('blobs', () => {
     expect(await t.store.blobs.get(blobIdOf(new Uint8Array([2])))).toBeUndefined()
   })
 
-  it('writes blobs as they are, uncompressed: ciphertexts do not shrink and compressing them cost CPU', async () => {
+  it('writes its database uncompressed: ciphertexts do not shrink and compressing them cost CPU', async () => {
     // Zeros are what any compressor shrinks most; stored uncompressed, the table holds every byte.
-    const bytes = new Uint8Array(1 << 20)
+    const bytes = new Uint8Array(FILE_BLOB_MIN_BYTES - 1)
     await t.store.blobs.put(blobIdOf(bytes), bytes)
     await t.store.close()
-    // Compacting, as the store opens its database, moves the blob out of the log into a table,
-    // where compression would apply.
+    // Opened again as the store opens it, LevelDB moves what its log holds into a table, where
+    // compression would apply.
     const { db } = openDatabase(t.dir)
     await db.open()
-    await db.compactRange('\u0000', '\uffff')
     await db.close()
     const tables = (await readdir(t.dir)).filter((f) => f.endsWith('.ldb'))
     const sizes = await Promise.all(tables.map(async (f) => (await stat(join(t.dir, f))).size))
@@ -52,6 +60,70 @@ describe('blobs', () => {
     t.set(createNodeStore({ dir: t.dir }))
     await t.store.open()
     expect(await t.store.blobs.get(blobIdOf(bytes))).toEqual(bytes)
+  })
+
+  it('keeps large blobs as files, checked on the way out like the others, and collects them', async () => {
+    const bytes = randomBytes(FILE_BLOB_MIN_BYTES)
+    const id = blobIdOf(bytes)
+    await t.store.blobs.put(id, bytes)
+    const file = join(t.dir, BLOB_FILES_DIR, id.slice(2, 4), id.slice(4))
+    expect((await stat(file)).size).toBe(bytes.length)
+    expect(await t.store.blobs.has(id)).toBe(true)
+    // Durable: there after the store is closed and opened again.
+    await t.store.close()
+    t.set(createNodeStore({ dir: t.dir }))
+    await t.store.open()
+    expect(await t.store.blobs.get(id)).toEqual(new Uint8Array(bytes))
+    // Damaged on disk: refused, not served.
+    await writeFile(file, randomBytes(FILE_BLOB_MIN_BYTES))
+    await expect(t.store.blobs.get(id)).rejects.toMatchObject({ code: 'CORRUPT_RECORD' })
+    await t.store.collect([id], [])
+    expect(await t.store.blobs.has(id)).toBe(false)
+    expect(await t.store.blobs.get(id)).toBeUndefined()
+    // Gone already: collecting it again is no error.
+    await t.store.collect([id], [])
+  })
+
+  it('reads large blobs a store kept in its database before they were files', async () => {
+    const bytes = randomBytes(2 * FILE_BLOB_MIN_BYTES)
+    const id = blobIdOf(bytes)
+    await t.store.close()
+    const { db, blobs } = openDatabase(t.dir)
+    await db.open()
+    await blobs.put(id, bytes)
+    await db.close()
+    t.set(createNodeStore({ dir: t.dir }))
+    await t.store.open()
+    expect(await t.store.blobs.has(id)).toBe(true)
+    expect(await t.store.blobs.get(id)).toEqual(new Uint8Array(bytes))
+    await t.store.collect([id], [])
+    expect(await t.store.blobs.has(id)).toBe(false)
+  })
+
+  it('names no file outside its directory, whatever id a peer asks for', async () => {
+    // A file where "0x../<name>" would lead if ids were paths.
+    const outside = join(t.dir, BLOB_FILES_DIR, '..', 'secret')
+    await writeFile(outside, 'not a blob')
+    for (const id of ['0x../secret', `0x${'..'}/${'a'.repeat(62)}`, '0xAB/../../secret'] as Hex32[]) {
+      expect(await t.store.blobs.get(id)).toBeUndefined()
+      expect(await t.store.blobs.has(id)).toBe(false)
+      await t.store.collect([id], [])
+    }
+    expect(await readFile(outside, 'utf8')).toBe('not a blob')
+  })
+
+  it("stores an upload's large blob as a file before its record, and collects both", async () => {
+    const bytes = randomBytes(FILE_BLOB_MIN_BYTES + 1)
+    const upload = { ...uploadRecord, blobId: blobIdOf(bytes), bytes: bytes.length }
+    await t.store.putUpload(upload, bytes)
+    expect(await t.store.listUploads()).toEqual([upload])
+    expect(await t.store.blobs.get(upload.blobId as Hex32)).toEqual(new Uint8Array(bytes))
+    await expect(t.store.putUpload(upload, randomBytes(FILE_BLOB_MIN_BYTES))).rejects.toMatchObject({
+      code: 'BLOB_ID_MISMATCH',
+    })
+    await t.store.collect([upload.blobId], [upload])
+    expect(await t.store.listUploads()).toEqual([])
+    expect(await t.store.blobs.has(upload.blobId as Hex32)).toBe(false)
   })
 
   it('reports bytes damaged on disk instead of serving them', async () => {

@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import type { Logger } from 'pino'
 import type { z } from 'zod'
 import {
@@ -14,6 +15,7 @@ import {
   type VaultManifest,
   vaultManifestCodec,
 } from '../../protocol/index.ts'
+import { BlobFiles, FILE_BLOB_MIN_BYTES } from './blob-files.ts'
 import { type BlobStore, createBlobStore } from './blob-store.ts'
 import { type BatchOp, type Database, openDatabase } from './database.ts'
 import { StorageError } from './errors.ts'
@@ -33,10 +35,16 @@ import { checkRecord, parseStored } from './stored.ts'
 import { WriteQueue } from './write-queue.ts'
 
 export interface NodeStoreInit {
-  /** Directory of the LevelDB database; created when missing. */
+  /** Directory of the LevelDB database, and of the large blobs' files (BLOB_FILES_DIR); created when missing. */
   readonly dir: string
   readonly logger?: Logger
 }
+
+/**
+ * Where large blobs are files, inside the database's directory: LevelDB touches only the files it
+ * names itself there.
+ */
+export const BLOB_FILES_DIR = 'blob-files'
 
 /** The meta key under which `commitBlock` records the id of the latest decided record. */
 export const HEAD_KEY = 'head'
@@ -83,13 +91,16 @@ export interface NodeStore {
   decided(height: number): Promise<boolean>
   /** The highest stored height, 0 before the first block. */
   latestHeight(): number
-  /** Stores a blob uploaded through the API with its upload record, in one synced batch. */
+  /**
+   * Stores a blob uploaded through the API with its upload record: in one synced batch, or, for a
+   * large blob, its file first and then the record.
+   */
   putUpload(upload: StoredUpload, bytes: Uint8Array): Promise<void>
   /** Every upload record, in owner then blob order. */
   listUploads(): Promise<StoredUpload[]>
   /**
-   * Deletes blobs and upload records in one synced batch (garbage collection): the caller has
-   * decided that nothing still needs them.
+   * Deletes blobs and upload records (garbage collection): the caller has decided that nothing
+   * still needs them. The records and small blobs go in one synced batch, large blobs' files after it.
    */
   collect(
     blobIds: readonly string[],
@@ -110,6 +121,7 @@ export interface DecidedRecordBlob {
 
 interface Opened {
   readonly database: Database
+  readonly files: BlobFiles
   readonly blobs: BlobStore
   readonly wal: LevelWal
   latestHeight: number
@@ -174,9 +186,11 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
       await database.db.open()
       try {
         const wal = await LevelWal.load(database, writes)
+        const files = new BlobFiles(join(init.dir, BLOB_FILES_DIR))
         opened = {
           database,
-          blobs: createBlobStore(database),
+          files,
+          blobs: createBlobStore(database, files),
           wal,
           latestHeight: await readLatestHeight(database),
         }
@@ -333,11 +347,21 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
       const checked = checkRecord(storedUploadSchema, upload, `upload ${upload.blobId}`)
       if (blobIdOf(bytes) !== checked.blobId)
         throw new StorageError('BLOB_ID_MISMATCH', `upload ${checked.blobId}: the bytes hash to another id`)
-      const { blobs, uploads } = state().database
-      await write([
-        { type: 'put', sublevel: blobs, key: checked.blobId, value: bytes },
-        { type: 'put', sublevel: uploads, key: uploadKey(checked), value: JSON.stringify(checked) },
-      ])
+      const { database, files } = state()
+      const record: BatchOp = {
+        type: 'put',
+        sublevel: database.uploads,
+        key: uploadKey(checked),
+        value: JSON.stringify(checked),
+      }
+      // A large blob's file is written (synced) before its record: a crash between leaves a file no
+      // record names, never a record without its blob.
+      if (bytes.length >= FILE_BLOB_MIN_BYTES) {
+        await files.write(checked.blobId as Hex32, bytes)
+        await write([record])
+      } else {
+        await write([{ type: 'put', sublevel: database.blobs, key: checked.blobId, value: bytes }, record])
+      }
     },
     async listUploads() {
       const records: StoredUpload[] = []
@@ -347,11 +371,16 @@ export function createNodeStore(init: NodeStoreInit): NodeStore {
       return records
     },
     async collect(blobIds, uploadRecords) {
-      const { blobs, uploads } = state().database
+      const { database, files } = state()
       await write([
-        ...blobIds.map((key): BatchOp => ({ type: 'del', sublevel: blobs, key })),
-        ...uploadRecords.map((u): BatchOp => ({ type: 'del', sublevel: uploads, key: uploadKey(u) })),
+        ...blobIds.map((key): BatchOp => ({ type: 'del', sublevel: database.blobs, key })),
+        ...uploadRecords.map(
+          (u): BatchOp => ({ type: 'del', sublevel: database.uploads, key: uploadKey(u) }),
+        ),
       ])
+      // After the records: a crash between leaves files no record names; a dead vault's are found
+      // again from its manifest at the next collection, an upload's alone stay as waste.
+      for (const id of blobIds) await files.remove(id as Hex32)
     },
 
     async putMeta(key, value) {
