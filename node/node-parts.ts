@@ -194,6 +194,10 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
         if (!(await store.blobs.has(id))) await store.blobs.put(id, bytes)
         return id
       },
+      putEvaluated: async ({ id, bytes }) => {
+        if (!(await store.blobs.has(id))) await store.blobs.putOwn(id, bytes)
+        return id
+      },
       has: (id) => store.blobs.has(id),
       ensure: (ids) => vaults.ensure(ids),
     },

@@ -81,6 +81,11 @@ function executor(
         await store.blobs.put(id, bytes)
         return id
       },
+      // Through the store's checked put: the worker's id must be the bytes' sha256.
+      putEvaluated: async ({ id, bytes }) => {
+        await store.blobs.put(id, bytes)
+        return id
+      },
       has,
     },
     evaluator,

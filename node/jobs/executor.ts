@@ -36,7 +36,10 @@ const BUNDLE_IDS_KEPT = 1024
 /** Where blobs live for the executor: the node's store, backed by peers for what it lacks. */
 export interface ExecutorBlobs {
   get(id: Hex32): Promise<Uint8Array | undefined>
+  /** Stores bytes (unless held already) and answers their id. */
   put(bytes: Uint8Array): Promise<Hex32>
+  /** The same for bytes whose id the evaluation worker computed: not hashed again. */
+  putEvaluated(encoded: Evaluated['encoded']): Promise<Hex32>
   has(id: Hex32): Promise<boolean>
   /** Fetches from peers and stores whatever of `ids` is missing locally. */
   ensure(ids: readonly Hex32[]): Promise<void>
@@ -263,7 +266,7 @@ export class Executor {
     this.#early.delete(jobId)
     if (!evaluated) throw new NodeError('EVALUATION_SKIPPED', `job ${jobId} was admitted but not evaluated`)
     const { bundle, timing } = evaluated
-    const bundleId = await this.#storedBundle(bundle)
+    const bundleId = await this.#storedBundle(evaluated)
     const attestation = signResultAttestation(this.#init.domain, this.#init.validatorKey, {
       jobId,
       resultHash: bundle.resultHash,
@@ -278,19 +281,20 @@ export class Executor {
    * once, as new objects; each encoded, hashed and stored the MiBs again before the first put was
    * done. One store per result hash is in flight, and the others wait for it.
    */
-  #storedBundle(bundle: Evaluated['bundle']): Promise<Hex32> {
-    const inFlight = this.#storing.get(bundle.resultHash)
+  #storedBundle(evaluated: Evaluated): Promise<Hex32> {
+    const { resultHash } = evaluated.bundle
+    const inFlight = this.#storing.get(resultHash)
     if (inFlight !== undefined) return inFlight
-    const stored = this.#storeBundle(bundle).finally(() => this.#storing.delete(bundle.resultHash))
-    this.#storing.set(bundle.resultHash, stored)
+    const stored = this.#storeBundle(evaluated).finally(() => this.#storing.delete(resultHash))
+    this.#storing.set(resultHash, stored)
     return stored
   }
 
-  async #storeBundle(bundle: Evaluated['bundle']): Promise<Hex32> {
+  async #storeBundle({ bundle, encoded }: Evaluated): Promise<Hex32> {
     const { blobs } = this.#init
     const known = this.#bundleIds.get(bundle) ?? this.#bundleIdsByResult.get(bundle.resultHash)
     // Checked, not assumed: the store may have dropped the blob since (a vault's deletion, say).
-    const id = known !== undefined && (await blobs.has(known)) ? known : await blobs.put(encodeBundle(bundle))
+    const id = known !== undefined && (await blobs.has(known)) ? known : await blobs.putEvaluated(encoded)
     this.#bundleIds.set(bundle, id)
     this.#bundleIdsByResult.delete(bundle.resultHash)
     this.#bundleIdsByResult.set(bundle.resultHash, id)

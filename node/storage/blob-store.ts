@@ -13,6 +13,11 @@ export interface BlobSource {
 export interface BlobStore extends BlobSource {
   /** Stores bytes under their id (0x + sha256 hex); BLOB_ID_MISMATCH when they do not hash to it. */
   put(id: BlobId, bytes: Uint8Array): Promise<void>
+  /**
+   * Stores bytes this process hashed to `id` itself (its evaluation worker encoded and hashed a
+   * result bundle): not hashed again. Bytes from anywhere else go through `put`.
+   */
+  putOwn(id: BlobId, bytes: Uint8Array): Promise<void>
   has(id: BlobId): Promise<boolean>
 }
 
@@ -23,14 +28,18 @@ export interface BlobStore extends BlobSource {
  * synced anyway: a job record may point at a blob, and must not outlive it.
  */
 export function createBlobStore({ db, blobs }: Pick<Database, 'db' | 'blobs'>, files: BlobFiles): BlobStore {
+  const store = async (id: BlobId, bytes: Uint8Array) => {
+    if (bytes.length >= FILE_BLOB_MIN_BYTES) return files.write(id, bytes)
+    // The root's batch is where classic-level's `sync` option is typed; one op, so atomic trivially.
+    await db.batch([{ type: 'put', sublevel: blobs, key: id, value: bytes }], { sync: true })
+  }
   return {
     async put(id, bytes) {
       const actual = blobIdOf(bytes)
       if (actual !== id) throw new StorageError('BLOB_ID_MISMATCH', `blob ${id} hashes to ${actual}`)
-      if (bytes.length >= FILE_BLOB_MIN_BYTES) return files.write(id, bytes)
-      // The root's batch is where classic-level's `sync` option is typed; one op, so atomic trivially.
-      await db.batch([{ type: 'put', sublevel: blobs, key: id, value: bytes }], { sync: true })
+      await store(id, bytes)
     },
+    putOwn: store,
     async get(id) {
       const bytes = await blobs.get(id)
       // LevelDB hands back a Buffer; callers get the plain Uint8Array the interface promises (no copy).

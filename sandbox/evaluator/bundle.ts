@@ -39,7 +39,7 @@ function lengthPrefix(n: number): Uint8Array {
 const MAGIC = new TextEncoder().encode('TCFR')
 
 /** Bytes on disk or on the wire: magic, header JSON, then length-prefixed stats. */
-export function encodeBundle(bundle: ResultBundle): Uint8Array {
+export function encodeBundle(bundle: Omit<ResultBundle, 'resultHash'>): Uint8Array {
   const header = new TextEncoder().encode(
     JSON.stringify({
       circuitId: bundle.circuitId,
@@ -60,7 +60,18 @@ export function encodeBundle(bundle: ResultBundle): Uint8Array {
   return out
 }
 
+/** A received bundle: its stats copied out of `bytes`, its result hash computed from them. */
 export function decodeBundle(bytes: Uint8Array): ResultBundle {
+  const { circuitId, execEnvHash, stats } = parseBundle(bytes)
+  const copies = stats.map((s) => s.slice())
+  return { circuitId, execEnvHash, stats: copies, resultHash: resultHashOf(circuitId, execEnvHash, copies) }
+}
+
+/**
+ * An encoded bundle's fields, its stats views into `bytes` (no copy, no hash): for bytes this
+ * process encoded itself, whose result hash it computed from the same stats.
+ */
+export function parseBundle(bytes: Uint8Array): Omit<ResultBundle, 'resultHash'> {
   const fail = (why: string) => new SandboxError('RESULT_INVALID', `not a result bundle: ${why}`)
   if (bytes.length < 8 || MAGIC.some((b, i) => bytes[i] !== b)) throw fail('bad magic')
   const headerLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4)
@@ -84,11 +95,9 @@ export function decodeBundle(bytes: Uint8Array): ResultBundle {
   let at = 8 + headerLength
   for (const n of h.stats as number[]) {
     if (at + n > bytes.length) throw fail('truncated stats')
-    stats.push(bytes.slice(at, at + n))
+    stats.push(bytes.subarray(at, at + n))
     at += n
   }
   if (at !== bytes.length) throw fail('trailing bytes')
-  const circuitId = h.circuitId as Hex32
-  const execEnvHash = h.execEnvHash as Hex32
-  return { circuitId, execEnvHash, stats, resultHash: resultHashOf(circuitId, execEnvHash, stats) }
+  return { circuitId: h.circuitId as Hex32, execEnvHash: h.execEnvHash as Hex32, stats }
 }

@@ -2,6 +2,7 @@ import { cp, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { blobIdOf } from '../../protocol/index.ts'
 import { compile } from '../compiler/compile.ts'
 import { heContext } from '../he/seal.ts'
 import { loadCiphertext, wireBytes } from '../he/serialize.ts'
@@ -11,6 +12,7 @@ import { getBlobSync, putBlob } from '../vault/blob-dir.ts'
 import { chunkRefs } from '../vault/chunk-refs.ts'
 import { expandedDirOf } from '../vault/expanded-cache.ts'
 import { BLOB_DIR, readManifest, type VaultManifest } from '../vault/manifest.ts'
+import { circuitIdOf, decodeBundle, resultHashOf } from './bundle.ts'
 import { Evaluator } from './evaluator.ts'
 
 const blobDir = join(REGRESSION_VAULT, BLOB_DIR)
@@ -30,6 +32,16 @@ describe('Evaluator limits', () => {
     const { bundle } = await evaluator.evaluate(circuit(), manifest, blobDir)
     expect(bundle.stats).toHaveLength(circuit().packs.length)
   }
+
+  it('hands back the bundle encoded and hashed in its worker: the bytes a receiver decodes to the same result', async () => {
+    const { bundle, encoded } = await evaluator.evaluate(circuit(), manifest, blobDir)
+    expect(encoded.id).toBe(blobIdOf(encoded.bytes))
+    // A receiver recomputes the result hash from the bytes: the worker's must be that one.
+    const received = decodeBundle(encoded.bytes)
+    expect(received.resultHash).toBe(bundle.resultHash)
+    expect(received).toEqual({ ...bundle, stats: bundle.stats.map((s) => new Uint8Array(s)) })
+    expect(received.resultHash).toBe(resultHashOf(circuitIdOf(circuit()), bundle.execEnvHash, received.stats))
+  })
 
   it('ends a job past its deadline with DEADLINE_EXCEEDED and keeps serving', async () => {
     await expect(evaluator.evaluate(circuit(), manifest, blobDir, { deadlineMs: 5 })).rejects.toMatchObject({

@@ -6,7 +6,7 @@ import { execEnvHash } from '../he/exec-env.ts'
 import { WorkerPool } from '../pool/worker-pool.ts'
 import type { ChunkRef } from '../vault/chunk-refs.ts'
 import type { VaultManifest } from '../vault/manifest.ts'
-import { circuitIdOf, type ResultBundle, resultHashOf } from './bundle.ts'
+import { circuitIdOf, parseBundle, type ResultBundle } from './bundle.ts'
 import { DEFAULT_STAT_CACHE_LIMITS, type DirStatCacheLimits } from './stat-cache.ts'
 import type { EvaluateResult, WarmRequest, WarmResult, WorkerRequest, WorkerResult } from './task.ts'
 
@@ -23,6 +23,14 @@ export interface EvaluatorInit {
    * results are byte-identical with or without it.
    */
   readonly statCache?: { readonly dir: string } & Partial<DirStatCacheLimits>
+}
+
+/** A job's result: the bundle, its stats views into the encoded bytes. */
+export interface Evaluation {
+  readonly bundle: ResultBundle
+  /** the bundle's bytes as stored and served, and their blob id (sha256), from the worker that encoded them */
+  readonly encoded: { readonly id: Hex32; readonly bytes: Uint8Array }
+  readonly timing: JobTiming
 }
 
 export interface JobTiming {
@@ -72,35 +80,34 @@ export class Evaluator {
     manifest: VaultManifest,
     blobDir: string,
     limits: { deadlineMs?: number } = {},
-  ): Promise<{ bundle: ResultBundle; timing: JobTiming }> {
+  ): Promise<Evaluation> {
     const needed = new Set(circuit.stats.flatMap((s) => s.factors))
     const columns = manifest.columns
       .filter((c) => needed.has(c.name))
       .map((c) => [c.name, c.chunks as Hex32[]] as const)
-    const [result, envHash] = await Promise.all([
-      this.#run(
-        {
-          circuit,
-          columns,
-          chunkCount: manifest.chunkCount,
-          ...(manifest.valuesPerSlot ? { valuesPerSlot: manifest.valuesPerSlot } : {}),
-          blobDir,
-          keys: { relinKeys: manifest.keys.relinKeys, galoisKeys: manifest.keys.galoisKeys },
-          memoryCapBytes: this.#memoryCapBytes,
-          ...(this.#statCache ? { statCache: this.#statCache } : {}),
-        },
-        { deadlineMs: limits.deadlineMs ?? this.#deadlineMs },
-      ),
-      execEnvHash(circuit.profile),
-    ])
     const circuitId = circuitIdOf(circuit)
-    const bundle: ResultBundle = {
-      circuitId,
-      execEnvHash: envHash,
-      stats: result.stats,
-      resultHash: resultHashOf(circuitId, envHash, result.stats),
+    const envHash = await execEnvHash(circuit.profile)
+    const result = await this.#run(
+      {
+        circuit,
+        circuitId,
+        execEnvHash: envHash,
+        columns,
+        chunkCount: manifest.chunkCount,
+        ...(manifest.valuesPerSlot ? { valuesPerSlot: manifest.valuesPerSlot } : {}),
+        blobDir,
+        keys: { relinKeys: manifest.keys.relinKeys, galoisKeys: manifest.keys.galoisKeys },
+        memoryCapBytes: this.#memoryCapBytes,
+        ...(this.#statCache ? { statCache: this.#statCache } : {}),
+      },
+      { deadlineMs: limits.deadlineMs ?? this.#deadlineMs },
+    )
+    const bundle: ResultBundle = { ...parseBundle(result.bundle), resultHash: result.resultHash }
+    return {
+      bundle,
+      encoded: { id: result.blobId, bytes: result.bundle },
+      timing: { ms: result.ms, heapBytes: result.heapBytes, keysLoaded: result.keysLoaded },
     }
-    return { bundle, timing: { ms: result.ms, heapBytes: result.heapBytes, keysLoaded: result.keysLoaded } }
   }
 
   /**

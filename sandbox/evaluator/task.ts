@@ -6,6 +6,9 @@ import type { DirStatCacheLimits } from './stat-cache.ts'
 export interface EvaluateRequest {
   readonly kind?: undefined
   readonly circuit: Circuit
+  /** circuitIdOf(circuit) and the environment's hash: what the result bundle names and its hash covers */
+  readonly circuitId: Hex32
+  readonly execEnvHash: Hex32
   readonly columns: ReadonlyArray<readonly [name: string, chunks: readonly Hex32[]]>
   readonly chunkCount: number
   /** the manifest's: 2 when each ciphertext holds two chunks (vault/complex-pairs.ts) */
@@ -21,7 +24,14 @@ export interface EvaluateRequest {
 
 export interface EvaluateResult {
   readonly kind?: undefined
-  readonly stats: readonly Uint8Array[]
+  /**
+   * The result bundle encoded (bundle.ts), its result hash and its blob id (sha256 of these bytes),
+   * all computed in the worker: the node's main thread, which runs consensus, neither copies nor
+   * hashes the MiBs of a job's results.
+   */
+  readonly bundle: Uint8Array
+  readonly resultHash: Hex32
+  readonly blobId: Hex32
   readonly heapBytes: number
   readonly ms: number
   /** whether this job loaded the vault's keys (the worker held another vault's, or none) */

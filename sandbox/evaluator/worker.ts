@@ -1,4 +1,5 @@
 import { threadId } from 'node:worker_threads'
+import { blobIdOf } from '../../protocol/index.ts'
 import { EvaluationError } from '../errors.ts'
 import { type EvaluationKeys, loadEvaluationKeys } from '../he/keys.ts'
 import { type HeContext, heContext } from '../he/seal.ts'
@@ -6,6 +7,7 @@ import { serveTasks } from '../pool/serve.ts'
 import { getBlobSync } from '../vault/blob-dir.ts'
 import { chunkRefs } from '../vault/chunk-refs.ts'
 import { ExpandedCache } from '../vault/expanded-cache.ts'
+import { encodeBundle, resultHashOf } from './bundle.ts'
 import { evaluateCircuit } from './evaluate.ts'
 import { DirStatCache } from './stat-cache.ts'
 import type {
@@ -66,8 +68,12 @@ async function evaluate(request: EvaluateRequest): Promise<EvaluateResult> {
       }
     },
   })
+  const { circuitId, execEnvHash } = request
+  const bundle = encodeBundle({ circuitId, execEnvHash, stats: results })
   return {
-    stats: results,
+    bundle,
+    resultHash: resultHashOf(circuitId, execEnvHash, results),
+    blobId: blobIdOf(bundle),
     heapBytes: ctx.heapBytes(),
     ms: performance.now() - started,
     keysLoaded: loaded,
@@ -101,5 +107,5 @@ async function warm(request: WarmRequest): Promise<WarmResult> {
 
 serveTasks<WorkerRequest, WorkerResult>(
   (request) => (request.kind === 'warm' ? warm(request) : evaluate(request)),
-  (result) => (result.kind === 'warm' ? [] : result.stats.map((s) => s.buffer as ArrayBuffer)),
+  (result) => (result.kind === 'warm' ? [] : [result.bundle.buffer as ArrayBuffer]),
 )
