@@ -60,11 +60,13 @@ export function encodeBundle(bundle: Omit<ResultBundle, 'resultHash'>): Uint8Arr
   return out
 }
 
-/** A received bundle: its stats copied out of `bytes`, its result hash computed from them. */
+/**
+ * A received bundle, its result hash computed from its bytes. Its stats are views into `bytes`, not
+ * copies (MiBs a result): the caller gives the bytes over and changes them no more.
+ */
 export function decodeBundle(bytes: Uint8Array): ResultBundle {
   const { circuitId, execEnvHash, stats } = parseBundle(bytes)
-  const copies = stats.map((s) => s.slice())
-  return { circuitId, execEnvHash, stats: copies, resultHash: resultHashOf(circuitId, execEnvHash, copies) }
+  return { circuitId, execEnvHash, stats, resultHash: resultHashOf(circuitId, execEnvHash, stats) }
 }
 
 /**
