@@ -100,7 +100,7 @@ export { RELEASE_ERROR_FACTOR, withinStatedError } from './reference/within-erro
 export { type TrustedRunOptions, type TrustedRunResult, trustedRun } from './run.ts'
 export * from './spec/index.ts'
 export * from './threshold/index.ts'
-export { getBlob, putBlob } from './vault/blob-dir.ts'
+export { getBlob, putBlob, writeSynced } from './vault/blob-dir.ts'
 export { type ChunkRef, chunkRefs } from './vault/chunk-refs.ts'
 export { type CommitteeKeys, type CreateVaultOptions, createVault } from './vault/create.ts'
 export { readCsv } from './vault/csv.ts'

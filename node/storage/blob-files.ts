@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Hex32, isBlobId } from '../../protocol/index.ts'
+import { writeSynced } from '../../sandbox/index.ts'
 import { StorageError } from './errors.ts'
 
 /**
@@ -29,14 +30,8 @@ export class BlobFiles {
     const shard = join(this.#root, shardOf(id))
     await mkdir(shard, { recursive: true })
     const temp = join(this.#root, `.${randomBytes(8).toString('hex')}.partial`)
-    const file = await open(temp, 'w')
     try {
-      await file.writeFile(bytes)
-      await file.sync()
-    } finally {
-      await file.close()
-    }
-    try {
+      await writeSynced(temp, bytes)
       await rename(temp, this.#path(id))
     } catch (e) {
       await rm(temp, { force: true })
