@@ -105,3 +105,13 @@ export const lockEntry = (height: number): WalEntry => ({
   locked: { round: 0, valueId: hash(height) },
   valid: null,
 })
+
+/**
+ * A result bundle's stand-in for height `n`: large enough to be a blob file (96 KiB), and its own
+ * bytes per height.
+ */
+export function largeBlob(n: number): Uint8Array {
+  const bytes = new Uint8Array(96 * 1024).fill(n & 0xff)
+  new DataView(bytes.buffer).setUint32(0, n)
+  return bytes
+}
