@@ -293,6 +293,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       if (changes.some((c) => c.kind === 'certified' || c.kind === 'released')) void releaser.nudge()
     },
     onCommitted: (block) => {
+      for (const scored of block.scored ?? []) void thresholdPool.keepDecided(scored.shares)
       pendingContributions.forget(block, (claim) => intake.stale(claim, block.height + 1))
       pendingBans.forget((ban) => ledger.pools.banned(ban.poolId, ban.contributor))
       const touched = new Set((block.contributions ?? []).map((c) => c.contribution.poolId))

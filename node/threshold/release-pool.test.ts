@@ -24,9 +24,15 @@ const sealed = (n: number): SealedPayload => ({
 })
 
 /** Member m's phase-1 release, and with `outputs` its phase-2 shares for [1, 2, 4]. */
-function release(m: number, outputs?: number): ThresholdRelease {
+function release(m: number, outputs?: number, job = jobId): ThresholdRelease {
   const key = keys[m - 1]!
-  const common = { jobId, resultHash: h(2), keyHash: h(3), member: m, validator: addressOfPrivateKey(key) }
+  const common = {
+    jobId: job,
+    resultHash: h(2),
+    keyHash: h(3),
+    member: m,
+    validator: addressOfPrivateKey(key),
+  }
   const share = signScoreShare(domain, key, {
     ...common,
     sets: [{ participants: [1, 2, 4], stats: [['5']] }],
@@ -74,5 +80,27 @@ describe('the threshold release pool: phase 1 for the proposer, phase 2 kept for
     await store.open()
     const reopened = await new ThresholdReleasePool(store).releasesOf(jobId)
     expect(reopened).toEqual(held)
+  })
+
+  it('keeps the score shares of the block that released a job, for a node that missed their gossip', async () => {
+    const late = h(9)
+    const releaseOf = (m: number) => release(m, undefined, late)
+    const pool = new ThresholdReleasePool(store)
+    // Only member 1's share arrived before the block; the others came while this node lagged.
+    await pool.keep(releaseOf(1))
+    pool.released(late)
+    await pool.keepDecided([1, 2, 4].map((m) => releaseOf(m).share))
+    const held = await pool.releasesOf(late)
+    expect(held.map((r) => r.share.member).sort()).toEqual([1, 2, 4])
+    expect(held.filter((r) => r.outputs)).toEqual([])
+    // A released job is not offered to a proposer again, and a member's entry is not doubled.
+    expect(pool.candidates(() => 3)).toEqual([])
+    await pool.keepDecided([releaseOf(2).share])
+    expect((await pool.releasesOf(late)).length).toBe(3)
+    await store.close()
+    await store.open()
+    expect(
+      (await new ThresholdReleasePool(store).releasesOf(late)).map((r) => r.share.member).sort(),
+    ).toEqual([1, 2, 4])
   })
 })

@@ -51,6 +51,20 @@ export class ThresholdReleasePool {
     return write
   }
 
+  /**
+   * The score shares a decided block released a job with, checked by the block's rules: kept for
+   * the buyer like gossiped ones. A node that decided the certifying block late ignored the shares
+   * gossiped before it, and none come after the release: without these it could hold fewer than
+   * the set the block names. Never offered to a proposer again (the job is released).
+   */
+  keepDecided(shares: readonly ThresholdRelease['share'][]): Promise<void> {
+    const write = this.#writes.then(async () => {
+      for (const share of shares) await this.#merge(share.jobId, { version: 1, share, attempt: 0 })
+    })
+    this.#writes = write.catch(() => undefined)
+    return write
+  }
+
   /** One writer at a time: a member's entry is added, or gains its output shares, never loses them. */
   async #merge(jobId: Hex32, release: ThresholdRelease): Promise<void> {
     const stored = (await this.#store.getMeta(releasesKey(jobId), storedReleases)) ?? []
