@@ -370,6 +370,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     ledger,
     head: () => committer.head,
     epoch: () => epochs.current,
+    laterEpoch: (number) => epochs.load(number),
     fetch: (id) => vaults.fetch(id),
     commit: (record) => committer.commit(record.block, record.certificate),
     jumpTo: (height) => driver.jumpTo(height),

@@ -25,6 +25,13 @@ const epoch: Epoch = {
   validators: new ValidatorSet(keys.map((k) => ({ address: addressOfPrivateKey(k), power: 1 }))),
   verifier: createEip712Verifier({ domain, epoch: 1 }),
 }
+/** The set of epoch 2: three new validators. */
+const nextKeys = Array.from({ length: 3 }, generatePrivateKey)
+const nextEpoch: Epoch = {
+  number: 2,
+  validators: new ValidatorSet(nextKeys.map((k) => ({ address: addressOfPrivateKey(k), power: 1 }))),
+  verifier: createEip712Verifier({ domain, epoch: 2 }),
+}
 const temp = useTempStore('tcf-catch-up-')
 
 /** Stores a chain of `length` decided records, precommitted by `signers`; returns the head's id. */
@@ -39,8 +46,10 @@ async function storeChain(store: NodeStore, length: number, signers: readonly He
 }
 
 /** A catch-up over a fresh ledger, recording what it commits, jumps to and publishes. */
-function catchingUp(store: NodeStore) {
+function catchingUp(store: NodeStore, options: { switchAfter?: number } = {}) {
   const ledger = new Ledger(ZERO_HASH)
+  // The committer follows the chain's epoch after each block: epoch 2 from `switchAfter` + 1 on.
+  let current = epoch
   const seen = {
     committed: [] as number[],
     jumps: [] as number[],
@@ -50,7 +59,11 @@ function catchingUp(store: NodeStore) {
   const catchUp = new CatchUp({
     ledger,
     head: () => null,
-    epoch: () => epoch,
+    epoch: () => current,
+    laterEpoch: async (number) => {
+      if (number !== nextEpoch.number) throw new RangeError(`no epoch ${number} on this chain`)
+      return nextEpoch
+    },
     fetch: async (id) => {
       seen.fetched++
       const bytes = await store.blobs.get(id)
@@ -60,6 +73,7 @@ function catchingUp(store: NodeStore) {
     commit: async (record) => {
       seen.committed.push(record.block.height)
       ledger.apply(record.block, blockHash(record.block))
+      if (record.block.height === options.switchAfter) current = nextEpoch
     },
     jumpTo: (height) => seen.jumps.push(height),
     publish: async (status) => {
@@ -99,6 +113,67 @@ describe('CatchUp', () => {
     const { catchUp, ledger, seen } = catchingUp(temp.store)
     await catchUp.onStatus(status(3, head))
     expect(seen.fetched).toBe(1)
+    expect(seen.committed).toEqual([])
+    expect(ledger.height).toBe(0)
+    expect(seen.jumps).toEqual([])
+  })
+
+  it('applies records across an epoch change, each verified by its own epoch’s set', async () => {
+    const first = decidedChain(2, keys.slice(0, 3), {
+      domain,
+      epoch: 1,
+      proposer: addressOfPrivateKey(keys[0] as Hex32),
+    })
+    const second = decidedChain(2, nextKeys, {
+      domain,
+      epoch: 2,
+      proposer: addressOfPrivateKey(nextKeys[0] as Hex32),
+      from: { height: 2, hash: first.headHash, record: first.head },
+    })
+    for (const [id, bytes] of [...first.blobs, ...second.blobs]) await temp.store.blobs.put(id, bytes)
+    const { catchUp, ledger, seen } = catchingUp(temp.store, { switchAfter: 2 })
+    await catchUp.onStatus(status(4, second.head))
+    expect(seen.committed).toEqual([1, 2, 3, 4])
+    expect(ledger.height).toBe(4)
+    expect(seen.jumps).toEqual([5])
+  })
+
+  it('refuses a chain whose epoch changes at another height than the registry’s, applying what came before', async () => {
+    // The peer's chain moves to epoch 2 after height 1; the registry's epoch changes after height 2.
+    const first = decidedChain(1, keys.slice(0, 3), {
+      domain,
+      epoch: 1,
+      proposer: addressOfPrivateKey(keys[0] as Hex32),
+    })
+    const early = decidedChain(3, nextKeys, {
+      domain,
+      epoch: 2,
+      proposer: addressOfPrivateKey(nextKeys[0] as Hex32),
+      from: { height: 1, hash: first.headHash, record: first.head },
+    })
+    for (const [id, bytes] of [...first.blobs, ...early.blobs]) await temp.store.blobs.put(id, bytes)
+    const { catchUp, ledger, seen } = catchingUp(temp.store, { switchAfter: 2 })
+    await catchUp.onStatus(status(4, early.head))
+    expect(seen.committed).toEqual([1])
+    expect(ledger.height).toBe(1)
+    expect(seen.jumps).toEqual([2])
+  })
+
+  it('applies nothing certified under a later epoch by keys outside its set, nor under an earlier epoch', async () => {
+    const forged = decidedChain(2, keys.slice(0, 3), {
+      domain,
+      epoch: 2,
+      proposer: addressOfPrivateKey(keys[0] as Hex32),
+    })
+    const past = decidedChain(2, keys.slice(0, 3), {
+      domain,
+      epoch: 0,
+      proposer: addressOfPrivateKey(keys[0] as Hex32),
+    })
+    for (const [id, bytes] of [...forged.blobs, ...past.blobs]) await temp.store.blobs.put(id, bytes)
+    const { catchUp, ledger, seen } = catchingUp(temp.store)
+    await catchUp.onStatus(status(2, forged.head))
+    await catchUp.onStatus(status(2, past.head))
     expect(seen.committed).toEqual([])
     expect(ledger.height).toBe(0)
     expect(seen.jumps).toEqual([])

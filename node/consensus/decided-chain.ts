@@ -17,6 +17,7 @@ export function verifyDecidedRecord(
   const { block, certificate } = record
   return (
     certificate.epoch === epoch &&
+    block.epoch === epoch &&
     certificate.height === block.height &&
     certificate.blockHash === blockHash(block) &&
     verifyCommitCertificate(fromWireCertificate(certificate), validators, verifier)
@@ -34,10 +35,10 @@ export async function recordsToApply(
   head: Hex32,
   local: { readonly height: number; readonly headHash: Hex32 },
   fetch: (id: Hex32) => Promise<Uint8Array>,
-  verify: (record: DecidedRecord) => boolean,
+  verify: (record: DecidedRecord) => boolean | Promise<boolean>,
 ): Promise<DecidedRecord[]> {
   const top = decidedRecordCodec.decode(await fetch(head))
-  if (!verify(top)) {
+  if (!(await verify(top))) {
     throw new CatchUpError(
       'HEAD_UNCERTIFIED',
       `head ${head} (height ${top.block.height}) has no valid commit certificate`,
@@ -58,7 +59,7 @@ export async function recordsToApply(
         `record ${child.prev} is not the parent of height ${child.block.height}`,
       )
     }
-    if (!verify(parent)) {
+    if (!(await verify(parent))) {
       throw new CatchUpError(
         'RECORD_UNCERTIFIED',
         `height ${parent.block.height}: the certificate does not verify`,

@@ -1,3 +1,4 @@
+import { Wallet } from 'ethers'
 import { pino } from 'pino'
 import { describe, expect, it } from 'vitest'
 import { addressOfPrivateKey, type Block, type Hex32, ZERO_HASH } from '../../protocol/index.ts'
@@ -99,5 +100,28 @@ describe('Epochs', () => {
         },
       ),
     ).rejects.toMatchObject({ code: 'NO_VALIDATORS' })
+  })
+
+  it('loads the current epoch and a later one a peer names, never an earlier one nor one with no validators', async () => {
+    const epochs = await Epochs.open(await init([]), { height: 0, epoch: 0, chainBlock: 0 })
+    const now = epochs.current.number
+    expect(await epochs.load(now)).toBe(epochs.current)
+    await expect(epochs.load(now - 1)).rejects.toMatchObject({ code: 'PAST_EPOCH' })
+    // The registry has no set for a later epoch yet: refused, and asked again next time (not cached).
+    await expect(epochs.load(now + 1)).rejects.toMatchObject({ code: 'NO_VALIDATORS' })
+    await expect(epochs.load(now + 1)).rejects.toMatchObject({ code: 'NO_VALIDATORS' })
+
+    // One validator leaves and the epoch advances on chain: the next set loads before the node follows.
+    const leaver = new Wallet(test.net.validatorKeys[3] as Hex32, test.chain.provider)
+    const registry = test.net.connect(leaver).validators
+    await registry.beginUnbonding()
+    await registry.advanceEpoch()
+    const next = await epochs.load(now + 1)
+    expect(next.number).toBe(now + 1)
+    expect(next.validators.validators.map((v) => v.address)).not.toContain(
+      addressOfPrivateKey(test.net.validatorKeys[3] as Hex32),
+    )
+    expect(next.validators.validators).toHaveLength(3)
+    expect(epochs.current.number).toBe(now)
   })
 })

@@ -45,6 +45,8 @@ export class Epochs {
   #current: Epoch
   /** Consensus signatures are made under an epoch: one signer per epoch this node has signed in. */
   readonly #signers = new Map<number, ConsensusSigner>()
+  /** Later epochs read for a peer's certificates (catch-up), kept until the node passes them. */
+  readonly #later = new Map<number, Promise<Epoch>>()
   #stopped = false
 
   private constructor(init: EpochsInit, current: Epoch) {
@@ -65,6 +67,28 @@ export class Epochs {
     return this.#current
   }
 
+  /**
+   * Epoch `number` as the registry has it: the current one, or a later one that a peer's decided
+   * records name (a node catching up across an epoch change verifies each record by its own set).
+   */
+  async load(number: number): Promise<Epoch> {
+    if (number === this.#current.number) return this.#current
+    if (number < this.#current.number)
+      throw new ConsensusAppError(
+        'PAST_EPOCH',
+        `epoch ${number} is over: this node is in ${this.#current.number}`,
+      )
+    let loading = this.#later.get(number)
+    if (loading === undefined) {
+      if (this.#later.size >= MAX_LATER_EPOCHS) this.#later.delete(this.#later.keys().next().value as number)
+      loading = loadEpoch(this.#init, number)
+      // A failed read is not remembered: the next catch-up asks the chain again.
+      loading.catch(() => this.#later.delete(number))
+      this.#later.set(number, loading)
+    }
+    return loading
+  }
+
   /** Signs as `address` under whichever epoch is current when consensus signs. */
   consensusSigner(address: Address): ConsensusSigner {
     return {
@@ -79,7 +103,8 @@ export class Epochs {
     const number = await epochAfter(this.#init, block.epoch, block.chainBlock, () => this.#stopped)
     if (number === this.#current.number) return
     const previous = this.#current.number
-    this.#current = await loadEpoch(this.#init, number)
+    this.#current = await this.load(number)
+    for (const later of this.#later.keys()) if (later <= number) this.#later.delete(later)
     this.#init.logger.info(
       {
         epoch: number,
@@ -111,6 +136,9 @@ export class Epochs {
     return signer
   }
 }
+
+/** Later epochs held at once: a node is rarely more than one behind; peers cannot grow it. */
+const MAX_LATER_EPOCHS = 4
 
 /**
  * The epoch of the heights after a block: the registry's current epoch at the block's chain number,

@@ -9,6 +9,11 @@ export type CatchUpErrorCode =
   | 'RECORD_UNCERTIFIED'
   /** The peer's certified chain does not extend this node's: it forks below the node's head. */
   | 'FORK'
+  /**
+   * A record is certified in another epoch than the one the chain says follows its parent: the
+   * epoch changed at another height than the registry's.
+   */
+  | 'EPOCH_MISMATCH'
 
 export class CatchUpError extends CodedError<CatchUpErrorCode> {}
 
@@ -18,5 +23,7 @@ export type ConsensusAppErrorCode =
   | 'NO_VALIDATORS'
   /** The chain did not make a proposed block's chain number final in time: the block is not voted for. */
   | 'CHAIN_NOT_FINAL'
+  /** An epoch before the node's current one was asked for: its sets are no longer consulted. */
+  | 'PAST_EPOCH'
 
 export class ConsensusAppError extends CodedError<ConsensusAppErrorCode> {}

@@ -32,12 +32,13 @@ export function decidedChain(
     readonly domain: Eip712Domain
     readonly epoch: number
     readonly proposer: Address
-    readonly from?: { readonly height: number; readonly hash: Hex32 }
+    /** the block below the first, and the id of its decided record */
+    readonly from?: { readonly height: number; readonly hash: Hex32; readonly record?: Hex32 }
   },
 ): DecidedChain {
   const from = at.from ?? { height: 0, hash: ZERO_HASH }
   const blobs = new Map<Hex32, Uint8Array>()
-  let prev: Hex32 | null = null
+  let prev: Hex32 | null = from.record ?? null
   let parentHash = from.hash
   for (let height = from.height + 1; height <= from.height + length; height++) {
     const block: Block = {
