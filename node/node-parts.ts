@@ -30,7 +30,7 @@ import { ConsensusDriver } from './consensus/driver.ts'
 import { EquivocationReports } from './consensus/equivocation.ts'
 import { HeightPace } from './consensus/pace.ts'
 import { AttestationBatcher } from './gossip/attestation-batcher.ts'
-import { type GossipHandlers, gossipHandlers } from './gossip/index.ts'
+import { type GossipHandlers, gossipHandlers, NextEpochMessages, redeliver } from './gossip/index.ts'
 import { admissible } from './jobs/admission.ts'
 import { AttestationPool } from './jobs/attestation-pool.ts'
 import { jobPrivacy } from './jobs/budget.ts'
@@ -407,6 +407,7 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
           ...(init.dkg ?? {}),
           logger: log,
         })
+  const nextEpoch = new NextEpochMessages(domain)
   const gossip = gossipHandlers({
     jobs: {
       domain,
@@ -415,8 +416,8 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       admissible: admit,
       onPending,
     },
-    proposals: { epoch: () => epochs.current, height: () => ledger.height, consensus: driver },
-    votes: { epoch: () => epochs.current, height: () => ledger.height, consensus: driver },
+    proposals: { epoch: () => epochs.current, height: () => ledger.height, nextEpoch, consensus: driver },
+    votes: { epoch: () => epochs.current, height: () => ledger.height, nextEpoch, consensus: driver },
     attestations: {
       domain,
       validators: () => epochs.current.validators,
@@ -452,6 +453,16 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
     },
     contributions: { intake },
     poolbans: { intake, pending: pendingBans },
+  })
+  // What peers sent under the new epoch before this node committed the old one's last block.
+  epochs.onStarted((number) => {
+    const held = nextEpoch.take(number)
+    if (held.length === 0) return
+    redeliver(held, gossip).then(
+      (delivered) =>
+        log.info({ epoch: number, held: held.length, delivered }, 'early messages of the epoch delivered'),
+      (e: unknown) => log.warn({ err: e, epoch: number }, 'delivering early messages of the epoch failed'),
+    )
   })
   const service = new ApiService({
     address,

@@ -277,7 +277,10 @@ export class TcfNode {
       )
     // One gossip heartbeat, for the last peer to finish setting up what it subscribed.
     await sleep(1000)
-    // A catch-up meanwhile moved the ledger on: start from where it is.
+    // A catch-up meanwhile moved the ledger on: start from where it is, once its commits are done.
+    // A commit applies the block before it follows the chain to the next height's epoch: a height
+    // started in between would run, and sign, under the epoch before.
+    await this.#parts.committer.idle()
     if (!this.#stopped) this.#parts.driver.start(this.#state.ledger.height + 1)
   }
 }

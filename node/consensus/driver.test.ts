@@ -198,4 +198,57 @@ describe('ConsensusDriver', () => {
     }
     await Promise.all(h.drivers.map((d) => d.stop()))
   })
+
+  it('keeps what arrives before start, a catch-up jump included, for the height start is given', async () => {
+    // A node that caught up to height 1 before its consensus started: the jump comes first, then
+    // height 2's proposal and a prevote, then start(2). Nothing of it may be lost.
+    const judged: number[] = []
+    const key = keys[0]!
+    const driver = new ConsensusDriver({
+      consensus: createConsensus({
+        signer: createEip712ConsensusSigner({ privateKey: key, domain, epoch: 1 }),
+        params,
+      }),
+      wal: new RecordingWal(),
+      blockIntervalMs: 10,
+      logger: pino({ level: 'silent' }),
+      app: {
+        validators: () => validators,
+        buildBlock: () => {
+          throw new Error('not the proposer in this test')
+        },
+        blockHash,
+        validateBlock: async (height) => {
+          judged.push(height)
+          return true
+        },
+        decide: async () => {},
+        broadcastProposal: async () => {},
+        broadcastVote: async () => {},
+      },
+    })
+    const proposer = validators.proposer(2, 0)
+    const proposerKey = keys.find((k) => addressOfPrivateKey(k) === proposer)!
+    const signer = createEip712ConsensusSigner({ privateKey: proposerKey, domain, epoch: 1 })
+    const block: Block = {
+      version: 1,
+      height: 2,
+      epoch: 1,
+      parentHash: ZERO_HASH,
+      chainBlock: 0,
+      proposer,
+      admitted: [],
+      certified: [],
+      released: [],
+      failed: [],
+    }
+    const valueId = blockHash(block)
+    driver.jumpTo(2)
+    driver.onProposal(signer.signProposal({ height: 2, round: 0, valueId, validRound: -1, proposer }), block)
+    driver.onVote(signer.signVote({ type: 'prevote', height: 2, round: 0, valueId, validator: proposer }))
+    driver.start(2)
+    await until(() => judged.length > 0, 5_000)
+    expect(judged).toEqual([2])
+    await driver.stop()
+  })
 })

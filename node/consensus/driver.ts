@@ -106,9 +106,12 @@ export class ConsensusDriver {
     this.#startHeight(pause.height + 1)
   }
 
-  /** Jumps to a later height after catching up on decided blocks from peers. */
+  /**
+   * Jumps to a later height after catching up on decided blocks from peers. Before `start` it does
+   * nothing: `start` is given the height after the ledger's, and messages meanwhile wait for it.
+   */
   jumpTo(height: number): void {
-    if (height > this.#height) this.#startHeight(height)
+    if (!this.#stopped && height > this.#height) this.#startHeight(height)
   }
 
   onProposal(signed: SignedProposal, block: Block): void {

@@ -47,6 +47,7 @@ export class Epochs {
   readonly #signers = new Map<number, ConsensusSigner>()
   /** Later epochs read for a peer's certificates (catch-up), kept until the node passes them. */
   readonly #later = new Map<number, Promise<Epoch>>()
+  readonly #listeners = new Set<(epoch: number) => void>()
   #stopped = false
 
   private constructor(init: EpochsInit, current: Epoch) {
@@ -89,6 +90,12 @@ export class Epochs {
     return loading
   }
 
+  /** Calls `listener` each time a new epoch takes over, after the node switched to its set; returns an unsubscribe. */
+  onStarted(listener: (epoch: number) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
   /** Signs as `address` under whichever epoch is current when consensus signs. */
   consensusSigner(address: Address): ConsensusSigner {
     return {
@@ -114,6 +121,7 @@ export class Epochs {
       },
       'epoch started',
     )
+    for (const listener of this.#listeners) listener(number)
     this.#init.onEpochStarted?.(number)
   }
 

@@ -13,6 +13,14 @@ import { statusGossip } from './status.ts'
 import { type ThresholdReleaseGossipDeps, thresholdReleaseGossip } from './threshold-release.ts'
 import { type VoteGossipDeps, voteGossip } from './vote.ts'
 
+export {
+  type EarlyConsensusMessage,
+  NEXT_EPOCH_LIMITS,
+  type NextEpochLimits,
+  NextEpochMessages,
+  redeliver,
+} from './next-epoch.ts'
+
 export type GossipHandlers = { readonly [K in TopicName]: GossipHandler<TopicMessages[K]> }
 
 export interface GossipDeps {
