@@ -351,12 +351,23 @@ export function assembleNode(init: TcfNodeInit, state: RestoredState, address: A
       validateBlock: (height, block) => builder.validate(height, block),
       decide: (_height, block, certificate) =>
         committer.commit(block, toWireCertificate(block.epoch, certificate)),
-      broadcastProposal: (signed, block) => {
-        const message: ProposalMessage = { version: 1, epoch: epochs.current.number, ...signed, block }
+      broadcastProposal: (signed, block, resentAt) => {
+        const message: ProposalMessage = {
+          version: 1,
+          epoch: epochs.current.number,
+          ...signed,
+          block,
+          ...(resentAt === undefined ? {} : { resentAt }),
+        }
         return publish('proposals', message)
       },
-      broadcastVote: (signed) => {
-        const message: VoteMessage = { version: 1, epoch: epochs.current.number, ...signed }
+      broadcastVote: (signed, resentAt) => {
+        const message: VoteMessage = {
+          version: 1,
+          epoch: epochs.current.number,
+          ...signed,
+          ...(resentAt === undefined ? {} : { resentAt }),
+        }
         return publish('votes', message)
       },
       onEvidence: (a, b) => void reports.report(a, b),

@@ -9,6 +9,8 @@ import {
   commitCertificateCodec,
   type ProposalMessage,
   proposalMessageCodec,
+  type VoteMessage,
+  voteMessageCodec,
 } from './messages/consensus.ts'
 import { jobRequestCodec, signedJobRequestCodec } from './messages/jobRequest.ts'
 import { decidedRecordCodec, encodeDecidedRecord } from './messages/status.ts'
@@ -190,6 +192,21 @@ describe('values a codec checked once', () => {
     expect(signedJobRequestCodec.knows(signed)).toBe(true)
     expect(jobRequestCodec.knows(signed.request)).toBe(true)
     expect(jobRequestCodec.id(signed.request)).toBe(jobRequestCodec.id(sampleJobRequest))
+  })
+
+  it('gives a re-sent vote new bytes and the same vote, and refuses a resentAt that is no timestamp', () => {
+    const vote = SAMPLES.find(([codec]) => codec === voteMessageCodec)![1] as VoteMessage
+    const resent = { ...vote, resentAt: 1_764_000_000_000 }
+    const bytes = voteMessageCodec.encode(resent)
+    expect(bytes).not.toEqual(voteMessageCodec.encode(vote))
+    const decoded = voteMessageCodec.decode(bytes)
+    expect(decoded.vote).toEqual(vote.vote)
+    expect(decoded.signature).toBe(vote.signature)
+    expect(decoded.resentAt).toBe(resent.resentAt)
+    for (const resentAt of [0, -1, 1.5, '1764000000000'])
+      expect(() => voteMessageCodec.encode({ ...vote, resentAt } as unknown as VoteMessage)).toThrow(
+        EncodeError,
+      )
   })
 
   it('adopts only frozen values, and knows nothing it was merely asked to encode', () => {

@@ -251,4 +251,66 @@ describe('ConsensusDriver', () => {
     expect(judged).toEqual([2])
     await driver.stop()
   })
+
+  it('lets a set of three decide when one member missed the others’ first messages of a height', async () => {
+    // Member 2 hears nothing until the others have proposed and voted in round 0: it times out to
+    // a nil prevote, the others to nil precommits, and each waits on a vote it will never be sent
+    // again, unless a stuck round is re-sent (new bytes: resentAt).
+    const three = keys.slice(0, 3)
+    const set = new ValidatorSet(three.map((k) => ({ address: addressOfPrivateKey(k), power: 1 })))
+    const deaf = { member: 2, until: Date.now() + 800 }
+    const decided = three.map(() => new Map<number, Hex32>())
+    const resent: number[] = []
+    const drivers: ConsensusDriver[] = []
+    const deliver = (from: number, f: (d: ConsensusDriver) => void): void => {
+      setImmediate(() => {
+        drivers.forEach((d, j) => {
+          if (j !== from && !(j === deaf.member && Date.now() < deaf.until)) f(d)
+        })
+      })
+    }
+    three.forEach((key, i) => {
+      drivers[i] = new ConsensusDriver({
+        consensus: createConsensus({
+          signer: createEip712ConsensusSigner({ privateKey: key, domain, epoch: 1 }),
+          params,
+        }),
+        wal: new RecordingWal(),
+        blockIntervalMs: 10,
+        resendMs: 300,
+        logger: pino({ level: 'silent' }),
+        app: {
+          validators: () => set,
+          buildBlock: (height): Block => ({
+            version: 1,
+            height,
+            epoch: 1,
+            parentHash: ZERO_HASH,
+            chainBlock: 0,
+            proposer: addressOfPrivateKey(key),
+            admitted: [],
+            certified: [],
+            released: [],
+            failed: [],
+          }),
+          blockHash,
+          validateBlock: async (height, block) => block.height === height,
+          decide: async (height, block) => void decided[i]!.set(height, blockHash(block)),
+          broadcastProposal: async (signed, block, resentAt) => {
+            if (resentAt !== undefined) resent.push(i)
+            deliver(i, (d) => d.onProposal(signed, block))
+          },
+          broadcastVote: async (signed, resentAt) => {
+            if (resentAt !== undefined) resent.push(i)
+            deliver(i, (d) => d.onVote(signed))
+          },
+        },
+      })
+    })
+    for (const d of drivers) d.start(1)
+    await until(() => decided.every((d) => d.size >= 2), 15_000)
+    expect(new Set(decided.map((d) => d.get(1))).size).toBe(1)
+    expect(resent.length).toBeGreaterThan(0)
+    await Promise.all(drivers.map((d) => d.stop()))
+  })
 })

@@ -29,8 +29,9 @@ export interface DriverApp {
   validateBlock(height: number, block: Block): Promise<boolean>
   /** Commits the decision durably (pruning the WAL below it) before the next height starts. */
   decide(height: number, block: Block, certificate: CoreCertificate): Promise<void>
-  broadcastProposal(signed: SignedProposal, block: Block): Promise<void>
-  broadcastVote(signed: SignedVote): Promise<void>
+  /** `resentAt` marks a copy sent again (see `DriverInit.resendMs`): new bytes for the same message. */
+  broadcastProposal(signed: SignedProposal, block: Block, resentAt?: number): Promise<void>
+  broadcastVote(signed: SignedVote, resentAt?: number): Promise<void>
   onEvidence?(first: SignedVote, second: SignedVote): void
   /** Asked once per decided height: true to start the next without the block interval (see pace.ts). */
   startNextHeightNow?(): boolean
@@ -44,10 +45,18 @@ export interface DriverInit {
   readonly app: DriverApp
   /** Pause between a decision and the next height, so requests can gather into blocks. */
   readonly blockIntervalMs: number
+  /**
+   * How long a round may go without progress before this node sends its own proposal and votes of
+   * it again; default RESEND_MS. Gossip delivers a message once or never: a peer that missed one
+   * (it was restarting, or still in the epoch before) is never sent it again, and a set of three
+   * needs every member's votes. This is the retransmission Tendermint's liveness assumes.
+   */
+  readonly resendMs?: number
   readonly logger: Logger
 }
 
 const MAX_FUTURE_MESSAGES = 10_000
+export const RESEND_MS = 5_000
 
 /**
  * Hosts the pure consensus core: feeds it one input at a time, and carries
@@ -69,6 +78,11 @@ export class ConsensusDriver {
   /** The block interval under way after a decided height, if any. */
   #pause: { height: number; timer: NodeJS.Timeout } | undefined
   #stopped = true
+  /** What this node sent at the current height: its proposals by round, its votes by round and type. */
+  #own = { proposals: new Map<number, SignedProposal>(), votes: new Map<string, SignedVote>() }
+  #resendTimer: NodeJS.Timeout | undefined
+  /** Height and round at the last resend check: unchanged at the next one means the round is stuck. */
+  #lastProgress = ''
 
   constructor(init: DriverInit) {
     this.#init = init
@@ -87,10 +101,12 @@ export class ConsensusDriver {
   start(height: number): void {
     this.#stopped = false
     this.#startHeight(height)
+    this.#resendTimer = setInterval(() => this.#resendIfStuck(), this.#init.resendMs ?? RESEND_MS)
   }
 
   async stop(): Promise<void> {
     this.#stopped = true
+    clearInterval(this.#resendTimer)
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
     await this.#queue
@@ -148,6 +164,7 @@ export class ConsensusDriver {
     }
     this.#height = height
     this.#candidates.clear()
+    this.#own = { proposals: new Map(), votes: new Map() }
     const recovered = this.#init.wal.entries(height)
     this.#enqueue({ kind: 'start-height', height, validators: this.#init.app.validators(height), recovered })
     // Votes sent before a crash may never have arrived: peers could be waiting on them.
@@ -162,6 +179,37 @@ export class ConsensusDriver {
         this.#candidates.set(m.input.signed.proposal.valueId, m.block)
       this.#enqueue(m.input)
     }
+  }
+
+  /** Sends this round's own proposal and votes again if neither the height nor the round moved since the last check. */
+  #resendIfStuck(): void {
+    if (this.#stopped || this.#pause || this.#state.status !== 'running') return
+    const round = this.round
+    const progress = `${this.#height}:${round}`
+    if (progress !== this.#lastProgress) {
+      this.#lastProgress = progress
+      return
+    }
+    const proposal = this.#own.proposals.get(round)
+    const block = proposal && this.#candidates.get(proposal.proposal.valueId)
+    const votes = (['prevote', 'precommit'] as const).flatMap((type) => {
+      const vote = this.#own.votes.get(`${round}:${type}`)
+      return vote ? [vote] : []
+    })
+    if (!block && votes.length === 0) return
+    const { app, logger } = this.#init
+    const height = this.#height
+    logger.info(
+      { height, round, proposal: block !== undefined, votes: votes.length },
+      're-sending a stuck round',
+    )
+    const resentAt = Date.now()
+    this.#queue = this.#queue
+      .then(async () => {
+        if (proposal && block) await app.broadcastProposal(proposal, block, resentAt)
+        for (const vote of votes) await app.broadcastVote(vote, resentAt)
+      })
+      .catch((e: unknown) => logger.warn({ err: e, height, round }, 're-sending a stuck round failed'))
   }
 
   #enqueue(input: Input): void {
@@ -200,9 +248,13 @@ export class ConsensusDriver {
       case 'broadcast': {
         const { message } = effect
         if (message.kind === 'vote') {
+          const { vote } = message.signed
+          if (vote.height === this.#height) this.#own.votes.set(`${vote.round}:${vote.type}`, message.signed)
           await app.broadcastVote(message.signed)
           return
         }
+        const { proposal } = message.signed
+        if (proposal.height === this.#height) this.#own.proposals.set(proposal.round, message.signed)
         const block = this.#candidates.get(message.signed.proposal.valueId)
         if (block) await app.broadcastProposal(message.signed, block)
         else logger.warn({ height: this.#height }, 'no block for own proposal')

@@ -16,12 +16,20 @@ export const voteSchema = z.strictObject({
 
 export const signedVoteSchema = z.strictObject({ vote: voteSchema, signature: signatureSchema })
 
+/**
+ * When a copy of a message was sent again (ms since 1970), outside what is signed. Gossip ids are
+ * content hashes, kept for two minutes: an identical copy is dropped as a duplicate everywhere,
+ * including at a peer that missed the first one. The stamp makes a re-send new bytes.
+ */
+const resentAtSchema = z.int().min(1).max(Number.MAX_SAFE_INTEGER).optional()
+
 /** A vote on the wire: the consensus SignedVote plus the epoch its signature was made under. */
 export const voteMessageSchema = z.strictObject({
   version: versionSchema,
   epoch: epochSchema,
   vote: voteSchema,
   signature: signatureSchema,
+  resentAt: resentAtSchema,
 })
 export type VoteMessage = z.infer<typeof voteMessageSchema>
 export const voteMessageCodec = defineMessage('Vote', voteMessageSchema, 512)
@@ -44,6 +52,7 @@ export const proposalMessageSchema = z.strictObject({
   proposal: proposalSchema,
   signature: signatureSchema,
   block: blockSchema,
+  resentAt: resentAtSchema,
 })
 export type ProposalMessage = z.infer<typeof proposalMessageSchema>
 export const MAX_BLOCK_BYTES = 512 * 1024
