@@ -47,6 +47,11 @@ export interface DaemonOptions {
    * it; the Byzantine e2e uses it to turn one real validator adversarial.
    */
   readonly wrapNetwork?: (network: NodeNetwork, node: TcfNode) => NodeNetwork
+  /**
+   * Puts something between the node and its chain reads. The daemon never sets it; the epoch-change
+   * e2e uses it to make one validator slow to load a new validator set.
+   */
+  readonly wrapChain?: (chain: NodeChain) => NodeChain
   /** DKG pacing and misbehaviour; the daemon never sets it, the DKG e2e does (test/dkg.test.ts) */
   readonly dkg?: TcfNodeInit['dkg']
 }
@@ -147,7 +152,7 @@ export class Daemon {
         addresses: config.chain.addresses,
       },
       store,
-      chain: chainPort(chain, chainState, anchorer),
+      chain: (options.wrapChain ?? ((c: NodeChain) => c))(chainPort(chain, chainState, anchorer)),
       consensusParams: { timeouts: config.consensus.timeouts },
       blockIntervalMs: config.consensus.blockIntervalMs,
       finalityDepth: config.chain.finalityDepth,

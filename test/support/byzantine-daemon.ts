@@ -3,13 +3,15 @@
  * `tcf node start --home <home> --passphrase-file <file>`, publishing through
  * byzantineNetwork. The plan is a JSON file named by TCF_BYZANTINE_PLAN,
  * re-read before every proposal and vote (absent = honest). TCF_BYZANTINE_DKG_CORRUPT_SHARE_TO
- * makes it a dishonest DKG dealer.
+ * makes it a dishonest DKG dealer. TCF_SLOW_VALIDATOR_SET_MS makes an honest but slow one: each
+ * validator set it reads from the registry (at start and at an epoch change) answers that late.
  */
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { readPassphrase } from '../../node/cli/passphrase.ts'
 import { Daemon } from '../../node/daemon.ts'
 import { loadHome } from '../../node/home.ts'
+import type { NodeChain } from '../../node/ports.ts'
 import type { Address } from '../../protocol/index.ts'
 import { type ByzantinePlan, byzantineNetwork } from './byzantine-network.ts'
 
@@ -28,6 +30,8 @@ const plan = async (): Promise<ByzantinePlan> => {
   return text ? (JSON.parse(text) as ByzantinePlan) : {}
 }
 
+const slowSetMs = Number(process.env.TCF_SLOW_VALIDATOR_SET_MS ?? 0)
+
 // A dealer that deals this member (1-based, set order) a share that does not open its commitment.
 const corruptShareTo = process.env.TCF_BYZANTINE_DKG_CORRUPT_SHARE_TO
 
@@ -35,6 +39,17 @@ const daemon = await Daemon.start({
   home,
   passphrase,
   ...(corruptShareTo ? { dkg: { corruptShareTo: Number(corruptShareTo) } } : {}),
+  ...(slowSetMs > 0
+    ? {
+        wrapChain: (chain: NodeChain): NodeChain => ({
+          ...chain,
+          validatorSet: async (epoch) => {
+            await new Promise((resolve) => setTimeout(resolve, slowSetMs))
+            return chain.validatorSet(epoch)
+          },
+        }),
+      }
+    : {}),
   wrapNetwork: (network, node) =>
     byzantineNetwork(network, node, {
       validatorKey,
