@@ -144,6 +144,16 @@ describe('the next epoch’s early messages', () => {
     expect(held.size).toBe(5)
   })
 
+  it('holds one copy of a message replayed under fresh resentAt stamps, so replays cannot use up its signer’s room', () => {
+    const held = new NextEpochMessages(domain, { messages: 100, perSigner: 3, heightsAhead: 2 })
+    const n = node(held)
+    const early = vote(keys[0] as Hex32, 6)
+    for (let i = 1; i <= 10; i++) n.handlers.votes.validate({ ...early, resentAt: i })
+    expect(held.size).toBe(1)
+    n.handlers.votes.validate(vote(keys[0] as Hex32, 6, 1))
+    expect(held.size).toBe(2)
+  })
+
   it('lets go of what it held for another epoch', async () => {
     const n = node()
     n.handlers.votes.validate(vote(keys[0] as Hex32, 6))

@@ -7,6 +7,7 @@ import {
   type VoteMessage,
 } from '../../protocol/index.ts'
 import type { GossipHandler, GossipVerdict } from '../ports.ts'
+import { proposalKey, voteKey } from './taken.ts'
 
 /** A proposal or vote signed under an epoch this node has not reached yet. */
 export type EarlyConsensusMessage =
@@ -40,8 +41,10 @@ export const NEXT_EPOCH_LIMITS: NextEpochLimits = { messages: 1024, perSigner: 6
  *
  * Who belongs to the next set is not known here, so what is held is bounded: the signature must be
  * its signer's under that epoch (a bad one is the sender's fault and rejected), the height at most
- * `heightsAhead` past the node's, and counts per signer and in all are capped. A peer spamming
- * with fresh keys can fill the room and push the node back to losing early messages, nothing worse.
+ * `heightsAhead` past the node's, and counts per signer and in all are capped; a copy of a held
+ * message under another `resentAt` is not held again (else replays of one vote would use up its
+ * signer's room). A peer spamming with fresh keys can fill the room and cost the node early
+ * messages, which the senders re-send once the round is stuck (ConsensusDriver), nothing worse.
  */
 export class NextEpochMessages {
   readonly #domain: Eip712Domain
@@ -50,6 +53,8 @@ export class NextEpochMessages {
   #verifier: SignatureVerifier | undefined
   #held: EarlyConsensusMessage[] = []
   readonly #perSigner = new Map<string, number>()
+  /** What each held message's signature covers: a copy under another `resentAt` is not held twice. */
+  readonly #keys = new Set<string>()
 
   constructor(domain: Eip712Domain, limits: NextEpochLimits = NEXT_EPOCH_LIMITS) {
     this.#domain = domain
@@ -69,6 +74,8 @@ export class NextEpochMessages {
     if (message.epoch !== current + 1) return 'ignore'
     const slot = entry.topic === 'votes' ? entry.message.vote : entry.message.proposal
     if (slot.height <= height || slot.height > height + this.#limits.heightsAhead) return 'ignore'
+    const key = entry.topic === 'votes' ? voteKey(entry.message.vote) : proposalKey(entry.message.proposal)
+    if (this.#keys.has(key)) return 'ignore'
     const verifier = this.#verifierFor(message.epoch)
     if (entry.topic === 'votes') {
       const { vote, signature } = entry.message
@@ -79,10 +86,11 @@ export class NextEpochMessages {
       if (blockHash(block) !== proposal.valueId || block.height !== proposal.height) return 'reject'
     }
     const signer = entry.topic === 'votes' ? entry.message.vote.validator : entry.message.proposal.proposer
-    const key = signer.toLowerCase()
-    const count = this.#perSigner.get(key) ?? 0
+    const signerKey = signer.toLowerCase()
+    const count = this.#perSigner.get(signerKey) ?? 0
     if (count >= this.#limits.perSigner || this.#held.length >= this.#limits.messages) return 'ignore'
-    this.#perSigner.set(key, count + 1)
+    this.#perSigner.set(signerKey, count + 1)
+    this.#keys.add(key)
     this.#held.push(entry)
     return 'ignore'
   }
@@ -92,6 +100,7 @@ export class NextEpochMessages {
     const held = this.#held.filter((e) => e.message.epoch === epoch)
     this.#held = []
     this.#perSigner.clear()
+    this.#keys.clear()
     return held
   }
 

@@ -52,12 +52,15 @@ describe('proposal gossip', () => {
   })
 
   it('rejects a proposal carrying another block than the one signed, or another height', () => {
-    const key = keys[1] as Hex32
+    const key = keys[2] as Hex32
     const m = message(key, 1)
     expect(proposals.validate({ ...m, block: { ...m.block, chainBlock: 9 } })).toBe('reject')
     const elsewhere = emptyBlock(key, 2)
     const signedForOther = message(key, 1, elsewhere)
     expect(proposals.validate(signedForOther)).toBe('reject')
+    // Neither forgery shut the real proposal out, and once it is taken a copy is ignored unchecked.
+    expect(proposals.validate(m)).toBe('accept')
+    expect(proposals.validate({ ...m, block: { ...m.block, chainBlock: 9 } })).toBe('ignore')
   })
 
   it('ignores a proposal from outside the set or for a decided height', () => {

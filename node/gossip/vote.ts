@@ -3,6 +3,7 @@ import type { VoteMessage } from '../../protocol/index.ts'
 import type { Epoch } from '../consensus/epochs.ts'
 import type { GossipHandler, GossipVerdict } from '../ports.ts'
 import type { NextEpochMessages } from './next-epoch.ts'
+import { TakenMessages, voteKey } from './taken.ts'
 
 export interface VoteGossipDeps {
   /** the epoch consensus runs in now */
@@ -16,17 +17,24 @@ export interface VoteGossipDeps {
 
 /**
  * A vote is for this epoch and a height not decided yet, signed by a validator of the epoch's set.
- * One of the next epoch goes to `nextEpoch`, to be judged again once the node gets there.
+ * One of the next epoch goes to `nextEpoch`, to be judged again once the node gets there. A copy
+ * of a vote already taken (a re-send, or anyone's replay under a new `resentAt`) is ignored unchecked.
  */
 export function voteGossip(deps: VoteGossipDeps): GossipHandler<VoteMessage> {
+  const taken = new TakenMessages()
   return {
     validate(m): GossipVerdict {
       const epoch = deps.epoch()
       if (m.epoch === epoch.number + 1 && deps.nextEpoch)
         return deps.nextEpoch.hold({ topic: 'votes', message: m }, epoch.number, deps.height())
-      if (m.epoch !== epoch.number || m.vote.height <= deps.height()) return 'ignore'
+      const decided = deps.height()
+      if (m.epoch !== epoch.number || m.vote.height <= decided) return 'ignore'
+      const key = voteKey(m.vote)
+      if (taken.has(m.vote.height, key)) return 'ignore'
       if (!epoch.verifier.verifyVote({ vote: m.vote, signature: m.signature })) return 'reject'
-      return epoch.validators.has(m.vote.validator) ? 'accept' : 'ignore'
+      if (!epoch.validators.has(m.vote.validator)) return 'ignore'
+      taken.add(m.vote.height, key, decided)
+      return 'accept'
     },
     deliver: (m) => deps.consensus.onVote({ vote: m.vote, signature: m.signature }),
   }

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest'
+import type { SignatureVerifier } from '../../consensus/index.ts'
+import type { Epoch } from '../../node/consensus/epochs.ts'
+import { proposalGossip } from '../../node/gossip/proposal.ts'
+import { consensusSigner, epoch, keys } from '../../node/gossip/testing/epoch.ts'
+import { voteGossip } from '../../node/gossip/vote.ts'
+import {
+  addressOfPrivateKey,
+  type Block,
+  blockHash,
+  type Hex32,
+  type ProposalMessage,
+  type VoteMessage,
+  ZERO_HASH,
+} from '../../protocol/index.ts'
+
+/**
+ * A re-sent vote or proposal carries `resentAt` outside its signature, so that gossip's content
+ * ids let it through. Anyone can therefore take an honest validator's signed vote and publish it
+ * again and again under fresh stamps: each copy is new bytes, and a node that accepts it checks its
+ * signature once more and forwards it to its mesh. A node must take one copy of a signed message
+ * and ignore the rest unchecked.
+ */
+const COPIES = 50
+
+/** The test epoch, counting signature checks. */
+function counting(): { epoch: Epoch; checks: () => number } {
+  let checks = 0
+  const verifier: SignatureVerifier = {
+    verifyVote: (signed) => {
+      checks++
+      return epoch.verifier.verifyVote(signed)
+    },
+    verifyProposal: (signed) => {
+      checks++
+      return epoch.verifier.verifyProposal(signed)
+    },
+  }
+  return { epoch: { ...epoch, verifier }, checks: () => checks }
+}
+
+const key = keys[0] as Hex32
+const validator = addressOfPrivateKey(key)
+
+describe('replaying a signed vote or proposal under fresh resentAt stamps', () => {
+  it('gets one copy of a vote accepted and checked; the replays are ignored without a check', () => {
+    const { epoch: counted, checks } = counting()
+    const delivered: number[] = []
+    const votes = voteGossip({
+      epoch: () => counted,
+      height: () => 5,
+      consensus: { onVote: (signed) => delivered.push(signed.vote.round) },
+    })
+    const body = {
+      type: 'prevote' as const,
+      height: 6,
+      round: 0,
+      valueId: `0x${'44'.repeat(32)}` as Hex32,
+      validator,
+    }
+    const vote: VoteMessage = { version: 1, epoch: epoch.number, ...consensusSigner(key).signVote(body) }
+    const verdicts = Array.from({ length: COPIES }, (_, i) =>
+      votes.validate({ ...vote, resentAt: 1_000 + i }),
+    )
+    expect(verdicts[0]).toBe('accept')
+    expect(verdicts.slice(1).every((v) => v === 'ignore')).toBe(true)
+    expect(checks()).toBe(1)
+  })
+
+  it('does the same for a proposal, whose block is hashed on every accepted copy', () => {
+    const { epoch: counted, checks } = counting()
+    const proposals = proposalGossip({
+      epoch: () => counted,
+      height: () => 5,
+      consensus: { onProposal: () => {} },
+    })
+    const block: Block = {
+      version: 1,
+      height: 6,
+      epoch: epoch.number,
+      parentHash: ZERO_HASH,
+      proposer: validator,
+      chainBlock: 0,
+      admitted: [],
+      certified: [],
+      released: [],
+      failed: [],
+    }
+    const signed = consensusSigner(key).signProposal({
+      height: 6,
+      round: 0,
+      valueId: blockHash(block),
+      validRound: -1,
+      proposer: validator,
+    })
+    const proposal: ProposalMessage = { version: 1, epoch: epoch.number, ...signed, block }
+    const verdicts = Array.from({ length: COPIES }, (_, i) =>
+      proposals.validate({ ...proposal, resentAt: 1_000 + i }),
+    )
+    expect(verdicts[0]).toBe('accept')
+    expect(verdicts.slice(1).every((v) => v === 'ignore')).toBe(true)
+    expect(checks()).toBe(1)
+  })
+
+  it('still takes a second, conflicting vote of the same validator: equivocation evidence is not deduplicated away', () => {
+    const { epoch: counted } = counting()
+    const votes = voteGossip({ epoch: () => counted, height: () => 5, consensus: { onVote: () => {} } })
+    const body = {
+      type: 'prevote' as const,
+      height: 6,
+      round: 0,
+      valueId: `0x${'44'.repeat(32)}` as Hex32,
+      validator,
+    }
+    const first: VoteMessage = { version: 1, epoch: epoch.number, ...consensusSigner(key).signVote(body) }
+    const other = { ...body, valueId: `0x${'55'.repeat(32)}` as Hex32 }
+    const second: VoteMessage = { version: 1, epoch: epoch.number, ...consensusSigner(key).signVote(other) }
+    expect(votes.validate(first)).toBe('accept')
+    expect(votes.validate(second)).toBe('accept')
+  })
+})
