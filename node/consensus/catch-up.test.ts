@@ -45,6 +45,26 @@ async function storeChain(store: NodeStore, length: number, signers: readonly He
   return chain.head
 }
 
+/**
+ * Stores four decided records, heights 1 to `lastOfEpoch1` certified in epoch 1 by three of its
+ * set, the rest in epoch 2 by its own set; returns the head's id.
+ */
+async function storeTwoEpochs(store: NodeStore, lastOfEpoch1: number): Promise<Hex32> {
+  const first = decidedChain(lastOfEpoch1, keys.slice(0, 3), {
+    domain,
+    epoch: 1,
+    proposer: addressOfPrivateKey(keys[0] as Hex32),
+  })
+  const second = decidedChain(4 - lastOfEpoch1, nextKeys, {
+    domain,
+    epoch: 2,
+    proposer: addressOfPrivateKey(nextKeys[0] as Hex32),
+    from: { height: lastOfEpoch1, hash: first.headHash, record: first.head },
+  })
+  for (const [id, bytes] of [...first.blobs, ...second.blobs]) await store.blobs.put(id, bytes)
+  return second.head
+}
+
 /** A catch-up over a fresh ledger, recording what it commits, jumps to and publishes. */
 function catchingUp(store: NodeStore, options: { switchAfter?: number } = {}) {
   const ledger = new Ledger(ZERO_HASH)
@@ -119,20 +139,9 @@ describe('CatchUp', () => {
   })
 
   it('applies records across an epoch change, each verified by its own epoch’s set', async () => {
-    const first = decidedChain(2, keys.slice(0, 3), {
-      domain,
-      epoch: 1,
-      proposer: addressOfPrivateKey(keys[0] as Hex32),
-    })
-    const second = decidedChain(2, nextKeys, {
-      domain,
-      epoch: 2,
-      proposer: addressOfPrivateKey(nextKeys[0] as Hex32),
-      from: { height: 2, hash: first.headHash, record: first.head },
-    })
-    for (const [id, bytes] of [...first.blobs, ...second.blobs]) await temp.store.blobs.put(id, bytes)
+    const head = await storeTwoEpochs(temp.store, 2)
     const { catchUp, ledger, seen } = catchingUp(temp.store, { switchAfter: 2 })
-    await catchUp.onStatus(status(4, second.head))
+    await catchUp.onStatus(status(4, head))
     expect(seen.committed).toEqual([1, 2, 3, 4])
     expect(ledger.height).toBe(4)
     expect(seen.jumps).toEqual([5])
@@ -140,20 +149,9 @@ describe('CatchUp', () => {
 
   it('refuses a chain whose epoch changes at another height than the registry’s, applying what came before', async () => {
     // The peer's chain moves to epoch 2 after height 1; the registry's epoch changes after height 2.
-    const first = decidedChain(1, keys.slice(0, 3), {
-      domain,
-      epoch: 1,
-      proposer: addressOfPrivateKey(keys[0] as Hex32),
-    })
-    const early = decidedChain(3, nextKeys, {
-      domain,
-      epoch: 2,
-      proposer: addressOfPrivateKey(nextKeys[0] as Hex32),
-      from: { height: 1, hash: first.headHash, record: first.head },
-    })
-    for (const [id, bytes] of [...first.blobs, ...early.blobs]) await temp.store.blobs.put(id, bytes)
+    const head = await storeTwoEpochs(temp.store, 1)
     const { catchUp, ledger, seen } = catchingUp(temp.store, { switchAfter: 2 })
-    await catchUp.onStatus(status(4, early.head))
+    await catchUp.onStatus(status(4, head))
     expect(seen.committed).toEqual([1])
     expect(ledger.height).toBe(1)
     expect(seen.jumps).toEqual([2])

@@ -9,12 +9,19 @@ import {
   type Hex32,
   type ProposalMessage,
   type VoteMessage,
-  ZERO_HASH,
 } from '../../protocol/index.ts'
 import type { Epoch } from '../consensus/epochs.ts'
 import { NextEpochMessages, redeliver } from './next-epoch.ts'
 import { proposalGossip } from './proposal.ts'
-import { consensusSigner, domain, keys, epoch as next, outsider } from './testing/epoch.ts'
+import {
+  consensusSigner,
+  domain,
+  emptyBlock,
+  keys,
+  epoch as next,
+  outsider,
+  prevoteMessage,
+} from './testing/epoch.ts'
 import { voteGossip } from './vote.ts'
 
 /** The epoch before `next` (number 2): another set, which the node is still in. */
@@ -26,30 +33,10 @@ const previous: Epoch = {
   verifier: createEip712Verifier({ domain, epoch: next.number - 1 }),
 }
 
-function vote(key: Hex32, height: number, round = 0): VoteMessage {
-  const body = {
-    type: 'prevote' as const,
-    height,
-    round,
-    valueId: `0x${'44'.repeat(32)}` as Hex32,
-    validator: addressOfPrivateKey(key),
-  }
-  return { version: 1, epoch: next.number, ...consensusSigner(key).signVote(body) }
-}
+const vote = (key: Hex32, height: number, round = 0): VoteMessage => prevoteMessage(key, height, { round })
 
 function proposal(key: Hex32, height: number): ProposalMessage {
-  const block: Block = {
-    version: 1,
-    height,
-    epoch: next.number,
-    parentHash: ZERO_HASH,
-    proposer: addressOfPrivateKey(key),
-    chainBlock: 0,
-    admitted: [],
-    certified: [],
-    released: [],
-    failed: [],
-  }
+  const block = emptyBlock(key, height)
   const body = {
     height,
     round: 0,

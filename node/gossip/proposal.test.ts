@@ -5,10 +5,9 @@ import {
   blockHash,
   type Hex32,
   type ProposalMessage,
-  ZERO_HASH,
 } from '../../protocol/index.ts'
 import { proposalGossip } from './proposal.ts'
-import { consensusSigner, epoch, keys, outsider } from './testing/epoch.ts'
+import { consensusSigner, emptyBlock, epoch, keys, outsider } from './testing/epoch.ts'
 
 function message(key: Hex32, height: number, block = emptyBlock(key, height)): ProposalMessage {
   const proposal = {
@@ -19,21 +18,6 @@ function message(key: Hex32, height: number, block = emptyBlock(key, height)): P
     proposer: addressOfPrivateKey(key),
   }
   return { version: 1, epoch: epoch.number, ...consensusSigner(key).signProposal(proposal), block }
-}
-
-function emptyBlock(key: Hex32, height: number): Block {
-  return {
-    version: 1,
-    height,
-    epoch: epoch.number,
-    parentHash: ZERO_HASH,
-    proposer: addressOfPrivateKey(key),
-    chainBlock: 0,
-    admitted: [],
-    certified: [],
-    released: [],
-    failed: [],
-  }
 }
 
 describe('proposal gossip', () => {

@@ -2,17 +2,9 @@ import { describe, expect, it } from 'vitest'
 import type { SignatureVerifier } from '../../consensus/index.ts'
 import type { Epoch } from '../../node/consensus/epochs.ts'
 import { proposalGossip } from '../../node/gossip/proposal.ts'
-import { consensusSigner, epoch, keys } from '../../node/gossip/testing/epoch.ts'
+import { consensusSigner, emptyBlock, epoch, keys, prevoteMessage } from '../../node/gossip/testing/epoch.ts'
 import { voteGossip } from '../../node/gossip/vote.ts'
-import {
-  addressOfPrivateKey,
-  type Block,
-  blockHash,
-  type Hex32,
-  type ProposalMessage,
-  type VoteMessage,
-  ZERO_HASH,
-} from '../../protocol/index.ts'
+import { addressOfPrivateKey, blockHash, type Hex32, type ProposalMessage } from '../../protocol/index.ts'
 
 /**
  * A re-sent vote or proposal carries `resentAt` outside its signature, so that gossip's content
@@ -51,14 +43,7 @@ describe('replaying a signed vote or proposal under fresh resentAt stamps', () =
       height: () => 5,
       consensus: { onVote: (signed) => delivered.push(signed.vote.round) },
     })
-    const body = {
-      type: 'prevote' as const,
-      height: 6,
-      round: 0,
-      valueId: `0x${'44'.repeat(32)}` as Hex32,
-      validator,
-    }
-    const vote: VoteMessage = { version: 1, epoch: epoch.number, ...consensusSigner(key).signVote(body) }
+    const vote = prevoteMessage(key, 6)
     const verdicts = Array.from({ length: COPIES }, (_, i) =>
       votes.validate({ ...vote, resentAt: 1_000 + i }),
     )
@@ -74,18 +59,7 @@ describe('replaying a signed vote or proposal under fresh resentAt stamps', () =
       height: () => 5,
       consensus: { onProposal: () => {} },
     })
-    const block: Block = {
-      version: 1,
-      height: 6,
-      epoch: epoch.number,
-      parentHash: ZERO_HASH,
-      proposer: validator,
-      chainBlock: 0,
-      admitted: [],
-      certified: [],
-      released: [],
-      failed: [],
-    }
+    const block = emptyBlock(key, 6)
     const signed = consensusSigner(key).signProposal({
       height: 6,
       round: 0,
@@ -105,16 +79,8 @@ describe('replaying a signed vote or proposal under fresh resentAt stamps', () =
   it('still takes a second, conflicting vote of the same validator: equivocation evidence is not deduplicated away', () => {
     const { epoch: counted } = counting()
     const votes = voteGossip({ epoch: () => counted, height: () => 5, consensus: { onVote: () => {} } })
-    const body = {
-      type: 'prevote' as const,
-      height: 6,
-      round: 0,
-      valueId: `0x${'44'.repeat(32)}` as Hex32,
-      validator,
-    }
-    const first: VoteMessage = { version: 1, epoch: epoch.number, ...consensusSigner(key).signVote(body) }
-    const other = { ...body, valueId: `0x${'55'.repeat(32)}` as Hex32 }
-    const second: VoteMessage = { version: 1, epoch: epoch.number, ...consensusSigner(key).signVote(other) }
+    const first = prevoteMessage(key, 6)
+    const second = prevoteMessage(key, 6, { valueId: `0x${'55'.repeat(32)}` as Hex32 })
     expect(votes.validate(first)).toBe('accept')
     expect(votes.validate(second)).toBe('accept')
   })
