@@ -2,6 +2,7 @@ import pino from 'pino'
 import { describe, expect, it } from 'vitest'
 import { createConsensus, type SignedVote, ValidatorSet, type WalEntry } from '../../consensus/index.ts'
 import {
+  type Address,
   addressOfPrivateKey,
   type Block,
   blockHash,
@@ -23,6 +24,24 @@ const params = {
     precommit: { base: 200, delta: 100 },
   },
 }
+
+/** A consensus core signing as `key`'s validator in epoch 1. */
+const coreOf = (key: Hex32) =>
+  createConsensus({ signer: createEip712ConsensusSigner({ privateKey: key, domain, epoch: 1 }), params })
+
+/** An empty block of epoch 1. */
+const emptyBlock = (height: number, parentHash: Hex32, proposer: Address): Block => ({
+  version: 1,
+  height,
+  epoch: 1,
+  parentHash,
+  chainBlock: 0,
+  proposer,
+  admitted: [],
+  certified: [],
+  released: [],
+  failed: [],
+})
 
 /** A WAL in memory that records when entries became durable, to check persist-before-send. */
 class RecordingWal implements DriverWal {
@@ -78,27 +97,13 @@ function network(pace: { blockIntervalMs?: number; wakeNow?: () => boolean } = {
         })
       }
       const driver = new ConsensusDriver({
-        consensus: createConsensus({
-          signer: createEip712ConsensusSigner({ privateKey: key, domain, epoch: 1 }),
-          params,
-        }),
+        consensus: coreOf(key),
         wal,
         blockIntervalMs: pace.blockIntervalMs ?? 10,
         logger: pino({ level: 'silent' }),
         app: {
           validators: () => validators,
-          buildBlock: (height): Block => ({
-            version: 1,
-            height,
-            epoch: 1,
-            parentHash: heads[i]!,
-            chainBlock: 0,
-            proposer: address,
-            admitted: [],
-            certified: [],
-            released: [],
-            failed: [],
-          }),
+          buildBlock: (height) => emptyBlock(height, heads[i]!, address),
           blockHash,
           validateBlock: async (height, block) => block.height === height && block.parentHash === heads[i],
           decide: async (height, block) => {
@@ -205,10 +210,7 @@ describe('ConsensusDriver', () => {
     const judged: number[] = []
     const key = keys[0]!
     const driver = new ConsensusDriver({
-      consensus: createConsensus({
-        signer: createEip712ConsensusSigner({ privateKey: key, domain, epoch: 1 }),
-        params,
-      }),
+      consensus: coreOf(key),
       wal: new RecordingWal(),
       blockIntervalMs: 10,
       logger: pino({ level: 'silent' }),
@@ -230,18 +232,7 @@ describe('ConsensusDriver', () => {
     const proposer = validators.proposer(2, 0)
     const proposerKey = keys.find((k) => addressOfPrivateKey(k) === proposer)!
     const signer = createEip712ConsensusSigner({ privateKey: proposerKey, domain, epoch: 1 })
-    const block: Block = {
-      version: 1,
-      height: 2,
-      epoch: 1,
-      parentHash: ZERO_HASH,
-      chainBlock: 0,
-      proposer,
-      admitted: [],
-      certified: [],
-      released: [],
-      failed: [],
-    }
+    const block = emptyBlock(2, ZERO_HASH, proposer)
     const valueId = blockHash(block)
     driver.jumpTo(2)
     driver.onProposal(signer.signProposal({ height: 2, round: 0, valueId, validRound: -1, proposer }), block)
@@ -271,28 +262,14 @@ describe('ConsensusDriver', () => {
     }
     three.forEach((key, i) => {
       drivers[i] = new ConsensusDriver({
-        consensus: createConsensus({
-          signer: createEip712ConsensusSigner({ privateKey: key, domain, epoch: 1 }),
-          params,
-        }),
+        consensus: coreOf(key),
         wal: new RecordingWal(),
         blockIntervalMs: 10,
         resendMs: 300,
         logger: pino({ level: 'silent' }),
         app: {
           validators: () => set,
-          buildBlock: (height): Block => ({
-            version: 1,
-            height,
-            epoch: 1,
-            parentHash: ZERO_HASH,
-            chainBlock: 0,
-            proposer: addressOfPrivateKey(key),
-            admitted: [],
-            certified: [],
-            released: [],
-            failed: [],
-          }),
+          buildBlock: (height) => emptyBlock(height, ZERO_HASH, addressOfPrivateKey(key)),
           blockHash,
           validateBlock: async (height, block) => block.height === height,
           decide: async (height, block) => void decided[i]!.set(height, blockHash(block)),

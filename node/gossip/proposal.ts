@@ -1,17 +1,10 @@
 import type { SignedProposal } from '../../consensus/index.ts'
 import { type Block, blockHash, type ProposalMessage } from '../../protocol/index.ts'
-import type { Epoch } from '../consensus/epochs.ts'
-import type { GossipHandler, GossipVerdict } from '../ports.ts'
-import type { NextEpochMessages } from './next-epoch.ts'
+import type { GossipHandler } from '../ports.ts'
+import { type ConsensusTopicDeps, consensusVerdict } from './consensus-verdict.ts'
 import { proposalKey, TakenMessages } from './taken.ts'
 
-export interface ProposalGossipDeps {
-  /** the epoch consensus runs in now */
-  readonly epoch: () => Epoch
-  /** the last decided height */
-  readonly height: () => number
-  /** holds the next epoch's messages until this node reaches it */
-  readonly nextEpoch?: Pick<NextEpochMessages, 'hold'>
+export interface ProposalGossipDeps extends ConsensusTopicDeps {
   readonly consensus: { onProposal(signed: SignedProposal, block: Block): void }
 }
 
@@ -25,20 +18,18 @@ export interface ProposalGossipDeps {
 export function proposalGossip(deps: ProposalGossipDeps): GossipHandler<ProposalMessage> {
   const taken = new TakenMessages()
   return {
-    validate(m): GossipVerdict {
-      const epoch = deps.epoch()
-      if (m.epoch === epoch.number + 1 && deps.nextEpoch)
-        return deps.nextEpoch.hold({ topic: 'proposals', message: m }, epoch.number, deps.height())
-      const decided = deps.height()
-      if (m.epoch !== epoch.number || m.proposal.height <= decided) return 'ignore'
-      const key = proposalKey(m.proposal)
-      if (taken.has(m.proposal.height, key)) return 'ignore'
-      if (!epoch.verifier.verifyProposal({ proposal: m.proposal, signature: m.signature })) return 'reject'
-      if (blockHash(m.block) !== m.proposal.valueId || m.block.height !== m.proposal.height) return 'reject'
-      if (!epoch.validators.has(m.proposal.proposer)) return 'ignore'
-      taken.add(m.proposal.height, key, decided)
-      return 'accept'
-    },
+    validate: (m) =>
+      consensusVerdict(deps, taken, {
+        early: { topic: 'proposals', message: m },
+        epoch: m.epoch,
+        height: m.proposal.height,
+        key: proposalKey(m.proposal),
+        signer: m.proposal.proposer,
+        valid: (epoch) =>
+          epoch.verifier.verifyProposal({ proposal: m.proposal, signature: m.signature }) &&
+          blockHash(m.block) === m.proposal.valueId &&
+          m.block.height === m.proposal.height,
+      }),
     deliver: (m) => deps.consensus.onProposal({ proposal: m.proposal, signature: m.signature }, m.block),
   }
 }

@@ -1,17 +1,10 @@
 import type { SignedVote } from '../../consensus/index.ts'
 import type { VoteMessage } from '../../protocol/index.ts'
-import type { Epoch } from '../consensus/epochs.ts'
-import type { GossipHandler, GossipVerdict } from '../ports.ts'
-import type { NextEpochMessages } from './next-epoch.ts'
+import type { GossipHandler } from '../ports.ts'
+import { type ConsensusTopicDeps, consensusVerdict } from './consensus-verdict.ts'
 import { TakenMessages, voteKey } from './taken.ts'
 
-export interface VoteGossipDeps {
-  /** the epoch consensus runs in now */
-  readonly epoch: () => Epoch
-  /** the last decided height */
-  readonly height: () => number
-  /** holds the next epoch's messages until this node reaches it */
-  readonly nextEpoch?: Pick<NextEpochMessages, 'hold'>
+export interface VoteGossipDeps extends ConsensusTopicDeps {
   readonly consensus: { onVote(signed: SignedVote): void }
 }
 
@@ -23,19 +16,15 @@ export interface VoteGossipDeps {
 export function voteGossip(deps: VoteGossipDeps): GossipHandler<VoteMessage> {
   const taken = new TakenMessages()
   return {
-    validate(m): GossipVerdict {
-      const epoch = deps.epoch()
-      if (m.epoch === epoch.number + 1 && deps.nextEpoch)
-        return deps.nextEpoch.hold({ topic: 'votes', message: m }, epoch.number, deps.height())
-      const decided = deps.height()
-      if (m.epoch !== epoch.number || m.vote.height <= decided) return 'ignore'
-      const key = voteKey(m.vote)
-      if (taken.has(m.vote.height, key)) return 'ignore'
-      if (!epoch.verifier.verifyVote({ vote: m.vote, signature: m.signature })) return 'reject'
-      if (!epoch.validators.has(m.vote.validator)) return 'ignore'
-      taken.add(m.vote.height, key, decided)
-      return 'accept'
-    },
+    validate: (m) =>
+      consensusVerdict(deps, taken, {
+        early: { topic: 'votes', message: m },
+        epoch: m.epoch,
+        height: m.vote.height,
+        key: voteKey(m.vote),
+        signer: m.vote.validator,
+        valid: (epoch) => epoch.verifier.verifyVote({ vote: m.vote, signature: m.signature }),
+      }),
     deliver: (m) => deps.consensus.onVote({ vote: m.vote, signature: m.signature }),
   }
 }

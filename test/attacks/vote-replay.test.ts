@@ -4,6 +4,7 @@ import type { Epoch } from '../../node/consensus/epochs.ts'
 import { proposalGossip } from '../../node/gossip/proposal.ts'
 import { consensusSigner, emptyBlock, epoch, keys, prevoteMessage } from '../../node/gossip/testing/epoch.ts'
 import { voteGossip } from '../../node/gossip/vote.ts'
+import type { GossipHandler, GossipVerdict } from '../../node/ports.ts'
 import { addressOfPrivateKey, blockHash, type Hex32, type ProposalMessage } from '../../protocol/index.ts'
 
 /**
@@ -15,8 +16,8 @@ import { addressOfPrivateKey, blockHash, type Hex32, type ProposalMessage } from
  */
 const COPIES = 50
 
-/** The test epoch, counting signature checks. */
-function counting(): { epoch: Epoch; checks: () => number } {
+/** A node at decided height 5 in the test epoch, counting signature checks. */
+function counting(): { node: { epoch: () => Epoch; height: () => number }; checks: () => number } {
   let checks = 0
   const verifier: SignatureVerifier = {
     verifyVote: (signed) => {
@@ -28,37 +29,36 @@ function counting(): { epoch: Epoch; checks: () => number } {
       return epoch.verifier.verifyProposal(signed)
     },
   }
-  return { epoch: { ...epoch, verifier }, checks: () => checks }
+  const counted: Epoch = { ...epoch, verifier }
+  return { node: { epoch: () => counted, height: () => 5 }, checks: () => checks }
+}
+
+/** Publishes COPIES of `message` under fresh stamps: the first is accepted, the rest ignored, one signature checked. */
+async function expectOneCopyTaken<T extends { readonly resentAt?: number | undefined }>(
+  handler: GossipHandler<T>,
+  message: T,
+  checks: () => number,
+): Promise<void> {
+  const verdicts: GossipVerdict[] = []
+  for (let i = 0; i < COPIES; i++) verdicts.push(await handler.validate({ ...message, resentAt: 1_000 + i }))
+  expect(verdicts[0]).toBe('accept')
+  expect(verdicts.slice(1).every((v) => v === 'ignore')).toBe(true)
+  expect(checks()).toBe(1)
 }
 
 const key = keys[0] as Hex32
 const validator = addressOfPrivateKey(key)
 
 describe('replaying a signed vote or proposal under fresh resentAt stamps', () => {
-  it('gets one copy of a vote accepted and checked; the replays are ignored without a check', () => {
-    const { epoch: counted, checks } = counting()
-    const delivered: number[] = []
-    const votes = voteGossip({
-      epoch: () => counted,
-      height: () => 5,
-      consensus: { onVote: (signed) => delivered.push(signed.vote.round) },
-    })
-    const vote = prevoteMessage(key, 6)
-    const verdicts = Array.from({ length: COPIES }, (_, i) =>
-      votes.validate({ ...vote, resentAt: 1_000 + i }),
-    )
-    expect(verdicts[0]).toBe('accept')
-    expect(verdicts.slice(1).every((v) => v === 'ignore')).toBe(true)
-    expect(checks()).toBe(1)
+  it('gets one copy of a vote accepted and checked; the replays are ignored without a check', async () => {
+    const { node, checks } = counting()
+    const votes = voteGossip({ ...node, consensus: { onVote: () => {} } })
+    await expectOneCopyTaken(votes, prevoteMessage(key, 6), checks)
   })
 
-  it('does the same for a proposal, whose block is hashed on every accepted copy', () => {
-    const { epoch: counted, checks } = counting()
-    const proposals = proposalGossip({
-      epoch: () => counted,
-      height: () => 5,
-      consensus: { onProposal: () => {} },
-    })
+  it('does the same for a proposal, whose block is hashed on every accepted copy', async () => {
+    const { node, checks } = counting()
+    const proposals = proposalGossip({ ...node, consensus: { onProposal: () => {} } })
     const block = emptyBlock(key, 6)
     const signed = consensusSigner(key).signProposal({
       height: 6,
@@ -68,17 +68,11 @@ describe('replaying a signed vote or proposal under fresh resentAt stamps', () =
       proposer: validator,
     })
     const proposal: ProposalMessage = { version: 1, epoch: epoch.number, ...signed, block }
-    const verdicts = Array.from({ length: COPIES }, (_, i) =>
-      proposals.validate({ ...proposal, resentAt: 1_000 + i }),
-    )
-    expect(verdicts[0]).toBe('accept')
-    expect(verdicts.slice(1).every((v) => v === 'ignore')).toBe(true)
-    expect(checks()).toBe(1)
+    await expectOneCopyTaken(proposals, proposal, checks)
   })
 
   it('still takes a second, conflicting vote of the same validator: equivocation evidence is not deduplicated away', () => {
-    const { epoch: counted } = counting()
-    const votes = voteGossip({ epoch: () => counted, height: () => 5, consensus: { onVote: () => {} } })
+    const votes = voteGossip({ ...counting().node, consensus: { onVote: () => {} } })
     const first = prevoteMessage(key, 6)
     const second = prevoteMessage(key, 6, { valueId: `0x${'55'.repeat(32)}` as Hex32 })
     expect(votes.validate(first)).toBe('accept')
